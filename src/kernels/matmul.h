@@ -1,0 +1,37 @@
+// Public face of the matmul kernels: the only header model code and src/api
+// include. Model code never names a kernel; kernel_config() picks them.
+//
+//   GEMV (M = 1):  y[N]    = W[N,K] · x[K]
+//   GEMM (M > 1):  Y[M,N]  = X[M,K] · W[N,K]ᵀ
+//
+// W is F32, Q4_0 or Q4_1, repacked once (PackedWeights) into the layout the
+// kernels want; the layout is documented in packed_weights.h. For the block
+// types K must be a multiple of 32.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/block_formats.h"
+#include "runtime/status.h"
+
+namespace nibble {
+
+class ThreadPool;
+
+// How activations meet INT4 weights.
+enum class Precision {
+  kW4A8,   // activations quantized per 32-block to int8 (Q8_0) on the fly,
+           // integer dot products; the default, fastest.
+  kW4A32,  // nibbles widened to f32, f32 accumulation; the accuracy reference.
+};
+
+class PackedWeights;  // packed_weights.h
+
+// Y[M,N] = X[M,K] · Wᵀ with the kernels of kernel_config(). x is M×K
+// row-major, y is M×N row-major. F32 weights ignore `precision`.
+// pool may be null (single thread).
+Status matmul(const PackedWeights& w, const float* x, int64_t M, float* y,
+              Precision precision, ThreadPool* pool = nullptr);
+
+}  // namespace nibble

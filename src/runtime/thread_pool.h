@@ -1,0 +1,32 @@
+// ThreadPool: splits a range of independent work items across threads.
+//
+// With one thread (or in a wasm build without pthreads) parallel_for runs the
+// whole range inline on the caller. The caller's thread always takes part.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace nibble {
+
+class ThreadPool {
+ public:
+  // threads <= 1 means no worker threads at all.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return threads_; }
+
+  // Calls fn(begin, end) over disjoint chunks covering [0, n), each chunk a
+  // multiple of `grain` items (but the last), and returns when all are done.
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  struct Impl;
+  int threads_;
+  Impl* impl_ = nullptr;
+};
+
+}  // namespace nibble

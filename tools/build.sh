@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds what is stale: the native build (tests), the wasm SIMD build (tests +
+# JS module) and the wasm no-SIMD build (JS module). Output in build/ and dist/.
+#   tools/build.sh [--quiet] [--only native|wasm-simd|wasm-scalar]...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# Emscripten 3.1.6's tools need Debian's node modules (acorn) on NODE_PATH.
+export NODE_PATH=/usr/share/nodejs
+jobs=$(nproc)
+quiet=0
+only=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quiet) quiet=1 ;;
+    --only) only+=("$2"); shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-scalar)
+
+node_emulator="$(command -v node)"
+configure() {  # dir, then cmake args
+  local dir=$1; shift
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    "$@" -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+}
+run() { if [ "$quiet" = 1 ]; then "$@" >/dev/null; else "$@"; fi; }
+
+for what in "${only[@]}"; do
+  case "$what" in
+    native)
+      configure build/native cmake -DNIBBLE_TESTS=ON
+      run cmake --build build/native -j "$jobs" ;;
+    wasm-simd)
+      configure build/wasm-simd emcmake cmake -DNIBBLE_SIMD=ON \
+        "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
+      run cmake --build build/wasm-simd -j "$jobs" ;;
+    wasm-scalar)
+      configure build/wasm-scalar emcmake cmake -DNIBBLE_SIMD=OFF -DNIBBLE_TESTS=OFF
+      run cmake --build build/wasm-scalar -j "$jobs" ;;
+    *) echo "unknown build $what" >&2; exit 2 ;;
+  esac
+done
