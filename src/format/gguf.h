@@ -36,6 +36,9 @@ struct GgufValue {
   std::vector<std::string> strings;  // arrays of strings
 };
 
+// "uint32", "string", "array" ... for messages; "unknown" if out of range.
+const char* gguf_type_name(GgufType type);
+
 struct GgufTensorInfo {
   std::string name;
   std::vector<int64_t> shape;  // GGUF order: shape[0] is the row length (K)
@@ -66,13 +69,18 @@ class GgufFile {
   Status get_int(const std::string& key, int64_t* out) const;
   Status get_float(const std::string& key, double* out) const;
   Status get_string(const std::string& key, std::string* out) const;
+  // Array getters: *out points into metadata() (valid while this file lives).
+  Status get_strings(const std::string& key, const std::vector<std::string>** out) const;
+  Status get_ints(const std::string& key, const std::vector<int64_t>** out) const;    // integer/bool arrays
+  Status get_floats(const std::string& key, const std::vector<double>** out) const;   // float arrays
 
  private:
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
   uint64_t data_offset_ = 0;
   std::map<std::string, GgufValue> metadata_;
-  std::vector<GgufTensorInfo> tensors_;
+  std::vector<GgufTensorInfo> tensors_;          // in file order
+  std::map<std::string, size_t> tensor_index_;   // name -> index in tensors_
 };
 
 // Writes a GGUF v3 file: add metadata and tensors, then serialize.
@@ -86,6 +94,11 @@ class GgufWriter {
   void set_string_array(const std::string& key, const std::vector<std::string>& v);
   void set_f32_array(const std::string& key, const std::vector<float>& v);
   void set_i32_array(const std::string& key, const std::vector<int32_t>& v);
+  // Any value, written with its own type (array_type for arrays). Setting a
+  // key again replaces its value in place. A "general.alignment" key (u32,
+  // power of two) changes the alignment used; the default is 32. The value
+  // must be a valid GGUF value (not an array of arrays).
+  void set_value(const std::string& key, const GgufValue& v);
   // data holds row_size(type, shape[0]) * (rows) bytes; it is copied.
   Status add_tensor(const std::string& name, TensorType type,
                     const std::vector<int64_t>& shape, const void* data, size_t bytes);
@@ -93,7 +106,6 @@ class GgufWriter {
   std::vector<uint8_t> serialize() const;
 
  private:
-  struct Entry;
   std::vector<std::pair<std::string, GgufValue>> kv_;
   struct Tensor {
     std::string name;

@@ -1,0 +1,218 @@
+// nibble_bench: single-thread timings of nibble's matmul and the
+// streaming-read probe, for bench/run.mjs (or by hand):
+//
+//   node --no-experimental-fetch <build>/bench/nibble_bench.js [--json] [--quick]
+//        [--shapes 2048x2048,4096x4096] [--m 1,64] [--variants q4_0:w4a8,q4_1:w4a32]
+//        [--probe-mib 512] [--no-probe] [--no-matmul] [--check K,N,M]
+//
+// Shapes are K×N: W is N×K, Y[M,N] = X[M,K] · Wᵀ. Weights are random INT4
+// blocks (codes uniform in 0..15, fp16 scales), repacked once (PackedWeights)
+// before timing, as a model load would. --check prints one small case (Q4_0
+// blocks, x and nibble's outputs) so the JS side can run the same weights
+// through ONNX Runtime and compare.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench_timing.h"
+#include "json_writer.h"
+#include "matmul_cases.h"
+#include "stream_probe.h"
+
+namespace nibble::bench {
+namespace {
+
+struct Options {
+  bool json = false;
+  bool quick = false;
+  bool probe = true;
+  bool matmul = true;
+  size_t probe_mib = 512;
+  std::vector<Shape> shapes = {{2048, 2048}, {2048, 5632}, {5632, 2048}, {4096, 4096}};
+  std::vector<int64_t> m_values = {1, 64};
+  std::vector<Variant> variants = default_variants();
+  bool check = false;
+  Shape check_shape{64, 5};
+  int64_t check_m = 3;
+};
+
+std::vector<std::string> split(const char* text, char sep) {
+  std::vector<std::string> parts;
+  std::string current;
+  for (const char* p = text; *p; ++p) {
+    if (*p == sep) {
+      parts.push_back(current);
+      current.clear();
+    } else {
+      current += *p;
+    }
+  }
+  parts.push_back(current);
+  return parts;
+}
+
+bool parse_int(const std::string& s, int64_t* out) {
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v <= 0) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_shape(const std::string& s, Shape* out) {
+  const size_t x = s.find('x');
+  return x != std::string::npos && parse_int(s.substr(0, x), &out->K) && parse_int(s.substr(x + 1), &out->N);
+}
+
+// Returns false (after printing why) on a bad command line.
+bool parse_options(int argc, char** argv, Options* o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--json") {
+      o->json = true;
+    } else if (arg == "--quick") {
+      o->quick = true;
+    } else if (arg == "--no-probe") {
+      o->probe = false;
+    } else if (arg == "--no-matmul") {
+      o->matmul = false;
+    } else if (arg == "--probe-mib" && has_value) {
+      int64_t mib = 0;
+      if (!parse_int(argv[++i], &mib)) return std::fprintf(stderr, "bad --probe-mib\n"), false;
+      o->probe_mib = static_cast<size_t>(mib);
+    } else if (arg == "--shapes" && has_value) {
+      o->shapes.clear();
+      for (const std::string& s : split(argv[++i], ',')) {
+        Shape shape;
+        if (!parse_shape(s, &shape)) return std::fprintf(stderr, "bad shape '%s' (want KxN)\n", s.c_str()), false;
+        o->shapes.push_back(shape);
+      }
+    } else if (arg == "--m" && has_value) {
+      o->m_values.clear();
+      for (const std::string& s : split(argv[++i], ',')) {
+        int64_t m = 0;
+        if (!parse_int(s, &m)) return std::fprintf(stderr, "bad M '%s'\n", s.c_str()), false;
+        o->m_values.push_back(m);
+      }
+    } else if (arg == "--variants" && has_value) {
+      o->variants.clear();
+      for (const std::string& s : split(argv[++i], ',')) {
+        Variant v;
+        if (!parse_variant(s, &v)) return std::fprintf(stderr, "bad variant '%s' (want q4_0:w4a8 ...)\n", s.c_str()), false;
+        o->variants.push_back(v);
+      }
+    } else if (arg == "--check" && has_value) {
+      const std::vector<std::string> parts = split(argv[++i], ',');
+      if (parts.size() != 3 || !parse_int(parts[0], &o->check_shape.K) || !parse_int(parts[1], &o->check_shape.N) ||
+          !parse_int(parts[2], &o->check_m)) {
+        return std::fprintf(stderr, "bad --check (want K,N,M)\n"), false;
+      }
+      o->check = true;
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", arg.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+void write_probe(JsonWriter& json, const StreamProbeResult& probe) {
+  json.key("stream_read").begin_object();
+  json.key("bytes").number(static_cast<double>(probe.bytes));
+  json.key("gbps").number(probe.gbps);
+  json.key("best").string(probe.best);
+  json.key("variants").begin_array();
+  for (const StreamVariantResult& v : probe.variants) {
+    json.begin_object();
+    json.key("name").string(v.name);
+    json.key("median_ms").number(v.median_ms);
+    json.key("gbps").number(v.gbps);
+    json.key("passes").number(v.passes);
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+}
+
+void write_matmul(JsonWriter& json, const std::vector<MatmulResult>& rows) {
+  json.key("matmul").begin_array();
+  for (const MatmulResult& r : rows) {
+    json.begin_object();
+    json.key("type").string(r.variant.type_name());
+    json.key("precision").string(r.variant.precision_name());
+    json.key("K").number(static_cast<double>(r.shape.K));
+    json.key("N").number(static_cast<double>(r.shape.N));
+    json.key("M").number(static_cast<double>(r.M));
+    json.key("ms").number(r.median_ms);
+    json.key("gmacs").number(r.gmacs);
+    json.key("weight_gbps").number(r.weight_gbps);
+    json.key("weight_bytes").number(static_cast<double>(r.weight_bytes));
+    json.key("gguf_bytes").number(static_cast<double>(r.gguf_bytes));
+    json.key("reps").number(r.reps);
+    json.end_object();
+  }
+  json.end_array();
+}
+
+void print_table(const StreamProbeResult* probe, const std::vector<MatmulResult>& rows) {
+  if (probe != nullptr) {
+    std::printf("stream read %zu MiB: %.2f GB/s (best loop %s)\n", probe->bytes >> 20, probe->gbps, probe->best.c_str());
+  }
+  std::printf("%-6s %-6s %6s %6s %4s %10s %8s %8s %5s\n", "type", "prec", "K", "N", "M", "ms", "GMAC/s", "GB/s", "reps");
+  for (const MatmulResult& r : rows) {
+    std::printf("%-6s %-6s %6lld %6lld %4lld %10.4f %8.2f %8.3f %5d\n", r.variant.type_name(), r.variant.precision_name(),
+                static_cast<long long>(r.shape.K), static_cast<long long>(r.shape.N), static_cast<long long>(r.M),
+                r.median_ms, r.gmacs, r.weight_gbps, r.reps);
+  }
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  if (!parse_options(argc, argv, &o)) return 2;
+  if (o.check) {
+    std::string out;
+    const Status s = check_case(o.check_shape, o.check_m, &out);
+    if (!s.ok()) return std::fprintf(stderr, "check failed: %s\n", s.message().c_str()), 1;
+    std::printf("%s\n", out.c_str());
+    return 0;
+  }
+  const Budget budget = o.quick ? quick_budget() : Budget{};
+
+  StreamProbeResult probe;
+  if (o.probe) {
+    probe = stream_read_probe(o.probe_mib << 20, o.quick ? 3 : 7);
+    if (probe.bytes == 0) return std::fprintf(stderr, "could not allocate %zu MiB for the probe\n", o.probe_mib), 1;
+  }
+  std::vector<MatmulResult> rows;
+  if (o.matmul) {
+    for (const Shape& shape : o.shapes) {
+      const Status s = bench_shape(shape, o.m_values, o.variants, budget, &rows);
+      if (!s.ok()) return std::fprintf(stderr, "K=%lld N=%lld: %s\n", static_cast<long long>(shape.K),
+                                       static_cast<long long>(shape.N), s.message().c_str()), 1;
+    }
+  }
+
+  if (o.json) {
+    JsonWriter json;
+    json.begin_object();
+    json.key("threads").number(1);
+    json.key("simd").boolean(true);
+    json.key("quick").boolean(o.quick);
+    if (o.probe) write_probe(json, probe);
+    if (o.matmul) write_matmul(json, rows);
+    json.end_object();
+    std::printf("%s\n", json.str().c_str());
+  } else {
+    print_table(o.probe ? &probe : nullptr, rows);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace nibble::bench
+
+int main(int argc, char** argv) { return nibble::bench::run(argc, argv); }

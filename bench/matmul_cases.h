@@ -1,0 +1,53 @@
+// The matmul half of nibble_bench: random INT4 weights per shape, repacked
+// once, then each (type, precision, M) case timed single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench_timing.h"
+#include "kernels/matmul.h"
+#include "quant/block_formats.h"
+#include "runtime/status.h"
+
+namespace nibble::bench {
+
+// W is N×K; Y[M,N] = X[M,K] · Wᵀ.
+struct Shape {
+  int64_t K = 0;
+  int64_t N = 0;
+};
+
+struct Variant {
+  TensorType type = TensorType::Q4_0;
+  Precision precision = Precision::kW4A8;
+  const char* type_name() const;       // "q4_0"
+  const char* precision_name() const;  // "w4a8"
+};
+
+// Q4_0·W4A8 (the headline) first, then the extra rows.
+std::vector<Variant> default_variants();
+// "q4_0:w4a8" -> Variant; false if either half is unknown.
+bool parse_variant(const std::string& text, Variant* out);
+
+struct MatmulResult {
+  Variant variant;
+  Shape shape;
+  int64_t M = 0;
+  double median_ms = 0;
+  double gmacs = 0;         // M·N·K / time, 1e9 per second
+  double weight_gbps = 0;   // packed weight bytes / time, 1e9 bytes per second
+  size_t weight_bytes = 0;  // bytes the kernel streams: PackedWeights::bytes()
+  size_t gguf_bytes = 0;    // the same weights in the GGUF file layout
+  int reps = 0;
+};
+
+// Times every variant and M for one shape; appends one row per case.
+Status bench_shape(const Shape& shape, const std::vector<int64_t>& m_values, const std::vector<Variant>& variants,
+                   const Budget& budget, std::vector<MatmulResult>* rows);
+
+// One small Q4_0 case as JSON: {K, N, M, q4_0_base64, x, y_w4a32, y_w4a8}.
+Status check_case(const Shape& shape, int64_t M, std::string* json);
+
+}  // namespace nibble::bench

@@ -1,0 +1,431 @@
+// GGUF reader: header, metadata and tensor table, every field checked.
+#include "format/gguf.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+#include "format/byte_reader.h"
+#include "format/tensor_layout.h"
+
+namespace nibble {
+namespace {
+
+constexpr uint32_t kMaxDims = 4;          // GGML_MAX_DIMS
+constexpr uint32_t kDefaultAlignment = 32;
+
+std::string Num(uint64_t v) { return std::to_string(v); }
+
+// Smallest encoding of one value of a type: bounds an array's element count
+// by the bytes left in the file. A string is at least its u64 length.
+uint64_t MinEncodedBytes(GgufType type) {
+  switch (type) {
+    case GgufType::UINT8: case GgufType::INT8: case GgufType::BOOL: return 1;
+    case GgufType::UINT16: case GgufType::INT16: return 2;
+    case GgufType::UINT32: case GgufType::INT32: case GgufType::FLOAT32: return 4;
+    case GgufType::UINT64: case GgufType::INT64: case GgufType::FLOAT64: return 8;
+    case GgufType::STRING: return 8;
+    case GgufType::ARRAY: return 12;  // element type + count
+  }
+  return 1;
+}
+
+bool IsKnownType(uint32_t t) { return t <= uint32_t(GgufType::FLOAT64); }
+bool IsIntegerType(GgufType t) {
+  switch (t) {
+    case GgufType::UINT8: case GgufType::INT8: case GgufType::UINT16: case GgufType::INT16:
+    case GgufType::UINT32: case GgufType::INT32: case GgufType::UINT64: case GgufType::INT64:
+    case GgufType::BOOL:
+      return true;
+    default:
+      return false;
+  }
+}
+bool IsFloatType(GgufType t) { return t == GgufType::FLOAT32 || t == GgufType::FLOAT64; }
+
+// Reads one scalar of `type` into the matching field of *v. Integers and bools
+// go to v->i (UINT64 bit-cast), floats to v->f, strings to v->s.
+bool ReadScalar(ByteReader& r, GgufType type, int64_t* i, double* f, std::string* s) {
+  switch (type) {
+    case GgufType::UINT8: { uint8_t x = 0; if (!r.read_u8(&x)) return false; *i = x; return true; }
+    case GgufType::INT8: { int8_t x = 0; if (!r.read_i8(&x)) return false; *i = x; return true; }
+    case GgufType::UINT16: { uint16_t x = 0; if (!r.read_u16(&x)) return false; *i = x; return true; }
+    case GgufType::INT16: { int16_t x = 0; if (!r.read_i16(&x)) return false; *i = x; return true; }
+    case GgufType::UINT32: { uint32_t x = 0; if (!r.read_u32(&x)) return false; *i = x; return true; }
+    case GgufType::INT32: { int32_t x = 0; if (!r.read_i32(&x)) return false; *i = x; return true; }
+    case GgufType::UINT64: { uint64_t x = 0; if (!r.read_u64(&x)) return false; *i = int64_t(x); return true; }
+    case GgufType::INT64: return r.read_i64(i);
+    case GgufType::BOOL: { uint8_t x = 0; if (!r.read_u8(&x)) return false; *i = x != 0; return true; }
+    case GgufType::FLOAT32: { float x = 0; if (!r.read_f32(&x)) return false; *f = x; return true; }
+    case GgufType::FLOAT64: return r.read_f64(f);
+    case GgufType::STRING: return r.read_string(s);
+    case GgufType::ARRAY: return false;  // handled by the caller
+  }
+  return false;
+}
+
+// Parsing state: the reader plus the outcome flags a failure reports.
+class Parser {
+ public:
+  Parser(const uint8_t* data, size_t size, uint64_t file_size, bool* need_more)
+      : r_(data, size, file_size), need_more_(need_more) {}
+
+  ByteReader& reader() { return r_; }
+
+  // Turns the reader's failure into a message about `what` was being read.
+  Status ReadError(const std::string& what) {
+    const std::string at = " at byte " + Num(r_.failure_offset());
+    if (r_.failure() == ByteReader::Failure::kTooLarge) {
+      return FormatError("GGUF " + what + at + " declares " + Num(r_.failure_value()) +
+                         " but only " + Num(r_.file_size() - r_.failure_offset()) +
+                         " bytes of the file remain (corrupt or hostile file)");
+    }
+    if (r_.is_prefix()) {
+      if (need_more_) *need_more_ = true;
+      return FormatError("GGUF header incomplete: reading " + what + at + " needs more than the " +
+                         Num(r_.size()) + " bytes loaded so far");
+    }
+    return FormatError("GGUF file is truncated: " + what + at + " runs past the end of the file (" +
+                       Num(r_.file_size()) + " bytes)");
+  }
+
+  Status ReadValue(const std::string& key, GgufValue* v) {
+    uint32_t type = 0;
+    if (!r_.read_u32(&type)) return ReadError("the value type of metadata key '" + key + "'");
+    if (!IsKnownType(type)) {
+      return FormatError("GGUF metadata key '" + key + "' has unknown value type " + Num(type));
+    }
+    v->type = GgufType(type);
+    if (v->type != GgufType::ARRAY) {
+      if (!ReadScalar(r_, v->type, &v->i, &v->f, &v->s)) {
+        return ReadError("the value of metadata key '" + key + "'");
+      }
+      return Status::Ok();
+    }
+    uint32_t element_type = 0;
+    uint64_t count = 0;
+    if (!r_.read_u32(&element_type) || !r_.read_u64(&count)) {
+      return ReadError("the array header of metadata key '" + key + "'");
+    }
+    if (!IsKnownType(element_type)) {
+      return FormatError("GGUF metadata key '" + key + "' is an array of unknown type " + Num(element_type));
+    }
+    v->array_type = GgufType(element_type);
+    if (v->array_type == GgufType::ARRAY) {
+      return FormatError("GGUF metadata key '" + key +
+                         "' is an array of arrays, which GGUF readers do not support");
+    }
+    const uint64_t min_bytes = MinEncodedBytes(v->array_type);
+    if (!r_.check_count(count, min_bytes)) {
+      return ReadError("array length of metadata key '" + key + "'");
+    }
+    // Reserve only what the bytes at hand can hold; more is added as read.
+    const size_t reserve = size_t(std::min(count, r_.max_items_in_buffer(min_bytes)));
+    if (v->array_type == GgufType::STRING) {
+      v->strings.reserve(reserve);
+    } else if (IsFloatType(v->array_type)) {
+      v->floats.reserve(reserve);
+    } else {
+      v->ints.reserve(reserve);
+    }
+    int64_t i = 0;
+    double f = 0;
+    std::string s;
+    for (uint64_t n = 0; n < count; ++n) {
+      if (!ReadScalar(r_, v->array_type, &i, &f, &s)) {
+        return ReadError("element " + Num(n) + " of array '" + key + "'");
+      }
+      if (v->array_type == GgufType::STRING) {
+        v->strings.push_back(std::move(s));
+        s.clear();
+      } else if (IsFloatType(v->array_type)) {
+        v->floats.push_back(f);
+      } else {
+        v->ints.push_back(i);
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  ByteReader r_;
+  bool* need_more_;
+};
+
+std::string DescribeMagic(const uint8_t* m) {
+  std::string out = "'";
+  char hex[8];
+  for (int k = 0; k < 4; ++k) {
+    if (m[k] >= 0x20 && m[k] < 0x7f && m[k] != '\'' && m[k] != '\\') {
+      out += char(m[k]);
+    } else {
+      std::snprintf(hex, sizeof(hex), "\\x%02x", m[k]);
+      out += hex;
+    }
+  }
+  return out + "'";
+}
+
+bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+}  // namespace
+
+const char* gguf_type_name(GgufType type) {
+  static const char* const kNames[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32",
+                                       "bool", "string", "array", "uint64", "int64", "float64"};
+  const uint32_t t = uint32_t(type);
+  return t < sizeof(kNames) / sizeof(kNames[0]) ? kNames[t] : "unknown";
+}
+
+int64_t GgufTensorInfo::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;  // the parser checked this cannot overflow
+  return n;
+}
+
+Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, GgufFile* out,
+                       bool* need_more) {
+  if (need_more) *need_more = false;
+  if (data == nullptr && size != 0) return InvalidArgument("GgufFile::Parse: data is null");
+  if (size > file_size) {
+    return InvalidArgument("GgufFile::Parse: " + Num(size) + " bytes given for a file of " +
+                           Num(file_size) + " bytes");
+  }
+  Parser parser(data, size, file_size, need_more);
+  ByteReader& r = parser.reader();
+  GgufFile file;
+
+  // Header: magic, version, counts.
+  if (file_size < 4) {
+    return FormatError("not a GGUF file (it has only " + Num(file_size) + " bytes)");
+  }
+  if (size < 4) return parser.ReadError("the magic");
+  if (data[0] != 'G' || data[1] != 'G' || data[2] != 'U' || data[3] != 'F') {
+    return FormatError("not a GGUF file (expected magic 'GGUF', found " + DescribeMagic(data) + ")");
+  }
+  r.skip(4);
+  if (!r.read_u32(&file.version_)) return parser.ReadError("the version");
+  if (file.version_ != 2 && file.version_ != 3) {
+    if ((file.version_ & 0xffff) == 0 && (file.version_ >> 16) != 0) {
+      return FormatError("GGUF file is big-endian (version field " + Num(file.version_) +
+                         "); nibble reads little-endian GGUF only");
+    }
+    return FormatError("GGUF version " + Num(file.version_) + " is not supported (nibble reads 2 and 3)");
+  }
+  uint64_t n_tensors = 0, n_kv = 0;
+  if (!r.read_u64(&n_tensors)) return parser.ReadError("the tensor count");
+  if (!r.read_u64(&n_kv)) return parser.ReadError("the metadata count");
+  // A key/value takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor
+  // info at least 8 (name length) + 4 (n_dims) + 4 (type) + 8 (offset).
+  if (!r.check_count(n_kv, 13)) return parser.ReadError("metadata count");
+  if (!r.check_count(n_tensors, 24)) return parser.ReadError("tensor count");
+
+  // Metadata, in file order.
+  for (uint64_t n = 0; n < n_kv; ++n) {
+    std::string key;
+    if (!r.read_string(&key)) return parser.ReadError("the key of metadata entry " + Num(n));
+    GgufValue value;
+    NIBBLE_RETURN_IF_ERROR(parser.ReadValue(key, &value));
+    if (!file.metadata_.emplace(key, std::move(value)).second) {
+      return FormatError("GGUF metadata key '" + key + "' appears twice");
+    }
+  }
+  file.alignment_ = kDefaultAlignment;
+  if (const GgufValue* a = file.find("general.alignment")) {
+    if (a->type != GgufType::UINT32 && a->type != GgufType::UINT64 && a->type != GgufType::INT32) {
+      return FormatError(std::string("GGUF general.alignment must be an integer, found ") +
+                         gguf_type_name(a->type));
+    }
+    const uint64_t v = uint64_t(a->i);
+    if (a->i <= 0 || !IsPowerOfTwo(v) || v > (uint64_t(1) << 30)) {
+      return FormatError("GGUF general.alignment must be a power of two up to 2^30, found " +
+                         std::to_string(a->i));
+    }
+    file.alignment_ = uint32_t(v);
+  }
+
+  // Tensor table: names, shapes and types; offsets checked once the data
+  // section's start is known.
+  std::vector<uint64_t> relative_offsets;
+  file.tensors_.reserve(size_t(std::min(n_tensors, r.max_items_in_buffer(24))));
+  for (uint64_t n = 0; n < n_tensors; ++n) {
+    GgufTensorInfo info;
+    if (!r.read_string(&info.name)) return parser.ReadError("the name of tensor " + Num(n));
+    const std::string what = "tensor " + info.name;
+    uint32_t n_dims = 0;
+    if (!r.read_u32(&n_dims)) return parser.ReadError("the dimension count of " + what);
+    if (n_dims == 0 || n_dims > kMaxDims) {
+      return FormatError("GGUF " + what + " has " + Num(n_dims) + " dimensions (1 to " +
+                         Num(kMaxDims) + " allowed)");
+    }
+    info.shape.resize(n_dims);
+    for (uint32_t d = 0; d < n_dims; ++d) {
+      uint64_t dim = 0;
+      if (!r.read_u64(&dim)) return parser.ReadError("the shape of " + what);
+      if (dim == 0 || dim > uint64_t(std::numeric_limits<int64_t>::max())) {
+        return FormatError("GGUF " + what + " has dimension " + Num(d) + " = " + Num(dim) +
+                           " (must be positive)");
+      }
+      info.shape[d] = int64_t(dim);
+    }
+    uint32_t type = 0;
+    if (!r.read_u32(&type)) return parser.ReadError("the type of " + what);
+    uint64_t offset = 0;
+    if (!r.read_u64(&offset)) return parser.ReadError("the data offset of " + what);
+
+    TensorLayout layout;
+    if (!tensor_layout(type, &layout)) {
+      const char* name = ggml_type_name(type);
+      return FormatError("GGUF " + what + " has type " + (name ? std::string(name) : "id " + Num(type)) +
+                         " which nibble does not support (supported: f32, f16, q4_0, q4_1, q8_0)");
+    }
+    info.type = TensorType(type);
+    if (info.shape[0] % layout.block_size != 0) {
+      return FormatError("GGUF " + what + " has rows of " + Num(info.shape[0]) + " elements, not a multiple of " +
+                         ggml_type_name(type) + "'s block size " + Num(layout.block_size));
+    }
+    if (!tensor_bytes(layout, info.shape.data(), int(n_dims), &info.bytes)) {
+      std::string dims;
+      for (int64_t dim : info.shape) dims += (dims.empty() ? "" : " x ") + std::to_string(dim);
+      return FormatError("GGUF " + what + " has shape " + dims + " whose size overflows");
+    }
+    if (offset % file.alignment_ != 0) {
+      return FormatError("GGUF " + what + " has data offset " + Num(offset) + ", not a multiple of the alignment " +
+                         Num(file.alignment_));
+    }
+    if (!file.tensor_index_.emplace(info.name, file.tensors_.size()).second) {
+      return FormatError("GGUF tensor name '" + info.name + "' appears twice");
+    }
+    relative_offsets.push_back(offset);
+    file.tensors_.push_back(std::move(info));
+  }
+
+  // Tensor data starts at the next multiple of the alignment.
+  const uint64_t table_end = r.pos();
+  file.data_offset_ = table_end + (file.alignment_ - table_end % file.alignment_) % file.alignment_;
+
+  // Every tensor lies inside the file.
+  for (size_t n = 0; n < file.tensors_.size(); ++n) {
+    GgufTensorInfo& t = file.tensors_[n];
+    const uint64_t rel = relative_offsets[n];
+    const bool start_ok = rel <= file_size && file.data_offset_ <= file_size - rel;
+    if (!start_ok || t.bytes > file_size - (file.data_offset_ + rel)) {
+      const std::string start = start_ok ? Num(file.data_offset_ + rel)
+                                         : Num(file.data_offset_) + " + " + Num(rel);
+      return FormatError("tensor " + t.name + " is truncated: needs bytes [" + start + ", " + start +
+                         " + " + Num(t.bytes) + ") but the file has " + Num(file_size));
+    }
+    t.offset = file.data_offset_ + rel;
+  }
+  // No two tensors share bytes.
+  std::vector<const GgufTensorInfo*> by_offset;
+  for (const GgufTensorInfo& t : file.tensors_) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
+  for (size_t n = 1; n < by_offset.size(); ++n) {
+    const GgufTensorInfo& a = *by_offset[n - 1];
+    const GgufTensorInfo& b = *by_offset[n];
+    if (a.offset + a.bytes > b.offset) {
+      return FormatError("GGUF tensors " + a.name + " and " + b.name + " overlap: " + a.name + " is [" +
+                         Num(a.offset) + ", " + Num(a.offset + a.bytes) + ") and " + b.name + " starts at " +
+                         Num(b.offset));
+    }
+  }
+  *out = std::move(file);
+  return Status::Ok();
+}
+
+const GgufValue* GgufFile::find(const std::string& key) const {
+  auto it = metadata_.find(key);
+  return it == metadata_.end() ? nullptr : &it->second;
+}
+
+const GgufTensorInfo* GgufFile::find_tensor(const std::string& name) const {
+  auto it = tensor_index_.find(name);
+  return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
+}
+
+namespace {
+
+std::string DescribeValueType(const GgufValue& v) {
+  if (v.type == GgufType::ARRAY) return std::string("an array of ") + gguf_type_name(v.array_type);
+  return std::string("a ") + gguf_type_name(v.type);
+}
+
+// The value under `key`, or an error saying it is missing.
+Status Lookup(const GgufFile& file, const std::string& key, const GgufValue** out) {
+  *out = file.find(key);
+  if (*out == nullptr) return FormatError("GGUF metadata key '" + key + "' is missing");
+  return Status::Ok();
+}
+
+Status WrongType(const std::string& key, const GgufValue& v, const char* expected) {
+  return FormatError("GGUF metadata key '" + key + "' is " + DescribeValueType(v) + ", expected " + expected);
+}
+
+}  // namespace
+
+Status GgufFile::get_int(const std::string& key, int64_t* out) const {
+  const GgufValue* v = nullptr;
+  NIBBLE_RETURN_IF_ERROR(Lookup(*this, key, &v));
+  if (!IsIntegerType(v->type)) return WrongType(key, *v, "an integer");
+  if (v->type == GgufType::UINT64 && v->i < 0) {
+    return OutOfRange("GGUF metadata key '" + key + "' = " + Num(uint64_t(v->i)) + " does not fit in int64");
+  }
+  *out = v->i;
+  return Status::Ok();
+}
+
+Status GgufFile::get_float(const std::string& key, double* out) const {
+  const GgufValue* v = nullptr;
+  NIBBLE_RETURN_IF_ERROR(Lookup(*this, key, &v));
+  if (IsFloatType(v->type)) {
+    *out = v->f;
+  } else if (IsIntegerType(v->type) && v->type != GgufType::BOOL) {
+    *out = v->type == GgufType::UINT64 ? double(uint64_t(v->i)) : double(v->i);
+  } else {
+    return WrongType(key, *v, "a number");
+  }
+  return Status::Ok();
+}
+
+Status GgufFile::get_string(const std::string& key, std::string* out) const {
+  const GgufValue* v = nullptr;
+  NIBBLE_RETURN_IF_ERROR(Lookup(*this, key, &v));
+  if (v->type != GgufType::STRING) return WrongType(key, *v, "a string");
+  *out = v->s;
+  return Status::Ok();
+}
+
+Status GgufFile::get_strings(const std::string& key, const std::vector<std::string>** out) const {
+  const GgufValue* v = nullptr;
+  NIBBLE_RETURN_IF_ERROR(Lookup(*this, key, &v));
+  if (v->type != GgufType::ARRAY || v->array_type != GgufType::STRING) {
+    return WrongType(key, *v, "an array of string");
+  }
+  *out = &v->strings;
+  return Status::Ok();
+}
+
+Status GgufFile::get_ints(const std::string& key, const std::vector<int64_t>** out) const {
+  const GgufValue* v = nullptr;
+  NIBBLE_RETURN_IF_ERROR(Lookup(*this, key, &v));
+  if (v->type != GgufType::ARRAY || !IsIntegerType(v->array_type)) {
+    return WrongType(key, *v, "an array of integers");
+  }
+  *out = &v->ints;
+  return Status::Ok();
+}
+
+Status GgufFile::get_floats(const std::string& key, const std::vector<double>** out) const {
+  const GgufValue* v = nullptr;
+  NIBBLE_RETURN_IF_ERROR(Lookup(*this, key, &v));
+  if (v->type != GgufType::ARRAY || !IsFloatType(v->array_type)) {
+    return WrongType(key, *v, "an array of floats");
+  }
+  *out = &v->floats;
+  return Status::Ok();
+}
+
+}  // namespace nibble

@@ -1,0 +1,111 @@
+// Every matmul microkernel, declared once. Naming scheme: src/kernels/README.md.
+//
+// Tiers:  *_ref        plain loops on STANDARD GGUF blocks: the definition
+//         *__scalar    portable C++ on the packed layout (packed_weights.h)
+//         *__wasmsimd  wasm SIMD128 on the packed layout (SIMD builds only)
+//
+// Packed-tier kernels share one signature per family and compute an output
+// tile Y[m_begin:m_end, n_begin:n_end] of Y[M,N] = X[M,K] · W[N,K]ᵀ;
+// n_begin must be a multiple of kPackRows (F32: any).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/block_formats.h"
+
+namespace nibble {
+
+// Packed Q4 weights W[N,K] (layout in packed_weights.h).
+struct Q4Weights {
+  const uint8_t* data;
+  int64_t N, K;
+};
+
+// Row-major F32 weights W[N,K].
+struct F32Weights {
+  const float* data;
+  int64_t N, K;
+};
+
+// Activations X[M,K] quantized per 32-block (W4A8 input), row m at:
+//   qs   + m·K     int8 q[K]       x ≈ d·q
+//   d    + m·K/32  f32 d[K/32]     the Q8_0 scale, fp16-rounded (exact fp16 value)
+//   sums + m·K/32  int32 Σq[K/32]  per-block Σ q (Q4_0's −8 and Q4_1's m terms)
+struct Q8Activations {
+  const int8_t* qs;
+  const float* d;
+  const int32_t* sums;
+  int64_t K;
+};
+
+// F32 activations X[M,K], row m at x + m·K; block_sums + m·K/32 holds Σx per
+// 32-block (only read by Q4_1 W4A32; may be null otherwise).
+struct F32Activations {
+  const float* x;
+  const float* block_sums;
+  int64_t K;
+};
+
+// The output tile: rows [m_begin, m_end) × cols [n_begin, n_end) of y (ld N).
+struct OutputTile {
+  float* y;
+  int64_t ldy;
+  int64_t m_begin, m_end, n_begin, n_end;
+};
+
+// Quantizes one row x[K] (K % 32 == 0) to Q8_0: per block d = fp16(amax/127),
+// q = round_half_even(x · (1/(amax/127))) saturated to int8, NaN -> 0.
+using QuantizeQ8Fn = void (*)(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums);
+using Q4Q8Fn = void (*)(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+using Q4F32Fn = void (*)(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+using F32F32Fn = void (*)(const F32Weights& w, const F32Activations& x, const OutputTile& out);
+
+// --- activation quantization f32 -> Q8_0 ----------------------------------
+// blocks[K/32] standard Q8_0, sums[K/32] = Σ q per block.
+void q8_0_quantize_ref(const float* x, int64_t K, BlockQ8_0* blocks, int32_t* sums);
+void q8_0_quantize__scalar(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums);
+void q8_0_quantize__wasmsimd(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums);
+
+// --- references on GGUF blocks: w = N rows of K/32 blocks, y[M,N] ----------
+// W4A8, per block pair: acc += float(Σ q_w·q_x) · (d_w·d_x)        (Q4_0, q_w − 8)
+//                       acc += float(Σ q_w·q_x) · (d_w·d_x) + m_w · (d_x·float(Σ q_x))   (Q4_1)
+// with blocks summed in order from b = 0 into a float starting at 0.
+void q4_0_q8_0_gemv_ref(const BlockQ4_0* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void q4_0_q8_0_gemm_ref(const BlockQ4_0* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+void q4_1_q8_0_gemv_ref(const BlockQ4_1* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void q4_1_q8_0_gemm_ref(const BlockQ4_1* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+// W4A32 and F32: Σ_k w[n,k]·x[m,k] with w dequantized, accumulated in double.
+void q4_0_f32_gemv_ref(const BlockQ4_0* w, int64_t N, int64_t K, const float* x, float* y);
+void q4_0_f32_gemm_ref(const BlockQ4_0* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+void q4_1_f32_gemv_ref(const BlockQ4_1* w, int64_t N, int64_t K, const float* x, float* y);
+void q4_1_f32_gemm_ref(const BlockQ4_1* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+void f32_f32_gemv_ref(const float* w, int64_t N, int64_t K, const float* x, float* y);
+void f32_f32_gemm_ref(const float* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+
+// --- packed tiers ----------------------------------------------------------
+// GEMV kernels treat every row of the tile as its own M = 1 product; GEMM
+// kernels share each unpacked weight panel across up to 4 activation rows.
+void q4_0_q8_0_gemv_4x__scalar(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_0_q8_0_gemm_4x4__scalar(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_1_q8_0_gemv_4x__scalar(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_1_q8_0_gemm_4x4__scalar(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_0_f32_gemv_4x__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_0_f32_gemm_4x4__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_1_f32_gemv_4x__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_1_f32_gemm_4x4__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void f32_f32_gemv__scalar(const F32Weights& w, const F32Activations& x, const OutputTile& out);
+void f32_f32_gemm_4x4__scalar(const F32Weights& w, const F32Activations& x, const OutputTile& out);
+
+void q4_0_q8_0_gemv_4x__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_0_q8_0_gemm_4x4__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_1_q8_0_gemv_4x__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_1_q8_0_gemm_4x4__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_0_f32_gemv_4x__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_0_f32_gemm_4x4__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_1_f32_gemv_4x__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_1_f32_gemm_4x4__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void f32_f32_gemv__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
+void f32_f32_gemm_4x4__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
+
+}  // namespace nibble

@@ -1,0 +1,197 @@
+#include "kernels/packed_weights.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "quant/fp16.h"
+
+namespace nibble {
+namespace {
+
+constexpr size_t kAlignment = 64;
+
+const char* type_name(TensorType type) {
+  switch (type) {
+    case TensorType::F32: return "f32";
+    case TensorType::F16: return "f16";
+    case TensorType::Q4_0: return "q4_0";
+    case TensorType::Q4_1: return "q4_1";
+    case TensorType::Q8_0: return "q8_0";
+  }
+  return "unknown";
+}
+
+size_t gguf_block_bytes(TensorType type) {
+  return type == TensorType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ4_1);
+}
+
+// Inverse of fp16_to_fp32 for values it produced, exact for all 65536 codes
+// (fp32_to_fp16 would canonicalize NaN payloads).
+uint16_t fp16_from_converted(float f) {
+  const uint32_t x = f32_bits(f);
+  if ((x & 0x7f800000u) == 0x7f800000u)
+    return uint16_t(((x >> 16) & 0x8000) | 0x7c00 | ((x & 0x7fffffu) >> 13));
+  return fp32_to_fp16(f);
+}
+
+// Number of panels bytes of group g in a Q4 matrix.
+size_t group_offset(TensorType type, int64_t N, int64_t K, int64_t g) {
+  (void)N;
+  return size_t(g) * size_t(K / kQK) * q4_panel_bytes(type, kPackRows);
+}
+
+int group_rows(int64_t N, int64_t g) {
+  const int64_t left = N - g * kPackRows;
+  return int(left < kPackRows ? left : kPackRows);
+}
+
+// Copies between one GGUF block (d, [m], qs) and its slots in a panel of
+// `rows` rows at row index i. to_panel selects the direction.
+template <typename Block, bool kHasMin>
+void move_block(Block* block, uint8_t* panel, int rows, int i, bool to_panel) {
+  float* d = reinterpret_cast<float*>(panel);
+  float* m = d + rows;  // Q4_1 only
+  uint8_t* qs = panel + size_t(rows) * (kHasMin ? 8 : 4) + size_t(i) * (kQK / 2);
+  if (to_panel) {
+    d[i] = fp16_to_fp32(block->d);
+    if constexpr (kHasMin) m[i] = fp16_to_fp32(block->m);
+    std::memcpy(qs, block->qs, kQK / 2);
+  } else {
+    block->d = fp16_from_converted(d[i]);
+    if constexpr (kHasMin) block->m = fp16_from_converted(m[i]);
+    std::memcpy(block->qs, qs, kQK / 2);
+  }
+}
+
+// Walks every (row, block) of a Q4 matrix, pairing its GGUF block with its
+// panel slot; shared by Pack and unpack so the two stay exact inverses.
+template <typename Block, bool kHasMin>
+void convert_q4(TensorType type, Block* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_panel) {
+  const int64_t nb = K / kQK;
+  const int64_t groups = (N + kPackRows - 1) / kPackRows;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int rows = group_rows(N, g);
+    uint8_t* panel = packed + group_offset(type, N, K, g);
+    const size_t panel_bytes = q4_panel_bytes(type, rows);
+    for (int64_t b = 0; b < nb; ++b, panel += panel_bytes) {
+      for (int i = 0; i < rows; ++i) {
+        Block* block = gguf + (g * kPackRows + i) * nb + b;
+        move_block<Block, kHasMin>(block, panel, rows, i, to_panel);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+PackedWeights::~PackedWeights() { std::free(data_); }
+
+PackedWeights::PackedWeights(PackedWeights&& other) noexcept { *this = std::move(other); }
+
+PackedWeights& PackedWeights::operator=(PackedWeights&& other) noexcept {
+  if (this != &other) {
+    std::free(data_);
+    type_ = other.type_;
+    N_ = other.N_;
+    K_ = other.K_;
+    bytes_ = other.bytes_;
+    data_ = other.data_;
+    other.data_ = nullptr;
+    other.bytes_ = 0;
+    other.N_ = other.K_ = 0;
+  }
+  return *this;
+}
+
+size_t PackedWeights::gguf_bytes() const {
+  if (empty()) return 0;
+  if (type_ == TensorType::F32) return size_t(N_) * size_t(K_) * sizeof(float);
+  return size_t(N_) * size_t(K_ / kQK) * gguf_block_bytes(type_);
+}
+
+const uint8_t* PackedWeights::group(int64_t g) const {
+  return data_ + group_offset(type_, N_, K_, g);
+}
+
+Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
+                           PackedWeights* out) {
+  if (out == nullptr) return InvalidArgument("PackedWeights::Pack: output is null");
+  if (type != TensorType::F32 && type != TensorType::Q4_0 && type != TensorType::Q4_1)
+    return InvalidArgument(std::string("PackedWeights::Pack: weight type ") + type_name(type) +
+                           " is not supported by the matmul kernels; use f32, q4_0 or q4_1");
+  if (N <= 0 || K <= 0)
+    return OutOfRange("PackedWeights::Pack: matrix shape N = " + std::to_string(N) +
+                      ", K = " + std::to_string(K) + " must have N > 0 and K > 0");
+  if (type != TensorType::F32 && K % kQK != 0)
+    return InvalidArgument("PackedWeights::Pack: row length K = " + std::to_string(K) +
+                           " is not a multiple of 32, which " + type_name(type) +
+                           " needs; pad K or keep this matrix in f32");
+  if (data == nullptr) return InvalidArgument("PackedWeights::Pack: data is null");
+
+  // Sizes in 64-bit first: size_t is 32 bits in wasm32.
+  const uint64_t kMax = uint64_t(SIZE_MAX) / 2;
+  const uint64_t row_bytes = type == TensorType::F32 ? uint64_t(K) * 4
+                                                     : uint64_t(K / kQK) * gguf_block_bytes(type);
+  if (uint64_t(K) > kMax || uint64_t(N) > kMax / row_bytes)
+    return ResourceError("PackedWeights::Pack: a " + std::to_string(N) + " x " + std::to_string(K) +
+                         " " + type_name(type) + " matrix does not fit in this address space");
+  const uint64_t expected = uint64_t(N) * row_bytes;
+  if (uint64_t(bytes) != expected)
+    return InvalidArgument(std::string("PackedWeights::Pack: a ") + std::to_string(N) + " x " +
+                           std::to_string(K) + " " + type_name(type) + " matrix takes " +
+                           std::to_string(expected) + " bytes, but " + std::to_string(bytes) +
+                           " were given");
+
+  uint64_t packed = expected;
+  if (type != TensorType::F32) {
+    const uint64_t full_groups = uint64_t(N) / kPackRows;
+    const int tail_rows = int(uint64_t(N) % kPackRows);
+    packed = (full_groups * q4_panel_bytes(type, kPackRows) + q4_panel_bytes(type, tail_rows)) *
+             uint64_t(K / kQK);
+    if (packed > kMax)
+      return ResourceError("PackedWeights::Pack: the packed matrix needs " + std::to_string(packed) +
+                           " bytes, more than this address space allows");
+  }
+  const size_t alloc = size_t((packed + kAlignment - 1) / kAlignment * kAlignment);
+  void* memory = std::aligned_alloc(kAlignment, alloc);
+  if (memory == nullptr)
+    return ResourceError("PackedWeights::Pack: out of memory allocating " + std::to_string(alloc) +
+                         " bytes for a " + std::to_string(N) + " x " + std::to_string(K) + " " +
+                         type_name(type) + " matrix");
+  std::memset(static_cast<uint8_t*>(memory) + packed, 0, alloc - size_t(packed));
+
+  PackedWeights result;
+  result.type_ = type;
+  result.N_ = N;
+  result.K_ = K;
+  result.bytes_ = alloc;
+  result.data_ = static_cast<uint8_t*>(memory);
+  // The kernels never write to the GGUF side; the casts only share one walker.
+  void* gguf = const_cast<void*>(data);
+  if (type == TensorType::F32) {
+    std::memcpy(result.data_, data, size_t(expected));
+  } else if (type == TensorType::Q4_0) {
+    convert_q4<BlockQ4_0, false>(type, static_cast<BlockQ4_0*>(gguf), result.data_, N, K, true);
+  } else {
+    convert_q4<BlockQ4_1, true>(type, static_cast<BlockQ4_1*>(gguf), result.data_, N, K, true);
+  }
+  *out = std::move(result);
+  return Status::Ok();
+}
+
+void PackedWeights::unpack_to_gguf(void* out) const {
+  if (empty()) return;
+  uint8_t* packed = data_;
+  if (type_ == TensorType::F32) {
+    std::memcpy(out, packed, gguf_bytes());
+  } else if (type_ == TensorType::Q4_0) {
+    convert_q4<BlockQ4_0, false>(type_, static_cast<BlockQ4_0*>(out), packed, N_, K_, false);
+  } else {
+    convert_q4<BlockQ4_1, true>(type_, static_cast<BlockQ4_1*>(out), packed, N_, K_, false);
+  }
+}
+
+}  // namespace nibble

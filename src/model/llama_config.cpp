@@ -1,0 +1,88 @@
+#include "model/llama_config.h"
+
+#include <cmath>
+
+#include "format/gguf.h"
+
+namespace nibble {
+
+Status LlamaConfig::validate() const {
+  auto positive = [](const char* name, int v, int limit) -> Status {
+    if (v <= 0 || v > limit)
+      return FormatError(std::string("model hyperparameter ") + name + " = " + std::to_string(v) +
+                         " is out of range (1.." + std::to_string(limit) + ")");
+    return Status::Ok();
+  };
+  NIBBLE_RETURN_IF_ERROR(positive("dim", dim, 1 << 16));
+  NIBBLE_RETURN_IF_ERROR(positive("hidden_dim", hidden_dim, 1 << 18));
+  NIBBLE_RETURN_IF_ERROR(positive("n_layers", n_layers, 1024));
+  NIBBLE_RETURN_IF_ERROR(positive("n_heads", n_heads, 1024));
+  NIBBLE_RETURN_IF_ERROR(positive("n_kv_heads", n_kv_heads, 1024));
+  NIBBLE_RETURN_IF_ERROR(positive("vocab_size", vocab_size, 1 << 20));
+  NIBBLE_RETURN_IF_ERROR(positive("context_length", context_length, 1 << 24));
+  NIBBLE_RETURN_IF_ERROR(positive("head_dim", head_dim, 1 << 12));
+  if (n_heads % n_kv_heads != 0)
+    return FormatError("n_heads = " + std::to_string(n_heads) + " is not a multiple of n_kv_heads = " +
+                       std::to_string(n_kv_heads));
+  if (rope_dim <= 0 || rope_dim > head_dim || rope_dim % 2 != 0)
+    return FormatError("RoPE dimension " + std::to_string(rope_dim) + " must be even and at most head_dim = " +
+                       std::to_string(head_dim));
+  if (!(rope_theta > 0.0f) || !std::isfinite(rope_theta))
+    return FormatError("RoPE base must be a positive number, got " + std::to_string(rope_theta));
+  if (!(rms_eps > 0.0f) || !(rms_eps < 1.0f))
+    return FormatError("RMSNorm epsilon must be in (0, 1), got " + std::to_string(rms_eps));
+  return Status::Ok();
+}
+
+}  // namespace nibble
+
+namespace nibble {
+
+Status config_from_gguf(const GgufFile& file, LlamaConfig* out) {
+  LlamaConfig c;
+  auto required = [&file](const char* key, int* field) -> Status {
+    int64_t v = 0;
+    NIBBLE_RETURN_IF_ERROR(file.get_int(key, &v));
+    if (v <= 0 || v > (int64_t(1) << 30)) return FormatError(std::string(key) + " = " + std::to_string(v) + " is out of range");
+    *field = int(v);
+    return Status::Ok();
+  };
+  auto optional_int = [&](const char* key, int* field) -> Status {
+    return file.find(key) ? required(key, field) : Status::Ok();
+  };
+  auto optional_float = [&file](const char* key, float* field) -> Status {
+    if (!file.find(key)) return Status::Ok();
+    double v = 0;
+    NIBBLE_RETURN_IF_ERROR(file.get_float(key, &v));
+    *field = float(v);
+    return Status::Ok();
+  };
+  NIBBLE_RETURN_IF_ERROR(required("llama.embedding_length", &c.dim));
+  NIBBLE_RETURN_IF_ERROR(required("llama.feed_forward_length", &c.hidden_dim));
+  NIBBLE_RETURN_IF_ERROR(required("llama.block_count", &c.n_layers));
+  NIBBLE_RETURN_IF_ERROR(required("llama.attention.head_count", &c.n_heads));
+  NIBBLE_RETURN_IF_ERROR(required("llama.context_length", &c.context_length));
+  c.n_kv_heads = c.n_heads;
+  NIBBLE_RETURN_IF_ERROR(optional_int("llama.attention.head_count_kv", &c.n_kv_heads));
+  if (c.dim % c.n_heads != 0)
+    return FormatError("embedding length " + std::to_string(c.dim) + " is not a multiple of the head count " +
+                       std::to_string(c.n_heads));
+  c.head_dim = c.dim / c.n_heads;
+  c.rope_dim = c.head_dim;
+  NIBBLE_RETURN_IF_ERROR(optional_int("llama.rope.dimension_count", &c.rope_dim));
+  NIBBLE_RETURN_IF_ERROR(optional_float("llama.rope.freq_base", &c.rope_theta));
+  NIBBLE_RETURN_IF_ERROR(optional_float("llama.attention.layer_norm_rms_epsilon", &c.rms_eps));
+  // The vocabulary: llama.vocab_size when given, else the tokenizer's size.
+  if (file.find("llama.vocab_size")) {
+    NIBBLE_RETURN_IF_ERROR(required("llama.vocab_size", &c.vocab_size));
+  } else if (const GgufValue* tokens = file.find("tokenizer.ggml.tokens")) {
+    c.vocab_size = int(tokens->strings.size());
+  } else if (const GgufTensorInfo* embd = file.find_tensor("token_embd.weight")) {
+    if (embd->shape.size() == 2 && embd->shape[1] > 0 && embd->shape[1] < (1 << 30)) c.vocab_size = int(embd->shape[1]);
+  }
+  NIBBLE_RETURN_IF_ERROR(c.validate());
+  *out = c;
+  return Status::Ok();
+}
+
+}  // namespace nibble

@@ -1,0 +1,36 @@
+// Picks the next token from logits: greedy when temperature is 0, otherwise
+// softmax(logits / temperature) cut to the top-k most likely tokens and then
+// to the smallest set whose probability reaches top-p, drawn with a seeded
+// generator so that equal seeds give equal runs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace nibble {
+
+struct SamplerOptions {
+  float temperature = 0.8f;  // 0 = greedy
+  int top_k = 40;            // 0 = no limit
+  float top_p = 0.95f;       // 1 = no limit
+  uint64_t seed = 0;
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplerOptions& options);
+  // logits[n] may be overwritten.
+  int32_t sample(float* logits, int n);
+  // A uniform float in [0, 1) from the generator (exposed for tests).
+  float next_uniform();
+
+ private:
+  SamplerOptions options_;
+  uint64_t state_;
+  std::vector<int32_t> order_;  // scratch: candidate token ids
+};
+
+// The index of the largest value, the lowest index on ties.
+int32_t argmax(const float* x, int n);
+
+}  // namespace nibble

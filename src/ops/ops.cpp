@@ -1,0 +1,68 @@
+#include "ops/ops.h"
+
+#include <cmath>
+
+namespace nibble {
+
+void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
+  float ss = 0.0f;
+  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
+  ss /= float(n);
+  ss += eps;
+  const float scale = 1.0f / std::sqrt(ss);
+  for (int i = 0; i < n; ++i) out[i] = weight[i] * (scale * x[i]);
+}
+
+void rope(float* vec, int n_heads, int head_dim, int rope_dim, int pos, float theta) {
+  for (int i = 0; i < rope_dim; i += 2) {
+    // Same float arithmetic as llama2.c's run.c, so the F32 path tracks it.
+    const float freq = 1.0f / std::pow(theta, float(i) / float(head_dim));
+    const float angle = float(pos) * freq;
+    const float c = std::cos(angle), s = std::sin(angle);
+    for (int h = 0; h < n_heads; ++h) {
+      float* pair = vec + h * head_dim + i;
+      const float a = pair[0], b = pair[1];
+      pair[0] = a * c - b * s;
+      pair[1] = a * s + b * c;
+    }
+  }
+}
+
+void softmax(float* x, int n) {
+  float max = x[0];
+  for (int i = 1; i < n; ++i) max = x[i] > max ? x[i] : max;
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  for (int i = 0; i < n; ++i) x[i] /= sum;
+}
+
+void swiglu(float* gate, const float* up, int n) {
+  for (int i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g * (1.0f / (1.0f + std::exp(-g))) * up[i];
+  }
+}
+
+void attention_head(float* out, const float* q, const float* k, const float* v, int n_pos,
+                    int head_dim, int kv_stride, float* scores) {
+  // Divide (not multiply by the reciprocal) as llama2.c does.
+  const float norm = std::sqrt(float(head_dim));
+  for (int p = 0; p < n_pos; ++p) {
+    const float* kp = k + int64_t(p) * kv_stride;
+    float dot = 0.0f;
+    for (int i = 0; i < head_dim; ++i) dot += q[i] * kp[i];
+    scores[p] = dot / norm;
+  }
+  softmax(scores, n_pos);
+  for (int i = 0; i < head_dim; ++i) out[i] = 0.0f;
+  for (int p = 0; p < n_pos; ++p) {
+    const float* vp = v + int64_t(p) * kv_stride;
+    const float a = scores[p];
+    for (int i = 0; i < head_dim; ++i) out[i] += a * vp[i];
+  }
+}
+
+}  // namespace nibble

@@ -1,0 +1,102 @@
+// The traits table: one row per tensor type (see block_formats.h).
+#include <cctype>
+#include <cstring>
+
+#include "quant/block_formats.h"
+#include "quant/fp16.h"
+#include "quant/quantize_row.h"
+
+namespace nibble {
+namespace {
+
+// F32: x[n] -> x[n], a copy.
+void quantize_f32(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  std::memcpy(out, x, size_t(n) * sizeof(float));
+}
+void dequantize_f32(const void* in, float* y, int64_t n) {
+  std::memcpy(y, in, size_t(n) * sizeof(float));
+}
+
+// F16: x[n] -> h[n], round to nearest even.
+void quantize_f16(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  uint16_t* h = static_cast<uint16_t*>(out);
+  for (int64_t i = 0; i < n; ++i) h[i] = fp32_to_fp16(x[i]);
+}
+void dequantize_f16(const void* in, float* y, int64_t n) {
+  const uint16_t* h = static_cast<const uint16_t*>(in);
+  for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(h[i]);
+}
+
+// The INT4 types honour options.clip; Q8_0 is always round-to-nearest.
+void quantize_q4_0(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
+  BlockQ4_0* y = static_cast<BlockQ4_0*>(out);
+  if (options.clip == ClipMode::kMse) {
+    quantize_row_q4_0_mse(x, y, n, options.importance);
+  } else {
+    quantize_row_q4_0_ref(x, y, n);
+  }
+}
+void dequantize_q4_0(const void* in, float* y, int64_t n) {
+  dequantize_row_q4_0(static_cast<const BlockQ4_0*>(in), y, n);
+}
+
+void quantize_q4_1(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
+  BlockQ4_1* y = static_cast<BlockQ4_1*>(out);
+  if (options.clip == ClipMode::kMse) {
+    quantize_row_q4_1_mse(x, y, n, options.importance);
+  } else {
+    quantize_row_q4_1_ref(x, y, n);
+  }
+}
+void dequantize_q4_1(const void* in, float* y, int64_t n) {
+  dequantize_row_q4_1(static_cast<const BlockQ4_1*>(in), y, n);
+}
+
+void quantize_q8_0(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  quantize_row_q8_0_ref(x, static_cast<BlockQ8_0*>(out), n);
+}
+void dequantize_q8_0(const void* in, float* y, int64_t n) {
+  dequantize_row_q8_0(static_cast<const BlockQ8_0*>(in), y, n);
+}
+
+const BlockTraits kTraits[] = {
+    {TensorType::F32, "f32", 1, sizeof(float), false, quantize_f32, dequantize_f32},
+    {TensorType::F16, "f16", 1, sizeof(uint16_t), false, quantize_f16, dequantize_f16},
+    {TensorType::Q4_0, "q4_0", kQK, sizeof(BlockQ4_0), true, quantize_q4_0, dequantize_q4_0},
+    {TensorType::Q4_1, "q4_1", kQK, sizeof(BlockQ4_1), true, quantize_q4_1, dequantize_q4_1},
+    {TensorType::Q8_0, "q8_0", kQK, sizeof(BlockQ8_0), true, quantize_q8_0, dequantize_q8_0},
+};
+
+bool equal_ignoring_case(const char* a, const char* b) {
+  for (; *a && *b; ++a, ++b) {
+    if (std::tolower(static_cast<unsigned char>(*a)) != std::tolower(static_cast<unsigned char>(*b))) {
+      return false;
+    }
+  }
+  return *a == *b;
+}
+
+}  // namespace
+
+const BlockTraits* block_traits(TensorType type) {
+  for (const BlockTraits& t : kTraits) {
+    if (t.type == type) return &t;
+  }
+  return nullptr;
+}
+
+const BlockTraits* block_traits_by_name(const char* name) {
+  if (name == nullptr) return nullptr;
+  for (const BlockTraits& t : kTraits) {
+    if (equal_ignoring_case(t.name, name)) return &t;
+  }
+  return nullptr;
+}
+
+size_t row_size(TensorType type, int64_t n) {
+  const BlockTraits* t = block_traits(type);
+  if (t == nullptr || n < 0 || n % t->block_size != 0) return 0;
+  return size_t(n / t->block_size) * t->block_bytes;
+}
+
+}  // namespace nibble

@@ -1,0 +1,35 @@
+// Row quantizers and dequantizers for the block types, the functions behind
+// the traits table (block_traits.cpp). n is the row length and must be a
+// multiple of kQK (callers check; see quantize_matrix in quantize.h).
+//
+//   *_ref  round-to-nearest, byte-identical to llama.cpp's reference rules
+//          (quantize_row_q4_0_ref & co. in ggml-quants.c).
+//   *_mse  clipping search: per block the scale (Q4_0) or scale and offset
+//          (Q4_1) minimizing Σ importance[j]·(x[j] − x̂[j])², never worse than
+//          *_ref on that sum, block by block.
+#pragma once
+
+#include <cstdint>
+
+#include "quant/block_formats.h"
+
+namespace nibble {
+
+// x[n] -> y[n/32]: d = max/−8 (max = the value of largest magnitude, sign
+// kept, first one on ties), q = min(15, trunc(x/d + 8.5)).
+void quantize_row_q4_0_ref(const float* x, BlockQ4_0* y, int64_t n);
+// x[n] -> y[n/32]: d = (max − min)/15, m = min, q = min(15, trunc((x − min)/d + 0.5)).
+void quantize_row_q4_1_ref(const float* x, BlockQ4_1* y, int64_t n);
+// x[n] -> y[n/32]: d = max|x|/127, q = roundf(x/d).
+void quantize_row_q8_0_ref(const float* x, BlockQ8_0* y, int64_t n);
+
+// importance[n] weights element j of the row (null = all ones, entries >= 0).
+void quantize_row_q4_0_mse(const float* x, BlockQ4_0* y, int64_t n, const float* importance);
+void quantize_row_q4_1_mse(const float* x, BlockQ4_1* y, int64_t n, const float* importance);
+
+// blocks -> y[n]:  Q4_0 y = d·(q − 8),  Q4_1 y = d·q + m,  Q8_0 y = d·q.
+void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int64_t n);
+void dequantize_row_q4_1(const BlockQ4_1* x, float* y, int64_t n);
+void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int64_t n);
+
+}  // namespace nibble

@@ -1,0 +1,43 @@
+// Unicode helpers for the tokenizers: lenient UTF-8 decoding, code point
+// classes for the GPT-2 pre-tokenizer, and GPT-2's byte <-> code point map.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace nibble {
+
+// The classes the GPT-2 pre-tokenizer regex distinguishes. Values are fixed:
+// the generated table (unicode_tables.cpp) stores them in 2 bits.
+enum class CodepointClass : uint8_t { kOther = 0, kLetter = 1, kNumber = 2, kWhitespace = 3 };
+
+// \p{L}, \p{N} or White_Space from the generated table; kOther otherwise.
+CodepointClass codepoint_class(uint32_t cp);
+
+// Unicode version the table was generated from (e.g. "14.0.0").
+extern const char kUnicodeTablesVersion[];
+
+// Code point value given to a byte that does not start a valid UTF-8 sequence.
+constexpr uint32_t kInvalidCodepoint = 0xFFFFFFFFu;
+
+// One character of a UTF-8 string: a well-formed sequence of 1..4 bytes, or a
+// single byte that is not one (cp = kInvalidCodepoint, length 1). Overlong
+// forms, surrogates and values past U+10FFFF count as invalid.
+struct Utf8Char {
+  uint32_t cp;
+  uint32_t length;  // bytes, >= 1
+};
+Utf8Char decode_utf8(const char* text, size_t remaining);
+
+// Appends the UTF-8 encoding of cp (<= 0x10FFFF).
+void append_utf8(uint32_t cp, std::string* out);
+
+// GPT-2's byte-level alphabet: every byte gets a printable code point
+// ('!'..'~', U+00A1..U+00AC and U+00AE..U+00FF map to themselves, the other
+// 68 bytes to U+0100.. in byte order), so any byte string becomes text.
+uint32_t gpt2_byte_to_codepoint(uint8_t byte);
+// The inverse; false for code points outside the alphabet.
+bool gpt2_codepoint_to_byte(uint32_t cp, uint8_t* byte);
+
+}  // namespace nibble

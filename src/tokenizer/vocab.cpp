@@ -1,0 +1,370 @@
+#include "tokenizer/vocab.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace nibble {
+
+namespace {
+
+constexpr char kSpaceMarker[] = "\xE2\x96\x81";  // U+2581 "▁", SentencePiece's space
+
+bool is_integer_type(GgufType t) {
+  switch (t) {
+    case GgufType::UINT8: case GgufType::INT8: case GgufType::UINT16: case GgufType::INT16:
+    case GgufType::UINT32: case GgufType::INT32: case GgufType::UINT64: case GgufType::INT64:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_float_type(GgufType t) { return t == GgufType::FLOAT32 || t == GgufType::FLOAT64; }
+
+// Reads GGUF metadata with the error messages a person needs: the key, what
+// was expected and what was found.
+class MetadataReader {
+ public:
+  explicit MetadataReader(const std::map<std::string, GgufValue>& md) : md_(md) {}
+
+  const GgufValue* find(const std::string& key) const {
+    auto it = md_.find(key);
+    return it == md_.end() ? nullptr : &it->second;
+  }
+
+  Status string(const std::string& key, std::string* out) const {
+    const GgufValue* v = find(key);
+    if (!v) return Status::Ok();  // absent: *out keeps its default
+    if (v->type != GgufType::STRING) return wrong_type(key, "a string");
+    *out = v->s;
+    return Status::Ok();
+  }
+
+  Status boolean(const std::string& key, bool* out) const {
+    const GgufValue* v = find(key);
+    if (!v) return Status::Ok();  // absent: *out keeps its default
+    if (v->type != GgufType::BOOL) return wrong_type(key, "a bool");
+    *out = v->i != 0;
+    return Status::Ok();
+  }
+
+  // A token id: an integer in [0, n_tokens). 0xFFFFFFFF and -1 mean "none"
+  // (llama.cpp's converters write them for absent tokens).
+  Status token_id(const std::string& key, int64_t n_tokens, int32_t* out) const {
+    const GgufValue* v = find(key);
+    if (!v) return Status::Ok();  // absent: *out keeps its default
+    if (!is_integer_type(v->type)) return wrong_type(key, "an integer token id");
+    if (v->i == -1 || v->i == 0xFFFFFFFFll) {
+      *out = -1;
+      return Status::Ok();
+    }
+    if (v->i < 0 || v->i >= n_tokens) {
+      return FormatError("GGUF metadata " + key + " = " + std::to_string(v->i) +
+                         " is not a token id: the vocabulary has " + std::to_string(n_tokens) +
+                         " tokens");
+    }
+    *out = static_cast<int32_t>(v->i);
+    return Status::Ok();
+  }
+
+  Status string_array(const std::string& key, std::vector<std::string>* out) const {
+    const GgufValue* v = find(key);
+    if (!v) return Status::Ok();  // absent: *out keeps its default
+    if (v->type != GgufType::ARRAY || v->array_type != GgufType::STRING) {
+      return wrong_type(key, "an array of strings");
+    }
+    *out = v->strings;
+    return Status::Ok();
+  }
+
+  Status float_array(const std::string& key, std::vector<float>* out) const {
+    const GgufValue* v = find(key);
+    if (!v) return Status::Ok();  // absent: *out keeps its default
+    if (v->type != GgufType::ARRAY || !is_float_type(v->array_type)) {
+      return wrong_type(key, "an array of floats");
+    }
+    out->assign(v->floats.begin(), v->floats.end());
+    return Status::Ok();
+  }
+
+  Status int32_array(const std::string& key, std::vector<int32_t>* out) const {
+    const GgufValue* v = find(key);
+    if (!v) return Status::Ok();  // absent: *out keeps its default
+    if (v->type != GgufType::ARRAY || !is_integer_type(v->array_type)) {
+      return wrong_type(key, "an array of integers");
+    }
+    out->clear();
+    out->reserve(v->ints.size());
+    for (size_t i = 0; i < v->ints.size(); ++i) {
+      const int64_t x = v->ints[i];
+      if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
+        return FormatError("GGUF metadata " + key + "[" + std::to_string(i) + "] = " +
+                           std::to_string(x) + " does not fit in 32 bits");
+      }
+      out->push_back(static_cast<int32_t>(x));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static const char* type_name(GgufType t) {
+    switch (t) {
+      case GgufType::STRING: return "a string";
+      case GgufType::BOOL: return "a bool";
+      case GgufType::ARRAY: return "an array";
+      case GgufType::FLOAT32: case GgufType::FLOAT64: return "a float";
+      default: return "an integer";
+    }
+  }
+  Status wrong_type(const std::string& key, const char* expected) const {
+    const GgufValue& v = md_.at(key);
+    std::string found = type_name(v.type);
+    if (v.type == GgufType::ARRAY) found += std::string(" of ") + type_name(v.array_type) + "s";
+    return FormatError("GGUF metadata " + key + " should be " + expected + ", found " + found);
+  }
+
+  const std::map<std::string, GgufValue>& md_;
+};
+
+// Pre-tokenizers that use exactly GPT-2's regex in llama.cpp; others (llama3,
+// qwen2, ...) split text differently and are refused rather than mis-encoded.
+bool is_gpt2_pretokenizer(const std::string& pre) {
+  static const char* const kNames[] = {"", "default", "gpt-2", "gpt2", "mpt", "olmo", "jais"};
+  for (const char* name : kNames) {
+    if (pre == name) return true;
+  }
+  return false;
+}
+
+// "<0xAB>" spells byte 0xAB.
+bool is_byte_token_text(const std::string& text) {
+  if (text.size() != 6 || text.compare(0, 3, "<0x") != 0 || text[5] != '>') return false;
+  auto hex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+  };
+  return hex(text[3]) && hex(text[4]);
+}
+
+// Replaces every ' ' with "▁".
+std::string spaces_to_marker(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == ' ') out += kSpaceMarker; else out.push_back(c);
+  }
+  return out;
+}
+
+Status check_special_id(const char* name, int32_t id, int32_t size) {
+  if (id < -1 || id >= size) {
+    return OutOfRange(std::string("vocabulary ") + name + " id " + std::to_string(id) +
+                      " is not a token id: the vocabulary has " + std::to_string(size) + " tokens");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status validate_vocab(const Vocab& vocab) {
+  if (vocab.tokens.empty()) return FormatError("the vocabulary has no tokens");
+  if (vocab.tokens.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    return ResourceError("the vocabulary has more than 2^31-1 tokens");
+  }
+  const int32_t n = vocab.size();
+  if (vocab.scores.size() != vocab.tokens.size()) {
+    return FormatError("the vocabulary has " + std::to_string(n) + " tokens but " +
+                       std::to_string(vocab.scores.size()) + " scores");
+  }
+  if (vocab.token_types.size() != vocab.tokens.size()) {
+    return FormatError("the vocabulary has " + std::to_string(n) + " tokens but " +
+                       std::to_string(vocab.token_types.size()) + " token types");
+  }
+  for (int32_t i = 0; i < n; ++i) {
+    if (std::isnan(vocab.scores[i])) {
+      return FormatError("the score of token " + std::to_string(i) + " is NaN");
+    }
+    const int32_t t = vocab.token_types[i];
+    if (t < kTokenUndefined || t > kTokenByte) {
+      return FormatError("token " + std::to_string(i) + " has type " + std::to_string(t) +
+                         ", not one of 0..6");
+    }
+  }
+  NIBBLE_RETURN_IF_ERROR(check_special_id("BOS", vocab.bos, n));
+  NIBBLE_RETURN_IF_ERROR(check_special_id("EOS", vocab.eos, n));
+  NIBBLE_RETURN_IF_ERROR(check_special_id("UNK", vocab.unk, n));
+  NIBBLE_RETURN_IF_ERROR(check_special_id("PAD", vocab.pad, n));
+  if (vocab.kind == Vocab::Kind::kBytePairGpt2) {
+    for (size_t i = 0; i < vocab.merges.size(); ++i) {
+      // llama.cpp splits at the first space after the first byte.
+      const std::string& m = vocab.merges[i];
+      const size_t space = m.size() > 1 ? m.find(' ', 1) : std::string::npos;
+      if (space == std::string::npos || space + 1 >= m.size()) {
+        return FormatError("BPE merge " + std::to_string(i) + " \"" + m +
+                           "\" is not two pieces separated by a space");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status vocab_from_gguf(const GgufFile& file, Vocab* out) {
+  return vocab_from_gguf_metadata(file.metadata(), out);
+}
+
+Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata, Vocab* out) {
+  const MetadataReader md(metadata);
+  Vocab v;
+  std::string model;
+  if (!md.find("tokenizer.ggml.model")) {
+    return FormatError("GGUF metadata has no tokenizer.ggml.model: the file carries no tokenizer");
+  }
+  NIBBLE_RETURN_IF_ERROR(md.string("tokenizer.ggml.model", &model));
+  NIBBLE_RETURN_IF_ERROR(md.string("tokenizer.ggml.pre", &v.pre));
+  if (model == "llama") {
+    v.kind = Vocab::Kind::kSentencePiece;
+    v.bos = 1; v.eos = 2; v.unk = 0;
+    v.add_bos = true;
+    v.add_space_prefix = true;
+  } else if (model == "gpt2") {
+    v.kind = Vocab::Kind::kBytePairGpt2;
+    v.bos = 11; v.eos = 11;  // llama.cpp's defaults for BPE vocabularies
+    if (!is_gpt2_pretokenizer(v.pre)) {
+      return FormatError("tokenizer.ggml.pre = \"" + v.pre +
+                         "\" needs a pre-tokenizer nibble does not implement (supported: gpt-2)");
+    }
+  } else {
+    return FormatError("tokenizer.ggml.model = \"" + model +
+                       "\" is not supported (supported: llama, gpt2)");
+  }
+
+  if (!md.find("tokenizer.ggml.tokens")) {
+    return FormatError("GGUF metadata has no tokenizer.ggml.tokens");
+  }
+  NIBBLE_RETURN_IF_ERROR(md.string_array("tokenizer.ggml.tokens", &v.tokens));
+  if (v.tokens.empty()) return FormatError("tokenizer.ggml.tokens is empty");
+  if (v.tokens.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    return ResourceError("tokenizer.ggml.tokens has more than 2^31-1 tokens");
+  }
+  const size_t n = v.tokens.size();
+  auto check_length = [n](const char* key, size_t got) {
+    if (got == n) return Status::Ok();
+    return FormatError(std::string("GGUF metadata ") + key + " has " + std::to_string(got) +
+                       " entries but tokenizer.ggml.tokens has " + std::to_string(n));
+  };
+  if (md.find("tokenizer.ggml.scores")) {
+    NIBBLE_RETURN_IF_ERROR(md.float_array("tokenizer.ggml.scores", &v.scores));
+    NIBBLE_RETURN_IF_ERROR(check_length("tokenizer.ggml.scores", v.scores.size()));
+  } else {
+    v.scores.assign(n, 0.0f);
+  }
+  if (md.find("tokenizer.ggml.token_type")) {
+    NIBBLE_RETURN_IF_ERROR(md.int32_array("tokenizer.ggml.token_type", &v.token_types));
+    NIBBLE_RETURN_IF_ERROR(check_length("tokenizer.ggml.token_type", v.token_types.size()));
+  } else {
+    v.token_types.assign(n, kTokenNormal);
+  }
+  if (v.kind == Vocab::Kind::kBytePairGpt2) {
+    if (!md.find("tokenizer.ggml.merges")) {
+      return FormatError("tokenizer.ggml.model is gpt2 but GGUF metadata has no tokenizer.ggml.merges");
+    }
+    NIBBLE_RETURN_IF_ERROR(md.string_array("tokenizer.ggml.merges", &v.merges));
+  }
+
+  // Defaults that do not fit this vocabulary are dropped, as llama.cpp does;
+  // ids read from the file must fit.
+  const int32_t size = v.size();
+  for (int32_t* id : {&v.bos, &v.eos, &v.unk}) {
+    if (*id >= size) *id = -1;
+  }
+  NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.bos_token_id", size, &v.bos));
+  NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.eos_token_id", size, &v.eos));
+  NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.unknown_token_id", size, &v.unk));
+  NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.padding_token_id", size, &v.pad));
+  NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_bos_token", &v.add_bos));
+  NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_space_prefix", &v.add_space_prefix));
+
+  NIBBLE_RETURN_IF_ERROR(validate_vocab(v));
+  *out = std::move(v);
+  return Status::Ok();
+}
+
+Status vocab_from_llama2c(const uint8_t* data, size_t size, int32_t vocab_size, Vocab* out) {
+  if (vocab_size < 3) {
+    return InvalidArgument("llama2.c vocab_size " + std::to_string(vocab_size) +
+                           " is too small: it needs at least <unk>, BOS and EOS");
+  }
+  if (data == nullptr && size != 0) return InvalidArgument("tokenizer.bin data is null");
+  size_t pos = 0;
+  // Reads 4 little-endian bytes; false when the file ends first.
+  auto read4 = [&](void* dst) {
+    if (size - pos < 4) return false;
+    std::memcpy(dst, data + pos, 4);
+    pos += 4;
+    return true;
+  };
+  int32_t max_token_length = 0;
+  if (!read4(&max_token_length)) {
+    return FormatError("tokenizer.bin is " + std::to_string(size) +
+                       " bytes, too short for its 4-byte header");
+  }
+  if (max_token_length < 0) {
+    return FormatError("tokenizer.bin max_token_length is negative (" +
+                       std::to_string(max_token_length) + ")");
+  }
+  // Each record takes at least 8 bytes: refuse before allocating for a
+  // vocab_size the file cannot hold.
+  if (static_cast<uint64_t>(vocab_size) * 8 > size - pos) {
+    return FormatError("tokenizer.bin is " + std::to_string(size) + " bytes, too short for " +
+                       std::to_string(vocab_size) + " tokens");
+  }
+  Vocab v;
+  v.kind = Vocab::Kind::kSentencePiece;
+  v.tokens.reserve(vocab_size);
+  v.scores.reserve(vocab_size);
+  v.token_types.reserve(vocab_size);
+  for (int32_t i = 0; i < vocab_size; ++i) {
+    float score = 0;
+    int32_t length = 0;
+    if (!read4(&score) || !read4(&length)) {
+      return FormatError("tokenizer.bin ends inside the header of token " + std::to_string(i) +
+                         " of " + std::to_string(vocab_size));
+    }
+    if (length < 0) {
+      return FormatError("tokenizer.bin token " + std::to_string(i) + " has negative length " +
+                         std::to_string(length));
+    }
+    if (length > max_token_length) {
+      return FormatError("tokenizer.bin token " + std::to_string(i) + " is " +
+                         std::to_string(length) + " bytes, longer than max_token_length " +
+                         std::to_string(max_token_length));
+    }
+    if (static_cast<size_t>(length) > size - pos) {
+      return FormatError("tokenizer.bin token " + std::to_string(i) + " claims " +
+                         std::to_string(length) + " bytes but only " + std::to_string(size - pos) +
+                         " remain in the file");
+    }
+    if (std::isnan(score)) {
+      return FormatError("tokenizer.bin token " + std::to_string(i) + " has a NaN score");
+    }
+    const std::string text(reinterpret_cast<const char*>(data + pos), length);
+    pos += length;
+    int32_t type = kTokenNormal;
+    if (i == 0) type = kTokenUnknown;
+    else if (i == 1 || i == 2) type = kTokenControl;
+    else if (is_byte_token_text(text)) type = kTokenByte;
+    v.tokens.push_back(type == kTokenNormal ? spaces_to_marker(text) : text);
+    v.scores.push_back(score);
+    v.token_types.push_back(type);
+  }
+  v.unk = 0;
+  v.bos = 1;
+  v.eos = 2;
+  v.add_bos = true;
+  v.add_space_prefix = true;
+  NIBBLE_RETURN_IF_ERROR(validate_vocab(v));
+  *out = std::move(v);
+  return Status::Ok();
+}
+
+}  // namespace nibble

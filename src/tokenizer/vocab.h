@@ -1,0 +1,70 @@
+// Vocab: the tokenizer data of a model, from GGUF metadata or a llama2.c
+// tokenizer.bin, validated before a Tokenizer is built from it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "format/gguf.h"
+#include "runtime/status.h"
+
+namespace nibble {
+
+// GGUF tokenizer.ggml.token_type values (llama.cpp's llama_token_type).
+enum TokenType : int32_t {
+  kTokenUndefined = 0,
+  kTokenNormal = 1,
+  kTokenUnknown = 2,
+  kTokenControl = 3,      // BOS, EOS, chat markers: never produced from text
+  kTokenUserDefined = 4,  // matched literally in the input text before BPE
+  kTokenUnused = 5,
+  kTokenByte = 6,         // "<0xAB>": one raw byte (SentencePiece byte fallback)
+};
+
+struct Vocab {
+  enum class Kind {
+    kSentencePiece,  // GGUF tokenizer.ggml.model "llama", llama2.c tokenizer.bin
+    kBytePairGpt2,   // GGUF tokenizer.ggml.model "gpt2": byte-level BPE
+  };
+  Kind kind = Kind::kSentencePiece;
+  // Token texts as stored: SentencePiece writes a space as U+2581 "▁";
+  // GPT-2 writes every byte as one code point of its byte alphabet.
+  std::vector<std::string> tokens;
+  std::vector<float> scores;         // [size]; SentencePiece merge priority (higher first)
+  std::vector<int32_t> token_types;  // [size]; TokenType values
+  std::vector<std::string> merges;   // GPT-2: "left right", rank = index (lower first)
+  int32_t bos = -1, eos = -1, unk = -1, pad = -1;  // -1: none
+  bool add_bos = false;           // whether callers should start a prompt with BOS
+  bool add_space_prefix = false;  // SentencePiece: encode prepends one space
+  std::string pre;                // GGUF tokenizer.ggml.pre (informational)
+
+  int32_t size() const { return static_cast<int32_t>(tokens.size()); }
+};
+
+// Checks the invariants a Tokenizer relies on: a non-empty token list of at
+// most INT32_MAX entries, scores and token_types of the same length, types in
+// 0..6, finite-or-infinite (not NaN) scores, special ids in [-1, size).
+Status validate_vocab(const Vocab& vocab);
+
+// Reads tokenizer.ggml.{model, pre, tokens, scores, token_type, merges,
+// bos_token_id, eos_token_id, unknown_token_id, padding_token_id,
+// add_bos_token, add_space_prefix}. Missing optional keys get llama.cpp's
+// defaults: "llama": bos 1, eos 2, unk 0, add_bos true, add_space_prefix true,
+// scores 0, types normal; "gpt2": bos = eos = 11 (dropped if out of range),
+// add_bos false, add_space_prefix false, merges required. A special id of
+// 0xFFFFFFFF (or -1) means "none"; any other id out of range is an error.
+Status vocab_from_gguf(const GgufFile& file, Vocab* out);
+// The same from a metadata map (what GgufFile::metadata() returns).
+Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata, Vocab* out);
+
+// llama2.c tokenizer.bin: int32 max_token_length, then vocab_size records of
+// {f32 score, int32 length, length bytes}; bytes past the last record are
+// ignored. llama2.c stores "▁" as ' ', which is turned back into "▁".
+// Conventions: unk 0, BOS 1, EOS 2 (control), tokens spelled "<0xAB>" are
+// byte tokens, kind SentencePiece, add_bos and add_space_prefix true.
+Status vocab_from_llama2c(const uint8_t* data, size_t size, int32_t vocab_size, Vocab* out);
+
+}  // namespace nibble

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# npm test: install what is missing, build what is stale, run every suite:
+# C++ tests natively and as wasm (SIMD) under Node, the JS tests (Jest), the
+# TypeScript usage check, and the browser tests (Playwright + Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/ensure-deps.sh --browser
+bash tools/build.sh
+
+step() { printf '\n== %s\n' "$*"; }
+step "C++ tests, native"
+(cd build/native && ctest --output-on-failure -j "$(nproc)")
+step "C++ tests, wasm SIMD under Node"
+(cd build/wasm-simd && ctest --output-on-failure -j "$(nproc)")
+if [ -d tests/js ]; then
+  step "JS tests (Jest)"
+  npx jest --ci
+fi
+if [ -f tests/types/tsconfig.json ]; then
+  step "TypeScript usage example"
+  npx tsc --noEmit -p tests/types
+fi
+if [ -f tests/browser/run.mjs ]; then
+  step "Browser tests (Chromium)"
+  node tests/browser/run.mjs
+fi
+echo; echo "nibble: all tests passed"
