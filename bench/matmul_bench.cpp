@@ -3,11 +3,13 @@
 //
 //   node --no-experimental-fetch <build>/bench/nibble_bench.js [--json] [--quick]
 //        [--shapes 2048x2048,4096x4096] [--m 1,64] [--variants q4_0:w4a8,q4_1:w4a32]
-//        [--probe-mib 512] [--no-probe] [--no-matmul] [--check K,N,M]
+//        [--probe-mib 512] [--cold-mib 128] [--no-probe] [--no-matmul] [--check K,N,M]
 //
 // Shapes are K×N: W is N×K, Y[M,N] = X[M,K] · Wᵀ. Weights are random INT4
 // blocks (codes uniform in 0..15, fp16 scales), repacked once (PackedWeights)
-// before timing, as a model load would. --check prints one small case (Q4_0
+// before timing, as a model load would. M = 1 is also timed "cold": cycling
+// through copies of the weights totalling --cold-mib MiB, so they come from
+// memory rather than the last-level cache. --check prints one small case (Q4_0
 // blocks, x and nibble's outputs) so the JS side can run the same weights
 // through ONNX Runtime and compare.
 #include <cstdint>
@@ -31,6 +33,7 @@ struct Options {
   bool probe = true;
   bool matmul = true;
   size_t probe_mib = 512;
+  size_t cold_mib = 128;  // > 2× a 32 MiB L3
   std::vector<Shape> shapes = {{2048, 2048}, {2048, 5632}, {5632, 2048}, {4096, 4096}};
   std::vector<int64_t> m_values = {1, 64};
   std::vector<Variant> variants = default_variants();
@@ -54,10 +57,10 @@ std::vector<std::string> split(const char* text, char sep) {
   return parts;
 }
 
-bool parse_int(const std::string& s, int64_t* out) {
+bool parse_int(const std::string& s, int64_t* out, bool allow_zero = false) {
   char* end = nullptr;
   const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || v <= 0) return false;
+  if (s.empty() || *end != '\0' || v < (allow_zero ? 0 : 1)) return false;
   *out = v;
   return true;
 }
@@ -84,6 +87,10 @@ bool parse_options(int argc, char** argv, Options* o) {
       int64_t mib = 0;
       if (!parse_int(argv[++i], &mib)) return std::fprintf(stderr, "bad --probe-mib\n"), false;
       o->probe_mib = static_cast<size_t>(mib);
+    } else if (arg == "--cold-mib" && has_value) {
+      int64_t mib = 0;
+      if (!parse_int(argv[++i], &mib, /*allow_zero=*/true)) return std::fprintf(stderr, "bad --cold-mib\n"), false;
+      o->cold_mib = static_cast<size_t>(mib);
     } else if (arg == "--shapes" && has_value) {
       o->shapes.clear();
       for (const std::string& s : split(argv[++i], ',')) {
@@ -153,6 +160,11 @@ void write_matmul(JsonWriter& json, const std::vector<MatmulResult>& rows) {
     json.key("weight_bytes").number(static_cast<double>(r.weight_bytes));
     json.key("gguf_bytes").number(static_cast<double>(r.gguf_bytes));
     json.key("reps").number(r.reps);
+    if (r.cold_copies > 0) {
+      json.key("cold_ms").number(r.cold_ms);
+      json.key("cold_weight_gbps").number(r.cold_weight_gbps);
+      json.key("cold_copies").number(r.cold_copies);
+    }
     json.end_object();
   }
   json.end_array();
@@ -162,11 +174,14 @@ void print_table(const StreamProbeResult* probe, const std::vector<MatmulResult>
   if (probe != nullptr) {
     std::printf("stream read %zu MiB: %.2f GB/s (best loop %s)\n", probe->bytes >> 20, probe->gbps, probe->best.c_str());
   }
-  std::printf("%-6s %-6s %6s %6s %4s %10s %8s %8s %5s\n", "type", "prec", "K", "N", "M", "ms", "GMAC/s", "GB/s", "reps");
+  std::printf("%-6s %-6s %6s %6s %4s %10s %8s %8s %5s %10s %8s\n", "type", "prec", "K", "N", "M", "ms", "GMAC/s", "GB/s",
+              "reps", "cold ms", "cold GB/s");
   for (const MatmulResult& r : rows) {
-    std::printf("%-6s %-6s %6lld %6lld %4lld %10.4f %8.2f %8.3f %5d\n", r.variant.type_name(), r.variant.precision_name(),
+    std::printf("%-6s %-6s %6lld %6lld %4lld %10.4f %8.2f %8.3f %5d", r.variant.type_name(), r.variant.precision_name(),
                 static_cast<long long>(r.shape.K), static_cast<long long>(r.shape.N), static_cast<long long>(r.M),
                 r.median_ms, r.gmacs, r.weight_gbps, r.reps);
+    if (r.cold_copies > 0) std::printf(" %10.4f %8.3f", r.cold_ms, r.cold_weight_gbps);
+    std::printf("\n");
   }
 }
 
@@ -189,8 +204,9 @@ int run(int argc, char** argv) {
   }
   std::vector<MatmulResult> rows;
   if (o.matmul) {
+    const BenchSettings settings{o.m_values, o.variants, budget, o.cold_mib << 20};
     for (const Shape& shape : o.shapes) {
-      const Status s = bench_shape(shape, o.m_values, o.variants, budget, &rows);
+      const Status s = bench_shape(shape, settings, &rows);
       if (!s.ok()) return std::fprintf(stderr, "K=%lld N=%lld: %s\n", static_cast<long long>(shape.K),
                                        static_cast<long long>(shape.N), s.message().c_str()), 1;
     }

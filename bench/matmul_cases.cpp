@@ -8,17 +8,16 @@
 #include "kernels/packed_weights.h"
 #include "quant/fp16.h"
 
-
 namespace nibble::bench {
 
 const char* Variant::type_name() const { return type == TensorType::Q4_1 ? "q4_1" : "q4_0"; }
 const char* Variant::precision_name() const { return precision == Precision::kW4A32 ? "w4a32" : "w4a8"; }
 
 std::vector<Variant> default_variants() {
-  return {{TensorType::Q4_0, Precision::kW4A8},
-          {TensorType::Q4_0, Precision::kW4A32},
-          {TensorType::Q4_1, Precision::kW4A8},
-          {TensorType::Q4_1, Precision::kW4A32}};
+  return {{TensorType::Q4_0, Precision::kW4A8, /*cold=*/true},
+          {TensorType::Q4_0, Precision::kW4A32, false},
+          {TensorType::Q4_1, Precision::kW4A8, false},
+          {TensorType::Q4_1, Precision::kW4A32, false}};
 }
 
 bool parse_variant(const std::string& text, Variant* out) {
@@ -31,6 +30,7 @@ bool parse_variant(const std::string& text, Variant* out) {
   if (precision == "w4a8") out->precision = Precision::kW4A8;
   else if (precision == "w4a32") out->precision = Precision::kW4A32;
   else return false;
+  out->cold = true;
   return true;
 }
 
@@ -95,48 +95,81 @@ std::string float_array(const std::vector<float>& values) {
   return json.str();
 }
 
-}  // namespace
-
-namespace {
-
-Status pack_random(TensorType type, const Shape& shape, uint32_t seed, PackedWeights* out) {
+// Packs `copies` identical matrices (a GEMV over one matrix that fits in the
+// last-level cache would measure cache, not memory, bandwidth).
+Status pack_random(TensorType type, const Shape& shape, uint32_t seed, size_t copies,
+                   std::vector<PackedWeights>* out) {
   const std::vector<uint8_t> blocks = random_blocks(type, shape, seed);
-  return PackedWeights::Pack(type, blocks.data(), blocks.size(), shape.N, shape.K, out);
+  out->resize(copies);
+  for (PackedWeights& w : *out) {
+    NIBBLE_RETURN_IF_ERROR(PackedWeights::Pack(type, blocks.data(), blocks.size(), shape.N, shape.K, &w));
+  }
+  return Status::Ok();
 }
 
+// Median ms of y = matmul(weights[i % count], x), i = 0, 1, ...
+Status time_matmul(const std::vector<PackedWeights>& weights, size_t count, const float* x, int64_t M, float* y,
+                   Precision precision, const Budget& budget, double* median_ms, int* reps) {
+  Status status;
+  size_t next = 0;
+  const std::vector<double> times = time_runs(
+      [&] {
+        const Status s = matmul(weights[next], x, M, y, precision);
+        if (!s.ok()) status = s;
+        next = (next + 1) % count;
+      },
+      budget);
+  NIBBLE_RETURN_IF_ERROR(status);
+  *median_ms = median(times);
+  *reps = static_cast<int>(times.size());
+  return Status::Ok();
+}
+
+double per_second(double amount, double ms) { return amount / (ms * 1e6); }  // amount·1e-9 per second
+
 }  // namespace
 
-Status bench_shape(const Shape& shape, const std::vector<int64_t>& m_values, const std::vector<Variant>& variants,
-                   const Budget& budget, std::vector<MatmulResult>* rows) {
+Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vector<MatmulResult>* rows) {
   int64_t max_m = 0;
-  for (int64_t m : m_values) max_m = std::max(max_m, m);
-  const std::vector<float> x = random_activations(max_m * shape.K, 1234);
-  std::vector<float> y(static_cast<size_t>(max_m * shape.N));
+  for (int64_t m : settings.m_values) max_m = std::max(max_m, m);
+  const std::vector<float> x = random_activations(max_m * shape.K, 1234);  // X[max_m, K]
+  std::vector<float> y(static_cast<size_t>(max_m * shape.N));              // Y[max_m, N]
 
-  // One packed matrix per type, shared by both precisions.
+  // One packed matrix per type, shared by both precisions; extra copies only
+  // for the cold M = 1 measurement.
   for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1}) {
-    bool wanted = false;
-    for (const Variant& v : variants) wanted |= v.type == type;
+    bool wanted = false, cold_wanted = false;
+    for (const Variant& v : settings.variants) {
+      wanted |= v.type == type;
+      cold_wanted |= v.type == type && v.cold;
+    }
     if (!wanted) continue;
-    PackedWeights w;
-    NIBBLE_RETURN_IF_ERROR(pack_random(type, shape, static_cast<uint32_t>(shape.K * 31 + shape.N), &w));
-    for (int64_t M : m_values) {
-      for (const Variant& v : variants) {
+    const size_t one = row_size(type, shape.K) * static_cast<size_t>(shape.N);
+    const size_t copies = cold_wanted && settings.cold_bytes > 0
+                              ? std::max<size_t>(2, (settings.cold_bytes + one - 1) / one)
+                              : 1;
+    std::vector<PackedWeights> weights;
+    NIBBLE_RETURN_IF_ERROR(pack_random(type, shape, static_cast<uint32_t>(shape.K * 31 + shape.N), copies, &weights));
+    for (int64_t M : settings.m_values) {
+      for (const Variant& v : settings.variants) {
         if (v.type != type) continue;
-        Status status;
-        const std::vector<double> times =
-            time_runs([&] { status = matmul(w, x.data(), M, y.data(), v.precision); }, budget);
-        NIBBLE_RETURN_IF_ERROR(status);
         MatmulResult r;
         r.variant = v;
         r.shape = shape;
         r.M = M;
-        r.median_ms = median(times);
-        r.reps = static_cast<int>(times.size());
-        r.weight_bytes = w.bytes();
-        r.gguf_bytes = w.gguf_bytes();
-        r.gmacs = static_cast<double>(M * shape.N * shape.K) / (r.median_ms * 1e6);
-        r.weight_gbps = static_cast<double>(r.weight_bytes) / (r.median_ms * 1e6);
+        NIBBLE_RETURN_IF_ERROR(time_matmul(weights, 1, x.data(), M, y.data(), v.precision, settings.budget,
+                                           &r.median_ms, &r.reps));
+        r.weight_bytes = weights[0].bytes();
+        r.gguf_bytes = weights[0].gguf_bytes();
+        r.gmacs = per_second(static_cast<double>(M * shape.N * shape.K), r.median_ms);
+        r.weight_gbps = per_second(static_cast<double>(r.weight_bytes), r.median_ms);
+        if (M == 1 && v.cold && copies > 1) {
+          int cold_reps = 0;
+          NIBBLE_RETURN_IF_ERROR(time_matmul(weights, copies, x.data(), M, y.data(), v.precision, settings.budget,
+                                             &r.cold_ms, &cold_reps));
+          r.cold_copies = static_cast<int>(copies);
+          r.cold_weight_gbps = per_second(static_cast<double>(r.weight_bytes), r.cold_ms);
+        }
         rows->push_back(r);
       }
     }

@@ -22,13 +22,14 @@ struct Shape {
 struct Variant {
   TensorType type = TensorType::Q4_0;
   Precision precision = Precision::kW4A8;
+  bool cold = false;  // also time M = 1 with the weights out of cache
   const char* type_name() const;       // "q4_0"
   const char* precision_name() const;  // "w4a8"
 };
 
 // Q4_0·W4A8 (the headline) first, then the extra rows.
 std::vector<Variant> default_variants();
-// "q4_0:w4a8" -> Variant; false if either half is unknown.
+// "q4_0:w4a8" -> Variant (cold on); false if either half is unknown.
 bool parse_variant(const std::string& text, Variant* out);
 
 struct MatmulResult {
@@ -41,11 +42,23 @@ struct MatmulResult {
   size_t weight_bytes = 0;  // bytes the kernel streams: PackedWeights::bytes()
   size_t gguf_bytes = 0;    // the same weights in the GGUF file layout
   int reps = 0;
+  // Cold M = 1 (if the variant asks): each call reads the next of
+  // cold_copies identical matrices, together larger than the last-level
+  // cache, so the weights come from memory as in a real model's forward pass.
+  double cold_ms = 0;
+  double cold_weight_gbps = 0;
+  int cold_copies = 0;
+};
+
+struct BenchSettings {
+  std::vector<int64_t> m_values;
+  std::vector<Variant> variants;
+  Budget budget;
+  size_t cold_bytes = 0;  // total size of the cold copies; 0 = no cold runs
 };
 
 // Times every variant and M for one shape; appends one row per case.
-Status bench_shape(const Shape& shape, const std::vector<int64_t>& m_values, const std::vector<Variant>& variants,
-                   const Budget& budget, std::vector<MatmulResult>* rows);
+Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vector<MatmulResult>* rows);
 
 // One small Q4_0 case as JSON: {K, N, M, q4_0_base64, x, y_w4a32, y_w4a8}.
 Status check_case(const Shape& shape, int64_t M, std::string* json);

@@ -117,7 +117,9 @@ function opsetImport(domain, version) {
 // Encodes ModelProto bytes for Y[M,N] = A[M,K] · dequant(B)ᵀ with M symbolic.
 //   b:      Uint8Array, N·(K/32)·16 bytes (layout in the file comment)
 //   scales: Float32Array, N·(K/32), row n's blocks contiguous
-export function encodeMatMulNBitsModel({ K, N, b, scales, blockSize = 32 }) {
+// accuracyLevel (optional) is MatMulNBits' accuracy_level attribute: unset =
+// compute in A's type (f32); 4 lets ORT quantize A to int8.
+export function encodeMatMulNBitsModel({ K, N, b, scales, blockSize = 32, accuracyLevel = null }) {
   const blocks = K / blockSize;
   if (!Number.isInteger(blocks)) throw new Error(`K=${K} is not a multiple of ${blockSize}`);
   if (b.length !== N * blocks * (blockSize / 2)) throw new Error(`B has ${b.length} bytes, want ${N * blocks * (blockSize / 2)}`);
@@ -132,6 +134,7 @@ export function encodeMatMulNBitsModel({ K, N, b, scales, blockSize = 32 }) {
   node.message(5, intAttribute('N', N));
   node.message(5, intAttribute('bits', 4));
   node.message(5, intAttribute('block_size', blockSize));
+  if (accuracyLevel != null) node.message(5, intAttribute('accuracy_level', accuracyLevel));
   node.string(7, 'com.microsoft');                // domain
 
   const scaleBytes = new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength);

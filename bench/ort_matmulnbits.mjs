@@ -120,21 +120,27 @@ export async function compareWithNibble(check) {
   };
 }
 
-// Median ms per (shape, M). One session per shape serves both M (M is symbolic).
-export async function benchOrt({ shapes = SHAPES, mValues = M_VALUES, budget = DEFAULT_BUDGET, log = () => {} } = {}) {
+// Median ms per (shape, accuracy level, M). One session per shape and level
+// serves every M (M is symbolic). Level null is the op's default (f32
+// compute, the comparison issue #2 asks for); level 4 lets ORT quantize A to
+// int8 as nibble's W4A8 does, measured as an extra.
+export async function benchOrt({ shapes = SHAPES, mValues = M_VALUES, accuracyLevels = [null, 4],
+  budget = DEFAULT_BUDGET, log = () => {} } = {}) {
   const rows = [];
   for (const { K, N } of shapes) {
     const weights = randomWeights(K, N, K * 31 + N);
-    const session = await createSession(weights);
-    for (const M of mValues) {
-      const a = randomActivations(M, K, M);
-      const feeds = { A: new ort.Tensor('float32', a, [M, K]) };
-      const times = await timeRuns(() => session.run(feeds), budget);
-      const ms = median(times);
-      rows.push({ K, N, M, ms, reps: times.length });
-      log(`ort K=${K} N=${N} M=${M}: ${ms.toFixed(3)} ms (${times.length} runs)`);
+    for (const accuracyLevel of accuracyLevels) {
+      const session = await createSession({ ...weights, accuracyLevel });
+      for (const M of mValues) {
+        const a = randomActivations(M, K, M);
+        const feeds = { A: new ort.Tensor('float32', a, [M, K]) };
+        const times = await timeRuns(() => session.run(feeds), budget);
+        const ms = median(times);
+        rows.push({ K, N, M, accuracy_level: accuracyLevel, ms, reps: times.length });
+        log(`ort K=${K} N=${N} M=${M} accuracy_level=${accuracyLevel ?? 'unset'}: ${ms.toFixed(3)} ms (${times.length} runs)`);
+      }
+      await session.release();
     }
-    await session.release();
   }
   return { version: ort.env.versions?.web ?? 'unknown', threads: 1, rows };
 }
@@ -152,7 +158,9 @@ async function main() {
     console.log(JSON.stringify({ verify, ...result }, null, 2));
   } else {
     console.log(`onnxruntime-web ${result.version}, 1 thread; ${verify.detail}`);
-    for (const r of result.rows) console.log(`K=${r.K} N=${r.N} M=${r.M}: ${r.ms.toFixed(3)} ms`);
+    for (const r of result.rows) {
+      console.log(`K=${r.K} N=${r.N} M=${r.M} accuracy_level=${r.accuracy_level ?? 'unset'}: ${r.ms.toFixed(3)} ms`);
+    }
   }
 }
 

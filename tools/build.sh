@@ -43,3 +43,8 @@ for what in "${only[@]}"; do
     *) echo "unknown build $what" >&2; exit 2 ;;
   esac
 done
+
+# The JS package (ESM, CommonJS, script-tag global) around the wasm builds.
+if [ -f dist/nibble-simd.wasm ] || [ -f dist/nibble-scalar.wasm ]; then
+  run node web/build.mjs
+fi

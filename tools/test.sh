@@ -20,8 +20,8 @@ if [ -f tests/types/tsconfig.json ]; then
   step "TypeScript usage example"
   npx tsc --noEmit -p tests/types
 fi
-if [ -f tests/browser/run.mjs ]; then
+if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
   step "Browser tests (Chromium)"
-  node tests/browser/run.mjs
+  node --test --test-concurrency=1 tests/browser/*.test.mjs
 fi
 echo; echo "nibble: all tests passed"

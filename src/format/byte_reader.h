@@ -75,10 +75,11 @@ class ByteReader {
 
   // Checks that `count` items of at least `min_bytes_each` bytes can fit in
   // the rest of the file, without overflow. Use it before reserving memory.
-  bool check_count(uint64_t count, uint64_t min_bytes_each) {
+  // `count_offset` is where the count was read (reported on failure).
+  bool check_count(uint64_t count, uint64_t min_bytes_each, uint64_t count_offset) {
     if (!ok()) return false;
     if (min_bytes_each != 0 && count > remaining_in_file() / min_bytes_each) {
-      return fail(Failure::kTooLarge, pos_, count);
+      return fail(Failure::kTooLarge, count_offset, count);
     }
     return true;
   }

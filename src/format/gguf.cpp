@@ -77,9 +77,9 @@ class Parser {
   Status ReadError(const std::string& what) {
     const std::string at = " at byte " + Num(r_.failure_offset());
     if (r_.failure() == ByteReader::Failure::kTooLarge) {
-      return FormatError("GGUF " + what + at + " declares " + Num(r_.failure_value()) +
-                         " but only " + Num(r_.file_size() - r_.failure_offset()) +
-                         " bytes of the file remain (corrupt or hostile file)");
+      return FormatError("GGUF " + what + at + " is " + Num(r_.failure_value()) +
+                         ", more than the rest of the file (" + Num(r_.file_size() - r_.pos()) +
+                         " bytes) can hold: the file is truncated or corrupt");
     }
     if (r_.is_prefix()) {
       if (need_more_) *need_more_ = true;
@@ -105,6 +105,7 @@ class Parser {
     }
     uint32_t element_type = 0;
     uint64_t count = 0;
+    const uint64_t count_offset = r_.pos() + 4;
     if (!r_.read_u32(&element_type) || !r_.read_u64(&count)) {
       return ReadError("the array header of metadata key '" + key + "'");
     }
@@ -117,7 +118,7 @@ class Parser {
                          "' is an array of arrays, which GGUF readers do not support");
     }
     const uint64_t min_bytes = MinEncodedBytes(v->array_type);
-    if (!r_.check_count(count, min_bytes)) {
+    if (!r_.check_count(count, min_bytes, count_offset)) {
       return ReadError("array length of metadata key '" + key + "'");
     }
     // Reserve only what the bytes at hand can hold; more is added as read.
@@ -218,8 +219,8 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
   if (!r.read_u64(&n_kv)) return parser.ReadError("the metadata count");
   // A key/value takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor
   // info at least 8 (name length) + 4 (n_dims) + 4 (type) + 8 (offset).
-  if (!r.check_count(n_kv, 13)) return parser.ReadError("metadata count");
-  if (!r.check_count(n_tensors, 24)) return parser.ReadError("tensor count");
+  if (!r.check_count(n_kv, 13, 16)) return parser.ReadError("metadata count");
+  if (!r.check_count(n_tensors, 24, 8)) return parser.ReadError("tensor count");
 
   // Metadata, in file order.
   for (uint64_t n = 0; n < n_kv; ++n) {
@@ -230,6 +231,7 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
     if (!file.metadata_.emplace(key, std::move(value)).second) {
       return FormatError("GGUF metadata key '" + key + "' appears twice");
     }
+    file.metadata_keys_.push_back(std::move(key));
   }
   file.alignment_ = kDefaultAlignment;
   if (const GgufValue* a = file.find("general.alignment")) {
@@ -311,10 +313,14 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
     const uint64_t rel = relative_offsets[n];
     const bool start_ok = rel <= file_size && file.data_offset_ <= file_size - rel;
     if (!start_ok || t.bytes > file_size - (file.data_offset_ + rel)) {
-      const std::string start = start_ok ? Num(file.data_offset_ + rel)
-                                         : Num(file.data_offset_) + " + " + Num(rel);
-      return FormatError("tensor " + t.name + " is truncated: needs bytes [" + start + ", " + start +
-                         " + " + Num(t.bytes) + ") but the file has " + Num(file_size));
+      // Spell the range as sums when the numbers would overflow.
+      const uint64_t start = file.data_offset_ + rel;
+      const bool exact = start_ok && t.bytes <= ~uint64_t(0) - start;
+      const std::string range = exact ? "[" + Num(start) + ", " + Num(start + t.bytes) + ")"
+                                      : "[" + Num(file.data_offset_) + " + " + Num(rel) + ", ... + " +
+                                            Num(t.bytes) + ")";
+      return FormatError("tensor " + t.name + " is truncated: needs bytes " + range + " but the file has " +
+                         Num(file_size));
     }
     t.offset = file.data_offset_ + rel;
   }

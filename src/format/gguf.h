@@ -28,10 +28,10 @@ enum class GgufType : uint32_t {
 struct GgufValue {
   GgufType type = GgufType::UINT32;
   GgufType array_type = GgufType::UINT32;  // element type when type == ARRAY
-  int64_t i = 0;        // any integer type or BOOL
+  int64_t i = 0;        // any integer type or BOOL (UINT64 stored bit-cast)
   double f = 0;         // FLOAT32 / FLOAT64
   std::string s;        // STRING
-  std::vector<int64_t> ints;      // arrays of integers / bools
+  std::vector<int64_t> ints;      // arrays of integers / bools (UINT64 bit-cast)
   std::vector<double> floats;     // arrays of floats
   std::vector<std::string> strings;  // arrays of strings
 };
@@ -54,6 +54,11 @@ class GgufFile {
   // file that is `file_size` bytes long; tensor data need not be present.
   // If the prefix ends before the tensor table does, returns an error and sets
   // *need_more (when given) so a streaming loader can retry with more bytes.
+  // On success every tensor is known to have a supported type, a valid shape,
+  // an aligned offset and bytes [offset, offset + bytes) inside `file_size`,
+  // disjoint from every other tensor. Malformed input gives kFormat errors
+  // naming the key or tensor; *out is only written on success.
+  // Tensor data is not copied: it is data + tensor.offset in the caller's bytes.
   static Status Parse(const uint8_t* data, size_t size, uint64_t file_size,
                       GgufFile* out, bool* need_more = nullptr);
 
@@ -61,11 +66,14 @@ class GgufFile {
   uint32_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }  // start of tensor data
   const std::map<std::string, GgufValue>& metadata() const { return metadata_; }
+  // Metadata keys in file order (e.g. to copy metadata to a new file).
+  const std::vector<std::string>& metadata_keys() const { return metadata_keys_; }
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
 
   const GgufValue* find(const std::string& key) const;
   const GgufTensorInfo* find_tensor(const std::string& name) const;
   // Typed getters: an error names the key and what was found instead.
+  // get_int accepts any integer type or bool; get_float any float or integer.
   Status get_int(const std::string& key, int64_t* out) const;
   Status get_float(const std::string& key, double* out) const;
   Status get_string(const std::string& key, std::string* out) const;
@@ -79,6 +87,7 @@ class GgufFile {
   uint32_t alignment_ = 32;
   uint64_t data_offset_ = 0;
   std::map<std::string, GgufValue> metadata_;
+  std::vector<std::string> metadata_keys_;      // in file order
   std::vector<GgufTensorInfo> tensors_;          // in file order
   std::map<std::string, size_t> tensor_index_;   // name -> index in tensors_
 };

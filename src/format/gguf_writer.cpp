@@ -2,7 +2,8 @@
 //
 // File = header | metadata in insertion order | tensor infos | zero padding to
 // the alignment | each tensor's data, each padded with zeros to the alignment
-// (so every tensor offset, relative to the data section, is aligned).
+// (so every tensor offset, relative to the data section, is aligned). A file
+// without tensors ends after the tensor infos (no padding).
 #include <cstring>
 #include <utility>
 
@@ -222,6 +223,9 @@ std::vector<uint8_t> GgufWriter::serialize() const {
     w.u64(offset);
     offset += (t.data.size() + alignment - 1) / alignment * alignment;
   }
+  // Vocabulary-only files (no tensors) end right after the metadata, as
+  // llama.cpp writes them.
+  if (tensors_.empty()) return out;
   w.pad_to(alignment);
   out.reserve(out.size() + offset);
   for (const Tensor& t : tensors_) {

@@ -27,11 +27,17 @@ enum class Precision {
 };
 
 class PackedWeights;  // packed_weights.h
+struct KernelConfig;  // config.h
 
 // Y[M,N] = X[M,K] · Wᵀ with the kernels of kernel_config(). x is M×K
 // row-major, y is M×N row-major. F32 weights ignore `precision`.
 // pool may be null (single thread).
 Status matmul(const PackedWeights& w, const float* x, int64_t M, float* y,
               Precision precision, ThreadPool* pool = nullptr);
+
+// The same with the kernels of an explicit tier (tests, benchmarks); see
+// kernel_config_for() in config.h.
+Status matmul_with(const KernelConfig& config, const PackedWeights& w, const float* x, int64_t M,
+                   float* y, Precision precision, ThreadPool* pool = nullptr);
 
 }  // namespace nibble

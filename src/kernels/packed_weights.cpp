@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "kernels/q4_panel.h"
 #include "quant/fp16.h"
 
 namespace nibble {
@@ -37,51 +38,42 @@ uint16_t fp16_from_converted(float f) {
   return fp32_to_fp16(f);
 }
 
-// Number of panels bytes of group g in a Q4 matrix.
-size_t group_offset(TensorType type, int64_t N, int64_t K, int64_t g) {
-  (void)N;
-  return size_t(g) * size_t(K / kQK) * q4_panel_bytes(type, kPackRows);
-}
-
-int group_rows(int64_t N, int64_t g) {
-  const int64_t left = N - g * kPackRows;
-  return int(left < kPackRows ? left : kPackRows);
-}
-
-// Copies between one GGUF block (d, [m], qs) and its slots in a panel of
-// `rows` rows at row index i. to_panel selects the direction.
+// Copies between one GGUF block (d, [m], qs) and row i of a panel.
+// to_panel selects the direction; nibbles move through q4_nibble_slot().
 template <typename Block, bool kHasMin>
-void move_block(Block* block, uint8_t* panel, int rows, int i, bool to_panel) {
+void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
   float* d = reinterpret_cast<float*>(panel);
-  float* m = d + rows;  // Q4_1 only
-  uint8_t* qs = panel + size_t(rows) * (kHasMin ? 8 : 4) + size_t(i) * (kQK / 2);
+  float* m = d + kPackRows;  // Q4_1 only
+  uint8_t* qs = panel + q4_qs_offset(kHasMin);
   if (to_panel) {
     d[i] = fp16_to_fp32(block->d);
     if constexpr (kHasMin) m[i] = fp16_to_fp32(block->m);
-    std::memcpy(qs, block->qs, kQK / 2);
+    for (int k = 0; k < kQK; ++k) {
+      const int q = k < 16 ? (block->qs[k] & 15) : (block->qs[k - 16] >> 4);
+      const NibbleSlot slot = q4_nibble_slot(i, k);
+      qs[slot.byte] = uint8_t(qs[slot.byte] | (q << slot.shift));
+    }
   } else {
     block->d = fp16_from_converted(d[i]);
     if constexpr (kHasMin) block->m = fp16_from_converted(m[i]);
-    std::memcpy(block->qs, qs, kQK / 2);
+    for (int j = 0; j < kQK / 2; ++j) {
+      const NibbleSlot lo = q4_nibble_slot(i, j), hi = q4_nibble_slot(i, j + 16);
+      block->qs[j] = uint8_t(((qs[lo.byte] >> lo.shift) & 15) | (((qs[hi.byte] >> hi.shift) & 15) << 4));
+    }
   }
 }
 
 // Walks every (row, block) of a Q4 matrix, pairing its GGUF block with its
 // panel slot; shared by Pack and unpack so the two stay exact inverses.
+// Packing expects a zeroed buffer (nibbles are or'ed in).
 template <typename Block, bool kHasMin>
-void convert_q4(TensorType type, Block* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_panel) {
+void convert_q4(Block* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_panel) {
   const int64_t nb = K / kQK;
-  const int64_t groups = (N + kPackRows - 1) / kPackRows;
-  for (int64_t g = 0; g < groups; ++g) {
-    const int rows = group_rows(N, g);
-    uint8_t* panel = packed + group_offset(type, N, K, g);
-    const size_t panel_bytes = q4_panel_bytes(type, rows);
-    for (int64_t b = 0; b < nb; ++b, panel += panel_bytes) {
-      for (int i = 0; i < rows; ++i) {
-        Block* block = gguf + (g * kPackRows + i) * nb + b;
-        move_block<Block, kHasMin>(block, panel, rows, i, to_panel);
-      }
-    }
+  const size_t panel_bytes = q4_panel_bytes(q4_type(kHasMin));
+  for (int64_t n = 0; n < N; ++n) {
+    uint8_t* panel = packed + size_t(n / kPackRows) * size_t(nb) * panel_bytes;
+    for (int64_t b = 0; b < nb; ++b, panel += panel_bytes)
+      move_block<Block, kHasMin>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
   }
 }
 
@@ -113,7 +105,7 @@ size_t PackedWeights::gguf_bytes() const {
 }
 
 const uint8_t* PackedWeights::group(int64_t g) const {
-  return data_ + group_offset(type_, N_, K_, g);
+  return data_ + size_t(g) * size_t(K_ / kQK) * q4_panel_bytes(type_);
 }
 
 Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
@@ -147,10 +139,8 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
 
   uint64_t packed = expected;
   if (type != TensorType::F32) {
-    const uint64_t full_groups = uint64_t(N) / kPackRows;
-    const int tail_rows = int(uint64_t(N) % kPackRows);
-    packed = (full_groups * q4_panel_bytes(type, kPackRows) + q4_panel_bytes(type, tail_rows)) *
-             uint64_t(K / kQK);
+    const uint64_t groups = (uint64_t(N) + kPackRows - 1) / kPackRows;
+    packed = groups * q4_panel_bytes(type) * uint64_t(K / kQK);
     if (packed > kMax)
       return ResourceError("PackedWeights::Pack: the packed matrix needs " + std::to_string(packed) +
                            " bytes, more than this address space allows");
@@ -161,7 +151,7 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
     return ResourceError("PackedWeights::Pack: out of memory allocating " + std::to_string(alloc) +
                          " bytes for a " + std::to_string(N) + " x " + std::to_string(K) + " " +
                          type_name(type) + " matrix");
-  std::memset(static_cast<uint8_t*>(memory) + packed, 0, alloc - size_t(packed));
+  std::memset(memory, 0, alloc);  // padding rows and tail stay zero
 
   PackedWeights result;
   result.type_ = type;
@@ -174,9 +164,9 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
   if (type == TensorType::F32) {
     std::memcpy(result.data_, data, size_t(expected));
   } else if (type == TensorType::Q4_0) {
-    convert_q4<BlockQ4_0, false>(type, static_cast<BlockQ4_0*>(gguf), result.data_, N, K, true);
+    convert_q4<BlockQ4_0, false>(static_cast<BlockQ4_0*>(gguf), result.data_, N, K, true);
   } else {
-    convert_q4<BlockQ4_1, true>(type, static_cast<BlockQ4_1*>(gguf), result.data_, N, K, true);
+    convert_q4<BlockQ4_1, true>(static_cast<BlockQ4_1*>(gguf), result.data_, N, K, true);
   }
   *out = std::move(result);
   return Status::Ok();
@@ -188,9 +178,9 @@ void PackedWeights::unpack_to_gguf(void* out) const {
   if (type_ == TensorType::F32) {
     std::memcpy(out, packed, gguf_bytes());
   } else if (type_ == TensorType::Q4_0) {
-    convert_q4<BlockQ4_0, false>(type_, static_cast<BlockQ4_0*>(out), packed, N_, K_, false);
+    convert_q4<BlockQ4_0, false>(static_cast<BlockQ4_0*>(out), packed, N_, K_, false);
   } else {
-    convert_q4<BlockQ4_1, true>(type_, static_cast<BlockQ4_1*>(out), packed, N_, K_, false);
+    convert_q4<BlockQ4_1, true>(static_cast<BlockQ4_1*>(out), packed, N_, K_, false);
   }
 }
 

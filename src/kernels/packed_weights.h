@@ -3,30 +3,36 @@
 // unpack_to_gguf() gives back the exact bytes that went into Pack().
 //
 // ---------------------------------------------------------------------------
-// Packed layout ("4-row interleaved panels"), for Q4_0 and Q4_1
+// Packed layout ("4-row groups, pair-interleaved nibbles"), Q4_0 and Q4_1
 // ---------------------------------------------------------------------------
-// Rows are taken in groups of kPackRows = 4: group g holds rows 4g .. 4g+r-1,
-// r = min(4, N - 4g) (only the last group can have r < 4). Groups are stored
-// one after the other; a full group takes K/32 panels of panel_bytes(type, 4).
-// For each K-block b = 0 .. K/32-1 a group stores one panel:
+// Rows are taken in groups of kPackRows = 4: group g holds rows 4g .. 4g+3;
+// a last group with fewer real rows is padded with zero rows (d = m = 0,
+// nibbles 0) that no kernel stores. Groups follow each other, each K/32
+// panels of q4_panel_bytes(type) bytes; one panel per K-block b:
 //
-//   float d[r]        block scales of the r rows, fp16 converted to f32 once
-//   float m[r]        (Q4_1 only) block minimums, likewise
-//   uint8 qs[r][16]   the r rows' nibbles, bytes exactly as in GGUF
-//                     (byte j: element j in the low nibble, j+16 in the high)
+//   float d[4]        the four rows' block scales, fp16 converted to f32 once
+//   float m[4]        (Q4_1 only) block minimums, likewise
+//   uint8 qs[64]      the four rows' 128 nibbles, arranged for the SIMD kernels:
 //
-// Q4_0 panel of 4 rows = 16 + 64 = 80 bytes, Q4_1 = 32 + 64 = 96 bytes, so
-// every panel of a full group starts 16-byte aligned. The kernels stream one
-// group linearly: a v128 load of a row's 16 bytes, and with 0x0F / shift by 4
-// give elements 0..15 / 16..31 in order, matching a Q8_0 activation block
-// loaded as two v128. Q4_0's "- 8" is not applied to the nibbles at all: the
-// integer kernels compute dot(a, q) - 8·Σa with Σa (per activation block)
-// computed once when activations are quantized; W4A32 subtracts 8 in int8
-// before widening. Four rows per group let a kernel reduce four int32x4
-// partial sums into one vector of four row sums and scale them with one
-// multiply by the four row scales.
+// Read qs as four 16-byte vectors L = 0..3 of eight 16-bit lanes t = 0..7,
+// each lane holding four nibbles s = 0..3 (bits 4s .. 4s+3). Lane t of
+// vector L, nibble s holds row t/2, element k = 2(4L + s) + t%2. So
+// (vector >> 4s) & 0xF, for one of the 16 pairs p = 4L + s, gives the i16x8
 //
-// F32 weights stay row-major N×K (any K), 64-byte aligned.
+//   [row0 k, row0 k+1, row1 k, row1 k+1, row2 k, row2 k+1, row3 k, row3 k+1],  k = 2p
+//
+// and one i32x4.dot_i16x8_s with the activation pair (a_k, a_k+1) broadcast
+// to all lanes adds that pair's products to all four rows at once: the four
+// rows' sums build up in the four lanes of one accumulator, with no
+// horizontal reduction (q4_nibble_slot() in q4_panel.h is the one definition
+// of this map; pack, unpack and the scalar tier all use it).
+//
+// Q4_0's "- 8" is not applied to the nibbles: the integer kernels compute
+// dot(a, q) - 8·Σa with Σa per activation block, computed when activations
+// are quantized. Panels are 80 (Q4_0) or 96 (Q4_1) bytes, so every panel
+// starts 16-byte aligned.
+//
+// F32 weights stay row-major N×K (any K).
 //
 // The buffer is 64-byte aligned. Scales keep their fp16 bits exactly: the
 // conversion back in unpack_to_gguf() is exact for every fp16 value,
@@ -43,9 +49,9 @@ namespace nibble {
 
 constexpr int kPackRows = 4;  // rows interleaved per group
 
-// Bytes of one panel (one K-block of one group of `rows` rows).
-constexpr size_t q4_panel_bytes(TensorType type, int rows) {
-  return size_t(rows) * ((type == TensorType::Q4_1 ? 8 : 4) + kQK / 2);
+// Bytes of one panel (one K-block of one group).
+constexpr size_t q4_panel_bytes(TensorType type) {
+  return size_t(kPackRows) * ((type == TensorType::Q4_1 ? 8 : 4) + kQK / 2);
 }
 
 class PackedWeights {

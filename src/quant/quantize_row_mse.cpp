@@ -6,11 +6,13 @@
 // rounded and clamped) the best d (and m) for those levels is the weighted
 // least-squares fit; candidates are ranked by the closed-form E after the
 // scales are rounded to fp16. The winner is polished by alternating
-// "levels nearest to x for this d" and "refit d for these levels". Finally the
-// exact E of the polished blocks and of the round-to-nearest block (llama.cpp's
-// rule) are compared, so the result is never worse than round-to-nearest.
+// "levels nearest to x for this d" and "refit d for these levels" while the
+// closed-form E drops. Finally the exact E (from the dequantized bytes) of
+// the result and of the round-to-nearest block (llama.cpp's rule) are
+// compared, so the result is never worse than round-to-nearest.
 // The idea follows ggml's make_qx_quants / make_qkx2_quants; the code is ours.
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "quant/fp16.h"
@@ -53,17 +55,18 @@ inline float clamp_round(float v, float lo, float hi) {
 // Levels l[j] = round(clamp(x[j]·scale + offset, lo, hi)) and the weighted
 // sums a least-squares fit needs: Σ w·l, Σ w·l², Σ w·x·l. Four partial sums
 // (j mod 4) combined in a fixed order, so the loop can become SIMD and every
-// build gets the same bits.
+// build gets the same bits. kKeepLevels: also store l[32] in levels.
 struct LevelSums {
   double sl, sll, sxl;
 };
+template <bool kKeepLevels>
 LevelSums level_sums(const WeightedBlock& b, float scale, float offset, float lo, float hi,
-                     float* levels) {
+                     float* __restrict levels) {
   float sl[4] = {0, 0, 0, 0}, sll[4] = {0, 0, 0, 0}, sxl[4] = {0, 0, 0, 0};
   for (int j = 0; j < kQK; j += 4) {
     for (int k = 0; k < 4; ++k) {
       const float l = clamp_round(b.x[j + k] * scale + offset, lo, hi);
-      levels[j + k] = l;
+      if (kKeepLevels) levels[j + k] = l;
       const float wl = b.w[j + k] * l;
       sl[k] += wl;
       sll[k] += wl * l;
@@ -74,9 +77,18 @@ LevelSums level_sums(const WeightedBlock& b, float scale, float offset, float lo
           double((sxl[0] + sxl[1]) + (sxl[2] + sxl[3]))};
 }
 
-// The value an fp16 round trip gives; 0 for what is unusable as a scale.
-inline float fp16_rounded(double v) {
-  const float r = fp16_to_fp32(fp32_to_fp16(float(v)));
+// The value an fp16 round trip gives; 0 for what is unusable as a scale
+// (overflow to inf). Same result as fp16_to_fp32(fp32_to_fp16(v)), with a
+// fast path where the result is a normal fp16: round the f32 mantissa to 10
+// bits, ties to even (checked equal on every float of magnitude 2^-17 .. 2^17).
+inline float fp16_rounded(double value) {
+  const float v = float(value);
+  const uint32_t u = f32_bits(v);
+  const uint32_t a = u & 0x7fffffffu;
+  if (a >= 0x38800000u && a < 0x477fe000u) {  // [2^-14, 65504): stays normal
+    return f32_from_bits((u + 0x0fffu + ((u >> 13) & 1u)) & ~0x1fffu);
+  }
+  const float r = fp16_to_fp32(fp32_to_fp16(v));
   return std::isfinite(r) ? r : 0.0f;
 }
 
@@ -90,26 +102,27 @@ double weighted_error(const WeightedBlock& b, const float* xhat) {
   return e;
 }
 
-// Keeps the block of smallest exact E; ties keep the earlier one. NaN never wins.
-template <typename Block>
-struct BestBlock {
-  Block block;
-  double error;
-  void offer(const Block& candidate, double candidate_error) {
-    if (candidate_error < error) {
-      block = candidate;
-      error = candidate_error;
-    }
-  }
-};
+// The better of the round-to-nearest block and the search's block by exact E
+// (ties keep round-to-nearest). A NaN E (an fp16 scale that overflowed) loses
+// to any number.
+template <typename Block, typename Dequantize>
+Block better_block(const WeightedBlock& b, const Block& rtn, const Block& searched, Dequantize dequantize) {
+  float xhat[kQK];
+  dequantize(&rtn, xhat, kQK);
+  const double rtn_error = weighted_error(b, xhat);
+  dequantize(&searched, xhat, kQK);
+  const double searched_error = weighted_error(b, xhat);
+  const bool better = searched_error < rtn_error || (std::isnan(rtn_error) && !std::isnan(searched_error));
+  return better ? searched : rtn;
+}
 
 // ---------------------------------------------------------------- Q4_0 ----
 
 // Trial levels for the element of largest magnitude: −8 is round-to-nearest's
 // choice; more negative clips it (finer steps for the rest), less negative
-// coarsens; +7 puts it on the short side.
-constexpr float kQ4_0Targets[] = {-7.0f, -7.5f, -8.0f, -8.5f, -9.0f, -9.5f, -10.0f, -10.5f,
-                                  -11.0f, -12.0f, -13.0f, 7.0f};
+// coarsens. (Mapping it to +7 instead never won on our test data.)
+constexpr float kQ4_0Targets[] = {-7.0f, -7.5f, -8.0f, -8.5f, -9.0f, -9.5f,
+                                  -10.0f, -10.5f, -11.0f, -12.0f, -13.0f};
 
 // E − Σw·x² for x̂ = d·l given the level sums.
 inline double q4_0_score(double d, const LevelSums& s) { return d * d * s.sll - 2.0 * d * s.sxl; }
@@ -123,19 +136,9 @@ BlockQ4_0 make_q4_0(float d, const float* levels) {
   return out;
 }
 
-double q4_0_error(const WeightedBlock& b, const BlockQ4_0& block) {
-  float xhat[kQK];
-  dequantize_row_q4_0(&block, xhat, kQK);
-  return weighted_error(b, xhat);
-}
-
 BlockQ4_0 search_q4_0(const float* x, const float* importance) {
-  WeightedBlock b;
-  load_block(x, importance, &b);
-  BestBlock<BlockQ4_0> best;
-  quantize_row_q4_0_ref(x, &best.block, kQK);
-  best.error = q4_0_error(b, best.block);
-
+  BlockQ4_0 rtn;
+  quantize_row_q4_0_ref(x, &rtn, kQK);
   float amax = 0.0f, max = 0.0f;
   for (int j = 0; j < kQK; ++j) {
     if (amax < std::fabs(x[j])) {
@@ -143,17 +146,19 @@ BlockQ4_0 search_q4_0(const float* x, const float* importance) {
       max = x[j];
     }
   }
-  if (amax == 0.0f || !(best.error > 0.0)) return best.block;
+  if (amax == 0.0f) return rtn;
+  WeightedBlock b;
+  load_block(x, importance, &b);
 
-  // Rank the grid by closed-form E with fp16 scales.
-  float levels[kQK];
+  // Rank the grid by closed-form E with fp16 scales: for each trial scale
+  // both the least-squares refit and the trial scale itself.
   float best_d = 0.0f;
   double best_score = INFINITY;
   for (float target : kQ4_0Targets) {
     const float scale = target / max;
-    const LevelSums s = level_sums(b, scale, 0.0f, -8.0f, 7.0f, levels);
+    const LevelSums s = level_sums<false>(b, scale, 0.0f, -8.0f, 7.0f, nullptr);
     if (!(s.sll > 0)) continue;
-    const double fits[2] = {s.sxl / s.sll, 1.0 / double(scale)};  // refit, and the trial scale itself
+    const double fits[2] = {s.sxl / s.sll, 1.0 / double(scale)};
     for (double d : fits) {
       const float d16 = fp16_rounded(d);
       const double score = q4_0_score(d16, s);
@@ -163,17 +168,23 @@ BlockQ4_0 search_q4_0(const float* x, const float* importance) {
       }
     }
   }
-  // Polish: levels nearest for this d, then refit d for those levels.
-  for (int round = 0; round < 3 && best_d != 0.0f; ++round) {
-    const LevelSums s = level_sums(b, 1.0f / best_d, 0.0f, -8.0f, 7.0f, levels);
-    const BlockQ4_0 candidate = make_q4_0(best_d, levels);
-    best.offer(candidate, q4_0_error(b, candidate));
-    if (!(s.sll > 0)) break;
-    const float refit = fp16_rounded(s.sxl / s.sll);
-    if (refit == best_d) break;
+  if (best_d == 0.0f) return rtn;
+  // Polish: levels nearest for d, then refit d for those levels; keep the
+  // best (d, levels) by closed-form E.
+  float levels[kQK], best_levels[kQK];
+  best_score = INFINITY;
+  for (int round = 0; round < 3; ++round) {
+    const LevelSums s = level_sums<true>(b, 1.0f / best_d, 0.0f, -8.0f, 7.0f, levels);
+    const double score = q4_0_score(best_d, s);
+    if (!(score < best_score)) break;  // also stops on NaN
+    best_score = score;
+    std::memcpy(best_levels, levels, sizeof levels);
+    const float refit = s.sll > 0 ? fp16_rounded(s.sxl / s.sll) : 0.0f;
+    if (refit == 0.0f || refit == best_d) break;
     best_d = refit;
   }
-  return best.block;
+  if (best_score == INFINITY) return rtn;
+  return better_block(b, rtn, make_q4_0(best_d, best_levels), dequantize_row_q4_0);
 }
 
 // ---------------------------------------------------------------- Q4_1 ----
@@ -203,41 +214,32 @@ BlockQ4_1 make_q4_1(float d, float m, const float* levels) {
   return out;
 }
 
-double q4_1_error(const WeightedBlock& b, const BlockQ4_1& block) {
-  float xhat[kQK];
-  dequantize_row_q4_1(&block, xhat, kQK);
-  return weighted_error(b, xhat);
-}
-
-// Trial steps per range: 15 is round-to-nearest's; more clips the far end.
+// Trial steps per range: 15 is round-to-nearest's; more clips the far end(s).
 constexpr float kQ4_1Steps[] = {14.5f, 15.0f, 15.5f, 16.0f, 17.0f, 18.0f};
 
 BlockQ4_1 search_q4_1(const float* x, const float* importance) {
-  WeightedBlock b;
-  load_block(x, importance, &b);
-  BestBlock<BlockQ4_1> best;
-  quantize_row_q4_1_ref(x, &best.block, kQK);
-  best.error = q4_1_error(b, best.block);
-
+  BlockQ4_1 rtn;
+  quantize_row_q4_1_ref(x, &rtn, kQK);
   float min = x[0], max = x[0];
   for (int j = 1; j < kQK; ++j) {
     min = x[j] < min ? x[j] : min;
     max = x[j] > max ? x[j] : max;
   }
   const float range = max - min;
-  if (!(range > 0.0f) || !std::isfinite(range) || !(best.error > 0.0)) return best.block;
+  if (!(range > 0.0f) || !std::isfinite(range)) return rtn;
+  WeightedBlock b;
+  load_block(x, importance, &b);
 
   // Three anchorings of the grid: at min (clips the top), at max (clips the
-  // bottom), at the centre (clips both ends).
-  float levels[kQK];
+  // bottom), at the centre (clips both ends); at 15 steps they coincide.
   float best_d = 0.0f, best_m = 0.0f;
   double best_score = INFINITY;
   const float centre = 0.5f * (min + max);
   for (float steps : kQ4_1Steps) {
     const float scale = steps / range;
     const float offsets[3] = {-min * scale, 15.0f - max * scale, 7.5f - centre * scale};
-    for (float offset : offsets) {
-      const LevelSums s = level_sums(b, scale, offset, 0.0f, 15.0f, levels);
+    for (int anchor = 0; anchor < (steps == 15.0f ? 1 : 3); ++anchor) {
+      const LevelSums s = level_sums<false>(b, scale, offsets[anchor], 0.0f, 15.0f, nullptr);
       float d16, m16;
       if (!fit_q4_1(b, s, &d16, &m16)) continue;
       const double score = q4_1_score(d16, m16, b, s);
@@ -248,19 +250,25 @@ BlockQ4_1 search_q4_1(const float* x, const float* importance) {
       }
     }
   }
-  // Polish: levels nearest for (d, m), then refit (d, m) for those levels.
-  for (int round = 0; round < 3 && best_d != 0.0f; ++round) {
-    const float scale = 1.0f / best_d;
-    const LevelSums s = level_sums(b, scale, -best_m * scale, 0.0f, 15.0f, levels);
-    const BlockQ4_1 candidate = make_q4_1(best_d, best_m, levels);
-    best.offer(candidate, q4_1_error(b, candidate));
-    float d16, m16;
-    if (!fit_q4_1(b, s, &d16, &m16)) break;
-    if (d16 == best_d && m16 == best_m) break;
-    best_d = d16;
-    best_m = m16;
+  if (best_d == 0.0f) return rtn;
+  // Polish: levels nearest for (d, m), then refit (d, m) for those levels;
+  // keep the best by closed-form E.
+  float levels[kQK], best_levels[kQK];
+  float d = best_d, m = best_m;
+  best_score = INFINITY;
+  for (int round = 0; round < 3; ++round) {
+    const float scale = 1.0f / d;
+    const LevelSums s = level_sums<true>(b, scale, -m * scale, 0.0f, 15.0f, levels);
+    const double score = q4_1_score(d, m, b, s);
+    if (!(score < best_score)) break;  // also stops on NaN
+    best_score = score;
+    best_d = d;
+    best_m = m;
+    std::memcpy(best_levels, levels, sizeof levels);
+    if (!fit_q4_1(b, s, &d, &m) || (d == best_d && m == best_m)) break;
   }
-  return best.block;
+  if (best_score == INFINITY) return rtn;
+  return better_block(b, rtn, make_q4_1(best_d, best_m, best_levels), dequantize_row_q4_1);
 }
 
 }  // namespace

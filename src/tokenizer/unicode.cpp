@@ -54,15 +54,32 @@ bool gpt2_keeps_byte(uint32_t b) {
   return (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
 }
 
+// The 68 bytes GPT-2's alphabet does not keep map to U+0100 + n, in byte order.
+constexpr uint32_t kMovedBytes = 68;
+struct Gpt2Alphabet {
+  uint32_t byte_to_cp[256];
+  uint8_t moved_byte[kMovedBytes];  // U+0100 + n -> byte
+  Gpt2Alphabet() {
+    uint32_t n = 0;
+    for (uint32_t b = 0; b < 256; ++b) {
+      if (gpt2_keeps_byte(b)) {
+        byte_to_cp[b] = b;
+      } else {
+        moved_byte[n] = static_cast<uint8_t>(b);
+        byte_to_cp[b] = 0x100 + n++;
+      }
+    }
+  }
+};
+
+const Gpt2Alphabet& gpt2_alphabet() {
+  static const Gpt2Alphabet alphabet;
+  return alphabet;
+}
+
 }  // namespace
 
-uint32_t gpt2_byte_to_codepoint(uint8_t byte) {
-  if (gpt2_keeps_byte(byte)) return byte;
-  // The n-th byte (in byte order) not kept maps to U+0100 + n.
-  uint32_t n = 0;
-  for (uint32_t b = 0; b < byte; ++b) n += gpt2_keeps_byte(b) ? 0 : 1;
-  return 0x100 + n;
-}
+uint32_t gpt2_byte_to_codepoint(uint8_t byte) { return gpt2_alphabet().byte_to_cp[byte]; }
 
 bool gpt2_codepoint_to_byte(uint32_t cp, uint8_t* byte) {
   if (cp < 0x100) {
@@ -70,16 +87,9 @@ bool gpt2_codepoint_to_byte(uint32_t cp, uint8_t* byte) {
     *byte = static_cast<uint8_t>(cp);
     return true;
   }
-  uint32_t n = cp - 0x100;  // find the n-th byte not kept
-  for (uint32_t b = 0; b < 256; ++b) {
-    if (gpt2_keeps_byte(b)) continue;
-    if (n == 0) {
-      *byte = static_cast<uint8_t>(b);
-      return true;
-    }
-    --n;
-  }
-  return false;
+  if (cp - 0x100 >= kMovedBytes) return false;
+  *byte = gpt2_alphabet().moved_byte[cp - 0x100];
+  return true;
 }
 
 }  // namespace nibble

@@ -8,8 +8,6 @@ namespace nibble {
 
 namespace {
 
-constexpr char kSpaceMarker[] = "\xE2\x96\x81";  // U+2581 "▁", SentencePiece's space
-
 bool is_integer_type(GgufType t) {
   switch (t) {
     case GgufType::UINT8: case GgufType::INT8: case GgufType::UINT16: case GgufType::INT16:
@@ -108,19 +106,20 @@ class MetadataReader {
   }
 
  private:
-  static const char* type_name(GgufType t) {
+  static const char* type_noun(GgufType t) {
     switch (t) {
-      case GgufType::STRING: return "a string";
-      case GgufType::BOOL: return "a bool";
-      case GgufType::ARRAY: return "an array";
-      case GgufType::FLOAT32: case GgufType::FLOAT64: return "a float";
-      default: return "an integer";
+      case GgufType::STRING: return "string";
+      case GgufType::BOOL: return "bool";
+      case GgufType::ARRAY: return "array";
+      case GgufType::FLOAT32: case GgufType::FLOAT64: return "float";
+      default: return "integer";
     }
   }
   Status wrong_type(const std::string& key, const char* expected) const {
     const GgufValue& v = md_.at(key);
-    std::string found = type_name(v.type);
-    if (v.type == GgufType::ARRAY) found += std::string(" of ") + type_name(v.array_type) + "s";
+    const std::string noun = type_noun(v.type);
+    std::string found = (noun == "array" || noun == "integer" ? "an " : "a ") + noun;
+    if (v.type == GgufType::ARRAY) found += std::string(" of ") + type_noun(v.array_type) + "s";
     return FormatError("GGUF metadata " + key + " should be " + expected + ", found " + found);
   }
 
@@ -137,25 +136,6 @@ bool is_gpt2_pretokenizer(const std::string& pre) {
   return false;
 }
 
-// "<0xAB>" spells byte 0xAB.
-bool is_byte_token_text(const std::string& text) {
-  if (text.size() != 6 || text.compare(0, 3, "<0x") != 0 || text[5] != '>') return false;
-  auto hex = [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
-  };
-  return hex(text[3]) && hex(text[4]);
-}
-
-// Replaces every ' ' with "▁".
-std::string spaces_to_marker(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == ' ') out += kSpaceMarker; else out.push_back(c);
-  }
-  return out;
-}
-
 Status check_special_id(const char* name, int32_t id, int32_t size) {
   if (id < -1 || id >= size) {
     return OutOfRange(std::string("vocabulary ") + name + " id " + std::to_string(id) +
@@ -165,6 +145,29 @@ Status check_special_id(const char* name, int32_t id, int32_t size) {
 }
 
 }  // namespace
+
+std::string escape_spaces(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == ' ') out += kSentencePieceSpace; else out.push_back(c);
+  }
+  return out;
+}
+
+bool parse_byte_token(const std::string& text, uint8_t* byte) {
+  if (text.size() != 6 || text.compare(0, 3, "<0x") != 0 || text[5] != '>') return false;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  const int hi = hex(text[3]), lo = hex(text[4]);
+  if (hi < 0 || lo < 0) return false;
+  *byte = static_cast<uint8_t>(hi * 16 + lo);
+  return true;
+}
 
 Status validate_vocab(const Vocab& vocab) {
   if (vocab.tokens.empty()) return FormatError("the vocabulary has no tokens");
@@ -350,10 +353,11 @@ Status vocab_from_llama2c(const uint8_t* data, size_t size, int32_t vocab_size, 
     const std::string text(reinterpret_cast<const char*>(data + pos), length);
     pos += length;
     int32_t type = kTokenNormal;
+    uint8_t byte = 0;
     if (i == 0) type = kTokenUnknown;
     else if (i == 1 || i == 2) type = kTokenControl;
-    else if (is_byte_token_text(text)) type = kTokenByte;
-    v.tokens.push_back(type == kTokenNormal ? spaces_to_marker(text) : text);
+    else if (parse_byte_token(text, &byte)) type = kTokenByte;
+    v.tokens.push_back(type == kTokenNormal ? escape_spaces(text) : text);
     v.scores.push_back(score);
     v.token_types.push_back(type);
   }

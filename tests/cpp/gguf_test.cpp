@@ -134,5 +134,254 @@ TEST(GgufRealFiles, StreamingPrefix) {
   EXPECT_EQ(file.tensors().size(), full.tensors().size());
 }
 
+
+GgufValue MakeScalar(GgufType type, int64_t i, double f = 0, const std::string& s = "") {
+  GgufValue v;
+  v.type = type;
+  v.i = i;
+  v.f = f;
+  v.s = s;
+  return v;
+}
+
+GgufValue MakeArray(GgufType element_type) {
+  GgufValue v;
+  v.type = GgufType::ARRAY;
+  v.array_type = element_type;
+  return v;
+}
+
+// Random bytes for a tensor of `type` and GGUF shape (contents do not matter
+// to the container).
+std::vector<uint8_t> RandomTensorBytes(TensorType type, const std::vector<int64_t>& shape, uint32_t seed) {
+  int64_t rows = 1;
+  for (size_t d = 1; d < shape.size(); ++d) rows *= shape[d];
+  size_t row_bytes = 0;
+  switch (type) {
+    case TensorType::F32: row_bytes = size_t(shape[0]) * 4; break;
+    case TensorType::F16: row_bytes = size_t(shape[0]) * 2; break;
+    case TensorType::Q4_0: row_bytes = size_t(shape[0]) / 32 * 18; break;
+    case TensorType::Q4_1: row_bytes = size_t(shape[0]) / 32 * 20; break;
+    case TensorType::Q8_0: row_bytes = size_t(shape[0]) / 32 * 34; break;
+  }
+  std::vector<uint8_t> data(row_bytes * size_t(rows));
+  std::mt19937 rng(seed);
+  for (uint8_t& b : data) b = uint8_t(rng());
+  return data;
+}
+
+void ExpectSameValue(const std::string& key, const GgufValue& want, const GgufValue& got) {
+  ASSERT_EQ(int(got.type), int(want.type)) << key;
+  if (want.type == GgufType::ARRAY) {
+    ASSERT_EQ(int(got.array_type), int(want.array_type)) << key;
+    EXPECT_EQ(got.ints, want.ints) << key;
+    EXPECT_EQ(got.floats, want.floats) << key;
+    EXPECT_EQ(got.strings, want.strings) << key;
+  } else {
+    EXPECT_EQ(got.i, want.i) << key;
+    EXPECT_EQ(got.f, want.f) << key;
+    EXPECT_EQ(got.s, want.s) << key;
+  }
+}
+
+TEST(GgufRoundTrip, EveryMetadataTypeAndTensorType) {
+  GgufWriter w;
+  std::vector<std::pair<std::string, GgufValue>> want;
+  auto put = [&](const std::string& key, const GgufValue& v) {
+    w.set_value(key, v);
+    want.emplace_back(key, v);
+  };
+  put("t.u8", MakeScalar(GgufType::UINT8, 250));
+  put("t.i8", MakeScalar(GgufType::INT8, -100));
+  put("t.u16", MakeScalar(GgufType::UINT16, 65000));
+  put("t.i16", MakeScalar(GgufType::INT16, -32000));
+  put("t.u32", MakeScalar(GgufType::UINT32, 4000000000LL));
+  put("t.i32", MakeScalar(GgufType::INT32, -2000000000));
+  put("t.f32", MakeScalar(GgufType::FLOAT32, 0, 1.5));
+  put("t.bool", MakeScalar(GgufType::BOOL, 1));
+  put("t.string", MakeScalar(GgufType::STRING, 0, 0, std::string("h\xc3\xa9llo\0x", 8)));
+  put("t.u64", MakeScalar(GgufType::UINT64, int64_t(uint64_t(1) << 62)));
+  put("t.i64", MakeScalar(GgufType::INT64, -(int64_t(1) << 50)));
+  put("t.f64", MakeScalar(GgufType::FLOAT64, 0, 3.141592653589793));
+  const GgufType int_types[] = {GgufType::UINT8, GgufType::INT8, GgufType::UINT16, GgufType::INT16,
+                                GgufType::UINT32, GgufType::INT32, GgufType::UINT64, GgufType::INT64,
+                                GgufType::BOOL};
+  for (GgufType t : int_types) {
+    GgufValue a = MakeArray(t);
+    a.ints = {0, 1, t == GgufType::BOOL ? 0 : 7};
+    put(std::string("a.") + gguf_type_name(t), a);
+  }
+  GgufValue af32 = MakeArray(GgufType::FLOAT32);
+  af32.floats = {0.25, -2, 1e10};
+  put("a.float32", af32);
+  GgufValue af64 = MakeArray(GgufType::FLOAT64);
+  af64.floats = {1e-300, -0.1};
+  put("a.float64", af64);
+  GgufValue astr = MakeArray(GgufType::STRING);
+  astr.strings = {"", "a", "<0x0A>", std::string(300, 'z')};
+  put("a.string", astr);
+  put("a.empty", MakeArray(GgufType::INT32));
+  // The typed setters.
+  w.set_u32("s.u32", 7);
+  w.set_i32("s.i32", -7);
+  w.set_f32("s.f32", 0.5f);
+  w.set_bool("s.bool", true);
+  w.set_string("s.string", "llama");
+  w.set_string_array("s.strings", {"x", "y"});
+  w.set_f32_array("s.f32s", {1.0f, -1.0f});
+  w.set_i32_array("s.i32s", {3, -3});
+  w.set_u32("s.u32", 8);  // replaces in place
+
+  struct T { const char* name; TensorType type; std::vector<int64_t> shape; };
+  const T tensors[] = {
+      {"f32.weight", TensorType::F32, {3}},         {"f16.weight", TensorType::F16, {5, 3}},
+      {"q4_0.weight", TensorType::Q4_0, {64, 3}},   {"q4_1.weight", TensorType::Q4_1, {32, 2, 2}},
+      {"q8_0.weight", TensorType::Q8_0, {96, 1, 1, 2}},
+  };
+  std::vector<std::vector<uint8_t>> datas;
+  for (size_t n = 0; n < 5; ++n) {
+    datas.push_back(RandomTensorBytes(tensors[n].type, tensors[n].shape, uint32_t(n + 1)));
+    Status s = w.add_tensor(tensors[n].name, tensors[n].type, tensors[n].shape, datas[n].data(), datas[n].size());
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  const std::vector<uint8_t> bytes = w.serialize();
+  EXPECT_EQ(bytes.size() % 32, 0u);
+
+  GgufFile file;
+  Status s = ParseAll(bytes, &file);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(file.version(), 3u);
+  EXPECT_EQ(file.alignment(), 32u);
+  EXPECT_EQ(file.metadata().size(), want.size() + 8);
+  for (const auto& kv : want) {
+    const GgufValue* got = file.find(kv.first);
+    ASSERT_NE(got, nullptr) << kv.first;
+    ExpectSameValue(kv.first, kv.second, *got);
+  }
+  int64_t i = 0;
+  double f = 0;
+  std::string str;
+  const std::vector<std::string>* strs = nullptr;
+  const std::vector<double>* floats = nullptr;
+  const std::vector<int64_t>* ints = nullptr;
+  ASSERT_TRUE(file.get_int("s.u32", &i).ok());
+  EXPECT_EQ(i, 8);
+  ASSERT_TRUE(file.get_int("s.i32", &i).ok());
+  EXPECT_EQ(i, -7);
+  ASSERT_TRUE(file.get_float("s.f32", &f).ok());
+  EXPECT_EQ(f, 0.5);
+  ASSERT_TRUE(file.get_int("s.bool", &i).ok());
+  EXPECT_EQ(i, 1);
+  ASSERT_TRUE(file.get_string("s.string", &str).ok());
+  EXPECT_EQ(str, "llama");
+  ASSERT_TRUE(file.get_strings("s.strings", &strs).ok());
+  EXPECT_EQ(*strs, (std::vector<std::string>{"x", "y"}));
+  ASSERT_TRUE(file.get_floats("s.f32s", &floats).ok());
+  EXPECT_EQ(*floats, (std::vector<double>{1.0, -1.0}));
+  ASSERT_TRUE(file.get_ints("s.i32s", &ints).ok());
+  EXPECT_EQ(*ints, (std::vector<int64_t>{3, -3}));
+  s = file.get_int("t.u64", &i);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(i, int64_t(1) << 62);
+
+  ASSERT_EQ(file.tensors().size(), 5u);
+  for (size_t n = 0; n < 5; ++n) {
+    const GgufTensorInfo& t = file.tensors()[n];  // file order = insertion order
+    EXPECT_EQ(t.name, tensors[n].name);
+    EXPECT_EQ(t.type, tensors[n].type) << t.name;
+    EXPECT_EQ(t.shape, tensors[n].shape) << t.name;
+    EXPECT_EQ(t.offset % 32, 0u) << t.name;
+    ASSERT_EQ(t.bytes, datas[n].size()) << t.name;
+    EXPECT_EQ(0, std::memcmp(bytes.data() + t.offset, datas[n].data(), datas[n].size())) << t.name;
+  }
+}
+
+// The exact bytes of a tiny file: the standard layout, nothing extra.
+TEST(GgufRoundTrip, StandardLayoutBytes) {
+  GgufWriter w;
+  w.set_u32("k", 5);
+  const float x[2] = {1.0f, 2.0f};
+  ASSERT_TRUE(w.add_tensor("t", TensorType::F32, {2}, x, sizeof(x)).ok());
+  const std::vector<uint8_t> bytes = w.serialize();
+  std::vector<uint8_t> want = {'G', 'G', 'U', 'F', 3, 0, 0, 0,  // magic, version 3
+                               1, 0, 0, 0, 0, 0, 0, 0,          // 1 tensor
+                               1, 0, 0, 0, 0, 0, 0, 0,          // 1 key/value
+                               1, 0, 0, 0, 0, 0, 0, 0, 'k',     // key "k"
+                               4, 0, 0, 0, 5, 0, 0, 0,          // uint32 5
+                               1, 0, 0, 0, 0, 0, 0, 0, 't',     // tensor name "t"
+                               1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,  // 1 dim: 2
+                               0, 0, 0, 0,                      // F32
+                               0, 0, 0, 0, 0, 0, 0, 0};         // offset 0
+  want.resize(96, 0);                                           // pad to 32
+  const uint8_t* xb = reinterpret_cast<const uint8_t*>(x);
+  want.insert(want.end(), xb, xb + 8);
+  want.resize(128, 0);                                          // data padded too
+  EXPECT_EQ(bytes, want);
+}
+
+TEST(GgufRoundTrip, CustomAlignment) {
+  GgufWriter w;
+  w.set_u32("general.alignment", 64);
+  const std::vector<uint8_t> a = RandomTensorBytes(TensorType::F32, {3}, 9);
+  const std::vector<uint8_t> b = RandomTensorBytes(TensorType::Q4_0, {32}, 10);
+  ASSERT_TRUE(w.add_tensor("a", TensorType::F32, {3}, a.data(), a.size()).ok());
+  ASSERT_TRUE(w.add_tensor("b", TensorType::Q4_0, {32}, b.data(), b.size()).ok());
+  const std::vector<uint8_t> bytes = w.serialize();
+  GgufFile file;
+  Status s = ParseAll(bytes, &file);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(file.alignment(), 64u);
+  EXPECT_EQ(file.data_offset() % 64, 0u);
+  EXPECT_EQ(file.find_tensor("b")->offset, file.data_offset() + 64);
+  EXPECT_EQ(0, std::memcmp(bytes.data() + file.find_tensor("b")->offset, b.data(), b.size()));
+}
+
+TEST(GgufRoundTrip, WriterRejectsBadTensors) {
+  GgufWriter w;
+  const std::vector<uint8_t> data(1024, 0);
+  auto expect_error = [&](const std::string& name, TensorType type, const std::vector<int64_t>& shape,
+                          size_t bytes, const char* substring) {
+    Status s = w.add_tensor(name, type, shape, data.data(), bytes);
+    ASSERT_FALSE(s.ok()) << name;
+    EXPECT_NE(s.message().find(substring), std::string::npos) << s.message();
+  };
+  expect_error("", TensorType::F32, {1}, 4, "1 to 63 bytes");
+  expect_error(std::string(64, 'n'), TensorType::F32, {1}, 4, "1 to 63 bytes");
+  expect_error("q", TensorType::Q4_0, {33}, 18, "multiple of the block size 32");
+  expect_error("z", TensorType::F32, {0}, 0, "shape must be positive");
+  expect_error("d", TensorType::F32, {1, 1, 1, 1, 1}, 4, "5 dimensions");
+  expect_error("b", TensorType::F32, {4}, 12, "expected 16 bytes");
+  expect_error("u", TensorType(6), {32}, 22, "unsupported type id 6");
+  ASSERT_TRUE(w.add_tensor("ok", TensorType::F32, {1}, data.data(), 4).ok());
+  expect_error("ok", TensorType::F32, {1}, 4, "already added");
+}
+
+// Reading llama.cpp's own file and writing it back gives the same bytes: the
+// writer's layout is the one llama.cpp writes (and so reads).
+void ExpectRewriteIsIdentical(const char* path) {
+  SCOPED_TRACE(path);
+  const std::vector<uint8_t> bytes = ReadFixture(path);
+  GgufFile file;
+  ASSERT_TRUE(ParseAll(bytes, &file).ok());
+  ASSERT_EQ(file.metadata_keys().size(), file.metadata().size());
+  GgufWriter w;
+  for (const std::string& key : file.metadata_keys()) w.set_value(key, *file.find(key));
+  for (const GgufTensorInfo& t : file.tensors()) {
+    Status s = w.add_tensor(t.name, t.type, t.shape, bytes.data() + t.offset, size_t(t.bytes));
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  const std::vector<uint8_t> rewritten = w.serialize();
+  ASSERT_EQ(rewritten.size(), bytes.size());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    ASSERT_EQ(rewritten[n], bytes[n]) << "first difference at byte " << n;
+  }
+}
+
+TEST(GgufRoundTrip, RewritesLlamaCppFilesByteForByte) {
+  ExpectRewriteIsIdentical("models/stories260K.gguf");
+  ExpectRewriteIsIdentical("tests/fixtures/ggml-vocab-phi-3.gguf");
+  ExpectRewriteIsIdentical("tests/fixtures/ggml-vocab-gpt-2.gguf");
+}
+
 }  // namespace
 }  // namespace nibble

@@ -1,0 +1,93 @@
+// The baseline of the model benchmark (issue #4 item 8): the benchmark GGUF
+// through @wllama/wllama (llama.cpp compiled to wasm), one thread, in Debian's
+// Chromium driven by playwright-core. Measures load ms (fetch from localhost
+// + wllama init), prefill tokens/s for a 64-token prompt and decode tokens/s
+// for 64 greedy tokens; medians over `runs` fresh loads.
+//
+//   import { runWllamaBench } from './model/wllama_bench.mjs';
+//   const r = await runWllamaBench({ modelPath: 'build/mbench/bench_model.gguf', runs: 3 });
+//   // { loadMs, prefillTokPerS, decodeTokPerS, version, ... }
+//
+// Standalone: node bench/model/wllama_bench.mjs <model.gguf> [--runs N]   (prints JSON)
+// The model comes from tools/make_bench_model.cpp (nibble_make_bench_model).
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { startServer } from './serve.mjs';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MODEL_URL = '/__bench_model__.gguf';
+
+// Debian's Chromium; Playwright's own browser downloads do not work here.
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export function wllamaVersion() {
+  const pkg = path.join(REPO_ROOT, 'node_modules/@wllama/wllama/package.json');
+  return JSON.parse(readFileSync(pkg, 'utf8')).version;
+}
+
+// Returns { loadMs, prefillTokPerS, decodeTokPerS, version, libllamaVersion,
+// fetchMs, initMs, promptTokens, decodeTokens, runs: [per-run details] }.
+// `browser` (a playwright Browser) may be passed to share one Chromium with
+// other benchmarks; otherwise one is launched and closed here.
+export async function runWllamaBench({ modelPath, runs = 3, browser = null, timeoutMs = 600000 } = {}) {
+  if (!modelPath) throw new TypeError('runWllamaBench: modelPath is required');
+  const absModel = path.resolve(modelPath);
+  if (!statSync(absModel, { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`runWllamaBench: no model file at ${absModel} (make it with nibble_make_bench_model)`);
+  }
+  const server = await startServer({ root: REPO_ROOT, aliases: { [MODEL_URL]: absModel } });
+  const ownBrowser = browser === null;
+  const b = ownBrowser
+    ? await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true })
+    : browser;
+  const context = await b.newContext();
+  try {
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${server.url}/bench/model/wllama.html`);
+    try {
+      await page.waitForFunction(() => window.wllamaPageReady === true, null, { timeout: 30000 });
+    } catch (e) {
+      throw new Error(`wllama page did not start: ${pageErrors.join('; ') || e.message}`);
+    }
+    page.setDefaultTimeout(timeoutMs);
+    const result = await page.evaluate(
+      ({ modelUrl, runs }) => window.runWllama({ modelUrl, runs }),
+      { modelUrl: MODEL_URL, runs },
+    );
+    return { version: wllamaVersion(), ...result };
+  } finally {
+    await context.close();
+    if (ownBrowser) await b.close();
+    await server.close();
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  let modelPath = null;
+  let runs = 3;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--runs') runs = Number(args[++i]);
+    else if (!modelPath) modelPath = args[i];
+  }
+  if (!modelPath || !(runs >= 1)) {
+    console.error('usage: node bench/model/wllama_bench.mjs <model.gguf> [--runs N]');
+    process.exit(2);
+  }
+  try {
+    console.log(JSON.stringify(await runWllamaBench({ modelPath, runs }), null, 2));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+}

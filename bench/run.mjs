@@ -1,0 +1,99 @@
+// npm run bench: every benchmark section, one run, medians and ratios.
+//
+//   node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes]
+//
+// nibble's binaries come from $NIBBLE_BUILD_DIR (default build/wasm-simd).
+// A section is a module in bench/sections/ exporting
+//   name, title, async run(ctx) -> data (plain JSON), format(data) -> text
+// and is listed in SECTIONS below; new ones (a model benchmark, thread
+// scaling) plug in the same way.
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import * as matmul from './sections/matmul.mjs';
+import * as sizes from './sections/sizes.mjs';
+
+const SECTIONS = [matmul, sizes];
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function parseArgs(argv) {
+  const options = { json: null, quick: false, only: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--json' && i + 1 < argv.length) options.json = argv[++i];
+    else if (arg === '--only' && i + 1 < argv.length) options.only = argv[++i].split(',');
+    else if (arg === '--help' || arg === '-h') {
+      console.log('usage: node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes]');
+      process.exit(0);
+    } else {
+      console.error(`unknown option ${arg} (try --help)`);
+      process.exit(2);
+    }
+  }
+  return options;
+}
+
+function cpuModel() {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) return line.split(':').slice(1).join(':').trim();
+  } catch {
+    // not Linux: fall back to what Node reports
+  }
+  return os.cpus()[0]?.model ?? 'unknown CPU';
+}
+
+function machine() {
+  return {
+    cpu: cpuModel(),
+    logical_cpus: os.cpus().length,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${os.platform()} ${os.release()}`,
+    date: new Date().toISOString(),
+    load_average_1m: os.loadavg()[0],
+  };
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const buildDir = path.resolve(repoRoot, process.env.NIBBLE_BUILD_DIR ?? 'build/wasm-simd');
+  const ctx = { quick: options.quick, buildDir, repoRoot, log: (s) => console.error(`  ${s}`) };
+  const info = machine();
+  console.log(`machine: ${info.cpu} (${info.logical_cpus} logical CPUs, ${info.memory_gib} GiB), ` +
+    `node ${info.node}, ${info.date}, load ${info.load_average_1m.toFixed(2)}${options.quick ? ', --quick' : ''}`);
+
+  if (info.load_average_1m > 1.5) {
+    console.log(`warning: load average ${info.load_average_1m.toFixed(2)} on ${info.logical_cpus} CPUs; other work will skew the timings`);
+  }
+  const report = { machine: info, quick: options.quick, build_dir: buildDir, sections: {} };
+  let failed = false;
+  for (const section of SECTIONS) {
+    if (options.only && !options.only.includes(section.name)) continue;
+    console.log(`\n== ${section.title} ==`);
+    try {
+      const data = await section.run(ctx);
+      report.sections[section.name] = data;
+      console.log(await section.format(data));
+    } catch (e) {
+      failed = true;
+      report.sections[section.name] = { error: String(e.message ?? e) };
+      console.log(`failed: ${e.message ?? e}`);
+    }
+  }
+  if (options.json) {
+    writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote ${options.json}`);
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

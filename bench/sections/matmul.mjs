@@ -1,0 +1,147 @@
+// Section "matmul": nibble's INT4 matmul (wasm SIMD, one thread) against
+// onnxruntime-web's MatMulNBits and against the streaming-read ceiling, all
+// measured in this run. nibble runs in a child process (its own wasm heap);
+// ORT runs in this process.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import { M_VALUES, SHAPES, shapesArg } from '../config.mjs';
+import { benchOrt, compareWithNibble, verifyOrt } from '../ort_matmulnbits.mjs';
+import { DEFAULT_BUDGET, QUICK_BUDGET } from '../timing.mjs';
+
+export const name = 'matmul';
+export const title = 'INT4 matmul, one thread: nibble (wasm SIMD) vs onnxruntime-web MatMulNBits';
+
+// The headline nibble variant; the others are printed as extra rows.
+const HEADLINE = { type: 'q4_0', precision: 'w4a8' };
+
+function nibbleBinary(ctx) {
+  const file = path.join(ctx.buildDir, 'bench', 'nibble_bench.js');
+  if (!existsSync(file)) {
+    throw new Error(`${file} not found: build the wasm SIMD build first (bash tools/build.sh --only wasm-simd), ` +
+      'or point NIBBLE_BUILD_DIR at a build that has the nibble_bench target');
+  }
+  return file;
+}
+
+// Runs nibble_bench with args; returns its stdout parsed as JSON.
+function runNibble(file, args) {
+  const result = spawnSync(process.execPath, ['--no-experimental-fetch', file, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`nibble_bench ${args.join(' ')} exited with status ${result.status}`);
+  return JSON.parse(result.stdout);
+}
+
+export async function run(ctx) {
+  const file = nibbleBinary(ctx);
+  const shapes = SHAPES;
+  const mValues = M_VALUES;
+
+  ctx.log('nibble: streaming-read probe and matmul timings ...');
+  const nibble = runNibble(file, ['--json', ...(ctx.quick ? ['--quick'] : []),
+    '--shapes', shapesArg(shapes), '--m', mValues.join(',')]);
+
+  ctx.log('onnxruntime-web: checking the MatMulNBits model against a JS reference ...');
+  const checks = [await verifyOrt()];
+  if (!checks[0].ok) throw new Error(checks[0].detail);
+  // Same Q4_0 weights through nibble and ORT (K above the block size, N not a
+  // multiple of the 4-row tile, odd M).
+  checks.push(await compareWithNibble(runNibble(file, ['--check', '256,17,3'])));
+
+  ctx.log('onnxruntime-web: timings ...');
+  const ort = await benchOrt({ shapes, mValues, budget: ctx.quick ? QUICK_BUDGET : DEFAULT_BUDGET, log: ctx.log });
+
+  const streamGbps = nibble.stream_read.gbps;
+  const ortKey = (r, level) => `${r.K}x${r.N}x${r.M}/${level}`;
+  const ortMs = new Map(ort.rows.map((r) => [ortKey(r, r.accuracy_level), r.ms]));
+  const variantOrder = (r) => (r.type === HEADLINE.type && r.precision === HEADLINE.precision ? -1 : 0);
+  const shapeOrder = (r) => shapes.findIndex((sh) => sh.K === r.K && sh.N === r.N);
+  const rows = nibble.matmul.map((r, i) => {
+    const ms = ortMs.get(ortKey(r, null));
+    const msInt8 = ortMs.get(ortKey(r, 4));
+    const row = {
+      ...r,
+      headline: variantOrder(r) < 0,
+      ort_ms: ms ?? null,                                 // MatMulNBits, accuracy_level unset (f32)
+      speedup_vs_ort: ms ? ms / r.ms : null,              // nibble speed / ORT speed
+      ort_int8_ms: msInt8 ?? null,                        // accuracy_level 4 (A quantized to int8)
+      speedup_vs_ort_int8: msInt8 ? msInt8 / r.ms : null,
+      fraction_of_stream_read: r.weight_gbps / streamGbps,  // weight GB/s ÷ streaming-read GB/s
+      order: i,
+    };
+    if (r.cold_copies) {
+      row.cold_fraction_of_stream_read = r.cold_weight_gbps / streamGbps;
+      row.cold_speedup_vs_ort = ms ? ms / r.cold_ms : null;
+    }
+    return row;
+  });
+  // Per shape, per M: the headline first, then the extras in run order.
+  rows.sort((a, b) => shapeOrder(a) - shapeOrder(b) || a.M - b.M || variantOrder(a) - variantOrder(b) || a.order - b.order);
+  for (const r of rows) delete r.order;
+  return {
+    stream_read: nibble.stream_read,
+    ort: { version: ort.version, threads: ort.threads, rows: ort.rows },
+    checks,
+    rows,
+  };
+}
+
+const fmt = (v, digits) => (v == null ? '-' : v.toFixed(digits));
+const pct = (f) => (f == null ? '-' : `${(100 * f).toFixed(1)}%`);
+
+function renderTable(table) {
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  return table.map((row) => row.map((cell, i) => (i === 3 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+}
+
+// One line per target of issue #2: M = 1 at 4096×4096 ≥ 60 % of streaming
+// read (≈ 40× ORT); M = 64 ≥ 3× ORT.
+function summary(data) {
+  const lines = [];
+  const head = data.rows.filter((r) => r.headline);
+  const big = head.find((r) => r.K === 4096 && r.N === 4096 && r.M === 1);
+  if (big) {
+    const cold = big.cold_copies ? `; weights out of cache: ${fmt(big.cold_weight_gbps, 2)} GB/s = ${pct(big.cold_fraction_of_stream_read)}, ${fmt(big.cold_speedup_vs_ort, 1)}× ORT` : '';
+    lines.push(`M=1 4096×4096 q4_0/w4a8: ${fmt(big.ms, 3)} ms, ${fmt(big.weight_gbps, 2)} GB/s = ${pct(big.fraction_of_stream_read)} of streaming read, ${fmt(big.speedup_vs_ort, 1)}× ORT (${fmt(big.speedup_vs_ort_int8, 1)}× ORT-i8)${cold} (target ≥ 60 %, ≈ 40×)`);
+  }
+  const m64 = head.filter((r) => r.M === 64 && r.speedup_vs_ort != null);
+  if (m64.length) {
+    const parts = m64.map((r) => `${r.K}×${r.N} ${fmt(r.speedup_vs_ort, 1)}× (${fmt(r.speedup_vs_ort_int8, 1)}× ORT-i8)`);
+    lines.push(`M=64 q4_0/w4a8 vs ORT: ${parts.join(', ')} (target ≥ 3×)`);
+  }
+  return lines;
+}
+
+export function format(data) {
+  const lines = [];
+  const s = data.stream_read;
+  lines.push(`streaming read (wasm SIMD, ${s.bytes / 2 ** 20} MiB buffer, median of passes): ${s.gbps.toFixed(2)} GB/s (loop ${s.best})`);
+  lines.push(`onnxruntime-web ${data.ort.version}, wasm backend, ${data.ort.threads} thread`);
+  for (const c of data.checks) lines.push(`check: ${c.detail} (K=${c.K} N=${c.N} M=${c.M})`);
+  lines.push('');
+  const table = [['K', 'N', 'M', 'nibble', 'ms', 'GMAC/s', 'GB/s', '%stream', 'ORT ms', '×ORT', 'ORT-i8 ms', '×ORT-i8',
+    'cold GB/s', 'cold %stream']];
+  for (const r of data.rows) {
+    table.push([
+      String(r.K), String(r.N), String(r.M),
+      `${r.type}/${r.precision}${r.headline ? '' : ' *'}`,
+      fmt(r.ms, 3), fmt(r.gmacs, 2), fmt(r.weight_gbps, 2), pct(r.fraction_of_stream_read),
+      fmt(r.ort_ms, 2), `${fmt(r.speedup_vs_ort, 1)}×`, fmt(r.ort_int8_ms, 2), `${fmt(r.speedup_vs_ort_int8, 1)}×`,
+      r.cold_copies ? fmt(r.cold_weight_gbps, 2) : '', r.cold_copies ? pct(r.cold_fraction_of_stream_read) : '',
+    ]);
+  }
+  lines.push(...renderTable(table));
+  lines.push('');
+  lines.push(...summary(data));
+  lines.push('');
+  lines.push('ms = median; GB/s = packed weight bytes / median time; %stream = GB/s ÷ streaming-read GB/s;');
+  lines.push('×ORT = ORT median ms / nibble median ms (MatMulNBits as specified: accuracy_level unset, f32 compute);');
+  lines.push('ORT-i8 = the same model with accuracy_level=4 (ORT quantizes A to int8, like W4A8), an extra;');
+  lines.push('* = extra rows (the headline is q4_0/w4a8);');
+  lines.push('cold = M=1 cycling through copies of the weights larger than the last-level cache.');
+  return lines.join('\n');
+}

@@ -1,0 +1,58 @@
+// Sizes of what the npm package ships from dist/: each .wasm and JS file, raw
+// and gzipped (level 9), and per wasm build the total a page downloads (the
+// .wasm + its glue module + the API module), against the size budget.
+// Used by bench/sections/sizes.mjs (npm run bench); alone:
+//   node bench/sizes.mjs [--json]     (exit code 1 if a build is over budget)
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+// Budget for a build's download, gzipped (issue 3: the SIMD build < 150 KB).
+export const BUDGET_GZIP_BYTES = { simd: 150 * 1024 };
+const SHIPPED = /^nibble([.-][a-z-]+)?\.(wasm|mjs|cjs|js)$/;
+
+export function measureSizes({ distDir = DIST } = {}) {
+  if (!existsSync(distDir)) return { error: `${distDir} does not exist: run tools/build.sh and node web/build.mjs` };
+  const files = {};
+  for (const name of readdirSync(distDir).filter((f) => SHIPPED.test(f)).sort()) {
+    const bytes = readFileSync(join(distDir, name));
+    files[name] = { bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
+  }
+  // A build as an ES module page loads it: nibble.mjs + nibble-<b>.mjs + nibble-<b>.wasm.
+  const builds = {};
+  for (const name of Object.keys(files)) {
+    const build = name.match(/^nibble-([a-z-]+)\.wasm$/)?.[1];
+    if (!build) continue;
+    const parts = ['nibble.mjs', `nibble-${build}.mjs`, name].filter((f) => files[f]);
+    const gzipBytes = parts.reduce((sum, f) => sum + files[f].gzipBytes, 0);
+    const budget = BUDGET_GZIP_BYTES[build] ?? null;
+    builds[build] = { files: parts.join(' + '), gzipBytes, budgetGzipBytes: budget, withinBudget: budget === null || gzipBytes <= budget };
+  }
+  return { files, builds };
+}
+
+export default measureSizes;
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+
+export function format(result) {
+  if (result.error) return result.error;
+  const lines = ['file                     raw        gzip'];
+  for (const [name, s] of Object.entries(result.files)) {
+    lines.push(`${name.padEnd(22)} ${kb(s.bytes).padStart(9)} ${kb(s.gzipBytes).padStart(10)}`);
+  }
+  for (const [build, b] of Object.entries(result.builds)) {
+    const budget = b.budgetGzipBytes === null ? '' : ` (budget ${kb(b.budgetGzipBytes)}: ${b.withinBudget ? 'ok' : 'OVER'})`;
+    lines.push(`${build} build download, gzipped: ${kb(b.gzipBytes)} = ${b.files}${budget}`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = measureSizes();
+  console.log(process.argv.includes('--json') ? JSON.stringify(result, null, 2) : format(result));
+  const over = result.error || Object.values(result.builds).some((b) => !b.withinBudget);
+  process.exitCode = over ? 1 : 0;
+}

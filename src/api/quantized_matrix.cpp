@@ -1,0 +1,249 @@
+// QuantizedMatrix: checks, then calls into src/quant and src/kernels.
+#include "api/quantized_matrix.h"
+
+#include <malloc.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "kernels/matmul.h"
+#include "quant/quantize.h"
+
+namespace nibble {
+namespace {
+
+// The INT4 types this API offers. Each block starts with `scales` fp16
+// values (d, then Q4_1's m), checked to be finite on the way in.
+struct Int4Type {
+  TensorType type;
+  int scales;
+};
+constexpr Int4Type kInt4Types[] = {{TensorType::Q4_0, 1}, {TensorType::Q4_1, 2}};
+static_assert(offsetof(BlockQ4_0, d) == 0, "Q4_0 scale leads the block");
+static_assert(offsetof(BlockQ4_1, d) == 0 && offsetof(BlockQ4_1, m) == 2, "Q4_1 d, m lead the block");
+
+std::string known_type_names() {
+  std::string names;
+  for (const Int4Type& t : kInt4Types) {
+    if (!names.empty()) names += ", ";
+    names += std::string("'") + block_traits(t.type)->name + "'";
+  }
+  return names;
+}
+
+// The INT4 type called `name` (any case), or null.
+const Int4Type* find_int4_type(const std::string& name) {
+  const BlockTraits* traits = block_traits_by_name(name.c_str());
+  if (traits == nullptr) return nullptr;
+  for (const Int4Type& t : kInt4Types) {
+    if (t.type == traits->type) return &t;
+  }
+  return nullptr;
+}
+
+Status resolve_type(const std::string& name, const Int4Type** type) {
+  *type = find_int4_type(name);
+  if (*type == nullptr) {
+    return OutOfRange("unknown type '" + name + "'; use one of " + known_type_names());
+  }
+  return Status::Ok();
+}
+
+std::string shape_string(int64_t rows, int64_t cols) {
+  return "[" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
+}
+
+// Shape checks shared by quantize and load_blocks.
+Status check_shape(const BlockTraits& traits, int64_t rows, int64_t cols) {
+  if (rows <= 0 || cols <= 0) {
+    return OutOfRange("shape " + shape_string(rows, cols) + " must have rows > 0 and cols > 0");
+  }
+  if (cols % traits.block_size != 0) {
+    const int64_t padded = (cols / traits.block_size + 1) * traits.block_size;
+    return OutOfRange("cols = " + std::to_string(cols) + " is not a multiple of " +
+                      std::to_string(traits.block_size) + ", the " + traits.name +
+                      " block size; pad each row with zeros to " + std::to_string(padded) + " columns");
+  }
+  return Status::Ok();
+}
+
+// Index of the first block (in a matrix of `count` blocks) whose fp16 scales
+// are not all finite, or -1.
+int64_t first_bad_scale(const Int4Type& type, const uint8_t* blocks, size_t block_bytes, int64_t count) {
+  for (int64_t b = 0; b < count; ++b) {
+    const uint8_t* block = blocks + size_t(b) * block_bytes;
+    for (int s = 0; s < type.scales; ++s) {
+      uint16_t h;
+      std::memcpy(&h, block + 2 * s, 2);
+      if ((h & 0x7c00) == 0x7c00) return b;  // exponent all ones: inf or NaN
+    }
+  }
+  return -1;
+}
+
+// A heap buffer that may fail to allocate (no exceptions in this build).
+std::unique_ptr<uint8_t[]> try_alloc(size_t bytes) {
+  return std::unique_ptr<uint8_t[]>(new (std::nothrow) uint8_t[bytes]);
+}
+
+Status out_of_memory(size_t bytes) {
+  return ResourceError("out of memory allocating " + std::to_string(bytes) + " bytes");
+}
+
+}  // namespace
+
+ApiStatus ApiStatus::From(const Status& status) {
+  ApiStatus s;
+  s.kind = int(status.kind());
+  s.message = status.message();
+  return s;
+}
+
+ApiStatus QuantizedMatrix::quantize(uintptr_t weights, uint32_t rows, uint32_t cols,
+                                    const std::string& type_name, int clip, uintptr_t importance) {
+  const Int4Type* type = nullptr;
+  Status status = resolve_type(type_name, &type);
+  if (!status.ok()) return ApiStatus::From(status);
+  const BlockTraits& traits = *block_traits(type->type);
+  status = check_shape(traits, rows, cols);
+  if (!status.ok()) return ApiStatus::From(status);
+  if (clip != 0 && clip != 1) {
+    return ApiStatus::From(OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)"));
+  }
+  if (importance != 0 && clip == 0) {
+    return ApiStatus::From(InvalidArgument(
+        "importance is only used by the clipping search; pass clip: 'mse' with it, or drop importance"));
+  }
+
+  QuantizeOptions options;
+  options.clip = clip == 1 ? ClipMode::kMse : ClipMode::kNone;
+  options.importance = reinterpret_cast<const float*>(importance);
+  // uint64 first: rows · row bytes can pass 4 GB, and size_t is 32 bits here.
+  const uint64_t total = uint64_t(rows) * row_size(type->type, cols);
+  if (total > uint64_t(SIZE_MAX) / 2) {
+    return ApiStatus::From(ResourceError("a " + shape_string(rows, cols) + " " + traits.name +
+                                         " matrix does not fit in wasm memory"));
+  }
+  const size_t bytes = size_t(total);
+  std::unique_ptr<uint8_t[]> blocks = try_alloc(bytes);
+  if (!blocks) return ApiStatus::From(out_of_memory(bytes));
+  // blocks[rows · row_size] <- weights[rows, cols]
+  status = quantize_matrix(type->type, reinterpret_cast<const float*>(weights), rows, cols, options,
+                           blocks.get(), bytes);
+  if (!status.ok()) return ApiStatus::From(status);
+  return ApiStatus::From(adopt_blocks(type->type, blocks.get(), bytes, rows, cols, Source::kQuantizer));
+}
+
+ApiStatus QuantizedMatrix::load_blocks(uintptr_t bytes, uint32_t byte_length, uint32_t rows,
+                                       uint32_t cols, const std::string& type_name) {
+  const Int4Type* type = nullptr;
+  Status status = resolve_type(type_name, &type);
+  if (!status.ok()) return ApiStatus::From(status);
+  const BlockTraits& traits = *block_traits(type->type);
+  status = check_shape(traits, rows, cols);
+  if (!status.ok()) return ApiStatus::From(status);
+  const uint64_t expected = uint64_t(rows) * row_size(type->type, cols);
+  if (expected != byte_length) {
+    return ApiStatus::From(OutOfRange(
+        std::string("a ") + traits.name + " matrix of shape " + shape_string(rows, cols) + " takes " +
+        std::to_string(expected) + " bytes (" + std::to_string(traits.block_bytes) + " per " +
+        std::to_string(traits.block_size) + " weights), but " + std::to_string(byte_length) +
+        " bytes were given; check the shape and the type"));
+  }
+  return ApiStatus::From(adopt_blocks(type->type, reinterpret_cast<const void*>(bytes), byte_length,
+                                      rows, cols, Source::kCaller));
+}
+
+Status QuantizedMatrix::adopt_blocks(TensorType type, const void* blocks, size_t byte_length,
+                                     int64_t rows, int64_t cols, Source source) {
+  const Int4Type* int4 = find_int4_type(block_traits(type)->name);
+  const BlockTraits& traits = *block_traits(type);
+  const int64_t blocks_per_row = cols / traits.block_size;
+  const int64_t bad = first_bad_scale(*int4, static_cast<const uint8_t*>(blocks), traits.block_bytes,
+                                      rows * blocks_per_row);
+  if (bad >= 0) {
+    const int64_t row = bad / blocks_per_row, col = (bad % blocks_per_row) * traits.block_size;
+    const std::string where = "row " + std::to_string(row) + ", columns " + std::to_string(col) + ".." +
+                              std::to_string(col + traits.block_size - 1);
+    if (source == Source::kCaller) {
+      return FormatError(std::string("the ") + traits.name + " block at " + where +
+                         " has an infinite or NaN scale; the bytes are corrupt or not " + traits.name);
+    }
+    return OutOfRange("weights at " + where + " are too large for " + traits.name +
+                      ": the block's fp16 scale overflows (fp16 max 65504); scale the matrix down first");
+  }
+  PackedWeights packed;
+  NIBBLE_RETURN_IF_ERROR(PackedWeights::Pack(type, blocks, byte_length, rows, cols, &packed));
+  weights_ = std::move(packed);
+  return Status::Ok();
+}
+
+Status QuantizedMatrix::check_loaded() const {
+  if (!loaded()) return StateError("the matrix holds no weights yet: quantize or load blocks first");
+  return Status::Ok();
+}
+
+ApiStatus QuantizedMatrix::dequantize(uintptr_t out) const {
+  Status status = check_loaded();
+  if (!status.ok()) return ApiStatus::From(status);
+  const size_t bytes = weights_.gguf_bytes();
+  std::unique_ptr<uint8_t[]> blocks = try_alloc(bytes);
+  if (!blocks) return ApiStatus::From(out_of_memory(bytes));
+  weights_.unpack_to_gguf(blocks.get());
+  // out[rows, cols] <- blocks
+  return ApiStatus::From(dequantize_matrix(weights_.type(), blocks.get(), bytes, weights_.rows(),
+                                           weights_.cols(), reinterpret_cast<float*>(out)));
+}
+
+ApiStatus QuantizedMatrix::matmul(uintptr_t x, uint32_t m, uintptr_t y, int precision) const {
+  Status status = check_loaded();
+  if (!status.ok()) return ApiStatus::From(status);
+  if (m == 0) return ApiStatus::From(OutOfRange("m (rows of x) must be at least 1"));
+  if (precision != 0 && precision != 1) {
+    return ApiStatus::From(OutOfRange("precision " + std::to_string(precision) + " is not 0 (w4a8) or 1 (w4a32)"));
+  }
+  const float* xs = reinterpret_cast<const float*>(x);
+  const int64_t count = int64_t(m) * weights_.cols();
+  for (int64_t i = 0; i < count; ++i) {
+    if (!std::isfinite(xs[i])) {
+      return ApiStatus::From(InvalidArgument(
+          "x[" + std::to_string(i) + "] (row " + std::to_string(i / weights_.cols()) + ", column " +
+          std::to_string(i % weights_.cols()) + ") is " + (std::isnan(xs[i]) ? "NaN" : "infinite") +
+          "; matmul needs finite inputs"));
+    }
+  }
+  // y[m, rows] = x[m, cols] · Wᵀ
+  return ApiStatus::From(nibble::matmul(weights_, xs, m, reinterpret_cast<float*>(y),
+                                        precision == 0 ? Precision::kW4A8 : Precision::kW4A32));
+}
+
+ApiStatus QuantizedMatrix::to_bytes(uintptr_t out) const {
+  Status status = check_loaded();
+  if (!status.ok()) return ApiStatus::From(status);
+  weights_.unpack_to_gguf(reinterpret_cast<void*>(out));
+  return ApiStatus();
+}
+
+double QuantizedMatrix::bits_per_weight() const {
+  if (!loaded()) return 0;
+  const BlockTraits& traits = *block_traits(weights_.type());
+  return double(traits.block_bytes) * 8.0 / double(traits.block_size);
+}
+
+std::string QuantizedMatrix::type_name() const {
+  return loaded() ? block_traits(weights_.type())->name : "";
+}
+
+uint32_t heap_bytes_in_use() {
+#if defined(__GLIBC__)
+  return uint32_t(mallinfo2().uordblks);
+#else
+  return uint32_t(mallinfo().uordblks);
+#endif
+}
+
+}  // namespace nibble

@@ -1,0 +1,34 @@
+#include "kernels/dequantize_row.h"
+
+#include <cstring>
+
+#include "kernels/q4_panel.h"
+
+namespace nibble {
+
+// out[K] = W[row, :]: w = d·(q − 8) (Q4_0) or d·q + m (Q4_1), the same
+// values the GGUF blocks dequantize to. Layout in packed_weights.h.
+void dequantize_row(const PackedWeights& w, int64_t row, float* out) {
+  const int64_t K = w.cols();
+  if (w.type() == TensorType::F32) {
+    std::memcpy(out, reinterpret_cast<const float*>(w.data()) + row * K, sizeof(float) * size_t(K));
+    return;
+  }
+  const bool has_min = w.type() == TensorType::Q4_1;
+  const Q4Weights view{w.data(), w.rows(), K};
+  const int64_t g = row / kPackRows;
+  const int i = int(row % kPackRows);
+  for (int64_t b = 0; b < K / kQK; ++b) {
+    const uint8_t* panel = has_min ? q4_panel<true>(view, g, b) : q4_panel<false>(view, g, b);
+    const float d = load_f32(panel + 4 * i);
+    const float m = has_min ? load_f32(panel + 4 * (kPackRows + i)) : 0.0f;
+    const uint8_t* qs = panel + q4_qs_offset(has_min);
+    for (int k = 0; k < kQK; ++k) {
+      const NibbleSlot slot = q4_nibble_slot(i, k);
+      const int q = (qs[slot.byte] >> slot.shift) & 15;
+      out[b * kQK + k] = has_min ? d * float(q) + m : d * float(q - 8);
+    }
+  }
+}
+
+}  // namespace nibble

@@ -1,0 +1,15 @@
+// y[N] = W[N,K] · x[K] per activation row; W packed Q4_0, x Q8_0 (wasm SIMD128 tier).
+#ifdef __wasm_simd128__
+
+#include "kernels/microkernels.h"
+#include "kernels/q4_wasmsimd.h"
+
+namespace nibble {
+
+void q4_0_q8_0_gemv_4x__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out) {
+  wasmsimd::q4_tiles<wasmsimd::Q8Tile<false>>(w, x, out, 1, q4_0_q8_0_gemv_4x__scalar);
+}
+
+}  // namespace nibble
+
+#endif  // __wasm_simd128__

@@ -1,0 +1,15 @@
+// y[N] = W[N,K] · x[K] per activation row; W packed Q4_1 widened to f32, x f32 (wasm SIMD128 tier).
+#ifdef __wasm_simd128__
+
+#include "kernels/microkernels.h"
+#include "kernels/q4_wasmsimd.h"
+
+namespace nibble {
+
+void q4_1_f32_gemv_4x__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out) {
+  wasmsimd::q4_tiles<wasmsimd::F32Tile<true>>(w, x, out, 1, q4_1_f32_gemv_4x__scalar);
+}
+
+}  // namespace nibble
+
+#endif  // __wasm_simd128__

@@ -1,0 +1,15 @@
+// Y[M,N] = X[M,K] · W[N,K]ᵀ, 4 activation rows × 4 weight rows per tile; W packed Q4_1, X Q8_0 (wasm SIMD128 tier).
+#ifdef __wasm_simd128__
+
+#include "kernels/microkernels.h"
+#include "kernels/q4_wasmsimd.h"
+
+namespace nibble {
+
+void q4_1_q8_0_gemm_4x4__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out) {
+  wasmsimd::q4_tiles<wasmsimd::Q8Tile<true>>(w, x, out, 4, q4_1_q8_0_gemm_4x4__scalar);
+}
+
+}  // namespace nibble
+
+#endif  // __wasm_simd128__

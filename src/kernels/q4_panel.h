@@ -1,0 +1,52 @@
+// Access to the packed Q4 panels described in packed_weights.h, shared by the
+// packed kernel tiers.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/microkernels.h"
+#include "kernels/packed_weights.h"
+
+namespace nibble {
+
+// Where nibble (row r, element k) of a block lives among a panel's 64 qs
+// bytes: byte index and bit shift (0 or 4). See packed_weights.h.
+struct NibbleSlot {
+  int byte;
+  int shift;
+};
+constexpr NibbleSlot q4_nibble_slot(int r, int k) {
+  const int pair = k / 2, vec = pair / 4, s = pair % 4, lane = 2 * r + k % 2;
+  return {16 * vec + 2 * lane + s / 2, 4 * (s % 2)};
+}
+
+constexpr TensorType q4_type(bool has_min) { return has_min ? TensorType::Q4_1 : TensorType::Q4_0; }
+constexpr int q4_qs_offset(bool has_min) { return kPackRows * (has_min ? 8 : 4); }
+
+// Number of row groups of W, and the real rows of group g.
+inline int64_t q4_groups(const Q4Weights& w) { return (w.N + kPackRows - 1) / kPackRows; }
+inline int q4_group_rows(const Q4Weights& w, int64_t g) {
+  const int64_t left = w.N - g * kPackRows;
+  return int(left < kPackRows ? left : kPackRows);
+}
+// Panel b of group g.
+template <bool kHasMin>
+const uint8_t* q4_panel(const Q4Weights& w, int64_t g, int64_t b) {
+  return w.data + (size_t(g) * size_t(w.K / kQK) + size_t(b)) * q4_panel_bytes(q4_type(kHasMin));
+}
+
+inline float load_f32(const uint8_t* p) {
+  float f;
+  std::memcpy(&f, p, 4);
+  return f;
+}
+
+// Output sub-tile covering group g (clipped to the tile) and rows [m_begin, m_end).
+inline OutputTile group_tile(const OutputTile& out, int64_t g) {
+  const int64_t n_begin = g * kPackRows;
+  return {out.y, out.ldy, out.m_begin, out.m_end, n_begin, std::min(out.n_end, n_begin + kPackRows)};
+}
+
+}  // namespace nibble

@@ -1,0 +1,72 @@
+#include "model/generator.h"
+
+#include <algorithm>
+
+namespace nibble {
+
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::kNone: return "none";
+    case StopReason::kEndOfText: return "eos";
+    case StopReason::kMaxTokens: return "max_tokens";
+    case StopReason::kContextFull: return "context";
+  }
+  return "?";
+}
+
+Generator::Generator(const Model& model, int context, int max_batch, ThreadPool* pool)
+    : model_(model),
+      pool_(pool),
+      state_(*model.llama, std::max(1, std::min(context, model.config.context_length)), max_batch),
+      logits_(size_t(model.config.vocab_size)),
+      scratch_(size_t(model.config.vocab_size)) {}
+
+Status Generator::start(const std::vector<int32_t>& prompt, const GenerationOptions& options) {
+  started_ = false;
+  if (prompt.empty()) return InvalidArgument("the prompt has no tokens; start it with the BOS token");
+  if (options.max_tokens < 0) return InvalidArgument("max_tokens must be ≥ 0");
+  if (int(prompt.size()) > state_.context())
+    return OutOfRange("the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " +
+                      std::to_string(state_.context()));
+  options_ = options;
+  sampler_.reset(new Sampler(options.sampling));
+  state_.reset();
+  NIBBLE_RETURN_IF_ERROR(state_.forward(prompt.data(), int(prompt.size()), logits_.data(), false,
+                                        options.precision, pool_));
+  prompt_tokens_ = int(prompt.size());
+  generated_ = 0;
+  pending_ = -1;
+  started_ = true;
+  return Status::Ok();
+}
+
+Status Generator::next(int32_t* token, StopReason* stop) {
+  *token = -1;
+  *stop = StopReason::kNone;
+  if (!started_) return StateError("call start() with a prompt before next()");
+  if (generated_ >= options_.max_tokens) {
+    *stop = StopReason::kMaxTokens;
+    return Status::Ok();
+  }
+  if (pending_ >= 0) {
+    // Feed the previous token only now, so the last one costs no forward pass.
+    if (state_.position() >= state_.context()) {
+      *stop = StopReason::kContextFull;
+      return Status::Ok();
+    }
+    NIBBLE_RETURN_IF_ERROR(state_.forward(&pending_, 1, logits_.data(), false, options_.precision, pool_));
+    pending_ = -1;
+  }
+  scratch_ = logits_;
+  const int32_t t = sampler_->sample(scratch_.data(), int(scratch_.size()));
+  if (t == model_.tokenizer->eos()) {
+    *stop = StopReason::kEndOfText;
+    return Status::Ok();
+  }
+  pending_ = t;
+  ++generated_;
+  *token = t;
+  return Status::Ok();
+}
+
+}  // namespace nibble

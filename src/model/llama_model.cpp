@@ -1,0 +1,124 @@
+#include "model/llama_model.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/dequantize_row.h"
+#include "ops/ops.h"
+
+namespace nibble {
+
+LlamaModel::LlamaModel(const LlamaConfig& config, LlamaWeights weights)
+    : config_(config), weights_(std::move(weights)) {}
+
+const PackedWeights& LlamaModel::classifier() const {
+  return weights_.output.rows() > 0 ? weights_.output : weights_.token_embd;
+}
+
+size_t LlamaModel::weight_bytes() const {
+  size_t total = weights_.token_embd.bytes() + weights_.output.bytes() + weights_.output_norm.size() * 4;
+  for (const LlamaLayer& l : weights_.layers) {
+    total += (l.attn_norm.size() + l.ffn_norm.size()) * 4;
+    for (const PackedWeights* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.down, &l.up}) total += w->bytes();
+  }
+  return total;
+}
+
+LlamaState::LlamaState(const LlamaModel& model, int context, int max_batch)
+    : model_(model), context_(context), max_batch_(std::max(1, max_batch)) {
+  const LlamaConfig& c = model.config();
+  const size_t cache = size_t(c.n_layers) * size_t(context) * size_t(c.kv_dim());
+  key_cache_.assign(cache, 0.0f);
+  value_cache_.assign(cache, 0.0f);
+  const size_t b = size_t(max_batch_);
+  x_.resize(b * c.dim);
+  xb_.resize(b * c.dim);
+  q_.resize(b * c.dim);
+  k_.resize(b * c.kv_dim());
+  v_.resize(b * c.kv_dim());
+  proj_.resize(b * c.dim);
+  hb_.resize(b * c.hidden_dim);
+  hb2_.resize(b * c.hidden_dim);
+  scores_.resize(size_t(context));
+}
+
+Status LlamaState::forward(const int32_t* tokens, int n, float* logits, bool all_logits,
+                           Precision precision, ThreadPool* pool) {
+  if (n <= 0) return InvalidArgument("forward needs at least one token");
+  if (pos_ + n > context_)
+    return OutOfRange("the context holds " + std::to_string(context_) + " positions; " +
+                      std::to_string(pos_) + " are used and " + std::to_string(n) + " more do not fit");
+  const int vocab = model_.config().vocab_size;
+  for (int i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab)
+      return OutOfRange("token id " + std::to_string(tokens[i]) + " is outside the vocabulary (0.." +
+                        std::to_string(vocab - 1) + ")");
+  // Long prompts go through in batches of max_batch tokens.
+  for (int done = 0; done < n;) {
+    const int count = std::min(max_batch_, n - done);
+    float* out = all_logits ? logits + int64_t(done) * vocab : logits;
+    NIBBLE_RETURN_IF_ERROR(forward_batch(tokens + done, count, out, all_logits, precision, pool));
+    done += count;
+  }
+  return Status::Ok();
+}
+
+Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bool all_logits,
+                                 Precision precision, ThreadPool* pool) {
+  const LlamaConfig& c = model_.config();
+  const LlamaWeights& w = model_.weights();
+  const int dim = c.dim, kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
+  const int group = c.n_heads / c.n_kv_heads;  // query heads per KV head
+
+  for (int t = 0; t < n; ++t) dequantize_row(w.token_embd, tokens[t], &x_[size_t(t) * dim]);
+
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LlamaLayer& layer = w.layers[l];
+    float* key_layer = &key_cache_[size_t(l) * context_ * kv_dim];
+    float* value_layer = &value_cache_[size_t(l) * context_ * kv_dim];
+
+    // Attention block.
+    for (int t = 0; t < n; ++t)
+      rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.attn_norm.data(), dim, c.rms_eps);
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.wq, xb_.data(), n, q_.data(), precision, pool));
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.wk, xb_.data(), n, k_.data(), precision, pool));
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.wv, xb_.data(), n, v_.data(), precision, pool));
+    for (int t = 0; t < n; ++t) {
+      const int pos = pos_ + t;
+      rope(&q_[size_t(t) * dim], c.n_heads, hd, c.rope_dim, pos, c.rope_theta);
+      rope(&k_[size_t(t) * kv_dim], c.n_kv_heads, hd, c.rope_dim, pos, c.rope_theta);
+      std::memcpy(key_layer + size_t(pos) * kv_dim, &k_[size_t(t) * kv_dim], sizeof(float) * kv_dim);
+      std::memcpy(value_layer + size_t(pos) * kv_dim, &v_[size_t(t) * kv_dim], sizeof(float) * kv_dim);
+    }
+    // Causal: token t sees positions 0..pos_+t.
+    for (int t = 0; t < n; ++t) {
+      for (int h = 0; h < c.n_heads; ++h) {
+        const int kv_head = h / group;
+        attention_head(&xb_[size_t(t) * dim + h * hd], &q_[size_t(t) * dim + h * hd],
+                       key_layer + kv_head * hd, value_layer + kv_head * hd, pos_ + t + 1, hd, kv_dim,
+                       scores_.data());
+      }
+    }
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.wo, xb_.data(), n, proj_.data(), precision, pool));
+    for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
+
+    // Feed-forward block.
+    for (int t = 0; t < n; ++t)
+      rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.ffn_norm.data(), dim, c.rms_eps);
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.gate, xb_.data(), n, hb_.data(), precision, pool));
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.up, xb_.data(), n, hb2_.data(), precision, pool));
+    swiglu(hb_.data(), hb2_.data(), n * hidden);
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.down, hb_.data(), n, proj_.data(), precision, pool));
+    for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
+  }
+  pos_ += n;
+
+  // Classifier: every token's logits, or just the last one's.
+  const int first = all_logits ? 0 : n - 1;
+  const int rows = n - first;
+  for (int t = first; t < n; ++t)
+    rmsnorm(&xb_[size_t(t - first) * dim], &x_[size_t(t) * dim], w.output_norm.data(), dim, c.rms_eps);
+  return matmul(model_.classifier(), xb_.data(), rows, logits, precision, pool);
+}
+
+}  // namespace nibble

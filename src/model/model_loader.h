@@ -1,0 +1,77 @@
+// ModelLoader builds a Model from a file fed through in order, chunk by chunk,
+// so the caller (web/ streaming a download, or a file read in slices) never
+// holds the whole file in the wasm heap: each tensor is staged alone,
+// converted to the kernels' layout, and its staging freed. Peak memory is the
+// model plus one tensor.
+//
+// Formats, told apart by their first bytes: GGUF v3 (LLaMA architecture,
+// tokenizer embedded) and llama2.c checkpoints (tokenizer given separately
+// with set_tokenizer_file).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "format/gguf.h"
+#include "kernels/packed_weights.h"
+#include "tokenizer/vocab.h"
+#include "model/model.h"
+#include "quant/block_formats.h"
+
+namespace nibble {
+
+struct LoadOptions {
+  WeightMode weights = WeightMode::kQ4_0;
+  ClipMode clip = ClipMode::kNone;  // for matrices quantized on load
+};
+
+class ModelLoader {
+ public:
+  // file_size: the file's total length in bytes (GGUF offsets are checked
+  // against it, and a llama2.c header is checked against it).
+  ModelLoader(const LoadOptions& options, uint64_t file_size);
+  ~ModelLoader();
+
+  // The next `size` bytes of the file.
+  Status feed(const uint8_t* data, size_t size);
+  // llama2.c's tokenizer.bin (not needed for GGUF).
+  Status set_tokenizer_file(const uint8_t* data, size_t size);
+  // After the whole file was fed.
+  Status finish(std::unique_ptr<Model>* out);
+
+  uint64_t bytes_fed() const { return fed_; }
+
+ private:
+  struct PlannedTensor {
+    std::string name;
+    TensorType type;
+    std::vector<int64_t> shape;  // GGUF order
+    uint64_t offset;
+    uint64_t bytes;
+  };
+  Status parse_header();
+  Status plan_gguf(const GgufFile& file);
+  Status plan_llama2c();
+  Status finish_plan();
+  Status convert_matrix(const PlannedTensor& t, const uint8_t* data, PackedWeights* out);
+  Status consume(const uint8_t* data, size_t size, uint64_t offset);
+  Status place_tensor(const PlannedTensor& t, const uint8_t* data);
+
+  LoadOptions options_;
+  uint64_t file_size_;
+  uint64_t fed_ = 0;
+  Status failed_;  // sticky: after an error every call returns it
+  bool planned_ = false;
+  std::vector<uint8_t> header_;   // bytes buffered until the header parses
+  std::vector<PlannedTensor> plan_;  // sorted by offset
+  size_t next_ = 0;               // index into plan_ of the tensor being staged
+  std::vector<uint8_t> staging_;  // bytes of plan_[next_] so far
+  std::unique_ptr<Model> model_;
+  LlamaWeights weights_;
+  std::unique_ptr<Vocab> vocab_;
+  std::vector<uint8_t> tokenizer_file_;  // llama2.c tokenizer.bin, read at finish()
+  std::vector<bool> placed_;      // per plan entry
+};
+
+}  // namespace nibble

@@ -1,0 +1,254 @@
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "tokenizer/bpe_merge.h"
+#include "tokenizer/gpt2_pretokenizer.h"
+#include "tokenizer/unicode.h"
+
+namespace nibble {
+
+namespace {
+
+// Tokens BPE may build out of text; the others only come from ids.
+bool is_mergeable(int32_t type) {
+  return type == kTokenNormal || type == kTokenUndefined || type == kTokenUserDefined;
+}
+
+// A stretch of the input: raw text, or a user-defined token cut out of it.
+struct Fragment {
+  size_t begin;
+  size_t length;
+  int32_t token;  // -1: raw text
+};
+
+// Splits the raw fragments around every occurrence of `literal` (token `id`).
+std::vector<Fragment> cut_out(const std::string& text, const std::vector<Fragment>& fragments,
+                              const std::string& literal, int32_t id) {
+  std::vector<Fragment> out;
+  for (const Fragment& f : fragments) {
+    if (f.token >= 0) {
+      out.push_back(f);
+      continue;
+    }
+    const std::string_view raw = std::string_view(text).substr(f.begin, f.length);
+    size_t pos = 0;
+    for (size_t hit; (hit = raw.find(literal, pos)) != std::string_view::npos;) {
+      if (hit > pos) out.push_back({f.begin + pos, hit - pos, -1});
+      out.push_back({f.begin + hit, literal.size(), id});
+      pos = hit + literal.size();
+    }
+    if (pos < raw.size()) out.push_back({f.begin + pos, raw.size() - pos, -1});
+  }
+  return out;
+}
+
+}  // namespace
+
+Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
+  NIBBLE_RETURN_IF_ERROR(validate_vocab(vocab));
+  std::unique_ptr<Tokenizer> t(new Tokenizer());
+  t->vocab_ = std::move(vocab);
+  const Vocab& v = t->vocab_;
+  const int32_t n = v.size();
+
+  t->text_to_id_.reserve(n);
+  for (int32_t id = 0; id < n; ++id) {
+    if (is_mergeable(v.token_types[id])) t->text_to_id_[v.tokens[id]] = id;
+    if (v.token_types[id] == kTokenUserDefined && !v.tokens[id].empty()) {
+      t->literal_tokens_.push_back(id);
+    }
+  }
+  std::stable_sort(t->literal_tokens_.begin(), t->literal_tokens_.end(),
+                   [&v](int32_t a, int32_t b) { return v.tokens[a].size() > v.tokens[b].size(); });
+
+  if (v.kind == Vocab::Kind::kSentencePiece) {
+    // Byte fallback: a byte token "<0xAB>" (preferring type byte), else the
+    // one-byte token, else UNK.
+    t->byte_to_token_.assign(256, -1);
+    for (int32_t id = 0; id < n; ++id) {
+      uint8_t byte = 0;
+      if (!parse_byte_token(v.tokens[id], &byte)) continue;
+      int32_t& slot = t->byte_to_token_[byte];
+      if (slot < 0 || (v.token_types[id] == kTokenByte && v.token_types[slot] != kTokenByte)) {
+        slot = id;
+      }
+    }
+    for (int b = 0; b < 256; ++b) {
+      int32_t& slot = t->byte_to_token_[b];
+      if (slot < 0) slot = t->text_to_token(std::string(1, static_cast<char>(b)));
+      if (slot < 0) slot = v.unk;
+    }
+  } else {
+    t->merge_rank_.reserve(v.merges.size());
+    for (size_t i = 0; i < v.merges.size(); ++i) {
+      // The first rank wins for a repeated merge.
+      t->merge_rank_.emplace(v.merges[i], static_cast<int32_t>(i));
+    }
+    t->gpt2_byte_text_.resize(256);
+    for (int b = 0; b < 256; ++b) {
+      append_utf8(gpt2_byte_to_codepoint(static_cast<uint8_t>(b)), &t->gpt2_byte_text_[b]);
+    }
+  }
+  *out = std::move(t);
+  return Status::Ok();
+}
+
+int32_t Tokenizer::text_to_token(const std::string& text) const {
+  auto it = text_to_id_.find(text);
+  return it == text_to_id_.end() ? -1 : it->second;
+}
+
+std::vector<int32_t> Tokenizer::encode(const std::string& text, bool add_bos) const {
+  std::vector<int32_t> out;
+  if (add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
+  if (text.empty()) return out;
+
+  std::vector<Fragment> fragments{{0, text.size(), -1}};
+  for (int32_t id : literal_tokens_) fragments = cut_out(text, fragments, vocab_.tokens[id], id);
+
+  bool after_token = true;  // the text start counts as following a token
+  for (const Fragment& f : fragments) {
+    if (f.token >= 0) {
+      out.push_back(f.token);
+      after_token = true;
+      continue;
+    }
+    const std::string raw = text.substr(f.begin, f.length);
+    if (vocab_.kind == Vocab::Kind::kSentencePiece) {
+      encode_sentencepiece(raw, vocab_.add_space_prefix && after_token, &out);
+    } else {
+      encode_gpt2(raw, &out);
+    }
+    after_token = false;
+  }
+  return out;
+}
+
+void Tokenizer::encode_sentencepiece(const std::string& fragment, bool space_prefix,
+                                     std::vector<int32_t>* out) const {
+  const std::string text = escape_spaces(space_prefix ? " " + fragment : fragment);
+  const std::vector<TextSpan> pieces = bpe_merge(
+      text, [this](const char* s, size_t left, size_t right, double* priority) {
+        const int32_t id = text_to_token(std::string(s, left + right));
+        if (id < 0) return false;
+        *priority = vocab_.scores[id];
+        return true;
+      });
+  for (const TextSpan& p : pieces) {
+    const int32_t id = text_to_token(text.substr(p.start, p.length));
+    if (id >= 0) {
+      out->push_back(id);
+      continue;
+    }
+    for (uint32_t i = 0; i < p.length; ++i) {
+      const int32_t byte_id = byte_to_token_[static_cast<uint8_t>(text[p.start + i])];
+      if (byte_id >= 0) out->push_back(byte_id);
+    }
+  }
+}
+
+void Tokenizer::encode_gpt2(const std::string& fragment, std::vector<int32_t>* out) const {
+  std::string word;
+  for (const TextSpan& w : gpt2_pretokenize(fragment)) {
+    word.clear();
+    for (uint32_t i = 0; i < w.length; ++i) {
+      word += gpt2_byte_text_[static_cast<uint8_t>(fragment[w.start + i])];
+    }
+    append_gpt2_word(word, out);
+  }
+}
+
+// `word` is written in the byte alphabet.
+void Tokenizer::append_gpt2_word(const std::string& word, std::vector<int32_t>* out) const {
+  const std::vector<TextSpan> pieces = bpe_merge(
+      word, [this](const char* s, size_t left, size_t right, double* priority) {
+        std::string key(s, left);
+        key.push_back(' ');
+        key.append(s + left, right);
+        auto it = merge_rank_.find(key);
+        if (it == merge_rank_.end()) return false;
+        *priority = -static_cast<double>(it->second);
+        return true;
+      });
+  for (const TextSpan& p : pieces) {
+    const std::string piece = word.substr(p.start, p.length);
+    const int32_t id = text_to_token(piece);
+    if (id >= 0) {
+      out->push_back(id);
+      continue;
+    }
+    // A merge whose result is not a token: fall back to its characters.
+    for (size_t pos = 0; pos < piece.size();) {
+      const Utf8Char c = decode_utf8(piece.data() + pos, piece.size() - pos);
+      const int32_t char_id = text_to_token(piece.substr(pos, c.length));
+      if (char_id >= 0) out->push_back(char_id);
+      else if (vocab_.unk >= 0) out->push_back(vocab_.unk);
+      pos += c.length;
+    }
+  }
+}
+
+std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
+  std::string out;
+  int32_t previous = -1;
+  for (int32_t id : ids) {
+    out += token_piece(id, previous);
+    previous = id;
+  }
+  return out;
+}
+
+std::string Tokenizer::token_piece(int32_t id, int32_t previous_id) const {
+  if (id < 0 || id >= size()) return "";
+  const int32_t type = type_of(id);
+  const std::string& text = vocab_.tokens[id];
+  switch (type) {
+    case kTokenControl:
+    case kTokenUnused:
+      return "";
+    case kTokenUserDefined:
+      return text;
+    case kTokenByte: {
+      uint8_t byte = 0;
+      return parse_byte_token(text, &byte) ? std::string(1, static_cast<char>(byte)) : "";
+    }
+    default:
+      break;
+  }
+  std::string piece;
+  if (vocab_.kind == Vocab::Kind::kBytePairGpt2) {
+    for (size_t pos = 0; pos < text.size();) {
+      const Utf8Char c = decode_utf8(text.data() + pos, text.size() - pos);
+      uint8_t byte = 0;
+      if (c.cp != kInvalidCodepoint && gpt2_codepoint_to_byte(c.cp, &byte)) {
+        piece.push_back(static_cast<char>(byte));
+      } else {
+        piece.append(text, pos, c.length);  // outside the byte alphabet: as written
+      }
+      pos += c.length;
+    }
+    return piece;
+  }
+  piece.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    if (text.compare(pos, 3, kSentencePieceSpace) == 0) {
+      piece.push_back(' ');
+      pos += 3;
+    } else {
+      piece.push_back(text[pos++]);
+    }
+  }
+  // Undo the space encode added in front of the text and after cut-out tokens.
+  const bool follows_start = previous_id < 0 || previous_id >= size() ||
+                             type_of(previous_id) == kTokenControl ||
+                             type_of(previous_id) == kTokenUserDefined;
+  if (vocab_.add_space_prefix && follows_start && !piece.empty() && piece[0] == ' ') {
+    piece.erase(0, 1);
+  }
+  return piece;
+}
+
+}  // namespace nibble

@@ -1,0 +1,84 @@
+// Tokenizer: text <-> token ids for SentencePiece-style BPE (GGUF "llama",
+// llama2.c) and GPT-2 byte-level BPE (GGUF "gpt2"), following llama.cpp.
+//
+// encode(text):
+//   1. User-defined tokens (type 4) are cut out of the text where they occur
+//      literally (longest token text first); control tokens (BOS, EOS, chat
+//      markers) are never produced from text.
+//   2. SentencePiece: each remaining fragment gets one leading space if
+//      add_space_prefix and it starts the text or follows a cut-out token;
+//      ' ' becomes "▁"; pieces start as UTF-8 characters and the adjacent pair
+//      whose joined text is a token with the highest score merges first
+//      (leftmost on ties); a final piece that is no token becomes byte tokens
+//      "<0xAB>" (or, lacking those, UNK).
+//      GPT-2: the fragment is split by GPT-2's regex, each word's bytes are
+//      written in the byte alphabet, and merges apply lowest rank first.
+// decode(ids) is the concatenation of token_piece(ids[i], ids[i-1]) (-1 for
+// the first): for text encoded without or with BOS, decode(encode(s)) == s,
+// the space added by add_space_prefix being removed again (see token_piece).
+// The one exception: SentencePiece reads a literal "▁" in the input as a
+// space (as llama.cpp and sentencepiece do), so it decodes as ' '.
+// No "clean up tokenization spaces" step is applied.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/status.h"
+#include "tokenizer/vocab.h"
+
+namespace nibble {
+
+class Tokenizer {
+ public:
+  // Validates the vocabulary (validate_vocab) and builds the lookup tables.
+  static Status Create(Vocab vocab, std::unique_ptr<Tokenizer>* out);
+
+  // Token ids of `text`, starting with BOS when add_bos (and the vocabulary
+  // has one). Any byte string is accepted; invalid UTF-8 is encoded bytewise.
+  std::vector<int32_t> encode(const std::string& text, bool add_bos) const;
+
+  // The text of `ids`; ids out of range contribute nothing.
+  std::string decode(const std::vector<int32_t>& ids) const;
+
+  // The text one token adds when streaming, given the token before it (-1 at
+  // the start): "▁" becomes ' ', a byte token becomes its raw byte (so the
+  // result may be part of a UTF-8 character), GPT-2's byte alphabet is mapped
+  // back to bytes, control and unused tokens give "". SentencePiece with
+  // add_space_prefix drops the leading space of a piece that follows nothing,
+  // a control token (like BOS) or a user-defined token, as llama2.c does
+  // after BOS.
+  std::string token_piece(int32_t id, int32_t previous_id) const;
+
+  int32_t bos() const { return vocab_.bos; }  // -1: none
+  int32_t eos() const { return vocab_.eos; }  // -1: none
+  int32_t size() const { return vocab_.size(); }
+  const Vocab& vocab() const { return vocab_; }
+
+ private:
+  Tokenizer() = default;
+  int32_t type_of(int32_t id) const { return vocab_.token_types[id]; }
+  int32_t text_to_token(const std::string& text) const;
+  void encode_sentencepiece(const std::string& fragment, bool space_prefix,
+                            std::vector<int32_t>* out) const;
+  void encode_gpt2(const std::string& fragment, std::vector<int32_t>* out) const;
+  void append_gpt2_word(const std::string& word, std::vector<int32_t>* out) const;
+
+  Vocab vocab_;
+  // Text -> id of the tokens merges may produce (all but control, unknown,
+  // unused and byte tokens); the last id wins for duplicate texts.
+  std::unordered_map<std::string, int32_t> text_to_id_;
+  // SentencePiece byte fallback: byte -> id of "<0xAB>", -1 if missing.
+  std::vector<int32_t> byte_to_token_;
+  // GPT-2: "left right" -> merge rank.
+  std::unordered_map<std::string, int32_t> merge_rank_;
+  // GPT-2: UTF-8 of each byte's code point in the byte alphabet.
+  std::vector<std::string> gpt2_byte_text_;
+  // User-defined tokens, longest text first.
+  std::vector<int32_t> literal_tokens_;
+};
+
+}  // namespace nibble

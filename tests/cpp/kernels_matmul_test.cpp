@@ -1,0 +1,276 @@
+// Every packed matmul kernel of every tier in this build against its _ref
+// twin, over seeded random shapes; and matmul() itself (threads, errors).
+//
+// W4A8: the packed tiers do the _ref arithmetic in the same order (integer
+// block dot, then one float formula per block pair, blocks summed in order),
+// so outputs must be BITWISE equal to the reference, which also checks every
+// integer block dot exactly.
+//
+// W4A32 and F32 sum floats in another order than the double-precision
+// reference. Bound used, with u = 2^-24 and T = Σ_k |terms| (for Q4_0
+// |d·(q−8)·x|, for Q4_1 |d·q·x| + |m·x|, for F32 |w·x|):
+//     |got − ref| ≤ (K/32 + 64)·u·T  (Q4)      (K + 8)·u·T  (F32)
+// (a sum of n float terms is off by at most (n−1)·u·Σ|terms|; a Q4 output is
+// a 32-term block sum, a scale multiply and a K/32-term sum of blocks; the
+// F32 one a K-term sum), plus u·|ref| for rounding the reference to float.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/config.h"
+#include "kernels/matmul.h"
+#include "kernels/microkernels.h"
+#include "kernels/packed_weights.h"
+#include "runtime/thread_pool.h"
+#include "support/kernel_test_util.h"
+
+namespace nibble {
+namespace {
+
+using namespace kerneltest;
+
+constexpr float kU = 1.0f / 16777216.0f;  // 2^-24
+
+const int64_t kKs[] = {32, 64, 96, 4096};
+const int64_t kNs[] = {1, 3, 4, 5, 17, 64, 1000};
+const int64_t kMs[] = {1, 2, 3, 7, 64};
+
+// Activations X[M,K] quantized by the reference, in both layouts.
+struct QuantizedX {
+  std::vector<BlockQ8_0> blocks;  // [M, K/32] standard
+  std::vector<int8_t> qs;         // [M, K]
+  std::vector<float> d;           // [M, K/32]
+  std::vector<int32_t> sums;      // [M, K/32]
+  Q8Activations view(int64_t K) const { return {qs.data(), d.data(), sums.data(), K}; }
+};
+
+QuantizedX quantize_ref(const std::vector<float>& x, int64_t M, int64_t K) {
+  const int64_t nb = K / kQK;
+  QuantizedX q;
+  q.blocks.resize(size_t(M * nb));
+  q.sums.resize(size_t(M * nb));
+  for (int64_t m = 0; m < M; ++m) q8_0_quantize_ref(x.data() + m * K, K, q.blocks.data() + m * nb, q.sums.data() + m * nb);
+  for (const BlockQ8_0& b : q.blocks) {
+    q.qs.insert(q.qs.end(), b.qs, b.qs + kQK);
+    q.d.push_back(fp16_to_fp32(b.d));
+  }
+  return q;
+}
+
+std::vector<float> block_sums(const std::vector<float>& x) {
+  std::vector<float> s(x.size() / kQK, 0.0f);
+  for (size_t i = 0; i < x.size(); ++i) s[i / kQK] += x[i];
+  return s;
+}
+
+// T = Σ_k |terms| of each output (see the bound at the top).
+float abs_terms(const BlockQ4_0& b, const float* x) {
+  float t = 0;
+  for (int j = 0; j < kQK; ++j) {
+    const int q = j < 16 ? (b.qs[j] & 15) : (b.qs[j - 16] >> 4);
+    t += std::fabs(fp16_to_fp32(b.d) * float(q - 8) * x[j]);
+  }
+  return t;
+}
+float abs_terms(const BlockQ4_1& b, const float* x) {
+  float t = 0;
+  for (int j = 0; j < kQK; ++j) {
+    const int q = j < 16 ? (b.qs[j] & 15) : (b.qs[j - 16] >> 4);
+    t += std::fabs(fp16_to_fp32(b.d) * float(q) * x[j]) + std::fabs(fp16_to_fp32(b.m) * x[j]);
+  }
+  return t;
+}
+template <typename Block>
+std::vector<float> tolerances(const std::vector<Block>& w, const std::vector<float>& x, int64_t M, int64_t N,
+                              int64_t K, const std::vector<float>& ref) {
+  const int64_t nb = K / kQK;
+  std::vector<float> tol(size_t(M * N));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double t = 0;
+      for (int64_t b = 0; b < nb; ++b) t += abs_terms(w[size_t(n * nb + b)], x.data() + m * K + b * kQK);
+      tol[size_t(m * N + n)] = float((nb + 64) * kU * t) + kU * std::fabs(ref[size_t(m * N + n)]) + 1e-30f;
+    }
+  return tol;
+}
+
+void expect_bitwise(const std::vector<float>& want, const std::vector<float>& got, const std::string& what,
+                    int64_t M, int64_t N, int64_t K) {
+  int failures = 0;
+  for (size_t i = 0; i < want.size() && failures < 5; ++i) {
+    if (f32_bits(want[i]) != f32_bits(got[i])) {
+      ADD_FAILURE() << what << " " << shape_str(M, N, K) << " at y[" << i / N << "," << i % N
+                    << "]: expected " << want[i] << " got " << got[i] << " (bitwise)";
+      ++failures;
+    }
+  }
+}
+
+void expect_near(const std::vector<float>& want, const std::vector<float>& got, const std::vector<float>& tol,
+                 const std::string& what, int64_t M, int64_t N, int64_t K) {
+  int failures = 0;
+  for (size_t i = 0; i < want.size() && failures < 5; ++i) {
+    if (!(std::fabs(want[i] - got[i]) <= tol[i])) {
+      ADD_FAILURE() << what << " " << shape_str(M, N, K) << " at y[" << i / N << "," << i % N
+                    << "]: expected " << want[i] << " got " << got[i] << " tolerance " << tol[i];
+      ++failures;
+    }
+  }
+}
+
+// Runs a packed kernel over the whole output, in two column tiles when N
+// allows (checks that a tile starting mid-matrix works).
+template <typename Weights, typename Act, typename Fn>
+std::vector<float> run_kernel(Fn kernel, const Weights& w, const Act& x, int64_t M, int64_t N) {
+  std::vector<float> y(size_t(M * N), std::nanf(""));
+  const int64_t split = N > 8 ? (N / 2) / kPackRows * kPackRows : N;
+  kernel(w, x, OutputTile{y.data(), N, 0, M, 0, split});
+  if (split < N) kernel(w, x, OutputTile{y.data(), N, 0, M, split, N});
+  return y;
+}
+
+template <typename Block, typename Gen, typename RefQ8, typename RefF32>
+void check_q4_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f32, uint32_t seed) {
+  const bool q4_1 = type == TensorType::Q4_1;
+  for (int64_t K : kKs) {
+    for (int64_t N : kNs) {
+      Rng rng(seed + uint32_t(K * 7919 + N));
+      const std::vector<Block> w = generate(rng, N, K);
+      PackedWeights packed;
+      ASSERT_TRUE(PackedWeights::Pack(type, w.data(), w.size() * sizeof(Block), N, K, &packed).ok());
+      const Q4Weights view{packed.data(), N, K};
+      const int64_t max_m = 64;
+      const std::vector<float> x_all = random_activations(rng, max_m * K);
+      for (int64_t M : kMs) {
+        if (K == 4096 && N == 1000 && M > 7) continue;  // the largest product, only for small M (time)
+        const std::vector<float> x(x_all.begin(), x_all.begin() + M * K);
+        const QuantizedX q = quantize_ref(x, M, K);
+        std::vector<float> want8(size_t(M * N)), want32(size_t(M * N));
+        ref_q8(w.data(), N, K, q.blocks.data(), M, want8.data());
+        ref_f32(w.data(), N, K, x.data(), M, want32.data());
+        const std::vector<float> tol = tolerances(w, x, M, N, K, want32);
+        const std::vector<float> sums = block_sums(x);
+        const F32Activations xf{x.data(), sums.data(), K};
+        for (const KernelConfig* c : tiers()) {
+          const KernelConfig::Q4Kernels& k = q4_1 ? c->q4_1 : c->q4_0;
+          const std::string name = std::string(c->name) + (q4_1 ? " q4_1" : " q4_0");
+          expect_bitwise(want8, run_kernel(k.q8_gemv, view, q.view(K), M, N), name + " W4A8 gemv", M, N, K);
+          expect_bitwise(want8, run_kernel(k.q8_gemm, view, q.view(K), M, N), name + " W4A8 gemm", M, N, K);
+          expect_near(want32, run_kernel(k.f32_gemv, view, xf, M, N), tol, name + " W4A32 gemv", M, N, K);
+          expect_near(want32, run_kernel(k.f32_gemm, view, xf, M, N), tol, name + " W4A32 gemm", M, N, K);
+          // Through matmul_with (activation quantization included).
+          std::vector<float> y(size_t(M * N));
+          ASSERT_TRUE(matmul_with(*c, packed, x.data(), M, y.data(), Precision::kW4A8).ok());
+          expect_bitwise(want8, y, name + " matmul W4A8", M, N, K);
+          ASSERT_TRUE(matmul_with(*c, packed, x.data(), M, y.data(), Precision::kW4A32).ok());
+          expect_near(want32, y, tol, name + " matmul W4A32", M, N, K);
+        }
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+  }
+}
+
+TEST(KernelsMatmul, Q4_0AllTiersMatchReference) {
+  check_q4_type<BlockQ4_0>(TensorType::Q4_0, random_q4_0, q4_0_q8_0_gemm_ref, q4_0_f32_gemm_ref, 100);
+}
+
+TEST(KernelsMatmul, Q4_1AllTiersMatchReference) {
+  check_q4_type<BlockQ4_1>(TensorType::Q4_1, random_q4_1, q4_1_q8_0_gemm_ref, q4_1_f32_gemm_ref, 200);
+}
+
+TEST(KernelsMatmul, GemvReferenceIsGemmReferenceRow) {
+  Rng rng(5);
+  const int64_t N = 5, K = 64;
+  const auto w0 = random_q4_0(rng, N, K);
+  const auto x = random_activations(rng, K);
+  const QuantizedX q = quantize_ref(x, 1, K);
+  std::vector<float> a(N), b(N);
+  q4_0_q8_0_gemv_ref(w0.data(), N, K, q.blocks.data(), a.data());
+  q4_0_q8_0_gemm_ref(w0.data(), N, K, q.blocks.data(), 1, b.data());
+  expect_bitwise(a, b, "q4_0 gemv_ref vs gemm_ref", 1, N, K);
+}
+
+TEST(KernelsMatmul, F32AllTiersMatchReference) {
+  for (int64_t K : {1, 7, 32, 172, 1000}) {
+    for (int64_t N : {1, 3, 4, 5, 17, 64}) {
+      Rng rng(uint32_t(300 + K * 31 + N));
+      std::vector<float> w = random_activations(rng, N * K);
+      PackedWeights packed;
+      ASSERT_TRUE(PackedWeights::Pack(TensorType::F32, w.data(), w.size() * 4, N, K, &packed).ok());
+      const F32Weights view{reinterpret_cast<const float*>(packed.data()), N, K};
+      for (int64_t M : kMs) {
+        const std::vector<float> x = random_activations(rng, M * K);
+        std::vector<float> want(size_t(M * N)), tol(size_t(M * N));
+        f32_f32_gemm_ref(w.data(), N, K, x.data(), M, want.data());
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = 0; n < N; ++n) {
+            double t = 0;
+            for (int64_t k = 0; k < K; ++k) t += std::fabs(double(w[n * K + k]) * x[m * K + k]);
+            tol[m * N + n] = float((K + 8) * kU * t) + kU * std::fabs(want[m * N + n]) + 1e-30f;
+          }
+        const F32Activations xf{x.data(), nullptr, K};
+        for (const KernelConfig* c : tiers()) {
+          const std::string name = std::string(c->name) + " f32";
+          expect_near(want, run_kernel(c->f32_gemv, view, xf, M, N), tol, name + " gemv", M, N, K);
+          expect_near(want, run_kernel(c->f32_gemm, view, xf, M, N), tol, name + " gemm", M, N, K);
+          std::vector<float> y(size_t(M * N));
+          for (Precision p : {Precision::kW4A8, Precision::kW4A32}) {
+            ASSERT_TRUE(matmul_with(*c, packed, x.data(), M, y.data(), p).ok());
+            expect_near(want, y, tol, name + " matmul", M, N, K);
+          }
+        }
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+  }
+}
+
+// Two threads give the same bytes as one, for every weight type and precision.
+TEST(KernelsMatmul, TwoThreadsMatchOneThread) {
+  ThreadPool pool(2);
+  Rng rng(7);
+  const int64_t N = 1000, K = 256;
+  const auto w0 = random_q4_0(rng, N, K);
+  const auto w1 = random_q4_1(rng, N, K);
+  const auto wf = random_activations(rng, N * K);
+  PackedWeights p0, p1, pf;
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, w0.data(), w0.size() * sizeof(BlockQ4_0), N, K, &p0).ok());
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_1, w1.data(), w1.size() * sizeof(BlockQ4_1), N, K, &p1).ok());
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::F32, wf.data(), wf.size() * 4, N, K, &pf).ok());
+  for (int64_t M : {1, 7, 70}) {
+    const auto x = random_activations(rng, M * K);
+    for (const PackedWeights* p : {&p0, &p1, &pf}) {
+      for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
+        std::vector<float> one(size_t(M * N)), two(size_t(M * N));
+        ASSERT_TRUE(matmul(*p, x.data(), M, one.data(), prec, nullptr).ok());
+        ASSERT_TRUE(matmul(*p, x.data(), M, two.data(), prec, &pool).ok());
+        expect_bitwise(one, two, "1 vs 2 threads, type " + std::to_string(int(p->type())), M, N, K);
+      }
+    }
+  }
+}
+
+TEST(KernelsMatmul, RejectsBadArguments) {
+  PackedWeights empty;
+  float x[32] = {}, y[4] = {};
+  Status s = matmul(empty, x, 1, y, Precision::kW4A8);
+  EXPECT_EQ(s.kind(), ErrorKind::kState);
+  EXPECT_NE(s.message().find("empty"), std::string::npos) << s.message();
+
+  Rng rng(1);
+  const auto w = random_q4_0(rng, 4, 32);
+  PackedWeights p;
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, w.data(), w.size() * sizeof(BlockQ4_0), 4, 32, &p).ok());
+  s = matmul(p, x, 0, y, Precision::kW4A8);
+  EXPECT_EQ(s.kind(), ErrorKind::kOutOfRange);
+  EXPECT_NE(s.message().find("M = 0"), std::string::npos) << s.message();
+  s = matmul(p, nullptr, 1, y, Precision::kW4A8);
+  EXPECT_EQ(s.kind(), ErrorKind::kInvalidArgument);
+  EXPECT_TRUE(matmul(p, x, 1, y, Precision::kW4A8).ok());
+}
+
+}  // namespace
+}  // namespace nibble

@@ -1,0 +1,109 @@
+// PackedWeights: exact round trip to GGUF bytes, validation messages, moves.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "kernels/packed_weights.h"
+#include "support/kernel_test_util.h"
+
+namespace nibble {
+namespace {
+
+using namespace kerneltest;
+
+// Any byte pattern at all (scales included: NaN payloads, subnormals, ±0,
+// infinities) comes back byte-identical.
+TEST(KernelsPack, RoundTripIsByteIdentical) {
+  Rng rng(11);
+  for (TensorType type : {TensorType::F32, TensorType::Q4_0, TensorType::Q4_1}) {
+    for (int64_t N : {1, 2, 3, 4, 5, 8, 17, 64}) {
+      for (int64_t K : {32, 96, 256}) {
+        const size_t bytes = size_t(N) * row_size(type, K) ;
+        std::vector<uint8_t> gguf(bytes);
+        for (auto& b : gguf) b = uint8_t(rng());
+        PackedWeights p;
+        Status s = PackedWeights::Pack(type, gguf.data(), bytes, N, K, &p);
+        ASSERT_TRUE(s.ok()) << s.message();
+        EXPECT_EQ(p.type(), type);
+        EXPECT_EQ(p.rows(), N);
+        EXPECT_EQ(p.cols(), K);
+        EXPECT_EQ(p.gguf_bytes(), bytes);
+        EXPECT_GE(p.bytes(), bytes);
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(p.data()) % 64, 0u);
+        std::vector<uint8_t> back(bytes, 0xAB);
+        p.unpack_to_gguf(back.data());
+        for (size_t i = 0; i < bytes; ++i) {
+          ASSERT_EQ(gguf[i], back[i]) << "type " << int(type) << " N=" << N << " K=" << K << " byte " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(KernelsPack, EveryFp16ScaleSurvives) {
+  // 65536 rows of one Q4_0 block, row i with scale bits i.
+  const int64_t N = 65536, K = 32;
+  std::vector<BlockQ4_0> w(N);
+  for (int64_t i = 0; i < N; ++i) {
+    w[i].d = uint16_t(i);
+    std::memset(w[i].qs, int(i & 0xff), sizeof w[i].qs);
+  }
+  PackedWeights p;
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, w.data(), w.size() * sizeof(BlockQ4_0), N, K, &p).ok());
+  std::vector<BlockQ4_0> back(N);
+  p.unpack_to_gguf(back.data());
+  for (int64_t i = 0; i < N; ++i) ASSERT_EQ(back[i].d, w[i].d) << "scale bits " << i;
+  EXPECT_EQ(std::memcmp(back.data(), w.data(), w.size() * sizeof(BlockQ4_0)), 0);
+}
+
+TEST(KernelsPack, RejectsBadShapesWithClearMessages) {
+  std::vector<uint8_t> buf(1 << 16);
+  PackedWeights p;
+  Status s = PackedWeights::Pack(TensorType::Q4_0, buf.data(), 4 * row_size(TensorType::Q4_0, 96), 4, 100, &p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("K = 100 is not a multiple of 32"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("keep this matrix in f32"), std::string::npos) << s.message();
+
+  s = PackedWeights::Pack(TensorType::Q4_1, buf.data(), 100, 4, 64, &p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("takes 160 bytes, but 100 were given"), std::string::npos) << s.message();
+
+  s = PackedWeights::Pack(TensorType::F16, buf.data(), 256, 4, 32, &p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("f16 is not supported"), std::string::npos) << s.message();
+
+  s = PackedWeights::Pack(TensorType::F32, buf.data(), 0, 0, 32, &p);
+  EXPECT_EQ(s.kind(), ErrorKind::kOutOfRange);
+  s = PackedWeights::Pack(TensorType::F32, buf.data(), 0, 4, -1, &p);
+  EXPECT_EQ(s.kind(), ErrorKind::kOutOfRange);
+  s = PackedWeights::Pack(TensorType::Q4_0, nullptr, 18, 1, 32, &p);
+  EXPECT_EQ(s.kind(), ErrorKind::kInvalidArgument);
+
+  // Sizes whose byte count overflows (any address space).
+  s = PackedWeights::Pack(TensorType::F32, buf.data(), 16, int64_t(1) << 40, int64_t(1) << 40, &p);
+  EXPECT_EQ(s.kind(), ErrorKind::kResource) << s.message();
+  EXPECT_TRUE(p.empty());  // untouched on error
+}
+
+TEST(KernelsPack, MovesTransferOwnership) {
+  Rng rng(3);
+  const auto w = random_q4_1(rng, 5, 64);
+  PackedWeights a;
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_1, w.data(), w.size() * sizeof(BlockQ4_1), 5, 64, &a).ok());
+  const uint8_t* data = a.data();
+  PackedWeights b(std::move(a));
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(a.gguf_bytes(), 0u);
+  EXPECT_EQ(b.data(), data);
+  PackedWeights c;
+  c = std::move(b);
+  EXPECT_EQ(c.data(), data);
+  EXPECT_EQ(c.rows(), 5);
+  std::vector<BlockQ4_1> back(w.size());
+  c.unpack_to_gguf(back.data());
+  EXPECT_EQ(std::memcmp(back.data(), w.data(), w.size() * sizeof(BlockQ4_1)), 0);
+}
+
+}  // namespace
+}  // namespace nibble

@@ -1,0 +1,75 @@
+// Activation quantization f32 -> Q8_0: every tier gives the reference's bytes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels/config.h"
+#include "kernels/microkernels.h"
+#include "support/kernel_test_util.h"
+
+namespace nibble {
+namespace {
+
+using namespace kerneltest;
+
+void expect_same_as_ref(const std::vector<float>& x, const std::string& what) {
+  const int64_t K = int64_t(x.size()), nb = K / kQK;
+  std::vector<BlockQ8_0> ref(static_cast<size_t>(nb));
+  std::vector<int32_t> ref_sums(static_cast<size_t>(nb));
+  q8_0_quantize_ref(x.data(), K, ref.data(), ref_sums.data());
+  for (const KernelConfig* c : tiers()) {
+    std::vector<int8_t> qs(static_cast<size_t>(K));
+    std::vector<float> d(static_cast<size_t>(nb));
+    std::vector<int32_t> sums(static_cast<size_t>(nb));
+    c->quantize_q8(x.data(), K, qs.data(), d.data(), sums.data());
+    for (int64_t b = 0; b < nb; ++b) {
+      ASSERT_EQ(f32_bits(d[b]), f32_bits(fp16_to_fp32(ref[b].d)))
+          << c->name << " " << what << " K=" << K << " block " << b << ": expected d " << fp16_to_fp32(ref[b].d)
+          << " got " << d[b];
+      ASSERT_EQ(sums[b], ref_sums[b]) << c->name << " " << what << " K=" << K << " block " << b;
+      for (int j = 0; j < kQK; ++j)
+        ASSERT_EQ(int(qs[b * kQK + j]), int(ref[b].qs[j]))
+            << c->name << " " << what << " K=" << K << " index " << b * kQK + j << " x=" << x[b * kQK + j];
+    }
+  }
+}
+
+TEST(KernelsQuantize, RandomRowsMatchReference) {
+  Rng rng(21);
+  for (int64_t K : {32, 64, 96, 4096}) expect_same_as_ref(random_activations(rng, K), "random");
+}
+
+TEST(KernelsQuantize, TiesRoundToEven) {
+  // amax = 127 gives d = 1, so x·id = x and halves are exact ties.
+  std::vector<float> x(kQK);
+  for (int j = 0; j < kQK; ++j) x[j] = float(j) - 15.5f;  // −15.5 .. 15.5
+  x[0] = 127.0f;
+  expect_same_as_ref(x, "ties");
+  std::vector<BlockQ8_0> b(1);
+  int32_t sum;
+  q8_0_quantize_ref(x.data(), kQK, b.data(), &sum);
+  EXPECT_EQ(fp16_to_fp32(b[0].d), 1.0f);
+  EXPECT_EQ(b[0].qs[1], -14);  // −14.5 -> −14
+  EXPECT_EQ(b[0].qs[2], -14);  // −13.5 -> −14
+  EXPECT_EQ(b[0].qs[16], 0);   // 0.5 -> 0
+  EXPECT_EQ(b[0].qs[17], 2);   // 1.5 -> 2
+}
+
+TEST(KernelsQuantize, SpecialValues) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x(6 * kQK, 0.0f);  // block 0: all zeros
+  for (int j = 0; j < kQK; ++j) {
+    x[kQK + j] = j == 3 ? inf : 1.0f;                // an infinity
+    x[2 * kQK + j] = j == 5 ? nan : -2.0f;           // a NaN
+    x[3 * kQK + j] = 1e-40f * float(j + 1);          // subnormals
+    x[4 * kQK + j] = 60000.0f * (j % 2 ? 1 : -1);    // large
+    x[5 * kQK + j] = -3.0f;                          // constant
+  }
+  expect_same_as_ref(x, "special");
+}
+
+}  // namespace
+}  // namespace nibble

@@ -1,0 +1,78 @@
+// Seeded random matrices in standard GGUF layouts for the kernel tests, and
+// the list of kernel tiers this build has.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/config.h"
+#include "quant/block_formats.h"
+#include "quant/fp16.h"
+
+namespace nibble {
+namespace kerneltest {
+
+using Rng = std::mt19937;
+
+// Every tier compiled into this build (scalar always; wasmsimd in SIMD builds).
+inline std::vector<const KernelConfig*> tiers() {
+  std::vector<const KernelConfig*> out;
+  for (KernelTier t : {KernelTier::kScalar, KernelTier::kWasmSimd})
+    if (const KernelConfig* c = kernel_config_for(t)) out.push_back(c);
+  return out;
+}
+
+// An fp16 value of random sign and magnitude 2^[lo_exp, hi_exp) · [1, 2).
+inline uint16_t random_fp16(Rng& rng, int lo_exp = -14, int hi_exp = 2) {
+  std::uniform_int_distribution<int> e(lo_exp, hi_exp - 1);
+  std::uniform_real_distribution<float> f(1.0f, 2.0f);
+  const float v = std::ldexp(f(rng), e(rng)) * (rng() & 1 ? -1.0f : 1.0f);
+  return fp32_to_fp16(v);
+}
+
+inline void random_nibbles(Rng& rng, uint8_t* qs) {
+  for (int j = 0; j < kQK / 2; ++j) qs[j] = uint8_t(rng());
+}
+
+// N rows of K/32 blocks with random nibbles and scales of varied magnitude.
+inline std::vector<BlockQ4_0> random_q4_0(Rng& rng, int64_t N, int64_t K) {
+  std::vector<BlockQ4_0> w(size_t(N * (K / kQK)));
+  for (auto& b : w) {
+    b.d = random_fp16(rng);
+    random_nibbles(rng, b.qs);
+  }
+  return w;
+}
+inline std::vector<BlockQ4_1> random_q4_1(Rng& rng, int64_t N, int64_t K) {
+  std::vector<BlockQ4_1> w(size_t(N * (K / kQK)));
+  for (auto& b : w) {
+    b.d = random_fp16(rng);
+    b.m = random_fp16(rng);
+    random_nibbles(rng, b.qs);
+  }
+  return w;
+}
+
+// n floats, normal with a per-32-block magnitude 2^[-6, 6), some blocks of zeros.
+inline std::vector<float> random_activations(Rng& rng, int64_t n) {
+  std::vector<float> x(static_cast<size_t>(n));
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> e(-6, 5);
+  float scale = 1.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    if (i % kQK == 0) scale = (rng() % 16 == 0) ? 0.0f : std::ldexp(1.0f, e(rng));
+    x[size_t(i)] = normal(rng) * scale;
+  }
+  return x;
+}
+
+inline std::string shape_str(int64_t M, int64_t N, int64_t K) {
+  return "M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K);
+}
+
+}  // namespace kerneltest
+}  // namespace nibble

@@ -1,0 +1,154 @@
+// Unicode helpers, GPT-2's pre-tokenizer and the shared merge loop.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tokenizer/bpe_merge.h"
+#include "tokenizer/gpt2_pretokenizer.h"
+#include "tokenizer/unicode.h"
+
+namespace nibble {
+namespace {
+
+std::string utf8(uint32_t cp) {
+  std::string s;
+  append_utf8(cp, &s);
+  return s;
+}
+
+TEST(TokenizerUnicode, CodepointClasses) {
+  struct Case {
+    uint32_t cp;
+    CodepointClass expected;
+  };
+  const Case cases[] = {
+      {'a', CodepointClass::kLetter},       {'Z', CodepointClass::kLetter},
+      {0xE9, CodepointClass::kLetter},      {0x436, CodepointClass::kLetter},    // é, ж
+      {0x4E2D, CodepointClass::kLetter},    {0x1780, CodepointClass::kLetter},   // 中, Khmer ka
+      {0x2B0, CodepointClass::kLetter},                                          // Lm
+      {'0', CodepointClass::kNumber},       {'9', CodepointClass::kNumber},
+      {0xBD, CodepointClass::kNumber},      {0x216B, CodepointClass::kNumber},   // ½ (No), Ⅻ (Nl)
+      {0x663, CodepointClass::kNumber},                                          // Arabic-Indic 3
+      {' ', CodepointClass::kWhitespace},   {'\t', CodepointClass::kWhitespace},
+      {'\n', CodepointClass::kWhitespace},  {'\v', CodepointClass::kWhitespace},
+      {'\f', CodepointClass::kWhitespace},  {'\r', CodepointClass::kWhitespace},
+      {0x85, CodepointClass::kWhitespace},  {0xA0, CodepointClass::kWhitespace},
+      {0x2009, CodepointClass::kWhitespace}, {0x3000, CodepointClass::kWhitespace},
+      {0x1C, CodepointClass::kOther},       {0x1F, CodepointClass::kOther},     // not \s in regex
+      {0x200B, CodepointClass::kOther},                                          // zero width space
+      {'!', CodepointClass::kOther},        {'\'', CodepointClass::kOther},
+      {0x301, CodepointClass::kOther},      {0x17B6, CodepointClass::kOther},   // marks (Mn, Mc)
+      {0x1F680, CodepointClass::kOther},    {0x10FFFF, CodepointClass::kOther},
+      {0x110000, CodepointClass::kOther},   {0xFFFFFFFF, CodepointClass::kOther},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(static_cast<int>(codepoint_class(c.cp)), static_cast<int>(c.expected))
+        << "U+" << std::hex << c.cp << " (table from Unicode " << kUnicodeTablesVersion << ")";
+  }
+}
+
+TEST(TokenizerUnicode, DecodesUtf8AndRejectsMalformedSequences) {
+  for (uint32_t cp : {0x0u, 0x41u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xFFFFu, 0x10000u, 0x10FFFFu}) {
+    const std::string s = utf8(cp);
+    const Utf8Char c = decode_utf8(s.data(), s.size());
+    EXPECT_EQ(c.cp, cp) << "U+" << std::hex << cp;
+    EXPECT_EQ(c.length, s.size()) << "U+" << std::hex << cp;
+  }
+  struct Bad {
+    const char* bytes;
+    size_t size;
+  };
+  const Bad bad[] = {
+      {"\x80", 1},              // continuation byte as lead
+      {"\xC0\x80", 2},          // overlong NUL
+      {"\xE0\x80\xAF", 3},      // overlong '/'
+      {"\xED\xA0\x80", 3},      // surrogate U+D800
+      {"\xF4\x90\x80\x80", 4},  // past U+10FFFF
+      {"\xE2\x82", 2},          // truncated
+      {"\xE2(\xA1", 3},         // bad continuation
+      {"\xFF", 1},
+  };
+  for (const Bad& b : bad) {
+    const Utf8Char c = decode_utf8(b.bytes, b.size);
+    EXPECT_EQ(c.cp, kInvalidCodepoint) << "first byte 0x" << std::hex << (b.bytes[0] & 0xFF);
+    EXPECT_EQ(c.length, 1u);
+  }
+}
+
+TEST(TokenizerUnicode, Gpt2ByteAlphabetIsABijection) {
+  std::set<uint32_t> seen;
+  for (int b = 0; b < 256; ++b) {
+    const uint32_t cp = gpt2_byte_to_codepoint(static_cast<uint8_t>(b));
+    EXPECT_TRUE(seen.insert(cp).second) << "byte " << b << " shares U+" << std::hex << cp;
+    uint8_t back = 0;
+    ASSERT_TRUE(gpt2_codepoint_to_byte(cp, &back)) << "byte " << b;
+    EXPECT_EQ(back, b);
+  }
+  EXPECT_EQ(gpt2_byte_to_codepoint(' '), 0x120u);   // "Ġ"
+  EXPECT_EQ(gpt2_byte_to_codepoint('\n'), 0x10Au);  // "Ċ"
+  EXPECT_EQ(gpt2_byte_to_codepoint('A'), static_cast<uint32_t>('A'));
+  EXPECT_EQ(gpt2_byte_to_codepoint(0xAD), 0x143u);
+  uint8_t byte = 0;
+  EXPECT_FALSE(gpt2_codepoint_to_byte(' ', &byte));
+  EXPECT_FALSE(gpt2_codepoint_to_byte(0x144, &byte));
+  EXPECT_FALSE(gpt2_codepoint_to_byte(0x4E2D, &byte));
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  for (const TextSpan& w : gpt2_pretokenize(text)) out.push_back(text.substr(w.start, w.length));
+  return out;
+}
+
+TEST(TokenizerUnicode, Gpt2PretokenizerFollowsTheRegex) {
+  using W = std::vector<std::string>;
+  struct Case {
+    std::string text;
+    W expected;
+  };
+  const Case cases[] = {
+      {"", W{}},
+      {"Hello world", W{"Hello", " world"}},
+      {"  Hello", W{" ", " Hello"}},
+      {"a\n\nb", W{"a", "\n", "\n", "b"}},
+      {"a \n b", W{"a", " \n", " b"}},
+      {"x   ", W{"x", "   "}},
+      {"\t", W{"\t"}},
+      {"I'll don't 'S 're''s", W{"I", "'ll", " don", "'t", " '", "S", " '", "re", "''", "s"}},
+      {"3.14 ab12", W{"3", ".", "14", " ab", "12"}},
+      {" !! ?", W{" !!", " ?"}},
+      {"\xC3\xA9t\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87", W{"\xC3\xA9t\xC3\xA9", " \xE4\xB8\xAD\xE6\x96\x87"}},
+      {"a\xFF\xFE b", W{"a", "\xFF\xFE", " b"}},  // invalid bytes count as "other"
+  };
+  for (const Case& c : cases) EXPECT_EQ(words(c.text), c.expected) << "text \"" << c.text << "\"";
+}
+
+// Merges "ab" (priority 2) before "bc" (1); equal priorities go leftmost.
+TEST(TokenizerUnicode, MergeTakesHighestPriorityThenLeftmost) {
+  auto table = [](const char* s, size_t left, size_t right, double* p) {
+    const std::string pair(s, left + right);
+    if (pair == "ab") *p = 2;
+    else if (pair == "bc") *p = 1;
+    else if (pair == "aa") *p = 0;
+    else if (pair == "abc") *p = 5;
+    else return false;
+    return true;
+  };
+  auto pieces = [&](const std::string& text) {
+    std::vector<std::string> out;
+    for (const TextSpan& s : bpe_merge(text, table)) out.push_back(text.substr(s.start, s.length));
+    return out;
+  };
+  using P = std::vector<std::string>;
+  EXPECT_EQ(pieces("abc"), (P{"abc"}));
+  EXPECT_EQ(pieces("xbcab"), (P{"x", "bc", "ab"}));
+  EXPECT_EQ(pieces("aaa"), (P{"aa", "a"}));
+  EXPECT_EQ(pieces("aaaa"), (P{"aa", "aa"}));
+  EXPECT_EQ(pieces("\xC3\xA9" "a"), (P{"\xC3\xA9", "a"}));  // pieces start as whole characters
+  EXPECT_TRUE(pieces("").empty());
+}
+
+}  // namespace
+}  // namespace nibble

@@ -1,0 +1,12 @@
+// The SIMD build a page downloads (API + glue + .wasm) stays under its
+// gzipped budget (bench/sizes.mjs).
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+
+test('shipped sizes are within budget', () => {
+  const script = path.join(__dirname, '..', '..', 'bench', 'sizes.mjs');
+  const result = JSON.parse(execFileSync(process.execPath, [script, '--json'], { encoding: 'utf8' }));
+  expect(result.error).toBeUndefined();
+  expect(Object.keys(result.builds).sort()).toEqual(['scalar', 'simd']);
+  expect(result.builds.simd).toMatchObject({ budgetGzipBytes: 150 * 1024, withinBudget: true });
+});

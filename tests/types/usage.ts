@@ -1,0 +1,44 @@
+// A typed usage example: must pass `npx tsc --noEmit -p tests/types`.
+// The @ts-expect-error lines check that the types reject misuse.
+import {
+  errorStats, fromBytes, init, quantize, QuantizedMatrix, simdSupported, version,
+  type ErrorStats, type QuantizeOptions, type RuntimeInfo,
+} from 'nibble';
+
+export async function example(): Promise<number> {
+  const info: RuntimeInfo = await init({ simd: simdSupported() ? 'auto' : false, wasmPath: new URL('https://example.invalid/nibble/') });
+  const simd: boolean = info.simd;
+
+  const rows = 64, cols = 128;
+  const weights = new Float32Array(rows * cols);
+  const options: QuantizeOptions = { type: 'q4_1', clip: 'mse', importance: new Float32Array(cols).fill(1) };
+  const q: QuantizedMatrix = await quantize(weights, [rows, cols], options);
+  const shape: readonly [number, number] = q.shape;
+  const bytes: Uint8Array = q.toBytes();
+  const w: Float32Array = q.dequantize();
+  const y1: Float32Array = q.matmul(new Float32Array(cols));
+  const y2: Float32Array = q.matmul(new Float32Array(2 * cols), 2, { precision: 'w4a32' });
+  const y3: Float32Array = q.matmul(new Float32Array(cols), { precision: 'w4a8' });
+  const stats: ErrorStats = errorStats(weights, q);
+  const again = await fromBytes(bytes, [rows, cols], 'q4_1');
+  const third = await QuantizedMatrix.fromBytes(bytes.buffer, shape, q.type);
+  q.dispose();
+  again.dispose();
+  third.dispose();
+
+  // @ts-expect-error: unknown type name
+  await quantize(weights, [rows, cols], { type: 'q5_0' });
+  // @ts-expect-error: shape is [rows, cols]
+  await quantize(weights, [rows]);
+  // @ts-expect-error: weights are a Float32Array
+  await quantize([1, 2, 3], [1, 3]);
+  // @ts-expect-error: precision is 'w4a8' | 'w4a32'
+  q.matmul(y1, 1, { precision: 'int8' });
+  // @ts-expect-error: no public constructor
+  new QuantizedMatrix();
+  // @ts-expect-error: read-only
+  q.type = 'q4_0';
+
+  return (simd ? 1 : 0) + w.length + y2.length + y3.length + stats.rmse + stats.maxAbsError +
+    stats.sqnrDb + stats.cosine + q.byteLength + q.bitsPerWeight + version.length;
+}

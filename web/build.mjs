@@ -1,0 +1,50 @@
+// Builds the JS API from the one ES module source in web/src into dist/:
+//   nibble.mjs        ES module (import; browsers, bundlers, Node)
+//   nibble.cjs        CommonJS (require; Node)
+//   nibble.global.js  script tag: defines globalThis.nibble
+//   nibble.d.ts, .d.mts, .d.cts   the types (web/index.d.ts) for each
+// The wasm glue (nibble-<flavour>.{mjs,cjs,wasm}) comes from the CMake build
+// (bindings/); the API loads it at run time and is built independently.
+// Run: npm run build:web   (or node web/build.mjs)
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+// The glue modules stay separate files, loaded on demand next to the API.
+const glueIsExternal = {
+  name: 'glue-is-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/nibble-[a-z-]+\.(mjs|cjs)$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'neutral',
+  target: 'es2022',
+  external: ['node:*'],
+  plugins: [glueIsExternal],
+  define: { __NIBBLE_VERSION__: JSON.stringify(version) },
+  banner: { js: `// nibble ${version}: INT4 quantization and matmul in WebAssembly. MIT license.` },
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+mkdirSync(dist, { recursive: true });
+await Promise.all([
+  build({ ...common, entryPoints: [join(root, 'web/src/entry_esm.mjs')], format: 'esm', outfile: join(dist, 'nibble.mjs') }),
+  build({ ...common, entryPoints: [join(root, 'web/src/entry_cjs.mjs')], format: 'cjs', outfile: join(dist, 'nibble.cjs') }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'web/src/entry_global.mjs')],
+    format: 'iife',
+    globalName: 'nibble',
+    outfile: join(dist, 'nibble.global.js'),
+  }),
+]);
+for (const ext of ['d.ts', 'd.mts', 'd.cts']) copyFileSync(join(root, 'web/index.d.ts'), join(dist, `nibble.${ext}`));

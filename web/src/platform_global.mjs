@@ -1,0 +1,17 @@
+// Platform of the script-tag build (dist/nibble.global.js): the glue ES
+// modules and the .wasm files sit next to the script, found from its src.
+// The script's URL must be read while it runs, so it is taken here, at load.
+const scriptUrl = (typeof document !== 'undefined' && document.currentScript?.src) ||
+  globalThis.location?.href || '';
+
+export const globalPlatform = {
+  importGlue(flavour) {
+    return import(new URL(`nibble-${flavour}.mjs`, scriptUrl).href).then((m) => m.default);
+  },
+  defaultDir() {
+    return new URL('./', scriptUrl).href;
+  },
+  async node() {
+    return null;
+  },
+};
