@@ -4,10 +4,13 @@
 #include <emscripten/bind.h>
 
 #include "api/quantized_matrix.h"
+#include "api/text_model.h"
 
 using namespace emscripten;
 using nibble::ApiStatus;
 using nibble::QuantizedMatrix;
+using nibble::TextModel;
+using nibble::TextModelLoader;
 
 EMSCRIPTEN_BINDINGS(nibble) {
   value_object<ApiStatus>("ApiStatus")
@@ -28,5 +31,37 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("bitsPerWeight", &QuantizedMatrix::bits_per_weight)
       .function("typeName", &QuantizedMatrix::type_name);
 
+  class_<TextModelLoader>("TextModelLoader")
+      .constructor<std::string, int, double, bool>()
+      .function("feed", &TextModelLoader::feed)
+      .function("setTokenizer", &TextModelLoader::set_tokenizer)
+      .function("finish", &TextModelLoader::finish)
+      .function("bytesFed", &TextModelLoader::bytes_fed);
+
+  class_<TextModel>("TextModel")
+      .constructor<>()
+      .function("loaded", &TextModel::loaded)
+      .function("infoJson", &TextModel::info_json)
+      .function("vocabSize", &TextModel::vocab_size)
+      .function("contextLength", &TextModel::context_length)
+      .function("bos", &TextModel::bos)
+      .function("eos", &TextModel::eos)
+      .function("tokenize", &TextModel::tokenize)
+      .function("detokenize", &TextModel::detokenize)
+      .function("piece", &TextModel::piece)
+      .function("start", &TextModel::start)
+      .function("next", &TextModel::next)
+      .function("lastToken", &TextModel::last_token)
+      .function("stopReason", &TextModel::stop_reason)
+      .function("promptTokens", &TextModel::prompt_tokens)
+      .function("generatedTokens", &TextModel::generated_tokens)
+      .function("context", &TextModel::context)
+      .function("logits", &TextModel::logits)
+      .function("writeGguf", &TextModel::write_gguf)
+      .function("resultSize", &TextModel::result_size)
+      .function("copyResult", &TextModel::copy_result)
+      .function("clearResult", &TextModel::clear_result);
+
   function("heapBytesInUse", &nibble::heap_bytes_in_use);
+  function("heapPeakBytes", &nibble::heap_peak_bytes);
 }

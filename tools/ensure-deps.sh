@@ -16,6 +16,7 @@ done
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
+command -v python3 >/dev/null || missing+=(python3)
 command -v em++ >/dev/null || missing+=(emscripten)
 [ -f /usr/src/googletest/CMakeLists.txt ] || missing+=(googletest)
 if [ "$want_browser" = 1 ]; then

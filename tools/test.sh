@@ -8,6 +8,8 @@ bash tools/ensure-deps.sh --browser
 bash tools/build.sh
 
 step() { printf '\n== %s\n' "$*"; }
+step "Generated code is fresh"
+python3 tools/gen_unicode_tables.py --check
 step "C++ tests, native"
 (cd build/native && ctest --output-on-failure -j "$(nproc)")
 step "C++ tests, wasm SIMD under Node"

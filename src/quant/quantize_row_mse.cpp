@@ -172,16 +172,18 @@ BlockQ4_0 search_q4_0(const float* x, const float* importance) {
   // Polish: levels nearest for d, then refit d for those levels; keep the
   // best (d, levels) by closed-form E.
   float levels[kQK], best_levels[kQK];
+  float d = best_d;
   best_score = INFINITY;
   for (int round = 0; round < 3; ++round) {
-    const LevelSums s = level_sums<true>(b, 1.0f / best_d, 0.0f, -8.0f, 7.0f, levels);
-    const double score = q4_0_score(best_d, s);
+    const LevelSums s = level_sums<true>(b, 1.0f / d, 0.0f, -8.0f, 7.0f, levels);
+    const double score = q4_0_score(d, s);
     if (!(score < best_score)) break;  // also stops on NaN
     best_score = score;
+    best_d = d;
     std::memcpy(best_levels, levels, sizeof levels);
     const float refit = s.sll > 0 ? fp16_rounded(s.sxl / s.sll) : 0.0f;
-    if (refit == 0.0f || refit == best_d) break;
-    best_d = refit;
+    if (refit == 0.0f || refit == d) break;
+    d = refit;
   }
   if (best_score == INFINITY) return rtn;
   return better_block(b, rtn, make_q4_0(best_d, best_levels), dequantize_row_q4_0);

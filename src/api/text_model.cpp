@@ -1,0 +1,389 @@
+// TextModelLoader / TextModel: checks and bookkeeping around src/model.
+#include "api/text_model.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "format/llama2c.h"
+#include "model/model_writer.h"
+
+namespace nibble {
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1, JS's exact integers
+// The KV cache is f32 keys and values: refuse sizes the 4 GB heap cannot hold.
+constexpr double kMaxKvCacheBytes = 2.0 * 1024 * 1024 * 1024;
+constexpr int kPromptBatch = 64;  // prompt tokens per GEMM batch
+
+Status parse_weight_mode(const std::string& name, WeightMode* out) {
+  if (name == "q4_0") *out = WeightMode::kQ4_0;
+  else if (name == "q4_1") *out = WeightMode::kQ4_1;
+  else if (name == "f32") *out = WeightMode::kF32;
+  else return OutOfRange("weights '" + name + "' is not one of 'q4_0', 'q4_1', 'f32'");
+  return Status::Ok();
+}
+
+Status parse_precision(int32_t code, Precision* out) {
+  if (code != 0 && code != 1)
+    return OutOfRange("precision " + std::to_string(code) + " is not 0 (w4a8) or 1 (w4a32)");
+  *out = code == 0 ? Precision::kW4A8 : Precision::kW4A32;
+  return Status::Ok();
+}
+
+std::string type_name(TensorType type) {
+  const BlockTraits* traits = block_traits(type);
+  return traits ? traits->name : "?";
+}
+
+// A small JSON writer: enough for info_json's flat objects and arrays.
+class Json {
+ public:
+  void open(char c) { sep(); out_ += c; first_ = true; }
+  void close(char c) { out_ += c; first_ = false; }
+  void key(const char* k) { sep(); str(k); out_ += ':'; first_ = true; }
+  void value(const std::string& s) { sep(); str(s); }
+  void value(const char* s) { value(std::string(s)); }
+  void value(double v) {
+    sep();
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), std::isfinite(v) ? "%.9g" : "null", v);
+    out_ += buf;
+  }
+  void value(bool v) { sep(); out_ += v ? "true" : "false"; }
+  template <typename T>
+  void field(const char* k, const T& v) { key(k); value(v); }
+  const std::string& text() const { return out_; }
+
+ private:
+  void sep() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  void str(const std::string& s) {
+    out_ += '"';
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') {
+        out_ += '\\';
+        out_ += char(c);
+      } else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+        out_ += buf;
+      } else {
+        out_ += char(c);
+      }
+    }
+    out_ += '"';
+  }
+  std::string out_;
+  bool first_ = true;
+};
+
+// Calls fn(name, packed weights or null, f32 vector or null) for every tensor
+// a loaded model holds, in GGUF naming and file-like order.
+template <typename Fn>
+void for_each_tensor(const LlamaWeights& w, Fn fn) {
+  fn("token_embd.weight", &w.token_embd, nullptr);
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const LlamaLayer& l = w.layers[i];
+    const std::string p = "blk." + std::to_string(i) + ".";
+    fn(p + "attn_norm.weight", nullptr, &l.attn_norm);
+    fn(p + "attn_q.weight", &l.wq, nullptr);
+    fn(p + "attn_k.weight", &l.wk, nullptr);
+    fn(p + "attn_v.weight", &l.wv, nullptr);
+    fn(p + "attn_output.weight", &l.wo, nullptr);
+    fn(p + "ffn_norm.weight", nullptr, &l.ffn_norm);
+    fn(p + "ffn_gate.weight", &l.gate, nullptr);
+    fn(p + "ffn_down.weight", &l.down, nullptr);
+    fn(p + "ffn_up.weight", &l.up, nullptr);
+  }
+  fn("output_norm.weight", nullptr, &w.output_norm);
+  if (w.output.rows() > 0) fn("output.weight", &w.output, nullptr);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// TextModelLoader
+
+TextModelLoader::TextModelLoader(const std::string& weights, int clip, double file_size, bool describe)
+    : describe_(describe) {
+  LoadOptions options;
+  options_status_ = parse_weight_mode(weights, &options.weights);
+  if (options_status_.ok() && clip != 0 && clip != 1)
+    options_status_ = OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)");
+  if (options_status_.ok() && !(file_size >= 1 && file_size <= kMaxSafeInteger && std::floor(file_size) == file_size))
+    options_status_ = OutOfRange("the file size must be a positive whole number of bytes");
+  if (!options_status_.ok()) return;
+  options.clip = clip == 1 ? ClipMode::kMse : ClipMode::kNone;
+  file_size_ = uint64_t(file_size);
+  loader_.reset(new ModelLoader(options, file_size_));
+}
+
+TextModelLoader::~TextModelLoader() = default;
+
+ApiStatus TextModelLoader::feed(uintptr_t data, uint32_t n) {
+  if (!options_status_.ok()) return ApiStatus::From(options_status_);
+  if (finished_) return ApiStatus::From(StateError("the loader already finished"));
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(data);
+  if (describe_ && !described_) {
+    Status s = record_header(bytes, n);
+    if (!s.ok()) return ApiStatus::From(s);
+  }
+  return ApiStatus::From(loader_->feed(bytes, n));
+}
+
+// Keeps the leading bytes until the file's tensor table parses, then records
+// it (the model loader parses the same header on its own; it reports errors).
+Status TextModelLoader::record_header(const uint8_t* data, size_t n) {
+  header_.insert(header_.end(), data, data + n);
+  const bool complete = header_.size() >= file_size_;
+  if (header_.size() < 4 && !complete) return Status::Ok();
+  auto keep = [this](const std::vector<GgufTensorInfo>& tensors) {
+    for (const GgufTensorInfo& t : tensors) file_tensors_.push_back({t.name, type_name(t.type), t.shape});
+    described_ = true;
+    std::vector<uint8_t>().swap(header_);
+  };
+  if (std::memcmp(header_.data(), "GGUF", 4) == 0) {
+    GgufFile file;
+    bool need_more = false;
+    if (GgufFile::Parse(header_.data(), header_.size(), file_size_, &file, &need_more).ok()) keep(file.tensors());
+    else if (!need_more || complete) described_ = true;  // malformed: the model loader says why
+  } else if (header_.size() >= 28 || complete) {
+    Llama2cCheckpoint checkpoint;
+    if (ParseLlama2cCheckpoint(header_.data(), header_.size(), file_size_, &checkpoint).ok()) keep(checkpoint.tensors);
+    else described_ = true;
+  }
+  if (described_) std::vector<uint8_t>().swap(header_);
+  return Status::Ok();
+}
+
+ApiStatus TextModelLoader::set_tokenizer(uintptr_t data, uint32_t n) {
+  if (!options_status_.ok()) return ApiStatus::From(options_status_);
+  if (finished_) return ApiStatus::From(StateError("the loader already finished"));
+  if (n == 0) return ApiStatus::From(InvalidArgument("the tokenizer file is empty"));
+  return ApiStatus::From(loader_->set_tokenizer_file(reinterpret_cast<const uint8_t*>(data), n));
+}
+
+ApiStatus TextModelLoader::finish(TextModel& out) {
+  if (!options_status_.ok()) return ApiStatus::From(options_status_);
+  if (finished_) return ApiStatus::From(StateError("the loader already finished"));
+  if (out.loaded()) return ApiStatus::From(StateError("finish() needs an empty TextModel"));
+  std::unique_ptr<Model> model;
+  Status s = loader_->finish(&model);
+  if (!s.ok()) return ApiStatus::From(s);
+  finished_ = true;
+  loader_.reset();  // frees its staging before the caller goes on
+  out.model_ = std::move(model);
+  out.file_tensors_ = std::move(file_tensors_);
+  return ApiStatus();
+}
+
+double TextModelLoader::bytes_fed() const { return loader_ ? double(loader_->bytes_fed()) : double(file_size_); }
+
+// ---------------------------------------------------------------------------
+// TextModel
+
+TextModel::TextModel() = default;
+TextModel::~TextModel() = default;
+
+Status TextModel::check_loaded() const {
+  if (!model_) return StateError("no model is loaded in this handle");
+  return Status::Ok();
+}
+
+int32_t TextModel::vocab_size() const { return model_ ? model_->config.vocab_size : 0; }
+int32_t TextModel::context_length() const { return model_ ? model_->config.context_length : 0; }
+int32_t TextModel::bos() const { return model_ ? model_->tokenizer->bos() : -1; }
+int32_t TextModel::eos() const { return model_ ? model_->tokenizer->eos() : -1; }
+int32_t TextModel::prompt_tokens() const { return generator_ ? generator_->prompt_tokens() : 0; }
+int32_t TextModel::generated_tokens() const { return generator_ ? generator_->generated_tokens() : 0; }
+int32_t TextModel::context() const { return generator_ ? generator_->context() : 0; }
+
+// {format, architecture, name, fileWeightType, weightType, fallbacks: [{tensor,
+//  type, reason}], parameters, fp32Bytes, loadedBytes, fileBytes, tiedOutput,
+//  tokenizer, vocabSize, contextLength, bos, eos, config: {...},
+//  tensors: [{name, shape, type, fileType?}]}
+std::string TextModel::info_json() const {
+  if (!model_) return "null";
+  const ModelInfo& info = model_->info;
+  const LlamaConfig& c = model_->config;
+  Json j;
+  j.open('{');
+  j.field("format", info.format);
+  j.field("architecture", info.architecture);
+  j.field("name", info.name);
+  j.field("fileWeightType", info.file_weight_type);
+  j.field("weightType", info.weight_type);
+  j.key("fallbacks");
+  j.open('[');
+  for (const TensorFallback& f : info.fallbacks) {
+    j.open('{');
+    j.field("tensor", f.name);
+    j.field("type", f.type);
+    j.field("reason", f.reason);
+    j.close('}');
+  }
+  j.close(']');
+  j.field("parameters", double(info.parameters));
+  j.field("fp32Bytes", double(info.parameters) * 4);
+  j.field("loadedBytes", double(info.loaded_bytes));
+  j.field("fileBytes", double(info.file_bytes));
+  j.field("tiedOutput", info.tied_output);
+  j.field("tokenizer", info.tokenizer);
+  j.field("vocabSize", double(c.vocab_size));
+  j.field("contextLength", double(c.context_length));
+  j.field("bos", double(model_->tokenizer->bos()));
+  j.field("eos", double(model_->tokenizer->eos()));
+  j.key("config");
+  j.open('{');
+  j.field("dim", double(c.dim));
+  j.field("hiddenDim", double(c.hidden_dim));
+  j.field("layers", double(c.n_layers));
+  j.field("heads", double(c.n_heads));
+  j.field("kvHeads", double(c.n_kv_heads));
+  j.field("headDim", double(c.head_dim));
+  j.field("ropeDim", double(c.rope_dim));
+  j.field("ropeTheta", double(c.rope_theta));
+  j.field("rmsEps", double(c.rms_eps));
+  j.field("vocabSize", double(c.vocab_size));
+  j.field("contextLength", double(c.context_length));
+  j.close('}');
+  j.key("tensors");
+  j.open('[');
+  for_each_tensor(model_->llama->weights(), [&](const std::string& name, const PackedWeights* m,
+                                                const std::vector<float>* v) {
+    j.open('{');
+    j.field("name", name);
+    j.key("shape");  // GGUF order: row length first
+    j.open('[');
+    if (m) {
+      j.value(double(m->cols()));
+      j.value(double(m->rows()));
+    } else {
+      j.value(double(v->size()));
+    }
+    j.close(']');
+    j.field("type", m ? type_name(m->type()) : std::string("f32"));
+    for (const TextModelLoader::FileTensor& t : file_tensors_)
+      if (t.name == name) j.field("fileType", t.type);
+    j.close('}');
+  });
+  j.close(']');
+  j.close('}');
+  return j.text();
+}
+
+ApiStatus TextModel::tokenize(const std::string& text, bool add_bos) {
+  Status s = check_loaded();
+  if (!s.ok()) return ApiStatus::From(s);
+  const std::vector<int32_t> ids = model_->tokenizer->encode(text, add_bos);
+  result_.resize(ids.size() * sizeof(int32_t));
+  if (!ids.empty()) std::memcpy(result_.data(), ids.data(), result_.size());
+  return ApiStatus();
+}
+
+ApiStatus TextModel::detokenize(uintptr_t ids, uint32_t n) {
+  Status s = check_loaded();
+  if (!s.ok()) return ApiStatus::From(s);
+  const int32_t* p = reinterpret_cast<const int32_t*>(ids);
+  const std::string text = model_->tokenizer->decode(std::vector<int32_t>(p, p + n));
+  result_.assign(text.begin(), text.end());
+  return ApiStatus();
+}
+
+uint32_t TextModel::piece(int32_t token, int32_t previous, uintptr_t out, uint32_t capacity) const {
+  if (!model_) return 0;
+  const std::string bytes = model_->tokenizer->token_piece(token, previous);
+  std::memcpy(reinterpret_cast<void*>(out), bytes.data(), std::min<size_t>(bytes.size(), capacity));
+  return uint32_t(bytes.size());
+}
+
+ApiStatus TextModel::start(uintptr_t ids, uint32_t n, int32_t max_tokens, float temperature, int32_t top_k,
+                           float top_p, double seed, int32_t precision, int32_t context) {
+  Status s = check_loaded();
+  if (!s.ok()) return ApiStatus::From(s);
+  GenerationOptions options;
+  s = parse_precision(precision, &options.precision);
+  if (!s.ok()) return ApiStatus::From(s);
+  if (!(temperature >= 0) || !std::isfinite(temperature))
+    return ApiStatus::From(OutOfRange("temperature must be a finite number ≥ 0"));
+  if (top_k < 0) return ApiStatus::From(OutOfRange("top_k must be ≥ 0 (0: no limit)"));
+  if (!(top_p > 0 && top_p <= 1)) return ApiStatus::From(OutOfRange("top_p must be in (0, 1]"));
+  if (!(seed >= 0 && seed <= kMaxSafeInteger && std::floor(seed) == seed))
+    return ApiStatus::From(OutOfRange("seed must be a whole number from 0 to 2^53 - 1"));
+  if (max_tokens < 0) return ApiStatus::From(OutOfRange("max_tokens must be ≥ 0"));
+  const LlamaConfig& c = model_->config;
+  if (context < 0 || context > c.context_length)
+    return ApiStatus::From(OutOfRange("context " + std::to_string(context) + " is outside 1.." +
+                                      std::to_string(c.context_length) + ", the model's context length"));
+  if (context == 0) context = c.context_length;
+  options.max_tokens = max_tokens;
+  options.sampling.temperature = temperature;
+  options.sampling.top_k = top_k;
+  options.sampling.top_p = top_p;
+  options.sampling.seed = uint64_t(seed);
+  if (!generator_ || generator_->context() != context) {
+    generator_.reset();  // free the old cache first
+    const double cache_bytes = 2.0 * 4 * c.n_layers * double(context) * c.kv_dim();
+    if (cache_bytes > kMaxKvCacheBytes)
+      return ApiStatus::From(ResourceError("a KV cache of " + std::to_string(context) + " positions needs " +
+                                           std::to_string(int64_t(cache_bytes / 1048576)) +
+                                           " MiB; ask for a smaller context"));
+    generator_.reset(new Generator(*model_, context, kPromptBatch, nullptr));
+  }
+  last_token_ = -1;
+  stop_ = StopReason::kNone;
+  const int32_t* p = reinterpret_cast<const int32_t*>(ids);
+  return ApiStatus::From(generator_->start(std::vector<int32_t>(p, p + n), options));
+}
+
+ApiStatus TextModel::next() {
+  if (!generator_) return ApiStatus::From(StateError("call start() before next()"));
+  return ApiStatus::From(generator_->next(&last_token_, &stop_));
+}
+
+ApiStatus TextModel::logits(uintptr_t ids, uint32_t n, int32_t precision) {
+  Status s = check_loaded();
+  if (!s.ok()) return ApiStatus::From(s);
+  Precision p;
+  s = parse_precision(precision, &p);
+  if (!s.ok()) return ApiStatus::From(s);
+  if (n == 0 || int64_t(n) > model_->config.context_length)
+    return ApiStatus::From(OutOfRange("logits needs 1.." + std::to_string(model_->config.context_length) + " tokens"));
+  const size_t vocab = size_t(model_->config.vocab_size);
+  LlamaState state(*model_->llama, int(n), int(n));
+  std::vector<float> all(size_t(n) * vocab);  // [n, vocab]
+  s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), all.data(), true, p, nullptr);
+  if (!s.ok()) return ApiStatus::From(s);
+  result_.resize(all.size() * sizeof(float));
+  std::memcpy(result_.data(), all.data(), result_.size());
+  return ApiStatus();
+}
+
+ApiStatus TextModel::write_gguf() {
+  Status s = check_loaded();
+  if (!s.ok()) return ApiStatus::From(s);
+  std::vector<uint8_t>().swap(result_);
+  return ApiStatus::From(write_model_gguf(*model_, &result_));
+}
+
+void TextModel::copy_result(uintptr_t out) const {
+  if (!result_.empty()) std::memcpy(reinterpret_cast<void*>(out), result_.data(), result_.size());
+}
+
+void TextModel::clear_result() { std::vector<uint8_t>().swap(result_); }
+
+uint32_t heap_peak_bytes() {
+#if defined(__GLIBC__)
+  return uint32_t(mallinfo2().arena);  // glibc keeps no peak; native builds do not use this
+#else
+  return uint32_t(mallinfo().usmblks);  // dlmalloc: the largest footprint so far
+#endif
+}
+
+}  // namespace nibble

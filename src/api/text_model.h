@@ -1,0 +1,140 @@
+// TextModelLoader and TextModel: the C++ handles behind the JavaScript
+// loadModel() / Model (web/src/model.mjs).
+//
+// Like QuantizedMatrix, this facade has no logic of its own beyond checks and
+// bookkeeping: it drives src/model (ModelLoader, Generator, write_model_gguf)
+// and src/tokenizer, and returns every failure as an ApiStatus. Buffers cross
+// the wasm boundary as addresses (uintptr_t) that web/ allocates with
+// _malloc, fills or reads, and frees; results of variable length (token ids,
+// text bytes, a written file) stay in the handle until web/ copies them out
+// (result_size() then copy_result()).
+//
+// Order of calls: TextModelLoader(weights, clip, file_size) -> feed()
+// chunk by chunk (in file order) -> set_tokenizer() for llama2.c -> finish()
+// into an empty TextModel. Then tokenize / detokenize / start + next, any
+// number of times, single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/quantized_matrix.h"  // ApiStatus
+#include "format/gguf.h"
+#include "model/generator.h"
+#include "model/model.h"
+#include "model/model_loader.h"
+
+namespace nibble {
+
+class TextModel;
+
+class TextModelLoader {
+ public:
+  // weights: "q4_0" | "q4_1" | "f32"; clip: 0 = round-to-nearest, 1 = MSE
+  // search (for matrices quantized on load); file_size: the file's length in
+  // bytes (a double: JS numbers). describe: also record the file's own tensor
+  // table (name, type, shape) for TextModel::info_json (costs a copy of the
+  // file's header, not of the weights).
+  TextModelLoader(const std::string& weights, int clip, double file_size, bool describe);
+  ~TextModelLoader();
+
+  // The next n bytes of the file, at data.
+  ApiStatus feed(uintptr_t data, uint32_t n);
+  // llama2.c's tokenizer.bin (n bytes at data); not needed for GGUF.
+  ApiStatus set_tokenizer(uintptr_t data, uint32_t n);
+  // After the whole file was fed: moves the model into `out` (which must be
+  // empty). The loader cannot be used afterwards.
+  ApiStatus finish(TextModel& out);
+  double bytes_fed() const;
+
+ private:
+  struct FileTensor {
+    std::string name, type;
+    std::vector<int64_t> shape;  // GGUF order
+  };
+  Status record_header(const uint8_t* data, size_t n);
+
+  Status options_status_;  // a bad weights/clip argument, reported by feed()
+  std::unique_ptr<ModelLoader> loader_;
+  uint64_t file_size_ = 0;
+  bool describe_ = false;
+  bool described_ = false;
+  std::vector<uint8_t> header_;  // describe only: bytes until the header parses
+  std::vector<FileTensor> file_tensors_;
+  bool finished_ = false;
+
+  friend class TextModel;
+};
+
+// Why next() produced no token (the StopReason as an int): 0 none (a token
+// came), 1 eos, 2 max_tokens, 3 context.
+class TextModel {
+ public:
+  TextModel();
+  ~TextModel();
+
+  bool loaded() const { return model_ != nullptr; }
+  // Everything `info` reports, as one JSON object (see text_model.cpp).
+  std::string info_json() const;
+  int32_t vocab_size() const;
+  int32_t context_length() const;
+  int32_t bos() const;
+  int32_t eos() const;
+
+  // Token ids of text (UTF-8) -> the result buffer as int32 values.
+  ApiStatus tokenize(const std::string& text, bool add_bos);
+  // The UTF-8 bytes of ids[n] (int32 at `ids`) -> the result buffer.
+  ApiStatus detokenize(uintptr_t ids, uint32_t n);
+  // The bytes `token` adds after `previous` (-1: none) -> out[capacity];
+  // returns their full count (more than capacity: call again with more
+  // room). May end inside a UTF-8 character.
+  uint32_t piece(int32_t token, int32_t previous, uintptr_t out, uint32_t capacity) const;
+
+  // Starts a generation: prompt ids[n] (int32 at `ids`, BOS included by the
+  // caller) go through the model as one batch. temperature 0 = greedy;
+  // top_k 0 = no limit; top_p 1 = no limit; seed: an integer below 2^53;
+  // precision 0 = W4A8, 1 = W4A32; context: KV-cache positions (0 = the
+  // model's context length), at most the model's.
+  ApiStatus start(uintptr_t ids, uint32_t n, int32_t max_tokens, float temperature, int32_t top_k,
+                  float top_p, double seed, int32_t precision, int32_t context);
+  // The next token -> last_token() (or -1 with stop_reason() > 0).
+  ApiStatus next();
+  int32_t last_token() const { return last_token_; }
+  int32_t stop_reason() const { return int32_t(stop_); }
+  int32_t prompt_tokens() const;
+  int32_t generated_tokens() const;
+  // KV-cache positions of the current generator (0 before the first start).
+  int32_t context() const;
+
+  // Logits of every position of ids[n] run from an empty cache, as one
+  // batch -> the result buffer, [n, vocab] f32 (tests and evaluation).
+  ApiStatus logits(uintptr_t ids, uint32_t n, int32_t precision);
+
+  // The model as a standard GGUF v3 file -> the result buffer.
+  ApiStatus write_gguf();
+
+  // The last variable-length result: its byte count, a copy to out[size],
+  // and clear_result() to free it early.
+  uint32_t result_size() const { return uint32_t(result_.size()); }
+  void copy_result(uintptr_t out) const;
+  void clear_result();
+
+ private:
+  friend class TextModelLoader;
+  Status check_loaded() const;
+
+  std::unique_ptr<Model> model_;
+  std::vector<TextModelLoader::FileTensor> file_tensors_;  // when the loader described the file
+  std::unique_ptr<Generator> generator_;
+  int32_t last_token_ = -1;
+  StopReason stop_ = StopReason::kNone;
+  std::vector<uint8_t> result_;
+};
+
+// The most bytes malloc has held from the system at once (its footprint's
+// high-water mark): what a load needed at its peak, fragmentation included.
+uint32_t heap_peak_bytes();
+
+}  // namespace nibble

@@ -1,0 +1,159 @@
+// Where model bytes come from: a URL (fetch, streamed), a file path or file:
+// URL (Node: read in slices), an ArrayBuffer / typed array, or a Blob / File
+// (blob.stream()). openSource() turns each into the same shape, so the loader
+// can feed the wasm heap chunk by chunk and never needs the whole file there.
+import { plainError, typeError } from './errors.mjs';
+import { describe, tagOf } from './validate.mjs';
+
+// Bytes read per slice from a file on disk.
+const FILE_SLICE = 1 << 20;
+
+// The error an aborted signal stands for: its reason (what fetch() throws
+// too), or a DOMException named AbortError.
+export function abortError(signal, where) {
+  if (signal?.reason !== undefined) return signal.reason;
+  const message = `nibble.${where}: aborted`;
+  if (typeof DOMException === 'function') return new DOMException(message, 'AbortError');
+  return Object.assign(new Error(message), { name: 'AbortError' });
+}
+
+export function throwIfAborted(signal, where) {
+  if (signal?.aborted) throw abortError(signal, where);
+}
+
+function isBlob(value) {
+  const tag = tagOf(value);
+  return (tag === 'Blob' || tag === 'File') && typeof value.stream === 'function';
+}
+
+function hasScheme(text) {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(text) && !/^[a-zA-Z]:[\\/]/.test(text);
+}
+
+// A Uint8Array over the bytes of an ArrayBuffer or view, or null.
+function bytesOf(value) {
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  const tag = tagOf(value);
+  if (tag === 'ArrayBuffer' || tag === 'SharedArrayBuffer') return new Uint8Array(value);
+  return null;
+}
+
+// Chunks of a ReadableStream; cancels the stream when the consumer stops.
+async function* readStream(stream) {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+async function openFile(node, path, name, where) {
+  let handle, size;
+  try {
+    handle = await node.open(path, 'r');
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    size = stat.size;
+  } catch (e) {
+    await handle?.close();
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a folder, not a file' : (e.code ?? e.message);
+    throw plainError(where, `cannot read the ${name} '${path}': ${why}`);
+  }
+  async function* chunks() {
+    const buffer = new Uint8Array(Math.max(1, Math.min(FILE_SLICE, size)));
+    try {
+      for (let at = 0; at < size;) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at);
+        if (bytesRead === 0) return; // the file shrank: the loader reports it
+        at += bytesRead;
+        yield buffer.subarray(0, bytesRead); // reused: consumed before the next read
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  return { size, status: 'load', chunks: chunks(), label: path };
+}
+
+async function openUrl(url, name, where, signal) {
+  if (typeof fetch !== 'function') throw plainError(where, `no fetch() here to download the ${name} from ${url}`);
+  let response;
+  try {
+    response = await fetch(url, { signal, credentials: 'same-origin' });
+  } catch (e) {
+    if (signal?.aborted) throw abortError(signal, where);
+    throw plainError(where, `could not fetch the ${name} from ${url} (${e.message})`);
+  }
+  if (!response.ok) throw plainError(where, `could not fetch the ${name} from ${url}: HTTP ${response.status}`);
+  // Content-Length is the size on the wire: with a Content-Encoding it is not
+  // the file's size, which then is only known at the end.
+  const length = response.headers.get('Content-Length');
+  const encoded = (response.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
+  const size = length !== null && !encoded && /^\d+$/.test(length) ? Number(length) : null;
+  const chunks = response.body ? readStream(response.body) : (async function* whole() {
+    yield new Uint8Array(await response.arrayBuffer());
+  })();
+  return { size, status: 'download', chunks, label: url };
+}
+
+// -> { size (bytes, or null when unknown until the end), status ('download'
+// or 'load'), chunks (async iterable of Uint8Array, each valid until the
+// next is asked for), label }.
+export async function openSource(source, { name, where, platform, signal }) {
+  const bytes = bytesOf(source);
+  if (bytes) {
+    return { size: bytes.byteLength, status: 'load', label: `a ${tagOf(source)}`, chunks: (async function* one() { yield bytes; })() };
+  }
+  if (isBlob(source)) {
+    return { size: source.size, status: 'load', label: source.name || 'a Blob', chunks: readStream(source.stream()) };
+  }
+  let text;
+  if (typeof source === 'string') text = source;
+  else if (source !== null && typeof source === 'object' && typeof source.href === 'string') text = source.href;
+  else {
+    throw typeError(where, `the ${name} must be a URL, a file path (Node), an ArrayBuffer, a Uint8Array or a Blob/File, got ${describe(source)}`);
+  }
+  if (text === '') throw typeError(where, `the ${name} is an empty string; give a URL or a file path`);
+  const node = await platform.node();
+  if (node && (!hasScheme(text) || text.startsWith('file:'))) {
+    const path = text.startsWith('file:') ? node.fileURLToPath(text) : text;
+    return openFile(node, path, name, where);
+  }
+  const base = globalThis.document?.baseURI ?? globalThis.location?.href;
+  let url;
+  try {
+    url = new URL(text, base).href;
+  } catch {
+    throw typeError(where, `the ${name} '${text}' is not a URL${node ? ' or a file path' : ''}`);
+  }
+  return openUrl(url, name, where, signal);
+}
+
+// The whole of a (small) source, e.g. a tokenizer file, as one Uint8Array.
+export async function readAll(source, options) {
+  const opened = await openSource(source, options);
+  const parts = [];
+  let total = 0;
+  for await (const chunk of opened.chunks) {
+    throwIfAborted(options.signal, options.where);
+    parts.push(chunk.slice()); // chunks may be reused buffers
+    total += chunk.byteLength;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
