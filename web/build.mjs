@@ -2,6 +2,7 @@
 //   nibble.mjs        ES module (import; browsers, bundlers, Node)
 //   nibble.cjs        CommonJS (require; Node)
 //   nibble.global.js  script tag: defines globalThis.nibble
+//   nibble-worker.mjs the Web Worker of loadModel(source, { worker: true })
 //   nibble.d.ts, .d.mts, .d.cts   the types (web/index.d.ts) for each
 // The wasm glue (nibble-<flavour>.{mjs,cjs,wasm}) comes from the CMake build
 // (bindings/); the API loads it at run time and is built independently.
@@ -46,5 +47,6 @@ await Promise.all([
     globalName: 'nibble',
     outfile: join(dist, 'nibble.global.js'),
   }),
+  build({ ...common, entryPoints: [join(root, 'web/src/worker_entry.mjs')], format: 'esm', outfile: join(dist, 'nibble-worker.mjs') }),
 ]);
 for (const ext of ['d.ts', 'd.mts', 'd.cts']) copyFileSync(join(root, 'web/index.d.ts'), join(dist, `nibble.${ext}`));

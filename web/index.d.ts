@@ -1,9 +1,10 @@
 // Types of nibble's JavaScript API (the same for import, require and the
 // script-tag global `nibble`).
 //
-// Functions that may need the wasm module (init, quantize, fromBytes) are
-// async and load it on first use; methods of the objects they return are
-// synchronous.
+// Functions that may need the wasm module (init, quantize, fromBytes,
+// loadModel) are async and load it on first use; methods of the objects they
+// return are synchronous, except Model.generate / Model.complete, which yield
+// to the event loop between tokens.
 
 /** INT4 block types: q4_0 (4.5 bits/weight), q4_1 (5 bits/weight). */
 export type QuantType = 'q4_0' | 'q4_1';
@@ -98,6 +99,217 @@ export declare function errorStats(original: Float32Array | Float64Array | reado
 /** True when this engine runs WebAssembly SIMD (what init({ simd: 'auto' }) checks). */
 export declare function simdSupported(): boolean;
 
+// ---------------------------------------------------------------------------
+// Language models
+
+/** How a model's matrices are held in memory: INT4 blocks (default q4_0) or f32. */
+export type WeightType = 'q4_0' | 'q4_1' | 'f32';
+
+/** Anything with the parts of a Blob / File that loadModel reads. */
+export interface BlobLike {
+  readonly size: number;
+  readonly name?: string;
+  stream(): unknown;
+}
+
+/** Anything with the parts of an AbortSignal that nibble reads. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: any;
+}
+
+/**
+ * Where a file comes from: a URL (string or URL object; fetched), a file path
+ * or file: URL (Node; read in slices), bytes (ArrayBuffer or any typed array),
+ * or a Blob / File.
+ */
+export type ModelSource = string | { readonly href: string } | ArrayBufferLike | ArrayBufferView | BlobLike;
+
+export interface LoadProgress {
+  /** 'download' while a URL streams in (and is loaded as it arrives), 'load' while other sources are read, 'ready' once at the end. */
+  status: 'download' | 'load' | 'ready';
+  /** Bytes read so far. */
+  loaded: number;
+  /** The file's size; null while a download's size is unknown (compressed transfer). */
+  total: number | null;
+  /** 0 .. 1; never goes backwards; 1 at 'ready'. */
+  fraction: number;
+}
+
+export interface LoadModelOptions {
+  /** Called as bytes arrive and once with status 'ready'. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** Cancels the load: loadModel rejects with signal.reason (an AbortError DOMException by default) and frees what it took. */
+  signal?: AbortSignalLike;
+  /** Default 'q4_0'. F32/F16/Q8_0 matrices are quantized on load; INT4 matrices in the file keep their type unless 'f32'. */
+  weights?: WeightType;
+  /** Clipping for matrices quantized on load. Default 'none'. */
+  clip?: ClipMode;
+  /** llama2.c checkpoints only: their tokenizer.bin (GGUF files embed theirs; this is then ignored). */
+  tokenizer?: ModelSource;
+  /** KV-cache positions for generation. Default: the model's context length, at most 2048. */
+  context?: number;
+  /** As init({ simd }); only when the wasm module is not loaded yet (or with the same value). */
+  simd?: 'auto' | boolean;
+  /** As init({ wasmPath }). */
+  wasmPath?: string | { readonly href: string };
+  /** Also record each tensor's type in the file (info.tensors[i].fileType). Default false. */
+  fileTensors?: boolean;
+}
+
+/** A matrix held in a wider type than asked for, and why. */
+export interface TensorFallback {
+  /** GGUF tensor name, e.g. 'blk.0.ffn_down.weight'. */
+  tensor: string;
+  /** What it is held as, e.g. 'f32'. */
+  type: string;
+  /** e.g. 'row length 172 is not a multiple of 32'. */
+  reason: string;
+}
+
+export interface ModelConfig {
+  dim: number;
+  hiddenDim: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ropeDim: number;
+  ropeTheta: number;
+  rmsEps: number;
+  vocabSize: number;
+  contextLength: number;
+}
+
+export interface ModelTensor {
+  name: string;
+  /** GGUF order: the row length first. */
+  shape: readonly number[];
+  /** As held in memory: 'q4_0', 'q4_1' or 'f32'. */
+  type: string;
+  /** As stored in the file ('f32', 'f16', 'q8_0', 'q4_0', 'q4_1'); with loadModel({ fileTensors: true }) only. */
+  fileType?: string;
+}
+
+export interface ModelInfo {
+  format: 'gguf' | 'llama2c';
+  /** 'llama'. */
+  architecture: string;
+  /** general.name, or ''. */
+  name: string;
+  /** The matrices' type in the file ('f32', 'q4_0', ..., or 'mixed'). */
+  fileWeightType: string;
+  /** What they are held as ('q4_0', 'q4_1', 'f32', or 'mixed'); fallbacks are not counted. */
+  weightType: string;
+  fallbacks: readonly TensorFallback[];
+  /** Weights in all tensors. */
+  parameters: number;
+  /** parameters · 4: the size as f32. */
+  fp32Bytes: number;
+  /** Bytes of weights held in memory. */
+  loadedBytes: number;
+  fileBytes: number;
+  /** The output matrix is the token embedding. */
+  tiedOutput: boolean;
+  /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
+  tokenizer: 'llama' | 'gpt2';
+  vocabSize: number;
+  /** Positions the model was trained for. */
+  contextLength: number;
+  /** KV-cache positions used for generation (LoadModelOptions.context). */
+  context: number;
+  /** Token ids; -1 when the vocabulary has none. */
+  bos: number;
+  eos: number;
+  config: ModelConfig;
+  tensors: readonly ModelTensor[];
+}
+
+/** 'eos': the model ended the text; 'max_tokens'; 'stop': a stop string; 'context': the context is full; 'abort': the signal fired, or the consumer stopped iterating. */
+export type StopReason = 'eos' | 'max_tokens' | 'stop' | 'context' | 'abort';
+
+export interface GenerationStats {
+  /** Tokens of the prompt, BOS included. */
+  promptTokens: number;
+  generatedTokens: number;
+  /** Time to run the prompt through the model. */
+  promptMs: number;
+  /** Time spent producing tokens (not counting the time the consumer kept the loop waiting). */
+  generateMs: number;
+  /** From the start to the end, everything included. */
+  totalMs: number;
+  /** generatedTokens / generateMs. */
+  tokensPerSecond: number;
+  /** promptTokens / promptMs. */
+  promptTokensPerSecond: number;
+  stopReason: StopReason;
+  /** The seed used (the one given, or the random one chosen): pass it back to repeat the run. */
+  seed: number;
+}
+
+export interface GenerateOptions {
+  /** Tokens to generate at most. Default 256. */
+  maxTokens?: number;
+  /** 0 = greedy (always the most likely token). Default 0.8. */
+  temperature?: number;
+  /** Sample only from the k most likely tokens; 0 = no limit. Default 40. */
+  topK?: number;
+  /** ... and from the fewest whose probability adds up to topP (0 < topP ≤ 1). Default 0.95. */
+  topP?: number;
+  /** An integer 0 .. 2^53 − 1; equal seeds give equal text. Default: random (reported in stats.seed). */
+  seed?: number;
+  /** End the text before the first of these strings (which is not emitted). */
+  stop?: readonly string[];
+  /** Stops the generation between two tokens; it then ends normally with stopReason 'abort'. */
+  signal?: AbortSignalLike;
+  /** Start a string prompt with the BOS token. Default true. */
+  addBos?: boolean;
+  /** Default 'w4a8' (int8 activations, fastest); 'w4a32' for f32 activations. F32 weights ignore it. */
+  precision?: Precision;
+  /** Called with each generated token id as it is produced. */
+  onToken?: (id: number) => void;
+}
+
+/**
+ * What generate() returns: iterate it (for await) for text pieces — each a
+ * string, UTF-8 complete — and read `stats` once it ends. Breaking out of the
+ * loop stops the generation (stats.stopReason 'abort'). Only one generation
+ * runs on a model at a time.
+ */
+export interface Generation extends AsyncGenerator<string, GenerationStats, undefined> {
+  /** Resolves when the generation ends; rejects with its error if it fails. */
+  readonly stats: Promise<GenerationStats>;
+}
+
+/** A language model in wasm memory until dispose(). */
+export declare class Model {
+  /** Not constructible: use loadModel(). */
+  private constructor();
+  /** What the file holds and how it was loaded (frozen). Stays readable after dispose(). */
+  readonly info: ModelInfo;
+  /** True after dispose(). */
+  readonly disposed: boolean;
+  /** Token ids of text; addBos (default true) puts BOS first. */
+  tokenize(text: string, options?: { addBos?: boolean }): number[];
+  /** The text of token ids (control tokens such as BOS add nothing). */
+  detokenize(ids: readonly number[] | Int32Array | Uint32Array): string;
+  /** Continues prompt (text, or token ids used as they are). Throws at once on bad options. */
+  generate(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Generation;
+  /** generate(), collected: the whole text and the statistics. */
+  complete(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Promise<{ text: string; stats: GenerationStats }>;
+  /** The model as a standard GGUF v3 file, its matrices as held (what `nibble quantize` writes). */
+  toGguf(): Uint8Array;
+  /** Frees the wasm memory (and stops a running generation); other methods throw afterwards. Safe to call twice. */
+  dispose(): void;
+}
+
+/**
+ * Loads a language model: GGUF v3 with general.architecture = llama (tensors
+ * F32, F16, Q8_0, Q4_0, Q4_1) or a llama2.c checkpoint (with options.tokenizer).
+ * The file streams into wasm memory; it is never held there twice.
+ */
+export declare function loadModel(source: ModelSource, options?: LoadModelOptions): Promise<Model>;
+
 /** The package version. */
 export declare const version: string;
 
@@ -105,4 +317,6 @@ export declare const version: string;
 export declare const _debug: {
   heapBytesInUse(): number;
   wasmMemoryBytes(): number;
+  heapPeakBytes(): number;
+  modelLogits(model: Model, ids: readonly number[] | Int32Array, options?: { precision?: Precision }): Float32Array;
 };

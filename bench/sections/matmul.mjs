@@ -95,7 +95,7 @@ const pct = (f) => (f == null ? '-' : `${(100 * f).toFixed(1)}%`);
 
 function renderTable(table) {
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  return table.map((row) => row.map((cell, i) => (i === 3 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+  return table.map((row) => row.map((cell, i) => (i === 3 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
 }
 
 // One line per target of issue #2: M = 1 at 4096×4096 ≥ 60 % of streaming

@@ -54,6 +54,13 @@ class Json {
     out_ += buf;
   }
   void value(bool v) { sep(); out_ += v ? "true" : "false"; }
+  // A float hyperparameter: its shortest form (1e-05, not 9.99999975e-06).
+  void value_float(float v) {
+    sep();
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), std::isfinite(v) ? "%.7g" : "null", double(v));
+    out_ += buf;
+  }
   template <typename T>
   void field(const char* k, const T& v) { key(k); value(v); }
   const std::string& text() const { return out_; }
@@ -248,8 +255,10 @@ std::string TextModel::info_json() const {
   j.field("kvHeads", double(c.n_kv_heads));
   j.field("headDim", double(c.head_dim));
   j.field("ropeDim", double(c.rope_dim));
-  j.field("ropeTheta", double(c.rope_theta));
-  j.field("rmsEps", double(c.rms_eps));
+  j.key("ropeTheta");
+  j.value_float(c.rope_theta);
+  j.key("rmsEps");
+  j.value_float(c.rms_eps);
   j.field("vocabSize", double(c.vocab_size));
   j.field("contextLength", double(c.context_length));
   j.close('}');

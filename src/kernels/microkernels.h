@@ -5,8 +5,11 @@
 //         *__wasmsimd  wasm SIMD128 on the packed layout (SIMD builds only)
 //
 // Packed-tier kernels share one signature per family and compute an output
-// tile Y[m_begin:m_end, n_begin:n_end] of Y[M,N] = X[M,K] · W[N,K]ᵀ;
-// n_begin must be a multiple of kPackRows (F32: any).
+// tile Y[m_begin:m_end, n_begin:n_end] of Y[M,N] = X[M,K] · W[N,K]ᵀ; for Q4
+// weights n_begin must be a multiple of kPackRows and n_end one too or N
+// (F32: any). Kernels write only inside their tile, so disjoint tiles may
+// run on different threads; SIMD kernels keep a per-thread scratch buffer
+// for reordered activations (no other state).
 #pragma once
 
 #include <cstddef>

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q4_0_f32_gemm_4x4__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out) {
-  wasmsimd::q4_tiles<wasmsimd::F32Tile<false>>(w, x, out, 4, q4_0_f32_gemm_4x4__scalar);
+  wasmsimd::Q4Kernels<false>::f32_gemm(w, x, out, q4_0_f32_gemm_4x4__scalar);
 }
 
 }  // namespace nibble

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q4_0_f32_gemv_4x__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out) {
-  wasmsimd::q4_tiles<wasmsimd::F32Tile<false>>(w, x, out, 1, q4_0_f32_gemv_4x__scalar);
+  wasmsimd::Q4Kernels<false>::f32_gemv(w, x, out, q4_0_f32_gemv_4x__scalar);
 }
 
 }  // namespace nibble

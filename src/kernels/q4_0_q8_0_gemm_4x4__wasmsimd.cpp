@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q4_0_q8_0_gemm_4x4__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::q4_tiles<wasmsimd::Q8Tile<false>>(w, x, out, 4, q4_0_q8_0_gemm_4x4__scalar);
+  wasmsimd::Q4Kernels<false>::q8_gemm(w, x, out, q4_0_q8_0_gemm_4x4__scalar);
 }
 
 }  // namespace nibble

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q4_1_f32_gemm_4x4__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out) {
-  wasmsimd::q4_tiles<wasmsimd::F32Tile<true>>(w, x, out, 4, q4_1_f32_gemm_4x4__scalar);
+  wasmsimd::Q4Kernels<true>::f32_gemm(w, x, out, q4_1_f32_gemm_4x4__scalar);
 }
 
 }  // namespace nibble

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q4_1_f32_gemv_4x__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out) {
-  wasmsimd::q4_tiles<wasmsimd::F32Tile<true>>(w, x, out, 1, q4_1_f32_gemv_4x__scalar);
+  wasmsimd::Q4Kernels<true>::f32_gemv(w, x, out, q4_1_f32_gemv_4x__scalar);
 }
 
 }  // namespace nibble

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q4_1_q8_0_gemv_4x__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::q4_tiles<wasmsimd::Q8Tile<true>>(w, x, out, 1, q4_1_q8_0_gemv_4x__scalar);
+  wasmsimd::Q4Kernels<true>::q8_gemv(w, x, out, q4_1_q8_0_gemv_4x__scalar);
 }
 
 }  // namespace nibble

@@ -8,14 +8,20 @@
 namespace nibble {
 namespace wasmsimd {
 
-// [Σ lanes of a, Σ b, Σ c, Σ d] for four i32x4 vectors.
-inline v128_t reduce4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
-  const v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
-  const v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
-  return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+// Lane i of the result is lane (i + J) % 4 of v: the rotations that let a
+// 4×4 tile pair weight row i with activation row (i + J) % 4.
+template <int J>
+inline v128_t rotate_lanes(v128_t v) {
+  return wasm_i32x4_shuffle(v, v, J % 4, (J + 1) % 4, (J + 2) % 4, (J + 3) % 4);
 }
 
-// The same for f32x4.
+// Lane L of v in all four lanes.
+template <int L>
+inline v128_t broadcast_lane(v128_t v) {
+  return wasm_i32x4_shuffle(v, v, L, L, L, L);
+}
+
+// [Σ lanes of a, Σ b, Σ c, Σ d] for four f32x4 vectors.
 inline v128_t reduce4_f32(v128_t a, v128_t b, v128_t c, v128_t d) {
   const v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
   const v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));

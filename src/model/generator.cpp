@@ -59,7 +59,9 @@ Status Generator::next(int32_t* token, StopReason* stop) {
   }
   scratch_ = logits_;
   const int32_t t = sampler_->sample(scratch_.data(), int(scratch_.size()));
-  if (t == model_.tokenizer->eos()) {
+  // BOS mid-text starts a new document: llama2.c's run.c stops there, and
+  // its models (stories260K) never emit EOS.
+  if (t == model_.tokenizer->eos() || t == model_.tokenizer->bos()) {
     *stop = StopReason::kEndOfText;
     return Status::Ok();
   }

@@ -14,7 +14,7 @@ namespace nibble {
 
 enum class StopReason {
   kNone = 0,     // not stopped: a token was produced
-  kEndOfText,    // the model produced its end-of-sequence token
+  kEndOfText,    // the model produced its end-of-sequence (or a new BOS) token
   kMaxTokens,    // max_tokens were produced
   kContextFull,  // the context window is full
 };

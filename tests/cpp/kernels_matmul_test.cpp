@@ -20,9 +20,11 @@
 #include <vector>
 
 #include "kernels/config.h"
+#include "kernels/dequantize_row.h"
 #include "kernels/matmul.h"
 #include "kernels/microkernels.h"
 #include "kernels/packed_weights.h"
+#include "kernels/ref_util.h"
 #include "runtime/thread_pool.h"
 #include "support/kernel_test_util.h"
 
@@ -120,14 +122,21 @@ void expect_near(const std::vector<float>& want, const std::vector<float>& got, 
   }
 }
 
-// Runs a packed kernel over the whole output, in two column tiles when N
-// allows (checks that a tile starting mid-matrix works).
+// Runs a packed kernel over the whole output in up to four tiles: rows split
+// at M/2 and columns at a group boundary near N/2 when N > 8 (checks tiles
+// that start mid-matrix, as the thread pool makes them).
 template <typename Weights, typename Act, typename Fn>
 std::vector<float> run_kernel(Fn kernel, const Weights& w, const Act& x, int64_t M, int64_t N) {
   std::vector<float> y(size_t(M * N), std::nanf(""));
-  const int64_t split = N > 8 ? (N / 2) / kPackRows * kPackRows : N;
-  kernel(w, x, OutputTile{y.data(), N, 0, M, 0, split});
-  if (split < N) kernel(w, x, OutputTile{y.data(), N, 0, M, split, N});
+  const int64_t n_split = N > 8 ? (N / 2) / kPackRows * kPackRows : N;
+  const int64_t m_split = M / 2;
+  const int64_t row_ranges[2][2] = {{0, m_split}, {m_split, M}};
+  for (const auto& rows : row_ranges) {
+    const int64_t m0 = rows[0], m1 = rows[1];
+    if (m0 == m1) continue;
+    kernel(w, x, OutputTile{y.data(), N, m0, m1, 0, n_split});
+    if (n_split < N) kernel(w, x, OutputTile{y.data(), N, m0, m1, n_split, N});
+  }
   return y;
 }
 
@@ -144,7 +153,6 @@ void check_q4_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f32, 
       const int64_t max_m = 64;
       const std::vector<float> x_all = random_activations(rng, max_m * K);
       for (int64_t M : kMs) {
-        if (K == 4096 && N == 1000 && M > 7) continue;  // the largest product, only for small M (time)
         const std::vector<float> x(x_all.begin(), x_all.begin() + M * K);
         const QuantizedX q = quantize_ref(x, M, K);
         std::vector<float> want8(size_t(M * N)), want32(size_t(M * N));
@@ -179,6 +187,35 @@ TEST(KernelsMatmul, Q4_0AllTiersMatchReference) {
 
 TEST(KernelsMatmul, Q4_1AllTiersMatchReference) {
   check_q4_type<BlockQ4_1>(TensorType::Q4_1, random_q4_1, q4_1_q8_0_gemm_ref, q4_1_f32_gemm_ref, 200);
+}
+
+TEST(KernelsMatmul, DefaultConfigIsTheBestTierBuilt) {
+#ifdef __wasm_simd128__
+  EXPECT_EQ(kernel_config().tier, KernelTier::kWasmSimd);
+  ASSERT_EQ(tiers().size(), 2u);  // both tiers are tested in SIMD builds
+#else
+  EXPECT_EQ(kernel_config().tier, KernelTier::kScalar);
+  EXPECT_EQ(kernel_config_for(KernelTier::kWasmSimd), nullptr);
+#endif
+}
+
+TEST(KernelsMatmul, DequantizeRowMatchesBlocks) {
+  Rng rng(9);
+  const int64_t N = 7, K = 96;
+  const auto w0 = random_q4_0(rng, N, K);
+  const auto w1 = random_q4_1(rng, N, K);
+  PackedWeights p0, p1;
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, w0.data(), w0.size() * sizeof(BlockQ4_0), N, K, &p0).ok());
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_1, w1.data(), w1.size() * sizeof(BlockQ4_1), N, K, &p1).ok());
+  std::vector<float> row(K);
+  for (int64_t n = 0; n < N; ++n) {
+    dequantize_row(p0, n, row.data());
+    for (int64_t k = 0; k < K; ++k)
+      ASSERT_EQ(row[k], ref::weight(w0[n * (K / kQK) + k / kQK], int(k % kQK))) << "q4_0 row " << n << " k " << k;
+    dequantize_row(p1, n, row.data());
+    for (int64_t k = 0; k < K; ++k)
+      ASSERT_EQ(row[k], ref::weight(w1[n * (K / kQK) + k / kQK], int(k % kQK))) << "q4_1 row " << n << " k " << k;
+  }
 }
 
 TEST(KernelsMatmul, GemvReferenceIsGemmReferenceRow) {

@@ -1,8 +1,9 @@
 // A typed usage example: must pass `npx tsc --noEmit -p tests/types`.
 // The @ts-expect-error lines check that the types reject misuse.
 import {
-  errorStats, fromBytes, init, quantize, QuantizedMatrix, simdSupported, version,
-  type ErrorStats, type QuantizeOptions, type RuntimeInfo,
+  errorStats, fromBytes, init, loadModel, Model, quantize, QuantizedMatrix, simdSupported, version,
+  type ErrorStats, type Generation, type GenerationStats, type LoadProgress, type ModelInfo,
+  type QuantizeOptions, type RuntimeInfo, type StopReason,
 } from 'nibble';
 
 export async function example(): Promise<number> {
@@ -41,4 +42,44 @@ export async function example(): Promise<number> {
 
   return (simd ? 1 : 0) + w.length + y2.length + y3.length + stats.rmse + stats.maxAbsError +
     stats.sqnrDb + stats.cosine + q.byteLength + q.bitsPerWeight + version.length;
+}
+
+export async function textExample(file: Blob, bytes: Uint8Array): Promise<string> {
+  const controller = new AbortController();
+  const model: Model = await loadModel('https://example.invalid/stories260K.gguf', {
+    onProgress: (p: LoadProgress) => console.log(p.status, p.loaded, p.total ?? '?', p.fraction),
+    signal: controller.signal,
+    weights: 'q4_0',
+    clip: 'mse',
+    context: 256,
+  });
+  const fromFile = await loadModel(file, { weights: 'f32' });
+  const llama2c = await loadModel(bytes.buffer, { tokenizer: new URL('https://example.invalid/tok512.bin') });
+  const info: ModelInfo = model.info;
+  const ids: number[] = model.tokenize('Once upon a time', { addBos: true });
+  let text = model.detokenize(ids);
+
+  const run: Generation = model.generate('Once upon a time', {
+    maxTokens: 100, temperature: 0.8, topK: 40, topP: 0.95, seed: 1, stop: ['\n\n'], signal: controller.signal,
+    onToken: (id) => ids.push(id),
+  });
+  for await (const piece of run) text += piece;
+  const stats: GenerationStats = await run.stats;
+  const reason: StopReason = stats.stopReason;
+  const done = await fromFile.complete(ids, { temperature: 0 });
+  const gguf: Uint8Array = llama2c.toGguf();
+
+  // @ts-expect-error: weights are 'q4_0' | 'q4_1' | 'f32'
+  await loadModel('x.gguf', { weights: 'q8_0' });
+  // @ts-expect-error: stop is a list of strings
+  model.generate('x', { stop: 'x' });
+  // @ts-expect-error: no public constructor
+  new Model();
+  // @ts-expect-error: read-only
+  model.info = info;
+
+  model.dispose();
+  fromFile.dispose();
+  llama2c.dispose();
+  return `${text}${reason}${done.text}${done.stats.tokensPerSecond}${info.fallbacks.length}${info.config.dim}${gguf.byteLength}${stats.promptMs}`;
 }

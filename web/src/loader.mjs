@@ -1,14 +1,26 @@
-// Loads the wasm module: picks the SIMD or the scalar build, finds the .wasm
-// (next to the JS, or in options.wasmPath), reads it (fs in Node, fetch
-// elsewhere) and instantiates it through the Emscripten glue. The glue is
-// always handed the bytes (instantiateWasm), so it never fetches anything on
-// its own: that keeps Node 20 working without flags and never reaches a CDN.
+// Loads the wasm module: picks the build (SIMD + threads, SIMD, or scalar),
+// finds the .wasm (next to the JS, or in options.wasmPath), reads it (fs in
+// Node, fetch elsewhere) and instantiates it through the Emscripten glue. The
+// glue is always handed the bytes (instantiateWasm), so it never fetches
+// anything on its own: that keeps Node 20 working without flags and never
+// reaches a CDN.
+//
+// Builds ("flavours"), each dist/nibble-<flavour>.{mjs,cjs,wasm}:
+//   simd-threads  SIMD + pthreads (+ nibble-simd-threads.worker.mjs); chosen
+//                 when more than one thread is asked for and the page may
+//                 share memory (cross-origin isolated; Node always may)
+//   simd          WebAssembly SIMD, one thread
+//   scalar        for engines without SIMD
+// When threads are asked for but cannot run, the single-thread build loads
+// and one console warning says why.
 //
 // A platform object, one per build (ESM, CommonJS, script tag), supplies:
 //   importGlue(flavour) -> Promise<factory>   the glue module of a flavour
 //   defaultDir()        -> string             URL of the folder of this JS file
-//   node()              -> Promise<{ readFile, pathToFileURL, resolvePath } | null>
-import { plainError, typeError } from './errors.mjs';
+//                                             (the glue and worker scripts)
+//   node()              -> Promise<{ readFile, open, pathToFileURL, fileURLToPath,
+//                                    resolvePath, Worker, cpuCount } | null>
+import { plainError, rangeError, typeError } from './errors.mjs';
 import { describe } from './validate.mjs';
 
 const WHERE = 'init';
@@ -55,7 +67,7 @@ async function wasmDir(platform, wasmPath) {
   else if (wasmPath !== null && typeof wasmPath === 'object' && typeof wasmPath.href === 'string') text = wasmPath.href;
   else throw typeError(WHERE, `options.wasmPath must be a string or a URL, got ${describe(wasmPath)}`);
   if (/\.wasm([?#].*)?$/.test(text)) {
-    throw typeError(WHERE, `options.wasmPath is the folder that holds nibble-simd.wasm and nibble-scalar.wasm, not a file: got '${text}'`);
+    throw typeError(WHERE, `options.wasmPath is the folder that holds the nibble-*.wasm files, not a file: got '${text}'`);
   }
   let url;
   const hasScheme = /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(text) && !/^[a-zA-Z]:[\\/]/.test(text);
@@ -100,17 +112,168 @@ async function instantiate(source, imports) {
   return WebAssembly.instantiate(isResponse ? await source.arrayBuffer() : source, imports);
 }
 
-// Resolves to { module, simd, wasmUrl }: the Emscripten module object (with
-// the Embind classes, _malloc/_free and the HEAP views) and how it was made.
-// onAbort(reason) is told when the wasm code aborts later on.
+// ---------------------------------------------------------------------------
+// Threads
+
+// threads: 'auto' uses the logical cores, at most this many.
+export const MAX_AUTO_THREADS = 8;
+const MAX_THREADS = 64;
+
+// options.threads: undefined (one thread), 'auto', or an integer 1..64.
+export function checkThreads(threads, where) {
+  if (threads === undefined || threads === 'auto') return threads;
+  if (typeof threads !== 'number') {
+    throw typeError(where, `options.threads must be 'auto' or a number of threads, got ${describe(threads)}`);
+  }
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw rangeError(where, `options.threads must be 'auto' or an integer from 1 to ${MAX_THREADS}, got ${threads}`);
+  }
+  return threads;
+}
+
+// Logical CPUs in Node (os: node:os).
+export function cpuCount(os) {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+function logicalCores(node) {
+  if (node) return node.cpuCount;
+  return Math.max(1, Number(globalThis.navigator?.hardwareConcurrency) || 1);
+}
+
+// A checked threads option -> a count: 'auto' = the cores (capped).
+export function resolveThreads(threads, cores) {
+  if (threads === 'auto') return Math.max(1, Math.min(cores, MAX_AUTO_THREADS));
+  return threads ?? 1;
+}
+
+function sharedMemoryWorks() {
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+// Why the threads build cannot run here, or null when it can.
+function threadsUnavailable(simdFlavour, simdOption, node) {
+  if (simdFlavour !== 'simd') {
+    return simdOption === false
+      ? 'the multithreaded build is a SIMD build and simd: false was asked'
+      : 'the multithreaded build needs WebAssembly SIMD, which this JavaScript engine lacks';
+  }
+  if (typeof SharedArrayBuffer !== 'function' || (!node && globalThis.crossOriginIsolated !== true)) {
+    return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
+      'Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (!sharedMemoryWorks()) return 'this JavaScript engine has no shared WebAssembly memory (wasm threads)';
+  if (node ? typeof node.Worker !== 'function' : typeof Worker !== 'function') {
+    return 'this context cannot start workers';
+  }
+  return null;
+}
+
+// The one warning of this realm about threads falling back to one.
+let warned = false;
+export function warnNoThreads(reason) {
+  if (warned) return;
+  warned = true;
+  console.warn(`nibble: threads unavailable because ${reason}; using 1 thread`);
+}
+
+// A worker_threads Worker behind what the glue uses of a web Worker:
+// onmessage / onerror properties, postMessage, terminate. Once its copy of
+// the module has loaded, it no longer keeps Node running (unref): idle pool
+// threads must not stop a script from exiting.
+class NodePthreadWorker {
+  constructor(NodeWorker, url) {
+    this.onmessage = null;
+    this.onerror = null;
+    this.worker = new NodeWorker(new URL(url), { name: 'nibble pthread' });
+    this.worker.on('message', (data) => {
+      if (data?.cmd === 'loaded') this.worker.unref();
+      this.onmessage?.({ data });
+    });
+    this.worker.on('error', (e) => this.onerror?.(e));
+  }
+
+  postMessage(message, transfer) {
+    this.worker.postMessage(message, transfer);
+  }
+
+  terminate() {
+    return this.worker.terminate();
+  }
+}
+
+// What the threads glue needs to start pthread workers (see wrap-glue.mjs):
+// the glue module's URL, for the workers to import, and a worker factory.
+function threadGlueOptions(platform, node, flavour) {
+  const glueUrl = new URL(`nibble-${flavour}.mjs`, platform.defaultDir()).href;
+  const workerUrl = new URL(`nibble-${flavour}.worker.mjs`, platform.defaultDir()).href;
+  return {
+    mainScriptUrlOrBlob: glueUrl,
+    nibbleNewWorker() {
+      const worker = node ? new NodePthreadWorker(node.Worker, workerUrl) : new Worker(workerUrl, { name: 'nibble pthread' });
+      worker.nibbleUrl = workerUrl;
+      return worker;
+    },
+  };
+}
+
+// Makes sure `count` pthread workers are started and idle, so that C++ can
+// create that many threads at once without waiting (a blocked main thread
+// cannot start a worker). Resolves once they have loaded the module.
+export function reserveWorkers(module, count) {
+  const pthread = module.PThread;
+  while (pthread.unusedWorkers.length < count) {
+    pthread.allocateUnusedWorker();
+    const worker = pthread.unusedWorkers[pthread.unusedWorkers.length - 1];
+    worker.nibbleLoaded = new Promise((resolve, reject) => {
+      pthread.loadWasmModuleToWorker(worker, () => {
+        worker.onerror = glueOnError;
+        resolve();
+      });
+      const glueOnError = worker.onerror;
+      worker.onerror = (e) => reject(plainError(WHERE, `could not start a thread worker from ${worker.nibbleUrl} ` +
+        `(${e?.message || 'it did not load'}); serve the nibble-*.worker.mjs files of dist/ next to nibble's JS`));
+    });
+  }
+  return Promise.all(pthread.unusedWorkers.map((worker) => worker.nibbleLoaded));
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+
+// Which build to load: { flavour, threads, threadsUnavailable }.
+async function pickBuild(platform, options) {
+  const simdFlavour = pickFlavour(options.simd);
+  const node = isNode() ? await platform.node() : null;
+  const threads = resolveThreads(options.threads, logicalCores(node));
+  if (threads <= 1) return { flavour: simdFlavour, threads: 1, threadsUnavailable: null, node };
+  const reason = threadsUnavailable(simdFlavour, options.simd, node);
+  if (reason) {
+    warnNoThreads(reason);
+    return { flavour: simdFlavour, threads: 1, threadsUnavailable: reason, node };
+  }
+  return { flavour: 'simd-threads', threads, threadsUnavailable: null, node };
+}
+
+// Resolves to { module, simd, flavour, threads, threadsUnavailable, wasmUrl,
+// cores }: the Emscripten module object (with the Embind classes,
+// _malloc/_free and the HEAP views) and how it was made. threads: the default
+// thread count of models (1 unless the threads build runs), with that many
+// - 1 pthread workers started. onAbort(reason) is told when the wasm code
+// aborts later on.
 export async function loadWasm(platform, options, onAbort) {
   if (typeof WebAssembly !== 'object') throw plainError(WHERE, 'this JavaScript engine has no WebAssembly');
-  const flavour = pickFlavour(options.simd);
+  const { flavour, threads, threadsUnavailable: why, node } = await pickBuild(platform, options);
   const wasmUrl = `${await wasmDir(platform, options.wasmPath)}nibble-${flavour}.wasm`;
   const [factory, source] = await Promise.all([platform.importGlue(flavour), readWasm(platform, wasmUrl)]);
   const module = await new Promise((resolve, reject) => {
     const fail = (e) => reject(plainError(WHERE, `could not start ${wasmUrl} (${e?.message ?? e}); is it the file built with this version of nibble's JS?`));
     factory({
+      ...(flavour === 'simd-threads' ? threadGlueOptions(platform, node, flavour) : {}),
       instantiateWasm(imports, receive) {
         instantiate(source, imports).then(({ instance, module: compiled }) => receive(instance, compiled), fail);
         return {}; // exports arrive asynchronously through receive()
@@ -121,5 +284,8 @@ export async function loadWasm(platform, options, onAbort) {
       },
     }).then(resolve, fail);
   });
-  return { module, simd: flavour === 'simd', wasmUrl };
+  if (threads > 1) await reserveWorkers(module, threads - 1);
+  return {
+    module, simd: flavour !== 'scalar', flavour, threads, threadsUnavailable: why, wasmUrl, cores: logicalCores(node),
+  };
 }

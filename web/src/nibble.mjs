@@ -2,15 +2,18 @@
 //
 // Functions that may need the wasm module are async and load it on first use
 // (init() only chooses options or loads early); methods of the objects they
-// return are synchronous. Later additions (loadModel) follow the same rule.
+// return are synchronous. loadModel follows the same rule; Model.generate
+// returns an async iterator because it yields to the event loop per token.
 export { init } from './runtime.mjs';
 export { quantize, fromBytes, QuantizedMatrix } from './quantized_matrix.mjs';
 export { errorStats } from './error_stats.mjs';
 export { simdSupported } from './loader.mjs';
+export { loadModel, Model } from './model.mjs';
+import { modelLogits } from './model.mjs';
 import { debug } from './runtime.mjs';
 
 /** The package version. */
 export const version = __NIBBLE_VERSION__;
 
 /** For nibble's own tests only; may change at any time. */
-export const _debug = debug;
+export const _debug = Object.freeze({ ...debug, modelLogits });

@@ -1,9 +1,10 @@
 // Platform of the CommonJS build (dist/nibble.cjs), for Node's require():
 // the glue modules and the .wasm files sit next to this file (__dirname).
-import { isNode } from './loader.mjs';
+import { cpuCount, isNode } from './loader.mjs';
 
 export const cjsPlatform = {
   async importGlue(flavour) {
+    if (flavour === 'simd-threads') return require('./nibble-simd-threads.cjs');
     return flavour === 'simd' ? require('./nibble-simd.cjs') : require('./nibble-scalar.cjs');
   },
   defaultDir() {
@@ -13,8 +14,12 @@ export const cjsPlatform = {
     if (!isNode()) return null;
     return {
       readFile: require('node:fs/promises').readFile,
+      open: require('node:fs/promises').open,
       pathToFileURL: require('node:url').pathToFileURL,
+      fileURLToPath: require('node:url').fileURLToPath,
       resolvePath: require('node:path').resolve,
+      Worker: require('node:worker_threads').Worker, // threads build: pthread workers
+      cpuCount: cpuCount(require('node:os')),
     };
   },
 };

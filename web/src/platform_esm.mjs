@@ -1,11 +1,12 @@
 // Platform of the ES module build (dist/nibble.mjs), for browsers, bundlers
 // and Node: the glue modules and the .wasm files sit next to this file.
-import { isNode } from './loader.mjs';
+import { cpuCount, isNode } from './loader.mjs';
 
 export const esmPlatform = {
   importGlue(flavour) {
-    // Two literal imports, so bundlers can see (and split) both.
-    const glue = flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
+    // Literal imports, so bundlers can see (and split) each.
+    const glue = flavour === 'simd-threads' ? import('./nibble-simd-threads.mjs')
+      : flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
     return glue.then((m) => m.default);
   },
   defaultDir() {
@@ -13,8 +14,17 @@ export const esmPlatform = {
   },
   async node() {
     if (!isNode()) return null;
-    const [fs, url, path] = await Promise.all(['fs/promises', 'url', 'path'].map(importNodeBuiltin));
-    return { readFile: fs.readFile, pathToFileURL: url.pathToFileURL, resolvePath: path.resolve };
+    const [fs, url, path, threads, os] = await Promise.all(
+      ['fs/promises', 'url', 'path', 'worker_threads', 'os'].map(importNodeBuiltin));
+    return {
+      readFile: fs.readFile,
+      open: fs.open,
+      pathToFileURL: url.pathToFileURL,
+      fileURLToPath: url.fileURLToPath,
+      resolvePath: path.resolve,
+      Worker: threads.Worker, // threads build: pthread workers
+      cpuCount: cpuCount(os),
+    };
   },
 };
 

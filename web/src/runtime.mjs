@@ -3,12 +3,12 @@
 // Heap views are read fresh from the module after each allocation, because
 // memory growth replaces them; they never leave this folder.
 import { plainError } from './errors.mjs';
-import { loadWasm } from './loader.mjs';
+import { checkThreads, loadWasm, reserveWorkers, resolveThreads, warnNoThreads } from './loader.mjs';
 import { checkOptions } from './validate.mjs';
 
 let platform = null;
 const state = {
-  loading: null, // Promise of { module, simd, wasmUrl } while/after loading
+  loading: null, // Promise of loadWasm()'s { module, simd, flavour, threads, ... } while/after loading
   loaded: null, //  that object once it has resolved
   options: null, // the init() options the module was loaded with
   aborted: null, // why the wasm code aborted, if it did
@@ -19,8 +19,25 @@ export function setPlatform(p) {
   platform = p;
 }
 
+// The platform of this build (file access in Node, the glue's location).
+export function currentPlatform() {
+  return platform;
+}
+
+// The threads option does not count: the first call picks the build, and a
+// later one can only ask for another thread count for the models it loads.
 function sameOptions(a, b) {
   return (a.simd ?? 'auto') === (b.simd ?? 'auto') && String(a.wasmPath ?? '') === String(b.wasmPath ?? '');
+}
+
+const LOADED_WITHOUT_THREADS = 'the wasm module was already loaded with one thread ' +
+  '(pass the threads option to the first nibble call: init() or loadModel())';
+
+// threads were asked for (a checked option) while the module has none: warn.
+function noteThreadsRequest(loaded, threads) {
+  if (loaded.flavour !== 'simd-threads' && resolveThreads(threads, loaded.cores) > 1) {
+    warnNoThreads(loaded.threadsUnavailable ?? LOADED_WITHOUT_THREADS);
+  }
 }
 
 // init(options): loads the module now, with options. Later calls with the same
@@ -29,7 +46,8 @@ export function init(options) {
   const where = 'init';
   let opts;
   try {
-    opts = { ...checkOptions(options, ['simd', 'wasmPath'], where) };
+    opts = { ...checkOptions(options, ['simd', 'wasmPath', 'threads'], where) };
+    checkThreads(opts.threads, where);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -37,7 +55,10 @@ export function init(options) {
     if (options !== undefined && !sameOptions(opts, state.options)) {
       return Promise.reject(plainError(where, 'the wasm module is already loaded or loading with other options; call init(options) once, before any other nibble call'));
     }
-    return state.loading.then(info);
+    return state.loading.then((loaded) => {
+      noteThreadsRequest(loaded, opts.threads);
+      return info(loaded);
+    });
   }
   state.options = opts;
   state.loading = loadWasm(platform, opts, (reason) => {
@@ -52,8 +73,36 @@ export function init(options) {
   return state.loading.then(info);
 }
 
+// What init() resolves to: which build runs. threads: the models' default
+// thread count (1 unless flavour is 'simd-threads'); threadsUnavailable: why
+// threads were asked for but the single-thread build loaded, else null.
 function info(loaded) {
-  return { simd: loaded.simd, wasmUrl: loaded.wasmUrl };
+  return {
+    simd: loaded.simd,
+    threads: loaded.threads,
+    flavour: loaded.flavour,
+    threadsUnavailable: loaded.threadsUnavailable,
+    wasmUrl: loaded.wasmUrl,
+  };
+}
+
+// For an object that owns a C++ thread pool (a model): the thread count to
+// create it with, from its threads option (undefined: the module's default),
+// with that many - 1 pthread workers started and idle. Create the pool right
+// after this resolves, with no await in between, so no other caller takes
+// the workers first. Without the threads build: 1 (with the one warning if
+// more were asked for).
+export async function reserveThreads(threads, where) {
+  checkThreads(threads, where);
+  await getModule();
+  const loaded = state.loaded;
+  if (loaded.flavour !== 'simd-threads') {
+    noteThreadsRequest(loaded, threads);
+    return 1;
+  }
+  const n = threads === undefined ? loaded.threads : resolveThreads(threads, loaded.cores);
+  if (n > 1) await reserveWorkers(loaded.module, n - 1);
+  return n;
 }
 
 // The module if it is loaded, else null. Callers that hold inputs use it to
@@ -91,6 +140,7 @@ export function withHeapBuffers(wasm, byteSizes, where, fn) {
       }
       ptrs.push(ptr);
     }
+    refreshHeapViews(wasm);
     return fn(ptrs);
   } catch (e) {
     if (e instanceof WebAssembly.RuntimeError) {
@@ -103,17 +153,36 @@ export function withHeapBuffers(wasm, byteSizes, where, fn) {
   }
 }
 
+const HEAP_VIEWS = [
+  ['HEAP8', Int8Array], ['HEAPU8', Uint8Array], ['HEAP16', Int16Array], ['HEAPU16', Uint16Array],
+  ['HEAP32', Int32Array], ['HEAPU32', Uint32Array], ['HEAPF32', Float32Array], ['HEAPF64', Float64Array],
+];
+
+// Makes wasm.HEAP* view the whole memory. The glue renews them when memory
+// grows on the main thread; in the threads build a worker thread may grow it
+// too, leaving the main thread's views on the old, shorter buffer.
+// (wasm.wasmMemory exists in the threads build only.)
+export function refreshHeapViews(wasm) {
+  const memory = wasm.wasmMemory;
+  if (memory && wasm.HEAPU8.buffer !== memory.buffer) {
+    for (const [name, View] of HEAP_VIEWS) wasm[name] = new View(memory.buffer);
+  }
+}
+
 // Copies a typed array into the heap at ptr.
 export function copyIn(wasm, ptr, array) {
+  refreshHeapViews(wasm);
   wasm.HEAPU8.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), ptr);
 }
 
 // Copies n floats / bytes out of the heap into a new array the caller owns.
 export function copyOutFloat32(wasm, ptr, n) {
+  refreshHeapViews(wasm);
   return wasm.HEAPF32.slice(ptr >>> 2, (ptr >>> 2) + n);
 }
 
 export function copyOutBytes(wasm, ptr, n) {
+  refreshHeapViews(wasm);
   return wasm.HEAPU8.slice(ptr, ptr + n);
 }
 
@@ -123,7 +192,13 @@ export const debug = Object.freeze({
     return loadedModule('_debug.heapBytesInUse').heapBytesInUse();
   },
   wasmMemoryBytes() {
-    return loadedModule('_debug.wasmMemoryBytes').HEAPU8.length;
+    const wasm = loadedModule('_debug.wasmMemoryBytes');
+    refreshHeapViews(wasm);
+    return wasm.HEAPU8.length;
+  },
+  // The most bytes malloc has held at once since the module started.
+  heapPeakBytes() {
+    return loadedModule('_debug.heapPeakBytes').heapPeakBytes();
   },
 });
 

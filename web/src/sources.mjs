@@ -38,11 +38,12 @@ function bytesOf(value) {
   return null;
 }
 
-// Chunks of a ReadableStream; cancels the stream when the consumer stops.
-async function* readStream(stream) {
+// { chunks, close } over a ReadableStream: close() (safe to repeat) cancels
+// the stream if it was not read to the end.
+function readStream(stream) {
   const reader = stream.getReader();
   let done = false;
-  try {
+  async function* chunks() {
     for (;;) {
       const next = await reader.read();
       if (next.done) {
@@ -51,10 +52,13 @@ async function* readStream(stream) {
       }
       yield next.value;
     }
-  } finally {
-    if (!done) await reader.cancel().catch(() => {});
-    reader.releaseLock();
   }
+  const close = async () => {
+    if (done) return;
+    done = true;
+    await reader.cancel().catch(() => {});
+  };
+  return { chunks: chunks(), close };
 }
 
 async function openFile(node, path, name, where) {
@@ -71,18 +75,20 @@ async function openFile(node, path, name, where) {
   }
   async function* chunks() {
     const buffer = new Uint8Array(Math.max(1, Math.min(FILE_SLICE, size)));
-    try {
-      for (let at = 0; at < size;) {
-        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at);
-        if (bytesRead === 0) return; // the file shrank: the loader reports it
-        at += bytesRead;
-        yield buffer.subarray(0, bytesRead); // reused: consumed before the next read
-      }
-    } finally {
-      await handle.close();
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at);
+      if (bytesRead === 0) return; // the file shrank: the loader reports it
+      at += bytesRead;
+      yield buffer.subarray(0, bytesRead); // reused: consumed before the next read
     }
   }
-  return { size, status: 'load', chunks: chunks(), label: path };
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return { size, status: 'load', chunks: chunks(), close, label: path };
 }
 
 async function openUrl(url, name, where, signal) {
@@ -100,23 +106,30 @@ async function openUrl(url, name, where, signal) {
   const length = response.headers.get('Content-Length');
   const encoded = (response.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
   const size = length !== null && !encoded && /^\d+$/.test(length) ? Number(length) : null;
-  const chunks = response.body ? readStream(response.body) : (async function* whole() {
-    yield new Uint8Array(await response.arrayBuffer());
-  })();
-  return { size, status: 'download', chunks, label: url };
+  const body = response.body ? readStream(response.body) : {
+    chunks: (async function* whole() {
+      yield new Uint8Array(await response.arrayBuffer());
+    })(),
+    close: async () => {},
+  };
+  // A connection that breaks off mid-way: say so, naming the URL.
+  async function* chunks() {
+    try {
+      yield* body.chunks;
+    } catch (e) {
+      if (signal?.aborted) throw abortError(signal, where);
+      throw plainError(where, `the download of the ${name} from ${url} failed (${e.message})`);
+    }
+  }
+  return { size, status: 'download', chunks: chunks(), close: body.close, label: url };
 }
 
-// -> { size (bytes, or null when unknown until the end), status ('download'
-// or 'load'), chunks (async iterable of Uint8Array, each valid until the
-// next is asked for), label }.
-export async function openSource(source, { name, where, platform, signal }) {
+// The kind of a source: { bytes } | { blob } | { text } (a URL or a path);
+// anything else is a TypeError naming the source.
+export function checkSource(source, name, where) {
   const bytes = bytesOf(source);
-  if (bytes) {
-    return { size: bytes.byteLength, status: 'load', label: `a ${tagOf(source)}`, chunks: (async function* one() { yield bytes; })() };
-  }
-  if (isBlob(source)) {
-    return { size: source.size, status: 'load', label: source.name || 'a Blob', chunks: readStream(source.stream()) };
-  }
+  if (bytes) return { bytes };
+  if (isBlob(source)) return { blob: source };
   let text;
   if (typeof source === 'string') text = source;
   else if (source !== null && typeof source === 'object' && typeof source.href === 'string') text = source.href;
@@ -124,6 +137,23 @@ export async function openSource(source, { name, where, platform, signal }) {
     throw typeError(where, `the ${name} must be a URL, a file path (Node), an ArrayBuffer, a Uint8Array or a Blob/File, got ${describe(source)}`);
   }
   if (text === '') throw typeError(where, `the ${name} is an empty string; give a URL or a file path`);
+  return { text };
+}
+
+// -> { size (bytes, or null when unknown until the end), status ('download'
+// or 'load'), chunks (async iterator of Uint8Array, each valid until the
+// next is asked for), close() (call when done, also after an error), label }.
+export async function openSource(source, { name, where, platform, signal }) {
+  const { bytes, blob, text } = checkSource(source, name, where);
+  if (bytes) {
+    const chunks = (async function* one() {
+      yield bytes;
+    })();
+    return { size: bytes.byteLength, status: 'load', label: `a ${tagOf(source)}`, chunks, close: async () => {} };
+  }
+  if (blob) {
+    return { size: blob.size, status: 'load', label: blob.name || 'a Blob', ...readStream(blob.stream()) };
+  }
   const node = await platform.node();
   if (node && (!hasScheme(text) || text.startsWith('file:'))) {
     const path = text.startsWith('file:') ? node.fileURLToPath(text) : text;
@@ -144,10 +174,14 @@ export async function readAll(source, options) {
   const opened = await openSource(source, options);
   const parts = [];
   let total = 0;
-  for await (const chunk of opened.chunks) {
-    throwIfAborted(options.signal, options.where);
-    parts.push(chunk.slice()); // chunks may be reused buffers
-    total += chunk.byteLength;
+  try {
+    for await (const chunk of opened.chunks) {
+      throwIfAborted(options.signal, options.where);
+      parts.push(chunk.slice()); // chunks may be reused buffers
+      total += chunk.byteLength;
+    }
+  } finally {
+    await opened.close();
   }
   const out = new Uint8Array(total);
   let at = 0;

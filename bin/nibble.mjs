@@ -1,0 +1,321 @@
+#!/usr/bin/env node
+// The nibble command line: the package's own JS API (dist/nibble.mjs) and
+// wasm, run by Node.
+//   nibble generate <model> --prompt <text> ...   text to stdout, statistics to stderr
+//   nibble quantize <in> -o <out.gguf> ...        an INT4 GGUF file
+//   nibble info <model>                           what a model file holds
+// Errors print one line (no stack) and exit with code 1.
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as nibble from '../dist/nibble.mjs';
+
+const HELP = {
+  main: `nibble ${nibble.version}: INT4 language models in WebAssembly
+
+Usage:
+  nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
+  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type q4_0|q4_1] [--clip none|mse]
+  nibble info <model> [--tokenizer <file>] [--tensors] [--json]
+
+<model> is a GGUF file (LLaMA architecture; tensors F32, F16, Q8_0, Q4_0,
+Q4_1) or a llama2.c checkpoint (with --tokenizer <tokenizer.bin>), given as a
+path or an http(s) URL. Run 'nibble <command> --help' for a command's options.`,
+
+  generate: `Usage: nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
+
+Writes the prompt followed by the generated text to stdout, statistics to stderr.
+
+Options:
+  --prompt <text>        the text to continue (default: empty, i.e. only BOS)
+  --max-tokens <n>       tokens to generate at most (default 256)
+  --temperature <t>      0 = greedy; higher = more random (default 0.8)
+  --top-k <k>            sample from the k most likely tokens; 0 = all (default 40)
+  --top-p <p>            ... and from the fewest whose probability reaches p (default 0.95)
+  --seed <s>             makes sampling reproducible (default: random, printed)
+  --stop <text>          stop before this text (repeatable)
+  --weights <type>       q4_0 (default) | q4_1 | f32: how to hold the matrices
+  --clip <mode>          none (default) | mse: clipping search when quantizing on load
+  --context <n>          KV-cache positions (default: the model's, at most 2048)
+  --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
+  --quiet                no statistics on stderr
+  -h, --help             this help`,
+
+  quantize: `Usage: nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [options]
+
+Loads a model, quantizes its matrices and writes a standard GGUF v3 file (the
+tokenizer embedded) that nibble and llama.cpp read. Progress goes to stderr.
+Matrices whose row length is not a multiple of 32 stay f32 (as llama.cpp does);
+matrices already INT4 in the input keep their type.
+
+Options:
+  -o, --output <file>    the GGUF file to write (required)
+  --type <type>          q4_0 (default, 4.5 bits/weight) | q4_1 (5 bits/weight)
+  --clip <mode>          none (default, round-to-nearest) | mse (clipping search)
+  --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
+  -h, --help             this help`,
+
+  info: `Usage: nibble info <model> [--tokenizer <file>] [options]
+
+Prints what a model file holds: format, hyperparameters, tokenizer, tensor
+types, the sizes in the file and in memory, and which matrices fall back to
+a wider type when loaded as INT4.
+
+Options:
+  --weights <type>       q4_0 (default) | q4_1 | f32: load as (for sizes and fallbacks)
+  --tensors              list every tensor with its shape and types
+  --json                 print everything as JSON
+  --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
+  -h, --help             this help`,
+};
+
+const COMMON = { tokenizer: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
+const OPTIONS = {
+  generate: {
+    ...COMMON,
+    prompt: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    temperature: { type: 'string' },
+    'top-k': { type: 'string' },
+    'top-p': { type: 'string' },
+    seed: { type: 'string' },
+    stop: { type: 'string', multiple: true },
+    weights: { type: 'string' },
+    clip: { type: 'string' },
+    context: { type: 'string' },
+    quiet: { type: 'boolean' },
+  },
+  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, clip: { type: 'string' } },
+  info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
+};
+
+// A mistake the user can fix: printed as one line, exit code 1.
+class UsageError extends Error {}
+
+function fail(message) {
+  throw new UsageError(message);
+}
+
+const number = (n) => n.toLocaleString('en-US');
+const mb = (bytes) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
+
+function integerOption(values, name, min, max) {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    fail(`--${name} must be a whole number from ${min} to ${max}, got '${text}'`);
+  }
+  return n;
+}
+
+function numberOption(values, name, ok, range) {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !ok(n)) fail(`--${name} must be ${range}, got '${text}'`);
+  return n;
+}
+
+function choiceOption(values, name, choices, fallback) {
+  const value = values[name] ?? fallback;
+  if (!choices.includes(value)) fail(`--${name} must be ${choices.join(' or ')}, got '${value}'`);
+  return value;
+}
+
+function oneModel(positionals, command) {
+  if (positionals.length === 0) fail(`which model? usage: nibble ${command} <model> ... (see nibble ${command} --help)`);
+  if (positionals.length > 1) fail(`one model file, please; got ${positionals.map((p) => `'${p}'`).join(', ')} (quote a prompt with spaces: --prompt "...")`);
+  return positionals[0];
+}
+
+// Load progress on stderr: a line redrawn in place on a terminal, else a
+// line every 10 %.
+function progressReporter(label, enabled) {
+  if (!enabled) return undefined;
+  const tty = process.stderr.isTTY;
+  let shown = -1;
+  return ({ status, fraction }) => {
+    const percent = Math.floor(fraction * 100);
+    if (status === 'ready') {
+      if (tty) process.stderr.write(`\r\x1b[K`);
+      return;
+    }
+    if (tty) {
+      if (percent !== shown) process.stderr.write(`\r\x1b[K${status === 'download' ? 'downloading' : 'loading'} ${label}: ${percent}%`);
+      shown = percent;
+    } else if (Math.floor(percent / 10) > Math.floor(shown / 10)) {
+      shown = percent;
+      process.stderr.write(`${status === 'download' ? 'downloading' : 'loading'} ${label}: ${percent}%\n`);
+    }
+  };
+}
+
+async function load(path, values, weights, clip, progress, extra = {}) {
+  const t0 = performance.now();
+  const model = await nibble.loadModel(path, {
+    weights,
+    clip,
+    tokenizer: values.tokenizer,
+    onProgress: progress,
+    ...extra,
+  });
+  return { model, loadMs: performance.now() - t0 };
+}
+
+// ---------------------------------------------------------------------------
+
+async function generate(values, positionals) {
+  const path = oneModel(positionals, 'generate');
+  const options = {
+    maxTokens: integerOption(values, 'max-tokens', 0, 2 ** 31 - 1) ?? 256,
+    temperature: numberOption(values, 'temperature', (t) => Number.isFinite(t) && t >= 0, 'a number ≥ 0') ?? 0.8,
+    topK: integerOption(values, 'top-k', 0, 2 ** 31 - 1),
+    topP: numberOption(values, 'top-p', (p) => p > 0 && p <= 1, 'a number in (0, 1]'),
+    seed: integerOption(values, 'seed', 0, Number.MAX_SAFE_INTEGER),
+    stop: values.stop,
+  };
+  const weights = choiceOption(values, 'weights', ['q4_0', 'q4_1', 'f32'], 'q4_0');
+  const clip = choiceOption(values, 'clip', ['none', 'mse'], 'none');
+  const context = integerOption(values, 'context', 1, 2 ** 31 - 1);
+  const prompt = values.prompt ?? '';
+  const quiet = values.quiet === true;
+  // Load progress only on a terminal: stderr may be read by a program.
+  const progress = progressReporter(path, !quiet && process.stderr.isTTY);
+  const { model, loadMs } = await load(path, values, weights, clip, progress, context ? { context } : {});
+  try {
+    process.stdout.write(prompt);
+    const run = model.generate(prompt, options);
+    for await (const piece of run) process.stdout.write(piece);
+    process.stdout.write('\n');
+    const s = await run.stats;
+    if (!quiet) {
+      const info = model.info;
+      process.stderr.write(
+        `\nnibble: ${info.weightType} weights (file: ${info.fileWeightType}), loaded in ${loadMs.toFixed(0)} ms\n` +
+        `  prompt: ${s.promptTokens} tokens in ${s.promptMs.toFixed(1)} ms (${s.promptTokensPerSecond.toFixed(1)} tokens/s)\n` +
+        `  generated: ${s.generatedTokens} tokens in ${s.generateMs.toFixed(1)} ms (${s.tokensPerSecond.toFixed(1)} tokens/s)\n` +
+        `  stopped: ${s.stopReason}; seed ${s.seed}\n`);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+async function quantize(values, positionals) {
+  const path = oneModel(positionals, 'quantize');
+  const output = values.output;
+  if (!output) fail('where to? give the output file with -o <out.gguf>');
+  const folder = dirname(resolve(output));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`cannot write '${output}': no folder ${folder}`);
+  const type = choiceOption(values, 'type', ['q4_0', 'q4_1'], 'q4_0');
+  const clip = choiceOption(values, 'clip', ['none', 'mse'], 'none');
+  const { model, loadMs } = await load(path, values, type, clip, progressReporter(path, true));
+  try {
+    const info = model.info;
+    process.stderr.write(`quantized ${path} to ${info.weightType} in ${(loadMs / 1000).toFixed(1)} s\n`);
+    for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} stays ${f.type}: ${f.reason}\n`);
+    if (info.weightType !== type && info.fileWeightType !== 'f32' && info.fileWeightType !== 'f16') {
+      process.stderr.write(`  note: matrices stored as ${info.fileWeightType} in the file were kept as they are\n`);
+    }
+    process.stderr.write(`writing ${output}\n`);
+    const bytes = model.toGguf();
+    try {
+      writeFileSync(output, bytes);
+    } catch (e) {
+      fail(`cannot write '${output}': ${e.code === 'ENOENT' ? 'no such folder' : e.code ?? e.message}`);
+    }
+    process.stderr.write(`wrote ${output}: ${number(bytes.byteLength)} bytes (${mb(bytes.byteLength)}; ` +
+      `f32 would be ${mb(info.fp32Bytes)}, ${(info.fp32Bytes / bytes.byteLength).toFixed(2)}× larger)\n`);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function info(values, positionals) {
+  const path = oneModel(positionals, 'info');
+  const weights = choiceOption(values, 'weights', ['q4_0', 'q4_1', 'f32'], 'q4_0');
+  const { model } = await load(path, values, weights, 'none', undefined, { fileTensors: true });
+  const i = model.info;
+  model.dispose();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ file: path, ...i }, null, 2)}\n`);
+    return;
+  }
+  const c = i.config;
+  const counts = (key) => {
+    const n = new Map();
+    for (const t of i.tensors) n.set(t[key], (n.get(t[key]) ?? 0) + 1);
+    return [...n].map(([type, count]) => `${type} ×${count}`).join(', ');
+  };
+  const lines = [
+    ['file', `${path} (${number(i.fileBytes)} bytes)`],
+    ['format', `${i.format === 'gguf' ? 'GGUF' : 'llama2.c checkpoint'}, architecture ${i.architecture}${i.name ? `, "${i.name}"` : ''}`],
+    ['layers', `${c.layers}, dim ${c.dim}, feed-forward ${c.hiddenDim}, heads ${c.heads} (KV heads ${c.kvHeads}, head dim ${c.headDim})`],
+    ['rope', `dims ${c.ropeDim}, base ${c.ropeTheta}; RMSNorm eps ${c.rmsEps.toExponential()}`],
+    ['context', `${number(c.contextLength)} positions`],
+    ['tokenizer', `${i.tokenizer === 'gpt2' ? 'gpt2 (byte-level BPE)' : 'llama (SentencePiece-style BPE)'}, ${number(i.vocabSize)} tokens, BOS ${i.bos}, EOS ${i.eos}`],
+    ['output', i.tiedOutput ? 'shares the token embedding matrix' : 'its own matrix (output.weight)'],
+    ['parameters', `${number(i.parameters)} (${mb(i.fp32Bytes)} as f32)`],
+    ['in the file', `${i.fileWeightType} matrices; tensors: ${counts('fileType')}`],
+    ['loaded as', `${i.weightType} matrices, ${mb(i.loadedBytes)} in memory (${(i.fp32Bytes / i.loadedBytes).toFixed(2)}× smaller than f32); tensors: ${counts('type')}`],
+    ['fallbacks', i.fallbacks.length === 0 ? 'none' : `${i.fallbacks.length} matrices stay wider:`],
+  ];
+  const width = Math.max(...lines.map(([k]) => k.length));
+  let text = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
+  for (const f of i.fallbacks) text += `${''.padEnd(width)}    ${f.tensor} -> ${f.type}: ${f.reason}\n`;
+  if (values.tensors) {
+    const nameWidth = Math.max(...i.tensors.map((t) => t.name.length));
+    text += '\ntensors (shape with the row length first, as GGUF; type in the file -> loaded):\n';
+    for (const t of i.tensors) {
+      text += `  ${t.name.padEnd(nameWidth)}  ${`[${t.shape.join(', ')}]`.padEnd(14)}  ${t.fileType} -> ${t.type}\n`;
+    }
+  }
+  process.stdout.write(text);
+}
+
+// ---------------------------------------------------------------------------
+
+const COMMANDS = { generate, quantize, info };
+
+async function main(argv) {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${HELP.main}\n`);
+    return;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${nibble.version}\n`);
+    return;
+  }
+  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are generate, quantize, info (see nibble --help)`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: OPTIONS[command], allowPositionals: true, strict: true });
+  } catch (e) {
+    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(e.message);
+    if (ambiguous) fail(`${ambiguous[1]} needs a value; write a value that starts with '-' as ${ambiguous[1]}=-1`);
+    // parseArgs explains over several lines; keep its first sentence.
+    fail(`${e.message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '')} (see nibble ${command} --help)`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${HELP[command]}\n`);
+    return;
+  }
+  await COMMANDS[command](parsed.values, parsed.positionals);
+}
+
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0); // the reader went away (e.g. | head)
+  throw e;
+});
+
+main(process.argv.slice(2)).catch((e) => {
+  const command = COMMANDS[process.argv[2]] ? ` ${process.argv[2]}` : '';
+  const known = e instanceof UsageError || /^nibble\./.test(e?.message ?? '') || e?.name === 'AbortError';
+  const message = known
+    ? e.message.replace(/^nibble\.[\w.]+: /, '').replace(/; pass it as loadModel\(source, \{ tokenizer: .*?\}\)/, '; pass it with --tokenizer <tokenizer.bin>')
+    : (e?.stack ?? String(e));
+  process.stderr.write(`nibble${command}: ${message}\n`);
+  process.exitCode = 1;
+});

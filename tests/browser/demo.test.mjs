@@ -1,0 +1,155 @@
+// The demo page (demo/, served as by npm run demo: COOP/COEP on 127.0.0.1)
+// end to end in Chromium: FP32 greedy output equals llama2.c's reference
+// story; INT4 output (the default) equals the same model run in Node; Stop
+// ends a generation; a local .gguf loads from the file picker and by drag and
+// drop; nothing is requested outside 127.0.0.1. Saves test-results/demo.png.
+// Needs dist/ built (bash tools/build.sh). Run: node --test tests/browser/demo.test.mjs
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startDemoServer } from '../../demo/serve.mjs';
+import { dist, generateInNode, launchChromium, modelPath, referenceStory, repo, watch } from './demo_support.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startDemoServer({ dist });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+// A fresh context (empty cache) with the demo open and its model loaded.
+async function openDemo() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
+  const seen = watch(context, [server.url]);
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await waitReady(page, seen);
+  return { context, page, seen };
+}
+
+async function waitReady(page, seen) {
+  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 60000 });
+  const state = await page.getAttribute('body', 'data-state');
+  if (state !== 'ready') {
+    throw new Error(`the demo did not load: ${await page.textContent('#error')}\n${seen.console.join('\n')}\n${seen.errors.join('\n')}`);
+  }
+}
+
+// Fills the settings, clicks Generate, waits for the statistics of the end.
+async function generate(page, { prompt, temperature, topP, maxTokens, seed }) {
+  await page.fill('#prompt', prompt);
+  if (temperature !== undefined) await page.fill('#temperature', String(temperature));
+  if (topP !== undefined) await page.fill('#top-p', String(topP));
+  if (maxTokens !== undefined) await page.fill('#max-tokens', String(maxTokens));
+  if (seed !== undefined) await page.fill('#seed', String(seed));
+  await page.click('#generate');
+  await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.getElementById('stat-stop').textContent !== '–', null, { timeout: 60000 });
+  return {
+    prompt: await page.textContent('#output-prompt'),
+    text: await page.textContent('#output-text'),
+    tokens: await page.textContent('#stat-tokens'),
+    stop: await page.textContent('#stat-stop'),
+    speed: await page.textContent('#stat-speed'),
+  };
+}
+
+async function selectWeights(page, seen, weights) {
+  await page.selectOption('#weights', weights);
+  await waitReady(page, seen);
+}
+
+test('FP32 weights, greedy: the demo writes exactly the reference story, from a Web Worker', async () => {
+  const { context, page, seen } = await openDemo();
+  try {
+    assert.match(await page.textContent('#stat-wasm'), /^SIMD128 · \d+ threads? · in a Web Worker$/);
+    await selectWeights(page, seen, 'f32');
+    assert.match(await page.textContent('#load-status'), /^Ready · stories260K, FP32/);
+    const ref = referenceStory(0);
+    const out = await generate(page, { prompt: ref.prompt, temperature: 0, maxTokens: ref.maxTokens });
+    assert.equal(out.prompt + out.text, ref.text);
+    assert.equal(out.tokens, `${ref.promptIds.length} + ${ref.maxTokens}`);
+    assert.equal(out.stop, 'max tokens');
+    assert.match(out.speed, /^\d+$/);
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(seen.outside, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('INT4 weights (the default): greedy and seeded sampling equal the same model in Node; screenshot', async () => {
+  const { context, page, seen } = await openDemo();
+  try {
+    assert.equal(await page.inputValue('#weights'), 'q4_0');
+    assert.match(await page.textContent('#stat-size'), /^FP32 1\.17 MB → 0\.\d\d MB as loaded \(\d\.\d× smaller\)$/);
+    const prompt = 'Once upon a time';
+    const greedy = await generate(page, { prompt, temperature: 0, maxTokens: 150 });
+    assert.equal(greedy.text, await generateInNode(prompt, { weights: 'q4_0', temperature: 0, maxTokens: 150 }));
+
+    // The page's own defaults (temperature 0.8, top-p 0.95, seed 42): what a visitor sees first.
+    const sampled = await generate(page, { prompt, temperature: 0.8, maxTokens: 200 });
+    const expected = await generateInNode(prompt, { weights: 'q4_0', temperature: 0.8, topP: 0.95, topK: 0, seed: 42, maxTokens: 200 });
+    assert.equal(sampled.text, expected);
+    assert.equal(sampled.tokens, '5 + 200');
+    mkdirSync(join(repo, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(repo, 'test-results/demo.png'), fullPage: true });
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(seen.outside, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('Stop ends a long generation early and the next one runs', async () => {
+  const { context, page, seen } = await openDemo();
+  try {
+    await page.fill('#max-tokens', '2000');
+    await page.click('#generate');
+    await page.waitForFunction(() => document.getElementById('output-text').textContent.length > 40);
+    await page.click('#stop');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.getElementById('stat-stop').textContent !== '–');
+    assert.equal(await page.textContent('#stat-stop'), 'Stop button');
+    const generated = Number((await page.textContent('#stat-tokens')).split(' + ')[1]);
+    assert.ok(generated > 0 && generated < 2000, `generated ${generated} tokens`);
+    const again = await generate(page, { prompt: 'Lily wanted to', maxTokens: 20 });
+    assert.equal(again.stop, 'max tokens');
+    assert.deepEqual(seen.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a local .gguf loads from the file picker and by drag and drop', async () => {
+  const { context, page, seen } = await openDemo();
+  try {
+    await page.setInputFiles('#file', modelPath);
+    await waitReady(page, seen);
+    assert.equal(await page.isChecked('#source-file'), true);
+    assert.match(await page.textContent('#load-status'), /^Ready · stories260K\.gguf, INT4/);
+    const picked = await generate(page, { prompt: 'Once upon a time', temperature: 0, maxTokens: 30 });
+    assert.equal(picked.stop, 'max tokens');
+
+    const dropped = await page.evaluateHandle(async () => {
+      const bytes = await (await fetch('/models/stories260K.gguf')).arrayBuffer();
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped.gguf'));
+      return transfer;
+    });
+    await page.dispatchEvent('body', 'dragenter', { dataTransfer: dropped });
+    assert.equal(await page.evaluate(() => document.body.classList.contains('dragging')), true);
+    await page.dispatchEvent('body', 'drop', { dataTransfer: dropped });
+    await waitReady(page, seen);
+    assert.equal(await page.textContent('#file-name'), 'dropped.gguf');
+    assert.match(await page.textContent('#load-status'), /^Ready · dropped\.gguf/);
+    const out = await generate(page, { prompt: 'Once upon a time', temperature: 0, maxTokens: 30 });
+    assert.equal(out.text, picked.text);
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(seen.outside, []);
+  } finally {
+    await context.close();
+  }
+});

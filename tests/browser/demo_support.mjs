@@ -1,0 +1,74 @@
+// Shared by the demo, worker, cache and single-file browser tests: Chromium
+// with the flags of TOOLCHAIN.md, a page watcher (console, errors, requests
+// that leave the allowed origins), server-side request counting, and the
+// reference texts.
+import dc from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The built package; NIBBLE_DIST points the tests at another build of it.
+export const dist = process.env.NIBBLE_DIST ? resolve(process.env.NIBBLE_DIST) : join(repo, 'dist');
+export const modelPath = join(repo, 'models/stories260K.gguf');
+export const references = JSON.parse(readFileSync(join(repo, 'models/stories260K.reference.json'), 'utf8'));
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export function launchChromium() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+// The greedy F32 reference: prompt, generated-token count and the exact text
+// (llama2.c's run.c prints a final newline that is not part of the story).
+export function referenceStory(index = 0) {
+  const ref = references[index];
+  return {
+    prompt: ref.prompt,
+    maxTokens: ref.token_ids.length - ref.prompt_token_ids.length,
+    promptIds: ref.prompt_token_ids,
+    text: ref.output_text.replace(/\n$/, ''),
+  };
+}
+
+// Collects what a browser context logs and fails with, and every request
+// whose URL does not start with one of `allowed` (e.g. the test server).
+export function watch(context, allowed) {
+  const seen = { console: [], errors: [], outside: [] };
+  context.on('request', (req) => {
+    if (!allowed.some((prefix) => req.url().startsWith(prefix))) seen.outside.push(req.url());
+  });
+  context.on('page', (page) => {
+    page.on('console', (msg) => seen.console.push(`${msg.type()}: ${msg.text()}`));
+    page.on('pageerror', (e) => seen.errors.push(String(e)));
+  });
+  return seen;
+}
+
+// Counts the HTTP requests this process's servers receive, by path and
+// query ('/models/x.gguf?v=1').
+export function countServerRequests() {
+  const counts = new Map();
+  const onStart = ({ request }) => counts.set(request.url, (counts.get(request.url) ?? 0) + 1);
+  dc.subscribe('http.server.request.start', onStart);
+  return {
+    count: (pathAndQuery) => counts.get(pathAndQuery) ?? 0,
+    stop: () => dc.unsubscribe('http.server.request.start', onStart),
+  };
+}
+
+// What the same model generates in Node with the same wasm (the browser
+// must produce exactly this for a greedy run).
+export async function generateInNode(prompt, { weights, ...options }) {
+  const nibble = await import(join(dist, 'nibble.mjs'));
+  const model = await nibble.loadModel(modelPath, { weights });
+  try {
+    return (await model.complete(prompt, options)).text;
+  } finally {
+    model.dispose();
+  }
+}

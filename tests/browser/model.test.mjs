@@ -1,0 +1,88 @@
+// The golden model checks in Chromium (Debian's, driven by playwright-core):
+// tests/browser/pages/model.html loads stories260K over HTTP from 127.0.0.1
+// (with progress), from a Blob, and checks greedy text + token ids against
+// llama2.c's reference (F32), logits within 1e-4, INT4 mean KL ≤ 0.1, seeds
+// and aborts; for the ES module and the script-tag build, SIMD and scalar.
+// The README's browser snippet runs too, and its Stop button works.
+// Needs dist/ built (tools/build.sh). Run: node --test tests/browser/model.test.mjs
+import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+let server, browser;
+before(async () => {
+  server = await startServer({
+    root: repo,
+    mounts: {
+      '/readme-model/': join(repo, 'tests/js/model_readme'), // the README's page,
+      '/readme-model/nibble/': join(repo, 'dist'), //           with dist/ as nibble/
+      '/readme-model/models/': join(repo, 'models'), //         and the model in models/
+    },
+  });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+for (const [build, simd] of [['esm', true], ['esm', false], ['global', true]]) {
+  test(`${build} build, ${simd ? 'SIMD' : 'scalar'}: stories260K golden text, logits and INT4 KL in the page`, async () => {
+    const page = await browser.newPage();
+    const lines = [], errors = [], outside = [];
+    page.on('console', (msg) => lines.push(msg.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (req) => {
+      if (!req.url().startsWith(server.url)) outside.push(req.url());
+    });
+    try {
+      await page.goto(new URL(`/tests/browser/pages/model.html?build=${build}&simd=${simd}`, server.url).href);
+      await page.waitForFunction(() => window.result !== undefined, null, { timeout: 60000 });
+      const result = await page.evaluate(() => window.result);
+      assert.equal(result.error, undefined, result.error);
+      assert.deepEqual(result.failures, []);
+      assert.ok(result.checks >= 20, `only ${result.checks} checks ran`);
+      assert.equal(result.info.simd, simd);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(outside, []);
+      const kl = lines.find((l) => l.startsWith('q4_0 w4a8: mean KL'));
+      assert.ok(kl, `no KL line in the console: ${lines.join('\n')}`);
+      console.log(`[${build}, ${simd ? 'simd' : 'scalar'}] ${kl}; f32 logits max diff ${result.notes.f32MaxDiff.toExponential(2)}; ` +
+        `tokens/s: ${JSON.stringify(Object.fromEntries(Object.entries(result.notes).filter(([k]) => k.endsWith('tokens/s'))))}`);
+    } finally {
+      await page.close();
+    }
+  });
+}
+
+test('README text-generation page: streams a story into the page; Stop ends it', async () => {
+  const page = await browser.newPage();
+  const errors = [], outside = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (req) => {
+    if (!req.url().startsWith(server.url)) outside.push(req.url());
+  });
+  try {
+    const done = page.waitForEvent('console', { predicate: (msg) => / tokens\/s, /.test(msg.text()), timeout: 60000 });
+    await page.goto(new URL('/readme-model/page.html', server.url).href);
+    await page.waitForFunction(() => document.querySelector('#story').textContent.length > 40, null, { timeout: 60000 });
+    await page.click('#stop');
+    const line = (await done).text();
+    const story = await page.textContent('#story');
+    assert.match(story, /^Once upon a time\S*\s\S+/);
+    assert.match(line, /^\d+ tokens, \d+ tokens\/s, (abort|max_tokens)$/);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(outside, []);
+  } finally {
+    await page.close();
+  }
+});

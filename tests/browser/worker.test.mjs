@@ -1,0 +1,262 @@
+// loadModel(source, { worker: true }) in Chromium: the model runs in a Web
+// Worker behind Model's API. Greedy text equals the reference; the page never
+// loads the wasm; requestAnimationFrame keeps firing during generation; abort
+// (signal, break) stops it; errors come back as the same classes with the
+// same messages as in-thread; progress is forwarded; dispose() ends the worker.
+// Needs dist/ built (bash tools/build.sh). Run: node --test tests/browser/worker.test.mjs
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startServer } from './server.mjs';
+import { dist, launchChromium, referenceStory, repo, watch } from './demo_support.mjs';
+
+const PAGE = '/tests/browser/pages/worker.html';
+const MODEL = '/models/stories260K.gguf';
+
+let server, browser;
+before(async () => {
+  server = await startServer({ root: repo, mounts: { '/dist/': dist } });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+// Runs fn(page) on a fresh page where window.nibble is the ES module build.
+async function withPage(fn) {
+  const context = await browser.newContext();
+  const seen = watch(context, [server.url]);
+  const page = await context.newPage();
+  try {
+    await page.goto(new URL(PAGE, server.url).href);
+    await page.waitForFunction(() => window.ready === true);
+    const result = await fn(page);
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(seen.outside, []);
+    return result;
+  } catch (e) {
+    e.message += `\nconsole:\n${seen.console.join('\n')}\npage errors:\n${seen.errors.join('\n')}`;
+    throw e;
+  } finally {
+    await context.close();
+  }
+}
+
+test('a worker model generates the reference story; tokenize/detokenize/toGguf answer; the page never loads the wasm', async () => {
+  const ref = referenceStory(0);
+  const r = await withPage(async (page) => {
+    const out = await page.evaluate(async ({ url, prompt, maxTokens }) => {
+      const model = await nibble.loadModel(url, { worker: true, weights: 'f32' });
+      const run = model.generate(prompt, { temperature: 0, maxTokens });
+      let text = '';
+      for await (const piece of run) text += piece;
+      const ids = await model.tokenize(prompt);
+      const gguf = await model.toGguf();
+      const result = {
+        text,
+        stats: await run.stats,
+        ids,
+        back: await model.detokenize(ids),
+        gguf: { magic: String.fromCharCode(...gguf.subarray(0, 4)), bytes: gguf.byteLength },
+        runtime: model.runtime,
+        weightType: model.info.weightType,
+        infoFrozen: Object.isFrozen(model.info) && Object.isFrozen(model.info.config),
+        tag: Object.prototype.toString.call(model),
+        wasmOnPage: performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\.wasm$/.test(n)),
+      };
+      return result; // the model stays loaded: its worker is counted below
+    }, { url: MODEL, prompt: ref.prompt, maxTokens: ref.maxTokens });
+    out.workers = page.workers().length;
+    return out;
+  });
+  assert.equal(ref.prompt + r.text, ref.text);
+  assert.equal(r.stats.generatedTokens, ref.maxTokens);
+  assert.equal(r.stats.promptTokens, ref.promptIds.length);
+  assert.equal(r.stats.stopReason, 'max_tokens');
+  assert.ok(r.stats.tokensPerSecond > 0);
+  assert.deepEqual(r.ids, ref.promptIds);
+  assert.equal(r.back, ref.prompt);
+  assert.equal(r.gguf.magic, 'GGUF');
+  assert.equal(r.runtime.worker, true);
+  assert.equal(r.runtime.simd, true);
+  assert.equal(r.weightType, 'f32');
+  assert.equal(r.infoFrozen, true);
+  assert.equal(r.tag, '[object Model]');
+  assert.equal(r.workers, 1);
+  assert.deepEqual(r.wasmOnPage, [], 'the page itself fetched a .wasm');
+});
+
+test('the page keeps painting during generation: requestAnimationFrame fires ≥ 10 times per second', async () => {
+  const r = await withPage((page) => page.evaluate(async (url) => {
+    const model = await nibble.loadModel(url, { worker: true });
+    let frames = 0, last = 0, maxGap = 0, counting = true;
+    const tick = (t) => {
+      if (last) maxGap = Math.max(maxGap, t - last);
+      last = t;
+      frames++;
+      if (counting) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    const t0 = performance.now();
+    let tokens = 0, generateMs = 0, runs = 0;
+    while (performance.now() - t0 < 1500) {
+      const run = model.generate('Once upon a time', { maxTokens: 1500, temperature: 0.8, seed: runs++ });
+      for await (const piece of run) tokens += piece.length > 0 ? 1 : 0;
+      generateMs += (await run.stats).generateMs;
+    }
+    counting = false;
+    const seconds = (performance.now() - t0) / 1000;
+    model.dispose();
+    return { frames, seconds, tokens, generateMs, maxGap, runs };
+  }, MODEL));
+  const perSecond = r.frames / r.seconds;
+  const what = `${r.frames} frames in ${r.seconds.toFixed(2)} s (${perSecond.toFixed(1)}/s, longest gap ${r.maxGap.toFixed(0)} ms) while ${r.tokens} pieces were generated in ${r.runs} runs (${r.generateMs.toFixed(0)} ms of generation)`;
+  console.log(what);
+  assert.ok(r.generateMs > 1000, `too little generation to judge: ${what}`);
+  assert.ok(perSecond >= 10, what);
+});
+
+test('abort: a signal or a break stops the generation (stopReason abort); the model stays usable', async () => {
+  const r = await withPage((page) => page.evaluate(async (url) => {
+    const model = await nibble.loadModel(url, { worker: true });
+    const controller = new AbortController();
+    const run = model.generate('Once upon a time', { maxTokens: 2000, temperature: 0.8, seed: 3, signal: controller.signal });
+    let signalled = 0;
+    for await (const piece of run) if (++signalled === 10) controller.abort();
+    const aborted = await run.stats;
+
+    const run2 = model.generate('Once upon a time', { maxTokens: 2000, temperature: 0.8, seed: 4, signal: undefined });
+    let broken = 0;
+    for await (const piece of run2) if (++broken === 10) break;
+    const afterBreak = await run2.stats;
+
+    const run3 = model.generate('Once upon a time', { signal: AbortSignal.abort() });
+    let early = 0;
+    for await (const piece of run3) early++;
+    const preAborted = await run3.stats;
+
+    const next = await model.complete('Lily wanted to', { maxTokens: 10, temperature: 0 });
+    model.dispose();
+    return { signalled, aborted, broken, afterBreak, early, preAborted, next: next.stats };
+  }, MODEL));
+  assert.equal(r.aborted.stopReason, 'abort');
+  assert.ok(r.aborted.generatedTokens >= 10 && r.aborted.generatedTokens < 2000, `generated ${r.aborted.generatedTokens}`);
+  assert.ok(r.signalled < 2000, `${r.signalled} pieces arrived`);
+  assert.equal(r.broken, 10);
+  assert.equal(r.afterBreak.stopReason, 'abort');
+  assert.ok(r.afterBreak.generatedTokens < 2000);
+  assert.equal(r.early, 0);
+  assert.equal(r.preAborted.stopReason, 'abort');
+  assert.equal(r.preAborted.generatedTokens, 0);
+  assert.equal(r.next.stopReason, 'max_tokens');
+  assert.equal(r.next.generatedTokens, 10);
+});
+
+test('errors from the worker are the same classes with the same messages as in-thread', async () => {
+  const r = await withPage((page) => page.evaluate(async (url) => {
+    const describe = (e) => ({ ctor: e?.constructor?.name, name: e?.name, message: e?.message });
+    const attempt = async (fn) => {
+      try {
+        await fn();
+        return 'no error';
+      } catch (e) {
+        return describe(e);
+      }
+    };
+    const both = async (fn) => [await attempt(() => fn(false)), await attempt(() => fn(true))];
+    const out = {};
+    out.notGguf = await both((worker) => nibble.loadModel(new Uint8Array(64), { worker }));
+    out.missing = await both((worker) => nibble.loadModel('/models/missing.gguf', { worker }));
+    out.badWeights = await both((worker) => nibble.loadModel(url, { worker, weights: 'q9' }));
+    const models = [await nibble.loadModel(url), await nibble.loadModel(url, { worker: true })];
+    const each = (fn) => Promise.all(models.map((m) => attempt(() => fn(m))));
+    out.topP = await each(async (m) => {
+      for await (const piece of m.generate('Once', { topP: 2 })) { /* never */ }
+    });
+    out.badSignal = await each(async (m) => {
+      for await (const piece of m.generate('Once', { signal: 'stop' })) { /* never */ }
+    });
+    out.tokenize = await each((m) => m.tokenize(42));
+    out.detokenize = await each((m) => m.detokenize([99999]));
+    out.longPrompt = await each(async (m) => {
+      for await (const piece of m.generate(new Array(3000).fill(5))) { /* never */ }
+    });
+    for (const m of models) m.dispose();
+    out.disposed = await each((m) => m.tokenize('Once'));
+    out.disposedGenerate = models.map((m) => {
+      try {
+        m.generate('Once');
+        return 'no error';
+      } catch (e) {
+        return describe(e);
+      }
+    });
+    const reason = new Error('my reason');
+    const controller = new AbortController();
+    const loading = nibble.loadModel(url, { worker: true, signal: controller.signal });
+    controller.abort(reason);
+    out.sameReason = await loading.then(() => false, (e) => e === reason);
+    return out;
+  }, MODEL));
+  for (const [what, [inThread, inWorker]] of Object.entries(r).filter(([k]) => k !== 'sameReason')) {
+    assert.notEqual(inThread, 'no error', `${what}: no error in-thread`);
+    assert.deepEqual(inWorker, inThread, `${what}: the worker's error differs`);
+  }
+  assert.equal(r.tokenize[1].ctor, 'TypeError');
+  assert.equal(r.topP[1].ctor, 'RangeError');
+  assert.match(r.missing[1].message, /HTTP 404/);
+  assert.match(r.disposed[1].message, /disposed/);
+  assert.equal(r.sameReason, true, 'an aborted load rejects with the signal\'s reason');
+});
+
+test('progress events come from the worker in order, ending at ready 100 %; an abort during the load rejects with AbortError', async () => {
+  const r = await withPage((page) => page.evaluate(async (url) => {
+    const events = [];
+    const model = await nibble.loadModel(url, { worker: true, onProgress: (e) => events.push(e) });
+    model.dispose();
+    const controller = new AbortController();
+    const error = await nibble.loadModel(url, { worker: true, signal: controller.signal, onProgress: () => controller.abort() })
+      .then(() => null, (e) => ({ ctor: e.constructor.name, name: e.name }));
+    return { events, error };
+  }, MODEL));
+  const { events } = r;
+  assert.ok(events.length >= 2, `${events.length} events`);
+  assert.equal(events[0].status, 'download');
+  assert.deepEqual(events.at(-1), { status: 'ready', loaded: events.at(-1).total, total: events.at(-1).total, fraction: 1 });
+  for (let i = 1; i < events.length; i++) {
+    assert.ok(events[i].fraction >= events[i - 1].fraction, `progress went back at event ${i}: ${JSON.stringify(events.slice(i - 1, i + 1))}`);
+  }
+  assert.deepEqual(r.error, { ctor: 'DOMException', name: 'AbortError' });
+});
+
+test('dispose() terminates the worker: a running generation and later calls fail with the disposed message', async () => {
+  const r = await withPage(async (page) => {
+    await page.evaluate(async (url) => {
+      window.model = await nibble.loadModel(url, { worker: true });
+    }, MODEL);
+    const workersBefore = page.workers().length;
+    const closed = new Promise((resolve) => page.workers()[0].once('close', resolve));
+    const out = await page.evaluate(async () => {
+      const describe = (e) => ({ ctor: e?.constructor?.name, message: e?.message });
+      const run = window.model.generate('Once upon a time', { maxTokens: 2000 });
+      let pieces = 0, error = null;
+      try {
+        for await (const piece of run) if (++pieces === 5) window.model.dispose();
+      } catch (e) {
+        error = describe(e);
+      }
+      const stats = await run.stats.then(() => 'resolved', describe);
+      const tokenize = await window.model.tokenize('Once').then(() => 'resolved', describe);
+      window.model.dispose(); // a second call does nothing
+      return { error, stats, tokenize, disposed: window.model.disposed };
+    });
+    await closed;
+    return { ...out, workersBefore, workersAfter: page.workers().length };
+  });
+  assert.equal(r.workersBefore, 1);
+  assert.equal(r.workersAfter, 0);
+  assert.equal(r.disposed, true);
+  assert.deepEqual(r.error, { ctor: 'Error', message: 'nibble.Model.generate: this Model was disposed; use it only before calling dispose()' });
+  assert.deepEqual(r.stats, r.error);
+  assert.deepEqual(r.tokenize, { ctor: 'Error', message: 'nibble.Model.tokenize: this Model was disposed; use it only before calling dispose()' });
+});

@@ -1,0 +1,133 @@
+// The command line (bin/nibble.mjs, plain `node`, no flags): generate prints
+// llama2.c's reference text for stories260K at temperature 0 with F32
+// weights; quantize -> info -> generate round-trips; every command has
+// --help; mistakes give one line on stderr and exit code 1.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { REPO, model, references } = require('./model_util.cjs');
+
+const CLI = path.join(REPO, 'bin', 'nibble.mjs');
+const BIN = model('stories260K.bin'), TOK = model('tok512.bin'), GGUF = model('stories260K.gguf');
+
+function nibble(...args) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8', timeout: 60000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Failed with one line on stderr that matches pattern, and no stack trace.
+function expectFailure(r, pattern) {
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(pattern) });
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+let dir;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nibble-cli-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('generate', () => {
+  test.each([
+    ['stories260K.gguf', [GGUF]],
+    ['stories260K.bin --tokenizer tok512.bin', [BIN, '--tokenizer', TOK]],
+  ])('%s --weights f32 --temperature 0 prints the reference text exactly', (_, modelArgs) => {
+    for (const ref of references) {
+      const maxTokens = ref.token_ids.length - ref.prompt_token_ids.length;
+      const r = nibble('generate', ...modelArgs, '--weights', 'f32', '--prompt', ref.prompt, '--max-tokens', String(maxTokens), '--temperature', '0');
+      expect(r.code).toBe(0);
+      // Like llama2.c's run.c: the prompt, the generated text, a newline.
+      expect(r.stdout).toBe(ref.output_text);
+      expect(r.stderr).toMatch(new RegExp(`prompt: 5 tokens in [\\d.]+ ms \\([\\d.]+ tokens/s\\)\\n  generated: ${maxTokens} tokens in [\\d.]+ ms \\([\\d.]+ tokens/s\\)\\n  stopped: max_tokens; seed \\d+`));
+      expect(r.stderr).toMatch(/f32 weights \(file: f32\), loaded in \d+ ms/);
+    }
+  });
+
+  test('INT4 by default; a seed makes it reproducible; --stop and --quiet', () => {
+    const args = ['generate', BIN, '--tokenizer', TOK, '--prompt', 'Once upon a time', '--max-tokens', '40', '--temperature', '0.9', '--seed', '5'];
+    const a = nibble(...args), b = nibble(...args);
+    expect(a.code).toBe(0);
+    expect(a.stderr).toMatch(/q4_0 weights \(file: f32\)/);
+    expect(b.stdout).toBe(a.stdout);
+    expect(a.stdout.startsWith('Once upon a time')).toBe(true);
+    const stopped = nibble(...args, '--stop', '.', '--quiet');
+    expect(stopped.stderr).toBe('');
+    expect(stopped.stdout).toBe(`${a.stdout.slice(0, a.stdout.indexOf('.'))}\n`);
+  });
+});
+
+describe('quantize -> info -> generate', () => {
+  test.each([['q4_0', 'none'], ['q4_1', 'mse']])('--type %s --clip %s', (type, clip) => {
+    const out = path.join(dir, `stories260K-${type}.gguf`);
+    const q = nibble('quantize', BIN, '--tokenizer', TOK, '-o', out, '--type', type, '--clip', clip);
+    expect(q.code).toBe(0);
+    expect(q.stdout).toBe('');
+    expect(q.stderr).toMatch(/loading .*stories260K\.bin: 100%/);
+    expect(q.stderr).toMatch(/blk\.4\.ffn_down\.weight stays f32: row length 172 is not a multiple of 32/);
+    expect(q.stderr).toMatch(new RegExp(`wrote .*stories260K-${type}\\.gguf: [\\d,]+ bytes`));
+    const size = fs.statSync(out).size;
+    expect(size).toBeLessThan(1056540 / 2);
+    expect(fs.readFileSync(out).subarray(0, 4).toString()).toBe('GGUF');
+
+    const info = nibble('info', out);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/format\s+GGUF, architecture llama/);
+    expect(info.stdout).toMatch(new RegExp(`in the file\\s+mixed matrices; tensors: ${type} ×31, f32 ×16`));
+    expect(info.stdout).toMatch(/layers\s+5, dim 64, feed-forward 172, heads 8 \(KV heads 4, head dim 8\)/);
+    expect(info.stdout).toMatch(new RegExp(`file\\s+.* \\(${size.toLocaleString('en-US')} bytes\\)`));
+    const json = JSON.parse(nibble('info', out, '--json').stdout);
+    expect(json).toMatchObject({ format: 'gguf', fileWeightType: 'mixed', weightType: type, fileBytes: size });
+
+    // The file holds the same blocks as the model quantized on load.
+    const greedy = ['--prompt', 'Lily wanted to', '--max-tokens', '50', '--temperature', '0', '--quiet'];
+    const fromFile = nibble('generate', out, ...greedy);
+    const onLoad = nibble('generate', BIN, '--tokenizer', TOK, '--weights', type, '--clip', clip, ...greedy);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toBe(onLoad.stdout);
+  });
+
+  test('info lists tensors and fallbacks of the original file', () => {
+    const r = nibble('info', GGUF, '--tensors');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/fallbacks\s+5 matrices stay wider:\n\s+blk\.0\.ffn_down\.weight -> f32: row length 172 is not a multiple of 32/);
+    expect(r.stdout).toMatch(/blk\.0\.ffn_up\.weight\s+\[64, 172\]\s+f32 -> q4_0/);
+    expect(r.stdout).toMatch(/output\.weight\s+\[64, 512\]\s+f32 -> q4_0/);
+    expect(r.stdout).toMatch(/context\s+2,048 positions/);
+  });
+});
+
+describe('help and errors', () => {
+  test.each([[[]], [['--help']], [['generate', '--help']], [['quantize', '-h']], [['info', '--help']]])('nibble %p prints help', (args) => {
+    const r = nibble(...args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^(nibble \S+: INT4 language models|Usage: nibble (generate|quantize|info))/);
+  });
+
+  test.each([
+    [['frobnicate'], /^nibble: unknown command 'frobnicate'; the commands are generate, quantize, info/],
+    [['generate'], /^nibble generate: which model\? usage: nibble generate <model>/],
+    [['generate', 'missing.gguf'], /^nibble generate: cannot read the model 'missing\.gguf': no such file/],
+    [['generate', BIN], /^nibble generate: a llama2\.c checkpoint needs its tokenizer file \(tokenizer\.bin\); pass it with --tokenizer <tokenizer\.bin>/],
+    [['generate', TOK], /^nibble generate: not a GGUF file \(no 'GGUF' magic\) nor a llama2\.c checkpoint/],
+    [['generate', GGUF, '--max-tokens', 'ten'], /^nibble generate: --max-tokens must be a whole number from 0 to 2147483647, got 'ten'/],
+    [['generate', GGUF, '--temperature=-1'], /^nibble generate: --temperature must be a number ≥ 0, got '-1'/],
+    [['generate', GGUF, '--temperature', '-1'], /^nibble generate: --temperature needs a value; write a value that starts with '-' as --temperature=-1/],
+    [['generate', GGUF, '--weights', 'q8_0'], /^nibble generate: --weights must be q4_0 or q4_1 or f32, got 'q8_0'/],
+    [['generate', GGUF, '--frobnicate'], /^nibble generate: Unknown option '--frobnicate' \(see nibble generate --help\)/],
+    [['generate', GGUF, 'Once', 'upon'], /^nibble generate: one model file, please/],
+    [['quantize', GGUF], /^nibble quantize: where to\? give the output file with -o <out\.gguf>/],
+    [['quantize', GGUF, '-o', '/no/such/folder/x.gguf'], /^nibble quantize: cannot write '\/no\/such\/folder\/x\.gguf': no folder/],
+    [['quantize', GGUF, '-o', 'x.gguf', '--type', 'f32'], /^nibble quantize: --type must be q4_0 or q4_1, got 'f32'/],
+    [['info', 'missing.bin'], /^nibble info: cannot read the model 'missing\.bin': no such file/],
+  ])('nibble %p -> exit 1, one line', (args, pattern) => {
+    expectFailure(nibble(...args), pattern);
+  });
+
+  test('a truncated file names the tensor', () => {
+    const cut = path.join(dir, 'cut.gguf');
+    fs.writeFileSync(cut, fs.readFileSync(GGUF).subarray(0, 700000));
+    expectFailure(nibble('info', cut), /^nibble info: tensor [a-z0-9_.]+ is truncated/);
+  });
+});

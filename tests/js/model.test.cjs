@@ -1,0 +1,60 @@
+// The golden end-to-end test through the JS API: stories260K with F32
+// weights, greedy, gives llama2.c's reference text and token ids exactly
+// (from the GGUF file and from the llama2.c checkpoint + tokenizer), its
+// logits match within 1e-4, and with INT4 weights the distribution stays
+// close (mean KL ≤ 0.1). In the SIMD and the scalar build.
+const { loadNibble } = require('./load.cjs');
+const { model, references, logitsReference, compareLogits } = require('./model_util.cjs');
+
+const SOURCES = [
+  ['stories260K.gguf', {}],
+  ['stories260K.bin + tok512.bin', { tokenizer: model('tok512.bin') }],
+];
+const file = (name) => model(name.split(' ')[0]);
+
+describe.each([['simd', true], ['scalar', false]])('%s build', (_, simd) => {
+  let nibble;
+  beforeAll(async () => {
+    ({ nibble } = await loadNibble(simd));
+  });
+
+  test.each(SOURCES)('%s, f32 weights: greedy output equals the llama2.c reference exactly', async (name, options) => {
+    const m = await nibble.loadModel(file(name), { ...options, weights: 'f32' });
+    try {
+      expect(m.info.weightType).toBe('f32');
+      for (const ref of references) {
+        const promptIds = m.tokenize(ref.prompt);
+        expect(promptIds).toEqual(ref.prompt_token_ids);
+        const maxTokens = ref.token_ids.length - ref.prompt_token_ids.length;
+        const ids = [];
+        const { text, stats } = await m.complete(ref.prompt, { maxTokens, temperature: 0, onToken: (id) => ids.push(id) });
+        // run.c prints the prompt, the generated text, then a newline of its own.
+        expect({ prompt: ref.prompt, text: `${ref.prompt}${text}\n` }).toEqual({ prompt: ref.prompt, text: ref.output_text });
+        expect([...promptIds, ...ids]).toEqual(ref.token_ids);
+        expect(stats).toMatchObject({ promptTokens: promptIds.length, generatedTokens: maxTokens, stopReason: 'max_tokens' });
+        expect(`${m.detokenize(ref.token_ids)}\n`).toBe(ref.output_text);
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+
+  test('f32 logits match stories260K.logits.json within 1e-4', async () => {
+    const m = await nibble.loadModel(model('stories260K.bin'), { tokenizer: model('tok512.bin'), weights: 'f32' });
+    const ids = logitsReference.positions.map((p) => p.input_token);
+    const result = compareLogits(nibble._debug.modelLogits(m, ids, { precision: 'w4a32' }), m.info.vocabSize);
+    m.dispose();
+    console.log(`[${simd ? 'simd' : 'scalar'}] f32 logits: largest difference ${result.maxDiff.toExponential(2)}`);
+    if (result.maxDiff > 1e-4) throw new Error(`logits differ by ${result.maxDiff}: ${JSON.stringify(result.worst)}`);
+  });
+
+  test.each([['q4_0', 'w4a8'], ['q4_0', 'w4a32'], ['q4_1', 'w4a8']])('%s weights, %s: mean KL from F32 ≤ 0.1', async (weights, precision) => {
+    const m = await nibble.loadModel(model('stories260K.bin'), { tokenizer: model('tok512.bin'), weights });
+    expect(m.info.weightType).toBe(weights);
+    const ids = logitsReference.positions.map((p) => p.input_token);
+    const result = compareLogits(nibble._debug.modelLogits(m, ids, { precision }), m.info.vocabSize);
+    m.dispose();
+    console.log(`[${simd ? 'simd' : 'scalar'}] ${weights} ${precision}: mean KL ${result.meanKl.toFixed(4)}, top-1 agreement ${result.top1}/${result.positions}`);
+    expect(result.meanKl).toBeLessThanOrEqual(0.1);
+  });
+});

@@ -1,0 +1,208 @@
+// Helpers for the model tests: fixture paths and references, judging logits,
+// a local HTTP server, and a writer for random-weight LLaMA GGUF files.
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const modelReference = require('./model_reference.cjs');
+
+const REPO = path.join(__dirname, '..', '..');
+const MODELS = path.join(REPO, 'models');
+const model = (name) => path.join(MODELS, name);
+
+const references = JSON.parse(fs.readFileSync(model('stories260K.reference.json'), 'utf8'));
+const logitsReference = JSON.parse(fs.readFileSync(model('stories260K.logits.json'), 'utf8'));
+
+// Logits [16, vocab] for the reference's input tokens, judged against it.
+const compareLogits = (all, vocab) => modelReference.compareLogits(all, vocab, logitsReference);
+
+// Serves folders on 127.0.0.1. Options per request path: gzip (sends the
+// file with Content-Encoding, so its size is unknown), cut (announces the
+// whole file but breaks the connection half-way); slowMs: a pause between
+// 64 KiB chunks.
+function startServer(root, { gzip = [], cut = [], slowMs = 0 } = {}) {
+  const zlib = require('node:zlib');
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    const file = path.join(root, decodeURIComponent(url.pathname));
+    if (!file.startsWith(root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    const bytes = fs.readFileSync(file);
+    if (gzip.includes(url.pathname)) {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Encoding': 'gzip' });
+      res.end(zlib.gzipSync(bytes));
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
+    if (cut.includes(url.pathname)) {
+      res.write(bytes.subarray(0, bytes.length >> 1));
+      setTimeout(() => res.destroy(), 20);
+      return;
+    }
+    if (!slowMs) {
+      res.end(bytes);
+      return;
+    }
+    let at = 0;
+    const step = () => {
+      if (res.destroyed) return;
+      if (at >= bytes.length) {
+        res.end();
+        return;
+      }
+      res.write(bytes.subarray(at, at + 65536));
+      at += 65536;
+      setTimeout(step, slowMs);
+    };
+    step();
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}/`,
+        close: () => new Promise((done) => {
+          server.closeAllConnections?.();
+          server.close(() => done());
+        }),
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// A GGUF v3 writer for random LLaMA models (the loader's large-file tests).
+
+const GGUF = { u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9 };
+const TYPE_F32 = 0, TYPE_Q4_0 = 2;
+
+class Bytes {
+  constructor() {
+    this.parts = [];
+    this.length = 0;
+  }
+  push(u8) {
+    this.parts.push(u8);
+    this.length += u8.length;
+  }
+  u32(v) { const b = Buffer.alloc(4); b.writeUInt32LE(v); this.push(b); }
+  u64(v) { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.push(b); }
+  f32(v) { const b = Buffer.alloc(4); b.writeFloatLE(v); this.push(b); }
+  str(s) { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.push(b); }
+  concat() { return Buffer.concat(this.parts, this.length); }
+}
+
+function xorshift(seed) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s;
+  };
+}
+
+// Q4_0 blocks of random nibbles with a small scale: rows × cols weights.
+function randomQ4_0(rows, cols, next) {
+  const blocks = rows * cols / 32;
+  const out = Buffer.alloc(blocks * 18);
+  for (let b = 0; b < blocks; b++) {
+    out.writeUInt16LE(0x2000 + (next() & 0x3ff), b * 18); // fp16 ≈ 0.008 .. 0.016
+    for (let i = 2; i < 18; i++) out[b * 18 + i] = next() & 0xff;
+  }
+  return out;
+}
+
+// A LLaMA GGUF with Q4_0 matrices and a made-up SentencePiece vocabulary:
+// <unk>, <s>, </s>, the 256 byte tokens, then words up to `vocab` tokens
+// (or, with bytes: false, only `words`). flatOutput: output_norm is all
+// zeros, so every token is equally likely (samples are uniform).
+function randomLlamaGguf({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHeads = 4, vocab = 4096, context = 256, seed = 1, bytes = true, words = [], flatOutput = false } = {}) {
+  const next = xorshift(seed);
+  const tokens = ['<unk>', '<s>', '</s>'];
+  if (bytes) for (let i = 0; i < 256; i++) tokens.push(`<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
+  tokens.push(...words);
+  while (tokens.length < vocab) tokens.push(`▁w${tokens.length}`);
+  vocab = tokens.length;
+  const byteEnd = bytes ? 259 : 3;
+  const types = tokens.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < byteEnd ? 6 : 1));
+  const kv = [
+    ['general.architecture', 'string', 'llama'],
+    ['general.name', 'string', 'random test model'],
+    ['llama.context_length', 'u32', context],
+    ['llama.embedding_length', 'u32', dim],
+    ['llama.block_count', 'u32', layers],
+    ['llama.feed_forward_length', 'u32', hidden],
+    ['llama.attention.head_count', 'u32', heads],
+    ['llama.attention.head_count_kv', 'u32', kvHeads],
+    ['llama.attention.layer_norm_rms_epsilon', 'f32', 1e-5],
+    ['tokenizer.ggml.model', 'string', 'llama'],
+    ['tokenizer.ggml.tokens', 'strings', tokens],
+    ['tokenizer.ggml.scores', 'f32s', tokens.map((_, i) => -i)],
+    ['tokenizer.ggml.token_type', 'i32s', types],
+    ['tokenizer.ggml.bos_token_id', 'u32', 1],
+    ['tokenizer.ggml.eos_token_id', 'u32', 2],
+  ];
+  const kvDim = (dim / heads) * kvHeads;
+  const tensors = [];
+  const matrix = (name, rows, cols) => tensors.push({ name, type: TYPE_Q4_0, shape: [cols, rows], data: randomQ4_0(rows, cols, next) });
+  const norm = (name, value = 1) => {
+    const data = Buffer.alloc(dim * 4);
+    for (let i = 0; i < dim; i++) data.writeFloatLE(value, i * 4);
+    tensors.push({ name, type: TYPE_F32, shape: [dim], data });
+  };
+  matrix('token_embd.weight', vocab, dim);
+  for (let l = 0; l < layers; l++) {
+    norm(`blk.${l}.attn_norm.weight`);
+    matrix(`blk.${l}.attn_q.weight`, dim, dim);
+    matrix(`blk.${l}.attn_k.weight`, kvDim, dim);
+    matrix(`blk.${l}.attn_v.weight`, kvDim, dim);
+    matrix(`blk.${l}.attn_output.weight`, dim, dim);
+    norm(`blk.${l}.ffn_norm.weight`);
+    matrix(`blk.${l}.ffn_gate.weight`, hidden, dim);
+    matrix(`blk.${l}.ffn_down.weight`, dim, hidden);
+    matrix(`blk.${l}.ffn_up.weight`, hidden, dim);
+  }
+  norm('output_norm.weight', flatOutput ? 0 : 1);
+
+  const out = new Bytes();
+  out.push(Buffer.from('GGUF'));
+  out.u32(3);
+  out.u64(tensors.length);
+  out.u64(kv.length);
+  for (const [key, kind, value] of kv) {
+    out.str(key);
+    if (kind === 'string') { out.u32(GGUF.string); out.str(value); }
+    else if (kind === 'u32') { out.u32(GGUF.u32); out.u32(value); }
+    else if (kind === 'f32') { out.u32(GGUF.f32); out.f32(value); }
+    else {
+      out.u32(GGUF.array);
+      out.u32(kind === 'strings' ? GGUF.string : kind === 'f32s' ? GGUF.f32 : GGUF.i32);
+      out.u64(value.length);
+      for (const v of value) {
+        if (kind === 'strings') out.str(v);
+        else if (kind === 'f32s') out.f32(v);
+        else { const b = Buffer.alloc(4); b.writeInt32LE(v); out.push(b); }
+      }
+    }
+  }
+  let offset = 0;
+  for (const t of tensors) {
+    out.str(t.name);
+    out.u32(t.shape.length);
+    for (const d of t.shape) out.u64(d);
+    out.u32(t.type);
+    out.u64(offset);
+    t.offset = offset;
+    offset += Math.ceil(t.data.length / 32) * 32;
+  }
+  out.push(Buffer.alloc((32 - (out.length % 32)) % 32));
+  for (const t of tensors) {
+    out.push(t.data);
+    out.push(Buffer.alloc((32 - (t.data.length % 32)) % 32));
+  }
+  return out.concat();
+}
+
+module.exports = { REPO, MODELS, model, references, logitsReference, compareLogits, startServer, randomLlamaGguf };

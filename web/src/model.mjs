@@ -1,0 +1,499 @@
+// Model: a language model held in the wasm heap by a C++ handle
+// (src/api/text_model.h), and loadModel(), which streams a file into it.
+//
+// Loading feeds the file to the C++ loader in slices through one small
+// staging buffer, so the heap never holds a second copy of the weights.
+// Generation runs one token per step and yields to the event loop between
+// steps, so abort signals and the page keep working. No pointer or heap view
+// reaches the caller; dispose() frees everything (a FinalizationRegistry
+// frees a model that was dropped without it, eventually).
+import { plainError, rangeError, throwIfFailed, typeError } from './errors.mjs';
+import { generationResult, macrotask, makeStats, now, StopFilter } from './generation.mjs';
+import {
+  copyIn, copyOutBytes, copyOutFloat32, currentModule, currentPlatform, getModule, init, withHeapBuffers,
+} from './runtime.mjs';
+import { checkSource, openSource, readAll, throwIfAborted } from './sources.mjs';
+import { checkChoice, checkOptions, describe } from './validate.mjs';
+
+const CONSTRUCT = Symbol('Model.construct');
+const LOGITS = Symbol('Model.logits');
+const CLIP_CODES = { none: 0, mse: 1 };
+const PRECISION_CODES = { w4a8: 0, w4a32: 1 };
+const STOP_REASONS = ['none', 'eos', 'max_tokens', 'context'];
+const DEFAULT_CONTEXT_CAP = 2048; // KV-cache positions unless options.context asks for more
+const PIECE_BYTES = 256; // a token's bytes fit easily; longer ones get a bigger buffer
+const YIELD_EVERY_BYTES = 1 << 20; // loading yields to the event loop this often
+
+const leakGuard = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry(({ wasm, handle, scratch }) => {
+    if (!handle.isDeleted()) handle.delete();
+    wasm._free(scratch);
+  })
+  : null;
+
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------
+// Argument checks
+
+function checkInteger(value, name, min, max, fallback, where) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError(where, `${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw rangeError(where, `${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function checkNumber(value, name, ok, range, fallback, where) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError(where, `${name} must be a number, got ${describe(value)}`);
+  if (!ok(value)) throw rangeError(where, `${name} must be ${range}, got ${value}`);
+  return value;
+}
+
+function checkSignal(signal, where) {
+  if (signal === undefined) return undefined;
+  if (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean') {
+    throw typeError(where, `options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return signal;
+}
+
+function checkBoolean(value, name, fallback, where) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw typeError(where, `${name} must be true or false, got ${describe(value)}`);
+  return value;
+}
+
+// Token ids: an array or typed array of integers in 0 .. vocab - 1 -> Int32Array.
+function checkIds(ids, name, vocab, where) {
+  const isList = Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView));
+  if (!isList) throw typeError(where, `${name} must be an array of token ids, got ${describe(ids)}`);
+  const out = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = Number(ids[i]);
+    if (!Number.isInteger(id) || id < 0 || id >= vocab) {
+      throw rangeError(where, `${name}[${i}] = ${ids[i]} is not a token id (0 .. ${vocab - 1})`);
+    }
+    out[i] = id;
+  }
+  return out;
+}
+
+const utf8 = new TextEncoder();
+
+// ---------------------------------------------------------------------------
+// Model
+
+export class Model {
+  #wasm;
+  #handle; // null once disposed
+  #scratch; // PIECE_BYTES heap bytes for token pieces
+  #info;
+  #context;
+  #running = false; // a generation is between start and its end
+
+  // Not for users: loadModel() makes these.
+  constructor(token, wasm, handle, context, info) {
+    if (token !== CONSTRUCT) throw typeError('Model', 'there is no public constructor; use await nibble.loadModel(source)');
+    this.#wasm = wasm;
+    this.#handle = handle;
+    this.#context = context;
+    this.#info = deepFreeze({ ...info, context });
+    this.#scratch = wasm._malloc(PIECE_BYTES);
+    if (this.#scratch === 0) throw plainError('loadModel', 'out of wasm memory');
+    leakGuard?.register(this, { wasm, handle, scratch: this.#scratch }, this);
+  }
+
+  /** What the file holds and how it was loaded (frozen; see index.d.ts). */
+  get info() { return this.#info; }
+  /** True after dispose(). */
+  get disposed() { return this.#handle === null; }
+  get [Symbol.toStringTag]() { return 'Model'; }
+
+  #live(where) {
+    if (this.#handle === null) throw plainError(where, 'this Model was disposed; use it only before calling dispose()');
+    return this.#handle;
+  }
+
+  // The result buffer of the last call, copied out (then freed in C++).
+  #takeResult(where, read) {
+    const handle = this.#handle;
+    const n = handle.resultSize();
+    return withHeapBuffers(this.#wasm, [Math.max(n, 1)], where, ([out]) => {
+      handle.copyResult(out);
+      handle.clearResult();
+      return read(out, n);
+    });
+  }
+
+  /** Token ids of text; options.addBos (default true) puts the BOS token first. */
+  tokenize(text, options) {
+    const where = 'Model.tokenize';
+    const handle = this.#live(where);
+    if (typeof text !== 'string') throw typeError(where, `text must be a string, got ${describe(text)}`);
+    const opts = checkOptions(options, ['addBos'], where);
+    const addBos = checkBoolean(opts.addBos, 'options.addBos', true, where);
+    return this.#tokenize(handle, text, addBos, where);
+  }
+
+  #tokenize(handle, text, addBos, where) {
+    withHeapBuffers(this.#wasm, [], where, () => throwIfFailed(handle.tokenize(utf8.encode(text), addBos), where));
+    return this.#takeResult(where, (ptr, n) => Array.from(new Int32Array(copyOutBytes(this.#wasm, ptr, n).buffer)));
+  }
+
+  /** The text of token ids (control tokens such as BOS add nothing). */
+  detokenize(ids) {
+    const where = 'Model.detokenize';
+    const handle = this.#live(where);
+    const list = checkIds(ids, 'ids', this.#info.vocabSize, where);
+    withHeapBuffers(this.#wasm, [Math.max(list.byteLength, 4)], where, ([ptr]) => {
+      copyIn(this.#wasm, ptr, list);
+      throwIfFailed(handle.detokenize(ptr, list.length), where);
+    });
+    return this.#takeResult(where, (ptr, n) => new TextDecoder().decode(copyOutBytes(this.#wasm, ptr, n)));
+  }
+
+  // The bytes `token` adds after `previous`.
+  #piece(handle, token, previous, where) {
+    const n = handle.piece(token, previous, this.#scratch, PIECE_BYTES);
+    if (n <= PIECE_BYTES) return copyOutBytes(this.#wasm, this.#scratch, n);
+    return withHeapBuffers(this.#wasm, [n], where, ([ptr]) => {
+      handle.piece(token, previous, ptr, n);
+      return copyOutBytes(this.#wasm, ptr, n);
+    });
+  }
+
+  /**
+   * Generates text after prompt (a string, or token ids used as they are).
+   * Returns an async iterable of text pieces with a `stats` promise; see
+   * index.d.ts for the options.
+   */
+  generate(prompt, options) {
+    const where = 'Model.generate';
+    const handle = this.#live(where);
+    const o = checkOptions(options, ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop', 'signal', 'addBos', 'precision', 'onToken'], where);
+    if (o.onToken !== undefined && typeof o.onToken !== 'function') {
+      throw typeError(where, `options.onToken must be a function, got ${describe(o.onToken)}`);
+    }
+    const settings = {
+      maxTokens: checkInteger(o.maxTokens, 'options.maxTokens', 0, 2 ** 31 - 1, 256, where),
+      temperature: checkNumber(o.temperature, 'options.temperature', (t) => t >= 0 && Number.isFinite(t), 'a finite number ≥ 0 (0: greedy)', 0.8, where),
+      topK: checkInteger(o.topK, 'options.topK', 0, 2 ** 31 - 1, 40, where),
+      topP: checkNumber(o.topP, 'options.topP', (p) => p > 0 && p <= 1, 'in (0, 1]', 0.95, where),
+      seed: checkInteger(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER, undefined, where) ??
+        Math.floor(Math.random() * 2 ** 32),
+      signal: checkSignal(o.signal, where),
+      precision: checkChoice(o.precision, 'options.precision', Object.keys(PRECISION_CODES), 'w4a8', where),
+      onToken: o.onToken,
+    };
+    const stop = o.stop === undefined ? [] : o.stop;
+    if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string')) {
+      throw typeError(where, `options.stop must be an array of strings, got ${describe(o.stop)}`);
+    }
+    const addBos = checkBoolean(o.addBos, 'options.addBos', true, where);
+    let ids;
+    if (typeof prompt === 'string') ids = Int32Array.from(this.#tokenize(handle, prompt, addBos, where));
+    else if (Array.isArray(prompt) || ArrayBuffer.isView(prompt)) ids = checkIds(prompt, 'prompt', this.#info.vocabSize, where);
+    else throw typeError(where, `prompt must be a string or an array of token ids, got ${describe(prompt)}`);
+    if (ids.length === 0) {
+      throw rangeError(where, 'the prompt has no tokens: give some text, or keep addBos: true so it starts with BOS');
+    }
+    if (ids.length > this.#context) {
+      throw rangeError(where, `the prompt has ${ids.length} tokens but the context holds ${this.#context}; shorten it or load with a larger options.context`);
+    }
+    const settle = { started: false };
+    const stats = new Promise((resolve, reject) => Object.assign(settle, { resolve, reject }));
+    const run = this.#run(ids, settings, stop, settle, where);
+    // Stopped before it began: nothing ran.
+    const neverStarted = () => {
+      if (!settle.started) {
+        settle.started = true;
+        settle.resolve(makeStats({ promptTokens: 0, generatedTokens: 0, promptMs: 0, generateMs: 0, totalMs: 0, stopReason: 'abort', seed: settings.seed }));
+      }
+    };
+    return generationResult(run, stats, neverStarted);
+  }
+
+  async *#run(ids, s, stop, settle, where) {
+    settle.started = true;
+    if (this.#running) {
+      const error = plainError(where, 'another generation is still running on this model; finish it or stop it (break, or its AbortSignal) first');
+      settle.reject(error);
+      throw error;
+    }
+    this.#running = true;
+    let finished = false;
+    try {
+      const stats = yield* this.#steps(ids, s, stop, where);
+      finished = true;
+      settle.resolve(stats);
+      return stats;
+    } catch (e) {
+      finished = true;
+      settle.reject(e);
+      throw e;
+    } finally {
+      this.#running = false;
+      // The consumer stopped early (break / return()): that ends it as aborted.
+      if (!finished) settle.resolve(this.#stopStats('abort'));
+    }
+  }
+
+  #current = null; // counters of the generation that is running, for #stopStats
+
+  #stopStats(stopReason) {
+    const c = this.#current;
+    const end = now();
+    return makeStats({
+      promptTokens: c.promptTokens,
+      generatedTokens: c.generated,
+      promptMs: c.promptMs,
+      generateMs: c.generateMs,
+      totalMs: end - c.t0,
+      stopReason,
+      seed: c.seed,
+    });
+  }
+
+  async *#steps(ids, s, stop, where) {
+    const c = this.#current = { t0: now(), promptTokens: ids.length, generated: 0, promptMs: 0, generateMs: 0, seed: s.seed };
+    if (s.signal?.aborted) return this.#stopStats('abort');
+    let handle = this.#live(where);
+    withHeapBuffers(this.#wasm, [ids.byteLength], where, ([ptr]) => {
+      copyIn(this.#wasm, ptr, ids);
+      throwIfFailed(handle.start(ptr, ids.length, s.maxTokens, s.temperature, s.topK, s.topP, s.seed,
+        PRECISION_CODES[s.precision], this.#context), where);
+    });
+    c.promptMs = now() - c.t0;
+    const decoder = new TextDecoder();
+    const filter = new StopFilter(stop);
+    let previous = ids[ids.length - 1];
+    let reason;
+    for (;;) {
+      await macrotask(); // let timers, abort signals and the page run
+      if (s.signal?.aborted) {
+        reason = 'abort';
+        break;
+      }
+      handle = this.#live(where); // dispose() may have come in between
+      const t = now();
+      const text = withHeapBuffers(this.#wasm, [], where, () => {
+        throwIfFailed(handle.next(), where);
+        const token = handle.lastToken();
+        if (token < 0) {
+          reason = STOP_REASONS[handle.stopReason()];
+          return '';
+        }
+        const bytes = this.#piece(handle, token, previous, where);
+        previous = token;
+        return decoder.decode(bytes, { stream: true });
+      });
+      c.generated = handle.generatedTokens();
+      c.generateMs += now() - t;
+      if (reason) break;
+      s.onToken?.(previous);
+      const { emit, stopped } = filter.push(text);
+      if (emit) yield emit;
+      if (stopped) {
+        reason = 'stop';
+        break;
+      }
+    }
+    if (reason !== 'stop' && reason !== 'abort') {
+      const rest = filter.push(decoder.decode()); // bytes of a cut-off character become U+FFFD
+      const tail = rest.emit + (rest.stopped ? '' : filter.flush());
+      if (rest.stopped) reason = 'stop';
+      if (tail) yield tail;
+    }
+    return this.#stopStats(reason);
+  }
+
+  /** Generates and collects the whole text: Promise<{ text, stats }>. */
+  async complete(prompt, options) {
+    let text = '';
+    const run = this.generate(prompt, options);
+    for await (const piece of run) text += piece;
+    return { text, stats: await run.stats };
+  }
+
+  /** The model as a standard GGUF v3 file (its weights as loaded; the tokenizer embedded). */
+  toGguf() {
+    const where = 'Model.toGguf';
+    const handle = this.#live(where);
+    withHeapBuffers(this.#wasm, [], where, () => throwIfFailed(handle.writeGguf(), where));
+    return this.#takeResult(where, (ptr, n) => copyOutBytes(this.#wasm, ptr, n));
+  }
+
+  // Tests only (through _debug.modelLogits): logits [ids.length, vocab] of
+  // ids run as one batch from an empty cache.
+  [LOGITS](ids, precision) {
+    const where = '_debug.modelLogits';
+    const handle = this.#live(where);
+    const list = checkIds(ids, 'ids', this.#info.vocabSize, where);
+    const code = PRECISION_CODES[checkChoice(precision, 'precision', Object.keys(PRECISION_CODES), 'w4a8', where)];
+    withHeapBuffers(this.#wasm, [Math.max(list.byteLength, 4)], where, ([ptr]) => {
+      copyIn(this.#wasm, ptr, list);
+      throwIfFailed(handle.logits(ptr, list.length, code), where);
+    });
+    return this.#takeResult(where, (ptr, n) => copyOutFloat32(this.#wasm, ptr, n / 4));
+  }
+
+  /** Frees the wasm memory. Later calls to other methods throw; a second dispose() does nothing. */
+  dispose() {
+    if (this.#handle === null) return;
+    leakGuard?.unregister(this);
+    this.#handle.delete();
+    this.#handle = null;
+    this.#wasm._free(this.#scratch);
+    this.#scratch = 0;
+  }
+}
+
+export function modelLogits(model, ids, options) {
+  if (!(model instanceof Model)) throw typeError('_debug.modelLogits', 'model must be a Model');
+  return model[LOGITS](ids, options?.precision);
+}
+
+// ---------------------------------------------------------------------------
+// loadModel
+
+const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors'];
+
+async function wasmFor(opts) {
+  if (opts.simd !== undefined || opts.wasmPath !== undefined) {
+    const init_ = {};
+    if (opts.simd !== undefined) init_.simd = opts.simd;
+    if (opts.wasmPath !== undefined) init_.wasmPath = opts.wasmPath;
+    await init(init_);
+    return currentModule();
+  }
+  return currentModule() ?? getModule();
+}
+
+// Staging slice: about 1/256 of the file, 4 KiB .. 1 MiB, so that it adds
+// little to the heap's peak during a load.
+function stagingBytes(size) {
+  return Math.min(1 << 20, Math.max(4096, Math.ceil(size / 256)));
+}
+
+/**
+ * Loads a GGUF (LLaMA architecture) or llama2.c model from a URL, a file
+ * path (Node), an ArrayBuffer / typed array, or a Blob / File.
+ */
+export async function loadModel(source, options) {
+  const where = 'loadModel';
+  const opts = checkOptions(options, LOAD_OPTIONS, where);
+  const onProgress = opts.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw typeError(where, `options.onProgress must be a function, got ${describe(onProgress)}`);
+  }
+  const signal = checkSignal(opts.signal, where);
+  const weights = checkChoice(opts.weights, 'options.weights', ['q4_0', 'q4_1', 'f32'], 'q4_0', where);
+  const clip = checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where);
+  const context = checkInteger(opts.context, 'options.context', 1, 2 ** 31 - 1, undefined, where);
+  const fileTensors = checkBoolean(opts.fileTensors, 'options.fileTensors', false, where);
+  checkSource(source, 'model', where);
+  if (opts.tokenizer !== undefined) checkSource(opts.tokenizer, 'tokenizer', where);
+  throwIfAborted(signal, where);
+  const wasm = await wasmFor(opts);
+  throwIfAborted(signal, where);
+  const io = { where, platform: currentPlatform(), signal };
+  const tokenizer = opts.tokenizer === undefined ? null : await readAll(opts.tokenizer, { ...io, name: 'tokenizer' });
+  throwIfAborted(signal, where);
+  const opened = await openSource(source, { ...io, name: 'model' });
+
+  let last = -1;
+  const progress = (status, loaded, total) => {
+    const fraction = status === 'ready' ? 1 : total ? Math.min(loaded / total, 1) : 0;
+    last = Math.max(last, fraction); // never backwards
+    onProgress?.({ status, loaded, total, fraction: last });
+  };
+  const chunks = opened.size === null ? bufferAll(opened, progress, signal, where) : opened.chunks;
+
+  let loader = null, handle = null, staging = 0;
+  try {
+    let size = opened.size;
+    if (size === null) size = (await chunks.next()).value; // bufferAll yields the size first
+    if (size === 0) throw plainError(where, `the model file is empty (${opened.label})`);
+    loader = new wasm.TextModelLoader(weights, CLIP_CODES[clip], size, fileTensors);
+    const fail = (status) => throwIfFailed(status, where);
+    if (tokenizer) {
+      // Given first: a GGUF file brings its own tokenizer and ignores this one.
+      withHeapBuffers(wasm, [Math.max(tokenizer.byteLength, 1)], where, ([ptr]) => {
+        copyIn(wasm, ptr, tokenizer);
+        fail(loader.setTokenizer(ptr, tokenizer.byteLength));
+      });
+    }
+    const slice = stagingBytes(size);
+    staging = wasm._malloc(slice);
+    if (staging === 0) throw plainError(where, `out of wasm memory allocating ${slice} bytes`);
+    let loaded = 0, sinceYield = 0;
+    for await (const chunk of chunks) {
+      for (let at = 0; at < chunk.byteLength; at += slice) {
+        throwIfAborted(signal, where);
+        const part = chunk.subarray(at, Math.min(at + slice, chunk.byteLength));
+        wasm.HEAPU8.set(part, staging); // HEAPU8 read anew: the heap may have grown
+        withHeapBuffers(wasm, [], where, () => fail(withLabel(loader.feed(staging, part.byteLength), opened.label)));
+        loaded += part.byteLength;
+        sinceYield += part.byteLength;
+        progress(opened.status, loaded, size);
+        if (sinceYield >= YIELD_EVERY_BYTES) {
+          sinceYield = 0;
+          await macrotask();
+        }
+      }
+    }
+    throwIfAborted(signal, where);
+    wasm._free(staging);
+    staging = 0;
+    handle = new wasm.TextModel();
+    const status = withHeapBuffers(wasm, [], where, () => loader.finish(handle));
+    if (status.kind !== 0 && !tokenizer && /tokenizer file/.test(status.message)) {
+      status.message += "; pass it as loadModel(source, { tokenizer: <URL, path or bytes of tokenizer.bin> })";
+    }
+    fail(withLabel(status, opened.label));
+    const info = JSON.parse(handle.infoJson());
+    if (context !== undefined && context > info.contextLength) {
+      throw rangeError(where, `options.context is ${context} but the model's context length is ${info.contextLength}`);
+    }
+    const model = new Model(CONSTRUCT, wasm, handle, context ?? Math.min(info.contextLength, DEFAULT_CONTEXT_CAP), info);
+    handle = null; // the model owns it now
+    progress('ready', size, size);
+    return model;
+  } finally {
+    if (staging) wasm._free(staging);
+    loader?.delete();
+    handle?.delete();
+    await chunks.return?.();
+    await opened.close();
+  }
+}
+
+function withLabel(status, label) {
+  if (status.kind !== 0 && label) status.message += ` (${label})`;
+  return status;
+}
+
+// For a download of unknown size: gathers it in JS memory (not the wasm
+// heap), yields its size, then the chunks.
+async function* bufferAll(opened, progress, signal, where) {
+  const parts = [];
+  let total = 0;
+  for await (const chunk of opened.chunks) {
+    throwIfAborted(signal, where);
+    parts.push(chunk.slice());
+    total += chunk.byteLength;
+    progress(opened.status, total, null);
+  }
+  yield total;
+  for (const part of parts) yield part;
+}
+
