@@ -104,10 +104,6 @@ size_t PackedWeights::gguf_bytes() const {
   return size_t(N_) * size_t(K_ / kQK) * gguf_block_bytes(type_);
 }
 
-const uint8_t* PackedWeights::group(int64_t g) const {
-  return data_ + size_t(g) * size_t(K_ / kQK) * q4_panel_bytes(type_);
-}
-
 Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
                            PackedWeights* out) {
   if (out == nullptr) return InvalidArgument("PackedWeights::Pack: output is null");

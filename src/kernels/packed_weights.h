@@ -78,10 +78,9 @@ class PackedWeights {
   // Writes gguf_bytes() bytes: exactly the bytes given to Pack().
   void unpack_to_gguf(void* out) const;
 
-  // Kernel access: start of the packed buffer (layout above).
+  // Kernel access: start of the packed buffer (layout above; q4_panel.h
+  // has the accessors).
   const uint8_t* data() const { return data_; }
-  // Start of group g (rows 4g ..) in a Q4 buffer.
-  const uint8_t* group(int64_t g) const;
 
  private:
   TensorType type_ = TensorType::F32;

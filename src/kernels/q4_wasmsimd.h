@@ -51,12 +51,15 @@ inline const int32_t* interleave_q8(const Q8Activations& x, int64_t m_begin, int
     for (int64_t b = 0; b < nb; ++b, out += q8_block_stride(R)) {
       for (int r = 0; r < R; ++r) {
         const int64_t m = m_begin + t * R + r;
-        const bool real = m < m_end;
+        if (m >= m_end) {
+          for (int i = 0; i < kQK / 2 + 2; ++i) out[i * R + r] = 0;
+          continue;
+        }
         const int8_t* a = x.qs + m * x.K + b * kQK;
         for (int p = 0; p < kQK / 2; ++p)
-          out[p * R + r] = real ? int32_t(uint32_t(uint16_t(int16_t(a[2 * p]))) | (uint32_t(uint16_t(int16_t(a[2 * p + 1]))) << 16)) : 0;
-        out[16 * R + r] = real ? int32_t(f32_bits(x.d[m * nb + b])) : 0;
-        out[17 * R + r] = real ? x.sums[m * nb + b] : 0;
+          out[p * R + r] = int32_t(uint32_t(uint16_t(int16_t(a[2 * p]))) | (uint32_t(uint16_t(int16_t(a[2 * p + 1]))) << 16));
+        out[16 * R + r] = int32_t(f32_bits(x.d[m * nb + b]));
+        out[17 * R + r] = x.sums[m * nb + b];
       }
     }
   }
@@ -78,9 +81,12 @@ inline const float* interleave_f32(const F32Activations& x, int64_t m_begin, int
     for (int64_t b = 0; b < nb; ++b, out += f32_block_stride(R)) {
       for (int r = 0; r < R; ++r) {
         const int64_t m = m_begin + t * R + r;
-        const bool real = m < m_end;
-        for (int k = 0; k < kQK; ++k) out[k * R + r] = real ? x.x[m * x.K + b * kQK + k] : 0.0f;
-        out[kQK * R + r] = real && x.block_sums ? x.block_sums[m * nb + b] : 0.0f;
+        if (m >= m_end) {
+          for (int k = 0; k <= kQK; ++k) out[k * R + r] = 0.0f;
+          continue;
+        }
+        for (int k = 0; k < kQK; ++k) out[k * R + r] = x.x[m * x.K + b * kQK + k];
+        out[kQK * R + r] = x.block_sums ? x.block_sums[m * nb + b] : 0.0f;
       }
     }
   }
@@ -164,8 +170,9 @@ inline void store_rotated(const v128_t (&acc)[4], int64_t g, float* y, int64_t l
 // dot[j] lane i sums weight row i × activation row (i + j) % 4: 16 products
 // per pair from one load and three shuffles, no horizontal sums. The block
 // update uses the rotated d_a / Σa; results are bitwise the reference's.
-// (Two groups per tile, sharing the loads and shuffles, measured no faster:
-// V8 spills the eight accumulators.)
+// Measured alternatives, both slower: two groups per tile sharing the loads
+// and shuffles (V8 spills the eight accumulators); rotations stored by the
+// interleave instead of shuffled (4× the activation traffic).
 template <bool kHasMin>
 void q4_q8_gemm_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
   const int64_t nb = w.K / kQK;
@@ -202,14 +209,28 @@ void q4_q8_gemm_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
   store_rotated(acc, g, y, ldy, rows);
 }
 
-// Nibble j (0..7) of every 32-bit lane of a panel vector as f32, minus
-// `offset`: lane r = row r's nibble of element 2(4v + j % 4) + j / 4 (see
-// packed_weights.h: a 32-bit lane holds row r's pair-lanes for two pairs).
-template <int J>
-inline v128_t lane_nibble_f32(v128_t q, v128_t offset) {
-  const v128_t qi = J == 7 ? wasm_u32x4_shr(q, 28)
-                           : wasm_v128_and(wasm_u32x4_shr(q, 4 * (J % 4) + 16 * (J / 4)), wasm_i32x4_splat(0xF));
-  return wasm_f32x4_sub(wasm_f32x4_convert_i32x4(qi), offset);
+// Nibble J (0..7) of every 32-bit lane of a panel vector as f32: lane r =
+// row r's weight code for element 2(4v + J % 4) + J / 4 (packed_weights.h: a
+// 32-bit lane holds row r's pair-lanes for two pairs). For Q4_1 the code q;
+// for Q4_0, q − 8: the caller passes q ^ 0x88888888 (each nibble then holds
+// q − 8 as a 4-bit two's complement), which a shift left and an arithmetic
+// shift right sign-extend.
+template <bool kHasMin, int J>
+inline v128_t lane_nibble_f32(v128_t q) {
+  v128_t qi;
+  if (kHasMin) {
+    qi = J == 7 ? wasm_u32x4_shr(q, 28) : wasm_v128_and(wasm_u32x4_shr(q, 4 * (J % 4) + 16 * (J / 4)), wasm_i32x4_splat(0xF));
+  } else {
+    constexpr int kShift = 4 * (J % 4) + 16 * (J / 4);
+    qi = wasm_i32x4_shr(kShift == 28 ? q : wasm_i32x4_shl(q, 28 - kShift), 28);
+  }
+  return wasm_f32x4_convert_i32x4(qi);
+}
+// The panel vector as lane_nibble_f32 wants it.
+template <bool kHasMin>
+inline v128_t load_lane_nibbles(const uint8_t* qs) {
+  const v128_t q = wasm_v128_load(qs);
+  return kHasMin ? q : wasm_v128_xor(q, wasm_i32x4_splat(int32_t(0x88888888u)));
 }
 // Element offset within the 8 elements of vector v that nibble J holds.
 constexpr int lane_nibble_k(int J) { return 2 * (J % 4) + J / 4; }
@@ -217,29 +238,28 @@ constexpr int lane_nibble_k(int J) { return 2 * (J % 4) + J / 4; }
 // W4A32 GEMV tile: y[4g .. 4g+4] for one activation row, `act` its blocks
 // from interleave_f32 with R = 1. Each nibble vector (lanes = the four rows,
 // one element k) is multiplied by x_k broadcast.
-// Per block: acc += d_w · Σ_k q·x [+ m_w · Σx].
+// Per block: acc += d_w · Σ_k (q [− 8])·x [+ m_w · Σx].
 template <bool kHasMin>
 void q4_f32_gemv_tile(const Q4Weights& w, const float* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
   const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
-  const v128_t offset = wasm_f32x4_splat(kHasMin ? 0.0f : 8.0f);
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += f32_block_stride(1)) {
     v128_t sum0 = wasm_f32x4_splat(0.0f), sum1 = sum0;
 #pragma clang loop unroll(full)
     for (int v = 0; v < 4; ++v) {
-      const v128_t q = wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v);
+      const v128_t q = load_lane_nibbles<kHasMin>(panel + q4_qs_offset(kHasMin) + 16 * v);
       const v128_t x0 = wasm_v128_load(act + 8 * v), x1 = wasm_v128_load(act + 8 * v + 4);
       // Elements 8v + {0, 2, 4, 6} and 8v + {1, 3, 5, 7}.
-      sum0 = wasm_f32x4_add(sum0, wasm_f32x4_mul(lane_nibble_f32<0>(q, offset), broadcast_lane<0>(x0)));
-      sum1 = wasm_f32x4_add(sum1, wasm_f32x4_mul(lane_nibble_f32<4>(q, offset), broadcast_lane<1>(x0)));
-      sum0 = wasm_f32x4_add(sum0, wasm_f32x4_mul(lane_nibble_f32<1>(q, offset), broadcast_lane<2>(x0)));
-      sum1 = wasm_f32x4_add(sum1, wasm_f32x4_mul(lane_nibble_f32<5>(q, offset), broadcast_lane<3>(x0)));
-      sum0 = wasm_f32x4_add(sum0, wasm_f32x4_mul(lane_nibble_f32<2>(q, offset), broadcast_lane<0>(x1)));
-      sum1 = wasm_f32x4_add(sum1, wasm_f32x4_mul(lane_nibble_f32<6>(q, offset), broadcast_lane<1>(x1)));
-      sum0 = wasm_f32x4_add(sum0, wasm_f32x4_mul(lane_nibble_f32<3>(q, offset), broadcast_lane<2>(x1)));
-      sum1 = wasm_f32x4_add(sum1, wasm_f32x4_mul(lane_nibble_f32<7>(q, offset), broadcast_lane<3>(x1)));
+      sum0 = wasm_f32x4_add(sum0, wasm_f32x4_mul(lane_nibble_f32<kHasMin, 0>(q), broadcast_lane<0>(x0)));
+      sum1 = wasm_f32x4_add(sum1, wasm_f32x4_mul(lane_nibble_f32<kHasMin, 4>(q), broadcast_lane<1>(x0)));
+      sum0 = wasm_f32x4_add(sum0, wasm_f32x4_mul(lane_nibble_f32<kHasMin, 1>(q), broadcast_lane<2>(x0)));
+      sum1 = wasm_f32x4_add(sum1, wasm_f32x4_mul(lane_nibble_f32<kHasMin, 5>(q), broadcast_lane<3>(x0)));
+      sum0 = wasm_f32x4_add(sum0, wasm_f32x4_mul(lane_nibble_f32<kHasMin, 2>(q), broadcast_lane<0>(x1)));
+      sum1 = wasm_f32x4_add(sum1, wasm_f32x4_mul(lane_nibble_f32<kHasMin, 6>(q), broadcast_lane<1>(x1)));
+      sum0 = wasm_f32x4_add(sum0, wasm_f32x4_mul(lane_nibble_f32<kHasMin, 3>(q), broadcast_lane<2>(x1)));
+      sum1 = wasm_f32x4_add(sum1, wasm_f32x4_mul(lane_nibble_f32<kHasMin, 7>(q), broadcast_lane<3>(x1)));
     }
     acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_add(sum0, sum1), wasm_v128_load(panel)));
     if (kHasMin) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(panel + 16), wasm_v128_load32_splat(act + kQK)));
@@ -264,7 +284,6 @@ void q4_f32_gemm_tile(const Q4Weights& w, const float* act, int64_t g, float* y,
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
   const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
-  const v128_t offset = wasm_f32x4_splat(kHasMin ? 0.0f : 8.0f);
   v128_t acc[4];
 #pragma clang loop unroll(full)
   for (int j = 0; j < 4; ++j) acc[j] = wasm_f32x4_splat(0.0f);
@@ -276,15 +295,15 @@ void q4_f32_gemm_tile(const Q4Weights& w, const float* act, int64_t g, float* y,
     const float* xv = act;
 #pragma clang loop unroll(disable)
     for (int v = 0; v < 4; ++v, xv += 4 * 8) {
-      const v128_t q = wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v);
-      accumulate_rotated(sum, lane_nibble_f32<0>(q, offset), wasm_v128_load(xv + 4 * lane_nibble_k(0)));
-      accumulate_rotated(sum, lane_nibble_f32<1>(q, offset), wasm_v128_load(xv + 4 * lane_nibble_k(1)));
-      accumulate_rotated(sum, lane_nibble_f32<2>(q, offset), wasm_v128_load(xv + 4 * lane_nibble_k(2)));
-      accumulate_rotated(sum, lane_nibble_f32<3>(q, offset), wasm_v128_load(xv + 4 * lane_nibble_k(3)));
-      accumulate_rotated(sum, lane_nibble_f32<4>(q, offset), wasm_v128_load(xv + 4 * lane_nibble_k(4)));
-      accumulate_rotated(sum, lane_nibble_f32<5>(q, offset), wasm_v128_load(xv + 4 * lane_nibble_k(5)));
-      accumulate_rotated(sum, lane_nibble_f32<6>(q, offset), wasm_v128_load(xv + 4 * lane_nibble_k(6)));
-      accumulate_rotated(sum, lane_nibble_f32<7>(q, offset), wasm_v128_load(xv + 4 * lane_nibble_k(7)));
+      const v128_t q = load_lane_nibbles<kHasMin>(panel + q4_qs_offset(kHasMin) + 16 * v);
+      accumulate_rotated(sum, lane_nibble_f32<kHasMin, 0>(q), wasm_v128_load(xv + 4 * lane_nibble_k(0)));
+      accumulate_rotated(sum, lane_nibble_f32<kHasMin, 1>(q), wasm_v128_load(xv + 4 * lane_nibble_k(1)));
+      accumulate_rotated(sum, lane_nibble_f32<kHasMin, 2>(q), wasm_v128_load(xv + 4 * lane_nibble_k(2)));
+      accumulate_rotated(sum, lane_nibble_f32<kHasMin, 3>(q), wasm_v128_load(xv + 4 * lane_nibble_k(3)));
+      accumulate_rotated(sum, lane_nibble_f32<kHasMin, 4>(q), wasm_v128_load(xv + 4 * lane_nibble_k(4)));
+      accumulate_rotated(sum, lane_nibble_f32<kHasMin, 5>(q), wasm_v128_load(xv + 4 * lane_nibble_k(5)));
+      accumulate_rotated(sum, lane_nibble_f32<kHasMin, 6>(q), wasm_v128_load(xv + 4 * lane_nibble_k(6)));
+      accumulate_rotated(sum, lane_nibble_f32<kHasMin, 7>(q), wasm_v128_load(xv + 4 * lane_nibble_k(7)));
     }
     const v128_t dw = wasm_v128_load(panel);
     acc[0] = wasm_f32x4_add(acc[0], wasm_f32x4_mul(sum[0], dw));
