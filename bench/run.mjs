@@ -5,17 +5,19 @@
 // nibble's binaries come from $NIBBLE_BUILD_DIR (default build/wasm-simd).
 // A section is a module in bench/sections/ exporting
 //   name, title, async run(ctx) -> data (plain JSON), format(data) -> text
-// and is listed in SECTIONS below; new ones (a model benchmark, thread
-// scaling) plug in the same way.
+// and is listed in SECTIONS below (in run order); new ones (a model
+// benchmark, thread scaling) plug in the same way. ctx = { quick, buildDir,
+// repoRoot, results (earlier sections' data by name), log }.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as matmul from './sections/matmul.mjs';
+import * as model from './sections/model.mjs';
 import * as sizes from './sections/sizes.mjs';
 
-const SECTIONS = [matmul, sizes];
+const SECTIONS = [matmul, sizes, model];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,8 +64,12 @@ function machine() {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  const unknown = (options.only ?? []).filter((n) => !SECTIONS.some((s) => s.name === n));
+  if (unknown.length) {
+    console.error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.name).join(', ')}`);
+    process.exit(2);
+  }
   const buildDir = path.resolve(repoRoot, process.env.NIBBLE_BUILD_DIR ?? 'build/wasm-simd');
-  const ctx = { quick: options.quick, buildDir, repoRoot, log: (s) => console.error(`  ${s}`) };
   const info = machine();
   console.log(`machine: ${info.cpu} (${info.logical_cpus} logical CPUs, ${info.memory_gib} GiB), ` +
     `node ${info.node}, ${info.date}, load ${info.load_average_1m.toFixed(2)}${options.quick ? ', --quick' : ''}`);
@@ -72,6 +78,8 @@ async function main() {
     console.log(`warning: load average ${info.load_average_1m.toFixed(2)} on ${info.logical_cpus} CPUs; other work will skew the timings`);
   }
   const report = { machine: info, quick: options.quick, build_dir: buildDir, sections: {} };
+  // results: the data of the sections run so far (e.g. results.matmul.stream_read.gbps).
+  const ctx = { quick: options.quick, buildDir, repoRoot, results: report.sections, log: (s) => console.error(`  ${s}`) };
   let failed = false;
   for (const section of SECTIONS) {
     if (options.only && !options.only.includes(section.name)) continue;

@@ -40,6 +40,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
 
   class_<TextModel>("TextModel")
       .constructor<>()
+      .constructor<int>()  // threads (web/ starts threads − 1 pthread workers first)
       .function("loaded", &TextModel::loaded)
       .function("infoJson", &TextModel::info_json)
       .function("vocabSize", &TextModel::vocab_size)

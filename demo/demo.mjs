@@ -23,7 +23,7 @@ const WEIGHT_NAMES = { q4_0: 'INT4 · Q4_0', q4_1: 'INT4 · Q4_1', q8_0: 'INT8 �
 const $ = (id) => document.getElementById(id);
 const ui = {
   sourceBundled: $('source-bundled'), bundledName: $('bundled-name'), bundledDetail: $('bundled-detail'), sourceFile: $('source-file'), file: $('file'), fileName: $('file-name'),
-  fileDetail: $('file-detail'), drop: $('drop'), weights: $('weights'), progress: $('progress'),
+  fileDetail: $('file-detail'), drop: $('drop'), weights: $('weights'), threads: $('threads'), progress: $('progress'),
   percent: $('progress-percent'), loadStatus: $('load-status'), temperature: $('temperature'),
   temperatureRange: $('temperature-range'), topP: $('top-p'), topPRange: $('top-p-range'), maxTokens: $('max-tokens'),
   seed: $('seed'), newSeed: $('new-seed'), prompt: $('prompt'), generate: $('generate'), stop: $('stop'),
@@ -85,7 +85,7 @@ function showProgress({ status, loaded, total, fraction }, name, fromUrl) {
 
 function showModel(model, runtime, name, loadMs) {
   const { info } = model;
-  const threads = runtime.threads ?? 1;
+  const threads = info.threads ?? runtime.threads ?? 1;
   ui.loadStatus.textContent = `Ready · ${name}, ${weightName(info.weightType)}, loaded in ${ms(loadMs)}`;
   const ratio = info.fp32Bytes / info.loadedBytes;
   ui.size.innerHTML = '';
@@ -121,6 +121,9 @@ async function load() {
       worker: USE_WORKER,
       cache: typeof source === 'string', // the bundled model is kept in the Cache API: a reload reads it from disk
       weights: ui.weights.value,
+      // 'auto': the threaded build when the page is cross-origin isolated (demo/serve.mjs makes it so).
+      // Each load starts a new worker, so each can pick its own build.
+      threads: ui.threads.value === 'auto' ? 'auto' : Number(ui.threads.value),
       signal: controller.signal,
       onProgress: (event) => {
         fromUrl = !useFile && event.status === 'load';
@@ -257,6 +260,17 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && demo.running) demo.running.abort();
 });
 ui.weights.addEventListener('change', load);
+ui.threads.addEventListener('change', load);
+// Only as many threads as this machine has cores.
+const cores = navigator.hardwareConcurrency || 1;
+for (const option of [...ui.threads.options]) if (option.value !== 'auto' && Number(option.value) > Math.max(cores, 1)) option.remove();
+ui.threads.options[0].textContent = `Auto (${cores} core${cores === 1 ? '' : 's'})`;
+if (!globalThis.crossOriginIsolated) {
+  // Wasm threads need SharedArrayBuffer, which needs COOP/COEP headers.
+  ui.threads.value = '1';
+  ui.threads.disabled = true;
+  $('threads-hint').textContent = 'One thread: this page is not cross-origin isolated (COOP/COEP headers), which wasm threads need.';
+}
 ui.sourceBundled.addEventListener('change', load);
 ui.sourceFile.addEventListener('change', () => demo.file && load());
 ui.file.addEventListener('change', () => pickFile(ui.file.files[0]));

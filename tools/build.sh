@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds what is stale: the native build (tests), the wasm SIMD build (tests +
-# JS module) and the wasm no-SIMD build (JS module). Output in build/ and dist/.
-#   tools/build.sh [--quiet] [--only native|wasm-simd|wasm-scalar]...
+# JS module), the wasm SIMD + pthreads build (tests + JS module) and the wasm
+# no-SIMD build (JS module). Output in build/ and dist/.
+#   tools/build.sh [--quiet] [--only native|wasm-simd|wasm-simd-threads|wasm-scalar]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Emscripten 3.1.6's tools need Debian's node modules (acorn) on NODE_PATH.
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-scalar)
+[ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-simd-threads wasm-scalar)
 
 node_emulator="$(command -v node)"
 configure() {  # dir, then cmake args
@@ -37,6 +38,16 @@ for what in "${only[@]}"; do
       configure build/wasm-simd emcmake cmake -DNIBBLE_SIMD=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
       run cmake --build build/wasm-simd -j "$jobs" ;;
+    wasm-simd-threads)
+      # -pthread for every object (GoogleTest too: shared memory needs it);
+      # the test programs pre-start 8 pthread workers (a thread asked for
+      # while main() blocks could never start) and exit when main() returns
+      # instead of idling with them. The JS module overrides both
+      # (bindings/CMakeLists.txt): web/ starts its workers itself.
+      configure build/wasm-simd-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_THREADS=ON \
+        -DCMAKE_CXX_FLAGS=-pthread "-DCMAKE_EXE_LINKER_FLAGS=-sPTHREAD_POOL_SIZE=8 -sEXIT_RUNTIME=1" \
+        "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
+      run cmake --build build/wasm-simd-threads -j "$jobs" ;;
     wasm-scalar)
       configure build/wasm-scalar emcmake cmake -DNIBBLE_SIMD=OFF -DNIBBLE_TESTS=OFF
       run cmake --build build/wasm-scalar -j "$jobs" ;;

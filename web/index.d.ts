@@ -22,11 +22,26 @@ export interface InitOptions {
    * Anything with an href (a URL object) is taken as its href.
    */
   wasmPath?: string | { readonly href: string };
+  /**
+   * Threads for models: a count (1..64) or 'auto' (the logical cores, at
+   * most 8). Default 1. More than 1 loads the SIMD + pthreads build
+   * (nibble-simd-threads.*) where memory can be shared: in Node always, in
+   * browsers on cross-origin isolated pages (Cross-Origin-Opener-Policy:
+   * same-origin, Cross-Origin-Embedder-Policy: require-corp). Otherwise the
+   * single-thread build loads and console.warn says why, once.
+   */
+  threads?: number | 'auto';
 }
 
 export interface RuntimeInfo {
-  /** True when the SIMD build was loaded. */
+  /** True when a SIMD build was loaded. */
   simd: boolean;
+  /** Models' default thread count: 1 unless flavour is 'simd-threads'. */
+  threads: number;
+  /** The build: 'simd-threads', 'simd' or 'scalar'. */
+  flavour: 'simd-threads' | 'simd' | 'scalar';
+  /** Why threads were asked for but the single-thread build loaded, else null. */
+  threadsUnavailable: string | null;
   /** Where the .wasm was loaded from. */
   wasmUrl: string;
 }
@@ -155,6 +170,12 @@ export interface LoadModelOptions {
   wasmPath?: string | { readonly href: string };
   /** Also record each tensor's type in the file (info.tensors[i].fileType). Default false. */
   fileTensors?: boolean;
+  /**
+   * Threads this model's matmuls split over (see InitOptions.threads).
+   * Default: the module's (init's threads). The first nibble call loads the
+   * build: pass threads to it (or here, if loadModel is first).
+   */
+  threads?: number | 'auto';
 }
 
 /** A matrix held in a wider type than asked for, and why. */
@@ -218,6 +239,8 @@ export interface ModelInfo {
   contextLength: number;
   /** KV-cache positions used for generation (LoadModelOptions.context). */
   context: number;
+  /** Threads its matmuls use (LoadModelOptions.threads; 1 without the threads build). */
+  threads: number;
   /** Token ids; -1 when the vocabulary has none. */
   bos: number;
   eos: number;

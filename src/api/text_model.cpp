@@ -196,6 +196,7 @@ double TextModelLoader::bytes_fed() const { return loader_ ? double(loader_->byt
 // TextModel
 
 TextModel::TextModel() = default;
+TextModel::TextModel(int threads) : pool_(threads > 1 ? new ThreadPool(threads) : nullptr) {}
 TextModel::~TextModel() = default;
 
 Status TextModel::check_loaded() const {
@@ -343,7 +344,7 @@ ApiStatus TextModel::start(uintptr_t ids, uint32_t n, int32_t max_tokens, float 
       return ApiStatus::From(ResourceError("a KV cache of " + std::to_string(context) + " positions needs " +
                                            std::to_string(int64_t(cache_bytes / 1048576)) +
                                            " MiB; ask for a smaller context"));
-    generator_.reset(new Generator(*model_, context, kPromptBatch, nullptr));
+    generator_.reset(new Generator(*model_, context, kPromptBatch, pool_.get()));
   }
   last_token_ = -1;
   stop_ = StopReason::kNone;
@@ -367,7 +368,7 @@ ApiStatus TextModel::logits(uintptr_t ids, uint32_t n, int32_t precision) {
   const size_t vocab = size_t(model_->config.vocab_size);
   LlamaState state(*model_->llama, int(n), int(n));
   std::vector<float> all(size_t(n) * vocab);  // [n, vocab]
-  s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), all.data(), true, p, nullptr);
+  s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), all.data(), true, p, pool_.get());
   if (!s.ok()) return ApiStatus::From(s);
   result_.resize(all.size() * sizeof(float));
   std::memcpy(result_.data(), all.data(), result_.size());

@@ -25,6 +25,7 @@
 #include "model/generator.h"
 #include "model/model.h"
 #include "model/model_loader.h"
+#include "runtime/thread_pool.h"
 
 namespace nibble {
 
@@ -73,7 +74,12 @@ class TextModelLoader {
 class TextModel {
  public:
   TextModel();
+  // threads > 1: generation and logits split each matmul over a pool of that
+  // many threads (the caller's included). In wasm the pthreads build only,
+  // after web/ has started threads − 1 workers (runtime.mjs reserveThreads).
+  explicit TextModel(int threads);
   ~TextModel();
+  int32_t threads() const { return pool_ ? pool_->size() : 1; }
 
   bool loaded() const { return model_ != nullptr; }
   // Everything `info` reports, as one JSON object (see text_model.cpp).
@@ -125,6 +131,7 @@ class TextModel {
   friend class TextModelLoader;
   Status check_loaded() const;
 
+  std::unique_ptr<ThreadPool> pool_;  // null: one thread; outlives generator_
   std::unique_ptr<Model> model_;
   std::vector<TextModelLoader::FileTensor> file_tensors_;  // when the loader described the file
   std::unique_ptr<Generator> generator_;

@@ -33,8 +33,9 @@ struct Scratch {
 };
 thread_local Scratch t_scratch;
 
-// Runs fn(tile) over Y[m0:m1, :] in tiles of whole weight groups, in
-// parallel when the pool has threads. unit = columns per group.
+// Runs fn(tile) over Y in passes of kRowsPerPass activation rows, each pass
+// split into tiles of whole weight-row groups, in parallel when the pool has
+// threads.
 template <typename Fn>
 void for_each_tile(int64_t M, int64_t N, ThreadPool* pool, const Fn& fn) {
   const int64_t groups = (N + kPackRows - 1) / kPackRows;

@@ -126,8 +126,11 @@ inline v128_t q8_block_update(v128_t acc, v128_t dot, const uint8_t* panel, v128
 // up the four rows' sums in the lanes of one i32x4. (Pairs are broadcast by
 // a v128 load and a lane shuffle: V8 gives every load32_splat offset its own
 // spilled base register.) Results are bitwise the reference's.
-// Two groups per tile, sharing loads and shuffles, ran ~5% faster from cache
-// but ~40% slower streaming weights from DRAM, so one group it is.
+// Measured alternatives, all slower: two groups per tile sharing the loads
+// and shuffles (~5% faster from cache, ~40% slower streaming from DRAM);
+// pairs stored pre-broadcast (plain loads instead of shuffles, but 4× the
+// activation bytes); pair vectors 1 and 2 masked in place (×16, ×256) into
+// separate accumulators to save shifts (V8 rematerializes the masks).
 template <bool kHasMin>
 void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;

@@ -123,6 +123,24 @@ test('Stop ends a long generation early and the next one runs', async () => {
   }
 });
 
+test('the Threads setting reloads the model in a new worker with that many threads', async () => {
+  const { context, page, seen } = await openDemo();
+  try {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const auto = Math.min(cores, 8);
+    assert.match(await page.textContent('#stat-wasm'), new RegExp(`^SIMD128 · ${auto} threads? · in a Web Worker$`));
+    await page.selectOption('#threads', '1');
+    await waitReady(page, seen);
+    assert.equal(await page.textContent('#stat-wasm'), 'SIMD128 · 1 thread · in a Web Worker');
+    const out = await generate(page, { prompt: 'Once upon a time', temperature: 0, maxTokens: 40 });
+    assert.equal(out.stop, 'max tokens');
+    assert.deepEqual(seen.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a local .gguf loads from the file picker and by drag and drop', async () => {
   const { context, page, seen } = await openDemo();
   try {

@@ -67,7 +67,7 @@ async function wasmDir(platform, wasmPath) {
   else if (wasmPath !== null && typeof wasmPath === 'object' && typeof wasmPath.href === 'string') text = wasmPath.href;
   else throw typeError(WHERE, `options.wasmPath must be a string or a URL, got ${describe(wasmPath)}`);
   if (/\.wasm([?#].*)?$/.test(text)) {
-    throw typeError(WHERE, `options.wasmPath is the folder that holds the nibble-*.wasm files, not a file: got '${text}'`);
+    throw typeError(WHERE, `options.wasmPath is the folder that holds nibble-simd.wasm, nibble-scalar.wasm and nibble-simd-threads.wasm, not a file: got '${text}'`);
   }
   let url;
   const hasScheme = /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(text) && !/^[a-zA-Z]:[\\/]/.test(text);
@@ -189,7 +189,9 @@ class NodePthreadWorker {
   constructor(NodeWorker, url) {
     this.onmessage = null;
     this.onerror = null;
-    this.worker = new NodeWorker(new URL(url), { name: 'nibble pthread' });
+    // execArgv: [] because by default a worker inherits the main script's
+    // flags, and some (--input-type, -e) stop it from starting.
+    this.worker = new NodeWorker(new URL(url), { name: 'nibble pthread', execArgv: [] });
     this.worker.on('message', (data) => {
       if (data?.cmd === 'loaded') this.worker.unref();
       this.onmessage?.({ data });
@@ -213,6 +215,12 @@ function threadGlueOptions(platform, node, flavour) {
   const workerUrl = new URL(`nibble-${flavour}.worker.mjs`, platform.defaultDir()).href;
   return {
     mainScriptUrlOrBlob: glueUrl,
+    // The glue warns once when the page's main thread blocks. Here that is by
+    // design and safe: a matmul waits only for pool threads that are already
+    // running (reserveWorkers), never for anything the main thread must do.
+    printErr(text) {
+      if (!String(text).startsWith('Blocking on the main thread is very dangerous')) console.warn(text);
+    },
     nibbleNewWorker() {
       const worker = node ? new NodePthreadWorker(node.Worker, workerUrl) : new Worker(workerUrl, { name: 'nibble pthread' });
       worker.nibbleUrl = workerUrl;
@@ -223,11 +231,17 @@ function threadGlueOptions(platform, node, flavour) {
 
 // Makes sure `count` pthread workers are started and idle, so that C++ can
 // create that many threads at once without waiting (a blocked main thread
-// cannot start a worker). Resolves once they have loaded the module.
-export function reserveWorkers(module, count) {
+// cannot start a worker). Resolves once they have loaded the module; a
+// worker that fails to start is dropped, and the promise rejects.
+export function reserveWorkers(module, count, where = WHERE) {
   const pthread = module.PThread;
+  const advice = "serve the nibble-*.worker.mjs files of dist/ next to nibble's JS, from the page's origin";
   while (pthread.unusedWorkers.length < count) {
-    pthread.allocateUnusedWorker();
+    try {
+      pthread.allocateUnusedWorker();
+    } catch (e) {
+      return Promise.reject(plainError(where, `could not start a thread worker (${e.message}); ${advice}`));
+    }
     const worker = pthread.unusedWorkers[pthread.unusedWorkers.length - 1];
     worker.nibbleLoaded = new Promise((resolve, reject) => {
       pthread.loadWasmModuleToWorker(worker, () => {
@@ -235,8 +249,12 @@ export function reserveWorkers(module, count) {
         resolve();
       });
       const glueOnError = worker.onerror;
-      worker.onerror = (e) => reject(plainError(WHERE, `could not start a thread worker from ${worker.nibbleUrl} ` +
-        `(${e?.message || 'it did not load'}); serve the nibble-*.worker.mjs files of dist/ next to nibble's JS`));
+      worker.onerror = (e) => {
+        const at = pthread.unusedWorkers.indexOf(worker);
+        if (at >= 0) pthread.unusedWorkers.splice(at, 1);
+        worker.terminate();
+        reject(plainError(where, `could not start a thread worker from ${worker.nibbleUrl} (${e?.message || 'it did not load'}); ${advice}`));
+      };
     });
   }
   return Promise.all(pthread.unusedWorkers.map((worker) => worker.nibbleLoaded));

@@ -10,9 +10,12 @@
 import { plainError, rangeError, throwIfFailed, typeError } from './errors.mjs';
 import { generationResult, macrotask, makeStats, now, StopFilter } from './generation.mjs';
 import {
-  copyIn, copyOutBytes, copyOutFloat32, currentModule, currentPlatform, getModule, init, withHeapBuffers,
+  copyIn, copyOutBytes, copyOutFloat32, currentModule, currentPlatform, getModule, init, reserveThreads, withHeapBuffers,
 } from './runtime.mjs';
 import { checkSource, openSource, readAll, throwIfAborted } from './sources.mjs';
+import { checkThreads } from './loader.mjs';
+import { openCachedSource } from './cache.mjs';
+import { loadModelInWorker } from './worker_client.mjs';
 import { checkChoice, checkOptions, describe } from './validate.mjs';
 
 const CONSTRUCT = Symbol('Model.construct');
@@ -365,13 +368,14 @@ export function modelLogits(model, ids, options) {
 // ---------------------------------------------------------------------------
 // loadModel
 
-const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors'];
+const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads'];
 
 async function wasmFor(opts) {
-  if (opts.simd !== undefined || opts.wasmPath !== undefined) {
+  if (opts.simd !== undefined || opts.wasmPath !== undefined || opts.threads !== undefined) {
     const init_ = {};
     if (opts.simd !== undefined) init_.simd = opts.simd;
     if (opts.wasmPath !== undefined) init_.wasmPath = opts.wasmPath;
+    if (opts.threads !== undefined) init_.threads = opts.threads; // the first load picks the build
     await init(init_);
     return currentModule();
   }
@@ -402,13 +406,16 @@ export async function loadModel(source, options) {
   const fileTensors = checkBoolean(opts.fileTensors, 'options.fileTensors', false, where);
   checkSource(source, 'model', where);
   if (opts.tokenizer !== undefined) checkSource(opts.tokenizer, 'tokenizer', where);
+  const cache = checkBoolean(opts.cache, 'options.cache', false, where);
+  checkThreads(opts.threads, where);
   throwIfAborted(signal, where);
+  if (checkBoolean(opts.worker, 'options.worker', false, where)) return loadModelInWorker(source, opts);
   const wasm = await wasmFor(opts);
   throwIfAborted(signal, where);
   const io = { where, platform: currentPlatform(), signal };
   const tokenizer = opts.tokenizer === undefined ? null : await readAll(opts.tokenizer, { ...io, name: 'tokenizer' });
   throwIfAborted(signal, where);
-  const opened = await openSource(source, { ...io, name: 'model' });
+  const opened = await (cache ? openCachedSource : openSource)(source, { ...io, name: 'model' });
 
   let last = -1;
   const progress = (status, loaded, total) => {
@@ -454,13 +461,16 @@ export async function loadModel(source, options) {
     throwIfAborted(signal, where);
     wasm._free(staging);
     staging = 0;
-    handle = new wasm.TextModel();
+    // The thread pool's workers are started first; nothing may await in between.
+    const threads = await reserveThreads(opts.threads, where);
+    handle = threads > 1 ? new wasm.TextModel(threads) : new wasm.TextModel();
     const status = withHeapBuffers(wasm, [], where, () => loader.finish(handle));
     if (status.kind !== 0 && !tokenizer && /tokenizer file/.test(status.message)) {
       status.message += "; pass it as loadModel(source, { tokenizer: <URL, path or bytes of tokenizer.bin> })";
     }
     fail(withLabel(status, opened.label));
     const info = JSON.parse(handle.infoJson());
+    info.threads = threads; // 1 unless the threads build runs (init() says why not)
     if (context !== undefined && context > info.contextLength) {
       throw rangeError(where, `options.context is ${context} but the model's context length is ${info.contextLength}`);
     }

@@ -24,10 +24,13 @@ export function currentPlatform() {
   return platform;
 }
 
-// The threads option does not count: the first call picks the build, and a
-// later one can only ask for another thread count for the models it loads.
-function sameOptions(a, b) {
-  return (a.simd ?? 'auto') === (b.simd ?? 'auto') && String(a.wasmPath ?? '') === String(b.wasmPath ?? '');
+// Whether a later call's options fit the loaded module: only the options it
+// gives count (loadModel passes its threads on without the others). The
+// threads option never conflicts: the first call picks the build, and a later
+// one can only ask for another thread count for the models it loads.
+function sameOptions(later, first) {
+  return (later.simd === undefined || (later.simd ?? 'auto') === (first.simd ?? 'auto')) &&
+    (later.wasmPath === undefined || String(later.wasmPath) === String(first.wasmPath ?? ''));
 }
 
 const LOADED_WITHOUT_THREADS = 'the wasm module was already loaded with one thread ' +
@@ -101,7 +104,7 @@ export async function reserveThreads(threads, where) {
     return 1;
   }
   const n = threads === undefined ? loaded.threads : resolveThreads(threads, loaded.cores);
-  if (n > 1) await reserveWorkers(loaded.module, n - 1);
+  if (n > 1) await reserveWorkers(loaded.module, n - 1, where);
   return n;
 }
 

@@ -1,0 +1,165 @@
+// The multithreaded build in Chromium: a page served with COOP/COEP
+// (tests/browser/server.mjs, crossOriginIsolated) gets the SIMD + pthreads
+// build with init({ threads: 2 }) — its pthread workers run and the results
+// match the plain-JS reference; the same page without those headers falls
+// back to the single-thread SIMD build with exactly one console warning that
+// says why. Nothing is requested from outside 127.0.0.1.
+// Needs dist/ built (tools/build.sh). Run: node --test tests/browser/threads.test.mjs
+import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+// The page under test, served at /threads-check.html?threads=<JSON>: loads
+// nibble with that threads option, runs quantize + matmul (GEMV and GEMM)
+// and compares with the plain-JS reference (tests/js/reference.cjs), then
+// generates greedy text from stories260K with the module's threads and 1.
+const PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>nibble threads check</title>
+<script src="/tests/js/reference.cjs"></script>
+<script type="module">
+  const ref = window.nibbleReference;
+  try {
+    const nibble = await import('/dist/nibble.mjs');
+    const threads = JSON.parse(new URLSearchParams(location.search).get('threads'));
+    const info = await nibble.init({ threads });
+    const failures = [];
+    let checks = 0;
+    for (const [rows, cols, m] of [[300, 256, 1], [1000, 512, 1], [257, 128, 64]]) {
+      const w = ref.randomFloats(rows * cols, rows + cols, 1.5);
+      const q = await nibble.quantize(w, [rows, cols], { type: 'q4_0' });
+      const x = ref.randomFloats(m * cols, m + 1, 3);
+      for (const precision of ['w4a8', 'w4a32']) {
+        const y = q.matmul(x, m, { precision });
+        const want = ref.matmul(q.toBytes(), rows, cols, 'q4_0', x, m, precision);
+        const i = ref.firstMismatch(y, want.y, want.scale, 2e-6, 1e-6);
+        if (i >= 0) failures.push(precision + ' [' + rows + ', ' + cols + '] m=' + m + ': y[' + i + '] ' + y[i] + ' vs ' + want.y[i]);
+        checks++;
+      }
+      q.dispose();
+    }
+    // A model with the module's threads and one with 1: same greedy text.
+    const texts = [], modelThreads = [];
+    for (const t of [info.threads, 1]) {
+      const model = await nibble.loadModel('/models/stories260K.bin', { tokenizer: '/models/tok512.bin', threads: t });
+      modelThreads.push(model.info.threads);
+      texts.push((await model.complete('Once upon a time', { maxTokens: 60, temperature: 0 })).text);
+      model.dispose();
+    }
+    window.result = {
+      info, failures, checks, modelThreads, texts,
+      crossOriginIsolated: self.crossOriginIsolated === true,
+      sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
+      cores: navigator.hardwareConcurrency,
+    };
+  } catch (error) {
+    window.result = { error: String(error && error.stack || error) };
+  }
+</script>
+`;
+
+let coiServer, plainServer, browser;
+before(async () => {
+  coiServer = await startServer({ root: repo, crossOriginIsolated: true });
+  plainServer = await startServer({ root: repo });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+after(async () => {
+  await browser?.close();
+  await coiServer?.close();
+  await plainServer?.close();
+});
+
+// Opens the check page on a server with threads (a JSON value); the page's
+// HTML comes from PAGE, its headers (COOP/COEP or none) from that server.
+// Returns { result, warnings, errors, outside, workers }.
+async function openCheck(server, threads) {
+  const page = await browser.newPage();
+  const warnings = [], lines = [], errors = [], outside = [];
+  page.on('console', (msg) => {
+    lines.push(`${msg.type()}: ${msg.text()}`);
+    if (msg.type() === 'warning') warnings.push(msg.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (req) => {
+    if (!req.url().startsWith(server.url)) outside.push(req.url());
+  });
+  await page.route('**/threads-check.html*', async (route) => {
+    const response = await route.fetch(); // a 404, but with the server's headers
+    const headers = { ...response.headers(), 'content-type': 'text/html; charset=utf-8' };
+    delete headers['content-length'];
+    await route.fulfill({ status: 200, headers, body: PAGE });
+  });
+  try {
+    await page.goto(`${server.url}threads-check.html?threads=${encodeURIComponent(JSON.stringify(threads))}`);
+    await page.waitForFunction(() => window.result !== undefined, null, { timeout: 60000 });
+    const result = await page.evaluate(() => window.result);
+    return { result, warnings, errors, outside, workers: page.workers().map((w) => w.url()) };
+  } catch (e) {
+    throw new Error(`threads=${JSON.stringify(threads)}: ${e.message}\nconsole:\n${lines.join('\n')}\nerrors: ${errors.join('\n')}`);
+  } finally {
+    await page.close();
+  }
+}
+
+function assertResultsRight(result) {
+  assert.equal(result.error, undefined, result.error);
+  assert.deepEqual(result.failures, []);
+  assert.equal(result.checks, 6);
+  assert.deepEqual(result.modelThreads, [result.info.threads, 1]);
+  assert.ok(result.texts[0].length > 40, `generated only '${result.texts[0]}'`);
+  assert.equal(result.texts[0], result.texts[1], 'greedy text differs between the threads and one thread');
+}
+
+test('cross-origin isolated page, threads: 2 -> SIMD + pthreads build, right results', async () => {
+  const { result, warnings, errors, outside, workers } = await openCheck(coiServer, 2);
+  assertResultsRight(result);
+  assert.equal(result.crossOriginIsolated, true);
+  assert.equal(result.sharedArrayBuffer, true);
+  assert.deepEqual(result.info, {
+    simd: true, threads: 2, flavour: 'simd-threads', threadsUnavailable: null,
+    wasmUrl: `${coiServer.url}dist/nibble-simd-threads.wasm`,
+  });
+  // One pthread worker beside the main thread, running the worker script.
+  assert.deepEqual(workers, [`${coiServer.url}dist/nibble-simd-threads.worker.mjs`]);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(outside, []);
+});
+
+test("cross-origin isolated page, threads: 'auto' -> the browser's cores (at most 8)", async () => {
+  const { result, warnings } = await openCheck(coiServer, 'auto');
+  assertResultsRight(result);
+  const want = Math.min(result.cores, 8);
+  assert.equal(result.info.threads, want);
+  assert.equal(result.info.flavour, want > 1 ? 'simd-threads' : 'simd');
+  assert.deepEqual(warnings, []);
+});
+
+test('page without COOP/COEP, threads: 2 -> single-thread build and one warning saying why', async () => {
+  const { result, warnings, errors, outside, workers } = await openCheck(plainServer, 2);
+  assertResultsRight(result);
+  assert.equal(result.crossOriginIsolated, false);
+  assert.deepEqual(result.info, {
+    simd: true, threads: 1, flavour: 'simd',
+    threadsUnavailable: 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
+      'Cross-Origin-Embedder-Policy: require-corp)',
+    wasmUrl: `${plainServer.url}dist/nibble-simd.wasm`,
+  });
+  assert.deepEqual(warnings, [
+    'nibble: threads unavailable because the page is not cross-origin isolated (serve it with ' +
+    'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); using 1 thread',
+  ]);
+  assert.deepEqual(workers, []);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(outside, []);
+});
