@@ -16,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import * as matmul from './sections/matmul.mjs';
 import * as model from './sections/model.mjs';
 import * as sizes from './sections/sizes.mjs';
+import * as threads from './sections/threads.mjs';
 
-const SECTIONS = [matmul, sizes, model];
+const SECTIONS = [matmul, sizes, model, threads];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -39,13 +39,7 @@ for what in "${only[@]}"; do
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
       run cmake --build build/wasm-simd -j "$jobs" ;;
     wasm-simd-threads)
-      # -pthread for every object (GoogleTest too: shared memory needs it);
-      # the test programs pre-start 8 pthread workers (a thread asked for
-      # while main() blocks could never start) and exit when main() returns
-      # instead of idling with them. The JS module overrides both
-      # (bindings/CMakeLists.txt): web/ starts its workers itself.
       configure build/wasm-simd-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_THREADS=ON \
-        -DCMAKE_CXX_FLAGS=-pthread "-DCMAKE_EXE_LINKER_FLAGS=-sPTHREAD_POOL_SIZE=8 -sEXIT_RUNTIME=1" \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
       run cmake --build build/wasm-simd-threads -j "$jobs" ;;
     wasm-scalar)

@@ -176,6 +176,18 @@ export interface LoadModelOptions {
    * build: pass threads to it (or here, if loadModel is first).
    */
   threads?: number | 'auto';
+  /**
+   * Run the engine in a dedicated Web Worker (nibble-worker.mjs, served next
+   * to the other dist/ files); the page never loads the wasm. loadModel then
+   * resolves to a WorkerModel. Default false.
+   */
+  worker?: boolean;
+  /**
+   * URL sources only: keep the file in the Cache API (caches.open('nibble-models'))
+   * so a reload does not download it again (progress status 'load').
+   * Does nothing where there is no Cache API (Node, file://). Default false.
+   */
+  cache?: boolean;
 }
 
 /** A matrix held in a wider type than asked for, and why. */
@@ -331,7 +343,33 @@ export declare class Model {
  * F32, F16, Q8_0, Q4_0, Q4_1) or a llama2.c checkpoint (with options.tokenizer).
  * The file streams into wasm memory; it is never held there twice.
  */
+export declare function loadModel(source: ModelSource, options: LoadModelOptions & { worker: true }): Promise<WorkerModel>;
 export declare function loadModel(source: ModelSource, options?: LoadModelOptions): Promise<Model>;
+
+/** Which wasm build runs a WorkerModel's engine. */
+export interface WorkerRuntime {
+  readonly simd: boolean;
+  readonly threads: number;
+  readonly worker: true;
+}
+
+/**
+ * A model whose engine runs in a Web Worker (loadModel with worker: true).
+ * Same API as Model, but the calls that return data cross to the worker and
+ * return Promises; a bad generate() option is reported by the first next().
+ */
+export interface WorkerModel {
+  readonly info: ModelInfo;
+  readonly disposed: boolean;
+  readonly runtime: WorkerRuntime;
+  tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
+  detokenize(ids: readonly number[] | Int32Array | Uint32Array): Promise<string>;
+  generate(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Generation;
+  complete(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Promise<{ text: string; stats: GenerationStats }>;
+  toGguf(): Promise<Uint8Array>;
+  /** Stops the worker and frees everything. */
+  dispose(): void;
+}
 
 /** The package version. */
 export declare const version: string;

@@ -13,7 +13,7 @@
 // Target (issue #5): ≥ 1.7× on 2 cores for the 4096×4096 GEMV and for decode.
 //
 // Binaries: $NIBBLE_THREADS_BUILD_DIR (default build/wasm-simd-threads);
-// model: $NIBBLE_BENCH_MODEL (default build/bench_model.gguf, see
+// model: $NIBBLE_BENCH_MODEL (default build/bench/bench_model.gguf, see
 // bench/model/README.md). Add more model runs to DECODE_CASES.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -79,7 +79,7 @@ async function benchMatmul(ctx) {
 
 // Alternates threads 1 and 2 over `runs` rounds; medians of tokens/s.
 async function benchDecode(ctx) {
-  const modelFile = path.resolve(ctx.repoRoot, process.env.NIBBLE_BENCH_MODEL ?? 'build/bench_model.gguf');
+  const modelFile = path.resolve(ctx.repoRoot, process.env.NIBBLE_BENCH_MODEL ?? 'build/bench/bench_model.gguf');
   if (!existsSync(modelFile)) return { skipped: `${modelFile} not found (see bench/model/README.md)` };
   const nibble = await import(pathToFileURL(path.join(ctx.repoRoot, 'dist', 'nibble.mjs')).href);
   if (typeof nibble.loadModel !== 'function') return { skipped: 'dist/nibble.mjs has no loadModel yet' };

@@ -181,7 +181,8 @@ describe('init', () => {
     await expectError(() => fresh.init({ simd: 'yes' }), TypeError, /options.simd must be 'auto', true or false/);
     await expectError(() => fresh.init({ wasmPath: 3 }), TypeError, /options.wasmPath must be a string or a URL/);
     await expectError(() => fresh.init({ wasmPath: path.join(DIST, 'nibble-simd.wasm') }), TypeError, /wasmPath is the folder that holds nibble-simd.wasm/);
-    await expectError(() => fresh.init({ threads: 4 }), TypeError, /unknown option 'threads'/);
+    await expectError(() => fresh.init({ threads: 0 }), RangeError, /options.threads must be 'auto' or an integer from 1 to 64, got 0/);
+    await expectError(() => fresh.init({ thread: 2 }), TypeError, /unknown option 'thread'/);
   });
 
   test('a wasmPath without the files -> Error; a retry with the right one works', async () => {
@@ -189,7 +190,7 @@ describe('init', () => {
     await expectError(() => fresh.init({ wasmPath: path.join(__dirname, 'no-such-dir') }), Error,
       /could not read file:.*no-such-dir\/nibble-(simd|scalar)\.wasm \(ENOENT\); serve the .wasm files .* or pass init\(\{ wasmPath \}\)/);
     const info = await fresh.init({ wasmPath: DIST, simd: false });
-    expect(info).toEqual({ simd: false, wasmUrl: expect.stringMatching(/dist\/nibble-scalar\.wasm$/) });
+    expect(info).toEqual({ simd: false, flavour: 'scalar', threads: 1, threadsUnavailable: null, wasmUrl: expect.stringMatching(/dist\/nibble-scalar\.wasm$/) });
     await expectError(() => fresh.init({ simd: true }), Error, /already loaded or loading with other options/);
     expect(await fresh.init()).toEqual(info); // no options: whatever is loaded
   });

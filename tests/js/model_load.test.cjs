@@ -226,7 +226,8 @@ describe('errors', () => {
     [GGUF, { context: 4096 }, RangeError, /options\.context is 4096 but the model's context length is 2048/],
     [GGUF, { onProgress: 'yes' }, TypeError, /options\.onProgress must be a function/],
     [GGUF, { signal: {} }, TypeError, /options\.signal must be an AbortSignal/],
-    [GGUF, { threads: 4 }, TypeError, /unknown option 'threads'/],
+    [GGUF, { threads: 0 }, RangeError, /options\.threads must be 'auto' or an integer/],
+    [GGUF, { thread: 4 }, TypeError, /unknown option 'thread'/],
   ])('loadModel(%p, %p) -> %p', async (source, options, type, pattern) => {
     await expectError(() => nibble.loadModel(source, options), type, pattern);
   });

@@ -3,7 +3,7 @@
 import {
   errorStats, fromBytes, init, loadModel, Model, quantize, QuantizedMatrix, simdSupported, version,
   type ErrorStats, type Generation, type GenerationStats, type LoadProgress, type ModelInfo,
-  type QuantizeOptions, type RuntimeInfo, type StopReason,
+  type QuantizeOptions, type RuntimeInfo, type StopReason, type WorkerModel,
 } from 'nibble';
 
 export async function example(): Promise<number> {
@@ -77,6 +77,14 @@ export async function textExample(file: Blob, bytes: Uint8Array): Promise<string
   new Model();
   // @ts-expect-error: read-only
   model.info = info;
+
+  // The engine in a Web Worker: same API, data-returning calls are async.
+  const inWorker: WorkerModel = await loadModel('model.gguf', { worker: true, cache: true, threads: 'auto' });
+  const workerIds: number[] = await inWorker.tokenize('Once');
+  const viaWorker: boolean = inWorker.runtime.worker && inWorker.runtime.simd;
+  for await (const piece of inWorker.generate(workerIds, { maxTokens: 4 })) text += piece;
+  inWorker.dispose();
+  text += String(viaWorker);
 
   model.dispose();
   fromFile.dispose();
