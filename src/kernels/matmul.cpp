@@ -22,6 +22,14 @@ namespace {
 constexpr int64_t kRowsPerPass = 64;
 // Weight-row groups (of kPackRows rows) per thread-pool work item, at least.
 constexpr int64_t kGroupsPerItem = 4;
+// Waking a sleeping worker costs ~30-40 µs in wasm; a pass with fewer
+// multiply-adds than this (a 576×1536 GEMV is 0.9 M, ~45 µs) runs faster on
+// the calling thread alone.
+constexpr int64_t kMinParallelMacs = int64_t(1) << 20;
+
+bool worth_splitting(ThreadPool* pool, int64_t macs) {
+  return pool != nullptr && pool->size() > 1 && macs >= kMinParallelMacs;
+}
 
 // Reused per calling thread so steady-state calls do not allocate; grows to
 // the largest activation seen. Workers only read it.
@@ -37,14 +45,14 @@ thread_local Scratch t_scratch;
 // split into tiles of whole weight-row groups, in parallel when the pool has
 // threads.
 template <typename Fn>
-void for_each_tile(int64_t M, int64_t N, ThreadPool* pool, const Fn& fn) {
+void for_each_tile(int64_t M, int64_t N, int64_t K, ThreadPool* pool, const Fn& fn) {
   const int64_t groups = (N + kPackRows - 1) / kPackRows;
   for (int64_t m0 = 0; m0 < M; m0 += kRowsPerPass) {
     const int64_t m1 = std::min(M, m0 + kRowsPerPass);
     auto run = [&](int64_t g0, int64_t g1) {
       fn(OutputTile{nullptr, N, m0, m1, g0 * kPackRows, std::min(N, g1 * kPackRows)});
     };
-    if (pool != nullptr && pool->size() > 1) {
+    if (worth_splitting(pool, (m1 - m0) * N * K)) {
       pool->parallel_for(groups, kGroupsPerItem, run);
     } else {
       run(0, groups);
@@ -54,8 +62,8 @@ void for_each_tile(int64_t M, int64_t N, ThreadPool* pool, const Fn& fn) {
 
 // Runs fn(m0, m1) over activation rows, in parallel when the pool has threads.
 template <typename Fn>
-void for_each_row(int64_t M, ThreadPool* pool, const Fn& fn) {
-  if (pool != nullptr && pool->size() > 1 && M > 1) {
+void for_each_row(int64_t M, int64_t K, ThreadPool* pool, const Fn& fn) {
+  if (M > 1 && worth_splitting(pool, M * K)) {
     pool->parallel_for(M, 1, fn);
   } else {
     fn(0, M);
@@ -86,7 +94,7 @@ Status matmul_with(const KernelConfig& config, const PackedWeights& w, const flo
     const F32Weights weights{reinterpret_cast<const float*>(w.data()), N, K};
     const F32Activations act{x, nullptr, K};
     const F32F32Fn kernel = M == 1 ? config.f32_gemv : config.f32_gemm;
-    for_each_tile(M, N, pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
+    for_each_tile(M, N, w.cols(), pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
     return Status::Ok();
   }
 
@@ -100,13 +108,13 @@ Status matmul_with(const KernelConfig& config, const PackedWeights& w, const flo
     s.qs.resize(size_t(M * K));
     s.d.resize(size_t(M * nb));
     s.sums.resize(size_t(M * nb));
-    for_each_row(M, pool, [&](int64_t m0, int64_t m1) {
+    for_each_row(M, K, pool, [&](int64_t m0, int64_t m1) {
       for (int64_t m = m0; m < m1; ++m)
         config.quantize_q8(x + m * K, K, s.qs.data() + m * K, s.d.data() + m * nb, s.sums.data() + m * nb);
     });
     const Q8Activations act{s.qs.data(), s.d.data(), s.sums.data(), K};
     const Q4Q8Fn kernel = M == 1 ? kernels.q8_gemv : kernels.q8_gemm;
-    for_each_tile(M, N, pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
+    for_each_tile(M, N, w.cols(), pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
     return Status::Ok();
   }
 
@@ -123,7 +131,7 @@ Status matmul_with(const KernelConfig& config, const PackedWeights& w, const flo
   }
   const F32Activations act{x, block_sums, K};
   const Q4F32Fn kernel = M == 1 ? kernels.f32_gemv : kernels.f32_gemm;
-  for_each_tile(M, N, pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
+  for_each_tile(M, N, w.cols(), pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
   return Status::Ok();
 }
 

@@ -3,7 +3,7 @@
 // unpack_to_gguf() gives back the exact bytes that went into Pack().
 //
 // ---------------------------------------------------------------------------
-// Packed layout ("4-row groups, pair-interleaved nibbles"), Q4_0 and Q4_1
+// Packed layout ("4-row groups, row-rotated nibbles"), Q4_0 and Q4_1
 // ---------------------------------------------------------------------------
 // Rows are taken in groups of kPackRows = 4: group g holds rows 4g .. 4g+3;
 // a last group with fewer real rows is padded with zero rows (d = m = 0,
@@ -15,17 +15,22 @@
 //   uint8 qs[64]      the four rows' 128 nibbles, arranged for the SIMD kernels:
 //
 // Read qs as four 16-byte vectors L = 0..3 of eight 16-bit lanes t = 0..7,
-// each lane holding four nibbles s = 0..3 (bits 4s .. 4s+3). Lane t of
-// vector L, nibble s holds row t/2, element k = 2(4L + s) + t%2. So
-// (vector >> 4s) & 0xF, for one of the 16 pairs p = 4L + s, gives the i16x8
+// each lane holding four nibbles s = 0..3 (bits 4s .. 4s+3); lanes 2i and
+// 2i+1 form 32-bit lane i. Nibble s of lane t of vector L holds row
+// (i + s) % 4, element k = 2(4L + i) + t%2, i = t/2: the rows rotate across
+// the nibbles. So (vector >> 4s) & 0xF, for each s, gives the i16x8
 //
-//   [row0 k, row0 k+1, row1 k, row1 k+1, row2 k, row2 k+1, row3 k, row3 k+1],  k = 2p
+//   [row s k0, k0+1, row s+1 k1, k1+1, row s+2 k2, k2+1, row s+3 k3, k3+1],
+//   rows mod 4, k_i = 2(4L + i)
 //
-// and one i32x4.dot_i16x8_s with the activation pair (a_k, a_k+1) broadcast
-// to all lanes adds that pair's products to all four rows at once: the four
-// rows' sums build up in the four lanes of one accumulator, with no
-// horizontal reduction (q4_nibble_slot() in q4_panel.h is the one definition
-// of this map; pack, unpack and the scalar tier all use it).
+// and one i32x4.dot_i16x8_s with the activation pairs 4L .. 4L+3 as they
+// lie in memory (no broadcast) adds one pair's products to each of four
+// rows; the GEMV sums each s in its own accumulator and rotates three of
+// them per block to put row r in lane r (q4_wasmsimd.h). The W4A8 GEMM,
+// which wants all four rows of one pair per vector, copies each group to
+// that order once per call and reuses it for every activation tile.
+// q4_nibble_slot() in q4_panel.h is the one definition of this map; pack,
+// unpack, the scalar tier and dequantize_row all use it.
 //
 // Q4_0's "- 8" is not applied to the nibbles: the integer kernels compute
 // dot(a, q) - 8·Σa with Σa per activation block, computed when activations

@@ -12,13 +12,15 @@
 namespace nibble {
 
 // Where nibble (row r, element k) of a block lives among a panel's 64 qs
-// bytes: byte index and bit shift (0 or 4). See packed_weights.h.
+// bytes: byte index and bit shift (0 or 4). See packed_weights.h: pair
+// k / 2 = 4·vec + i sits in 32-bit lane i of vector vec, in nibble s with
+// (i + s) % 4 = r.
 struct NibbleSlot {
   int byte;
   int shift;
 };
 constexpr NibbleSlot q4_nibble_slot(int r, int k) {
-  const int pair = k / 2, vec = pair / 4, s = pair % 4, lane = 2 * r + k % 2;
+  const int pair = k / 2, vec = pair / 4, i = pair % 4, s = (r - i + kPackRows) % kPackRows, lane = 2 * i + k % 2;
   return {16 * vec + 2 * lane + s / 2, 4 * (s % 2)};
 }
 
