@@ -8,11 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { runNibbleModel } from '../model/nibble_run.mjs';
 import { startServer } from '../model/serve.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, runWllamaBench } from '../model/wllama_bench.mjs';
 
@@ -52,10 +50,9 @@ async function nibbleInChromium(browser, modelFile, ctx, runs) {
 export async function run(ctx) {
   const modelFile = benchModel(ctx);
   const runs = ctx.quick ? 1 : 3;
-  const nibble = await import(pathToFileURL(path.join(ctx.repoRoot, 'dist/nibble.mjs')).href);
-
   ctx.log('nibble in Node ...');
-  const node = await runNibbleModel(nibble, modelFile, { runs });
+  const script = path.join(ctx.repoRoot, 'bench/model/nibble_node.mjs');
+  const node = JSON.parse(execFileSync(process.execPath, [script, modelFile, '--runs', String(runs)], { encoding: 'utf8' }));
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   let chromiumNibble, wllama;
   try {
