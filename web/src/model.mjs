@@ -16,7 +16,7 @@ import { checkSource, openSource, readAll, throwIfAborted } from './sources.mjs'
 import { checkThreads } from './loader.mjs';
 import { openCachedSource } from './cache.mjs';
 import { loadModelInWorker } from './worker_client.mjs';
-import { checkChoice, checkOptions, describe } from './validate.mjs';
+import { checkChoice, checkOptions, deepFreeze, describe } from './validate.mjs';
 
 const CONSTRUCT = Symbol('Model.construct');
 const LOGITS = Symbol('Model.logits');
@@ -33,14 +33,6 @@ const leakGuard = typeof FinalizationRegistry === 'function'
     wasm._free(scratch);
   })
   : null;
-
-function deepFreeze(value) {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 // ---------------------------------------------------------------------------
 // Argument checks

@@ -82,3 +82,12 @@ export function asBytes(value, name, where) {
   if (tag === 'ArrayBuffer' || tag === 'SharedArrayBuffer') return new Uint8Array(value);
   throw typeError(where, `${name} must be a Uint8Array or an ArrayBuffer, got ${describe(value)}`);
 }
+
+// Freezes an object and everything it holds (the info objects users get).
+export function deepFreeze(value) {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -9,6 +9,7 @@
 // runs. dispose() terminates the worker, which frees all its memory at once.
 import { plainError, typeError } from './errors.mjs';
 import { currentPlatform } from './runtime.mjs';
+import { deepFreeze } from './validate.mjs';
 import { abortError } from './sources.mjs';
 import { tagOf } from './validate.mjs';
 import { errorFromData } from './worker_protocol.mjs';
@@ -21,14 +22,6 @@ const OWNER = Symbol('WorkerModel');
 const workerGuard = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry((core) => core.end(null))
   : null;
-
-function deepFreeze(value) {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function pageBase() {
   return globalThis.document?.baseURI ?? globalThis.location?.href;
