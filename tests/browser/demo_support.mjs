@@ -6,7 +6,6 @@ import dc from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The built package; NIBBLE_DIST points the tests at another build of it.
@@ -14,14 +13,8 @@ export const dist = process.env.NIBBLE_DIST ? resolve(process.env.NIBBLE_DIST) :
 export const modelPath = join(repo, 'models/stories260K.gguf');
 export const references = JSON.parse(readFileSync(join(repo, 'models/stories260K.reference.json'), 'utf8'));
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
-export function launchChromium() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}
+export { launchChromium } from './chromium.mjs';
 
 // The greedy F32 reference: prompt, generated-token count and the exact text
 // (llama2.c's run.c prints a final newline that is not part of the story).

@@ -9,14 +9,10 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startServer } from './server.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 // The page under test, served at /threads-check.html?threads=<JSON>: loads
 // nibble with that threads option, runs quantize + matmul (GEMV and GEMM)
@@ -71,7 +67,7 @@ let coiServer, plainServer, browser;
 before(async () => {
   coiServer = await startServer({ root: repo, crossOriginIsolated: true });
   plainServer = await startServer({ root: repo });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
