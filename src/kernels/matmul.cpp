@@ -22,10 +22,10 @@ namespace {
 constexpr int64_t kRowsPerPass = 64;
 // Weight-row groups (of kPackRows rows) per thread-pool work item, at least.
 constexpr int64_t kGroupsPerItem = 4;
-// Waking a sleeping worker costs ~30-40 µs in wasm; a pass with fewer
-// multiply-adds than this (a 576×1536 GEMV is 0.9 M, ~45 µs) runs faster on
-// the calling thread alone.
-constexpr int64_t kMinParallelMacs = int64_t(1) << 20;
+// Below this many multiply-adds (a 576×576 GEMV is 0.33 M, ~16 µs) handing
+// work to another thread costs more than it saves, even with the pool's
+// workers spinning between jobs (runtime/thread_pool.cpp).
+constexpr int64_t kMinParallelMacs = int64_t(1) << 17;
 
 bool worth_splitting(ThreadPool* pool, int64_t macs) {
   return pool != nullptr && pool->size() > 1 && macs >= kMinParallelMacs;

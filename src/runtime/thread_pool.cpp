@@ -16,16 +16,22 @@
 namespace nibble {
 
 #ifdef NIBBLE_HAVE_THREADS
-// Workers sleep on a condition variable; each parallel_for publishes one job
-// (a generation number) and workers take chunks from a shared counter.
+// Each parallel_for publishes one job (a new generation number) and workers
+// take chunks from a shared counter. Between jobs a worker spins briefly on
+// the generation before it sleeps on a condition variable: a transformer
+// calls parallel_for hundreds of times per token, microseconds apart, and
+// waking a sleeping thread costs tens of microseconds (more in wasm). The
+// spin is short so that a busy machine loses little to it.
+constexpr int kSpinIterations = 1 << 14;
+
 struct ThreadPool::Impl {
   std::vector<std::thread> workers;
   std::mutex mu;
   std::condition_variable wake, done;
-  uint64_t generation = 0;
-  bool stop = false;
-  int busy = 0;
-  // The current job.
+  std::atomic<uint64_t> generation{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> busy{0};
+  // The current job, written before generation is bumped.
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n = 0, chunk = 1;
   std::atomic<int64_t> next{0};
@@ -37,19 +43,33 @@ struct ThreadPool::Impl {
       (*fn)(begin, std::min(n, begin + chunk));
     }
   }
+  // Waits until generation differs from `seen` (or stop); returns it.
+  uint64_t wait_for_job(uint64_t seen) {
+    for (int i = 0; i < kSpinIterations; ++i) {
+      const uint64_t g = generation.load();
+      if (g != seen || stop.load()) return g;
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    wake.wait(lock, [&] { return stop.load() || generation.load() != seen; });
+    return generation.load();
+  }
   void worker_loop() {
     uint64_t seen = 0;
     for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        wake.wait(lock, [&] { return stop || generation != seen; });
-        if (stop) return;
-        seen = generation;
-      }
+      seen = wait_for_job(seen);
+      if (stop.load()) return;
       run_chunks();
-      std::lock_guard<std::mutex> lock(mu);
-      if (--busy == 0) done.notify_one();
+      if (busy.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> lock(mu);
+        done.notify_one();
+      }
     }
+  }
+  void wait_until_done() {
+    for (int i = 0; i < kSpinIterations; ++i)
+      if (busy.load() == 0) return;
+    std::unique_lock<std::mutex> lock(mu);
+    done.wait(lock, [&] { return busy.load() == 0; });
   }
 };
 #else
@@ -97,13 +117,12 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
       impl_->n = n;
       impl_->chunk = chunk;
       impl_->next.store(0);
-      impl_->busy = int(impl_->workers.size());
-      ++impl_->generation;
+      impl_->busy.store(int(impl_->workers.size()));
+      impl_->generation.fetch_add(1);  // publishes the job to spinning workers
     }
     impl_->wake.notify_all();
     impl_->run_chunks();
-    std::unique_lock<std::mutex> lock(impl_->mu);
-    impl_->done.wait(lock, [&] { return impl_->busy == 0; });
+    impl_->wait_until_done();
     return;
   }
 #endif
