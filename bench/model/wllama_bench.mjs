@@ -16,10 +16,9 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { startServer } from './serve.mjs';
+import { startServer } from '../../tests/browser/server.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MODEL_URL = '/__bench_model__.gguf';
 
 // Debian's Chromium; Playwright's own browser downloads do not work here.
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -43,7 +42,10 @@ export async function runWllamaBench({ modelPath, runs = 3, browser = null, time
   if (!statSync(absModel, { throwIfNoEntry: false })?.isFile()) {
     throw new Error(`runWllamaBench: no model file at ${absModel} (make it with nibble_make_bench_model)`);
   }
-  const server = await startServer({ root: REPO_ROOT, aliases: { [MODEL_URL]: absModel } });
+  const server = await startServer({
+    root: REPO_ROOT, mounts: { '/__bench_model__/': path.dirname(absModel) }, crossOriginIsolated: true,
+  });
+  const modelUrl = `/__bench_model__/${path.basename(absModel)}`;
   const ownBrowser = browser === null;
   const b = ownBrowser
     ? await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true })
@@ -53,7 +55,7 @@ export async function runWllamaBench({ modelPath, runs = 3, browser = null, time
     const page = await context.newPage();
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${server.url}/bench/model/wllama.html`);
+    await page.goto(new URL('bench/model/wllama.html', server.url).href);
     try {
       await page.waitForFunction(() => window.wllamaPageReady === true, null, { timeout: 30000 });
     } catch (e) {
@@ -62,7 +64,7 @@ export async function runWllamaBench({ modelPath, runs = 3, browser = null, time
     page.setDefaultTimeout(timeoutMs);
     const result = await page.evaluate(
       ({ modelUrl, runs }) => window.runWllama({ modelUrl, runs }),
-      { modelUrl: MODEL_URL, runs },
+      { modelUrl, runs },
     );
     return { version: wllamaVersion(), ...result };
   } finally {

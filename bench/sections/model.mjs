@@ -11,13 +11,11 @@ import path from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { startServer } from '../model/serve.mjs';
+import { startServer } from '../../tests/browser/server.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, runWllamaBench } from '../model/wllama_bench.mjs';
 
 export const name = 'model';
 export const title = 'Model: SmolLM2-135M-shaped Q4_0 GGUF, one thread: nibble (Node, Chromium) vs wllama (Chromium)';
-
-const MODEL_URL = '/__bench_model__.gguf';
 
 function benchModel(ctx) {
   const file = path.join(ctx.repoRoot, 'build/bench/bench_model.gguf');
@@ -31,16 +29,19 @@ function benchModel(ctx) {
 }
 
 async function nibbleInChromium(browser, modelFile, ctx, runs) {
-  const server = await startServer({ root: ctx.repoRoot, aliases: { [MODEL_URL]: modelFile } });
+  const server = await startServer({
+    root: ctx.repoRoot, mounts: { '/__bench_model__/': path.dirname(modelFile) }, crossOriginIsolated: true,
+  });
+  const modelUrl = `/__bench_model__/${path.basename(modelFile)}`;
   const page = await (await browser.newContext()).newPage();
   try {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}/bench/model/nibble.html`);
+    await page.goto(new URL('bench/model/nibble.html', server.url).href);
     await page.waitForFunction(() => window.nibblePageReady === true, null, { timeout: 30000 }).catch(() => {
       throw new Error(`nibble bench page did not start: ${errors.join('; ')}`);
     });
-    return await page.evaluate(([url, n]) => window.runNibble(url, { runs: n }), [MODEL_URL, runs]);
+    return await page.evaluate(([url, n]) => window.runNibble(url, { runs: n }), [modelUrl, runs]);
   } finally {
     await page.context().close();
     await server.close();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, watchPage } from './chromium.mjs';
 import { startServer } from './server.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,12 +35,7 @@ after(async () => {
 // that did not go to the test server.
 async function openPage(path, { until } = {}) {
   const page = await browser.newPage();
-  const consoleLines = [], errors = [], outside = [];
-  page.on('console', (msg) => consoleLines.push(msg.text()));
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (req) => {
-    if (!req.url().startsWith(server.url)) outside.push(req.url());
-  });
+  const { console: consoleLines, errors, outside } = watchPage(page, server.url);
   try {
     await page.goto(new URL(path, server.url).href);
     if (until) {

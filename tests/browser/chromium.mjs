@@ -10,3 +10,15 @@ export const CHROMIUM_ARGS = [
 export function launchChromium() {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
+
+// Collects what a page says and does: console lines (text), uncaught errors,
+// and requests to anywhere but `origin` (nothing should leave the test server).
+export function watchPage(page, origin) {
+  const seen = { console: [], errors: [], outside: [] };
+  page.on('console', (msg) => seen.console.push(msg.text()));
+  page.on('pageerror', (e) => seen.errors.push(String(e)));
+  page.on('request', (req) => {
+    if (!req.url().startsWith(origin)) seen.outside.push(req.url());
+  });
+  return seen;
+}

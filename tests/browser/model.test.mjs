@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, watchPage } from './chromium.mjs';
 import { startServer } from './server.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,12 +34,7 @@ after(async () => {
 for (const [build, simd] of [['esm', true], ['esm', false], ['global', true]]) {
   test(`${build} build, ${simd ? 'SIMD' : 'scalar'}: stories260K golden text, logits and INT4 KL in the page`, async () => {
     const page = await browser.newPage();
-    const lines = [], errors = [], outside = [];
-    page.on('console', (msg) => lines.push(msg.text()));
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('request', (req) => {
-      if (!req.url().startsWith(server.url)) outside.push(req.url());
-    });
+    const { console: lines, errors, outside } = watchPage(page, server.url);
     try {
       await page.goto(new URL(`/tests/browser/pages/model.html?build=${build}&simd=${simd}`, server.url).href);
       await page.waitForFunction(() => window.result !== undefined, null, { timeout: 60000 });
@@ -62,11 +57,7 @@ for (const [build, simd] of [['esm', true], ['esm', false], ['global', true]]) {
 
 test('README text-generation page: streams a story into the page; Stop ends it', async () => {
   const page = await browser.newPage();
-  const errors = [], outside = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (req) => {
-    if (!req.url().startsWith(server.url)) outside.push(req.url());
-  });
+  const { errors, outside } = watchPage(page, server.url);
   try {
     const done = page.waitForEvent('console', { predicate: (msg) => / tokens\/s, /.test(msg.text()), timeout: 60000 });
     await page.goto(new URL('/readme-model/page.html', server.url).href);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, watchPage } from './chromium.mjs';
 import { startServer } from './server.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -80,14 +80,11 @@ after(async () => {
 // Returns { result, warnings, errors, outside, workers }.
 async function openCheck(server, threads) {
   const page = await browser.newPage();
-  const warnings = [], lines = [], errors = [], outside = [];
+  const { errors, outside } = watchPage(page, server.url);
+  const warnings = [], lines = [];
   page.on('console', (msg) => {
     lines.push(`${msg.type()}: ${msg.text()}`);
     if (msg.type() === 'warning') warnings.push(msg.text());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (req) => {
-    if (!req.url().startsWith(server.url)) outside.push(req.url());
   });
   await page.route('**/threads-check.html*', async (route) => {
     const response = await route.fetch(); // a 404, but with the server's headers

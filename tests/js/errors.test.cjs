@@ -2,25 +2,17 @@
 // and the wasm module keeps working afterwards.
 const path = require('node:path');
 const ref = require('./reference.cjs');
-const { DIST, loadNibble } = require('./load.cjs');
+const { DIST, expectThrown, loadNibble } = require('./load.cjs');
 
 let nibble;
 beforeAll(async () => {
   ({ nibble } = await loadNibble('auto'));
 });
 
-// fn() throws (or rejects) an instance of `type` whose message matches `pattern`.
+// As expectThrown, and the message names the call.
 async function expectError(fn, type, pattern) {
-  let error = null;
-  try {
-    await fn();
-  } catch (e) {
-    error = e;
-  }
-  if (error === null) throw new Error(`expected a ${type.name} matching ${pattern}, nothing was thrown`);
-  expect(`${error.constructor.name}: ${error.message}`).toMatch(pattern);
-  expect(error).toBeInstanceOf(type);
-  expect(error.message).toMatch(/^nibble\./); // names the call
+  const error = await expectThrown(fn, type, pattern);
+  expect(error.message).toMatch(/^nibble\./);
 }
 
 const W = ref.randomFloats(4 * 64, 1);

@@ -13,4 +13,19 @@ async function loadNibble(simd) {
   return { nibble, info };
 }
 
-module.exports = { DIST, loadNibble };
+// fn() throws (or rejects) an instance of `type` whose message matches
+// `pattern`; returns the error. Uses Jest's global expect.
+async function expectThrown(fn, type, pattern) {
+  let error = null;
+  try {
+    await fn();
+  } catch (e) {
+    error = e;
+  }
+  if (error === null) throw new Error(`expected a ${type.name} matching ${pattern}, nothing was thrown`);
+  expect(`${error.constructor.name}: ${error.message}`).toMatch(pattern);
+  expect(error).toBeInstanceOf(type);
+  return error;
+}
+
+module.exports = { DIST, expectThrown, loadNibble };

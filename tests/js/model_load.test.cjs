@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { loadNibble } = require('./load.cjs');
+const { expectThrown: expectError, loadNibble } = require('./load.cjs');
 const { MODELS, model, randomLlamaGguf, startServer } = require('./model_util.cjs');
 
 const BIN = model('stories260K.bin'), TOK = model('tok512.bin'), GGUF = model('stories260K.gguf');
@@ -49,19 +49,6 @@ async function expectAbort(fn) {
   expect(error?.name).toBe('AbortError');
 }
 
-// fn() rejects with an instance of `type` whose message matches `pattern`.
-async function expectError(fn, type, pattern) {
-  let error = null;
-  try {
-    await fn();
-  } catch (e) {
-    error = e;
-  }
-  if (error === null) throw new Error(`expected a ${type.name} matching ${pattern}, nothing was thrown`);
-  expect(`${error.constructor.name}: ${error.message}`).toMatch(pattern);
-  expect(error).toBeInstanceOf(type);
-  return error;
-}
 
 describe('sources', () => {
   const ggufBytes = fs.readFileSync(GGUF);
