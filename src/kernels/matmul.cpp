@@ -1,6 +1,6 @@
-// matmul(): validates, prepares activations (Q8_0 for W4A8, per-block sums
-// for Q4_1 W4A32), then runs the config's kernels over output tiles, split
-// across the thread pool by groups of weight rows. Every output element is
+// matmul(): validates, prepares activations once (Q8_0 for W4A8, per-block
+// sums for Q4_1 W4A32), then runs the config's kernels over output tiles of
+// every target, split across the thread pool by groups of weight rows. Every output element is
 // computed by exactly one kernel call with the same arithmetic whatever the
 // split, so results do not depend on the number of threads.
 #include "kernels/matmul.h"
@@ -41,18 +41,29 @@ struct Scratch {
 };
 thread_local Scratch t_scratch;
 
-// Runs fn(tile) over Y in passes of kRowsPerPass activation rows, each pass
-// split into tiles of whole weight-row groups, in parallel when the pool has
-// threads.
+// Runs fn(target, tile) over every target's Y in passes of kRowsPerPass
+// activation rows; a pass splits the targets' weight-row groups, taken one
+// after the other, into tiles that never straddle two targets, in parallel
+// when the pool has threads and the pass is big enough.
 template <typename Fn>
-void for_each_tile(int64_t M, int64_t N, int64_t K, ThreadPool* pool, const Fn& fn) {
-  const int64_t groups = (N + kPackRows - 1) / kPackRows;
+void for_each_tile(const MatmulTarget* targets, int count, int64_t M, int64_t K, ThreadPool* pool, const Fn& fn) {
+  int64_t groups = 0, rows = 0;
+  for (int i = 0; i < count; ++i) {
+    groups += (targets[i].w->rows() + kPackRows - 1) / kPackRows;
+    rows += targets[i].w->rows();
+  }
   for (int64_t m0 = 0; m0 < M; m0 += kRowsPerPass) {
     const int64_t m1 = std::min(M, m0 + kRowsPerPass);
     auto run = [&](int64_t g0, int64_t g1) {
-      fn(OutputTile{nullptr, N, m0, m1, g0 * kPackRows, std::min(N, g1 * kPackRows)});
+      int64_t first = 0;  // the first group of target i in the pass's numbering
+      for (int i = 0; i < count && first < g1; ++i) {
+        const int64_t N = targets[i].w->rows(), end = first + (N + kPackRows - 1) / kPackRows;
+        const int64_t b = std::max(g0, first), e = std::min(g1, end);
+        if (b < e) fn(i, OutputTile{targets[i].y, N, m0, m1, (b - first) * kPackRows, std::min(N, (e - first) * kPackRows)});
+        first = end;
+      }
     };
-    if (worth_splitting(pool, (m1 - m0) * N * K)) {
+    if (worth_splitting(pool, (m1 - m0) * rows * K)) {
       pool->parallel_for(groups, kGroupsPerItem, run);
     } else {
       run(0, groups);
@@ -70,41 +81,39 @@ void for_each_row(int64_t M, int64_t K, ThreadPool* pool, const Fn& fn) {
   }
 }
 
-Status validate(const PackedWeights& w, const float* x, int64_t M, const float* y) {
-  if (w.empty()) return StateError("matmul: the weights are empty; pack them with PackedWeights::Pack first");
-  if (x == nullptr || y == nullptr) return InvalidArgument("matmul: input x and output y must not be null");
+Status validate(const MatmulTarget* targets, int count, const float* x, int64_t M) {
+  if (targets == nullptr || count <= 0) return InvalidArgument("matmul: no weight matrices given");
+  if (x == nullptr) return InvalidArgument("matmul: input x must not be null");
   if (M <= 0) return OutOfRange("matmul: the number of activation rows M = " + std::to_string(M) + " must be > 0");
-  if (uint64_t(M) > uint64_t(SIZE_MAX) / 4 / uint64_t(std::max(w.cols(), w.rows())))
-    return ResourceError("matmul: M = " + std::to_string(M) + " rows of activations do not fit in memory");
+  for (int i = 0; i < count; ++i) {
+    const PackedWeights* w = targets[i].w;
+    if (w == nullptr || w->empty()) return StateError("matmul: the weights are empty; pack them with PackedWeights::Pack first");
+    if (targets[i].y == nullptr) return InvalidArgument("matmul: output y must not be null");
+    if (w->cols() != targets[0].w->cols())
+      return InvalidArgument("matmul: matrices sharing one input need the same row length; got " +
+                             std::to_string(targets[0].w->cols()) + " and " + std::to_string(w->cols()));
+    if (uint64_t(M) > uint64_t(SIZE_MAX) / 4 / uint64_t(std::max(w->cols(), w->rows())))
+      return ResourceError("matmul: M = " + std::to_string(M) + " rows of activations do not fit in memory");
+  }
   return Status::Ok();
 }
 
 }  // namespace
 
-Status matmul_with(const KernelConfig& config, const PackedWeights& w, const float* x, int64_t M,
-                   float* y, Precision precision, ThreadPool* pool) {
-  NIBBLE_RETURN_IF_ERROR(validate(w, x, M, y));
-  const int64_t N = w.rows(), K = w.cols();
-  auto with_y = [y](OutputTile tile) {
-    tile.y = y;
-    return tile;
-  };
-
-  if (w.type() == TensorType::F32) {
-    const F32Weights weights{reinterpret_cast<const float*>(w.data()), N, K};
-    const F32Activations act{x, nullptr, K};
-    const F32F32Fn kernel = M == 1 ? config.f32_gemv : config.f32_gemm;
-    for_each_tile(M, N, w.cols(), pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
-    return Status::Ok();
+Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* targets, int count,
+                                const float* x, int64_t M, Precision precision, ThreadPool* pool) {
+  NIBBLE_RETURN_IF_ERROR(validate(targets, count, x, M));
+  const int64_t K = targets[0].w->cols(), nb = K / kQK;
+  bool any_q8 = false, any_q4_1_f32 = false;
+  for (int i = 0; i < count; ++i) {
+    const TensorType type = targets[i].w->type();
+    any_q8 |= type != TensorType::F32 && precision == Precision::kW4A8;
+    any_q4_1_f32 |= type == TensorType::Q4_1 && precision == Precision::kW4A32;
   }
 
-  const bool q4_1 = w.type() == TensorType::Q4_1;
-  const KernelConfig::Q4Kernels& kernels = q4_1 ? config.q4_1 : config.q4_0;
-  const Q4Weights weights{w.data(), N, K};
-  const int64_t nb = K / kQK;
+  // Activations, prepared once for every target.
   Scratch& s = t_scratch;
-
-  if (precision == Precision::kW4A8) {
+  if (any_q8) {
     s.qs.resize(size_t(M * K));
     s.d.resize(size_t(M * nb));
     s.sums.resize(size_t(M * nb));
@@ -112,27 +121,47 @@ Status matmul_with(const KernelConfig& config, const PackedWeights& w, const flo
       for (int64_t m = m0; m < m1; ++m)
         config.quantize_q8(x + m * K, K, s.qs.data() + m * K, s.d.data() + m * nb, s.sums.data() + m * nb);
     });
-    const Q8Activations act{s.qs.data(), s.d.data(), s.sums.data(), K};
-    const Q4Q8Fn kernel = M == 1 ? kernels.q8_gemv : kernels.q8_gemm;
-    for_each_tile(M, N, w.cols(), pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
-    return Status::Ok();
   }
-
-  // W4A32. Σx per block is only needed for Q4_1's m·Σx term.
-  const float* block_sums = nullptr;
-  if (q4_1) {
+  if (any_q4_1_f32) {  // Σx per block, for Q4_1's m·Σx term
     s.block_sums.resize(size_t(M * nb));
     for (int64_t i = 0; i < M * nb; ++i) {
       float sum = 0.0f;
       for (int j = 0; j < kQK; ++j) sum += x[i * kQK + j];
       s.block_sums[size_t(i)] = sum;
     }
-    block_sums = s.block_sums.data();
   }
-  const F32Activations act{x, block_sums, K};
-  const Q4F32Fn kernel = M == 1 ? kernels.f32_gemv : kernels.f32_gemm;
-  for_each_tile(M, N, w.cols(), pool, [&](const OutputTile& t) { kernel(weights, act, with_y(t)); });
+  const Q8Activations q8{s.qs.data(), s.d.data(), s.sums.data(), K};
+  const F32Activations f32{x, nullptr, K};
+  const F32Activations f32_with_sums{x, s.block_sums.data(), K};
+
+  for_each_tile(targets, count, M, K, pool, [&](int i, const OutputTile& tile) {
+    const PackedWeights& w = *targets[i].w;
+    if (w.type() == TensorType::F32) {  // F32 weights ignore `precision`
+      const F32Weights weights{reinterpret_cast<const float*>(w.data()), w.rows(), K};
+      (M == 1 ? config.f32_gemv : config.f32_gemm)(weights, f32, tile);
+      return;
+    }
+    const bool q4_1 = w.type() == TensorType::Q4_1;
+    const KernelConfig::Q4Kernels& kernels = q4_1 ? config.q4_1 : config.q4_0;
+    const Q4Weights weights{w.data(), w.rows(), K};
+    if (precision == Precision::kW4A8) {
+      (M == 1 ? kernels.q8_gemv : kernels.q8_gemm)(weights, q8, tile);
+    } else {
+      (M == 1 ? kernels.f32_gemv : kernels.f32_gemm)(weights, q4_1 ? f32_with_sums : f32, tile);
+    }
+  });
   return Status::Ok();
+}
+
+Status matmul_with(const KernelConfig& config, const PackedWeights& w, const float* x, int64_t M,
+                   float* y, Precision precision, ThreadPool* pool) {
+  const MatmulTarget target{&w, y};
+  return matmul_shared_input_with(config, &target, 1, x, M, precision, pool);
+}
+
+Status matmul_shared_input(const MatmulTarget* targets, int count, const float* x, int64_t M,
+                           Precision precision, ThreadPool* pool) {
+  return matmul_shared_input_with(kernel_config(), targets, count, x, M, precision, pool);
 }
 
 Status matmul(const PackedWeights& w, const float* x, int64_t M, float* y, Precision precision,

@@ -35,9 +35,23 @@ struct KernelConfig;  // config.h
 Status matmul(const PackedWeights& w, const float* x, int64_t M, float* y,
               Precision precision, ThreadPool* pool = nullptr);
 
+// Several products of one input: targets[i].y[M, N_i] = X[M,K] · W_iᵀ, all
+// W_i with the same K (a layer's Q, K and V; gate and up). The activations
+// are prepared once and every matrix's tiles share one parallel pass, so
+// small matrices split across threads too. Each output is bitwise what
+// matmul() gives for that matrix alone.
+struct MatmulTarget {
+  const PackedWeights* w;
+  float* y;
+};
+Status matmul_shared_input(const MatmulTarget* targets, int count, const float* x, int64_t M,
+                           Precision precision, ThreadPool* pool = nullptr);
+
 // The same with the kernels of an explicit tier (tests, benchmarks); see
 // kernel_config_for() in config.h.
 Status matmul_with(const KernelConfig& config, const PackedWeights& w, const float* x, int64_t M,
                    float* y, Precision precision, ThreadPool* pool = nullptr);
+Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* targets, int count,
+                                const float* x, int64_t M, Precision precision, ThreadPool* pool = nullptr);
 
 }  // namespace nibble

@@ -5,8 +5,16 @@
 
 #include "kernels/dequantize_row.h"
 #include "ops/ops.h"
+#include "runtime/thread_pool.h"
 
 namespace nibble {
+namespace {
+
+// Attention work (tokens × positions × dim multiply-adds, twice) below which
+// splitting heads across threads costs more than it saves.
+constexpr int64_t kMinParallelAttention = int64_t(1) << 14;
+
+}  // namespace
 
 LlamaModel::LlamaModel(const LlamaConfig& config, LlamaWeights weights)
     : config_(config), weights_(std::move(weights)) {}
@@ -39,7 +47,8 @@ LlamaState::LlamaState(const LlamaModel& model, int context, int max_batch)
   proj_.resize(b * c.dim);
   hb_.resize(b * c.hidden_dim);
   hb2_.resize(b * c.hidden_dim);
-  scores_.resize(size_t(context));
+  scores_.resize(size_t(c.n_heads) * size_t(context));
+  rope_cos_sin_.resize(b * c.rope_dim);
 }
 
 Status LlamaState::forward(const int32_t* tokens, int n, float* logits, bool all_logits,
@@ -70,7 +79,10 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
   const int dim = c.dim, kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
   const int group = c.n_heads / c.n_kv_heads;  // query heads per KV head
 
-  for (int t = 0; t < n; ++t) dequantize_row(w.token_embd, tokens[t], &x_[size_t(t) * dim]);
+  for (int t = 0; t < n; ++t) {
+    dequantize_row(w.token_embd, tokens[t], &x_[size_t(t) * dim]);
+    rope_table(&rope_cos_sin_[size_t(t) * c.rope_dim], hd, c.rope_dim, pos_ + t, c.rope_theta);
+  }
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LlamaLayer& layer = w.layers[l];
@@ -80,24 +92,31 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
     // Attention block.
     for (int t = 0; t < n; ++t)
       rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.attn_norm.data(), dim, c.rms_eps);
-    NIBBLE_RETURN_IF_ERROR(matmul(layer.wq, xb_.data(), n, q_.data(), precision, pool));
-    NIBBLE_RETURN_IF_ERROR(matmul(layer.wk, xb_.data(), n, k_.data(), precision, pool));
-    NIBBLE_RETURN_IF_ERROR(matmul(layer.wv, xb_.data(), n, v_.data(), precision, pool));
+    const MatmulTarget qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
+    NIBBLE_RETURN_IF_ERROR(matmul_shared_input(qkv, 3, xb_.data(), n, precision, pool));
     for (int t = 0; t < n; ++t) {
       const int pos = pos_ + t;
-      rope(&q_[size_t(t) * dim], c.n_heads, hd, c.rope_dim, pos, c.rope_theta);
-      rope(&k_[size_t(t) * kv_dim], c.n_kv_heads, hd, c.rope_dim, pos, c.rope_theta);
+      const float* cos_sin = &rope_cos_sin_[size_t(t) * c.rope_dim];
+      rope(&q_[size_t(t) * dim], c.n_heads, hd, c.rope_dim, cos_sin);
+      rope(&k_[size_t(t) * kv_dim], c.n_kv_heads, hd, c.rope_dim, cos_sin);
       std::memcpy(key_layer + size_t(pos) * kv_dim, &k_[size_t(t) * kv_dim], sizeof(float) * kv_dim);
       std::memcpy(value_layer + size_t(pos) * kv_dim, &v_[size_t(t) * kv_dim], sizeof(float) * kv_dim);
     }
-    // Causal: token t sees positions 0..pos_+t.
-    for (int t = 0; t < n; ++t) {
-      for (int h = 0; h < c.n_heads; ++h) {
+    // Causal: token t sees positions 0..pos_+t. Heads are independent, so
+    // they split across threads, each head with its own scores row.
+    auto attend = [&](int64_t h0, int64_t h1) {
+      for (int h = int(h0); h < int(h1); ++h) {
         const int kv_head = h / group;
-        attention_head(&xb_[size_t(t) * dim + h * hd], &q_[size_t(t) * dim + h * hd],
-                       key_layer + kv_head * hd, value_layer + kv_head * hd, pos_ + t + 1, hd, kv_dim,
-                       scores_.data());
+        float* scores = &scores_[size_t(h) * context_];
+        for (int t = 0; t < n; ++t)
+          attention_head(&xb_[size_t(t) * dim + h * hd], &q_[size_t(t) * dim + h * hd],
+                         key_layer + kv_head * hd, value_layer + kv_head * hd, pos_ + t + 1, hd, kv_dim, scores);
       }
+    };
+    if (pool != nullptr && pool->size() > 1 && int64_t(n) * (pos_ + n) * dim >= kMinParallelAttention) {
+      pool->parallel_for(c.n_heads, 1, attend);
+    } else {
+      attend(0, c.n_heads);
     }
     NIBBLE_RETURN_IF_ERROR(matmul(layer.wo, xb_.data(), n, proj_.data(), precision, pool));
     for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
@@ -105,8 +124,8 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
     // Feed-forward block.
     for (int t = 0; t < n; ++t)
       rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.ffn_norm.data(), dim, c.rms_eps);
-    NIBBLE_RETURN_IF_ERROR(matmul(layer.gate, xb_.data(), n, hb_.data(), precision, pool));
-    NIBBLE_RETURN_IF_ERROR(matmul(layer.up, xb_.data(), n, hb2_.data(), precision, pool));
+    const MatmulTarget gate_up[] = {{&layer.gate, hb_.data()}, {&layer.up, hb2_.data()}};
+    NIBBLE_RETURN_IF_ERROR(matmul_shared_input(gate_up, 2, xb_.data(), n, precision, pool));
     swiglu(hb_.data(), hb2_.data(), n * hidden);
     NIBBLE_RETURN_IF_ERROR(matmul(layer.down, hb_.data(), n, proj_.data(), precision, pool));
     for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];

@@ -83,7 +83,8 @@ class LlamaState {
   std::vector<float> proj_;    // [batch, dim]     projection back to dim
   std::vector<float> hb_;      // [batch, hidden]  gate
   std::vector<float> hb2_;     // [batch, hidden]  up
-  std::vector<float> scores_;  // [context]
+  std::vector<float> rope_cos_sin_;  // [batch, rope_dim]  rope_table() per token
+  std::vector<float> scores_;  // [heads, context]  attention scratch, a row per head
 };
 
 }  // namespace nibble

@@ -32,13 +32,20 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
   for (int i = 0; i < n; ++i) out[i] = weight[i] * (scale * x[i]);
 }
 
-void rope(float* vec, int n_heads, int head_dim, int rope_dim, int pos, float theta) {
+void rope_table(float* cos_sin, int head_dim, int rope_dim, int pos, float theta) {
   for (int i = 0; i < rope_dim; i += 2) {
     // Same float arithmetic as llama2.c's run.c, so the F32 path tracks it.
     const float freq = 1.0f / std::pow(theta, float(i) / float(head_dim));
     const float angle = float(pos) * freq;
-    const float c = std::cos(angle), s = std::sin(angle);
-    for (int h = 0; h < n_heads; ++h) {
+    cos_sin[i] = std::cos(angle);
+    cos_sin[i + 1] = std::sin(angle);
+  }
+}
+
+void rope(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {
+  for (int h = 0; h < n_heads; ++h) {
+    for (int i = 0; i < rope_dim; i += 2) {
+      const float c = cos_sin[i], s = cos_sin[i + 1];
       float* pair = vec + h * head_dim + i;
       const float a = pair[0], b = pair[1];
       pair[0] = a * c - b * s;
@@ -47,7 +54,7 @@ void rope(float* vec, int n_heads, int head_dim, int rope_dim, int pos, float th
   }
 }
 
-void softmax(float* x, int n) {
+void softmax_ref(float* x, int n) {
   float max = x[0];
   for (int i = 1; i < n; ++i) max = x[i] > max ? x[i] : max;
   float sum = 0.0f;
@@ -58,22 +65,22 @@ void softmax(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] /= sum;
 }
 
-void swiglu(float* gate, const float* up, int n) {
+void swiglu_ref(float* gate, const float* up, int n) {
   for (int i = 0; i < n; ++i) {
     const float g = gate[i];
     gate[i] = g * (1.0f / (1.0f + std::exp(-g))) * up[i];
   }
 }
 
-void attention_head(float* out, const float* q, const float* k, const float* v, int n_pos,
-                    int head_dim, int kv_stride, float* scores) {
+void attention_head_ref(float* out, const float* q, const float* k, const float* v, int n_pos,
+                        int head_dim, int kv_stride, float* scores) {
   // Divide (not multiply by the reciprocal) as llama2.c does.
   const float norm = std::sqrt(float(head_dim));
   for (int p = 0; p < n_pos; ++p) {
     const float* kp = k + int64_t(p) * kv_stride;
     scores[p] = dot_product(q, kp, head_dim) / norm;
   }
-  softmax(scores, n_pos);
+  softmax_ref(scores, n_pos);
   for (int i = 0; i < head_dim; ++i) out[i] = 0.0f;
   for (int p = 0; p < n_pos; ++p) {
     const float* vp = v + int64_t(p) * kv_stride;
@@ -81,5 +88,25 @@ void attention_head(float* out, const float* q, const float* k, const float* v, 
     for (int i = 0; i < head_dim; ++i) out[i] += a * vp[i];
   }
 }
+
+#ifdef __wasm_simd128__
+void softmax(float* x, int n) { softmax__wasmsimd(x, n); }
+void swiglu(float* gate, const float* up, int n) { swiglu__wasmsimd(gate, up, n); }
+void attention_head(float* out, const float* q, const float* k, const float* v, int n_pos,
+                    int head_dim, int kv_stride, float* scores) {
+  if (head_dim % 4 == 0) {
+    attention_head__wasmsimd(out, q, k, v, n_pos, head_dim, kv_stride, scores);
+  } else {
+    attention_head_ref(out, q, k, v, n_pos, head_dim, kv_stride, scores);
+  }
+}
+#else
+void softmax(float* x, int n) { softmax_ref(x, n); }
+void swiglu(float* gate, const float* up, int n) { swiglu_ref(gate, up, n); }
+void attention_head(float* out, const float* q, const float* k, const float* v, int n_pos,
+                    int head_dim, int kv_stride, float* scores) {
+  attention_head_ref(out, q, k, v, n_pos, head_dim, kv_stride, scores);
+}
+#endif
 
 }  // namespace nibble

@@ -1,6 +1,7 @@
-// f32 operators of the transformer. Plain loops: they are a small share of
-// the time next to the matmuls, and the plain order of summation keeps the
-// F32 path close to llama2.c's reference.
+// f32 operators of the transformer. Each has a plain `_ref` twin (ops.cpp)
+// that the public function uses where no faster tier exists; the wasm SIMD
+// tier (ops__wasmsimd.cpp) sums in another order and takes exp from a
+// polynomial, within a few float roundings of the reference (ops_test.cpp).
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,11 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps);
 // Rotary position embedding, adjacent-pair convention (llama2.c, and GGUF
 // "llama" files, whose Q/K rows were permuted for it): for each head of
 // head_dim values in vec[n_heads·head_dim], pairs (2i, 2i+1) with 2i < rope_dim
-// rotate by angle pos · theta^(−2i/head_dim).
-void rope(float* vec, int n_heads, int head_dim, int rope_dim, int pos, float theta);
+// rotate by angle pos · theta^(−2i/head_dim). The angles depend on the
+// position only, so a forward pass computes them once for every layer:
+//   rope_table(cos_sin[rope_dim], ...) then rope(vec, ..., cos_sin).
+void rope_table(float* cos_sin, int head_dim, int rope_dim, int pos, float theta);
+void rope(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin);
 
 // x[n] = softmax(x[n]) in place.
 void softmax(float* x, int n);
@@ -28,5 +32,19 @@ void swiglu(float* gate, const float* up, int n);
 // scores[n_pos] is scratch.
 void attention_head(float* out, const float* q, const float* k, const float* v, int n_pos,
                     int head_dim, int kv_stride, float* scores);
+
+// The reference twins.
+void softmax_ref(float* x, int n);
+void swiglu_ref(float* gate, const float* up, int n);
+void attention_head_ref(float* out, const float* q, const float* k, const float* v, int n_pos,
+                        int head_dim, int kv_stride, float* scores);
+
+#ifdef __wasm_simd128__
+void softmax__wasmsimd(float* x, int n);
+void swiglu__wasmsimd(float* gate, const float* up, int n);
+// head_dim % 4 == 0 (the public function falls back to _ref otherwise).
+void attention_head__wasmsimd(float* out, const float* q, const float* k, const float* v, int n_pos,
+                              int head_dim, int kv_stride, float* scores);
+#endif
 
 }  // namespace nibble

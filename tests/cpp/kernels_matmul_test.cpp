@@ -290,6 +290,48 @@ TEST(KernelsMatmul, TwoThreadsMatchOneThread) {
   }
 }
 
+// Matrices sharing one input (mixed types, row counts not multiples of 4,
+// tiles split across threads): each output is bitwise matmul() alone.
+TEST(KernelsMatmul, SharedInputMatchesSeparateProducts) {
+  ThreadPool pool(2);
+  Rng rng(11);
+  const int64_t K = 320, rows[] = {577, 190, 6};
+  const auto w0 = random_q4_0(rng, rows[0], K);
+  const auto w1 = random_q4_1(rng, rows[1], K);
+  const auto wf = random_activations(rng, rows[2] * K);
+  PackedWeights p[3];
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, w0.data(), w0.size() * sizeof(BlockQ4_0), rows[0], K, &p[0]).ok());
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_1, w1.data(), w1.size() * sizeof(BlockQ4_1), rows[1], K, &p[1]).ok());
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::F32, wf.data(), wf.size() * 4, rows[2], K, &p[2]).ok());
+  for (int64_t M : {1, 5, 70}) {
+    const auto x = random_activations(rng, M * K);
+    for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
+      for (ThreadPool* threads : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        std::vector<float> alone[3], shared[3];
+        MatmulTarget targets[3];
+        for (int i = 0; i < 3; ++i) {
+          alone[i].resize(size_t(M * rows[i]));
+          shared[i].assign(size_t(M * rows[i]), -1.0f);
+          ASSERT_TRUE(matmul(p[i], x.data(), M, alone[i].data(), prec).ok());
+          targets[i] = {&p[i], shared[i].data()};
+        }
+        ASSERT_TRUE(matmul_shared_input(targets, 3, x.data(), M, prec, threads).ok());
+        for (int i = 0; i < 3; ++i)
+          expect_bitwise(alone[i], shared[i], "shared input, target " + std::to_string(i), M, rows[i], K);
+      }
+    }
+  }
+  // Row lengths must agree.
+  const auto narrow = random_q4_0(rng, 4, 32);
+  PackedWeights q;
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, narrow.data(), narrow.size() * sizeof(BlockQ4_0), 4, 32, &q).ok());
+  std::vector<float> x(static_cast<size_t>(K)), y0(static_cast<size_t>(rows[0])), y1(4);
+  const MatmulTarget mismatched[] = {{&p[0], y0.data()}, {&q, y1.data()}};
+  const Status s = matmul_shared_input(mismatched, 2, x.data(), 1, Precision::kW4A8);
+  EXPECT_EQ(s.kind(), ErrorKind::kInvalidArgument);
+  EXPECT_NE(s.message().find("same row length"), std::string::npos) << s.message();
+}
+
 TEST(KernelsMatmul, RejectsBadArguments) {
   PackedWeights empty;
   float x[32] = {}, y[4] = {};

@@ -1,0 +1,139 @@
+// wasm SIMD128 tier of the f32 operators (ops.h). Attention and the two exp
+// users (softmax, SwiGLU) are what decoding spends outside the matmuls; the
+// plain loops leave exp to libm one value at a time and reload the output
+// row of the attention for every position.
+#include <wasm_simd128.h>
+
+#include <cmath>
+
+#include "kernels/wasmsimd_util.h"
+#include "ops/ops.h"
+
+namespace nibble {
+namespace {
+
+using wasmsimd::reduce4_f32;
+
+// exp(x) on four lanes: x = n·ln2 + r, |r| ≤ ln2/2, exp(r) from a degree-6
+// polynomial (Cephes expf's coefficients), scaled by 2^n through the exponent
+// bits. Within 2 ulp of expf over [−87, 88]; inputs are clamped to that
+// range, so exp(−∞) gives ~1e−38 rather than 0 (harmless next to the sums
+// of softmax and SwiGLU), and NaN stays NaN.
+v128_t exp_f32x4(v128_t x) {
+  x = wasm_f32x4_pmax(wasm_f32x4_pmin(x, wasm_f32x4_splat(88.0f)), wasm_f32x4_splat(-87.0f));
+  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  // r = x − n·ln2 in two steps (ln2 = hi + lo, hi exact in few bits).
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
+  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, scale);
+}
+
+float exp_f32(float x) { return wasm_f32x4_extract_lane(exp_f32x4(wasm_f32x4_splat(x)), 0); }
+
+// The four lanes' maximum.
+float max_lanes(v128_t v) {
+  v = wasm_f32x4_pmax(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  v = wasm_f32x4_pmax(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(v, 0);
+}
+
+float sum_lanes(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 2)) +
+         (wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 3));
+}
+
+}  // namespace
+
+void softmax__wasmsimd(float* x, int n) {
+  int i = 0;
+  v128_t max4 = wasm_f32x4_splat(x[0]);
+  for (; i + 4 <= n; i += 4) max4 = wasm_f32x4_pmax(max4, wasm_v128_load(x + i));
+  float max = max_lanes(max4);
+  for (; i < n; ++i) max = x[i] > max ? x[i] : max;
+
+  const v128_t max_v = wasm_f32x4_splat(max);
+  v128_t sum4 = wasm_f32x4_splat(0.0f);
+  for (i = 0; i + 4 <= n; i += 4) {
+    const v128_t e = exp_f32x4(wasm_f32x4_sub(wasm_v128_load(x + i), max_v));
+    wasm_v128_store(x + i, e);
+    sum4 = wasm_f32x4_add(sum4, e);
+  }
+  float sum = sum_lanes(sum4);
+  for (; i < n; ++i) {
+    x[i] = exp_f32(x[i] - max);
+    sum += x[i];
+  }
+  const v128_t sum_v = wasm_f32x4_splat(sum);
+  for (i = 0; i + 4 <= n; i += 4) wasm_v128_store(x + i, wasm_f32x4_div(wasm_v128_load(x + i), sum_v));
+  for (; i < n; ++i) x[i] /= sum;
+}
+
+void swiglu__wasmsimd(float* gate, const float* up, int n) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t g = wasm_v128_load(gate + i);
+    const v128_t silu = wasm_f32x4_div(g, wasm_f32x4_add(one, exp_f32x4(wasm_f32x4_neg(g))));
+    wasm_v128_store(gate + i, wasm_f32x4_mul(silu, wasm_v128_load(up + i)));
+  }
+  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + exp_f32(-gate[i])) * up[i];
+}
+
+void attention_head__wasmsimd(float* out, const float* q, const float* k, const float* v, int n_pos,
+                              int head_dim, int kv_stride, float* scores) {
+  const v128_t norm = wasm_f32x4_splat(std::sqrt(float(head_dim)));
+  // Scores, four positions at a time: each q vector is loaded once for four
+  // key rows, and one reduction gives the four dot products.
+  int p = 0;
+  for (; p + 4 <= n_pos; p += 4) {
+    const float* k0 = k + int64_t(p) * kv_stride;
+    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
+    for (int i = 0; i < head_dim; i += 4) {
+      const v128_t qi = wasm_v128_load(q + i);
+#pragma clang loop unroll(full)
+      for (int j = 0; j < 4; ++j) acc[j] = wasm_f32x4_add(acc[j], wasm_f32x4_mul(qi, wasm_v128_load(k0 + j * kv_stride + i)));
+    }
+    wasm_v128_store(scores + p, wasm_f32x4_div(reduce4_f32(acc[0], acc[1], acc[2], acc[3]), norm));
+  }
+  for (; p < n_pos; ++p) {
+    const float* kp = k + int64_t(p) * kv_stride;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < head_dim; i += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(q + i), wasm_v128_load(kp + i)));
+    scores[p] = sum_lanes(acc) / std::sqrt(float(head_dim));
+  }
+  softmax__wasmsimd(scores, n_pos);
+
+  // out = Σ_p scores[p]·v_p, in slices of up to 32 values whose sums stay in
+  // registers over all positions.
+  constexpr int kSlice = 32;
+  for (int i0 = 0; i0 < head_dim; i0 += kSlice) {
+    const int width = head_dim - i0 < kSlice ? head_dim - i0 : kSlice;
+    v128_t acc[kSlice / 4];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < kSlice / 4; ++j) acc[j] = wasm_f32x4_splat(0.0f);
+    const float* vp = v + i0;
+    if (width == kSlice) {
+      for (int pos = 0; pos < n_pos; ++pos, vp += kv_stride) {
+        const v128_t a = wasm_f32x4_splat(scores[pos]);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < kSlice / 4; ++j) acc[j] = wasm_f32x4_add(acc[j], wasm_f32x4_mul(a, wasm_v128_load(vp + 4 * j)));
+      }
+    } else {
+      for (int pos = 0; pos < n_pos; ++pos, vp += kv_stride) {
+        const v128_t a = wasm_f32x4_splat(scores[pos]);
+        for (int j = 0; j < width / 4; ++j) acc[j] = wasm_f32x4_add(acc[j], wasm_f32x4_mul(a, wasm_v128_load(vp + 4 * j)));
+      }
+    }
+    for (int j = 0; j < width / 4; ++j) wasm_v128_store(out + i0 + 4 * j, acc[j]);
+  }
+}
+
+}  // namespace nibble
