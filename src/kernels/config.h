@@ -15,6 +15,7 @@ struct KernelConfig {
   const char* name;  // "scalar", "wasmsimd"
   KernelTier tier;
   QuantizeQ8Fn quantize_q8;  // activations f32 -> Q8_0 (W4A8)
+  const Q8Layout* q8_layout;  // null, or the layout its W4A8 kernels read
   struct Q4Kernels {
     Q4Q8Fn q8_gemv;    // W4A8, M = 1
     Q4Q8Fn q8_gemm;    // W4A8, M > 1

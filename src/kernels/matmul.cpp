@@ -38,6 +38,7 @@ struct Scratch {
   std::vector<float> d;            // [M, K/32]  their scales
   std::vector<int32_t> sums;       // [M, K/32]  Σq per block
   std::vector<float> block_sums;   // [M, K/32]  Σx per block (Q4_1 W4A32)
+  std::vector<int32_t> interleaved;  // the tier's Q8 layout, if it has one
 };
 thread_local Scratch t_scratch;
 
@@ -71,11 +72,13 @@ void for_each_tile(const MatmulTarget* targets, int count, int64_t M, int64_t K,
   }
 }
 
-// Runs fn(m0, m1) over activation rows, in parallel when the pool has threads.
+// Runs fn(m0, m1) over activation rows, in parallel when the pool has
+// threads; m0 is a multiple of kActivationTileRows.
+constexpr int64_t kActivationTileRows = 4;
 template <typename Fn>
 void for_each_row(int64_t M, int64_t K, ThreadPool* pool, const Fn& fn) {
   if (M > 1 && worth_splitting(pool, M * K)) {
-    pool->parallel_for(M, 1, fn);
+    pool->parallel_for(M, kActivationTileRows, fn);
   } else {
     fn(0, M);
   }
@@ -113,14 +116,26 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
 
   // Activations, prepared once for every target.
   Scratch& s = t_scratch;
+  Q8Activations q8{nullptr, nullptr, nullptr, K};
   if (any_q8) {
     s.qs.resize(size_t(M * K));
     s.d.resize(size_t(M * nb));
     s.sums.resize(size_t(M * nb));
+    q8 = Q8Activations{s.qs.data(), s.d.data(), s.sums.data(), K};
+    // The tier's own layout, in the tile height its kernels will use (GEMV
+    // tiles up to 4 rows), so that no kernel call copies it again.
+    const Q8Layout* layout = config.q8_layout;
+    const int R = M <= kActivationTileRows ? 1 : int(kActivationTileRows);
+    if (layout != nullptr) s.interleaved.resize(layout->ints(M, K, R));
     for_each_row(M, K, pool, [&](int64_t m0, int64_t m1) {
       for (int64_t m = m0; m < m1; ++m)
         config.quantize_q8(x + m * K, K, s.qs.data() + m * K, s.d.data() + m * nb, s.sums.data() + m * nb);
+      if (layout != nullptr) layout->write(q8, m0, m1, R, s.interleaved.data());
     });
+    if (layout != nullptr) {
+      q8.interleaved = s.interleaved.data();
+      q8.tile_rows = R;
+    }
   }
   if (any_q4_1_f32) {  // Σx per block, for Q4_1's m·Σx term
     s.block_sums.resize(size_t(M * nb));
@@ -130,7 +145,6 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
       s.block_sums[size_t(i)] = sum;
     }
   }
-  const Q8Activations q8{s.qs.data(), s.d.data(), s.sums.data(), K};
   const F32Activations f32{x, nullptr, K};
   const F32Activations f32_with_sums{x, s.block_sums.data(), K};
 

@@ -40,6 +40,21 @@ struct Q8Activations {
   const float* d;
   const int32_t* sums;
   int64_t K;
+  // Optional: the same rows already in the layout a tier's W4A8 kernels
+  // read (KernelConfig::q8_layout), in tiles of tile_rows rows from row 0.
+  // matmul() writes it once per call; a kernel whose tiles have another
+  // height, or finding it null, makes its own copy for its tile.
+  const int32_t* interleaved = nullptr;
+  int tile_rows = 0;
+};
+
+// A tier's own layout of Q8 activations (see Q8Activations::interleaved):
+// ints(M, K, R) is the buffer size for M rows in tiles of R; write() fills
+// the tiles of rows [m_begin, m_end), m_begin a multiple of R, at their
+// place in `out`.
+struct Q8Layout {
+  size_t (*ints)(int64_t M, int64_t K, int R);
+  void (*write)(const Q8Activations& x, int64_t m_begin, int64_t m_end, int R, int32_t* out);
 };
 
 // F32 activations X[M,K], row m at x + m·K; block_sums + m·K/32 holds Σx per
@@ -100,6 +115,7 @@ void q4_1_f32_gemm_4x4__scalar(const Q4Weights& w, const F32Activations& x, cons
 void f32_f32_gemv__scalar(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemm_4x4__scalar(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 
+extern const Q8Layout q8_layout__wasmsimd;
 void q4_0_q8_0_gemv_4x__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
 void q4_0_q8_0_gemm_4x4__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
 void q4_1_q8_0_gemv_4x__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);

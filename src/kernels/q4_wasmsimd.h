@@ -39,8 +39,9 @@ namespace wasmsimd {
 // kernel's max rows per tile, 1 or 4) so that a tile reads everything of a
 // block from one pointer at constant offsets (wasm loads fold those; V8
 // would otherwise keep one spilled base pointer per row and offset).
-// Rows past m_end in the last tile are zero. Buffers are reused by the
-// calling thread.
+// Rows past m_end in the last tile are zero. matmul() writes the W4A8
+// tiles once per call (q8_layout__wasmsimd); a kernel called without them
+// copies its rows into a buffer reused by the calling thread.
 //
 // W4A8, per tile t and block b, q8_block_stride(R) int32:
 //   pairs[16][R]  (a[k], a[k+1]) as two int16 in one int32, k = 2p
@@ -48,12 +49,15 @@ namespace wasmsimd {
 //   sums[R]       the rows' Σq
 constexpr int q8_block_stride(int R) { return (kQK / 2 + 2) * R; }
 
-inline const int32_t* interleave_q8(const Q8Activations& x, int64_t m_begin, int64_t m_end, int R) {
-  thread_local std::vector<int32_t> buffer;
+constexpr size_t q8_interleaved_ints(int64_t M, int64_t K, int R) {
+  return size_t((M + R - 1) / R * (K / kQK) * q8_block_stride(R));
+}
+
+// Writes the tiles of rows [m_begin, m_end) (m_begin a multiple of R) at
+// their place in out; rows past m_end in the last tile are zero.
+inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t m_end, int R, int32_t* out) {
   const int64_t nb = x.K / kQK, tiles = (m_end - m_begin + R - 1) / R;
-  const size_t n = size_t(tiles * nb * q8_block_stride(R));
-  if (buffer.size() < n) buffer.resize(n);
-  int32_t* out = buffer.data();
+  out += m_begin / R * nb * q8_block_stride(R);
   for (int64_t t = 0; t < tiles; ++t) {
     for (int64_t b = 0; b < nb; ++b, out += q8_block_stride(R)) {
       for (int r = 0; r < R; ++r) {
@@ -70,6 +74,23 @@ inline const int32_t* interleave_q8(const Q8Activations& x, int64_t m_begin, int
       }
     }
   }
+}
+
+// The tiles of rows [m_begin, m_end) for a kernel call: from matmul()'s
+// copy when it has this tile height, else copied here into a buffer reused
+// by the calling thread.
+inline const int32_t* interleave_q8(const Q8Activations& x, int64_t m_begin, int64_t m_end, int R) {
+  const int64_t nb = x.K / kQK;
+  if (x.interleaved != nullptr && x.tile_rows == R && m_begin % R == 0)
+    return x.interleaved + m_begin / R * nb * q8_block_stride(R);
+  thread_local std::vector<int32_t> buffer;
+  const size_t n = q8_interleaved_ints(m_end - m_begin, x.K, R);
+  if (buffer.size() < n) buffer.resize(n);
+  Q8Activations rows = x;  // row m_begin becomes row 0 of the buffer
+  rows.qs += m_begin * x.K;
+  rows.d += m_begin * nb;
+  rows.sums += m_begin * nb;
+  interleave_q8_into(rows, 0, m_end - m_begin, R, buffer.data());
   return buffer.data();
 }
 
