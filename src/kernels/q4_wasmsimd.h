@@ -58,6 +58,21 @@ constexpr size_t q8_interleaved_ints(int64_t M, int64_t K, int R) {
 inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t m_end, int R, int32_t* out) {
   const int64_t nb = x.K / kQK, tiles = (m_end - m_begin + R - 1) / R;
   out += m_begin / R * nb * q8_block_stride(R);
+  if (R == 1) {  // pairs are the int8 values widened to int16, in order
+    for (int64_t m = m_begin; m < m_end; ++m) {
+      for (int64_t b = 0; b < nb; ++b, out += q8_block_stride(1)) {
+        const int8_t* a = x.qs + m * x.K + b * kQK;
+        const v128_t lo = wasm_v128_load(a), hi = wasm_v128_load(a + 16);
+        wasm_v128_store(out, wasm_i16x8_extend_low_i8x16(lo));
+        wasm_v128_store(out + 4, wasm_i16x8_extend_high_i8x16(lo));
+        wasm_v128_store(out + 8, wasm_i16x8_extend_low_i8x16(hi));
+        wasm_v128_store(out + 12, wasm_i16x8_extend_high_i8x16(hi));
+        out[16] = int32_t(f32_bits(x.d[m * nb + b]));
+        out[17] = x.sums[m * nb + b];
+      }
+    }
+    return;
+  }
   for (int64_t t = 0; t < tiles; ++t) {
     for (int64_t b = 0; b < nb; ++b, out += q8_block_stride(R)) {
       for (int r = 0; r < R; ++r) {

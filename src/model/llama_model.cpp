@@ -13,6 +13,8 @@ namespace {
 // Attention work (tokens × positions × dim multiply-adds, twice) below which
 // splitting heads across threads costs more than it saves.
 constexpr int64_t kMinParallelAttention = int64_t(1) << 14;
+// SwiGLU values (an exp each) below which one thread does them all.
+constexpr int64_t kMinParallelSwiglu = 1024;
 
 }  // namespace
 
@@ -99,24 +101,35 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
       const float* cos_sin = &rope_cos_sin_[size_t(t) * c.rope_dim];
       rope(&q_[size_t(t) * dim], c.n_heads, hd, c.rope_dim, cos_sin);
       rope(&k_[size_t(t) * kv_dim], c.n_kv_heads, hd, c.rope_dim, cos_sin);
-      std::memcpy(key_layer + size_t(pos) * kv_dim, &k_[size_t(t) * kv_dim], sizeof(float) * kv_dim);
-      std::memcpy(value_layer + size_t(pos) * kv_dim, &v_[size_t(t) * kv_dim], sizeof(float) * kv_dim);
+      for (int kv = 0; kv < c.n_kv_heads; ++kv) {
+        const size_t at = (size_t(kv) * context_ + pos) * hd, from = size_t(t) * kv_dim + size_t(kv) * hd;
+        std::memcpy(key_layer + at, &k_[from], sizeof(float) * hd);
+        std::memcpy(value_layer + at, &v_[from], sizeof(float) * hd);
+      }
     }
-    // Causal: token t sees positions 0..pos_+t. Heads are independent, so
-    // they split across threads, each head with its own scores row.
-    auto attend = [&](int64_t h0, int64_t h1) {
-      for (int h = int(h0); h < int(h1); ++h) {
-        const int kv_head = h / group;
-        float* scores = &scores_[size_t(h) * context_];
+    // Causal: token t sees positions 0..pos_+t. The query heads of one KV
+    // head go through together (its rows are read once for all of them);
+    // with threads, each group is split in two so that the work items even
+    // out across threads. Items: (KV head, run of `run` query heads).
+    const bool split = pool != nullptr && pool->size() > 1 && int64_t(n) * (pos_ + n) * dim >= kMinParallelAttention;
+    const int run = split ? (group + 1) / 2 : group;
+    const int runs_per_kv = (group + run - 1) / run;
+    auto attend = [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const int kv_head = int(i / runs_per_kv), first = int(i % runs_per_kv) * run;
+        const int h = kv_head * group + first, heads = std::min(run, group - first);
         for (int t = 0; t < n; ++t)
-          attention_head(&xb_[size_t(t) * dim + h * hd], &q_[size_t(t) * dim + h * hd],
-                         key_layer + kv_head * hd, value_layer + kv_head * hd, pos_ + t + 1, hd, kv_dim, scores);
+          attention_group(&xb_[size_t(t) * dim + h * hd], &q_[size_t(t) * dim + h * hd], heads,
+                          key_layer + size_t(kv_head) * context_ * hd, value_layer + size_t(kv_head) * context_ * hd,
+                          pos_ + t + 1, hd, hd,
+                          &scores_[size_t(h) * context_]);
       }
     };
-    if (pool != nullptr && pool->size() > 1 && int64_t(n) * (pos_ + n) * dim >= kMinParallelAttention) {
-      pool->parallel_for(c.n_heads, 1, attend);
+    const int64_t items = int64_t(c.n_kv_heads) * runs_per_kv;
+    if (split) {
+      pool->parallel_for(items, 1, attend);
     } else {
-      attend(0, c.n_heads);
+      attend(0, items);
     }
     NIBBLE_RETURN_IF_ERROR(matmul(layer.wo, xb_.data(), n, proj_.data(), precision, pool));
     for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
@@ -126,7 +139,15 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
       rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.ffn_norm.data(), dim, c.rms_eps);
     const MatmulTarget gate_up[] = {{&layer.gate, hb_.data()}, {&layer.up, hb2_.data()}};
     NIBBLE_RETURN_IF_ERROR(matmul_shared_input(gate_up, 2, xb_.data(), n, precision, pool));
-    swiglu(hb_.data(), hb2_.data(), n * hidden);
+    // SwiGLU is the one sizeable step between matmuls that would otherwise
+    // run on one thread.
+    const int64_t hidden_values = int64_t(n) * hidden;
+    auto gated = [&](int64_t b, int64_t e) { swiglu(hb_.data() + b, hb2_.data() + b, int(e - b)); };
+    if (pool != nullptr && pool->size() > 1 && hidden_values >= kMinParallelSwiglu) {
+      pool->parallel_for(hidden_values, 64, gated);
+    } else {
+      gated(0, hidden_values);
+    }
     NIBBLE_RETURN_IF_ERROR(matmul(layer.down, hb_.data(), n, proj_.data(), precision, pool));
     for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
   }

@@ -72,8 +72,12 @@ class LlamaState {
   int context_;
   int max_batch_;
   int pos_ = 0;
-  std::vector<float> key_cache_;    // [layers, context, kv_dim]
-  std::vector<float> value_cache_;  // [layers, context, kv_dim]
+  // [layers, kv_heads, context, head_dim]: a KV head's rows are contiguous,
+  // so attention streams through them (a row-per-position layout made it
+  // jump by kv_dim, and the rows come from memory: each token's pass over
+  // the weights evicts them from the caches).
+  std::vector<float> key_cache_;
+  std::vector<float> value_cache_;
   // Scratch, batch-major: row t belongs to token t of the batch.
   std::vector<float> x_;       // [batch, dim]     residual stream
   std::vector<float> xb_;      // [batch, dim]     normed input / attention output
@@ -84,7 +88,7 @@ class LlamaState {
   std::vector<float> hb_;      // [batch, hidden]  gate
   std::vector<float> hb2_;     // [batch, hidden]  up
   std::vector<float> rope_cos_sin_;  // [batch, rope_dim]  rope_table() per token
-  std::vector<float> scores_;  // [heads, context]  attention scratch, a row per head
+  std::vector<float> scores_;  // [heads, context]  attention scratch, a row per query head
 };
 
 }  // namespace nibble

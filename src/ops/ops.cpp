@@ -72,40 +72,42 @@ void swiglu_ref(float* gate, const float* up, int n) {
   }
 }
 
-void attention_head_ref(float* out, const float* q, const float* k, const float* v, int n_pos,
-                        int head_dim, int kv_stride, float* scores) {
+void attention_group_ref(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                         int head_dim, int kv_stride, float* scores) {
   // Divide (not multiply by the reciprocal) as llama2.c does.
   const float norm = std::sqrt(float(head_dim));
-  for (int p = 0; p < n_pos; ++p) {
-    const float* kp = k + int64_t(p) * kv_stride;
-    scores[p] = dot_product(q, kp, head_dim) / norm;
-  }
-  softmax_ref(scores, n_pos);
-  for (int i = 0; i < head_dim; ++i) out[i] = 0.0f;
-  for (int p = 0; p < n_pos; ++p) {
-    const float* vp = v + int64_t(p) * kv_stride;
-    const float a = scores[p];
-    for (int i = 0; i < head_dim; ++i) out[i] += a * vp[i];
+  for (int h = 0; h < heads; ++h, q += head_dim, out += head_dim) {
+    for (int p = 0; p < n_pos; ++p) {
+      const float* kp = k + int64_t(p) * kv_stride;
+      scores[p] = dot_product(q, kp, head_dim) / norm;
+    }
+    softmax_ref(scores, n_pos);
+    for (int i = 0; i < head_dim; ++i) out[i] = 0.0f;
+    for (int p = 0; p < n_pos; ++p) {
+      const float* vp = v + int64_t(p) * kv_stride;
+      const float a = scores[p];
+      for (int i = 0; i < head_dim; ++i) out[i] += a * vp[i];
+    }
   }
 }
 
 #ifdef __wasm_simd128__
 void softmax(float* x, int n) { softmax__wasmsimd(x, n); }
 void swiglu(float* gate, const float* up, int n) { swiglu__wasmsimd(gate, up, n); }
-void attention_head(float* out, const float* q, const float* k, const float* v, int n_pos,
-                    int head_dim, int kv_stride, float* scores) {
+void attention_group(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                     int head_dim, int kv_stride, float* scores) {
   if (head_dim % 4 == 0) {
-    attention_head__wasmsimd(out, q, k, v, n_pos, head_dim, kv_stride, scores);
+    attention_group__wasmsimd(out, q, heads, k, v, n_pos, head_dim, kv_stride, scores);
   } else {
-    attention_head_ref(out, q, k, v, n_pos, head_dim, kv_stride, scores);
+    attention_group_ref(out, q, heads, k, v, n_pos, head_dim, kv_stride, scores);
   }
 }
 #else
 void softmax(float* x, int n) { softmax_ref(x, n); }
 void swiglu(float* gate, const float* up, int n) { swiglu_ref(gate, up, n); }
-void attention_head(float* out, const float* q, const float* k, const float* v, int n_pos,
-                    int head_dim, int kv_stride, float* scores) {
-  attention_head_ref(out, q, k, v, n_pos, head_dim, kv_stride, scores);
+void attention_group(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                     int head_dim, int kv_stride, float* scores) {
+  attention_group_ref(out, q, heads, k, v, n_pos, head_dim, kv_stride, scores);
 }
 #endif
 

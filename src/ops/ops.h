@@ -26,25 +26,26 @@ void softmax(float* x, int n);
 // gate[n] = silu(gate[n]) · up[n]   (SwiGLU)
 void swiglu(float* gate, const float* up, int n);
 
-// One query head attending over positions 0..n_pos−1 of one KV head:
-//   out[head_dim] = Σ_p softmax_p(q·k_p / sqrt(head_dim)) · v_p
-// k, v: cache rows of one layer, row p at k + p·kv_stride (same for v).
-// scores[n_pos] is scratch.
-void attention_head(float* out, const float* q, const float* k, const float* v, int n_pos,
-                    int head_dim, int kv_stride, float* scores);
+// `heads` query heads that share one KV head (grouped-query attention),
+// each attending over positions 0..n_pos−1:
+//   out[h·head_dim ..] = Σ_p softmax_p(q_h·k_p / sqrt(head_dim)) · v_p
+// q_h at q + h·head_dim; k, v: cache rows of one layer, row p at
+// k + p·kv_stride (same for v). scores[heads·n_pos] is scratch.
+void attention_group(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                     int head_dim, int kv_stride, float* scores);
 
 // The reference twins.
 void softmax_ref(float* x, int n);
 void swiglu_ref(float* gate, const float* up, int n);
-void attention_head_ref(float* out, const float* q, const float* k, const float* v, int n_pos,
-                        int head_dim, int kv_stride, float* scores);
+void attention_group_ref(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                         int head_dim, int kv_stride, float* scores);
 
 #ifdef __wasm_simd128__
 void softmax__wasmsimd(float* x, int n);
 void swiglu__wasmsimd(float* gate, const float* up, int n);
 // head_dim % 4 == 0 (the public function falls back to _ref otherwise).
-void attention_head__wasmsimd(float* out, const float* q, const float* k, const float* v, int n_pos,
-                              int head_dim, int kv_stride, float* scores);
+void attention_group__wasmsimd(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                               int head_dim, int kv_stride, float* scores);
 #endif
 
 }  // namespace nibble

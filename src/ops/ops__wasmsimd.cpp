@@ -14,13 +14,18 @@ namespace {
 
 using wasmsimd::reduce4_f32;
 
-// exp(x) on four lanes: x = n·ln2 + r, |r| ≤ ln2/2, exp(r) from a degree-6
-// polynomial (Cephes expf's coefficients), scaled by 2^n through the exponent
-// bits. Within 2 ulp of expf over [−87, 88]; inputs are clamped to that
-// range, so exp(−∞) gives ~1e−38 rather than 0 (harmless next to the sums
-// of softmax and SwiGLU), and NaN stays NaN.
+// exp(x) on four lanes, flushed to 0 below x = −60: x = n·ln2 + r,
+// |r| ≤ ln2/2, exp(r) from a degree-6 polynomial (Cephes expf's
+// coefficients), scaled by 2^n through the exponent bits. Within 2 ulp of
+// expf over [−60, 88]; larger inputs are clamped to 88 and NaN stays NaN.
+// The flush matters for speed: softmax weights of e^−60 and below cannot
+// move a float sum (e^−60 ≈ 1e−26), but their products with the value rows
+// land in subnormal floats, which x86 handles in slow microcode; a softmax
+// over peaked scores made attention several times slower.
 v128_t exp_f32x4(v128_t x) {
-  x = wasm_f32x4_pmax(wasm_f32x4_pmin(x, wasm_f32x4_splat(88.0f)), wasm_f32x4_splat(-87.0f));
+  const v128_t keep = wasm_f32x4_ge(x, wasm_f32x4_splat(-60.0f));  // false for NaN too
+  const v128_t nan = wasm_f32x4_ne(x, x);
+  x = wasm_f32x4_pmax(wasm_f32x4_pmin(x, wasm_f32x4_splat(88.0f)), wasm_f32x4_splat(-60.0f));
   const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
   // r = x − n·ln2 in two steps (ln2 = hi + lo, hi exact in few bits).
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
@@ -33,7 +38,8 @@ v128_t exp_f32x4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
   const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
-  return wasm_f32x4_mul(p, scale);
+  const v128_t e = wasm_v128_and(wasm_f32x4_mul(p, scale), keep);
+  return wasm_v128_or(e, wasm_v128_and(x, nan));  // x is NaN in those lanes
 }
 
 float exp_f32(float x) { return wasm_f32x4_extract_lane(exp_f32x4(wasm_f32x4_splat(x)), 0); }
@@ -87,52 +93,111 @@ void swiglu__wasmsimd(float* gate, const float* up, int n) {
   for (; i < n; ++i) gate[i] = gate[i] / (1.0f + exp_f32(-gate[i])) * up[i];
 }
 
-void attention_head__wasmsimd(float* out, const float* q, const float* k, const float* v, int n_pos,
-                              int head_dim, int kv_stride, float* scores) {
-  const v128_t norm = wasm_f32x4_splat(std::sqrt(float(head_dim)));
-  // Scores, four positions at a time: each q vector is loaded once for four
-  // key rows, and one reduction gives the four dot products.
+namespace {
+
+// Scores of G query heads (rows of head_dim at q + h·head_dim) against
+// every key row, into scores[h·n_pos + p], divided by sqrt(head_dim). Four
+// positions at a time: each key vector is loaded once for the G heads, each
+// query vector once for four positions, and one reduction per head gives
+// its four dot products.
+template <int G>
+void group_scores(const float* q, const float* k, int n_pos, int head_dim, int kv_stride, float* scores) {
+  const float norm = std::sqrt(float(head_dim));
+  const v128_t norm4 = wasm_f32x4_splat(norm);
   int p = 0;
   for (; p + 4 <= n_pos; p += 4) {
     const float* k0 = k + int64_t(p) * kv_stride;
-    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
-    for (int i = 0; i < head_dim; i += 4) {
-      const v128_t qi = wasm_v128_load(q + i);
+    v128_t acc[G][4];
 #pragma clang loop unroll(full)
-      for (int j = 0; j < 4; ++j) acc[j] = wasm_f32x4_add(acc[j], wasm_f32x4_mul(qi, wasm_v128_load(k0 + j * kv_stride + i)));
+    for (int h = 0; h < G; ++h)
+#pragma clang loop unroll(full)
+      for (int j = 0; j < 4; ++j) acc[h][j] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < head_dim; i += 4) {
+      v128_t qi[G];
+#pragma clang loop unroll(full)
+      for (int h = 0; h < G; ++h) qi[h] = wasm_v128_load(q + h * head_dim + i);
+#pragma clang loop unroll(full)
+      for (int j = 0; j < 4; ++j) {
+        const v128_t kj = wasm_v128_load(k0 + j * kv_stride + i);
+#pragma clang loop unroll(full)
+        for (int h = 0; h < G; ++h) acc[h][j] = wasm_f32x4_add(acc[h][j], wasm_f32x4_mul(qi[h], kj));
+      }
     }
-    wasm_v128_store(scores + p, wasm_f32x4_div(reduce4_f32(acc[0], acc[1], acc[2], acc[3]), norm));
+#pragma clang loop unroll(full)
+    for (int h = 0; h < G; ++h)
+      wasm_v128_store(scores + h * n_pos + p, wasm_f32x4_div(reduce4_f32(acc[h][0], acc[h][1], acc[h][2], acc[h][3]), norm4));
   }
   for (; p < n_pos; ++p) {
     const float* kp = k + int64_t(p) * kv_stride;
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int i = 0; i < head_dim; i += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(q + i), wasm_v128_load(kp + i)));
-    scores[p] = sum_lanes(acc) / std::sqrt(float(head_dim));
-  }
-  softmax__wasmsimd(scores, n_pos);
-
-  // out = Σ_p scores[p]·v_p, in slices of up to 32 values whose sums stay in
-  // registers over all positions.
-  constexpr int kSlice = 32;
-  for (int i0 = 0; i0 < head_dim; i0 += kSlice) {
-    const int width = head_dim - i0 < kSlice ? head_dim - i0 : kSlice;
-    v128_t acc[kSlice / 4];
-#pragma clang loop unroll(full)
-    for (int j = 0; j < kSlice / 4; ++j) acc[j] = wasm_f32x4_splat(0.0f);
-    const float* vp = v + i0;
-    if (width == kSlice) {
-      for (int pos = 0; pos < n_pos; ++pos, vp += kv_stride) {
-        const v128_t a = wasm_f32x4_splat(scores[pos]);
-#pragma clang loop unroll(full)
-        for (int j = 0; j < kSlice / 4; ++j) acc[j] = wasm_f32x4_add(acc[j], wasm_f32x4_mul(a, wasm_v128_load(vp + 4 * j)));
-      }
-    } else {
-      for (int pos = 0; pos < n_pos; ++pos, vp += kv_stride) {
-        const v128_t a = wasm_f32x4_splat(scores[pos]);
-        for (int j = 0; j < width / 4; ++j) acc[j] = wasm_f32x4_add(acc[j], wasm_f32x4_mul(a, wasm_v128_load(vp + 4 * j)));
-      }
+    for (int h = 0; h < G; ++h) {
+      v128_t acc = wasm_f32x4_splat(0.0f);
+      for (int i = 0; i < head_dim; i += 4)
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(q + h * head_dim + i), wasm_v128_load(kp + i)));
+      scores[h * n_pos + p] = sum_lanes(acc) / norm;
     }
-    for (int j = 0; j < width / 4; ++j) wasm_v128_store(out + i0 + 4 * j, acc[j]);
+  }
+}
+
+// out[h·head_dim ..] = Σ_p scores[h·n_pos + p]·v_p for G heads, in slices of
+// up to 16 values whose G sums stay in registers over all positions; each
+// value vector is loaded once for the G heads.
+template <int G>
+void group_values(const float* scores, const float* v, int n_pos, int head_dim, int kv_stride, float* out) {
+  constexpr int kSlice = 16;
+  for (int i0 = 0; i0 < head_dim; i0 += kSlice) {
+    const int vectors = (head_dim - i0 < kSlice ? head_dim - i0 : kSlice) / 4;
+    v128_t acc[G][kSlice / 4];
+#pragma clang loop unroll(full)
+    for (int h = 0; h < G; ++h)
+#pragma clang loop unroll(full)
+      for (int j = 0; j < kSlice / 4; ++j) acc[h][j] = wasm_f32x4_splat(0.0f);
+    const float* vp = v + i0;
+    if (vectors == kSlice / 4) {
+      for (int pos = 0; pos < n_pos; ++pos, vp += kv_stride) {
+        v128_t a[G];
+#pragma clang loop unroll(full)
+        for (int h = 0; h < G; ++h) a[h] = wasm_f32x4_splat(scores[h * n_pos + pos]);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < kSlice / 4; ++j) {
+          const v128_t vj = wasm_v128_load(vp + 4 * j);
+#pragma clang loop unroll(full)
+          for (int h = 0; h < G; ++h) acc[h][j] = wasm_f32x4_add(acc[h][j], wasm_f32x4_mul(a[h], vj));
+        }
+      }
+    } else {  // the last, narrower slice (head_dim % 16 != 0)
+      for (int pos = 0; pos < n_pos; ++pos, vp += kv_stride)
+        for (int h = 0; h < G; ++h) {
+          const v128_t a = wasm_f32x4_splat(scores[h * n_pos + pos]);
+          for (int j = 0; j < vectors; ++j) acc[h][j] = wasm_f32x4_add(acc[h][j], wasm_f32x4_mul(a, wasm_v128_load(vp + 4 * j)));
+        }
+    }
+    for (int h = 0; h < G; ++h)
+      for (int j = 0; j < vectors; ++j) wasm_v128_store(out + h * head_dim + i0 + 4 * j, acc[h][j]);
+  }
+}
+
+template <int G>
+void attend(float* out, const float* q, const float* k, const float* v, int n_pos, int head_dim, int kv_stride,
+            float* scores) {
+  group_scores<G>(q, k, n_pos, head_dim, kv_stride, scores);
+  for (int h = 0; h < G; ++h) softmax__wasmsimd(scores + h * n_pos, n_pos);
+  group_values<G>(scores, v, n_pos, head_dim, kv_stride, out);
+}
+
+}  // namespace
+
+// Up to three heads at a time: three heads × four positions of sums are
+// twelve vectors, which with the loads still fit V8's sixteen registers.
+void attention_group__wasmsimd(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                               int head_dim, int kv_stride, float* scores) {
+  for (int h = 0; h < heads;) {
+    const int g = heads - h >= 3 ? 3 : heads - h;
+    float* o = out + h * head_dim;
+    const float* qh = q + h * head_dim;
+    if (g == 3) attend<3>(o, qh, k, v, n_pos, head_dim, kv_stride, scores);
+    else if (g == 2) attend<2>(o, qh, k, v, n_pos, head_dim, kv_stride, scores);
+    else attend<1>(o, qh, k, v, n_pos, head_dim, kv_stride, scores);
+    h += g;
   }
 }
 
