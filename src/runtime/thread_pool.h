@@ -26,7 +26,7 @@ class ThreadPool {
  private:
   struct Impl;
   int threads_;
-  Impl* impl_ = nullptr;
+  [[maybe_unused]] Impl* impl_ = nullptr;  // unused in builds without threads
 };
 
 }  // namespace nibble
