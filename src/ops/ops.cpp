@@ -24,8 +24,7 @@ float dot_product(const float* a, const float* b, int n) {
 }  // namespace
 
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
-  float ss = 0.0f;
-  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
+  float ss = dot_product(x, x, n);
   ss /= float(n);
   ss += eps;
   const float scale = 1.0f / std::sqrt(ss);

@@ -29,8 +29,10 @@ constexpr int kSpinIterations = 1 << 14;
 // thread takes chunks from the front of its own segment, then from the
 // fronts of the others (in turn after its own), so each thread streams
 // through contiguous weights (hardware prefetchers lose their stream at
-// every jump: many small interleaved chunks made decoding 40% slower) while
-// small chunks still even out a thread that starts late or runs slower.
+// every jump: many small interleaved chunks made decoding 40% slower). A
+// chunk is half of what is left in its segment (whole grains, at least
+// one): long runs first, and small ones at the end, where a thread that
+// started late or ran slower is evened out.
 struct alignas(64) Segment {
   std::atomic<int64_t> next{0};
   int64_t end = 0;
@@ -53,26 +55,29 @@ struct ThreadPool::Impl {
   std::atomic<bool> caller_sleeping{false};  // the caller waiting on `done`
   // The current job, written before generation is bumped.
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
-  int64_t chunk = 1;
+  int64_t grain = 1;
   std::unique_ptr<Segment[]> segments;  // [threads]
   int threads = 0;
 
-  void plan(int64_t n, int64_t grain) {
-    // Segments are whole grains; chunks about a quarter of a segment.
-    const int64_t grains = (n + grain - 1) / grain;
+  void plan(int64_t n, int64_t job_grain) {
+    grain = job_grain;
+    const int64_t grains = (n + grain - 1) / grain;  // segments are whole grains
     for (int t = 0; t < threads; ++t) {
       segments[t].next.store(std::min(n, grains * t / threads * grain));
       segments[t].end = std::min(n, grains * (t + 1) / threads * grain);
     }
-    chunk = std::max<int64_t>(1, grains / (int64_t(threads) * 4)) * grain;
   }
   void run_chunks(int self) {
     for (int i = 0; i < threads; ++i) {
       Segment& s = segments[(self + i) % threads];
-      for (;;) {
-        const int64_t begin = s.next.fetch_add(chunk);
-        if (begin >= s.end) break;
-        (*fn)(begin, std::min(s.end, begin + chunk));
+      int64_t begin = s.next.load();
+      while (begin < s.end) {
+        const int64_t half_grains = ((s.end - begin + grain - 1) / grain + 1) / 2;
+        const int64_t end = std::min(s.end, begin + half_grains * grain);
+        if (s.next.compare_exchange_weak(begin, end)) {  // on failure, begin is reloaded
+          (*fn)(begin, end);
+          begin = s.next.load();
+        }
       }
     }
   }
