@@ -59,7 +59,7 @@ TEST(ThreadPool, CoversEveryIndexOnceForAllSizes) {
   for (int threads : {1, 2, 3, 4}) {
     ThreadPool pool(threads);
     for (int64_t grain : {1, 3, 4, 16, 64}) {
-      // Sizes around the grain and around threads·4 chunks (the split).
+      // Sizes around the grain and around the split into per-thread segments.
       for (int64_t n = 0; n <= 130; ++n) expect_exact_cover(pool, n, grain);
       for (int64_t n : {1000, 4099, 65536}) expect_exact_cover(pool, n, grain);
       if (HasFailure()) return;
