@@ -108,14 +108,25 @@ test('Stop ends a long generation early and the next one runs', async () => {
   const { context, page, seen } = await openDemo();
   try {
     await page.fill('#max-tokens', '2000');
-    // stories260K ends a story (BOS) after ~200 tokens, a few dozen ms: a
-    // click can lose that race, so try a few seeds until Stop wins one.
+    // stories260K ends a story (BOS) after ~200 tokens, a few dozen ms. So
+    // the page itself clicks Stop as soon as 20 characters show (a click
+    // from the test could find the button already disabled), and a few
+    // seeds are tried in case the story still ends first.
     let stoppedBy = '';
     for (let seed = 1; seed <= 8 && stoppedBy !== 'Stop button'; seed++) {
       await page.fill('#seed', String(seed));
-      await page.click('#generate');
-      await page.waitForFunction(() => document.getElementById('output-text').textContent.length > 20);
-      await page.click('#stop');
+      await page.evaluate(() => new Promise((resolve) => {
+        const output = document.getElementById('output-text');
+        const observer = new MutationObserver(() => {
+          if (output.textContent.length <= 20) return;
+          observer.disconnect();
+          document.getElementById('stop').click();
+          resolve();
+        });
+        observer.observe(output, { childList: true, characterData: true, subtree: true });
+        setTimeout(resolve, 10000);  // a story under 20 characters: the checks below tell
+        document.getElementById('generate').click();
+      }));
       await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.getElementById('stat-stop').textContent !== '–');
       stoppedBy = await page.textContent('#stat-stop');
       assert.ok(['Stop button', 'end of text'].includes(stoppedBy), `stopped by ${stoppedBy}`);
