@@ -1,6 +1,7 @@
-// f32 operators of the transformer. Each has a plain `_ref` twin (ops.cpp)
-// that the public function uses where no faster tier exists; the wasm SIMD
-// tier (ops__wasmsimd.cpp) sums in another order and takes exp from a
+// f32 operators of the transformer, plain loops (ops.cpp). Softmax, SwiGLU
+// and attention also have a wasm SIMD tier (ops__wasmsimd.cpp), which the
+// public function uses when the build has it; their plain loops stay as
+// `_ref` twins. The SIMD tier sums in another order and takes exp from a
 // polynomial, within a few float roundings of the reference (ops_test.cpp).
 #pragma once
 
