@@ -71,6 +71,13 @@ Status check_shape(const BlockTraits& traits, int64_t rows, int64_t cols) {
   return Status::Ok();
 }
 
+// The checks quantize and load_blocks start with: a known type, then a shape
+// that type can hold.
+Status resolve_type_and_shape(const std::string& name, int64_t rows, int64_t cols, const Int4Type** type) {
+  NIBBLE_RETURN_IF_ERROR(resolve_type(name, type));
+  return check_shape(*block_traits((*type)->type), rows, cols);
+}
+
 // Index of the first block (in a matrix of `count` blocks) whose fp16 scales
 // are not all finite, or -1.
 int64_t first_bad_scale(const Int4Type& type, const uint8_t* blocks, size_t block_bytes, int64_t count) {
@@ -106,11 +113,9 @@ ApiStatus ApiStatus::From(const Status& status) {
 ApiStatus QuantizedMatrix::quantize(uintptr_t weights, uint32_t rows, uint32_t cols,
                                     const std::string& type_name, int clip, uintptr_t importance) {
   const Int4Type* type = nullptr;
-  Status status = resolve_type(type_name, &type);
+  Status status = resolve_type_and_shape(type_name, rows, cols, &type);
   if (!status.ok()) return ApiStatus::From(status);
   const BlockTraits& traits = *block_traits(type->type);
-  status = check_shape(traits, rows, cols);
-  if (!status.ok()) return ApiStatus::From(status);
   if (clip != 0 && clip != 1) {
     return ApiStatus::From(OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)"));
   }
@@ -141,11 +146,9 @@ ApiStatus QuantizedMatrix::quantize(uintptr_t weights, uint32_t rows, uint32_t c
 ApiStatus QuantizedMatrix::load_blocks(uintptr_t bytes, uint32_t byte_length, uint32_t rows,
                                        uint32_t cols, const std::string& type_name) {
   const Int4Type* type = nullptr;
-  Status status = resolve_type(type_name, &type);
+  Status status = resolve_type_and_shape(type_name, rows, cols, &type);
   if (!status.ok()) return ApiStatus::From(status);
   const BlockTraits& traits = *block_traits(type->type);
-  status = check_shape(traits, rows, cols);
-  if (!status.ok()) return ApiStatus::From(status);
   const uint64_t expected = uint64_t(rows) * row_size(type->type, cols);
   if (expected != byte_length) {
     return ApiStatus::From(OutOfRange(

@@ -64,11 +64,7 @@ void for_each_tile(const MatmulTarget* targets, int count, int64_t M, int64_t K,
         first = end;
       }
     };
-    if (worth_splitting(pool, (m1 - m0) * rows * K)) {
-      pool->parallel_for(groups, kGroupsPerItem, run);
-    } else {
-      run(0, groups);
-    }
+    parallel_for_if(pool, worth_splitting(pool, (m1 - m0) * rows * K), groups, kGroupsPerItem, run);
   }
 }
 
@@ -77,11 +73,7 @@ void for_each_tile(const MatmulTarget* targets, int count, int64_t M, int64_t K,
 constexpr int64_t kActivationTileRows = 4;
 template <typename Fn>
 void for_each_row(int64_t M, int64_t K, ThreadPool* pool, const Fn& fn) {
-  if (M > 1 && worth_splitting(pool, M * K)) {
-    pool->parallel_for(M, kActivationTileRows, fn);
-  } else {
-    fn(0, M);
-  }
+  parallel_for_if(pool, M > 1 && worth_splitting(pool, M * K), M, kActivationTileRows, fn);
 }
 
 Status validate(const MatmulTarget* targets, int count, const float* x, int64_t M) {

@@ -126,11 +126,7 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
       }
     };
     const int64_t items = int64_t(c.n_kv_heads) * runs_per_kv;
-    if (split) {
-      pool->parallel_for(items, 1, attend);
-    } else {
-      attend(0, items);
-    }
+    parallel_for_if(pool, split, items, 1, attend);
     NIBBLE_RETURN_IF_ERROR(matmul(layer.wo, xb_.data(), n, proj_.data(), precision, pool));
     for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
 
@@ -143,11 +139,7 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
     // run on one thread.
     const int64_t hidden_values = int64_t(n) * hidden;
     auto gated = [&](int64_t b, int64_t e) { swiglu(hb_.data() + b, hb2_.data() + b, int(e - b)); };
-    if (pool != nullptr && pool->size() > 1 && hidden_values >= kMinParallelSwiglu) {
-      pool->parallel_for(hidden_values, 64, gated);
-    } else {
-      gated(0, hidden_values);
-    }
+    parallel_for_if(pool, hidden_values >= kMinParallelSwiglu, hidden_values, 64, gated);
     NIBBLE_RETURN_IF_ERROR(matmul(layer.down, hb_.data(), n, proj_.data(), precision, pool));
     for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
   }

@@ -23,8 +23,10 @@ std::string shape_string(int64_t rows, int64_t cols) {
   return "[" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
 }
 
-// Checks shared by quantize_matrix and dequantize_matrix; sets *traits.
-Status check_shape(TensorType type, int64_t rows, int64_t cols, const BlockTraits** traits) {
+// Checks shared by quantize_matrix and dequantize_matrix; sets *traits,
+// *row_bytes and *bytes (the whole matrix in its block format).
+Status check_shape(TensorType type, int64_t rows, int64_t cols, const BlockTraits** traits, size_t* row_bytes,
+                   size_t* bytes) {
   *traits = block_traits(type);
   if (*traits == nullptr) {
     return InvalidArgument("unknown tensor type " + std::to_string(uint32_t(type)));
@@ -37,6 +39,11 @@ Status check_shape(TensorType type, int64_t rows, int64_t cols, const BlockTrait
     return InvalidArgument("row length K = " + std::to_string(cols) + " is not a multiple of " +
                            std::to_string(t.block_size) + ", the block size of " + t.name);
   }
+  *row_bytes = row_size(type, cols);
+  if (rows > 0 && *row_bytes > 0 && size_t(rows) > std::numeric_limits<size_t>::max() / *row_bytes) {
+    return ResourceError("matrix " + shape_string(rows, cols) + " is too large");
+  }
+  *bytes = size_t(rows) * *row_bytes;
   return Status::Ok();
 }
 
@@ -46,12 +53,8 @@ Status quantize_matrix(TensorType type, const float* x, int64_t rows, int64_t co
                        const QuantizeOptions& options, void* out, size_t out_size,
                        ThreadPool* pool) {
   const BlockTraits* traits = nullptr;
-  NIBBLE_RETURN_IF_ERROR(check_shape(type, rows, cols, &traits));
-  const size_t row_bytes = row_size(type, cols);
-  if (rows > 0 && row_bytes > 0 && size_t(rows) > std::numeric_limits<size_t>::max() / row_bytes) {
-    return ResourceError("matrix " + shape_string(rows, cols) + " is too large");
-  }
-  const size_t need = size_t(rows) * row_bytes;
+  size_t row_bytes = 0, need = 0;
+  NIBBLE_RETURN_IF_ERROR(check_shape(type, rows, cols, &traits, &row_bytes, &need));
   if (out_size < need) {
     return OutOfRange(std::string(traits->name) + " matrix " + shape_string(rows, cols) + " needs " +
                       std::to_string(need) + " bytes, the output has " + std::to_string(out_size));
@@ -81,23 +84,15 @@ Status quantize_matrix(TensorType type, const float* x, int64_t rows, int64_t co
       traits->quantize(x + r * cols, dst + size_t(r) * row_bytes, cols, options);
     }
   };
-  if (pool != nullptr && pool->size() > 1) {
-    pool->parallel_for(rows, 1, quantize_rows);
-  } else {
-    quantize_rows(0, rows);
-  }
+  parallel_for_if(pool, true, rows, 1, quantize_rows);
   return Status::Ok();
 }
 
 Status dequantize_matrix(TensorType type, const void* data, size_t data_size, int64_t rows,
                          int64_t cols, float* y) {
   const BlockTraits* traits = nullptr;
-  NIBBLE_RETURN_IF_ERROR(check_shape(type, rows, cols, &traits));
-  const size_t row_bytes = row_size(type, cols);
-  if (rows > 0 && row_bytes > 0 && size_t(rows) > std::numeric_limits<size_t>::max() / row_bytes) {
-    return ResourceError("matrix " + shape_string(rows, cols) + " is too large");
-  }
-  const size_t need = size_t(rows) * row_bytes;
+  size_t row_bytes = 0, need = 0;
+  NIBBLE_RETURN_IF_ERROR(check_shape(type, rows, cols, &traits, &row_bytes, &need));
   if (data_size != need) {
     return OutOfRange(std::string(traits->name) + " matrix " + shape_string(rows, cols) + " has " +
                       std::to_string(need) + " bytes, got " + std::to_string(data_size));

@@ -166,4 +166,13 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   fn(0, n);
 }
 
+void parallel_for_if(ThreadPool* pool, bool split, int64_t n, int64_t grain,
+                     const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool != nullptr && split) {
+    pool->parallel_for(n, grain, fn);
+  } else if (n > 0) {
+    fn(0, n);
+  }
+}
+
 }  // namespace nibble

@@ -29,4 +29,10 @@ class ThreadPool {
   [[maybe_unused]] Impl* impl_ = nullptr;  // unused in builds without threads
 };
 
+// pool->parallel_for(n, grain, fn) when there is a pool and `split` holds
+// (the caller judged the work big enough to be worth handing out), else
+// fn(0, n) on the caller.
+void parallel_for_if(ThreadPool* pool, bool split, int64_t n, int64_t grain,
+                     const std::function<void(int64_t, int64_t)>& fn);
+
 }  // namespace nibble

@@ -6,24 +6,17 @@
 #include <cstring>
 #include <random>
 
-#include "format/file_bytes.h"
+#include "support/fixture_util.h"
 
 namespace nibble {
 namespace {
-
-std::vector<uint8_t> ReadFixture(const std::string& relative) {
-  std::vector<uint8_t> bytes;
-  Status s = read_file_bytes(std::string(NIBBLE_SOURCE_DIR) + "/" + relative, &bytes);
-  EXPECT_TRUE(s.ok()) << s.message();
-  return bytes;
-}
 
 Status ParseAll(const std::vector<uint8_t>& bytes, GgufFile* file, bool* need_more = nullptr) {
   return GgufFile::Parse(bytes.data(), bytes.size(), bytes.size(), file, need_more);
 }
 
 TEST(GgufRealFiles, Stories260K) {
-  const std::vector<uint8_t> bytes = ReadFixture("models/stories260K.gguf");
+  const std::vector<uint8_t> bytes = read_fixture("models/stories260K.gguf");
   ASSERT_EQ(bytes.size(), 1185376u);
   GgufFile file;
   Status s = ParseAll(bytes, &file);
@@ -94,7 +87,7 @@ TEST(GgufRealFiles, Stories260K) {
 }
 
 void ExpectVocabOnly(const char* path, size_t n_tokens, const char* model) {
-  const std::vector<uint8_t> bytes = ReadFixture(path);
+  const std::vector<uint8_t> bytes = read_fixture(path);
   GgufFile file;
   Status s = ParseAll(bytes, &file);
   ASSERT_TRUE(s.ok()) << path << ": " << s.message();
@@ -111,7 +104,7 @@ TEST(GgufRealFiles, VocabOnlyFiles) {
   ExpectVocabOnly("tests/fixtures/ggml-vocab-phi-3.gguf", 32064, "llama");
   ExpectVocabOnly("tests/fixtures/ggml-vocab-gpt-2.gguf", 50257, "gpt2");
   GgufFile file;
-  ASSERT_TRUE(ParseAll(ReadFixture("tests/fixtures/ggml-vocab-gpt-2.gguf"), &file).ok());
+  ASSERT_TRUE(ParseAll(read_fixture("tests/fixtures/ggml-vocab-gpt-2.gguf"), &file).ok());
   const std::vector<std::string>* merges = nullptr;
   ASSERT_TRUE(file.get_strings("tokenizer.ggml.merges", &merges).ok());
   EXPECT_EQ(merges->size(), 50000u);
@@ -120,7 +113,7 @@ TEST(GgufRealFiles, VocabOnlyFiles) {
 // A prefix that ends inside the header asks for more bytes; one that holds
 // the whole tensor table parses even though the tensor data is missing.
 TEST(GgufRealFiles, StreamingPrefix) {
-  const std::vector<uint8_t> bytes = ReadFixture("models/stories260K.gguf");
+  const std::vector<uint8_t> bytes = read_fixture("models/stories260K.gguf");
   GgufFile full;
   ASSERT_TRUE(ParseAll(bytes, &full).ok());
   bool need_more = false;
@@ -360,7 +353,7 @@ TEST(GgufRoundTrip, WriterRejectsBadTensors) {
 // writer's layout is the one llama.cpp writes (and so reads).
 void ExpectRewriteIsIdentical(const char* path) {
   SCOPED_TRACE(path);
-  const std::vector<uint8_t> bytes = ReadFixture(path);
+  const std::vector<uint8_t> bytes = read_fixture(path);
   GgufFile file;
   ASSERT_TRUE(ParseAll(bytes, &file).ok());
   ASSERT_EQ(file.metadata_keys().size(), file.metadata().size());

@@ -6,24 +6,17 @@
 #include <cstring>
 #include <random>
 
-#include "format/file_bytes.h"
+#include "support/fixture_util.h"
 
 namespace nibble {
 namespace {
-
-std::vector<uint8_t> ReadFixture(const std::string& relative) {
-  std::vector<uint8_t> bytes;
-  Status s = read_file_bytes(std::string(NIBBLE_SOURCE_DIR) + "/" + relative, &bytes);
-  EXPECT_TRUE(s.ok()) << s.message();
-  return bytes;
-}
 
 Status ParseAll(const std::vector<uint8_t>& bytes, Llama2cCheckpoint* c) {
   return ParseLlama2cCheckpoint(bytes.data(), bytes.size(), bytes.size(), c);
 }
 
 TEST(Llama2c, Stories260K) {
-  const std::vector<uint8_t> bytes = ReadFixture("models/stories260K.bin");
+  const std::vector<uint8_t> bytes = read_fixture("models/stories260K.bin");
   ASSERT_EQ(bytes.size(), 1056540u);
   Llama2cCheckpoint c;
   Status s = ParseAll(bytes, &c);
@@ -63,8 +56,8 @@ TEST(Llama2c, Stories260K) {
 // The same model converted by llama.cpp: every weight has identical bytes,
 // so both files use the same (adjacent-pair) RoPE layout for attn_q/attn_k.
 TEST(Llama2c, SameWeightsAsTheGgufConversion) {
-  const std::vector<uint8_t> bin = ReadFixture("models/stories260K.bin");
-  const std::vector<uint8_t> gguf_bytes = ReadFixture("models/stories260K.gguf");
+  const std::vector<uint8_t> bin = read_fixture("models/stories260K.bin");
+  const std::vector<uint8_t> gguf_bytes = read_fixture("models/stories260K.gguf");
   Llama2cCheckpoint c;
   ASSERT_TRUE(ParseAll(bin, &c).ok());
   GgufFile gguf;
