@@ -230,10 +230,11 @@ void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride(1)) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    const int32_t* pairs = act;
     v128_t d[4];
-    add_nibble_dots<true>(qs, act, d);
+    add_nibble_dots<true>(qs, pairs, d);
 #pragma clang loop unroll(disable)
-    for (int v = 1; v < 4; ++v) add_nibble_dots<false>(qs + 16 * v, act + 4 * v, d);
+    for (int v = 1; v < 4; ++v) add_nibble_dots<false>(qs += 16, pairs += 4, d);  // pointer steps: V8 keeps them in registers
     const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(unscale_nibble_sum<1>(d[1]))),
                                       wasm_i32x4_add(rows_in_lanes<2>(unscale_nibble_sum<2>(d[2])), rows_in_lanes<3>(d[3])));
     acc = q8_block_update<kHasMin>(acc, dot, panel, wasm_v128_load32_splat(act + kQ8D),
