@@ -96,36 +96,45 @@ void swiglu__wasmsimd(float* gate, const float* up, int n) {
 namespace {
 
 // Scores of G query heads (rows of head_dim at q + h·head_dim) against
-// every key row, into scores[h·n_pos + p], divided by sqrt(head_dim). Four
+// every key row, into scores[h·n_pos + p], divided by sqrt(head_dim). P
 // positions at a time: each key vector is loaded once for the G heads, each
-// query vector once for four positions, and one reduction per head gives
-// its four dot products.
+// query vector once for P positions. The G·P sums stay in registers (at
+// most 8: 3 heads × 4 positions = 12 sums made V8 spill four of them on
+// every step), then are reduced four at a time.
 template <int G>
 void group_scores(const float* q, const float* k, int n_pos, int head_dim, int kv_stride, float* scores) {
+  constexpr int P = G == 3 ? 2 : 4, kSums = G * P;
   const float norm = std::sqrt(float(head_dim));
   const v128_t norm4 = wasm_f32x4_splat(norm);
   int p = 0;
-  for (; p + 4 <= n_pos; p += 4) {
+  for (; p + P <= n_pos; p += P) {
     const float* k0 = k + int64_t(p) * kv_stride;
-    v128_t acc[G][4];
+    v128_t acc[kSums];  // acc[h·P + j]: head h, position p + j
 #pragma clang loop unroll(full)
-    for (int h = 0; h < G; ++h)
-#pragma clang loop unroll(full)
-      for (int j = 0; j < 4; ++j) acc[h][j] = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < kSums; ++i) acc[i] = wasm_f32x4_splat(0.0f);
     for (int i = 0; i < head_dim; i += 4) {
       v128_t qi[G];
 #pragma clang loop unroll(full)
       for (int h = 0; h < G; ++h) qi[h] = wasm_v128_load(q + h * head_dim + i);
 #pragma clang loop unroll(full)
-      for (int j = 0; j < 4; ++j) {
+      for (int j = 0; j < P; ++j) {
         const v128_t kj = wasm_v128_load(k0 + j * kv_stride + i);
 #pragma clang loop unroll(full)
-        for (int h = 0; h < G; ++h) acc[h][j] = wasm_f32x4_add(acc[h][j], wasm_f32x4_mul(qi[h], kj));
+        for (int h = 0; h < G; ++h) acc[h * P + j] = wasm_f32x4_add(acc[h * P + j], wasm_f32x4_mul(qi[h], kj));
       }
+    }
+    alignas(16) float sums[(kSums + 3) / 4 * 4];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < kSums; r += 4) {
+      const int last = kSums - 1;  // a short last group repeats its last sum
+      wasm_v128_store(sums + r, wasm_f32x4_div(reduce4_f32(acc[r], acc[r + 1 < last ? r + 1 : last], acc[r + 2 < last ? r + 2 : last],
+                                                           acc[r + 3 < last ? r + 3 : last]),
+                                               norm4));
     }
 #pragma clang loop unroll(full)
     for (int h = 0; h < G; ++h)
-      wasm_v128_store(scores + h * n_pos + p, wasm_f32x4_div(reduce4_f32(acc[h][0], acc[h][1], acc[h][2], acc[h][3]), norm4));
+#pragma clang loop unroll(full)
+      for (int j = 0; j < P; ++j) scores[h * n_pos + p + j] = sums[h * P + j];
   }
   for (; p < n_pos; ++p) {
     const float* kp = k + int64_t(p) * kv_stride;
@@ -139,11 +148,12 @@ void group_scores(const float* q, const float* k, int n_pos, int head_dim, int k
 }
 
 // out[h·head_dim ..] = Σ_p scores[h·n_pos + p]·v_p for G heads, in slices of
-// up to 16 values whose G sums stay in registers over all positions; each
-// value vector is loaded once for the G heads.
+// up to 16 values (8 for three heads: 3 × 16 values are 12 sums, which V8
+// spilled) whose G sums stay in registers over all positions; each value
+// vector is loaded once for the G heads.
 template <int G>
 void group_values(const float* scores, const float* v, int n_pos, int head_dim, int kv_stride, float* out) {
-  constexpr int kSlice = 16;
+  constexpr int kSlice = G == 3 ? 8 : 16;
   for (int i0 = 0; i0 < head_dim; i0 += kSlice) {
     const int vectors = (head_dim - i0 < kSlice ? head_dim - i0 : kSlice) / 4;
     v128_t acc[G][kSlice / 4];
