@@ -14,18 +14,10 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
-
+import { launchChromium } from '../../tests/browser/chromium.mjs';
 import { startServer } from '../../tests/browser/server.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-// Debian's Chromium; Playwright's own browser downloads do not work here.
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 export function wllamaVersion() {
   const pkg = path.join(REPO_ROOT, 'node_modules/@wllama/wllama/package.json');
@@ -47,9 +39,7 @@ export async function runWllamaBench({ modelPath, runs = 3, browser = null, time
   });
   const modelUrl = `/__bench_model__/${path.basename(absModel)}`;
   const ownBrowser = browser === null;
-  const b = ownBrowser
-    ? await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true })
-    : browser;
+  const b = ownBrowser ? await launchChromium() : browser;
   const context = await b.newContext();
   try {
     const page = await context.newPage();

@@ -9,10 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { chromium } from 'playwright-core';
-
+import { launchChromium } from '../../tests/browser/chromium.mjs';
 import { startServer } from '../../tests/browser/server.mjs';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, runWllamaBench } from '../model/wllama_bench.mjs';
+import { runWllamaBench } from '../model/wllama_bench.mjs';
 
 export const name = 'model';
 export const title = 'Model: SmolLM2-135M-shaped Q4_0 GGUF, one thread: nibble (Node, Chromium) vs wllama (Chromium)';
@@ -54,7 +53,7 @@ export async function run(ctx) {
   ctx.log('nibble in Node ...');
   const script = path.join(ctx.repoRoot, 'bench/model/nibble_node.mjs');
   const node = JSON.parse(execFileSync(process.execPath, [script, modelFile, '--runs', String(runs)], { encoding: 'utf8' }));
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const browser = await launchChromium();
   let chromiumNibble, wllama;
   try {
     ctx.log('nibble in Chromium ...');
