@@ -4,6 +4,7 @@
 // row of the attention for every position.
 #include <wasm_simd128.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/wasmsimd_util.h"
@@ -126,10 +127,9 @@ void group_scores(const float* q, const float* k, int n_pos, int head_dim, int k
     alignas(16) float sums[(kSums + 3) / 4 * 4];
 #pragma clang loop unroll(full)
     for (int r = 0; r < kSums; r += 4) {
-      const int last = kSums - 1;  // a short last group repeats its last sum
-      wasm_v128_store(sums + r, wasm_f32x4_div(reduce4_f32(acc[r], acc[r + 1 < last ? r + 1 : last], acc[r + 2 < last ? r + 2 : last],
-                                                           acc[r + 3 < last ? r + 3 : last]),
-                                               norm4));
+      constexpr int kLast = kSums - 1;  // a short last group repeats its last sum
+      const v128_t four = reduce4_f32(acc[r], acc[std::min(r + 1, kLast)], acc[std::min(r + 2, kLast)], acc[std::min(r + 3, kLast)]);
+      wasm_v128_store(sums + r, wasm_f32x4_div(four, norm4));
     }
 #pragma clang loop unroll(full)
     for (int h = 0; h < G; ++h)
