@@ -37,7 +37,7 @@ constexpr float kU = 1.0f / 16777216.0f;  // 2^-24
 
 const int64_t kKs[] = {32, 64, 96, 4096};
 const int64_t kNs[] = {1, 3, 4, 5, 17, 64, 1000};
-const int64_t kMs[] = {1, 2, 3, 7, 64};
+const int64_t kMs[] = {1, 2, 3, 7, 13, 64};  // 13: halves of 6 and 7 rows, GEMM tiles plus leftover rows
 
 // Activations X[M,K] quantized by the reference, in both layouts.
 struct QuantizedX {
