@@ -501,6 +501,21 @@ void q4_tiles(const W& w, const X& x, const OutputTile& out, int R, Prepare prep
   }
 }
 
+// The rows of `out` past its last multiple of 4 would take a whole 4-row
+// GEMM tile, padded with zero rows. When there are 1..max_rest of them, runs
+// them through `gemv` (and the rows before them, if any, through `gemm`)
+// and returns true.
+template <typename Gemm, typename Gemv>
+bool gemv_for_leftover_rows(const OutputTile& out, int64_t max_rest, Gemm gemm, Gemv gemv) {
+  const int64_t full_end = out.m_begin + (out.m_end - out.m_begin) / 4 * 4;
+  if (full_end == out.m_end || out.m_end - full_end > max_rest) return false;
+  OutputTile head = out, rest = out;
+  head.m_end = rest.m_begin = full_end;
+  if (head.m_begin < head.m_end) gemm(head);
+  gemv(rest);
+  return true;
+}
+
 // The four kernels of a Q4 type, in terms of the tiles above.
 template <bool kHasMin>
 struct Q4Kernels {
@@ -517,17 +532,11 @@ struct Q4Kernels {
     // 3.5 ms, M = 4 3.4 ms vs 3.6 ms). Known cost of this layout: M = 4..16
     // is 27%..3% slower than the previous layout's GEMM (M = 64: 8% faster).
     if (out.m_end - out.m_begin <= kGemvRowsMax) return q8_gemv(w, x, out, tail);
-    // A last tile of 1..3 rows costs as much as a full one, while a GEMV row
-    // costs about a quarter of it (576×1536: 0.037 vs 0.15 ms), so the rows
-    // past the last multiple of 4 go through the GEMV tiles (M = 5 took as
-    // long as M = 8).
-    const int64_t full_end = out.m_begin + (out.m_end - out.m_begin) / 4 * 4;
-    if (full_end < out.m_end) {
-      OutputTile head = out, rest = out;
-      head.m_end = rest.m_begin = full_end;
-      q8_gemm(w, x, head, tail);
-      return q8_gemv(w, x, rest, tail);
-    }
+    // A W4A8 GEMV row costs about a quarter of a 4-row tile (576×1536: 0.037
+    // vs 0.15 ms), so any leftover rows go through the GEMV tiles.
+    if (gemv_for_leftover_rows(out, 3, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },
+                               [&](const OutputTile& o) { q8_gemv(w, x, o, tail); }))
+      return;
     const int64_t nb = w.K / kQK, stride = nb * q8_block_stride(4);
     thread_local std::vector<uint8_t> group;  // the current group's pair vectors
     group.resize(size_t(nb) * pair_major_panel_bytes(kHasMin));
@@ -545,6 +554,11 @@ struct Q4Kernels {
     }, tail);
   }
   static void f32_gemm(const Q4Weights& w, const F32Activations& x, const OutputTile& out, Q4F32Fn tail) {
+    // A W4A32 GEMV row costs about 0.4 of a 4-row tile (576×1536: 0.125 vs
+    // 0.30 ms): GEMV for one or two leftover rows, a padded tile for three.
+    if (gemv_for_leftover_rows(out, 2, [&](const OutputTile& o) { f32_gemm(w, x, o, tail); },
+                               [&](const OutputTile& o) { f32_gemv(w, x, o, tail); }))
+      return;
     const int64_t stride = (w.K / kQK) * f32_block_stride(4);
     q4_tiles(w, x, out, 4, interleave_f32, [&](const float* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
       q4_f32_gemm_tile<kHasMin>(w, act + t * stride, g, y, ldy, rows);
