@@ -2,10 +2,10 @@
 // onnxruntime-web's MatMulNBits and against the streaming-read ceiling, all
 // measured in this run. nibble runs in a child process (its own wasm heap);
 // ORT runs in this process.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
+import { runBenchProgram } from '../bench_program.mjs';
 import { M_VALUES, SHAPES, shapesArg } from '../config.mjs';
 import { benchOrt, compareWithNibble, verifyOrt } from '../ort_matmulnbits.mjs';
 import { DEFAULT_BUDGET, QUICK_BUDGET } from '../timing.mjs';
@@ -25,24 +25,13 @@ function nibbleBinary(ctx) {
   return file;
 }
 
-// Runs nibble_bench with args; returns its stdout parsed as JSON.
-function runNibble(file, args) {
-  const result = spawnSync(process.execPath, ['--no-experimental-fetch', file, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (result.status !== 0) throw new Error(`nibble_bench ${args.join(' ')} exited with status ${result.status}`);
-  return JSON.parse(result.stdout);
-}
-
 export async function run(ctx) {
   const file = nibbleBinary(ctx);
   const shapes = SHAPES;
   const mValues = M_VALUES;
 
   ctx.log('nibble: streaming-read probe and matmul timings ...');
-  const nibble = runNibble(file, ['--json', ...(ctx.quick ? ['--quick'] : []),
+  const nibble = runBenchProgram(file, ['--json', ...(ctx.quick ? ['--quick'] : []),
     '--shapes', shapesArg(shapes), '--m', mValues.join(',')]);
 
   ctx.log('onnxruntime-web: checking the MatMulNBits model against a JS reference ...');
@@ -50,7 +39,7 @@ export async function run(ctx) {
   if (!checks[0].ok) throw new Error(checks[0].detail);
   // Same Q4_0 weights through nibble and ORT (K above the block size, N not a
   // multiple of the 4-row tile, odd M).
-  checks.push(await compareWithNibble(runNibble(file, ['--check', '256,17,3'])));
+  checks.push(await compareWithNibble(runBenchProgram(file, ['--check', '256,17,3'])));
 
   ctx.log('onnxruntime-web: timings ...');
   const ort = await benchOrt({ shapes, mValues, budget: ctx.quick ? QUICK_BUDGET : DEFAULT_BUDGET, log: ctx.log });

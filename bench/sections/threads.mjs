@@ -15,11 +15,11 @@
 // Binaries: $NIBBLE_THREADS_BUILD_DIR (default build/wasm-simd-threads);
 // model: $NIBBLE_BENCH_MODEL (default build/bench/bench_model.gguf, see
 // bench/model/README.md). Add more model runs to DECODE_CASES.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { runBenchProgram } from '../bench_program.mjs';
 import { median } from '../timing.mjs';
 
 export const name = 'threads';
@@ -34,16 +34,6 @@ const DECODE_CASES = [{ label: 'bench model, 16-token prompt, 64 tokens', prompt
 
 function buildDir(ctx) {
   return path.resolve(ctx.repoRoot, process.env.NIBBLE_THREADS_BUILD_DIR ?? 'build/wasm-simd-threads');
-}
-
-function runBench(file, args) {
-  const result = spawnSync(process.execPath, ['--no-experimental-fetch', file, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (result.status !== 0) throw new Error(`nibble_threads_bench ${args.join(' ')} exited with status ${result.status}`);
-  return JSON.parse(result.stdout);
 }
 
 // rows of { K, N, M, threads, median_ms } -> [{ K, N, M, ms: {1, 2}, speedup }]
@@ -65,11 +55,11 @@ async function benchMatmul(ctx) {
   }
   const quick = ctx.quick ? ['--quick'] : [];
   ctx.log('nibble_threads_bench: 4096x4096 Q4_0 W4A8, M = 1 and 64, 1 vs 2 threads ...');
-  const headline = runBench(file, [...quick, '--threads', '1,2', '--shapes', `${HEADLINE.K}x${HEADLINE.N}`, '--m', '1,64']);
+  const headline = runBenchProgram(file, [...quick, '--threads', '1,2', '--shapes', `${HEADLINE.K}x${HEADLINE.N}`, '--m', '1,64']);
   ctx.log('nibble_threads_bench: 4096x4096 GEMV, weights from memory (96 MiB of copies) ...');
-  const cold = runBench(file, [...quick, '--threads', '1,2', '--shapes', `${HEADLINE.K}x${HEADLINE.N}`, '--m', '1', '--cold-mib', '96']);
+  const cold = runBenchProgram(file, [...quick, '--threads', '1,2', '--shapes', `${HEADLINE.K}x${HEADLINE.N}`, '--m', '1', '--cold-mib', '96']);
   ctx.log('nibble_threads_bench: decode-sized GEMVs ...');
-  const decode = runBench(file, [...quick, '--threads', '1,2', '--shapes', DECODE_SHAPES.join(','), '--m', '1']);
+  const decode = runBenchProgram(file, [...quick, '--threads', '1,2', '--shapes', DECODE_SHAPES.join(','), '--m', '1']);
   return {
     type: headline.type,
     precision: headline.precision,

@@ -1,0 +1,18 @@
+// The C++ bench programs (nibble_bench, nibble_threads_bench), run from the
+// JS sections.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+// Runs one of the C++ bench programs (an Emscripten .js) in Node with args;
+// returns its stdout parsed as JSON. Its stderr goes to ours.
+export function runBenchProgram(file, args) {
+  const result = spawnSync(process.execPath, ['--no-experimental-fetch', file, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.status !== 0) {
+    throw new Error(`${path.basename(file, '.js')} ${args.join(' ')} exited with status ${result.status}`);
+  }
+  return JSON.parse(result.stdout);
+}
