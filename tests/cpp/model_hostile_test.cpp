@@ -8,6 +8,7 @@
 // placement, and a forward pass on whatever configuration survived.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -16,14 +17,13 @@
 #include "format/gguf.h"
 #include "model/generator.h"
 #include "model/model_loader.h"
-#include "model_test_util.h"
+#include "support/fixture_util.h"
 
 namespace nibble {
 namespace {
 
 TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
-  const std::string file = read_text(model_path("stories260K.gguf"));
-  const std::vector<uint8_t> base(file.begin(), file.end());
+  const std::vector<uint8_t> base = read_fixture("models/stories260K.gguf");
   GgufFile parsed;
   ASSERT_TRUE(GgufFile::Parse(base.data(), base.size(), base.size(), &parsed).ok());
   const size_t header = size_t(parsed.data_offset());  // edits land before the tensor data
