@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds what is stale: the native build (tests), the wasm SIMD build (tests +
-# JS module), the wasm SIMD + pthreads build (tests + JS module) and the wasm
-# no-SIMD build (JS module). Output in build/ and dist/.
-#   tools/build.sh [--quiet] [--only native|wasm-simd|wasm-simd-threads|wasm-scalar]...
+# JS module), the wasm relaxed-SIMD build (tests + JS module), the wasm SIMD +
+# pthreads build (tests + JS module) and the wasm no-SIMD build (JS module).
+# Output in build/ and dist/.
+#   tools/build.sh [--quiet] [--only native|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-scalar]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Emscripten 3.1.6's tools need Debian's node modules (acorn) on NODE_PATH.
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-simd-threads wasm-scalar)
+[ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-simd-relaxed wasm-simd-threads wasm-scalar)
 
 node_emulator="$(command -v node)"
 configure() {  # dir, then cmake args
@@ -38,6 +39,11 @@ for what in "${only[@]}"; do
       configure build/wasm-simd emcmake cmake -DNIBBLE_SIMD=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
       run cmake --build build/wasm-simd -j "$jobs" ;;
+    wasm-simd-relaxed)
+      # Node 20 runs relaxed SIMD behind a flag.
+      configure build/wasm-simd-relaxed emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_RELAXED_SIMD=ON \
+        "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch;--experimental-wasm-relaxed-simd"
+      run cmake --build build/wasm-simd-relaxed -j "$jobs" ;;
     wasm-simd-threads)
       configure build/wasm-simd-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_THREADS=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"

@@ -65,6 +65,7 @@ setPlatform({
   },
   defaultDir: () => dir,
   node: async () => null,
+  flavours: Object.keys(glues),
 });
 
 // The loader fetches <dir>nibble-<flavour>.wasm: answer from the embedded bytes.

@@ -14,6 +14,8 @@ step "C++ tests, native"
 (cd build/native && ctest --output-on-failure -j "$(nproc)")
 step "C++ tests, wasm SIMD under Node"
 (cd build/wasm-simd && ctest --output-on-failure -j "$(nproc)")
+step "C++ tests, wasm relaxed SIMD under Node"
+(cd build/wasm-simd-relaxed && ctest --output-on-failure -j "$(nproc)")
 step "C++ tests, wasm SIMD + pthreads under Node"
 (cd build/wasm-simd-threads && ctest --output-on-failure)
 if [ -d tests/js ]; then

@@ -14,11 +14,17 @@ export type ClipMode = 'none' | 'mse';
 export type Precision = 'w4a8' | 'w4a32';
 
 export interface InitOptions {
-  /** Which wasm build: 'auto' (default) detects WebAssembly SIMD; true / false force one. */
-  simd?: 'auto' | boolean;
   /**
-   * Folder (a URL, or a file path in Node) holding nibble-simd.wasm and
-   * nibble-scalar.wasm. Default: the folder of nibble's JS files.
+   * Which wasm build. 'auto' (default): relaxed SIMD where the engine has it
+   * (faster GEMVs: Chrome >= 114, Firefox >= 120, Node >= 22, Node 20 with
+   * --experimental-wasm-relaxed-simd), else SIMD, else scalar. 'relaxed',
+   * true (SIMD without relaxed SIMD) and false (scalar) force one.
+   * Results are the same in every SIMD build.
+   */
+  simd?: 'auto' | 'relaxed' | boolean;
+  /**
+   * Folder (a URL, or a file path in Node) holding the nibble-*.wasm files
+   * (nibble-simd.wasm, ...). Default: the folder of nibble's JS files.
    * Anything with an href (a URL object) is taken as its href.
    */
   wasmPath?: string | { readonly href: string };
@@ -38,8 +44,8 @@ export interface RuntimeInfo {
   simd: boolean;
   /** Models' default thread count: 1 unless flavour is 'simd-threads'. */
   threads: number;
-  /** The build: 'simd-threads', 'simd' or 'scalar'. */
-  flavour: 'simd-threads' | 'simd' | 'scalar';
+  /** The build: 'simd-threads', 'simd-relaxed', 'simd' or 'scalar'. */
+  flavour: 'simd-threads' | 'simd-relaxed' | 'simd' | 'scalar';
   /** Why threads were asked for but the single-thread build loaded, else null. */
   threadsUnavailable: string | null;
   /** Where the .wasm was loaded from. */
@@ -113,6 +119,8 @@ export declare function errorStats(original: Float32Array | Float64Array | reado
 
 /** True when this engine runs WebAssembly SIMD (what init({ simd: 'auto' }) checks). */
 export declare function simdSupported(): boolean;
+/** True when this engine runs relaxed WebAssembly SIMD's int8 dot correctly (what init({ simd: 'auto' }) prefers). */
+export declare function relaxedSimdSupported(): boolean;
 
 // ---------------------------------------------------------------------------
 // Language models
@@ -165,7 +173,7 @@ export interface LoadModelOptions {
   /** KV-cache positions for generation. Default: the model's context length, at most 2048. */
   context?: number;
   /** As init({ simd }); only when the wasm module is not loaded yet (or with the same value). */
-  simd?: 'auto' | boolean;
+  simd?: 'auto' | 'relaxed' | boolean;
   /** As init({ wasmPath }). */
   wasmPath?: string | { readonly href: string };
   /** Also record each tensor's type in the file (info.tensors[i].fileType). Default false. */

@@ -12,17 +12,32 @@
 namespace nibble {
 
 // Where nibble (row r, element k) of a block lives among a panel's 64 qs
-// bytes: byte index and bit shift (0 or 4). See packed_weights.h: pair
-// k / 2 = 4·vec + i sits in 32-bit lane i of vector vec, in nibble s with
-// (i + s) % 4 = r.
+// bytes: byte index and bit shift (0 or 4). Two layouts (packed_weights.h):
 struct NibbleSlot {
   int byte;
   int shift;
 };
-constexpr NibbleSlot q4_nibble_slot(int r, int k) {
+// Rows rotated across the nibbles (plain SIMD builds): pair k / 2 = 4·vec +
+// i sits in 32-bit lane i of vector vec, in nibble s with (i + s) % 4 = r.
+constexpr NibbleSlot rotated_nibble_slot(int r, int k) {
   const int pair = k / 2, vec = pair / 4, i = pair % 4, s = (r - i + kPackRows) % kPackRows, lane = 2 * i + k % 2;
   return {16 * vec + 2 * lane + s / 2, 4 * (s % 2)};
 }
+// Rows in lanes (relaxed-SIMD builds): 32-bit lane r of vector k / 8 holds
+// row r's elements 8·vec .. 8·vec + 7, byte j (0..3) of the lane elements
+// 8·vec + j (low nibble) and 8·vec + 4 + j (high nibble).
+constexpr NibbleSlot lanes_nibble_slot(int r, int k) {
+  const int vec = k / 8, j = k % 8;
+  return {16 * vec + 4 * r + j % 4, 4 * (j / 4)};
+}
+// The layout of this build: the one definition that pack, unpack, the scalar
+// tier and dequantize_row use.
+#ifdef NIBBLE_RELAXED_SIMD
+constexpr bool kRowsInLanes = true;
+#else
+constexpr bool kRowsInLanes = false;
+#endif
+constexpr NibbleSlot q4_nibble_slot(int r, int k) { return kRowsInLanes ? lanes_nibble_slot(r, k) : rotated_nibble_slot(r, k); }
 
 constexpr TensorType q4_type(bool has_min) { return has_min ? TensorType::Q4_1 : TensorType::Q4_0; }
 constexpr int q4_qs_offset(bool has_min) { return kPackRows * (has_min ? 8 : 4); }

@@ -44,14 +44,20 @@ namespace wasmsimd {
 // copies its rows into a buffer reused by the calling thread.
 //
 // W4A8, per tile t and block b, q8_block_stride(R) int32:
-//   pairs[16][R]  (a[k], a[k+1]) as two int16 in one int32, k = 2p
+//   pairs[16][R]  (a[k], a[k+1]) as two int16 in one int32, k = 2p; in a
+//                 relaxed-SIMD build's GEMV tiles (R = 1) instead the 32
+//                 int8 values as they are (8 int32)
 //   d[R]          the rows' Q8_0 scales (f32 bits)
 //   minus8sum[R]  −8·Σq (Q4_0's −8 term, int32)
 //   dsum[R]       d·float(Σq) (Q4_1's m term, f32 bits)
 // The last two are the block updates' per-row terms, computed once here
 // rather than in every tile (the same float product, so the same bits).
-constexpr int q8_block_stride(int R) { return (kQK / 2 + 3) * R; }
-constexpr int kQ8D = kQK / 2, kQ8Minus8Sum = kQK / 2 + 1, kQ8DSum = kQK / 2 + 2;  // field offsets ×R
+constexpr bool kInt8GemvActivations = kRowsInLanes;
+constexpr int q8_value_ints(int R) { return kInt8GemvActivations && R == 1 ? kQK / 4 : kQK / 2 * R; }
+constexpr int q8_block_stride(int R) { return q8_value_ints(R) + 3 * R; }
+enum Q8Field { kQ8D, kQ8Minus8Sum, kQ8DSum };
+// Where field f of tile row r starts in a block.
+constexpr int q8_field(int R, Q8Field f, int r = 0) { return q8_value_ints(R) + int(f) * R + r; }
 
 // The per-row terms of one block of row m.
 inline void write_q8_row_terms(const Q8Activations& x, int64_t row_block, int32_t* d, int32_t* minus8sum, int32_t* dsum) {
@@ -76,11 +82,16 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
       for (int64_t b = 0; b < nb; ++b, out += q8_block_stride(1)) {
         const int8_t* a = x.qs + m * x.K + b * kQK;
         const v128_t lo = wasm_v128_load(a), hi = wasm_v128_load(a + 16);
-        wasm_v128_store(out, wasm_i16x8_extend_low_i8x16(lo));
-        wasm_v128_store(out + 4, wasm_i16x8_extend_high_i8x16(lo));
-        wasm_v128_store(out + 8, wasm_i16x8_extend_low_i8x16(hi));
-        wasm_v128_store(out + 12, wasm_i16x8_extend_high_i8x16(hi));
-        write_q8_row_terms(x, m * nb + b, out + kQ8D, out + kQ8Minus8Sum, out + kQ8DSum);
+        if (kInt8GemvActivations) {
+          wasm_v128_store(out, lo);
+          wasm_v128_store(out + 4, hi);
+        } else {
+          wasm_v128_store(out, wasm_i16x8_extend_low_i8x16(lo));
+          wasm_v128_store(out + 4, wasm_i16x8_extend_high_i8x16(lo));
+          wasm_v128_store(out + 8, wasm_i16x8_extend_low_i8x16(hi));
+          wasm_v128_store(out + 12, wasm_i16x8_extend_high_i8x16(hi));
+        }
+        write_q8_row_terms(x, m * nb + b, out + q8_field(1, kQ8D), out + q8_field(1, kQ8Minus8Sum), out + q8_field(1, kQ8DSum));
       }
     }
     return;
@@ -90,13 +101,13 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
       for (int r = 0; r < R; ++r) {
         const int64_t m = m_begin + t * R + r;
         if (m >= m_end) {
-          for (int i = 0; i < q8_block_stride(1); ++i) out[i * R + r] = 0;
+          for (int i = 0; i < q8_block_stride(R) / R; ++i) out[i * R + r] = 0;
           continue;
         }
         const int8_t* a = x.qs + m * x.K + b * kQK;
         for (int p = 0; p < kQK / 2; ++p)
           out[p * R + r] = int32_t(uint32_t(uint16_t(int16_t(a[2 * p]))) | (uint32_t(uint16_t(int16_t(a[2 * p + 1]))) << 16));
-        write_q8_row_terms(x, m * nb + b, out + kQ8D * R + r, out + kQ8Minus8Sum * R + r, out + kQ8DSum * R + r);
+        write_q8_row_terms(x, m * nb + b, out + q8_field(R, kQ8D, r), out + q8_field(R, kQ8Minus8Sum, r), out + q8_field(R, kQ8DSum, r));
       }
     }
   }
@@ -194,7 +205,7 @@ inline v128_t q8_block_update(v128_t acc, v128_t dot, const uint8_t* panel, v128
 }
 // The block update's term field for the type.
 template <bool kHasMin>
-constexpr int q8_term_field() { return kHasMin ? kQ8DSum : kQ8Minus8Sum; }
+constexpr Q8Field q8_term_field() { return kHasMin ? kQ8DSum : kQ8Minus8Sum; }
 
 // d[s] (+)= the dot of nibble s of panel vector `qs` with activation vector
 // `pairs` (pairs 4v .. 4v+3 for panel vector v); the first vector of a block
@@ -239,8 +250,41 @@ void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
     for (int v = 2; v < 4; ++v) add_nibble_dots<false>(qs += 16, pairs += 4, d);  // pointer steps: V8 keeps them in registers
     const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(unscale_nibble_sum<1>(d[1]))),
                                       wasm_i32x4_add(rows_in_lanes<2>(unscale_nibble_sum<2>(d[2])), rows_in_lanes<3>(d[3])));
-    acc = q8_block_update<kHasMin>(acc, dot, panel, wasm_v128_load32_splat(act + kQ8D),
-                                   wasm_v128_load32_splat(act + q8_term_field<kHasMin>()));
+    acc = q8_block_update<kHasMin>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field(1, kQ8D)),
+                                   wasm_v128_load32_splat(act + q8_field(1, q8_term_field<kHasMin>())));
+  }
+  wasm_v128_store(y + g * kPackRows, acc);
+}
+
+// The W4A8 GEMV tile of relaxed-SIMD builds (rows in lanes, packed_weights.h):
+// y[4g .. 4g+4] for one activation row, `act` its blocks from interleave_q8
+// with R = 1 (the int8 values as they are). Panel vector v masked to its low
+// (high) nibbles holds in lane r row r's elements 8v .. 8v+3 (8v+4 .. 8v+7),
+// so one relaxed dot with those four activations broadcast gives each row's
+// products in its own lane, summed in pairs. A block's eight dots add up in
+// int16 (|sum| ≤ 8 · 2 · 15 · 128 = 30720) and widen once; no rotations.
+// Results are bitwise the reference's. 576×1536 in Chromium: 1.35× the
+// plain tile on the rotated layout (bench/relaxed_gemv).
+template <bool kHasMin>
+void q4_q8_gemv_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
+  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  const v128_t low_nibbles = wasm_i8x16_splat(0x0F);
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride(1)) {
+    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    v128_t sum = wasm_i16x8_splat(0);
+#pragma clang loop unroll(full)
+    for (int v = 0; v < 4; ++v) {
+      const v128_t q = wasm_v128_load(qs + 16 * v);
+      const v128_t lo = relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(act + 2 * v), wasm_v128_and(q, low_nibbles));
+      const v128_t hi = relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(act + 2 * v + 1),
+                                                wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles));
+      sum = wasm_i16x8_add(sum, wasm_i16x8_add(lo, hi));
+    }
+    acc = q8_block_update<kHasMin>(acc, wasm_i32x4_extadd_pairwise_i16x8(sum), panel, wasm_v128_load32_splat(act + q8_field(1, kQ8D)),
+                                   wasm_v128_load32_splat(act + q8_field(1, q8_term_field<kHasMin>())));
   }
   wasm_v128_store(y + g * kPackRows, acc);
 }
@@ -263,27 +307,46 @@ inline void store_rotated(const v128_t (&acc)[4], int64_t g, float* y, int64_t l
 // [row0 k, row0 k+1, ..., row3 k, row3 k+1], k = 2p, p = 0..15, four rows of
 // one pair. The first step moves the nibbles to "pair-major" order (nibble s
 // of 16-bit lane 2r + e of vector v = row r, element 2(4v + s) + e), from
-// which (vector >> 4s) & 0xF gives pair 4v + s. Both orders keep each nibble
-// in its 16-byte vector. Byte o of a
-// pair-major vector takes its low and high nibble from one source byte's low
-// or high nibble each: four i8x16.swizzle index vectors, one per (output
+// which (vector >> 4s) & 0xF gives pair 4v + s.
+constexpr NibbleSlot pair_major_nibble_slot(int r, int k) {
+  const int pair = k / 2, vec = pair / 4, s = pair % 4, lane = 2 * r + k % 2;
+  return {16 * vec + 2 * lane + s / 2, 4 * (s % 2)};
+}
+
+// Moving a panel vector's nibbles from the build's layout (q4_nibble_slot)
+// to another order. Every order here keeps the nibbles of vector v in
+// vector v, the same way for every v, so one map serves all: byte o of the
+// result takes its low and its high nibble from one source byte's low or
+// high nibble each, as four i8x16.swizzle index vectors, one per (output
 // half, source half), with −1 (zero) where that source half is not used.
-struct PairMajorMap {
+struct NibbleMoveMap {
   int8_t lo_from_lo[16], lo_from_hi[16], hi_from_lo[16], hi_from_hi[16];  // swizzle indices, −1 = none
 };
-constexpr PairMajorMap pair_major_map() {
-  PairMajorMap m{};
-  for (int o = 0; o < 16; ++o)
-    for (int h = 0; h < 2; ++h) {
-      const int lane = o / 2, r = lane / 2, e = lane % 2, s = 2 * (o % 2) + h;
-      const NibbleSlot src = q4_nibble_slot(r, 2 * s + e);  // vector 0; the map is the same for every vector
-      int8_t* from_lo = h == 0 ? m.lo_from_lo : m.hi_from_lo;
-      int8_t* from_hi = h == 0 ? m.lo_from_hi : m.hi_from_hi;
-      from_lo[o] = int8_t(src.shift == 0 ? src.byte : -1);
-      from_hi[o] = int8_t(src.shift == 4 ? src.byte : -1);
+constexpr NibbleMoveMap nibble_move_map(NibbleSlot (*target)(int r, int k)) {
+  NibbleMoveMap m{};
+  for (int o = 0; o < 16; ++o) m.lo_from_lo[o] = m.lo_from_hi[o] = m.hi_from_lo[o] = m.hi_from_hi[o] = -1;
+  for (int r = 0; r < kPackRows; ++r)
+    for (int k = 0; k < 8; ++k) {  // the elements of vector 0
+      const NibbleSlot from = q4_nibble_slot(r, k), to = target(r, k);
+      int8_t* indices = to.shift == 0 ? (from.shift == 0 ? m.lo_from_lo : m.lo_from_hi) : (from.shift == 0 ? m.hi_from_lo : m.hi_from_hi);
+      indices[to.byte] = int8_t(from.byte);
     }
   return m;
 }
+// The map's index vectors, loaded once per loop.
+struct NibbleMover {
+  v128_t lo_lo, lo_hi, hi_lo, hi_hi;
+  explicit NibbleMover(const NibbleMoveMap& m)
+      : lo_lo(wasm_v128_load(m.lo_from_lo)), lo_hi(wasm_v128_load(m.lo_from_hi)),
+        hi_lo(wasm_v128_load(m.hi_from_lo)), hi_hi(wasm_v128_load(m.hi_from_hi)) {}
+  v128_t operator()(v128_t q) const {
+    const v128_t mask = wasm_i8x16_splat(0x0F);
+    const v128_t lo = wasm_v128_and(q, mask), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), mask);
+    const v128_t out_lo = wasm_v128_or(wasm_i8x16_swizzle(lo, lo_lo), wasm_i8x16_swizzle(hi, lo_hi));
+    const v128_t out_hi = wasm_v128_or(wasm_i8x16_swizzle(lo, hi_lo), wasm_i8x16_swizzle(hi, hi_hi));
+    return wasm_v128_or(out_lo, wasm_i16x8_shl(out_hi, 4));
+  }
+};
 
 // The four i16x8 pair vectors of a pair-major vector: out[s] = [row0 k,
 // row0 k+1, ..., row3 k, row3 k+1] for k = 2(4v + s).
@@ -302,22 +365,16 @@ constexpr size_t pair_major_panel_bytes(bool has_min) { return size_t(q4_qs_offs
 // they are, then pair vectors p = 0..15.
 template <bool kHasMin>
 void copy_group_pair_major(const Q4Weights& w, int64_t g, uint8_t* out) {
-  static constexpr PairMajorMap kMap = pair_major_map();
-  const v128_t lo_lo = wasm_v128_load(kMap.lo_from_lo), lo_hi = wasm_v128_load(kMap.lo_from_hi);
-  const v128_t hi_lo = wasm_v128_load(kMap.hi_from_lo), hi_hi = wasm_v128_load(kMap.hi_from_hi);
-  const v128_t mask = wasm_i8x16_splat(0x0F);
+  static constexpr NibbleMoveMap kMap = nibble_move_map(pair_major_nibble_slot);
+  const NibbleMover to_pair_major(kMap);
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
   const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
   for (int64_t b = 0; b < w.K / kQK; ++b, panel += kPanel, out += pair_major_panel_bytes(kHasMin)) {
     for (int i = 0; i < q4_qs_offset(kHasMin); i += 16) wasm_v128_store(out + i, wasm_v128_load(panel + i));
 #pragma clang loop unroll(full)
     for (int v = 0; v < 4; ++v) {
-      const v128_t q = wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v);
-      const v128_t lo = wasm_v128_and(q, mask), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), mask);
-      const v128_t out_lo = wasm_v128_or(wasm_i8x16_swizzle(lo, lo_lo), wasm_i8x16_swizzle(hi, lo_hi));
-      const v128_t out_hi = wasm_v128_or(wasm_i8x16_swizzle(lo, hi_lo), wasm_i8x16_swizzle(hi, hi_hi));
       v128_t pairs[4];
-      pair_major_pairs(wasm_v128_or(out_lo, wasm_i16x8_shl(out_hi, 4)), pairs);
+      pair_major_pairs(to_pair_major(wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v)), pairs);
 #pragma clang loop unroll(full)
       for (int s = 0; s < 4; ++s) wasm_v128_store(out + q4_qs_offset(kHasMin) + 64 * v + 16 * s, pairs[s]);
     }
@@ -362,7 +419,7 @@ void q4_q8_gemm_tile(int64_t nb, const uint8_t* panel, const int32_t* act, int64
         dot[3] = wasm_i32x4_add(dot[3], wasm_i32x4_dot_i16x8(wq, rotate_lanes<3>(a)));
       }
     }
-    const v128_t da = wasm_v128_load(act + 4 * kQ8D), term = wasm_v128_load(act + 4 * q8_term_field<kHasMin>());
+    const v128_t da = wasm_v128_load(act + q8_field(4, kQ8D)), term = wasm_v128_load(act + q8_field(4, q8_term_field<kHasMin>()));
     acc[0] = q8_block_update<kHasMin>(acc[0], dot[0], panel, da, term);
     acc[1] = q8_block_update<kHasMin>(acc[1], dot[1], panel, rotate_lanes<1>(da), rotate_lanes<1>(term));
     acc[2] = q8_block_update<kHasMin>(acc[2], dot[2], panel, rotate_lanes<2>(da), rotate_lanes<2>(term));
@@ -389,11 +446,25 @@ inline v128_t lane_nibble_f32(v128_t q) {
   }
   return wasm_f32x4_convert_i32x4(qi);
 }
-// The panel vector as lane_nibble_f32 wants it.
+// A panel vector in the rotated order as lane_nibble_f32 wants it.
 template <bool kHasMin>
-inline v128_t load_lane_nibbles(const uint8_t* qs) {
-  const v128_t q = wasm_v128_load(qs);
+inline v128_t lane_nibbles(v128_t q) {
   return kHasMin ? q : wasm_v128_xor(q, wasm_i32x4_splat(int32_t(0x88888888u)));
+}
+// The W4A32 kernels read the rotated order. A relaxed-SIMD build's panels
+// hold rows in lanes: its GEMV moves each vector's nibbles as it loads it
+// (+15 operations on ~45), its GEMM copies each group once per call.
+static constexpr NibbleMoveMap kToRotated = nibble_move_map(rotated_nibble_slot);
+template <bool kHasMin>
+void copy_group_rotated(const Q4Weights& w, int64_t g, uint8_t* out) {
+  const NibbleMover to_rotated(kToRotated);
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
+  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  for (int64_t b = 0; b < w.K / kQK; ++b, panel += kPanel, out += kPanel) {
+    for (int i = 0; i < q4_qs_offset(kHasMin); i += 16) wasm_v128_store(out + i, wasm_v128_load(panel + i));
+    for (int v = 0; v < 4; ++v)
+      wasm_v128_store(out + q4_qs_offset(kHasMin) + 16 * v, to_rotated(wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v)));
+  }
 }
 // W4A32 GEMV tile: y[4g .. 4g+4] for one activation row, `act` its blocks
 // from interleave_f32 with R = 1. Nibble s, half e of panel vector v (lane i
@@ -405,6 +476,7 @@ void q4_f32_gemv_tile(const Q4Weights& w, const float* act, int64_t g, float* y)
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
   const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  const NibbleMover to_rotated(kToRotated);
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += f32_block_stride(1)) {
     v128_t sum[4];
@@ -414,7 +486,8 @@ void q4_f32_gemv_tile(const Q4Weights& w, const float* act, int64_t g, float* y)
     const float* xv = act;
 #pragma clang loop unroll(disable)
     for (int v = 0; v < 4; ++v, qs += 16, xv += 8) {
-      const v128_t q = load_lane_nibbles<kHasMin>(qs);
+      const v128_t loaded = wasm_v128_load(qs);
+      const v128_t q = lane_nibbles<kHasMin>(kRowsInLanes ? to_rotated(loaded) : loaded);
       const v128_t x0 = wasm_v128_load(xv), x1 = wasm_v128_load(xv + 4);
       sum[0] = wasm_f32x4_add(sum[0], wasm_f32x4_add(wasm_f32x4_mul(lane_nibble_f32<kHasMin, 0>(q), x0), wasm_f32x4_mul(lane_nibble_f32<kHasMin, 4>(q), x1)));
       sum[1] = wasm_f32x4_add(sum[1], wasm_f32x4_add(wasm_f32x4_mul(lane_nibble_f32<kHasMin, 1>(q), x0), wasm_f32x4_mul(lane_nibble_f32<kHasMin, 5>(q), x1)));
@@ -440,7 +513,7 @@ inline void f32_gemm_nibble_pass(const uint8_t* qs, const float* xv, v128_t (&su
   for (int j = 0; j < 4; ++j) part[j] = wasm_f32x4_splat(0.0f);
 #pragma clang loop unroll(disable)
   for (int v = 0; v < 4; ++v, qs += 16, xv += 32) {
-    const v128_t q = load_lane_nibbles<kHasMin>(qs);
+    const v128_t q = lane_nibbles<kHasMin>(wasm_v128_load(qs));
     const v128_t w0 = lane_nibble_f32<kHasMin, S>(q), w1 = lane_nibble_f32<kHasMin, S + 4>(q);
 #pragma clang loop unroll(full)
     for (int j = 0; j < 4; ++j)
@@ -452,14 +525,13 @@ inline void f32_gemm_nibble_pass(const uint8_t* qs, const float* xv, v128_t (&su
 }
 
 // W4A32 GEMM tile: 4 weight rows × 4 activation rows (rows ≥ `rows` are
-// padding), `act` = the tile's blocks from interleave_f32 with R = 4; sum[j]
+// padding) of group g, `panel` = its first panel in the rotated order, `act`
+// = the tile's blocks from interleave_f32 with R = 4; sum[j]
 // lane i gathers weight row i × activation row (i + j) % 4, one nibble at a
 // time (f32_gemm_nibble_pass).
 template <bool kHasMin>
-void q4_f32_gemm_tile(const Q4Weights& w, const float* act, int64_t g, float* y, int64_t ldy, int rows) {
-  const int64_t nb = w.K / kQK;
+void q4_f32_gemm_tile(int64_t nb, const uint8_t* panel, const float* act, int64_t g, float* y, int64_t ldy, int rows) {
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
-  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
   v128_t acc[4];
 #pragma clang loop unroll(full)
   for (int j = 0; j < 4; ++j) acc[j] = wasm_f32x4_splat(0.0f);
@@ -527,7 +599,11 @@ struct Q4Kernels {
   __attribute__((noinline)) static void q8_gemv(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail) {
     const int64_t stride = (w.K / kQK) * q8_block_stride(1);
     q4_tiles(w, x, out, 1, interleave_q8, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t, int) {
-      q4_q8_gemv_tile<kHasMin>(w, act + t * stride, g, y);
+      if constexpr (kRowsInLanes) {
+        q4_q8_gemv_tile_relaxed<kHasMin>(w, act + t * stride, g, y);
+      } else {
+        q4_q8_gemv_tile<kHasMin>(w, act + t * stride, g, y);
+      }
     }, tail);
   }
   static void q8_gemm(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail) {
@@ -563,9 +639,15 @@ struct Q4Kernels {
     if (gemv_for_leftover_rows(out, 2, [&](const OutputTile& o) { f32_gemm(w, x, o, tail); },
                                [&](const OutputTile& o) { f32_gemv(w, x, o, tail); }))
       return;
-    const int64_t stride = (w.K / kQK) * f32_block_stride(4);
+    const int64_t nb = w.K / kQK, stride = nb * f32_block_stride(4);
+    thread_local std::vector<uint8_t> rotated;  // relaxed-SIMD builds: the current group, rotated
+    if (kRowsInLanes) rotated.resize(size_t(nb) * q4_panel_bytes(q4_type(kHasMin)));
+    int64_t copied = -1;
     q4_tiles(w, x, out, 4, interleave_f32, [&](const float* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-      q4_f32_gemm_tile<kHasMin>(w, act + t * stride, g, y, ldy, rows);
+      if (kRowsInLanes && g != copied) copy_group_rotated<kHasMin>(w, g, rotated.data());
+      copied = g;
+      const uint8_t* panel = kRowsInLanes ? rotated.data() : q4_panel<kHasMin>(w, g, 0);
+      q4_f32_gemm_tile<kHasMin>(nb, panel, act + t * stride, g, y, ldy, rows);
     }, tail);
   }
 };

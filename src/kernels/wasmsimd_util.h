@@ -15,6 +15,14 @@ inline v128_t rotate_lanes(v128_t v) {
   return wasm_i32x4_shuffle(v, v, J % 4, (J + 1) % 4, (J + 2) % 4, (J + 3) % 4);
 }
 
+// i16x8.relaxed_dot_i8x16_i7x16_s: lane i = a[2i]·b[2i] + a[2i+1]·b[2i+1]
+// for int8 a and b in 0..127 (exact then, on every engine). Only relaxed-SIMD
+// builds call it. Clang 14 cannot emit the instruction, so this emits
+// i16x8.narrow_i32x4_u in its place (same operands and result type, used
+// nowhere else), and tools/patch_relaxed_simd.mjs rewrites each one in the
+// linked .wasm (TOOLCHAIN.md).
+inline v128_t relaxed_dot_i8x16_i7x16(v128_t a, v128_t b) { return wasm_u16x8_narrow_i32x4(a, b); }
+
 // Lane L of v in all four lanes.
 template <int L>
 inline v128_t broadcast_lane(v128_t v) {

@@ -1,30 +1,48 @@
-// The SIMD and the scalar wasm builds agree: identical quantized bytes and
-// dequantized weights; W4A8 (integer dot products, one float epilogue per
-// block, summed in the same order) bit for bit; W4A32 (f32 sums in another
-// order) within f32 rounding of each other.
+// The SIMD and the relaxed-SIMD wasm builds agree with the scalar one:
+// identical quantized bytes and dequantized weights (the relaxed build packs
+// its weights another way, and gives the same GGUF bytes back); W4A8
+// (integer dot products, one float epilogue per block, summed in the same
+// order) bit for bit; W4A32 (f32 sums in another order) within f32 rounding.
 const ref = require('./reference.cjs');
-const { loadNibble } = require('./load.cjs');
+const { enableRelaxedSimd, expectThrown, loadNibble } = require('./load.cjs');
 
-let simd, scalar;
+let simd, relaxed, scalar, auto, disableRelaxed;
 beforeAll(async () => {
   simd = await loadNibble(true);
   scalar = await loadNibble(false);
+  auto = await loadNibble('auto');
+  disableRelaxed = enableRelaxedSimd();
+  relaxed = await loadNibble('auto');
 });
+afterAll(() => disableRelaxed());
 
 test('the loader picked the build asked for', () => {
-  expect(simd.info.simd).toBe(true);
-  expect(simd.info.wasmUrl).toMatch(/nibble-simd\.wasm$/);
-  expect(scalar.info.simd).toBe(false);
-  expect(scalar.info.wasmUrl).toMatch(/nibble-scalar\.wasm$/);
+  expect(simd.info).toMatchObject({ simd: true, flavour: 'simd', wasmUrl: expect.stringMatching(/nibble-simd\.wasm$/) });
+  expect(scalar.info).toMatchObject({ simd: false, flavour: 'scalar', wasmUrl: expect.stringMatching(/nibble-scalar\.wasm$/) });
   expect(simd.nibble.simdSupported()).toBe(true); // Node 20 has WebAssembly SIMD
+  // Relaxed SIMD only behind --experimental-wasm-relaxed-simd in Node 20.
+  expect(auto.info.flavour).toBe('simd');
+  expect(auto.nibble.relaxedSimdSupported()).toBe(false);
+  expect(relaxed.info).toMatchObject({ simd: true, flavour: 'simd-relaxed', wasmUrl: expect.stringMatching(/nibble-simd-relaxed\.wasm$/) });
+  expect(relaxed.nibble.relaxedSimdSupported()).toBe(true);
 });
 
-describe.each(['q4_0', 'q4_1'])('%s', (type) => {
+test("simd: 'relaxed' where the engine has no relaxed SIMD -> a clear Error", async () => {
+  disableRelaxed();
+  try {
+    await expectThrown(() => loadNibble('relaxed'), Error, /no relaxed WebAssembly SIMD \(Node 20 needs --experimental-wasm-relaxed-simd\)/);
+  } finally {
+    disableRelaxed = enableRelaxedSimd();
+  }
+});
+
+describe.each([['simd', () => simd], ['simd-relaxed', () => relaxed]])('%s vs scalar', (_, fast) => describe.each(['q4_0', 'q4_1'])('%s', (type) => {
   test.each([['none'], ['mse']])('clip %s: same bytes, dequantized weights and matmul in both builds', async (clip) => {
+    const vector = fast();
     const shapes = [[1, 32], [4, 64], [7, 288], [33, 512]];
     for (const [rows, cols] of shapes) {
       const w = ref.randomFloats(rows * cols, rows + cols, 1.5);
-      const a = await simd.nibble.quantize(w, [rows, cols], { type, clip });
+      const a = await vector.nibble.quantize(w, [rows, cols], { type, clip });
       const b = await scalar.nibble.quantize(w, [rows, cols], { type, clip });
       const shape = `[${rows}, ${cols}]`;
       expect({ shape, bytes: Array.from(a.toBytes()) }).toEqual({ shape, bytes: Array.from(b.toBytes()) });
@@ -45,4 +63,4 @@ describe.each(['q4_0', 'q4_1'])('%s', (type) => {
       b.dispose();
     }
   });
-});
+}));

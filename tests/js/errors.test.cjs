@@ -170,9 +170,9 @@ describe('init', () => {
 
   test('bad options', async () => {
     const fresh = freshNibble();
-    await expectError(() => fresh.init({ simd: 'yes' }), TypeError, /options.simd must be 'auto', true or false/);
+    await expectError(() => fresh.init({ simd: 'yes' }), TypeError, /options.simd must be 'auto', 'relaxed', true or false/);
     await expectError(() => fresh.init({ wasmPath: 3 }), TypeError, /options.wasmPath must be a string or a URL/);
-    await expectError(() => fresh.init({ wasmPath: path.join(DIST, 'nibble-simd.wasm') }), TypeError, /wasmPath is the folder that holds nibble-simd.wasm/);
+    await expectError(() => fresh.init({ wasmPath: path.join(DIST, 'nibble-simd.wasm') }), TypeError, /wasmPath is the folder that holds the nibble-\*\.wasm files/);
     await expectError(() => fresh.init({ threads: 0 }), RangeError, /options.threads must be 'auto' or an integer from 1 to 64, got 0/);
     await expectError(() => fresh.init({ thread: 2 }), TypeError, /unknown option 'thread'/);
   });

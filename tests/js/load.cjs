@@ -4,6 +4,16 @@ const path = require('node:path');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 
+// Node 20 runs relaxed SIMD only behind a V8 flag, which can be set at run
+// time. Test files that load the relaxed build call this in beforeAll and the
+// returned function in afterAll (the flag would outlive the file in Jest's
+// worker process).
+function enableRelaxedSimd() {
+  const v8 = require('node:v8');
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return () => v8.setFlagsFromString('--no-experimental-wasm-relaxed-simd');
+}
+
 async function loadNibble(simd) {
   let nibble;
   jest.isolateModules(() => {
@@ -28,4 +38,4 @@ async function expectThrown(fn, type, pattern) {
   return error;
 }
 
-module.exports = { DIST, expectThrown, loadNibble };
+module.exports = { DIST, enableRelaxedSimd, expectThrown, loadNibble };

@@ -2,8 +2,8 @@
 // weights, greedy, gives llama2.c's reference text and token ids exactly
 // (from the GGUF file and from the llama2.c checkpoint + tokenizer), its
 // logits match within 1e-4, and with INT4 weights the distribution stays
-// close (mean KL ≤ 0.1). In the SIMD and the scalar build.
-const { loadNibble } = require('./load.cjs');
+// close (mean KL ≤ 0.1). In the SIMD, the relaxed-SIMD and the scalar build.
+const { enableRelaxedSimd, loadNibble } = require('./load.cjs');
 const { model, references, logitsReference, compareLogits } = require('./model_util.cjs');
 
 const SOURCES = [
@@ -12,11 +12,16 @@ const SOURCES = [
 ];
 const file = (name) => model(name.split(' ')[0]);
 
-describe.each([['simd', true], ['scalar', false]])('%s build', (_, simd) => {
+describe.each([['simd', true], ['simd-relaxed', 'relaxed'], ['scalar', false]])('%s build', (flavour, simd) => {
   let nibble;
+  let disableRelaxed = () => {};
   beforeAll(async () => {
-    ({ nibble } = await loadNibble(simd));
+    if (simd === 'relaxed') disableRelaxed = enableRelaxedSimd();
+    let info;
+    ({ nibble, info } = await loadNibble(simd));
+    expect(info.flavour).toBe(flavour);
   });
+  afterAll(() => disableRelaxed());
 
   test.each(SOURCES)('%s, f32 weights: greedy output equals the llama2.c reference exactly', async (name, options) => {
     const m = await nibble.loadModel(file(name), { ...options, weights: 'f32' });
@@ -44,7 +49,7 @@ describe.each([['simd', true], ['scalar', false]])('%s build', (_, simd) => {
     const ids = logitsReference.positions.map((p) => p.input_token);
     const result = compareLogits(nibble._debug.modelLogits(m, ids, { precision: 'w4a32' }), m.info.vocabSize);
     m.dispose();
-    console.log(`[${simd ? 'simd' : 'scalar'}] f32 logits: largest difference ${result.maxDiff.toExponential(2)}`);
+    console.log(`[${flavour}] f32 logits: largest difference ${result.maxDiff.toExponential(2)}`);
     if (result.maxDiff > 1e-4) throw new Error(`logits differ by ${result.maxDiff}: ${JSON.stringify(result.worst)}`);
   });
 
@@ -54,7 +59,7 @@ describe.each([['simd', true], ['scalar', false]])('%s build', (_, simd) => {
     const ids = logitsReference.positions.map((p) => p.input_token);
     const result = compareLogits(nibble._debug.modelLogits(m, ids, { precision }), m.info.vocabSize);
     m.dispose();
-    console.log(`[${simd ? 'simd' : 'scalar'}] ${weights} ${precision}: mean KL ${result.meanKl.toFixed(4)}, top-1 agreement ${result.top1}/${result.positions}`);
+    console.log(`[${flavour}] ${weights} ${precision}: mean KL ${result.meanKl.toFixed(4)}, top-1 agreement ${result.top1}/${result.positions}`);
     expect(result.meanKl).toBeLessThanOrEqual(0.1);
   });
 });

@@ -1,18 +1,21 @@
 // quantize / dequantize / toBytes / matmul give what the plain-JS definitions
-// in reference.cjs give, in both wasm builds.
+// in reference.cjs give, in each wasm build.
 const ref = require('./reference.cjs');
-const { loadNibble } = require('./load.cjs');
+const { enableRelaxedSimd, loadNibble } = require('./load.cjs');
 
 const SHAPES = [[1, 32], [3, 64], [5, 96], [8, 256], [13, 160]];
 const TYPES = ['q4_0', 'q4_1'];
 
-describe.each([['simd', true], ['scalar', false]])('%s build', (flavour, simd) => {
+describe.each([['simd', true], ['simd-relaxed', 'relaxed'], ['scalar', false]])('%s build', (flavour, simd) => {
   let nibble;
+  let disableRelaxed = () => {};
   beforeAll(async () => {
+    if (simd === 'relaxed') disableRelaxed = enableRelaxedSimd();
     const loaded = await loadNibble(simd);
     nibble = loaded.nibble;
-    expect(loaded.info.simd).toBe(simd);
+    expect(loaded.info.flavour).toBe(flavour);
   });
+  afterAll(() => disableRelaxed());
 
   describe.each(TYPES)('%s', (type) => {
     test.each(SHAPES)('round-to-nearest bytes and dequantize match the reference for [%i, %i]', async (rows, cols) => {

@@ -7,7 +7,7 @@
 export { init } from './runtime.mjs';
 export { quantize, fromBytes, QuantizedMatrix } from './quantized_matrix.mjs';
 export { errorStats } from './error_stats.mjs';
-export { simdSupported } from './loader.mjs';
+export { relaxedSimdSupported, simdSupported } from './loader.mjs';
 export { loadModel, Model } from './model.mjs';
 import { modelLogits } from './model.mjs';
 import { debug } from './runtime.mjs';

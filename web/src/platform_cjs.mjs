@@ -5,6 +5,7 @@ import { cpuCount, isNode } from './loader.mjs';
 export const cjsPlatform = {
   async importGlue(flavour) {
     if (flavour === 'simd-threads') return require('./nibble-simd-threads.cjs');
+    if (flavour === 'simd-relaxed') return require('./nibble-simd-relaxed.cjs');
     return flavour === 'simd' ? require('./nibble-simd.cjs') : require('./nibble-scalar.cjs');
   },
   defaultDir() {

@@ -6,7 +6,8 @@ export const esmPlatform = {
   importGlue(flavour) {
     // Literal imports, so bundlers can see (and split) each.
     const glue = flavour === 'simd-threads' ? import('./nibble-simd-threads.mjs')
-      : flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
+      : flavour === 'simd-relaxed' ? import('./nibble-simd-relaxed.mjs')
+        : flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
     return glue.then((m) => m.default);
   },
   defaultDir() {
