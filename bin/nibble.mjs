@@ -8,7 +8,13 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import * as nibble from '../dist/nibble.mjs';
+
+// Node 20 runs relaxed SIMD (the build with the faster GEMV) only behind a V8
+// flag; set before the first nibble call loads a build. The loader still runs
+// a known relaxed dot product before it picks that build.
+if (process.versions.node.split('.')[0] === '20') v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const HELP = {
   main: `nibble ${nibble.version}: INT4 language models in WebAssembly

@@ -3,8 +3,9 @@
 // one batch through the GEMM kernels) and decode 64 tokens greedily (GEMV).
 // Medians over `runs`; load is timed once per run from the source.
 //
-//   runNibbleModel(nibble, source, { runs, promptTokens, decodeTokens }) ->
-//     { loadMs, prefillTokPerS, decodeTokPerS, weightBytes, runs: [...] }
+//   runNibbleModel(nibble, source, { runs, promptTokens, decodeTokens, threads, simd }) ->
+//     { flavour, loadMs, prefillTokPerS, decodeTokPerS, weightBytes, runs: [...] }
+// simd: init()'s option (the first nibble call of the realm picks the build).
 
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
@@ -17,7 +18,8 @@ function benchPrompt(n) {
   return [1, ...Array.from({ length: n - 1 }, (_, i) => 300 + ((i * 37) % 4000))];
 }
 
-export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 64, decodeTokens = 64, threads } = {}) {
+export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 64, decodeTokens = 64, threads, simd } = {}) {
+  const { flavour } = await nibble.init(simd === undefined ? {} : { simd });
   const results = [];
   let weightBytes = 0;
   let build = null;
@@ -45,6 +47,7 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
     }
   }
   return {
+    flavour,
     loadMs: median(results.map((x) => x.loadMs)),
     prefillTokPerS: median(results.map((x) => x.prefillTokPerS)),
     decodeTokPerS: median(results.map((x) => x.decodeTokPerS)),

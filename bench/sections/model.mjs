@@ -4,7 +4,10 @@
 // and in the same Chromium @wllama/wllama (llama.cpp compiled to wasm) on the
 // same file: load ms, prefill tokens/s (64-token prompt), decode tokens/s (64
 // tokens), decode's effective weight bandwidth as a fraction of the
-// streaming-read probe (from the matmul section of the same run).
+// streaming-read probe (from the matmul section of the same run). nibble runs
+// twice in each: the build init() picks by default (relaxed SIMD where the
+// engine has it; Node 20 gets --experimental-wasm-relaxed-simd) and the plain
+// SIMD build as the baseline.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -27,7 +30,7 @@ function benchModel(ctx) {
   return file;
 }
 
-async function nibbleInChromium(browser, modelFile, ctx, runs) {
+async function nibbleInChromium(browser, modelFile, ctx, runs, simd) {
   const server = await startServer({
     root: ctx.repoRoot, mounts: { '/__bench_model__/': path.dirname(modelFile) }, crossOriginIsolated: true,
   });
@@ -40,7 +43,7 @@ async function nibbleInChromium(browser, modelFile, ctx, runs) {
     await page.waitForFunction(() => window.nibblePageReady === true, null, { timeout: 30000 }).catch(() => {
       throw new Error(`nibble bench page did not start: ${errors.join('; ')}`);
     });
-    return await page.evaluate(([url, n]) => window.runNibble(url, { runs: n }), [modelUrl, runs]);
+    return await page.evaluate(([url, n, s]) => window.runNibble(url, { runs: n, simd: s }), [modelUrl, runs, simd]);
   } finally {
     await page.context().close();
     await server.close();
@@ -50,14 +53,18 @@ async function nibbleInChromium(browser, modelFile, ctx, runs) {
 export async function run(ctx) {
   const modelFile = benchModel(ctx);
   const runs = ctx.quick ? 1 : 3;
-  ctx.log('nibble in Node ...');
   const script = path.join(ctx.repoRoot, 'bench/model/nibble_node.mjs');
-  const node = JSON.parse(execFileSync(process.execPath, [script, modelFile, '--runs', String(runs)], { encoding: 'utf8' }));
+  const inNode = (simd, nodeFlags = []) => JSON.parse(execFileSync(process.execPath,
+    [...nodeFlags, script, modelFile, '--runs', String(runs), '--simd', String(simd)], { encoding: 'utf8' }));
+  ctx.log('nibble in Node ...');
+  const node = inNode('auto', process.versions.node.startsWith('20.') ? ['--experimental-wasm-relaxed-simd'] : []);
+  const nodeSimd = inNode(true);
   const browser = await launchChromium();
-  let chromiumNibble, wllama;
+  let chromiumNibble, chromiumSimd, wllama;
   try {
     ctx.log('nibble in Chromium ...');
-    chromiumNibble = await nibbleInChromium(browser, modelFile, ctx, runs);
+    chromiumNibble = await nibbleInChromium(browser, modelFile, ctx, runs, 'auto');
+    chromiumSimd = await nibbleInChromium(browser, modelFile, ctx, runs, true);
     ctx.log('wllama in Chromium ...');
     wllama = await runWllamaBench({ modelPath: modelFile, runs, browser });
   } finally {
@@ -74,7 +81,9 @@ export async function run(ctx) {
     model: { file: path.relative(ctx.repoRoot, modelFile), bytes: statSync(modelFile).size },
     streamReadGbps: streamGbps,
     node: withBandwidth(node),
+    nodeSimd: withBandwidth(nodeSimd),
     chromium: withBandwidth(chromiumNibble),
+    chromiumSimd: withBandwidth(chromiumSimd),
     wllama: {
       version: wllama.version,
       loadMs: wllama.loadMs,
@@ -85,6 +94,8 @@ export async function run(ctx) {
       decodeVsWllama: chromiumNibble.decodeTokPerS / wllama.decodeTokPerS,
       prefillVsWllama: chromiumNibble.prefillTokPerS / wllama.prefillTokPerS,
       loadVsWllama: wllama.loadMs / chromiumNibble.loadMs,
+      decodeVsSimdNode: node.decodeTokPerS / nodeSimd.decodeTokPerS,
+      decodeVsSimdChromium: chromiumNibble.decodeTokPerS / chromiumSimd.decodeTokPerS,
     },
   };
 }
@@ -96,8 +107,10 @@ export function format(data) {
     r.decodeWeightGbps == null ? '-' : f(r.decodeWeightGbps, 2), r.fractionOfStreamRead == null ? '-' : `${f(100 * r.fractionOfStreamRead)}%`];
   const table = [
     ['', 'load ms', 'prefill tok/s', 'decode tok/s', 'decode GB/s', 'of stream read'],
-    row('nibble, Node', data.node),
-    row('nibble, Chromium', data.chromium),
+    row(`nibble ${data.node.flavour}, Node`, data.node),
+    row(`nibble ${data.nodeSimd.flavour}, Node`, data.nodeSimd),
+    row(`nibble ${data.chromium.flavour}, Chromium`, data.chromium),
+    row(`nibble ${data.chromiumSimd.flavour}, Chromium`, data.chromiumSimd),
     row(`wllama ${data.wllama.version}, Chromium`, { ...data.wllama, decodeWeightGbps: null, fractionOfStreamRead: null }),
   ];
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
@@ -106,6 +119,8 @@ export function format(data) {
   lines.push('');
   lines.push(`model ${data.model.file} (${(data.model.bytes / 2 ** 20).toFixed(1)} MiB), medians; streaming read ${f(data.streamReadGbps, 2)} GB/s`);
   lines.push(`nibble ÷ wllama in Chromium: decode ${f(r.decodeVsWllama, 2)}× (target ≥ 5×), prefill ${f(r.prefillVsWllama, 2)}× (target ≥ 10×), load ${f(r.loadVsWllama, 2)}× faster`);
-  lines.push(`decode weight bandwidth (Chromium) ${data.chromium.fractionOfStreamRead == null ? '-' : `${f(100 * data.chromium.fractionOfStreamRead)}%`} of streaming read (target ≥ 50 %)`);
+  const pct = (x) => (x.fractionOfStreamRead == null ? '-' : `${f(100 * x.fractionOfStreamRead)}%`);
+  lines.push(`decode weight bandwidth ${pct(data.chromium)} of streaming read in Chromium, ${pct(data.node)} in Node (${data.chromium.flavour}; target ≥ 50 %)`);
+  lines.push(`decode, default build ÷ plain SIMD build: Node ${f(r.decodeVsSimdNode, 2)}×, Chromium ${f(r.decodeVsSimdChromium, 2)}×`);
   return lines.join('\n');
 }

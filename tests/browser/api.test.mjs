@@ -52,23 +52,25 @@ async function openPage(path, { until } = {}) {
 }
 
 for (const page of ['esm', 'script-tag']) {
-  for (const simd of [true, false]) {
-    test(`${page} page, ${simd ? 'SIMD' : 'scalar'} build: results match the plain-JS reference`, async () => {
+  for (const [simd, flavour] of [[true, 'simd'], ['relaxed', 'simd-relaxed'], [false, 'scalar']]) {
+    test(`${page} page, ${flavour} build: results match the plain-JS reference`, async () => {
       const { result, errors, outside } = await openPage(`/tests/browser/pages/${page}.html?simd=${simd}`);
       assert.equal(result.error, undefined, result.error);
       assert.deepEqual(result.failures, []);
       assert.ok(result.checks >= 30, `only ${result.checks} checks ran`);
-      assert.equal(result.info.simd, simd);
-      assert.match(result.info.wasmUrl, new RegExp(`^${server.url}dist/nibble-${simd ? 'simd' : 'scalar'}\\.wasm$`));
+      assert.equal(result.info.simd, simd !== false);
+      assert.equal(result.info.flavour, flavour);
+      assert.match(result.info.wasmUrl, new RegExp(`^${server.url}dist/nibble-${flavour}\\.wasm$`));
       assert.deepEqual(errors, []);
       assert.deepEqual(outside, []);
     });
   }
 }
 
-test('simd: auto picks the SIMD build in Chromium', async () => {
+test('simd: auto picks the relaxed-SIMD build in Chromium', async () => {
   const { result } = await openPage('/tests/browser/pages/esm.html');
-  assert.equal(result.info.simd, true);
+  assert.deepEqual(result.failures, []);
+  assert.equal(result.info.flavour, 'simd-relaxed');
 });
 
 test('README npm-import snippet runs in the page (import map for the bare name)', async () => {

@@ -134,7 +134,7 @@ test("cross-origin isolated page, threads: 'auto' -> the browser's cores (at mos
   assertResultsRight(result);
   const want = Math.min(result.cores, 8);
   assert.equal(result.info.threads, want);
-  assert.equal(result.info.flavour, want > 1 ? 'simd-threads' : 'simd');
+  assert.equal(result.info.flavour, want > 1 ? 'simd-threads' : 'simd-relaxed');
   assert.deepEqual(warnings, []);
 });
 
@@ -143,10 +143,10 @@ test('page without COOP/COEP, threads: 2 -> single-thread build and one warning 
   assertResultsRight(result);
   assert.equal(result.crossOriginIsolated, false);
   assert.deepEqual(result.info, {
-    simd: true, threads: 1, flavour: 'simd',
+    simd: true, threads: 1, flavour: 'simd-relaxed', // Chromium has relaxed SIMD
     threadsUnavailable: 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
       'Cross-Origin-Embedder-Policy: require-corp)',
-    wasmUrl: `${plainServer.url}dist/nibble-simd.wasm`,
+    wasmUrl: `${plainServer.url}dist/nibble-simd-relaxed.wasm`,
   });
   assert.deepEqual(warnings, [
     'nibble: threads unavailable because the page is not cross-origin isolated (serve it with ' +

@@ -4,7 +4,7 @@
 // Shared by the ES module page and the script-tag page.
 async function runChecks(nibble, simdParam) {
   const ref = globalThis.nibbleReference;
-  const simd = simdParam === 'true' ? true : simdParam === 'false' ? false : 'auto';
+  const simd = simdParam === 'true' ? true : simdParam === 'false' ? false : simdParam === 'relaxed' ? 'relaxed' : 'auto';
   const info = await nibble.init({ simd });
   const failures = [];
   let checks = 0;

@@ -6,7 +6,7 @@
 // a timer mid-generation, an abort during a load.
 // Resolves to { info, checks, failures, notes }.
 async function runModelChecks(nibble, simdParam) {
-  const simd = simdParam === 'true' ? true : simdParam === 'false' ? false : 'auto';
+  const simd = simdParam === 'true' ? true : simdParam === 'false' ? false : simdParam === 'relaxed' ? 'relaxed' : 'auto';
   const info = await nibble.init({ simd });
   const judge = globalThis.nibbleModelReference;
   const failures = [], notes = {};
