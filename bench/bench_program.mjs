@@ -3,10 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-// Runs one of the C++ bench programs (an Emscripten .js) in Node with args;
-// returns its stdout parsed as JSON. Its stderr goes to ours.
-export function runBenchProgram(file, args) {
-  const result = spawnSync(process.execPath, ['--no-experimental-fetch', file, ...args], {
+// Runs one of the C++ bench programs (an Emscripten .js) in Node with args
+// (and extra Node flags); returns its stdout parsed as JSON. Its stderr goes
+// to ours.
+export function runBenchProgram(file, args, nodeFlags = []) {
+  const result = spawnSync(process.execPath, ['--no-experimental-fetch', ...nodeFlags, file, ...args], {
     encoding: 'utf8',
     maxBuffer: 256 << 20,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -34,6 +34,8 @@ export async function run(ctx) {
   const nibble = runBenchProgram(file, ['--json', ...(ctx.quick ? ['--quick'] : []),
     '--shapes', shapesArg(shapes), '--m', mValues.join(',')]);
 
+  const relaxed = relaxedGemv(ctx, shapes);
+
   ctx.log('onnxruntime-web: checking the MatMulNBits model against a JS reference ...');
   const checks = [await verifyOrt()];
   if (!checks[0].ok) throw new Error(checks[0].detail);
@@ -71,12 +73,30 @@ export async function run(ctx) {
   // Per shape, per M: the headline first, then the extras in run order.
   rows.sort((a, b) => shapeOrder(a) - shapeOrder(b) || a.M - b.M || variantOrder(a) - variantOrder(b) || a.order - b.order);
   for (const r of rows) delete r.order;
+  const simdMs = new Map(rows.filter((r) => r.M === 1).map((r) => [`${r.K}x${r.N}/${r.type}/${r.precision}`, r.ms]));
   return {
     stream_read: nibble.stream_read,
     ort: { version: ort.version, threads: ort.threads, rows: ort.rows },
     checks,
     rows,
+    relaxed_gemv: relaxed?.matmul.map((r) => ({
+      ...r,
+      fraction_of_stream_read: r.weight_gbps / streamGbps,
+      cold_fraction_of_stream_read: r.cold_copies ? r.cold_weight_gbps / streamGbps : null,
+      speedup_vs_simd: simdMs.get(`${r.K}x${r.N}/${r.type}/${r.precision}`) / r.ms,
+    })) ?? null,
   };
+}
+
+// The relaxed-SIMD build's W4A8 GEMVs (M = 1) on the same shapes, run after
+// the SIMD build's so that each has a baseline from this run; null when that
+// build is missing. Node 20 runs relaxed SIMD behind a flag.
+function relaxedGemv(ctx, shapes) {
+  const file = path.join(path.dirname(ctx.buildDir), 'wasm-simd-relaxed', 'bench', 'nibble_bench.js');
+  if (!existsSync(file)) return null;
+  ctx.log('nibble, relaxed-SIMD build: GEMV timings ...');
+  return runBenchProgram(file, ['--json', '--no-probe', ...(ctx.quick ? ['--quick'] : []), '--shapes', shapesArg(shapes),
+    '--m', '1', '--variants', 'q4_0:w4a8,q4_1:w4a8'], ['--experimental-wasm-relaxed-simd']);
 }
 
 const fmt = (v, digits) => (v == null ? '-' : v.toFixed(digits));
@@ -126,6 +146,16 @@ export function format(data) {
   lines.push(...renderTable(table));
   lines.push('');
   lines.push(...summary(data));
+  if (data.relaxed_gemv) {
+    lines.push('');
+    lines.push('relaxed-SIMD build (nibble-simd-relaxed), M=1 W4A8 (×SIMD = the SIMD build\'s ms above ÷ these):');
+    const table = [['K', 'N', 'M', 'nibble', 'ms', 'GB/s', '%stream', '×SIMD', 'cold GB/s', 'cold %stream']];
+    for (const r of data.relaxed_gemv) {
+      table.push([String(r.K), String(r.N), '1', `${r.type}/${r.precision} relaxed`, fmt(r.ms, 4), fmt(r.weight_gbps, 2), pct(r.fraction_of_stream_read),
+        `${fmt(r.speedup_vs_simd, 2)}×`, fmt(r.cold_weight_gbps, 2), pct(r.cold_fraction_of_stream_read)]);
+    }
+    lines.push(...renderTable(table));
+  }
   lines.push('');
   lines.push('ms = median; GB/s = packed weight bytes / median time; %stream = GB/s ÷ streaming-read GB/s;');
   lines.push('×ORT = ORT median ms / nibble median ms (MatMulNBits as specified: accuracy_level unset, f32 compute);');

@@ -92,8 +92,8 @@ test('README script-tag snippet runs from a page with dist/ copied as nibble/', 
 test('wasmPath loads the .wasm from another folder; a wrong one gives an actionable Error', async () => {
   const ok = await openPage('/tests/browser/pages/wasm-path.html?wasmPath=/elsewhere/');
   assert.equal(ok.result.error, undefined, ok.result.error);
-  assert.match(ok.result.info.wasmUrl, new RegExp(`^${server.url}elsewhere/nibble-simd\\.wasm$`));
+  assert.match(ok.result.info.wasmUrl, new RegExp(`^${server.url}elsewhere/nibble-simd-relaxed\\.wasm$`)); // Chromium has relaxed SIMD
   assert.ok(ok.result.y.length === 2 && ok.result.y.every((v) => Math.abs(v - 32) < 0.01), `y = ${ok.result.y}`);
   const bad = await openPage('/tests/browser/pages/wasm-path.html?wasmPath=/missing');
-  assert.match(bad.result.error, /^Error: nibble\.init: could not fetch http:\/\/127\.0\.0\.1:\d+\/missing\/nibble-simd\.wasm: HTTP 404; serve the \.wasm files/);
+  assert.match(bad.result.error, /^Error: nibble\.init: could not fetch http:\/\/127\.0\.0\.1:\d+\/missing\/nibble-simd-relaxed\.wasm: HTTP 404; serve the \.wasm files/);
 });

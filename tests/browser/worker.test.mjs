@@ -275,6 +275,6 @@ test('the script-tag build starts the same worker from beside its script', async
   }, { url: MODEL, prompt: ref.prompt, maxTokens: ref.maxTokens }), PAGE_GLOBAL);
   assert.equal(ref.prompt + r.text, ref.text);
   assert.equal(r.runtime.worker, true);
-  assert.match(r.runtime.wasmUrl, new RegExp(`^${server.url}dist/nibble-simd\\.wasm$`));
+  assert.match(r.runtime.wasmUrl, new RegExp(`^${server.url}dist/nibble-simd-relaxed\\.wasm$`));
   assert.deepEqual(r.wasmOnPage, []);
 });
