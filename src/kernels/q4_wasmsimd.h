@@ -13,13 +13,15 @@
 //
 // The layout (packed_weights.h) rotates rows across the nibbles: nibble s
 // of panel vector v gives, in 32-bit lane i, row (i + s) % 4's pair 4v + i.
-// (A relaxed-SIMD build has rows in lanes instead; its W4A8 GEMV is
-// q4_q8_gemv_tile_relaxed, and its W4A32 kernels rotate as they read.)
 // So one i32x4.dot_i16x8_s meets four different activation pairs loaded
 // as they are (no broadcasts), each nibble s sums into its own accumulator,
 // and a block ends with three lane rotations that bring row r to lane r.
 // The W4A8 GEMM instead runs on a copy of each group widened to pair vectors
 // (copy_group_pair_major).
+// A relaxed-SIMD build has rows in lanes instead: its W4A8 GEMV is
+// q4_q8_gemv_tile_relaxed, its W4A32 kernels move the nibbles to the rotated
+// order (the GEMV as it reads, the GEMM in a copy of each group), and its
+// W4A8 GEMM copies the groups as above.
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -265,8 +267,8 @@ void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
 // so one relaxed dot with those four activations broadcast gives each row's
 // products in its own lane, summed in pairs. A block's eight dots add up in
 // int16 (|sum| ≤ 8 · 2 · 15 · 128 = 30720) and widen once; no rotations.
-// Results are bitwise the reference's. 576×1536 in Chromium: 1.35× the
-// plain tile on the rotated layout (bench/relaxed_gemv).
+// Results are bitwise the reference's. 1.25–1.36× the plain tile on the
+// rotated layout in Node 20, ~1.35× in Chromium (npm run bench).
 template <bool kHasMin>
 void q4_q8_gemv_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
@@ -476,6 +478,23 @@ void copy_group_rotated(const Q4Weights& w, int64_t g, uint8_t* out) {
       wasm_v128_store(out + q4_qs_offset(kHasMin) + 16 * v, to_rotated(wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v)));
   }
 }
+// Group g's panels in the rotated order: the panels themselves, or in a
+// relaxed-SIMD build a copy in a buffer of the calling thread, made when g
+// is not *copied (which it then becomes).
+template <bool kHasMin>
+const uint8_t* rotated_group(const Q4Weights& w, int64_t g, int64_t* copied) {
+  if constexpr (!kRowsInLanes) {
+    return q4_panel<kHasMin>(w, g, 0);
+  } else {
+    thread_local std::vector<uint8_t> buffer;
+    if (*copied != g) {
+      buffer.resize(size_t(w.K / kQK) * q4_panel_bytes(q4_type(kHasMin)));
+      copy_group_rotated<kHasMin>(w, g, buffer.data());
+      *copied = g;
+    }
+    return buffer.data();
+  }
+}
 // W4A32 GEMV tile: y[4g .. 4g+4] for one activation row, `act` its blocks
 // from interleave_f32 with R = 1. Nibble s, half e of panel vector v (lane i
 // = row (i + s) % 4, element 8v + 2i + e) meets activation vector 2v + e as
@@ -650,14 +669,9 @@ struct Q4Kernels {
                                [&](const OutputTile& o) { f32_gemv(w, x, o, tail); }))
       return;
     const int64_t nb = w.K / kQK, stride = nb * f32_block_stride(4);
-    thread_local std::vector<uint8_t> rotated;  // relaxed-SIMD builds: the current group, rotated
-    if (kRowsInLanes) rotated.resize(size_t(nb) * q4_panel_bytes(q4_type(kHasMin)));
     int64_t copied = -1;
     q4_tiles(w, x, out, 4, interleave_f32, [&](const float* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-      if (kRowsInLanes && g != copied) copy_group_rotated<kHasMin>(w, g, rotated.data());
-      copied = g;
-      const uint8_t* panel = kRowsInLanes ? rotated.data() : q4_panel<kHasMin>(w, g, 0);
-      q4_f32_gemm_tile<kHasMin>(nb, panel, act + t * stride, g, y, ldy, rows);
+      q4_f32_gemm_tile<kHasMin>(nb, rotated_group<kHasMin>(w, g, &copied), act + t * stride, g, y, ldy, rows);
     }, tail);
   }
 };
