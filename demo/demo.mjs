@@ -95,7 +95,8 @@ function showModel(model, runtime, name, loadMs) {
   const kept = [...new Set(fallbacks.map((f) => f.type))].map(weightName).join(', ');
   ui.weightInfo.textContent = `${weightName(info.weightType)} (file: ${weightName(info.fileWeightType)})` +
     (fallbacks.length ? ` · ${fallbacks.length} matrices in ${kept}: ${fallbacks[0].reason}` : '');
-  ui.wasm.textContent = `${runtime.simd ? 'SIMD128' : 'scalar (no SIMD)'} · ${threads} thread${threads === 1 ? '' : 's'} · ${runtime.worker ? 'in a Web Worker' : 'on the page'}`;
+  const simd = runtime.flavour?.startsWith('simd-relaxed') ? 'SIMD128 + relaxed' : 'SIMD128';
+  ui.wasm.textContent = `${runtime.simd ? simd : 'scalar (no SIMD)'} · ${threads} thread${threads === 1 ? '' : 's'} · ${runtime.worker ? 'in a Web Worker' : 'on the page'}`;
   setBadge(ui.badgeSimd, runtime.simd, runtime.simd ? 'SIMD' : 'no SIMD');
   setBadge(ui.badgeThreads, threads > 1, `${threads} thread${threads === 1 ? '' : 's'}`);
   setBadge(ui.badgeWorker, Boolean(runtime.worker), runtime.worker ? 'Web Worker' : 'main thread');

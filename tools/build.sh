@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds what is stale: the native build (tests), the wasm SIMD build (tests +
 # JS module), the wasm relaxed-SIMD build (tests + JS module), the wasm SIMD +
-# pthreads build (tests + JS module) and the wasm no-SIMD build (JS module).
-# Output in build/ and dist/.
-#   tools/build.sh [--quiet] [--only native|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-scalar]...
+# pthreads build and its relaxed-SIMD twin (tests + JS modules) and the wasm
+# no-SIMD build (JS module). Output in build/ and dist/.
+#   tools/build.sh [--quiet] [--only native|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-simd-relaxed-threads|wasm-scalar]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Emscripten 3.1.6's tools need Debian's node modules (acorn) on NODE_PATH.
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-simd-relaxed wasm-simd-threads wasm-scalar)
+[ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-simd-relaxed wasm-simd-threads wasm-simd-relaxed-threads wasm-scalar)
 
 node_emulator="$(command -v node)"
 configure() {  # dir, then cmake args
@@ -48,6 +48,10 @@ for what in "${only[@]}"; do
       configure build/wasm-simd-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_THREADS=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
       run cmake --build build/wasm-simd-threads -j "$jobs" ;;
+    wasm-simd-relaxed-threads)
+      configure build/wasm-simd-relaxed-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_RELAXED_SIMD=ON -DNIBBLE_THREADS=ON \
+        "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch;--experimental-wasm-relaxed-simd"
+      run cmake --build build/wasm-simd-relaxed-threads -j "$jobs" ;;
     wasm-scalar)
       configure build/wasm-scalar emcmake cmake -DNIBBLE_SIMD=OFF -DNIBBLE_TESTS=OFF
       run cmake --build build/wasm-scalar -j "$jobs" ;;

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/ensure-deps.sh
-bash tools/build.sh --quiet --only wasm-simd --only wasm-simd-relaxed --only wasm-scalar
+bash tools/build.sh --quiet --only wasm-simd --only wasm-simd-relaxed --only wasm-simd-threads \
+  --only wasm-simd-relaxed-threads --only wasm-scalar
 node tools/build_single_file.mjs
 exec node demo/serve.mjs "$@"

@@ -18,6 +18,8 @@ step "C++ tests, wasm relaxed SIMD under Node"
 (cd build/wasm-simd-relaxed && ctest --output-on-failure -j "$(nproc)")
 step "C++ tests, wasm SIMD + pthreads under Node"
 (cd build/wasm-simd-threads && ctest --output-on-failure)
+step "C++ tests, wasm relaxed SIMD + pthreads under Node"
+(cd build/wasm-simd-relaxed-threads && ctest --output-on-failure)
 if [ -d tests/js ]; then
   step "JS tests (Jest)"
   npx jest --ci

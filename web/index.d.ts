@@ -30,8 +30,9 @@ export interface InitOptions {
   wasmPath?: string | { readonly href: string };
   /**
    * Threads for models: a count (1..64) or 'auto' (the logical cores, at
-   * most 8). Default 1. More than 1 loads the SIMD + pthreads build
-   * (nibble-simd-threads.*) where memory can be shared: in Node always, in
+   * most 8). Default 1. More than 1 loads a SIMD + pthreads build
+   * (nibble-simd-relaxed-threads.* where the engine has relaxed SIMD, else
+   * nibble-simd-threads.*) where memory can be shared: in Node always, in
    * browsers on cross-origin isolated pages (Cross-Origin-Opener-Policy:
    * same-origin, Cross-Origin-Embedder-Policy: require-corp). Otherwise the
    * single-thread build loads and console.warn says why, once.
@@ -42,10 +43,10 @@ export interface InitOptions {
 export interface RuntimeInfo {
   /** True when a SIMD build was loaded. */
   simd: boolean;
-  /** Models' default thread count: 1 unless flavour is 'simd-threads'. */
+  /** Models' default thread count: 1 unless a threads flavour loaded. */
   threads: number;
-  /** The build: 'simd-threads', 'simd-relaxed', 'simd' or 'scalar'. */
-  flavour: 'simd-threads' | 'simd-relaxed' | 'simd' | 'scalar';
+  /** The build: 'simd-relaxed-threads', 'simd-threads', 'simd-relaxed', 'simd' or 'scalar'. */
+  flavour: 'simd-relaxed-threads' | 'simd-threads' | 'simd-relaxed' | 'simd' | 'scalar';
   /** Why threads were asked for but the single-thread build loaded, else null. */
   threadsUnavailable: string | null;
   /** Where the .wasm was loaded from. */

@@ -65,7 +65,7 @@ async function selectWeights(page, seen, weights) {
 test('FP32 weights, greedy: the demo writes exactly the reference story, from a Web Worker', async () => {
   const { context, page, seen } = await openDemo();
   try {
-    assert.match(await page.textContent('#stat-wasm'), /^SIMD128 · \d+ threads? · in a Web Worker$/);
+    assert.match(await page.textContent('#stat-wasm'), /^SIMD128 \+ relaxed · \d+ threads? · in a Web Worker$/);
     await selectWeights(page, seen, 'f32');
     assert.match(await page.textContent('#load-status'), /^Ready · stories260K, FP32/);
     const ref = referenceStory(0);
@@ -148,10 +148,10 @@ test('the Threads setting reloads the model in a new worker with that many threa
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     assert.equal(await page.evaluate(() => crossOriginIsolated), true);
     const auto = Math.min(cores, 8);
-    assert.match(await page.textContent('#stat-wasm'), new RegExp(`^SIMD128 · ${auto} threads? · in a Web Worker$`));
+    assert.match(await page.textContent('#stat-wasm'), new RegExp(`^SIMD128 \\+ relaxed · ${auto} threads? · in a Web Worker$`));
     await page.selectOption('#threads', '1');
     await waitReady(page, seen);
-    assert.equal(await page.textContent('#stat-wasm'), 'SIMD128 · 1 thread · in a Web Worker');
+    assert.equal(await page.textContent('#stat-wasm'), 'SIMD128 + relaxed · 1 thread · in a Web Worker');
     const out = await generate(page, { prompt: 'Once upon a time', temperature: 0, maxTokens: 40 });
     assert.equal(out.stop, 'max tokens');
     assert.deepEqual(seen.errors, []);

@@ -1,4 +1,5 @@
-// The multithreaded build (SIMD + pthreads, dist/nibble-simd-threads.*) in
+// The multithreaded build (SIMD + pthreads, dist/nibble-simd-threads.*; its
+// relaxed-SIMD twin once) in
 // Node: init({ threads }) picks it (Node may always share memory), starts the
 // pthread workers, and gives bit for bit the results of the single-thread
 // SIMD build, also after the shared heap has grown; bad threads options are
@@ -9,7 +10,7 @@ const { execFileSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 const ref = require('./reference.cjs');
-const { DIST } = require('./load.cjs');
+const { DIST, enableRelaxedSimd } = require('./load.cjs');
 
 // A fresh copy of dist/nibble.cjs (its own wasm module), initialised with opts.
 async function load(opts) {
@@ -75,6 +76,38 @@ describe.each(['q4_0', 'q4_1'])('%s', (type) => {
       b.dispose();
     }
   });
+});
+
+test('with relaxed SIMD, threads: 2 loads its pthreads twin, with the single-thread SIMD build\'s results', async () => {
+  const disableRelaxed = enableRelaxedSimd();
+  try {
+    const relaxed = await load({ threads: 2 });
+    expect(relaxed.info).toEqual({
+      simd: true,
+      threads: 2,
+      flavour: 'simd-relaxed-threads',
+      threadsUnavailable: null,
+      wasmUrl: expect.stringMatching(/nibble-simd-relaxed-threads\.wasm$/),
+    });
+    for (const type of ['q4_0', 'q4_1']) {
+      const rows = 300, cols = 256;
+      const w = ref.randomFloats(rows * cols, 11, 1.5);
+      const a = await relaxed.nibble.quantize(w, [rows, cols], { type });
+      const b = await single.nibble.quantize(w, [rows, cols], { type });
+      expect(Array.from(a.toBytes())).toEqual(Array.from(b.toBytes()));
+      for (const m of [1, 5, 64]) {
+        const x = ref.randomFloats(m * cols, m, 3);
+        for (const precision of ['w4a8', 'w4a32']) {
+          const i = firstBitDifference(a.matmul(x, m, { precision }), b.matmul(x, m, { precision }));
+          if (i !== -1) throw new Error(`${type} ${precision} m=${m}: first difference at y[${i}]`);
+        }
+      }
+      a.dispose();
+      b.dispose();
+    }
+  } finally {
+    disableRelaxed();
+  }
 });
 
 test('results stay right after the shared heap grows', async () => {

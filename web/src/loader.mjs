@@ -10,6 +10,8 @@
 //   simd-threads  SIMD + pthreads (+ nibble-simd-threads.worker.mjs); chosen
 //                 when more than one thread is asked for and the page may
 //                 share memory (cross-origin isolated; Node always may)
+//   simd-relaxed-threads  the same for relaxed SIMD (below), chosen instead
+//                 where the single-thread pick would be simd-relaxed
 //   simd-relaxed  SIMD plus relaxed SIMD's int8 dot (rows-in-lanes packing,
 //                 ~1.35× faster GEMVs), one thread; chosen by simd: 'auto'
 //                 where the engine has it and computes it right (Chrome ≥ 114,
@@ -90,6 +92,11 @@ export function relaxedSimdSupported() {
     }
   }
   return relaxed;
+}
+
+// The pthreads builds.
+export function isThreadsFlavour(flavour) {
+  return flavour.endsWith('-threads');
 }
 
 export function isNode() {
@@ -215,7 +222,6 @@ function sharedMemoryWorks() {
 
 // Why the threads build cannot run here, or null when it can.
 function threadsUnavailable(simdFlavour, simdOption, node) {
-  if (simdOption === 'relaxed') return "the multithreaded build has no relaxed SIMD and simd: 'relaxed' was asked";
   if (simdFlavour === 'scalar') {
     return simdOption === false
       ? 'the multithreaded build is a SIMD build and simd: false was asked'
@@ -333,7 +339,7 @@ async function pickBuild(platform, options) {
     warnNoThreads(reason);
     return { flavour: simdFlavour, threads: 1, threadsUnavailable: reason, node };
   }
-  return { flavour: 'simd-threads', threads, threadsUnavailable: null, node };
+  return { flavour: `${simdFlavour}-threads`, threads, threadsUnavailable: null, node };
 }
 
 // Resolves to { module, simd, flavour, threads, threadsUnavailable, wasmUrl,
@@ -350,7 +356,7 @@ export async function loadWasm(platform, options, onAbort) {
   const module = await new Promise((resolve, reject) => {
     const fail = (e) => reject(plainError(WHERE, `could not start ${wasmUrl} (${e?.message ?? e}); is it the file built with this version of nibble's JS?`));
     factory({
-      ...(flavour === 'simd-threads' ? threadGlueOptions(platform, node, flavour) : {}),
+      ...(isThreadsFlavour(flavour) ? threadGlueOptions(platform, node, flavour) : {}),
       instantiateWasm(imports, receive) {
         instantiate(source, imports).then(({ instance, module: compiled }) => receive(instance, compiled), fail);
         return {}; // exports arrive asynchronously through receive()

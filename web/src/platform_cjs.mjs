@@ -6,6 +6,7 @@ export const cjsPlatform = {
   async importGlue(flavour) {
     if (flavour === 'simd-threads') return require('./nibble-simd-threads.cjs');
     if (flavour === 'simd-relaxed') return require('./nibble-simd-relaxed.cjs');
+    if (flavour === 'simd-relaxed-threads') return require('./nibble-simd-relaxed-threads.cjs');
     return flavour === 'simd' ? require('./nibble-simd.cjs') : require('./nibble-scalar.cjs');
   },
   defaultDir() {

@@ -6,8 +6,9 @@ export const esmPlatform = {
   importGlue(flavour) {
     // Literal imports, so bundlers can see (and split) each.
     const glue = flavour === 'simd-threads' ? import('./nibble-simd-threads.mjs')
-      : flavour === 'simd-relaxed' ? import('./nibble-simd-relaxed.mjs')
-        : flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
+      : flavour === 'simd-relaxed-threads' ? import('./nibble-simd-relaxed-threads.mjs')
+        : flavour === 'simd-relaxed' ? import('./nibble-simd-relaxed.mjs')
+          : flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
     return glue.then((m) => m.default);
   },
   defaultDir() {

@@ -3,7 +3,7 @@
 // Heap views are read fresh from the module after each allocation, because
 // memory growth replaces them; they never leave this folder.
 import { plainError } from './errors.mjs';
-import { checkThreads, loadWasm, reserveWorkers, resolveThreads, warnNoThreads } from './loader.mjs';
+import { checkThreads, isThreadsFlavour, loadWasm, reserveWorkers, resolveThreads, warnNoThreads } from './loader.mjs';
 import { checkOptions } from './validate.mjs';
 
 let platform = null;
@@ -38,7 +38,7 @@ const LOADED_WITHOUT_THREADS = 'the wasm module was already loaded with one thre
 
 // threads were asked for (a checked option) while the module has none: warn.
 function noteThreadsRequest(loaded, threads) {
-  if (loaded.flavour !== 'simd-threads' && resolveThreads(threads, loaded.cores) > 1) {
+  if (!isThreadsFlavour(loaded.flavour) && resolveThreads(threads, loaded.cores) > 1) {
     warnNoThreads(loaded.threadsUnavailable ?? LOADED_WITHOUT_THREADS);
   }
 }
@@ -77,7 +77,7 @@ export function init(options) {
 }
 
 // What init() resolves to: which build runs. threads: the models' default
-// thread count (1 unless flavour is 'simd-threads'); threadsUnavailable: why
+// thread count (1 unless a threads flavour loaded); threadsUnavailable: why
 // threads were asked for but the single-thread build loaded, else null.
 function info(loaded) {
   return {
@@ -99,7 +99,7 @@ export async function reserveThreads(threads, where) {
   checkThreads(threads, where);
   await getModule();
   const loaded = state.loaded;
-  if (loaded.flavour !== 'simd-threads') {
+  if (!isThreadsFlavour(loaded.flavour)) {
     noteThreadsRequest(loaded, threads);
     return 1;
   }
