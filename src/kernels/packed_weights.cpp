@@ -68,11 +68,13 @@ void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
 // Packing expects a zeroed buffer (nibbles are or'ed in).
 template <typename Block, bool kHasMin>
 void convert_q4(Block* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_panel) {
-  const int64_t nb = K / kQK;
+  const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
   const size_t panel_bytes = q4_panel_bytes(q4_type(kHasMin));
   for (int64_t n = 0; n < N; ++n) {
-    uint8_t* panel = packed + size_t(n / kPackRows) * size_t(nb) * panel_bytes;
-    for (int64_t b = 0; b < nb; ++b, panel += panel_bytes)
+    const int64_t g = n / kPackRows;
+    const size_t step = size_t(q4_panel_step(groups, g)) * panel_bytes;
+    uint8_t* panel = packed + size_t(q4_panel_index(groups, nb, g, 0)) * panel_bytes;
+    for (int64_t b = 0; b < nb; ++b, panel += step)
       move_block<Block, kHasMin>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
   }
 }

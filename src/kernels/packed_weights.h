@@ -8,7 +8,8 @@
 // Rows are taken in groups of kPackRows = 4: group g holds rows 4g .. 4g+3;
 // a last group with fewer real rows is padded with zero rows (d = m = 0,
 // nibbles 0) that no kernel stores. Groups follow each other, each K/32
-// panels of q4_panel_bytes(type) bytes; one panel per K-block b:
+// panels of q4_panel_bytes(type) bytes; one panel per K-block b (relaxed-SIMD
+// builds interleave the panels of groups 2p and 2p + 1: q4_panel_index()):
 //
 //   float d[4]        the four rows' block scales, fp16 converted to f32 once
 //   float m[4]        (Q4_1 only) block minimums, likewise
