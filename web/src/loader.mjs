@@ -13,7 +13,7 @@
 //   simd-relaxed-threads  the same for relaxed SIMD (below), chosen instead
 //                 where the single-thread pick would be simd-relaxed
 //   simd-relaxed  SIMD plus relaxed SIMD's int8 dot (rows-in-lanes packing,
-//                 ~1.35× faster GEMVs), one thread; chosen by simd: 'auto'
+//                 ~1.5× faster GEMVs), one thread; chosen by simd: 'auto'
 //                 where the engine has it and computes it right (Chrome ≥ 114,
 //                 Firefox ≥ 120, Node ≥ 22, Node 20 with
 //                 --experimental-wasm-relaxed-simd)
