@@ -3,6 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
+// Node flags for a process that should run relaxed SIMD: Node 20 has it only
+// behind a flag (later Nodes have it on).
+export const RELAXED_SIMD_NODE_FLAGS = process.versions.node.startsWith('20.') ? ['--experimental-wasm-relaxed-simd'] : [];
+
 // Runs one of the C++ bench programs (an Emscripten .js) in Node with args
 // (and extra Node flags); returns its stdout parsed as JSON. Its stderr goes
 // to ours.

@@ -22,6 +22,8 @@ done
 [ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-simd-relaxed wasm-simd-threads wasm-simd-relaxed-threads wasm-scalar)
 
 node_emulator="$(command -v node)"
+# Node 20 runs the relaxed-SIMD builds' tests only behind a flag.
+node_relaxed="$node_emulator;--no-experimental-fetch;--experimental-wasm-relaxed-simd"
 configure() {  # dir, then cmake args
   local dir=$1; shift
   if [ ! -f "$dir/CMakeCache.txt" ]; then
@@ -40,9 +42,8 @@ for what in "${only[@]}"; do
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
       run cmake --build build/wasm-simd -j "$jobs" ;;
     wasm-simd-relaxed)
-      # Node 20 runs relaxed SIMD behind a flag.
       configure build/wasm-simd-relaxed emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_RELAXED_SIMD=ON \
-        "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch;--experimental-wasm-relaxed-simd"
+        "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_relaxed"
       run cmake --build build/wasm-simd-relaxed -j "$jobs" ;;
     wasm-simd-threads)
       configure build/wasm-simd-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_THREADS=ON \
@@ -50,7 +51,7 @@ for what in "${only[@]}"; do
       run cmake --build build/wasm-simd-threads -j "$jobs" ;;
     wasm-simd-relaxed-threads)
       configure build/wasm-simd-relaxed-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_RELAXED_SIMD=ON -DNIBBLE_THREADS=ON \
-        "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch;--experimental-wasm-relaxed-simd"
+        "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_relaxed"
       run cmake --build build/wasm-simd-relaxed-threads -j "$jobs" ;;
     wasm-scalar)
       configure build/wasm-scalar emcmake cmake -DNIBBLE_SIMD=OFF -DNIBBLE_TESTS=OFF

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { runBenchProgram } from '../bench_program.mjs';
+import { RELAXED_SIMD_NODE_FLAGS, runBenchProgram } from '../bench_program.mjs';
 import { M_VALUES, SHAPES, shapesArg } from '../config.mjs';
 import { benchOrt, compareWithNibble, verifyOrt } from '../ort_matmulnbits.mjs';
 import { DEFAULT_BUDGET, QUICK_BUDGET } from '../timing.mjs';
@@ -90,13 +90,13 @@ export async function run(ctx) {
 
 // The relaxed-SIMD build's W4A8 GEMVs (M = 1) on the same shapes, run after
 // the SIMD build's so that each has a baseline from this run; null when that
-// build is missing. Node 20 runs relaxed SIMD behind a flag.
+// build is missing.
 function relaxedGemv(ctx, shapes) {
   const file = path.join(path.dirname(ctx.buildDir), 'wasm-simd-relaxed', 'bench', 'nibble_bench.js');
   if (!existsSync(file)) return null;
   ctx.log('nibble, relaxed-SIMD build: GEMV timings ...');
   return runBenchProgram(file, ['--json', '--no-probe', ...(ctx.quick ? ['--quick'] : []), '--shapes', shapesArg(shapes),
-    '--m', '1', '--variants', 'q4_0:w4a8,q4_1:w4a8'], ['--experimental-wasm-relaxed-simd']);
+    '--m', '1', '--variants', 'q4_0:w4a8,q4_1:w4a8'], RELAXED_SIMD_NODE_FLAGS);
 }
 
 const fmt = (v, digits) => (v == null ? '-' : v.toFixed(digits));

@@ -14,6 +14,7 @@ import path from 'node:path';
 
 import { launchChromium } from '../../tests/browser/chromium.mjs';
 import { startServer } from '../../tests/browser/server.mjs';
+import { RELAXED_SIMD_NODE_FLAGS } from '../bench_program.mjs';
 import { runWllamaBench } from '../model/wllama_bench.mjs';
 
 export const name = 'model';
@@ -57,7 +58,7 @@ export async function run(ctx) {
   const inNode = (simd, nodeFlags = []) => JSON.parse(execFileSync(process.execPath,
     [...nodeFlags, script, modelFile, '--runs', String(runs), '--simd', String(simd)], { encoding: 'utf8' }));
   ctx.log('nibble in Node ...');
-  const node = inNode('auto', process.versions.node.startsWith('20.') ? ['--experimental-wasm-relaxed-simd'] : []);
+  const node = inNode('auto', RELAXED_SIMD_NODE_FLAGS);
   const nodeSimd = inNode(true);
   const browser = await launchChromium();
   let chromiumNibble, chromiumSimd, wllama;
