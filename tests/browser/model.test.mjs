@@ -60,6 +60,11 @@ test('README text-generation page: streams a story into the page; Stop ends it',
   const page = await browser.newPage();
   const { errors, outside } = watchPage(page, server.url);
   try {
+    // The bundled model writes its 200 tokens in ~50 ms, and a story that
+    // ends (eos) before the click leaves Stop untested: slow the page down
+    // so that the click lands while it still generates.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
     const done = page.waitForEvent('console', { predicate: (msg) => / tokens\/s, /.test(msg.text()), timeout: 60000 });
     await page.goto(new URL('/readme-model/page.html', server.url).href);
     await page.waitForFunction(() => document.querySelector('#story').textContent.length > 40, null, { timeout: 60000 });
