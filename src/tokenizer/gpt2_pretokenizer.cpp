@@ -8,31 +8,8 @@ namespace nibble {
 
 namespace {
 
-// The text as characters: code point, class and byte offset of each.
-struct Chars {
-  std::vector<uint32_t> cp;
-  std::vector<CodepointClass> cls;
-  std::vector<uint32_t> offset;  // [n + 1]: offset[n] = text size
-
-  size_t size() const { return cp.size(); }
-  bool is(size_t i, CodepointClass c) const { return i < cp.size() && cls[i] == c; }
-};
-
-Chars split_chars(const std::string& text) {
-  Chars chars;
-  for (size_t pos = 0; pos < text.size();) {
-    const Utf8Char c = decode_utf8(text.data() + pos, text.size() - pos);
-    chars.cp.push_back(c.cp);
-    chars.cls.push_back(c.cp == kInvalidCodepoint ? CodepointClass::kOther : codepoint_class(c.cp));
-    chars.offset.push_back(static_cast<uint32_t>(pos));
-    pos += c.length;
-  }
-  chars.offset.push_back(static_cast<uint32_t>(text.size()));
-  return chars;
-}
-
 // Length in characters of 's|'t|'re|'ve|'m|'ll|'d at i, or 0.
-size_t match_contraction(const Chars& s, size_t i) {
+size_t match_contraction(const TextChars& s, size_t i) {
   if (s.cp[i] != '\'' || i + 1 >= s.size()) return 0;
   const uint32_t a = s.cp[i + 1];
   if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
@@ -43,7 +20,7 @@ size_t match_contraction(const Chars& s, size_t i) {
 }
 
 // Length of " ?X+" at i where X is one class, or 0.
-size_t match_optional_space_run(const Chars& s, size_t i, CodepointClass c) {
+size_t match_optional_space_run(const TextChars& s, size_t i, CodepointClass c) {
   size_t j = i;
   if (s.cp[j] == ' ') ++j;
   if (!s.is(j, c)) return 0;
@@ -54,7 +31,7 @@ size_t match_optional_space_run(const Chars& s, size_t i, CodepointClass c) {
 // Length of \s+(?!\S)|\s+ at i (i is white space): the whole run when it ends
 // the text; otherwise the run minus its last character, which then starts the
 // next word (as " ?\p{L}+" etc. or alone), unless the run is one character.
-size_t match_whitespace(const Chars& s, size_t i) {
+size_t match_whitespace(const TextChars& s, size_t i) {
   size_t j = i;
   while (s.is(j, CodepointClass::kWhitespace)) ++j;
   const size_t run = j - i;
@@ -65,7 +42,7 @@ size_t match_whitespace(const Chars& s, size_t i) {
 }  // namespace
 
 std::vector<TextSpan> gpt2_pretokenize(const std::string& text) {
-  const Chars s = split_chars(text);
+  const TextChars s = split_chars(text);
   std::vector<TextSpan> words;
   for (size_t i = 0; i < s.size();) {
     size_t n = match_contraction(s, i);

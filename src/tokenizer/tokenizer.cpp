@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "tokenizer/bpe_merge.h"
-#include "tokenizer/gpt2_pretokenizer.h"
 #include "tokenizer/unicode.h"
 
 namespace nibble {
@@ -82,6 +81,9 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
       if (slot < 0) slot = v.unk;
     }
   } else {
+    const Pretokenizer* pre = nullptr;
+    NIBBLE_RETURN_IF_ERROR(find_pretokenizer(v.pre, &pre));  // found: validate_vocab checked it
+    t->pretokenize_ = pre->pretokenize;
     t->merge_rank_.reserve(v.merges.size());
     for (size_t i = 0; i < v.merges.size(); ++i) {
       // The first rank wins for a repeated merge.
@@ -152,7 +154,7 @@ void Tokenizer::encode_sentencepiece(const std::string& fragment, bool space_pre
 
 void Tokenizer::encode_gpt2(const std::string& fragment, std::vector<int32_t>* out) const {
   std::string word;
-  for (const TextSpan& w : gpt2_pretokenize(fragment)) {
+  for (const TextSpan& w : pretokenize_(fragment)) {
     word.clear();
     for (uint32_t i = 0; i < w.length; ++i) {
       word += gpt2_byte_text_[static_cast<uint8_t>(fragment[w.start + i])];

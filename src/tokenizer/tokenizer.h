@@ -11,7 +11,8 @@
 //      whose joined text is a token with the highest score merges first
 //      (leftmost on ties); a final piece that is no token becomes byte tokens
 //      "<0xAB>" (or, lacking those, UNK).
-//      GPT-2: the fragment is split by GPT-2's regex, each word's bytes are
+//      GPT-2: the fragment is split into words by the pre-tokenizer that
+//      tokenizer.ggml.pre names (pretokenizer.h), each word's bytes are
 //      written in the byte alphabet, and merges apply lowest rank first.
 // decode(ids) is the concatenation of token_piece(ids[i], ids[i-1]) (-1 for
 // the first): for text encoded without or with BOS, decode(encode(s)) == s,
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "runtime/status.h"
+#include "tokenizer/pretokenizer.h"
 #include "tokenizer/vocab.h"
 
 namespace nibble {
@@ -73,6 +75,8 @@ class Tokenizer {
   std::unordered_map<std::string, int32_t> text_to_id_;
   // SentencePiece byte fallback: byte -> id of "<0xAB>", -1 if missing.
   std::vector<int32_t> byte_to_token_;
+  // GPT-2: splits a fragment into the words merges stay within.
+  PretokenizeFn pretokenize_ = nullptr;
   // GPT-2: "left right" -> merge rank.
   std::unordered_map<std::string, int32_t> merge_rank_;
   // GPT-2: UTF-8 of each byte's code point in the byte alphabet.

@@ -29,6 +29,19 @@ Utf8Char decode_utf8(const char* text, size_t remaining) {
   return {cp, length};
 }
 
+TextChars split_chars(const std::string& text) {
+  TextChars chars;
+  for (size_t pos = 0; pos < text.size();) {
+    const Utf8Char c = decode_utf8(text.data() + pos, text.size() - pos);
+    chars.cp.push_back(c.cp);
+    chars.cls.push_back(c.cp == kInvalidCodepoint ? CodepointClass::kOther : codepoint_class(c.cp));
+    chars.offset.push_back(static_cast<uint32_t>(pos));
+    pos += c.length;
+  }
+  chars.offset.push_back(static_cast<uint32_t>(text.size()));
+  return chars;
+}
+
 void append_utf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));

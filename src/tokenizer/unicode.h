@@ -1,10 +1,12 @@
 // Unicode helpers for the tokenizers: lenient UTF-8 decoding, code point
-// classes for the GPT-2 pre-tokenizer, and GPT-2's byte <-> code point map.
+// classes and a text split into characters for the pre-tokenizers, and
+// GPT-2's byte <-> code point map.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nibble {
 
@@ -29,6 +31,19 @@ struct Utf8Char {
   uint32_t length;  // bytes, >= 1
 };
 Utf8Char decode_utf8(const char* text, size_t remaining);
+
+// A text as characters, what pre-tokenizers walk: code point, class and byte
+// offset of each. Bytes that are not valid UTF-8 are one character each, of
+// class kOther.
+struct TextChars {
+  std::vector<uint32_t> cp;
+  std::vector<CodepointClass> cls;
+  std::vector<uint32_t> offset;  // [size() + 1]: offset[size()] = text size
+
+  size_t size() const { return cp.size(); }
+  bool is(size_t i, CodepointClass c) const { return i < cp.size() && cls[i] == c; }
+};
+TextChars split_chars(const std::string& text);
 
 // Appends the UTF-8 encoding of cp (<= 0x10FFFF).
 void append_utf8(uint32_t cp, std::string* out);

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "tokenizer/pretokenizer.h"
+
 namespace nibble {
 
 namespace {
@@ -126,16 +128,6 @@ class MetadataReader {
   const std::map<std::string, GgufValue>& md_;
 };
 
-// Pre-tokenizers that use exactly GPT-2's regex in llama.cpp; others (llama3,
-// qwen2, ...) split text differently and are refused rather than mis-encoded.
-bool is_gpt2_pretokenizer(const std::string& pre) {
-  static const char* const kNames[] = {"", "default", "gpt-2", "gpt2", "mpt", "olmo", "jais"};
-  for (const char* name : kNames) {
-    if (pre == name) return true;
-  }
-  return false;
-}
-
 Status check_special_id(const char* name, int32_t id, int32_t size) {
   if (id < -1 || id >= size) {
     return OutOfRange(std::string("vocabulary ") + name + " id " + std::to_string(id) +
@@ -198,6 +190,8 @@ Status validate_vocab(const Vocab& vocab) {
   NIBBLE_RETURN_IF_ERROR(check_special_id("UNK", vocab.unk, n));
   NIBBLE_RETURN_IF_ERROR(check_special_id("PAD", vocab.pad, n));
   if (vocab.kind == Vocab::Kind::kBytePairGpt2) {
+    const Pretokenizer* pre = nullptr;
+    NIBBLE_RETURN_IF_ERROR(find_pretokenizer(vocab.pre, &pre));
     for (size_t i = 0; i < vocab.merges.size(); ++i) {
       // llama.cpp splits at the first space after the first byte.
       const std::string& m = vocab.merges[i];
@@ -232,10 +226,10 @@ Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata
   } else if (model == "gpt2") {
     v.kind = Vocab::Kind::kBytePairGpt2;
     v.bos = 11; v.eos = 11;  // llama.cpp's defaults for BPE vocabularies
-    if (!is_gpt2_pretokenizer(v.pre)) {
-      return FormatError("tokenizer.ggml.pre = \"" + v.pre +
-                         "\" needs a pre-tokenizer nibble does not implement (supported: gpt-2)");
-    }
+    // validate_vocab checks this too; here it is said before any complaint
+    // about the tokens of a file nibble could not encode anyway.
+    const Pretokenizer* pre = nullptr;
+    NIBBLE_RETURN_IF_ERROR(find_pretokenizer(v.pre, &pre));
   } else {
     return FormatError("tokenizer.ggml.model = \"" + model +
                        "\" is not supported (supported: llama, gpt2)");

@@ -39,7 +39,7 @@ struct Vocab {
   int32_t bos = -1, eos = -1, unk = -1, pad = -1;  // -1: none
   bool add_bos = false;           // whether callers should start a prompt with BOS
   bool add_space_prefix = false;  // SentencePiece: encode prepends one space
-  std::string pre;                // GGUF tokenizer.ggml.pre; for gpt2 one that uses GPT-2's regex
+  std::string pre;                // GGUF tokenizer.ggml.pre; gpt2: a name in pretokenizers()
 
   int32_t size() const { return static_cast<int32_t>(tokens.size()); }
 };
@@ -55,7 +55,8 @@ bool parse_byte_token(const std::string& text, uint8_t* byte);
 
 // Checks the invariants a Tokenizer relies on: a non-empty token list of at
 // most INT32_MAX entries, scores and token_types of the same length, types in
-// 0..6, finite-or-infinite (not NaN) scores, special ids in [-1, size).
+// 0..6, finite-or-infinite (not NaN) scores, special ids in [-1, size); for
+// gpt2, merges of two pieces and a `pre` the pre-tokenizer registry knows.
 Status validate_vocab(const Vocab& vocab);
 
 // Reads tokenizer.ggml.{model, pre, tokens, scores, token_type, merges,
@@ -64,8 +65,8 @@ Status validate_vocab(const Vocab& vocab);
 // defaults: "llama": bos 1, eos 2, unk 0, add_bos true, add_space_prefix true,
 // scores 0, types normal; "gpt2": bos = eos = 11 (dropped if out of range),
 // add_bos false, add_space_prefix false, merges required, and
-// tokenizer.ggml.pre must name a pre-tokenizer that splits like GPT-2
-// ("gpt-2", "mpt", "olmo", "jais", "default" or none). A special id of
+// tokenizer.ggml.pre must name a row of the pre-tokenizer registry
+// (pretokenizer.h; none means GPT-2's). A special id of
 // 0xFFFFFFFF (or -1) means "none"; any other id out of range is an error.
 Status vocab_from_gguf(const GgufFile& file, Vocab* out);
 // The same from a metadata map (what GgufFile::metadata() returns).

@@ -1,4 +1,5 @@
-// Unicode helpers, GPT-2's pre-tokenizer and the shared merge loop.
+// Unicode helpers, the pre-tokenizer registry, GPT-2's pre-tokenizer and the
+// shared merge loop.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -7,6 +8,7 @@
 
 #include "tokenizer/bpe_merge.h"
 #include "tokenizer/gpt2_pretokenizer.h"
+#include "tokenizer/pretokenizer.h"
 #include "tokenizer/unicode.h"
 
 namespace nibble {
@@ -123,6 +125,31 @@ TEST(TokenizerUnicode, Gpt2PretokenizerFollowsTheRegex) {
       {"a\xFF\xFE b", W{"a", "\xFF\xFE", " b"}},  // invalid bytes count as "other"
   };
   for (const Case& c : cases) EXPECT_EQ(words(c.text), c.expected) << "text \"" << c.text << "\"";
+}
+
+// GPT-2's is the first row; its aliases (and a file without the key) find it;
+// a name with no row is refused naming it and what is supported.
+TEST(TokenizerPretokenizer, RegistryFindsByNameAndAliasAndRefusesTheRest) {
+  ASSERT_FALSE(pretokenizers().empty());
+  EXPECT_STREQ(pretokenizers()[0].name, "gpt-2");
+  EXPECT_EQ(pretokenizers()[0].pretokenize, &gpt2_pretokenize);
+  for (const char* pre : {"gpt-2", "", "default", "gpt2", "mpt", "olmo", "jais"}) {
+    const Pretokenizer* row = nullptr;
+    const Status s = find_pretokenizer(pre, &row);
+    ASSERT_TRUE(s.ok()) << "pre \"" << pre << "\": " << s.message();
+    EXPECT_EQ(row, &pretokenizers()[0]) << "pre \"" << pre << "\"";
+  }
+  // Names no row will take (real ones such as "llama-bpe" get rows later).
+  for (const char* pre : {"no-such-split", "GPT-2", " gpt-2", "gpt-2 "}) {
+    const Pretokenizer* row = nullptr;
+    const Status s = find_pretokenizer(pre, &row);
+    EXPECT_EQ(static_cast<int>(s.kind()), static_cast<int>(ErrorKind::kFormat)) << "pre \"" << pre << "\"";
+    // The supported names start with GPT-2's; later rows add theirs after it.
+    const std::string start = std::string("tokenizer.ggml.pre = \"") + pre +
+                              "\" needs a pre-tokenizer nibble does not implement (supported: gpt-2";
+    EXPECT_EQ(s.message().compare(0, start.size(), start), 0) << s.message();
+    EXPECT_EQ(row, nullptr);
+  }
 }
 
 // Merges "ab" (priority 2) before "bc" (1); equal priorities go leftmost.

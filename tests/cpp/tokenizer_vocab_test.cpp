@@ -341,8 +341,12 @@ TEST(TokenizerVocab, GgufRejectsHostileMetadata) {
   g["tokenizer.ggml.merges"] = strings({"a b", "abc"});
   expect_error(from_md(g), F, "BPE merge 1 \"abc\" is not two pieces");
   g = gpt2_metadata();
-  g["tokenizer.ggml.pre"] = str("llama-bpe");
-  expect_error(from_md(g), F, "\"llama-bpe\" needs a pre-tokenizer");
+  g["tokenizer.ggml.pre"] = str("no-such-split");
+  expect_error(from_md(g), F, "\"no-such-split\" needs a pre-tokenizer");
+  g["tokenizer.ggml.pre"] = str("mpt");  // GPT-2's split by another name
+  EXPECT_TRUE(from_md(g).ok());
+  g.erase("tokenizer.ggml.pre");  // a file without the key splits as GPT-2
+  EXPECT_TRUE(from_md(g).ok());
 }
 
 // Through the real GGUF reader: a file whose BOS id is out of range.
@@ -377,6 +381,9 @@ TEST(TokenizerVocab, CreateValidatesHandBuiltVocab) {
   bad = v;
   bad.tokens.clear();
   expect_error(Tokenizer::Create(bad, &t), ErrorKind::kFormat, "no tokens");
+  ASSERT_TRUE(from_md(gpt2_metadata(), &bad).ok());
+  bad.pre = "no-such-split";  // encoding it with GPT-2's split could give wrong ids
+  expect_error(Tokenizer::Create(bad, &t), ErrorKind::kFormat, "\"no-such-split\" needs a pre-tokenizer");
   EXPECT_FALSE(t);
 }
 
