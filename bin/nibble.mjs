@@ -182,7 +182,7 @@ async function generate(values, positionals) {
     stop: values.stop,
   };
   const weights = choiceOption(values, 'weights', ['q4_0', 'q4_1', 'f32'], 'q4_0');
-  const clip = choiceOption(values, 'clip', ['none', 'mse'], 'none');
+  const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const context = integerOption(values, 'context', 1, 2 ** 31 - 1);
   const prompt = values.prompt ?? '';
   const quiet = values.quiet === true;
@@ -215,7 +215,7 @@ async function quantize(values, positionals) {
   const folder = dirname(resolve(output));
   if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`cannot write '${output}': no folder ${folder}`);
   const type = choiceOption(values, 'type', ['q4_0', 'q4_1'], 'q4_0');
-  const clip = choiceOption(values, 'clip', ['none', 'mse'], 'none');
+  const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const { model, loadMs } = await load(path, values, type, clip, progressReporter(path, true));
   try {
     const info = model.info;

@@ -383,6 +383,12 @@ export interface WorkerModel {
 /** The package version. */
 export declare const version: string;
 
+/** The values the string options take, e.g. for a command line's choices (frozen). */
+export declare const optionChoices: {
+  readonly clip: readonly ClipMode[];
+  readonly precision: readonly Precision[];
+};
+
 /** @internal For nibble's own tests; may change at any time. */
 export declare const _debug: {
   heapBytesInUse(): number;

@@ -9,7 +9,7 @@
 // both checked to apply exactly once, so a different Emscripten fails here
 // instead of at run time:
 //   - the glue asks Module.nibbleNewWorker() for each pthread worker instead
-//     of calling `new Worker(...)` itself: web/src/loader.mjs supplies a
+//     of calling `new Worker(...)` itself: web/src/wasm_module.mjs supplies a
 //     browser Worker, or in Node a worker_threads Worker behind the same
 //     onmessage/postMessage surface (the glue is built for web only, so it
 //     carries no require() and stays a plain ES module);

@@ -115,6 +115,7 @@ describe('help and errors', () => {
     [['generate', GGUF, '--temperature=-1'], /^nibble generate: --temperature must be a number ≥ 0, got '-1'/],
     [['generate', GGUF, '--temperature', '-1'], /^nibble generate: --temperature needs a value; write a value that starts with '-' as --temperature=-1/],
     [['generate', GGUF, '--weights', 'q8_0'], /^nibble generate: --weights must be q4_0 or q4_1 or f32, got 'q8_0'/],
+    [['generate', GGUF, '--clip', 'max'], /^nibble generate: --clip must be none or mse, got 'max'/],
     [['generate', GGUF, '--frobnicate'], /^nibble generate: Unknown option '--frobnicate' \(see nibble generate --help\)/],
     [['generate', GGUF, 'Once', 'upon'], /^nibble generate: one model file, please/],
     [['quantize', GGUF], /^nibble quantize: where to\? give the output file with -o <out\.gguf>/],

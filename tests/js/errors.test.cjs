@@ -193,6 +193,13 @@ describe('init', () => {
   });
 });
 
+test('optionChoices lists what the string options take (the CLI checks against it), frozen', () => {
+  expect(nibble.optionChoices).toEqual({ clip: ['none', 'mse'], precision: ['w4a8', 'w4a32'] });
+  for (const list of [nibble.optionChoices, nibble.optionChoices.clip, nibble.optionChoices.precision]) {
+    expect(Object.isFrozen(list)).toBe(true);
+  }
+});
+
 test('after all these errors the module still works', async () => {
   const q = await nibble.quantize(W, [4, 64], { type: 'q4_1' });
   expect(Array.from(q.toBytes())).toEqual(Array.from(ref.quantize(W, 4, 64, 'q4_1')));

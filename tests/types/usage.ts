@@ -1,7 +1,7 @@
 // A typed usage example: must pass `npx tsc --noEmit -p tests/types`.
 // The @ts-expect-error lines check that the types reject misuse.
 import {
-  errorStats, fromBytes, init, loadModel, Model, quantize, QuantizedMatrix, simdSupported, version,
+  errorStats, fromBytes, init, loadModel, Model, optionChoices, quantize, QuantizedMatrix, simdSupported, version,
   type ErrorStats, type Generation, type GenerationStats, type LoadProgress, type ModelInfo,
   type QuantizeOptions, type RuntimeInfo, type StopReason, type WorkerModel,
 } from 'nibble';
@@ -39,6 +39,10 @@ export async function example(): Promise<number> {
   new QuantizedMatrix();
   // @ts-expect-error: read-only
   q.type = 'q4_0';
+  const clip = optionChoices.clip[0];
+  await quantize(weights, [rows, cols], { clip });
+  // @ts-expect-error: the choices are read-only
+  optionChoices.clip.push('max');
 
   return (simd ? 1 : 0) + w.length + y2.length + y3.length + stats.rmse + stats.maxAbsError +
     stats.sqnrDb + stats.cosine + q.byteLength + q.bitsPerWeight + version.length;

@@ -12,16 +12,16 @@ import { generationResult, macrotask, makeStats, now, StopFilter } from './gener
 import {
   copyIn, copyOutBytes, copyOutFloat32, currentModule, currentPlatform, getModule, init, reserveThreads, withHeapBuffers,
 } from './runtime.mjs';
-import { checkSource, openSource, readAll, throwIfAborted } from './sources.mjs';
-import { checkThreads } from './loader.mjs';
+import { openSource, readAll, throwIfAborted } from './sources.mjs';
 import { openCachedSource } from './cache.mjs';
 import { loadModelInWorker } from './worker_client.mjs';
-import { checkChoice, checkOptions, deepFreeze, describe } from './validate.mjs';
+import {
+  checkGenerateOptions, checkIds, checkLoadOptions, checkPrecision, checkTokenizeOptions, CLIP_CODES, deepFreeze, describe,
+  PRECISION_CODES,
+} from './validate.mjs';
 
 const CONSTRUCT = Symbol('Model.construct');
 const LOGITS = Symbol('Model.logits');
-const CLIP_CODES = { none: 0, mse: 1 };
-const PRECISION_CODES = { w4a8: 0, w4a32: 1 };
 const STOP_REASONS = ['none', 'eos', 'max_tokens', 'context'];
 const DEFAULT_CONTEXT_CAP = 2048; // KV-cache positions unless options.context asks for more
 const PIECE_BYTES = 256; // a token's bytes fit easily; longer ones get a bigger buffer
@@ -33,54 +33,6 @@ const leakGuard = typeof FinalizationRegistry === 'function'
     wasm._free(scratch);
   })
   : null;
-
-// ---------------------------------------------------------------------------
-// Argument checks
-
-function checkInteger(value, name, min, max, fallback, where) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw typeError(where, `${name} must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw rangeError(where, `${name} must be an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
-function checkNumber(value, name, ok, range, fallback, where) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw typeError(where, `${name} must be a number, got ${describe(value)}`);
-  if (!ok(value)) throw rangeError(where, `${name} must be ${range}, got ${value}`);
-  return value;
-}
-
-function checkSignal(signal, where) {
-  if (signal === undefined) return undefined;
-  if (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean') {
-    throw typeError(where, `options.signal must be an AbortSignal, got ${describe(signal)}`);
-  }
-  return signal;
-}
-
-function checkBoolean(value, name, fallback, where) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw typeError(where, `${name} must be true or false, got ${describe(value)}`);
-  return value;
-}
-
-// Token ids: an array or typed array of integers in 0 .. vocab - 1 -> Int32Array.
-function checkIds(ids, name, vocab, where) {
-  const isList = Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView));
-  if (!isList) throw typeError(where, `${name} must be an array of token ids, got ${describe(ids)}`);
-  const out = new Int32Array(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    const id = Number(ids[i]);
-    if (!Number.isInteger(id) || id < 0 || id >= vocab) {
-      throw rangeError(where, `${name}[${i}] = ${ids[i]} is not a token id (0 .. ${vocab - 1})`);
-    }
-    out[i] = id;
-  }
-  return out;
-}
 
 const utf8 = new TextEncoder();
 
@@ -134,9 +86,7 @@ export class Model {
     const where = 'Model.tokenize';
     const handle = this.#live(where);
     if (typeof text !== 'string') throw typeError(where, `text must be a string, got ${describe(text)}`);
-    const opts = checkOptions(options, ['addBos'], where);
-    const addBos = checkBoolean(opts.addBos, 'options.addBos', true, where);
-    return this.#tokenize(handle, text, addBos, where);
+    return this.#tokenize(handle, text, checkTokenizeOptions(options, where), where);
   }
 
   #tokenize(handle, text, addBos, where) {
@@ -174,26 +124,7 @@ export class Model {
   generate(prompt, options) {
     const where = 'Model.generate';
     const handle = this.#live(where);
-    const o = checkOptions(options, ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop', 'signal', 'addBos', 'precision', 'onToken'], where);
-    if (o.onToken !== undefined && typeof o.onToken !== 'function') {
-      throw typeError(where, `options.onToken must be a function, got ${describe(o.onToken)}`);
-    }
-    const settings = {
-      maxTokens: checkInteger(o.maxTokens, 'options.maxTokens', 0, 2 ** 31 - 1, 256, where),
-      temperature: checkNumber(o.temperature, 'options.temperature', (t) => t >= 0 && Number.isFinite(t), 'a finite number ≥ 0 (0: greedy)', 0.8, where),
-      topK: checkInteger(o.topK, 'options.topK', 0, 2 ** 31 - 1, 40, where),
-      topP: checkNumber(o.topP, 'options.topP', (p) => p > 0 && p <= 1, 'in (0, 1]', 0.95, where),
-      seed: checkInteger(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER, undefined, where) ??
-        Math.floor(Math.random() * 2 ** 32),
-      signal: checkSignal(o.signal, where),
-      precision: checkChoice(o.precision, 'options.precision', Object.keys(PRECISION_CODES), 'w4a8', where),
-      onToken: o.onToken,
-    };
-    const stop = o.stop === undefined ? [] : o.stop;
-    if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string')) {
-      throw typeError(where, `options.stop must be an array of strings, got ${describe(o.stop)}`);
-    }
-    const addBos = checkBoolean(o.addBos, 'options.addBos', true, where);
+    const { settings, stop, addBos } = checkGenerateOptions(options, where);
     let ids;
     if (typeof prompt === 'string') ids = Int32Array.from(this.#tokenize(handle, prompt, addBos, where));
     else if (Array.isArray(prompt) || ArrayBuffer.isView(prompt)) ids = checkIds(prompt, 'prompt', this.#info.vocabSize, where);
@@ -333,7 +264,7 @@ export class Model {
     const where = '_debug.modelLogits';
     const handle = this.#live(where);
     const list = checkIds(ids, 'ids', this.#info.vocabSize, where);
-    const code = PRECISION_CODES[checkChoice(precision, 'precision', Object.keys(PRECISION_CODES), 'w4a8', where)];
+    const code = PRECISION_CODES[checkPrecision(precision, 'precision', where)];
     withHeapBuffers(this.#wasm, [Math.max(list.byteLength, 4)], where, ([ptr]) => {
       copyIn(this.#wasm, ptr, list);
       throwIfFailed(handle.logits(ptr, list.length, code), where);
@@ -360,8 +291,6 @@ export function modelLogits(model, ids, options) {
 // ---------------------------------------------------------------------------
 // loadModel
 
-const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads'];
-
 async function wasmFor(opts) {
   if (opts.simd !== undefined || opts.wasmPath !== undefined || opts.threads !== undefined) {
     const init_ = {};
@@ -386,28 +315,16 @@ function stagingBytes(size) {
  */
 export async function loadModel(source, options) {
   const where = 'loadModel';
-  const opts = checkOptions(options, LOAD_OPTIONS, where);
-  const onProgress = opts.onProgress;
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw typeError(where, `options.onProgress must be a function, got ${describe(onProgress)}`);
-  }
-  const signal = checkSignal(opts.signal, where);
-  const weights = checkChoice(opts.weights, 'options.weights', ['q4_0', 'q4_1', 'f32'], 'q4_0', where);
-  const clip = checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where);
-  const context = checkInteger(opts.context, 'options.context', 1, 2 ** 31 - 1, undefined, where);
-  const fileTensors = checkBoolean(opts.fileTensors, 'options.fileTensors', false, where);
-  checkSource(source, 'model', where);
-  if (opts.tokenizer !== undefined) checkSource(opts.tokenizer, 'tokenizer', where);
-  const cache = checkBoolean(opts.cache, 'options.cache', false, where);
-  checkThreads(opts.threads, where);
+  const opts = checkLoadOptions(source, options, where);
+  const { onProgress, signal, weights, clip, context, fileTensors } = opts;
   throwIfAborted(signal, where);
-  if (checkBoolean(opts.worker, 'options.worker', false, where)) return loadModelInWorker(source, opts);
+  if (opts.worker) return loadModelInWorker(source, options ?? {});
   const wasm = await wasmFor(opts);
   throwIfAborted(signal, where);
   const io = { where, platform: currentPlatform(), signal };
   const tokenizer = opts.tokenizer === undefined ? null : await readAll(opts.tokenizer, { ...io, name: 'tokenizer' });
   throwIfAborted(signal, where);
-  const opened = await (cache ? openCachedSource : openSource)(source, { ...io, name: 'model' });
+  const opened = await (opts.cache ? openCachedSource : openSource)(source, { ...io, name: 'model' });
 
   let last = -1;
   const progress = (status, loaded, total) => {

@@ -7,8 +7,9 @@
 export { init } from './runtime.mjs';
 export { quantize, fromBytes, QuantizedMatrix } from './quantized_matrix.mjs';
 export { errorStats } from './error_stats.mjs';
-export { relaxedSimdSupported, simdSupported } from './loader.mjs';
+export { relaxedSimdSupported, simdSupported } from './wasm_module.mjs';
 export { loadModel, Model } from './model.mjs';
+export { optionChoices } from './validate.mjs';
 import { modelLogits } from './model.mjs';
 import { debug } from './runtime.mjs';
 

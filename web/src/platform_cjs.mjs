@@ -1,6 +1,6 @@
 // Platform of the CommonJS build (dist/nibble.cjs), for Node's require():
 // the glue modules and the .wasm files sit next to this file (__dirname).
-import { cpuCount, isNode } from './loader.mjs';
+import { cpuCount, isNode } from './wasm_module.mjs';
 
 export const cjsPlatform = {
   async importGlue(flavour) {

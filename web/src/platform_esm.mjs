@@ -1,6 +1,6 @@
 // Platform of the ES module build (dist/nibble.mjs), for browsers, bundlers
 // and Node: the glue modules and the .wasm files sit next to this file.
-import { cpuCount, isNode } from './loader.mjs';
+import { cpuCount, isNode } from './wasm_module.mjs';
 
 export const esmPlatform = {
   importGlue(flavour) {

@@ -8,12 +8,11 @@ import {
   copyIn, copyOutBytes, copyOutFloat32, currentModule, getModule, withHeapBuffers,
 } from './runtime.mjs';
 import {
-  asBytes, checkChoice, checkFloat32Array, checkOptions, checkShape, describe,
+  asBytes, checkFloat32Array, checkMatmulOptions, checkQuantizeOptions, checkShape, checkTypeName, CLIP_CODES, describe,
+  PRECISION_CODES,
 } from './validate.mjs';
 
 const CONSTRUCT = Symbol('QuantizedMatrix.construct');
-const CLIP_CODES = { none: 0, mse: 1 };
-const PRECISION_CODES = { w4a8: 0, w4a32: 1 };
 
 const leakGuard = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry((handle) => {
@@ -100,8 +99,7 @@ export class QuantizedMatrix {
     if (options === undefined && m !== null && typeof m === 'object') [m, options] = [undefined, m];
     checkFloat32Array(x, 'x', where);
     const [rows, cols] = this.#shape;
-    const opts = checkOptions(options, ['precision'], where);
-    const precision = checkChoice(opts.precision, 'options.precision', Object.keys(PRECISION_CODES), 'w4a8', where);
+    const precision = checkMatmulOptions(options, where);
     if (m === undefined) {
       if (x.length === 0 || x.length % cols !== 0) {
         throw rangeError(where, `x.length is ${x.length}, not a positive multiple of cols = ${cols}: x must hold m rows of ${cols} values`);
@@ -155,17 +153,7 @@ export async function quantize(weights, shape, options) {
   if (weights.length !== rows * cols) {
     throw rangeError(where, `weights.length is ${weights.length}, but shape [${rows}, ${cols}] needs rows × cols = ${rows * cols}`);
   }
-  const opts = checkOptions(options, ['type', 'clip', 'importance'], where);
-  const type = opts.type ?? 'q4_0';
-  if (typeof type !== 'string') throw typeError(where, `options.type must be a string such as 'q4_0' or 'q4_1', got ${describe(type)}`);
-  const clip = checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where);
-  const importance = opts.importance ?? null;
-  if (importance !== null) {
-    checkFloat32Array(importance, 'options.importance', where);
-    if (importance.length !== cols) {
-      throw rangeError(where, `options.importance.length is ${importance.length}; it needs one value per column, cols = ${cols}`);
-    }
-  }
+  const { type, clip, importance } = checkQuantizeOptions(options, cols, where);
   const wasm = currentModule() ?? await getModule();
   const sizes = importance ? [weights.byteLength, importance.byteLength] : [weights.byteLength];
   return withHeapBuffers(wasm, sizes, where, ([wPtr, iPtr]) => {
@@ -181,9 +169,7 @@ export async function fromBytes(bytes, shape, type) {
   const where = 'fromBytes';
   const view = asBytes(bytes, 'bytes', where);
   const { rows, cols } = checkShape(shape, where);
-  if (typeof type !== 'string') {
-    throw typeError(where, `type must be a string such as 'q4_0' or 'q4_1', got ${describe(type)}`);
-  }
+  checkTypeName(type, 'type', where);
   if (view.byteLength === 0) throw rangeError(where, 'bytes is empty');
   const wasm = currentModule() ?? await getModule();
   return withHeapBuffers(wasm, [view.byteLength], where, ([ptr]) => {

@@ -3,8 +3,8 @@
 // Heap views are read fresh from the module after each allocation, because
 // memory growth replaces them; they never leave this folder.
 import { plainError } from './errors.mjs';
-import { checkThreads, isThreadsFlavour, loadWasm, reserveWorkers, resolveThreads, warnNoThreads } from './loader.mjs';
-import { checkOptions } from './validate.mjs';
+import { checkInitOptions, checkThreads } from './validate.mjs';
+import { isThreadsFlavour, loadWasm, reserveWorkers, resolveThreads, warnNoThreads } from './wasm_module.mjs';
 
 let platform = null;
 const state = {
@@ -49,8 +49,7 @@ export function init(options) {
   const where = 'init';
   let opts;
   try {
-    opts = { ...checkOptions(options, ['simd', 'wasmPath', 'threads'], where) };
-    checkThreads(opts.threads, where);
+    opts = checkInitOptions(options, where);
   } catch (e) {
     return Promise.reject(e);
   }

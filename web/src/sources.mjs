@@ -3,7 +3,7 @@
 // (blob.stream()). openSource() turns each into the same shape, so the loader
 // can feed the wasm heap chunk by chunk and never needs the whole file there.
 import { plainError, typeError } from './errors.mjs';
-import { describe, tagOf } from './validate.mjs';
+import { checkSource, tagOf } from './validate.mjs';
 
 // Bytes read per slice from a file on disk.
 const FILE_SLICE = 1 << 20;
@@ -21,21 +21,8 @@ export function throwIfAborted(signal, where) {
   if (signal?.aborted) throw abortError(signal, where);
 }
 
-function isBlob(value) {
-  const tag = tagOf(value);
-  return (tag === 'Blob' || tag === 'File') && typeof value.stream === 'function';
-}
-
 function hasScheme(text) {
   return /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(text) && !/^[a-zA-Z]:[\\/]/.test(text);
-}
-
-// A Uint8Array over the bytes of an ArrayBuffer or view, or null.
-function bytesOf(value) {
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  const tag = tagOf(value);
-  if (tag === 'ArrayBuffer' || tag === 'SharedArrayBuffer') return new Uint8Array(value);
-  return null;
 }
 
 // { chunks, close } over a ReadableStream: close() (safe to repeat) cancels
@@ -122,22 +109,6 @@ async function openUrl(url, name, where, signal) {
     }
   }
   return { size, status: 'download', chunks: chunks(), close: body.close, label: url };
-}
-
-// The kind of a source: { bytes } | { blob } | { text } (a URL or a path);
-// anything else is a TypeError naming the source.
-export function checkSource(source, name, where) {
-  const bytes = bytesOf(source);
-  if (bytes) return { bytes };
-  if (isBlob(source)) return { blob: source };
-  let text;
-  if (typeof source === 'string') text = source;
-  else if (source !== null && typeof source === 'object' && typeof source.href === 'string') text = source.href;
-  else {
-    throw typeError(where, `the ${name} must be a URL, a file path (Node), an ArrayBuffer, a Uint8Array or a Blob/File, got ${describe(source)}`);
-  }
-  if (text === '') throw typeError(where, `the ${name} is an empty string; give a URL or a file path`);
-  return { text };
 }
 
 // -> { size (bytes, or null when unknown until the end), status ('download'

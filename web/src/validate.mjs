@@ -1,11 +1,34 @@
-// Argument checks shared by the API functions. They run before anything
-// touches the wasm heap, so bad input never reaches C++ as a bad pointer.
-// Typed arrays are recognised by their tag, not instanceof, so arrays made in
-// another realm (an iframe, a worker, a test sandbox) are accepted too.
+// The argument and option checks of the whole API, and the code tables of
+// its string options. They run before anything touches the wasm heap, so bad
+// input never reaches C++ as a bad pointer. Typed arrays are recognised by
+// their tag, not instanceof, so arrays made in another realm (an iframe, a
+// worker, a test sandbox) are accepted too.
 import { rangeError, typeError } from './errors.mjs';
 
+const MAX_INT32 = 2 ** 31 - 1;
 // Entries of a shape go to C++ as uint32; 2^31 keeps byte counts sane too.
-const MAX_DIMENSION = 2 ** 31 - 1;
+const MAX_DIMENSION = MAX_INT32;
+const MAX_THREADS = 64;
+
+// ---------------------------------------------------------------------------
+// Code tables: option value -> the integer the C++ API (src/api) takes.
+
+export const CLIP_CODES = Object.freeze({ none: 0, mse: 1 });
+export const PRECISION_CODES = Object.freeze({ w4a8: 0, w4a32: 1 });
+
+// Tensor types the options take: loadModel's weights, and the INT4 types of
+// quantize() and fromBytes() (which C++ checks by name; named in messages).
+const WEIGHT_TYPES = ['q4_0', 'q4_1', 'f32'];
+const QUANT_TYPES = ['q4_0', 'q4_1'];
+
+// What the string options accept, for the package's users (the CLI's choices).
+export const optionChoices = Object.freeze({
+  clip: Object.freeze(Object.keys(CLIP_CODES)),
+  precision: Object.freeze(Object.keys(PRECISION_CODES)),
+});
+
+// ---------------------------------------------------------------------------
+// Values
 
 export function tagOf(value) {
   return Object.prototype.toString.call(value).slice(8, -1);
@@ -50,7 +73,7 @@ export function checkShape(shape, where) {
 }
 
 // An options argument: undefined or a plain object whose keys are all known.
-export function checkOptions(options, known, where) {
+function checkOptions(options, known, where) {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw typeError(where, `options must be an object, got ${describe(options)}`);
@@ -63,24 +86,247 @@ export function checkOptions(options, known, where) {
   return options;
 }
 
+// 'a' or 'b' or 'c'.
+function quotedList(choices) {
+  return choices.map((c) => `'${c}'`).join(' or ');
+}
+
 // One of `choices` (strings), or `fallback` when undefined.
-export function checkChoice(value, name, choices, fallback, where) {
+function checkChoice(value, name, choices, fallback, where) {
   if (value === undefined) return fallback;
   if (typeof value !== 'string') {
-    throw typeError(where, `${name} must be a string (${choices.map((c) => `'${c}'`).join(' or ')}), got ${describe(value)}`);
+    throw typeError(where, `${name} must be a string (${quotedList(choices)}), got ${describe(value)}`);
   }
   if (!choices.includes(value)) {
-    throw rangeError(where, `${name} must be ${choices.map((c) => `'${c}'`).join(' or ')}, got '${value}'`);
+    throw rangeError(where, `${name} must be ${quotedList(choices)}, got '${value}'`);
   }
   return value;
 }
 
-// An ArrayBuffer or any ArrayBufferView -> a Uint8Array over the same bytes.
-export function asBytes(value, name, where) {
+// 'w4a8' (the default) or 'w4a32'.
+export function checkPrecision(value, name, where) {
+  return checkChoice(value, name, Object.keys(PRECISION_CODES), 'w4a8', where);
+}
+
+// An INT4 type's name (quantize's options.type, fromBytes' type); C++ says
+// whether it knows it.
+export function checkTypeName(value, name, where) {
+  if (typeof value !== 'string') {
+    throw typeError(where, `${name} must be a string such as ${quotedList(QUANT_TYPES)}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkInteger(value, name, min, max, fallback, where) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError(where, `${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw rangeError(where, `${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+// A number for which ok() holds (`range` says which, in the message).
+function checkNumber(value, name, ok, range, fallback, where) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError(where, `${name} must be a number, got ${describe(value)}`);
+  if (!ok(value)) throw rangeError(where, `${name} must be ${range}, got ${value}`);
+  return value;
+}
+
+function checkBoolean(value, name, fallback, where) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw typeError(where, `${name} must be true or false, got ${describe(value)}`);
+  return value;
+}
+
+// A callback, or undefined.
+function checkFunction(value, name, where) {
+  if (value !== undefined && typeof value !== 'function') {
+    throw typeError(where, `${name} must be a function, got ${describe(value)}`);
+  }
+  return value;
+}
+
+// Whether a value can serve as an AbortSignal (one from another realm too).
+export function isAbortSignal(value) {
+  return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean';
+}
+
+function checkSignal(signal, where) {
+  if (signal === undefined) return undefined;
+  if (!isAbortSignal(signal)) throw typeError(where, `options.signal must be an AbortSignal, got ${describe(signal)}`);
+  return signal;
+}
+
+// Token ids: an array or typed array of integers in 0 .. vocab - 1 -> Int32Array.
+export function checkIds(ids, name, vocab, where) {
+  const isList = Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView));
+  if (!isList) throw typeError(where, `${name} must be an array of token ids, got ${describe(ids)}`);
+  const out = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = Number(ids[i]);
+    if (!Number.isInteger(id) || id < 0 || id >= vocab) {
+      throw rangeError(where, `${name}[${i}] = ${ids[i]} is not a token id (0 .. ${vocab - 1})`);
+    }
+    out[i] = id;
+  }
+  return out;
+}
+
+// A Uint8Array over the bytes of an ArrayBuffer or view, or null.
+function bytesOf(value) {
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   const tag = tagOf(value);
   if (tag === 'ArrayBuffer' || tag === 'SharedArrayBuffer') return new Uint8Array(value);
+  return null;
+}
+
+// An ArrayBuffer or any ArrayBufferView -> a Uint8Array over the same bytes.
+export function asBytes(value, name, where) {
+  const bytes = bytesOf(value);
+  if (bytes) return bytes;
   throw typeError(where, `${name} must be a Uint8Array or an ArrayBuffer, got ${describe(value)}`);
+}
+
+function isBlob(value) {
+  const tag = tagOf(value);
+  return (tag === 'Blob' || tag === 'File') && typeof value.stream === 'function';
+}
+
+// The kind of a source of bytes (a model, a tokenizer): { bytes } | { blob }
+// | { text } (a URL or a path); anything else is a TypeError naming the source.
+export function checkSource(source, name, where) {
+  const bytes = bytesOf(source);
+  if (bytes) return { bytes };
+  if (isBlob(source)) return { blob: source };
+  let text;
+  if (typeof source === 'string') text = source;
+  else if (source !== null && typeof source === 'object' && typeof source.href === 'string') text = source.href;
+  else {
+    throw typeError(where, `the ${name} must be a URL, a file path (Node), an ArrayBuffer, a Uint8Array or a Blob/File, got ${describe(source)}`);
+  }
+  if (text === '') throw typeError(where, `the ${name} is an empty string; give a URL or a file path`);
+  return { text };
+}
+
+// ---------------------------------------------------------------------------
+// The options of each API call, checked in a fixed order: with several bad
+// options, the error names the first.
+
+// options.threads: undefined (one thread), 'auto', or an integer 1..64.
+export function checkThreads(threads, where) {
+  if (threads === undefined || threads === 'auto') return threads;
+  if (typeof threads !== 'number') {
+    throw typeError(where, `options.threads must be 'auto' or a number of threads, got ${describe(threads)}`);
+  }
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw rangeError(where, `options.threads must be 'auto' or an integer from 1 to ${MAX_THREADS}, got ${threads}`);
+  }
+  return threads;
+}
+
+// options.wasmPath: a folder as a string or anything with an href -> its text.
+function checkWasmPath(wasmPath, where) {
+  if (wasmPath === undefined) return undefined;
+  let text;
+  if (typeof wasmPath === 'string') text = wasmPath;
+  else if (wasmPath !== null && typeof wasmPath === 'object' && typeof wasmPath.href === 'string') text = wasmPath.href;
+  else throw typeError(where, `options.wasmPath must be a string or a URL, got ${describe(wasmPath)}`);
+  if (/\.wasm([?#].*)?$/.test(text)) {
+    throw typeError(where, `options.wasmPath is the folder that holds the nibble-*.wasm files (nibble-simd.wasm, ...), not a file: got '${text}'`);
+  }
+  return text;
+}
+
+// init(options) -> { simd, wasmPath (its text), threads }, undefined where not given.
+export function checkInitOptions(options, where) {
+  const opts = checkOptions(options, ['simd', 'wasmPath', 'threads'], where);
+  const threads = checkThreads(opts.threads, where);
+  const simd = opts.simd;
+  if (simd !== undefined && simd !== 'auto' && simd !== 'relaxed' && typeof simd !== 'boolean') {
+    throw typeError(where, `options.simd must be 'auto', 'relaxed', true or false, got ${describe(simd)}`);
+  }
+  return { simd, wasmPath: checkWasmPath(opts.wasmPath, where), threads };
+}
+
+const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads'];
+
+// loadModel(source, options) -> the options with defaults; simd and wasmPath
+// are left to init(), which loadModel calls with them.
+export function checkLoadOptions(source, options, where) {
+  const opts = checkOptions(options, LOAD_OPTIONS, where);
+  const checked = {
+    onProgress: checkFunction(opts.onProgress, 'options.onProgress', where),
+    signal: checkSignal(opts.signal, where),
+    weights: checkChoice(opts.weights, 'options.weights', WEIGHT_TYPES, 'q4_0', where),
+    clip: checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where),
+    context: checkInteger(opts.context, 'options.context', 1, MAX_INT32, undefined, where),
+    fileTensors: checkBoolean(opts.fileTensors, 'options.fileTensors', false, where),
+  };
+  checkSource(source, 'model', where);
+  if (opts.tokenizer !== undefined) checkSource(opts.tokenizer, 'tokenizer', where);
+  return {
+    ...checked,
+    tokenizer: opts.tokenizer,
+    cache: checkBoolean(opts.cache, 'options.cache', false, where),
+    threads: checkThreads(opts.threads, where),
+    worker: checkBoolean(opts.worker, 'options.worker', false, where),
+    simd: opts.simd,
+    wasmPath: opts.wasmPath,
+  };
+}
+
+// Model.tokenize(text, options) -> addBos.
+export function checkTokenizeOptions(options, where) {
+  const opts = checkOptions(options, ['addBos'], where);
+  return checkBoolean(opts.addBos, 'options.addBos', true, where);
+}
+
+const GENERATE_OPTIONS = ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop', 'signal', 'addBos', 'precision', 'onToken'];
+
+// Model.generate(prompt, options) -> { settings (seed drawn when not given),
+// stop (strings), addBos }.
+export function checkGenerateOptions(options, where) {
+  const o = checkOptions(options, GENERATE_OPTIONS, where);
+  const onToken = checkFunction(o.onToken, 'options.onToken', where);
+  const settings = {
+    maxTokens: checkInteger(o.maxTokens, 'options.maxTokens', 0, MAX_INT32, 256, where),
+    temperature: checkNumber(o.temperature, 'options.temperature', (t) => t >= 0 && Number.isFinite(t), 'a finite number ≥ 0 (0: greedy)', 0.8, where),
+    topK: checkInteger(o.topK, 'options.topK', 0, MAX_INT32, 40, where),
+    topP: checkNumber(o.topP, 'options.topP', (p) => p > 0 && p <= 1, 'in (0, 1]', 0.95, where),
+    seed: checkInteger(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER, undefined, where) ??
+      Math.floor(Math.random() * 2 ** 32),
+    signal: checkSignal(o.signal, where),
+    precision: checkPrecision(o.precision, 'options.precision', where),
+    onToken,
+  };
+  const stop = o.stop === undefined ? [] : o.stop;
+  if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string')) {
+    throw typeError(where, `options.stop must be an array of strings, got ${describe(o.stop)}`);
+  }
+  return { settings, stop, addBos: checkBoolean(o.addBos, 'options.addBos', true, where) };
+}
+
+// QuantizedMatrix.matmul(x, m, options) -> precision.
+export function checkMatmulOptions(options, where) {
+  const opts = checkOptions(options, ['precision'], where);
+  return checkPrecision(opts.precision, 'options.precision', where);
+}
+
+// quantize(weights, [rows, cols], options) -> { type, clip, importance (or null) }.
+export function checkQuantizeOptions(options, cols, where) {
+  const opts = checkOptions(options, ['type', 'clip', 'importance'], where);
+  const type = checkTypeName(opts.type ?? 'q4_0', 'options.type', where);
+  const clip = checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where);
+  const importance = opts.importance ?? null;
+  if (importance !== null) {
+    checkFloat32Array(importance, 'options.importance', where);
+    if (importance.length !== cols) {
+      throw rangeError(where, `options.importance.length is ${importance.length}; it needs one value per column, cols = ${cols}`);
+    }
+  }
+  return { type, clip, importance };
 }
 
 // Freezes an object and everything it holds (the info objects users get).

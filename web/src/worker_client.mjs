@@ -9,9 +9,8 @@
 // runs. dispose() terminates the worker, which frees all its memory at once.
 import { plainError, typeError } from './errors.mjs';
 import { currentPlatform } from './runtime.mjs';
-import { deepFreeze } from './validate.mjs';
 import { abortError } from './sources.mjs';
-import { tagOf } from './validate.mjs';
+import { deepFreeze, isAbortSignal, tagOf } from './validate.mjs';
 import { errorFromData } from './worker_protocol.mjs';
 
 const WORKER_FILE = 'nibble-worker.mjs';
@@ -157,7 +156,7 @@ export class WorkerModel {
     if (core.ended) throw core.endedError(where);
     const isObject = options !== null && typeof options === 'object' && !Array.isArray(options);
     const { signal, ...rest } = isObject ? options : {};
-    const signalLike = signal !== undefined && signal !== null && typeof signal === 'object' && typeof signal.aborted === 'boolean';
+    const signalLike = isAbortSignal(signal);
     // A real signal stays here (abort becomes a 'stop' message); anything
     // else given as signal goes along, for the worker's generate() to reject.
     const sent = isObject ? (signal === undefined || signalLike ? rest : { ...rest, signal }) : options;

@@ -1,10 +1,9 @@
-// Loads the wasm module: picks the build (SIMD + threads, relaxed SIMD, SIMD,
-// or scalar),
-// finds the .wasm (next to the JS, or in options.wasmPath), reads it (fs in
-// Node, fetch elsewhere) and instantiates it through the Emscripten glue. The
-// glue is always handed the bytes (instantiateWasm), so it never fetches
-// anything on its own: that keeps Node 20 working without flags and never
-// reaches a CDN.
+// Loads the wasm module (model files are loaded by model.mjs): picks the
+// build (SIMD + threads, relaxed SIMD, SIMD, or scalar), finds the .wasm
+// (next to the JS, or in options.wasmPath), reads it (fs in Node, fetch
+// elsewhere) and instantiates it through the Emscripten glue. The glue is
+// always handed the bytes (instantiateWasm), so it never fetches anything on
+// its own: that keeps Node 20 working without flags and never reaches a CDN.
 //
 // Builds ("flavours"), each dist/nibble-<flavour>.{mjs,cjs,wasm}:
 //   simd-threads  SIMD + pthreads (+ nibble-simd-threads.worker.mjs); chosen
@@ -29,8 +28,7 @@
 //   node()              -> Promise<{ readFile, open, pathToFileURL, fileURLToPath,
 //                                    resolvePath, Worker, cpuCount } | null>
 //   flavours            (optional) the flavours it has, when not all of them
-import { plainError, rangeError, typeError } from './errors.mjs';
-import { describe } from './validate.mjs';
+import { plainError } from './errors.mjs';
 
 const WHERE = 'init';
 
@@ -103,6 +101,7 @@ export function isNode() {
   return typeof process === 'object' && process !== null && typeof process.versions?.node === 'string';
 }
 
+// simd: the checked option (validate.mjs checkInitOptions).
 function pickFlavour(simd, platform) {
   if (simd === undefined || simd === 'auto') {
     const relaxedThere = !platform.flavours || platform.flavours.includes('simd-relaxed');
@@ -120,20 +119,13 @@ function pickFlavour(simd, platform) {
     }
     return 'simd';
   }
-  if (simd === false) return 'scalar';
-  throw typeError(WHERE, `options.simd must be 'auto', 'relaxed', true or false, got ${describe(simd)}`);
+  return 'scalar'; // simd === false
 }
 
-// The folder holding the .wasm files, as a URL string ending in '/'.
-async function wasmDir(platform, wasmPath) {
-  if (wasmPath === undefined) return platform.defaultDir();
-  let text;
-  if (typeof wasmPath === 'string') text = wasmPath;
-  else if (wasmPath !== null && typeof wasmPath === 'object' && typeof wasmPath.href === 'string') text = wasmPath.href;
-  else throw typeError(WHERE, `options.wasmPath must be a string or a URL, got ${describe(wasmPath)}`);
-  if (/\.wasm([?#].*)?$/.test(text)) {
-    throw typeError(WHERE, `options.wasmPath is the folder that holds the nibble-*.wasm files (nibble-simd.wasm, ...), not a file: got '${text}'`);
-  }
+// The folder holding the .wasm files, as a URL string ending in '/'. text:
+// the checked wasmPath option (validate.mjs checkInitOptions).
+async function wasmDir(platform, text) {
+  if (text === undefined) return platform.defaultDir();
   let url;
   const hasScheme = /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(text) && !/^[a-zA-Z]:[\\/]/.test(text);
   const node = hasScheme ? null : await platform.node();
@@ -182,19 +174,6 @@ async function instantiate(source, imports) {
 
 // threads: 'auto' uses the logical cores, at most this many.
 export const MAX_AUTO_THREADS = 8;
-const MAX_THREADS = 64;
-
-// options.threads: undefined (one thread), 'auto', or an integer 1..64.
-export function checkThreads(threads, where) {
-  if (threads === undefined || threads === 'auto') return threads;
-  if (typeof threads !== 'number') {
-    throw typeError(where, `options.threads must be 'auto' or a number of threads, got ${describe(threads)}`);
-  }
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw rangeError(where, `options.threads must be 'auto' or an integer from 1 to ${MAX_THREADS}, got ${threads}`);
-  }
-  return threads;
-}
 
 // Logical CPUs in Node (os: node:os).
 export function cpuCount(os) {
