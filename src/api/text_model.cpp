@@ -124,8 +124,10 @@ std::string TextModel::info_json() const {
   j.key("fileWeightType").string(info.file_weight_type);
   j.key("weightType").string(info.weight_type);
   j.key("fallbacks").begin_array();
-  for (const TensorFallback& f : info.fallbacks)
-    j.begin_object().key("tensor").string(f.name).key("type").string(f.type).key("reason").string(f.reason).end_object();
+  for (const TensorFallback& f : info.fallbacks) {
+    j.begin_object().key("tensor").string(f.name).key("type").string(f.type);
+    j.key("reason").string(f.reason).end_object();
+  }
   j.end_array();
   j.key("parameters").number(double(info.parameters));
   j.key("fp32Bytes").number(double(info.parameters) * 4);

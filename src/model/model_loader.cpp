@@ -71,8 +71,8 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
   if (!arch) {
     std::string known;
     for (const Architecture& a : *options_.architectures) known += (known.empty() ? "" : ", ") + a.name;
-    return FormatError("model architecture '" + info.architecture + "' is not supported: nibble runs " + known +
-                       " (general.architecture)");
+    return FormatError("model architecture '" + info.architecture +
+                       "' (general.architecture) is not supported: nibble runs " + known);
   }
   Status s = check_switches(arch->forward);
   if (!s.ok()) return FormatError("model architecture '" + arch->name + "' is not supported: " + s.message());
