@@ -1,5 +1,7 @@
 #include "model/architecture.h"
 
+#include "format/gguf.h"
+
 namespace nibble {
 namespace {
 
@@ -110,6 +112,14 @@ std::vector<int64_t> expected_shape(const TensorSpec& spec, const LlamaConfig& c
   std::vector<int64_t> shape;
   for (Extent e : spec.shape) shape.push_back(extent_value(e, c));
   return shape;
+}
+
+void write_config_keys(const Architecture& arch, const LlamaConfig& c, GgufWriter* writer) {
+  for (const ConfigKey& k : arch.keys) {
+    const std::string key = arch.prefix + "." + k.suffix;
+    if (k.int_field) writer->set_u32(key, uint32_t(c.*k.int_field));
+    else writer->set_f32(key, c.*k.float_field);
+  }
 }
 
 }  // namespace nibble

@@ -17,6 +17,8 @@
 
 namespace nibble {
 
+class GgufWriter;
+
 // One metadata key: `<prefix>.<suffix>` fills an int or a float field of the
 // config (the other field pointer is null).
 struct ConfigKey {
@@ -58,6 +60,8 @@ const TensorSpec* match_tensor(const Architecture& arch, const std::string& name
 const TensorSpec* spec_of(const Architecture& arch, TensorSlot slot);
 // Its shape for the hyperparameters, GGUF order.
 std::vector<int64_t> expected_shape(const TensorSpec& spec, const LlamaConfig& c);
+// Sets the row's metadata keys (`<prefix>.<suffix>`, in row order) from `c`.
+void write_config_keys(const Architecture& arch, const LlamaConfig& c, GgufWriter* writer);
 
 // Calls fn(spec, layer) for each tensor of a model with `n_layers` layers in
 // file order: the whole-model specs listed before the first per-layer one

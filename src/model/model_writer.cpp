@@ -54,11 +54,7 @@ Status write_model_gguf(const Model& model, std::vector<uint8_t>* out) {
   writer.set_string("general.architecture", arch.name);
   writer.set_string("general.name", model.info.name.empty() ? "nibble model" : model.info.name);
   writer.set_u32("general.file_type", file_type_of(model));
-  for (const ConfigKey& k : arch.keys) {
-    const std::string key = arch.prefix + "." + k.suffix;
-    if (k.int_field) writer.set_u32(key, uint32_t(c.*k.int_field));
-    else writer.set_f32(key, c.*k.float_field);
-  }
+  write_config_keys(arch, c, &writer);
   add_tokenizer(&writer, model.tokenizer->vocab());
 
   Status s;
