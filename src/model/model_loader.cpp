@@ -98,9 +98,8 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
 
 Status ModelLoader::finish_plan() {
   LlamaConfig& c = model_->config;
-  // Keep the tensors the model uses, checked against the hyperparameters.
-  std::vector<PlannedTensor> used;
-  for (PlannedTensor& t : plan_) {
+  // Every tensor checked against the hyperparameters, then in file order.
+  for (const PlannedTensor& t : plan_) {
     if (t.layer >= c.n_layers)
       return FormatError("tensor " + t.name + " names layer " + std::to_string(t.layer) + " but the model has " +
                          std::to_string(c.n_layers));
@@ -108,8 +107,8 @@ Status ModelLoader::finish_plan() {
     if (t.shape != want)
       return FormatError("tensor " + t.name + " has shape " + shape_text(t.shape) + " but the hyperparameters say " +
                          shape_text(want));
-    used.push_back(std::move(t));
   }
+  std::vector<PlannedTensor> used = std::move(plan_);
   std::sort(used.begin(), used.end(), [](const PlannedTensor& a, const PlannedTensor& b) { return a.offset < b.offset; });
   for (size_t i = 1; i < used.size(); ++i)
     if (used[i].offset == used[i - 1].offset && used[i].name == used[i - 1].name)
