@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "bench_timing.h"
-#include "json_writer.h"
 #include "matmul_cases.h"
+#include "runtime/json_writer.h"
 #include "stream_probe.h"
 
 namespace nibble::bench {

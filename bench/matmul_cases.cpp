@@ -4,9 +4,9 @@
 #include <cstring>
 #include <random>
 
-#include "json_writer.h"
 #include "kernels/packed_weights.h"
 #include "quant/fp16.h"
+#include "runtime/json_writer.h"
 
 namespace nibble::bench {
 

@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "bench_timing.h"
-#include "json_writer.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_weights.h"
 #include "quant/quantize.h"
+#include "runtime/json_writer.h"
 #include "runtime/thread_pool.h"
 
 namespace nibble::bench {

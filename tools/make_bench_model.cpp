@@ -6,7 +6,8 @@
 // Shape: dim 576, feed-forward 1536, 30 layers, 9 query heads and 3 KV heads
 // (head_dim 64), vocabulary 8192, context 2048, RoPE base 10000 (SmolLM2 uses
 // 100000; the base does not change the cost), RMSNorm eps 1e-5, output matrix
-// tied to token_embd (no output.weight), as in SmolLM2.
+// tied to token_embd (no output.weight), as in SmolLM2. Metadata keys and
+// tensor names come from the architecture table's llama row.
 // Weights: Gaussian, std 0.02, quantized to Q4_0 (round-to-nearest); norm
 // weights 1.0 in F32. About 62 MB. The file carries a SentencePiece-style
 // "llama" tokenizer (specials, 256 byte tokens, then made-up pieces) so that
@@ -20,23 +21,27 @@
 #include <vector>
 
 #include "format/gguf.h"
+#include "model/architecture.h"
 #include "quant/quantize.h"
 
 namespace nibble {
 namespace {
 
-struct BenchShape {
-  int dim = 576;
-  int hidden = 1536;
-  int layers = 30;
-  int heads = 9;
-  int kv_heads = 3;
-  int vocab = 8192;
-  int context = 2048;
-  float rope_base = 10000.0f;
-  float rms_eps = 1e-5f;
-  int head_dim() const { return dim / heads; }
-};
+// SmolLM2-135M's shape, RoPE base aside.
+LlamaConfig BenchShape() {
+  LlamaConfig c;
+  c.dim = 576;
+  c.hidden_dim = 1536;
+  c.n_layers = 30;
+  c.n_heads = 9;
+  c.n_kv_heads = 3;
+  c.vocab_size = 8192;
+  c.context_length = 2048;
+  c.head_dim = c.rope_dim = c.dim / c.n_heads;
+  c.rope_theta = 10000.0f;
+  c.rms_eps = 1e-5f;
+  return c;
+}
 
 constexpr float kWeightStd = 0.02f;
 
@@ -138,40 +143,23 @@ void AddTokenizer(GgufWriter* writer, int vocab) {
   writer->set_bool("tokenizer.ggml.add_eos_token", false);
 }
 
-Status BuildBenchModel(const BenchShape& s, uint64_t seed, GgufWriter* writer) {
-  writer->set_string("general.architecture", "llama");
+Status BuildBenchModel(const LlamaConfig& c, uint64_t seed, GgufWriter* writer) {
+  const Architecture& llama = *find_architecture(builtin_architectures(), "llama");
+  writer->set_string("general.architecture", llama.name);
   writer->set_string("general.name", "nibble-bench-smollm2-135m-shape-random");
   writer->set_u32("general.file_type", 2);  // llama.cpp's LLAMA_FTYPE_MOSTLY_Q4_0
-  writer->set_u32("llama.vocab_size", uint32_t(s.vocab));
-  writer->set_u32("llama.context_length", uint32_t(s.context));
-  writer->set_u32("llama.embedding_length", uint32_t(s.dim));
-  writer->set_u32("llama.block_count", uint32_t(s.layers));
-  writer->set_u32("llama.feed_forward_length", uint32_t(s.hidden));
-  writer->set_u32("llama.attention.head_count", uint32_t(s.heads));
-  writer->set_u32("llama.attention.head_count_kv", uint32_t(s.kv_heads));
-  writer->set_u32("llama.rope.dimension_count", uint32_t(s.head_dim()));
-  writer->set_f32("llama.rope.freq_base", s.rope_base);
-  writer->set_f32("llama.attention.layer_norm_rms_epsilon", s.rms_eps);
-  AddTokenizer(writer, s.vocab);
+  write_config_keys(llama, c, writer);
+  AddTokenizer(writer, c.vocab_size);
 
   GaussianSource gauss(seed);
-  const int64_t kv_dim = int64_t(s.kv_heads) * s.head_dim();
-  // token_embd[vocab, dim]; also the (tied) output matrix.
-  NIBBLE_RETURN_IF_ERROR(AddRandomQ4_0(writer, &gauss, "token_embd.weight", s.vocab, s.dim));
-  NIBBLE_RETURN_IF_ERROR(AddOnesF32(writer, "output_norm.weight", s.dim));
-  for (int l = 0; l < s.layers; ++l) {
-    const std::string p = "blk." + std::to_string(l) + ".";
-    NIBBLE_RETURN_IF_ERROR(AddOnesF32(writer, p + "attn_norm.weight", s.dim));
-    NIBBLE_RETURN_IF_ERROR(AddRandomQ4_0(writer, &gauss, p + "attn_q.weight", s.dim, s.dim));
-    NIBBLE_RETURN_IF_ERROR(AddRandomQ4_0(writer, &gauss, p + "attn_k.weight", kv_dim, s.dim));
-    NIBBLE_RETURN_IF_ERROR(AddRandomQ4_0(writer, &gauss, p + "attn_v.weight", kv_dim, s.dim));
-    NIBBLE_RETURN_IF_ERROR(AddRandomQ4_0(writer, &gauss, p + "attn_output.weight", s.dim, s.dim));
-    NIBBLE_RETURN_IF_ERROR(AddOnesF32(writer, p + "ffn_norm.weight", s.dim));
-    NIBBLE_RETURN_IF_ERROR(AddRandomQ4_0(writer, &gauss, p + "ffn_gate.weight", s.hidden, s.dim));
-    NIBBLE_RETURN_IF_ERROR(AddRandomQ4_0(writer, &gauss, p + "ffn_up.weight", s.hidden, s.dim));
-    NIBBLE_RETURN_IF_ERROR(AddRandomQ4_0(writer, &gauss, p + "ffn_down.weight", s.dim, s.hidden));
-  }
-  return Status::Ok();
+  Status s;
+  for_each_tensor(llama, c.n_layers, [&](const TensorSpec& spec, int layer) {
+    if (!s.ok() || !spec.required) return;  // no output.weight: tied to token_embd
+    const std::vector<int64_t> shape = expected_shape(spec, c);  // GGUF order
+    s = shape.size() == 2 ? AddRandomQ4_0(writer, &gauss, tensor_name(spec, layer), shape[1], shape[0])
+                          : AddOnesF32(writer, tensor_name(spec, layer), shape[0]);
+  });
+  return s;
 }
 
 Status WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {

@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 
-#include "format/llama2c.h"
 #include "model/model_writer.h"
+#include "runtime/json_writer.h"
 
 namespace nibble {
 namespace {
@@ -39,79 +38,6 @@ std::string type_name(TensorType type) {
   return traits ? traits->name : "?";
 }
 
-// A small JSON writer: enough for info_json's flat objects and arrays.
-class Json {
- public:
-  void open(char c) { sep(); out_ += c; first_ = true; }
-  void close(char c) { out_ += c; first_ = false; }
-  void key(const char* k) { sep(); str(k); out_ += ':'; first_ = true; }
-  void value(const std::string& s) { sep(); str(s); }
-  void value(const char* s) { value(std::string(s)); }
-  void value(double v) {
-    sep();
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), std::isfinite(v) ? "%.9g" : "null", v);
-    out_ += buf;
-  }
-  void value(bool v) { sep(); out_ += v ? "true" : "false"; }
-  // A float hyperparameter: its shortest form (1e-05, not 9.99999975e-06).
-  void value_float(float v) {
-    sep();
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), std::isfinite(v) ? "%.7g" : "null", double(v));
-    out_ += buf;
-  }
-  template <typename T>
-  void field(const char* k, const T& v) { key(k); value(v); }
-  const std::string& text() const { return out_; }
-
- private:
-  void sep() {
-    if (!first_) out_ += ',';
-    first_ = false;
-  }
-  void str(const std::string& s) {
-    out_ += '"';
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        out_ += '\\';
-        out_ += char(c);
-      } else if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-        out_ += buf;
-      } else {
-        out_ += char(c);
-      }
-    }
-    out_ += '"';
-  }
-  std::string out_;
-  bool first_ = true;
-};
-
-// Calls fn(name, packed weights or null, f32 vector or null) for every tensor
-// a loaded model holds, in GGUF naming and file-like order.
-template <typename Fn>
-void for_each_tensor(const LlamaWeights& w, Fn fn) {
-  fn("token_embd.weight", &w.token_embd, nullptr);
-  for (size_t i = 0; i < w.layers.size(); ++i) {
-    const LlamaLayer& l = w.layers[i];
-    const std::string p = "blk." + std::to_string(i) + ".";
-    fn(p + "attn_norm.weight", nullptr, &l.attn_norm);
-    fn(p + "attn_q.weight", &l.wq, nullptr);
-    fn(p + "attn_k.weight", &l.wk, nullptr);
-    fn(p + "attn_v.weight", &l.wv, nullptr);
-    fn(p + "attn_output.weight", &l.wo, nullptr);
-    fn(p + "ffn_norm.weight", nullptr, &l.ffn_norm);
-    fn(p + "ffn_gate.weight", &l.gate, nullptr);
-    fn(p + "ffn_down.weight", &l.down, nullptr);
-    fn(p + "ffn_up.weight", &l.up, nullptr);
-  }
-  fn("output_norm.weight", nullptr, &w.output_norm);
-  if (w.output.rows() > 0) fn("output.weight", &w.output, nullptr);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -136,37 +62,7 @@ TextModelLoader::~TextModelLoader() = default;
 ApiStatus TextModelLoader::feed(uintptr_t data, uint32_t n) {
   if (!options_status_.ok()) return ApiStatus::From(options_status_);
   if (finished_) return ApiStatus::From(StateError("the loader already finished"));
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(data);
-  if (describe_ && !described_) {
-    Status s = record_header(bytes, n);
-    if (!s.ok()) return ApiStatus::From(s);
-  }
-  return ApiStatus::From(loader_->feed(bytes, n));
-}
-
-// Keeps the leading bytes until the file's tensor table parses, then records
-// it (the model loader parses the same header on its own; it reports errors).
-Status TextModelLoader::record_header(const uint8_t* data, size_t n) {
-  header_.insert(header_.end(), data, data + n);
-  const bool complete = header_.size() >= file_size_;
-  if (header_.size() < 4 && !complete) return Status::Ok();
-  auto keep = [this](const std::vector<GgufTensorInfo>& tensors) {
-    for (const GgufTensorInfo& t : tensors) file_tensors_.push_back({t.name, type_name(t.type), t.shape});
-    described_ = true;
-    std::vector<uint8_t>().swap(header_);
-  };
-  if (std::memcmp(header_.data(), "GGUF", 4) == 0) {
-    GgufFile file;
-    bool need_more = false;
-    if (GgufFile::Parse(header_.data(), header_.size(), file_size_, &file, &need_more).ok()) keep(file.tensors());
-    else if (!need_more || complete) described_ = true;  // malformed: the model loader says why
-  } else if (header_.size() >= 28 || complete) {
-    Llama2cCheckpoint checkpoint;
-    if (ParseLlama2cCheckpoint(header_.data(), header_.size(), file_size_, &checkpoint).ok()) keep(checkpoint.tensors);
-    else described_ = true;
-  }
-  if (described_) std::vector<uint8_t>().swap(header_);
-  return Status::Ok();
+  return ApiStatus::From(loader_->feed(reinterpret_cast<const uint8_t*>(data), n));
 }
 
 ApiStatus TextModelLoader::set_tokenizer(uintptr_t data, uint32_t n) {
@@ -184,9 +80,9 @@ ApiStatus TextModelLoader::finish(TextModel& out) {
   Status s = loader_->finish(&model);
   if (!s.ok()) return ApiStatus::From(s);
   finished_ = true;
+  if (describe_) out.file_tensors_ = loader_->tensors();
   loader_.reset();  // frees its staging before the caller goes on
   out.model_ = std::move(model);
-  out.file_tensors_ = std::move(file_tensors_);
   return ApiStatus();
 }
 
@@ -220,72 +116,61 @@ std::string TextModel::info_json() const {
   if (!model_) return "null";
   const ModelInfo& info = model_->info;
   const LlamaConfig& c = model_->config;
-  Json j;
-  j.open('{');
-  j.field("format", info.format);
-  j.field("architecture", info.architecture);
-  j.field("name", info.name);
-  j.field("fileWeightType", info.file_weight_type);
-  j.field("weightType", info.weight_type);
-  j.key("fallbacks");
-  j.open('[');
+  JsonWriter j;
+  j.begin_object();
+  j.key("format").string(info.format);
+  j.key("architecture").string(info.architecture);
+  j.key("name").string(info.name);
+  j.key("fileWeightType").string(info.file_weight_type);
+  j.key("weightType").string(info.weight_type);
+  j.key("fallbacks").begin_array();
   for (const TensorFallback& f : info.fallbacks) {
-    j.open('{');
-    j.field("tensor", f.name);
-    j.field("type", f.type);
-    j.field("reason", f.reason);
-    j.close('}');
+    j.begin_object().key("tensor").string(f.name).key("type").string(f.type);
+    j.key("reason").string(f.reason).end_object();
   }
-  j.close(']');
-  j.field("parameters", double(info.parameters));
-  j.field("fp32Bytes", double(info.parameters) * 4);
-  j.field("loadedBytes", double(info.loaded_bytes));
-  j.field("fileBytes", double(info.file_bytes));
-  j.field("tiedOutput", info.tied_output);
-  j.field("tokenizer", info.tokenizer);
-  j.field("vocabSize", double(c.vocab_size));
-  j.field("contextLength", double(c.context_length));
-  j.field("bos", double(model_->tokenizer->bos()));
-  j.field("eos", double(model_->tokenizer->eos()));
-  j.key("config");
-  j.open('{');
-  j.field("dim", double(c.dim));
-  j.field("hiddenDim", double(c.hidden_dim));
-  j.field("layers", double(c.n_layers));
-  j.field("heads", double(c.n_heads));
-  j.field("kvHeads", double(c.n_kv_heads));
-  j.field("headDim", double(c.head_dim));
-  j.field("ropeDim", double(c.rope_dim));
-  j.key("ropeTheta");
-  j.value_float(c.rope_theta);
-  j.key("rmsEps");
-  j.value_float(c.rms_eps);
-  j.field("vocabSize", double(c.vocab_size));
-  j.field("contextLength", double(c.context_length));
-  j.close('}');
-  j.key("tensors");
-  j.open('[');
-  for_each_tensor(model_->llama->weights(), [&](const std::string& name, const PackedWeights* m,
-                                                const std::vector<float>* v) {
-    j.open('{');
-    j.field("name", name);
-    j.key("shape");  // GGUF order: row length first
-    j.open('[');
-    if (m) {
-      j.value(double(m->cols()));
-      j.value(double(m->rows()));
-    } else {
-      j.value(double(v->size()));
-    }
-    j.close(']');
-    j.field("type", m ? type_name(m->type()) : std::string("f32"));
-    for (const TextModelLoader::FileTensor& t : file_tensors_)
-      if (t.name == name) j.field("fileType", t.type);
-    j.close('}');
+  j.end_array();
+  j.key("parameters").number(double(info.parameters));
+  j.key("fp32Bytes").number(double(info.parameters) * 4);
+  j.key("loadedBytes").number(double(info.loaded_bytes));
+  j.key("fileBytes").number(double(info.file_bytes));
+  j.key("tiedOutput").boolean(info.tied_output);
+  j.key("tokenizer").string(info.tokenizer);
+  j.key("vocabSize").number(c.vocab_size);
+  j.key("contextLength").number(c.context_length);
+  j.key("bos").number(model_->tokenizer->bos());
+  j.key("eos").number(model_->tokenizer->eos());
+  j.key("config").begin_object();
+  j.key("dim").number(c.dim);
+  j.key("hiddenDim").number(c.hidden_dim);
+  j.key("layers").number(c.n_layers);
+  j.key("heads").number(c.n_heads);
+  j.key("kvHeads").number(c.n_kv_heads);
+  j.key("headDim").number(c.head_dim);
+  j.key("ropeDim").number(c.rope_dim);
+  j.key("ropeTheta").number_f32(c.rope_theta);
+  j.key("rmsEps").number_f32(c.rms_eps);
+  j.key("vocabSize").number(c.vocab_size);
+  j.key("contextLength").number(c.context_length);
+  j.end_object();
+  // The tensors the model holds, in GGUF naming and file order.
+  j.key("tensors").begin_array();
+  for_each_tensor(model_->architecture, c.n_layers, [&](const TensorSpec& spec, int layer) {
+    const ConstSlotRef slot = slot_ref(model_->llama->weights(), spec.slot, layer);
+    if (slot.empty()) return;  // an optional tensor the model lacks
+    const std::string name = tensor_name(spec, layer);
+    j.begin_object().key("name").string(name);
+    j.key("shape").begin_array();  // GGUF order: row length first
+    if (slot.matrix) j.number(double(slot.matrix->cols())).number(double(slot.matrix->rows()));
+    else j.number(double(slot.vector->size()));
+    j.end_array();
+    j.key("type").string(slot.matrix ? type_name(slot.matrix->type()) : std::string("f32"));
+    for (const GgufTensorInfo& t : file_tensors_)
+      if (t.name == name) j.key("fileType").string(type_name(t.type));
+    j.end_object();
   });
-  j.close(']');
-  j.close('}');
-  return j.text();
+  j.end_array();
+  j.end_object();
+  return j.str();
 }
 
 ApiStatus TextModel::tokenize(const std::string& text, bool add_bos) {

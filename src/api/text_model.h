@@ -35,9 +35,8 @@ class TextModelLoader {
  public:
   // weights: "q4_0" | "q4_1" | "f32"; clip: 0 = round-to-nearest, 1 = MSE
   // search (for matrices quantized on load); file_size: the file's length in
-  // bytes (a double: JS numbers). describe: also record the file's own tensor
-  // table (name, type, shape) for TextModel::info_json (costs a copy of the
-  // file's header, not of the weights).
+  // bytes (a double: JS numbers). describe: keep the file's own tensor table
+  // (ModelLoader::tensors) for TextModel::info_json.
   TextModelLoader(const std::string& weights, int clip, double file_size, bool describe);
   ~TextModelLoader();
 
@@ -51,19 +50,10 @@ class TextModelLoader {
   double bytes_fed() const;
 
  private:
-  struct FileTensor {
-    std::string name, type;
-    std::vector<int64_t> shape;  // GGUF order
-  };
-  Status record_header(const uint8_t* data, size_t n);
-
   Status options_status_;  // a bad weights/clip argument, reported by feed()
   std::unique_ptr<ModelLoader> loader_;
   uint64_t file_size_ = 0;
   bool describe_ = false;
-  bool described_ = false;
-  std::vector<uint8_t> header_;  // describe only: bytes until the header parses
-  std::vector<FileTensor> file_tensors_;
   bool finished_ = false;
 
   friend class TextModel;
@@ -133,7 +123,7 @@ class TextModel {
 
   std::unique_ptr<ThreadPool> pool_;  // null: one thread; outlives generator_
   std::unique_ptr<Model> model_;
-  std::vector<TextModelLoader::FileTensor> file_tensors_;  // when the loader described the file
+  std::vector<GgufTensorInfo> file_tensors_;  // the file's table, when the loader was asked to describe it
   std::unique_ptr<Generator> generator_;
   int32_t last_token_ = -1;
   StopReason stop_ = StopReason::kNone;

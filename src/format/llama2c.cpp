@@ -27,27 +27,28 @@ bool MulChecked(uint64_t a, uint64_t b, uint64_t* out) {
 // Lays F32 tensors out one after another from a running offset.
 class TableBuilder {
  public:
-  explicit TableBuilder(std::vector<GgufTensorInfo>* tensors) : tensors_(tensors) {}
+  explicit TableBuilder(std::vector<Llama2cTensor>* tensors) : tensors_(tensors) {}
 
   // A tensor with GGUF shape (row length first). False on overflow.
-  bool add(const std::string& name, std::vector<int64_t> shape) {
+  bool add(const std::string& name, Llama2cWeight weight, int32_t layer, std::vector<int64_t> shape) {
     uint64_t bytes = 4;
     for (int64_t d : shape) {
       if (!MulChecked(bytes, uint64_t(d), &bytes)) return false;
     }
-    GgufTensorInfo t;
-    t.name = name;
+    Llama2cTensor t;
+    t.name = layer < 0 ? name : name + "[" + std::to_string(layer) + "]";
+    t.weight = weight;
+    t.layer = layer;
     t.shape = std::move(shape);
-    t.type = TensorType::F32;
     t.offset = offset_;
     t.bytes = bytes;
     tensors_->push_back(std::move(t));
     return skip(bytes);
   }
-  // Per-layer tensors stacked over layers: blk.N.<suffix> for N = 0..L-1.
-  bool add_layers(int32_t n_layers, const std::string& suffix, const std::vector<int64_t>& shape) {
+  // A field stacked over layers: name[N] for N = 0..L-1.
+  bool add_layers(int32_t n_layers, const std::string& name, Llama2cWeight weight, const std::vector<int64_t>& shape) {
     for (int32_t l = 0; l < n_layers; ++l) {
-      if (!add("blk." + std::to_string(l) + "." + suffix, shape)) return false;
+      if (!add(name, weight, l, shape)) return false;
     }
     return true;
   }
@@ -59,7 +60,7 @@ class TableBuilder {
   uint64_t offset() const { return offset_; }
 
  private:
-  std::vector<GgufTensorInfo>* tensors_;
+  std::vector<Llama2cTensor>* tensors_;
   uint64_t offset_ = kHeaderBytes;
 };
 
@@ -71,8 +72,8 @@ Status CheckPositive(const char* field, int32_t v) {
 
 }  // namespace
 
-const GgufTensorInfo* Llama2cCheckpoint::find_tensor(const std::string& name) const {
-  for (const GgufTensorInfo& t : tensors) {
+const Llama2cTensor* Llama2cCheckpoint::find_tensor(const std::string& name) const {
+  for (const Llama2cTensor& t : tensors) {
     if (t.name == name) return &t;
   }
   return nullptr;
@@ -132,22 +133,24 @@ Status ParseLlama2cCheckpoint(const uint8_t* data, size_t size, uint64_t file_si
   // The tensor table in file order; GGUF shapes are [row length, rows].
   const int64_t dim = c.dim, hidden = c.hidden_dim, kv_dim = c.kv_dim(), vocab = c.vocab_size;
   TableBuilder table(&c.tensors);
-  bool fits = table.add("token_embd.weight", {dim, vocab}) &&
-              table.add_layers(c.n_layers, "attn_norm.weight", {dim}) &&
-              table.add_layers(c.n_layers, "attn_q.weight", {dim, dim}) &&
-              table.add_layers(c.n_layers, "attn_k.weight", {dim, kv_dim}) &&
-              table.add_layers(c.n_layers, "attn_v.weight", {dim, kv_dim}) &&
-              table.add_layers(c.n_layers, "attn_output.weight", {dim, dim}) &&
-              table.add_layers(c.n_layers, "ffn_norm.weight", {dim}) &&
-              table.add_layers(c.n_layers, "ffn_gate.weight", {dim, hidden}) &&
-              table.add_layers(c.n_layers, "ffn_down.weight", {hidden, dim}) &&
-              table.add_layers(c.n_layers, "ffn_up.weight", {dim, hidden}) &&
-              table.add("output_norm.weight", {dim});
+  using W = Llama2cWeight;
+  const int32_t L = c.n_layers;
+  bool fits = table.add("token_embedding_table", W::kTokenEmbeddingTable, -1, {dim, vocab}) &&
+              table.add_layers(L, "rms_att_weight", W::kRmsAttWeight, {dim}) &&
+              table.add_layers(L, "wq", W::kWq, {dim, dim}) &&
+              table.add_layers(L, "wk", W::kWk, {dim, kv_dim}) &&
+              table.add_layers(L, "wv", W::kWv, {dim, kv_dim}) &&
+              table.add_layers(L, "wo", W::kWo, {dim, dim}) &&
+              table.add_layers(L, "rms_ffn_weight", W::kRmsFfnWeight, {dim}) &&
+              table.add_layers(L, "w1", W::kW1, {dim, hidden}) &&
+              table.add_layers(L, "w2", W::kW2, {hidden, dim}) &&
+              table.add_layers(L, "w3", W::kW3, {dim, hidden}) &&
+              table.add("rms_final_weight", W::kRmsFinalWeight, -1, {dim});
   // freq_cis_real and freq_cis_imag: [seq_len, head_size / 2] floats each.
   uint64_t freq_bytes = 0;
   fits = fits && MulChecked(uint64_t(c.seq_len) * uint64_t(c.head_size() / 2), 2 * 4, &freq_bytes) &&
          table.skip(freq_bytes);
-  if (fits && !c.shared_classifier) fits = table.add("output.weight", {dim, vocab});
+  if (fits && !c.shared_classifier) fits = table.add("wcls", W::kWcls, -1, {dim, vocab});
   if (!fits) {
     return FormatError("llama2.c checkpoint: the header (dim " + std::to_string(c.dim) + ", hidden_dim " +
                        std::to_string(c.hidden_dim) + ", n_layers " + std::to_string(c.n_layers) +
@@ -158,7 +161,7 @@ Status ParseLlama2cCheckpoint(const uint8_t* data, size_t size, uint64_t file_si
   const uint64_t expected = table.offset();
   const std::string classifier = c.shared_classifier ? "shared classifier" : "separate classifier";
   if (file_size < expected) {
-    for (const GgufTensorInfo& t : c.tensors) {
+    for (const Llama2cTensor& t : c.tensors) {
       if (t.offset + t.bytes > file_size) {
         return FormatError("llama2.c checkpoint is truncated: tensor " + t.name + " needs bytes [" +
                            Num(t.offset) + ", " + Num(t.offset + t.bytes) + ") but the file has " + Num(file_size));

@@ -11,8 +11,9 @@
 //   wcls [vocab, dim] only when vocab_size was negative.
 // (Shapes above are llama2.c's [rows, row length]; below they are GGUF's.)
 //
-// The reader only describes the file: tensor names as GGUF spells them, GGUF
-// shapes (shape[0] = row length), absolute byte offsets. It copies nothing.
+// The reader only describes the file: each tensor as run.c names it, its GGUF
+// shape (shape[0] = row length), absolute byte offsets. It copies nothing;
+// the model layer maps the tensors to its own (GGUF) names.
 //
 // RoPE convention: wq/wk rows are stored as run.c uses them, rotating adjacent
 // pairs (0,1), (2,3), ... within each head. GGUF LLaMA files written by
@@ -26,10 +27,25 @@
 #include <string>
 #include <vector>
 
-#include "format/gguf.h"
 #include "runtime/status.h"
 
 namespace nibble {
+
+// The fields of run.c's TransformerWeights, in file order.
+enum class Llama2cWeight {
+  kTokenEmbeddingTable, kRmsAttWeight, kWq, kWk, kWv, kWo, kRmsFfnWeight, kW1, kW2, kW3, kRmsFinalWeight, kWcls,
+};
+
+// One tensor of the file (all F32): a field, or one layer's slice of a field
+// stacked over layers.
+struct Llama2cTensor {
+  std::string name;            // run.c's field, with the layer: "wq[3]", "rms_final_weight"
+  Llama2cWeight weight;
+  int32_t layer = -1;          // -1 for fields not stacked over layers
+  std::vector<int64_t> shape;  // GGUF order: shape[0] is the row length
+  uint64_t offset = 0;         // absolute byte offset in the file
+  uint64_t bytes = 0;
+};
 
 struct Llama2cCheckpoint {
   int32_t dim = 0;         // model width
@@ -44,13 +60,12 @@ struct Llama2cCheckpoint {
   int32_t head_size() const { return dim / n_heads; }
   int32_t kv_dim() const { return head_size() * n_kv_heads; }
 
-  // Every weight, F32, in file order: token_embd.weight,
-  // blk.N.attn_norm.weight (N = 0..L-1), blk.N.attn_q.weight, attn_k,
-  // attn_v, attn_output, ffn_norm, ffn_gate (w1), ffn_down (w2), ffn_up (w3),
-  // output_norm.weight, then output.weight unless the classifier is shared.
-  std::vector<GgufTensorInfo> tensors;
+  // Every weight in file order: token_embedding_table, rms_att_weight[N]
+  // (N = 0..L-1), wq[N], wk[N], wv[N], wo[N], rms_ffn_weight[N], w1[N],
+  // w2[N], w3[N], rms_final_weight, then wcls unless the classifier is shared.
+  std::vector<Llama2cTensor> tensors;
 
-  const GgufTensorInfo* find_tensor(const std::string& name) const;
+  const Llama2cTensor* find_tensor(const std::string& name) const;
 };
 
 // Parses the header from the first `size` bytes (at least 28) of a checkpoint

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "format/gguf.h"
+#include "model/architecture.h"
 
 namespace nibble {
 
@@ -38,47 +39,40 @@ Status LlamaConfig::validate() const {
 
 namespace nibble {
 
-Status config_from_gguf(const GgufFile& file, LlamaConfig* out) {
+Status config_from_gguf(const GgufFile& file, const Architecture& arch, LlamaConfig* out) {
   LlamaConfig c;
-  auto required = [&file](const char* key, int* field) -> Status {
-    int64_t v = 0;
-    NIBBLE_RETURN_IF_ERROR(file.get_int(key, &v));
-    if (v <= 0 || v > (int64_t(1) << 30)) return FormatError(std::string(key) + " = " + std::to_string(v) + " is out of range");
-    *field = int(v);
-    return Status::Ok();
-  };
-  auto optional_int = [&](const char* key, int* field) -> Status {
-    return file.find(key) ? required(key, field) : Status::Ok();
-  };
-  auto optional_float = [&file](const char* key, float* field) -> Status {
-    if (!file.find(key)) return Status::Ok();
-    double v = 0;
-    NIBBLE_RETURN_IF_ERROR(file.get_float(key, &v));
-    *field = float(v);
-    return Status::Ok();
-  };
-  NIBBLE_RETURN_IF_ERROR(required("llama.embedding_length", &c.dim));
-  NIBBLE_RETURN_IF_ERROR(required("llama.feed_forward_length", &c.hidden_dim));
-  NIBBLE_RETURN_IF_ERROR(required("llama.block_count", &c.n_layers));
-  NIBBLE_RETURN_IF_ERROR(required("llama.attention.head_count", &c.n_heads));
-  NIBBLE_RETURN_IF_ERROR(required("llama.context_length", &c.context_length));
-  c.n_kv_heads = c.n_heads;
-  NIBBLE_RETURN_IF_ERROR(optional_int("llama.attention.head_count_kv", &c.n_kv_heads));
+  // Optional ints absent from the file stay 0 and get their defaults below.
+  c.n_kv_heads = c.rope_dim = c.vocab_size = 0;
+  for (const ConfigKey& k : arch.keys) {
+    const std::string key = arch.prefix + "." + k.suffix;
+    if (!k.required && !file.find(key)) continue;
+    if (k.int_field) {
+      int64_t v = 0;
+      NIBBLE_RETURN_IF_ERROR(file.get_int(key, &v));
+      if (v <= 0 || v > (int64_t(1) << 30)) return FormatError(key + " = " + std::to_string(v) + " is out of range");
+      c.*k.int_field = int(v);
+    } else {
+      double v = 0;
+      NIBBLE_RETURN_IF_ERROR(file.get_float(key, &v));
+      c.*k.float_field = float(v);
+    }
+  }
+  if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;
   if (c.dim % c.n_heads != 0)
     return FormatError("embedding length " + std::to_string(c.dim) + " is not a multiple of the head count " +
                        std::to_string(c.n_heads));
   c.head_dim = c.dim / c.n_heads;
-  c.rope_dim = c.head_dim;
-  NIBBLE_RETURN_IF_ERROR(optional_int("llama.rope.dimension_count", &c.rope_dim));
-  NIBBLE_RETURN_IF_ERROR(optional_float("llama.rope.freq_base", &c.rope_theta));
-  NIBBLE_RETURN_IF_ERROR(optional_float("llama.attention.layer_norm_rms_epsilon", &c.rms_eps));
-  // The vocabulary: llama.vocab_size when given, else the tokenizer's size.
-  if (file.find("llama.vocab_size")) {
-    NIBBLE_RETURN_IF_ERROR(required("llama.vocab_size", &c.vocab_size));
+  if (c.rope_dim == 0) c.rope_dim = c.head_dim;
+  // The vocabulary: the metadata's when given, else the tokenizer's size,
+  // else the embedding's rows.
+  const TensorSpec* embedding = spec_of(arch, TensorSlot::kTokenEmbedding);
+  const GgufTensorInfo* embd = embedding ? file.find_tensor(tensor_name(*embedding, -1)) : nullptr;
+  if (c.vocab_size > 0) {
+    // given
   } else if (const GgufValue* tokens = file.find("tokenizer.ggml.tokens")) {
     c.vocab_size = int(tokens->strings.size());
-  } else if (const GgufTensorInfo* embd = file.find_tensor("token_embd.weight")) {
-    if (embd->shape.size() == 2 && embd->shape[1] > 0 && embd->shape[1] < (1 << 30)) c.vocab_size = int(embd->shape[1]);
+  } else if (embd && embd->shape.size() == 2 && embd->shape[1] > 0 && embd->shape[1] < (1 << 30)) {
+    c.vocab_size = int(embd->shape[1]);
   }
   NIBBLE_RETURN_IF_ERROR(c.validate());
   *out = c;

@@ -1,5 +1,5 @@
-// Hyperparameters of a LLaMA-family model, from GGUF `llama.*` metadata or a
-// llama2.c header.
+// Hyperparameters of a LLaMA-family model, from GGUF metadata (the keys its
+// architecture row names) or a llama2.c header.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +31,8 @@ struct LlamaConfig {
 
 namespace nibble {
 class GgufFile;
-// Reads `llama.*` metadata (with llama.cpp's defaults for optional keys).
-Status config_from_gguf(const GgufFile& file, LlamaConfig* out);
+struct Architecture;
+// Reads the metadata keys of `arch`'s row (with llama.cpp's defaults for
+// optional keys).
+Status config_from_gguf(const GgufFile& file, const Architecture& arch, LlamaConfig* out);
 }  // namespace nibble

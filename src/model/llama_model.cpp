@@ -18,8 +18,50 @@ constexpr int64_t kMinParallelSwiglu = 1024;
 
 }  // namespace
 
-LlamaModel::LlamaModel(const LlamaConfig& config, LlamaWeights weights)
-    : config_(config), weights_(std::move(weights)) {}
+Status check_switches(const ForwardSwitches& s) {
+  const ForwardSwitches llama;
+  const struct { bool differs; const char* what; } kUnimplemented[] = {
+      {s.qkv_bias != llama.qkv_bias, "Q/K/V biases"},
+      {s.qk_norm != llama.qk_norm, "per-head Q/K norms"},
+      {s.fused_qkv != llama.fused_qkv, "a fused QKV matrix"},
+      {s.rope != llama.rope, "half-split (NEOX) RoPE"},
+      {s.norm != llama.norm, "post-norms"},
+      {s.ffn != llama.ffn, "a GELU feed-forward"},
+      {s.scale_embedding != llama.scale_embedding, "embedding scaling"},
+      {s.logit_softcap != llama.logit_softcap, "logit soft-capping"},
+  };
+  for (const auto& u : kUnimplemented)
+    if (u.differs) return FormatError(std::string("the forward pass does not implement ") + u.what + " yet");
+  return Status::Ok();
+}
+
+SlotRef slot_ref(LlamaWeights* w, TensorSlot slot, int layer) {
+  LlamaLayer* l = is_layer_slot(slot) ? &w->layers[size_t(layer)] : nullptr;
+  switch (slot) {
+    case TensorSlot::kTokenEmbedding: return {&w->token_embd, nullptr};
+    case TensorSlot::kOutputNorm: return {nullptr, &w->output_norm};
+    case TensorSlot::kOutput: return {&w->output, nullptr};
+    case TensorSlot::kAttnNorm: return {nullptr, &l->attn_norm};
+    case TensorSlot::kAttnQ: return {&l->wq, nullptr};
+    case TensorSlot::kAttnK: return {&l->wk, nullptr};
+    case TensorSlot::kAttnV: return {&l->wv, nullptr};
+    case TensorSlot::kAttnOutput: return {&l->wo, nullptr};
+    case TensorSlot::kFfnNorm: return {nullptr, &l->ffn_norm};
+    case TensorSlot::kFfnGate: return {&l->gate, nullptr};
+    case TensorSlot::kFfnDown: return {&l->down, nullptr};
+    case TensorSlot::kFfnUp: return {&l->up, nullptr};
+  }
+  return {};
+}
+
+ConstSlotRef slot_ref(const LlamaWeights& w, TensorSlot slot, int layer) {
+  // The same members, read-only.
+  const SlotRef r = slot_ref(const_cast<LlamaWeights*>(&w), slot, layer);
+  return {r.matrix, r.vector};
+}
+
+LlamaModel::LlamaModel(const LlamaConfig& config, const ForwardSwitches& switches, LlamaWeights weights)
+    : config_(config), switches_(switches), weights_(std::move(weights)) {}
 
 const PackedWeights& LlamaModel::classifier() const {
   return weights_.output.rows() > 0 ? weights_.output : weights_.token_embd;

@@ -14,6 +14,37 @@
 
 namespace nibble {
 
+// What sets one architecture's forward pass apart from another's. Each row of
+// the architecture table (architecture.cpp) sets them; the defaults are
+// LLaMA's, the only values the forward pass implements so far
+// (check_switches names the first other one).
+enum class RopeStyle {
+  kAdjacentPairs,  // rotates (0,1), (2,3), ... of each head (llama.cpp's NORM)
+  kHalfSplit,      // rotates (i, i + rope_dim/2) (llama.cpp's NEOX)
+};
+enum class NormPlacement {
+  kPre,         // x += f(norm(x))
+  kPreAndPost,  // x += norm(f(norm(x))) (Gemma 2/3)
+};
+enum class FfnActivation {
+  kSilu,      // SwiGLU: silu(gate) · up
+  kGeluTanh,  // GeGLU: gelu(gate) · up
+};
+struct ForwardSwitches {
+  bool qkv_bias = false;         // Q, K and V projections add a bias
+  bool qk_norm = false;          // per-head RMSNorm of Q and K before RoPE
+  bool fused_qkv = false;        // one attn_qkv matrix in place of three
+  RopeStyle rope = RopeStyle::kAdjacentPairs;
+  NormPlacement norm = NormPlacement::kPre;
+  FfnActivation ffn = FfnActivation::kSilu;
+  bool scale_embedding = false;  // x *= sqrt(dim) after the lookup
+  bool logit_softcap = false;    // logits = c·tanh(logits / c), c from metadata
+};
+
+// Ok when the forward pass implements every switch as set; else names the
+// first one it does not implement yet.
+Status check_switches(const ForwardSwitches& s);
+
 struct LlamaLayer {
   std::vector<float> attn_norm;  // [dim]
   std::vector<float> ffn_norm;   // [dim]
@@ -33,11 +64,33 @@ struct LlamaWeights {
   std::vector<LlamaLayer> layers;
 };
 
+// Which member of the weights a tensor fills (the architecture table maps
+// tensor names to slots). Slots from kAttnNorm on are per layer.
+enum class TensorSlot {
+  kTokenEmbedding, kOutputNorm, kOutput,
+  kAttnNorm, kAttnQ, kAttnK, kAttnV, kAttnOutput, kFfnNorm, kFfnGate, kFfnDown, kFfnUp,
+};
+inline bool is_layer_slot(TensorSlot slot) { return slot >= TensorSlot::kAttnNorm; }
+
+// A slot's storage: a matrix or a vector (the other is null).
+template <typename Matrix, typename Vector>
+struct SlotStorage {
+  Matrix* matrix = nullptr;
+  Vector* vector = nullptr;
+  bool empty() const { return matrix ? matrix->rows() == 0 : vector->empty(); }
+};
+using SlotRef = SlotStorage<PackedWeights, std::vector<float>>;
+using ConstSlotRef = SlotStorage<const PackedWeights, const std::vector<float>>;
+// `layer` is ignored for the whole-model slots; it must be < layers.size().
+SlotRef slot_ref(LlamaWeights* w, TensorSlot slot, int layer);
+ConstSlotRef slot_ref(const LlamaWeights& w, TensorSlot slot, int layer);
+
 class LlamaModel {
  public:
-  LlamaModel(const LlamaConfig& config, LlamaWeights weights);
+  LlamaModel(const LlamaConfig& config, const ForwardSwitches& switches, LlamaWeights weights);
 
   const LlamaConfig& config() const { return config_; }
+  const ForwardSwitches& switches() const { return switches_; }
   const LlamaWeights& weights() const { return weights_; }
   // Bytes of weights held (packed), for info and benchmarks.
   size_t weight_bytes() const;
@@ -45,6 +98,7 @@ class LlamaModel {
 
  private:
   LlamaConfig config_;
+  ForwardSwitches switches_;
   LlamaWeights weights_;
 };
 

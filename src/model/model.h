@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/architecture.h"
 #include "model/llama_model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -36,6 +37,7 @@ struct ModelInfo {
 };
 
 struct Model {
+  Architecture architecture;  // its row of the table
   LlamaConfig config;
   std::unique_ptr<LlamaModel> llama;
   std::unique_ptr<Tokenizer> tokenizer;

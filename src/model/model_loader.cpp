@@ -6,48 +6,12 @@
 
 #include "kernels/packed_weights.h"
 #include "format/llama2c.h"
+#include "model/architecture.h"
 #include "model/llama_config.h"
 #include "tokenizer/vocab.h"
 
 namespace nibble {
 namespace {
-
-// Which slot of the weights a GGUF tensor name fills.
-enum class Slot { kNone, kEmbedding, kOutputNorm, kOutput, kAttnNorm, kFfnNorm, kQ, kK, kV, kO, kGate, kDown, kUp };
-
-Slot slot_of(const std::string& name, int* layer) {
-  if (name == "token_embd.weight") return Slot::kEmbedding;
-  if (name == "output_norm.weight") return Slot::kOutputNorm;
-  if (name == "output.weight") return Slot::kOutput;
-  int l = -1, used = 0;
-  char field[32] = {0};
-  if (std::sscanf(name.c_str(), "blk.%d.%31[a-z_].weight%n", &l, field, &used) != 2 ||
-      size_t(used) != name.size() || l < 0)
-    return Slot::kNone;
-  *layer = l;
-  static const struct { const char* field; Slot slot; } kFields[] = {
-      {"attn_norm", Slot::kAttnNorm}, {"ffn_norm", Slot::kFfnNorm}, {"attn_q", Slot::kQ},
-      {"attn_k", Slot::kK},           {"attn_v", Slot::kV},         {"attn_output", Slot::kO},
-      {"ffn_gate", Slot::kGate},      {"ffn_down", Slot::kDown},    {"ffn_up", Slot::kUp},
-  };
-  for (const auto& f : kFields)
-    if (std::strcmp(field, f.field) == 0) return f.slot;
-  return Slot::kNone;
-}
-
-// The GGUF shape (row length first) a slot must have.
-std::vector<int64_t> expected_shape(Slot slot, const LlamaConfig& c) {
-  switch (slot) {
-    case Slot::kEmbedding: case Slot::kOutput: return {c.dim, c.vocab_size};
-    case Slot::kOutputNorm: case Slot::kAttnNorm: case Slot::kFfnNorm: return {c.dim};
-    case Slot::kQ: case Slot::kO: return {c.dim, c.dim};
-    case Slot::kK: case Slot::kV: return {c.dim, c.kv_dim()};
-    case Slot::kGate: case Slot::kUp: return {c.dim, c.hidden_dim};
-    case Slot::kDown: return {c.hidden_dim, c.dim};
-    case Slot::kNone: break;
-  }
-  return {};
-}
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -103,35 +67,48 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
   ModelInfo& info = model_->info;
   info.format = "gguf";
   NIBBLE_RETURN_IF_ERROR(file.get_string("general.architecture", &info.architecture));
-  if (info.architecture != "llama")
+  const Architecture* arch = find_architecture(*options_.architectures, info.architecture);
+  if (!arch) {
+    std::string known;
+    for (const Architecture& a : *options_.architectures) known += (known.empty() ? "" : ", ") + a.name;
     return FormatError("model architecture '" + info.architecture +
-                       "' is not supported: nibble runs LLaMA-family models (general.architecture = llama)");
+                       "' (general.architecture) is not supported: nibble runs " + known);
+  }
+  Status s = check_switches(arch->forward);
+  if (!s.ok()) return FormatError("model architecture '" + arch->name + "' is not supported: " + s.message());
+  model_->architecture = *arch;
   if (file.find("general.name")) file.get_string("general.name", &info.name);
-  NIBBLE_RETURN_IF_ERROR(config_from_gguf(file, &model_->config));
+  NIBBLE_RETURN_IF_ERROR(config_from_gguf(file, *arch, &model_->config));
   vocab_.reset(new Vocab);
   NIBBLE_RETURN_IF_ERROR(vocab_from_gguf(file, vocab_.get()));
-  for (const GgufTensorInfo& t : file.tensors())
-    plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes});
+  file_tensors_ = file.tensors();
+  for (const GgufTensorInfo& t : file_tensors_) {
+    int layer = -1;
+    const TensorSpec* spec = match_tensor(*arch, t.name, &layer);
+    // As llama.cpp does: a tensor the forward pass would not use means the
+    // file is of a variant it does not run (rope_freqs.weight: Llama 3's
+    // RoPE scaling), and ignoring it would give wrong logits.
+    if (!spec)
+      return FormatError("tensor " + t.name + " is not part of the '" + arch->name +
+                         "' architecture as nibble runs it; the file is of a variant nibble does not support");
+    plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes, spec, layer});
+  }
   return finish_plan();
 }
 
 Status ModelLoader::finish_plan() {
   LlamaConfig& c = model_->config;
-  // Keep the tensors the model uses, checked against the hyperparameters.
-  std::vector<PlannedTensor> used;
-  for (PlannedTensor& t : plan_) {
-    int layer = -1;
-    const Slot slot = slot_of(t.name, &layer);
-    if (slot == Slot::kNone) continue;  // e.g. rope_freqs: not needed
-    if (layer >= c.n_layers)
-      return FormatError("tensor " + t.name + " names layer " + std::to_string(layer) + " but the model has " +
+  // Every tensor checked against the hyperparameters, then in file order.
+  for (const PlannedTensor& t : plan_) {
+    if (t.layer >= c.n_layers)
+      return FormatError("tensor " + t.name + " names layer " + std::to_string(t.layer) + " but the model has " +
                          std::to_string(c.n_layers));
-    const std::vector<int64_t> want = expected_shape(slot, c);
+    const std::vector<int64_t> want = expected_shape(*t.spec, c);
     if (t.shape != want)
       return FormatError("tensor " + t.name + " has shape " + shape_text(t.shape) + " but the hyperparameters say " +
                          shape_text(want));
-    used.push_back(std::move(t));
   }
+  std::vector<PlannedTensor> used = std::move(plan_);
   std::sort(used.begin(), used.end(), [](const PlannedTensor& a, const PlannedTensor& b) { return a.offset < b.offset; });
   for (size_t i = 1; i < used.size(); ++i)
     if (used[i].offset == used[i - 1].offset && used[i].name == used[i - 1].name)
@@ -232,33 +209,13 @@ Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, 
 }
 
 Status ModelLoader::place_tensor(const PlannedTensor& t, const uint8_t* data) {
-  int layer = -1;
-  const Slot slot = slot_of(t.name, &layer);
-  const int64_t n = t.shape[0];
-  auto vector_out = [&](std::vector<float>* out) -> Status {
-    const BlockTraits* traits = block_traits(t.type);
-    if (!traits) return FormatError("tensor " + t.name + " has a type nibble cannot read");
-    out->resize(size_t(n));
-    traits->dequantize(data, out->data(), n);
-    return Status::Ok();
-  };
   model_->info.parameters += t.shape.size() == 2 ? t.shape[0] * t.shape[1] : t.shape[0];
-  LlamaLayer* l = layer >= 0 ? &weights_.layers[size_t(layer)] : nullptr;
-  switch (slot) {
-    case Slot::kEmbedding: return convert_matrix(t, data, &weights_.token_embd);
-    case Slot::kOutput: return convert_matrix(t, data, &weights_.output);
-    case Slot::kOutputNorm: return vector_out(&weights_.output_norm);
-    case Slot::kAttnNorm: return vector_out(&l->attn_norm);
-    case Slot::kFfnNorm: return vector_out(&l->ffn_norm);
-    case Slot::kQ: return convert_matrix(t, data, &l->wq);
-    case Slot::kK: return convert_matrix(t, data, &l->wk);
-    case Slot::kV: return convert_matrix(t, data, &l->wv);
-    case Slot::kO: return convert_matrix(t, data, &l->wo);
-    case Slot::kGate: return convert_matrix(t, data, &l->gate);
-    case Slot::kDown: return convert_matrix(t, data, &l->down);
-    case Slot::kUp: return convert_matrix(t, data, &l->up);
-    case Slot::kNone: break;
-  }
+  const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
+  if (slot.matrix) return convert_matrix(t, data, slot.matrix);
+  const BlockTraits* traits = block_traits(t.type);
+  if (!traits) return FormatError("tensor " + t.name + " has a type nibble cannot read");
+  slot.vector->resize(size_t(t.shape[0]));
+  traits->dequantize(data, slot.vector->data(), t.shape[0]);
   return Status::Ok();
 }
 
@@ -281,22 +238,13 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
 
   const LlamaConfig& c = model_->config;
   ModelInfo& info = model_->info;
-  // Every slot filled?
-  auto require = [](bool present, const std::string& name) -> Status {
-    return present ? Status::Ok() : FormatError("the model has no tensor " + name);
-  };
-  NIBBLE_RETURN_IF_ERROR(require(weights_.token_embd.rows() > 0, "token_embd.weight"));
-  NIBBLE_RETURN_IF_ERROR(require(!weights_.output_norm.empty(), "output_norm.weight"));
-  for (int i = 0; i < c.n_layers; ++i) {
-    const LlamaLayer& l = weights_.layers[size_t(i)];
-    const std::string p = "blk." + std::to_string(i) + ".";
-    NIBBLE_RETURN_IF_ERROR(require(!l.attn_norm.empty(), p + "attn_norm.weight"));
-    NIBBLE_RETURN_IF_ERROR(require(!l.ffn_norm.empty(), p + "ffn_norm.weight"));
-    const std::pair<const PackedWeights*, const char*> mats[] = {
-        {&l.wq, "attn_q"}, {&l.wk, "attn_k"}, {&l.wv, "attn_v"}, {&l.wo, "attn_output"},
-        {&l.gate, "ffn_gate"}, {&l.down, "ffn_down"}, {&l.up, "ffn_up"}};
-    for (const auto& m : mats) NIBBLE_RETURN_IF_ERROR(require(m.first->rows() > 0, p + m.second + ".weight"));
-  }
+  // Every required slot filled?
+  std::string missing;
+  for_each_tensor(model_->architecture, c.n_layers, [&](const TensorSpec& spec, int layer) {
+    if (missing.empty() && spec.required && slot_ref(&weights_, spec.slot, layer).empty())
+      missing = tensor_name(spec, layer);
+  });
+  if (!missing.empty()) return FormatError("the model has no tensor " + missing);
   info.tied_output = weights_.output.rows() == 0;
 
   if (info.format == "llama2c") {
@@ -325,7 +273,7 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
     for (const PackedWeights* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.down, &l.up})
       if (w->type() != TensorType::F32 || options_.weights == WeightMode::kF32) note(*w);
   info.weight_type = kind;
-  model_->llama.reset(new LlamaModel(c, std::move(weights_)));
+  model_->llama.reset(new LlamaModel(c, model_->architecture.forward, std::move(weights_)));
   info.loaded_bytes = model_->llama->weight_bytes();
   *out = std::move(model_);
   return Status::Ok();
@@ -334,6 +282,28 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
 }  // namespace nibble
 
 namespace nibble {
+namespace {
+
+// The slot each of run.c's weights fills.
+TensorSlot slot_of(Llama2cWeight weight) {
+  switch (weight) {
+    case Llama2cWeight::kTokenEmbeddingTable: return TensorSlot::kTokenEmbedding;
+    case Llama2cWeight::kRmsAttWeight: return TensorSlot::kAttnNorm;
+    case Llama2cWeight::kWq: return TensorSlot::kAttnQ;
+    case Llama2cWeight::kWk: return TensorSlot::kAttnK;
+    case Llama2cWeight::kWv: return TensorSlot::kAttnV;
+    case Llama2cWeight::kWo: return TensorSlot::kAttnOutput;
+    case Llama2cWeight::kRmsFfnWeight: return TensorSlot::kFfnNorm;
+    case Llama2cWeight::kW1: return TensorSlot::kFfnGate;
+    case Llama2cWeight::kW2: return TensorSlot::kFfnDown;
+    case Llama2cWeight::kW3: return TensorSlot::kFfnUp;
+    case Llama2cWeight::kRmsFinalWeight: return TensorSlot::kOutputNorm;
+    case Llama2cWeight::kWcls: return TensorSlot::kOutput;
+  }
+  return TensorSlot::kOutput;
+}
+
+}  // namespace
 
 Status ModelLoader::plan_llama2c() {
   constexpr size_t kHeaderBytes = 7 * sizeof(int32_t);
@@ -344,7 +314,8 @@ Status ModelLoader::plan_llama2c() {
     return FormatError("not a GGUF file (no 'GGUF' magic) nor a llama2.c checkpoint: " + s.message());
   ModelInfo& info = model_->info;
   info.format = "llama2c";
-  info.architecture = "llama";
+  model_->architecture = *find_architecture(builtin_architectures(), "llama");
+  info.architecture = model_->architecture.name;
   LlamaConfig& c = model_->config;
   c.dim = checkpoint.dim;
   c.hidden_dim = checkpoint.hidden_dim;
@@ -356,7 +327,11 @@ Status ModelLoader::plan_llama2c() {
   c.head_dim = checkpoint.head_size();
   c.rope_dim = c.head_dim;  // llama2.c: RoPE over whole heads, base 10000, eps 1e-5
   NIBBLE_RETURN_IF_ERROR(c.validate());
-  for (const GgufTensorInfo& t : checkpoint.tensors) plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes});
+  for (const Llama2cTensor& t : checkpoint.tensors) {
+    const TensorSpec* spec = spec_of(model_->architecture, slot_of(t.weight));
+    file_tensors_.push_back({tensor_name(*spec, t.layer), t.shape, TensorType::F32, t.offset, t.bytes});
+    plan_.push_back({file_tensors_.back().name, TensorType::F32, t.shape, t.offset, t.bytes, spec, t.layer});
+  }
   return finish_plan();
 }
 

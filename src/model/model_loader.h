@@ -4,9 +4,9 @@
 // converted to the kernels' layout, and its staging freed. Peak memory is the
 // model plus one tensor.
 //
-// Formats, told apart by their first bytes: GGUF v3 (LLaMA architecture,
-// tokenizer embedded) and llama2.c checkpoints (tokenizer given separately
-// with set_tokenizer_file).
+// Formats, told apart by their first bytes: GGUF v3 (an architecture of the
+// table in architecture.h, tokenizer embedded) and llama2.c checkpoints
+// (LLaMA; tokenizer given separately with set_tokenizer_file).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include "format/gguf.h"
 #include "kernels/packed_weights.h"
 #include "tokenizer/vocab.h"
+#include "model/architecture.h"
 #include "model/model.h"
 #include "quant/block_formats.h"
 
@@ -24,6 +25,8 @@ namespace nibble {
 struct LoadOptions {
   WeightMode weights = WeightMode::kQ4_0;
   ClipMode clip = ClipMode::kNone;  // for matrices quantized on load
+  // The rows general.architecture is looked up in (a test adds its own).
+  const std::vector<Architecture>* architectures = &builtin_architectures();
 };
 
 class ModelLoader {
@@ -41,6 +44,9 @@ class ModelLoader {
   Status finish(std::unique_ptr<Model>* out);
 
   uint64_t bytes_fed() const { return fed_; }
+  // The file's tensor table, in file order, once its header has parsed
+  // (empty before). A llama2.c checkpoint's tensors have their GGUF names.
+  const std::vector<GgufTensorInfo>& tensors() const { return file_tensors_; }
 
  private:
   struct PlannedTensor {
@@ -49,6 +55,8 @@ class ModelLoader {
     std::vector<int64_t> shape;  // GGUF order
     uint64_t offset;
     uint64_t bytes;
+    const TensorSpec* spec;  // in model_->architecture
+    int layer;               // -1 for whole-model tensors
   };
   Status parse_header();
   Status plan_gguf(const GgufFile& file);
@@ -64,6 +72,7 @@ class ModelLoader {
   Status failed_;  // sticky: after an error every call returns it
   bool planned_ = false;
   std::vector<uint8_t> header_;   // bytes buffered until the header parses
+  std::vector<GgufTensorInfo> file_tensors_;
   std::vector<PlannedTensor> plan_;  // sorted by offset
   size_t next_ = 0;               // index into plan_ of the tensor being staged
   std::vector<uint8_t> staging_;  // bytes of plan_[next_] so far

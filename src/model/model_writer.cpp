@@ -47,40 +47,24 @@ uint32_t file_type_of(const Model& model) {
 
 Status write_model_gguf(const Model& model, std::vector<uint8_t>* out) {
   if (!model.llama || !model.tokenizer) return StateError("the model is not loaded");
+  const Architecture& arch = model.architecture;
   const LlamaConfig& c = model.config;
   const LlamaWeights& w = model.llama->weights();
   GgufWriter writer;
-  writer.set_string("general.architecture", "llama");
+  writer.set_string("general.architecture", arch.name);
   writer.set_string("general.name", model.info.name.empty() ? "nibble model" : model.info.name);
   writer.set_u32("general.file_type", file_type_of(model));
-  writer.set_u32("llama.context_length", uint32_t(c.context_length));
-  writer.set_u32("llama.embedding_length", uint32_t(c.dim));
-  writer.set_u32("llama.block_count", uint32_t(c.n_layers));
-  writer.set_u32("llama.feed_forward_length", uint32_t(c.hidden_dim));
-  writer.set_u32("llama.rope.dimension_count", uint32_t(c.rope_dim));
-  writer.set_u32("llama.attention.head_count", uint32_t(c.n_heads));
-  writer.set_u32("llama.attention.head_count_kv", uint32_t(c.n_kv_heads));
-  writer.set_f32("llama.attention.layer_norm_rms_epsilon", c.rms_eps);
-  writer.set_f32("llama.rope.freq_base", c.rope_theta);
-  writer.set_u32("llama.vocab_size", uint32_t(c.vocab_size));
+  write_config_keys(arch, c, &writer);
   add_tokenizer(&writer, model.tokenizer->vocab());
 
-  NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, "token_embd.weight", w.token_embd));
-  NIBBLE_RETURN_IF_ERROR(add_vector(&writer, "output_norm.weight", w.output_norm));
-  if (w.output.rows() > 0) NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, "output.weight", w.output));
-  for (size_t i = 0; i < w.layers.size(); ++i) {
-    const LlamaLayer& l = w.layers[i];
-    const std::string p = "blk." + std::to_string(i) + ".";
-    NIBBLE_RETURN_IF_ERROR(add_vector(&writer, p + "attn_norm.weight", l.attn_norm));
-    NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, p + "attn_q.weight", l.wq));
-    NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, p + "attn_k.weight", l.wk));
-    NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, p + "attn_v.weight", l.wv));
-    NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, p + "attn_output.weight", l.wo));
-    NIBBLE_RETURN_IF_ERROR(add_vector(&writer, p + "ffn_norm.weight", l.ffn_norm));
-    NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, p + "ffn_gate.weight", l.gate));
-    NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, p + "ffn_down.weight", l.down));
-    NIBBLE_RETURN_IF_ERROR(add_matrix(&writer, p + "ffn_up.weight", l.up));
-  }
+  Status s;
+  for_each_tensor(arch, c.n_layers, [&](const TensorSpec& spec, int layer) {
+    const ConstSlotRef slot = slot_ref(w, spec.slot, layer);
+    if (!s.ok() || slot.empty()) return;  // an optional tensor the model lacks
+    s = slot.matrix ? add_matrix(&writer, tensor_name(spec, layer), *slot.matrix)
+                    : add_vector(&writer, tensor_name(spec, layer), *slot.vector);
+  });
+  NIBBLE_RETURN_IF_ERROR(s);
   *out = writer.serialize();
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
-// Writes a loaded Model as a standard GGUF v3 file (LLaMA architecture, the
-// tokenizer embedded) that llama.cpp and ModelLoader read back: `nibble
-// quantize` loads a llama2.c or GGUF file with INT4 weights and writes this.
+// Writes a loaded Model as a standard GGUF v3 file (its architecture row's
+// metadata keys and tensor names, the tokenizer embedded) that llama.cpp and
+// ModelLoader read back: `nibble quantize` loads a llama2.c or GGUF file with
+// INT4 weights and writes this.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-// llama2.c checkpoint reader: the real stories260K.bin, and hostile headers.
+// llama2.c checkpoint reader: the real stories260K.bin (and the names the
+// model loader gives its tensors), and hostile headers.
 #include "format/llama2c.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +7,8 @@
 #include <cstring>
 #include <random>
 
+#include "format/gguf.h"
+#include "model/model_loader.h"
 #include "support/fixture_util.h"
 
 namespace nibble {
@@ -32,46 +35,52 @@ TEST(Llama2c, Stories260K) {
   EXPECT_EQ(c.head_size(), 8);
   EXPECT_EQ(c.kv_dim(), 32);
   EXPECT_EQ(c.tensors.size(), 2u + 9u * 5u);
-  EXPECT_EQ(c.find_tensor("output.weight"), nullptr);
+  EXPECT_EQ(c.find_tensor("wcls"), nullptr);
 
-  const GgufTensorInfo* embd = c.find_tensor("token_embd.weight");
+  const Llama2cTensor* embd = c.find_tensor("token_embedding_table");
   ASSERT_NE(embd, nullptr);
   EXPECT_EQ(embd->offset, 28u);
   EXPECT_EQ(embd->shape, (std::vector<int64_t>{64, 512}));
   // Tensors follow each other with no gaps, each stacked over layers.
-  EXPECT_EQ(c.find_tensor("blk.0.attn_norm.weight")->offset, 28u + 64u * 512u * 4u);
-  EXPECT_EQ(c.find_tensor("blk.1.attn_norm.weight")->offset, 28u + 64u * 512u * 4u + 64u * 4u);
-  EXPECT_EQ(c.find_tensor("blk.3.attn_k.weight")->shape, (std::vector<int64_t>{64, 32}));
-  EXPECT_EQ(c.find_tensor("blk.3.ffn_down.weight")->shape, (std::vector<int64_t>{172, 64}));
-  EXPECT_EQ(c.find_tensor("blk.3.ffn_gate.weight")->shape, (std::vector<int64_t>{64, 172}));
+  EXPECT_EQ(c.find_tensor("rms_att_weight[0]")->offset, 28u + 64u * 512u * 4u);
+  EXPECT_EQ(c.find_tensor("rms_att_weight[1]")->offset, 28u + 64u * 512u * 4u + 64u * 4u);
+  EXPECT_EQ(c.find_tensor("wk[3]")->shape, (std::vector<int64_t>{64, 32}));
+  EXPECT_EQ(c.find_tensor("w2[3]")->shape, (std::vector<int64_t>{172, 64}));
+  EXPECT_EQ(c.find_tensor("w1[3]")->shape, (std::vector<int64_t>{64, 172}));
   for (size_t n = 1; n < c.tensors.size(); ++n) {
     EXPECT_EQ(c.tensors[n].offset, c.tensors[n - 1].offset + c.tensors[n - 1].bytes) << c.tensors[n].name;
   }
-  // After output_norm come the two RoPE tables, then the end of the file.
-  const GgufTensorInfo& last = c.tensors.back();
-  EXPECT_EQ(last.name, "output_norm.weight");
+  // After rms_final_weight come the two RoPE tables, then the end of the file.
+  const Llama2cTensor& last = c.tensors.back();
+  EXPECT_EQ(last.name, "rms_final_weight");
   EXPECT_EQ(last.offset + last.bytes + 2u * 512u * 4u * 4u, bytes.size());
 }
 
 // The same model converted by llama.cpp: every weight has identical bytes,
 // so both files use the same (adjacent-pair) RoPE layout for attn_q/attn_k.
+// The model loader gives the checkpoint's tensors their GGUF names.
 TEST(Llama2c, SameWeightsAsTheGgufConversion) {
   const std::vector<uint8_t> bin = read_fixture("models/stories260K.bin");
   const std::vector<uint8_t> gguf_bytes = read_fixture("models/stories260K.gguf");
-  Llama2cCheckpoint c;
-  ASSERT_TRUE(ParseAll(bin, &c).ok());
+  ModelLoader loader(LoadOptions(), bin.size());
+  ASSERT_TRUE(loader.feed(bin.data(), bin.size()).ok());
+  ASSERT_EQ(loader.tensors().size(), 2u + 9u * 5u);
   GgufFile gguf;
   ASSERT_TRUE(GgufFile::Parse(gguf_bytes.data(), gguf_bytes.size(), gguf_bytes.size(), &gguf).ok());
-  for (const GgufTensorInfo& t : c.tensors) {
+  for (const GgufTensorInfo& t : loader.tensors()) {
     const GgufTensorInfo* g = gguf.find_tensor(t.name);
     ASSERT_NE(g, nullptr) << t.name;
     EXPECT_EQ(g->shape, t.shape) << t.name;
     ASSERT_EQ(g->bytes, t.bytes) << t.name;
     EXPECT_EQ(0, std::memcmp(bin.data() + t.offset, gguf_bytes.data() + g->offset, t.bytes)) << t.name;
   }
+  Llama2cCheckpoint c;
+  ASSERT_TRUE(ParseAll(bin, &c).ok());
+  EXPECT_EQ(loader.tensors()[7].name, "blk.1.attn_q.weight");
+  EXPECT_EQ(c.tensors[7].name, "wq[1]");
   // The GGUF file spells the shared classifier out as output.weight.
   const GgufTensorInfo* out = gguf.find_tensor("output.weight");
-  const GgufTensorInfo* embd = c.find_tensor("token_embd.weight");
+  const Llama2cTensor* embd = c.find_tensor("token_embedding_table");
   ASSERT_NE(out, nullptr);
   EXPECT_EQ(0, std::memcmp(bin.data() + embd->offset, gguf_bytes.data() + out->offset, embd->bytes));
 }
@@ -105,7 +114,7 @@ TEST(Llama2c, SeparateClassifier) {
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_FALSE(c.shared_classifier);
   EXPECT_EQ(c.vocab_size, 10);
-  const GgufTensorInfo* out = c.find_tensor("output.weight");
+  const Llama2cTensor* out = c.find_tensor("wcls");
   ASSERT_NE(out, nullptr);
   EXPECT_EQ(out->shape, (std::vector<int64_t>{16, 10}));
   EXPECT_EQ(out->offset + out->bytes, bytes.size());
@@ -144,9 +153,9 @@ TEST(Llama2c, HostileHeaders) {
   std::vector<uint8_t> huge(64, 0);
   const int32_t huge_header[7] = {2, INT32_MAX, 4096, 1, 1, INT32_MAX, INT32_MAX};
   std::memcpy(huge.data(), huge_header, 28);
-  ExpectError(huge, "is truncated: tensor token_embd.weight needs bytes [28, 17179869204) but the file has 64");
-  ExpectError(with(1, 1 << 30), "is truncated: tensor blk.0.ffn_gate.weight needs bytes [");
-  ExpectError(with(5, 1000), "is truncated: tensor token_embd.weight needs bytes [28, 64028)");
+  ExpectError(huge, "is truncated: tensor token_embedding_table needs bytes [28, 17179869204) but the file has 64");
+  ExpectError(with(1, 1 << 30), "is truncated: tensor w1[0] needs bytes [");
+  ExpectError(with(5, 1000), "is truncated: tensor token_embedding_table needs bytes [28, 64028)");
   ExpectError(MakeCheckpoint(good, 4), "has 4 bytes more than");
   ExpectError(std::vector<uint8_t>(10, 0), "the header needs 28 bytes but the file has 10");
 }
@@ -176,7 +185,7 @@ TEST(Llama2c, EveryTruncationAndRandomHeaders) {
     Llama2cCheckpoint c;
     Status s = ParseAll(bytes, &c);
     if (s.ok()) {
-      for (const GgufTensorInfo& t : c.tensors) EXPECT_LE(t.offset + t.bytes, bytes.size()) << t.name;
+      for (const Llama2cTensor& t : c.tensors) EXPECT_LE(t.offset + t.bytes, bytes.size()) << t.name;
     }
   }
 }
