@@ -1,9 +1,8 @@
 // KernelConfig: the one place that names kernels. kernel_config() is picked
 // once (the best tier this build has: wasm relaxed SIMD in relaxed-SIMD
 // builds, wasm SIMD128 in the other SIMD builds, else scalar) and never
-// changes; there is no global
-// mutable tuning state. Tests and benchmarks can ask for a tier explicitly
-// and pass it to matmul_with() (matmul.h).
+// changes; there is no global mutable tuning state. Tests and benchmarks can
+// ask for a tier explicitly and pass it to matmul_with() (matmul.h).
 #pragma once
 
 #include "kernels/microkernels.h"
