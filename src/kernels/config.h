@@ -1,18 +1,18 @@
 // KernelConfig: the one place that names kernels. kernel_config() is picked
-// once (the best tier this build has: wasm SIMD128 when compiled with
-// __wasm_simd128__, else scalar) and never changes; there is no global
-// mutable tuning state. Tests and benchmarks can ask for a tier explicitly
-// and pass it to matmul_with() (matmul.h).
+// once (the best tier this build has: wasm relaxed SIMD in relaxed-SIMD
+// builds, wasm SIMD128 in the other SIMD builds, else scalar) and never
+// changes; there is no global mutable tuning state. Tests and benchmarks can
+// ask for a tier explicitly and pass it to matmul_with() (matmul.h).
 #pragma once
 
 #include "kernels/microkernels.h"
 
 namespace nibble {
 
-enum class KernelTier { kScalar, kWasmSimd };
+enum class KernelTier { kScalar, kWasmSimd, kWasmRelaxedSimd };
 
 struct KernelConfig {
-  const char* name;  // "scalar", "wasmsimd"
+  const char* name;  // "scalar", "wasmsimd", "wasmrelaxedsimd"
   KernelTier tier;
   QuantizeQ8Fn quantize_q8;  // activations f32 -> Q8_0 (W4A8)
   const Q8Layout* q8_layout;  // null, or the layout its W4A8 kernels read

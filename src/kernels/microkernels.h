@@ -2,7 +2,11 @@
 //
 // Tiers:  *_ref        plain loops on STANDARD GGUF blocks: the definition
 //         *__scalar    portable C++ on the packed layout (packed_weights.h)
-//         *__wasmsimd  wasm SIMD128 on the packed layout (SIMD builds only)
+//         *__wasmsimd  wasm SIMD128 on the packed layout (SIMD builds;
+//                      its Q4 kernels not in relaxed-SIMD builds)
+//         *__wasmrelaxedsimd  wasm relaxed SIMD on the relaxed-SIMD builds'
+//                      packed layout (those builds only); it reuses the
+//                      wasmsimd quantizer and f32 kernels
 //
 // Packed-tier kernels share one signature per family and compute an output
 // tile Y[m_begin:m_end, n_begin:n_end] of Y[M,N] = X[M,K] · W[N,K]ᵀ; for Q4
@@ -126,5 +130,15 @@ void q4_1_f32_gemv_4x__wasmsimd(const Q4Weights& w, const F32Activations& x, con
 void q4_1_f32_gemm_4x4__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemv__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemm_4x4__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
+
+extern const Q8Layout q8_layout__wasmrelaxedsimd;
+void q4_0_q8_0_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_0_q8_0_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_1_q8_0_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_1_q8_0_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
+void q4_0_f32_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_0_f32_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_1_f32_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_1_f32_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 
 }  // namespace nibble

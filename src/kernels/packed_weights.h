@@ -27,19 +27,19 @@
 // and one i32x4.dot_i16x8_s with the activation pairs 4L .. 4L+3 as they
 // lie in memory (no broadcast) adds one pair's products to each of four
 // rows; the GEMV sums each s in its own accumulator and rotates three of
-// them per block to put row r in lane r (q4_wasmsimd.h). The W4A8 GEMM,
+// them per block to put row r in lane r (q4_q8_wasmsimd.h). The W4A8 GEMM,
 // which wants all four rows of one pair per vector, copies each group to
 // that order once per call and reuses it for every activation tile.
 //
-// Relaxed-SIMD builds (NIBBLE_RELAXED_SIMD) put the rows in lanes instead
-// (and pair the groups, above):
+// Relaxed-SIMD builds (NIBBLE_RELAXED_SIMD), whose kernels are the
+// *__wasmrelaxedsimd tier, put the rows in lanes instead (and pair the
+// groups, above):
 // 32-bit lane r of vector L holds row r's elements 8L .. 8L+7, byte j of the
 // lane elements 8L + j (low nibble) and 8L + 4 + j (high nibble). Masked to
 // one nibble per byte, a vector meets the activations 8L.. as one
 // i16x8.relaxed_dot_i8x16_i7x16_s on a broadcast 32-bit word, with every
-// row already in its own lane (q4_q8_gemv_tile_relaxed in q4_wasmsimd.h).
-// Such a build's W4A32 kernels move each vector's nibbles to the rotated
-// order first.
+// row already in its own lane (q4_q8_wasmrelaxedsimd.h). That tier's
+// W4A32 kernels move each vector's nibbles to the rotated order first.
 //
 // q4_nibble_slot() in q4_panel.h is the one definition of the build's map;
 // pack, unpack, the scalar tier and dequantize_row all use it.

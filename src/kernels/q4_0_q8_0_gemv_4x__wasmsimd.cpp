@@ -1,5 +1,6 @@
 // y[N] = W[N,K] · x[K] per activation row; W packed Q4_0, x Q8_0 (wasm SIMD128 tier).
-#ifdef __wasm_simd128__
+// Relaxed-SIMD builds pack for the *__wasmrelaxedsimd kernels instead (q4_panel.h).
+#if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 
 #include "kernels/microkernels.h"
 #include "kernels/q4_wasmsimd.h"
@@ -7,9 +8,9 @@
 namespace nibble {
 
 void q4_0_q8_0_gemv_4x__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::Q4Kernels<false>::q8_gemv(w, x, out, q4_0_q8_0_gemv_4x__scalar);
+  wasmsimd::Q4Kernels<false, /*kRelaxed=*/false>::q8_gemv(w, x, out, q4_0_q8_0_gemv_4x__scalar);
 }
 
 }  // namespace nibble
 
-#endif  // __wasm_simd128__
+#endif  // __wasm_simd128__ && !NIBBLE_RELAXED_SIMD

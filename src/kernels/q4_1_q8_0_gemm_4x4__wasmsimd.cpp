@@ -1,5 +1,6 @@
 // Y[M,N] = X[M,K] · W[N,K]ᵀ, 4 activation rows × 4 weight rows per tile; W packed Q4_1, X Q8_0 (wasm SIMD128 tier).
-#ifdef __wasm_simd128__
+// Relaxed-SIMD builds pack for the *__wasmrelaxedsimd kernels instead (q4_panel.h).
+#if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 
 #include "kernels/microkernels.h"
 #include "kernels/q4_wasmsimd.h"
@@ -7,9 +8,9 @@
 namespace nibble {
 
 void q4_1_q8_0_gemm_4x4__wasmsimd(const Q4Weights& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::Q4Kernels<true>::q8_gemm(w, x, out, q4_1_q8_0_gemm_4x4__scalar);
+  wasmsimd::Q4Kernels<true, /*kRelaxed=*/false>::q8_gemm(w, x, out, q4_1_q8_0_gemm_4x4__scalar);
 }
 
 }  // namespace nibble
 
-#endif  // __wasm_simd128__
+#endif  // __wasm_simd128__ && !NIBBLE_RELAXED_SIMD

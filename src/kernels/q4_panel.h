@@ -17,21 +17,24 @@ struct NibbleSlot {
   int byte;
   int shift;
 };
-// Rows rotated across the nibbles (plain SIMD builds): pair k / 2 = 4·vec +
-// i sits in 32-bit lane i of vector vec, in nibble s with (i + s) % 4 = r.
+// Rows rotated across the nibbles (read by the wasmsimd tier): pair k / 2 =
+// 4·vec + i sits in 32-bit lane i of vector vec, in nibble s with
+// (i + s) % 4 = r.
 constexpr NibbleSlot rotated_nibble_slot(int r, int k) {
   const int pair = k / 2, vec = pair / 4, i = pair % 4, s = (r - i + kPackRows) % kPackRows, lane = 2 * i + k % 2;
   return {16 * vec + 2 * lane + s / 2, 4 * (s % 2)};
 }
-// Rows in lanes (relaxed-SIMD builds): 32-bit lane r of vector k / 8 holds
-// row r's elements 8·vec .. 8·vec + 7, byte j (0..3) of the lane elements
-// 8·vec + j (low nibble) and 8·vec + 4 + j (high nibble).
+// Rows in lanes (read by the wasmrelaxedsimd tier): 32-bit lane r of vector
+// k / 8 holds row r's elements 8·vec .. 8·vec + 7, byte j (0..3) of the lane
+// elements 8·vec + j (low nibble) and 8·vec + 4 + j (high nibble).
 constexpr NibbleSlot lanes_nibble_slot(int r, int k) {
   const int vec = k / 8, j = k % 8;
   return {16 * vec + 4 * r + j % 4, 4 * (j / 4)};
 }
-// The layout of this build: the one definition that pack, unpack, the scalar
-// tier and dequantize_row use.
+// The layout of this build, the one its SIMD tier reads: rows in lanes in
+// relaxed-SIMD builds (the only builds with the wasmrelaxedsimd tier), else
+// rotated. The one definition that pack, unpack, the scalar tier and
+// dequantize_row use.
 #ifdef NIBBLE_RELAXED_SIMD
 constexpr bool kRowsInLanes = true;
 #else
@@ -51,10 +54,10 @@ inline int q4_group_rows(const Q4Weights& w, int64_t g) {
 
 // Where the panels go. Plain builds: group after group, each its K/32 panels
 // in order. Relaxed-SIMD builds keep groups in pairs (2p, 2p + 1) whose
-// panels alternate block by block, because their GEMV tile works on two
-// groups at once: that way it reads one sequential stream (two streams a
-// group apart defeat the hardware prefetcher: 5.7 against 19.4 GB/s for
-// 576×1536 from memory, Node). An odd last group stays on its own.
+// panels alternate block by block, because the wasmrelaxedsimd GEMV tile
+// works on two groups at once: that way it reads one sequential stream (two
+// streams a group apart defeat the hardware prefetcher: 5.7 against 19.4
+// GB/s for 576×1536 from memory, Node). An odd last group stays on its own.
 constexpr bool kPairedGroups = kRowsInLanes;
 // Panels from one block of group g to its next: 2 inside a pair, else 1.
 inline int64_t q4_panel_step(int64_t groups, int64_t g) { return kPairedGroups && (g | 1) < groups ? 2 : 1; }

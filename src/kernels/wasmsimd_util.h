@@ -1,4 +1,4 @@
-// Small wasm SIMD128 helpers shared by the *__wasmsimd kernels.
+// Small wasm SIMD128 helpers shared by the *__wasmsimd and *__wasmrelaxedsimd kernels.
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -16,8 +16,8 @@ inline v128_t rotate_lanes(v128_t v) {
 }
 
 // i16x8.relaxed_dot_i8x16_i7x16_s: lane i = a[2i]·b[2i] + a[2i+1]·b[2i+1]
-// for int8 a and b in 0..127 (exact then, on every engine). Only relaxed-SIMD
-// builds call it. Clang 14 cannot emit the instruction, so this emits
+// for int8 a and b in 0..127 (exact then, on every engine). Only the
+// *__wasmrelaxedsimd kernels call it. Clang 14 cannot emit the instruction, so this emits
 // i16x8.narrow_i32x4_u in its place (same operands and result type, used
 // nowhere else), and tools/patch_relaxed_simd.mjs rewrites each one in the
 // linked .wasm (TOOLCHAIN.md).

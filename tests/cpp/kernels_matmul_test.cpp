@@ -190,13 +190,25 @@ TEST(KernelsMatmul, Q4_1AllTiersMatchReference) {
 }
 
 TEST(KernelsMatmul, DefaultConfigIsTheBestTierBuilt) {
-#ifdef __wasm_simd128__
+  // The tiers the *AllTiersMatchReference tests run, by name.
+  std::vector<std::string> names;
+  for (const KernelConfig* c : tiers()) names.push_back(c->name);
+#if defined(NIBBLE_RELAXED_SIMD)
+  EXPECT_EQ(kernel_config().tier, KernelTier::kWasmRelaxedSimd);
+  // wasmsimd's Q4 kernels read the other packed layout (q4_panel.h).
+  EXPECT_EQ(kernel_config_for(KernelTier::kWasmSimd), nullptr);
+  EXPECT_EQ(names, (std::vector<std::string>{"scalar", "wasmrelaxedsimd"}));
+#elif defined(__wasm_simd128__)
   EXPECT_EQ(kernel_config().tier, KernelTier::kWasmSimd);
-  ASSERT_EQ(tiers().size(), 2u);  // both tiers are tested in SIMD builds
+  EXPECT_EQ(kernel_config_for(KernelTier::kWasmRelaxedSimd), nullptr);
+  EXPECT_EQ(names, (std::vector<std::string>{"scalar", "wasmsimd"}));
 #else
   EXPECT_EQ(kernel_config().tier, KernelTier::kScalar);
   EXPECT_EQ(kernel_config_for(KernelTier::kWasmSimd), nullptr);
+  EXPECT_EQ(kernel_config_for(KernelTier::kWasmRelaxedSimd), nullptr);
+  EXPECT_EQ(names, (std::vector<std::string>{"scalar"}));
 #endif
+  EXPECT_EQ(names.back(), kernel_config().name);
 }
 
 TEST(KernelsMatmul, DequantizeRowMatchesBlocks) {

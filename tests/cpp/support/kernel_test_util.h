@@ -18,10 +18,11 @@ namespace kerneltest {
 
 using Rng = std::mt19937;
 
-// Every tier compiled into this build (scalar always; wasmsimd in SIMD builds).
+// Every tier compiled into this build (scalar always; wasmsimd in SIMD
+// builds, wasmrelaxedsimd instead in relaxed-SIMD builds).
 inline std::vector<const KernelConfig*> tiers() {
   std::vector<const KernelConfig*> out;
-  for (KernelTier t : {KernelTier::kScalar, KernelTier::kWasmSimd})
+  for (KernelTier t : {KernelTier::kScalar, KernelTier::kWasmSimd, KernelTier::kWasmRelaxedSimd})
     if (const KernelConfig* c = kernel_config_for(t)) out.push_back(c);
   return out;
 }

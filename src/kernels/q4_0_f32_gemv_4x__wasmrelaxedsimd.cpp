@@ -1,0 +1,15 @@
+// y[N] = W[N,K] · x[K] per activation row; W packed Q4_0 widened to f32, x f32 (wasm relaxed-SIMD tier).
+#ifdef NIBBLE_RELAXED_SIMD
+
+#include "kernels/microkernels.h"
+#include "kernels/q4_wasmsimd.h"
+
+namespace nibble {
+
+void q4_0_f32_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out) {
+  wasmsimd::Q4Kernels<false, /*kRelaxed=*/true>::f32_gemv(w, x, out, q4_0_f32_gemv_4x__scalar);
+}
+
+}  // namespace nibble
+
+#endif  // NIBBLE_RELAXED_SIMD

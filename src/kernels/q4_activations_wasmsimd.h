@@ -1,0 +1,163 @@
+// The activation layouts of the Q4 wasm SIMD128 tiles (both SIMD tiers:
+// *__wasmsimd and *__wasmrelaxedsimd): Q8_0 activations for the W4A8 tiles,
+// f32 activations for the W4A32 tiles.
+#pragma once
+
+#ifdef __wasm_simd128__
+
+#include <wasm_simd128.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/microkernels.h"
+#include "quant/fp16.h"
+
+namespace nibble {
+namespace wasmsimd {
+
+// Activations for the tiles, interleaved in tiles of R rows (R = the
+// kernel's max rows per tile, 1 or 4) so that a tile reads everything of a
+// block from one pointer at constant offsets (wasm loads fold those; V8
+// would otherwise keep one spilled base pointer per row and offset).
+// Rows past m_end in the last tile are zero. matmul() writes the W4A8
+// tiles once per call (q8_layout__wasmsimd, q8_layout__wasmrelaxedsimd); a
+// kernel called without them copies its rows into a buffer reused by the
+// calling thread.
+//
+// W4A8, per tile t and block b, q8_block_stride<kRelaxed>(R) int32, where
+// kRelaxed says which tier reads them (false: __wasmsimd, true:
+// __wasmrelaxedsimd):
+//   pairs[16][R]  (a[k], a[k+1]) as two int16 in one int32, k = 2p; for the
+//                 relaxed tier's GEMV tiles (R = 1) instead the 32 int8
+//                 values as they are (8 int32)
+//   d[R]          the rows' Q8_0 scales (f32 bits)
+//   minus8sum[R]  −8·Σq (Q4_0's −8 term, int32)
+//   dsum[R]       d·float(Σq) (Q4_1's m term, f32 bits)
+// The last two are the block updates' per-row terms, computed once here
+// rather than in every tile (the same float product, so the same bits).
+template <bool kRelaxed>
+constexpr int q8_value_ints(int R) { return kRelaxed && R == 1 ? kQK / 4 : kQK / 2 * R; }
+template <bool kRelaxed>
+constexpr int q8_block_stride(int R) { return q8_value_ints<kRelaxed>(R) + 3 * R; }
+enum Q8Field { kQ8D, kQ8Minus8Sum, kQ8DSum };
+// Where field f of tile row r starts in a block.
+template <bool kRelaxed>
+constexpr int q8_field(int R, Q8Field f, int r = 0) { return q8_value_ints<kRelaxed>(R) + int(f) * R + r; }
+
+// The per-row terms of one block of row m.
+inline void write_q8_row_terms(const Q8Activations& x, int64_t row_block, int32_t* d, int32_t* minus8sum, int32_t* dsum) {
+  const float da = x.d[row_block];
+  const int32_t sa = x.sums[row_block];
+  *d = int32_t(f32_bits(da));
+  *minus8sum = -8 * sa;
+  *dsum = int32_t(f32_bits(da * float(sa)));
+}
+
+template <bool kRelaxed>
+constexpr size_t q8_interleaved_ints(int64_t M, int64_t K, int R) {
+  return size_t((M + R - 1) / R * (K / kQK) * q8_block_stride<kRelaxed>(R));
+}
+
+// Writes the tiles of rows [m_begin, m_end) (m_begin a multiple of R) at
+// their place in out; rows past m_end in the last tile are zero.
+template <bool kRelaxed>
+inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t m_end, int R, int32_t* out) {
+  const int64_t nb = x.K / kQK, tiles = (m_end - m_begin + R - 1) / R;
+  out += m_begin / R * nb * q8_block_stride<kRelaxed>(R);
+  if (R == 1) {  // pairs are the int8 values widened to int16, in order
+    for (int64_t m = m_begin; m < m_end; ++m) {
+      for (int64_t b = 0; b < nb; ++b, out += q8_block_stride<kRelaxed>(1)) {
+        const int8_t* a = x.qs + m * x.K + b * kQK;
+        const v128_t lo = wasm_v128_load(a), hi = wasm_v128_load(a + 16);
+        if (kRelaxed) {
+          wasm_v128_store(out, lo);
+          wasm_v128_store(out + 4, hi);
+        } else {
+          wasm_v128_store(out, wasm_i16x8_extend_low_i8x16(lo));
+          wasm_v128_store(out + 4, wasm_i16x8_extend_high_i8x16(lo));
+          wasm_v128_store(out + 8, wasm_i16x8_extend_low_i8x16(hi));
+          wasm_v128_store(out + 12, wasm_i16x8_extend_high_i8x16(hi));
+        }
+        write_q8_row_terms(x, m * nb + b, out + q8_field<kRelaxed>(1, kQ8D), out + q8_field<kRelaxed>(1, kQ8Minus8Sum), out + q8_field<kRelaxed>(1, kQ8DSum));
+      }
+    }
+    return;
+  }
+  for (int64_t t = 0; t < tiles; ++t) {
+    for (int64_t b = 0; b < nb; ++b, out += q8_block_stride<kRelaxed>(R)) {
+      for (int r = 0; r < R; ++r) {
+        const int64_t m = m_begin + t * R + r;
+        if (m >= m_end) {
+          for (int i = 0; i < q8_block_stride<kRelaxed>(R) / R; ++i) out[i * R + r] = 0;
+          continue;
+        }
+        const int8_t* a = x.qs + m * x.K + b * kQK;
+        for (int p = 0; p < kQK / 2; ++p)
+          out[p * R + r] = int32_t(uint32_t(uint16_t(int16_t(a[2 * p]))) | (uint32_t(uint16_t(int16_t(a[2 * p + 1]))) << 16));
+        write_q8_row_terms(x, m * nb + b, out + q8_field<kRelaxed>(R, kQ8D, r), out + q8_field<kRelaxed>(R, kQ8Minus8Sum, r), out + q8_field<kRelaxed>(R, kQ8DSum, r));
+      }
+    }
+  }
+}
+
+// The tiles of rows [m_begin, m_end) for a kernel call: from matmul()'s
+// copy when it has this tile height, else copied here into a buffer reused
+// by the calling thread.
+template <bool kRelaxed>
+inline const int32_t* interleave_q8(const Q8Activations& x, int64_t m_begin, int64_t m_end, int R) {
+  const int64_t nb = x.K / kQK;
+  if (x.interleaved != nullptr && x.tile_rows == R && m_begin % R == 0)
+    return x.interleaved + m_begin / R * nb * q8_block_stride<kRelaxed>(R);
+  thread_local std::vector<int32_t> buffer;
+  const size_t n = q8_interleaved_ints<kRelaxed>(m_end - m_begin, x.K, R);
+  if (buffer.size() < n) buffer.resize(n);
+  Q8Activations rows = x;  // row m_begin becomes row 0 of the buffer
+  rows.qs += m_begin * x.K;
+  rows.d += m_begin * nb;
+  rows.sums += m_begin * nb;
+  interleave_q8_into<kRelaxed>(rows, 0, m_end - m_begin, R, buffer.data());
+  return buffer.data();
+}
+
+// W4A32, per tile t and block b, f32_block_stride(R) floats:
+//   x[32 R]       the rows' activations, x[k] of row r at f32_x_slot(R, r, k)
+//   xsum[R]       the rows' Σx over the block (Q4_1), else 0
+constexpr int f32_block_stride(int R) { return (kQK + 1) * R; }
+
+// Panel vector v, half e (nibbles 4e .. 4e+3 of each 32-bit lane) holds in
+// lane i element 8v + 2i + e (lane_nibble_f32). R = 1: vector 2v + e holds
+// those elements in lane i. R = 4: vector 4(2v + e) + c holds in lane i that
+// element of tile row (i + c) % 4.
+constexpr int f32_x_slot(int R, int r, int k) {
+  const int v = k / 8, i = (k % 8) / 2, e = k % 2;
+  return R == 1 ? 8 * v + 4 * e + i : 16 * (2 * v + e) + 4 * ((r - i + 4) % 4) + i;
+}
+
+inline const float* interleave_f32(const F32Activations& x, int64_t m_begin, int64_t m_end, int R) {
+  thread_local std::vector<float> buffer;
+  const int64_t nb = x.K / kQK, tiles = (m_end - m_begin + R - 1) / R;
+  const size_t n = size_t(tiles * nb * f32_block_stride(R));
+  if (buffer.size() < n) buffer.resize(n);
+  float* out = buffer.data();
+  for (int64_t t = 0; t < tiles; ++t) {
+    for (int64_t b = 0; b < nb; ++b, out += f32_block_stride(R)) {
+      for (int r = 0; r < R; ++r) {
+        const int64_t m = m_begin + t * R + r;
+        if (m >= m_end) {
+          for (int k = 0; k < kQK; ++k) out[f32_x_slot(R, r, k)] = 0.0f;
+          out[kQK * R + r] = 0.0f;
+          continue;
+        }
+        for (int k = 0; k < kQK; ++k) out[f32_x_slot(R, r, k)] = x.x[m * x.K + b * kQK + k];
+        out[kQK * R + r] = x.block_sums ? x.block_sums[m * nb + b] : 0.0f;
+      }
+    }
+  }
+  return buffer.data();
+}
+
+}  // namespace wasmsimd
+}  // namespace nibble
+
+#endif  // __wasm_simd128__

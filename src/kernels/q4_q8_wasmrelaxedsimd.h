@@ -1,0 +1,125 @@
+// The relaxed-SIMD W4A8 GEMV of the Q4 *__wasmrelaxedsimd kernels
+// (q4_wasmsimd.h has the rest of that tier: its W4A8 GEMM and W4A32 tiles
+// are the plain SIMD tiles on its layout). Its packed layout puts each row
+// in its own 32-bit lane and pairs the groups (packed_weights.h,
+// q4_panel.h); its GEMV activations are the int8 values as they are
+// (q4_activations_wasmsimd.h). Only builds with NIBBLE_RELAXED_SIMD
+// instantiate it: relaxed_dot_i8x16_i7x16 (wasmsimd_util.h) emits a
+// placeholder that tools/patch_relaxed_simd.mjs rewrites after linking.
+#pragma once
+
+#ifdef __wasm_simd128__
+
+#include <wasm_simd128.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/q4_q8_wasmsimd.h"
+
+namespace nibble {
+namespace wasmsimd {
+
+// The W4A8 GEMV tiles of the relaxed tier (rows in lanes, packed_weights.h),
+// for one activation row, `act` its blocks from interleave_q8<true> with
+// R = 1 (the int8 values as they are). Panel vector v masked to its low (high)
+// nibbles holds in lane r row r's elements 8v .. 8v+3 (8v+4 .. 8v+7), so one
+// relaxed dot with those four activations broadcast gives each row's
+// products in its own lane, summed in pairs. A block's eight dots add up in
+// int16 (|sum| ≤ 8 · 2 · 15 · 128 = 30720) and widen once; no rotations.
+// Results are bitwise the reference's.
+//
+// The pair tile runs groups g and g + 1 (one pair, q4_panel_index) in one
+// pass: the activation loads serve both, and the two groups' panels, which
+// alternate, are one stream. 576×1536, Node: 19.7 → 23.2 GB/s from cache,
+// 15–18 → 19.4 from memory; bench-model decode +5% in Node, +11% in
+// Chromium. The single tile covers a group without its partner (an odd last
+// group, or a thread's range that splits a pair).
+// Panel vector q against its eight activations, a_lo = elements 8v .. 8v+3
+// and a_hi = 8v+4 .. 8v+7, each broadcast: lane pair r holds row r's two
+// int16 partial sums.
+inline v128_t relaxed_vector_dots(v128_t q, v128_t a_lo, v128_t a_hi) {
+  const v128_t low_nibbles = wasm_i8x16_splat(0x0F);
+  return wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, low_nibbles)),
+                        relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles)));
+}
+template <bool kHasMin>
+void q4_q8_gemv_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
+  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(1)) {
+    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    const int32_t* words = act;
+    v128_t sum = wasm_i16x8_splat(0);
+    // Two steps of two vectors: V8 holds a base register per load32_splat
+    // offset, and all four unrolled spill in Node 20's V8 (576×1536 from
+    // cache, Node: 19.0 GB/s unrolled, 20.0 rolled, 21.3 like this;
+    // Chromium: unrolled and this alike, rolled 7% slower).
+#pragma clang loop unroll(disable)
+    for (int half = 0; half < 2; ++half, qs += 32, words += 4) {
+#pragma clang loop unroll(full)
+      for (int v = 0; v < 2; ++v)
+        sum = wasm_i16x8_add(sum, relaxed_vector_dots(wasm_v128_load(qs + 16 * v), wasm_v128_load32_splat(words + 2 * v),
+                                                      wasm_v128_load32_splat(words + 2 * v + 1)));
+    }
+    acc = q8_block_update<kHasMin>(acc, wasm_i32x4_extadd_pairwise_i16x8(sum), panel, wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D)),
+                                   wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>())));
+  }
+  wasm_v128_store(y + g * kPackRows, acc);
+}
+// Groups g (even) and g + 1, a pair.
+template <bool kHasMin>
+void q4_q8_gemv_pair_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
+  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);  // then group g + 1's, then g's next block, ...
+  v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
+  for (int64_t b = 0; b < nb; ++b, panel += 2 * kPanel, act += q8_block_stride<true>(1)) {
+    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    const int32_t* words = act;
+    v128_t sum0 = wasm_i16x8_splat(0), sum1 = sum0;
+#pragma clang loop unroll(disable)
+    for (int v = 0; v < 4; ++v, qs += 16, words += 2) {
+      const v128_t a_lo = wasm_v128_load32_splat(words), a_hi = wasm_v128_load32_splat(words + 1);
+      sum0 = wasm_i16x8_add(sum0, relaxed_vector_dots(wasm_v128_load(qs), a_lo, a_hi));
+      sum1 = wasm_i16x8_add(sum1, relaxed_vector_dots(wasm_v128_load(qs + kPanel), a_lo, a_hi));
+    }
+    const v128_t da = wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D));
+    const v128_t term = wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>()));
+    acc0 = q8_block_update<kHasMin>(acc0, wasm_i32x4_extadd_pairwise_i16x8(sum0), panel, da, term);
+    acc1 = q8_block_update<kHasMin>(acc1, wasm_i32x4_extadd_pairwise_i16x8(sum1), panel + kPanel, da, term);
+  }
+  wasm_v128_store(y + g * kPackRows, acc0);
+  wasm_v128_store(y + (g + 1) * kPackRows, acc1);
+}
+
+// The relaxed tier's W4A8 GEMV: pairs of full groups through the pair tile,
+// the rest one by one; a partial last group (N % 4 rows) to `tail`, the
+// scalar kernel of the same name.
+template <bool kHasMin>
+void q4_q8_gemv_relaxed(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail) {
+  const int64_t stride = (w.K / kQK) * q8_block_stride<true>(1);
+  const int32_t* act = interleave_q8<true>(x, out.m_begin, out.m_end, 1);
+  const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
+  for (int64_t m = out.m_begin; m < out.m_end; ++m, act += stride) {
+    float* y = out.y + m * out.ldy;
+    for (int64_t g = first; g < full_end;) {
+      if (g % 2 == 0 && g + 1 < full_end) {
+        q4_q8_gemv_pair_tile_relaxed<kHasMin>(w, act, g, y);
+        g += 2;
+      } else {
+        q4_q8_gemv_tile_relaxed<kHasMin>(w, act, g, y);
+        ++g;
+      }
+    }
+  }
+  if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
+}
+
+}  // namespace wasmsimd
+}  // namespace nibble
+
+#endif  // __wasm_simd128__

@@ -1,0 +1,206 @@
+// The W4A8 tiles of the Q4 *__wasmsimd kernels (q4_wasmsimd.h): the GEMV
+// tile on the rotated layout and the GEMM tile on a pair-major copy of each
+// group, which the *__wasmrelaxedsimd kernels share (copy_group_pair_major
+// reads either packed layout).
+//
+// The layout (packed_weights.h) rotates rows across the nibbles: nibble s
+// of panel vector v gives, in 32-bit lane i, row (i + s) % 4's pair 4v + i.
+// So one i32x4.dot_i16x8_s meets four different activation pairs loaded
+// as they are (no broadcasts), each nibble s sums into its own accumulator,
+// and a block ends with three lane rotations that bring row r to lane r.
+// The W4A8 GEMM instead runs on a copy of each group widened to pair vectors
+// (copy_group_pair_major).
+#pragma once
+
+#ifdef __wasm_simd128__
+
+#include <wasm_simd128.h>
+
+#include <cstdint>
+
+#include "kernels/q4_activations_wasmsimd.h"
+#include "kernels/q4_panel_wasmsimd.h"
+
+namespace nibble {
+namespace wasmsimd {
+
+// Nibble S of every 16-bit lane of a panel vector, as i16x8: lane pair i =
+// row (i + S) % 4's elements 2(4v + i), +1 (packed_weights.h). Nibbles 1
+// and 2 stay in place, masked (one op instead of a shift and a mask), so
+// they come out ×16 and ×256; dot sums of them go through unscale_nibble_sum.
+template <int S>
+inline v128_t scaled_nibbles(v128_t q) {
+  if (S == 3) return wasm_u16x8_shr(q, 12);
+  return wasm_v128_and(q, wasm_i16x8_splat(int16_t(0xF << (4 * S))));
+}
+// Exact: every term of the sum is a multiple of 16^S (|sum| < 2^26).
+template <int S>
+inline v128_t unscale_nibble_sum(v128_t sum) {
+  return S == 1 || S == 2 ? wasm_i32x4_shr(sum, 4 * S) : sum;
+}
+
+// One block's W4A8 contribution for one activation row, the _ref formula on
+// four weight rows at once: acc += float(dot [− 8·Σa]) · (d_w·d_a)
+// [+ m_w·(d_a·Σa)], with da and term (Q4_0: −8·Σa; Q4_1: d_a·Σa) holding
+// that row's values in every lane that needs them.
+template <bool kHasMin>
+inline v128_t q8_block_update(v128_t acc, v128_t dot, const uint8_t* panel, v128_t da, v128_t term) {
+  const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel), da);
+  if (kHasMin) {
+    const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(dot), scale),
+                                    wasm_f32x4_mul(wasm_v128_load(panel + 16), term));
+    return wasm_f32x4_add(acc, t);
+  }
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(dot, term)), scale));
+}
+// The block update's term field for the type.
+template <bool kHasMin>
+constexpr Q8Field q8_term_field() { return kHasMin ? kQ8DSum : kQ8Minus8Sum; }
+
+// d[s] (+)= the dot of nibble s of panel vector `qs` with activation vector
+// `pairs` (pairs 4v .. 4v+3 for panel vector v); the first vector of a block
+// sets d instead of adding to zeros.
+template <bool kFirst>
+inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)[4]) {
+  const v128_t q = wasm_v128_load(qs), a = wasm_v128_load(pairs);
+  const v128_t p[4] = {wasm_i32x4_dot_i16x8(scaled_nibbles<0>(q), a), wasm_i32x4_dot_i16x8(scaled_nibbles<1>(q), a),
+                       wasm_i32x4_dot_i16x8(scaled_nibbles<2>(q), a), wasm_i32x4_dot_i16x8(scaled_nibbles<3>(q), a)};
+#pragma clang loop unroll(full)
+  for (int s = 0; s < 4; ++s) d[s] = kFirst ? p[s] : wasm_i32x4_add(d[s], p[s]);
+}
+
+// W4A8 GEMV tile: y[4g .. 4g+4] for one activation row, `act` its blocks
+// from interleave_q8<false> with R = 1. Panel vector v and activation vector
+// v meet in four dots, one per nibble s, into d[s] (lane i = row
+// (i + s) % 4); the block's row sums are d[0] plus d[1..3] rotated. Results
+// are bitwise the reference's. The block's first vector sets d and the second adds to it
+// (peeled), and the last two run in a rolled loop, which V8 unrolls itself;
+// that and the precomputed per-row terms (write_q8_row_terms) made the tile
+// 12% faster than four rolled steps from zeroed sums (peeling the second
+// vector too: 1.5% of it).
+// Measured alternatives, all slower: the previous layout (all lanes of a
+// nibble vector on one pair, the activation pair broadcast: 16 shuffles per
+// block); the block's four steps unrolled by clang (it computes each d[s]
+// as one tree over all eight loaded vectors, and V8 spills them); two groups
+// per tile sharing the loads (~5% faster from cache, ~40% slower streaming
+// from DRAM); pairs stored pre-broadcast (4× the activation bytes).
+template <bool kHasMin>
+void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
+  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<false>(1)) {
+    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    const int32_t* pairs = act;
+    v128_t d[4];
+    add_nibble_dots<true>(qs, pairs, d);
+    add_nibble_dots<false>(qs += 16, pairs += 4, d);
+#pragma clang loop unroll(disable)
+    for (int v = 2; v < 4; ++v) add_nibble_dots<false>(qs += 16, pairs += 4, d);  // pointer steps: V8 keeps them in registers
+    const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(unscale_nibble_sum<1>(d[1]))),
+                                      wasm_i32x4_add(rows_in_lanes<2>(unscale_nibble_sum<2>(d[2])), rows_in_lanes<3>(d[3])));
+    acc = q8_block_update<kHasMin>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field<false>(1, kQ8D)),
+                                   wasm_v128_load32_splat(act + q8_field<false>(1, q8_term_field<kHasMin>())));
+  }
+  wasm_v128_store(y + g * kPackRows, acc);
+}
+
+// The GEMM reads each weight group once per activation tile, so it first
+// copies the group's panels into a scratch buffer (copy_group_pair_major),
+// the nibbles of each block widened to its 16 "pair vectors": the i16x8
+// [row0 k, row0 k+1, ..., row3 k, row3 k+1], k = 2p, p = 0..15, four rows of
+// one pair. The first step moves the nibbles to "pair-major" order (nibble s
+// of 16-bit lane 2r + e of vector v = row r, element 2(4v + s) + e), from
+// which (vector >> 4s) & 0xF gives pair 4v + s.
+constexpr NibbleSlot pair_major_nibble_slot(int r, int k) {
+  const int pair = k / 2, vec = pair / 4, s = pair % 4, lane = 2 * r + k % 2;
+  return {16 * vec + 2 * lane + s / 2, 4 * (s % 2)};
+}
+
+// The four i16x8 pair vectors of a pair-major vector: out[s] = [row0 k,
+// row0 k+1, ..., row3 k, row3 k+1] for k = 2(4v + s).
+inline void pair_major_pairs(v128_t q, v128_t out[4]) {
+  const v128_t mask = wasm_i16x8_splat(0x000F);
+  out[0] = wasm_v128_and(q, mask);
+  out[1] = wasm_v128_and(wasm_u16x8_shr(q, 4), mask);
+  out[2] = wasm_v128_and(wasm_u16x8_shr(q, 8), mask);
+  out[3] = wasm_u16x8_shr(q, 12);
+}
+
+// Bytes per block of the GEMM's copy: the panel's scales, then 16 pair vectors.
+constexpr size_t pair_major_panel_bytes(bool has_min) { return size_t(q4_qs_offset(has_min)) + 16 * 16; }
+
+// Copies group g's panels to `out`, pair_major_panel_bytes each: d and m as
+// they are, then pair vectors p = 0..15.
+template <bool kHasMin>
+void copy_group_pair_major(const Q4Weights& w, int64_t g, uint8_t* out) {
+  static constexpr NibbleMoveMap kMap = nibble_move_map(pair_major_nibble_slot);
+  const NibbleMover to_pair_major(kMap);
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
+  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
+  for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_panel_bytes(kHasMin)) {
+    for (int i = 0; i < q4_qs_offset(kHasMin); i += 16) wasm_v128_store(out + i, wasm_v128_load(panel + i));
+#pragma clang loop unroll(full)
+    for (int v = 0; v < 4; ++v) {
+      v128_t pairs[4];
+      pair_major_pairs(to_pair_major(wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v)), pairs);
+#pragma clang loop unroll(full)
+      for (int s = 0; s < 4; ++s) wasm_v128_store(out + q4_qs_offset(kHasMin) + 64 * v + 16 * s, pairs[s]);
+    }
+  }
+}
+
+// W4A8 GEMM tile: 4 weight rows × 4 activation rows (rows ≥ `rows` are zero
+// padding and not stored), group g; `panel` = the group's panels from
+// copy_group_pair_major, `act` = the tile's blocks from
+// interleave_q8<kRelaxed> with R = 4 (the same for both tiers). A v128 load
+// gives pair p of the four activation rows; it and its three lane rotations meet the weight pair vector in four dots, so
+// dot[j] lane i sums weight row i × activation row (i + j) % 4: 16 products
+// per pair from one load and three shuffles, no horizontal sums. The block
+// update uses the rotated d_a / Σa; results are bitwise the reference's.
+// Measured alternatives, slower: the packed (row-rotated) layout directly,
+// two nibbles per pass into eight accumulators (~12%: twice the loads and
+// loop steps); a pair-major byte copy (4× smaller, but every tile then
+// shifts and masks it: ~8% at M = 64); two groups per tile sharing the loads and shuffles (V8 spills
+// the eight accumulators); rotations stored by the interleave instead of
+// shuffled (4× the activation traffic).
+template <bool kHasMin, bool kRelaxed>
+void q4_q8_gemm_tile(int64_t nb, const uint8_t* panel, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
+  constexpr size_t kPanel = pair_major_panel_bytes(kHasMin);
+  v128_t acc[4];
+#pragma clang loop unroll(full)
+  for (int j = 0; j < 4; ++j) acc[j] = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(4)) {
+    v128_t dot[4];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 4; ++j) dot[j] = wasm_i32x4_splat(0);
+    // A rolled loop: unrolled, clang hoists all 16 loads and V8 spills them.
+    const int32_t* pairs = act;
+#pragma clang loop unroll(disable)
+    for (int v = 0; v < 4; ++v, pairs += 16) {
+#pragma clang loop unroll(full)
+      for (int s = 0; s < 4; ++s) {
+        const v128_t a = wasm_v128_load(pairs + 4 * s);
+        const v128_t wq = wasm_v128_load(panel + q4_qs_offset(kHasMin) + 64 * v + 16 * s);
+        dot[0] = wasm_i32x4_add(dot[0], wasm_i32x4_dot_i16x8(wq, a));
+        dot[1] = wasm_i32x4_add(dot[1], wasm_i32x4_dot_i16x8(wq, rotate_lanes<1>(a)));
+        dot[2] = wasm_i32x4_add(dot[2], wasm_i32x4_dot_i16x8(wq, rotate_lanes<2>(a)));
+        dot[3] = wasm_i32x4_add(dot[3], wasm_i32x4_dot_i16x8(wq, rotate_lanes<3>(a)));
+      }
+    }
+    const v128_t da = wasm_v128_load(act + q8_field<kRelaxed>(4, kQ8D)), term = wasm_v128_load(act + q8_field<kRelaxed>(4, q8_term_field<kHasMin>()));
+    acc[0] = q8_block_update<kHasMin>(acc[0], dot[0], panel, da, term);
+    acc[1] = q8_block_update<kHasMin>(acc[1], dot[1], panel, rotate_lanes<1>(da), rotate_lanes<1>(term));
+    acc[2] = q8_block_update<kHasMin>(acc[2], dot[2], panel, rotate_lanes<2>(da), rotate_lanes<2>(term));
+    acc[3] = q8_block_update<kHasMin>(acc[3], dot[3], panel, rotate_lanes<3>(da), rotate_lanes<3>(term));
+  }
+  store_rotated(acc, g, y, ldy, rows);
+}
+
+}  // namespace wasmsimd
+}  // namespace nibble
+
+#endif  // __wasm_simd128__
