@@ -49,7 +49,7 @@ TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
     }
     SCOPED_TRACE("iteration " + std::to_string(iter));
     LoadOptions options;
-    options.weights = rng() % 2 ? WeightMode::kQ4_0 : WeightMode::kF32;
+    options.weights = rng() % 2 ? TensorType::Q4_0 : TensorType::F32;
     ModelLoader loader(options, bytes.size());
     Status s;
     for (size_t at = 0; at < bytes.size() && s.ok();) {
