@@ -16,6 +16,7 @@ import { checkSource, openSource, readAll, throwIfAborted } from './sources.mjs'
 import { checkThreads } from './loader.mjs';
 import { openCachedSource } from './cache.mjs';
 import { loadModelInWorker } from './worker_client.mjs';
+import { QUANT_TYPES, WEIGHT_TYPES } from './tensor_types.mjs';
 import { checkChoice, checkOptions, deepFreeze, describe } from './validate.mjs';
 
 const CONSTRUCT = Symbol('Model.construct');
@@ -392,7 +393,7 @@ export async function loadModel(source, options) {
     throw typeError(where, `options.onProgress must be a function, got ${describe(onProgress)}`);
   }
   const signal = checkSignal(opts.signal, where);
-  const weights = checkChoice(opts.weights, 'options.weights', ['q4_0', 'q4_1', 'f32'], 'q4_0', where);
+  const weights = checkChoice(opts.weights, 'options.weights', WEIGHT_TYPES, QUANT_TYPES[0], where);
   const clip = checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where);
   const context = checkInteger(opts.context, 'options.context', 1, 2 ** 31 - 1, undefined, where);
   const fileTensors = checkBoolean(opts.fileTensors, 'options.fileTensors', false, where);

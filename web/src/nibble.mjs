@@ -9,6 +9,7 @@ export { quantize, fromBytes, QuantizedMatrix } from './quantized_matrix.mjs';
 export { errorStats } from './error_stats.mjs';
 export { relaxedSimdSupported, simdSupported } from './loader.mjs';
 export { loadModel, Model } from './model.mjs';
+export { tensorTypes } from './tensor_types.mjs';
 import { modelLogits } from './model.mjs';
 import { debug } from './runtime.mjs';
 

@@ -1,4 +1,4 @@
-// QuantizedMatrix: W[rows, cols] in an INT4 block type, held in the wasm
+// QuantizedMatrix: W[rows, cols] in a block type nibble quantizes to (QUANT_TYPES), held in the wasm
 // heap by a C++ handle (src/api/quantized_matrix.h). Every method copies its
 // inputs into the heap and its results out into fresh typed arrays, so no
 // pointer or heap view reaches the caller. dispose() frees the C++ side; if a
@@ -10,10 +10,12 @@ import {
 import {
   asBytes, checkChoice, checkFloat32Array, checkOptions, checkShape, describe,
 } from './validate.mjs';
+import { QUANT_TYPES } from './tensor_types.mjs';
 
 const CONSTRUCT = Symbol('QuantizedMatrix.construct');
 const CLIP_CODES = { none: 0, mse: 1 };
 const PRECISION_CODES = { w4a8: 0, w4a32: 1 };
+const QUANT_NAMES = QUANT_TYPES.map((t) => `'${t}'`).join(' or ');
 
 const leakGuard = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry((handle) => {
@@ -48,13 +50,13 @@ export class QuantizedMatrix {
     return fromBytes(bytes, shape, type);
   }
 
-  /** 'q4_0' or 'q4_1'. */
+  /** A QUANT_TYPES name, e.g. 'q4_0'. */
   get type() { return this.#type; }
   /** [rows, cols]: rows = outputs (N), cols = inputs (K). Frozen. */
   get shape() { return this.#shape; }
   /** Bytes of the GGUF blocks, what toBytes() returns. */
   get byteLength() { return this.#byteLength; }
-  /** 4.5 for q4_0, 5 for q4_1. */
+  /** The type's, e.g. 4.5 for q4_0. */
   get bitsPerWeight() { return this.#bitsPerWeight; }
   /** True after dispose(). */
   get disposed() { return this.#handle === null; }
@@ -144,7 +146,7 @@ function build(wasm, where, fill) {
 
 /**
  * W[rows, cols] (row-major Float32Array) -> QuantizedMatrix.
- * options: type 'q4_0' (default) | 'q4_1'; clip 'none' (default,
+ * options: type, one of QUANT_TYPES (default the first); clip 'none' (default,
  * round-to-nearest as llama.cpp) | 'mse' (clipping search); importance:
  * Float32Array(cols) weighting each input column in the clipping search.
  */
@@ -156,8 +158,8 @@ export async function quantize(weights, shape, options) {
     throw rangeError(where, `weights.length is ${weights.length}, but shape [${rows}, ${cols}] needs rows × cols = ${rows * cols}`);
   }
   const opts = checkOptions(options, ['type', 'clip', 'importance'], where);
-  const type = opts.type ?? 'q4_0';
-  if (typeof type !== 'string') throw typeError(where, `options.type must be a string such as 'q4_0' or 'q4_1', got ${describe(type)}`);
+  const type = opts.type ?? QUANT_TYPES[0];
+  if (typeof type !== 'string') throw typeError(where, `options.type must be a string such as ${QUANT_NAMES}, got ${describe(type)}`);
   const clip = checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where);
   const importance = opts.importance ?? null;
   if (importance !== null) {
@@ -182,7 +184,7 @@ export async function fromBytes(bytes, shape, type) {
   const view = asBytes(bytes, 'bytes', where);
   const { rows, cols } = checkShape(shape, where);
   if (typeof type !== 'string') {
-    throw typeError(where, `type must be a string such as 'q4_0' or 'q4_1', got ${describe(type)}`);
+    throw typeError(where, `type must be a string such as ${QUANT_NAMES}, got ${describe(type)}`);
   }
   if (view.byteLength === 0) throw rangeError(where, 'bytes is empty');
   const wasm = currentModule() ?? await getModule();
