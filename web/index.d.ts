@@ -230,8 +230,8 @@ export interface ModelTensor {
   name: string;
   /** GGUF order: the row length first. */
   shape: readonly number[];
-  /** As held in memory: a WeightType. */
-  type: WeightType;
+  /** As held in memory (a file's INT4 matrices keep their type). */
+  type: TensorTypeName;
   /** As stored in the file; with loadModel({ fileTensors: true }) only. */
   fileType?: TensorTypeName;
 }
@@ -244,8 +244,8 @@ export interface ModelInfo {
   name: string;
   /** The matrices' type in the file: a TensorTypeName, or 'mixed'. */
   fileWeightType: TensorTypeName | 'mixed';
-  /** What they are held as: a WeightType, or 'mixed'; fallbacks are not counted. */
-  weightType: WeightType | 'mixed';
+  /** What they are held as, or 'mixed'; fallbacks are not counted. */
+  weightType: TensorTypeName | 'mixed';
   fallbacks: readonly TensorFallback[];
   /** Weights in all tensors. */
   parameters: number;
