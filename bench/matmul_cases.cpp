@@ -10,7 +10,7 @@
 
 namespace nibble::bench {
 
-const char* Variant::type_name() const { return type == TensorType::Q4_1 ? "q4_1" : "q4_0"; }
+const char* Variant::type_name() const { return tensor_type_info(type)->name; }
 const char* Variant::precision_name() const { return precision == Precision::kW4A32 ? "w4a32" : "w4a8"; }
 
 std::vector<Variant> default_variants() {
@@ -24,9 +24,9 @@ bool parse_variant(const std::string& text, Variant* out) {
   const size_t colon = text.find(':');
   if (colon == std::string::npos) return false;
   const std::string type = text.substr(0, colon), precision = text.substr(colon + 1);
-  if (type == "q4_0") out->type = TensorType::Q4_0;
-  else if (type == "q4_1") out->type = TensorType::Q4_1;
-  else return false;
+  const TensorTypeInfo* info = tensor_type_by_name(type.c_str());
+  if (info == nullptr || info->kernels != KernelFamily::kQ4Panels) return false;  // the Q4 blocks below
+  out->type = info->type;
   if (precision == "w4a8") out->precision = Precision::kW4A8;
   else if (precision == "w4a32") out->precision = Precision::kW4A32;
   else return false;
@@ -42,7 +42,7 @@ namespace {
 // bench depends only on the block layout.
 std::vector<uint8_t> random_blocks(TensorType type, const Shape& shape, uint32_t seed) {
   const size_t blocks = static_cast<size_t>(shape.N * (shape.K / kQK));
-  const size_t block_bytes = type == TensorType::Q4_1 ? sizeof(BlockQ4_1) : sizeof(BlockQ4_0);
+  const size_t block_bytes = tensor_type_info(type)->block_bytes;
   std::vector<uint8_t> data(blocks * block_bytes);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> scale(0.002f, 0.022f);

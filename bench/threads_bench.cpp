@@ -89,9 +89,9 @@ bool parse(int argc, char** argv, Options* o) {
       }
     } else if (arg == "--type" && has_value) {
       const std::string t = argv[++i];
-      if (t == "q4_0") o->type = TensorType::Q4_0;
-      else if (t == "q4_1") o->type = TensorType::Q4_1;
-      else return false;
+      const TensorTypeInfo* info = tensor_type_by_name(t.c_str());
+      if (info == nullptr || info->kernels != KernelFamily::kQ4Panels) return false;
+      o->type = info->type;
     } else if (arg == "--precision" && has_value) {
       const std::string p = argv[++i];
       if (p == "w4a8") o->precision = Precision::kW4A8;
@@ -134,7 +134,7 @@ int run(int argc, char** argv) {
   Budget round_budget = o.quick ? Budget{1, 3, 0.05, 0.3} : Budget{1, 5, 0.25, 1.0};
 
   JsonWriter json;
-  json.begin_object().key("type").string(o.type == TensorType::Q4_1 ? "q4_1" : "q4_0");
+  json.begin_object().key("type").string(tensor_type_info(o.type)->name);
   json.key("precision").string(o.precision == Precision::kW4A32 ? "w4a32" : "w4a8");
   json.key("rounds").number(o.rounds);
   json.key("cold_mib").number(double(o.cold_mib));

@@ -16,16 +16,24 @@ import * as nibble from '../dist/nibble.mjs';
 // a known relaxed dot product before it picks that build.
 if (process.versions.node.split('.')[0] === '20') v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
+// The tensor-type table (src/quant/tensor_types.def, via the package): the
+// choices of --type and --weights; the first --type is the default.
+const QUANT_TYPES = nibble.tensorTypes.filter((t) => t.quantize);
+const WEIGHT_TYPES = [...QUANT_TYPES, ...nibble.tensorTypes.filter((t) => t.weights && !t.quantize)];
+const DEFAULT_TYPE = QUANT_TYPES[0].name;
+const choices = (types) => types.map((t) => (t.name === DEFAULT_TYPE ? `${t.name} (default)` : t.name)).join(' | ');
+const withBits = (types) => types.map((t) => `${t.name} (${t.name === DEFAULT_TYPE ? 'default, ' : ''}${t.bitsPerWeight} bits/weight)`).join(' | ');
+
 const HELP = {
   main: `nibble ${nibble.version}: INT4 language models in WebAssembly
 
 Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
-  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type q4_0|q4_1] [--clip none|mse]
+  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${QUANT_TYPES.map((t) => t.name).join('|')}] [--clip none|mse]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
 
-<model> is a GGUF file (LLaMA architecture; tensors F32, F16, Q8_0, Q4_0,
-Q4_1) or a llama2.c checkpoint (with --tokenizer <tokenizer.bin>), given as a
+<model> is a GGUF file (LLaMA architecture; tensor types ${nibble.tensorTypes.map((t) => t.name.toUpperCase()).join(', ')})
+or a llama2.c checkpoint (with --tokenizer <tokenizer.bin>), given as a
 path or an http(s) URL. Run 'nibble <command> --help' for a command's options.`,
 
   generate: `Usage: nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
@@ -40,7 +48,7 @@ Options:
   --top-p <p>            ... and from the fewest whose probability reaches p (default 0.95)
   --seed <s>             makes sampling reproducible (default: random, printed)
   --stop <text>          stop before this text (repeatable)
-  --weights <type>       q4_0 (default) | q4_1 | f32: how to hold the matrices
+  --weights <type>       ${choices(WEIGHT_TYPES)}: how to hold the matrices
   --clip <mode>          none (default) | mse: clipping search when quantizing on load
   --context <n>          KV-cache positions (default: the model's, at most 2048)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
@@ -56,7 +64,7 @@ matrices already INT4 in the input keep their type.
 
 Options:
   -o, --output <file>    the GGUF file to write (required)
-  --type <type>          q4_0 (default, 4.5 bits/weight) | q4_1 (5 bits/weight)
+  --type <type>          ${withBits(QUANT_TYPES)}
   --clip <mode>          none (default, round-to-nearest) | mse (clipping search)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
@@ -68,7 +76,7 @@ types, the sizes in the file and in memory, and which matrices fall back to
 a wider type when loaded as INT4.
 
 Options:
-  --weights <type>       q4_0 (default) | q4_1 | f32: load as (for sizes and fallbacks)
+  --weights <type>       ${choices(WEIGHT_TYPES)}: load as (for sizes and fallbacks)
   --tensors              list every tensor with its shape and types
   --json                 print everything as JSON
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
@@ -181,7 +189,7 @@ async function generate(values, positionals) {
     seed: integerOption(values, 'seed', 0, Number.MAX_SAFE_INTEGER),
     stop: values.stop,
   };
-  const weights = choiceOption(values, 'weights', ['q4_0', 'q4_1', 'f32'], 'q4_0');
+  const weights = choiceOption(values, 'weights', WEIGHT_TYPES.map((t) => t.name), DEFAULT_TYPE);
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const context = integerOption(values, 'context', 1, 2 ** 31 - 1);
   const prompt = values.prompt ?? '';
@@ -214,14 +222,15 @@ async function quantize(values, positionals) {
   if (!output) fail('where to? give the output file with -o <out.gguf>');
   const folder = dirname(resolve(output));
   if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`cannot write '${output}': no folder ${folder}`);
-  const type = choiceOption(values, 'type', ['q4_0', 'q4_1'], 'q4_0');
+  const type = choiceOption(values, 'type', QUANT_TYPES.map((t) => t.name), DEFAULT_TYPE);
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const { model, loadMs } = await load(path, values, type, clip, progressReporter(path, true));
   try {
     const info = model.info;
     process.stderr.write(`quantized ${path} to ${info.weightType} in ${(loadMs / 1000).toFixed(1)} s\n`);
     for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} stays ${f.type}: ${f.reason}\n`);
-    if (info.weightType !== type && info.fileWeightType !== 'f32' && info.fileWeightType !== 'f16') {
+    const fileType = nibble.tensorTypes.find((t) => t.name === info.fileWeightType);
+    if (info.weightType !== type && fileType?.blockSize !== 1) {  // not widened from f32/f16: kept
       process.stderr.write(`  note: matrices stored as ${info.fileWeightType} in the file were kept as they are\n`);
     }
     process.stderr.write(`writing ${output}\n`);
@@ -240,7 +249,7 @@ async function quantize(values, positionals) {
 
 async function info(values, positionals) {
   const path = oneModel(positionals, 'info');
-  const weights = choiceOption(values, 'weights', ['q4_0', 'q4_1', 'f32'], 'q4_0');
+  const weights = choiceOption(values, 'weights', WEIGHT_TYPES.map((t) => t.name), DEFAULT_TYPE);
   const { model } = await load(path, values, weights, 'none', undefined, { fileTensors: true });
   const i = model.info;
   model.dispose();

@@ -10,6 +10,7 @@ bash tools/build.sh
 step() { printf '\n== %s\n' "$*"; }
 step "Generated code is fresh"
 python3 tools/gen_unicode_tables.py --check
+python3 tools/gen_tensor_types.py --check
 step "C++ tests, native"
 (cd build/native && ctest --output-on-failure -j "$(nproc)")
 step "C++ tests, wasm SIMD under Node"

@@ -4,7 +4,6 @@
 #include <malloc.h>
 
 #include <cmath>
-#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -16,39 +15,14 @@
 namespace nibble {
 namespace {
 
-// The INT4 types this API offers. Each block starts with `scales` fp16
-// values (d, then Q4_1's m), checked to be finite on the way in.
-struct Int4Type {
-  TensorType type;
-  int scales;
-};
-constexpr Int4Type kInt4Types[] = {{TensorType::Q4_0, 1}, {TensorType::Q4_1, 2}};
-static_assert(offsetof(BlockQ4_0, d) == 0, "Q4_0 scale leads the block");
-static_assert(offsetof(BlockQ4_1, d) == 0 && offsetof(BlockQ4_1, m) == 2, "Q4_1 d, m lead the block");
-
-std::string known_type_names() {
-  std::string names;
-  for (const Int4Type& t : kInt4Types) {
-    if (!names.empty()) names += ", ";
-    names += std::string("'") + block_traits(t.type)->name + "'";
-  }
-  return names;
-}
-
-// The INT4 type called `name` (any case), or null.
-const Int4Type* find_int4_type(const std::string& name) {
-  const BlockTraits* traits = block_traits_by_name(name.c_str());
-  if (traits == nullptr) return nullptr;
-  for (const Int4Type& t : kInt4Types) {
-    if (t.type == traits->type) return &t;
-  }
-  return nullptr;
-}
-
-Status resolve_type(const std::string& name, const Int4Type** type) {
-  *type = find_int4_type(name);
-  if (*type == nullptr) {
-    return OutOfRange("unknown type '" + name + "'; use one of " + known_type_names());
+// The types this API offers: the table's quantization targets. Each block
+// starts with the row's fp16_scales values (d, then Q4_1's m), checked to be
+// finite on the way in.
+Status resolve_type(const std::string& name, const BlockTraits** type) {
+  *type = block_traits_by_name(name.c_str());
+  if (*type == nullptr || !(*type)->quantize_target) {
+    return OutOfRange("unknown type '" + name + "'; use one of " +
+                      tensor_type_names(&TensorTypeInfo::can_quantize_to, true));
   }
   return Status::Ok();
 }
@@ -73,17 +47,17 @@ Status check_shape(const BlockTraits& traits, int64_t rows, int64_t cols) {
 
 // The checks quantize and load_blocks start with: a known type, then a shape
 // that type can hold.
-Status resolve_type_and_shape(const std::string& name, int64_t rows, int64_t cols, const Int4Type** type) {
+Status resolve_type_and_shape(const std::string& name, int64_t rows, int64_t cols, const BlockTraits** type) {
   NIBBLE_RETURN_IF_ERROR(resolve_type(name, type));
-  return check_shape(*block_traits((*type)->type), rows, cols);
+  return check_shape(**type, rows, cols);
 }
 
 // Index of the first block (in a matrix of `count` blocks) whose fp16 scales
 // are not all finite, or -1.
-int64_t first_bad_scale(const Int4Type& type, const uint8_t* blocks, size_t block_bytes, int64_t count) {
+int64_t first_bad_scale(const TensorTypeInfo& type, const uint8_t* blocks, int64_t count) {
   for (int64_t b = 0; b < count; ++b) {
-    const uint8_t* block = blocks + size_t(b) * block_bytes;
-    for (int s = 0; s < type.scales; ++s) {
+    const uint8_t* block = blocks + size_t(b) * type.block_bytes;
+    for (int s = 0; s < type.fp16_scales; ++s) {
       uint16_t h;
       std::memcpy(&h, block + 2 * s, 2);
       if ((h & 0x7c00) == 0x7c00) return b;  // exponent all ones: inf or NaN
@@ -112,10 +86,10 @@ ApiStatus ApiStatus::From(const Status& status) {
 
 ApiStatus QuantizedMatrix::quantize(uintptr_t weights, uint32_t rows, uint32_t cols,
                                     const std::string& type_name, int clip, uintptr_t importance) {
-  const Int4Type* type = nullptr;
+  const BlockTraits* type = nullptr;
   Status status = resolve_type_and_shape(type_name, rows, cols, &type);
   if (!status.ok()) return ApiStatus::From(status);
-  const BlockTraits& traits = *block_traits(type->type);
+  const BlockTraits& traits = *type;
   if (clip != 0 && clip != 1) {
     return ApiStatus::From(OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)"));
   }
@@ -145,10 +119,10 @@ ApiStatus QuantizedMatrix::quantize(uintptr_t weights, uint32_t rows, uint32_t c
 
 ApiStatus QuantizedMatrix::load_blocks(uintptr_t bytes, uint32_t byte_length, uint32_t rows,
                                        uint32_t cols, const std::string& type_name) {
-  const Int4Type* type = nullptr;
+  const BlockTraits* type = nullptr;
   Status status = resolve_type_and_shape(type_name, rows, cols, &type);
   if (!status.ok()) return ApiStatus::From(status);
-  const BlockTraits& traits = *block_traits(type->type);
+  const BlockTraits& traits = *type;
   const uint64_t expected = uint64_t(rows) * row_size(type->type, cols);
   if (expected != byte_length) {
     return ApiStatus::From(OutOfRange(
@@ -163,11 +137,9 @@ ApiStatus QuantizedMatrix::load_blocks(uintptr_t bytes, uint32_t byte_length, ui
 
 Status QuantizedMatrix::adopt_blocks(TensorType type, const void* blocks, size_t byte_length,
                                      int64_t rows, int64_t cols, Source source) {
-  const Int4Type* int4 = find_int4_type(block_traits(type)->name);
-  const BlockTraits& traits = *block_traits(type);
+  const TensorTypeInfo& traits = *tensor_type_info(type);
   const int64_t blocks_per_row = cols / traits.block_size;
-  const int64_t bad = first_bad_scale(*int4, static_cast<const uint8_t*>(blocks), traits.block_bytes,
-                                      rows * blocks_per_row);
+  const int64_t bad = first_bad_scale(traits, static_cast<const uint8_t*>(blocks), rows * blocks_per_row);
   if (bad >= 0) {
     const int64_t row = bad / blocks_per_row, col = (bad % blocks_per_row) * traits.block_size;
     const std::string where = "row " + std::to_string(row) + ", columns " + std::to_string(col) + ".." +
@@ -233,12 +205,11 @@ ApiStatus QuantizedMatrix::to_bytes(uintptr_t out) const {
 
 double QuantizedMatrix::bits_per_weight() const {
   if (!loaded()) return 0;
-  const BlockTraits& traits = *block_traits(weights_.type());
-  return double(traits.block_bytes) * 8.0 / double(traits.block_size);
+  return tensor_type_info(weights_.type())->bits_per_weight();
 }
 
 std::string QuantizedMatrix::type_name() const {
-  return loaded() ? block_traits(weights_.type())->name : "";
+  return loaded() ? tensor_type_info(weights_.type())->name : "";
 }
 
 uint32_t heap_bytes_in_use() {

@@ -18,11 +18,11 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1, JS's exact 
 constexpr double kMaxKvCacheBytes = 2.0 * 1024 * 1024 * 1024;
 constexpr int kPromptBatch = 64;  // prompt tokens per GEMM batch
 
-Status parse_weight_mode(const std::string& name, WeightMode* out) {
-  if (name == "q4_0") *out = WeightMode::kQ4_0;
-  else if (name == "q4_1") *out = WeightMode::kQ4_1;
-  else if (name == "f32") *out = WeightMode::kF32;
-  else return OutOfRange("weights '" + name + "' is not one of 'q4_0', 'q4_1', 'f32'");
+Status parse_weight_type(const std::string& name, TensorType* out) {
+  const TensorTypeInfo* info = tensor_type_by_name(name.c_str());
+  if (info == nullptr || !info->holds_weights())
+    return OutOfRange("weights '" + name + "' is not one of " + tensor_type_names(&TensorTypeInfo::holds_weights, true));
+  *out = info->type;
   return Status::Ok();
 }
 
@@ -46,7 +46,7 @@ std::string type_name(TensorType type) {
 TextModelLoader::TextModelLoader(const std::string& weights, int clip, double file_size, bool describe)
     : describe_(describe) {
   LoadOptions options;
-  options_status_ = parse_weight_mode(weights, &options.weights);
+  options_status_ = parse_weight_type(weights, &options.weights);
   if (options_status_.ok() && clip != 0 && clip != 1)
     options_status_ = OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)");
   if (options_status_.ok() && !(file_size >= 1 && file_size <= kMaxSafeInteger && std::floor(file_size) == file_size))

@@ -280,7 +280,8 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
     if (!tensor_layout(type, &layout)) {
       const char* name = ggml_type_name(type);
       return FormatError("GGUF " + what + " has type " + (name ? std::string(name) : "id " + Num(type)) +
-                         " which nibble does not support (supported: f32, f16, q4_0, q4_1, q8_0)");
+                         " which nibble does not support (supported: " +
+                         tensor_type_names(nullptr, false) + ")");
     }
     info.type = TensorType(type);
     if (info.shape[0] % layout.block_size != 0) {

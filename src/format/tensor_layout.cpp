@@ -5,17 +5,16 @@
 namespace nibble {
 
 bool tensor_layout(uint32_t ggml_type, TensorLayout* out) {
-  switch (static_cast<TensorType>(ggml_type)) {
-    case TensorType::F32: *out = {1, 4}; return true;
-    case TensorType::F16: *out = {1, 2}; return true;
-    case TensorType::Q4_0: *out = {kQK, sizeof(BlockQ4_0)}; return true;
-    case TensorType::Q4_1: *out = {kQK, sizeof(BlockQ4_1)}; return true;
-    case TensorType::Q8_0: *out = {kQK, sizeof(BlockQ8_0)}; return true;
-  }
-  return false;
+  const TensorTypeInfo* info = tensor_type_info(static_cast<TensorType>(ggml_type));
+  if (info == nullptr) return false;
+  *out = {info->block_size, int64_t(info->block_bytes)};
+  return true;
 }
 
 const char* ggml_type_name(uint32_t ggml_type) {
+  // ggml's own numbering, every id it defines, whether nibble reads the type
+  // or not: only for naming a type in an error message. The types nibble
+  // supports are the rows of quant/tensor_types.def, not this list.
   // Indexed by ggml_type; null marks ids ggml retired or never used.
   static const char* const kNames[] = {
       "f32",     "f16",     "q4_0",    "q4_1",    nullptr,   nullptr,   "q5_0",   "q5_1",

@@ -1,8 +1,8 @@
 // Byte layout of the tensor types GGUF files hold, as the format code sees it.
 //
 // The format code needs only each type's block geometry (elements and bytes
-// per block) to check a tensor table; it keeps that here, derived from the
-// block structs, so it does not depend on the quantizer table at link time.
+// per block) to check a tensor table; it reads it from the constexpr rows of
+// the tensor-type table (quant/block_formats.h), not from the quantizers.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +16,7 @@ struct TensorLayout {
   int64_t block_bytes;  // bytes per block
 };
 
-// Layout of a ggml type id nibble supports (F32, F16, Q4_0, Q4_1, Q8_0);
-// false for any other id.
+// Layout of a ggml type id in the tensor-type table; false for any other id.
 bool tensor_layout(uint32_t ggml_type, TensorLayout* out);
 
 // ggml's name for any ggml type id ("f32", "q4_k", "bf16" ...), or null for

@@ -3,51 +3,67 @@
 namespace nibble {
 namespace {
 
-constexpr KernelConfig kScalarConfig = {
-    "scalar",
-    KernelTier::kScalar,
-    q8_0_quantize__scalar,
-    nullptr,
-    {q4_0_q8_0_gemv_4x__scalar, q4_0_q8_0_gemm_4x4__scalar, q4_0_f32_gemv_4x__scalar,
-     q4_0_f32_gemm_4x4__scalar},
-    {q4_1_q8_0_gemv_4x__scalar, q4_1_q8_0_gemm_4x4__scalar, q4_1_f32_gemv_4x__scalar,
-     q4_1_f32_gemm_4x4__scalar},
-    f32_f32_gemv__scalar,
-    f32_f32_gemm_4x4__scalar,
+// The f32 kernels read F32Weights; the per-type sets take a PackedView.
+template <F32F32Fn kKernel>
+void f32_rows(const PackedView& w, const F32Activations& x, const OutputTile& out) {
+  kKernel(F32Weights{reinterpret_cast<const float*>(w.data), w.N, w.K}, x, out);
+}
+
+struct TypedKernels {
+  TensorType type;
+  TypeKernels kernels;
 };
+
+// A tier with the kernel sets of the types it runs, each at its type's index.
+template <size_t kCount>
+constexpr KernelConfig make_config(const char* name, KernelTier tier, QuantizeQ8Fn quantize_q8,
+                                   const Q8Layout* q8_layout, const TypedKernels (&sets)[kCount]) {
+  KernelConfig config{name, tier, quantize_q8, q8_layout, {}};
+  for (const TypedKernels& set : sets) config.by_type[tensor_type_index(set.type)] = set.kernels;
+  return config;
+}
+
+// A tier runs exactly the types whose table row names a kernel family.
+constexpr bool covers_table(const KernelConfig& config) {
+  for (const TensorTypeInfo& t : kTensorTypes)
+    if (t.has_kernels() != (config.kernels_for(t.type) != nullptr)) return false;
+  return true;
+}
+
+constexpr KernelConfig kScalarConfig = make_config(
+    "scalar", KernelTier::kScalar, q8_0_quantize__scalar, nullptr,
+    {{TensorType::F32, {nullptr, nullptr, f32_rows<f32_f32_gemv__scalar>, f32_rows<f32_f32_gemm_4x4__scalar>}},
+     {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__scalar, q4_0_q8_0_gemm_4x4__scalar, q4_0_f32_gemv_4x__scalar,
+                         q4_0_f32_gemm_4x4__scalar}},
+     {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__scalar, q4_1_q8_0_gemm_4x4__scalar, q4_1_f32_gemv_4x__scalar,
+                         q4_1_f32_gemm_4x4__scalar, /*reads_block_sums=*/true}}});
+static_assert(covers_table(kScalarConfig), "the scalar tier must run every type with kernels");
 
 // A build has one of the two SIMD tiers: their Q4 kernels read different
 // packed layouts, and the build packs for one (q4_panel.h).
 #if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
-constexpr KernelConfig kWasmSimdConfig = {
-    "wasmsimd",
-    KernelTier::kWasmSimd,
-    q8_0_quantize__wasmsimd,
-    &q8_layout__wasmsimd,
-    {q4_0_q8_0_gemv_4x__wasmsimd, q4_0_q8_0_gemm_4x4__wasmsimd, q4_0_f32_gemv_4x__wasmsimd,
-     q4_0_f32_gemm_4x4__wasmsimd},
-    {q4_1_q8_0_gemv_4x__wasmsimd, q4_1_q8_0_gemm_4x4__wasmsimd, q4_1_f32_gemv_4x__wasmsimd,
-     q4_1_f32_gemm_4x4__wasmsimd},
-    f32_f32_gemv__wasmsimd,
-    f32_f32_gemm_4x4__wasmsimd,
-};
+constexpr KernelConfig kWasmSimdConfig = make_config(
+    "wasmsimd", KernelTier::kWasmSimd, q8_0_quantize__wasmsimd, &q8_layout__wasmsimd,
+    {{TensorType::F32, {nullptr, nullptr, f32_rows<f32_f32_gemv__wasmsimd>, f32_rows<f32_f32_gemm_4x4__wasmsimd>}},
+     {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__wasmsimd, q4_0_q8_0_gemm_4x4__wasmsimd, q4_0_f32_gemv_4x__wasmsimd,
+                         q4_0_f32_gemm_4x4__wasmsimd}},
+     {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmsimd, q4_1_q8_0_gemm_4x4__wasmsimd, q4_1_f32_gemv_4x__wasmsimd,
+                         q4_1_f32_gemm_4x4__wasmsimd, /*reads_block_sums=*/true}}});
+static_assert(covers_table(kWasmSimdConfig), "the wasmsimd tier must run every type with kernels");
 #endif
 
 #ifdef NIBBLE_RELAXED_SIMD
 // Relaxed SIMD changes the Q4 kernels only: the quantizer and the f32
 // kernels are wasmsimd's.
-constexpr KernelConfig kWasmRelaxedSimdConfig = {
-    "wasmrelaxedsimd",
-    KernelTier::kWasmRelaxedSimd,
-    q8_0_quantize__wasmsimd,
-    &q8_layout__wasmrelaxedsimd,
-    {q4_0_q8_0_gemv_4x__wasmrelaxedsimd, q4_0_q8_0_gemm_4x4__wasmrelaxedsimd, q4_0_f32_gemv_4x__wasmrelaxedsimd,
-     q4_0_f32_gemm_4x4__wasmrelaxedsimd},
-    {q4_1_q8_0_gemv_4x__wasmrelaxedsimd, q4_1_q8_0_gemm_4x4__wasmrelaxedsimd, q4_1_f32_gemv_4x__wasmrelaxedsimd,
-     q4_1_f32_gemm_4x4__wasmrelaxedsimd},
-    f32_f32_gemv__wasmsimd,
-    f32_f32_gemm_4x4__wasmsimd,
-};
+constexpr KernelConfig kWasmRelaxedSimdConfig = make_config(
+    "wasmrelaxedsimd", KernelTier::kWasmRelaxedSimd, q8_0_quantize__wasmsimd, &q8_layout__wasmrelaxedsimd,
+    {{TensorType::F32, {nullptr, nullptr, f32_rows<f32_f32_gemv__wasmsimd>, f32_rows<f32_f32_gemm_4x4__wasmsimd>}},
+     {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__wasmrelaxedsimd, q4_0_q8_0_gemm_4x4__wasmrelaxedsimd,
+                         q4_0_f32_gemv_4x__wasmrelaxedsimd, q4_0_f32_gemm_4x4__wasmrelaxedsimd}},
+     {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmrelaxedsimd, q4_1_q8_0_gemm_4x4__wasmrelaxedsimd,
+                         q4_1_f32_gemv_4x__wasmrelaxedsimd, q4_1_f32_gemm_4x4__wasmrelaxedsimd,
+                         /*reads_block_sums=*/true}}});
+static_assert(covers_table(kWasmRelaxedSimdConfig), "the wasmrelaxedsimd tier must run every type with kernels");
 #endif
 
 }  // namespace

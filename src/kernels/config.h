@@ -3,6 +3,11 @@
 // builds, wasm SIMD128 in the other SIMD builds, else scalar) and never
 // changes; there is no global mutable tuning state. Tests and benchmarks can
 // ask for a tier explicitly and pass it to matmul_with() (matmul.h).
+//
+// A tier holds one kernel set per tensor type, indexed by the type's dense
+// index in the tensor-type table (quant/block_formats.h); a type whose
+// KernelFamily is kNone has none. config.cpp checks at compile time that
+// every tier covers every type with kernels.
 #pragma once
 
 #include "kernels/microkernels.h"
@@ -11,21 +16,29 @@ namespace nibble {
 
 enum class KernelTier { kScalar, kWasmSimd, kWasmRelaxedSimd };
 
+// The kernels that run weights of one type.
+struct TypeKernels {
+  PackedQ8Fn q8_gemv = nullptr;    // W4A8, M = 1; null: the type has no W4A8
+  PackedQ8Fn q8_gemm = nullptr;    //   kernels and ignores `precision` (f32)
+  PackedF32Fn f32_gemv = nullptr;  // f32 activations, M = 1
+  PackedF32Fn f32_gemm = nullptr;  // f32 activations, M > 1
+  bool reads_block_sums = false;   // the f32 kernels read F32Activations::block_sums
+
+  constexpr bool empty() const { return f32_gemv == nullptr; }
+};
+
 struct KernelConfig {
   const char* name;  // "scalar", "wasmsimd", "wasmrelaxedsimd"
   KernelTier tier;
-  QuantizeQ8Fn quantize_q8;  // activations f32 -> Q8_0 (W4A8)
+  QuantizeQ8Fn quantize_q8;   // activations f32 -> Q8_0 (W4A8)
   const Q8Layout* q8_layout;  // null, or the layout its W4A8 kernels read
-  struct Q4Kernels {
-    Q4Q8Fn q8_gemv;    // W4A8, M = 1
-    Q4Q8Fn q8_gemm;    // W4A8, M > 1
-    Q4F32Fn f32_gemv;  // W4A32, M = 1
-    Q4F32Fn f32_gemm;  // W4A32, M > 1
-  };
-  Q4Kernels q4_0;
-  Q4Kernels q4_1;
-  F32F32Fn f32_gemv;
-  F32F32Fn f32_gemm;
+  TypeKernels by_type[kTensorTypeCount];  // by tensor_type_index()
+
+  // The kernels for `type`, or null if this tier has none.
+  constexpr const TypeKernels* kernels_for(TensorType type) const {
+    const int i = tensor_type_index(type);
+    return i < 0 || by_type[i].empty() ? nullptr : &by_type[i];
+  }
 };
 
 // The kernels matmul() uses.

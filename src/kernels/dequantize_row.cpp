@@ -10,11 +10,12 @@ namespace nibble {
 // values the GGUF blocks dequantize to. Layout in packed_weights.h.
 void dequantize_row(const PackedWeights& w, int64_t row, float* out) {
   const int64_t K = w.cols();
-  if (w.type() == TensorType::F32) {
+  if (tensor_type_info(w.type())->kernels == KernelFamily::kF32Rows) {
     std::memcpy(out, reinterpret_cast<const float*>(w.data()) + row * K, sizeof(float) * size_t(K));
     return;
   }
-  const bool has_min = w.type() == TensorType::Q4_1;
+  // The Q4 panel family (Pack takes no other): d, and Q4_1's m.
+  const bool has_min = tensor_type_info(w.type())->fp16_scales == 2;
   const Q4Weights view{w.data(), w.rows(), K};
   const int64_t g = row / kPackRows;
   const int i = int(row % kPackRows);

@@ -99,11 +99,16 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
                                 const float* x, int64_t M, Precision precision, ThreadPool* pool) {
   NIBBLE_RETURN_IF_ERROR(validate(targets, count, x, M));
   const int64_t K = targets[0].w->cols(), nb = K / kQK;
-  bool any_q8 = false, any_q4_1_f32 = false;
+  // W4A8 for the targets whose type has such kernels (f32 weights ignore
+  // `precision`); Σx per block for those whose f32 kernels read it.
+  bool any_q8 = false, any_block_sums = false;
   for (int i = 0; i < count; ++i) {
-    const TensorType type = targets[i].w->type();
-    any_q8 |= type != TensorType::F32 && precision == Precision::kW4A8;
-    any_q4_1_f32 |= type == TensorType::Q4_1 && precision == Precision::kW4A32;
+    const TypeKernels* kernels = config.kernels_for(targets[i].w->type());
+    if (kernels == nullptr)
+      return InvalidArgument(std::string("matmul: the ") + config.name + " tier has no kernels for this weight type");
+    const bool q8 = precision == Precision::kW4A8 && kernels->q8_gemv != nullptr;
+    any_q8 |= q8;
+    any_block_sums |= !q8 && kernels->reads_block_sums;
   }
 
   // Activations, prepared once for every target.
@@ -129,7 +134,7 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
       q8.tile_rows = R;
     }
   }
-  if (any_q4_1_f32) {  // Σx per block, for Q4_1's m·Σx term
+  if (any_block_sums) {  // Σx per block, e.g. for Q4_1's m·Σx term
     s.block_sums.resize(size_t(M * nb));
     for (int64_t i = 0; i < M * nb; ++i) {
       float sum = 0.0f;
@@ -142,18 +147,12 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
 
   for_each_tile(targets, count, M, K, pool, [&](int i, const OutputTile& tile) {
     const PackedWeights& w = *targets[i].w;
-    if (w.type() == TensorType::F32) {  // F32 weights ignore `precision`
-      const F32Weights weights{reinterpret_cast<const float*>(w.data()), w.rows(), K};
-      (M == 1 ? config.f32_gemv : config.f32_gemm)(weights, f32, tile);
-      return;
-    }
-    const bool q4_1 = w.type() == TensorType::Q4_1;
-    const KernelConfig::Q4Kernels& kernels = q4_1 ? config.q4_1 : config.q4_0;
-    const Q4Weights weights{w.data(), w.rows(), K};
-    if (precision == Precision::kW4A8) {
-      (M == 1 ? kernels.q8_gemv : kernels.q8_gemm)(weights, q8, tile);
+    const TypeKernels& k = *config.kernels_for(w.type());
+    const PackedView weights{w.data(), w.rows(), K};
+    if (precision == Precision::kW4A8 && k.q8_gemv != nullptr) {
+      (M == 1 ? k.q8_gemv : k.q8_gemm)(weights, q8, tile);
     } else {
-      (M == 1 ? kernels.f32_gemv : kernels.f32_gemm)(weights, q4_1 ? f32_with_sums : f32, tile);
+      (M == 1 ? k.f32_gemv : k.f32_gemm)(weights, k.reads_block_sums ? f32_with_sums : f32, tile);
     }
   });
   return Status::Ok();

@@ -4,9 +4,10 @@
 //   GEMV (M = 1):  y[N]    = W[N,K] · x[K]
 //   GEMM (M > 1):  Y[M,N]  = X[M,K] · W[N,K]ᵀ
 //
-// W is F32, Q4_0 or Q4_1, repacked once (PackedWeights) into the layout the
-// kernels want; the layout is documented in packed_weights.h. For the block
-// types K must be a multiple of 32.
+// W is of a type whose tensor-type table row names a kernel family (F32,
+// Q4_0, Q4_1), repacked once (PackedWeights) into the layout the kernels
+// want; the layouts are documented in packed_weights.h. For the block types
+// K must be a multiple of the block size.
 #pragma once
 
 #include <cstddef>

@@ -23,11 +23,15 @@
 
 namespace nibble {
 
-// Packed Q4 weights W[N,K] (layout in packed_weights.h).
-struct Q4Weights {
+// Packed weights W[N,K] of any type, as KernelConfig's per-type kernels
+// take them: PackedWeights::data() and the shape (layouts in
+// packed_weights.h).
+struct PackedView {
   const uint8_t* data;
   int64_t N, K;
 };
+// The Q4 panel family's name for it.
+using Q4Weights = PackedView;
 
 // Row-major F32 weights W[N,K].
 struct F32Weights {
@@ -79,8 +83,11 @@ struct OutputTile {
 // Quantizes one row x[K] (K % 32 == 0) to Q8_0: per block d = fp16(amax/127),
 // q = round_half_even(x · (1/(amax/127))) saturated to int8, NaN -> 0.
 using QuantizeQ8Fn = void (*)(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums);
-using Q4Q8Fn = void (*)(const Q4Weights& w, const Q8Activations& x, const OutputTile& out);
-using Q4F32Fn = void (*)(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+// A type's kernels, as KernelConfig holds them: W4A8 and f32 activations.
+using PackedQ8Fn = void (*)(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+using PackedF32Fn = void (*)(const PackedView& w, const F32Activations& x, const OutputTile& out);
+using Q4Q8Fn = PackedQ8Fn;
+using Q4F32Fn = PackedF32Fn;
 using F32F32Fn = void (*)(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 
 // --- activation quantization f32 -> Q8_0 ----------------------------------

@@ -14,21 +14,6 @@ namespace {
 
 constexpr size_t kAlignment = 64;
 
-const char* type_name(TensorType type) {
-  switch (type) {
-    case TensorType::F32: return "f32";
-    case TensorType::F16: return "f16";
-    case TensorType::Q4_0: return "q4_0";
-    case TensorType::Q4_1: return "q4_1";
-    case TensorType::Q8_0: return "q8_0";
-  }
-  return "unknown";
-}
-
-size_t gguf_block_bytes(TensorType type) {
-  return type == TensorType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ4_1);
-}
-
 // Inverse of fp16_to_fp32 for values it produced, exact for all 65536 codes
 // (fp32_to_fp16 would canonicalize NaN payloads).
 uint16_t fp16_from_converted(float f) {
@@ -79,6 +64,25 @@ void convert_q4(Block* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_pane
   }
 }
 
+// Between the GGUF rows and the packed buffer, either way: the one switch
+// over kernel families, each with its layout (packed_weights.h). Packing
+// expects a zeroed buffer.
+void convert(TensorType type, void* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_packed) {
+  switch (tensor_type_info(type)->kernels) {
+    case KernelFamily::kF32Rows: {
+      const size_t bytes = size_t(N) * size_t(K) * sizeof(float);
+      if (to_packed) std::memcpy(packed, gguf, bytes);
+      else std::memcpy(gguf, packed, bytes);
+      return;
+    }
+    case KernelFamily::kQ4Panels:
+      if (type == TensorType::Q4_1) convert_q4<BlockQ4_1, true>(static_cast<BlockQ4_1*>(gguf), packed, N, K, to_packed);
+      else convert_q4<BlockQ4_0, false>(static_cast<BlockQ4_0*>(gguf), packed, N, K, to_packed);
+      return;
+    case KernelFamily::kNone: break;  // Pack refuses such types
+  }
+}
+
 }  // namespace
 
 PackedWeights::~PackedWeights() { std::free(data_); }
@@ -102,41 +106,43 @@ PackedWeights& PackedWeights::operator=(PackedWeights&& other) noexcept {
 
 size_t PackedWeights::gguf_bytes() const {
   if (empty()) return 0;
-  if (type_ == TensorType::F32) return size_t(N_) * size_t(K_) * sizeof(float);
-  return size_t(N_) * size_t(K_ / kQK) * gguf_block_bytes(type_);
+  const TensorTypeInfo& info = *tensor_type_info(type_);
+  return size_t(N_) * size_t(K_ / info.block_size) * info.block_bytes;
 }
 
 Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
                            PackedWeights* out) {
   if (out == nullptr) return InvalidArgument("PackedWeights::Pack: output is null");
-  if (type != TensorType::F32 && type != TensorType::Q4_0 && type != TensorType::Q4_1)
-    return InvalidArgument(std::string("PackedWeights::Pack: weight type ") + type_name(type) +
-                           " is not supported by the matmul kernels; use f32, q4_0 or q4_1");
+  const TensorTypeInfo* info = tensor_type_info(type);
+  if (info == nullptr || !info->has_kernels())
+    return InvalidArgument(std::string("PackedWeights::Pack: weight type ") + (info ? info->name : "unknown") +
+                           " is not supported by the matmul kernels; use one of " +
+                           tensor_type_names(&TensorTypeInfo::has_kernels, false));
+  const char* type_name = info->name;
   if (N <= 0 || K <= 0)
     return OutOfRange("PackedWeights::Pack: matrix shape N = " + std::to_string(N) +
                       ", K = " + std::to_string(K) + " must have N > 0 and K > 0");
-  if (type != TensorType::F32 && K % kQK != 0)
-    return InvalidArgument("PackedWeights::Pack: row length K = " + std::to_string(K) +
-                           " is not a multiple of 32, which " + type_name(type) +
+  if (K % info->block_size != 0)
+    return InvalidArgument("PackedWeights::Pack: row length K = " + std::to_string(K) + " is not a multiple of " +
+                           std::to_string(info->block_size) + ", which " + type_name +
                            " needs; pad K or keep this matrix in f32");
   if (data == nullptr) return InvalidArgument("PackedWeights::Pack: data is null");
 
   // Sizes in 64-bit first: size_t is 32 bits in wasm32.
   const uint64_t kMax = uint64_t(SIZE_MAX) / 2;
-  const uint64_t row_bytes = type == TensorType::F32 ? uint64_t(K) * 4
-                                                     : uint64_t(K / kQK) * gguf_block_bytes(type);
+  const uint64_t row_bytes = uint64_t(K / info->block_size) * info->block_bytes;
   if (uint64_t(K) > kMax || uint64_t(N) > kMax / row_bytes)
     return ResourceError("PackedWeights::Pack: a " + std::to_string(N) + " x " + std::to_string(K) +
-                         " " + type_name(type) + " matrix does not fit in this address space");
+                         " " + type_name + " matrix does not fit in this address space");
   const uint64_t expected = uint64_t(N) * row_bytes;
   if (uint64_t(bytes) != expected)
     return InvalidArgument(std::string("PackedWeights::Pack: a ") + std::to_string(N) + " x " +
-                           std::to_string(K) + " " + type_name(type) + " matrix takes " +
+                           std::to_string(K) + " " + type_name + " matrix takes " +
                            std::to_string(expected) + " bytes, but " + std::to_string(bytes) +
                            " were given");
 
   uint64_t packed = expected;
-  if (type != TensorType::F32) {
+  if (info->kernels == KernelFamily::kQ4Panels) {
     const uint64_t groups = (uint64_t(N) + kPackRows - 1) / kPackRows;
     packed = groups * q4_panel_bytes(type) * uint64_t(K / kQK);
     if (packed > kMax)
@@ -148,7 +154,7 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
   if (memory == nullptr)
     return ResourceError("PackedWeights::Pack: out of memory allocating " + std::to_string(alloc) +
                          " bytes for a " + std::to_string(N) + " x " + std::to_string(K) + " " +
-                         type_name(type) + " matrix");
+                         type_name + " matrix");
   std::memset(memory, 0, alloc);  // padding rows and tail stay zero
 
   PackedWeights result;
@@ -159,27 +165,14 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
   result.data_ = static_cast<uint8_t*>(memory);
   // The kernels never write to the GGUF side; the casts only share one walker.
   void* gguf = const_cast<void*>(data);
-  if (type == TensorType::F32) {
-    std::memcpy(result.data_, data, size_t(expected));
-  } else if (type == TensorType::Q4_0) {
-    convert_q4<BlockQ4_0, false>(static_cast<BlockQ4_0*>(gguf), result.data_, N, K, true);
-  } else {
-    convert_q4<BlockQ4_1, true>(static_cast<BlockQ4_1*>(gguf), result.data_, N, K, true);
-  }
+  convert(type, gguf, result.data_, N, K, /*to_packed=*/true);
   *out = std::move(result);
   return Status::Ok();
 }
 
 void PackedWeights::unpack_to_gguf(void* out) const {
   if (empty()) return;
-  uint8_t* packed = data_;
-  if (type_ == TensorType::F32) {
-    std::memcpy(out, packed, gguf_bytes());
-  } else if (type_ == TensorType::Q4_0) {
-    convert_q4<BlockQ4_0, false>(static_cast<BlockQ4_0*>(out), packed, N_, K_, false);
-  } else {
-    convert_q4<BlockQ4_1, true>(static_cast<BlockQ4_1*>(out), packed, N_, K_, false);
-  }
+  convert(type_, out, data_, N_, K_, /*to_packed=*/false);
 }
 
 }  // namespace nibble

@@ -3,7 +3,7 @@
 // unpack_to_gguf() gives back the exact bytes that went into Pack().
 //
 // ---------------------------------------------------------------------------
-// Packed layout ("4-row groups, row-rotated nibbles"), Q4_0 and Q4_1
+// Packed layout ("4-row groups, row-rotated nibbles"), KernelFamily::kQ4Panels: Q4_0 and Q4_1
 // ---------------------------------------------------------------------------
 // Rows are taken in groups of kPackRows = 4: group g holds rows 4g .. 4g+3;
 // a last group with fewer real rows is padded with zero rows (d = m = 0,
@@ -49,7 +49,7 @@
 // are quantized. Panels are 80 (Q4_0) or 96 (Q4_1) bytes, so every panel
 // starts 16-byte aligned.
 //
-// F32 weights stay row-major N×K (any K).
+// KernelFamily::kF32Rows (F32) weights stay row-major N×K (any K).
 //
 // The buffer is 64-byte aligned. Scales keep their fp16 bits exactly: the
 // conversion back in unpack_to_gguf() is exact for every fp16 value,
@@ -66,9 +66,10 @@ namespace nibble {
 
 constexpr int kPackRows = 4;  // rows interleaved per group
 
-// Bytes of one panel (one K-block of one group).
+// Bytes of one panel (one K-block of one group) of a Q4-panel type: its
+// fp16 scales as f32, then the nibbles.
 constexpr size_t q4_panel_bytes(TensorType type) {
-  return size_t(kPackRows) * ((type == TensorType::Q4_1 ? 8 : 4) + kQK / 2);
+  return size_t(kPackRows) * (4 * size_t(tensor_type_info(type)->fp16_scales) + kQK / 2);
 }
 
 class PackedWeights {
@@ -81,7 +82,8 @@ class PackedWeights {
   PackedWeights& operator=(const PackedWeights&) = delete;
 
   // W[N,K] from standard GGUF rows: N rows of row_size(type, K) bytes (F32:
-  // N·K floats). type ∈ {F32, Q4_0, Q4_1}; block types need K % 32 == 0.
+  // N·K floats). type: one whose table row names a kernel family (F32,
+  // Q4_0, Q4_1); block types need K to be a multiple of the block size.
   // `bytes` must equal N · row_size(type, K). On error *out is untouched.
   static Status Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
                      PackedWeights* out);

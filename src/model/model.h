@@ -12,9 +12,6 @@
 
 namespace nibble {
 
-// How to store matrices on load.
-enum class WeightMode { kQ4_0, kQ4_1, kF32 };
-
 // One matrix whose stored type differs from what was asked, and why.
 struct TensorFallback {
   std::string name;

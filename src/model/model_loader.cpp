@@ -22,7 +22,12 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }  // namespace
 
 ModelLoader::ModelLoader(const LoadOptions& options, uint64_t file_size)
-    : options_(options), file_size_(file_size), model_(new Model) {}
+    : options_(options), file_size_(file_size), model_(new Model) {
+  const TensorTypeInfo* weights = tensor_type_info(options.weights);
+  if (weights == nullptr || !weights->holds_weights())
+    failed_ = InvalidArgument("matrices cannot be held as " + std::string(weights ? weights->name : "an unknown type") +
+                              "; use one of " + tensor_type_names(&TensorTypeInfo::holds_weights, false));
+}
 
 ModelLoader::~ModelLoader() = default;
 
@@ -173,39 +178,37 @@ namespace nibble {
 Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, PackedWeights* out) {
   const int64_t K = t.shape[0], N = t.shape[1];
   ModelInfo& info = model_->info;
-  const bool is_int4 = t.type == TensorType::Q4_0 || t.type == TensorType::Q4_1;
-  if (is_int4 && options_.weights != WeightMode::kF32)
-    return PackedWeights::Pack(t.type, data, size_t(t.bytes), N, K, out);  // already INT4: keep as is
+  const BlockTraits* traits = block_traits(t.type);
+  if (!traits) return FormatError("tensor " + t.name + " has a type nibble cannot read");
+  const bool runs_compact = traits->is_quantized && traits->has_kernels();
+  if (runs_compact && options_.weights != TensorType::F32)
+    return PackedWeights::Pack(t.type, data, size_t(t.bytes), N, K, out);  // already compact: keep as is
 
   // Everything else goes through f32 first.
   std::vector<float> widened;
   const float* values = reinterpret_cast<const float*>(data);
   if (t.type != TensorType::F32) {
-    const BlockTraits* traits = block_traits(t.type);
-    if (!traits) return FormatError("tensor " + t.name + " has a type nibble cannot read");
     widened.resize(size_t(N * K));
     const size_t row_bytes = row_size(t.type, K);
     for (int64_t r = 0; r < N; ++r) traits->dequantize(data + size_t(r) * row_bytes, &widened[size_t(r * K)], K);
     values = widened.data();
   }
-  TensorType target = options_.weights == WeightMode::kQ4_1 ? TensorType::Q4_1
-                      : options_.weights == WeightMode::kQ4_0 ? TensorType::Q4_0
-                                                              : TensorType::F32;
-  if (target != TensorType::F32 && K % kQK != 0) {
+  const BlockTraits* target = block_traits(options_.weights);
+  if (K % target->block_size != 0) {
     // As llama.cpp does, a row length the blocks cannot tile falls back to a
     // wider type; the rest of the model stays INT4.
-    info.fallbacks.push_back({t.name, "f32", "row length " + std::to_string(K) + " is not a multiple of 32"});
-    target = TensorType::F32;
+    info.fallbacks.push_back({t.name, "f32", "row length " + std::to_string(K) + " is not a multiple of " +
+                                                 std::to_string(target->block_size)});
+    target = block_traits(TensorType::F32);
   }
-  if (target == TensorType::F32)
+  if (target->type == TensorType::F32)
     return PackedWeights::Pack(TensorType::F32, values, size_t(N * K) * sizeof(float), N, K, out);
-  const BlockTraits* traits = block_traits(target);
-  const size_t row_bytes = row_size(target, K);
+  const size_t row_bytes = row_size(target->type, K);
   std::vector<uint8_t> blocks(row_bytes * size_t(N));
   QuantizeOptions q;
   q.clip = options_.clip;
-  for (int64_t r = 0; r < N; ++r) traits->quantize(values + r * K, &blocks[size_t(r) * row_bytes], K, q);
-  return PackedWeights::Pack(target, blocks.data(), blocks.size(), N, K, out);
+  for (int64_t r = 0; r < N; ++r) target->quantize(values + r * K, &blocks[size_t(r) * row_bytes], K, q);
+  return PackedWeights::Pack(target->type, blocks.data(), blocks.size(), N, K, out);
 }
 
 Status ModelLoader::place_tensor(const PlannedTensor& t, const uint8_t* data) {
@@ -271,7 +274,7 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
   if (!info.tied_output) note(weights_.output);
   for (const LlamaLayer& l : weights_.layers)
     for (const PackedWeights* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.down, &l.up})
-      if (w->type() != TensorType::F32 || options_.weights == WeightMode::kF32) note(*w);
+      if (w->type() != TensorType::F32 || options_.weights == TensorType::F32) note(*w);
   info.weight_type = kind;
   model_->llama.reset(new LlamaModel(c, model_->architecture.forward, std::move(weights_)));
   info.loaded_bytes = model_->llama->weight_bytes();

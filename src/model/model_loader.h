@@ -23,7 +23,10 @@
 namespace nibble {
 
 struct LoadOptions {
-  WeightMode weights = WeightMode::kQ4_0;
+  // How to hold the matrices: a type whose row holds_weights() (the
+  // quantization targets, or F32). A matrix already of a compact type the
+  // kernels run keeps its type unless this is F32.
+  TensorType weights = default_quantize_type();
   ClipMode clip = ClipMode::kNone;  // for matrices quantized on load
   // The rows general.architecture is looked up in (a test adds its own).
   const std::vector<Architecture>* architectures = &builtin_architectures();

@@ -36,11 +36,7 @@ void add_tokenizer(GgufWriter* writer, const Vocab& vocab) {
 
 // llama.cpp's general.file_type for the matrices' type (LLAMA_FTYPE_*).
 uint32_t file_type_of(const Model& model) {
-  switch (model.llama->weights().layers[0].wq.type()) {
-    case TensorType::Q4_0: return 2;
-    case TensorType::Q4_1: return 3;
-    default: return 0;
-  }
+  return tensor_type_info(model.llama->weights().layers[0].wq.type())->llama_file_type;
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
-// The traits table: one row per tensor type (see block_formats.h).
-#include <cctype>
+// The per-type functions of the tensor-type table (block_formats.h).
 #include <cstring>
 
 #include "quant/block_formats.h"
@@ -59,38 +58,25 @@ void dequantize_q8_0(const void* in, float* y, int64_t n) {
   dequantize_row_q8_0(static_cast<const BlockQ8_0*>(in), y, n);
 }
 
+// The table's rows with the functions tensor_types.def names for them.
 const BlockTraits kTraits[] = {
-    {TensorType::F32, "f32", 1, sizeof(float), false, quantize_f32, dequantize_f32},
-    {TensorType::F16, "f16", 1, sizeof(uint16_t), false, quantize_f16, dequantize_f16},
-    {TensorType::Q4_0, "q4_0", kQK, sizeof(BlockQ4_0), true, quantize_q4_0, dequantize_q4_0},
-    {TensorType::Q4_1, "q4_1", kQK, sizeof(BlockQ4_1), true, quantize_q4_1, dequantize_q4_1},
-    {TensorType::Q8_0, "q8_0", kQK, sizeof(BlockQ8_0), true, quantize_q8_0, dequantize_q8_0},
+#define NIBBLE_TENSOR_TYPE(Id, name, ggml, elems, bytes, Block, scales, kernels, target, ftype, quantize, dequantize) \
+  {*tensor_type_info(TensorType::Id), quantize, dequantize},
+#include "quant/tensor_types.def"
+#undef NIBBLE_TENSOR_TYPE
 };
-
-bool equal_ignoring_case(const char* a, const char* b) {
-  for (; *a && *b; ++a, ++b) {
-    if (std::tolower(static_cast<unsigned char>(*a)) != std::tolower(static_cast<unsigned char>(*b))) {
-      return false;
-    }
-  }
-  return *a == *b;
-}
+static_assert(sizeof(kTraits) / sizeof(kTraits[0]) == size_t(kTensorTypeCount), "one traits row per table row");
 
 }  // namespace
 
 const BlockTraits* block_traits(TensorType type) {
-  for (const BlockTraits& t : kTraits) {
-    if (t.type == type) return &t;
-  }
-  return nullptr;
+  const int i = tensor_type_index(type);
+  return i < 0 ? nullptr : &kTraits[i];
 }
 
 const BlockTraits* block_traits_by_name(const char* name) {
-  if (name == nullptr) return nullptr;
-  for (const BlockTraits& t : kTraits) {
-    if (equal_ignoring_case(t.name, name)) return &t;
-  }
-  return nullptr;
+  const TensorTypeInfo* info = tensor_type_by_name(name);
+  return info ? block_traits(info->type) : nullptr;
 }
 
 size_t row_size(TensorType type, int64_t n) {

@@ -162,7 +162,7 @@ void check_q4_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f32, 
         const std::vector<float> sums = block_sums(x);
         const F32Activations xf{x.data(), sums.data(), K};
         for (const KernelConfig* c : tiers()) {
-          const KernelConfig::Q4Kernels& k = q4_1 ? c->q4_1 : c->q4_0;
+          const TypeKernels& k = *c->kernels_for(type);
           const std::string name = std::string(c->name) + (q4_1 ? " q4_1" : " q4_0");
           expect_bitwise(want8, run_kernel(k.q8_gemv, view, q.view(K), M, N), name + " W4A8 gemv", M, N, K);
           expect_bitwise(want8, run_kernel(k.q8_gemm, view, q.view(K), M, N), name + " W4A8 gemm", M, N, K);
@@ -249,7 +249,7 @@ TEST(KernelsMatmul, F32AllTiersMatchReference) {
       std::vector<float> w = random_activations(rng, N * K);
       PackedWeights packed;
       ASSERT_TRUE(PackedWeights::Pack(TensorType::F32, w.data(), w.size() * 4, N, K, &packed).ok());
-      const F32Weights view{reinterpret_cast<const float*>(packed.data()), N, K};
+      const PackedView view{packed.data(), N, K};
       for (int64_t M : kMs) {
         const std::vector<float> x = random_activations(rng, M * K);
         std::vector<float> want(size_t(M * N)), tol(size_t(M * N));
@@ -263,8 +263,9 @@ TEST(KernelsMatmul, F32AllTiersMatchReference) {
         const F32Activations xf{x.data(), nullptr, K};
         for (const KernelConfig* c : tiers()) {
           const std::string name = std::string(c->name) + " f32";
-          expect_near(want, run_kernel(c->f32_gemv, view, xf, M, N), tol, name + " gemv", M, N, K);
-          expect_near(want, run_kernel(c->f32_gemm, view, xf, M, N), tol, name + " gemm", M, N, K);
+          const TypeKernels& k = *c->kernels_for(TensorType::F32);
+          expect_near(want, run_kernel(k.f32_gemv, view, xf, M, N), tol, name + " gemv", M, N, K);
+          expect_near(want, run_kernel(k.f32_gemm, view, xf, M, N), tol, name + " gemm", M, N, K);
           std::vector<float> y(size_t(M * N));
           for (Precision p : {Precision::kW4A8, Precision::kW4A32}) {
             ASSERT_TRUE(matmul_with(*c, packed, x.data(), M, y.data(), p).ok());

@@ -66,7 +66,7 @@ void expect_reference_generation(const Model& model) {
 }
 
 TEST(ModelGolden, GgufF32GreedyMatchesReference) {
-  std::unique_ptr<Model> model = load_model_file(model_path("stories260K.gguf"), "", WeightMode::kF32, 65536);
+  std::unique_ptr<Model> model = load_model_file(model_path("stories260K.gguf"), "", TensorType::F32, 65536);
   ASSERT_TRUE(model);
   EXPECT_EQ(model->info.format, "gguf");
   expect_reference_generation(*model);
@@ -75,7 +75,7 @@ TEST(ModelGolden, GgufF32GreedyMatchesReference) {
 TEST(ModelGolden, Llama2cF32GreedyMatchesReference) {
   // Odd chunk sizes exercise the streaming loader's staging across chunks.
   std::unique_ptr<Model> model =
-      load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), WeightMode::kF32, 7777);
+      load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), TensorType::F32, 7777);
   ASSERT_TRUE(model);
   EXPECT_EQ(model->info.format, "llama2c");
   expect_reference_generation(*model);
@@ -116,7 +116,7 @@ TEST(ModelGolden, F32LogitsMatchReference) {
   const LogitsReference ref = load_logits();
   ASSERT_EQ(ref.logits.size(), 16u);
   std::unique_ptr<Model> model = load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"),
-                                                 WeightMode::kF32, 1 << 20);
+                                                 TensorType::F32, 1 << 20);
   ASSERT_TRUE(model);
   const auto got = run_positions(*model, ref.input_tokens, Precision::kW4A32);
   double worst = 0;
@@ -139,9 +139,9 @@ TEST(ModelGolden, F32LogitsMatchReference) {
 }
 
 // Mean KL(P_f32 ‖ P_int4) over the 16 reference positions.
-void expect_int4_close(WeightMode mode, Precision precision, const char* label) {
+void expect_int4_close(TensorType weights, Precision precision, const char* label) {
   const LogitsReference ref = load_logits();
-  std::unique_ptr<Model> model = load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), mode, 1 << 20);
+  std::unique_ptr<Model> model = load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), weights, 1 << 20);
   ASSERT_TRUE(model);
   const auto got = run_positions(*model, ref.input_tokens, precision);
   double kl_sum = 0;
@@ -156,9 +156,9 @@ void expect_int4_close(WeightMode mode, Precision precision, const char* label) 
   EXPECT_LE(mean_kl, 0.1);
 }
 
-TEST(ModelGolden, Int4Q4_0W4A8StaysClose) { expect_int4_close(WeightMode::kQ4_0, Precision::kW4A8, "q4_0 W4A8"); }
-TEST(ModelGolden, Int4Q4_0W4A32StaysClose) { expect_int4_close(WeightMode::kQ4_0, Precision::kW4A32, "q4_0 W4A32"); }
-TEST(ModelGolden, Int4Q4_1W4A8StaysClose) { expect_int4_close(WeightMode::kQ4_1, Precision::kW4A8, "q4_1 W4A8"); }
+TEST(ModelGolden, Int4Q4_0W4A8StaysClose) { expect_int4_close(TensorType::Q4_0, Precision::kW4A8, "q4_0 W4A8"); }
+TEST(ModelGolden, Int4Q4_0W4A32StaysClose) { expect_int4_close(TensorType::Q4_0, Precision::kW4A32, "q4_0 W4A32"); }
+TEST(ModelGolden, Int4Q4_1W4A8StaysClose) { expect_int4_close(TensorType::Q4_1, Precision::kW4A8, "q4_1 W4A8"); }
 
 }  // namespace
 }  // namespace nibble
@@ -182,7 +182,7 @@ std::vector<int32_t> greedy_tokens(const Model& model, const std::string& prompt
 // `nibble quantize`'s path: load llama2.c as INT4, write GGUF, read it back.
 TEST(ModelWriter, QuantizedGgufRoundTrips) {
   std::unique_ptr<Model> original =
-      load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), WeightMode::kQ4_0, 1 << 20);
+      load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), TensorType::Q4_0, 1 << 20);
   ASSERT_TRUE(original);
   std::vector<uint8_t> file;
   ASSERT_TRUE(write_model_gguf(*original, &file).ok());

@@ -22,6 +22,18 @@
 namespace nibble {
 namespace {
 
+TEST(ModelHostile, RefusesWeightsOfATypeItCannotHoldMatricesAs) {
+  const std::vector<uint8_t> bytes = read_fixture("models/stories260K.gguf");
+  for (TensorType type : {TensorType::Q8_0, TensorType::F16, TensorType(12)}) {
+    LoadOptions options;
+    options.weights = type;
+    ModelLoader loader(options, bytes.size());
+    const Status s = loader.feed(bytes.data(), bytes.size());
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("use one of f32, q4_0, q4_1"), std::string::npos) << s.message();
+  }
+}
+
 TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
   const std::vector<uint8_t> base = read_fixture("models/stories260K.gguf");
   GgufFile parsed;
@@ -49,7 +61,7 @@ TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
     }
     SCOPED_TRACE("iteration " + std::to_string(iter));
     LoadOptions options;
-    options.weights = rng() % 2 ? WeightMode::kQ4_0 : WeightMode::kF32;
+    options.weights = rng() % 2 ? TensorType::Q4_0 : TensorType::F32;
     ModelLoader loader(options, bytes.size());
     Status s;
     for (size_t at = 0; at < bytes.size() && s.ok();) {

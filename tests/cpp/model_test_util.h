@@ -67,10 +67,10 @@ inline std::vector<int32_t> json_ints_after(const std::string& json, const std::
 
 // Loads a model through ModelLoader, `chunk` bytes at a time.
 inline std::unique_ptr<Model> load_model_file(const std::string& path, const std::string& tokenizer_path,
-                                              WeightMode mode, size_t chunk) {
+                                              TensorType weights, size_t chunk) {
   const std::string bytes = read_text(path);
   LoadOptions options;
-  options.weights = mode;
+  options.weights = weights;
   ModelLoader loader(options, bytes.size());
   const uint8_t* data = reinterpret_cast<const uint8_t*>(bytes.data());
   for (size_t at = 0; at < bytes.size(); at += chunk) {

@@ -119,6 +119,22 @@ TEST(BlockTraits, TableRows) {
   EXPECT_EQ(block_traits(TensorType(7)), nullptr);
 }
 
+TEST(TensorTypeTable, DerivedListsAndLookups) {
+  for (int i = 0; i < kTensorTypeCount; ++i) {
+    const TensorTypeInfo& row = kTensorTypes[i];
+    EXPECT_EQ(tensor_type_index(row.type), i) << row.name;
+    EXPECT_EQ(block_traits(row.type)->name, row.name);
+    EXPECT_EQ(tensor_type_by_name(row.name), &row);
+  }
+  EXPECT_EQ(tensor_type_info(TensorType(12)), nullptr);  // q4_k: not (yet) a row
+  EXPECT_EQ(default_quantize_type(), TensorType::Q4_0);
+  EXPECT_EQ(tensor_type_names(nullptr, false), "f32, f16, q4_0, q4_1, q8_0");
+  EXPECT_EQ(tensor_type_names(&TensorTypeInfo::can_quantize_to, true), "'q4_0', 'q4_1'");
+  EXPECT_EQ(tensor_type_names(&TensorTypeInfo::holds_weights, true), "'f32', 'q4_0', 'q4_1'");
+  EXPECT_EQ(tensor_type_names(&TensorTypeInfo::has_kernels, false), "f32, q4_0, q4_1");
+  EXPECT_DOUBLE_EQ(tensor_type_info(TensorType::Q4_0)->bits_per_weight(), 4.5);
+}
+
 TEST(BlockTraits, LookupByNameIgnoresCase) {
   EXPECT_EQ(block_traits_by_name("q4_0"), block_traits(TensorType::Q4_0));
   EXPECT_EQ(block_traits_by_name("Q4_0"), block_traits(TensorType::Q4_0));

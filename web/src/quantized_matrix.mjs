@@ -1,4 +1,4 @@
-// QuantizedMatrix: W[rows, cols] in an INT4 block type, held in the wasm
+// QuantizedMatrix: W[rows, cols] in a block type nibble quantizes to (QUANT_TYPES), held in the wasm
 // heap by a C++ handle (src/api/quantized_matrix.h). Every method copies its
 // inputs into the heap and its results out into fresh typed arrays, so no
 // pointer or heap view reaches the caller. dispose() frees the C++ side; if a
@@ -47,13 +47,13 @@ export class QuantizedMatrix {
     return fromBytes(bytes, shape, type);
   }
 
-  /** 'q4_0' or 'q4_1'. */
+  /** A QUANT_TYPES name, e.g. 'q4_0'. */
   get type() { return this.#type; }
   /** [rows, cols]: rows = outputs (N), cols = inputs (K). Frozen. */
   get shape() { return this.#shape; }
   /** Bytes of the GGUF blocks, what toBytes() returns. */
   get byteLength() { return this.#byteLength; }
-  /** 4.5 for q4_0, 5 for q4_1. */
+  /** The type's, e.g. 4.5 for q4_0. */
   get bitsPerWeight() { return this.#bitsPerWeight; }
   /** True after dispose(). */
   get disposed() { return this.#handle === null; }
@@ -142,7 +142,7 @@ function build(wasm, where, fill) {
 
 /**
  * W[rows, cols] (row-major Float32Array) -> QuantizedMatrix.
- * options: type 'q4_0' (default) | 'q4_1'; clip 'none' (default,
+ * options: type, one of QUANT_TYPES (default the first); clip 'none' (default,
  * round-to-nearest as llama.cpp) | 'mse' (clipping search); importance:
  * Float32Array(cols) weighting each input column in the clipping search.
  */

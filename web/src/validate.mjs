@@ -4,6 +4,7 @@
 // their tag, not instanceof, so arrays made in another realm (an iframe, a
 // worker, a test sandbox) are accepted too.
 import { rangeError, typeError } from './errors.mjs';
+import { QUANT_TYPES, WEIGHT_TYPES } from './tensor_types.mjs';
 
 const MAX_INT32 = 2 ** 31 - 1;
 // Entries of a shape go to C++ as uint32; 2^31 keeps byte counts sane too.
@@ -15,11 +16,6 @@ const MAX_THREADS = 64;
 
 export const CLIP_CODES = Object.freeze({ none: 0, mse: 1 });
 export const PRECISION_CODES = Object.freeze({ w4a8: 0, w4a32: 1 });
-
-// Tensor types the options take: loadModel's weights, and the INT4 types of
-// quantize() and fromBytes() (which C++ checks by name; named in messages).
-const WEIGHT_TYPES = ['q4_0', 'q4_1', 'f32'];
-const QUANT_TYPES = ['q4_0', 'q4_1'];
 
 // What the string options accept, for the package's users (the CLI's choices).
 export const optionChoices = Object.freeze({
@@ -259,7 +255,7 @@ export function checkLoadOptions(source, options, where) {
   const checked = {
     onProgress: checkFunction(opts.onProgress, 'options.onProgress', where),
     signal: checkSignal(opts.signal, where),
-    weights: checkChoice(opts.weights, 'options.weights', WEIGHT_TYPES, 'q4_0', where),
+    weights: checkChoice(opts.weights, 'options.weights', WEIGHT_TYPES, QUANT_TYPES[0], where),
     clip: checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where),
     context: checkInteger(opts.context, 'options.context', 1, MAX_INT32, undefined, where),
     fileTensors: checkBoolean(opts.fileTensors, 'options.fileTensors', false, where),
@@ -317,7 +313,7 @@ export function checkMatmulOptions(options, where) {
 // quantize(weights, [rows, cols], options) -> { type, clip, importance (or null) }.
 export function checkQuantizeOptions(options, cols, where) {
   const opts = checkOptions(options, ['type', 'clip', 'importance'], where);
-  const type = checkTypeName(opts.type ?? 'q4_0', 'options.type', where);
+  const type = checkTypeName(opts.type ?? QUANT_TYPES[0], 'options.type', where);
   const clip = checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where);
   const importance = opts.importance ?? null;
   if (importance !== null) {

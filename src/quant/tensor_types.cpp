@@ -1,0 +1,39 @@
+// Lookups in the tensor-type table (block_formats.h): no quantizer code, so
+// the format layer may use them.
+#include <cctype>
+
+#include "quant/block_formats.h"
+
+namespace nibble {
+namespace {
+
+bool equal_ignoring_case(const char* a, const char* b) {
+  for (; *a && *b; ++a, ++b) {
+    if (std::tolower(static_cast<unsigned char>(*a)) != std::tolower(static_cast<unsigned char>(*b))) {
+      return false;
+    }
+  }
+  return *a == *b;
+}
+
+}  // namespace
+
+const TensorTypeInfo* tensor_type_by_name(const char* name) {
+  if (name == nullptr) return nullptr;
+  for (const TensorTypeInfo& t : kTensorTypes) {
+    if (equal_ignoring_case(t.name, name)) return &t;
+  }
+  return nullptr;
+}
+
+std::string tensor_type_names(bool (TensorTypeInfo::*keep)() const, bool quoted) {
+  std::string names;
+  for (const TensorTypeInfo& t : kTensorTypes) {
+    if (keep != nullptr && !(t.*keep)()) continue;
+    if (!names.empty()) names += ", ";
+    names += quoted ? std::string("'") + t.name + "'" : std::string(t.name);
+  }
+  return names;
+}
+
+}  // namespace nibble
