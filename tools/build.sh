@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds what is stale: the native build (tests), the wasm SIMD build (tests +
+# Builds what is stale: the native build (tests), the native build under
+# AddressSanitizer + UndefinedBehaviorSanitizer (tests), the wasm SIMD build (tests +
 # JS module), the wasm relaxed-SIMD build (tests + JS module), the wasm SIMD +
 # pthreads build and its relaxed-SIMD twin (tests + JS modules) and the wasm
 # no-SIMD build (JS module). Output in build/ and dist/.
-#   tools/build.sh [--quiet] [--only native|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-simd-relaxed-threads|wasm-scalar]...
+#   tools/build.sh [--quiet] [--only native|native-asan|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-simd-relaxed-threads|wasm-scalar]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Emscripten 3.1.6's tools need Debian's node modules (acorn) on NODE_PATH.
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#only[@]} -gt 0 ] || only=(native wasm-simd wasm-simd-relaxed wasm-simd-threads wasm-simd-relaxed-threads wasm-scalar)
+[ ${#only[@]} -gt 0 ] || only=(native native-asan wasm-simd wasm-simd-relaxed wasm-simd-threads wasm-simd-relaxed-threads wasm-scalar)
 
 node_emulator="$(command -v node)"
 # Node 20 runs the relaxed-SIMD builds' tests only behind a flag.
@@ -37,6 +38,9 @@ for what in "${only[@]}"; do
     native)
       configure build/native cmake -DNIBBLE_TESTS=ON
       run cmake --build build/native -j "$jobs" ;;
+    native-asan)
+      configure build/native-asan cmake -DNIBBLE_TESTS=ON -DNIBBLE_SANITIZE=ON
+      run cmake --build build/native-asan -j "$jobs" ;;
     wasm-simd)
       configure build/wasm-simd emcmake cmake -DNIBBLE_SIMD=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm test: install what is missing, build what is stale, run every suite:
-# C++ tests natively and as wasm (SIMD) under Node, the JS tests (Jest), the
+# C++ tests natively (also under ASan + UBSan) and as wasm (SIMD) under Node,
+# the JS tests (Jest), the
 # TypeScript usage check, and the browser tests (Playwright + Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,15 +12,17 @@ step() { printf '\n== %s\n' "$*"; }
 step "Generated code is fresh"
 python3 tools/gen_unicode_tables.py --check
 python3 tools/gen_tensor_types.py --check
-step "C++ tests, native"
+step "C++ tests, native (with the thread tests)"
 (cd build/native && ctest --output-on-failure -j "$(nproc)")
-step "C++ tests, wasm SIMD under Node"
+step "C++ tests, native under AddressSanitizer + UndefinedBehaviorSanitizer"
+(cd build/native-asan && ctest --output-on-failure -j "$(nproc)")
+step "C++ tests, wasm SIMD under Node (one thread: no thread tests)"
 (cd build/wasm-simd && ctest --output-on-failure -j "$(nproc)")
-step "C++ tests, wasm relaxed SIMD under Node"
+step "C++ tests, wasm relaxed SIMD under Node (one thread: no thread tests)"
 (cd build/wasm-simd-relaxed && ctest --output-on-failure -j "$(nproc)")
-step "C++ tests, wasm SIMD + pthreads under Node"
+step "C++ tests, wasm SIMD + pthreads under Node (the thread tests and the golden model)"
 (cd build/wasm-simd-threads && ctest --output-on-failure)
-step "C++ tests, wasm relaxed SIMD + pthreads under Node"
+step "C++ tests, wasm relaxed SIMD + pthreads under Node (the thread tests and the golden model)"
 (cd build/wasm-simd-relaxed-threads && ctest --output-on-failure)
 if [ -d tests/js ]; then
   step "JS tests (Jest)"

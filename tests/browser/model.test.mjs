@@ -1,8 +1,9 @@
 // The golden model checks in Chromium (Debian's, driven by playwright-core):
 // tests/browser/pages/model.html loads stories260K over HTTP from 127.0.0.1
 // (with progress), from a Blob, and checks greedy text + token ids against
-// llama2.c's reference (F32), logits within 1e-4, INT4 mean KL ≤ 0.1, seeds
-// and aborts; for the ES module and the script-tag build, SIMD and scalar.
+// llama2.c's reference (F32), logits within 1e-4, INT4 mean KL ≤ 0.04 and
+// top-1 agreement ≥ 15/16, seeds and aborts; for the ES module and the
+// script-tag build, SIMD and scalar.
 // The README's browser snippet runs too, and its Stop button works.
 // Needs dist/ built (tools/build.sh). Run: node --test tests/browser/model.test.mjs
 import assert from 'node:assert/strict';
@@ -60,9 +61,10 @@ test('README text-generation page: streams a story into the page; Stop ends it',
   const page = await browser.newPage();
   const { errors, outside } = watchPage(page, server.url);
   try {
-    // The bundled model writes its 200 tokens in ~50 ms, and a story that
-    // ends (eos) before the click leaves Stop untested: slow the page down
-    // so that the click lands while it still generates.
+    // The page samples with seed 42, whose story runs the full 200 tokens
+    // (no end-of-sequence) in every build, so only Stop can end it early. The
+    // bundled model writes them in ~50 ms: slow the page down so that the
+    // click lands while it still generates.
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
     const done = page.waitForEvent('console', { predicate: (msg) => / tokens\/s, /.test(msg.text()), timeout: 60000 });
@@ -72,7 +74,7 @@ test('README text-generation page: streams a story into the page; Stop ends it',
     const line = (await done).text();
     const story = await page.textContent('#story');
     assert.match(story, /^Once upon a time\S*\s\S+/);
-    assert.match(line, /^\d+ tokens, \d+ tokens\/s, (abort|max_tokens)$/);
+    assert.match(line, /^\d+ tokens, \d+ tokens\/s, abort$/);
     assert.deepEqual(errors, []);
     assert.deepEqual(outside, []);
   } finally {

@@ -1,5 +1,6 @@
 // Every packed matmul kernel of every tier in this build against its _ref
-// twin, over seeded random shapes; and matmul() itself (threads, errors).
+// twin, over seeded random shapes; and matmul() itself (shared inputs, errors;
+// with threads: thread_pool_test.cpp).
 //
 // W4A8: the packed tiers do the _ref arithmetic in the same order (integer
 // block dot, then one float formula per block pair, blocks summed in order),
@@ -25,7 +26,6 @@
 #include "kernels/microkernels.h"
 #include "kernels/packed_weights.h"
 #include "kernels/ref_util.h"
-#include "runtime/thread_pool.h"
 #include "support/kernel_test_util.h"
 
 namespace nibble {
@@ -278,35 +278,9 @@ TEST(KernelsMatmul, F32AllTiersMatchReference) {
   }
 }
 
-// Two threads give the same bytes as one, for every weight type and precision.
-TEST(KernelsMatmul, TwoThreadsMatchOneThread) {
-  ThreadPool pool(2);
-  Rng rng(7);
-  const int64_t N = 1000, K = 256;
-  const auto w0 = random_q4_0(rng, N, K);
-  const auto w1 = random_q4_1(rng, N, K);
-  const auto wf = random_activations(rng, N * K);
-  PackedWeights p0, p1, pf;
-  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, w0.data(), w0.size() * sizeof(BlockQ4_0), N, K, &p0).ok());
-  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_1, w1.data(), w1.size() * sizeof(BlockQ4_1), N, K, &p1).ok());
-  ASSERT_TRUE(PackedWeights::Pack(TensorType::F32, wf.data(), wf.size() * 4, N, K, &pf).ok());
-  for (int64_t M : {1, 7, 70}) {
-    const auto x = random_activations(rng, M * K);
-    for (const PackedWeights* p : {&p0, &p1, &pf}) {
-      for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
-        std::vector<float> one(size_t(M * N)), two(size_t(M * N));
-        ASSERT_TRUE(matmul(*p, x.data(), M, one.data(), prec, nullptr).ok());
-        ASSERT_TRUE(matmul(*p, x.data(), M, two.data(), prec, &pool).ok());
-        expect_bitwise(one, two, "1 vs 2 threads, type " + std::to_string(int(p->type())), M, N, K);
-      }
-    }
-  }
-}
-
-// Matrices sharing one input (mixed types, row counts not multiples of 4,
-// tiles split across threads): each output is bitwise matmul() alone.
+// Matrices sharing one input (mixed types, row counts not multiples of 4):
+// each output is bitwise matmul() alone. (With threads: thread_pool_test.cpp.)
 TEST(KernelsMatmul, SharedInputMatchesSeparateProducts) {
-  ThreadPool pool(2);
   Rng rng(11);
   const int64_t K = 320, rows[] = {577, 190, 6};
   const auto w0 = random_q4_0(rng, rows[0], K);
@@ -319,19 +293,17 @@ TEST(KernelsMatmul, SharedInputMatchesSeparateProducts) {
   for (int64_t M : {1, 5, 70}) {
     const auto x = random_activations(rng, M * K);
     for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
-      for (ThreadPool* threads : {static_cast<ThreadPool*>(nullptr), &pool}) {
-        std::vector<float> alone[3], shared[3];
-        MatmulTarget targets[3];
-        for (int i = 0; i < 3; ++i) {
-          alone[i].resize(size_t(M * rows[i]));
-          shared[i].assign(size_t(M * rows[i]), -1.0f);
-          ASSERT_TRUE(matmul(p[i], x.data(), M, alone[i].data(), prec).ok());
-          targets[i] = {&p[i], shared[i].data()};
-        }
-        ASSERT_TRUE(matmul_shared_input(targets, 3, x.data(), M, prec, threads).ok());
-        for (int i = 0; i < 3; ++i)
-          expect_bitwise(alone[i], shared[i], "shared input, target " + std::to_string(i), M, rows[i], K);
+      std::vector<float> alone[3], shared[3];
+      MatmulTarget targets[3];
+      for (int i = 0; i < 3; ++i) {
+        alone[i].resize(size_t(M * rows[i]));
+        shared[i].assign(size_t(M * rows[i]), -1.0f);
+        ASSERT_TRUE(matmul(p[i], x.data(), M, alone[i].data(), prec).ok());
+        targets[i] = {&p[i], shared[i].data()};
       }
+      ASSERT_TRUE(matmul_shared_input(targets, 3, x.data(), M, prec).ok());
+      for (int i = 0; i < 3; ++i)
+        expect_bitwise(alone[i], shared[i], "shared input, target " + std::to_string(i), M, rows[i], K);
     }
   }
   // Row lengths must agree.

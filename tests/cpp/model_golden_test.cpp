@@ -1,6 +1,8 @@
 // The golden end-to-end test: the bundled stories260K, greedy, must produce
 // llama2.c's reference tokens exactly with F32 weights, and its logits within
-// 1e-4; with INT4 weights the distribution stays close (mean KL ≤ 0.1).
+// 1e-4; with INT4 weights the distribution stays close (mean KL ≤ 0.04, the
+// top-1 token agrees at 15 of the 16 positions or more; measured: KL
+// 0.027-0.029, 16 of 16 agreeing).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -41,7 +43,9 @@ std::vector<Reference> load_references() {
 }
 
 void expect_reference_generation(const Model& model) {
-  for (const Reference& ref : load_references()) {
+  const std::vector<Reference> refs = load_references();
+  ASSERT_EQ(refs.size(), 2u) << "greedy runs read from stories260K.reference.json";
+  for (const Reference& ref : refs) {
     SCOPED_TRACE("prompt: " + ref.prompt);
     const std::vector<int32_t> prompt = model.tokenizer->encode(ref.prompt, true);
     ASSERT_EQ(prompt, ref.prompt_ids);
@@ -86,17 +90,18 @@ struct LogitsReference {
   std::vector<std::vector<float>> logits;  // [16][512]
 };
 
-LogitsReference load_logits() {
+// Fails the test unless it read 16 positions of 512 logits.
+void load_logits(LogitsReference* r) {
   const std::string json = read_text(model_path("stories260K.logits.json"));
-  LogitsReference r;
   size_t at = json.find("\"positions\"");
   while ((at = json.find("\"input_token\":", at)) != std::string::npos) {
-    r.input_tokens.push_back(int32_t(std::strtol(json.c_str() + at + 14, nullptr, 10)));
+    r->input_tokens.push_back(int32_t(std::strtol(json.c_str() + at + 14, nullptr, 10)));
     const std::vector<double> values = json_numbers_after(json, "\"logits\": [", at);
-    r.logits.emplace_back(values.begin(), values.end());
+    r->logits.emplace_back(values.begin(), values.end());
     at += 14;
   }
-  return r;
+  ASSERT_EQ(r->logits.size(), 16u) << "positions read from stories260K.logits.json";
+  for (const std::vector<float>& row : r->logits) ASSERT_EQ(row.size(), 512u) << "logits of one position";
 }
 
 // Runs the reference's input tokens one position at a time; returns the
@@ -113,8 +118,8 @@ std::vector<std::vector<float>> run_positions(const Model& model, const std::vec
 }
 
 TEST(ModelGolden, F32LogitsMatchReference) {
-  const LogitsReference ref = load_logits();
-  ASSERT_EQ(ref.logits.size(), 16u);
+  LogitsReference ref;
+  ASSERT_NO_FATAL_FAILURE(load_logits(&ref));
   std::unique_ptr<Model> model = load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"),
                                                  TensorType::F32, 1 << 20);
   ASSERT_TRUE(model);
@@ -140,7 +145,8 @@ TEST(ModelGolden, F32LogitsMatchReference) {
 
 // Mean KL(P_f32 ‖ P_int4) over the 16 reference positions.
 void expect_int4_close(TensorType weights, Precision precision, const char* label) {
-  const LogitsReference ref = load_logits();
+  LogitsReference ref;
+  ASSERT_NO_FATAL_FAILURE(load_logits(&ref));
   std::unique_ptr<Model> model = load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), weights, 1 << 20);
   ASSERT_TRUE(model);
   const auto got = run_positions(*model, ref.input_tokens, precision);
@@ -153,7 +159,8 @@ void expect_int4_close(TensorType weights, Precision precision, const char* labe
   }
   const double mean_kl = kl_sum / double(got.size());
   std::printf("[ info ] %s: mean KL from F32 %.4f, top-1 agreement %d/%zu\n", label, mean_kl, agree, got.size());
-  EXPECT_LE(mean_kl, 0.1);
+  EXPECT_LE(mean_kl, 0.04);  // false for NaN too
+  EXPECT_GE(agree, 15);
 }
 
 TEST(ModelGolden, Int4Q4_0W4A8StaysClose) { expect_int4_close(TensorType::Q4_0, Precision::kW4A8, "q4_0 W4A8"); }

@@ -19,10 +19,13 @@ namespace nibble {
 
 inline std::string model_path(const std::string& name) { return std::string(NIBBLE_SOURCE_DIR) + "/models/" + name; }
 
+// The whole file; a missing, unreadable or empty file fails the test (an
+// empty reference would otherwise make the checks over it vacuous).
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
-  ss << in.rdbuf();
+  if (in) ss << in.rdbuf();
+  if (!in || ss.str().empty()) ADD_FAILURE() << "cannot read " << path << (in ? ": the file is empty" : "");
   return ss.str();
 }
 

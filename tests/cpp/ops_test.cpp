@@ -1,16 +1,26 @@
-// The f32 operators of this build against their _ref twins over awkward
-// sizes (tails of 1..3 values, head sizes that are not multiples of 4, one
-// position). In the wasm SIMD build the public functions run the SIMD tier,
-// which sums in another order and computes exp by a polynomial; natively
-// they are the reference itself.
+// The f32 operators against their definitions: the formulas evaluated in
+// double precision here, from the same float inputs, over awkward sizes
+// (tails of 1..3 values, head sizes that are not multiples of 4, one
+// position). Every build checks the `_ref` loops; the wasm SIMD builds also
+// check the public functions, which run the SIMD tier there (natively the
+// public functions are the `_ref` loops themselves, so they are not checked
+// twice).
 //
-// Bounds: softmax outputs are within 1e-6 relative of the reference (a few
-// ulp from exp and the sum), or below 1e-25 (flushed); SwiGLU likewise; an attention output is a convex
-// combination of value rows, so it is within 1e-5 · max|v| (the score sums
-// in another order move the softmax weights by ~1e-6 relative).
+// Bounds (ε = FLT_EPSILON): softmax output i is within
+// (|x_i − max| + n + 4)·ε relative (x_i − max rounded once in float, the sum
+// of n terms, exp and the division within a few ulp; the SIMD exp within 2
+// ulp), or below 1e-25 (the SIMD tier flushes weights under e^−60 to zero).
+// SwiGLU within 8ε relative (exp, two divisions, two products), or below
+// 1e-30 (exp(100) overflows in float: silu ≈ 0). An attention output is a
+// convex combination of value rows: within 1e-5 · max|v| (the float dot
+// products move each score by ~1e-6 relative, the softmax weights as much;
+// measured: up to 1.0e-6 = 3.4e-7 · max|v|, both tiers).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,62 +39,124 @@ std::vector<float> uniform(Rng& rng, size_t n, float lo, float hi) {
   return v;
 }
 
-void expect_close(const std::vector<float>& want, const std::vector<float>& got, float rel, float abs,
-                  const std::string& what) {
+// The tiers of an operator this build has, each with the name it is reported by.
+template <typename Fn>
+struct Tier {
+  const char* name;
+  Fn fn;
+};
+
+template <typename Fn>
+std::vector<Tier<Fn>> tiers(const char* ref_name, Fn ref, const char* simd_name, Fn simd) {
+  std::vector<Tier<Fn>> out = {{ref_name, ref}};
+#ifdef __wasm_simd128__
+  out.push_back({simd_name, simd});
+#endif
+  return out;
+}
+
+// |got[i] − want[i]| ≤ tol(i) for every i; !(x <= tol) so that a NaN fails.
+void expect_within(const std::vector<double>& want, const std::vector<float>& got,
+                   const std::function<double(size_t)>& tol, const std::string& what) {
   ASSERT_EQ(want.size(), got.size()) << what;
   for (size_t i = 0; i < want.size(); ++i) {
-    const float tol = rel * std::fabs(want[i]) + abs;
-    ASSERT_LE(std::fabs(got[i] - want[i]), tol) << what << ": index " << i << " expected " << want[i] << " got " << got[i];
+    const double diff = std::fabs(double(got[i]) - want[i]);
+    ASSERT_TRUE(diff <= tol(i)) << what << ": index " << i << " expected " << want[i] << " got " << got[i]
+                                << " (bound " << tol(i) << ")";
   }
 }
 
-TEST(Ops, SoftmaxMatchesReference) {
-  Rng rng(1);
-  for (int n : {1, 2, 3, 4, 5, 7, 8, 31, 100, 257}) {
-    for (float spread : {1.0f, 20.0f, 200.0f}) {
-      std::vector<float> want = uniform(rng, size_t(n), -spread, spread), got = want;
-      softmax_ref(want.data(), n);
-      softmax(got.data(), n);
-      // 1e-25: the SIMD exp flushes weights below e^-60 (~1e-26) to zero.
-      expect_close(want, got, 1e-6f, 1e-25f, "softmax n = " + std::to_string(n) + " spread " + std::to_string(spread));
-      float sum = 0.0f;
-      for (float x : got) sum += x;
-      EXPECT_NEAR(sum, 1.0f, 1e-5f) << "softmax n = " << n;
+std::vector<double> softmax_definition(const std::vector<float>& x) {
+  double max = x[0];
+  for (float v : x) max = std::max(max, double(v));
+  std::vector<double> out(x.size());
+  double sum = 0;
+  for (size_t i = 0; i < x.size(); ++i) sum += out[i] = std::exp(double(x[i]) - max);
+  for (double& v : out) v /= sum;
+  return out;
+}
+
+TEST(Ops, SoftmaxMatchesDefinition) {
+  for (const auto& tier : tiers("softmax_ref", softmax_ref, "softmax (SIMD tier)", softmax)) {
+    Rng rng(1);
+    for (int n : {1, 2, 3, 4, 5, 7, 8, 31, 100, 257}) {
+      for (float spread : {1.0f, 20.0f, 200.0f}) {
+        const std::vector<float> x = uniform(rng, size_t(n), -spread, spread);
+        const std::vector<double> want = softmax_definition(x);
+        const float max = *std::max_element(x.begin(), x.end());
+        std::vector<float> got = x;
+        tier.fn(got.data(), n);
+        expect_within(
+            want, got,
+            [&](size_t i) { return want[i] * (std::fabs(double(x[i]) - max) + n + 4) * FLT_EPSILON + 1e-25; },
+            std::string(tier.name) + " n = " + std::to_string(n) + " spread " + std::to_string(spread));
+        if (HasFailure()) return;
+      }
     }
   }
 }
 
-TEST(Ops, SwigluMatchesReference) {
-  Rng rng(2);
-  for (int n : {1, 2, 3, 4, 5, 7, 64, 1001, 1536}) {
-    std::vector<float> gate = uniform(rng, size_t(n), -30.0f, 30.0f), up = uniform(rng, size_t(n), -2.0f, 2.0f);
-    gate[0] = 0.0f;
-    if (n > 1) gate[1] = -100.0f;  // exp(100): clamped, silu still ~0
-    if (n > 2) gate[2] = 100.0f;
-    std::vector<float> want = gate, got = gate;
-    swiglu_ref(want.data(), up.data(), n);
-    swiglu(got.data(), up.data(), n);
-    expect_close(want, got, 1e-6f, 1e-30f, "swiglu n = " + std::to_string(n));
+TEST(Ops, SwigluMatchesDefinition) {
+  for (const auto& tier : tiers("swiglu_ref", swiglu_ref, "swiglu (SIMD tier)", swiglu)) {
+    Rng rng(2);
+    for (int n : {1, 2, 3, 4, 5, 7, 64, 1001, 1536}) {
+      std::vector<float> gate = uniform(rng, size_t(n), -30.0f, 30.0f), up = uniform(rng, size_t(n), -2.0f, 2.0f);
+      gate[0] = 0.0f;
+      if (n > 1) gate[1] = -100.0f;  // exp(100) overflows in float: silu still ~0
+      if (n > 2) gate[2] = 100.0f;
+      std::vector<double> want(static_cast<size_t>(n));
+      for (size_t i = 0; i < want.size(); ++i) want[i] = gate[i] / (1.0 + std::exp(-double(gate[i]))) * up[i];
+      std::vector<float> got = gate;
+      tier.fn(got.data(), up.data(), n);
+      expect_within(
+          want, got, [&](size_t i) { return 8 * FLT_EPSILON * std::fabs(want[i]) + 1e-30; },
+          std::string(tier.name) + " n = " + std::to_string(n));
+      if (HasFailure()) return;
+    }
   }
 }
 
-TEST(Ops, AttentionGroupMatchesReference) {
-  Rng rng(3);
-  for (int head_dim : {4, 6, 8, 12, 36, 64, 80, 128}) {
-    const int kv_stride = 3 * head_dim;  // three KV heads; the head under test is the second
-    for (int heads : {1, 2, 3, 4, 7}) {
-      for (int n_pos : {1, 2, 3, 4, 5, 63, 64, 65, 200}) {
-        const std::vector<float> q = uniform(rng, size_t(heads) * head_dim, -2.0f, 2.0f);
-        const std::vector<float> k = uniform(rng, size_t(n_pos) * kv_stride, -2.0f, 2.0f);
-        const std::vector<float> v = uniform(rng, size_t(n_pos) * kv_stride, -3.0f, 3.0f);
-        std::vector<float> want(q.size()), got(q.size(), NAN), scores(size_t(heads) * n_pos);
-        attention_group_ref(want.data(), q.data(), heads, k.data() + head_dim, v.data() + head_dim, n_pos, head_dim,
-                            kv_stride, scores.data());
-        attention_group(got.data(), q.data(), heads, k.data() + head_dim, v.data() + head_dim, n_pos, head_dim,
-                        kv_stride, scores.data());
-        expect_close(want, got, 0.0f, 3e-5f,
-                     "attention head_dim = " + std::to_string(head_dim) + " heads = " + std::to_string(heads) +
-                         " n_pos = " + std::to_string(n_pos));
+// out[h] = Σ_p softmax_p(q_h·k_p / sqrt(head_dim)) · v_p, in double.
+std::vector<double> attention_definition(const std::vector<float>& q, int heads, const float* k, const float* v,
+                                         int n_pos, int head_dim, int kv_stride) {
+  std::vector<double> out(q.size(), 0.0);
+  for (int h = 0; h < heads; ++h) {
+    std::vector<double> exact(static_cast<size_t>(n_pos));
+    double max = -INFINITY;
+    for (int p = 0; p < n_pos; ++p) {
+      double dot = 0;
+      for (int i = 0; i < head_dim; ++i) dot += double(q[size_t(h * head_dim + i)]) * k[p * kv_stride + i];
+      exact[size_t(p)] = dot / std::sqrt(double(head_dim));
+      max = std::max(max, exact[size_t(p)]);
+    }
+    double sum = 0;
+    for (double& s : exact) sum += s = std::exp(s - max);
+    for (int p = 0; p < n_pos; ++p)
+      for (int i = 0; i < head_dim; ++i) out[size_t(h * head_dim + i)] += exact[size_t(p)] / sum * v[p * kv_stride + i];
+  }
+  return out;
+}
+
+TEST(Ops, AttentionGroupMatchesDefinition) {
+  for (const auto& tier : tiers("attention_group_ref", attention_group_ref, "attention_group (SIMD tier)", attention_group)) {
+    Rng rng(3);
+    for (int head_dim : {4, 6, 8, 12, 36, 64, 80, 128}) {
+      const int kv_stride = 3 * head_dim;  // three KV heads; the head under test is the second
+      for (int heads : {1, 2, 3, 4, 7}) {
+        for (int n_pos : {1, 2, 3, 4, 5, 63, 64, 65, 200}) {
+          const std::vector<float> q = uniform(rng, size_t(heads) * head_dim, -2.0f, 2.0f);
+          const std::vector<float> k = uniform(rng, size_t(n_pos) * kv_stride, -2.0f, 2.0f);
+          const std::vector<float> v = uniform(rng, size_t(n_pos) * kv_stride, -3.0f, 3.0f);
+          const std::vector<double> want =
+              attention_definition(q, heads, k.data() + head_dim, v.data() + head_dim, n_pos, head_dim, kv_stride);
+          std::vector<float> got(q.size(), NAN), scores(size_t(heads) * n_pos);
+          tier.fn(got.data(), q.data(), heads, k.data() + head_dim, v.data() + head_dim, n_pos, head_dim, kv_stride,
+                  scores.data());
+          expect_within(want, got, [](size_t) { return 1e-5 * 3.0; },
+                        std::string(tier.name) + " head_dim = " + std::to_string(head_dim) +
+                            " heads = " + std::to_string(heads) + " n_pos = " + std::to_string(n_pos));
+          if (HasFailure()) return;
+        }
       }
     }
   }

@@ -1,14 +1,18 @@
 // ThreadPool: parallel_for hands out [0, n) exactly once in grain-aligned
 // chunks for any thread count, size and grain, over many calls and pools;
-// worker threads really run beside the caller (natively and in the wasm
-// pthreads build; a wasm build without pthreads has one thread and skips
-// that test); and matmul() gives bitwise the same output with 2, 3 or 4
-// threads as with one, for every kernel tier, weight type and precision, in
-// GEMV (split by rows) and GEMM (split by tiles).
+// worker threads really run beside the caller; and matmul() gives bitwise
+// the same output with 2, 3 or 4 threads as with one, for every kernel tier,
+// weight type and precision, in GEMV (split by rows) and GEMM (split by
+// tiles), one matrix or several sharing an input.
+//
+// Built only where there are threads: natively and in the wasm pthreads
+// builds (CMakeLists.txt). A wasm build without pthreads has one thread, and
+// these tests would compare one thread with one thread.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -115,8 +119,13 @@ TEST(ThreadPool, SizeIsAtLeastOne) {
 // Two chunks are in fn at the same time: the first chunk waits (up to 20 s)
 // until a second thread has entered, which only a running worker can do.
 TEST(ThreadPool, WorkersRunBesideTheCaller) {
+#ifdef __EMSCRIPTEN__
+  std::printf("[ info ] thread tests in a wasm pthreads build\n");
+#else
+  std::printf("[ info ] thread tests in the native build\n");
+#endif
   ThreadPool pool(2);
-  if (pool.size() == 1) GTEST_SKIP() << "this build has no threads";
+  ASSERT_EQ(pool.size(), 2);
   std::atomic<int> inside{0};
   std::atomic<bool> overlapped{false};
   pool.parallel_for(8, 1, [&](int64_t, int64_t) {
@@ -189,6 +198,41 @@ TEST(ThreadPoolMatmul, ThreadedEqualsSingleThreadBitwise) {
             }
           }
         }
+      }
+    }
+  }
+}
+
+// Matrices sharing one input (three weight types, 577 rows: not a multiple
+// of 4), tiles split across threads: bitwise the outputs without a pool
+// (which kernels_matmul_test.cpp holds to matmul() of each matrix alone).
+TEST(ThreadPoolMatmul, SharedInputThreadedEqualsSingleThread) {
+  Rng rng(11);
+  const int64_t N = 577, K = 320;
+  std::vector<Weights> weights = random_weights(rng, N, K);
+  std::vector<std::unique_ptr<ThreadPool>> pools;
+  for (int t : {2, 3}) pools.emplace_back(new ThreadPool(t));
+  for (int64_t M : {1, 5, 70}) {
+    const auto x = random_activations(rng, M * K);
+    for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
+      std::vector<float> one[3], many[3];
+      MatmulTarget one_targets[3], many_targets[3];
+      for (int i = 0; i < 3; ++i) {
+        one[i].resize(size_t(M * N));
+        one_targets[i] = {&weights[size_t(i)].packed, one[i].data()};
+      }
+      ASSERT_TRUE(matmul_shared_input(one_targets, 3, x.data(), M, prec, nullptr).ok());
+      for (const auto& pool : pools) {
+        for (int i = 0; i < 3; ++i) {
+          many[i].assign(size_t(M * N), -1.0f);
+          many_targets[i] = {&weights[size_t(i)].packed, many[i].data()};
+        }
+        ASSERT_TRUE(matmul_shared_input(many_targets, 3, x.data(), M, prec, pool.get()).ok());
+        for (int i = 0; i < 3; ++i)
+          expect_same_bits(one[i], many[i],
+                           "shared input " + weights[size_t(i)].name + (prec == Precision::kW4A8 ? " w4a8 " : " w4a32 ") +
+                               shape_str(M, N, K) + " threads=" + std::to_string(pool->size()));
+        if (HasFailure()) return;
       }
     }
   }

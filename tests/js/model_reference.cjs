@@ -1,5 +1,6 @@
 // How the model tests judge logits against stories260K.logits.json: largest
-// difference, mean KL divergence KL(P_ref ‖ P_got) and top-1 agreement.
+// difference, mean KL divergence KL(P_ref ‖ P_got) and top-1 agreement, and
+// the bounds they must hold.
 // Loads with require() in Node and as a classic <script> in a browser
 // (defines globalThis.nibbleModelReference).
 (function (root, factory) {
@@ -33,23 +34,48 @@
 
   // all: logits [positions, vocab] from the model for the reference's input
   // tokens -> { maxDiff, meanKl, top1 (agreeing positions), positions, worst }.
+  // Broken logits cannot look good: a NaN, an infinity or a missing value
+  // makes maxDiff and meanKl Infinity (the worst value sticks) and its
+  // position count as a top-1 disagreement; an array of the wrong length
+  // gives Infinity outright.
   function compareLogits(all, vocab, reference) {
     const positions = reference.positions;
+    if (all.length !== positions.length * vocab || positions.some((p) => p.logits.length !== vocab)) {
+      return { maxDiff: Infinity, meanKl: Infinity, top1: 0, positions: positions.length, worst: { error: `got ${all.length} logits, want ${positions.length} × ${vocab}` } };
+    }
     let maxDiff = 0, klSum = 0, top1 = 0, worst = null;
     positions.forEach((p, i) => {
       const got = all.subarray(i * vocab, (i + 1) * vocab);
       p.logits.forEach((want, t) => {
         const diff = Math.abs(got[t] - want);
-        if (!(diff <= maxDiff)) {
-          maxDiff = diff;
-          worst = { position: i, token: t, want, got: got[t] };
+        if (!(diff <= maxDiff) && maxDiff !== Infinity) {
+          maxDiff = Number.isFinite(diff) ? diff : Infinity;
+          worst = { position: i, token: t, want, got: String(got[t]) };
         }
       });
-      klSum += klDivergence(p.logits, got);
-      top1 += argmax(p.logits) === argmax(got) ? 1 : 0;
+      const kl = klDivergence(p.logits, got);
+      klSum += Number.isFinite(kl) ? kl : Infinity;
+      top1 += got.every(Number.isFinite) && argmax(p.logits) === argmax(got) ? 1 : 0;
     });
     return { maxDiff, meanKl: klSum / positions.length, top1, positions: positions.length, worst };
   }
 
-  return { klDivergence, argmax, compareLogits };
+  // The failures of a compareLogits() result against bounds { maxDiff,
+  // meanKl, top1 } (each optional); [] when all hold. Written !(x <= bound),
+  // so that a NaN fails.
+  function logitsFailures(result, bounds) {
+    const failures = [];
+    if ('maxDiff' in bounds && !(result.maxDiff <= bounds.maxDiff)) {
+      failures.push(`logits differ by ${result.maxDiff} (bound ${bounds.maxDiff}): ${JSON.stringify(result.worst)}`);
+    }
+    if ('meanKl' in bounds && !(result.meanKl <= bounds.meanKl)) {
+      failures.push(`mean KL ${result.meanKl} (bound ${bounds.meanKl})`);
+    }
+    if ('top1' in bounds && !(result.top1 >= bounds.top1)) {
+      failures.push(`top-1 agreement ${result.top1}/${result.positions} (bound ${bounds.top1})`);
+    }
+    return failures;
+  }
+
+  return { klDivergence, argmax, compareLogits, logitsFailures };
 });

@@ -14,6 +14,7 @@ const logitsReference = JSON.parse(fs.readFileSync(model('stories260K.logits.jso
 
 // Logits [16, vocab] for the reference's input tokens, judged against it.
 const compareLogits = (all, vocab) => modelReference.compareLogits(all, vocab, logitsReference);
+const { logitsFailures } = modelReference;
 
 // Serves folders on 127.0.0.1. Options per request path: gzip (sends the
 // file with Content-Encoding, so its size is unknown), cut (announces the
@@ -205,4 +206,4 @@ function randomLlamaGguf({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHe
   return out.concat();
 }
 
-module.exports = { REPO, MODELS, model, references, logitsReference, compareLogits, startServer, randomLlamaGguf };
+module.exports = { REPO, MODELS, model, references, logitsReference, compareLogits, logitsFailures, startServer, randomLlamaGguf };
