@@ -23,13 +23,6 @@ constexpr KernelConfig make_config(const char* name, KernelTier tier, QuantizeQ8
   return config;
 }
 
-// A tier runs exactly the types whose table row names a kernel family.
-constexpr bool covers_table(const KernelConfig& config) {
-  for (const TensorTypeInfo& t : kTensorTypes)
-    if (t.has_kernels() != (config.kernels_for(t.type) != nullptr)) return false;
-  return true;
-}
-
 constexpr KernelConfig kScalarConfig = make_config(
     "scalar", KernelTier::kScalar, q8_0_quantize__scalar, nullptr,
     {{TensorType::F32, {nullptr, nullptr, f32_rows<f32_f32_gemv__scalar>, f32_rows<f32_f32_gemm_4x4__scalar>}},
@@ -37,7 +30,6 @@ constexpr KernelConfig kScalarConfig = make_config(
                          q4_0_f32_gemm_4x4__scalar}},
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__scalar, q4_1_q8_0_gemm_4x4__scalar, q4_1_f32_gemv_4x__scalar,
                          q4_1_f32_gemm_4x4__scalar, /*reads_block_sums=*/true}}});
-static_assert(covers_table(kScalarConfig), "the scalar tier must run every type with kernels");
 
 // A build has one of the two SIMD tiers: their Q4 kernels read different
 // packed layouts, and the build packs for one (q4_panel.h).
@@ -49,7 +41,6 @@ constexpr KernelConfig kWasmSimdConfig = make_config(
                          q4_0_f32_gemm_4x4__wasmsimd}},
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmsimd, q4_1_q8_0_gemm_4x4__wasmsimd, q4_1_f32_gemv_4x__wasmsimd,
                          q4_1_f32_gemm_4x4__wasmsimd, /*reads_block_sums=*/true}}});
-static_assert(covers_table(kWasmSimdConfig), "the wasmsimd tier must run every type with kernels");
 #endif
 
 #ifdef NIBBLE_RELAXED_SIMD
@@ -63,7 +54,6 @@ constexpr KernelConfig kWasmRelaxedSimdConfig = make_config(
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmrelaxedsimd, q4_1_q8_0_gemm_4x4__wasmrelaxedsimd,
                          q4_1_f32_gemv_4x__wasmrelaxedsimd, q4_1_f32_gemm_4x4__wasmrelaxedsimd,
                          /*reads_block_sums=*/true}}});
-static_assert(covers_table(kWasmRelaxedSimdConfig), "the wasmrelaxedsimd tier must run every type with kernels");
 #endif
 
 }  // namespace

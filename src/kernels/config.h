@@ -6,8 +6,9 @@
 //
 // A tier holds one kernel set per tensor type, indexed by the type's dense
 // index in the tensor-type table (quant/block_formats.h); a type whose
-// KernelFamily is kNone has none. config.cpp checks at compile time that
-// every tier covers every type with kernels.
+// KernelFamily is kNone has none. A kernel test
+// (EveryTierRunsExactlyTheTypesWithKernels) checks that every tier covers
+// every type with kernels.
 #pragma once
 
 #include "kernels/microkernels.h"

@@ -211,6 +211,14 @@ TEST(KernelsMatmul, DefaultConfigIsTheBestTierBuilt) {
   EXPECT_EQ(names.back(), kernel_config().name);
 }
 
+// (A runtime check: under UBSan, GCC does not treat a function's address as
+// a constant that differs from null, so config.cpp cannot static_assert it.)
+TEST(KernelsMatmul, EveryTierRunsExactlyTheTypesWithKernels) {
+  for (const KernelConfig* c : tiers())
+    for (const TensorTypeInfo& t : kTensorTypes)
+      EXPECT_EQ(t.has_kernels(), c->kernels_for(t.type) != nullptr) << c->name << " " << t.name;
+}
+
 TEST(KernelsMatmul, DequantizeRowMatchesBlocks) {
   Rng rng(9);
   const int64_t N = 7, K = 96;
