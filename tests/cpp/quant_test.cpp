@@ -123,7 +123,7 @@ TEST(TensorTypeTable, DerivedListsAndLookups) {
   for (int i = 0; i < kTensorTypeCount; ++i) {
     const TensorTypeInfo& row = kTensorTypes[i];
     EXPECT_EQ(tensor_type_index(row.type), i) << row.name;
-    EXPECT_EQ(block_traits(row.type)->name, row.name);
+    EXPECT_STREQ(block_traits(row.type)->name, row.name);
     EXPECT_EQ(tensor_type_by_name(row.name), &row);
   }
   EXPECT_EQ(tensor_type_info(TensorType(12)), nullptr);  // q4_k: not (yet) a row
