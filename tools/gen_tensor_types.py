@@ -30,17 +30,22 @@ def read_rows():
     rows = []
     with open(DEF, encoding="utf-8") as f:
         for line in f:
-            m = re.match(r"NIBBLE_TENSOR_TYPE\((.*)\)\s*$", line)
-            if not m:
-                continue
-            values = [v.strip() for v in m.group(1).split(",")]
-            assert len(values) == len(COLUMNS), line
+            if not line.lstrip().startswith("NIBBLE_TENSOR_TYPE("):
+                continue  # comments and the #if guard
+            # Every row line must parse: a row skipped here would still
+            # compile in C++ but vanish from the JS list, and --check would
+            # call that fresh.
+            m = re.match(r"\s*NIBBLE_TENSOR_TYPE\((.*)\)\s*(//.*)?$", line)
+            values = [v.strip() for v in m.group(1).split(",")] if m else []
+            if len(values) != len(COLUMNS):
+                sys.exit("%s: cannot read this row (one row per line, %d values): %s" % (DEF, len(COLUMNS), line.strip()))
             row = dict(zip(COLUMNS, values))
             row["name"] = row["name"].strip('"')
             for key in ("ggml", "elems", "bytes", "target"):
                 row[key] = int(row[key])
             rows.append(row)
-    assert rows, "no rows in " + DEF
+    if not rows:
+        sys.exit("no rows in " + DEF)
     return rows
 
 
@@ -108,7 +113,8 @@ def render_dts(rows):
     with open(DTS, encoding="utf-8") as f:
         text = f.read()
     start, end = text.find(BEGIN), text.find(END)
-    assert 0 <= start < end, "web/index.d.ts has no GENERATED markers"
+    if not 0 <= start < end:
+        sys.exit("web/index.d.ts has no GENERATED markers")
     return text[:start] + render_dts_block(rows) + text[end + len(END):]
 
 

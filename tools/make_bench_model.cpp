@@ -147,7 +147,7 @@ Status BuildBenchModel(const LlamaConfig& c, uint64_t seed, GgufWriter* writer) 
   const Architecture& llama = *find_architecture(builtin_architectures(), "llama");
   writer->set_string("general.architecture", llama.name);
   writer->set_string("general.name", "nibble-bench-smollm2-135m-shape-random");
-  writer->set_u32("general.file_type", 2);  // llama.cpp's LLAMA_FTYPE_MOSTLY_Q4_0
+  writer->set_u32("general.file_type", tensor_type_info(TensorType::Q4_0)->llama_file_type);
   write_config_keys(llama, c, writer);
   AddTokenizer(writer, c.vocab_size);
 

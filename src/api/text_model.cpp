@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 
 #include "model/model_writer.h"
 #include "runtime/json_writer.h"
@@ -153,6 +154,8 @@ std::string TextModel::info_json() const {
   j.key("contextLength").number(c.context_length);
   j.end_object();
   // The tensors the model holds, in GGUF naming and file order.
+  std::unordered_map<std::string, TensorType> file_types;  // by tensor name
+  for (const GgufTensorInfo& t : file_tensors_) file_types.emplace(t.name, t.type);
   j.key("tensors").begin_array();
   for_each_tensor(model_->architecture, c.n_layers, [&](const TensorSpec& spec, int layer) {
     const ConstSlotRef slot = slot_ref(model_->llama->weights(), spec.slot, layer);
@@ -164,8 +167,8 @@ std::string TextModel::info_json() const {
     else j.number(double(slot.vector->size()));
     j.end_array();
     j.key("type").string(slot.matrix ? type_name(slot.matrix->type()) : std::string("f32"));
-    for (const GgufTensorInfo& t : file_tensors_)
-      if (t.name == name) j.key("fileType").string(type_name(t.type));
+    const auto file_type = file_types.find(name);
+    if (file_type != file_types.end()) j.key("fileType").string(type_name(file_type->second));
     j.end_object();
   });
   j.end_array();

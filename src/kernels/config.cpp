@@ -33,10 +33,16 @@ constexpr KernelConfig kScalarConfig = make_config(
 
 // A build has one of the two SIMD tiers: their Q4 kernels read different
 // packed layouts, and the build packs for one (q4_panel.h).
+#ifdef __wasm_simd128__
+// Both SIMD tiers run f32 weights with these.
+constexpr TypedKernels kWasmSimdF32 = {
+    TensorType::F32, {nullptr, nullptr, f32_rows<f32_f32_gemv__wasmsimd>, f32_rows<f32_f32_gemm_4x4__wasmsimd>}};
+#endif
+
 #if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 constexpr KernelConfig kWasmSimdConfig = make_config(
     "wasmsimd", KernelTier::kWasmSimd, q8_0_quantize__wasmsimd, &q8_layout__wasmsimd,
-    {{TensorType::F32, {nullptr, nullptr, f32_rows<f32_f32_gemv__wasmsimd>, f32_rows<f32_f32_gemm_4x4__wasmsimd>}},
+    {kWasmSimdF32,
      {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__wasmsimd, q4_0_q8_0_gemm_4x4__wasmsimd, q4_0_f32_gemv_4x__wasmsimd,
                          q4_0_f32_gemm_4x4__wasmsimd}},
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmsimd, q4_1_q8_0_gemm_4x4__wasmsimd, q4_1_f32_gemv_4x__wasmsimd,
@@ -48,7 +54,7 @@ constexpr KernelConfig kWasmSimdConfig = make_config(
 // kernels are wasmsimd's.
 constexpr KernelConfig kWasmRelaxedSimdConfig = make_config(
     "wasmrelaxedsimd", KernelTier::kWasmRelaxedSimd, q8_0_quantize__wasmsimd, &q8_layout__wasmrelaxedsimd,
-    {{TensorType::F32, {nullptr, nullptr, f32_rows<f32_f32_gemv__wasmsimd>, f32_rows<f32_f32_gemm_4x4__wasmsimd>}},
+    {kWasmSimdF32,
      {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__wasmrelaxedsimd, q4_0_q8_0_gemm_4x4__wasmrelaxedsimd,
                          q4_0_f32_gemv_4x__wasmrelaxedsimd, q4_0_f32_gemm_4x4__wasmrelaxedsimd}},
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmrelaxedsimd, q4_1_q8_0_gemm_4x4__wasmrelaxedsimd,

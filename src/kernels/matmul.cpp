@@ -39,6 +39,7 @@ struct Scratch {
   std::vector<int32_t> sums;       // [M, K/32]  Σq per block
   std::vector<float> block_sums;   // [M, K/32]  Σx per block (Q4_1 W4A32)
   std::vector<int32_t> interleaved;  // the tier's Q8 layout, if it has one
+  std::vector<const TypeKernels*> kernels;  // [count] each target's kernel set
 };
 thread_local Scratch t_scratch;
 
@@ -101,18 +102,20 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
   const int64_t K = targets[0].w->cols(), nb = K / kQK;
   // W4A8 for the targets whose type has such kernels (f32 weights ignore
   // `precision`); Σx per block for those whose f32 kernels read it.
+  Scratch& s = t_scratch;
+  s.kernels.resize(size_t(count));
   bool any_q8 = false, any_block_sums = false;
   for (int i = 0; i < count; ++i) {
     const TypeKernels* kernels = config.kernels_for(targets[i].w->type());
     if (kernels == nullptr)
       return InvalidArgument(std::string("matmul: the ") + config.name + " tier has no kernels for this weight type");
+    s.kernels[size_t(i)] = kernels;
     const bool q8 = precision == Precision::kW4A8 && kernels->q8_gemv != nullptr;
     any_q8 |= q8;
     any_block_sums |= !q8 && kernels->reads_block_sums;
   }
 
   // Activations, prepared once for every target.
-  Scratch& s = t_scratch;
   Q8Activations q8{nullptr, nullptr, nullptr, K};
   if (any_q8) {
     s.qs.resize(size_t(M * K));
@@ -147,7 +150,7 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
 
   for_each_tile(targets, count, M, K, pool, [&](int i, const OutputTile& tile) {
     const PackedWeights& w = *targets[i].w;
-    const TypeKernels& k = *config.kernels_for(w.type());
+    const TypeKernels& k = *s.kernels[size_t(i)];
     const PackedView weights{w.data(), w.rows(), K};
     if (precision == Precision::kW4A8 && k.q8_gemv != nullptr) {
       (M == 1 ? k.q8_gemv : k.q8_gemm)(weights, q8, tile);

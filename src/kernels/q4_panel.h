@@ -68,7 +68,8 @@ inline int64_t q4_panel_index(int64_t groups, int64_t nb, int64_t g, int64_t b) 
 // Panel b of group g, and the panel step of g.
 template <bool kHasMin>
 const uint8_t* q4_panel(const Q4Weights& w, int64_t g, int64_t b) {
-  return w.data + size_t(q4_panel_index(q4_groups(w), w.K / kQK, g, b)) * q4_panel_bytes(q4_type(kHasMin));
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));  // folded here, not a table scan per block
+  return w.data + size_t(q4_panel_index(q4_groups(w), w.K / kQK, g, b)) * kPanel;
 }
 inline int64_t q4_panel_step(const Q4Weights& w, int64_t g) { return q4_panel_step(q4_groups(w), g); }
 

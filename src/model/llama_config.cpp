@@ -41,8 +41,8 @@ namespace nibble {
 
 Status config_from_gguf(const GgufFile& file, const Architecture& arch, LlamaConfig* out) {
   LlamaConfig c;
-  // Optional ints absent from the file stay 0 and get their defaults below.
-  c.n_kv_heads = c.rope_dim = c.vocab_size = 0;
+  // Optional ints absent from the file stay 0 (LlamaConfig's default) and
+  // get their defaults below.
   for (const ConfigKey& k : arch.keys) {
     const std::string key = arch.prefix + "." + k.suffix;
     if (!k.required && !file.find(key)) continue;

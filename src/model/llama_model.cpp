@@ -60,8 +60,8 @@ ConstSlotRef slot_ref(const LlamaWeights& w, TensorSlot slot, int layer) {
   return {r.matrix, r.vector};
 }
 
-LlamaModel::LlamaModel(const LlamaConfig& config, const ForwardSwitches& switches, LlamaWeights weights)
-    : config_(config), switches_(switches), weights_(std::move(weights)) {}
+LlamaModel::LlamaModel(const LlamaConfig& config, LlamaWeights weights)
+    : config_(config), weights_(std::move(weights)) {}
 
 const PackedWeights& LlamaModel::classifier() const {
   return weights_.output.rows() > 0 ? weights_.output : weights_.token_embd;

@@ -87,10 +87,9 @@ ConstSlotRef slot_ref(const LlamaWeights& w, TensorSlot slot, int layer);
 
 class LlamaModel {
  public:
-  LlamaModel(const LlamaConfig& config, const ForwardSwitches& switches, LlamaWeights weights);
+  LlamaModel(const LlamaConfig& config, LlamaWeights weights);
 
   const LlamaConfig& config() const { return config_; }
-  const ForwardSwitches& switches() const { return switches_; }
   const LlamaWeights& weights() const { return weights_; }
   // Bytes of weights held (packed), for info and benchmarks.
   size_t weight_bytes() const;
@@ -98,7 +97,6 @@ class LlamaModel {
 
  private:
   LlamaConfig config_;
-  ForwardSwitches switches_;
   LlamaWeights weights_;
 };
 

@@ -1,7 +1,6 @@
 #include "model/model_loader.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include "kernels/packed_weights.h"
@@ -113,20 +112,17 @@ Status ModelLoader::finish_plan() {
       return FormatError("tensor " + t.name + " has shape " + shape_text(t.shape) + " but the hyperparameters say " +
                          shape_text(want));
   }
-  std::vector<PlannedTensor> used = std::move(plan_);
-  std::sort(used.begin(), used.end(), [](const PlannedTensor& a, const PlannedTensor& b) { return a.offset < b.offset; });
-  for (size_t i = 1; i < used.size(); ++i)
-    if (used[i].offset == used[i - 1].offset && used[i].name == used[i - 1].name)
-      return FormatError("tensor " + used[i].name + " appears twice");
+  // (Names are unique: the GGUF reader refuses a repeated one, and a
+  // llama2.c checkpoint names each of its tensors once.)
+  std::sort(plan_.begin(), plan_.end(), [](const PlannedTensor& a, const PlannedTensor& b) { return a.offset < b.offset; });
   // What the file stores its matrices as.
   std::string kind;
-  for (const PlannedTensor& t : used) {
+  for (const PlannedTensor& t : plan_) {
     if (t.shape.size() != 2) continue;
     const std::string name = block_traits(t.type) ? block_traits(t.type)->name : "?";
     kind = kind.empty() || kind == name ? name : "mixed";
   }
   model_->info.file_weight_type = kind;
-  plan_ = std::move(used);
   placed_.assign(plan_.size(), false);
   weights_.layers.resize(size_t(c.n_layers));
   planned_ = true;
@@ -264,19 +260,19 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
   vocab_.reset();
 
   info.file_bytes = file_size_;
-  // What the matrices are now.
+  // What the matrices are now (a layer's f32 fallbacks not counted, unless
+  // f32 was asked for).
   std::string kind;
-  auto note = [&kind](const PackedWeights& w) {
-    const std::string name = block_traits(w.type())->name;
+  for_each_tensor(model_->architecture, c.n_layers, [&](const TensorSpec& spec, int layer) {
+    const SlotRef slot = slot_ref(&weights_, spec.slot, layer);
+    if (!slot.matrix || slot.empty()) return;
+    const TensorType type = slot.matrix->type();
+    if (is_layer_slot(spec.slot) && type == TensorType::F32 && options_.weights != TensorType::F32) return;
+    const std::string name = block_traits(type)->name;
     kind = kind.empty() || kind == name ? name : "mixed";
-  };
-  note(weights_.token_embd);
-  if (!info.tied_output) note(weights_.output);
-  for (const LlamaLayer& l : weights_.layers)
-    for (const PackedWeights* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.down, &l.up})
-      if (w->type() != TensorType::F32 || options_.weights == TensorType::F32) note(*w);
+  });
   info.weight_type = kind;
-  model_->llama.reset(new LlamaModel(c, model_->architecture.forward, std::move(weights_)));
+  model_->llama.reset(new LlamaModel(c, std::move(weights_)));
   info.loaded_bytes = model_->llama->weight_bytes();
   *out = std::move(model_);
   return Status::Ok();

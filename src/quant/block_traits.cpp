@@ -65,7 +65,6 @@ const BlockTraits kTraits[] = {
 #include "quant/tensor_types.def"
 #undef NIBBLE_TENSOR_TYPE
 };
-static_assert(sizeof(kTraits) / sizeof(kTraits[0]) == size_t(kTensorTypeCount), "one traits row per table row");
 
 }  // namespace
 

@@ -124,14 +124,17 @@ TEST(ModelGolden, F32LogitsMatchReference) {
                                                  TensorType::F32, 1 << 20);
   ASSERT_TRUE(model);
   const auto got = run_positions(*model, ref.input_tokens, Precision::kW4A32);
+  ASSERT_EQ(got.size(), ref.logits.size()) << "positions run";
   double worst = 0;
-  for (size_t p = 0; p < got.size(); ++p)
+  for (size_t p = 0; p < got.size(); ++p) {
+    ASSERT_EQ(got[p].size(), ref.logits[p].size()) << "logits at position " << p;
     for (size_t i = 0; i < got[p].size(); ++i) {
       const double diff = std::fabs(double(got[p][i]) - ref.logits[p][i]);
       worst = std::max(worst, diff);
       ASSERT_LE(diff, 1e-4) << "position " << p << " token " << i << " expected " << ref.logits[p][i] << " got "
                             << got[p][i];
     }
+  }
   std::printf("[ info ] F32 logits: largest difference from llama2.c %.3g\n", worst);
   // The same through a batched prompt (GEMM path) for the first positions.
   LlamaState batched(*model->llama, 64, 16);
@@ -150,6 +153,7 @@ void expect_int4_close(TensorType weights, Precision precision, const char* labe
   std::unique_ptr<Model> model = load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), weights, 1 << 20);
   ASSERT_TRUE(model);
   const auto got = run_positions(*model, ref.input_tokens, precision);
+  ASSERT_EQ(got.size(), ref.logits.size()) << "positions run";
   double kl_sum = 0;
   int agree = 0;
   for (size_t p = 0; p < got.size(); ++p) {

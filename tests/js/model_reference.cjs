@@ -37,10 +37,11 @@
   // Broken logits cannot look good: a NaN, an infinity or a missing value
   // makes maxDiff and meanKl Infinity (the worst value sticks) and its
   // position count as a top-1 disagreement; an array of the wrong length
-  // gives Infinity outright.
+  // gives Infinity outright, and so does a reference without positions
+  // (nothing compared must not pass).
   function compareLogits(all, vocab, reference) {
     const positions = reference.positions;
-    if (all.length !== positions.length * vocab || positions.some((p) => p.logits.length !== vocab)) {
+    if (positions.length === 0 || all.length !== positions.length * vocab || positions.some((p) => p.logits.length !== vocab)) {
       return { maxDiff: Infinity, meanKl: Infinity, top1: 0, positions: positions.length, worst: { error: `got ${all.length} logits, want ${positions.length} × ${vocab}` } };
     }
     let maxDiff = 0, klSum = 0, top1 = 0, worst = null;

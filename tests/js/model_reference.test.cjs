@@ -3,6 +3,7 @@
 // one value short, or NaN in the last value fail the F32 bound (largest
 // difference) and the INT4 bounds (mean KL, top-1 agreement).
 const { logitsReference, compareLogits, logitsFailures } = require('./model_util.cjs');
+const modelReference = require('./model_reference.cjs');
 
 const VOCAB = logitsReference.positions[0].logits.length;
 const F32_BOUNDS = { maxDiff: 1e-4 };
@@ -36,6 +37,11 @@ test.each(BROKEN)('%s: fails the F32 bound and the INT4 bounds', (_, make) => {
   const result = compareLogits(make(), VOCAB);
   expect(logitsFailures(result, F32_BOUNDS)).toEqual([expect.stringMatching(/^logits differ by Infinity/)]);
   expect(logitsFailures(result, INT4_BOUNDS)).toEqual(expect.arrayContaining([expect.stringMatching(/^mean KL Infinity/)]));
+});
+
+test('a reference without positions fails: nothing compared is not a pass', () => {
+  const result = modelReference.compareLogits(new Float32Array(0), VOCAB, { positions: [] });
+  expect(logitsFailures(result, F32_BOUNDS)).toEqual([expect.stringMatching(/^logits differ by Infinity/)]);
 });
 
 test('NaN results fail every bound: the checks are written !(x <= bound)', () => {

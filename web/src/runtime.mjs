@@ -3,7 +3,7 @@
 // Heap views are read fresh from the module after each allocation, because
 // memory growth replaces them; they never leave this folder.
 import { plainError } from './errors.mjs';
-import { checkInitOptions, checkThreads } from './validate.mjs';
+import { checkInitOptions } from './validate.mjs';
 import { isThreadsFlavour, loadWasm, reserveWorkers, resolveThreads, warnNoThreads } from './wasm_module.mjs';
 
 let platform = null;
@@ -94,8 +94,8 @@ function info(loaded) {
 // after this resolves, with no await in between, so no other caller takes
 // the workers first. Without the threads build: 1 (with the one warning if
 // more were asked for).
+// `threads` comes checked (loadModel's checkLoadOptions).
 export async function reserveThreads(threads, where) {
-  checkThreads(threads, where);
   await getModule();
   const loaded = state.loaded;
   if (!isThreadsFlavour(loaded.flavour)) {

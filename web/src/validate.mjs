@@ -40,7 +40,7 @@ export function describe(value) {
   return /^[AEIOU]/.test(tag) ? `an ${tag}` : `a ${tag}`;
 }
 
-export function isFloat32Array(value) {
+function isFloat32Array(value) {
   return ArrayBuffer.isView(value) && tagOf(value) === 'Float32Array';
 }
 

@@ -173,7 +173,7 @@ async function instantiate(source, imports) {
 // Threads
 
 // threads: 'auto' uses the logical cores, at most this many.
-export const MAX_AUTO_THREADS = 8;
+const MAX_AUTO_THREADS = 8;
 
 // Logical CPUs in Node (os: node:os).
 export function cpuCount(os) {
