@@ -12,7 +12,7 @@ export type QuantType = 'q4_0' | 'q4_1';
 /** How loadModel can hold a model's matrices in memory (options.weights). Default 'q4_0'. */
 export type WeightType = 'q4_0' | 'q4_1' | 'f32';
 /** Every tensor type nibble reads from a model file. */
-export type TensorTypeName = 'f32' | 'f16' | 'q4_0' | 'q4_1' | 'q8_0';
+export type TensorTypeName = 'f32' | 'f16' | 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q8_0' | 'q4_k' | 'q5_k' | 'q6_k' | 'iq4_nl';
 // END GENERATED
 /** 'none': round-to-nearest (llama.cpp's rules); 'mse': clipping search per block. */
 export type ClipMode = 'none' | 'mse';

@@ -14,7 +14,8 @@
 
 namespace nibble {
 
-constexpr int kQK = 32;  // weights per block for every block type here
+constexpr int kQK = 32;     // weights per block of the 32-weight types (and per Q8_0 activation block)
+constexpr int kQK_K = 256;  // weights per super-block of the K-quants
 
 // Q4_0: w = d · (q − 8), q ∈ [0, 15]. 18 bytes / 32 weights = 4.5 bits/weight.
 struct BlockQ4_0 {
@@ -36,6 +37,80 @@ struct BlockQ8_0 {
   uint16_t d;            // fp16 scale
   int8_t qs[kQK];
 };
+
+// Q5_0: w = d · (q − 16), q ∈ [0, 31]: the low nibbles as Q4_0, bit 4 of
+// element j in bit j of qh (little-endian u32). 22 bytes / 32 = 5.5 bits.
+struct BlockQ5_0 {
+  uint16_t d;            // fp16 scale
+  uint8_t qh[4];         // fifth bits
+  uint8_t qs[kQK / 2];   // low nibbles
+};
+
+// Q5_1: w = d · q + m, q ∈ [0, 31]; bits as Q5_0. 24 bytes / 32 = 6 bits.
+struct BlockQ5_1 {
+  uint16_t d;            // fp16 scale
+  uint16_t m;            // fp16 minimum
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+
+// IQ4_NL: w = d · kIQ4NLValues[q], q ∈ [0, 15] (a non-linear code book),
+// nibbles as Q4_0. 18 bytes / 32 = 4.5 bits.
+struct BlockIQ4_NL {
+  uint16_t d;            // fp16 scale
+  uint8_t qs[kQK / 2];
+};
+inline constexpr int8_t kIQ4NLValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                            1,    13,   25,  38,  53,  69,  89,  113};
+
+// The K-quants: 256-weight super-blocks of 8 sub-blocks of 32 (Q4_K, Q5_K)
+// or 16 of 16 (Q6_K), each sub-block with its own integer scale.
+//
+// Q4_K: sub-block s: w = (d · sc_s) · q − (dmin · m_s), q ∈ [0, 15], with
+// 6-bit sc_s, m_s packed in scales[12] (k_quant_scale_min() reads them).
+// qs holds 4 chunks of 64 weights as 32 bytes each: low nibbles are
+// sub-block 2c, high nibbles sub-block 2c + 1. 144 bytes / 256 = 4.5 bits.
+struct BlockQ4_K {
+  uint16_t d;              // fp16 super-block scale of the scales
+  uint16_t dmin;           // fp16 super-block scale of the minimums
+  uint8_t scales[12];      // 8 × (6-bit scale, 6-bit minimum)
+  uint8_t qs[kQK_K / 2];   // low 4 bits
+};
+
+// Q5_K: Q4_K plus a fifth bit: bit 2c of qh[l] is element l of sub-block
+// 2c's bit 4, bit 2c + 1 that of sub-block 2c + 1. 176 bytes / 256 = 5.5 bits.
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qh[kQK_K / 8];   // fifth bits
+  uint8_t qs[kQK_K / 2];   // low 4 bits
+};
+
+// Q6_K: sub-block s of 16: w = d · scales[s] · (q − 32), q ∈ [0, 63]. Two
+// halves of 128; in half h, element 32i + l (i = 0..3, l = 0..31) has its low
+// 4 bits in ql[64h + l + 32(i & 1)] (low nibble for i < 2, high for i ≥ 2)
+// and its top 2 bits at bits 2i of qh[32h + l]. 210 bytes / 256 = 6.5625 bits.
+struct BlockQ6_K {
+  uint8_t ql[kQK_K / 2];   // low 4 bits
+  uint8_t qh[kQK_K / 4];   // top 2 bits
+  int8_t scales[kQK_K / 16];
+  uint16_t d;              // fp16 super-block scale (last: the block does not start with it)
+};
+
+// Q4_K / Q5_K: sub-block s's 6-bit scale and minimum from scales[12]: bytes
+// 0-3 hold the scales of s = 0..3 (low 6 bits), 4-7 their minimums; for
+// s = 4..7, byte s + 4 holds the low 4 bits of scale (low nibble) and
+// minimum (high nibble), and the top 2 bits of bytes s − 4 and s are theirs.
+inline void k_quant_scale_min(const uint8_t* scales, int s, uint8_t* scale, uint8_t* min) {
+  if (s < 4) {
+    *scale = scales[s] & 63;
+    *min = scales[s + 4] & 63;
+  } else {
+    *scale = uint8_t((scales[s + 4] & 0xF) | ((scales[s - 4] >> 6) << 4));
+    *min = uint8_t((scales[s + 4] >> 4) | ((scales[s] >> 6) << 4));
+  }
+}
 
 // Tensor element types, numbered as GGUF's ggml_type: one per table row.
 enum class TensorType : uint32_t {

@@ -58,6 +58,26 @@ void dequantize_q8_0(const void* in, float* y, int64_t n) {
   dequantize_row_q8_0(static_cast<const BlockQ8_0*>(in), y, n);
 }
 
+// Types nibble reads but does not write yet.
+void dequantize_q5_0(const void* in, float* y, int64_t n) {
+  dequantize_row_q5_0(static_cast<const BlockQ5_0*>(in), y, n);
+}
+void dequantize_q5_1(const void* in, float* y, int64_t n) {
+  dequantize_row_q5_1(static_cast<const BlockQ5_1*>(in), y, n);
+}
+void dequantize_iq4_nl(const void* in, float* y, int64_t n) {
+  dequantize_row_iq4_nl(static_cast<const BlockIQ4_NL*>(in), y, n);
+}
+void dequantize_q4_k(const void* in, float* y, int64_t n) {
+  dequantize_row_q4_k(static_cast<const BlockQ4_K*>(in), y, n);
+}
+void dequantize_q5_k(const void* in, float* y, int64_t n) {
+  dequantize_row_q5_k(static_cast<const BlockQ5_K*>(in), y, n);
+}
+void dequantize_q6_k(const void* in, float* y, int64_t n) {
+  dequantize_row_q6_k(static_cast<const BlockQ6_K*>(in), y, n);
+}
+
 // The table's rows with the functions tensor_types.def names for them.
 const BlockTraits kTraits[] = {
 #define NIBBLE_TENSOR_TYPE(Id, name, ggml, elems, bytes, Block, scales, kernels, target, ftype, quantize, dequantize) \

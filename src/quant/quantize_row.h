@@ -1,6 +1,7 @@
 // Row quantizers and dequantizers for the block types, the functions behind
 // the traits table (block_traits.cpp). n is the row length and must be a
-// multiple of kQK (callers check; see quantize_matrix in quantize.h).
+// multiple of the type's block size (callers check; see quantize_matrix in
+// quantize.h).
 //
 //   *_ref  round-to-nearest, byte-identical to llama.cpp's reference rules
 //          (quantize_row_q4_0_ref & co. in ggml-quants.c).
@@ -31,5 +32,15 @@ void quantize_row_q4_1_mse(const float* x, BlockQ4_1* y, int64_t n, const float*
 void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int64_t n);
 void dequantize_row_q4_1(const BlockQ4_1* x, float* y, int64_t n);
 void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int64_t n);
+// Q5_0 y = d·(q − 16),  Q5_1 y = d·q + m,  IQ4_NL y = d·kIQ4NLValues[q].
+void dequantize_row_q5_0(const BlockQ5_0* x, float* y, int64_t n);
+void dequantize_row_q5_1(const BlockQ5_1* x, float* y, int64_t n);
+void dequantize_row_iq4_nl(const BlockIQ4_NL* x, float* y, int64_t n);
+
+// K-quants (k_quants_ref.cpp), n a multiple of kQK_K: blocks -> y[n] in
+// ggml's float order, (d·sc)·q − (dmin·m) and (d·sc)·(q − 32) in f32.
+void dequantize_row_q4_k(const BlockQ4_K* x, float* y, int64_t n);
+void dequantize_row_q5_k(const BlockQ5_K* x, float* y, int64_t n);
+void dequantize_row_q6_k(const BlockQ6_K* x, float* y, int64_t n);
 
 }  // namespace nibble

@@ -112,4 +112,45 @@ void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int64_t n) {
   }
 }
 
+namespace {
+
+// The fifth bit of element j of a Q5 block, as 16 or 0: bit j of qh (LE u32).
+inline int q5_high_bit(const uint8_t* qh, int j) {
+  const uint32_t bits = uint32_t(qh[0]) | uint32_t(qh[1]) << 8 | uint32_t(qh[2]) << 16 | uint32_t(qh[3]) << 24;
+  return int((bits >> j) & 1u) << 4;
+}
+
+}  // namespace
+
+// y[n] <- x[n/32]
+void dequantize_row_q5_0(const BlockQ5_0* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b, y += kQK) {
+    const float d = fp16_to_fp32(x[b].d);
+    uint8_t codes[kQK];
+    unpack_nibbles(x[b].qs, codes);
+    for (int j = 0; j < kQK; ++j) y[j] = float((codes[j] | q5_high_bit(x[b].qh, j)) - 16) * d;
+  }
+}
+
+// y[n] <- x[n/32]
+void dequantize_row_q5_1(const BlockQ5_1* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b, y += kQK) {
+    const float d = fp16_to_fp32(x[b].d);
+    const float m = fp16_to_fp32(x[b].m);
+    uint8_t codes[kQK];
+    unpack_nibbles(x[b].qs, codes);
+    for (int j = 0; j < kQK; ++j) y[j] = float(codes[j] | q5_high_bit(x[b].qh, j)) * d + m;
+  }
+}
+
+// y[n] <- x[n/32]
+void dequantize_row_iq4_nl(const BlockIQ4_NL* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b, y += kQK) {
+    const float d = fp16_to_fp32(x[b].d);
+    uint8_t codes[kQK];
+    unpack_nibbles(x[b].qs, codes);
+    for (int j = 0; j < kQK; ++j) y[j] = d * float(kIQ4NLValues[codes[j]]);
+  }
+}
+
 }  // namespace nibble

@@ -167,8 +167,8 @@ TEST(GgufHostile, BadTypes) {
   ExpectError(Raw().header(0, 1).str("k").u32(9).u32(99).u64(0).b, "array of unknown type 99");
   ExpectError(Raw().header(0, 1).str("k").u32(9).u32(9).u64(1).u32(4).u64(0).b, "array of arrays");
   ExpectError(Raw().header(0, 2).kv_u32("k", 1).kv_u32("k", 2).b, "'k' appears twice");
-  ExpectError(Raw().header(1, 0).tensor("w", {32}, 12, 0).pad(32).zeros(144).b,
-              "tensor w has type q4_k which nibble does not support");
+  ExpectError(Raw().header(1, 0).tensor("w", {256}, 11, 0).pad(32).zeros(110).b,
+              "tensor w has type q3_k which nibble does not support");
   ExpectError(Raw().header(1, 0).tensor("w", {32}, 4, 0).pad(32).zeros(32).b, "has type id 4");
   ExpectError(Raw().header(1, 0).tensor("w", {32}, 200, 0).pad(32).zeros(32).b, "has type id 200");
 }

@@ -149,14 +149,7 @@ GgufValue MakeArray(GgufType element_type) {
 std::vector<uint8_t> RandomTensorBytes(TensorType type, const std::vector<int64_t>& shape, uint32_t seed) {
   int64_t rows = 1;
   for (size_t d = 1; d < shape.size(); ++d) rows *= shape[d];
-  size_t row_bytes = 0;
-  switch (type) {
-    case TensorType::F32: row_bytes = size_t(shape[0]) * 4; break;
-    case TensorType::F16: row_bytes = size_t(shape[0]) * 2; break;
-    case TensorType::Q4_0: row_bytes = size_t(shape[0]) / 32 * 18; break;
-    case TensorType::Q4_1: row_bytes = size_t(shape[0]) / 32 * 20; break;
-    case TensorType::Q8_0: row_bytes = size_t(shape[0]) / 32 * 34; break;
-  }
+  const size_t row_bytes = row_size(type, shape[0]);
   std::vector<uint8_t> data(row_bytes * size_t(rows));
   std::mt19937 rng(seed);
   for (uint8_t& b : data) b = uint8_t(rng());
@@ -344,7 +337,7 @@ TEST(GgufRoundTrip, WriterRejectsBadTensors) {
   expect_error("z", TensorType::F32, {0}, 0, "shape must be positive");
   expect_error("d", TensorType::F32, {1, 1, 1, 1, 1}, 4, "5 dimensions");
   expect_error("b", TensorType::F32, {4}, 12, "expected 16 bytes");
-  expect_error("u", TensorType(6), {32}, 22, "unsupported type id 6");
+  expect_error("u", TensorType(11), {256}, 110, "unsupported type id 11");
   ASSERT_TRUE(w.add_tensor("ok", TensorType::F32, {1}, data.data(), 4).ok());
   expect_error("ok", TensorType::F32, {1}, 4, "already added");
 }

@@ -116,7 +116,7 @@ TEST(BlockTraits, TableRows) {
     EXPECT_NE(t->quantize, nullptr) << r.name;
     EXPECT_NE(t->dequantize, nullptr) << r.name;
   }
-  EXPECT_EQ(block_traits(TensorType(7)), nullptr);
+  EXPECT_EQ(block_traits(TensorType(11)), nullptr);
 }
 
 TEST(TensorTypeTable, DerivedListsAndLookups) {
@@ -126,9 +126,9 @@ TEST(TensorTypeTable, DerivedListsAndLookups) {
     EXPECT_STREQ(block_traits(row.type)->name, row.name);
     EXPECT_EQ(tensor_type_by_name(row.name), &row);
   }
-  EXPECT_EQ(tensor_type_info(TensorType(12)), nullptr);  // q4_k: not (yet) a row
+  EXPECT_EQ(tensor_type_info(TensorType(11)), nullptr);  // q3_k: not a row
   EXPECT_EQ(default_quantize_type(), TensorType::Q4_0);
-  EXPECT_EQ(tensor_type_names(nullptr, false), "f32, f16, q4_0, q4_1, q8_0");
+  EXPECT_EQ(tensor_type_names(nullptr, false), "f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k, iq4_nl");
   EXPECT_EQ(tensor_type_names(&TensorTypeInfo::can_quantize_to, true), "'q4_0', 'q4_1'");
   EXPECT_EQ(tensor_type_names(&TensorTypeInfo::holds_weights, true), "'f32', 'q4_0', 'q4_1'");
   EXPECT_EQ(tensor_type_names(&TensorTypeInfo::has_kernels, false), "f32, q4_0, q4_1");
@@ -156,7 +156,7 @@ TEST(BlockTraits, RowSize) {
   EXPECT_EQ(row_size(TensorType::F16, 7), 14u);
   EXPECT_EQ(row_size(TensorType::Q4_0, 33), 0u);
   EXPECT_EQ(row_size(TensorType::Q4_0, 0), 0u);
-  EXPECT_EQ(row_size(TensorType(7), 32), 0u);
+  EXPECT_EQ(row_size(TensorType(11), 256), 0u);
 }
 
 TEST(BlockTraits, FloatTypesRoundTrip) {
@@ -449,7 +449,7 @@ TEST(QuantizeMatrix, RejectsBadImportanceAndSmallOutput) {
   EXPECT_EQ(s.kind(), ErrorKind::kOutOfRange);
   EXPECT_NE(s.message().find("72"), std::string::npos) << s.message();  // 2 rows · 2 blocks · 18 bytes
 
-  s = quantize_matrix(TensorType(7), x.data(), 2, 64, QuantizeOptions{}, out.data(), out.size());
+  s = quantize_matrix(TensorType(11), x.data(), 2, 64, QuantizeOptions{}, out.data(), out.size());
   EXPECT_FALSE(s.ok());
 }
 
