@@ -37,7 +37,7 @@ LlamaConfig BenchShape() {
   c.n_kv_heads = 3;
   c.vocab_size = 8192;
   c.context_length = 2048;
-  c.head_dim = c.rope_dim = c.dim / c.n_heads;
+  c.head_dim = c.value_dim = c.rope_dim = c.dim / c.n_heads;
   c.rope_theta = 10000.0f;
   c.rms_eps = 1e-5f;
   return c;

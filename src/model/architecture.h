@@ -14,6 +14,7 @@
 
 #include "model/llama_config.h"
 #include "model/llama_model.h"
+#include "runtime/status.h"
 
 namespace nibble {
 
@@ -29,7 +30,14 @@ struct ConfigKey {
 };
 
 // A length in a tensor's shape, in terms of the hyperparameters.
-enum class Extent { kDim, kKvDim, kHidden, kVocab };
+enum class Extent {
+  kDim, kKvDim, kHidden, kVocab,
+  kQDim,       // n_heads · head_dim (≠ dim when attention.key_length says so)
+  kHeadDim,
+  kQkvDim,     // q_dim + 2 · kv_dim: a fused QKV matrix's rows
+  kHidden2,    // 2 · hidden: a fused gate/up matrix's rows
+  kRopePairs,  // rope_dim / 2: one RoPE frequency factor per rotated pair
+};
 int64_t extent_value(Extent e, const LlamaConfig& c);
 
 struct TensorSpec {
@@ -45,12 +53,18 @@ struct Architecture {
   std::vector<ConfigKey> keys;
   std::vector<TensorSpec> tensors;  // in file order: whole-model ones around the layers'
   ForwardSwitches forward;
+  LlamaConfig defaults;  // values of hyperparameters whose keys the file may omit
 };
 
 // The architectures nibble runs.
 const std::vector<Architecture>& builtin_architectures();
 // The row named `name` among `rows`, or null.
 const Architecture* find_architecture(const std::vector<Architecture>& rows, const std::string& name);
+
+// Ok when every switch of the row has the tensors it reads as required
+// tensors (Q/K/V biases, Q/K norms, fused or separate projections,
+// post-norms); else names the first missing one.
+Status check_row(const Architecture& arch);
 
 // The GGUF name of a tensor (`layer` fills the pattern's "%d").
 std::string tensor_name(const TensorSpec& spec, int layer);

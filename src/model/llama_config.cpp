@@ -32,6 +32,16 @@ Status LlamaConfig::validate() const {
     return FormatError("RoPE base must be a positive number, got " + std::to_string(rope_theta));
   if (!(rms_eps > 0.0f) || !(rms_eps < 1.0f))
     return FormatError("RMSNorm epsilon must be in (0, 1), got " + std::to_string(rms_eps));
+  if (value_dim != 0 && value_dim != head_dim)
+    return FormatError("attention value length " + std::to_string(value_dim) + " differs from the key length " +
+                       std::to_string(head_dim) + "; nibble needs them equal");
+  if (sliding_window < 0 || (sliding_window > 0 && window_pattern <= 0))
+    return FormatError("sliding window " + std::to_string(sliding_window) + " with layer pattern " +
+                       std::to_string(window_pattern) + " is not valid");
+  for (const auto& [name, v] : {std::pair<const char*, float>{"local RoPE base", rope_theta_local},
+                                {"attention soft-cap", attn_softcap}, {"final logit soft-cap", final_softcap}})
+    if (!(v >= 0.0f) || !std::isfinite(v))
+      return FormatError(std::string(name) + " must be a finite number >= 0, got " + std::to_string(v));
   return Status::Ok();
 }
 
@@ -40,16 +50,16 @@ Status LlamaConfig::validate() const {
 namespace nibble {
 
 Status config_from_gguf(const GgufFile& file, const Architecture& arch, LlamaConfig* out) {
-  LlamaConfig c;
-  // Optional ints absent from the file stay 0 (LlamaConfig's default) and
-  // get their defaults below.
+  // The row's defaults; optional ints absent from both stay 0 and get their
+  // defaults below.
+  LlamaConfig c = arch.defaults;
   for (const ConfigKey& k : arch.keys) {
     const std::string key = arch.prefix + "." + k.suffix;
     if (!k.required && !file.find(key)) continue;
     if (k.int_field) {
       int64_t v = 0;
       NIBBLE_RETURN_IF_ERROR(file.get_int(key, &v));
-      if (v <= 0 || v > (int64_t(1) << 30)) return FormatError(key + " = " + std::to_string(v) + " is out of range");
+      if (v <= 0 || v > (int64_t(1) << 30)) return FormatError(key + " = " + std::to_string(v) + " is out of range (1..2^30)");
       c.*k.int_field = int(v);
     } else {
       double v = 0;
@@ -58,11 +68,16 @@ Status config_from_gguf(const GgufFile& file, const Architecture& arch, LlamaCon
     }
   }
   if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;
-  if (c.dim % c.n_heads != 0)
-    return FormatError("embedding length " + std::to_string(c.dim) + " is not a multiple of the head count " +
-                       std::to_string(c.n_heads));
-  c.head_dim = c.dim / c.n_heads;
+  if (c.head_dim == 0) {
+    // No attention.key_length: heads split the embedding evenly.
+    if (c.dim % c.n_heads != 0)
+      return FormatError("embedding length " + std::to_string(c.dim) + " is not a multiple of the head count " +
+                         std::to_string(c.n_heads));
+    c.head_dim = c.dim / c.n_heads;
+  }
+  if (c.value_dim == 0) c.value_dim = c.head_dim;
   if (c.rope_dim == 0) c.rope_dim = c.head_dim;
+  if (c.rope_theta_local == 0.0f) c.rope_theta_local = c.rope_theta;
   // The vocabulary: the metadata's when given, else the tokenizer's size,
   // else the embedding's rows.
   const TensorSpec* embedding = spec_of(arch, TensorSlot::kTokenEmbedding);

@@ -1,6 +1,7 @@
 #include "model/llama_model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "kernels/dequantize_row.h"
@@ -18,38 +19,31 @@ constexpr int64_t kMinParallelSwiglu = 1024;
 
 }  // namespace
 
-Status check_switches(const ForwardSwitches& s) {
-  const ForwardSwitches llama;
-  const struct { bool differs; const char* what; } kUnimplemented[] = {
-      {s.qkv_bias != llama.qkv_bias, "Q/K/V biases"},
-      {s.qk_norm != llama.qk_norm, "per-head Q/K norms"},
-      {s.fused_qkv != llama.fused_qkv, "a fused QKV matrix"},
-      {s.rope != llama.rope, "half-split (NEOX) RoPE"},
-      {s.norm != llama.norm, "post-norms"},
-      {s.ffn != llama.ffn, "a GELU feed-forward"},
-      {s.scale_embedding != llama.scale_embedding, "embedding scaling"},
-      {s.logit_softcap != llama.logit_softcap, "logit soft-capping"},
-  };
-  for (const auto& u : kUnimplemented)
-    if (u.differs) return FormatError(std::string("the forward pass does not implement ") + u.what + " yet");
-  return Status::Ok();
-}
-
 SlotRef slot_ref(LlamaWeights* w, TensorSlot slot, int layer) {
   LlamaLayer* l = is_layer_slot(slot) ? &w->layers[size_t(layer)] : nullptr;
   switch (slot) {
     case TensorSlot::kTokenEmbedding: return {&w->token_embd, nullptr};
+    case TensorSlot::kRopeFreqs: return {nullptr, &w->rope_freqs};
     case TensorSlot::kOutputNorm: return {nullptr, &w->output_norm};
     case TensorSlot::kOutput: return {&w->output, nullptr};
     case TensorSlot::kAttnNorm: return {nullptr, &l->attn_norm};
     case TensorSlot::kAttnQ: return {&l->wq, nullptr};
     case TensorSlot::kAttnK: return {&l->wk, nullptr};
     case TensorSlot::kAttnV: return {&l->wv, nullptr};
+    case TensorSlot::kAttnQkv: return {&l->wqkv, nullptr};
+    case TensorSlot::kAttnQBias: return {nullptr, &l->q_bias};
+    case TensorSlot::kAttnKBias: return {nullptr, &l->k_bias};
+    case TensorSlot::kAttnVBias: return {nullptr, &l->v_bias};
+    case TensorSlot::kAttnQNorm: return {nullptr, &l->q_norm};
+    case TensorSlot::kAttnKNorm: return {nullptr, &l->k_norm};
     case TensorSlot::kAttnOutput: return {&l->wo, nullptr};
+    case TensorSlot::kPostAttnNorm: return {nullptr, &l->post_attn_norm};
     case TensorSlot::kFfnNorm: return {nullptr, &l->ffn_norm};
     case TensorSlot::kFfnGate: return {&l->gate, nullptr};
     case TensorSlot::kFfnDown: return {&l->down, nullptr};
     case TensorSlot::kFfnUp: return {&l->up, nullptr};
+    case TensorSlot::kFfnGateUp: return {&l->gate_up, nullptr};
+    case TensorSlot::kPostFfnNorm: return {nullptr, &l->post_ffn_norm};
   }
   return {};
 }
@@ -60,18 +54,23 @@ ConstSlotRef slot_ref(const LlamaWeights& w, TensorSlot slot, int layer) {
   return {r.matrix, r.vector};
 }
 
-LlamaModel::LlamaModel(const LlamaConfig& config, LlamaWeights weights)
-    : config_(config), weights_(std::move(weights)) {}
+LlamaModel::LlamaModel(const LlamaConfig& config, const ForwardSwitches& switches, LlamaWeights weights)
+    : config_(config), switches_(switches), weights_(std::move(weights)) {}
 
 const PackedWeights& LlamaModel::classifier() const {
   return weights_.output.rows() > 0 ? weights_.output : weights_.token_embd;
 }
 
 size_t LlamaModel::weight_bytes() const {
-  size_t total = weights_.token_embd.bytes() + weights_.output.bytes() + weights_.output_norm.size() * 4;
+  const auto floats = [](const std::vector<float>& v) { return v.size() * sizeof(float); };
+  size_t total = weights_.token_embd.bytes() + weights_.output.bytes() + floats(weights_.output_norm) +
+                 floats(weights_.rope_freqs);
   for (const LlamaLayer& l : weights_.layers) {
-    total += (l.attn_norm.size() + l.ffn_norm.size()) * 4;
-    for (const PackedWeights* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.down, &l.up}) total += w->bytes();
+    for (const std::vector<float>* v : {&l.attn_norm, &l.ffn_norm, &l.q_bias, &l.k_bias, &l.v_bias, &l.q_norm,
+                                        &l.k_norm, &l.post_attn_norm, &l.post_ffn_norm})
+      total += floats(*v);
+    for (const PackedWeights* w : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.gate, &l.down, &l.up, &l.gate_up})
+      total += w->bytes();
   }
   return total;
 }
@@ -79,20 +78,23 @@ size_t LlamaModel::weight_bytes() const {
 LlamaState::LlamaState(const LlamaModel& model, int context, int max_batch)
     : model_(model), context_(context), max_batch_(std::max(1, max_batch)) {
   const LlamaConfig& c = model.config();
+  const ForwardSwitches& f = model.switches();
   const size_t cache = size_t(c.n_layers) * size_t(context) * size_t(c.kv_dim());
   key_cache_.assign(cache, 0.0f);
   value_cache_.assign(cache, 0.0f);
   const size_t b = size_t(max_batch_);
   x_.resize(b * c.dim);
-  xb_.resize(b * c.dim);
-  q_.resize(b * c.dim);
+  xb_.resize(b * std::max(c.dim, c.q_dim()));
+  q_.resize(b * c.q_dim());
   k_.resize(b * c.kv_dim());
   v_.resize(b * c.kv_dim());
+  if (f.fused_qkv) qkv_.resize(b * (c.q_dim() + 2 * c.kv_dim()));
   proj_.resize(b * c.dim);
-  hb_.resize(b * c.hidden_dim);
-  hb2_.resize(b * c.hidden_dim);
+  hb_.resize(b * c.hidden_dim * (f.fused_gate_up ? 2 : 1));
+  if (!f.fused_gate_up) hb2_.resize(b * c.hidden_dim);
   scores_.resize(size_t(c.n_heads) * size_t(context));
   rope_cos_sin_.resize(b * c.rope_dim);
+  if (c.sliding_window > 0 && c.rope_theta_local != c.rope_theta) rope_cos_sin_local_.resize(b * c.rope_dim);
 }
 
 Status LlamaState::forward(const int32_t* tokens, int n, float* logits, bool all_logits,
@@ -119,71 +121,24 @@ Status LlamaState::forward(const int32_t* tokens, int n, float* logits, bool all
 Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bool all_logits,
                                  Precision precision, ThreadPool* pool) {
   const LlamaConfig& c = model_.config();
+  const ForwardSwitches& f = model_.switches();
   const LlamaWeights& w = model_.weights();
-  const int dim = c.dim, kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
-  const int group = c.n_heads / c.n_kv_heads;  // query heads per KV head
-
+  const int dim = c.dim;
+  const float* factors = w.rope_freqs.empty() ? nullptr : w.rope_freqs.data();
   for (int t = 0; t < n; ++t) {
-    dequantize_row(w.token_embd, tokens[t], &x_[size_t(t) * dim]);
-    rope_table(&rope_cos_sin_[size_t(t) * c.rope_dim], hd, c.rope_dim, pos_ + t, c.rope_theta);
-  }
-
-  for (int l = 0; l < c.n_layers; ++l) {
-    const LlamaLayer& layer = w.layers[l];
-    float* key_layer = &key_cache_[size_t(l) * context_ * kv_dim];
-    float* value_layer = &value_cache_[size_t(l) * context_ * kv_dim];
-
-    // Attention block.
-    for (int t = 0; t < n; ++t)
-      rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.attn_norm.data(), dim, c.rms_eps);
-    const MatmulTarget qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
-    NIBBLE_RETURN_IF_ERROR(matmul_shared_input(qkv, 3, xb_.data(), n, precision, pool));
-    for (int t = 0; t < n; ++t) {
-      const int pos = pos_ + t;
-      const float* cos_sin = &rope_cos_sin_[size_t(t) * c.rope_dim];
-      rope(&q_[size_t(t) * dim], c.n_heads, hd, c.rope_dim, cos_sin);
-      rope(&k_[size_t(t) * kv_dim], c.n_kv_heads, hd, c.rope_dim, cos_sin);
-      for (int kv = 0; kv < c.n_kv_heads; ++kv) {
-        const size_t at = (size_t(kv) * context_ + pos) * hd, from = size_t(t) * kv_dim + size_t(kv) * hd;
-        std::memcpy(key_layer + at, &k_[from], sizeof(float) * hd);
-        std::memcpy(value_layer + at, &v_[from], sizeof(float) * hd);
-      }
+    float* x = &x_[size_t(t) * dim];
+    dequantize_row(w.token_embd, tokens[t], x);
+    if (f.scale_embedding) {
+      const float scale = std::sqrt(float(dim));
+      for (int i = 0; i < dim; ++i) x[i] *= scale;
     }
-    // Causal: token t sees positions 0..pos_+t. The query heads of one KV
-    // head go through together (its rows are read once for all of them);
-    // with threads, each group is split in two so that the work items even
-    // out across threads. Items: (KV head, run of `run` query heads).
-    const bool split = pool != nullptr && pool->size() > 1 && int64_t(n) * (pos_ + n) * dim >= kMinParallelAttention;
-    const int run = split ? (group + 1) / 2 : group;
-    const int runs_per_kv = (group + run - 1) / run;
-    auto attend = [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const int kv_head = int(i / runs_per_kv), first = int(i % runs_per_kv) * run;
-        const int h = kv_head * group + first, heads = std::min(run, group - first);
-        for (int t = 0; t < n; ++t)
-          attention_group(&xb_[size_t(t) * dim + h * hd], &q_[size_t(t) * dim + h * hd], heads,
-                          key_layer + size_t(kv_head) * context_ * hd, value_layer + size_t(kv_head) * context_ * hd,
-                          pos_ + t + 1, hd, hd,
-                          &scores_[size_t(h) * context_]);
-      }
-    };
-    const int64_t items = int64_t(c.n_kv_heads) * runs_per_kv;
-    parallel_for_if(pool, split, items, 1, attend);
-    NIBBLE_RETURN_IF_ERROR(matmul(layer.wo, xb_.data(), n, proj_.data(), precision, pool));
-    for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
-
-    // Feed-forward block.
-    for (int t = 0; t < n; ++t)
-      rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.ffn_norm.data(), dim, c.rms_eps);
-    const MatmulTarget gate_up[] = {{&layer.gate, hb_.data()}, {&layer.up, hb2_.data()}};
-    NIBBLE_RETURN_IF_ERROR(matmul_shared_input(gate_up, 2, xb_.data(), n, precision, pool));
-    // SwiGLU is the one sizeable step between matmuls that would otherwise
-    // run on one thread.
-    const int64_t hidden_values = int64_t(n) * hidden;
-    auto gated = [&](int64_t b, int64_t e) { swiglu(hb_.data() + b, hb2_.data() + b, int(e - b)); };
-    parallel_for_if(pool, hidden_values >= kMinParallelSwiglu, hidden_values, 64, gated);
-    NIBBLE_RETURN_IF_ERROR(matmul(layer.down, hb_.data(), n, proj_.data(), precision, pool));
-    for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
+    rope_table(&rope_cos_sin_[size_t(t) * c.rope_dim], c.rope_dim, pos_ + t, c.rope_theta, factors);
+    if (!rope_cos_sin_local_.empty())
+      rope_table(&rope_cos_sin_local_[size_t(t) * c.rope_dim], c.rope_dim, pos_ + t, c.rope_theta_local, factors);
+  }
+  for (int l = 0; l < c.n_layers; ++l) {
+    NIBBLE_RETURN_IF_ERROR(attention_block(l, n, precision, pool));
+    NIBBLE_RETURN_IF_ERROR(ffn_block(l, n, precision, pool));
   }
   pos_ += n;
 
@@ -192,7 +147,153 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
   const int rows = n - first;
   for (int t = first; t < n; ++t)
     rmsnorm(&xb_[size_t(t - first) * dim], &x_[size_t(t) * dim], w.output_norm.data(), dim, c.rms_eps);
-  return matmul(model_.classifier(), xb_.data(), rows, logits, precision, pool);
+  NIBBLE_RETURN_IF_ERROR(matmul(model_.classifier(), xb_.data(), rows, logits, precision, pool));
+  if (c.final_softcap > 0.0f) softcap(logits, rows * c.vocab_size, c.final_softcap);
+  return Status::Ok();
+}
+
+// x += attention(norm(x)) (post-norm: x += norm(attention(norm(x)))) for
+// the batch's n tokens at positions pos_ ..; fills layer l's KV cache rows.
+Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool* pool) {
+  const LlamaConfig& c = model_.config();
+  const ForwardSwitches& f = model_.switches();
+  const LlamaLayer& layer = model_.weights().layers[l];
+  const int dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hd = c.head_dim;
+  const int group = c.n_heads / c.n_kv_heads;  // query heads per KV head
+  float* key_layer = &key_cache_[size_t(l) * context_ * kv_dim];
+  float* value_layer = &value_cache_[size_t(l) * context_ * kv_dim];
+  const bool local = c.is_local_layer(l);
+  const std::vector<float>& cos_sin_table = local && !rope_cos_sin_local_.empty() ? rope_cos_sin_local_ : rope_cos_sin_;
+  const auto rotate = f.rope == RopeStyle::kHalfSplit ? rope_half_split : rope;
+
+  for (int t = 0; t < n; ++t)
+    rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.attn_norm.data(), dim, c.rms_eps);
+  if (f.fused_qkv) {
+    // One product, then each token's [q | k | v] row split into q_, k_, v_.
+    const int width = q_dim + 2 * kv_dim;
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.wqkv, xb_.data(), n, qkv_.data(), precision, pool));
+    for (int t = 0; t < n; ++t) {
+      const float* row = &qkv_[size_t(t) * width];
+      std::memcpy(&q_[size_t(t) * q_dim], row, sizeof(float) * q_dim);
+      std::memcpy(&k_[size_t(t) * kv_dim], row + q_dim, sizeof(float) * kv_dim);
+      std::memcpy(&v_[size_t(t) * kv_dim], row + q_dim + kv_dim, sizeof(float) * kv_dim);
+    }
+  } else {
+    const MatmulTarget qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
+    NIBBLE_RETURN_IF_ERROR(matmul_shared_input(qkv, 3, xb_.data(), n, precision, pool));
+  }
+  for (int t = 0; t < n; ++t) {
+    float* q = &q_[size_t(t) * q_dim];
+    float* k = &k_[size_t(t) * kv_dim];
+    float* v = &v_[size_t(t) * kv_dim];
+    if (f.qkv_bias) {
+      for (int i = 0; i < q_dim; ++i) q[i] += layer.q_bias[i];
+      for (int i = 0; i < kv_dim; ++i) k[i] += layer.k_bias[i];
+      for (int i = 0; i < kv_dim; ++i) v[i] += layer.v_bias[i];
+    }
+    if (f.qk_norm) {
+      for (int h = 0; h < c.n_heads; ++h) rmsnorm(q + h * hd, q + h * hd, layer.q_norm.data(), hd, c.rms_eps);
+      for (int h = 0; h < c.n_kv_heads; ++h) rmsnorm(k + h * hd, k + h * hd, layer.k_norm.data(), hd, c.rms_eps);
+    }
+    const float* cos_sin = &cos_sin_table[size_t(t) * c.rope_dim];
+    rotate(q, c.n_heads, hd, c.rope_dim, cos_sin);
+    rotate(k, c.n_kv_heads, hd, c.rope_dim, cos_sin);
+    const int pos = pos_ + t;
+    for (int kv = 0; kv < c.n_kv_heads; ++kv) {
+      const size_t at = (size_t(kv) * context_ + pos) * hd;
+      std::memcpy(key_layer + at, k + kv * hd, sizeof(float) * hd);
+      std::memcpy(value_layer + at, v + kv * hd, sizeof(float) * hd);
+    }
+  }
+  // Causal: token t sees positions 0..pos_+t (a local layer: its last
+  // sliding_window of them). The query heads of one KV head go through
+  // together (its rows are read once for all of them); with threads, each
+  // group is split in two so that the work items even out across threads.
+  // Items: (KV head, run of `run` query heads).
+  const bool split = pool != nullptr && pool->size() > 1 && int64_t(n) * (pos_ + n) * q_dim >= kMinParallelAttention;
+  const int run = split ? (group + 1) / 2 : group;
+  const int runs_per_kv = (group + run - 1) / run;
+  auto attend = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int kv_head = int(i / runs_per_kv), first_head = int(i % runs_per_kv) * run;
+      const int h = kv_head * group + first_head, heads = std::min(run, group - first_head);
+      const float* keys = key_layer + size_t(kv_head) * context_ * hd;
+      const float* values = value_layer + size_t(kv_head) * context_ * hd;
+      for (int t = 0; t < n; ++t) {
+        const int end = pos_ + t + 1;
+        const int start = local ? std::max(0, end - c.sliding_window) : 0;
+        float* out = &xb_[size_t(t) * q_dim + h * hd];
+        const float* q = &q_[size_t(t) * q_dim + h * hd];
+        float* scores = &scores_[size_t(h) * context_];
+        if (c.attn_softcap > 0.0f) {
+          attention_group_capped(out, q, heads, keys + size_t(start) * hd, values + size_t(start) * hd, end - start,
+                                 hd, hd, scores, c.attn_softcap);
+        } else {
+          attention_group(out, q, heads, keys + size_t(start) * hd, values + size_t(start) * hd, end - start, hd, hd,
+                          scores);
+        }
+      }
+    }
+  };
+  parallel_for_if(pool, split, int64_t(c.n_kv_heads) * runs_per_kv, 1, attend);
+  NIBBLE_RETURN_IF_ERROR(matmul(layer.wo, xb_.data(), n, proj_.data(), precision, pool));
+  add_residual(layer.post_attn_norm, n);
+  return Status::Ok();
+}
+
+// x += ffn(norm(x)) (post-norm: x += norm(ffn(norm(x)))).
+Status LlamaState::ffn_block(int l, int n, Precision precision, ThreadPool* pool) {
+  const LlamaConfig& c = model_.config();
+  const ForwardSwitches& f = model_.switches();
+  const LlamaLayer& layer = model_.weights().layers[l];
+  const int dim = c.dim, hidden = c.hidden_dim;
+  for (int t = 0; t < n; ++t)
+    rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.ffn_norm.data(), dim, c.rms_eps);
+  // gate[t] and up[t]: rows of hb_ and hb2_, or the two halves of a fused
+  // [gate | up] row of hb_.
+  const float* up = hb2_.data();
+  size_t stride = size_t(hidden);
+  if (f.fused_gate_up) {
+    NIBBLE_RETURN_IF_ERROR(matmul(layer.gate_up, xb_.data(), n, hb_.data(), precision, pool));
+    up = hb_.data() + hidden;
+    stride = 2 * size_t(hidden);
+  } else {
+    const MatmulTarget gate_up[] = {{&layer.gate, hb_.data()}, {&layer.up, hb2_.data()}};
+    NIBBLE_RETURN_IF_ERROR(matmul_shared_input(gate_up, 2, xb_.data(), n, precision, pool));
+  }
+  // The activation is the one sizeable step between matmuls that would
+  // otherwise run on one thread.
+  const auto activate = f.ffn == FfnActivation::kGeluTanh ? geglu : swiglu;
+  auto gated = [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e;) {
+      // Element i of the batch's n × hidden gate values; a run stays in one row.
+      const int64_t t = i / hidden, j = i % hidden, count = std::min<int64_t>(e - i, hidden - j);
+      activate(hb_.data() + t * stride + j, up + t * stride + j, int(count));
+      i += count;
+    }
+  };
+  const int64_t hidden_values = int64_t(n) * hidden;
+  parallel_for_if(pool, hidden_values >= kMinParallelSwiglu, hidden_values, 64, gated);
+  if (f.fused_gate_up) {
+    // down reads n rows of hidden: pack the gated halves together.
+    for (int t = 1; t < n; ++t)
+      std::memmove(hb_.data() + size_t(t) * hidden, hb_.data() + size_t(t) * stride, sizeof(float) * hidden);
+  }
+  NIBBLE_RETURN_IF_ERROR(matmul(layer.down, hb_.data(), n, proj_.data(), precision, pool));
+  add_residual(layer.post_ffn_norm, n);
+  return Status::Ok();
+}
+
+// x += proj_, after RMSNorm with post_norm when the layer has one.
+void LlamaState::add_residual(const std::vector<float>& post_norm, int n) {
+  const LlamaConfig& c = model_.config();
+  const int dim = c.dim;
+  for (int t = 0; t < n; ++t) {
+    float* p = &proj_[size_t(t) * dim];
+    if (!post_norm.empty()) rmsnorm(p, p, post_norm.data(), dim, c.rms_eps);
+    float* x = &x_[size_t(t) * dim];
+    for (int i = 0; i < dim; ++i) x[i] += p[i];
+  }
 }
 
 }  // namespace nibble

@@ -16,8 +16,8 @@ namespace nibble {
 
 // What sets one architecture's forward pass apart from another's. Each row of
 // the architecture table (architecture.cpp) sets them; the defaults are
-// LLaMA's, the only values the forward pass implements so far
-// (check_switches names the first other one).
+// LLaMA's. Values that come with a file (soft-caps, sliding window) live in
+// LlamaConfig instead: a zero there turns the feature off.
 enum class RopeStyle {
   kAdjacentPairs,  // rotates (0,1), (2,3), ... of each head (llama.cpp's NORM)
   kHalfSplit,      // rotates (i, i + rope_dim/2) (llama.cpp's NEOX)
@@ -28,37 +28,39 @@ enum class NormPlacement {
 };
 enum class FfnActivation {
   kSilu,      // SwiGLU: silu(gate) · up
-  kGeluTanh,  // GeGLU: gelu(gate) · up
+  kGeluTanh,  // GeGLU: gelu(gate) · up (tanh approximation)
 };
 struct ForwardSwitches {
   bool qkv_bias = false;         // Q, K and V projections add a bias
   bool qk_norm = false;          // per-head RMSNorm of Q and K before RoPE
-  bool fused_qkv = false;        // one attn_qkv matrix in place of three
+  bool fused_qkv = false;        // one attn_qkv matrix [q | k | v] in place of three
+  bool fused_gate_up = false;    // one ffn_up matrix [gate | up] in place of two
   RopeStyle rope = RopeStyle::kAdjacentPairs;
   NormPlacement norm = NormPlacement::kPre;
   FfnActivation ffn = FfnActivation::kSilu;
   bool scale_embedding = false;  // x *= sqrt(dim) after the lookup
-  bool logit_softcap = false;    // logits = c·tanh(logits / c), c from metadata
 };
-
-// Ok when the forward pass implements every switch as set; else names the
-// first one it does not implement yet.
-Status check_switches(const ForwardSwitches& s);
 
 struct LlamaLayer {
   std::vector<float> attn_norm;  // [dim]
   std::vector<float> ffn_norm;   // [dim]
-  PackedWeights wq;    // [dim, dim]      (rows × row length)
+  PackedWeights wq;    // [q_dim, dim]    (rows × row length)
   PackedWeights wk;    // [kv_dim, dim]
   PackedWeights wv;    // [kv_dim, dim]
-  PackedWeights wo;    // [dim, dim]
+  PackedWeights wqkv;  // [q_dim + 2·kv_dim, dim]  fused_qkv: in place of wq, wk, wv
+  PackedWeights wo;    // [dim, q_dim]
   PackedWeights gate;  // [hidden, dim]  (w1)
   PackedWeights down;  // [dim, hidden]  (w2)
   PackedWeights up;    // [hidden, dim]  (w3)
+  PackedWeights gate_up;  // [2·hidden, dim]  fused_gate_up: in place of gate, up
+  std::vector<float> q_bias, k_bias, v_bias;        // [q_dim], [kv_dim], [kv_dim]   qkv_bias
+  std::vector<float> q_norm, k_norm;                // [head_dim]                    qk_norm
+  std::vector<float> post_attn_norm, post_ffn_norm; // [dim]                         kPreAndPost
 };
 
 struct LlamaWeights {
   PackedWeights token_embd;        // [vocab, dim]
+  std::vector<float> rope_freqs;   // [rope_dim / 2] frequency divisors; empty: none
   std::vector<float> output_norm;  // [dim]
   PackedWeights output;            // [vocab, dim]; empty when tied to token_embd
   std::vector<LlamaLayer> layers;
@@ -67,8 +69,9 @@ struct LlamaWeights {
 // Which member of the weights a tensor fills (the architecture table maps
 // tensor names to slots). Slots from kAttnNorm on are per layer.
 enum class TensorSlot {
-  kTokenEmbedding, kOutputNorm, kOutput,
-  kAttnNorm, kAttnQ, kAttnK, kAttnV, kAttnOutput, kFfnNorm, kFfnGate, kFfnDown, kFfnUp,
+  kTokenEmbedding, kRopeFreqs, kOutputNorm, kOutput,
+  kAttnNorm, kAttnQ, kAttnK, kAttnV, kAttnQkv, kAttnQBias, kAttnKBias, kAttnVBias, kAttnQNorm, kAttnKNorm,
+  kAttnOutput, kPostAttnNorm, kFfnNorm, kFfnGate, kFfnDown, kFfnUp, kFfnGateUp, kPostFfnNorm,
 };
 inline bool is_layer_slot(TensorSlot slot) { return slot >= TensorSlot::kAttnNorm; }
 
@@ -87,9 +90,10 @@ ConstSlotRef slot_ref(const LlamaWeights& w, TensorSlot slot, int layer);
 
 class LlamaModel {
  public:
-  LlamaModel(const LlamaConfig& config, LlamaWeights weights);
+  LlamaModel(const LlamaConfig& config, const ForwardSwitches& switches, LlamaWeights weights);
 
   const LlamaConfig& config() const { return config_; }
+  const ForwardSwitches& switches() const { return switches_; }
   const LlamaWeights& weights() const { return weights_; }
   // Bytes of weights held (packed), for info and benchmarks.
   size_t weight_bytes() const;
@@ -97,6 +101,7 @@ class LlamaModel {
 
  private:
   LlamaConfig config_;
+  ForwardSwitches switches_;
   LlamaWeights weights_;
 };
 
@@ -119,6 +124,9 @@ class LlamaState {
  private:
   Status forward_batch(const int32_t* tokens, int n, float* logits, bool all_logits,
                        Precision precision, ThreadPool* pool);
+  Status attention_block(int layer, int n, Precision precision, ThreadPool* pool);
+  Status ffn_block(int layer, int n, Precision precision, ThreadPool* pool);
+  void add_residual(const std::vector<float>& post_norm, int n);
 
   const LlamaModel& model_;
   int context_;
@@ -132,14 +140,16 @@ class LlamaState {
   std::vector<float> value_cache_;
   // Scratch, batch-major: row t belongs to token t of the batch.
   std::vector<float> x_;       // [batch, dim]     residual stream
-  std::vector<float> xb_;      // [batch, dim]     normed input / attention output
-  std::vector<float> q_;       // [batch, dim]
+  std::vector<float> xb_;      // [batch, max(dim, q_dim)]  normed input / attention output
+  std::vector<float> q_;       // [batch, q_dim]
   std::vector<float> k_;       // [batch, kv_dim]
   std::vector<float> v_;       // [batch, kv_dim]
+  std::vector<float> qkv_;     // [batch, q_dim + 2·kv_dim]  fused_qkv only
   std::vector<float> proj_;    // [batch, dim]     projection back to dim
-  std::vector<float> hb_;      // [batch, hidden]  gate
-  std::vector<float> hb2_;     // [batch, hidden]  up
-  std::vector<float> rope_cos_sin_;  // [batch, rope_dim]  rope_table() per token
+  std::vector<float> hb_;      // [batch, hidden]  gate ([batch, 2·hidden]: [gate | up] when fused)
+  std::vector<float> hb2_;     // [batch, hidden]  up (not when fused)
+  std::vector<float> rope_cos_sin_;        // [batch, rope_dim]  rope_table() per token
+  std::vector<float> rope_cos_sin_local_;  // [batch, rope_dim]  local layers' base, when it differs
   std::vector<float> scores_;  // [heads, context]  attention scratch, a row per query head
 };
 

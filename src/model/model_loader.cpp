@@ -78,8 +78,7 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
     return FormatError("model architecture '" + info.architecture +
                        "' (general.architecture) is not supported: nibble runs " + known);
   }
-  Status s = check_switches(arch->forward);
-  if (!s.ok()) return FormatError("model architecture '" + arch->name + "' is not supported: " + s.message());
+  NIBBLE_RETURN_IF_ERROR(check_row(*arch));
   model_->architecture = *arch;
   if (file.find("general.name")) file.get_string("general.name", &info.name);
   NIBBLE_RETURN_IF_ERROR(config_from_gguf(file, *arch, &model_->config));
@@ -90,8 +89,8 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
     int layer = -1;
     const TensorSpec* spec = match_tensor(*arch, t.name, &layer);
     // As llama.cpp does: a tensor the forward pass would not use means the
-    // file is of a variant it does not run (rope_freqs.weight: Llama 3's
-    // RoPE scaling), and ignoring it would give wrong logits.
+    // file is of a variant it does not run, and ignoring it would give wrong
+    // logits.
     if (!spec)
       return FormatError("tensor " + t.name + " is not part of the '" + arch->name +
                          "' architecture as nibble runs it; the file is of a variant nibble does not support");
@@ -272,7 +271,7 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
     kind = kind.empty() || kind == name ? name : "mixed";
   });
   info.weight_type = kind;
-  model_->llama.reset(new LlamaModel(c, std::move(weights_)));
+  model_->llama.reset(new LlamaModel(c, model_->architecture.forward, std::move(weights_)));
   info.loaded_bytes = model_->llama->weight_bytes();
   *out = std::move(model_);
   return Status::Ok();
@@ -323,7 +322,7 @@ Status ModelLoader::plan_llama2c() {
   c.n_kv_heads = checkpoint.n_kv_heads;
   c.vocab_size = checkpoint.vocab_size;
   c.context_length = checkpoint.seq_len;
-  c.head_dim = checkpoint.head_size();
+  c.head_dim = c.value_dim = checkpoint.head_size();
   c.rope_dim = c.head_dim;  // llama2.c: RoPE over whole heads, base 10000, eps 1e-5
   NIBBLE_RETURN_IF_ERROR(c.validate());
   for (const Llama2cTensor& t : checkpoint.tensors) {

@@ -31,26 +31,55 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
   for (int i = 0; i < n; ++i) out[i] = weight[i] * (scale * x[i]);
 }
 
-void rope_table(float* cos_sin, int head_dim, int rope_dim, int pos, float theta) {
+void rope_table(float* cos_sin, int rope_dim, int pos, float theta, const float* factors) {
   for (int i = 0; i < rope_dim; i += 2) {
     // Same float arithmetic as llama2.c's run.c, so the F32 path tracks it.
-    const float freq = 1.0f / std::pow(theta, float(i) / float(head_dim));
-    const float angle = float(pos) * freq;
+    const float freq = 1.0f / std::pow(theta, float(i) / float(rope_dim));
+    const float angle = factors ? float(pos) * freq / factors[i / 2] : float(pos) * freq;
     cos_sin[i] = std::cos(angle);
     cos_sin[i + 1] = std::sin(angle);
   }
 }
 
-void rope(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {
+namespace {
+
+// Rotates the pairs (x[i·step], x[i·step + offset]) of each head.
+void rotate_pairs(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin, int step, int offset) {
   for (int h = 0; h < n_heads; ++h) {
-    for (int i = 0; i < rope_dim; i += 2) {
-      const float c = cos_sin[i], s = cos_sin[i + 1];
-      float* pair = vec + h * head_dim + i;
-      const float a = pair[0], b = pair[1];
-      pair[0] = a * c - b * s;
-      pair[1] = a * s + b * c;
+    float* head = vec + h * head_dim;
+    for (int i = 0; i < rope_dim / 2; ++i) {
+      const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+      float* a = head + i * step;
+      float* b = a + offset;
+      const float x = *a, y = *b;
+      *a = x * c - y * s;
+      *b = x * s + y * c;
     }
   }
+}
+
+}  // namespace
+
+void rope(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {
+  rotate_pairs(vec, n_heads, head_dim, rope_dim, cos_sin, 2, 1);
+}
+
+void rope_half_split(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {
+  rotate_pairs(vec, n_heads, head_dim, rope_dim, cos_sin, 1, rope_dim / 2);
+}
+
+void geglu(float* gate, const float* up, int n) {
+  constexpr float kSqrt2OverPi = 0.7978845608f, kCubic = 0.044715f;
+  for (int i = 0; i < n; ++i) {
+    const float x = gate[i];
+    gate[i] = 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCubic * x * x))) * up[i];
+  }
+}
+
+void softcap(float* x, int n, float cap) {
+  // Multiplies by the reciprocal, as llama.cpp does.
+  const float inverse = 1.0f / cap;
+  for (int i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] * inverse);
 }
 
 void softmax_ref(float* x, int n) {
@@ -71,8 +100,10 @@ void swiglu_ref(float* gate, const float* up, int n) {
   }
 }
 
-void attention_group_ref(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
-                         int head_dim, int kv_stride, float* scores) {
+namespace {
+
+void attend_ref(float* out, const float* q, int heads, const float* k, const float* v, int n_pos, int head_dim,
+                int kv_stride, float* scores, float cap) {
   // Divide (not multiply by the reciprocal) as llama2.c does.
   const float norm = std::sqrt(float(head_dim));
   for (int h = 0; h < heads; ++h, q += head_dim, out += head_dim) {
@@ -80,6 +111,7 @@ void attention_group_ref(float* out, const float* q, int heads, const float* k, 
       const float* kp = k + int64_t(p) * kv_stride;
       scores[p] = dot_product(q, kp, head_dim) / norm;
     }
+    if (cap > 0.0f) softcap(scores, n_pos, cap);
     softmax_ref(scores, n_pos);
     for (int i = 0; i < head_dim; ++i) out[i] = 0.0f;
     for (int p = 0; p < n_pos; ++p) {
@@ -88,6 +120,18 @@ void attention_group_ref(float* out, const float* q, int heads, const float* k, 
       for (int i = 0; i < head_dim; ++i) out[i] += a * vp[i];
     }
   }
+}
+
+}  // namespace
+
+void attention_group_ref(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                         int head_dim, int kv_stride, float* scores) {
+  attend_ref(out, q, heads, k, v, n_pos, head_dim, kv_stride, scores, 0.0f);
+}
+
+void attention_group_capped(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                            int head_dim, int kv_stride, float* scores, float cap) {
+  attend_ref(out, q, heads, k, v, n_pos, head_dim, kv_stride, scores, cap);
 }
 
 #ifdef __wasm_simd128__

@@ -12,14 +12,24 @@ namespace nibble {
 // out[n] = x[n] / sqrt(mean(x²) + eps) · weight[n]   (out may alias x)
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps);
 
-// Rotary position embedding, adjacent-pair convention (llama2.c, and GGUF
-// "llama" files, whose Q/K rows were permuted for it): for each head of
-// head_dim values in vec[n_heads·head_dim], pairs (2i, 2i+1) with 2i < rope_dim
-// rotate by angle pos · theta^(−2i/head_dim). The angles depend on the
-// position only, so a forward pass computes them once for every layer:
+// Rotary position embedding. Pair i (i < rope_dim/2) of each head rotates by
+// angle pos · theta^(−2i/rope_dim) / factors[i] (factors: Llama 3's
+// rope_freqs; null = all 1). The angles depend on the position only, so a
+// forward pass computes them once for every layer:
 //   rope_table(cos_sin[rope_dim], ...) then rope(vec, ..., cos_sin).
-void rope_table(float* cos_sin, int head_dim, int rope_dim, int pos, float theta);
+// rope(): adjacent-pair convention (llama2.c, and GGUF "llama" files, whose
+// Q/K rows were permuted for it): pair i is (2i, 2i+1) of each head of
+// head_dim values in vec[n_heads·head_dim]. rope_half_split(): pair i is
+// (i, i + rope_dim/2) (llama.cpp's NEOX: Qwen, Gemma, Phi-3).
+void rope_table(float* cos_sin, int rope_dim, int pos, float theta, const float* factors);
 void rope(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin);
+void rope_half_split(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin);
+
+// gate[n] = gelu(gate[n]) · up[n]   (GeGLU; GELU's tanh approximation)
+void geglu(float* gate, const float* up, int n);
+
+// x[n] = cap · tanh(x[n] / cap)   (soft-capping, Gemma 2)
+void softcap(float* x, int n, float cap);
 
 // x[n] = softmax(x[n]) in place.
 void softmax(float* x, int n);
@@ -34,6 +44,11 @@ void swiglu(float* gate, const float* up, int n);
 // k + p·kv_stride (same for v). scores[heads·n_pos] is scratch.
 void attention_group(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
                      int head_dim, int kv_stride, float* scores);
+
+// attention_group with each score soft-capped before the softmax
+// (cap · tanh(score / cap)); plain loops.
+void attention_group_capped(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
+                            int head_dim, int kv_stride, float* scores, float cap);
 
 // The reference twins.
 void softmax_ref(float* x, int n);

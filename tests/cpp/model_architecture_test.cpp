@@ -66,7 +66,7 @@ TEST(ModelArchitecture, BuiltinRowsAreConsistent) {
   for (const Architecture& arch : builtin_architectures()) {
     SCOPED_TRACE(arch.name);
     EXPECT_EQ(find_architecture(builtin_architectures(), arch.name), &arch);
-    EXPECT_TRUE(check_switches(arch.forward).ok());
+    EXPECT_TRUE(check_row(arch).ok()) << check_row(arch).message();
     for (const TensorSpec& spec : arch.tensors) {
       SCOPED_TRACE(spec.pattern);
       // Per-layer slots, and only they, have a layer number in their name.
@@ -84,7 +84,7 @@ TEST(ModelArchitecture, BuiltinRowsAreConsistent) {
   EXPECT_EQ(match_tensor(llama, "blk.12.attn_k.weight", &layer), spec_of(llama, TensorSlot::kAttnK));
   EXPECT_EQ(layer, 12);
   for (const char* name : {"blk..attn_k.weight", "blk.01.attn_k.weight", "blk.-1.attn_k.weight",
-                           "blk.1.attn_k.weightx", "rope_freqs.weight", "blk.1.attn_qkv.weight"})
+                           "blk.1.attn_k.weightx", "blk.1.attn_qkv.weight"})
     EXPECT_EQ(match_tensor(llama, name, &layer), nullptr) << name;
 }
 
@@ -133,21 +133,22 @@ TEST(ModelArchitecture, AFakeRowIsWrittenAndLoaded) {
   EXPECT_EQ(toy_model->config.hidden_dim, 172);
   EXPECT_EQ(logits_of(*toy_model), want);
 
-  // A row whose switches ask for what the forward pass does not do yet.
+  // A row whose switches read tensors it does not require.
   rows.back().forward.qkv_bias = true;
-  expect_refused(bytes, options, "'toyllama' is not supported: the forward pass does not implement Q/K/V biases");
+  expect_refused(bytes, options, "architecture 'toyllama' has no required tensor for slot");
 }
 
 // As llama.cpp does, a file with a tensor its architecture does not use is
-// refused: a Llama-3-style rope_freqs.weight ignored would give wrong logits.
+// refused: a bias ignored would give wrong logits.
 TEST(ModelArchitecture, ATensorTheRowDoesNotUseIsRefused) {
   std::unique_ptr<Model> model;
   const Status s = load(rewrite_stories(nullptr, "", {}), LoadOptions(), &model);
   ASSERT_TRUE(s.ok()) << s.message();  // the rewrite alone loads
 
-  const std::vector<float> rope_freqs(4, 1.0f);  // [head_dim / 2]
+  // Llama 3's rope_freqs.weight is part of 'llama': [rope_dim / 2] only.
+  const std::vector<float> rope_freqs(3, 1.0f);  // stories260K: head_dim 8, so 4 wanted
   expect_refused(rewrite_stories(nullptr, "rope_freqs.weight", rope_freqs), LoadOptions(),
-                 "tensor rope_freqs.weight is not part of the 'llama' architecture");
+                 "tensor rope_freqs.weight has shape [3] but the hyperparameters say [4]");
   expect_refused(rewrite_stories(nullptr, "blk.2.attn_q.bias", std::vector<float>(64, 0.0f)), LoadOptions(),
                  "tensor blk.2.attn_q.bias is not part of the 'llama' architecture");
 }

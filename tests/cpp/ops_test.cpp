@@ -162,14 +162,14 @@ TEST(Ops, AttentionGroupMatchesDefinition) {
   }
 }
 
-// rope() with rope_table() rotates each pair by pos · theta^(−2i/head_dim).
+// rope() with rope_table() rotates each pair by pos · theta^(−2i/rope_dim).
 TEST(Ops, RopeRotatesPairs) {
   const int head_dim = 8, rope_dim = 6, n_heads = 2, pos = 5;
   const float theta = 10000.0f;
   std::vector<float> cos_sin(rope_dim), vec(n_heads * head_dim);
   for (size_t i = 0; i < vec.size(); ++i) vec[i] = float(i + 1);
   const std::vector<float> before = vec;
-  rope_table(cos_sin.data(), head_dim, rope_dim, pos, theta);
+  rope_table(cos_sin.data(), rope_dim, pos, theta, nullptr);
   rope(vec.data(), n_heads, head_dim, rope_dim, cos_sin.data());
   for (int h = 0; h < n_heads; ++h)
     for (int i = 0; i < head_dim; i += 2) {
@@ -180,10 +180,50 @@ TEST(Ops, RopeRotatesPairs) {
         EXPECT_EQ(a[1], b[1]);
         continue;
       }
-      const double angle = pos * std::pow(double(theta), -double(i) / head_dim);
+      const double angle = pos * std::pow(double(theta), -double(i) / rope_dim);
       EXPECT_NEAR(a[0], b[0] * std::cos(angle) - b[1] * std::sin(angle), 1e-4) << "head " << h << " pair " << i;
       EXPECT_NEAR(a[1], b[0] * std::sin(angle) + b[1] * std::cos(angle), 1e-4) << "head " << h << " pair " << i;
     }
+}
+
+// rope_half_split() rotates (i, i + rope_dim/2) by pos · theta^(−2i/rope_dim)
+// / factors[i], leaving the values past rope_dim alone.
+TEST(Ops, RopeHalfSplitWithFrequencyFactors) {
+  const int head_dim = 10, rope_dim = 8, n_heads = 2, pos = 7;
+  const float theta = 500000.0f;
+  const float factors[rope_dim / 2] = {1.0f, 1.5f, 4.0f, 32.0f};
+  std::vector<float> cos_sin(rope_dim), vec(n_heads * head_dim);
+  for (size_t i = 0; i < vec.size(); ++i) vec[i] = float(i) * 0.25f - 1.0f;
+  const std::vector<float> before = vec;
+  rope_table(cos_sin.data(), rope_dim, pos, theta, factors);
+  rope_half_split(vec.data(), n_heads, head_dim, rope_dim, cos_sin.data());
+  for (int h = 0; h < n_heads; ++h) {
+    const float* b = &before[size_t(h * head_dim)];
+    const float* a = &vec[size_t(h * head_dim)];
+    for (int i = 0; i < rope_dim / 2; ++i) {
+      const double angle = pos * std::pow(double(theta), -2.0 * i / rope_dim) / factors[i];
+      const int j = i + rope_dim / 2;
+      EXPECT_NEAR(a[i], b[i] * std::cos(angle) - b[j] * std::sin(angle), 1e-4) << "head " << h << " pair " << i;
+      EXPECT_NEAR(a[j], b[i] * std::sin(angle) + b[j] * std::cos(angle), 1e-4) << "head " << h << " pair " << i;
+    }
+    for (int i = rope_dim; i < head_dim; ++i) EXPECT_EQ(a[i], b[i]);
+  }
+}
+
+TEST(Ops, GegluAndSoftcap) {
+  std::vector<float> gate = {-3.0f, -0.5f, 0.0f, 0.7f, 2.0f}, up = {2.0f, -1.0f, 5.0f, 1.0f, 0.5f};
+  std::vector<float> x = gate;
+  geglu(gate.data(), up.data(), int(gate.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double g = 0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0)));  // exact GELU, within 1e-3 of tanh's
+    EXPECT_NEAR(gate[i], g * up[i], 2e-3) << i;
+  }
+  std::vector<float> s = {-100.0f, -1.0f, 0.0f, 3.0f, 1e9f};
+  softcap(s.data(), int(s.size()), 5.0f);
+  for (float v : s) EXPECT_LE(std::fabs(v), 5.0f);
+  EXPECT_NEAR(s[1], 5.0 * std::tanh(-0.2), 1e-6);
+  EXPECT_EQ(s[2], 0.0f);
+  EXPECT_NEAR(s[4], 5.0f, 1e-6);
 }
 
 }  // namespace
