@@ -1,7 +1,8 @@
 // The architecture table: a row added by a test is enough for the writer to
 // write a file of that architecture and for the loader to read it back; a
-// tensor the row does not use, an unknown architecture and a switch the
-// forward pass does not implement are refused with messages that name them.
+// tensor the row does not use, an unknown architecture and a row whose
+// switches read tensors it does not require are refused with messages that
+// name them.
 // Files are made with our GGUF writer from the bundled stories260K.gguf.
 #include "model/architecture.h"
 

@@ -1,5 +1,5 @@
 // The model loader on hostile GGUF files: seeded random edits of the bundled
-// stories260K.gguf's header (metadata, tokenizer, tensor table), fed in
+// stories260K.gguf's header, and of one file of each other architecture, (metadata, tokenizer, tensor table), fed in
 // random chunks. Every file either loads, tokenizes and generates, or fails
 // with a message; never a crash (the sanitizer builds of this test make an
 // out-of-bounds read one too). The GGUF reader alone has its own hostile
@@ -34,8 +34,10 @@ TEST(ModelHostile, RefusesWeightsOfATypeItCannotHoldMatricesAs) {
   }
 }
 
-TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
-  const std::vector<uint8_t> base = read_fixture("models/stories260K.gguf");
+// `iterations` seeded edits of the header of `fixture` (a path under the
+// repository); returns how many loaded and how many generated.
+void edit_headers(const std::string& fixture, int iterations, int* loaded_out, int* generated_out) {
+  const std::vector<uint8_t> base = read_fixture(fixture);
   GgufFile parsed;
   ASSERT_TRUE(GgufFile::Parse(base.data(), base.size(), base.size(), &parsed).ok());
   const size_t header = size_t(parsed.data_offset());  // edits land before the tensor data
@@ -43,7 +45,7 @@ TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
   std::mt19937 rng(4242);
   const uint8_t interesting[] = {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x7f, 0x80, 0xfe, 0xff};
   int loaded = 0, generated = 0;
-  for (int iter = 0; iter < 1500; ++iter) {
+  for (int iter = 0; iter < iterations; ++iter) {
     std::vector<uint8_t> bytes = base;
     for (int e = 0, edits = 1 + int(rng() % 6); e < edits; ++e) {
       const size_t at = rng() % header;
@@ -59,7 +61,7 @@ TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
         case 4: if (rng() % 8 == 0) bytes.resize(at + 1); break;  // cut the file
       }
     }
-    SCOPED_TRACE("iteration " + std::to_string(iter));
+    SCOPED_TRACE(fixture + ", iteration " + std::to_string(iter));
     LoadOptions options;
     options.weights = rng() % 2 ? TensorType::Q4_0 : TensorType::F32;
     ModelLoader loader(options, bytes.size());
@@ -96,9 +98,28 @@ TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
     }
     ++generated;
   }
-  // Some edits only touch values the loader tolerates (names, scores, text).
-  EXPECT_GT(loaded, 0);
-  EXPECT_GT(generated, 0);
+  *loaded_out = loaded;
+  *generated_out = generated;
+}
+
+TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
+  // stories260K (llama), and one file of each other architecture row.
+  const struct { const char* fixture; int iterations; } kFiles[] = {
+      {"models/stories260K.gguf", 1500},
+      {"tests/fixtures/llamacpp/qwen2-f16.gguf", 300},
+      {"tests/fixtures/llamacpp/qwen3-f16.gguf", 300},
+      {"tests/fixtures/llamacpp/gemma2-f16.gguf", 300},
+      {"tests/fixtures/llamacpp/gemma3-f16.gguf", 300},
+      {"tests/fixtures/llamacpp/phi3-f16.gguf", 300},
+      {"tests/fixtures/llamacpp/llama-rope-freqs-f16.gguf", 300},
+  };
+  for (const auto& f : kFiles) {
+    int loaded = 0, generated = 0;
+    edit_headers(f.fixture, f.iterations, &loaded, &generated);
+    // Some edits only touch values the loader tolerates (names, scores, text).
+    EXPECT_GT(loaded, 0) << f.fixture;
+    EXPECT_GT(generated, 0) << f.fixture;
+  }
 }
 
 }  // namespace
