@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates src/tokenizer/unicode_tables.cpp: the code point classes the
-GPT-2 pre-tokenizer needs (\\p{L} letter, \\p{N} number, \\s white space,
-everything else "other") as one sorted table of range starts.
+pre-tokenizers' regexes need (\\p{L} letter, \\p{N} number, \\p{P}
+punctuation, \\s white space, everything else "other") as one sorted table
+of range starts.
 
   python3 tools/gen_unicode_tables.py           # rewrite the file
   python3 tools/gen_unicode_tables.py --check   # exit 1 if the file is stale
@@ -18,7 +19,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "tok
                    "unicode_tables.cpp")
 
 # Values of CodepointClass in src/tokenizer/unicode.h.
-OTHER, LETTER, NUMBER, WHITESPACE = 0, 1, 2, 3
+OTHER, LETTER, NUMBER, WHITESPACE, PUNCTUATION = 0, 1, 2, 3, 4
 MAX_CODEPOINT = 0x10FFFF
 
 # Unicode's White_Space property (PropList.txt). unicodedata does not expose
@@ -36,6 +37,8 @@ def codepoint_class(cp):
         return LETTER
     if category[0] == "N":
         return NUMBER
+    if category[0] == "P":
+        return PUNCTUATION
     return OTHER
 
 
@@ -71,14 +74,15 @@ def render():
         "",
         "namespace {",
         "",
-        "// Each entry is (first code point << 2) | class: the class holds from that",
+        "// Each entry is (first code point << 3) | class: the class holds from that",
         "// code point up to the next entry's first code point. Classes: 0 other,",
-        "// 1 letter (\\p{L}), 2 number (\\p{N}), 3 white space (White_Space).",
+        "// 1 letter (\\p{L}), 2 number (\\p{N}), 3 white space (White_Space),",
+        "// 4 punctuation (\\p{P}).",
         "const uint32_t kClassRuns[%d] = {" % len(starts),
     ]
     row = []
     for cp, c in starts:
-        row.append("0x%08x," % ((cp << 2) | c))
+        row.append("0x%08x," % ((cp << 3) | c))
         if len(row) == 6:
             lines.append("    " + " ".join(row))
             row = []
@@ -92,9 +96,9 @@ def render():
         "CodepointClass codepoint_class(uint32_t cp) {",
         "  if (cp > 0x10FFFF) return CodepointClass::kOther;",
         "  // The last run starting at or before cp.",
-        "  const uint32_t key = (cp << 2) | 3;",
+        "  const uint32_t key = (cp << 3) | 7;",
         "  const uint32_t* run = std::upper_bound(std::begin(kClassRuns), std::end(kClassRuns), key) - 1;",
-        "  return static_cast<CodepointClass>(*run & 3);",
+        "  return static_cast<CodepointClass>(*run & 7);",
         "}",
         "",
         "}  // namespace nibble",

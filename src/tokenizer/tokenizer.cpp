@@ -83,7 +83,7 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   } else {
     const Pretokenizer* pre = nullptr;
     NIBBLE_RETURN_IF_ERROR(find_pretokenizer(v.pre, &pre));  // found: validate_vocab checked it
-    t->pretokenize_ = pre->pretokenize;
+    t->pre_ = pre;
     t->merge_rank_.reserve(v.merges.size());
     for (size_t i = 0; i < v.merges.size(); ++i) {
       // The first rank wins for a repeated merge.
@@ -154,7 +154,7 @@ void Tokenizer::encode_sentencepiece(const std::string& fragment, bool space_pre
 
 void Tokenizer::encode_gpt2(const std::string& fragment, std::vector<int32_t>* out) const {
   std::string word;
-  for (const TextSpan& w : pretokenize_(fragment)) {
+  for (const TextSpan& w : pre_->split(fragment)) {
     word.clear();
     for (uint32_t i = 0; i < w.length; ++i) {
       word += gpt2_byte_text_[static_cast<uint8_t>(fragment[w.start + i])];
@@ -165,6 +165,13 @@ void Tokenizer::encode_gpt2(const std::string& fragment, std::vector<int32_t>* o
 
 // `word` is written in the byte alphabet.
 void Tokenizer::append_gpt2_word(const std::string& word, std::vector<int32_t>* out) const {
+  if (pre_->ignore_merges) {
+    const int32_t whole = text_to_token(word);
+    if (whole >= 0) {
+      out->push_back(whole);
+      return;
+    }
+  }
   const std::vector<TextSpan> pieces = bpe_merge(
       word, [this](const char* s, size_t left, size_t right, double* priority) {
         std::string key(s, left);
@@ -193,6 +200,40 @@ void Tokenizer::append_gpt2_word(const std::string& word, std::vector<int32_t>* 
   }
 }
 
+namespace {
+
+// llama.cpp's clean_spaces, its three passes in order.
+std::string clean_spaces(const std::string& text) {
+  // " ?", " !", " .", " ," lose the space.
+  std::string a;
+  for (char c : text) {
+    if ((c == '?' || c == '!' || c == '.' || c == ',') && !a.empty() && a.back() == ' ') a.pop_back();
+    a.push_back(c);
+  }
+  // " ' " becomes "'".
+  std::string b;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == '\'' && i > 0 && i + 1 < a.size() && a[i + 1] == ' ' && !b.empty() && b.back() == ' ') {
+      b.back() = '\'';
+      ++i;  // the space after it
+      continue;
+    }
+    b.push_back(a[i]);
+  }
+  // " 's", " 'm", " 're", " 've" lose the space.
+  std::string c;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (b[i] == '\'' && !c.empty() && c.back() == ' ' && i + 1 < b.size()) {
+      const char x1 = b[i + 1], x2 = i + 2 < b.size() ? b[i + 2] : '\0';
+      if (x1 == 's' || x1 == 'm' || ((x1 == 'r' || x1 == 'v') && x2 == 'e')) c.pop_back();
+    }
+    c.push_back(b[i]);
+  }
+  return c;
+}
+
+}  // namespace
+
 std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
   std::string out;
   int32_t previous = -1;
@@ -200,7 +241,7 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
     out += token_piece(id, previous);
     previous = id;
   }
-  return out;
+  return pre_ != nullptr && pre_->clean_spaces ? clean_spaces(out) : out;
 }
 
 std::string Tokenizer::token_piece(int32_t id, int32_t previous_id) const {

@@ -13,13 +13,16 @@
 //      "<0xAB>" (or, lacking those, UNK).
 //      GPT-2: the fragment is split into words by the pre-tokenizer that
 //      tokenizer.ggml.pre names (pretokenizer.h), each word's bytes are
-//      written in the byte alphabet, and merges apply lowest rank first.
+//      written in the byte alphabet, and merges apply lowest rank first
+//      (unless the row ignores merges and the whole word is a token).
 // decode(ids) is the concatenation of token_piece(ids[i], ids[i-1]) (-1 for
 // the first): for text encoded without or with BOS, decode(encode(s)) == s,
 // the space added by add_space_prefix being removed again (see token_piece).
-// The one exception: SentencePiece reads a literal "▁" in the input as a
-// space (as llama.cpp and sentencepiece do), so it decodes as ' '.
-// No "clean up tokenization spaces" step is applied.
+// The exceptions: SentencePiece reads a literal "▁" in the input as a space
+// (as llama.cpp and sentencepiece do), so it decodes as ' '; and a GPT-2
+// vocabulary whose pre-tokenizer row says clean_spaces has decode() tidy the
+// text as llama.cpp's detokenizer does: no space before ? ! . , and before
+// 's 'm 're 've, and " ' " becomes "'". token_piece() never tidies.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +59,8 @@ class Tokenizer {
   std::string token_piece(int32_t id, int32_t previous_id) const;
 
   int32_t bos() const { return vocab_.bos; }  // -1: none
+  // The pre-tokenizer row of a GPT-2 vocabulary; null for SentencePiece.
+  const Pretokenizer* pretokenizer() const { return pre_; }
   int32_t eos() const { return vocab_.eos; }  // -1: none
   int32_t size() const { return vocab_.size(); }
   const Vocab& vocab() const { return vocab_; }
@@ -76,7 +81,7 @@ class Tokenizer {
   // SentencePiece byte fallback: byte -> id of "<0xAB>", -1 if missing.
   std::vector<int32_t> byte_to_token_;
   // GPT-2: splits a fragment into the words merges stay within.
-  PretokenizeFn pretokenize_ = nullptr;
+  const Pretokenizer* pre_ = nullptr;  // gpt2 vocabularies: the row of tokenizer.ggml.pre
   // GPT-2: "left right" -> merge rank.
   std::unordered_map<std::string, int32_t> merge_rank_;
   // GPT-2: UTF-8 of each byte's code point in the byte alphabet.

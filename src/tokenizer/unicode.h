@@ -10,11 +10,11 @@
 
 namespace nibble {
 
-// The classes the GPT-2 pre-tokenizer regex distinguishes. Values are fixed:
-// the generated table (unicode_tables.cpp) stores them in 2 bits.
-enum class CodepointClass : uint8_t { kOther = 0, kLetter = 1, kNumber = 2, kWhitespace = 3 };
+// The classes the pre-tokenizers' regexes distinguish. Values are fixed: the
+// generated table (unicode_tables.cpp) stores them in 3 bits.
+enum class CodepointClass : uint8_t { kOther = 0, kLetter = 1, kNumber = 2, kWhitespace = 3, kPunctuation = 4 };
 
-// \p{L}, \p{N} or White_Space from the generated table; kOther otherwise.
+// \p{L}, \p{N}, White_Space or \p{P} from the generated table; kOther otherwise.
 CodepointClass codepoint_class(uint32_t cp);
 
 // Unicode version the table was generated from (e.g. "14.0.0").

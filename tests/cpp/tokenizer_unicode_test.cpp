@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "tokenizer/bpe_merge.h"
-#include "tokenizer/gpt2_pretokenizer.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/unicode.h"
 
@@ -40,7 +39,9 @@ TEST(TokenizerUnicode, CodepointClasses) {
       {0x2009, CodepointClass::kWhitespace}, {0x3000, CodepointClass::kWhitespace},
       {0x1C, CodepointClass::kOther},       {0x1F, CodepointClass::kOther},     // not \s in regex
       {0x200B, CodepointClass::kOther},                                          // zero width space
-      {'!', CodepointClass::kOther},        {'\'', CodepointClass::kOther},
+      {'!', CodepointClass::kPunctuation},  {'\'', CodepointClass::kPunctuation},
+      {0x3001, CodepointClass::kPunctuation}, {0x2014, CodepointClass::kPunctuation},  // 、 —
+      {'$', CodepointClass::kOther},        {'+', CodepointClass::kOther},       // symbols (Sc, Sm)
       {0x301, CodepointClass::kOther},      {0x17B6, CodepointClass::kOther},   // marks (Mn, Mc)
       {0x1F680, CodepointClass::kOther},    {0x10FFFF, CodepointClass::kOther},
       {0x110000, CodepointClass::kOther},   {0xFFFFFFFF, CodepointClass::kOther},
@@ -98,9 +99,13 @@ TEST(TokenizerUnicode, Gpt2ByteAlphabetIsABijection) {
   EXPECT_FALSE(gpt2_codepoint_to_byte(0x4E2D, &byte));
 }
 
-std::vector<std::string> words(const std::string& text) {
+// The words of `text` under the pre-tokenizer row `pre`.
+std::vector<std::string> words(const std::string& text, const char* pre = "gpt-2") {
+  const Pretokenizer* row = nullptr;
+  EXPECT_TRUE(find_pretokenizer(pre, &row).ok()) << pre;
   std::vector<std::string> out;
-  for (const TextSpan& w : gpt2_pretokenize(text)) out.push_back(text.substr(w.start, w.length));
+  if (row == nullptr) return out;
+  for (const TextSpan& w : row->split(text)) out.push_back(text.substr(w.start, w.length));
   return out;
 }
 
@@ -131,15 +136,14 @@ TEST(TokenizerUnicode, Gpt2PretokenizerFollowsTheRegex) {
 // a name with no row is refused naming it and what is supported.
 TEST(TokenizerPretokenizer, RegistryFindsByNameAndAliasAndRefusesTheRest) {
   ASSERT_FALSE(pretokenizers().empty());
-  EXPECT_STREQ(pretokenizers()[0].name, "gpt-2");
-  EXPECT_EQ(pretokenizers()[0].pretokenize, &gpt2_pretokenize);
+  EXPECT_EQ(pretokenizers()[0].name, "gpt-2");
   for (const char* pre : {"gpt-2", "", "default", "gpt2", "mpt", "olmo", "jais"}) {
     const Pretokenizer* row = nullptr;
     const Status s = find_pretokenizer(pre, &row);
     ASSERT_TRUE(s.ok()) << "pre \"" << pre << "\": " << s.message();
     EXPECT_EQ(row, &pretokenizers()[0]) << "pre \"" << pre << "\"";
   }
-  // Names no row will take (real ones such as "llama-bpe" get rows later).
+  // Names no row takes.
   for (const char* pre : {"no-such-split", "GPT-2", " gpt-2", "gpt-2 "}) {
     const Pretokenizer* row = nullptr;
     const Status s = find_pretokenizer(pre, &row);
@@ -150,6 +154,41 @@ TEST(TokenizerPretokenizer, RegistryFindsByNameAndAliasAndRefusesTheRest) {
     EXPECT_EQ(s.message().compare(0, start.size(), start), 0) << s.message();
     EXPECT_EQ(row, nullptr);
   }
+}
+
+// Every row's patterns compile, and the rows split as llama.cpp's regexes:
+// Llama 3 groups digits by three and keeps a letter run's leading
+// punctuation; Qwen 2 splits every digit; StarCoder splits digits first;
+// Falcon splits punctuation runs first and groups of three digits last;
+// DeepSeek's splits new lines, Latin-script words, CJK runs and numbers.
+TEST(TokenizerPretokenizer, RowsSplitAsTheirRegexes) {
+  for (const Pretokenizer& row : pretokenizers()) EXPECT_EQ(row.regexes.size(), row.patterns.size()) << row.name;
+  using W = std::vector<std::string>;
+  EXPECT_EQ(words("I'M 12345 (hi)\n\n  x", "llama-bpe"), (W{"I", "'M", " ", "123", "45", " (", "hi", ")\n\n", " ", " x"}));
+  EXPECT_EQ(words("ab 2024!", "qwen2"), (W{"ab", " ", "2", "0", "2", "4", "!"}));
+  EXPECT_EQ(words("x 42 y", "starcoder"), (W{"x", " ", "4", "2", " y"}));
+  EXPECT_EQ(words("a+b 12345", "falcon"), (W{"a", "+", "b", " ", "123", "45"}));
+  EXPECT_EQ(words("Hi 中文 42\n", "deepseek-llm"), (W{"Hi", " ", "中文", " ", "42", "\n"}));
+  EXPECT_EQ(words("Hi, 中文 7", "deepseek-coder"), (W{"Hi", ",", " ", "中文", " ", "7"}));
+}
+
+TEST(TokenizerPretokenizer, RegexEngineRefusesWhatItDoesNotKnow) {
+  SplitRegex re;
+  for (const char* bad : {"(a)", "a.b", "[a-", "(?=a)", "a{2", "a+?", "\\p{Lu}", "\\d", "(?:a)+"}) {
+    const Status s = SplitRegex::Compile(bad, &re);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.message().find(bad), std::string::npos) << s.message();
+  }
+  ASSERT_TRUE(SplitRegex::Compile("\\s+$|x", &re).ok());
+  size_t start = 0, stop = 0;
+  const TextChars s = split_chars("x  ");
+  ASSERT_TRUE(re.search(s, 1, 3, &start, &stop));
+  EXPECT_EQ(start, 1u);
+  EXPECT_EQ(stop, 3u);
+  // The end of the searched range is the regex's end of text.
+  ASSERT_TRUE(re.search(s, 1, 2, &start, &stop));
+  EXPECT_EQ(stop, 2u);
+  EXPECT_FALSE(re.search(s, 2, 2, &start, &stop));
 }
 
 // Merges "ab" (priority 2) before "bc" (1); equal priorities go leftmost.

@@ -1,6 +1,9 @@
-// Tokenizers against reference ids: llama.cpp's test vectors for GPT-2 and
-// Phi-3 vocabularies (tests/fixtures/ggml-vocab-*.gguf{,.inp,.out}) and
-// llama2.c's encoding of tok512.bin.
+// Tokenizers against reference ids: llama.cpp's test vectors for the
+// vocabularies of every pre-tokenizer row and for Phi-3's SentencePiece one
+// (tests/fixtures/ggml-vocab-*.gguf{,.inp,.out}), the harder extra strings
+// with llama.cpp's detokenization where the fixtures have them
+// (.extra.inp/.extra.out/.extra.detok), and llama2.c's encoding of
+// tok512.bin.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -74,8 +77,8 @@ struct Vector {
 // As llama.cpp's test-tokenizer-0 reads them: .inp holds the strings joined by
 // "\n__ggml_vocab_test__\n" (the file ends with that separator); .out holds
 // one line of space-separated ids per string. No BOS is added.
-std::vector<Vector> read_vectors(const std::string& vocab_path) {
-  const std::string inp = read_file(vocab_path + ".inp");
+std::vector<Vector> read_strings(const std::string& path) {
+  const std::string inp = read_file(path);
   const std::string sep = "\n__ggml_vocab_test__\n";
   std::vector<Vector> vectors;
   for (size_t pos = 0; pos < inp.size();) {
@@ -84,7 +87,13 @@ std::vector<Vector> read_vectors(const std::string& vocab_path) {
     vectors.push_back({inp.substr(pos, next - pos), {}});
     pos = next == inp.size() ? next : next + sep.size();
   }
-  std::istringstream out(read_file(vocab_path + ".out"));
+  return vectors;
+}
+
+// `set` is "" (llama.cpp's 46 strings) or ".extra" (the harder ones).
+std::vector<Vector> read_vectors(const std::string& vocab_path, const std::string& set = "") {
+  std::vector<Vector> vectors = read_strings(vocab_path + set + ".inp");
+  std::istringstream out(read_file(vocab_path + set + ".out"));
   std::string line;
   size_t i = 0;
   for (; std::getline(out, line); ++i) {
@@ -96,30 +105,67 @@ std::vector<Vector> read_vectors(const std::string& vocab_path) {
   return vectors;
 }
 
-void check_vectors(const std::string& name) {
+// Every string encodes to its ids. Decoding them gives the string back
+// (SentencePiece removes the space it added in front), or, for a vocabulary
+// whose pre-tokenizer tidies spaces, llama.cpp's detokenization where the
+// fixture has it (.extra.detok).
+void check_vectors(const std::string& name, const std::string& set = "", size_t count = 46) {
   const std::string path = fixture(name);
   std::unique_ptr<Tokenizer> t = tokenizer_from_gguf(path);
   ASSERT_TRUE(t);
-  const std::vector<Vector> vectors = read_vectors(path);
-  ASSERT_EQ(vectors.size(), 46u) << name;
+  const std::vector<Vector> vectors = read_vectors(path, set);
+  ASSERT_EQ(vectors.size(), count) << name << set;
+  std::ifstream detok_file(path + set + ".detok");
+  const std::vector<Vector> detok = detok_file ? read_strings(path + set + ".detok") : std::vector<Vector>();
+  const bool tidies = t->vocab().kind == Vocab::Kind::kBytePairGpt2 && t->pretokenizer()->clean_spaces;
   for (size_t i = 0; i < vectors.size(); ++i) {
     const Vector& v = vectors[i];
     const std::vector<int32_t> got = t->encode(v.text, /*add_bos=*/false);
-    EXPECT_EQ(got, v.ids) << name << " test " << i << ": input " << escaped(v.text)
+    EXPECT_EQ(got, v.ids) << name << set << " test " << i << ": input " << escaped(v.text)
                           << "\n  expected " << ids_text(v.ids) << "\n  got      " << ids_text(got);
-    // Decoding gives the input back exactly; for SentencePiece the space
-    // added in front (add_space_prefix) is removed by decode.
-    EXPECT_EQ(t->decode(got), v.text) << name << " test " << i << ": ids " << ids_text(got);
-    // The same with BOS in front: BOS decodes to nothing.
-    std::vector<int32_t> with_bos = got;
-    with_bos.insert(with_bos.begin(), t->bos());
-    EXPECT_EQ(t->decode(with_bos), v.text) << name << " test " << i << " with BOS";
+    if (!detok.empty()) {
+      ASSERT_EQ(detok.size(), vectors.size()) << name << set << ".detok";
+      EXPECT_EQ(t->decode(got), detok[i].text) << name << set << " test " << i << ": ids " << ids_text(got);
+    } else if (!tidies) {
+      EXPECT_EQ(t->decode(got), v.text) << name << set << " test " << i << ": ids " << ids_text(got);
+      // The same with BOS in front: BOS decodes to nothing.
+      std::vector<int32_t> with_bos = got;
+      with_bos.insert(with_bos.begin(), t->bos());
+      EXPECT_EQ(t->decode(with_bos), v.text) << name << " test " << i << " with BOS";
+    }
   }
 }
 
 TEST(TokenizerVectors, Gpt2MatchesLlamaCppVectors) { check_vectors("ggml-vocab-gpt-2.gguf"); }
 
 TEST(TokenizerVectors, Phi3MatchesLlamaCppVectors) { check_vectors("ggml-vocab-phi-3.gguf"); }
+
+// One vocabulary per pre-tokenizer row (refact and mpt are aliases of
+// starcoder's and GPT-2's regexes, with vocabularies of their own).
+TEST(TokenizerVectors, LlamaBpeMatchesLlamaCppVectors) {
+  check_vectors("ggml-vocab-llama-bpe.gguf");
+  check_vectors("ggml-vocab-llama-bpe.gguf", ".extra", 50);
+}
+TEST(TokenizerVectors, Qwen2MatchesLlamaCppVectors) {
+  check_vectors("ggml-vocab-qwen2.gguf");
+  check_vectors("ggml-vocab-qwen2.gguf", ".extra", 50);
+}
+TEST(TokenizerVectors, StarcoderMatchesLlamaCppVectors) {
+  check_vectors("ggml-vocab-starcoder.gguf");
+  check_vectors("ggml-vocab-starcoder.gguf", ".extra", 50);
+}
+TEST(TokenizerVectors, SmollmMatchesLlamaCppVectors) {
+  check_vectors("ggml-vocab-starcoder-smollm.gguf");
+  check_vectors("ggml-vocab-starcoder-smollm.gguf", ".extra", 50);
+}
+TEST(TokenizerVectors, DeepseekLlmMatchesLlamaCppVectors) {
+  check_vectors("ggml-vocab-deepseek-llm.gguf");
+  check_vectors("ggml-vocab-deepseek-llm.gguf", ".extra", 50);
+}
+TEST(TokenizerVectors, DeepseekCoderMatchesLlamaCppVectors) { check_vectors("ggml-vocab-deepseek-coder.gguf"); }
+TEST(TokenizerVectors, FalconMatchesLlamaCppVectors) { check_vectors("ggml-vocab-falcon.gguf"); }
+TEST(TokenizerVectors, RefactMatchesLlamaCppVectors) { check_vectors("ggml-vocab-refact.gguf"); }
+TEST(TokenizerVectors, MptMatchesLlamaCppVectors) { check_vectors("ggml-vocab-mpt.gguf"); }
 
 TEST(TokenizerVectors, Gpt2VocabularyMetadata) {
   std::unique_ptr<Tokenizer> t = tokenizer_from_gguf(fixture("ggml-vocab-gpt-2.gguf"));
@@ -234,8 +280,14 @@ TEST(TokenizerVectors, RandomStringsRoundTrip) {
       const int n = static_cast<int>(rng() % 24);
       for (int i = 0; i < n; ++i) text += pieces[rng() % (sizeof pieces / sizeof pieces[0])];
       const std::vector<int32_t> ids = t->encode(text, trial % 2 == 0);
-      ASSERT_EQ(t->decode(ids), text) << name << " trial " << trial << ": input " << escaped(text)
-                                      << "\n  ids " << ids_text(ids);
+      // The pieces give the text back; decode() does too unless it tidies
+      // spaces (GPT-2's row does, as llama.cpp's detokenizer).
+      std::string streamed;
+      for (size_t i = 0; i < ids.size(); ++i) streamed += t->token_piece(ids[i], i ? ids[i - 1] : -1);
+      ASSERT_EQ(streamed, text) << name << " trial " << trial << ": input " << escaped(text)
+                                << "\n  ids " << ids_text(ids);
+      const bool tidies = t->pretokenizer() != nullptr && t->pretokenizer()->clean_spaces;
+      if (!tidies) ASSERT_EQ(t->decode(ids), text) << name << " trial " << trial;
     }
   }
   std::unique_ptr<Tokenizer> phi3 = tokenizer_from_gguf(fixture("ggml-vocab-phi-3.gguf"));
