@@ -59,9 +59,11 @@ Status Generator::next(int32_t* token, StopReason* stop) {
   }
   scratch_ = logits_;
   const int32_t t = sampler_->sample(scratch_.data(), int(scratch_.size()));
-  // BOS mid-text starts a new document: llama2.c's run.c stops there, and
-  // its models (stories260K) never emit EOS.
-  if (t == model_.tokenizer->eos() || t == model_.tokenizer->bos()) {
+  // Every end-of-generation token the vocabulary has (EOS, a chat model's
+  // end of turn ...) stops; so does BOS mid-text, which starts a new
+  // document: llama2.c's run.c stops there, and its models (stories260K)
+  // never emit EOS.
+  if (model_.tokenizer->is_end_of_generation(t) || t == model_.tokenizer->bos()) {
     *stop = StopReason::kEndOfText;
     return Status::Ok();
   }

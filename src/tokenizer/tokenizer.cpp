@@ -60,8 +60,28 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
       t->literal_tokens_.push_back(id);
     }
   }
-  std::stable_sort(t->literal_tokens_.begin(), t->literal_tokens_.end(),
-                   [&v](int32_t a, int32_t b) { return v.tokens[a].size() > v.tokens[b].size(); });
+  const auto longest_first = [&v](int32_t a, int32_t b) { return v.tokens[a].size() > v.tokens[b].size(); };
+  std::stable_sort(t->literal_tokens_.begin(), t->literal_tokens_.end(), longest_first);
+  // With parse_special, control tokens are cut out too, longest text first
+  // among all of them (as llama.cpp partitions the text).
+  t->special_tokens_ = t->literal_tokens_;
+  for (int32_t id = 0; id < n; ++id)
+    if (v.token_types[id] == kTokenControl && !v.tokens[id].empty()) t->special_tokens_.push_back(id);
+  std::stable_sort(t->special_tokens_.begin(), t->special_tokens_.end(), longest_first);
+
+  // End of generation: EOS, EOT, EOM, and the tokens llama.cpp recognizes by
+  // their text (its llama-vocab.cpp list).
+  static const char* const kEndOfGenerationTexts[] = {
+      "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>", "<|endoftext|>",
+      "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
+  };
+  for (int32_t id : {v.eos, v.eot, v.eom})
+    if (id >= 0) t->eog_ids_.push_back(id);
+  for (int32_t id = 0; id < n; ++id)
+    for (const char* text : kEndOfGenerationTexts)
+      if (v.tokens[id] == text) t->eog_ids_.push_back(id);
+  std::sort(t->eog_ids_.begin(), t->eog_ids_.end());
+  t->eog_ids_.erase(std::unique(t->eog_ids_.begin(), t->eog_ids_.end()), t->eog_ids_.end());
 
   if (v.kind == Vocab::Kind::kSentencePiece) {
     // Byte fallback: a byte token "<0xAB>" (preferring type byte), else the
@@ -103,13 +123,32 @@ int32_t Tokenizer::text_to_token(const std::string& text) const {
   return it == text_to_id_.end() ? -1 : it->second;
 }
 
+bool Tokenizer::is_end_of_generation(int32_t id) const {
+  return std::binary_search(eog_ids_.begin(), eog_ids_.end(), id);
+}
+
 std::vector<int32_t> Tokenizer::encode(const std::string& text, bool add_bos) const {
   std::vector<int32_t> out;
   if (add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
-  if (text.empty()) return out;
+  encode_text(text, literal_tokens_, &out);
+  return out;
+}
 
+std::vector<int32_t> Tokenizer::encode(const std::string& text, const EncodeOptions& options) const {
+  std::vector<int32_t> out;
+  if (options.add_special && vocab_.add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
+  encode_text(text, options.parse_special ? special_tokens_ : literal_tokens_, &out);
+  if (options.add_special && vocab_.add_eos && vocab_.eos >= 0) out.push_back(vocab_.eos);
+  return out;
+}
+
+// Appends the ids of `text`, the tokens of `cut` (longest first) cut out of it.
+void Tokenizer::encode_text(const std::string& text, const std::vector<int32_t>& cut,
+                            std::vector<int32_t>* ids) const {
+  std::vector<int32_t>& out = *ids;
+  if (text.empty()) return;
   std::vector<Fragment> fragments{{0, text.size(), -1}};
-  for (int32_t id : literal_tokens_) fragments = cut_out(text, fragments, vocab_.tokens[id], id);
+  for (int32_t id : cut) fragments = cut_out(text, fragments, vocab_.tokens[id], id);
 
   bool after_token = true;  // the text start counts as following a token
   for (const Fragment& f : fragments) {
@@ -126,7 +165,6 @@ std::vector<int32_t> Tokenizer::encode(const std::string& text, bool add_bos) co
     }
     after_token = false;
   }
-  return out;
 }
 
 void Tokenizer::encode_sentencepiece(const std::string& fragment, bool space_prefix,

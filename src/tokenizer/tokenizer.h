@@ -46,6 +46,21 @@ class Tokenizer {
   // has one). Any byte string is accepted; invalid UTF-8 is encoded bytewise.
   std::vector<int32_t> encode(const std::string& text, bool add_bos) const;
 
+  struct EncodeOptions {
+    bool add_special = true;     // BOS / EOS as the vocabulary's add_bos / add_eos say
+    bool parse_special = false;  // control tokens spelled in the text become those tokens
+  };
+  // As llama.cpp's llama_tokenize: user-defined tokens are always cut out of
+  // the text; control tokens ("<|im_start|>", "<|eot_id|>") only with
+  // parse_special.
+  std::vector<int32_t> encode(const std::string& text, const EncodeOptions& options) const;
+
+  // Whether generating `id` ends the generation: EOS, EOT, EOM and the
+  // tokens llama.cpp treats so by their text ("<|im_end|>", "<|eot_id|>",
+  // "<end_of_turn>", "<|end|>", "<|endoftext|>", ...).
+  bool is_end_of_generation(int32_t id) const;
+  const std::vector<int32_t>& end_of_generation_ids() const { return eog_ids_; }
+
   // The text of `ids`; ids out of range contribute nothing.
   std::string decode(const std::vector<int32_t>& ids) const;
 
@@ -69,6 +84,7 @@ class Tokenizer {
   Tokenizer() = default;
   int32_t type_of(int32_t id) const { return vocab_.token_types[id]; }
   int32_t text_to_token(const std::string& text) const;
+  void encode_text(const std::string& text, const std::vector<int32_t>& cut, std::vector<int32_t>* out) const;
   void encode_sentencepiece(const std::string& fragment, bool space_prefix,
                             std::vector<int32_t>* out) const;
   void encode_gpt2(const std::string& fragment, std::vector<int32_t>* out) const;
@@ -80,6 +96,7 @@ class Tokenizer {
   std::unordered_map<std::string, int32_t> text_to_id_;
   // SentencePiece byte fallback: byte -> id of "<0xAB>", -1 if missing.
   std::vector<int32_t> byte_to_token_;
+  std::vector<int32_t> eog_ids_;  // sorted
   // GPT-2: splits a fragment into the words merges stay within.
   const Pretokenizer* pre_ = nullptr;  // gpt2 vocabularies: the row of tokenizer.ggml.pre
   // GPT-2: "left right" -> merge rank.
@@ -87,7 +104,8 @@ class Tokenizer {
   // GPT-2: UTF-8 of each byte's code point in the byte alphabet.
   std::vector<std::string> gpt2_byte_text_;
   // User-defined tokens, longest text first.
-  std::vector<int32_t> literal_tokens_;
+  std::vector<int32_t> literal_tokens_;  // user-defined tokens, cut out of every text, longest first
+  std::vector<int32_t> special_tokens_;  // and control tokens: cut out with parse_special
 };
 
 }  // namespace nibble

@@ -276,9 +276,12 @@ Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata
   }
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.bos_token_id", size, &v.bos));
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.eos_token_id", size, &v.eos));
+  NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.eot_token_id", size, &v.eot));
+  NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.eom_token_id", size, &v.eom));
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.unknown_token_id", size, &v.unk));
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.padding_token_id", size, &v.pad));
   NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_bos_token", &v.add_bos));
+  NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_eos_token", &v.add_eos));
   NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_space_prefix", &v.add_space_prefix));
 
   NIBBLE_RETURN_IF_ERROR(validate_vocab(v));

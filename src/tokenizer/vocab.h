@@ -37,7 +37,9 @@ struct Vocab {
   std::vector<int32_t> token_types;  // [size]; TokenType values
   std::vector<std::string> merges;   // GPT-2: "left right", rank = index (lower first)
   int32_t bos = -1, eos = -1, unk = -1, pad = -1;  // -1: none
+  int32_t eot = -1, eom = -1;     // end of turn / of message (chat models); -1: none
   bool add_bos = false;           // whether callers should start a prompt with BOS
+  bool add_eos = false;           // whether encoding with special tokens ends with EOS
   bool add_space_prefix = false;  // SentencePiece: encode prepends one space
   std::string pre;                // GGUF tokenizer.ggml.pre; gpt2: a name in pretokenizers()
 
@@ -60,8 +62,8 @@ bool parse_byte_token(const std::string& text, uint8_t* byte);
 Status validate_vocab(const Vocab& vocab);
 
 // Reads tokenizer.ggml.{model, pre, tokens, scores, token_type, merges,
-// bos_token_id, eos_token_id, unknown_token_id, padding_token_id,
-// add_bos_token, add_space_prefix}. Missing optional keys get llama.cpp's
+// bos_token_id, eos_token_id, eot_token_id, eom_token_id, unknown_token_id,
+// padding_token_id, add_bos_token, add_eos_token, add_space_prefix}. Missing optional keys get llama.cpp's
 // defaults: "llama": bos 1, eos 2, unk 0, add_bos true, add_space_prefix true,
 // scores 0, types normal; "gpt2": bos = eos = 11 (dropped if out of range),
 // add_bos false, add_space_prefix false, merges required, and

@@ -197,6 +197,33 @@ TEST(TokenizerVectors, Phi3UserDefinedTokenIsCutOutOfText) {
   EXPECT_EQ(t->decode(ids), "Hello</s>world<s>") << ids_text(ids);
 }
 
+// Chat markers are control tokens: plain text unless parse_special, as in
+// llama.cpp; the end-of-generation set holds EOS and the end-of-turn tokens.
+TEST(TokenizerVectors, ControlTokensParseOnlyWhenAskedAndEndGeneration) {
+  std::unique_ptr<Tokenizer> qwen = tokenizer_from_gguf(fixture("ggml-vocab-qwen2.gguf"));
+  ASSERT_TRUE(qwen);
+  const std::string chat = "<|im_start|>user\nHi<|im_end|>";
+  Tokenizer::EncodeOptions parse;
+  parse.parse_special = true;
+  const std::vector<int32_t> parsed = qwen->encode(chat, parse);
+  ASSERT_GE(parsed.size(), 4u);
+  EXPECT_EQ(parsed.front(), 151644) << ids_text(parsed);  // <|im_start|>, no BOS (add_bos false)
+  EXPECT_EQ(parsed.back(), 151645) << ids_text(parsed);   // <|im_end|>
+  const std::vector<int32_t> plain = qwen->encode(chat, Tokenizer::EncodeOptions());
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), 151644), 0) << ids_text(plain);
+  EXPECT_EQ(plain, qwen->encode(chat, false));
+  EXPECT_TRUE(qwen->is_end_of_generation(151645));  // <|im_end|>
+  EXPECT_TRUE(qwen->is_end_of_generation(151643));  // <|endoftext|> (EOS)
+  EXPECT_FALSE(qwen->is_end_of_generation(151644));
+
+  std::unique_ptr<Tokenizer> llama3 = tokenizer_from_gguf(fixture("ggml-vocab-llama-bpe.gguf"));
+  ASSERT_TRUE(llama3);
+  const std::vector<int32_t> with_bos = llama3->encode("<|eot_id|>", parse);
+  EXPECT_EQ(with_bos, (std::vector<int32_t>{128000, 128009}));  // add_bos true: BOS first
+  // Llama 3 (not 3.1: no <|eom_id|>): <|end_of_text|> (EOS) and <|eot_id|>.
+  EXPECT_EQ(llama3->end_of_generation_ids(), (std::vector<int32_t>{128001, 128009}));
+}
+
 std::unique_ptr<Tokenizer> tok512() {
   const std::string bytes = read_file(std::string(NIBBLE_SOURCE_DIR) + "/models/tok512.bin");
   Vocab vocab;
