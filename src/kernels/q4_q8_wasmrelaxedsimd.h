@@ -48,9 +48,10 @@ inline v128_t relaxed_vector_dots(v128_t q, v128_t a_lo, v128_t a_hi) {
 // nibble, packed_weights.h). Lanes reach 2 · 2 · 31 · 128 = 15872, so two
 // vectors still add up in int16, not four.
 inline v128_t relaxed_vector_dots5(v128_t q, v128_t high, v128_t a_lo, v128_t a_hi) {
-  const v128_t low_nibbles = wasm_i8x16_splat(0x0F), five_bits = wasm_i8x16_splat(0x1F);
-  const v128_t lo = wasm_v128_and(wasm_v128_bitselect(q, wasm_i16x8_shl(high, 4), low_nibbles), five_bits);
-  const v128_t hi = wasm_v128_and(wasm_v128_bitselect(wasm_u16x8_shr(q, 4), high, low_nibbles), five_bits);
+  // and/or rather than v128.bitselect: V8 emits fewer x64 instructions.
+  const v128_t low_nibbles = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10);
+  const v128_t lo = wasm_v128_or(wasm_v128_and(q, low_nibbles), wasm_v128_and(wasm_i16x8_shl(high, 4), bit4));
+  const v128_t hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles), wasm_v128_and(high, bit4));
   return wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi));
 }
 // Q5: vectors 2h and 2h + 1 of a block (one half) against their

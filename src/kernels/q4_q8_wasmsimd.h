@@ -39,8 +39,8 @@ inline v128_t scaled_nibbles(v128_t q) {
 // `high3` = the plane >> v >> 8 (nibble 3's at bit 4), packed_weights.h.
 template <int S>
 inline v128_t scaled_values5(v128_t q, v128_t high4, v128_t high3) {
-  if (S == 3) return wasm_v128_and(wasm_v128_bitselect(wasm_u16x8_shr(q, 12), high3, wasm_i16x8_splat(0xF)), wasm_i16x8_splat(0x1F));
-  return wasm_v128_and(wasm_v128_bitselect(q, high4, wasm_i16x8_splat(int16_t(0xF << (4 * S)))), wasm_i16x8_splat(int16_t(0x1F << (4 * S))));
+  if (S == 3) return wasm_v128_or(wasm_u16x8_shr(q, 12), wasm_v128_and(high3, wasm_i16x8_splat(0x10)));
+  return wasm_v128_or(scaled_nibbles<S>(q), wasm_v128_and(high4, wasm_i16x8_splat(int16_t(0x10 << (4 * S)))));
 }
 // Exact: every term of the sum is a multiple of 16^S (|sum| < 2^26).
 template <int S>
