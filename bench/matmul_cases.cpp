@@ -17,7 +17,11 @@ std::vector<Variant> default_variants() {
   return {{TensorType::Q4_0, Precision::kW4A8, /*cold=*/true},
           {TensorType::Q4_0, Precision::kW4A32, false},
           {TensorType::Q4_1, Precision::kW4A8, false},
-          {TensorType::Q4_1, Precision::kW4A32, false}};
+          {TensorType::Q4_1, Precision::kW4A32, false},
+          {TensorType::IQ4_NL, Precision::kW4A8, false},
+          {TensorType::Q5_0, Precision::kW4A8, false},
+          {TensorType::Q5_1, Precision::kW4A8, false},
+          {TensorType::Q8_0, Precision::kW4A8, false}};
 }
 
 bool parse_variant(const std::string& text, Variant* out) {
@@ -25,7 +29,7 @@ bool parse_variant(const std::string& text, Variant* out) {
   if (colon == std::string::npos) return false;
   const std::string type = text.substr(0, colon), precision = text.substr(colon + 1);
   const TensorTypeInfo* info = tensor_type_by_name(type.c_str());
-  if (info == nullptr || info->kernels != KernelFamily::kQ4Panels) return false;  // the Q4 blocks below
+  if (info == nullptr || !info->has_kernels() || info->block_size != kQK) return false;  // the 32-weight blocks below
   out->type = info->type;
   if (precision == "w4a8") out->precision = Precision::kW4A8;
   else if (precision == "w4a32") out->precision = Precision::kW4A32;
@@ -36,8 +40,9 @@ bool parse_variant(const std::string& text, Variant* out) {
 
 namespace {
 
-// Random GGUF-layout blocks for W[N,K] of `type`: codes uniform in 0..15,
-// scales d ∈ [0.002, 0.022), Q4_1 minimum m = −8·d (so both types centre
+// Random GGUF-layout blocks for W[N,K] of a 32-weight `type`: every byte
+// after the scales uniform (codes, Q5 fifth bits, Q8_0 values), scales
+// d ∈ [0.002, 0.022), Q4_1 / Q5_1 minimum m = −8·d (so the types centre
 // the weights on zero). Built directly, not through a quantizer, so the
 // bench depends only on the block layout.
 std::vector<uint8_t> random_blocks(TensorType type, const Shape& shape, uint32_t seed) {
@@ -51,13 +56,12 @@ std::vector<uint8_t> random_blocks(TensorType type, const Shape& shape, uint32_t
     const float d = scale(rng);
     const uint16_t d16 = fp32_to_fp16(d);
     std::memcpy(block, &d16, 2);
-    uint8_t* qs = block + 2;
-    if (type == TensorType::Q4_1) {
+    const int scales = tensor_type_info(type)->fp16_scales;
+    if (scales == 2) {
       const uint16_t m16 = fp32_to_fp16(-8.0f * d);
       std::memcpy(block + 2, &m16, 2);
-      qs = block + 4;
     }
-    for (int j = 0; j < kQK / 2; ++j) qs[j] = static_cast<uint8_t>(rng() & 0xff);
+    for (size_t j = size_t(2 * scales); j < block_bytes; ++j) block[j] = static_cast<uint8_t>(rng() & 0xff);
   }
   return data;
 }
@@ -137,7 +141,8 @@ Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vecto
 
   // One packed matrix per type, shared by both precisions; extra copies only
   // for the cold M = 1 measurement.
-  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1}) {
+  for (const TensorTypeInfo& info : kTensorTypes) {
+    const TensorType type = info.type;
     bool wanted = false, cold_wanted = false;
     for (const Variant& v : settings.variants) {
       wanted |= v.type == type;

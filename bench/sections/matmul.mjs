@@ -15,6 +15,11 @@ export const title = 'INT4 matmul, one thread: nibble (wasm SIMD) vs onnxruntime
 
 // The headline nibble variant; the others are printed as extra rows.
 const HEADLINE = { type: 'q4_0', precision: 'w4a8' };
+// The relaxed-SIMD build's W4A8 GEMV rows.
+const RELAXED_VARIANTS = ['q4_0', 'q4_1', 'iq4_nl', 'q5_0', 'q5_1', 'q8_0'].map((t) => `${t}:w4a8`);
+// Issue #11's GEMV targets, 4096×4096 W4A8 time against Q4_0's in the same
+// build and run (relaxed build).
+const GEMV_TARGETS = { iq4_nl: 1.2, q5_0: 1.35, q8_0: 1.9 };
 
 function nibbleBinary(ctx) {
   const file = path.join(ctx.buildDir, 'bench', 'nibble_bench.js');
@@ -96,7 +101,7 @@ function relaxedGemv(ctx, shapes) {
   if (!existsSync(file)) return null;
   ctx.log('nibble, relaxed-SIMD build: GEMV timings ...');
   return runBenchProgram(file, ['--json', '--no-probe', ...(ctx.quick ? ['--quick'] : []), '--shapes', shapesArg(shapes),
-    '--m', '1', '--variants', 'q4_0:w4a8,q4_1:w4a8'], RELAXED_SIMD_NODE_FLAGS);
+    '--m', '1', '--variants', RELAXED_VARIANTS.join(',')], RELAXED_SIMD_NODE_FLAGS);
 }
 
 const fmt = (v, digits) => (v == null ? '-' : v.toFixed(digits));
@@ -123,6 +128,18 @@ function summary(data) {
     lines.push(`M=64 q4_0/w4a8 vs ORT: ${parts.join(', ')} (target ≥ 3×)`);
   }
   return lines;
+}
+
+// Each type's 4096×4096 W4A8 GEMV time ÷ Q4_0's, in one build's rows.
+function gemvRatios(rows, label) {
+  const gemv = rows.filter((r) => r.K === 4096 && r.N === 4096 && r.M === 1 && r.precision === 'w4a8');
+  const q4 = gemv.find((r) => r.type === 'q4_0');
+  if (!q4) return [];
+  const parts = gemv.filter((r) => r !== q4).map((r) => {
+    const target = GEMV_TARGETS[r.type] ? ` (target ≤ ${GEMV_TARGETS[r.type]}×)` : '';
+    return `${r.type} ${fmt(r.ms / q4.ms, 2)}×${target}`;
+  });
+  return [`GEMV 4096×4096 W4A8 vs q4_0, ${label}: ${parts.join(', ')}`];
 }
 
 export function format(data) {
@@ -155,7 +172,9 @@ export function format(data) {
         `${fmt(r.speedup_vs_simd, 2)}×`, fmt(r.cold_weight_gbps, 2), pct(r.cold_fraction_of_stream_read)]);
     }
     lines.push(...renderTable(table));
+    lines.push(...gemvRatios(data.relaxed_gemv, 'relaxed-SIMD build'));
   }
+  lines.push(...gemvRatios(data.rows, 'SIMD build'));
   lines.push('');
   lines.push('ms = median; GB/s = packed weight bytes / median time; %stream = GB/s ÷ streaming-read GB/s;');
   lines.push('×ORT = ORT median ms / nibble median ms (MatMulNBits as specified: accuracy_level unset, f32 compute);');

@@ -14,6 +14,16 @@ struct TypedKernels {
   TypeKernels kernels;
 };
 
+// The types added after Q4_0 / Q4_1 (Q5_0, Q5_1, IQ4_NL, Q8_0): each tier's
+// own W4A8 kernels, and the scalar W4A32 kernels in every tier (W4A8 is the
+// default; W4A32 is the accuracy reference).
+#define NIBBLE_WIDER_TYPE_KERNELS(Id, t, tier, block_sums)                                              \
+  {TensorType::Id, {t##_q8_0_gemv_4x__##tier, t##_q8_0_gemm_4x4__##tier, t##_f32_gemv_4x__scalar, \
+                    t##_f32_gemm_4x4__scalar, block_sums}}
+#define NIBBLE_WIDER_TYPES(tier)                                                                          \
+  NIBBLE_WIDER_TYPE_KERNELS(Q5_0, q5_0, tier, false), NIBBLE_WIDER_TYPE_KERNELS(Q5_1, q5_1, tier, true), \
+      NIBBLE_WIDER_TYPE_KERNELS(IQ4_NL, iq4_nl, tier, false), NIBBLE_WIDER_TYPE_KERNELS(Q8_0, q8_0, tier, false)
+
 // A tier with the kernel sets of the types it runs, each at its type's index.
 template <size_t kCount>
 constexpr KernelConfig make_config(const char* name, KernelTier tier, QuantizeQ8Fn quantize_q8,
@@ -29,7 +39,8 @@ constexpr KernelConfig kScalarConfig = make_config(
      {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__scalar, q4_0_q8_0_gemm_4x4__scalar, q4_0_f32_gemv_4x__scalar,
                          q4_0_f32_gemm_4x4__scalar}},
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__scalar, q4_1_q8_0_gemm_4x4__scalar, q4_1_f32_gemv_4x__scalar,
-                         q4_1_f32_gemm_4x4__scalar, /*reads_block_sums=*/true}}});
+                         q4_1_f32_gemm_4x4__scalar, /*reads_block_sums=*/true}},
+     NIBBLE_WIDER_TYPES(scalar)});
 
 // A build has one of the two SIMD tiers: their Q4 kernels read different
 // packed layouts, and the build packs for one (q4_panel.h).
@@ -46,7 +57,8 @@ constexpr KernelConfig kWasmSimdConfig = make_config(
      {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__wasmsimd, q4_0_q8_0_gemm_4x4__wasmsimd, q4_0_f32_gemv_4x__wasmsimd,
                          q4_0_f32_gemm_4x4__wasmsimd}},
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmsimd, q4_1_q8_0_gemm_4x4__wasmsimd, q4_1_f32_gemv_4x__wasmsimd,
-                         q4_1_f32_gemm_4x4__wasmsimd, /*reads_block_sums=*/true}}});
+                         q4_1_f32_gemm_4x4__wasmsimd, /*reads_block_sums=*/true}},
+     NIBBLE_WIDER_TYPES(wasmsimd)});
 #endif
 
 #ifdef NIBBLE_RELAXED_SIMD
@@ -59,7 +71,8 @@ constexpr KernelConfig kWasmRelaxedSimdConfig = make_config(
                          q4_0_f32_gemv_4x__wasmrelaxedsimd, q4_0_f32_gemm_4x4__wasmrelaxedsimd}},
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmrelaxedsimd, q4_1_q8_0_gemm_4x4__wasmrelaxedsimd,
                          q4_1_f32_gemv_4x__wasmrelaxedsimd, q4_1_f32_gemm_4x4__wasmrelaxedsimd,
-                         /*reads_block_sums=*/true}}});
+                         /*reads_block_sums=*/true}},
+     NIBBLE_WIDER_TYPES(wasmrelaxedsimd)});
 #endif
 
 }  // namespace

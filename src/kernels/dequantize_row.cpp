@@ -2,33 +2,43 @@
 
 #include <cstring>
 
-#include "kernels/q4_panel.h"
+#include "kernels/panel_formats.h"
 
 namespace nibble {
+namespace {
 
-// out[K] = W[row, :]: w = d·(q − 8) (Q4_0) or d·q + m (Q4_1), the same
-// values the GGUF blocks dequantize to. Layout in packed_weights.h.
-void dequantize_row(const PackedWeights& w, int64_t row, float* out) {
-  const int64_t K = w.cols();
-  if (tensor_type_info(w.type())->kernels == KernelFamily::kF32Rows) {
-    std::memcpy(out, reinterpret_cast<const float*>(w.data()) + row * K, sizeof(float) * size_t(K));
-    return;
-  }
-  // The Q4 panel family (Pack takes no other): d, and Q4_1's m.
-  const bool has_min = tensor_type_info(w.type())->fp16_scales == 2;
-  const Q4Weights view{w.data(), w.rows(), K};
+// Row `row` of a panel-type matrix from its panels' codes: w = d·(q + offset)
+// or d·q + m, the same values the GGUF blocks dequantize to (the float
+// product of the same two factors).
+template <typename Format>
+void dequantize_panel_row(const PackedWeights& w, int64_t row, float* out) {
+  const PackedView view{w.data(), w.rows(), w.cols()};
   const int64_t g = row / kPackRows;
   const int i = int(row % kPackRows);
-  for (int64_t b = 0; b < K / kQK; ++b) {
-    const uint8_t* panel = has_min ? q4_panel<true>(view, g, b) : q4_panel<false>(view, g, b);
+  for (int64_t b = 0; b < w.cols() / kQK; ++b) {
+    const uint8_t* panel = Format::panel(view, g, b);
+    PanelCodes q;
+    Format::codes(panel, q);
     const float d = load_f32(panel + 4 * i);
-    const float m = has_min ? load_f32(panel + 4 * (kPackRows + i)) : 0.0f;
-    const uint8_t* qs = panel + q4_qs_offset(has_min);
-    for (int k = 0; k < kQK; ++k) {
-      const NibbleSlot slot = q4_nibble_slot(i, k);
-      const int q = (qs[slot.byte] >> slot.shift) & 15;
-      out[b * kQK + k] = has_min ? d * float(q) + m : d * float(q - 8);
-    }
+    for (int k = 0; k < kQK; ++k)
+      out[b * kQK + k] = Format::kHasMin ? float(q[i][k]) * d + load_f32(panel + 4 * (kPackRows + i))
+                                         : float(q[i][k] + Format::kOffset) * d;
+  }
+}
+
+}  // namespace
+
+// out[K] = W[row, :] (layouts in packed_weights.h).
+void dequantize_row(const PackedWeights& w, int64_t row, float* out) {
+  switch (w.type()) {
+    case TensorType::Q4_0: return dequantize_panel_row<Q4PanelFormat<false, false>>(w, row, out);
+    case TensorType::Q4_1: return dequantize_panel_row<Q4PanelFormat<true, false>>(w, row, out);
+    case TensorType::Q5_0: return dequantize_panel_row<Q4PanelFormat<false, true>>(w, row, out);
+    case TensorType::Q5_1: return dequantize_panel_row<Q4PanelFormat<true, true>>(w, row, out);
+    case TensorType::Q8_0: return dequantize_panel_row<I8PanelFormat<TensorType::Q8_0>>(w, row, out);
+    case TensorType::IQ4_NL: return dequantize_panel_row<I8PanelFormat<TensorType::IQ4_NL>>(w, row, out);
+    default:  // F32 rows (Pack takes no other type)
+      std::memcpy(out, reinterpret_cast<const float*>(w.data()) + row * w.cols(), sizeof(float) * size_t(w.cols()));
   }
 }
 

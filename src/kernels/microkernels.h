@@ -104,7 +104,26 @@ void q4_0_q8_0_gemv_ref(const BlockQ4_0* w, int64_t N, int64_t K, const BlockQ8_
 void q4_0_q8_0_gemm_ref(const BlockQ4_0* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
 void q4_1_q8_0_gemv_ref(const BlockQ4_1* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
 void q4_1_q8_0_gemm_ref(const BlockQ4_1* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+// The other 32-weight types, per block pair (codes as ref_util.h's code()):
+//   acc += float(Σ c_w·q_x) · (d_w·d_x), c_w = q − 16 (Q5_0), kIQ4NLValues[q]
+//   (IQ4_NL), q (Q8_0);  Q5_1 as Q4_1 with its 5-bit q.
+void q5_0_q8_0_gemv_ref(const BlockQ5_0* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void q5_0_q8_0_gemm_ref(const BlockQ5_0* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+void q5_1_q8_0_gemv_ref(const BlockQ5_1* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void q5_1_q8_0_gemm_ref(const BlockQ5_1* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+void iq4_nl_q8_0_gemv_ref(const BlockIQ4_NL* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void iq4_nl_q8_0_gemm_ref(const BlockIQ4_NL* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+void q8_0_q8_0_gemv_ref(const BlockQ8_0* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void q8_0_q8_0_gemm_ref(const BlockQ8_0* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
 // W4A32 and F32: Σ_k w[n,k]·x[m,k] with w dequantized, accumulated in double.
+void q5_0_f32_gemv_ref(const BlockQ5_0* w, int64_t N, int64_t K, const float* x, float* y);
+void q5_0_f32_gemm_ref(const BlockQ5_0* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+void q5_1_f32_gemv_ref(const BlockQ5_1* w, int64_t N, int64_t K, const float* x, float* y);
+void q5_1_f32_gemm_ref(const BlockQ5_1* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+void iq4_nl_f32_gemv_ref(const BlockIQ4_NL* w, int64_t N, int64_t K, const float* x, float* y);
+void iq4_nl_f32_gemm_ref(const BlockIQ4_NL* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+void q8_0_f32_gemv_ref(const BlockQ8_0* w, int64_t N, int64_t K, const float* x, float* y);
+void q8_0_f32_gemm_ref(const BlockQ8_0* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
 void q4_0_f32_gemv_ref(const BlockQ4_0* w, int64_t N, int64_t K, const float* x, float* y);
 void q4_0_f32_gemm_ref(const BlockQ4_0* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
 void q4_1_f32_gemv_ref(const BlockQ4_1* w, int64_t N, int64_t K, const float* x, float* y);
@@ -123,6 +142,22 @@ void q4_0_f32_gemv_4x__scalar(const Q4Weights& w, const F32Activations& x, const
 void q4_0_f32_gemm_4x4__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemv_4x__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemm_4x4__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q5_0_q8_0_gemv_4x__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_0_q8_0_gemm_4x4__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_0_f32_gemv_4x__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q5_0_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q5_1_q8_0_gemv_4x__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_1_q8_0_gemm_4x4__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_1_f32_gemv_4x__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q5_1_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void iq4_nl_q8_0_gemv_4x__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void iq4_nl_q8_0_gemm_4x4__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void iq4_nl_f32_gemv_4x__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void iq4_nl_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q8_0_q8_0_gemv_4x__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q8_0_q8_0_gemm_4x4__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q8_0_f32_gemv_4x__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q8_0_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemv__scalar(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemm_4x4__scalar(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 
@@ -135,6 +170,14 @@ void q4_0_f32_gemv_4x__wasmsimd(const Q4Weights& w, const F32Activations& x, con
 void q4_0_f32_gemm_4x4__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemv_4x__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemm_4x4__wasmsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q5_0_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_0_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_1_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_1_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void iq4_nl_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void iq4_nl_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q8_0_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q8_0_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void f32_f32_gemv__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemm_4x4__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 
@@ -147,5 +190,14 @@ void q4_0_f32_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const F32Activations&
 void q4_0_f32_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+
+void q5_0_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_0_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_1_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_1_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void iq4_nl_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void iq4_nl_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q8_0_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q8_0_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 
 }  // namespace nibble

@@ -23,44 +23,73 @@ uint16_t fp16_from_converted(float f) {
   return fp32_to_fp16(f);
 }
 
-// Copies between one GGUF block (d, [m], qs) and row i of a panel.
-// to_panel selects the direction; nibbles move through q4_nibble_slot().
-template <typename Block, bool kHasMin>
+// Copies between one GGUF block (d, [m], [qh], qs) and row i of a panel.
+// to_panel selects the direction. Q4 and Q5 panels (kI8Panels false) take
+// the nibbles through q4_nibble_slot() and Q5's fifth bits through
+// q5_high_slot(); IQ4_NL's nibbles go through lanes_nibble_slot() and
+// Q8_0's bytes through i8_slot() (packed_weights.h).
+template <typename Block, bool kHasMin, bool kHigh, bool kI8>
 void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
   float* d = reinterpret_cast<float*>(panel);
-  float* m = d + kPackRows;  // Q4_1 only
-  uint8_t* qs = panel + q4_qs_offset(kHasMin);
+  float* m = d + kPackRows;  // Q4_1, Q5_1 only
+  uint8_t* qs = panel + (kI8 ? kI8QsOffset : q4_qs_offset(kHasMin));
+  uint8_t* plane = panel + q5_high_offset(kHasMin);  // Q5 only
+  constexpr bool kBytes = sizeof(block->qs) == kQK;  // Q8_0
+  const auto slot = [i](int k) { return kI8 ? lanes_nibble_slot(i, k) : q4_nibble_slot(i, k); };
   if (to_panel) {
     d[i] = fp16_to_fp32(block->d);
     if constexpr (kHasMin) m[i] = fp16_to_fp32(block->m);
     for (int k = 0; k < kQK; ++k) {
+      if constexpr (kBytes) {
+        qs[i8_slot(i, k)] = uint8_t(block->qs[k]);
+        continue;
+      }
       const int q = k < 16 ? (block->qs[k] & 15) : (block->qs[k - 16] >> 4);
-      const NibbleSlot slot = q4_nibble_slot(i, k);
-      qs[slot.byte] = uint8_t(qs[slot.byte] | (q << slot.shift));
+      const NibbleSlot to = slot(k);
+      qs[to.byte] = uint8_t(qs[to.byte] | (q << to.shift));
+      if constexpr (kHigh) {
+        const NibbleSlot bit = q5_high_slot(to);
+        plane[bit.byte] = uint8_t(plane[bit.byte] | (((block->qh[k / 8] >> (k % 8)) & 1) << bit.shift));
+      }
     }
   } else {
     block->d = fp16_from_converted(d[i]);
     if constexpr (kHasMin) block->m = fp16_from_converted(m[i]);
+    if constexpr (kBytes) {
+      for (int k = 0; k < kQK; ++k) block->qs[k] = int8_t(qs[i8_slot(i, k)]);
+      return;
+    }
     for (int j = 0; j < kQK / 2; ++j) {
-      const NibbleSlot lo = q4_nibble_slot(i, j), hi = q4_nibble_slot(i, j + 16);
+      const NibbleSlot lo = slot(j), hi = slot(j + 16);
       block->qs[j] = uint8_t(((qs[lo.byte] >> lo.shift) & 15) | (((qs[hi.byte] >> hi.shift) & 15) << 4));
+    }
+    if constexpr (kHigh) {
+      for (int k = 0; k < kQK; ++k) {
+        const NibbleSlot bit = q5_high_slot(slot(k));
+        const int b = (plane[bit.byte] >> bit.shift) & 1;
+        block->qh[k / 8] = uint8_t((block->qh[k / 8] & ~(1 << (k % 8))) | (b << (k % 8)));
+      }
     }
   }
 }
 
-// Walks every (row, block) of a Q4 matrix, pairing its GGUF block with its
-// panel slot; shared by Pack and unpack so the two stay exact inverses.
-// Packing expects a zeroed buffer (nibbles are or'ed in).
-template <typename Block, bool kHasMin>
-void convert_q4(Block* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_panel) {
+// Walks every (row, block) of a panel-type matrix, pairing its GGUF block
+// with its panel slot; shared by Pack and unpack so the two stay exact
+// inverses. Packing expects a zeroed buffer (bits are or'ed in). Q4 and Q5
+// panels follow q4_panel_index() (paired groups in relaxed-SIMD builds),
+// kI8Panels go group after group.
+template <typename Block, bool kHasMin, bool kHigh, bool kI8>
+void convert_panels(TensorType type, void* gguf_bytes, uint8_t* packed, int64_t N, int64_t K, bool to_panel) {
+  Block* gguf = static_cast<Block*>(gguf_bytes);
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
-  const size_t panel_bytes = q4_panel_bytes(q4_type(kHasMin));
+  const size_t panel_bytes = q4_panel_bytes(type);
   for (int64_t n = 0; n < N; ++n) {
     const int64_t g = n / kPackRows;
-    const size_t step = size_t(q4_panel_step(groups, g)) * panel_bytes;
-    uint8_t* panel = packed + size_t(q4_panel_index(groups, nb, g, 0)) * panel_bytes;
+    const int64_t first = kI8 ? g * nb : q4_panel_index(groups, nb, g, 0);
+    const size_t step = size_t(kI8 ? 1 : q4_panel_step(groups, g)) * panel_bytes;
+    uint8_t* panel = packed + size_t(first) * panel_bytes;
     for (int64_t b = 0; b < nb; ++b, panel += step)
-      move_block<Block, kHasMin>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
+      move_block<Block, kHasMin, kHigh, kI8>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
   }
 }
 
@@ -76,8 +105,16 @@ void convert(TensorType type, void* gguf, uint8_t* packed, int64_t N, int64_t K,
       return;
     }
     case KernelFamily::kQ4Panels:
-      if (type == TensorType::Q4_1) convert_q4<BlockQ4_1, true>(static_cast<BlockQ4_1*>(gguf), packed, N, K, to_packed);
-      else convert_q4<BlockQ4_0, false>(static_cast<BlockQ4_0*>(gguf), packed, N, K, to_packed);
+      if (type == TensorType::Q4_1) convert_panels<BlockQ4_1, true, false, false>(type, gguf, packed, N, K, to_packed);
+      else convert_panels<BlockQ4_0, false, false, false>(type, gguf, packed, N, K, to_packed);
+      return;
+    case KernelFamily::kQ5Panels:
+      if (type == TensorType::Q5_1) convert_panels<BlockQ5_1, true, true, false>(type, gguf, packed, N, K, to_packed);
+      else convert_panels<BlockQ5_0, false, true, false>(type, gguf, packed, N, K, to_packed);
+      return;
+    case KernelFamily::kI8Panels:
+      if (type == TensorType::Q8_0) convert_panels<BlockQ8_0, false, false, true>(type, gguf, packed, N, K, to_packed);
+      else convert_panels<BlockIQ4_NL, false, false, true>(type, gguf, packed, N, K, to_packed);
       return;
     case KernelFamily::kNone: break;  // Pack refuses such types
   }
@@ -142,7 +179,7 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
                            " were given");
 
   uint64_t packed = expected;
-  if (info->kernels == KernelFamily::kQ4Panels) {
+  if (info->kernels != KernelFamily::kF32Rows) {  // the panel families
     const uint64_t groups = (uint64_t(N) + kPackRows - 1) / kPackRows;
     packed = groups * q4_panel_bytes(type) * uint64_t(K / kQK);
     if (packed > kMax)

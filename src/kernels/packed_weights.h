@@ -49,6 +49,33 @@
 // are quantized. Panels are 80 (Q4_0) or 96 (Q4_1) bytes, so every panel
 // starts 16-byte aligned.
 //
+// KernelFamily::kQ5Panels (Q5_0, Q5_1): the Q4 panel (d, [m], qs holding
+// the low 4 bits of each value exactly as above) followed by
+//
+//   uint8 qh[16]      the fifth bits: the value whose nibble sits at qs byte
+//                     B, bit 4h, has its fifth bit in qh byte B % 16, bit
+//                     B / 16 + 4h (q5_high_slot() in q4_panel.h)
+//
+// so (qh >> v) & 0x11 is a vector of the fifth bits in the place of the
+// nibbles of qs vector v. Codes stay 0..31; Q5_0's "- 16" is folded into the
+// activation block sums as Q4_0's "- 8" is. Panels are 96 (Q5_0) or 112
+// (Q5_1) bytes: 24 and 28 bytes per 32 weights against the file's 22, 24.
+//
+// KernelFamily::kI8Panels (Q8_0, IQ4_NL), the same in every build: groups
+// of 4 rows, group after group (never paired), one panel per K-block b:
+//
+//   float d[4]        the rows' scales
+//   Q8_0:   int8 qs[128]   vector u (16 bytes, u = 0..7) holds in 32-bit
+//                          lane r row r's elements 4u .. 4u+3 (i8_slot())
+//   IQ4_NL: uint8 qs[64]   code-book indices as nibbles, rows in lanes
+//                          (lanes_nibble_slot() in q4_panel.h) in every
+//                          build, so the low (high) nibbles of vector v,
+//                          looked up in kIQ4NLValues, are Q8_0's vector 2v
+//                          (2v + 1)
+//
+// Panels are 144 (Q8_0) and 80 (IQ4_NL) bytes: 36 and 20 bytes per 32
+// weights against the file's 34 and 18.
+//
 // KernelFamily::kF32Rows (F32) weights stay row-major N×K (any K).
 //
 // The buffer is 64-byte aligned. Scales keep their fp16 bits exactly: the
@@ -66,10 +93,12 @@ namespace nibble {
 
 constexpr int kPackRows = 4;  // rows interleaved per group
 
-// Bytes of one panel (one K-block of one group) of a Q4-panel type: its
-// fp16 scales as f32, then the nibbles.
+// Bytes of one panel (one K-block of one group) of a panel type (the
+// families kQ4Panels, kQ5Panels, kI8Panels): the block's bytes for each of
+// the four rows, with its fp16 scales widened to f32.
 constexpr size_t q4_panel_bytes(TensorType type) {
-  return size_t(kPackRows) * (4 * size_t(tensor_type_info(type)->fp16_scales) + kQK / 2);
+  const TensorTypeInfo* info = tensor_type_info(type);
+  return size_t(kPackRows) * (info->block_bytes + 2 * size_t(info->fp16_scales));
 }
 
 class PackedWeights {
@@ -83,7 +112,7 @@ class PackedWeights {
 
   // W[N,K] from standard GGUF rows: N rows of row_size(type, K) bytes (F32:
   // N·K floats). type: one whose table row names a kernel family (F32,
-  // Q4_0, Q4_1); block types need K to be a multiple of the block size.
+  // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL); block types need K to be a multiple of the block size.
   // `bytes` must equal N · row_size(type, K). On error *out is untouched.
   static Status Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
                      PackedWeights* out);

@@ -5,7 +5,7 @@
 namespace nibble {
 
 void q4_0_f32_gemm_4x4__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out) {
-  scalar::q4_f32_tiles<false>(w, x, out, 4);
+  scalar::panel_f32_tiles<Q4PanelFormat<false, false>>(w, x, out, 4);
 }
 
 }  // namespace nibble

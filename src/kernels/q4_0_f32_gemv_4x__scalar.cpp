@@ -5,7 +5,7 @@
 namespace nibble {
 
 void q4_0_f32_gemv_4x__scalar(const Q4Weights& w, const F32Activations& x, const OutputTile& out) {
-  scalar::q4_f32_tiles<false>(w, x, out, 1);
+  scalar::panel_f32_tiles<Q4PanelFormat<false, false>>(w, x, out, 1);
 }
 
 }  // namespace nibble

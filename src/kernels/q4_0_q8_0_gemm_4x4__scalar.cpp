@@ -5,7 +5,7 @@
 namespace nibble {
 
 void q4_0_q8_0_gemm_4x4__scalar(const Q4Weights& w, const Q8Activations& x, const OutputTile& out) {
-  scalar::q4_q8_tiles<false>(w, x, out, 4);
+  scalar::panel_q8_tiles<Q4PanelFormat<false, false>>(w, x, out, 4);
 }
 
 }  // namespace nibble

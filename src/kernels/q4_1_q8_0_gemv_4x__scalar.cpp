@@ -5,7 +5,7 @@
 namespace nibble {
 
 void q4_1_q8_0_gemv_4x__scalar(const Q4Weights& w, const Q8Activations& x, const OutputTile& out) {
-  scalar::q4_q8_tiles<true>(w, x, out, 1);
+  scalar::panel_q8_tiles<Q4PanelFormat<true, false>>(w, x, out, 1);
 }
 
 }  // namespace nibble

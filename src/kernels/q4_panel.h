@@ -42,8 +42,15 @@ constexpr bool kRowsInLanes = false;
 #endif
 constexpr NibbleSlot q4_nibble_slot(int r, int k) { return kRowsInLanes ? lanes_nibble_slot(r, k) : rotated_nibble_slot(r, k); }
 
-constexpr TensorType q4_type(bool has_min) { return has_min ? TensorType::Q4_1 : TensorType::Q4_0; }
+// The Q4-panel type with or without minimums and (kQ5Panels) fifth bits.
+constexpr TensorType q4_type(bool has_min, bool high = false) {
+  return high ? (has_min ? TensorType::Q5_1 : TensorType::Q5_0) : (has_min ? TensorType::Q4_1 : TensorType::Q4_0);
+}
 constexpr int q4_qs_offset(bool has_min) { return kPackRows * (has_min ? 8 : 4); }
+// Q5 panels: where the plane of fifth bits starts, and the bit of the value
+// whose nibble sits at `nibble` (packed_weights.h).
+constexpr int q5_high_offset(bool has_min) { return q4_qs_offset(has_min) + kPackRows * kQK / 2; }
+constexpr NibbleSlot q5_high_slot(NibbleSlot nibble) { return {nibble.byte % 16, nibble.byte / 16 + nibble.shift}; }
 
 // Number of row groups of W, and the real rows of group g.
 inline int64_t q4_groups(const Q4Weights& w) { return (w.N + kPackRows - 1) / kPackRows; }
@@ -66,12 +73,23 @@ inline int64_t q4_panel_index(int64_t groups, int64_t nb, int64_t g, int64_t b) 
   return q4_panel_step(groups, g) == 2 ? (g & ~int64_t(1)) * nb + 2 * b + (g & 1) : g * nb + b;
 }
 // Panel b of group g, and the panel step of g.
-template <bool kHasMin>
+template <bool kHasMin, bool kHigh = false>
 const uint8_t* q4_panel(const Q4Weights& w, int64_t g, int64_t b) {
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));  // folded here, not a table scan per block
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));  // folded here, not a table scan per block
   return w.data + size_t(q4_panel_index(q4_groups(w), w.K / kQK, g, b)) * kPanel;
 }
 inline int64_t q4_panel_step(const Q4Weights& w, int64_t g) { return q4_panel_step(q4_groups(w), g); }
+
+// kI8Panels (packed_weights.h): panel b of group g of a Q8_0 or IQ4_NL
+// matrix, and where the int8 value of (row r, element k) sits among the 128
+// of a Q8_0 panel (IQ4_NL's looked-up nibbles land in the same places).
+template <TensorType kType>
+const uint8_t* i8_panel(const PackedView& w, int64_t g, int64_t b) {
+  constexpr size_t kPanel = q4_panel_bytes(kType);
+  return w.data + size_t(g * (w.K / kQK) + b) * kPanel;
+}
+constexpr int i8_slot(int r, int k) { return 16 * (k / 4) + 4 * r + k % 4; }
+constexpr int kI8QsOffset = kPackRows * 4;  // after d[4]
 
 inline float load_f32(const uint8_t* p) {
   float f;

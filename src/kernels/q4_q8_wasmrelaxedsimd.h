@@ -43,54 +43,98 @@ inline v128_t relaxed_vector_dots(v128_t q, v128_t a_lo, v128_t a_hi) {
   return wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, low_nibbles)),
                         relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles)));
 }
+// Q5 panels: the same with the 5-bit values, `high` = the plane of fifth
+// bits >> v (vector v's bits at bits 0 and 4 of each byte: low and high
+// nibble, packed_weights.h). Lanes reach 2 · 2 · 31 · 128 = 15872, so two
+// vectors still add up in int16, not four.
+inline v128_t relaxed_vector_dots5(v128_t q, v128_t high, v128_t a_lo, v128_t a_hi) {
+  // and/or rather than v128.bitselect: V8 emits fewer x64 instructions.
+  const v128_t low_nibbles = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10);
+  const v128_t lo = wasm_v128_or(wasm_v128_and(q, low_nibbles), wasm_v128_and(wasm_i16x8_shl(high, 4), bit4));
+  const v128_t hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles), wasm_v128_and(high, bit4));
+  return wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi));
+}
+// Q5: vectors 2h and 2h + 1 of a block (one half) against their
+// activation words, int16 lanes.
+inline v128_t relaxed_half_dots5(const uint8_t* qs, v128_t plane, const int32_t* words, int h) {
+  v128_t sum = wasm_i16x8_splat(0);
+#pragma clang loop unroll(full)
+  for (int v = 2 * h; v < 2 * h + 2; ++v) {
+    const v128_t a_lo = wasm_v128_load32_splat(words + 2 * v), a_hi = wasm_v128_load32_splat(words + 2 * v + 1);
+    sum = wasm_i16x8_add(sum, relaxed_vector_dots5(wasm_v128_load(qs + 16 * v), wasm_u16x8_shr(plane, v), a_lo, a_hi));
+  }
+  return sum;
+}
+// Q5: one block's int32 row dots (lane r = row r), widened per half.
 template <bool kHasMin>
+inline v128_t relaxed_block_dots5(const uint8_t* panel, const int32_t* words) {
+  const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+  const v128_t plane = wasm_v128_load(panel + q5_high_offset(kHasMin));
+  return wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(relaxed_half_dots5(qs, plane, words, 0)),
+                        wasm_i32x4_extadd_pairwise_i16x8(relaxed_half_dots5(qs, plane, words, 1)));
+}
+template <bool kHasMin, bool kHigh>
 void q4_q8_gemv_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
-  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
+  const uint8_t* panel = q4_panel<kHasMin, kHigh>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(1)) {
-    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
-    const int32_t* words = act;
-    v128_t sum = wasm_i16x8_splat(0);
-    // Two steps of two vectors: V8 holds a base register per load32_splat
-    // offset, and all four unrolled spill in Node 20's V8 (576×1536 from
-    // cache, Node: 19.0 GB/s unrolled, 20.0 rolled, 21.3 like this;
-    // Chromium: unrolled and this alike, rolled 7% slower).
+    v128_t dot;
+    if (kHigh) {
+      dot = relaxed_block_dots5<kHasMin>(panel, act);
+    } else {
+      const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+      const int32_t* words = act;
+      v128_t sum = wasm_i16x8_splat(0);
+      // Two steps of two vectors: V8 holds a base register per load32_splat
+      // offset, and all four unrolled spill in Node 20's V8 (576×1536 from
+      // cache, Node: 19.0 GB/s unrolled, 20.0 rolled, 21.3 like this;
+      // Chromium: unrolled and this alike, rolled 7% slower).
 #pragma clang loop unroll(disable)
-    for (int half = 0; half < 2; ++half, qs += 32, words += 4) {
+      for (int half = 0; half < 2; ++half, qs += 32, words += 4) {
 #pragma clang loop unroll(full)
-      for (int v = 0; v < 2; ++v)
-        sum = wasm_i16x8_add(sum, relaxed_vector_dots(wasm_v128_load(qs + 16 * v), wasm_v128_load32_splat(words + 2 * v),
-                                                      wasm_v128_load32_splat(words + 2 * v + 1)));
+        for (int v = 0; v < 2; ++v)
+          sum = wasm_i16x8_add(sum, relaxed_vector_dots(wasm_v128_load(qs + 16 * v), wasm_v128_load32_splat(words + 2 * v),
+                                                        wasm_v128_load32_splat(words + 2 * v + 1)));
+      }
+      dot = wasm_i32x4_extadd_pairwise_i16x8(sum);
     }
-    acc = q8_block_update<kHasMin>(acc, wasm_i32x4_extadd_pairwise_i16x8(sum), panel, wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D)),
-                                   wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>())));
+    acc = q8_block_update<kHasMin, kHigh>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D)),
+                                          wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>())));
   }
   wasm_v128_store(y + g * kPackRows, acc);
 }
 // Groups g (even) and g + 1, a pair.
-template <bool kHasMin>
+template <bool kHasMin, bool kHigh>
 void q4_q8_gemv_pair_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
-  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);  // then group g + 1's, then g's next block, ...
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
+  const uint8_t* panel = q4_panel<kHasMin, kHigh>(w, g, 0);  // then group g + 1's, then g's next block, ...
   v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
   for (int64_t b = 0; b < nb; ++b, panel += 2 * kPanel, act += q8_block_stride<true>(1)) {
-    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
-    const int32_t* words = act;
-    v128_t sum0 = wasm_i16x8_splat(0), sum1 = sum0;
+    v128_t dot0, dot1;
+    if (kHigh) {
+      dot0 = relaxed_block_dots5<kHasMin>(panel, act);
+      dot1 = relaxed_block_dots5<kHasMin>(panel + kPanel, act);
+    } else {
+      const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+      const int32_t* words = act;
+      v128_t sum0 = wasm_i16x8_splat(0), sum1 = sum0;
 #pragma clang loop unroll(disable)
-    for (int v = 0; v < 4; ++v, qs += 16, words += 2) {
-      const v128_t a_lo = wasm_v128_load32_splat(words), a_hi = wasm_v128_load32_splat(words + 1);
-      sum0 = wasm_i16x8_add(sum0, relaxed_vector_dots(wasm_v128_load(qs), a_lo, a_hi));
-      sum1 = wasm_i16x8_add(sum1, relaxed_vector_dots(wasm_v128_load(qs + kPanel), a_lo, a_hi));
+      for (int v = 0; v < 4; ++v, qs += 16, words += 2) {
+        const v128_t a_lo = wasm_v128_load32_splat(words), a_hi = wasm_v128_load32_splat(words + 1);
+        sum0 = wasm_i16x8_add(sum0, relaxed_vector_dots(wasm_v128_load(qs), a_lo, a_hi));
+        sum1 = wasm_i16x8_add(sum1, relaxed_vector_dots(wasm_v128_load(qs + kPanel), a_lo, a_hi));
+      }
+      dot0 = wasm_i32x4_extadd_pairwise_i16x8(sum0);
+      dot1 = wasm_i32x4_extadd_pairwise_i16x8(sum1);
     }
     const v128_t da = wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D));
     const v128_t term = wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>()));
-    acc0 = q8_block_update<kHasMin>(acc0, wasm_i32x4_extadd_pairwise_i16x8(sum0), panel, da, term);
-    acc1 = q8_block_update<kHasMin>(acc1, wasm_i32x4_extadd_pairwise_i16x8(sum1), panel + kPanel, da, term);
+    acc0 = q8_block_update<kHasMin, kHigh>(acc0, dot0, panel, da, term);
+    acc1 = q8_block_update<kHasMin, kHigh>(acc1, dot1, panel + kPanel, da, term);
   }
   wasm_v128_store(y + g * kPackRows, acc0);
   wasm_v128_store(y + (g + 1) * kPackRows, acc1);
@@ -99,7 +143,7 @@ void q4_q8_gemv_pair_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_
 // The relaxed tier's W4A8 GEMV: pairs of full groups through the pair tile,
 // the rest one by one; a partial last group (N % 4 rows) to `tail`, the
 // scalar kernel of the same name.
-template <bool kHasMin>
+template <bool kHasMin, bool kHigh = false>
 void q4_q8_gemv_relaxed(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail) {
   const int64_t stride = (w.K / kQK) * q8_block_stride<true>(1);
   const int32_t* act = interleave_q8<true>(x, out.m_begin, out.m_end, 1);
@@ -108,10 +152,10 @@ void q4_q8_gemv_relaxed(const Q4Weights& w, const Q8Activations& x, const Output
     float* y = out.y + m * out.ldy;
     for (int64_t g = first; g < full_end;) {
       if (g % 2 == 0 && g + 1 < full_end) {
-        q4_q8_gemv_pair_tile_relaxed<kHasMin>(w, act, g, y);
+        q4_q8_gemv_pair_tile_relaxed<kHasMin, kHigh>(w, act, g, y);
         g += 2;
       } else {
-        q4_q8_gemv_tile_relaxed<kHasMin>(w, act, g, y);
+        q4_q8_gemv_tile_relaxed<kHasMin, kHigh>(w, act, g, y);
         ++g;
       }
     }

@@ -33,6 +33,15 @@ inline v128_t scaled_nibbles(v128_t q) {
   if (S == 3) return wasm_u16x8_shr(q, 12);
   return wasm_v128_and(q, wasm_i16x8_splat(int16_t(0xF << (4 * S))));
 }
+// Q5 panels: the 5-bit values of nibble S, scaled as scaled_nibbles<S>,
+// from the panel vector q and its fifth bits: `high4` = the plane >> v << 4
+// (the fifth bit of nibble s at bit 4s + 4 of each 16-bit lane, s < 3) and
+// `high3` = the plane >> v >> 8 (nibble 3's at bit 4), packed_weights.h.
+template <int S>
+inline v128_t scaled_values5(v128_t q, v128_t high4, v128_t high3) {
+  if (S == 3) return wasm_v128_or(wasm_u16x8_shr(q, 12), wasm_v128_and(high3, wasm_i16x8_splat(0x10)));
+  return wasm_v128_or(scaled_nibbles<S>(q), wasm_v128_and(high4, wasm_i16x8_splat(int16_t(0x10 << (4 * S)))));
+}
 // Exact: every term of the sum is a multiple of 16^S (|sum| < 2^26).
 template <int S>
 inline v128_t unscale_nibble_sum(v128_t sum) {
@@ -43,7 +52,8 @@ inline v128_t unscale_nibble_sum(v128_t sum) {
 // four weight rows at once: acc += float(dot [− 8·Σa]) · (d_w·d_a)
 // [+ m_w·(d_a·Σa)], with da and term (Q4_0: −8·Σa; Q4_1: d_a·Σa) holding
 // that row's values in every lane that needs them.
-template <bool kHasMin>
+// kHigh (Q5 panels): Q5_0's term is −16·Σa, twice the −8·Σa given.
+template <bool kHasMin, bool kHigh = false>
 inline v128_t q8_block_update(v128_t acc, v128_t dot, const uint8_t* panel, v128_t da, v128_t term) {
   const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel), da);
   if (kHasMin) {
@@ -51,6 +61,7 @@ inline v128_t q8_block_update(v128_t acc, v128_t dot, const uint8_t* panel, v128
                                     wasm_f32x4_mul(wasm_v128_load(panel + 16), term));
     return wasm_f32x4_add(acc, t);
   }
+  if (kHigh) term = wasm_i32x4_shl(term, 1);
   return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(dot, term)), scale));
 }
 // The block update's term field for the type.
@@ -60,11 +71,26 @@ constexpr Q8Field q8_term_field() { return kHasMin ? kQ8DSum : kQ8Minus8Sum; }
 // d[s] (+)= the dot of nibble s of panel vector `qs` with activation vector
 // `pairs` (pairs 4v .. 4v+3 for panel vector v); the first vector of a block
 // sets d instead of adding to zeros.
-template <bool kFirst>
-inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)[4]) {
+// kHigh (Q5 panels): `plane` is the panel's fifth bits shifted right by v
+// (the vector's bits at bits 0, 4, 8, 12 of each 16-bit lane).
+template <bool kFirst, bool kHigh = false>
+inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)[4], v128_t plane = v128_t{}) {
   const v128_t q = wasm_v128_load(qs), a = wasm_v128_load(pairs);
-  const v128_t p[4] = {wasm_i32x4_dot_i16x8(scaled_nibbles<0>(q), a), wasm_i32x4_dot_i16x8(scaled_nibbles<1>(q), a),
-                       wasm_i32x4_dot_i16x8(scaled_nibbles<2>(q), a), wasm_i32x4_dot_i16x8(scaled_nibbles<3>(q), a)};
+  v128_t w[4];
+  if (kHigh) {
+    const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
+    w[0] = scaled_values5<0>(q, high4, high3);
+    w[1] = scaled_values5<1>(q, high4, high3);
+    w[2] = scaled_values5<2>(q, high4, high3);
+    w[3] = scaled_values5<3>(q, high4, high3);
+  } else {
+    w[0] = scaled_nibbles<0>(q);
+    w[1] = scaled_nibbles<1>(q);
+    w[2] = scaled_nibbles<2>(q);
+    w[3] = scaled_nibbles<3>(q);
+  }
+  const v128_t p[4] = {wasm_i32x4_dot_i16x8(w[0], a), wasm_i32x4_dot_i16x8(w[1], a),
+                       wasm_i32x4_dot_i16x8(w[2], a), wasm_i32x4_dot_i16x8(w[3], a)};
 #pragma clang loop unroll(full)
   for (int s = 0; s < 4; ++s) d[s] = kFirst ? p[s] : wasm_i32x4_add(d[s], p[s]);
 }
@@ -84,25 +110,31 @@ inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)
 // as one tree over all eight loaded vectors, and V8 spills them); two groups
 // per tile sharing the loads (~5% faster from cache, ~40% slower streaming
 // from DRAM); pairs stored pre-broadcast (4× the activation bytes).
-template <bool kHasMin>
+// kHigh: Q5 panels (Q4 panels plus fifth bits; scaled_values5).
+template <bool kHasMin, bool kHigh = false>
 void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
-  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
+  const uint8_t* panel = q4_panel<kHasMin, kHigh>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<false>(1)) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
     const int32_t* pairs = act;
+    v128_t plane = kHigh ? wasm_v128_load(panel + q5_high_offset(kHasMin)) : v128_t{};
     v128_t d[4];
-    add_nibble_dots<true>(qs, pairs, d);
-    add_nibble_dots<false>(qs += 16, pairs += 4, d);
+    add_nibble_dots<true, kHigh>(qs, pairs, d, plane);
+    if (kHigh) plane = wasm_u16x8_shr(plane, 1);
+    add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, d, plane);
 #pragma clang loop unroll(disable)
-    for (int v = 2; v < 4; ++v) add_nibble_dots<false>(qs += 16, pairs += 4, d);  // pointer steps: V8 keeps them in registers
+    for (int v = 2; v < 4; ++v) {  // pointer steps: V8 keeps them in registers
+      if (kHigh) plane = wasm_u16x8_shr(plane, 1);
+      add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, d, plane);
+    }
     const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(unscale_nibble_sum<1>(d[1]))),
                                       wasm_i32x4_add(rows_in_lanes<2>(unscale_nibble_sum<2>(d[2])), rows_in_lanes<3>(d[3])));
-    acc = q8_block_update<kHasMin>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field<false>(1, kQ8D)),
-                                   wasm_v128_load32_splat(act + q8_field<false>(1, q8_term_field<kHasMin>())));
+    acc = q8_block_update<kHasMin, kHigh>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field<false>(1, kQ8D)),
+                                          wasm_v128_load32_splat(act + q8_field<false>(1, q8_term_field<kHasMin>())));
   }
   wasm_v128_store(y + g * kPackRows, acc);
 }

@@ -1,24 +1,16 @@
-// Portable C++ loops on packed Q4 panels, shared by the *__scalar kernels
-// (Q4_0 and Q4_1, W4A8 and W4A32, GEMV and GEMM differ only in parameters).
-// Each panel is first unpacked to plain nibbles q[row][k] (element order).
+// Portable C++ loops on packed panels, shared by the *__scalar kernels
+// (the panel types, W4A8 and W4A32, GEMV and GEMM differ only in
+// parameters). Each panel is first unpacked to plain codes q[row][k]
+// (element order) by its format (panel_formats.h).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/q4_panel.h"
+#include "kernels/panel_formats.h"
 
 namespace nibble {
 namespace scalar {
-
-// A panel's nibbles in element order: q[row][k], 0..15.
-inline void unpack_panel(const uint8_t* qs, uint8_t (&q)[kPackRows][kQK]) {
-  for (int r = 0; r < kPackRows; ++r)
-    for (int k = 0; k < kQK; ++k) {
-      const NibbleSlot slot = q4_nibble_slot(r, k);
-      q[r][k] = uint8_t((qs[slot.byte] >> slot.shift) & 15);
-    }
-}
 
 // Writes acc[mi][i] to Y[m0 + mi, 4g + i], clipped to the tile's columns.
 inline void store_tile(const OutputTile& out, int64_t g, int64_t m0, int mr, const float (&acc)[4][kPackRows]) {
@@ -40,15 +32,15 @@ void for_each_group_tile(const OutputTile& out, int max_rows, const Tile& tile) 
 // W4A8: Y[m, n] for the tile, up to max_rows activation rows sharing each
 // unpacked panel. The float arithmetic per block pair is exactly the _ref
 // formula, in the same order, so results are bitwise the reference's.
-template <bool kHasMin>
-void q4_q8_tiles(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, int max_rows) {
+template <typename Format>
+void panel_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& out, int max_rows) {
   const int64_t nb = w.K / kQK;
   for_each_group_tile(out, max_rows, [&](int64_t g, int64_t m0, int mr) {
     float acc[4][kPackRows] = {};
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* panel = q4_panel<kHasMin>(w, g, b);
-      uint8_t q[kPackRows][kQK];
-      unpack_panel(panel + q4_qs_offset(kHasMin), q);
+      const uint8_t* panel = Format::panel(w, g, b);
+      PanelCodes q;
+      Format::codes(panel, q);
       for (int mi = 0; mi < mr; ++mi) {
         const int64_t row_block = (m0 + mi) * nb + b;
         const int8_t* a = x.qs + row_block * kQK;
@@ -58,10 +50,10 @@ void q4_q8_tiles(const Q4Weights& w, const Q8Activations& x, const OutputTile& o
           int32_t dot = 0;
           for (int k = 0; k < kQK; ++k) dot += q[i][k] * a[k];
           const float dw = load_f32(panel + 4 * i);
-          if (kHasMin) {
+          if (Format::kHasMin) {
             acc[mi][i] += float(dot) * (dw * da) + load_f32(panel + 4 * (kPackRows + i)) * (da * float(sa));
           } else {
-            acc[mi][i] += float(dot - 8 * sa) * (dw * da);
+            acc[mi][i] += float(dot + Format::kOffset * sa) * (dw * da);
           }
         }
       }
@@ -71,27 +63,27 @@ void q4_q8_tiles(const Q4Weights& w, const Q8Activations& x, const OutputTile& o
 }
 
 // W4A32, same tiling: each panel is widened to f32 once and used for up to
-// max_rows activation rows. Per block: acc += d·Σ(q−8)·x (Q4_0) or
-// acc += d·Σq·x + m·Σx (Q4_1).
-template <bool kHasMin>
-void q4_f32_tiles(const Q4Weights& w, const F32Activations& x, const OutputTile& out, int max_rows) {
+// max_rows activation rows. Per block: acc += d·Σ(q + offset)·x, or
+// acc += d·Σq·x + m·Σx. The new panel types' SIMD tiers run these too.
+template <typename Format>
+void panel_f32_tiles(const PackedView& w, const F32Activations& x, const OutputTile& out, int max_rows) {
   const int64_t nb = w.K / kQK;
   for_each_group_tile(out, max_rows, [&](int64_t g, int64_t m0, int mr) {
     float acc[4][kPackRows] = {};
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* panel = q4_panel<kHasMin>(w, g, b);
-      uint8_t q[kPackRows][kQK];
-      unpack_panel(panel + q4_qs_offset(kHasMin), q);
-      float wq[kPackRows][kQK];  // q − 8 (Q4_0) or q (Q4_1) as f32
+      const uint8_t* panel = Format::panel(w, g, b);
+      PanelCodes q;
+      Format::codes(panel, q);
+      float wq[kPackRows][kQK];  // q + offset as f32
       for (int i = 0; i < kPackRows; ++i)
-        for (int k = 0; k < kQK; ++k) wq[i][k] = float(int(q[i][k]) - (kHasMin ? 0 : 8));
+        for (int k = 0; k < kQK; ++k) wq[i][k] = float(q[i][k] + Format::kOffset);
       for (int mi = 0; mi < mr; ++mi) {
         const float* xb = x.x + (m0 + mi) * w.K + b * kQK;
         for (int i = 0; i < kPackRows; ++i) {
           float s = 0.0f;
           for (int k = 0; k < kQK; ++k) s += wq[i][k] * xb[k];
           acc[mi][i] += s * load_f32(panel + 4 * i);
-          if (kHasMin) acc[mi][i] += load_f32(panel + 4 * (kPackRows + i)) * x.block_sums[(m0 + mi) * nb + b];
+          if (Format::kHasMin) acc[mi][i] += load_f32(panel + 4 * (kPackRows + i)) * x.block_sums[(m0 + mi) * nb + b];
         }
       }
     }

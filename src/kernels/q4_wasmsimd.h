@@ -75,8 +75,10 @@ bool gemv_for_leftover_rows(const OutputTile& out, int64_t max_rest, Gemm gemm, 
 // The four kernels of a Q4 type for one SIMD tier, in terms of the tiles:
 // kRelaxed = false the *__wasmsimd kernels, true the *__wasmrelaxedsimd
 // ones. Each tier reads the packed layout of the builds that have it
-// (q4_panel.h), so a build instantiates one of them.
-template <bool kHasMin, bool kRelaxed>
+// (q4_panel.h), so a build instantiates one of them. kHigh: the W4A8
+// kernels of the Q5 panels (Q4 panels plus fifth bits); their GEMM runs the
+// GEMV tiles on each activation row (a 4×4 tile for them is not written yet).
+template <bool kHasMin, bool kRelaxed, bool kHigh = false>
 struct Q4Kernels {
   static_assert(kRelaxed == kRowsInLanes, "a SIMD tier's Q4 kernels read its own packed layout (q4_panel.h)");
   static constexpr int64_t kGemvRowsMax = 4;
@@ -84,11 +86,11 @@ struct Q4Kernels {
   // inlined copies cost 0.8 KB of the gzipped download.
   __attribute__((noinline)) static void q8_gemv(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail) {
     if constexpr (kRelaxed) {
-      q4_q8_gemv_relaxed<kHasMin>(w, x, out, tail);
+      q4_q8_gemv_relaxed<kHasMin, kHigh>(w, x, out, tail);
     } else {
       const int64_t stride = (w.K / kQK) * q8_block_stride<false>(1);
       q4_tiles(w, x, out, 1, interleave_q8<false>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t, int) {
-        q4_q8_gemv_tile<kHasMin>(w, act + t * stride, g, y);
+        q4_q8_gemv_tile<kHasMin, kHigh>(w, act + t * stride, g, y);
       }, tail);
     }
   }
@@ -97,7 +99,7 @@ struct Q4Kernels {
     // activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs
     // 3.5 ms, M = 4 3.4 ms vs 3.6 ms). Known cost of this layout: M = 4..16
     // is 27%..3% slower than the previous layout's GEMM (M = 64: 8% faster).
-    if (out.m_end - out.m_begin <= kGemvRowsMax) return q8_gemv(w, x, out, tail);
+    if (kHigh || out.m_end - out.m_begin <= kGemvRowsMax) return q8_gemv(w, x, out, tail);
     // A W4A8 GEMV row costs about a quarter of a 4-row tile (576×1536: 0.037
     // vs 0.15 ms), so any leftover rows go through the GEMV tiles.
     if (gemv_for_leftover_rows(out, 3, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },

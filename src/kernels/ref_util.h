@@ -29,11 +29,40 @@ inline float block_dot_q8(const BlockQ4_1& w, const BlockQ8_0& x) {
   return float(isum) * (fp16_to_fp32(w.d) * dx) + fp16_to_fp32(w.m) * (dx * float(xsum));
 }
 
+// Q5_0 / Q5_1 code j (0..31): the nibble and bit j of qh (little-endian u32) as bit 4.
+inline int q5_code(const uint8_t* qs, const uint8_t* qh, int j) { return nibble(qs, j) | ((qh[j / 8] >> (j % 8)) & 1) << 4; }
+// Code j of a block as the integer that multiplies the activation, and the
+// block's fp16 minimum's share (Q5_1 only, below).
+inline int code(const BlockQ5_0& b, int j) { return q5_code(b.qs, b.qh, j) - 16; }
+inline int code(const BlockQ5_1& b, int j) { return q5_code(b.qs, b.qh, j); }
+inline int code(const BlockIQ4_NL& b, int j) { return kIQ4NLValues[nibble(b.qs, j)]; }
+inline int code(const BlockQ8_0& b, int j) { return b.qs[j]; }
+// W4A8 per block pair, the types without a minimum: float(Σ code·q_x) · (d_w·d_x).
+template <typename Block>
+float block_dot_q8(const Block& w, const BlockQ8_0& x) {
+  int32_t isum = 0;
+  for (int j = 0; j < kQK; ++j) isum += code(w, j) * x.qs[j];
+  return float(isum) * (fp16_to_fp32(w.d) * fp16_to_fp32(x.d));
+}
+inline float block_dot_q8(const BlockQ5_1& w, const BlockQ8_0& x) {
+  int32_t isum = 0, xsum = 0;
+  for (int j = 0; j < kQK; ++j) {
+    isum += code(w, j) * x.qs[j];
+    xsum += x.qs[j];
+  }
+  const float dx = fp16_to_fp32(x.d);
+  return float(isum) * (fp16_to_fp32(w.d) * dx) + fp16_to_fp32(w.m) * (dx * float(xsum));
+}
+
 // Dequantized weight j of a block.
 inline float weight(const BlockQ4_0& b, int j) { return fp16_to_fp32(b.d) * float(nibble(b.qs, j) - 8); }
 inline float weight(const BlockQ4_1& b, int j) {
   return fp16_to_fp32(b.d) * float(nibble(b.qs, j)) + fp16_to_fp32(b.m);
 }
+
+template <typename Block>
+float weight(const Block& b, int j) { return float(code(b, j)) * fp16_to_fp32(b.d); }
+inline float weight(const BlockQ5_1& b, int j) { return float(code(b, j)) * fp16_to_fp32(b.d) + fp16_to_fp32(b.m); }
 
 // y[N] = W[N,K] · x[K], x quantized to K/32 Q8_0 blocks.
 template <typename Block>

@@ -84,6 +84,18 @@ float abs_terms(const BlockQ4_1& b, const float* x) {
   }
   return t;
 }
+float abs_terms(const BlockQ5_1& b, const float* x) {
+  float t = 0;
+  for (int j = 0; j < kQK; ++j)
+    t += std::fabs(fp16_to_fp32(b.d) * float(ref::code(b, j)) * x[j]) + std::fabs(fp16_to_fp32(b.m) * x[j]);
+  return t;
+}
+template <typename Block>  // Q5_0, IQ4_NL, Q8_0: |w·x|
+float abs_terms(const Block& b, const float* x) {
+  float t = 0;
+  for (int j = 0; j < kQK; ++j) t += std::fabs(ref::weight(b, j) * x[j]);
+  return t;
+}
 template <typename Block>
 std::vector<float> tolerances(const std::vector<Block>& w, const std::vector<float>& x, int64_t M, int64_t N,
                               int64_t K, const std::vector<float>& ref) {
@@ -141,8 +153,7 @@ std::vector<float> run_kernel(Fn kernel, const Weights& w, const Act& x, int64_t
 }
 
 template <typename Block, typename Gen, typename RefQ8, typename RefF32>
-void check_q4_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f32, uint32_t seed) {
-  const bool q4_1 = type == TensorType::Q4_1;
+void check_panel_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f32, uint32_t seed) {
   for (int64_t K : kKs) {
     for (int64_t N : kNs) {
       Rng rng(seed + uint32_t(K * 7919 + N));
@@ -163,7 +174,7 @@ void check_q4_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f32, 
         const F32Activations xf{x.data(), sums.data(), K};
         for (const KernelConfig* c : tiers()) {
           const TypeKernels& k = *c->kernels_for(type);
-          const std::string name = std::string(c->name) + (q4_1 ? " q4_1" : " q4_0");
+          const std::string name = std::string(c->name) + " " + tensor_type_info(type)->name;
           expect_bitwise(want8, run_kernel(k.q8_gemv, view, q.view(K), M, N), name + " W4A8 gemv", M, N, K);
           expect_bitwise(want8, run_kernel(k.q8_gemm, view, q.view(K), M, N), name + " W4A8 gemm", M, N, K);
           expect_near(want32, run_kernel(k.f32_gemv, view, xf, M, N), tol, name + " W4A32 gemv", M, N, K);
@@ -182,11 +193,27 @@ void check_q4_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f32, 
 }
 
 TEST(KernelsMatmul, Q4_0AllTiersMatchReference) {
-  check_q4_type<BlockQ4_0>(TensorType::Q4_0, random_q4_0, q4_0_q8_0_gemm_ref, q4_0_f32_gemm_ref, 100);
+  check_panel_type<BlockQ4_0>(TensorType::Q4_0, random_q4_0, q4_0_q8_0_gemm_ref, q4_0_f32_gemm_ref, 100);
 }
 
 TEST(KernelsMatmul, Q4_1AllTiersMatchReference) {
-  check_q4_type<BlockQ4_1>(TensorType::Q4_1, random_q4_1, q4_1_q8_0_gemm_ref, q4_1_f32_gemm_ref, 200);
+  check_panel_type<BlockQ4_1>(TensorType::Q4_1, random_q4_1, q4_1_q8_0_gemm_ref, q4_1_f32_gemm_ref, 200);
+}
+
+TEST(KernelsMatmul, Q5_0AllTiersMatchReference) {
+  check_panel_type<BlockQ5_0>(TensorType::Q5_0, random_blocks<BlockQ5_0>, q5_0_q8_0_gemm_ref, q5_0_f32_gemm_ref, 400);
+}
+
+TEST(KernelsMatmul, Q5_1AllTiersMatchReference) {
+  check_panel_type<BlockQ5_1>(TensorType::Q5_1, random_blocks<BlockQ5_1>, q5_1_q8_0_gemm_ref, q5_1_f32_gemm_ref, 500);
+}
+
+TEST(KernelsMatmul, IQ4_NLAllTiersMatchReference) {
+  check_panel_type<BlockIQ4_NL>(TensorType::IQ4_NL, random_blocks<BlockIQ4_NL>, iq4_nl_q8_0_gemm_ref, iq4_nl_f32_gemm_ref, 600);
+}
+
+TEST(KernelsMatmul, Q8_0AllTiersMatchReference) {
+  check_panel_type<BlockQ8_0>(TensorType::Q8_0, random_blocks<BlockQ8_0>, q8_0_q8_0_gemm_ref, q8_0_f32_gemm_ref, 700);
 }
 
 TEST(KernelsMatmul, DefaultConfigIsTheBestTierBuilt) {
@@ -219,23 +246,34 @@ TEST(KernelsMatmul, EveryTierRunsExactlyTheTypesWithKernels) {
       EXPECT_EQ(t.has_kernels(), c->kernels_for(t.type) != nullptr) << c->name << " " << t.name;
 }
 
-TEST(KernelsMatmul, DequantizeRowMatchesBlocks) {
-  Rng rng(9);
-  const int64_t N = 7, K = 96;
-  const auto w0 = random_q4_0(rng, N, K);
-  const auto w1 = random_q4_1(rng, N, K);
-  PackedWeights p0, p1;
-  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, w0.data(), w0.size() * sizeof(BlockQ4_0), N, K, &p0).ok());
-  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_1, w1.data(), w1.size() * sizeof(BlockQ4_1), N, K, &p1).ok());
-  std::vector<float> row(K);
+// dequantize_row (packed row -> f32) and the _ref kernels' weights are
+// bitwise the row dequantizer of src/quant, for every panel type.
+template <typename Block>
+void check_dequantize_row(TensorType type, uint32_t seed) {
+  Rng rng(seed);
+  const int64_t N = 7, K = 96, nb = K / kQK;
+  const auto w = random_blocks<Block>(rng, N, K);
+  PackedWeights p;
+  ASSERT_TRUE(PackedWeights::Pack(type, w.data(), w.size() * sizeof(Block), N, K, &p).ok());
+  std::vector<float> row(K), want(K);
   for (int64_t n = 0; n < N; ++n) {
-    dequantize_row(p0, n, row.data());
-    for (int64_t k = 0; k < K; ++k)
-      ASSERT_EQ(row[k], ref::weight(w0[n * (K / kQK) + k / kQK], int(k % kQK))) << "q4_0 row " << n << " k " << k;
-    dequantize_row(p1, n, row.data());
-    for (int64_t k = 0; k < K; ++k)
-      ASSERT_EQ(row[k], ref::weight(w1[n * (K / kQK) + k / kQK], int(k % kQK))) << "q4_1 row " << n << " k " << k;
+    dequantize_row(p, n, row.data());
+    block_traits(type)->dequantize(&w[size_t(n * nb)], want.data(), K);
+    for (int64_t k = 0; k < K; ++k) {
+      ASSERT_EQ(f32_bits(row[k]), f32_bits(want[k])) << tensor_type_info(type)->name << " row " << n << " k " << k;
+      ASSERT_EQ(f32_bits(ref::weight(w[size_t(n * nb + k / kQK)], int(k % kQK))), f32_bits(want[k]))
+          << tensor_type_info(type)->name << " ref::weight, row " << n << " k " << k;
+    }
   }
+}
+
+TEST(KernelsMatmul, DequantizeRowMatchesBlocks) {
+  check_dequantize_row<BlockQ4_0>(TensorType::Q4_0, 9);
+  check_dequantize_row<BlockQ4_1>(TensorType::Q4_1, 10);
+  check_dequantize_row<BlockQ5_0>(TensorType::Q5_0, 11);
+  check_dequantize_row<BlockQ5_1>(TensorType::Q5_1, 12);
+  check_dequantize_row<BlockIQ4_NL>(TensorType::IQ4_NL, 13);
+  check_dequantize_row<BlockQ8_0>(TensorType::Q8_0, 14);
 }
 
 TEST(KernelsMatmul, GemvReferenceIsGemmReferenceRow) {

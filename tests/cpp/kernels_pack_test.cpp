@@ -16,7 +16,8 @@ using namespace kerneltest;
 // infinities) comes back byte-identical.
 TEST(KernelsPack, RoundTripIsByteIdentical) {
   Rng rng(11);
-  for (TensorType type : {TensorType::F32, TensorType::Q4_0, TensorType::Q4_1}) {
+  for (TensorType type : {TensorType::F32, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1,
+                          TensorType::IQ4_NL, TensorType::Q8_0}) {
     for (int64_t N : {1, 2, 3, 4, 5, 8, 17, 64}) {
       for (int64_t K : {32, 96, 256}) {
         const size_t bytes = size_t(N) * row_size(type, K) ;

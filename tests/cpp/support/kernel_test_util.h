@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/config.h"
@@ -54,6 +55,20 @@ inline std::vector<BlockQ4_1> random_q4_1(Rng& rng, int64_t N, int64_t K) {
     b.d = random_fp16(rng);
     b.m = random_fp16(rng);
     random_nibbles(rng, b.qs);
+  }
+  return w;
+}
+
+// N rows of K/32 blocks of any 32-weight type: random bytes (every code,
+// Q5's fifth bits, Q8_0's −128), then random scales of varied magnitude.
+template <typename Block>
+std::vector<Block> random_blocks(Rng& rng, int64_t N, int64_t K) {
+  std::vector<Block> w(size_t(N * (K / kQK)));
+  for (auto& b : w) {
+    uint8_t* bytes = reinterpret_cast<uint8_t*>(&b);
+    for (size_t i = 0; i < sizeof(Block); ++i) bytes[i] = uint8_t(rng());
+    b.d = random_fp16(rng);
+    if constexpr (std::is_same_v<Block, BlockQ4_1> || std::is_same_v<Block, BlockQ5_1>) b.m = random_fp16(rng);
   }
   return w;
 }

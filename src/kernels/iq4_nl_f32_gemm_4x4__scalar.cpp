@@ -1,0 +1,11 @@
+// Y[M,N] = X[M,K] · W[N,K]ᵀ, up to 4 activation rows per weight panel; W packed IQ4_NL widened to f32, X f32 (scalar tier; the SIMD tiers run it too).
+#include "kernels/microkernels.h"
+#include "kernels/q4_scalar.h"
+
+namespace nibble {
+
+void iq4_nl_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out) {
+  scalar::panel_f32_tiles<I8PanelFormat<TensorType::IQ4_NL>>(w, x, out, 4);
+}
+
+}  // namespace nibble

@@ -1,0 +1,58 @@
+// What a packed panel holds, per panel type (layouts in packed_weights.h),
+// for the code that reads panels one value at a time: the scalar tier and
+// dequantize_row. A format gives each row's weight codes q in element order
+// and the rule that makes them weights:
+//   w = d·(q + kOffset)   (kHasMin false: Q4_0 −8, Q5_0 −16, IQ4_NL and Q8_0 0)
+//   w = d·q + m           (kHasMin true: Q4_1, Q5_1)
+// with d (and m) the row's f32 scales at the start of the panel.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/q4_panel.h"
+
+namespace nibble {
+
+using PanelCodes = int[kPackRows][kQK];
+
+// kQ4Panels (kHigh false) and kQ5Panels (kHigh true).
+template <bool kHasMinT, bool kHigh>
+struct Q4PanelFormat {
+  static constexpr bool kHasMin = kHasMinT;
+  static constexpr int kOffset = kHasMin ? 0 : (kHigh ? -16 : -8);
+  static const uint8_t* panel(const PackedView& w, int64_t g, int64_t b) { return q4_panel<kHasMin, kHigh>(w, g, b); }
+  static void codes(const uint8_t* panel, PanelCodes& q) {
+    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    for (int r = 0; r < kPackRows; ++r)
+      for (int k = 0; k < kQK; ++k) {
+        const NibbleSlot slot = q4_nibble_slot(r, k);
+        q[r][k] = (qs[slot.byte] >> slot.shift) & 15;
+        if (kHigh) {
+          const NibbleSlot bit = q5_high_slot(slot);
+          q[r][k] |= ((panel[q5_high_offset(kHasMin) + bit.byte] >> bit.shift) & 1) << 4;
+        }
+      }
+  }
+};
+
+// kI8Panels: Q8_0's int8 values, IQ4_NL's code book looked up.
+template <TensorType kType>
+struct I8PanelFormat {
+  static constexpr bool kHasMin = false;
+  static constexpr int kOffset = 0;
+  static const uint8_t* panel(const PackedView& w, int64_t g, int64_t b) { return i8_panel<kType>(w, g, b); }
+  static void codes(const uint8_t* panel, PanelCodes& q) {
+    const uint8_t* qs = panel + kI8QsOffset;
+    for (int r = 0; r < kPackRows; ++r)
+      for (int k = 0; k < kQK; ++k) {
+        if (kType == TensorType::Q8_0) {
+          q[r][k] = int8_t(qs[i8_slot(r, k)]);
+        } else {
+          const NibbleSlot slot = lanes_nibble_slot(r, k);
+          q[r][k] = kIQ4NLValues[(qs[slot.byte] >> slot.shift) & 15];
+        }
+      }
+  }
+};
+
+}  // namespace nibble

@@ -1,0 +1,11 @@
+// Y[M,N] = X[M,K] · W[N,K]ᵀ; W Q8_0 blocks dequantized, X f32 (reference).
+#include "kernels/microkernels.h"
+#include "kernels/ref_util.h"
+
+namespace nibble {
+
+void q8_0_f32_gemm_ref(const BlockQ8_0* w, int64_t N, int64_t K, const float* x, int64_t M, float* y) {
+  for (int64_t m = 0; m < M; ++m) q8_0_f32_gemv_ref(w, N, K, x + m * K, y + m * N);
+}
+
+}  // namespace nibble

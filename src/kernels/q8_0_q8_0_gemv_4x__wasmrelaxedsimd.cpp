@@ -1,0 +1,15 @@
+// y[N] = W[N,K] · x[K] per activation row; W packed Q8_0, x Q8_0 (wasm relaxed-SIMD tier).
+#ifdef NIBBLE_RELAXED_SIMD
+
+#include "kernels/i8_q8_wasmsimd.h"
+#include "kernels/microkernels.h"
+
+namespace nibble {
+
+void q8_0_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  wasmsimd::i8_q8_kernel<TensorType::Q8_0, /*kRelaxed=*/true>(w, x, out, q8_0_q8_0_gemv_4x__scalar);
+}
+
+}  // namespace nibble
+
+#endif  // NIBBLE_RELAXED_SIMD
