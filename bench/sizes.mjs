@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
-// Budget for a build's download, gzipped (issue 3: the SIMD build < 150 KB).
-export const BUDGET_GZIP_BYTES = { simd: 150 * 1024, 'simd-relaxed': 150 * 1024 };
+// Budget for a build's download, gzipped (issue 3: < 150 KB; raised to 170 KB
+// by issue 11 for the K-quant and 5-bit kernels).
+export const BUDGET_GZIP_BYTES = { simd: 170 * 1024, 'simd-relaxed': 170 * 1024 };
 const SHIPPED = /^nibble([.-][a-z-]+)?\.(wasm|mjs|cjs|js)$/;
 
 export function measureSizes({ distDir = DIST } = {}) {
