@@ -1,8 +1,8 @@
 // Model.logits in Node: ids.length × vocab values from an empty cache of its
 // own, equal to a freshly loaded model's, whatever ran before; a generation
 // (finished, or paused mid-way) continues as if logits had not been called;
-// one token at a time (batch: 1) gives what each prefix gives; bad input is
-// refused with a message that says what to change.
+// one token at a time (batch: 1) gives what each prefix gives; the heap
+// stays flat; bad input is refused with a message that says what to change.
 const { expectThrown, loadNibble } = require('./load.cjs');
 const { model } = require('./model_util.cjs');
 
@@ -91,6 +91,14 @@ test('batch 1 (one token at a time through the KV cache): each prefix gives the 
   let maxDiff = 0;
   for (let i = 0; i < whole.length; i++) maxDiff = Math.max(maxDiff, Math.abs(whole[i] - batched[i]));
   expect(maxDiff).toBeLessThan(1e-4);
+});
+
+test('the wasm heap is back where it was after logits calls, failed ones included', () => {
+  stories.logits(IDS); // the first call sets up scratch that stays (~1 KB)
+  const before = nibble._debug.heapBytesInUse();
+  for (let i = 0; i < 3; i++) stories.logits(IDS.slice(0, 3), { batch: 1 + i }); // a result kept would differ in size
+  expect(() => stories.logits([1, 512])).toThrow(RangeError);
+  expect(nibble._debug.heapBytesInUse()).toBe(before);
 });
 
 describe('bad input', () => {
