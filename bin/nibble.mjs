@@ -4,6 +4,7 @@
 //   nibble generate <model> --prompt <text> ...   text to stdout, statistics to stderr
 //   nibble quantize <in> -o <out.gguf> ...        an INT4 GGUF file
 //   nibble info <model>                           what a model file holds
+//   nibble logits <model> --tokens 1,2,3          the logits at every position
 // Errors print one line (no stack) and exit with code 1.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -31,6 +32,7 @@ Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
   nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${QUANT_TYPES.map((t) => t.name).join('|')}] [--clip none|mse]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
+  nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
 
 <model> is a GGUF file (LLaMA architecture; tensor types ${nibble.tensorTypes.map((t) => t.name.toUpperCase()).join(', ')})
 or a llama2.c checkpoint (with --tokenizer <tokenizer.bin>), given as a
@@ -81,6 +83,23 @@ Options:
   --json                 print everything as JSON
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
+
+  logits: `Usage: nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [options]
+
+Runs the token ids through the model from an empty cache and prints, for each
+position, the most likely next tokens with their logits; --json prints every
+logit instead: { "tokens": [...], "vocabSize": n, "logits": [[n values] per position] }.
+
+Options:
+  --tokens <ids>         token ids, separated by commas (required)
+  --top <k>              tokens listed per position (default 5)
+  --json                 print all the logits as JSON
+  --weights <type>       ${choices(WEIGHT_TYPES)}: how to hold the matrices
+  --precision <p>        ${nibble.optionChoices.precision.map((p, i) => (i === 0 ? `${p} (default)` : p)).join(' | ')}: int8 or f32 activations
+  --batch <n>            tokens per forward step (default 64; 1: one at a time, as generation)
+  --context <n>          positions the model may take (default: the model's, at most 2048)
+  --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
+  -h, --help             this help`,
 };
 
 const COMMON = { tokenizer: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
@@ -101,6 +120,16 @@ const OPTIONS = {
   },
   quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, clip: { type: 'string' } },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
+  logits: {
+    ...COMMON,
+    tokens: { type: 'string' },
+    top: { type: 'string' },
+    json: { type: 'boolean' },
+    weights: { type: 'string' },
+    precision: { type: 'string' },
+    batch: { type: 'string' },
+    context: { type: 'string' },
+  },
 };
 
 // A mistake the user can fix: printed as one line, exit code 1.
@@ -289,9 +318,48 @@ async function info(values, positionals) {
   process.stdout.write(text);
 }
 
+// '1,2, 3' -> [1, 2, 3]; the model checks that they are in its vocabulary.
+function tokensOption(values) {
+  const text = values.tokens;
+  if (text === undefined) fail('which tokens? give their ids with --tokens 1,2,3');
+  const ids = text.split(',').map((t) => t.trim());
+  if (!ids.every((t) => /^\d+$/.test(t))) fail(`--tokens must be token ids separated by commas, such as 1,403,407; got '${text}'`);
+  return ids.map(Number);
+}
+
+async function logits(values, positionals) {
+  const path = oneModel(positionals, 'logits');
+  const tokens = tokensOption(values);
+  const top = integerOption(values, 'top', 1, 2 ** 31 - 1) ?? 5;
+  const weights = choiceOption(values, 'weights', WEIGHT_TYPES.map((t) => t.name), DEFAULT_TYPE);
+  const precision = choiceOption(values, 'precision', nibble.optionChoices.precision, 'w4a8');
+  const batch = integerOption(values, 'batch', 1, 2 ** 31 - 1);
+  const context = integerOption(values, 'context', 1, 2 ** 31 - 1);
+  const { model } = await load(path, values, weights, 'none', undefined, context ? { context } : {});
+  try {
+    const all = model.logits(tokens, { precision, batch });
+    const vocab = model.info.vocabSize;
+    const rows = tokens.map((_, i) => all.subarray(i * vocab, (i + 1) * vocab));
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ file: path, tokens, vocabSize: vocab, weights: model.info.weightType, precision, logits: rows.map((r) => Array.from(r)) })}\n`);
+      return;
+    }
+    const piece = (id) => JSON.stringify(model.detokenize([id]));
+    let text = '';
+    rows.forEach((row, i) => {
+      text += `position ${i}, after ${tokens[i]} ${piece(tokens[i])}:\n`;
+      const best = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b).slice(0, top);
+      for (const id of best) text += `  ${String(id).padStart(6)}  ${row[id].toFixed(4).padStart(9)}  ${piece(id)}\n`;
+    });
+    process.stdout.write(text);
+  } finally {
+    model.dispose();
+  }
+}
+
 // ---------------------------------------------------------------------------
 
-const COMMANDS = { generate, quantize, info };
+const COMMANDS = { generate, quantize, info, logits };
 
 async function main(argv) {
   const [command, ...rest] = argv;
@@ -303,7 +371,7 @@ async function main(argv) {
     process.stdout.write(`${nibble.version}\n`);
     return;
   }
-  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are generate, quantize, info (see nibble --help)`);
+  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are generate, quantize, info, logits (see nibble --help)`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS[command], allowPositionals: true, strict: true });
@@ -330,6 +398,7 @@ main(process.argv.slice(2)).catch((e) => {
   const known = e instanceof UsageError || /^nibble\./.test(e?.message ?? '') || e?.name === 'AbortError';
   const message = known
     ? e.message.replace(/^nibble\.[\w.]+: /, '').replace(/; pass it as loadModel\(source, \{ tokenizer: .*?\}\)/, '; pass it with --tokenizer <tokenizer.bin>')
+      .replace(/options\.context/g, '--context')
     : (e?.stack ?? String(e));
   process.stderr.write(`nibble${command}: ${message}\n`);
   process.exitCode = 1;

@@ -328,6 +328,13 @@ export interface Generation extends AsyncGenerator<string, GenerationStats, unde
   readonly stats: Promise<GenerationStats>;
 }
 
+export interface LogitsOptions {
+  /** As GenerateOptions.precision. Default 'w4a8'. */
+  precision?: Precision;
+  /** Tokens per forward step: 1 runs them one at a time through the KV cache, as generation does. Default 64. */
+  batch?: number;
+}
+
 /** A language model in wasm memory until dispose(). */
 export declare class Model {
   /** Not constructible: use loadModel(). */
@@ -344,6 +351,14 @@ export declare class Model {
   generate(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Generation;
   /** generate(), collected: the whole text and the statistics. */
   complete(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Promise<{ text: string; stats: GenerationStats }>;
+  /**
+   * The logits of every position of ids, run from an empty KV cache of their
+   * own (a generation's cache is left as it was): ids.length × info.vocabSize
+   * values, row-major by position (row i: the scores of the token after
+   * ids[0..i]). Throws a RangeError for no ids, an id outside the vocabulary,
+   * or more ids than the context holds.
+   */
+  logits(ids: readonly number[] | Int32Array | Uint32Array, options?: LogitsOptions): Float32Array;
   /** The model as a standard GGUF v3 file, its matrices as held (what `nibble quantize` writes). */
   toGguf(): Uint8Array;
   /** Frees the wasm memory (and stops a running generation); other methods throw afterwards. Safe to call twice. */
@@ -378,6 +393,7 @@ export interface WorkerModel {
   detokenize(ids: readonly number[] | Int32Array | Uint32Array): Promise<string>;
   generate(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Generation;
   complete(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Promise<{ text: string; stats: GenerationStats }>;
+  logits(ids: readonly number[] | Int32Array | Uint32Array, options?: LogitsOptions): Promise<Float32Array>;
   toGguf(): Promise<Uint8Array>;
   /** Stops the worker and frees everything. */
   dispose(): void;
@@ -413,5 +429,4 @@ export declare const _debug: {
   heapBytesInUse(): number;
   wasmMemoryBytes(): number;
   heapPeakBytes(): number;
-  modelLogits(model: Model, ids: readonly number[] | Int32Array, options?: { precision?: Precision }): Float32Array;
 };

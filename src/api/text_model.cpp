@@ -18,6 +18,8 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1, JS's exact 
 // The KV cache is f32 keys and values: refuse sizes the 4 GB heap cannot hold.
 constexpr double kMaxKvCacheBytes = 2.0 * 1024 * 1024 * 1024;
 constexpr int kPromptBatch = 64;  // prompt tokens per GEMM batch
+// logits() results: web/ copies them once more in the heap on their way out.
+constexpr double kMaxLogitsBytes = 1024.0 * 1024 * 1024;
 
 Status parse_weight_type(const std::string& name, TensorType* out) {
   const TensorTypeInfo* info = tensor_type_by_name(name.c_str());
@@ -245,7 +247,7 @@ ApiStatus TextModel::next() {
   return ApiStatus::From(generator_->next(&last_token_, &stop_));
 }
 
-ApiStatus TextModel::logits(uintptr_t ids, uint32_t n, int32_t precision) {
+ApiStatus TextModel::logits(uintptr_t ids, uint32_t n, int32_t precision, int32_t batch) {
   Status s = check_loaded();
   if (!s.ok()) return ApiStatus::From(s);
   Precision p;
@@ -253,14 +255,21 @@ ApiStatus TextModel::logits(uintptr_t ids, uint32_t n, int32_t precision) {
   if (!s.ok()) return ApiStatus::From(s);
   if (n == 0 || int64_t(n) > model_->config.context_length)
     return ApiStatus::From(OutOfRange("logits needs 1.." + std::to_string(model_->config.context_length) + " tokens"));
+  if (batch < 0) return ApiStatus::From(OutOfRange("batch must be ≥ 1 token (0: the default)"));
+  if (batch == 0) batch = kPromptBatch;
   const size_t vocab = size_t(model_->config.vocab_size);
-  LlamaState state(*model_->llama, int(n), int(n));
-  std::vector<float> all(size_t(n) * vocab);  // [n, vocab]
-  s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), all.data(), true, p, pool_.get());
-  if (!s.ok()) return ApiStatus::From(s);
-  result_.resize(all.size() * sizeof(float));
-  std::memcpy(result_.data(), all.data(), result_.size());
-  return ApiStatus();
+  const double bytes = double(n) * double(vocab) * sizeof(float);
+  if (bytes > kMaxLogitsBytes)
+    return ApiStatus::From(ResourceError("the logits of " + std::to_string(n) + " tokens × " + std::to_string(vocab) +
+                                         " vocabulary entries need " + std::to_string(int64_t(bytes / 1048576)) +
+                                         " MiB; ask for fewer tokens at a time"));
+  LlamaState state(*model_->llama, int(n), std::min(int(n), batch));
+  std::vector<uint8_t>().swap(result_);
+  result_.resize(size_t(n) * vocab * sizeof(float));  // [n, vocab] f32, written in place
+  s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), reinterpret_cast<float*>(result_.data()), true, p,
+                    pool_.get());
+  if (!s.ok()) std::vector<uint8_t>().swap(result_);
+  return ApiStatus::From(s);
 }
 
 ApiStatus TextModel::write_gguf() {

@@ -104,9 +104,11 @@ class TextModel {
   // KV-cache positions of the current generator (0 before the first start).
   int32_t context() const;
 
-  // Logits of every position of ids[n] run from an empty cache, as one
-  // batch -> the result buffer, [n, vocab] f32 (tests and evaluation).
-  ApiStatus logits(uintptr_t ids, uint32_t n, int32_t precision);
+  // Logits of every position of ids[n] (int32 at `ids`) run from an empty
+  // cache of their own (the generator's cache is left as it was), `batch`
+  // tokens per forward step (0: 64, as a prompt; 1: one token at a time,
+  // the decode path) -> the result buffer, [n, vocab] f32.
+  ApiStatus logits(uintptr_t ids, uint32_t n, int32_t precision, int32_t batch);
 
   // The model as a standard GGUF v3 file -> the result buffer.
   ApiStatus write_gguf();

@@ -1,13 +1,20 @@
 // loadModel(source, { worker: true }) in Chromium: the model runs in a Web
 // Worker behind Model's API. Greedy text equals the reference; the page never
-// loads the wasm; requestAnimationFrame keeps firing during generation; abort
-// (signal, break) stops it; errors come back as the same classes with the
-// same messages as in-thread; progress is forwarded; dispose() ends the worker.
+// loads the wasm; logits (F32) match stories260K.logits.json and leave the
+// next generation as it was; requestAnimationFrame keeps firing during
+// generation; abort (signal, break) stops it; errors come back as the same
+// classes with the same messages as in-thread; progress is forwarded;
+// dispose() ends the worker.
 // Needs dist/ built (bash tools/build.sh). Run: node --test tests/browser/worker.test.mjs
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startServer } from './server.mjs';
 import { dist, launchChromium, referenceStory, repo, watch } from './demo_support.mjs';
+
+const { compareLogits, logitsFailures } = createRequire(import.meta.url)('../js/model_reference.cjs');
 
 const PAGE = '/tests/browser/pages/worker.html';
 const PAGE_GLOBAL = '/tests/browser/pages/worker-global.html';
@@ -44,7 +51,7 @@ async function withPage(fn, page_ = PAGE) {
   }
 }
 
-test('a worker model generates the reference story; tokenize/detokenize/toGguf answer; the page never loads the wasm', async () => {
+test('a worker model generates the reference story; tokenize/detokenize/logits/toGguf answer; the page never loads the wasm', async () => {
   const ref = referenceStory(0);
   const r = await withPage(async (page) => {
     const out = await page.evaluate(async ({ url, prompt, maxTokens }) => {
@@ -54,8 +61,12 @@ test('a worker model generates the reference story; tokenize/detokenize/toGguf a
       for await (const piece of run) text += piece;
       const ids = await model.tokenize(prompt);
       const gguf = await model.toGguf();
+      const reference = await (await fetch('/models/stories260K.logits.json')).json();
+      const logits = await model.logits(reference.positions.map((p) => p.input_token), { precision: 'w4a32' });
       const result = {
         text,
+        logits: { tag: Object.prototype.toString.call(logits), values: Array.from(logits) },
+        again: (await model.complete(prompt, { temperature: 0, maxTokens })).text,
         stats: await run.stats,
         ids,
         back: await model.detokenize(ids),
@@ -72,6 +83,10 @@ test('a worker model generates the reference story; tokenize/detokenize/toGguf a
     return out;
   });
   assert.equal(ref.prompt + r.text, ref.text);
+  assert.equal(r.again, r.text);
+  assert.equal(r.logits.tag, '[object Float32Array]');
+  const logitsReference = JSON.parse(readFileSync(join(repo, 'models/stories260K.logits.json'), 'utf8'));
+  assert.deepEqual(logitsFailures(compareLogits(Float32Array.from(r.logits.values), 512, logitsReference), { maxDiff: 1e-4 }), []);
   assert.equal(r.stats.generatedTokens, ref.maxTokens);
   assert.equal(r.stats.promptTokens, ref.promptIds.length);
   assert.equal(r.stats.stopReason, 'max_tokens');
@@ -181,6 +196,8 @@ test('errors from the worker are the same classes with the same messages as in-t
     });
     out.tokenize = await each((m) => m.tokenize(42));
     out.detokenize = await each((m) => m.detokenize([99999]));
+    out.logitsEmpty = await each((m) => m.logits([]));
+    out.logitsOption = await each((m) => m.logits([1], { batch: 0 }));
     out.longPrompt = await each(async (m) => {
       for await (const piece of m.generate(new Array(3000).fill(5))) { /* never */ }
     });
@@ -207,6 +224,8 @@ test('errors from the worker are the same classes with the same messages as in-t
   }
   assert.equal(r.tokenize[1].ctor, 'TypeError');
   assert.equal(r.topP[1].ctor, 'RangeError');
+  assert.equal(r.logitsEmpty[1].ctor, 'RangeError');
+  assert.match(r.logitsOption[1].message, /^nibble\.Model\.logits: options\.batch must be an integer/);
   assert.match(r.missing[1].message, /HTTP 404/);
   assert.match(r.disposed[1].message, /disposed/);
   assert.equal(r.sameReason, true, 'an aborted load rejects with the signal\'s reason');

@@ -1,15 +1,18 @@
 // The command line (bin/nibble.mjs, plain `node`, no flags): generate prints
 // llama2.c's reference text for stories260K at temperature 0 with F32
-// weights; quantize -> info -> generate round-trips; every command has
+// weights; quantize -> info -> generate round-trips; logits prints llama.cpp's
+// logits of a fixture (as JSON) and their top tokens; every command has
 // --help; mistakes give one line on stderr and exit code 1.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { REPO, model, references } = require('./model_util.cjs');
+const { argmax, compareLogits, logitsFailures, llamaCppReference, llamaCppBounds } = require('./model_reference.cjs');
 
 const CLI = path.join(REPO, 'bin', 'nibble.mjs');
 const BIN = model('stories260K.bin'), TOK = model('tok512.bin'), GGUF = model('stories260K.gguf');
+const FIXTURES = path.join(REPO, 'tests', 'fixtures', 'llamacpp');
 
 function nibble(...args) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8', timeout: 60000 });
@@ -98,15 +101,50 @@ describe('quantize -> info -> generate', () => {
   });
 });
 
+describe('logits', () => {
+  const F16 = path.join(FIXTURES, 'llama-f16.gguf');
+  const json = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'llama-f16.logits.json'), 'utf8'));
+  const tokens = json.tokens.join(',');
+
+  test('--json: llama.cpp\'s logits of llama-f16.gguf (--weights f32) within the F16 bounds', () => {
+    const r = nibble('logits', F16, '--weights', 'f32', '--tokens', tokens, '--json');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ tokens: json.tokens, vocabSize: 512, weights: 'f32' });
+    const result = compareLogits(Float32Array.from(out.logits.flat()), 512, llamaCppReference(json));
+    expect(logitsFailures(result, llamaCppBounds(F16))).toEqual([]);
+  });
+
+  test('plain: each position lists its --top tokens, llama.cpp\'s most likely first', () => {
+    const r = nibble('logits', F16, '--weights', 'f32', '--tokens', tokens, '--top', '3');
+    expect(r.code).toBe(0);
+    const blocks = r.stdout.trimEnd().split(/\n(?=position )/);
+    expect(blocks).toHaveLength(16);
+    blocks.forEach((block, i) => {
+      const [head, ...lines] = block.split('\n');
+      expect(head).toMatch(new RegExp(`^position ${i}, after ${json.tokens[i]} ".*":$`));
+      expect(lines).toHaveLength(3);
+      const [id, logit] = lines[0].trim().split(/\s+/).map(Number);
+      expect(id).toBe(argmax(json.logits[i]));
+      expect(Math.abs(logit - json.logits[i][id])).toBeLessThan(0.05);
+    });
+  });
+
+  test('a Q3_K file is refused, naming the tensor and its type', () => {
+    expectFailure(nibble('logits', path.join(FIXTURES, 'llama-q3_k_m.gguf'), '--tokens', '1,2'),
+      /^nibble logits: GGUF tensor blk\.0\.attn_k\.weight has type q3_k which nibble does not support/);
+  });
+});
+
 describe('help and errors', () => {
-  test.each([[[]], [['--help']], [['generate', '--help']], [['quantize', '-h']], [['info', '--help']]])('nibble %p prints help', (args) => {
+  test.each([[[]], [['--help']], [['generate', '--help']], [['quantize', '-h']], [['info', '--help']], [['logits', '-h']]])('nibble %p prints help', (args) => {
     const r = nibble(...args);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^(nibble \S+: INT4 language models|Usage: nibble (generate|quantize|info))/);
+    expect(r.stdout).toMatch(/^(nibble \S+: INT4 language models|Usage: nibble (generate|quantize|info|logits))/);
   });
 
   test.each([
-    [['frobnicate'], /^nibble: unknown command 'frobnicate'; the commands are generate, quantize, info/],
+    [['frobnicate'], /^nibble: unknown command 'frobnicate'; the commands are generate, quantize, info, logits/],
     [['generate'], /^nibble generate: which model\? usage: nibble generate <model>/],
     [['generate', 'missing.gguf'], /^nibble generate: cannot read the model 'missing\.gguf': no such file/],
     [['generate', BIN], /^nibble generate: a llama2\.c checkpoint needs its tokenizer file \(tokenizer\.bin\); pass it with --tokenizer <tokenizer\.bin>/],
@@ -122,6 +160,11 @@ describe('help and errors', () => {
     [['quantize', GGUF, '-o', '/no/such/folder/x.gguf'], /^nibble quantize: cannot write '\/no\/such\/folder\/x\.gguf': no folder/],
     [['quantize', GGUF, '-o', 'x.gguf', '--type', 'f32'], /^nibble quantize: --type must be q4_0 or q4_1, got 'f32'/],
     [['info', 'missing.bin'], /^nibble info: cannot read the model 'missing\.bin': no such file/],
+    [['logits', GGUF], /^nibble logits: which tokens\? give their ids with --tokens 1,2,3/],
+    [['logits', GGUF, '--tokens', '1,two'], /^nibble logits: --tokens must be token ids separated by commas, such as 1,403,407; got '1,two'/],
+    [['logits', GGUF, '--tokens', '1,512'], /^nibble logits: ids\[1\] = 512 is not a token id \(0 \.\. 511\)/],
+    [['logits', GGUF, '--tokens', '1,2,3', '--context', '2'], /^nibble logits: ids has 3 tokens but the context holds 2; shorten it or load with a larger --context/],
+    [['logits', GGUF, '--tokens', '1', '--top', '0'], /^nibble logits: --top must be a whole number from 1 to 2147483647, got '0'/],
   ])('nibble %p -> exit 1, one line', (args, pattern) => {
     expectFailure(nibble(...args), pattern);
   });

@@ -48,7 +48,7 @@ describe.each([['simd', true], ['simd-relaxed', 'relaxed'], ['scalar', false]])(
   test('f32 logits match stories260K.logits.json within 1e-4', async () => {
     const m = await nibble.loadModel(model('stories260K.bin'), { tokenizer: model('tok512.bin'), weights: 'f32' });
     const ids = logitsReference.positions.map((p) => p.input_token);
-    const result = compareLogits(nibble._debug.modelLogits(m, ids, { precision: 'w4a32' }), m.info.vocabSize);
+    const result = compareLogits(m.logits(ids, { precision: 'w4a32' }), m.info.vocabSize);
     m.dispose();
     console.log(`[${flavour}] f32 logits: largest difference ${result.maxDiff.toExponential(2)}`);
     expect(logitsFailures(result, { maxDiff: 1e-4 })).toEqual([]);
@@ -58,7 +58,7 @@ describe.each([['simd', true], ['simd-relaxed', 'relaxed'], ['scalar', false]])(
     const m = await nibble.loadModel(model('stories260K.bin'), { tokenizer: model('tok512.bin'), weights });
     expect(m.info.weightType).toBe(weights);
     const ids = logitsReference.positions.map((p) => p.input_token);
-    const result = compareLogits(nibble._debug.modelLogits(m, ids, { precision }), m.info.vocabSize);
+    const result = compareLogits(m.logits(ids, { precision }), m.info.vocabSize);
     m.dispose();
     console.log(`[${flavour}] ${weights} ${precision}: mean KL ${result.meanKl.toFixed(4)}, top-1 agreement ${result.top1}/${result.positions}`);
     expect(logitsFailures(result, { meanKl: 0.04, top1: 15 })).toEqual([]);

@@ -1,6 +1,7 @@
-// How the model tests judge logits against stories260K.logits.json: largest
-// difference, mean KL divergence KL(P_ref ‖ P_got) and top-1 agreement, and
-// the bounds they must hold.
+// How the model tests judge logits against stories260K.logits.json and
+// llama.cpp's logits of the fixtures in tests/fixtures/llamacpp: largest
+// difference, KL divergence KL(P_ref ‖ P_got) (mean and largest over the
+// positions) and top-1 agreement, and the bounds they must hold.
 // Loads with require() in Node and as a classic <script> in a browser
 // (defines globalThis.nibbleModelReference).
 (function (root, factory) {
@@ -33,7 +34,8 @@
   }
 
   // all: logits [positions, vocab] from the model for the reference's input
-  // tokens -> { maxDiff, meanKl, top1 (agreeing positions), positions, worst }.
+  // tokens -> { maxDiff, meanKl, maxKl (the largest KL at one position, at
+  // position maxKlPosition), top1 (agreeing positions), positions, worst }.
   // Broken logits cannot look good: a NaN, an infinity or a missing value
   // makes maxDiff and meanKl Infinity (the worst value sticks) and its
   // position count as a top-1 disagreement; an array of the wrong length
@@ -42,9 +44,9 @@
   function compareLogits(all, vocab, reference) {
     const positions = reference.positions;
     if (positions.length === 0 || all.length !== positions.length * vocab || positions.some((p) => p.logits.length !== vocab)) {
-      return { maxDiff: Infinity, meanKl: Infinity, top1: 0, positions: positions.length, worst: { error: `got ${all.length} logits, want ${positions.length} × ${vocab}` } };
+      return { maxDiff: Infinity, meanKl: Infinity, maxKl: Infinity, maxKlPosition: 0, top1: 0, positions: positions.length, worst: { error: `got ${all.length} logits, want ${positions.length} × ${vocab}` } };
     }
-    let maxDiff = 0, klSum = 0, top1 = 0, worst = null;
+    let maxDiff = 0, klSum = 0, maxKl = 0, maxKlPosition = 0, top1 = 0, worst = null;
     positions.forEach((p, i) => {
       const got = all.subarray(i * vocab, (i + 1) * vocab);
       p.logits.forEach((want, t) => {
@@ -55,15 +57,20 @@
         }
       });
       const kl = klDivergence(p.logits, got);
-      klSum += Number.isFinite(kl) ? kl : Infinity;
+      const sticky = Number.isFinite(kl) ? kl : Infinity;
+      klSum += sticky;
+      if (!(sticky <= maxKl) && maxKl !== Infinity) {
+        maxKl = sticky;
+        maxKlPosition = i;
+      }
       top1 += got.every(Number.isFinite) && argmax(p.logits) === argmax(got) ? 1 : 0;
     });
-    return { maxDiff, meanKl: klSum / positions.length, top1, positions: positions.length, worst };
+    return { maxDiff, meanKl: klSum / positions.length, maxKl, maxKlPosition, top1, positions: positions.length, worst };
   }
 
   // The failures of a compareLogits() result against bounds { maxDiff,
-  // meanKl, top1 } (each optional); [] when all hold. Written !(x <= bound),
-  // so that a NaN fails.
+  // meanKl, maxKl, top1 } (each optional); [] when all hold. Written
+  // !(x <= bound), so that a NaN fails.
   function logitsFailures(result, bounds) {
     const failures = [];
     if ('maxDiff' in bounds && !(result.maxDiff <= bounds.maxDiff)) {
@@ -72,11 +79,29 @@
     if ('meanKl' in bounds && !(result.meanKl <= bounds.meanKl)) {
       failures.push(`mean KL ${result.meanKl} (bound ${bounds.meanKl})`);
     }
+    if ('maxKl' in bounds && !(result.maxKl <= bounds.maxKl)) {
+      failures.push(`KL ${result.maxKl} at position ${result.maxKlPosition} (bound at every position ${bounds.maxKl})`);
+    }
     if ('top1' in bounds && !(result.top1 >= bounds.top1)) {
       failures.push(`top-1 agreement ${result.top1}/${result.positions} (bound ${bounds.top1})`);
     }
     return failures;
   }
 
-  return { klDivergence, argmax, compareLogits, logitsFailures };
+  // The llama.cpp fixtures (tests/fixtures/llamacpp): a *.logits.json
+  // ({ tokens, logits: [position][vocab] }) as a compareLogits reference.
+  function llamaCppReference(json) {
+    return { positions: json.logits.map((logits, i) => ({ input_token: json.tokens[i], logits })) };
+  }
+
+  // The bounds of tests/fixtures/llamacpp/README.md for a fixture file, by
+  // its file type (the name's last part: llama-q4_k_m.gguf -> q4_k_m).
+  function llamaCppBounds(fileName) {
+    const type = /-([a-z0-9_]+)\.gguf$/.exec(fileName)[1];
+    if (type === 'f16') return { maxDiff: 0.05, meanKl: 2e-5, maxKl: 1e-4 };
+    if (type === 'q8_0') return { maxDiff: 1.0, meanKl: 0.01, maxKl: 0.03 };
+    return { maxDiff: 1.5, meanKl: 0.015, maxKl: 0.05 }; // the 3-6-bit types and mixes
+  }
+
+  return { klDivergence, argmax, compareLogits, logitsFailures, llamaCppReference, llamaCppBounds };
 });

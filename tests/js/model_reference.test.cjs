@@ -45,6 +45,16 @@ test('a reference without positions fails: nothing compared is not a pass', () =
 });
 
 test('NaN results fail every bound: the checks are written !(x <= bound)', () => {
-  const nan = { maxDiff: NaN, meanKl: NaN, top1: NaN, positions: 16, worst: null };
-  expect(logitsFailures(nan, { ...F32_BOUNDS, ...INT4_BOUNDS })).toHaveLength(3);
+  const nan = { maxDiff: NaN, meanKl: NaN, maxKl: NaN, maxKlPosition: 0, top1: NaN, positions: 16, worst: null };
+  expect(logitsFailures(nan, { ...F32_BOUNDS, ...INT4_BOUNDS, maxKl: 1 })).toHaveLength(4);
+});
+
+test('one position far off fails the bound at every position while the mean holds', () => {
+  const all = referenceLogits();
+  const row = all.subarray(5 * VOCAB, 6 * VOCAB);
+  row.set(Array.from(row).reverse()); // position 5: the scores of other tokens
+  const result = compareLogits(all, VOCAB);
+  const bounds = { meanKl: result.maxKl / 4, maxKl: result.maxKl / 2 };
+  expect(result.maxKlPosition).toBe(5);
+  expect(logitsFailures(result, bounds)).toEqual([expect.stringMatching(/^KL [\d.e-]+ at position 5 \(bound at every position/)]);
 });

@@ -183,7 +183,7 @@ describe('models', () => {
     try {
       expect([one.info.threads, two.info.threads, plain.info.threads]).toEqual([1, 2, 1]);
       const ids = one.tokenize(PROMPT);
-      const l1 = threaded.nibble._debug.modelLogits(one, ids), l2 = threaded.nibble._debug.modelLogits(two, ids);
+      const l1 = one.logits(ids), l2 = two.logits(ids);
       const i = firstBitDifference(l1, l2);
       if (i !== -1) throw new Error(`logits differ at ${i}: 1 thread ${l1[i]}, 2 threads ${l2[i]}`);
       const opts = { maxTokens: 100, temperature: 0 };
@@ -203,10 +203,10 @@ describe('models', () => {
       for (const threads of [1, 2, 3]) models.push(await threaded.nibble.loadModel(bytes, { threads }));
       expect(models.map((m) => m.info.threads)).toEqual([1, 2, 3]);
       const ids = Array.from({ length: 40 }, (_, i) => 3 + ((i * 29) % 1000));
-      const ref = threaded.nibble._debug.modelLogits(models[0], ids);
+      const ref = models[0].logits(ids);
       const texts = [];
       for (const m of models) {
-        const i = firstBitDifference(ref, threaded.nibble._debug.modelLogits(m, ids));
+        const i = firstBitDifference(ref, m.logits(ids));
         if (i !== -1) throw new Error(`${m.info.threads} threads: logits differ at ${i}`);
         texts.push((await m.complete(ids, { maxTokens: 40, temperature: 0.9, seed: 11, addBos: false })).text);
       }

@@ -35,6 +35,8 @@ export async function example(): Promise<number> {
   await quantize([1, 2, 3], [1, 3]);
   // @ts-expect-error: precision is 'w4a8' | 'w4a32'
   q.matmul(y1, 1, { precision: 'int8' });
+  // @ts-expect-error: logits takes token ids, not text
+  model.logits('Once upon a time');
   // @ts-expect-error: no public constructor
   new QuantizedMatrix();
   // @ts-expect-error: read-only
@@ -72,11 +74,14 @@ export async function textExample(file: Blob, bytes: Uint8Array): Promise<string
   const reason: StopReason = stats.stopReason;
   const done = await fromFile.complete(ids, { temperature: 0 });
   const gguf: Uint8Array = llama2c.toGguf();
+  const scores: Float32Array = model.logits(ids, { precision: 'w4a32', batch: 1 });
 
   // @ts-expect-error: weights are 'q4_0' | 'q4_1' | 'f32'
   await loadModel('x.gguf', { weights: 'q8_0' });
   // @ts-expect-error: stop is a list of strings
   model.generate('x', { stop: 'x' });
+  // @ts-expect-error: logits takes token ids, not text
+  model.logits('Once upon a time');
   // @ts-expect-error: no public constructor
   new Model();
   // @ts-expect-error: read-only
@@ -86,6 +91,7 @@ export async function textExample(file: Blob, bytes: Uint8Array): Promise<string
   const inWorker: WorkerModel = await loadModel('model.gguf', { worker: true, cache: true, threads: 'auto' });
   const workerIds: number[] = await inWorker.tokenize('Once');
   const viaWorker: boolean = inWorker.runtime.worker && inWorker.runtime.simd;
+  const workerScores: Float32Array = await inWorker.logits(workerIds);
   for await (const piece of inWorker.generate(workerIds, { maxTokens: 4 })) text += piece;
   inWorker.dispose();
   text += String(viaWorker);
@@ -93,5 +99,5 @@ export async function textExample(file: Blob, bytes: Uint8Array): Promise<string
   model.dispose();
   fromFile.dispose();
   llama2c.dispose();
-  return `${text}${reason}${done.text}${done.stats.tokensPerSecond}${info.fallbacks.length}${info.config.dim}${gguf.byteLength}${stats.promptMs}`;
+  return `${text}${reason}${done.text}${done.stats.tokensPerSecond}${info.fallbacks.length}${info.config.dim}${gguf.byteLength}${stats.promptMs}${scores.length}${workerScores.length}`;
 }

@@ -16,12 +16,11 @@ import { openSource, readAll, throwIfAborted } from './sources.mjs';
 import { openCachedSource } from './cache.mjs';
 import { loadModelInWorker } from './worker_client.mjs';
 import {
-  checkGenerateOptions, checkIds, checkLoadOptions, checkPrecision, checkTokenizeOptions, CLIP_CODES, deepFreeze, describe,
+  checkGenerateOptions, checkIds, checkLoadOptions, checkLogitsOptions, checkTokenizeOptions, CLIP_CODES, deepFreeze, describe,
   PRECISION_CODES,
 } from './validate.mjs';
 
 const CONSTRUCT = Symbol('Model.construct');
-const LOGITS = Symbol('Model.logits');
 const STOP_REASONS = ['none', 'eos', 'max_tokens', 'context'];
 const DEFAULT_CONTEXT_CAP = 2048; // KV-cache positions unless options.context asks for more
 const PIECE_BYTES = 256; // a token's bytes fit easily; longer ones get a bigger buffer
@@ -258,16 +257,23 @@ export class Model {
     return this.#takeResult(where, (ptr, n) => copyOutBytes(this.#wasm, ptr, n));
   }
 
-  // Tests only (through _debug.modelLogits): logits [ids.length, vocab] of
-  // ids run as one batch from an empty cache.
-  [LOGITS](ids, precision) {
-    const where = '_debug.modelLogits';
+  /**
+   * Logits of every position of token ids run from an empty KV cache of
+   * their own (a generation's cache is left as it was): a Float32Array of
+   * ids.length × vocabSize, row-major by position. See index.d.ts.
+   */
+  logits(ids, options) {
+    const where = 'Model.logits';
     const handle = this.#live(where);
+    const { precision, batch } = checkLogitsOptions(options, where);
     const list = checkIds(ids, 'ids', this.#info.vocabSize, where);
-    const code = PRECISION_CODES[checkPrecision(precision, 'precision', where)];
-    withHeapBuffers(this.#wasm, [Math.max(list.byteLength, 4)], where, ([ptr]) => {
+    if (list.length === 0) throw rangeError(where, 'ids is empty; give at least one token id');
+    if (list.length > this.#context) {
+      throw rangeError(where, `ids has ${list.length} tokens but the context holds ${this.#context}; shorten it or load with a larger options.context`);
+    }
+    withHeapBuffers(this.#wasm, [list.byteLength], where, ([ptr]) => {
       copyIn(this.#wasm, ptr, list);
-      throwIfFailed(handle.logits(ptr, list.length, code), where);
+      throwIfFailed(handle.logits(ptr, list.length, PRECISION_CODES[precision], batch ?? 0), where);
     });
     return this.#takeResult(where, (ptr, n) => copyOutFloat32(this.#wasm, ptr, n / 4));
   }
@@ -281,11 +287,6 @@ export class Model {
     this.#wasm._free(this.#scratch);
     this.#scratch = 0;
   }
-}
-
-export function modelLogits(model, ids, options) {
-  if (!(model instanceof Model)) throw typeError('_debug.modelLogits', 'model must be a Model');
-  return model[LOGITS](ids, options?.precision);
 }
 
 // ---------------------------------------------------------------------------

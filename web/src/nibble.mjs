@@ -4,18 +4,14 @@
 // (init() only chooses options or loads early); methods of the objects they
 // return are synchronous. loadModel follows the same rule; Model.generate
 // returns an async iterator because it yields to the event loop per token.
-export { init } from './runtime.mjs';
+// _debug: for nibble's own tests only; may change at any time.
+export { init, debug as _debug } from './runtime.mjs';
 export { quantize, fromBytes, QuantizedMatrix } from './quantized_matrix.mjs';
 export { errorStats } from './error_stats.mjs';
 export { relaxedSimdSupported, simdSupported } from './wasm_module.mjs';
 export { loadModel, Model } from './model.mjs';
 export { optionChoices } from './validate.mjs';
 export { tensorTypes } from './tensor_types.mjs';
-import { modelLogits } from './model.mjs';
-import { debug } from './runtime.mjs';
 
 /** The package version. */
 export const version = __NIBBLE_VERSION__;
-
-/** For nibble's own tests only; may change at any time. */
-export const _debug = Object.freeze({ ...debug, modelLogits });

@@ -304,6 +304,15 @@ export function checkGenerateOptions(options, where) {
   return { settings, stop, addBos: checkBoolean(o.addBos, 'options.addBos', true, where) };
 }
 
+// Model.logits(ids, options) -> { precision, batch (undefined: the default) }.
+export function checkLogitsOptions(options, where) {
+  const opts = checkOptions(options, ['precision', 'batch'], where);
+  return {
+    precision: checkPrecision(opts.precision, 'options.precision', where),
+    batch: checkInteger(opts.batch, 'options.batch', 1, MAX_INT32, undefined, where),
+  };
+}
+
 // QuantizedMatrix.matmul(x, m, options) -> precision.
 export function checkMatmulOptions(options, where) {
   const opts = checkOptions(options, ['precision'], where);

@@ -3,10 +3,11 @@
 // a WorkerModel with Model's API. The page never loads the wasm itself.
 //
 // Differences from Model, all because the work happens in another thread:
-// tokenize / detokenize / toGguf return Promises; a bad generate() option is
-// reported by the first next() (and by `stats`) instead of by generate();
-// `instanceof Model` is false. `runtime` tells which wasm build the worker
-// runs. dispose() terminates the worker, which frees all its memory at once.
+// tokenize / detokenize / logits / toGguf return Promises; a bad generate()
+// option is reported by the first next() (and by `stats`) instead of by
+// generate(); `instanceof Model` is false. `runtime` tells which wasm build
+// the worker runs. dispose() terminates the worker, which frees all its
+// memory at once.
 import { plainError, typeError } from './errors.mjs';
 import { currentPlatform } from './runtime.mjs';
 import { abortError } from './sources.mjs';
@@ -131,6 +132,11 @@ export class WorkerModel {
   /** Promise of the text of token ids (see Model.detokenize). */
   detokenize(ids) {
     return this.#call('detokenize', [ids], 'Model.detokenize');
+  }
+
+  /** Promise of the logits of every position of ids (see Model.logits). */
+  logits(ids, options) {
+    return this.#call('logits', [ids, options], 'Model.logits');
   }
 
   /** Promise of the model as a GGUF file (see Model.toGguf). */

@@ -9,7 +9,7 @@ import { errorToData } from './worker_protocol.mjs';
 setPlatform(esmPlatform);
 
 // Methods of Model the page may call; each answers with a 'result'.
-const CALLS = new Set(['tokenize', 'detokenize', 'toGguf']);
+const CALLS = new Set(['tokenize', 'detokenize', 'toGguf', 'logits']);
 
 let model = null;
 const runs = new Map(); // generation id -> { run, controller, pumping }
@@ -37,7 +37,7 @@ async function call({ id, method, args }) {
   try {
     if (!CALLS.has(method)) throw new TypeError(`nibble worker: unknown method ${method}`);
     const value = await model[method](...args);
-    post({ op: 'result', id, value }, value instanceof Uint8Array ? [value.buffer] : []);
+    post({ op: 'result', id, value }, ArrayBuffer.isView(value) ? [value.buffer] : []); // bytes, logits: moved, not copied
   } catch (e) {
     fail(id, e);
   }

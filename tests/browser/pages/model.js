@@ -51,7 +51,7 @@ async function runModelChecks(nibble, simdParam) {
   const bin = await nibble.loadModel(new URL('/models/stories260K.bin', location.href), { weights: 'f32', tokenizer: '/models/tok512.bin' });
   await golden(bin, 'bin f32');
   const inputs = logitsReference.positions.map((p) => p.input_token);
-  const f32 = judge.compareLogits(nibble._debug.modelLogits(bin, inputs, { precision: 'w4a32' }), 512, logitsReference);
+  const f32 = judge.compareLogits(bin.logits(inputs, { precision: 'w4a32' }), 512, logitsReference);
   const f32Failures = judge.logitsFailures(f32, { maxDiff: 1e-4 });
   check(f32Failures.length === 0, `f32 ${f32Failures.join('; ')}`);
   notes.f32MaxDiff = f32.maxDiff;
@@ -61,7 +61,7 @@ async function runModelChecks(nibble, simdParam) {
   const blob = async (url) => new Blob([await (await fetch(url)).arrayBuffer()]);
   const int4 = await nibble.loadModel(await blob('/models/stories260K.bin'), { tokenizer: await blob('/models/tok512.bin') });
   check(int4.info.weightType === 'q4_0' && int4.info.fallbacks.length === 5, `int4 info ${JSON.stringify(int4.info.fallbacks)}`);
-  const q = judge.compareLogits(nibble._debug.modelLogits(int4, inputs), 512, logitsReference);
+  const q = judge.compareLogits(int4.logits(inputs), 512, logitsReference);
   console.log(`q4_0 w4a8: mean KL from F32 ${q.meanKl.toFixed(4)}, top-1 agreement ${q.top1}/${q.positions}`);
   const int4Failures = judge.logitsFailures(q, { meanKl: 0.04, top1: 15 });
   check(int4Failures.length === 0, `int4 ${int4Failures.join('; ')}`);
