@@ -36,7 +36,7 @@ after(async () => {
 });
 
 test('the fixtures are all there', () => {
-  assert.equal(FILES.length, 13);
+  assert.equal(FILES.length, 25);
 });
 
 for (const file of FILES) {

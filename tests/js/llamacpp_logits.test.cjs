@@ -3,8 +3,10 @@
 // options, gives llama.cpp's logits at all 16 positions within its file
 // type's max |Δ|, mean KL and KL at every position; F16 files load with
 // weights 'f32' (by default their matrices become Q4_0, and the F16 bounds are
-// those of a float engine). Two files also one token at a time through the
-// KV cache (batch: 1). llama-q3_k_m.gguf is refused, naming a Q3_K tensor.
+// those of a float engine). The type matrix (llama-*) and one F16 and one
+// Q4_K_M file per architecture (qwen2, qwen3, gemma2, gemma3, phi3, Llama 3's
+// rope_freqs). Some files also one token at a time through the KV cache
+// (batch: 1). llama-q3_k_m.gguf is refused, naming a Q3_K tensor.
 // Prints a table of max |Δ| and mean KL per file.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -15,7 +17,10 @@ const { compareLogits, logitsFailures, llamaCppReference, llamaCppBounds } = req
 const DIR = path.join(REPO, 'tests', 'fixtures', 'llamacpp');
 const REFUSED = 'llama-q3_k_m.gguf';
 const FILES = fs.readdirSync(DIR).filter((f) => f.endsWith('.gguf') && f !== REFUSED).sort();
-const TOKEN_BY_TOKEN = ['llama-f16.gguf', 'llama-q4_k_m.gguf'];
+// And every architecture's Q4_K_M file (sliding windows shorter than the 16
+// tokens show there).
+const TOKEN_BY_TOKEN = ['llama-f16.gguf', 'llama-q4_k_m.gguf',
+  ...FILES.filter((f) => !f.startsWith('llama-') && f.endsWith('-q4_k_m.gguf')), 'llama-rope-freqs-q4_k_m.gguf'];
 
 const reference = (file) => JSON.parse(fs.readFileSync(path.join(DIR, file.replace(/\.gguf$/, '.logits.json')), 'utf8'));
 const loadOptions = (file) => (/-f16\.gguf$/.test(file) ? { weights: 'f32' } : {});
@@ -45,7 +50,7 @@ async function judge(file, logitsOptions) {
 }
 
 test('the fixtures are all there', () => {
-  expect(FILES).toHaveLength(13);
+  expect(FILES).toHaveLength(25);
   for (const file of FILES) expect(fs.existsSync(path.join(DIR, file.replace(/\.gguf$/, '.logits.json')))).toBe(true);
 });
 
