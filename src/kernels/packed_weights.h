@@ -49,7 +49,9 @@
 // are quantized. Panels are 80 (Q4_0) or 96 (Q4_1) bytes, so every panel
 // starts 16-byte aligned.
 //
-// KernelFamily::kF32Rows (F32) weights stay row-major N×K (any K).
+// KernelFamily::kF32Rows (F32) weights stay row-major N×K (any K); a type
+// whose row names no kernel family (kNone) is held in its GGUF rows as they
+// are: it can be written back (nibble quantize) but matmul refuses it.
 //
 // The buffer is 64-byte aligned. Scales keep their fp16 bits exactly: the
 // conversion back in unpack_to_gguf() is exact for every fp16 value,
@@ -82,8 +84,8 @@ class PackedWeights {
   PackedWeights& operator=(const PackedWeights&) = delete;
 
   // W[N,K] from standard GGUF rows: N rows of row_size(type, K) bytes (F32:
-  // N·K floats). type: one whose table row names a kernel family (F32,
-  // Q4_0, Q4_1); block types need K to be a multiple of the block size.
+  // N·K floats). type: any row of the table (see above for those without
+  // kernels); block types need K to be a multiple of the block size.
   // `bytes` must equal N · row_size(type, K). On error *out is untouched.
   static Status Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
                      PackedWeights* out);
