@@ -214,6 +214,16 @@ Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, 
 
 Status ModelLoader::place_tensor(const PlannedTensor& t, const uint8_t* data) {
   model_->info.parameters += t.shape.size() == 2 ? t.shape[0] * t.shape[1] : t.shape[0];
+  const TensorTypeInfo* type = tensor_type_info(t.type);
+  if (type != nullptr && type->is_quantized) {
+    // A NaN or infinite block scale would turn every logit into NaN.
+    const int64_t per_row = t.shape[0] / type->block_size;
+    const int64_t bad = first_non_finite_scale(*type, data, int64_t(t.bytes / type->block_bytes));
+    if (bad >= 0)
+      return FormatError("tensor " + t.name + " (" + type->name + ") has a NaN or infinite scale in block " +
+                         std::to_string(bad % per_row) + " of row " + std::to_string(bad / per_row) +
+                         "; the file is corrupt");
+  }
   const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
   if (slot.matrix) return convert_matrix(t, data, slot.matrix);
   const BlockTraits* traits = block_traits(t.type);
