@@ -13,6 +13,8 @@ export type QuantType = 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q8_0' | 'q4_k' | 'q
 export type WeightType = 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q8_0' | 'q4_k' | 'q5_k' | 'q6_k' | 'iq4_nl' | 'f32';
 /** Every tensor type nibble reads from a model file. */
 export type TensorTypeName = 'f32' | 'f16' | 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q8_0' | 'q4_k' | 'q5_k' | 'q6_k' | 'iq4_nl';
+/** llama-quantize's file types nibble writes (loadModel's mix, nibble quantize --type). */
+export type QuantMixName = 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q8_0' | 'q4_k_s' | 'q4_k_m' | 'q4_k' | 'q5_k_m' | 'q5_k' | 'q6_k' | 'iq4_nl';
 // END GENERATED
 /** 'none': round-to-nearest (llama.cpp's rules); 'mse': clipping search per block. */
 export type ClipMode = 'none' | 'mse';
@@ -62,7 +64,7 @@ export interface RuntimeInfo {
 export interface QuantizeOptions {
   /** Default 'q4_0'. */
   type?: QuantType;
-  /** Default 'none'. */
+  /** Default 'none'. 'mse' (and importance) apply to q4_0 and q4_1; the other types are always llama.cpp's round-to-nearest. */
   clip?: ClipMode;
   /** One weight per column (cols values, finite, >= 0) for the 'mse' clipping search, e.g. mean squared activations. */
   importance?: Float32Array;
@@ -170,7 +172,9 @@ export interface LoadModelOptions {
   signal?: AbortSignalLike;
   /** Default 'q4_0' (WeightType). Matrices of a type without kernels (e.g. f16, q8_0) are quantized on load; INT4 matrices in the file keep their type unless 'f32'. */
   weights?: WeightType;
-  /** Clipping for matrices quantized on load. Default 'none'. */
+  /** Instead of weights: llama-quantize's file type (e.g. 'q4_k_m'), giving each matrix quantized on load the type llama-quantize would (quantMixes). */
+  mix?: QuantMixName;
+  /** Clipping for matrices quantized on load (q4_0 and q4_1 matrices; the other types are always round-to-nearest). Default 'none'. */
   clip?: ClipMode;
   /** llama2.c checkpoints only: their tokenizer.bin (GGUF files embed theirs; this is then ignored). */
   tokenizer?: ModelSource;
@@ -407,6 +411,16 @@ export interface TensorTypeInfo {
 }
 /** Every tensor type nibble knows; frozen. */
 export declare const tensorTypes: readonly TensorTypeInfo[];
+
+export interface QuantMixInfo {
+  name: QuantMixName;
+  /** The type of every matrix no rule of the mix names. */
+  base: QuantType;
+  /** general.file_type of a file made with it (llama.cpp's LLAMA_FTYPE_*). */
+  fileType: number;
+}
+/** llama-quantize's file types nibble writes (loadModel's mix, nibble quantize --type); frozen. */
+export declare const quantMixes: readonly QuantMixInfo[];
 
 /** @internal For nibble's own tests; may change at any time. */
 export declare const _debug: {

@@ -208,7 +208,9 @@ describe('errors', () => {
   test.each([
     [42, {}, TypeError, /the model must be a URL, a file path \(Node\), an ArrayBuffer, a Uint8Array or a Blob\/File, got the number 42/],
     [undefined, {}, TypeError, /the model must be a URL.*got undefined/],
-    [GGUF, { weights: 'q8_0' }, RangeError, /options\.weights must be 'q4_0' or 'q4_1' or 'f32', got 'q8_0'/],
+    [GGUF, { weights: 'f16' }, RangeError, /options\.weights must be 'q4_0' or 'q4_1' or .* or 'iq4_nl' or 'f32', got 'f16'/],
+    [GGUF, { mix: 'q3_k_m' }, RangeError, /options\.mix must be 'q4_0' or .* or 'q4_k_m' or .*, got 'q3_k_m'/],
+    [GGUF, { mix: 'q4_k_m', weights: 'q4_0' }, TypeError, /options\.mix and options\.weights exclude each other/],
     [GGUF, { clip: 'max' }, RangeError, /options\.clip must be 'none' or 'mse'/],
     [GGUF, { context: 0 }, RangeError, /options\.context must be an integer from 1/],
     [GGUF, { context: 4096 }, RangeError, /options\.context is 4096 but the model's context length is 2048/],

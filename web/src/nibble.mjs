@@ -10,7 +10,7 @@ export { errorStats } from './error_stats.mjs';
 export { relaxedSimdSupported, simdSupported } from './wasm_module.mjs';
 export { loadModel, Model } from './model.mjs';
 export { optionChoices } from './validate.mjs';
-export { tensorTypes } from './tensor_types.mjs';
+export { quantMixes, tensorTypes } from './tensor_types.mjs';
 import { modelLogits } from './model.mjs';
 import { debug } from './runtime.mjs';
 
