@@ -269,7 +269,7 @@ describe('info and GGUF round trip', () => {
       config: { dim: 64, hiddenDim: 172, layers: 5, heads: 8, kvHeads: 4, headDim: 8, ropeDim: 8, ropeTheta: 10000, rmsEps: 1e-5, vocabSize: 512, contextLength: 512 },
     });
     expect(info.fallbacks).toEqual([0, 1, 2, 3, 4].map((l) => ({
-      tensor: `blk.${l}.ffn_down.weight`, type: 'f32', reason: 'row length 172 is not a multiple of 32',
+      tensor: `blk.${l}.ffn_down.weight`, type: 'f32', reason: 'row length 172 is not a multiple of 32, the block size of q4_0',
     })));
     expect(info.loadedBytes).toBeLessThan(info.fp32Bytes / 2);
     expect(info.tensors).toHaveLength(1 + 5 * 9 + 1);
