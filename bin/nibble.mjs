@@ -22,15 +22,17 @@ if (process.versions.node.split('.')[0] === '20') v8.setFlagsFromString('--exper
 const QUANT_TYPES = nibble.tensorTypes.filter((t) => t.quantize);
 const WEIGHT_TYPES = [...QUANT_TYPES, ...nibble.tensorTypes.filter((t) => t.weights && !t.quantize)];
 const DEFAULT_TYPE = QUANT_TYPES[0].name;
+// llama-quantize's file types (src/model/quant_mixes.def): quantize's --type.
+const MIXES = nibble.quantMixes;
 const choices = (types) => types.map((t) => (t.name === DEFAULT_TYPE ? `${t.name} (default)` : t.name)).join(' | ');
-const withBits = (types) => types.map((t) => `${t.name} (${t.name === DEFAULT_TYPE ? 'default, ' : ''}${t.bitsPerWeight} bits/weight)`).join(' | ');
+const withBits = (types) => types.map((t) => `${t.name} ${t.bitsPerWeight}`).join(', ');
 
 const HELP = {
   main: `nibble ${nibble.version}: INT4 language models in WebAssembly
 
 Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
-  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${QUANT_TYPES.map((t) => t.name).join('|')}] [--clip none|mse]
+  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
   nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
 
@@ -61,13 +63,21 @@ Options:
 
 Loads a model, quantizes its matrices and writes a standard GGUF v3 file (the
 tokenizer embedded) that nibble and llama.cpp read. Progress goes to stderr.
-Matrices whose row length is not a multiple of 32 stay f32 (as llama.cpp does);
-matrices already INT4 in the input keep their type.
+--type is one of llama-quantize's file types, and each matrix gets the type
+llama-quantize gives it (with --clip none, the same bytes): e.g. q4_0 keeps
+the output (or tied token embedding) matrix at q6_k, q4_k_m gives some
+attn_v / ffn_down layers q6_k; a row length the type's blocks cannot tile
+falls back as in llama.cpp (q4_k -> q5_0, q5_k -> q5_1, q6_k -> q8_0), or
+to f32 where llama.cpp has no fallback. Matrices already of a type nibble
+runs keep their type.
 
 Options:
   -o, --output <file>    the GGUF file to write (required)
-  --type <type>          ${withBits(QUANT_TYPES)}
-  --clip <mode>          none (default, round-to-nearest) | mse (clipping search)
+  --type <type>          ${MIXES.map((m) => (m.name === MIXES[0].name ? `${m.name} (default)` : m.name)).join(' | ')}
+                         (q4_k, q5_k: llama-quantize's names for q4_k_m, q5_k_m)
+  --pure                 every matrix the type's base type, as llama-quantize --pure
+                         (bits/weight: ${withBits(QUANT_TYPES)})
+  --clip <mode>          none (default, round-to-nearest) | mse (clipping search of q4_0 / q4_1 blocks)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -118,7 +128,7 @@ const OPTIONS = {
     context: { type: 'string' },
     quiet: { type: 'boolean' },
   },
-  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, clip: { type: 'string' } },
+  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' } },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
   logits: {
     ...COMMON,
@@ -194,10 +204,11 @@ function progressReporter(label, enabled) {
   };
 }
 
-async function load(path, values, weights, clip, progress, extra = {}) {
+// held: { weights } or { mix } (loadModel's options).
+async function load(path, values, held, clip, progress, extra = {}) {
   const t0 = performance.now();
   const model = await nibble.loadModel(path, {
-    weights,
+    ...held,
     clip,
     tokenizer: values.tokenizer,
     onProgress: progress,
@@ -225,7 +236,7 @@ async function generate(values, positionals) {
   const quiet = values.quiet === true;
   // Load progress only on a terminal: stderr may be read by a program.
   const progress = progressReporter(path, !quiet && process.stderr.isTTY);
-  const { model, loadMs } = await load(path, values, weights, clip, progress, context ? { context } : {});
+  const { model, loadMs } = await load(path, values, { weights }, clip, progress, context ? { context } : {});
   try {
     process.stdout.write(prompt);
     const run = model.generate(prompt, options);
@@ -251,15 +262,18 @@ async function quantize(values, positionals) {
   if (!output) fail('where to? give the output file with -o <out.gguf>');
   const folder = dirname(resolve(output));
   if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`cannot write '${output}': no folder ${folder}`);
-  const type = choiceOption(values, 'type', QUANT_TYPES.map((t) => t.name), DEFAULT_TYPE);
+  const name = choiceOption(values, 'type', MIXES.map((m) => m.name), MIXES[0].name);
+  const mix = MIXES.find((m) => m.name === name);
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
-  const { model, loadMs } = await load(path, values, type, clip, progressReporter(path, true));
+  const held = values.pure ? { weights: mix.base } : { mix: name };
+  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true));
   try {
     const info = model.info;
-    process.stderr.write(`quantized ${path} to ${info.weightType} in ${(loadMs / 1000).toFixed(1)} s\n`);
-    for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} stays ${f.type}: ${f.reason}\n`);
+    const as = values.pure ? mix.base : `${name} (${info.weightType} matrices)`;
+    process.stderr.write(`quantized ${path} to ${as} in ${(loadMs / 1000).toFixed(1)} s\n`);
+    for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} falls back to ${f.type}: ${f.reason}\n`);
     const fileType = nibble.tensorTypes.find((t) => t.name === info.fileWeightType);
-    if (info.weightType !== type && fileType?.blockSize !== 1) {  // not widened from f32/f16: kept
+    if (values.pure && info.weightType !== mix.base && fileType?.blockSize !== 1) {  // not widened from f32/f16: kept
       process.stderr.write(`  note: matrices stored as ${info.fileWeightType} in the file were kept as they are\n`);
     }
     process.stderr.write(`writing ${output}\n`);
@@ -279,7 +293,7 @@ async function quantize(values, positionals) {
 async function info(values, positionals) {
   const path = oneModel(positionals, 'info');
   const weights = choiceOption(values, 'weights', WEIGHT_TYPES.map((t) => t.name), DEFAULT_TYPE);
-  const { model } = await load(path, values, weights, 'none', undefined, { fileTensors: true });
+  const { model } = await load(path, values, { weights }, 'none', undefined, { fileTensors: true });
   const i = model.info;
   model.dispose();
   if (values.json) {

@@ -32,7 +32,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("typeName", &QuantizedMatrix::type_name);
 
   class_<TextModelLoader>("TextModelLoader")
-      .constructor<std::string, int, double, bool>()
+      .constructor<std::string, std::string, int, double, bool>()
       .function("feed", &TextModelLoader::feed)
       .function("setTokenizer", &TextModelLoader::set_tokenizer)
       .function("finish", &TextModelLoader::finish)

@@ -15,9 +15,8 @@
 namespace nibble {
 namespace {
 
-// The types this API offers: the table's quantization targets. Each block
-// starts with the row's fp16_scales values (d, then Q4_1's m), checked to be
-// finite on the way in.
+// The types this API offers: the table's quantization targets. Each block's
+// fp16 scales (the row's fp16_scales) are checked to be finite on the way in.
 Status resolve_type(const std::string& name, const BlockTraits** type) {
   *type = block_traits_by_name(name.c_str());
   if (*type == nullptr || !(*type)->quantize_target) {
@@ -50,20 +49,6 @@ Status check_shape(const BlockTraits& traits, int64_t rows, int64_t cols) {
 Status resolve_type_and_shape(const std::string& name, int64_t rows, int64_t cols, const BlockTraits** type) {
   NIBBLE_RETURN_IF_ERROR(resolve_type(name, type));
   return check_shape(**type, rows, cols);
-}
-
-// Index of the first block (in a matrix of `count` blocks) whose fp16 scales
-// are not all finite, or -1.
-int64_t first_bad_scale(const TensorTypeInfo& type, const uint8_t* blocks, int64_t count) {
-  for (int64_t b = 0; b < count; ++b) {
-    const uint8_t* block = blocks + size_t(b) * type.block_bytes;
-    for (int s = 0; s < type.fp16_scales; ++s) {
-      uint16_t h;
-      std::memcpy(&h, block + 2 * s, 2);
-      if ((h & 0x7c00) == 0x7c00) return b;  // exponent all ones: inf or NaN
-    }
-  }
-  return -1;
 }
 
 // A heap buffer that may fail to allocate (no exceptions in this build).
@@ -139,7 +124,7 @@ Status QuantizedMatrix::adopt_blocks(TensorType type, const void* blocks, size_t
                                      int64_t rows, int64_t cols, Source source) {
   const TensorTypeInfo& traits = *tensor_type_info(type);
   const int64_t blocks_per_row = cols / traits.block_size;
-  const int64_t bad = first_bad_scale(traits, static_cast<const uint8_t*>(blocks), rows * blocks_per_row);
+  const int64_t bad = first_non_finite_scale(traits, static_cast<const uint8_t*>(blocks), rows * blocks_per_row);
   if (bad >= 0) {
     const int64_t row = bad / blocks_per_row, col = (bad % blocks_per_row) * traits.block_size;
     const std::string where = "row " + std::to_string(row) + ", columns " + std::to_string(col) + ".." +

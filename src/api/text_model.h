@@ -9,7 +9,7 @@
 // text bytes, a written file) stay in the handle until web/ copies them out
 // (result_size() then copy_result()).
 //
-// Order of calls: TextModelLoader(weights, clip, file_size) -> feed()
+// Order of calls: TextModelLoader(weights, mix, clip, file_size) -> feed()
 // chunk by chunk (in file order) -> set_tokenizer() for llama2.c -> finish()
 // into an empty TextModel. Then tokenize / detokenize / start + next, any
 // number of times, single-threaded.
@@ -33,11 +33,13 @@ class TextModel;
 
 class TextModelLoader {
  public:
-  // weights: "q4_0" | "q4_1" | "f32"; clip: 0 = round-to-nearest, 1 = MSE
-  // search (for matrices quantized on load); file_size: the file's length in
-  // bytes (a double: JS numbers). describe: keep the file's own tensor table
+  // weights: a type whose row holds_weights() ("q4_0", "f32", ...); mix: ""
+  // or a quantization mix ("q4_k_m", quant_mixes.def), which then decides
+  // each matrix's type instead; clip: 0 = round-to-nearest, 1 = MSE search
+  // (for matrices quantized on load); file_size: the file's length in bytes
+  // (a double: JS numbers). describe: keep the file's own tensor table
   // (ModelLoader::tensors) for TextModel::info_json.
-  TextModelLoader(const std::string& weights, int clip, double file_size, bool describe);
+  TextModelLoader(const std::string& weights, const std::string& mix, int clip, double file_size, bool describe);
   ~TextModelLoader();
 
   // The next n bytes of the file, at data.

@@ -98,8 +98,9 @@ void convert_panels(TensorType type, void* gguf_bytes, uint8_t* packed, int64_t 
 // expects a zeroed buffer.
 void convert(TensorType type, void* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_packed) {
   switch (tensor_type_info(type)->kernels) {
-    case KernelFamily::kF32Rows: {
-      const size_t bytes = size_t(N) * size_t(K) * sizeof(float);
+    case KernelFamily::kF32Rows:
+    case KernelFamily::kNone: {  // GGUF's rows as they are
+      const size_t bytes = size_t(N) * row_size(type, K);
       if (to_packed) std::memcpy(packed, gguf, bytes);
       else std::memcpy(gguf, packed, bytes);
       return;
@@ -116,7 +117,6 @@ void convert(TensorType type, void* gguf, uint8_t* packed, int64_t N, int64_t K,
       if (type == TensorType::Q8_0) convert_panels<BlockQ8_0, false, false, true>(type, gguf, packed, N, K, to_packed);
       else convert_panels<BlockIQ4_NL, false, false, true>(type, gguf, packed, N, K, to_packed);
       return;
-    case KernelFamily::kNone: break;  // Pack refuses such types
   }
 }
 
@@ -151,10 +151,7 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
                            PackedWeights* out) {
   if (out == nullptr) return InvalidArgument("PackedWeights::Pack: output is null");
   const TensorTypeInfo* info = tensor_type_info(type);
-  if (info == nullptr || !info->has_kernels())
-    return InvalidArgument(std::string("PackedWeights::Pack: weight type ") + (info ? info->name : "unknown") +
-                           " is not supported by the matmul kernels; use one of " +
-                           tensor_type_names(&TensorTypeInfo::has_kernels, false));
+  if (info == nullptr) return InvalidArgument("PackedWeights::Pack: unknown weight type");
   const char* type_name = info->name;
   if (N <= 0 || K <= 0)
     return OutOfRange("PackedWeights::Pack: matrix shape N = " + std::to_string(N) +

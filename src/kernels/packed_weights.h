@@ -76,7 +76,9 @@
 // Panels are 144 (Q8_0) and 80 (IQ4_NL) bytes: 36 and 20 bytes per 32
 // weights against the file's 34 and 18.
 //
-// KernelFamily::kF32Rows (F32) weights stay row-major N×K (any K).
+// KernelFamily::kF32Rows (F32) weights stay row-major N×K (any K); a type
+// whose row names no kernel family (kNone) is held in its GGUF rows as they
+// are: it can be written back (nibble quantize) but matmul refuses it.
 //
 // The buffer is 64-byte aligned. Scales keep their fp16 bits exactly: the
 // conversion back in unpack_to_gguf() is exact for every fp16 value,
@@ -111,8 +113,8 @@ class PackedWeights {
   PackedWeights& operator=(const PackedWeights&) = delete;
 
   // W[N,K] from standard GGUF rows: N rows of row_size(type, K) bytes (F32:
-  // N·K floats). type: one whose table row names a kernel family (F32,
-  // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL); block types need K to be a multiple of the block size.
+  // N·K floats). type: any row of the table (see above for those without
+  // kernels); block types need K to be a multiple of the block size.
   // `bytes` must equal N · row_size(type, K). On error *out is untouched.
   static Status Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
                      PackedWeights* out);

@@ -8,6 +8,7 @@
 
 #include "model/architecture.h"
 #include "model/llama_model.h"
+#include "model/quant_mix.h"
 #include "tokenizer/tokenizer.h"
 
 namespace nibble {
@@ -39,6 +40,7 @@ struct Model {
   std::unique_ptr<LlamaModel> llama;
   std::unique_ptr<Tokenizer> tokenizer;
   ModelInfo info;
+  const QuantMix* mix = nullptr;  // the mix its matrices were quantized with, if any
 };
 
 }  // namespace nibble

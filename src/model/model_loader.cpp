@@ -122,6 +122,8 @@ Status ModelLoader::finish_plan() {
     kind = kind.empty() || kind == name ? name : "mixed";
   }
   model_->info.file_weight_type = kind;
+  tied_output_ = std::none_of(plan_.begin(), plan_.end(),
+                              [](const PlannedTensor& t) { return t.spec->slot == TensorSlot::kOutput; });
   placed_.assign(plan_.size(), false);
   weights_.layers.resize(size_t(c.n_layers));
   planned_ = true;
@@ -188,13 +190,16 @@ Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, 
     for (int64_t r = 0; r < N; ++r) traits->dequantize(data + size_t(r) * row_bytes, &widened[size_t(r * K)], K);
     values = widened.data();
   }
-  const BlockTraits* target = block_traits(options_.weights);
-  if (K % target->block_size != 0) {
+  const TensorType chosen = options_.mix ? quant_mix_type(*options_.mix, t.spec->slot, t.layer, K,
+                                                          model_->architecture.name, model_->config, tied_output_)
+                                         : options_.weights;
+  const BlockTraits* target = block_traits(fallback_type(chosen, K));
+  if (target->type != chosen) {
     // As llama.cpp does, a row length the blocks cannot tile falls back to a
-    // wider type; the rest of the model stays INT4.
-    info.fallbacks.push_back({t.name, "f32", "row length " + std::to_string(K) + " is not a multiple of " +
-                                                 std::to_string(target->block_size)});
-    target = block_traits(TensorType::F32);
+    // wider type; the rest of the model keeps its types.
+    info.fallbacks.push_back({t.name, target->name, "row length " + std::to_string(K) + " is not a multiple of " +
+                                                        std::to_string(block_traits(chosen)->block_size) +
+                                                        ", the block size of " + block_traits(chosen)->name});
   }
   if (target->type == TensorType::F32)
     return PackedWeights::Pack(TensorType::F32, values, size_t(N * K) * sizeof(float), N, K, out);
@@ -208,6 +213,16 @@ Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, 
 
 Status ModelLoader::place_tensor(const PlannedTensor& t, const uint8_t* data) {
   model_->info.parameters += t.shape.size() == 2 ? t.shape[0] * t.shape[1] : t.shape[0];
+  const TensorTypeInfo* type = tensor_type_info(t.type);
+  if (type != nullptr && type->is_quantized) {
+    // A NaN or infinite block scale would turn every logit into NaN.
+    const int64_t per_row = t.shape[0] / type->block_size;
+    const int64_t bad = first_non_finite_scale(*type, data, int64_t(t.bytes / type->block_bytes));
+    if (bad >= 0)
+      return FormatError("tensor " + t.name + " (" + type->name + ") has a NaN or infinite scale in block " +
+                         std::to_string(bad % per_row) + " of row " + std::to_string(bad / per_row) +
+                         "; the file is corrupt");
+  }
   const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
   if (slot.matrix) return convert_matrix(t, data, slot.matrix);
   const BlockTraits* traits = block_traits(t.type);
@@ -271,6 +286,7 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
     kind = kind.empty() || kind == name ? name : "mixed";
   });
   info.weight_type = kind;
+  model_->mix = options_.mix;
   model_->llama.reset(new LlamaModel(c, model_->architecture.forward, std::move(weights_)));
   info.loaded_bytes = model_->llama->weight_bytes();
   *out = std::move(model_);

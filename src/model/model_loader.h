@@ -18,6 +18,7 @@
 #include "tokenizer/vocab.h"
 #include "model/architecture.h"
 #include "model/model.h"
+#include "model/quant_mix.h"
 #include "quant/block_formats.h"
 
 namespace nibble {
@@ -27,6 +28,9 @@ struct LoadOptions {
   // quantization targets, or F32). A matrix already of a compact type the
   // kernels run keeps its type unless this is F32.
   TensorType weights = default_quantize_type();
+  // If set, matrices converted on load get this mix's per-tensor types
+  // (llama-quantize's file type) instead of `weights`.
+  const QuantMix* mix = nullptr;
   ClipMode clip = ClipMode::kNone;  // for matrices quantized on load
   // The rows general.architecture is looked up in (a test adds its own).
   const std::vector<Architecture>* architectures = &builtin_architectures();
@@ -74,6 +78,7 @@ class ModelLoader {
   uint64_t fed_ = 0;
   Status failed_;  // sticky: after an error every call returns it
   bool planned_ = false;
+  bool tied_output_ = false;      // the file has no output matrix
   std::vector<uint8_t> header_;   // bytes buffered until the header parses
   std::vector<GgufTensorInfo> file_tensors_;
   std::vector<PlannedTensor> plan_;  // sorted by offset

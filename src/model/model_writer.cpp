@@ -34,8 +34,10 @@ void add_tokenizer(GgufWriter* writer, const Vocab& vocab) {
   writer->set_bool("tokenizer.ggml.add_space_prefix", vocab.add_space_prefix);
 }
 
-// llama.cpp's general.file_type for the matrices' type (LLAMA_FTYPE_*).
+// llama.cpp's general.file_type (LLAMA_FTYPE_*): the mix's, or the one
+// for the matrices' type.
 uint32_t file_type_of(const Model& model) {
+  if (model.mix) return model.mix->file_type;
   return tensor_type_info(model.llama->weights().layers[0].wq.type())->llama_file_type;
 }
 

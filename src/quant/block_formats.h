@@ -136,7 +136,8 @@ struct TensorTypeInfo {
   int block_size;           // elements per block (1 for F32/F16)
   size_t block_bytes;       // bytes per block
   bool is_quantized;        // a block format, not plain f32/f16
-  int fp16_scales;          // fp16 values leading each block
+  int fp16_scales;          // fp16 scales in each block (d, then m / dmin)
+  size_t fp16_scales_offset;  // where they start in the block (Q6_K: its end)
   KernelFamily kernels;
   bool quantize_target;     // quantize()'s type, loadModel's weights
   uint32_t llama_file_type; // general.file_type of a model of such matrices
@@ -149,9 +150,16 @@ struct TensorTypeInfo {
   constexpr bool holds_weights() const { return quantize_target || kernels == KernelFamily::kF32Rows; }
 };
 
+// Where a block's fp16 scales start: they lead every block but Q6_K's.
+template <typename Block>
+constexpr size_t fp16_scales_offset() { return 0; }
+template <>
+constexpr size_t fp16_scales_offset<BlockQ6_K>() { return offsetof(BlockQ6_K, d); }
+
 inline constexpr TensorTypeInfo kTensorTypes[] = {
-#define NIBBLE_TENSOR_TYPE(Id, name, ggml, elems, bytes, Block, scales, kernels, target, ftype, ...) \
-  {TensorType::Id, name, elems, bytes, (elems) > 1, scales, KernelFamily::kernels, (target) != 0, ftype},
+#define NIBBLE_TENSOR_TYPE(Id, name, ggml, elems, bytes, Block, scales, kernels, target, ftype, ...)         \
+  {TensorType::Id, name, elems, bytes, (elems) > 1, scales, fp16_scales_offset<Block>(), KernelFamily::kernels, \
+   (target) != 0, ftype},
 #include "quant/tensor_types.def"
 #undef NIBBLE_TENSOR_TYPE
 };
@@ -186,6 +194,10 @@ constexpr TensorType default_quantize_type() {
     if (t.quantize_target) return t.type;
   return TensorType::F32;
 }
+
+// The index of the first of `count` blocks of `type` at `blocks` whose fp16
+// scales are not all finite (NaN or infinity), or -1.
+int64_t first_non_finite_scale(const TensorTypeInfo& type, const uint8_t* blocks, int64_t count);
 
 // The names of the rows for which `keep` is true (all rows if null), for
 // messages: "f32, q4_0" or, quoted, "'f32', 'q4_0'".

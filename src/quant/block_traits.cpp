@@ -26,7 +26,7 @@ void dequantize_f16(const void* in, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(h[i]);
 }
 
-// The INT4 types honour options.clip; Q8_0 is always round-to-nearest.
+// Q4_0 and Q4_1 honour options.clip.
 void quantize_q4_0(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
   BlockQ4_0* y = static_cast<BlockQ4_0*>(out);
   if (options.clip == ClipMode::kMse) {
@@ -51,6 +51,8 @@ void dequantize_q4_1(const void* in, float* y, int64_t n) {
   dequantize_row_q4_1(static_cast<const BlockQ4_1*>(in), y, n);
 }
 
+// The other block types are always round-to-nearest (llama.cpp's rules):
+// options.clip applies to Q4_0 and Q4_1 only.
 void quantize_q8_0(const float* x, void* out, int64_t n, const QuantizeOptions&) {
   quantize_row_q8_0_ref(x, static_cast<BlockQ8_0*>(out), n);
 }
@@ -58,21 +60,43 @@ void dequantize_q8_0(const void* in, float* y, int64_t n) {
   dequantize_row_q8_0(static_cast<const BlockQ8_0*>(in), y, n);
 }
 
-// Types nibble reads but does not write yet.
+void quantize_q5_0(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  quantize_row_q5_0_ref(x, static_cast<BlockQ5_0*>(out), n);
+}
 void dequantize_q5_0(const void* in, float* y, int64_t n) {
   dequantize_row_q5_0(static_cast<const BlockQ5_0*>(in), y, n);
+}
+
+void quantize_q5_1(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  quantize_row_q5_1_ref(x, static_cast<BlockQ5_1*>(out), n);
 }
 void dequantize_q5_1(const void* in, float* y, int64_t n) {
   dequantize_row_q5_1(static_cast<const BlockQ5_1*>(in), y, n);
 }
+
+void quantize_iq4_nl(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  quantize_row_iq4_nl_ref(x, static_cast<BlockIQ4_NL*>(out), n);
+}
 void dequantize_iq4_nl(const void* in, float* y, int64_t n) {
   dequantize_row_iq4_nl(static_cast<const BlockIQ4_NL*>(in), y, n);
+}
+
+void quantize_q4_k(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  quantize_row_q4_k_ref(x, static_cast<BlockQ4_K*>(out), n);
 }
 void dequantize_q4_k(const void* in, float* y, int64_t n) {
   dequantize_row_q4_k(static_cast<const BlockQ4_K*>(in), y, n);
 }
+
+void quantize_q5_k(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  quantize_row_q5_k_ref(x, static_cast<BlockQ5_K*>(out), n);
+}
 void dequantize_q5_k(const void* in, float* y, int64_t n) {
   dequantize_row_q5_k(static_cast<const BlockQ5_K*>(in), y, n);
+}
+
+void quantize_q6_k(const float* x, void* out, int64_t n, const QuantizeOptions&) {
+  quantize_row_q6_k_ref(x, static_cast<BlockQ6_K*>(out), n);
 }
 void dequantize_q6_k(const void* in, float* y, int64_t n) {
   dequantize_row_q6_k(static_cast<const BlockQ6_K*>(in), y, n);

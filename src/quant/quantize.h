@@ -18,7 +18,7 @@ class ThreadPool;
 // set, has cols entries shared by every row (finite, >= 0). Fails, writing
 // nothing, when cols is not a multiple of the block size, a value of x (or
 // of importance) is NaN or infinite, or out_size is too small. pool may be
-// null. F32/F16/Q8_0 ignore options.clip.
+// null. Only Q4_0 and Q4_1 use options.clip (the others are round-to-nearest).
 Status quantize_matrix(TensorType type, const float* x, int64_t rows, int64_t cols,
                        const QuantizeOptions& options, void* out, size_t out_size,
                        ThreadPool* pool = nullptr);

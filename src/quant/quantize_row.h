@@ -23,6 +23,24 @@ void quantize_row_q4_0_ref(const float* x, BlockQ4_0* y, int64_t n);
 void quantize_row_q4_1_ref(const float* x, BlockQ4_1* y, int64_t n);
 // x[n] -> y[n/32]: d = max|x|/127, q = roundf(x/d).
 void quantize_row_q8_0_ref(const float* x, BlockQ8_0* y, int64_t n);
+// x[n] -> y[n/32]: d = max/−16, q = min(31, trunc(x/d + 16.5)).
+void quantize_row_q5_0_ref(const float* x, BlockQ5_0* y, int64_t n);
+// x[n] -> y[n/32]: d = (max − min)/31, m = min, q = trunc((x − min)/d + 0.5).
+void quantize_row_q5_1_ref(const float* x, BlockQ5_1* y, int64_t n);
+// x[n] -> y[n/32]: a least-squares scale search over the code book
+// (quantize_row_ref.cpp), each x to its nearest d·kIQ4NLValues[q].
+void quantize_row_iq4_nl_ref(const float* x, BlockIQ4_NL* y, int64_t n);
+// K-quants (k_quants_ref.cpp), n a multiple of kQK_K: per sub-block a
+// weighted least-squares scale (and minimum, Q4_K/Q5_K) search, the
+// sub-scales rounded to 6 (Q4_K/Q5_K) or 8 (Q6_K) bits of the super-block's
+// fp16 scales, then each x to its nearest code.
+void quantize_row_q4_k_ref(const float* x, BlockQ4_K* y, int64_t n);
+void quantize_row_q5_k_ref(const float* x, BlockQ5_K* y, int64_t n);
+void quantize_row_q6_k_ref(const float* x, BlockQ6_K* y, int64_t n);
+
+// Below this largest |x| ggml treats a group of weights as all zeros
+// (GROUP_MAX_EPS), in IQ4_NL and Q6_K.
+constexpr float kGroupMaxEps = 1e-15f;
 
 // importance[n] weights element j of the row (null = all ones, entries >= 0).
 void quantize_row_q4_0_mse(const float* x, BlockQ4_0* y, int64_t n, const float* importance);

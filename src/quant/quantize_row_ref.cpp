@@ -22,25 +22,72 @@ inline uint8_t truncated_code(float shifted, int top) {
   return uint8_t(q < 0 ? 0 : (q > top ? top : q));
 }
 
+// Symmetric blocks (Q4_0, Q5_0) with levels q − half, q in 0..2·half − 1:
+// the value of largest magnitude (sign kept; strict '<' keeps the first on
+// ties) lands on code 0, so d = max/−half; q = min(top, trunc(x/d + half + 0.5)).
+// Returns d; codes[32] <- x[32].
+float symmetric_codes(const float* x, int half, uint8_t* codes) {
+  float amax = 0.0f;
+  float max = 0.0f;
+  for (int j = 0; j < kQK; ++j) {
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  }
+  const float d = max / -float(half);
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  for (int j = 0; j < kQK; ++j) codes[j] = truncated_code(x[j] * id + (float(half) + 0.5f), 2 * half - 1);
+  return d;
+}
+
+// Affine blocks (Q4_1, Q5_1), levels d·q + min, q in 0..top: d = (max − min)/top,
+// q = min(top, trunc((x − min)/d + 0.5)). Sets *d, *min; codes[32] <- x[32].
+void affine_codes(const float* x, int top, float* d, float* min, uint8_t* codes) {
+  float lo = FLT_MAX;
+  float hi = -FLT_MAX;
+  for (int j = 0; j < kQK; ++j) {
+    if (x[j] < lo) lo = x[j];
+    if (x[j] > hi) hi = x[j];
+  }
+  *d = (hi - lo) / float(top);
+  *min = lo;
+  const float id = *d != 0.0f ? 1.0f / *d : 0.0f;
+  for (int j = 0; j < kQK; ++j) codes[j] = truncated_code((x[j] - lo) * id + 0.5f, top);
+}
+
+// codes[32] (each 0..31) -> a Q5 block's qs[16] (low nibbles as Q4_0) and
+// qh[4] (bit j: code j's bit 4, little-endian).
+void pack_q5_codes(const uint8_t* codes, uint8_t* qs, uint8_t* qh) {
+  uint8_t low[kQK];
+  uint32_t high = 0;
+  for (int j = 0; j < kQK; ++j) {
+    low[j] = codes[j] & 0x0F;
+    high |= uint32_t(codes[j] >> 4) << j;
+  }
+  pack_nibbles(low, qs);
+  for (int i = 0; i < 4; ++i) qh[i] = uint8_t(high >> (8 * i));
+}
+
+// The index of the code-book value nearest to x (values[16] ascending; on a
+// tie between two neighbours, the upper one), as ggml's best_index_int8.
+// Exact: 2x against the sum of two neighbours.
+int nearest_iq4nl_index(float x) {
+  const float x2 = x + x;
+  int i = 0;
+  for (int step = 8; step > 0; step >>= 1) {
+    if (x2 >= float(kIQ4NLValues[i + step - 1] + kIQ4NLValues[i + step])) i += step;
+  }
+  return i;
+}
+
 }  // namespace
 
 // y[n/32] <- x[n]
 void quantize_row_q4_0_ref(const float* x, BlockQ4_0* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
-    // The value of largest magnitude, sign kept; strict '<' keeps the first on ties.
-    float amax = 0.0f;
-    float max = 0.0f;
-    for (int j = 0; j < kQK; ++j) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
-    const float d = max / -8.0f;  // max lands on code 0, i.e. level −8
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[b].d = fp32_to_fp16(d);
     uint8_t codes[kQK];
-    for (int j = 0; j < kQK; ++j) codes[j] = truncated_code(x[j] * id + 8.5f, 15);
+    y[b].d = fp32_to_fp16(symmetric_codes(x, 8, codes));
     pack_nibbles(codes, y[b].qs);
   }
 }
@@ -48,18 +95,79 @@ void quantize_row_q4_0_ref(const float* x, BlockQ4_0* y, int64_t n) {
 // y[n/32] <- x[n]
 void quantize_row_q4_1_ref(const float* x, BlockQ4_1* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
-    float min = FLT_MAX;
-    float max = -FLT_MAX;
-    for (int j = 0; j < kQK; ++j) {
-      if (x[j] < min) min = x[j];
-      if (x[j] > max) max = x[j];
-    }
-    const float d = (max - min) / 15.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    uint8_t codes[kQK];
+    float d, min;
+    affine_codes(x, 15, &d, &min, codes);
     y[b].d = fp32_to_fp16(d);
     y[b].m = fp32_to_fp16(min);
+    pack_nibbles(codes, y[b].qs);
+  }
+}
+
+// y[n/32] <- x[n]
+void quantize_row_q5_0_ref(const float* x, BlockQ5_0* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
     uint8_t codes[kQK];
-    for (int j = 0; j < kQK; ++j) codes[j] = truncated_code((x[j] - min) * id + 0.5f, 15);
+    y[b].d = fp32_to_fp16(symmetric_codes(x, 16, codes));
+    pack_q5_codes(codes, y[b].qs, y[b].qh);
+  }
+}
+
+// y[n/32] <- x[n]
+void quantize_row_q5_1_ref(const float* x, BlockQ5_1* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
+    uint8_t codes[kQK];
+    float d, min;
+    affine_codes(x, 31, &d, &min, codes);
+    y[b].d = fp32_to_fp16(d);
+    y[b].m = fp32_to_fp16(min);
+    pack_q5_codes(codes, y[b].qs, y[b].qh);
+  }
+}
+
+// y[n/32] <- x[n]. llama.cpp's rule (quantize_iq4_nl without importance
+// data): weights x²; the scale max/127 (max: the value of largest
+// magnitude), then (v − 127)/max for v = −7..7 as inverse scales, each
+// refit by least squares, keeping the best Σw·x·q / Σw·q²; the codes are
+// then the nearest values at the kept scale.
+void quantize_row_iq4_nl_ref(const float* x, BlockIQ4_NL* y, int64_t n) {
+  constexpr int kTries = 7;
+  for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < kQK; ++j) {
+      if (std::fabs(x[j]) > amax) {
+        amax = std::fabs(x[j]);
+        max = x[j];
+      }
+    }
+    float d = 0.0f;
+    if (amax >= kGroupMaxEps) {
+      // Σ w·q·x and Σ w·q² over the block for the codes of inverse scale id.
+      auto fit = [x](float id, float* sumqx, float* sumq2) {
+        *sumqx = *sumq2 = 0.0f;
+        for (int j = 0; j < kQK; ++j) {
+          const float q = float(kIQ4NLValues[nearest_iq4nl_index(id * x[j])]);
+          const float w = x[j] * x[j];
+          *sumqx += w * q * x[j];
+          *sumq2 += w * q * q;
+        }
+      };
+      float sumqx, sumq2;
+      fit(1.0f / (-max / float(kIQ4NLValues[0])), &sumqx, &sumq2);
+      d = sumq2 > 0 ? sumqx / sumq2 : 0.0f;
+      float best = d * sumqx;
+      for (int t = -kTries; t <= kTries; ++t) {
+        fit(float(t + kIQ4NLValues[0]) / max, &sumqx, &sumq2);
+        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+          d = sumqx / sumq2;
+          best = d * sumqx;
+        }
+      }
+    }
+    y[b].d = fp32_to_fp16(d);
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    uint8_t codes[kQK];
+    for (int j = 0; j < kQK; ++j) codes[j] = uint8_t(nearest_iq4nl_index(id * x[j]));
     pack_nibbles(codes, y[b].qs);
   }
 }

@@ -1,6 +1,7 @@
 // Lookups in the tensor-type table (block_formats.h): no quantizer code, so
 // the format layer may use them.
 #include <cctype>
+#include <cstring>
 
 #include "quant/block_formats.h"
 
@@ -24,6 +25,18 @@ const TensorTypeInfo* tensor_type_by_name(const char* name) {
     if (equal_ignoring_case(t.name, name)) return &t;
   }
   return nullptr;
+}
+
+int64_t first_non_finite_scale(const TensorTypeInfo& type, const uint8_t* blocks, int64_t count) {
+  for (int64_t b = 0; b < count; ++b) {
+    const uint8_t* scales = blocks + size_t(b) * type.block_bytes + type.fp16_scales_offset;
+    for (int s = 0; s < type.fp16_scales; ++s) {
+      uint16_t h;
+      std::memcpy(&h, scales + 2 * s, 2);
+      if ((h & 0x7c00) == 0x7c00) return b;  // exponent all ones: inf or NaN
+    }
+  }
+  return -1;
 }
 
 std::string tensor_type_names(bool (TensorTypeInfo::*keep)() const, bool quoted) {

@@ -187,6 +187,24 @@ TEST(GgufHostile, BadShapes) {
   ExpectError(Raw().header(1, 0).tensor("w", {uint64_t(1) << 62}, 0, 0).pad(32).b, "overflows");
   ExpectError(Raw().header(1, 0).tensor("w", {33}, 2, 0).pad(32).zeros(64).b,
               "tensor w has rows of 33 elements, not a multiple of q4_0's block size 32");
+  // The K-quants' 256-weight blocks and the other new types.
+  ExpectError(Raw().header(1, 0).tensor("w", {192, 2}, 12, 0).pad(32).zeros(512).b,
+              "tensor w has rows of 192 elements, not a multiple of q4_k's block size 256");
+  ExpectError(Raw().header(1, 0).tensor("w", {320}, 14, 0).pad(32).zeros(512).b,
+              "tensor w has rows of 320 elements, not a multiple of q6_k's block size 256");
+  ExpectError(Raw().header(1, 0).tensor("w", {48}, 20, 0).pad(32).zeros(64).b,
+              "tensor w has rows of 48 elements, not a multiple of iq4_nl's block size 32");
+}
+
+// A tensor's bytes follow from its type and shape; a file too short for
+// them (the data of a Q6_K matrix of 2 rows is 420 bytes) is refused naming it.
+TEST(GgufHostile, KQuantTensorShorterThanItsTypeAndShape) {
+  Raw r = Raw().header(1, 0).tensor("blk.0.ffn_down.weight", {256, 2}, 14, 0);
+  r.pad(32);
+  const size_t start = r.b.size();
+  r.zeros(419);
+  ExpectError(r.b, "tensor blk.0.ffn_down.weight is truncated: needs bytes [" + std::to_string(start) + ", " +
+                       std::to_string(start + 420) + ")");
 }
 
 TEST(GgufHostile, BadOffsetsAndAlignment) {

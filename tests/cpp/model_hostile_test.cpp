@@ -1,6 +1,8 @@
 // The model loader on hostile GGUF files: seeded random edits of the bundled
-// stories260K.gguf's header, and of one file of each other architecture, (metadata, tokenizer, tensor table), fed in
-// random chunks. Every file either loads, tokenizes and generates, or fails
+// stories260K.gguf's header (metadata, tokenizer, tensor table), of one file
+// of each other architecture, and of the llama.cpp fixtures of every block
+// type, fed in random chunks; block scales that are not finite. Every file
+// either loads, tokenizes and generates, or fails
 // with a message; never a crash (the sanitizer builds of this test make an
 // out-of-bounds read one too). The GGUF reader alone has its own hostile
 // test (format_gguf_hostile_test); this one also covers what the loader
@@ -24,7 +26,7 @@ namespace {
 
 TEST(ModelHostile, RefusesWeightsOfATypeItCannotHoldMatricesAs) {
   const std::vector<uint8_t> bytes = read_fixture("models/stories260K.gguf");
-  for (TensorType type : {TensorType::Q8_0, TensorType::F16, TensorType(11)}) {
+  for (TensorType type : {TensorType::F16, TensorType(11)}) {
     LoadOptions options;
     options.weights = type;
     ModelLoader loader(options, bytes.size());
@@ -34,15 +36,14 @@ TEST(ModelHostile, RefusesWeightsOfATypeItCannotHoldMatricesAs) {
   }
 }
 
-// `iterations` seeded edits of the header of `fixture` (a path under the
-// repository); returns how many loaded and how many generated.
-void edit_headers(const std::string& fixture, int iterations, int* loaded_out, int* generated_out) {
-  const std::vector<uint8_t> base = read_fixture(fixture);
+// `iterations` seeded edits of the header of the fixture at `path`.
+void edit_headers_and_load(const std::string& path, int iterations, uint32_t seed) {
+  const std::vector<uint8_t> base = read_fixture(path);
   GgufFile parsed;
   ASSERT_TRUE(GgufFile::Parse(base.data(), base.size(), base.size(), &parsed).ok());
   const size_t header = size_t(parsed.data_offset());  // edits land before the tensor data
 
-  std::mt19937 rng(4242);
+  std::mt19937 rng(seed);
   const uint8_t interesting[] = {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x7f, 0x80, 0xfe, 0xff};
   int loaded = 0, generated = 0;
   for (int iter = 0; iter < iterations; ++iter) {
@@ -61,7 +62,7 @@ void edit_headers(const std::string& fixture, int iterations, int* loaded_out, i
         case 4: if (rng() % 8 == 0) bytes.resize(at + 1); break;  // cut the file
       }
     }
-    SCOPED_TRACE(fixture + ", iteration " + std::to_string(iter));
+    SCOPED_TRACE(path + ", iteration " + std::to_string(iter));
     LoadOptions options;
     options.weights = rng() % 2 ? TensorType::Q4_0 : TensorType::F32;
     ModelLoader loader(options, bytes.size());
@@ -98,27 +99,64 @@ void edit_headers(const std::string& fixture, int iterations, int* loaded_out, i
     }
     ++generated;
   }
-  *loaded_out = loaded;
-  *generated_out = generated;
+  // Some edits only touch values the loader tolerates (names, scores, text).
+  EXPECT_GT(loaded, 0);
+  EXPECT_GT(generated, 0);
 }
 
-TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) {
-  // stories260K (llama), and one file of each other architecture row.
-  const struct { const char* fixture; int iterations; } kFiles[] = {
-      {"models/stories260K.gguf", 1500},
-      {"tests/fixtures/llamacpp/qwen2-f16.gguf", 300},
-      {"tests/fixtures/llamacpp/qwen3-f16.gguf", 300},
-      {"tests/fixtures/llamacpp/gemma2-f16.gguf", 300},
-      {"tests/fixtures/llamacpp/gemma3-f16.gguf", 300},
-      {"tests/fixtures/llamacpp/phi3-f16.gguf", 300},
-      {"tests/fixtures/llamacpp/llama-rope-freqs-f16.gguf", 300},
+TEST(ModelHostile, EditedGgufHeadersLoadOrFailWithAMessage) { edit_headers_and_load("models/stories260K.gguf", 1500, 4242); }
+
+// The same on one file of each other architecture row.
+TEST(ModelHostile, EditedHeadersOfEveryArchitectureLoadOrFailWithAMessage) {
+  for (const char* file : {"qwen2-f16", "qwen3-f16", "gemma2-f16", "gemma3-f16", "phi3-f16", "llama-rope-freqs-f16"}) {
+    SCOPED_TRACE(file);
+    edit_headers_and_load(std::string("tests/fixtures/llamacpp/") + file + ".gguf", 300, 11);
+  }
+}
+
+// The same on files of every block type llama.cpp writes (the Q4_K_M mix
+// holds Q4_K and Q6_K; the others one type each, and Q6_K's output).
+TEST(ModelHostile, EditedHeadersOfEveryBlockTypeLoadOrFailWithAMessage) {
+  for (const char* file : {"llama-q4_k_m", "llama-q5_k_m", "llama-q5_0", "llama-q5_1", "llama-q8_0", "llama-iq4_nl",
+                           "llama-w192-q4_k_m"}) {
+    SCOPED_TRACE(file);
+    edit_headers_and_load(std::string("tests/fixtures/llamacpp/") + file + ".gguf", 60, 7);
+  }
+}
+
+// A block scale (d or dmin; Q6_K's d ends its block) set to infinity or NaN:
+// the load fails naming the tensor, for every block type.
+TEST(ModelHostile, NonFiniteBlockScalesAreRefusedNamingTheTensor) {
+  struct Case { const char* file; const char* tensor; int scale; uint16_t value; };
+  const Case cases[] = {
+      {"llama-q4_k_m", "blk.0.attn_q.weight", 0, 0x7c00},   // Q4_K d = +inf
+      {"llama-q4_k_m", "blk.1.ffn_down.weight", 0, 0xfe00}, // Q6_K d (at byte 208) = NaN
+      {"llama-q5_k_m", "blk.0.ffn_up.weight", 1, 0xfc00},   // Q5_K dmin = −inf
+      {"llama-q5_1", "blk.1.attn_k.weight", 1, 0x7e00},     // Q5_1 m = NaN
+      {"llama-q5_0", "blk.0.attn_output.weight", 0, 0x7c00},
+      {"llama-q8_0", "blk.0.ffn_gate.weight", 0, 0x7c01},
+      {"llama-iq4_nl", "blk.1.attn_v.weight", 0, 0x7c00},
+      {"llama-q4_0", "token_embd.weight", 0, 0x7c00},       // Q6_K, the output
   };
-  for (const auto& f : kFiles) {
-    int loaded = 0, generated = 0;
-    edit_headers(f.fixture, f.iterations, &loaded, &generated);
-    // Some edits only touch values the loader tolerates (names, scores, text).
-    EXPECT_GT(loaded, 0) << f.fixture;
-    EXPECT_GT(generated, 0) << f.fixture;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.file) + " " + c.tensor);
+    std::vector<uint8_t> bytes = read_fixture(std::string("tests/fixtures/llamacpp/") + c.file + ".gguf");
+    GgufFile parsed;
+    ASSERT_TRUE(GgufFile::Parse(bytes.data(), bytes.size(), bytes.size(), &parsed).ok());
+    const GgufTensorInfo* t = parsed.find_tensor(c.tensor);
+    ASSERT_NE(t, nullptr);
+    const TensorTypeInfo& type = *tensor_type_info(t->type);
+    const int64_t block = 3, per_row = t->shape[0] / type.block_size;
+    std::memcpy(&bytes[t->offset + size_t(block) * type.block_bytes + type.fp16_scales_offset + 2 * c.scale], &c.value, 2);
+    LoadOptions options;
+    ModelLoader loader(options, bytes.size());
+    Status s = loader.feed(bytes.data(), bytes.size());
+    std::unique_ptr<Model> model;
+    if (s.ok()) s = loader.finish(&model);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.message(), std::string("tensor ") + c.tensor + " (" + type.name + ") has a NaN or infinite scale in block " +
+                               std::to_string(block % per_row) + " of row " + std::to_string(block / per_row) +
+                               "; the file is corrupt");
   }
 }
 

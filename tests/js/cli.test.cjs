@@ -4,11 +4,13 @@
 // logits of a fixture (as JSON) and their top tokens; every command has
 // --help; mistakes give one line on stderr and exit code 1.
 const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { REPO, model, references } = require('./model_util.cjs');
 const { argmax, compareLogits, logitsFailures, llamaCppReference, llamaCppBounds } = require('./model_reference.cjs');
+const { tensorTypes } = require('../../dist/nibble.cjs');
 
 const CLI = path.join(REPO, 'bin', 'nibble.mjs');
 const BIN = model('stories260K.bin'), TOK = model('tok512.bin'), GGUF = model('stories260K.gguf');
@@ -24,6 +26,50 @@ function expectFailure(r, pattern) {
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(pattern) });
   expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+// A GGUF file's tensors: { name: { type ('Q4_K', as types.json), sha256 of its bytes } }.
+function ggufTensors(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 8;
+  const u32 = () => { at += 4; return view.getUint32(at - 4, true); };
+  const u64 = () => { at += 8; return Number(view.getBigUint64(at - 8, true)); };
+  const str = () => { const n = u64(); at += n; return bytes.subarray(at - n, at).toString('utf8'); };
+  const SIZES = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+  const skip = (type) => {
+    if (type === 8) str();
+    else if (type === 9) {
+      const inner = u32(), n = u64();
+      for (let i = 0; i < n; ++i) skip(inner);
+    } else at += SIZES[type];
+  };
+  const tensorCount = u64(), kvCount = u64();
+  let alignment = 32;
+  for (let i = 0; i < kvCount; ++i) {
+    const key = str(), type = u32();
+    if (key === 'general.alignment') alignment = view.getUint32(at, true);
+    skip(type);
+  }
+  const names = ['F32', 'F16', 'Q4_0', 'Q4_1', , , 'Q5_0', 'Q5_1', 'Q8_0', , , , 'Q4_K', 'Q5_K', 'Q6_K', , , , , , 'IQ4_NL'];
+  const infos = [];
+  for (let i = 0; i < tensorCount; ++i) {
+    const name = str(), dims = u32(), shape = [];
+    for (let d = 0; d < dims; ++d) shape.push(u64());
+    const type = names[u32()];
+    infos.push({ name, shape, type, offset: u64() });
+  }
+  const data = Math.ceil(at / alignment) * alignment;
+  const ends = infos.map((t) => data + t.offset).sort((a, b) => a - b).concat(bytes.length);
+  const tensors = {};
+  for (const t of infos) {
+    const start = data + t.offset, end = ends[ends.indexOf(start) + 1];
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const info = tensorTypes.find((x) => x.name === t.type.toLowerCase());
+    const size = (n / info.blockSize) * info.blockBytes;
+    expect(end - start).toBeGreaterThanOrEqual(size);
+    tensors[t.name] = { type: t.type, sha256: crypto.createHash('sha256').update(bytes.subarray(start, start + size)).digest('hex') };
+  }
+  return tensors;
 }
 
 let dir;
@@ -64,11 +110,11 @@ describe('generate', () => {
 describe('quantize -> info -> generate', () => {
   test.each([['q4_0', 'none'], ['q4_1', 'mse']])('--type %s --clip %s', (type, clip) => {
     const out = path.join(dir, `stories260K-${type}.gguf`);
-    const q = nibble('quantize', BIN, '--tokenizer', TOK, '-o', out, '--type', type, '--clip', clip);
+    const q = nibble('quantize', BIN, '--tokenizer', TOK, '-o', out, '--type', type, '--pure', '--clip', clip);
     expect(q.code).toBe(0);
     expect(q.stdout).toBe('');
     expect(q.stderr).toMatch(/loading .*stories260K\.bin: 100%/);
-    expect(q.stderr).toMatch(/blk\.4\.ffn_down\.weight stays f32: row length 172 is not a multiple of 32/);
+    expect(q.stderr).toMatch(/blk\.4\.ffn_down\.weight falls back to f32: row length 172 is not a multiple of 32/);
     expect(q.stderr).toMatch(new RegExp(`wrote .*stories260K-${type}\\.gguf: [\\d,]+ bytes`));
     const size = fs.statSync(out).size;
     expect(size).toBeLessThan(1056540 / 2);
@@ -90,6 +136,20 @@ describe('quantize -> info -> generate', () => {
     expect(fromFile.code).toBe(0);
     expect(fromFile.stdout).toBe(onLoad.stdout);
   });
+
+  // llama-quantize's per-tensor types and bytes (tests/fixtures/llamacpp/types.json).
+  test.each([['llama-f16.gguf', 'llama-q4_k_m.gguf'], ['llama-w192-f16.gguf', 'llama-w192-q4_k_m.gguf']])(
+    '%s --type q4_k_m gives %s tensor for tensor', (source, made) => {
+      const fixtures = path.join(REPO, 'tests', 'fixtures', 'llamacpp');
+      const want = JSON.parse(fs.readFileSync(path.join(fixtures, 'types.json'), 'utf8'))[made];
+      const out = path.join(dir, made);
+      const q = nibble('quantize', path.join(fixtures, source), '-o', out, '--type', 'q4_k_m');
+      expect(q.code).toBe(0);
+      expect(q.stderr).toMatch(/quantized .* to q4_k_m \(mixed matrices\)/);
+      const got = ggufTensors(fs.readFileSync(out));
+      expect(Object.fromEntries(Object.entries(got).map(([name, t]) => [name, t.type]))).toEqual(want.tensors);
+      expect(Object.fromEntries(Object.entries(got).map(([name, t]) => [name, t.sha256]))).toEqual(want.tensor_sha256);
+    });
 
   test('info lists tensors and fallbacks of the original file', () => {
     const r = nibble('info', GGUF, '--tensors');
@@ -152,13 +212,13 @@ describe('help and errors', () => {
     [['generate', GGUF, '--max-tokens', 'ten'], /^nibble generate: --max-tokens must be a whole number from 0 to 2147483647, got 'ten'/],
     [['generate', GGUF, '--temperature=-1'], /^nibble generate: --temperature must be a number ≥ 0, got '-1'/],
     [['generate', GGUF, '--temperature', '-1'], /^nibble generate: --temperature needs a value; write a value that starts with '-' as --temperature=-1/],
-    [['generate', GGUF, '--weights', 'q8_0'], /^nibble generate: --weights must be q4_0 or q4_1 or f32, got 'q8_0'/],
+    [['generate', GGUF, '--weights', 'f16'], /^nibble generate: --weights must be q4_0 or q4_1 or .* or iq4_nl or f32, got 'f16'/],
     [['generate', GGUF, '--clip', 'max'], /^nibble generate: --clip must be none or mse, got 'max'/],
     [['generate', GGUF, '--frobnicate'], /^nibble generate: Unknown option '--frobnicate' \(see nibble generate --help\)/],
     [['generate', GGUF, 'Once', 'upon'], /^nibble generate: one model file, please/],
     [['quantize', GGUF], /^nibble quantize: where to\? give the output file with -o <out\.gguf>/],
     [['quantize', GGUF, '-o', '/no/such/folder/x.gguf'], /^nibble quantize: cannot write '\/no\/such\/folder\/x\.gguf': no folder/],
-    [['quantize', GGUF, '-o', 'x.gguf', '--type', 'f32'], /^nibble quantize: --type must be q4_0 or q4_1, got 'f32'/],
+    [['quantize', GGUF, '-o', 'x.gguf', '--type', 'f32'], /^nibble quantize: --type must be q4_0 or q4_1 or q5_0 .* or q4_k_m .* or iq4_nl, got 'f32'/],
     [['info', 'missing.bin'], /^nibble info: cannot read the model 'missing\.bin': no such file/],
     [['logits', GGUF], /^nibble logits: which tokens\? give their ids with --tokens 1,2,3/],
     [['logits', GGUF, '--tokens', '1,two'], /^nibble logits: --tokens must be token ids separated by commas, such as 1,403,407; got '1,two'/],

@@ -208,7 +208,9 @@ describe('errors', () => {
   test.each([
     [42, {}, TypeError, /the model must be a URL, a file path \(Node\), an ArrayBuffer, a Uint8Array or a Blob\/File, got the number 42/],
     [undefined, {}, TypeError, /the model must be a URL.*got undefined/],
-    [GGUF, { weights: 'q8_0' }, RangeError, /options\.weights must be 'q4_0' or 'q4_1' or 'f32', got 'q8_0'/],
+    [GGUF, { weights: 'f16' }, RangeError, /options\.weights must be 'q4_0' or 'q4_1' or .* or 'iq4_nl' or 'f32', got 'f16'/],
+    [GGUF, { mix: 'q3_k_m' }, RangeError, /options\.mix must be 'q4_0' or .* or 'q4_k_m' or .*, got 'q3_k_m'/],
+    [GGUF, { mix: 'q4_k_m', weights: 'q4_0' }, TypeError, /options\.mix and options\.weights exclude each other/],
     [GGUF, { clip: 'max' }, RangeError, /options\.clip must be 'none' or 'mse'/],
     [GGUF, { context: 0 }, RangeError, /options\.context must be an integer from 1/],
     [GGUF, { context: 4096 }, RangeError, /options\.context is 4096 but the model's context length is 2048/],
@@ -267,7 +269,7 @@ describe('info and GGUF round trip', () => {
       config: { dim: 64, hiddenDim: 172, layers: 5, heads: 8, kvHeads: 4, headDim: 8, ropeDim: 8, ropeTheta: 10000, rmsEps: 1e-5, vocabSize: 512, contextLength: 512 },
     });
     expect(info.fallbacks).toEqual([0, 1, 2, 3, 4].map((l) => ({
-      tensor: `blk.${l}.ffn_down.weight`, type: 'f32', reason: 'row length 172 is not a multiple of 32',
+      tensor: `blk.${l}.ffn_down.weight`, type: 'f32', reason: 'row length 172 is not a multiple of 32, the block size of q4_0',
     })));
     expect(info.loadedBytes).toBeLessThan(info.fp32Bytes / 2);
     expect(info.tensors).toHaveLength(1 + 5 * 9 + 1);

@@ -1,6 +1,7 @@
 // The exported tensor-type table (generated from src/quant/tensor_types.def)
 // is what the wasm module accepts: quantize() makes exactly the rows marked
 // quantize, and fromBytes() reads their bytes back with the row's geometry.
+// The mixes (src/model/quant_mixes.def) name quantize types.
 const ref = require('./reference.cjs');
 const { expectThrown, loadNibble } = require('./load.cjs');
 
@@ -9,7 +10,7 @@ beforeAll(async () => {
   ({ nibble } = await loadNibble('auto'));
 });
 
-const ROWS = 4, COLS = 64;
+const ROWS = 4, COLS = 256;  // a whole block of every type (the K-quants': 256)
 const W = ref.randomFloats(ROWS * COLS, 7);
 
 test('the table is frozen and names every type once', () => {
@@ -18,6 +19,14 @@ test('the table is frozen and names every type once', () => {
   expect(Object.isFrozen(nibble.tensorTypes)).toBe(true);
   expect(Object.isFrozen(nibble.tensorTypes[0])).toBe(true);
   for (const t of nibble.tensorTypes) expect(t.bitsPerWeight).toBe((t.blockBytes * 8) / t.blockSize);
+});
+
+test('the mixes (llama-quantize file types) are frozen, named once, each on a quantize type', () => {
+  const names = nibble.quantMixes.map((m) => m.name);
+  expect(new Set(names).size).toBe(names.length);
+  expect(Object.isFrozen(nibble.quantMixes)).toBe(true);
+  expect(names).toEqual(expect.arrayContaining(['q4_0', 'q8_0', 'q4_k_m', 'q4_k_s', 'q5_k_m', 'iq4_nl']));
+  for (const m of nibble.quantMixes) expect(nibble.tensorTypes.find((t) => t.name === m.base).quantize).toBe(true);
 });
 
 describe.each(typeNames())('%s', (name) => {

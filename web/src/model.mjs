@@ -317,7 +317,7 @@ function stagingBytes(size) {
 export async function loadModel(source, options) {
   const where = 'loadModel';
   const opts = checkLoadOptions(source, options, where);
-  const { onProgress, signal, weights, clip, context, fileTensors } = opts;
+  const { onProgress, signal, weights, mix, clip, context, fileTensors } = opts;
   throwIfAborted(signal, where);
   if (opts.worker) return loadModelInWorker(source, options ?? {});
   const wasm = await wasmFor(opts);
@@ -340,7 +340,7 @@ export async function loadModel(source, options) {
     let size = opened.size;
     if (size === null) size = (await chunks.next()).value; // bufferAll yields the size first
     if (size === 0) throw plainError(where, `the model file is empty (${opened.label})`);
-    loader = new wasm.TextModelLoader(weights, CLIP_CODES[clip], size, fileTensors);
+    loader = new wasm.TextModelLoader(weights, mix, CLIP_CODES[clip], size, fileTensors);
     const fail = (status) => throwIfFailed(status, where);
     if (tokenizer) {
       // Given first: a GGUF file brings its own tokenizer and ignores this one.

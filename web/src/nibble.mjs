@@ -11,7 +11,7 @@ export { errorStats } from './error_stats.mjs';
 export { relaxedSimdSupported, simdSupported } from './wasm_module.mjs';
 export { loadModel, Model } from './model.mjs';
 export { optionChoices } from './validate.mjs';
-export { tensorTypes } from './tensor_types.mjs';
+export { quantMixes, tensorTypes } from './tensor_types.mjs';
 
 /** The package version. */
 export const version = __NIBBLE_VERSION__;

@@ -6,16 +6,35 @@ export const tensorTypes = Object.freeze([
   Object.freeze({ name: 'f16', ggmlType: 1, blockSize: 1, blockBytes: 2, bitsPerWeight: 16, quantize: false, weights: false }),
   Object.freeze({ name: 'q4_0', ggmlType: 2, blockSize: 32, blockBytes: 18, bitsPerWeight: 4.5, quantize: true, weights: true }),
   Object.freeze({ name: 'q4_1', ggmlType: 3, blockSize: 32, blockBytes: 20, bitsPerWeight: 5, quantize: true, weights: true }),
-  Object.freeze({ name: 'q5_0', ggmlType: 6, blockSize: 32, blockBytes: 22, bitsPerWeight: 5.5, quantize: false, weights: false }),
-  Object.freeze({ name: 'q5_1', ggmlType: 7, blockSize: 32, blockBytes: 24, bitsPerWeight: 6, quantize: false, weights: false }),
-  Object.freeze({ name: 'q8_0', ggmlType: 8, blockSize: 32, blockBytes: 34, bitsPerWeight: 8.5, quantize: false, weights: false }),
-  Object.freeze({ name: 'q4_k', ggmlType: 12, blockSize: 256, blockBytes: 144, bitsPerWeight: 4.5, quantize: false, weights: false }),
-  Object.freeze({ name: 'q5_k', ggmlType: 13, blockSize: 256, blockBytes: 176, bitsPerWeight: 5.5, quantize: false, weights: false }),
-  Object.freeze({ name: 'q6_k', ggmlType: 14, blockSize: 256, blockBytes: 210, bitsPerWeight: 6.5625, quantize: false, weights: false }),
-  Object.freeze({ name: 'iq4_nl', ggmlType: 20, blockSize: 32, blockBytes: 18, bitsPerWeight: 4.5, quantize: false, weights: false }),
+  Object.freeze({ name: 'q5_0', ggmlType: 6, blockSize: 32, blockBytes: 22, bitsPerWeight: 5.5, quantize: true, weights: true }),
+  Object.freeze({ name: 'q5_1', ggmlType: 7, blockSize: 32, blockBytes: 24, bitsPerWeight: 6, quantize: true, weights: true }),
+  Object.freeze({ name: 'q8_0', ggmlType: 8, blockSize: 32, blockBytes: 34, bitsPerWeight: 8.5, quantize: true, weights: true }),
+  Object.freeze({ name: 'q4_k', ggmlType: 12, blockSize: 256, blockBytes: 144, bitsPerWeight: 4.5, quantize: true, weights: true }),
+  Object.freeze({ name: 'q5_k', ggmlType: 13, blockSize: 256, blockBytes: 176, bitsPerWeight: 5.5, quantize: true, weights: true }),
+  Object.freeze({ name: 'q6_k', ggmlType: 14, blockSize: 256, blockBytes: 210, bitsPerWeight: 6.5625, quantize: true, weights: true }),
+  Object.freeze({ name: 'iq4_nl', ggmlType: 20, blockSize: 32, blockBytes: 18, bitsPerWeight: 4.5, quantize: true, weights: true }),
 ]);
 
 // quantize()'s and the CLI's --type values; the first is the default.
-export const QUANT_TYPES = Object.freeze(['q4_0', 'q4_1']);
+export const QUANT_TYPES = Object.freeze(['q4_0', 'q4_1', 'q5_0', 'q5_1', 'q8_0', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl']);
 // loadModel's weights and the CLI's --weights values; the default is QUANT_TYPES[0].
-export const WEIGHT_TYPES = Object.freeze(['q4_0', 'q4_1', 'f32']);
+export const WEIGHT_TYPES = Object.freeze(['q4_0', 'q4_1', 'q5_0', 'q5_1', 'q8_0', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl', 'f32']);
+
+// The quantization mixes (src/model/quant_mixes.def): llama-quantize's file types,
+// loadModel's mix and nibble quantize's --type; base: the type of most matrices,
+// fileType: general.file_type. The first is the CLI's default.
+export const quantMixes = Object.freeze([
+  Object.freeze({ name: 'q4_0', base: 'q4_0', fileType: 2 }),
+  Object.freeze({ name: 'q4_1', base: 'q4_1', fileType: 3 }),
+  Object.freeze({ name: 'q5_0', base: 'q5_0', fileType: 8 }),
+  Object.freeze({ name: 'q5_1', base: 'q5_1', fileType: 9 }),
+  Object.freeze({ name: 'q8_0', base: 'q8_0', fileType: 7 }),
+  Object.freeze({ name: 'q4_k_s', base: 'q4_k', fileType: 14 }),
+  Object.freeze({ name: 'q4_k_m', base: 'q4_k', fileType: 15 }),
+  Object.freeze({ name: 'q4_k', base: 'q4_k', fileType: 15 }),
+  Object.freeze({ name: 'q5_k_m', base: 'q5_k', fileType: 17 }),
+  Object.freeze({ name: 'q5_k', base: 'q5_k', fileType: 17 }),
+  Object.freeze({ name: 'q6_k', base: 'q6_k', fileType: 18 }),
+  Object.freeze({ name: 'iq4_nl', base: 'iq4_nl', fileType: 25 }),
+]);
+export const QUANT_MIXES = Object.freeze(['q4_0', 'q4_1', 'q5_0', 'q5_1', 'q8_0', 'q4_k_s', 'q4_k_m', 'q4_k', 'q5_k_m', 'q5_k', 'q6_k', 'iq4_nl']);

@@ -4,7 +4,7 @@
 // their tag, not instanceof, so arrays made in another realm (an iframe, a
 // worker, a test sandbox) are accepted too.
 import { rangeError, typeError } from './errors.mjs';
-import { QUANT_TYPES, WEIGHT_TYPES } from './tensor_types.mjs';
+import { QUANT_MIXES, QUANT_TYPES, WEIGHT_TYPES } from './tensor_types.mjs';
 
 const MAX_INT32 = 2 ** 31 - 1;
 // Entries of a shape go to C++ as uint32; 2^31 keeps byte counts sane too.
@@ -246,7 +246,7 @@ export function checkInitOptions(options, where) {
   return { simd, wasmPath: checkWasmPath(opts.wasmPath, where), threads };
 }
 
-const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads'];
+const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'mix', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads'];
 
 // loadModel(source, options) -> the options with defaults; simd and wasmPath
 // are left to init(), which loadModel calls with them.
@@ -256,10 +256,14 @@ export function checkLoadOptions(source, options, where) {
     onProgress: checkFunction(opts.onProgress, 'options.onProgress', where),
     signal: checkSignal(opts.signal, where),
     weights: checkChoice(opts.weights, 'options.weights', WEIGHT_TYPES, QUANT_TYPES[0], where),
+    mix: checkChoice(opts.mix, 'options.mix', QUANT_MIXES, '', where),
     clip: checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where),
     context: checkInteger(opts.context, 'options.context', 1, MAX_INT32, undefined, where),
     fileTensors: checkBoolean(opts.fileTensors, 'options.fileTensors', false, where),
   };
+  if (opts.mix !== undefined && opts.weights !== undefined) {
+    throw typeError(where, `options.mix and options.weights exclude each other: the mix '${opts.mix}' decides each matrix's type`);
+  }
   checkSource(source, 'model', where);
   if (opts.tokenizer !== undefined) checkSource(opts.tokenizer, 'tokenizer', where);
   return {
