@@ -3,8 +3,6 @@
 // chunk boundary may fall anywhere: inside the header, a tensor, a block).
 // What loads must also tokenize and run two decoding steps.
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -15,12 +13,6 @@
 
 namespace nibble {
 namespace fuzz {
-
-void fuzz_check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_check failed: %s\n", what);
-  std::abort();
-}
 
 namespace {
 

@@ -1,6 +1,6 @@
 // Fuzz target tokenizer: a vocabulary from GGUF metadata, then a text encoded
 // with and without BOS, decoded whole and piece by piece.
-#include <cstring>
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
