@@ -4,7 +4,8 @@
 # JS module), the wasm relaxed-SIMD build (tests + JS module), the wasm SIMD +
 # pthreads build and its relaxed-SIMD twin (tests + JS modules) and the wasm
 # no-SIMD build (JS module). Output in build/ and dist/.
-#   tools/build.sh [--quiet] [--only native|native-asan|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-simd-relaxed-threads|wasm-scalar]...
+#   tools/build.sh [--quiet] [--dist] [--only native|native-asan|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-simd-relaxed-threads|wasm-scalar]...
+#   --dist: only the wasm builds whose modules dist/ (the npm package) holds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Emscripten 3.1.6's tools need Debian's node modules (acorn) on NODE_PATH.
@@ -16,6 +17,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quiet) quiet=1 ;;
     --only) only+=("$2"); shift ;;
+    --dist) only+=(wasm-simd wasm-simd-relaxed wasm-simd-threads wasm-simd-relaxed-threads wasm-scalar) ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -6,10 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+#   --browser  also Chromium (the browser tests)
+#   --fuzz     also clang and its libFuzzer runtime (npm run fuzz)
+#   --no-npm   Debian packages only: leave node_modules alone
 want_browser=0
+want_fuzz=0
+want_npm=1
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
+    --fuzz) want_fuzz=1 ;;
+    --no-npm) want_npm=0 ;;
   esac
 done
 
@@ -22,6 +29,10 @@ command -v em++ >/dev/null || missing+=(emscripten)
 if [ "$want_browser" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium)
 fi
+if [ "$want_fuzz" = 1 ]; then
+  command -v clang++ >/dev/null || missing+=(clang)
+  compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null || missing+=(libclang-rt-dev)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "nibble: installing Debian packages: ${missing[*]}" >&2
@@ -33,7 +44,7 @@ fi
 
 # npm ci when node_modules is missing or older than the lock file.
 stamp=node_modules/.package-lock.json
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+if [ "$want_npm" = 1 ] && { [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; }; then
   echo "nibble: npm ci" >&2
   npm ci --no-audit --no-fund
 fi

@@ -2,10 +2,11 @@
 # npm test: install what is missing, build what is stale, run every suite:
 # C++ tests natively (also under ASan + UBSan) and as wasm (SIMD) under Node,
 # the JS tests (Jest), the
-# TypeScript usage check, and the browser tests (Playwright + Chromium).
+# TypeScript usage check, the browser tests (Playwright + Chromium), then
+# every libFuzzer target for NIBBLE_FUZZ_SECONDS (default 60; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/ensure-deps.sh --browser
+bash tools/ensure-deps.sh --browser --fuzz
 bash tools/build.sh
 
 step() { printf '\n== %s\n' "$*"; }
@@ -35,5 +36,11 @@ fi
 if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
   step "Browser tests (Chromium)"
   node --test --test-concurrency=1 tests/browser/*.test.mjs
+fi
+fuzz_seconds=${NIBBLE_FUZZ_SECONDS:-60}
+if [ "$fuzz_seconds" != 0 ]; then
+  # Last, alone: the fuzz build and two targets at a time take both cores.
+  step "Fuzzing: each libFuzzer target for $fuzz_seconds s, two at a time"
+  bash tools/fuzz.sh --seconds "$fuzz_seconds" --parallel 2
 fi
 echo; echo "nibble: all tests passed"

@@ -55,8 +55,13 @@ Status ModelLoader::parse_header() {
   if (is_gguf) {
     GgufFile file;
     bool need_more = false;
+    if (header_.size() < header_retry_at_ && fed_ < file_size_) return Status::Ok();
     Status s = GgufFile::Parse(header_.data(), header_.size(), file_size_, &file, &need_more);
-    if (!s.ok()) return need_more && fed_ < file_size_ ? Status::Ok() : s;
+    if (!s.ok()) {
+      if (!need_more || fed_ >= file_size_) return s;
+      header_retry_at_ = header_.size() * 2;
+      return Status::Ok();
+    }
     NIBBLE_RETURN_IF_ERROR(plan_gguf(file));
   } else {
     NIBBLE_RETURN_IF_ERROR(plan_llama2c());

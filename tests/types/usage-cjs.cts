@@ -1,5 +1,5 @@
 // The CommonJS side of the typed usage example (require through "exports").
-import nibble = require('nibble');
+import nibble = require('nibble-llm');
 
 export async function exampleCjs(): Promise<number> {
   const q: nibble.QuantizedMatrix = await nibble.quantize(new Float32Array(32), [1, 32], { type: 'q4_0' });

@@ -4,7 +4,7 @@ import {
   errorStats, fromBytes, init, loadModel, Model, optionChoices, quantize, QuantizedMatrix, simdSupported, version,
   type ErrorStats, type Generation, type GenerationStats, type LoadProgress, type ModelInfo,
   type QuantizeOptions, type RuntimeInfo, type StopReason, type WorkerModel,
-} from 'nibble';
+} from 'nibble-llm';
 
 export async function example(): Promise<number> {
   const info: RuntimeInfo = await init({ simd: simdSupported() ? 'auto' : false, wasmPath: new URL('https://example.invalid/nibble/') });

@@ -1,4 +1,4 @@
-import { loadModel } from 'nibble';
+import { loadModel } from 'nibble-llm';
 
 // A GGUF file (or a llama2.c checkpoint with { tokenizer: 'tok512.bin' }).
 const model = await loadModel('models/stories260K.gguf', {

@@ -1,4 +1,4 @@
-const nibble = require('nibble'); // or: import * as nibble from 'nibble'
+const nibble = require('nibble-llm'); // or: import * as nibble from 'nibble-llm'
 const fs = require('node:fs');
 
 (async () => {

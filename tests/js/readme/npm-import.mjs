@@ -1,4 +1,4 @@
-import { quantize, errorStats } from 'nibble';
+import { quantize, errorStats } from 'nibble-llm';
 
 // W is rows × cols (rows = outputs, cols = inputs), row-major float32.
 const rows = 256, cols = 512;
