@@ -2,16 +2,26 @@
 
 #include <cstring>
 
+#include "kernels/k_panel.h"
 #include "kernels/q4_panel.h"
 
 namespace nibble {
 
 // out[K] = W[row, :]: w = d·(q − 8) (Q4_0) or d·q + m (Q4_1), the same
-// values the GGUF blocks dequantize to. Layout in packed_weights.h.
+// values the GGUF blocks dequantize to; K-quants as their row dequantizer.
+// Layouts in packed_weights.h.
 void dequantize_row(const PackedWeights& w, int64_t row, float* out) {
   const int64_t K = w.cols();
   if (tensor_type_info(w.type())->kernels == KernelFamily::kF32Rows) {
     std::memcpy(out, reinterpret_cast<const float*>(w.data()) + row * K, sizeof(float) * size_t(K));
+    return;
+  }
+  if (tensor_type_info(w.type())->kernels == KernelFamily::kKPanels) {
+    // Through the GGUF block and the type's row dequantizer: the file's values exactly.
+    const size_t panel_bytes = k_panel_bytes(w.type());
+    for (int64_t b = 0; b < K / kQK_K; ++b)
+      dequantize_k_row(w.type(), w.data() + size_t((row / kPackRows) * (K / kQK_K) + b) * panel_bytes,
+                       int(row % kPackRows), out + b * kQK_K);
     return;
   }
   // The Q4 panel family (Pack takes no other): d, and Q4_1's m.

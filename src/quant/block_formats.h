@@ -125,6 +125,7 @@ enum class KernelFamily : uint8_t {
   kNone,      // no kernels: a matrix of the type is widened to f32 on load
   kF32Rows,   // row-major f32 weights
   kQ4Panels,  // 4-row panels of 32-weight INT4 blocks (Q4_0, Q4_1)
+  kKPanels,   // 4-row panels of 256-weight K-quant super-blocks (Q4_K, Q5_K, Q6_K)
 };
 
 // One row of the table (columns explained in tensor_types.def).

@@ -16,9 +16,11 @@ using namespace kerneltest;
 // infinities) comes back byte-identical.
 TEST(KernelsPack, RoundTripIsByteIdentical) {
   Rng rng(11);
-  for (TensorType type : {TensorType::F32, TensorType::Q4_0, TensorType::Q4_1}) {
+  for (TensorType type : {TensorType::F32, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q4_K, TensorType::Q5_K,
+                          TensorType::Q6_K}) {
     for (int64_t N : {1, 2, 3, 4, 5, 8, 17, 64}) {
-      for (int64_t K : {32, 96, 256}) {
+      for (int64_t K : {32, 96, 256, 512}) {
+        if (K % tensor_type_info(type)->block_size != 0) continue;
         const size_t bytes = size_t(N) * row_size(type, K) ;
         std::vector<uint8_t> gguf(bytes);
         for (auto& b : gguf) b = uint8_t(rng());
