@@ -17,7 +17,10 @@ std::vector<Variant> default_variants() {
   return {{TensorType::Q4_0, Precision::kW4A8, /*cold=*/true},
           {TensorType::Q4_0, Precision::kW4A32, false},
           {TensorType::Q4_1, Precision::kW4A8, false},
-          {TensorType::Q4_1, Precision::kW4A32, false}};
+          {TensorType::Q4_1, Precision::kW4A32, false},
+          {TensorType::Q4_K, Precision::kW4A8, true},
+          {TensorType::Q5_K, Precision::kW4A8, true},
+          {TensorType::Q6_K, Precision::kW4A8, true}};
 }
 
 bool parse_variant(const std::string& text, Variant* out) {
@@ -25,7 +28,8 @@ bool parse_variant(const std::string& text, Variant* out) {
   if (colon == std::string::npos) return false;
   const std::string type = text.substr(0, colon), precision = text.substr(colon + 1);
   const TensorTypeInfo* info = tensor_type_by_name(type.c_str());
-  if (info == nullptr || info->kernels != KernelFamily::kQ4Panels) return false;  // the Q4 blocks below
+  if (info == nullptr || (info->kernels != KernelFamily::kQ4Panels && info->kernels != KernelFamily::kKPanels))
+    return false;  // the block types random_blocks() makes
   out->type = info->type;
   if (precision == "w4a8") out->precision = Precision::kW4A8;
   else if (precision == "w4a32") out->precision = Precision::kW4A32;
@@ -38,11 +42,13 @@ namespace {
 
 // Random GGUF-layout blocks for W[N,K] of `type`: codes uniform in 0..15,
 // scales d ∈ [0.002, 0.022), Q4_1 minimum m = −8·d (so both types centre
-// the weights on zero). Built directly, not through a quantizer, so the
-// bench depends only on the block layout.
+// the weights on zero); K-quants: random codes and sub-block scales, d of
+// that range (Q6_K's at the block's end), dmin = d. Built directly, not
+// through a quantizer, so the bench depends only on the block layout.
 std::vector<uint8_t> random_blocks(TensorType type, const Shape& shape, uint32_t seed) {
-  const size_t blocks = static_cast<size_t>(shape.N * (shape.K / kQK));
-  const size_t block_bytes = tensor_type_info(type)->block_bytes;
+  const TensorTypeInfo& info = *tensor_type_info(type);
+  const size_t blocks = static_cast<size_t>(shape.N * (shape.K / info.block_size));
+  const size_t block_bytes = info.block_bytes;
   std::vector<uint8_t> data(blocks * block_bytes);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> scale(0.002f, 0.022f);
@@ -50,6 +56,13 @@ std::vector<uint8_t> random_blocks(TensorType type, const Shape& shape, uint32_t
     uint8_t* block = data.data() + b * block_bytes;
     const float d = scale(rng);
     const uint16_t d16 = fp32_to_fp16(d);
+    if (info.kernels == KernelFamily::kKPanels) {
+      for (size_t i = 0; i < block_bytes; ++i) block[i] = static_cast<uint8_t>(rng() & 0xff);
+      const size_t at = type == TensorType::Q6_K ? block_bytes - 2 : 0;
+      std::memcpy(block + at, &d16, 2);
+      if (type != TensorType::Q6_K) std::memcpy(block + 2, &d16, 2);
+      continue;
+    }
     std::memcpy(block, &d16, 2);
     uint8_t* qs = block + 2;
     if (type == TensorType::Q4_1) {
@@ -137,7 +150,7 @@ Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vecto
 
   // One packed matrix per type, shared by both precisions; extra copies only
   // for the cold M = 1 measurement.
-  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1}) {
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
     bool wanted = false, cold_wanted = false;
     for (const Variant& v : settings.variants) {
       wanted |= v.type == type;

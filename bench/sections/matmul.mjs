@@ -96,7 +96,7 @@ function relaxedGemv(ctx, shapes) {
   if (!existsSync(file)) return null;
   ctx.log('nibble, relaxed-SIMD build: GEMV timings ...');
   return runBenchProgram(file, ['--json', '--no-probe', ...(ctx.quick ? ['--quick'] : []), '--shapes', shapesArg(shapes),
-    '--m', '1', '--variants', 'q4_0:w4a8,q4_1:w4a8'], RELAXED_SIMD_NODE_FLAGS);
+    '--m', '1', '--variants', 'q4_0:w4a8,q4_1:w4a8,q4_k:w4a8,q5_k:w4a8,q6_k:w4a8'], RELAXED_SIMD_NODE_FLAGS);
 }
 
 const fmt = (v, digits) => (v == null ? '-' : v.toFixed(digits));

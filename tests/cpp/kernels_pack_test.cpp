@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "kernels/packed_weights.h"
@@ -40,6 +41,18 @@ TEST(KernelsPack, RoundTripIsByteIdentical) {
         }
       }
     }
+  }
+}
+
+// The K-quants stay close to their file size in memory (packed_weights.h).
+TEST(KernelsPack, KQuantPanelsStayCloseToTheFile) {
+  const int64_t N = 64, K = 4096;
+  const std::pair<TensorType, double> limits[] = {{TensorType::Q4_K, 4.75}, {TensorType::Q5_K, 5.75}, {TensorType::Q6_K, 6.625}};
+  for (const auto& [type, bits] : limits) {
+    std::vector<uint8_t> gguf(size_t(N) * row_size(type, K));
+    PackedWeights p;
+    ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &p).ok());
+    EXPECT_LE(double(p.bytes()) * 8 / double(N * K), bits) << tensor_type_info(type)->name;
   }
 }
 
