@@ -131,7 +131,7 @@ TEST(TensorTypeTable, DerivedListsAndLookups) {
   EXPECT_EQ(tensor_type_names(nullptr, false), "f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k, iq4_nl");
   EXPECT_EQ(tensor_type_names(&TensorTypeInfo::can_quantize_to, true), "'q4_0', 'q4_1'");
   EXPECT_EQ(tensor_type_names(&TensorTypeInfo::holds_weights, true), "'f32', 'q4_0', 'q4_1'");
-  EXPECT_EQ(tensor_type_names(&TensorTypeInfo::has_kernels, false), "f32, q4_0, q4_1");
+  EXPECT_EQ(tensor_type_names(&TensorTypeInfo::has_kernels, false), "f32, q4_0, q4_1, q4_k, q5_k, q6_k");
   EXPECT_DOUBLE_EQ(tensor_type_info(TensorType::Q4_0)->bits_per_weight(), 4.5);
 }
 
