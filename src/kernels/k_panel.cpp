@@ -1,6 +1,7 @@
 #include "kernels/k_panel.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "quant/fp16.h"
 
@@ -98,61 +99,69 @@ void write_k_row(TensorType type, const KCodes& in, int r, uint8_t* panel) {
   }
 }
 
-void decode_k_block(TensorType type, const void* block, KCodes* out) {
-  if (type == TensorType::Q6_K) {
-    const BlockQ6_K& b = *static_cast<const BlockQ6_K*>(block);
-    out->d = fp16_to_fp32(b.d);
-    out->dmin = 0.0f;
-    std::memcpy(out->sc, b.scales, 16);
-    for (int i = 0; i < kQK_K; ++i) {
-      const Q6Bits at = q6_bits(i);
-      out->q[i] = uint8_t(((b.ql[at.ql] >> at.ql_shift) & 15) | (((b.qh[at.qh] >> at.qh_shift) & 3) << 4));
-    }
-    return;
-  }
-  // Q4_K and Q5_K share d, dmin, scales and the low nibbles' order.
-  const BlockQ4_K& b = *static_cast<const BlockQ4_K*>(block);
-  const uint8_t* qs = type == TensorType::Q5_K ? static_cast<const BlockQ5_K*>(block)->qs : b.qs;
+namespace {
+
+// Q4_K and Q5_K share d, dmin, the scales and the low nibbles' order; Q5_K
+// adds qh. One template per block type (no punning between the two).
+template <typename Block>
+void decode_q4_5_k(const Block& b, KCodes* out) {
   out->d = fp16_to_fp32(b.d);
   out->dmin = fp16_to_fp32(b.dmin);
   for (int s = 0; s < kKParts; ++s) {
     k_quant_scale_min(b.scales, s, &out->sc[s], &out->m[s]);
     for (int l = 0; l < kQK; ++l) {
-      int q = (qs[kQK * (s / 2) + l] >> (4 * (s % 2))) & 15;
-      if (type == TensorType::Q5_K) q |= ((static_cast<const BlockQ5_K*>(block)->qh[l] >> s) & 1) << 4;
+      int q = (b.qs[kQK * (s / 2) + l] >> (4 * (s % 2))) & 15;
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) q |= ((b.qh[l] >> s) & 1) << 4;
       out->q[kQK * s + l] = uint8_t(q);
     }
   }
 }
-
-void encode_k_block(TensorType type, const KCodes& in, void* block) {
-  if (type == TensorType::Q6_K) {
-    BlockQ6_K& b = *static_cast<BlockQ6_K*>(block);
-    std::memset(&b, 0, sizeof b);
-    b.d = fp16_from_converted(in.d);
-    std::memcpy(b.scales, in.sc, 16);
-    for (int i = 0; i < kQK_K; ++i) {
-      const Q6Bits at = q6_bits(i);
-      b.ql[at.ql] = uint8_t(b.ql[at.ql] | ((in.q[i] & 15) << at.ql_shift));
-      b.qh[at.qh] = uint8_t(b.qh[at.qh] | ((in.q[i] >> 4) << at.qh_shift));
-    }
-    return;
-  }
-  std::memset(block, 0, tensor_type_info(type)->block_bytes);
-  BlockQ4_K& b = *static_cast<BlockQ4_K*>(block);
-  uint8_t* qs = type == TensorType::Q5_K ? static_cast<BlockQ5_K*>(block)->qs : b.qs;
-  b.d = fp16_from_converted(in.d);
-  b.dmin = fp16_from_converted(in.dmin);
-  pack_scale_min(in.sc, in.m, b.scales);
+template <typename Block>
+void encode_q4_5_k(const KCodes& in, Block* b) {
+  std::memset(b, 0, sizeof(Block));
+  b->d = fp16_from_converted(in.d);
+  b->dmin = fp16_from_converted(in.dmin);
+  pack_scale_min(in.sc, in.m, b->scales);
   for (int s = 0; s < kKParts; ++s)
     for (int l = 0; l < kQK; ++l) {
       const int q = in.q[kQK * s + l];
-      qs[kQK * (s / 2) + l] = uint8_t(qs[kQK * (s / 2) + l] | ((q & 15) << (4 * (s % 2))));
-      if (type == TensorType::Q5_K) {
-        uint8_t& qh = static_cast<BlockQ5_K*>(block)->qh[l];
-        qh = uint8_t(qh | ((q >> 4) << s));
-      }
+      b->qs[kQK * (s / 2) + l] = uint8_t(b->qs[kQK * (s / 2) + l] | ((q & 15) << (4 * (s % 2))));
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) b->qh[l] = uint8_t(b->qh[l] | ((q >> 4) << s));
     }
+}
+
+void decode_q6_k(const BlockQ6_K& b, KCodes* out) {
+  out->d = fp16_to_fp32(b.d);
+  out->dmin = 0.0f;
+  std::memcpy(out->sc, b.scales, 16);
+  for (int i = 0; i < kQK_K; ++i) {
+    const Q6Bits at = q6_bits(i);
+    out->q[i] = uint8_t(((b.ql[at.ql] >> at.ql_shift) & 15) | (((b.qh[at.qh] >> at.qh_shift) & 3) << 4));
+  }
+}
+void encode_q6_k(const KCodes& in, BlockQ6_K* b) {
+  std::memset(b, 0, sizeof *b);
+  b->d = fp16_from_converted(in.d);
+  std::memcpy(b->scales, in.sc, 16);
+  for (int i = 0; i < kQK_K; ++i) {
+    const Q6Bits at = q6_bits(i);
+    b->ql[at.ql] = uint8_t(b->ql[at.ql] | ((in.q[i] & 15) << at.ql_shift));
+    b->qh[at.qh] = uint8_t(b->qh[at.qh] | ((in.q[i] >> 4) << at.qh_shift));
+  }
+}
+
+}  // namespace
+
+void decode_k_block(TensorType type, const void* block, KCodes* out) {
+  if (type == TensorType::Q4_K) decode_q4_5_k(*static_cast<const BlockQ4_K*>(block), out);
+  else if (type == TensorType::Q5_K) decode_q4_5_k(*static_cast<const BlockQ5_K*>(block), out);
+  else decode_q6_k(*static_cast<const BlockQ6_K*>(block), out);
+}
+
+void encode_k_block(TensorType type, const KCodes& in, void* block) {
+  if (type == TensorType::Q4_K) encode_q4_5_k(in, static_cast<BlockQ4_K*>(block));
+  else if (type == TensorType::Q5_K) encode_q4_5_k(in, static_cast<BlockQ5_K*>(block));
+  else encode_q6_k(in, static_cast<BlockQ6_K*>(block));
 }
 
 void dequantize_k_row(TensorType type, const uint8_t* panel, int r, float* out) {
