@@ -112,7 +112,9 @@ void decode_q4_5_k(const Block& b, KCodes* out) {
     // Not auto-vectorized: clang makes this loop's int -> byte stores
     // i16x8.narrow_i32x4_u, the relaxed kernels' placeholder that
     // tools/patch_relaxed_simd.mjs rewrites in relaxed-SIMD builds.
+#ifdef __clang__
 #pragma clang loop vectorize(disable)
+#endif
     for (int l = 0; l < kQK; ++l) {
       int q = (b.qs[kQK * (s / 2) + l] >> (4 * (s % 2))) & 15;
       if constexpr (std::is_same_v<Block, BlockQ5_K>) q |= ((b.qh[l] >> s) & 1) << 4;
@@ -138,7 +140,9 @@ void decode_q6_k(const BlockQ6_K& b, KCodes* out) {
   out->d = fp16_to_fp32(b.d);
   out->dmin = 0.0f;
   std::memcpy(out->sc, b.scales, 16);
-#pragma clang loop vectorize(disable)  // as in decode_q4_5_k
+#ifdef __clang__  // as in decode_q4_5_k
+#pragma clang loop vectorize(disable)
+#endif
   for (int i = 0; i < kQK_K; ++i) {
     const Q6Bits at = q6_bits(i);
     out->q[i] = uint8_t(((b.ql[at.ql] >> at.ql_shift) & 15) | (((b.qh[at.qh] >> at.qh_shift) & 3) << 4));
