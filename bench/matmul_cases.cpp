@@ -21,7 +21,10 @@ std::vector<Variant> default_variants() {
           {TensorType::IQ4_NL, Precision::kW4A8, false},
           {TensorType::Q5_0, Precision::kW4A8, false},
           {TensorType::Q5_1, Precision::kW4A8, false},
-          {TensorType::Q8_0, Precision::kW4A8, false}};
+          {TensorType::Q8_0, Precision::kW4A8, false},
+          {TensorType::Q4_K, Precision::kW4A8, true},
+          {TensorType::Q5_K, Precision::kW4A8, true},
+          {TensorType::Q6_K, Precision::kW4A8, true}};
 }
 
 bool parse_variant(const std::string& text, Variant* out) {
@@ -29,7 +32,8 @@ bool parse_variant(const std::string& text, Variant* out) {
   if (colon == std::string::npos) return false;
   const std::string type = text.substr(0, colon), precision = text.substr(colon + 1);
   const TensorTypeInfo* info = tensor_type_by_name(type.c_str());
-  if (info == nullptr || !info->has_kernels() || info->block_size != kQK) return false;  // the 32-weight blocks below
+  if (info == nullptr || !info->has_kernels() || (info->block_size != kQK && info->kernels != KernelFamily::kKPanels))
+    return false;  // the block types random_blocks() makes
   out->type = info->type;
   if (precision == "w4a8") out->precision = Precision::kW4A8;
   else if (precision == "w4a32") out->precision = Precision::kW4A32;
@@ -40,14 +44,16 @@ bool parse_variant(const std::string& text, Variant* out) {
 
 namespace {
 
-// Random GGUF-layout blocks for W[N,K] of a 32-weight `type`: every byte
-// after the scales uniform (codes, Q5 fifth bits, Q8_0 values), scales
-// d ∈ [0.002, 0.022), Q4_1 / Q5_1 minimum m = −8·d (so the types centre
-// the weights on zero). Built directly, not through a quantizer, so the
-// bench depends only on the block layout.
+// Random GGUF-layout blocks for W[N,K] of `type`: every byte after the
+// scales uniform (codes, Q5 fifth bits, Q8_0 values), scales d ∈ [0.002,
+// 0.022), Q4_1 / Q5_1 minimum m = −8·d (so the types centre the weights on
+// zero); K-quants: random codes and sub-block scales, d of that range (Q6_K's
+// at the block's end), dmin = d. Built directly, not through a quantizer, so
+// the bench depends only on the block layout.
 std::vector<uint8_t> random_blocks(TensorType type, const Shape& shape, uint32_t seed) {
-  const size_t blocks = static_cast<size_t>(shape.N * (shape.K / kQK));
-  const size_t block_bytes = tensor_type_info(type)->block_bytes;
+  const TensorTypeInfo& info = *tensor_type_info(type);
+  const size_t blocks = static_cast<size_t>(shape.N * (shape.K / info.block_size));
+  const size_t block_bytes = info.block_bytes;
   std::vector<uint8_t> data(blocks * block_bytes);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> scale(0.002f, 0.022f);
@@ -55,6 +61,13 @@ std::vector<uint8_t> random_blocks(TensorType type, const Shape& shape, uint32_t
     uint8_t* block = data.data() + b * block_bytes;
     const float d = scale(rng);
     const uint16_t d16 = fp32_to_fp16(d);
+    if (info.kernels == KernelFamily::kKPanels) {
+      for (size_t i = 0; i < block_bytes; ++i) block[i] = static_cast<uint8_t>(rng() & 0xff);
+      const size_t at = type == TensorType::Q6_K ? block_bytes - 2 : 0;
+      std::memcpy(block + at, &d16, 2);
+      if (type != TensorType::Q6_K) std::memcpy(block + 2, &d16, 2);
+      continue;
+    }
     std::memcpy(block, &d16, 2);
     const int scales = tensor_type_info(type)->fp16_scales;
     if (scales == 2) {
@@ -141,8 +154,12 @@ Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vecto
 
   // One packed matrix per type, shared by both precisions; extra copies only
   // for the cold M = 1 measurement.
-  for (const TensorTypeInfo& info : kTensorTypes) {
-    const TensorType type = info.type;
+// Random GGUF-layout blocks for W[N,K] of `type`: every byte after the
+// scales uniform (codes, Q5 fifth bits, Q8_0 values), scales d ∈ [0.002,
+// 0.022), Q4_1 / Q5_1 minimum m = −8·d (so the types centre the weights on
+// zero); K-quants: random codes and sub-block scales, d of that range (Q6_K's
+// at the block's end), dmin = d. Built directly, not through a quantizer, so
+// the bench depends only on the block layout.
     bool wanted = false, cold_wanted = false;
     for (const Variant& v : settings.variants) {
       wanted |= v.type == type;

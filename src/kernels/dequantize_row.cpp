@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "kernels/k_panel.h"
 #include "kernels/panel_formats.h"
 
 namespace nibble {
@@ -37,6 +38,17 @@ void dequantize_row(const PackedWeights& w, int64_t row, float* out) {
     case TensorType::Q5_1: return dequantize_panel_row<Q4PanelFormat<true, true>>(w, row, out);
     case TensorType::Q8_0: return dequantize_panel_row<I8PanelFormat<TensorType::Q8_0>>(w, row, out);
     case TensorType::IQ4_NL: return dequantize_panel_row<I8PanelFormat<TensorType::IQ4_NL>>(w, row, out);
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K: {
+      // Through the GGUF block and the type's row dequantizer: the file's values exactly.
+      const int64_t K = w.cols();
+      const size_t panel_bytes = k_panel_bytes(w.type());
+      for (int64_t b = 0; b < K / kQK_K; ++b)
+        dequantize_k_row(w.type(), w.data() + size_t((row / kPackRows) * (K / kQK_K) + b) * panel_bytes,
+                         int(row % kPackRows), out + b * kQK_K);
+      return;
+    }
     default:  // F32 rows (Pack takes no other type)
       std::memcpy(out, reinterpret_cast<const float*>(w.data()) + row * w.cols(), sizeof(float) * size_t(w.cols()));
   }

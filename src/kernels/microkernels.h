@@ -131,6 +131,22 @@ void q4_1_f32_gemm_ref(const BlockQ4_1* w, int64_t N, int64_t K, const float* x,
 void f32_f32_gemv_ref(const float* w, int64_t N, int64_t K, const float* x, float* y);
 void f32_f32_gemm_ref(const float* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
 
+// K-quants (Q4_K, Q5_K, Q6_K; K a multiple of 256): W4A8 per super-block
+// as k_superblock_q8() (kernels/k_panel.h) defines, super-blocks summed in
+// order from 0; W4A32 as above, weights from the type's row dequantizer.
+void q4_k_q8_0_gemv_ref(const BlockQ4_K* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void q4_k_q8_0_gemm_ref(const BlockQ4_K* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+void q4_k_f32_gemv_ref(const BlockQ4_K* w, int64_t N, int64_t K, const float* x, float* y);
+void q4_k_f32_gemm_ref(const BlockQ4_K* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+void q5_k_q8_0_gemv_ref(const BlockQ5_K* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void q5_k_q8_0_gemm_ref(const BlockQ5_K* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+void q5_k_f32_gemv_ref(const BlockQ5_K* w, int64_t N, int64_t K, const float* x, float* y);
+void q5_k_f32_gemm_ref(const BlockQ5_K* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+void q6_k_q8_0_gemv_ref(const BlockQ6_K* w, int64_t N, int64_t K, const BlockQ8_0* x, float* y);
+void q6_k_q8_0_gemm_ref(const BlockQ6_K* w, int64_t N, int64_t K, const BlockQ8_0* x, int64_t M, float* y);
+void q6_k_f32_gemv_ref(const BlockQ6_K* w, int64_t N, int64_t K, const float* x, float* y);
+void q6_k_f32_gemm_ref(const BlockQ6_K* w, int64_t N, int64_t K, const float* x, int64_t M, float* y);
+
 // --- packed tiers ----------------------------------------------------------
 // GEMV kernels treat every row of the tile as its own M = 1 product; GEMM
 // kernels share each unpacked weight panel across up to 4 activation rows.
@@ -158,6 +174,18 @@ void q8_0_q8_0_gemv_4x__scalar(const PackedView& w, const Q8Activations& x, cons
 void q8_0_q8_0_gemm_4x4__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q8_0_f32_gemv_4x__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
 void q8_0_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q4_k_q8_0_gemv_4x__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q4_k_q8_0_gemm_4x4__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q4_k_f32_gemv_4x__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q4_k_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q5_k_q8_0_gemv_4x__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_k_q8_0_gemm_4x4__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_k_f32_gemv_4x__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q5_k_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q6_k_q8_0_gemv_4x__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q6_k_q8_0_gemm_4x4__scalar(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q6_k_f32_gemv_4x__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
+void q6_k_f32_gemm_4x4__scalar(const PackedView& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemv__scalar(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemm_4x4__scalar(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 
@@ -178,6 +206,10 @@ void iq4_nl_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, 
 void iq4_nl_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q8_0_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q8_0_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+// K-quants: one W4A8 kernel per type serves GEMV and GEMM (k_wasmsimd.h).
+void q4_k_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_k_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q6_k_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void f32_f32_gemv__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemm_4x4__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 
@@ -190,6 +222,9 @@ void q4_0_f32_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const F32Activations&
 void q4_0_f32_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
+void q4_k_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_k_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q6_k_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 
 void q5_0_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q5_0_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);

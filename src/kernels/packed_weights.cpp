@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "kernels/k_panel.h"
 #include "kernels/q4_panel.h"
 #include "quant/fp16.h"
 
@@ -13,15 +14,6 @@ namespace nibble {
 namespace {
 
 constexpr size_t kAlignment = 64;
-
-// Inverse of fp16_to_fp32 for values it produced, exact for all 65536 codes
-// (fp32_to_fp16 would canonicalize NaN payloads).
-uint16_t fp16_from_converted(float f) {
-  const uint32_t x = f32_bits(f);
-  if ((x & 0x7f800000u) == 0x7f800000u)
-    return uint16_t(((x >> 16) & 0x8000) | 0x7c00 | ((x & 0x7fffffu) >> 13));
-  return fp32_to_fp16(f);
-}
 
 // Copies between one GGUF block (d, [m], [qh], qs) and row i of a panel.
 // to_panel selects the direction. Q4 and Q5 panels (kI8Panels false) take
@@ -117,6 +109,9 @@ void convert(TensorType type, void* gguf, uint8_t* packed, int64_t N, int64_t K,
       if (type == TensorType::Q8_0) convert_panels<BlockQ8_0, false, false, true>(type, gguf, packed, N, K, to_packed);
       else convert_panels<BlockIQ4_NL, false, false, true>(type, gguf, packed, N, K, to_packed);
       return;
+    case KernelFamily::kKPanels:
+      convert_k_matrix(type, static_cast<uint8_t*>(gguf), packed, N, K, to_packed);
+      return;
   }
 }
 
@@ -176,9 +171,12 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
                            " were given");
 
   uint64_t packed = expected;
-  if (info->kernels != KernelFamily::kF32Rows) {  // the panel families
+    case KernelFamily::kKPanels:
+      convert_k_matrix(type, static_cast<uint8_t*>(gguf), packed, N, K, to_packed);
+      return;
     const uint64_t groups = (uint64_t(N) + kPackRows - 1) / kPackRows;
-    packed = groups * q4_panel_bytes(type) * uint64_t(K / kQK);
+    packed = info->kernels == KernelFamily::kQ4Panels ? groups * q4_panel_bytes(type) * uint64_t(K / kQK)
+                                                      : groups * k_panel_bytes(type) * uint64_t(K / kQK_K);
     if (packed > kMax)
       return ResourceError("PackedWeights::Pack: the packed matrix needs " + std::to_string(packed) +
                            " bytes, more than this address space allows");

@@ -76,6 +76,32 @@
 // Panels are 144 (Q8_0) and 80 (IQ4_NL) bytes: 36 and 20 bytes per 32
 // weights against the file's 34 and 18.
 //
+// ---------------------------------------------------------------------------
+// KernelFamily::kKPanels: Q4_K, Q5_K, Q6_K (k_panel.h has the accessors)
+// ---------------------------------------------------------------------------
+// The same 4-row groups (zero padding rows), one panel per group and
+// 256-weight super-block b, groups one after another (no pairing), rows in
+// 32-bit lanes in every build (both SIMD tiers read it). A panel:
+//
+//   float d[4]            the rows' fp16 super-block scales as f32
+//   Q4_K, Q5_K:  float dmin[4];  uint8 sc[8][4], m[8][4]  the 6-bit scales
+//                and minimums of sub-block s, row r at [s][r] (unpacked
+//                from the 12 scale bytes)
+//   Q6_K:        int8 sc[16][4]  the 16-weight sub-blocks' scales
+//   8 parts, one per 32 weights (part p: elements 32p .. 32p+31):
+//     uint8 qs[64]   the low 4 bits: vector v (16 bytes) holds in 32-bit
+//                    lane r row r's elements 32p + 8v + j (low nibble of
+//                    byte j) and 32p + 8v + 4 + j (high nibble), as in the
+//                    relaxed Q4 panels
+//     Q5_K uint8 qh[16]: byte 4r + j, bit 2v + e: bit 4 of the element of
+//                    vector v, nibble e (0 low, 1 high), byte j
+//     Q6_K uint8 qh[32]: vector v / 2, byte 4r + j, bits 2c, 2c + 1 with
+//                    c = 2(v % 2) + e: bits 4, 5 of that element
+//
+// 608, 736 and 848 bytes per 1024 weights: 4.75, 5.75 and 6.625 bits per
+// weight (files: 4.5, 5.5, 6.5625). Codes keep their file values (Q6_K's
+// −32 is applied by the kernels); the header's f32 keep the fp16 bits.
+//
 // KernelFamily::kF32Rows (F32) weights stay row-major N×K (any K); a type
 // whose row names no kernel family (kNone) is held in its GGUF rows as they
 // are: it can be written back (nibble quantize) but matmul refuses it.

@@ -127,6 +127,7 @@ enum class KernelFamily : uint8_t {
   kQ4Panels,  // 4-row panels of 32-weight INT4 blocks (Q4_0, Q4_1)
   kQ5Panels,  // kQ4Panels plus a plane of fifth bits per panel (Q5_0, Q5_1)
   kI8Panels,  // 4-row panels multiplied as int8 weights (Q8_0 bytes, IQ4_NL code-book nibbles)
+  kKPanels,   // 4-row panels of 256-weight K-quant super-blocks (Q4_K, Q5_K, Q6_K)
 };
 
 // One row of the table (columns explained in tensor_types.def).

@@ -57,4 +57,13 @@ inline uint16_t fp32_to_fp16(float f) {
   return uint16_t(sign | h);
 }
 
+// Inverse of fp16_to_fp32 for values it produced, exact for all 65536 codes
+// (fp32_to_fp16 would canonicalize NaN payloads).
+inline uint16_t fp16_from_converted(float f) {
+  const uint32_t x = f32_bits(f);
+  if ((x & 0x7f800000u) == 0x7f800000u)
+    return uint16_t(((x >> 16) & 0x8000) | 0x7c00 | ((x & 0x7fffffu) >> 13));
+  return fp32_to_fp16(f);
+}
+
 }  // namespace nibble

@@ -22,6 +22,7 @@
 
 #include "kernels/config.h"
 #include "kernels/dequantize_row.h"
+#include "kernels/k_panel.h"
 #include "kernels/matmul.h"
 #include "kernels/microkernels.h"
 #include "kernels/packed_weights.h"
@@ -152,6 +153,30 @@ std::vector<float> run_kernel(Fn kernel, const Weights& w, const Act& x, int64_t
   return y;
 }
 
+// Every tier's kernels of `type` (and matmul_with) against the references'
+// outputs want8 (W4A8, bitwise) and want32 (W4A32, within tol).
+void expect_tiers_match(TensorType type, const PackedWeights& packed, const std::vector<float>& x, const QuantizedX& q,
+                        const std::vector<float>& want8, const std::vector<float>& want32, const std::vector<float>& tol,
+                        int64_t M, int64_t N, int64_t K) {
+  const PackedView view{packed.data(), N, K};
+  const std::vector<float> sums = block_sums(x);
+  const F32Activations xf{x.data(), sums.data(), K};
+  for (const KernelConfig* c : tiers()) {
+    const TypeKernels& k = *c->kernels_for(type);
+    const std::string name = std::string(c->name) + " " + tensor_type_info(type)->name;
+    expect_bitwise(want8, run_kernel(k.q8_gemv, view, q.view(K), M, N), name + " W4A8 gemv", M, N, K);
+    expect_bitwise(want8, run_kernel(k.q8_gemm, view, q.view(K), M, N), name + " W4A8 gemm", M, N, K);
+    expect_near(want32, run_kernel(k.f32_gemv, view, xf, M, N), tol, name + " W4A32 gemv", M, N, K);
+    expect_near(want32, run_kernel(k.f32_gemm, view, xf, M, N), tol, name + " W4A32 gemm", M, N, K);
+    // Through matmul_with (activation quantization included).
+    std::vector<float> y(size_t(M * N));
+    ASSERT_TRUE(matmul_with(*c, packed, x.data(), M, y.data(), Precision::kW4A8).ok());
+    expect_bitwise(want8, y, name + " matmul W4A8", M, N, K);
+    ASSERT_TRUE(matmul_with(*c, packed, x.data(), M, y.data(), Precision::kW4A32).ok());
+    expect_near(want32, y, tol, name + " matmul W4A32", M, N, K);
+  }
+}
+
 template <typename Block, typename Gen, typename RefQ8, typename RefF32>
 void check_panel_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f32, uint32_t seed) {
   for (int64_t K : kKs) {
@@ -160,7 +185,6 @@ void check_panel_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f3
       const std::vector<Block> w = generate(rng, N, K);
       PackedWeights packed;
       ASSERT_TRUE(PackedWeights::Pack(type, w.data(), w.size() * sizeof(Block), N, K, &packed).ok());
-      const Q4Weights view{packed.data(), N, K};
       const int64_t max_m = 64;
       const std::vector<float> x_all = random_activations(rng, max_m * K);
       for (int64_t M : kMs) {
@@ -169,23 +193,41 @@ void check_panel_type(TensorType type, Gen generate, RefQ8 ref_q8, RefF32 ref_f3
         std::vector<float> want8(size_t(M * N)), want32(size_t(M * N));
         ref_q8(w.data(), N, K, q.blocks.data(), M, want8.data());
         ref_f32(w.data(), N, K, x.data(), M, want32.data());
-        const std::vector<float> tol = tolerances(w, x, M, N, K, want32);
-        const std::vector<float> sums = block_sums(x);
-        const F32Activations xf{x.data(), sums.data(), K};
-        for (const KernelConfig* c : tiers()) {
-          const TypeKernels& k = *c->kernels_for(type);
-          const std::string name = std::string(c->name) + " " + tensor_type_info(type)->name;
-          expect_bitwise(want8, run_kernel(k.q8_gemv, view, q.view(K), M, N), name + " W4A8 gemv", M, N, K);
-          expect_bitwise(want8, run_kernel(k.q8_gemm, view, q.view(K), M, N), name + " W4A8 gemm", M, N, K);
-          expect_near(want32, run_kernel(k.f32_gemv, view, xf, M, N), tol, name + " W4A32 gemv", M, N, K);
-          expect_near(want32, run_kernel(k.f32_gemm, view, xf, M, N), tol, name + " W4A32 gemm", M, N, K);
-          // Through matmul_with (activation quantization included).
-          std::vector<float> y(size_t(M * N));
-          ASSERT_TRUE(matmul_with(*c, packed, x.data(), M, y.data(), Precision::kW4A8).ok());
-          expect_bitwise(want8, y, name + " matmul W4A8", M, N, K);
-          ASSERT_TRUE(matmul_with(*c, packed, x.data(), M, y.data(), Precision::kW4A32).ok());
-          expect_near(want32, y, tol, name + " matmul W4A32", M, N, K);
-        }
+        expect_tiers_match(type, packed, x, q, want8, want32, tolerances(w, x, M, N, K, want32), M, N, K);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+  }
+}
+
+// K-quants: K a multiple of 256. The W4A32 kernels sum 256 products per
+// super-block, then the super-blocks: bound (256 + K/256 + 8)·u·Σ|w·x|.
+template <typename Block>
+void check_k_type(TensorType type, void (*ref_q8)(const Block*, int64_t, int64_t, const BlockQ8_0*, int64_t, float*),
+                  void (*ref_f32)(const Block*, int64_t, int64_t, const float*, int64_t, float*), uint32_t seed) {
+  for (int64_t K : {256, 768, 2304}) {
+    for (int64_t N : kNs) {
+      Rng rng(seed + uint32_t(K * 7919 + N));
+      const std::vector<uint8_t> w = random_k_blocks(rng, type, N, K);
+      const Block* blocks = reinterpret_cast<const Block*>(w.data());
+      PackedWeights packed;
+      ASSERT_TRUE(PackedWeights::Pack(type, w.data(), w.size(), N, K, &packed).ok());
+      std::vector<float> wd(size_t(N * K));
+      block_traits(type)->dequantize(w.data(), wd.data(), N * K);
+      const std::vector<float> x_all = random_activations(rng, 64 * K);
+      for (int64_t M : kMs) {
+        const std::vector<float> x(x_all.begin(), x_all.begin() + M * K);
+        const QuantizedX q = quantize_ref(x, M, K);
+        std::vector<float> want8(size_t(M * N)), want32(size_t(M * N)), tol(size_t(M * N));
+        ref_q8(blocks, N, K, q.blocks.data(), M, want8.data());
+        ref_f32(blocks, N, K, x.data(), M, want32.data());
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = 0; n < N; ++n) {
+            double t = 0;
+            for (int64_t k = 0; k < K; ++k) t += std::fabs(double(wd[n * K + k]) * x[m * K + k]);
+            tol[m * N + n] = float((kQK_K + K / kQK_K + 8) * kU * t) + kU * std::fabs(want32[m * N + n]) + 1e-30f;
+          }
+        expect_tiers_match(type, packed, x, q, want8, want32, tol, M, N, K);
         if (::testing::Test::HasFailure()) return;
       }
     }
@@ -214,6 +256,54 @@ TEST(KernelsMatmul, IQ4_NLAllTiersMatchReference) {
 
 TEST(KernelsMatmul, Q8_0AllTiersMatchReference) {
   check_panel_type<BlockQ8_0>(TensorType::Q8_0, random_blocks<BlockQ8_0>, q8_0_q8_0_gemm_ref, q8_0_f32_gemm_ref, 700);
+}
+
+TEST(KernelsMatmul, Q4_KAllTiersMatchReference) {
+  check_k_type<BlockQ4_K>(TensorType::Q4_K, q4_k_q8_0_gemm_ref, q4_k_f32_gemm_ref, 400);
+}
+TEST(KernelsMatmul, Q5_KAllTiersMatchReference) {
+  check_k_type<BlockQ5_K>(TensorType::Q5_K, q5_k_q8_0_gemm_ref, q5_k_f32_gemm_ref, 500);
+}
+TEST(KernelsMatmul, Q6_KAllTiersMatchReference) {
+  check_k_type<BlockQ6_K>(TensorType::Q6_K, q6_k_q8_0_gemm_ref, q6_k_f32_gemm_ref, 600);
+}
+
+// The K-quant W4A8 references against the exact product of the row
+// dequantizer's weights and the dequantized activations: every float step of
+// k_superblock_q8() rounds once, so with T = Σ_k (|d·sc·q'| + |dmin·m|)·|x̂_k|
+// (q' = q, Q6_K q − 32) the error is at most (K/32 + 64)·u·T.
+TEST(KernelsMatmul, KQuantW4A8ReferenceMatchesRowDequantizer) {
+  const int64_t N = 9, K = 768;
+  for (TensorType type : {TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
+    Rng rng(21 + uint32_t(type));
+    const std::vector<uint8_t> w = random_k_blocks(rng, type, N, K);
+    std::vector<float> wd(size_t(N * K)), y(N);
+    block_traits(type)->dequantize(w.data(), wd.data(), N * K);
+    const QuantizedX q = quantize_ref(random_activations(rng, K), 1, K);
+    if (type == TensorType::Q4_K) q4_k_q8_0_gemv_ref(reinterpret_cast<const BlockQ4_K*>(w.data()), N, K, q.blocks.data(), y.data());
+    if (type == TensorType::Q5_K) q5_k_q8_0_gemv_ref(reinterpret_cast<const BlockQ5_K*>(w.data()), N, K, q.blocks.data(), y.data());
+    if (type == TensorType::Q6_K) q6_k_q8_0_gemv_ref(reinterpret_cast<const BlockQ6_K*>(w.data()), N, K, q.blocks.data(), y.data());
+    const size_t block_bytes = tensor_type_info(type)->block_bytes;
+    for (int64_t n = 0; n < N; ++n) {
+      double exact = 0, t = 0;
+      for (int64_t b = 0; b < K / kQK_K; ++b) {
+        KCodes c;
+        decode_k_block(type, w.data() + size_t(n * (K / kQK_K) + b) * block_bytes, &c);
+        for (int k = 0; k < kQK_K; ++k) {
+          const int64_t i = b * kQK_K + k;
+          const double xd = double(q.d[size_t(i / kQK)]) * q.qs[size_t(i)];
+          exact += double(wd[size_t(n * K + i)]) * xd;
+          const int s = type == TensorType::Q6_K ? k / 16 : k / kQK;
+          const double scale = type == TensorType::Q6_K ? double(int8_t(c.sc[s])) : double(c.sc[s]);
+          const double code = type == TensorType::Q6_K ? double(c.q[k]) - 32 : double(c.q[k]);
+          const double min = type == TensorType::Q6_K ? 0.0 : double(c.dmin) * c.m[s];
+          t += (std::fabs(double(c.d) * scale * code) + std::fabs(min)) * std::fabs(xd);
+        }
+      }
+      EXPECT_LE(std::fabs(double(y[size_t(n)]) - exact), double(K / kQK + 64) * kU * t + 1e-30)
+          << tensor_type_info(type)->name << " row " << n;
+    }
+  }
 }
 
 TEST(KernelsMatmul, DefaultConfigIsTheBestTierBuilt) {
@@ -274,6 +364,23 @@ TEST(KernelsMatmul, DequantizeRowMatchesBlocks) {
   check_dequantize_row<BlockQ5_1>(TensorType::Q5_1, 12);
   check_dequantize_row<BlockIQ4_NL>(TensorType::IQ4_NL, 13);
   check_dequantize_row<BlockQ8_0>(TensorType::Q8_0, 14);
+}
+
+TEST(KernelsMatmul, DequantizeRowMatchesKQuantBlocks) {
+  Rng rng(10);
+  const int64_t N = 7, K = 512;
+  for (TensorType type : {TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
+    const std::vector<uint8_t> w = random_k_blocks(rng, type, N, K);
+    std::vector<float> want(size_t(N * K)), row(K);
+    block_traits(type)->dequantize(w.data(), want.data(), N * K);
+    PackedWeights p;
+    ASSERT_TRUE(PackedWeights::Pack(type, w.data(), w.size(), N, K, &p).ok());
+    for (int64_t n = 0; n < N; ++n) {
+      dequantize_row(p, n, row.data());
+      for (int64_t k = 0; k < K; ++k)
+        ASSERT_EQ(f32_bits(row[k]), f32_bits(want[n * K + k])) << tensor_type_info(type)->name << " row " << n << " k " << k;
+    }
+  }
 }
 
 TEST(KernelsMatmul, GemvReferenceIsGemmReferenceRow) {

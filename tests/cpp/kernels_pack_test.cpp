@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "kernels/packed_weights.h"
@@ -18,9 +19,10 @@ using namespace kerneltest;
 TEST(KernelsPack, RoundTripIsByteIdentical) {
   Rng rng(11);
   for (TensorType type : {TensorType::F32, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1,
-                          TensorType::IQ4_NL, TensorType::Q8_0}) {
+                          TensorType::IQ4_NL, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
     for (int64_t N : {1, 2, 3, 4, 5, 8, 17, 64}) {
-      for (int64_t K : {32, 96, 256}) {
+      for (int64_t K : {32, 96, 256, 512}) {
+        if (K % tensor_type_info(type)->block_size != 0) continue;
         const size_t bytes = size_t(N) * row_size(type, K) ;
         std::vector<uint8_t> gguf(bytes);
         for (auto& b : gguf) b = uint8_t(rng());
@@ -40,6 +42,18 @@ TEST(KernelsPack, RoundTripIsByteIdentical) {
         }
       }
     }
+  }
+}
+
+// The K-quants stay close to their file size in memory (packed_weights.h).
+TEST(KernelsPack, KQuantPanelsStayCloseToTheFile) {
+  const int64_t N = 64, K = 4096;
+  const std::pair<TensorType, double> limits[] = {{TensorType::Q4_K, 4.75}, {TensorType::Q5_K, 5.75}, {TensorType::Q6_K, 6.625}};
+  for (const auto& [type, bits] : limits) {
+    std::vector<uint8_t> gguf(size_t(N) * row_size(type, K));
+    PackedWeights p;
+    ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &p).ok());
+    EXPECT_LE(double(p.bytes()) * 8 / double(N * K), bits) << tensor_type_info(type)->name;
   }
 }
 

@@ -133,7 +133,7 @@ TEST(TensorTypeTable, DerivedListsAndLookups) {
             "'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q8_0', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl'");
   EXPECT_EQ(tensor_type_names(&TensorTypeInfo::holds_weights, false),
             "f32, q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k, iq4_nl");
-  EXPECT_EQ(tensor_type_names(&TensorTypeInfo::has_kernels, false), "f32, q4_0, q4_1, q5_0, q5_1, q8_0, iq4_nl");
+  EXPECT_EQ(tensor_type_names(&TensorTypeInfo::has_kernels, false), "f32, q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k, iq4_nl");
   EXPECT_DOUBLE_EQ(tensor_type_info(TensorType::Q4_0)->bits_per_weight(), 4.5);
 }
 

@@ -73,6 +73,25 @@ std::vector<Block> random_blocks(Rng& rng, int64_t N, int64_t K) {
   return w;
 }
 
+// N rows of K/256 K-quant blocks of `type`: random bytes (codes, 6- or
+// 8-bit scales, Q5_K/Q6_K high bits), fp16 super-block scales of varied
+// magnitude (Q6_K's d sits at the block's end).
+inline std::vector<uint8_t> random_k_blocks(Rng& rng, TensorType type, int64_t N, int64_t K) {
+  const size_t block_bytes = tensor_type_info(type)->block_bytes;
+  std::vector<uint8_t> w(size_t(N * (K / kQK_K)) * block_bytes);
+  for (auto& b : w) b = uint8_t(rng());
+  for (size_t at = 0; at < w.size(); at += block_bytes) {
+    const uint16_t d = random_fp16(rng, -14, 0), dmin = random_fp16(rng, -14, 0);
+    if (type == TensorType::Q6_K) {
+      std::memcpy(&w[at + block_bytes - 2], &d, 2);
+    } else {
+      std::memcpy(&w[at], &d, 2);
+      std::memcpy(&w[at + 2], &dmin, 2);
+    }
+  }
+  return w;
+}
+
 // n floats, normal with a per-32-block magnitude 2^[-6, 6), some blocks of zeros.
 inline std::vector<float> random_activations(Rng& rng, int64_t n) {
   std::vector<float> x(static_cast<size_t>(n));

@@ -1,0 +1,231 @@
+#include "kernels/k_panel.h"
+
+#include <cstring>
+#include <type_traits>
+
+#include "quant/fp16.h"
+
+namespace nibble {
+namespace {
+
+// Where element k (0..31) of row r sits in a part (packed_weights.h): its
+// low 4 bits at byte `low` (shift low_shift), its high bits in byte `high`
+// (Q5_K: bit q5_bit; Q6_K: two bits at q6_shift).
+struct KSlot {
+  int low, low_shift, high, q5_bit, q6_shift;
+};
+constexpr KSlot k_slot(TensorType type, int r, int k) {
+  const int v = k / 8, e = (k % 8) / 4, j = k % 4;
+  const int high_vector = type == TensorType::Q6_K ? v / 2 : 0;  // Q5_K's fifth bits fill one vector
+  return {16 * v + 4 * r + j, 4 * e, 64 + 16 * high_vector + 4 * r + j, 2 * v + e, 2 * (2 * (v % 2) + e)};
+}
+
+inline float load_f32_at(const uint8_t* p, int i) {
+  float f;
+  std::memcpy(&f, p + 4 * i, 4);
+  return f;
+}
+inline void store_f32_at(uint8_t* p, int i, float f) { std::memcpy(p + 4 * i, &f, 4); }
+
+// Q4_K / Q5_K's 12 scale bytes from the 6-bit scales and minimums (the
+// inverse of k_quant_scale_min, block_formats.h).
+void pack_scale_min(const uint8_t* sc, const uint8_t* m, uint8_t* scales) {
+  for (int s = 0; s < 4; ++s) {
+    scales[s] = uint8_t(sc[s] | ((sc[s + 4] >> 4) << 6));
+    scales[s + 4] = uint8_t(m[s] | ((m[s + 4] >> 4) << 6));
+    scales[s + 8] = uint8_t((sc[s + 4] & 15) | ((m[s + 4] & 15) << 4));
+  }
+}
+
+// Where element i (0..255) of a Q6_K block keeps its low and high bits
+// (block_formats.h).
+struct Q6Bits {
+  int ql, ql_shift, qh, qh_shift;
+};
+constexpr Q6Bits q6_bits(int i) {
+  const int h = i / 128, c = (i % 128) / 32, l = i % 32;
+  return {64 * h + l + 32 * (c & 1), 4 * (c >> 1), 32 * h + l, 2 * c};
+}
+
+}  // namespace
+
+void read_k_row(TensorType type, const uint8_t* panel, int r, KCodes* out) {
+  out->d = load_f32_at(panel, r);
+  const uint8_t* scales = panel + k_scales_offset(type);
+  if (type == TensorType::Q6_K) {
+    out->dmin = 0.0f;
+    for (int s = 0; s < 16; ++s) out->sc[s] = scales[4 * s + r];
+  } else {
+    out->dmin = load_f32_at(panel + kKDminOffset, r);
+    for (int s = 0; s < kKParts; ++s) {
+      out->sc[s] = scales[4 * s + r];
+      out->m[s] = panel[kKMinsOffset + 4 * s + r];
+    }
+  }
+  for (int p = 0; p < kKParts; ++p) {
+    const uint8_t* part = panel + k_part_offset(type, p);
+    for (int k = 0; k < kQK; ++k) {
+      const KSlot s = k_slot(type, r, k);
+      int q = (part[s.low] >> s.low_shift) & 15;
+      const int high = type == TensorType::Q4_K ? 0 : part[s.high];  // Q4_K parts end at byte 64
+      if (type == TensorType::Q5_K) q |= ((high >> s.q5_bit) & 1) << 4;
+      if (type == TensorType::Q6_K) q |= ((high >> s.q6_shift) & 3) << 4;
+      out->q[kQK * p + k] = uint8_t(q);
+    }
+  }
+}
+
+void write_k_row(TensorType type, const KCodes& in, int r, uint8_t* panel) {
+  store_f32_at(panel, r, in.d);
+  uint8_t* scales = panel + k_scales_offset(type);
+  if (type == TensorType::Q6_K) {
+    for (int s = 0; s < 16; ++s) scales[4 * s + r] = in.sc[s];
+  } else {
+    store_f32_at(panel + kKDminOffset, r, in.dmin);
+    for (int s = 0; s < kKParts; ++s) {
+      scales[4 * s + r] = in.sc[s];
+      panel[kKMinsOffset + 4 * s + r] = in.m[s];
+    }
+  }
+  for (int p = 0; p < kKParts; ++p) {
+    uint8_t* part = panel + k_part_offset(type, p);
+    for (int k = 0; k < kQK; ++k) {
+      const KSlot s = k_slot(type, r, k);
+      const int q = in.q[kQK * p + k];
+      part[s.low] = uint8_t(part[s.low] | ((q & 15) << s.low_shift));
+      if (type == TensorType::Q5_K) part[s.high] = uint8_t(part[s.high] | ((q >> 4) << s.q5_bit));
+      if (type == TensorType::Q6_K) part[s.high] = uint8_t(part[s.high] | ((q >> 4) << s.q6_shift));
+    }
+  }
+}
+
+namespace {
+
+// Q4_K and Q5_K share d, dmin, the scales and the low nibbles' order; Q5_K
+// adds qh. One template per block type (no punning between the two).
+template <typename Block>
+void decode_q4_5_k(const Block& b, KCodes* out) {
+  out->d = fp16_to_fp32(b.d);
+  out->dmin = fp16_to_fp32(b.dmin);
+  for (int s = 0; s < kKParts; ++s) {
+    k_quant_scale_min(b.scales, s, &out->sc[s], &out->m[s]);
+    // Not auto-vectorized: clang makes this loop's int -> byte stores
+    // i16x8.narrow_i32x4_u, the relaxed kernels' placeholder that
+    // tools/patch_relaxed_simd.mjs rewrites in relaxed-SIMD builds.
+#ifdef __clang__
+#pragma clang loop vectorize(disable)
+#endif
+    for (int l = 0; l < kQK; ++l) {
+      int q = (b.qs[kQK * (s / 2) + l] >> (4 * (s % 2))) & 15;
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) q |= ((b.qh[l] >> s) & 1) << 4;
+      out->q[kQK * s + l] = uint8_t(q);
+    }
+  }
+}
+template <typename Block>
+void encode_q4_5_k(const KCodes& in, Block* b) {
+  std::memset(b, 0, sizeof(Block));
+  b->d = fp16_from_converted(in.d);
+  b->dmin = fp16_from_converted(in.dmin);
+  pack_scale_min(in.sc, in.m, b->scales);
+  for (int s = 0; s < kKParts; ++s)
+    for (int l = 0; l < kQK; ++l) {
+      const int q = in.q[kQK * s + l];
+      b->qs[kQK * (s / 2) + l] = uint8_t(b->qs[kQK * (s / 2) + l] | ((q & 15) << (4 * (s % 2))));
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) b->qh[l] = uint8_t(b->qh[l] | ((q >> 4) << s));
+    }
+}
+
+void decode_q6_k(const BlockQ6_K& b, KCodes* out) {
+  out->d = fp16_to_fp32(b.d);
+  out->dmin = 0.0f;
+  std::memcpy(out->sc, b.scales, 16);
+#ifdef __clang__  // as in decode_q4_5_k
+#pragma clang loop vectorize(disable)
+#endif
+  for (int i = 0; i < kQK_K; ++i) {
+    const Q6Bits at = q6_bits(i);
+    out->q[i] = uint8_t(((b.ql[at.ql] >> at.ql_shift) & 15) | (((b.qh[at.qh] >> at.qh_shift) & 3) << 4));
+  }
+}
+void encode_q6_k(const KCodes& in, BlockQ6_K* b) {
+  std::memset(b, 0, sizeof *b);
+  b->d = fp16_from_converted(in.d);
+  std::memcpy(b->scales, in.sc, 16);
+  for (int i = 0; i < kQK_K; ++i) {
+    const Q6Bits at = q6_bits(i);
+    b->ql[at.ql] = uint8_t(b->ql[at.ql] | ((in.q[i] & 15) << at.ql_shift));
+    b->qh[at.qh] = uint8_t(b->qh[at.qh] | ((in.q[i] >> 4) << at.qh_shift));
+  }
+}
+
+}  // namespace
+
+void decode_k_block(TensorType type, const void* block, KCodes* out) {
+  if (type == TensorType::Q4_K) decode_q4_5_k(*static_cast<const BlockQ4_K*>(block), out);
+  else if (type == TensorType::Q5_K) decode_q4_5_k(*static_cast<const BlockQ5_K*>(block), out);
+  else decode_q6_k(*static_cast<const BlockQ6_K*>(block), out);
+}
+
+void encode_k_block(TensorType type, const KCodes& in, void* block) {
+  if (type == TensorType::Q4_K) encode_q4_5_k(in, static_cast<BlockQ4_K*>(block));
+  else if (type == TensorType::Q5_K) encode_q4_5_k(in, static_cast<BlockQ5_K*>(block));
+  else encode_q6_k(in, static_cast<BlockQ6_K*>(block));
+}
+
+void dequantize_k_row(TensorType type, const uint8_t* panel, int r, float* out) {
+  alignas(8) uint8_t block[sizeof(BlockQ6_K) > sizeof(BlockQ5_K) ? sizeof(BlockQ6_K) : sizeof(BlockQ5_K)];
+  KCodes codes;
+  read_k_row(type, panel, r, &codes);
+  encode_k_block(type, codes, block);
+  block_traits(type)->dequantize(block, out, kQK_K);
+}
+
+float k_superblock_q8(TensorType type, const KCodes& w, const int8_t* xq, const float* dx, const int32_t* sx) {
+  if (type == TensorType::Q6_K) {
+    float acc = 0.0f;
+    for (int s = 0; s < kKParts; ++s) {
+      int32_t isum = 0;
+      for (int h = 0; h < 2; ++h) {
+        int32_t dot = 0, xsum = 0;
+        for (int l = 16 * h; l < 16 * h + 16; ++l) {
+          dot += int32_t(w.q[kQK * s + l]) * xq[kQK * s + l];
+          xsum += xq[kQK * s + l];
+        }
+        isum += int32_t(int8_t(w.sc[2 * s + h])) * (dot - 32 * xsum);
+      }
+      acc += float(isum) * dx[s];
+    }
+    return w.d * acc;
+  }
+  float acc_d = 0.0f, acc_m = 0.0f;
+  for (int s = 0; s < kKParts; ++s) {
+    int32_t dot = 0;
+    for (int l = 0; l < kQK; ++l) dot += int32_t(w.q[kQK * s + l]) * xq[kQK * s + l];
+    acc_d += float(int32_t(w.sc[s]) * dot) * dx[s];
+    acc_m += float(w.m[s]) * (dx[s] * float(sx[s]));
+  }
+  return w.d * acc_d - w.dmin * acc_m;
+}
+
+void convert_k_matrix(TensorType type, uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_packed) {
+  const int64_t nb = K / kQK_K;
+  const size_t block_bytes = tensor_type_info(type)->block_bytes, panel_bytes = k_panel_bytes(type);
+  KCodes codes;
+  for (int64_t n = 0; n < N; ++n) {
+    const int r = int(n % kPackRows);
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* block = gguf + size_t(n * nb + b) * block_bytes;
+      uint8_t* panel = packed + size_t((n / kPackRows) * nb + b) * panel_bytes;
+      if (to_packed) {
+        decode_k_block(type, block, &codes);
+        write_k_row(type, codes, r, panel);
+      } else {
+        read_k_row(type, panel, r, &codes);
+        encode_k_block(type, codes, block);
+      }
+    }
+  }
+}
+
+}  // namespace nibble

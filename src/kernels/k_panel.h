@@ -1,0 +1,77 @@
+// The K-quant panels (KernelFamily::kKPanels: Q4_K, Q5_K, Q6_K; layout in
+// packed_weights.h) and the one W4A8 formula of these types. The reference
+// (on GGUF blocks) and the scalar tier (on panels) both unpack a row's
+// super-block to KCodes and call k_superblock_q8(), the definition the SIMD
+// tiers match bit for bit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/microkernels.h"
+#include "kernels/packed_weights.h"
+
+namespace nibble {
+
+// One row's super-block (256 weights), unpacked.
+struct KCodes {
+  uint8_t q[kQK_K];  // codes: Q4_K 0..15, Q5_K 0..31, Q6_K 0..63 (the weight uses q − 32)
+  uint8_t sc[16];    // Q4_K / Q5_K: the 8 sub-blocks' 6-bit scales; Q6_K: the 16 int8 scales' bytes
+  uint8_t m[8];      // Q4_K / Q5_K: the 8 sub-blocks' 6-bit minimums
+  float d, dmin;     // the fp16 super-block scales as f32 (Q6_K: dmin 0)
+};
+
+// Panel geometry (one per 4-row group and super-block; packed_weights.h):
+// a header, then eight parts of 32 weights per row.
+constexpr int kKParts = kQK_K / kQK;
+constexpr size_t k_header_bytes(TensorType type) { return type == TensorType::Q6_K ? 80 : 96; }
+constexpr size_t k_part_bytes(TensorType type) {
+  return type == TensorType::Q4_K ? 64 : type == TensorType::Q5_K ? 80 : 96;
+}
+constexpr size_t k_panel_bytes(TensorType type) { return k_header_bytes(type) + kKParts * k_part_bytes(type); }
+// Header offsets: f32 d[4] at 0; Q4_K / Q5_K f32 dmin[4], u8 sc[8][4] and
+// u8 m[8][4]; Q6_K i8 sc[16][4] (sub-block major, row minor).
+constexpr size_t kKDminOffset = 16;
+constexpr size_t k_scales_offset(TensorType type) { return type == TensorType::Q6_K ? 16 : 32; }
+constexpr size_t kKMinsOffset = 64;
+// Part p of a panel.
+constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(type) + size_t(p) * k_part_bytes(type); }
+
+// Panel b of group g of a matrix: groups one after another, each its K/256
+// panels in order.
+template <TensorType kType>
+const uint8_t* k_panel(const PackedView& w, int64_t g, int64_t b) {
+  return w.data + size_t(g * (w.K / kQK_K) + b) * k_panel_bytes(kType);
+}
+
+// Between a row's super-block and its place in a panel (row r of the group).
+// write_k_row ors the codes in: the panel starts zeroed.
+void read_k_row(TensorType type, const uint8_t* panel, int r, KCodes* out);
+void write_k_row(TensorType type, const KCodes& in, int r, uint8_t* panel);
+// Between a GGUF block of the type and KCodes, exactly (d, dmin keep their
+// fp16 bits through fp16_from_converted).
+void decode_k_block(TensorType type, const void* block, KCodes* out);
+void encode_k_block(TensorType type, const KCodes& in, void* block);
+
+// Row r's super-block of a panel as f32: the GGUF block's values, by the
+// type's row dequantizer.
+void dequantize_k_row(TensorType type, const uint8_t* panel, int r, float* out);
+
+// W4A8 contribution of one super-block of one weight row, against the 256
+// int8 activations xq with their eight Q8_0 scales dx and block sums sx.
+// The definition, per 32-block s (sub-block s; Q6_K sub-blocks 2s, 2s + 1):
+//   Q4_K, Q5_K:  acc_d += float(sc_s · Σ q·xq) · dx_s
+//                acc_m += float(m_s) · (dx_s · float(sx_s))
+//                result = d · acc_d − dmin · acc_m
+//   Q6_K:        acc += float(Σ_{h=0,1} sc_{2s+h} · (Σ q·xq − 32·Σ xq)) · dx_s
+//                (sums over the 16 weights of sub-block 2s + h, in int32)
+//                result = d · acc
+// acc_* start at 0 and take the blocks in order; callers add the results of
+// a row's super-blocks in order to a float starting at 0.
+float k_superblock_q8(TensorType type, const KCodes& w, const int8_t* xq, const float* dx, const int32_t* sx);
+
+// Pack / unpack a whole matrix (PackedWeights): N rows of K/256 GGUF blocks
+// <-> the panels. Packing expects a zeroed buffer.
+void convert_k_matrix(TensorType type, uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_packed);
+
+}  // namespace nibble

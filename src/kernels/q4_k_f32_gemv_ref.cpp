@@ -1,0 +1,11 @@
+// y[N] = W[N,K] · x[K]; W Q4_K blocks dequantized by the row dequantizer, x f32 (reference).
+#include "kernels/k_scalar.h"
+#include "kernels/microkernels.h"
+
+namespace nibble {
+
+void q4_k_f32_gemv_ref(const BlockQ4_K* w, int64_t N, int64_t K, const float* x, float* y) {
+  ref::k_gemv_f32<TensorType::Q4_K>(w, N, K, x, y);
+}
+
+}  // namespace nibble
