@@ -170,13 +170,13 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
                            std::to_string(expected) + " bytes, but " + std::to_string(bytes) +
                            " were given");
 
+  // F32 rows, and a type without kernels, keep their GGUF bytes; the panel
+  // families take whole 4-row groups.
   uint64_t packed = expected;
-    case KernelFamily::kKPanels:
-      convert_k_matrix(type, static_cast<uint8_t*>(gguf), packed, N, K, to_packed);
-      return;
+  if (info->kernels != KernelFamily::kF32Rows && info->kernels != KernelFamily::kNone) {
     const uint64_t groups = (uint64_t(N) + kPackRows - 1) / kPackRows;
-    packed = info->kernels == KernelFamily::kQ4Panels ? groups * q4_panel_bytes(type) * uint64_t(K / kQK)
-                                                      : groups * k_panel_bytes(type) * uint64_t(K / kQK_K);
+    packed = info->kernels == KernelFamily::kKPanels ? groups * k_panel_bytes(type) * uint64_t(K / kQK_K)
+                                                     : groups * q4_panel_bytes(type) * uint64_t(K / kQK);
     if (packed > kMax)
       return ResourceError("PackedWeights::Pack: the packed matrix needs " + std::to_string(packed) +
                            " bytes, more than this address space allows");
