@@ -154,12 +154,8 @@ Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vecto
 
   // One packed matrix per type, shared by both precisions; extra copies only
   // for the cold M = 1 measurement.
-// Random GGUF-layout blocks for W[N,K] of `type`: every byte after the
-// scales uniform (codes, Q5 fifth bits, Q8_0 values), scales d ∈ [0.002,
-// 0.022), Q4_1 / Q5_1 minimum m = −8·d (so the types centre the weights on
-// zero); K-quants: random codes and sub-block scales, d of that range (Q6_K's
-// at the block's end), dmin = d. Built directly, not through a quantizer, so
-// the bench depends only on the block layout.
+  for (const TensorTypeInfo& info : kTensorTypes) {
+    const TensorType type = info.type;
     bool wanted = false, cold_wanted = false;
     for (const Variant& v : settings.variants) {
       wanted |= v.type == type;
