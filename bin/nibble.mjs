@@ -349,7 +349,7 @@ async function logits(values, positionals) {
   const precision = choiceOption(values, 'precision', nibble.optionChoices.precision, 'w4a8');
   const batch = integerOption(values, 'batch', 1, 2 ** 31 - 1);
   const context = integerOption(values, 'context', 1, 2 ** 31 - 1);
-  const { model } = await load(path, values, weights, 'none', undefined, context ? { context } : {});
+  const { model } = await load(path, values, { weights }, 'none', undefined, context ? { context } : {});
   try {
     const all = model.logits(tokens, { precision, batch });
     const vocab = model.info.vocabSize;

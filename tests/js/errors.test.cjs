@@ -59,7 +59,7 @@ describe('quantize', () => {
   });
 
   test.each([
-    [{ type: 'q5_0' }, RangeError, /unknown type 'q5_0'; use one of 'q4_0', 'q4_1'/],
+    [{ type: 'q3_k' }, RangeError, /unknown type 'q3_k'; use one of 'q4_0', 'q4_1', 'q5_0'/],
     [{ type: 'f32' }, RangeError, /unknown type 'f32'/],
     [{ type: 4 }, TypeError, /options.type must be a string/],
     [{ clip: 'max' }, RangeError, /options.clip must be 'none' or 'mse', got 'max'/],
@@ -90,7 +90,7 @@ describe('fromBytes', () => {
       /a q4_1 matrix of shape \[4, 64\] takes 160 bytes \(20 per 32 weights\), but 144 bytes were given/);
     await expectError(() => nibble.fromBytes(bytes.subarray(1), [4, 64], 'q4_0'), RangeError, /takes 144 bytes/);
     await expectError(() => nibble.fromBytes(new Uint8Array(0), [4, 64], 'q4_0'), RangeError, /bytes is empty/);
-    await expectError(() => nibble.fromBytes(bytes, [4, 64], 'q8_0'), RangeError, /unknown type 'q8_0'/);
+    await expectError(() => nibble.fromBytes(bytes, [4, 64], 'q3_k'), RangeError, /unknown type 'q3_k'/);
   });
 
   test('a NaN or infinite scale -> Error naming the block', async () => {
