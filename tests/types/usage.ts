@@ -28,7 +28,7 @@ export async function example(): Promise<number> {
   third.dispose();
 
   // @ts-expect-error: unknown type name
-  await quantize(weights, [rows, cols], { type: 'q5_0' });
+  await quantize(weights, [rows, cols], { type: 'q3_k' });
   // @ts-expect-error: shape is [rows, cols]
   await quantize(weights, [rows]);
   // @ts-expect-error: weights are a Float32Array
@@ -76,8 +76,8 @@ export async function textExample(file: Blob, bytes: Uint8Array): Promise<string
   const gguf: Uint8Array = llama2c.toGguf();
   const scores: Float32Array = model.logits(ids, { precision: 'w4a32', batch: 1 });
 
-  // @ts-expect-error: weights are 'q4_0' | 'q4_1' | 'f32'
-  await loadModel('x.gguf', { weights: 'q8_0' });
+  // @ts-expect-error: weights are a WeightType ('f32', 'q4_0' ... 'iq4_nl')
+  await loadModel('x.gguf', { weights: 'q3_k' });
   // @ts-expect-error: stop is a list of strings
   model.generate('x', { stop: 'x' });
   // @ts-expect-error: logits takes token ids, not text
