@@ -10,25 +10,13 @@
 
 namespace nibble {
 
-// y[n] <- x[n/256]
-void dequantize_row_q4_k(const BlockQ4_K* x, float* y, int64_t n) {
-  for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const float d = fp16_to_fp32(x[b].d);
-    const float dmin = fp16_to_fp32(x[b].dmin);
-    for (int s = 0; s < kQK_K / kQK; ++s, y += kQK) {
-      uint8_t sc, m;
-      k_quant_scale_min(x[b].scales, s, &sc, &m);
-      const float scale = d * float(sc);
-      const float min = dmin * float(m);
-      const uint8_t* q = x[b].qs + (s / 2) * kQK;  // chunk s/2: low nibbles even s, high odd s
-      const int shift = (s % 2) * 4;
-      for (int l = 0; l < kQK; ++l) y[l] = scale * float((q[l] >> shift) & 0xF) - min;
-    }
-  }
-}
+namespace {
 
-// y[n] <- x[n/256]
-void dequantize_row_q5_k(const BlockQ5_K* x, float* y, int64_t n) {
+// Q4_K and Q5_K: sub-block s of each super-block is (d·sc_s)·q − dmin·m_s,
+// q from the nibbles of chunk s/2 (low for even s, high for odd) plus, for
+// Q5_K, `fifth(block, l, s)`: element l's bit 4 as 16 or 0.
+template <typename Block, typename FifthBit>
+void dequantize_row_q45_k(const Block* x, float* y, int64_t n, FifthBit fifth) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const float d = fp16_to_fp32(x[b].d);
     const float dmin = fp16_to_fp32(x[b].dmin);
@@ -39,12 +27,21 @@ void dequantize_row_q5_k(const BlockQ5_K* x, float* y, int64_t n) {
       const float min = dmin * float(m);
       const uint8_t* q = x[b].qs + (s / 2) * kQK;
       const int shift = (s % 2) * 4;
-      for (int l = 0; l < kQK; ++l) {
-        const int high = ((x[b].qh[l] >> s) & 1) << 4;
-        y[l] = scale * float(((q[l] >> shift) & 0xF) | high) - min;
-      }
+      for (int l = 0; l < kQK; ++l) y[l] = scale * float(((q[l] >> shift) & 0xF) | fifth(x[b], l, s)) - min;
     }
   }
+}
+
+}  // namespace
+
+// y[n] <- x[n/256]
+void dequantize_row_q4_k(const BlockQ4_K* x, float* y, int64_t n) {
+  dequantize_row_q45_k(x, y, n, [](const BlockQ4_K&, int, int) { return 0; });
+}
+
+// y[n] <- x[n/256]
+void dequantize_row_q5_k(const BlockQ5_K* x, float* y, int64_t n) {
+  dequantize_row_q45_k(x, y, n, [](const BlockQ5_K& block, int l, int s) { return ((block.qh[l] >> s) & 1) << 4; });
 }
 
 // y[n] <- x[n/256]
