@@ -29,17 +29,21 @@ struct Agreement {
   double max_abs = 0, mean_kl = 0, max_kl = 0;
 };
 
-// nibble's logits [positions, vocab] against the reference's.
+// The larger of a and b, NaN if either is (std::max would drop a NaN b).
+double sticky_max(double a, double b) { return a >= b || a != a ? a : b; }
+
+// nibble's logits [positions, vocab] against the reference's; a NaN logit
+// makes every figure NaN, which fails every bound.
 Agreement compare(const std::vector<float>& got, const std::vector<double>& want, int vocab) {
   Agreement a;
   const size_t positions = want.size() / size_t(vocab);
   for (size_t p = 0; p < positions; ++p) {
     const std::vector<double> w(want.begin() + p * vocab, want.begin() + (p + 1) * vocab);
     const std::vector<double> g(got.begin() + p * vocab, got.begin() + (p + 1) * vocab);
-    for (int v = 0; v < vocab; ++v) a.max_abs = std::max(a.max_abs, std::fabs(w[v] - g[v]));
+    for (int v = 0; v < vocab; ++v) a.max_abs = sticky_max(a.max_abs, std::fabs(w[v] - g[v]));
     const double kl = kl_divergence_from_logits(w, g);
     a.mean_kl += kl / double(positions);
-    a.max_kl = std::max(a.max_kl, kl);
+    a.max_kl = sticky_max(a.max_kl, kl);
   }
   return a;
 }
