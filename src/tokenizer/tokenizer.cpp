@@ -279,7 +279,11 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
     out += token_piece(id, previous);
     previous = id;
   }
-  return pre_ != nullptr && pre_->clean_spaces ? clean_spaces(out) : out;
+  return finish_streamed(std::move(out));
+}
+
+std::string Tokenizer::finish_streamed(std::string pieces) const {
+  return pre_ != nullptr && pre_->clean_spaces ? clean_spaces(pieces) : pieces;
 }
 
 std::string Tokenizer::token_piece(int32_t id, int32_t previous_id) const {

@@ -62,7 +62,11 @@ class Tokenizer {
   const std::vector<int32_t>& end_of_generation_ids() const { return eog_ids_; }
 
   // The text of `ids`; ids out of range contribute nothing.
+  // decode(ids) == finish_streamed(the token_piece()s of ids, concatenated).
   std::string decode(const std::vector<int32_t>& ids) const;
+  // Streamed pieces made whole: tidied as the header comment says when the
+  // pre-tokenizer row cleans spaces, else unchanged.
+  std::string finish_streamed(std::string pieces) const;
 
   // The text one token adds when streaming, given the token before it (-1 at
   // the start): "▁" becomes ' ', a byte token becomes its raw byte (so the
