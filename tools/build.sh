@@ -4,19 +4,29 @@
 # JS module), the wasm relaxed-SIMD build (tests + JS module), the wasm SIMD +
 # pthreads build and its relaxed-SIMD twin (tests + JS modules) and the wasm
 # no-SIMD build (JS module). Output in build/ and dist/.
-#   tools/build.sh [--quiet] [--dist] [--only native|native-asan|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-simd-relaxed-threads|wasm-scalar]...
+#   tools/build.sh [--quiet] [--dist] [--tests] [--extras] [--only native|native-asan|wasm-simd|wasm-simd-relaxed|wasm-simd-threads|wasm-simd-relaxed-threads|wasm-scalar]...
 #   --dist: only the wasm builds whose modules dist/ (the npm package) holds.
+#   --tests: also the C++ test programs (ctest; npm test); --extras: also the
+#   benchmark programs and tools (npm run bench). Without them: the core and
+#   the JS modules only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Emscripten 3.1.6's tools need Debian's node modules (acorn) on NODE_PATH.
 export NODE_PATH=/usr/share/nodejs
+# em++ is a Python script; Debian's python3 (which Emscripten is packaged for)
+# starts faster than a pyenv shim that may come first on PATH: about 0.5 s of
+# CPU per compile.
+if [ -x /usr/bin/python3 ]; then export EMSDK_PYTHON=/usr/bin/python3; fi
 jobs=$(nproc)
 quiet=0
 only=()
+targets=(all)
 while [ $# -gt 0 ]; do
   case "$1" in
     --quiet) quiet=1 ;;
     --only) only+=("$2"); shift ;;
+    --tests) targets+=(nibble_tests) ;;
+    --extras) targets+=(nibble_extras) ;;
     --dist) only+=(wasm-simd wasm-simd-relaxed wasm-simd-threads wasm-simd-relaxed-threads wasm-scalar) ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -34,34 +44,41 @@ configure() {  # dir, then cmake args
   fi
 }
 run() { if [ "$quiet" = 1 ]; then "$@" >/dev/null; else "$@"; fi; }
+# One cmake --build per target: the first may regenerate the build system
+# (a changed CMakeLists.txt), which a make started with the later targets
+# already named would not see.
+build() {
+  local target
+  for target in "${targets[@]}"; do run cmake --build "$1" -j "$jobs" --target "$target"; done
+}
 
 for what in "${only[@]}"; do
   case "$what" in
     native)
       configure build/native cmake -DNIBBLE_TESTS=ON
-      run cmake --build build/native -j "$jobs" ;;
+      build build/native ;;
     native-asan)
       configure build/native-asan cmake -DNIBBLE_TESTS=ON -DNIBBLE_SANITIZE=ON
-      run cmake --build build/native-asan -j "$jobs" ;;
+      build build/native-asan ;;
     wasm-simd)
       configure build/wasm-simd emcmake cmake -DNIBBLE_SIMD=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
-      run cmake --build build/wasm-simd -j "$jobs" ;;
+      build build/wasm-simd ;;
     wasm-simd-relaxed)
       configure build/wasm-simd-relaxed emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_RELAXED_SIMD=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_relaxed"
-      run cmake --build build/wasm-simd-relaxed -j "$jobs" ;;
+      build build/wasm-simd-relaxed ;;
     wasm-simd-threads)
       configure build/wasm-simd-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_THREADS=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_emulator;--no-experimental-fetch"
-      run cmake --build build/wasm-simd-threads -j "$jobs" ;;
+      build build/wasm-simd-threads ;;
     wasm-simd-relaxed-threads)
       configure build/wasm-simd-relaxed-threads emcmake cmake -DNIBBLE_SIMD=ON -DNIBBLE_RELAXED_SIMD=ON -DNIBBLE_THREADS=ON \
         "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_relaxed"
-      run cmake --build build/wasm-simd-relaxed-threads -j "$jobs" ;;
+      build build/wasm-simd-relaxed-threads ;;
     wasm-scalar)
       configure build/wasm-scalar emcmake cmake -DNIBBLE_SIMD=OFF -DNIBBLE_TESTS=OFF
-      run cmake --build build/wasm-scalar -j "$jobs" ;;
+      build build/wasm-scalar ;;
     *) echo "unknown build $what" >&2; exit 2 ;;
   esac
 done

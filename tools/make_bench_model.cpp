@@ -1,9 +1,9 @@
-// nibble_make_bench_model: writes the model benchmark's input, a LLaMA GGUF v3
-// file with seeded random weights in the shape of SmolLM2-135M.
+// nibble_make_bench_model: writes the model benchmark's inputs, GGUF v3
+// files with seeded random weights in the shape of a real model.
 //
-//   nibble_make_bench_model <out.gguf> [--seed N]
+//   nibble_make_bench_model <out.gguf> [--seed N] [--shape smollm2-135m|qwen2.5-0.5b]
 //
-// Shape: dim 576, feed-forward 1536, 30 layers, 9 query heads and 3 KV heads
+// smollm2-135m (the default): architecture llama, dim 576, feed-forward 1536, 30 layers, 9 query heads and 3 KV heads
 // (head_dim 64), vocabulary 8192, context 2048, RoPE base 10000 (SmolLM2 uses
 // 100000; the base does not change the cost), RMSNorm eps 1e-5, output matrix
 // tied to token_embd (no output.weight), as in SmolLM2. Metadata keys and
@@ -12,6 +12,14 @@
 // weights 1.0 in F32. About 62 MB. The file carries a SentencePiece-style
 // "llama" tokenizer (specials, 256 byte tokens, then made-up pieces) so that
 // llama.cpp-based runtimes (wllama) accept it as a standard file.
+//
+// qwen2.5-0.5b: architecture qwen2 (QKV biases, zero here), dim 896,
+// feed-forward 4864, 24 layers, 14 query heads and 2 KV heads (head_dim 64),
+// vocabulary 151,936, RoPE base 1e6, output tied to token_embd, quantized
+// as llama-quantize's Q4_K_M mix does (quant_mix.h: 896 is not a multiple of
+// 256, so most matrices fall back to Q5_0, the tied embedding to Q8_0, the
+// 4864-long ffn_down rows are Q4_K/Q6_K). About 500 MB. A GPT-2-style
+// byte-level BPE vocabulary of made-up merges, pre-tokenizer qwen2.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -22,13 +30,15 @@
 
 #include "format/gguf.h"
 #include "model/architecture.h"
+#include "model/quant_mix.h"
 #include "quant/quantize.h"
+#include "tokenizer/unicode.h"
 
 namespace nibble {
 namespace {
 
 // SmolLM2-135M's shape, RoPE base aside.
-LlamaConfig BenchShape() {
+LlamaConfig SmolLM2Shape() {
   LlamaConfig c;
   c.dim = 576;
   c.hidden_dim = 1536;
@@ -40,6 +50,21 @@ LlamaConfig BenchShape() {
   c.head_dim = c.value_dim = c.rope_dim = c.dim / c.n_heads;
   c.rope_theta = 10000.0f;
   c.rms_eps = 1e-5f;
+  return c;
+}
+
+LlamaConfig Qwen25Shape() {
+  LlamaConfig c;
+  c.dim = 896;
+  c.hidden_dim = 4864;
+  c.n_layers = 24;
+  c.n_heads = 14;
+  c.n_kv_heads = 2;
+  c.vocab_size = 151936;
+  c.context_length = 2048;
+  c.head_dim = c.value_dim = c.rope_dim = c.dim / c.n_heads;
+  c.rope_theta = 1000000.0f;
+  c.rms_eps = 1e-6f;
   return c;
 }
 
@@ -77,21 +102,20 @@ class GaussianSource {
   bool has_spare_ = false;
 };
 
-// W[rows, cols] ~ N(0, std²), quantized to Q4_0; GGUF shape {cols, rows}.
-Status AddRandomQ4_0(GgufWriter* writer, GaussianSource* gauss, const std::string& name,
-                     int64_t rows, int64_t cols) {
+// W[rows, cols] ~ N(0, std²), quantized to `type`; GGUF shape {cols, rows}.
+Status AddRandomMatrix(GgufWriter* writer, GaussianSource* gauss, const std::string& name, TensorType type,
+                       int64_t rows, int64_t cols) {
   std::vector<float> w(size_t(rows * cols));
   for (float& v : w) v = kWeightStd * gauss->next();
-  std::vector<uint8_t> q(size_t(rows) * row_size(TensorType::Q4_0, cols));
-  NIBBLE_RETURN_IF_ERROR(quantize_matrix(TensorType::Q4_0, w.data(), rows, cols, QuantizeOptions(),
-                                         q.data(), q.size()));
-  return writer->add_tensor(name, TensorType::Q4_0, {cols, rows}, q.data(), q.size());
+  std::vector<uint8_t> q(size_t(rows) * row_size(type, cols));
+  NIBBLE_RETURN_IF_ERROR(quantize_matrix(type, w.data(), rows, cols, QuantizeOptions(), q.data(), q.size()));
+  return writer->add_tensor(name, type, {cols, rows}, q.data(), q.size());
 }
 
-// norm[n] = 1.0 in F32.
-Status AddOnesF32(GgufWriter* writer, const std::string& name, int64_t n) {
-  const std::vector<float> ones(size_t(n), 1.0f);
-  return writer->add_tensor(name, TensorType::F32, {n}, ones.data(), ones.size() * sizeof(float));
+// v[n] = value in F32 (norm weights 1, biases 0).
+Status AddConstantF32(GgufWriter* writer, const std::string& name, int64_t n, float value) {
+  const std::vector<float> v(size_t(n), value);
+  return writer->add_tensor(name, TensorType::F32, {n}, v.data(), v.size() * sizeof(float));
 }
 
 // A "llama" (SentencePiece BPE) vocabulary of exactly `vocab` tokens:
@@ -143,21 +167,92 @@ void AddTokenizer(GgufWriter* writer, int vocab) {
   writer->set_bool("tokenizer.ggml.add_eos_token", false);
 }
 
-Status BuildBenchModel(const LlamaConfig& c, uint64_t seed, GgufWriter* writer) {
-  const Architecture& llama = *find_architecture(builtin_architectures(), "llama");
-  writer->set_string("general.architecture", llama.name);
-  writer->set_string("general.name", "nibble-bench-smollm2-135m-shape-random");
-  writer->set_u32("general.file_type", tensor_type_info(TensorType::Q4_0)->llama_file_type);
-  write_config_keys(llama, c, writer);
-  AddTokenizer(writer, c.vocab_size);
+// A GPT-2-style byte-level BPE vocabulary of exactly `vocab` tokens: the 256
+// byte-alphabet characters, made-up merges of them (pairs of a 95-character
+// set of common ones, then those pairs with one more character), then three
+// control tokens <|endoftext|> (eos) <|im_start|> <|im_end|>; no BOS, as
+// Qwen2.5's.
+void AddGpt2Tokenizer(GgufWriter* writer, int vocab) {
+  enum : int32_t { kNormal = 1, kControl = 3 };
+  const std::vector<std::string> specials = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
+  std::vector<std::string> tokens, merges, common;
+  for (int b = 0; b < 256; ++b) {
+    tokens.emplace_back();
+    append_utf8(gpt2_byte_to_codepoint(uint8_t(b)), &tokens.back());
+  }
+  for (int b = 32; b < 127; ++b) common.push_back(tokens[size_t(b)]);  // ' ' (as "Ġ") and printable ASCII
+  const size_t pieces = size_t(vocab) - specials.size();
+  for (const std::string& a : common)
+    for (const std::string& b : common)
+      if (tokens.size() < pieces) {
+        tokens.push_back(a + b);
+        merges.push_back(a + " " + b);
+      }
+  const size_t first_pair = 256, pairs = tokens.size() - first_pair;
+  for (size_t p = 0; p < pairs && tokens.size() < pieces; ++p)
+    for (const std::string& c : common)
+      if (tokens.size() < pieces) {
+        tokens.push_back(tokens[first_pair + p] + c);
+        merges.push_back(tokens[first_pair + p] + " " + c);
+      }
+  std::vector<int32_t> types(tokens.size(), kNormal);
+  for (const std::string& special : specials) {
+    tokens.push_back(special);
+    types.push_back(kControl);
+  }
+  writer->set_string("tokenizer.ggml.model", "gpt2");
+  writer->set_string("tokenizer.ggml.pre", "qwen2");
+  writer->set_string_array("tokenizer.ggml.tokens", tokens);
+  writer->set_i32_array("tokenizer.ggml.token_type", types);
+  writer->set_string_array("tokenizer.ggml.merges", merges);
+  writer->set_u32("tokenizer.ggml.eos_token_id", uint32_t(pieces));
+  writer->set_u32("tokenizer.ggml.padding_token_id", uint32_t(pieces));
+  writer->set_bool("tokenizer.ggml.add_bos_token", false);
+}
+
+struct BenchShape {
+  const char* name;            // --shape
+  const char* architecture;    // a row of the architecture table
+  LlamaConfig (*config)();
+  const char* mix;             // quant_mixes.def row
+  bool pure;                   // every matrix the mix's base type (llama-quantize --pure)
+  bool sentencepiece;          // tokenizer: SentencePiece "llama", else GPT-2 BPE
+};
+const BenchShape kShapes[] = {
+    {"smollm2-135m", "llama", SmolLM2Shape, "q4_0", true, true},
+    {"qwen2.5-0.5b", "qwen2", Qwen25Shape, "q4_k_m", false, false},
+};
+
+Status BuildBenchModel(const BenchShape& shape, uint64_t seed, GgufWriter* writer) {
+  const Architecture& arch = *find_architecture(builtin_architectures(), shape.architecture);
+  const QuantMix& mix = *find_quant_mix(shape.mix);
+  const LlamaConfig c = shape.config();
+  writer->set_string("general.architecture", arch.name);
+  writer->set_string("general.name", std::string("nibble-bench-") + shape.name + "-shape-random");
+  writer->set_u32("general.file_type", mix.file_type);
+  write_config_keys(arch, c, writer);
+  if (shape.sentencepiece) {
+    AddTokenizer(writer, c.vocab_size);
+  } else {
+    AddGpt2Tokenizer(writer, c.vocab_size);
+  }
 
   GaussianSource gauss(seed);
   Status s;
-  for_each_tensor(llama, c.n_layers, [&](const TensorSpec& spec, int layer) {
+  for_each_tensor(arch, c.n_layers, [&](const TensorSpec& spec, int layer) {
     if (!s.ok() || !spec.required) return;  // no output.weight: tied to token_embd
-    const std::vector<int64_t> shape = expected_shape(spec, c);  // GGUF order
-    s = shape.size() == 2 ? AddRandomQ4_0(writer, &gauss, tensor_name(spec, layer), shape[1], shape[0])
-                          : AddOnesF32(writer, tensor_name(spec, layer), shape[0]);
+    const std::vector<int64_t> dims = expected_shape(spec, c);  // GGUF order
+    const std::string name = tensor_name(spec, layer);
+    if (dims.size() == 2) {
+      const TensorType chosen =
+          shape.pure ? mix.base : quant_mix_type(mix, spec.slot, layer, dims[0], arch.name, c, /*tied_output=*/true);
+      const TensorType type = fallback_type(chosen, dims[0]);
+      s = AddRandomMatrix(writer, &gauss, name, type, dims[1], dims[0]);
+    } else {
+      const bool bias = spec.slot == TensorSlot::kAttnQBias || spec.slot == TensorSlot::kAttnKBias ||
+                        spec.slot == TensorSlot::kAttnVBias;
+      s = AddConstantF32(writer, name, dims[0], bias ? 0.0f : 1.0f);
+    }
   });
   return s;
 }
@@ -172,7 +267,7 @@ Status WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
 }
 
 int Usage() {
-  std::fprintf(stderr, "usage: nibble_make_bench_model <out.gguf> [--seed N]\n");
+  std::fprintf(stderr, "usage: nibble_make_bench_model <out.gguf> [--seed N] [--shape smollm2-135m|qwen2.5-0.5b]\n");
   return 2;
 }
 
@@ -183,11 +278,18 @@ int main(int argc, char** argv) {
   using namespace nibble;
   std::string out_path;
   uint64_t seed = 1;
+  const BenchShape* shape = &kShapes[0];
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
       char* end = nullptr;
       seed = std::strtoull(argv[++i], &end, 10);
       if (end == argv[i] || *end != '\0') return Usage();
+    } else if (std::strcmp(argv[i], "--shape") == 0 && i + 1 < argc) {
+      const std::string name = argv[++i];
+      shape = nullptr;
+      for (const BenchShape& s : kShapes)
+        if (name == s.name) shape = &s;
+      if (shape == nullptr) return Usage();
     } else if (argv[i][0] != '-' && out_path.empty()) {
       out_path = argv[i];
     } else {
@@ -197,12 +299,12 @@ int main(int argc, char** argv) {
   if (out_path.empty()) return Usage();
 
   GgufWriter writer;
-  Status status = BuildBenchModel(BenchShape(), seed, &writer);
+  Status status = BuildBenchModel(*shape, seed, &writer);
   if (status.ok()) status = WriteFile(out_path, writer.serialize());
   if (!status.ok()) {
     std::fprintf(stderr, "nibble_make_bench_model: %s\n", status.message().c_str());
     return 1;
   }
-  std::printf("wrote %s (seed %llu)\n", out_path.c_str(), static_cast<unsigned long long>(seed));
+  std::printf("wrote %s (%s, seed %llu)\n", out_path.c_str(), shape->name, static_cast<unsigned long long>(seed));
   return 0;
 }

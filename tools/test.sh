@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # npm test: install what is missing, build what is stale, run every suite:
-# C++ tests natively (also under ASan + UBSan) and as wasm (SIMD) under Node,
+# C++ tests natively under ASan + UBSan and as wasm (SIMD, relaxed SIMD,
+# pthreads) under Node,
 # the JS tests (Jest), the
 # TypeScript usage check, the browser tests (Playwright + Chromium), then
 # every libFuzzer target for NIBBLE_FUZZ_SECONDS (default 60; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/ensure-deps.sh --browser --fuzz
-bash tools/build.sh
+# Every build but the plain native one (npm run bench's): the native tests
+# run under the sanitizers.
+bash tools/build.sh --tests --only native-asan --only wasm-simd --only wasm-simd-relaxed \
+  --only wasm-simd-threads --only wasm-simd-relaxed-threads --only wasm-scalar
 
 step() { printf '\n== %s\n' "$*"; }
 step "Generated code is fresh"
 python3 tools/gen_unicode_tables.py --check
 python3 tools/gen_tensor_types.py --check
-step "C++ tests, native (with the thread tests)"
-(cd build/native && ctest --output-on-failure -j "$(nproc)")
-step "C++ tests, native under AddressSanitizer + UndefinedBehaviorSanitizer"
+step "C++ tests, native under AddressSanitizer + UndefinedBehaviorSanitizer (with the thread tests)"
 (cd build/native-asan && ctest --output-on-failure -j "$(nproc)")
 step "C++ tests, wasm SIMD under Node (one thread: no thread tests)"
 (cd build/wasm-simd && ctest --output-on-failure -j "$(nproc)")
-step "C++ tests, wasm relaxed SIMD under Node (one thread: no thread tests)"
+step "C++ tests, wasm relaxed SIMD under Node (the kernel tier, quantizers and model; one thread)"
 (cd build/wasm-simd-relaxed && ctest --output-on-failure -j "$(nproc)")
 step "C++ tests, wasm SIMD + pthreads under Node (the thread tests and the golden model)"
 (cd build/wasm-simd-threads && ctest --output-on-failure)
@@ -39,8 +41,8 @@ if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
 fi
 fuzz_seconds=${NIBBLE_FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" != 0 ]; then
-  # Last, alone: the fuzz build and two targets at a time take both cores.
-  step "Fuzzing: each libFuzzer target for $fuzz_seconds s, two at a time"
-  bash tools/fuzz.sh --seconds "$fuzz_seconds" --parallel 2
+  # Last, alone: all five targets at once share the two cores.
+  step "Fuzzing: each libFuzzer target for $fuzz_seconds s, all at once"
+  bash tools/fuzz.sh --seconds "$fuzz_seconds" --parallel 5
 fi
 echo; echo "nibble: all tests passed"

@@ -13,9 +13,6 @@ namespace nibble {
 namespace {
 
 constexpr uint32_t kMaxDims = 4;          // GGML_MAX_DIMS
-constexpr uint32_t kDefaultAlignment = 32;
-
-std::string Num(uint64_t v) { return std::to_string(v); }
 
 // Smallest encoding of one value of a type: bounds an array's element count
 // by the bytes left in the file. A string is at least its u64 length.
@@ -75,26 +72,26 @@ class Parser {
 
   // Turns the reader's failure into a message about `what` was being read.
   Status ReadError(const std::string& what) {
-    const std::string at = " at byte " + Num(r_.failure_offset());
+    const std::string at = " at byte " + std::to_string(r_.failure_offset());
     if (r_.failure() == ByteReader::Failure::kTooLarge) {
-      return FormatError("GGUF " + what + at + " is " + Num(r_.failure_value()) +
-                         ", more than the rest of the file (" + Num(r_.file_size() - r_.pos()) +
+      return FormatError("GGUF " + what + at + " is " + std::to_string(r_.failure_value()) +
+                         ", more than the rest of the file (" + std::to_string(r_.file_size() - r_.pos()) +
                          " bytes) can hold: the file is truncated or corrupt");
     }
     if (r_.is_prefix()) {
       if (need_more_) *need_more_ = true;
       return FormatError("GGUF header incomplete: reading " + what + at + " needs more than the " +
-                         Num(r_.size()) + " bytes loaded so far");
+                         std::to_string(r_.size()) + " bytes loaded so far");
     }
     return FormatError("GGUF file is truncated: " + what + at + " runs past the end of the file (" +
-                       Num(r_.file_size()) + " bytes)");
+                       std::to_string(r_.file_size()) + " bytes)");
   }
 
   Status ReadValue(const std::string& key, GgufValue* v) {
     uint32_t type = 0;
     if (!r_.read_u32(&type)) return ReadError("the value type of metadata key '" + key + "'");
     if (!IsKnownType(type)) {
-      return FormatError("GGUF metadata key '" + key + "' has unknown value type " + Num(type));
+      return FormatError("GGUF metadata key '" + key + "' has unknown value type " + std::to_string(type));
     }
     v->type = GgufType(type);
     if (v->type != GgufType::ARRAY) {
@@ -110,7 +107,7 @@ class Parser {
       return ReadError("the array header of metadata key '" + key + "'");
     }
     if (!IsKnownType(element_type)) {
-      return FormatError("GGUF metadata key '" + key + "' is an array of unknown type " + Num(element_type));
+      return FormatError("GGUF metadata key '" + key + "' is an array of unknown type " + std::to_string(element_type));
     }
     v->array_type = GgufType(element_type);
     if (v->array_type == GgufType::ARRAY) {
@@ -135,7 +132,7 @@ class Parser {
     std::string s;
     for (uint64_t n = 0; n < count; ++n) {
       if (!ReadScalar(r_, v->array_type, &i, &f, &s)) {
-        return ReadError("element " + Num(n) + " of array '" + key + "'");
+        return ReadError("element " + std::to_string(n) + " of array '" + key + "'");
       }
       if (v->array_type == GgufType::STRING) {
         v->strings.push_back(std::move(s));
@@ -190,8 +187,8 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
   if (need_more) *need_more = false;
   if (data == nullptr && size != 0) return InvalidArgument("GgufFile::Parse: data is null");
   if (size > file_size) {
-    return InvalidArgument("GgufFile::Parse: " + Num(size) + " bytes given for a file of " +
-                           Num(file_size) + " bytes");
+    return InvalidArgument("GgufFile::Parse: " + std::to_string(size) + " bytes given for a file of " +
+                           std::to_string(file_size) + " bytes");
   }
   Parser parser(data, size, file_size, need_more);
   ByteReader& r = parser.reader();
@@ -199,7 +196,7 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
 
   // Header: magic, version, counts.
   if (file_size < 4) {
-    return FormatError("not a GGUF file (it has only " + Num(file_size) + " bytes)");
+    return FormatError("not a GGUF file (it has only " + std::to_string(file_size) + " bytes)");
   }
   if (size < 4) return parser.ReadError("the magic");
   if (data[0] != 'G' || data[1] != 'G' || data[2] != 'U' || data[3] != 'F') {
@@ -209,10 +206,10 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
   if (!r.read_u32(&file.version_)) return parser.ReadError("the version");
   if (file.version_ != 2 && file.version_ != 3) {
     if ((file.version_ & 0xffff) == 0 && (file.version_ >> 16) != 0) {
-      return FormatError("GGUF file is big-endian (version field " + Num(file.version_) +
+      return FormatError("GGUF file is big-endian (version field " + std::to_string(file.version_) +
                          "); nibble reads little-endian GGUF only");
     }
-    return FormatError("GGUF version " + Num(file.version_) + " is not supported (nibble reads 2 and 3)");
+    return FormatError("GGUF version " + std::to_string(file.version_) + " is not supported (nibble reads 2 and 3)");
   }
   uint64_t n_tensors = 0, n_kv = 0;
   if (!r.read_u64(&n_tensors)) return parser.ReadError("the tensor count");
@@ -225,7 +222,7 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
   // Metadata, in file order.
   for (uint64_t n = 0; n < n_kv; ++n) {
     std::string key;
-    if (!r.read_string(&key)) return parser.ReadError("the key of metadata entry " + Num(n));
+    if (!r.read_string(&key)) return parser.ReadError("the key of metadata entry " + std::to_string(n));
     GgufValue value;
     NIBBLE_RETURN_IF_ERROR(parser.ReadValue(key, &value));
     if (!file.metadata_.emplace(key, std::move(value)).second) {
@@ -233,7 +230,7 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
     }
     file.metadata_keys_.push_back(std::move(key));
   }
-  file.alignment_ = kDefaultAlignment;
+  file.alignment_ = kGgufDefaultAlignment;
   if (const GgufValue* a = file.find("general.alignment")) {
     if (a->type != GgufType::UINT32 && a->type != GgufType::UINT64 && a->type != GgufType::INT32) {
       return FormatError(std::string("GGUF general.alignment must be an integer, found ") +
@@ -253,20 +250,20 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
   file.tensors_.reserve(size_t(std::min(n_tensors, r.max_items_in_buffer(24))));
   for (uint64_t n = 0; n < n_tensors; ++n) {
     GgufTensorInfo info;
-    if (!r.read_string(&info.name)) return parser.ReadError("the name of tensor " + Num(n));
+    if (!r.read_string(&info.name)) return parser.ReadError("the name of tensor " + std::to_string(n));
     const std::string what = "tensor " + info.name;
     uint32_t n_dims = 0;
     if (!r.read_u32(&n_dims)) return parser.ReadError("the dimension count of " + what);
     if (n_dims == 0 || n_dims > kMaxDims) {
-      return FormatError("GGUF " + what + " has " + Num(n_dims) + " dimensions (1 to " +
-                         Num(kMaxDims) + " allowed)");
+      return FormatError("GGUF " + what + " has " + std::to_string(n_dims) + " dimensions (1 to " +
+                         std::to_string(kMaxDims) + " allowed)");
     }
     info.shape.resize(n_dims);
     for (uint32_t d = 0; d < n_dims; ++d) {
       uint64_t dim = 0;
       if (!r.read_u64(&dim)) return parser.ReadError("the shape of " + what);
       if (dim == 0 || dim > uint64_t(std::numeric_limits<int64_t>::max())) {
-        return FormatError("GGUF " + what + " has dimension " + Num(d) + " = " + Num(dim) +
+        return FormatError("GGUF " + what + " has dimension " + std::to_string(d) + " = " + std::to_string(dim) +
                            " (must be positive)");
       }
       info.shape[d] = int64_t(dim);
@@ -279,14 +276,14 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
     TensorLayout layout;
     if (!tensor_layout(type, &layout)) {
       const char* name = ggml_type_name(type);
-      return FormatError("GGUF " + what + " has type " + (name ? std::string(name) : "id " + Num(type)) +
+      return FormatError("GGUF " + what + " has type " + (name ? std::string(name) : "id " + std::to_string(type)) +
                          " which nibble does not support (supported: " +
                          tensor_type_names(nullptr, false) + ")");
     }
     info.type = TensorType(type);
     if (info.shape[0] % layout.block_size != 0) {
-      return FormatError("GGUF " + what + " has rows of " + Num(info.shape[0]) + " elements, not a multiple of " +
-                         ggml_type_name(type) + "'s block size " + Num(layout.block_size));
+      return FormatError("GGUF " + what + " has rows of " + std::to_string(info.shape[0]) + " elements, not a multiple of " +
+                         ggml_type_name(type) + "'s block size " + std::to_string(layout.block_size));
     }
     if (!tensor_bytes(layout, info.shape.data(), int(n_dims), &info.bytes)) {
       std::string dims;
@@ -294,8 +291,8 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
       return FormatError("GGUF " + what + " has shape " + dims + " whose size overflows");
     }
     if (offset % file.alignment_ != 0) {
-      return FormatError("GGUF " + what + " has data offset " + Num(offset) + ", not a multiple of the alignment " +
-                         Num(file.alignment_));
+      return FormatError("GGUF " + what + " has data offset " + std::to_string(offset) + ", not a multiple of the alignment " +
+                         std::to_string(file.alignment_));
     }
     if (!file.tensor_index_.emplace(info.name, file.tensors_.size()).second) {
       return FormatError("GGUF tensor name '" + info.name + "' appears twice");
@@ -317,11 +314,11 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
       // Spell the range as sums when the numbers would overflow.
       const uint64_t start = file.data_offset_ + rel;
       const bool exact = start_ok && t.bytes <= ~uint64_t(0) - start;
-      const std::string range = exact ? "[" + Num(start) + ", " + Num(start + t.bytes) + ")"
-                                      : "[" + Num(file.data_offset_) + " + " + Num(rel) + ", ... + " +
-                                            Num(t.bytes) + ")";
+      const std::string range = exact ? "[" + std::to_string(start) + ", " + std::to_string(start + t.bytes) + ")"
+                                      : "[" + std::to_string(file.data_offset_) + " + " + std::to_string(rel) + ", ... + " +
+                                            std::to_string(t.bytes) + ")";
       return FormatError("tensor " + t.name + " is truncated: needs bytes " + range + " but the file has " +
-                         Num(file_size));
+                         std::to_string(file_size));
     }
     t.offset = file.data_offset_ + rel;
   }
@@ -335,8 +332,8 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
     const GgufTensorInfo& b = *by_offset[n];
     if (a.offset + a.bytes > b.offset) {
       return FormatError("GGUF tensors " + a.name + " and " + b.name + " overlap: " + a.name + " is [" +
-                         Num(a.offset) + ", " + Num(a.offset + a.bytes) + ") and " + b.name + " starts at " +
-                         Num(b.offset));
+                         std::to_string(a.offset) + ", " + std::to_string(a.offset + a.bytes) + ") and " + b.name + " starts at " +
+                         std::to_string(b.offset));
     }
   }
   *out = std::move(file);
@@ -378,7 +375,7 @@ Status GgufFile::get_int(const std::string& key, int64_t* out) const {
   NIBBLE_RETURN_IF_ERROR(Lookup(*this, key, &v));
   if (!IsIntegerType(v->type)) return WrongType(key, *v, "an integer");
   if (v->type == GgufType::UINT64 && v->i < 0) {
-    return OutOfRange("GGUF metadata key '" + key + "' = " + Num(uint64_t(v->i)) + " does not fit in int64");
+    return OutOfRange("GGUF metadata key '" + key + "' = " + std::to_string(uint64_t(v->i)) + " does not fit in int64");
   }
   *out = v->i;
   return Status::Ok();

@@ -18,6 +18,10 @@
 
 namespace nibble {
 
+// Data alignment of a GGUF file without a "general.alignment" key.
+constexpr uint32_t kGgufDefaultAlignment = 32;
+
+
 enum class GgufType : uint32_t {
   UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5,
   FLOAT32 = 6, BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
@@ -84,7 +88,7 @@ class GgufFile {
 
  private:
   uint32_t version_ = 0;
-  uint32_t alignment_ = 32;
+  uint32_t alignment_ = kGgufDefaultAlignment;
   uint64_t data_offset_ = 0;
   std::map<std::string, GgufValue> metadata_;
   std::vector<std::string> metadata_keys_;      // in file order

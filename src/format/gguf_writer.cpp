@@ -14,7 +14,6 @@ namespace nibble {
 namespace {
 
 constexpr uint32_t kGgufVersion = 3;
-constexpr uint32_t kDefaultAlignment = 32;
 constexpr size_t kMaxTensorNameBytes = 63;  // ggml keeps names in char[64]
 
 // Appends little-endian scalars and GGUF strings to a byte vector.
@@ -196,7 +195,7 @@ Status GgufWriter::add_tensor(const std::string& name, TensorType type, const st
 }
 
 std::vector<uint8_t> GgufWriter::serialize() const {
-  uint64_t alignment = kDefaultAlignment;
+  uint64_t alignment = kGgufDefaultAlignment;
   for (const auto& kv : kv_) {
     const GgufValue& v = kv.second;
     if (kv.first == "general.alignment" && v.type == GgufType::UINT32 && v.i > 0 && (v.i & (v.i - 1)) == 0) {

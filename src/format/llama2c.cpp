@@ -13,8 +13,6 @@ constexpr int32_t kMaxLayers = 4096;
 // The first word of llama2.c's newer export formats (version 1 and 2).
 constexpr uint32_t kVersionedExportMagic = 0x616b3432;  // "ak42"
 
-std::string Num(uint64_t v) { return std::to_string(v); }
-
 // a · b, or false when the product exceeds 2^62 (far beyond any real file,
 // and small enough that sums of a few such sizes cannot overflow).
 bool MulChecked(uint64_t a, uint64_t b, uint64_t* out) {
@@ -82,15 +80,15 @@ const Llama2cTensor* Llama2cCheckpoint::find_tensor(const std::string& name) con
 Status ParseLlama2cCheckpoint(const uint8_t* data, size_t size, uint64_t file_size, Llama2cCheckpoint* out) {
   if (data == nullptr && size != 0) return InvalidArgument("ParseLlama2cCheckpoint: data is null");
   if (size > file_size) {
-    return InvalidArgument("ParseLlama2cCheckpoint: " + Num(size) + " bytes given for a file of " +
-                           Num(file_size) + " bytes");
+    return InvalidArgument("ParseLlama2cCheckpoint: " + std::to_string(size) + " bytes given for a file of " +
+                           std::to_string(file_size) + " bytes");
   }
   if (file_size < kHeaderBytes) {
     return FormatError("llama2.c checkpoint is truncated: the header needs 28 bytes but the file has " +
-                       Num(file_size));
+                       std::to_string(file_size));
   }
   if (size < kHeaderBytes) {
-    return InvalidArgument("ParseLlama2cCheckpoint: give at least the 28 header bytes (got " + Num(size) + ")");
+    return InvalidArgument("ParseLlama2cCheckpoint: give at least the 28 header bytes (got " + std::to_string(size) + ")");
   }
   ByteReader r(data, size, file_size);
   Llama2cCheckpoint c;
@@ -164,15 +162,15 @@ Status ParseLlama2cCheckpoint(const uint8_t* data, size_t size, uint64_t file_si
     for (const Llama2cTensor& t : c.tensors) {
       if (t.offset + t.bytes > file_size) {
         return FormatError("llama2.c checkpoint is truncated: tensor " + t.name + " needs bytes [" +
-                           Num(t.offset) + ", " + Num(t.offset + t.bytes) + ") but the file has " + Num(file_size));
+                           std::to_string(t.offset) + ", " + std::to_string(t.offset + t.bytes) + ") but the file has " + std::to_string(file_size));
       }
     }
-    return FormatError("llama2.c checkpoint is truncated: the header implies " + Num(expected) + " bytes (" +
-                       classifier + ", RoPE tables included) but the file has " + Num(file_size));
+    return FormatError("llama2.c checkpoint is truncated: the header implies " + std::to_string(expected) + " bytes (" +
+                       classifier + ", RoPE tables included) but the file has " + std::to_string(file_size));
   }
   if (file_size > expected) {
-    return FormatError("llama2.c checkpoint has " + Num(file_size - expected) + " bytes more than the " +
-                       Num(expected) + " its header implies (" + classifier +
+    return FormatError("llama2.c checkpoint has " + std::to_string(file_size - expected) + " bytes more than the " +
+                       std::to_string(expected) + " its header implies (" + classifier +
                        "); is it a different format or a mismatched vocab_size sign?");
   }
   *out = std::move(c);
