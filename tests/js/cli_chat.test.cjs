@@ -2,7 +2,7 @@
 // person types: a message gets a streamed reply and statistics; the second
 // turn reuses the first one's cache; /reset forgets; Ctrl-C stops a reply in
 // the middle and the chat goes on; Ctrl-D exits with code 0. A model without
-// a template is refused with a hint. ~4 s.
+// a template is refused with a hint. ~10 s (three node processes).
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -23,6 +23,10 @@ beforeAll(() => {
   }));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true }));
+const running = new Set(); // terminals of a test that failed half-way
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 // The command in a pseudo-terminal; send(text) types, waitFor(re) resolves
 // once the output so far matches (after the given position).
@@ -43,6 +47,8 @@ function terminal(args) {
   child.stdout.on('data', (d) => { output += d.toString('utf8'); check(); });
   child.stderr.on('data', (d) => { output += d.toString('utf8'); check(); });
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  running.add(child);
+  exited.then(() => running.delete(child));
   return {
     send: (text) => child.stdin.write(text),
     waitFor: (re, from = 0) => new Promise((resolve, reject) => {
@@ -55,7 +61,7 @@ function terminal(args) {
   };
 }
 
-test('a two-turn chat, /reset, Ctrl-C in a reply, Ctrl-D', async () => {
+test('a two-turn chat, /reset, /stats, Ctrl-D', async () => {
   const t = terminal(['chat', file, '--system', 'Be brief.', '--temperature', '0', '--max-tokens', '6', '--stats']);
   let at = await t.waitFor(/> $/m);
   t.send('Hello there\r');
@@ -71,11 +77,24 @@ test('a two-turn chat, /reset, Ctrl-C in a reply, Ctrl-D', async () => {
   at = await t.waitFor(/\(the conversation was reset\)/, at);
   t.send('/stats\r');
   at = await t.waitFor(/\[\d+ prompt tokens/, at);
-  // A long reply, stopped by Ctrl-C once it has begun.
+  t.send('\x04');
+  expect(await t.exited).toBe(0);
+}, 60000);
+
+test('Ctrl-C stops a long reply half-way, and the chat goes on', async () => {
+  // A reply of up to 8000 tokens: seconds, so Ctrl-C comes in the middle.
+  const t = terminal(['chat', file, '--temperature', '0', '--max-tokens', '8000', '--context', '8192', '--stats']);
+  let at = await t.waitFor(/> $/m);
   t.send('Hello\r');
-  await t.waitFor(/\r?\n[^\n>[]+/, at + 8);
+  at = await t.waitFor(/( w\d+){3}/, at); // the reply has begun
   t.send('\x03');
-  at = await t.waitFor(/\(stopped\)/, at);
+  at = await t.waitFor(/\(stopped\)\r?\n\[\d+ prompt tokens \(0 cached\) in \d+ ms, (\d+) tokens at [\d.]+ tokens\/s; stopped: abort\]/, at);
+  const generated = Number(/(\d+) tokens at [\d.]+ tokens\/s; stopped: abort/.exec(t.output().slice(0, at))[1]);
+  expect(generated).toBeLessThan(8000);
+  t.send('Hello\r'); // the next message is answered (and stopped again)
+  await t.waitFor(/( w\d+){3}/, at);
+  t.send('\x03');
+  await t.waitFor(/stopped: abort\]/, at);
   t.send('\x04');
   expect(await t.exited).toBe(0);
 }, 60000);
