@@ -5,6 +5,8 @@
 // reuses a shared prefix too; a conversation too long for the context fails
 // saying by how much, or drops its oldest turns with truncate: 'oldest'.
 // ~3 s.
+// The vocabularies and the wasm take seconds to load on a busy machine.
+jest.setTimeout(60000);
 const { expectThrown, loadNibble } = require('./load.cjs');
 const { model, randomLlamaGguf } = require('./model_util.cjs');
 

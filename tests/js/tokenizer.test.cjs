@@ -3,6 +3,8 @@
 // kind, freed with its model), special tokens (parseSpecial, add_bos /
 // add_eos, end-of-generation ids), tokenToPiece, and loadTokenizer reading
 // only a file's header.
+// The vocabularies and the wasm take seconds to load on a busy machine.
+jest.setTimeout(60000);
 const fs = require('node:fs');
 const path = require('node:path');
 const { expectThrown, loadNibble } = require('./load.cjs');

@@ -59,6 +59,21 @@ function range(start, stop, step = 1) {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
 
+// The last template parsed: a chat renders the same one every turn.
+const lastParsed = { source: null, program: null };
+
+function parse(source, where) {
+  if (lastParsed.source !== source) {
+    try {
+      lastParsed.program = new Template(source).parsed;
+    } catch (e) {
+      throw plainError(where, `the chat template does not parse: ${e.message}`);
+    }
+    lastParsed.source = source;
+  }
+  return lastParsed.program;
+}
+
 function checkNow(now, where) {
   if (now === undefined) return () => new Date();
   const date = now instanceof Date ? now : typeof now === 'number' ? new Date(now) : null;
@@ -104,12 +119,7 @@ export function renderChatTemplate(messages, options, specials, where) {
   const clock = checkNow(o.now, where);
   const extra = Object.fromEntries(Object.entries(o).filter(([key]) => !TEMPLATE_OPTIONS.has(key)));
 
-  let parsed;
-  try {
-    parsed = new Template(source).parsed;
-  } catch (e) {
-    throw plainError(where, `the chat template does not parse: ${e.message}`);
-  }
+  const parsed = parse(source, where);
   const env = new Environment();
   const variables = {
     true: true, false: false, none: null, True: true, False: false, None: null,
