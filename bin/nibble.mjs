@@ -2,15 +2,17 @@
 // The nibble command line: the package's own JS API (dist/nibble.mjs) and
 // wasm, run by Node.
 //   nibble generate <model> --prompt <text> ...   text to stdout, statistics to stderr
+//   nibble chat <model> [--system <text>] ...     an interactive chat (bin/chat_session.mjs)
 //   nibble quantize <in> -o <out.gguf> ...        an INT4 GGUF file
 //   nibble info <model>                           what a model file holds
 //   nibble logits <model> --tokens 1,2,3          the logits at every position
 // Errors print one line (no stack) and exit with code 1.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import * as nibble from '../dist/nibble.mjs';
+import { runChat } from './chat_session.mjs';
 
 // Node 20 runs relaxed SIMD (the build with the faster GEMV) only behind a V8
 // flag; set before the first nibble call loads a build. The loader still runs
@@ -32,6 +34,7 @@ const HELP = {
 
 Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
+  nibble chat <model> [--system <text>] [options]
   nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
   nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
@@ -57,6 +60,28 @@ Options:
   --context <n>          KV-cache positions (default: the model's, at most 2048)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   --quiet                no statistics on stderr
+  -h, --help             this help`,
+
+  chat: `Usage: nibble chat <model> [--system <text>] [options]
+
+An interactive chat in the terminal with a model that has a chat template
+(tokenizer.chat_template in its GGUF file, or --template). Type a message and
+press Enter; the reply streams in. /reset forgets the conversation, /stats
+shows the last reply's statistics, Ctrl-C stops a reply, Ctrl-D exits. Each
+turn reuses the cache of the one before (only the new tokens are run).
+
+Options:
+  --system <text>        a system prompt
+  --template <file>      a Jinja chat template to use instead of the file's
+  --stats                statistics after every reply
+  --max-tokens <n>       tokens per reply at most (default 512)
+  --temperature <t>      0 = greedy; higher = more random (default 0.8)
+  --top-k <k>            sample from the k most likely tokens; 0 = all (default 40)
+  --top-p <p>            ... and from the fewest whose probability reaches p (default 0.95)
+  --seed <s>             makes sampling reproducible
+  --weights <type>       ${choices(WEIGHT_TYPES)}: how to hold the matrices
+  --context <n>          KV-cache positions (default: the model's, at most 2048); the
+                         oldest turns are dropped when the conversation outgrows it
   -h, --help             this help`,
 
   quantize: `Usage: nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [options]
@@ -113,21 +138,25 @@ Options:
 };
 
 const COMMON = { tokenizer: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
+const SAMPLING = {
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  seed: { type: 'string' },
+  weights: { type: 'string' },
+  context: { type: 'string' },
+};
 const OPTIONS = {
   generate: {
     ...COMMON,
+    ...SAMPLING,
     prompt: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    temperature: { type: 'string' },
-    'top-k': { type: 'string' },
-    'top-p': { type: 'string' },
-    seed: { type: 'string' },
     stop: { type: 'string', multiple: true },
-    weights: { type: 'string' },
     clip: { type: 'string' },
-    context: { type: 'string' },
     quiet: { type: 'boolean' },
   },
+  chat: { help: COMMON.help, ...SAMPLING, system: { type: 'string' }, template: { type: 'string' }, stats: { type: 'boolean' } },
   quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' } },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
   logits: {
@@ -219,19 +248,26 @@ async function load(path, values, held, clip, progress, extra = {}) {
 
 // ---------------------------------------------------------------------------
 
+// The options of SAMPLING: generate() options, and how to load.
+function samplingOptions(values, maxTokens) {
+  return {
+    options: {
+      maxTokens: integerOption(values, 'max-tokens', 0, 2 ** 31 - 1) ?? maxTokens,
+      temperature: numberOption(values, 'temperature', (t) => Number.isFinite(t) && t >= 0, 'a number ≥ 0') ?? 0.8,
+      topK: integerOption(values, 'top-k', 0, 2 ** 31 - 1),
+      topP: numberOption(values, 'top-p', (p) => p > 0 && p <= 1, 'a number in (0, 1]'),
+      seed: integerOption(values, 'seed', 0, Number.MAX_SAFE_INTEGER),
+    },
+    weights: choiceOption(values, 'weights', WEIGHT_TYPES.map((t) => t.name), DEFAULT_TYPE),
+    context: integerOption(values, 'context', 1, 2 ** 31 - 1),
+  };
+}
+
 async function generate(values, positionals) {
   const path = oneModel(positionals, 'generate');
-  const options = {
-    maxTokens: integerOption(values, 'max-tokens', 0, 2 ** 31 - 1) ?? 256,
-    temperature: numberOption(values, 'temperature', (t) => Number.isFinite(t) && t >= 0, 'a number ≥ 0') ?? 0.8,
-    topK: integerOption(values, 'top-k', 0, 2 ** 31 - 1),
-    topP: numberOption(values, 'top-p', (p) => p > 0 && p <= 1, 'a number in (0, 1]'),
-    seed: integerOption(values, 'seed', 0, Number.MAX_SAFE_INTEGER),
-    stop: values.stop,
-  };
-  const weights = choiceOption(values, 'weights', WEIGHT_TYPES.map((t) => t.name), DEFAULT_TYPE);
+  const { options, weights, context } = samplingOptions(values, 256);
+  options.stop = values.stop;
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
-  const context = integerOption(values, 'context', 1, 2 ** 31 - 1);
   const prompt = values.prompt ?? '';
   const quiet = values.quiet === true;
   // Load progress only on a terminal: stderr may be read by a program.
@@ -251,6 +287,28 @@ async function generate(values, positionals) {
         `  generated: ${s.generatedTokens} tokens in ${s.generateMs.toFixed(1)} ms (${s.tokensPerSecond.toFixed(1)} tokens/s)\n` +
         `  stopped: ${s.stopReason}; seed ${s.seed}\n`);
     }
+  } finally {
+    model.dispose();
+  }
+}
+
+async function chat(values, positionals) {
+  const path = oneModel(positionals, 'chat');
+  const { options, weights, context } = samplingOptions(values, 512);
+  let template;
+  if (values.template !== undefined) {
+    try {
+      template = readFileSync(values.template, 'utf8');
+    } catch (e) {
+      fail(`cannot read the template ${values.template} (${e.code ?? e.message})`);
+    }
+  }
+  const { model } = await load(path, values, { weights }, 'none', progressReporter(path, process.stderr.isTTY), context ? { context } : {});
+  try {
+    if (template === undefined && model.tokenizer.chatTemplate === null) {
+      fail(`${path} has no chat template (tokenizer.chat_template); give one with --template <file>, or use nibble generate`);
+    }
+    await runChat(model, { ...options, template, truncate: 'oldest', system: values.system, showStats: values.stats === true });
   } finally {
     model.dispose();
   }
@@ -373,7 +431,7 @@ async function logits(values, positionals) {
 
 // ---------------------------------------------------------------------------
 
-const COMMANDS = { generate, quantize, info, logits };
+const COMMANDS = { generate, chat, quantize, info, logits };
 
 async function main(argv) {
   const [command, ...rest] = argv;
@@ -385,7 +443,7 @@ async function main(argv) {
     process.stdout.write(`${nibble.version}\n`);
     return;
   }
-  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are generate, quantize, info, logits (see nibble --help)`);
+  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are generate, chat, quantize, info, logits (see nibble --help)`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS[command], allowPositionals: true, strict: true });

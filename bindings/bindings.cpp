@@ -5,12 +5,15 @@
 
 #include "api/quantized_matrix.h"
 #include "api/text_model.h"
+#include "api/text_tokenizer.h"
 
 using namespace emscripten;
 using nibble::ApiStatus;
 using nibble::QuantizedMatrix;
 using nibble::TextModel;
 using nibble::TextModelLoader;
+using nibble::TextTokenizer;
+using nibble::ResultBuffer;
 
 EMSCRIPTEN_BINDINGS(nibble) {
   value_object<ApiStatus>("ApiStatus")
@@ -31,6 +34,12 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("bitsPerWeight", &QuantizedMatrix::bits_per_weight)
       .function("typeName", &QuantizedMatrix::type_name);
 
+  // Variable-length results of TextModel and TextTokenizer.
+  class_<ResultBuffer>("ResultBuffer")
+      .function("resultSize", &ResultBuffer::result_size)
+      .function("copyResult", &ResultBuffer::copy_result)
+      .function("clearResult", &ResultBuffer::clear_result);
+
   class_<TextModelLoader>("TextModelLoader")
       .constructor<std::string, std::string, int, double, bool>()
       .function("feed", &TextModelLoader::feed)
@@ -38,7 +47,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("finish", &TextModelLoader::finish)
       .function("bytesFed", &TextModelLoader::bytes_fed);
 
-  class_<TextModel>("TextModel")
+  class_<TextModel, base<ResultBuffer>>("TextModel")
       .constructor<>()
       .constructor<int>()  // threads (web/ starts threads − 1 pthread workers first)
       .function("loaded", &TextModel::loaded)
@@ -47,21 +56,28 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("contextLength", &TextModel::context_length)
       .function("bos", &TextModel::bos)
       .function("eos", &TextModel::eos)
-      .function("tokenize", &TextModel::tokenize)
-      .function("detokenize", &TextModel::detokenize)
-      .function("piece", &TextModel::piece)
       .function("start", &TextModel::start)
       .function("next", &TextModel::next)
       .function("lastToken", &TextModel::last_token)
       .function("stopReason", &TextModel::stop_reason)
       .function("promptTokens", &TextModel::prompt_tokens)
+      .function("cachedTokens", &TextModel::cached_tokens)
       .function("generatedTokens", &TextModel::generated_tokens)
       .function("context", &TextModel::context)
       .function("logits", &TextModel::logits)
-      .function("writeGguf", &TextModel::write_gguf)
-      .function("resultSize", &TextModel::result_size)
-      .function("copyResult", &TextModel::copy_result)
-      .function("clearResult", &TextModel::clear_result);
+      .function("writeGguf", &TextModel::write_gguf);
+
+  class_<TextTokenizer, base<ResultBuffer>>("TextTokenizer")
+      .constructor<>()
+      .constructor<const TextModel&>()  // the model's, borrowed (web/ deletes it first)
+      .function("loadGguf", &TextTokenizer::load_gguf)
+      .function("needsMore", &TextTokenizer::needs_more)
+      .function("loaded", &TextTokenizer::loaded)
+      .function("infoJson", &TextTokenizer::info_json)
+      .function("tokenize", &TextTokenizer::tokenize)
+      .function("detokenize", &TextTokenizer::detokenize)
+      .function("piece", &TextTokenizer::piece)
+      .function("tokenToPiece", &TextTokenizer::token_to_piece);
 
   function("heapBytesInUse", &nibble::heap_bytes_in_use);
   function("heapPeakBytes", &nibble::heap_peak_bytes);

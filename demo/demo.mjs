@@ -1,6 +1,9 @@
 // The nibble demo page: loads the bundled model (or a .gguf the user picks or
 // drops) in a Web Worker, streams generated text into the page, and shows
-// what ran and how fast. Served by demo/serve.mjs (npm run demo), with
+// what ran and how fast. A model with a chat template (tokenizer.chat_template)
+// gets a chat: a system prompt, the conversation, Reset, and per-turn
+// statistics with the prompt tokens reused from the previous turn's cache;
+// one without (the bundled stories260K) continues a story. Served by demo/serve.mjs (npm run demo), with
 // dist/ mounted at ./nibble/ and models/ at ./models/.
 //
 // tools/build_single_file.mjs reuses this file for the one-file page, which
@@ -27,6 +30,7 @@ const ui = {
   percent: $('progress-percent'), loadStatus: $('load-status'), temperature: $('temperature'),
   temperatureRange: $('temperature-range'), topP: $('top-p'), topPRange: $('top-p-range'), maxTokens: $('max-tokens'),
   seed: $('seed'), newSeed: $('new-seed'), prompt: $('prompt'), generate: $('generate'), stop: $('stop'),
+  promptLabel: $('prompt-label'), system: $('system'), reset: $('reset'), conversation: $('conversation'), cached: $('stat-cached'),
   output: $('output'), outputPrompt: $('output-prompt'), outputText: $('output-text'), error: $('error'),
   speed: $('stat-speed'), tokens: $('stat-tokens'), promptTime: $('stat-prompt'), generateTime: $('stat-generate'),
   stopReason: $('stat-stop'), size: $('stat-size'), weightInfo: $('stat-weights'), wasm: $('stat-wasm'),
@@ -39,6 +43,8 @@ const demo = {
   running: null, // AbortController of the generation in progress
   file: null, // the user's File, once picked or dropped
   loads: 0, // increases with each load; a stale load disposes what it got
+  chat: false, // the model has a chat template
+  messages: [], // the conversation so far (user and assistant turns)
 };
 window.nibbleDemo = demo; // for the browser tests and the curious
 
@@ -142,6 +148,7 @@ async function load() {
     demo.model = model;
     demo.loading = null;
     showModel(model, runtime, name, loadMs);
+    setMode(model.tokenizer.chatTemplate !== null);
     setState('ready');
   } catch (error) {
     if (seq !== demo.loads) return; // replaced by a newer load
@@ -172,25 +179,53 @@ function numberFrom(input, fallback) {
 }
 
 function resetStats() {
-  for (const dd of [ui.speed, ui.tokens, ui.promptTime, ui.generateTime, ui.stopReason]) dd.textContent = '–';
+  for (const dd of [ui.speed, ui.tokens, ui.promptTime, ui.cached, ui.generateTime, ui.stopReason]) dd.textContent = '–';
+}
+
+// Chat (the model has a template) or story completion.
+function setMode(chat) {
+  demo.chat = chat;
+  document.body.dataset.mode = chat ? 'chat' : 'story';
+  for (const element of document.querySelectorAll('.chat-only')) element.hidden = !chat;
+  ui.promptLabel.textContent = chat ? 'Message' : 'Prompt';
+  ui.generate.textContent = chat ? 'Send' : 'Generate';
+  if (chat && ui.prompt.value === 'Once upon a time') ui.prompt.value = 'Hello! Who are you?';
+  resetChat();
+}
+
+function resetChat() {
+  demo.messages = [];
+  ui.conversation.textContent = '';
+  ui.outputPrompt.textContent = '';
+  ui.outputText.textContent = '';
+}
+
+// A message of the conversation on the page; returns where its text goes.
+function addMessage(role, text) {
+  const item = Object.assign(document.createElement('div'), { className: `msg ${role}` });
+  item.append(Object.assign(document.createElement('span'), { className: 'who', textContent: role }));
+  const body = item.appendChild(Object.assign(document.createElement('span'), { className: 'text', textContent: text }));
+  ui.conversation.append(item);
+  return body;
 }
 
 function showStats(stats) {
   ui.speed.textContent = stats.tokensPerSecond.toFixed(0);
   ui.tokens.textContent = `${stats.promptTokens} + ${stats.generatedTokens}`;
   ui.promptTime.textContent = ms(stats.promptMs);
+  ui.cached.textContent = `${stats.cachedTokens} of ${stats.promptTokens}`;
   ui.generateTime.textContent = ms(stats.generateMs);
   ui.stopReason.textContent = STOP_REASONS[stats.stopReason] ?? stats.stopReason;
 }
 
 // Text arrives faster than the screen refreshes: it is added once per frame.
-const stream = { pending: '', frame: 0, pieces: 0, first: 0 };
+const stream = { pending: '', frame: 0, pieces: 0, first: 0, target: null };
 
 function flush() {
   stream.frame = 0;
   if (stream.pending) {
     const atBottom = ui.output.scrollHeight - ui.output.scrollTop - ui.output.clientHeight < 40;
-    ui.outputText.append(stream.pending);
+    stream.target.append(stream.pending);
     stream.pending = '';
     if (atBottom) ui.output.scrollTop = ui.output.scrollHeight;
   }
@@ -204,33 +239,52 @@ function flush() {
 async function generate() {
   if (!demo.model || demo.running) return;
   clearError();
-  const controller = (demo.running = new AbortController());
   const prompt = ui.prompt.value;
-  ui.outputPrompt.textContent = prompt;
-  ui.outputText.textContent = '';
+  if (demo.chat && prompt.trim() === '') return;
+  const controller = (demo.running = new AbortController());
+  const options = {
+    maxTokens: Math.round(numberFrom(ui.maxTokens, 200)),
+    temperature: numberFrom(ui.temperature, 0.8),
+    topP: numberFrom(ui.topP, 0.95),
+    topK: 0, // top-p alone decides
+    seed: Math.round(numberFrom(ui.seed, 42)),
+    signal: controller.signal,
+  };
+  let run;
+  if (demo.chat) {
+    // The whole conversation goes every turn; the model's cache keeps the
+    // part it has seen, so only the new turn is run (stats.cachedTokens).
+    demo.messages.push({ role: 'user', content: prompt });
+    addMessage('user', prompt);
+    stream.target = addMessage('assistant', '');
+    ui.prompt.value = '';
+    const system = ui.system.value.trim();
+    run = demo.model.chat([...(system ? [{ role: 'system', content: system }] : []), ...demo.messages], { ...options, truncate: 'oldest' });
+  } else {
+    ui.outputPrompt.textContent = prompt;
+    ui.outputText.textContent = '';
+    stream.target = ui.outputText;
+    run = demo.model.generate(prompt, options);
+  }
   resetStats();
   Object.assign(stream, { pending: '', pieces: 0, first: performance.now() });
   setState('generating');
   try {
-    const run = demo.model.generate(prompt, {
-      maxTokens: Math.round(numberFrom(ui.maxTokens, 200)),
-      temperature: numberFrom(ui.temperature, 0.8),
-      topP: numberFrom(ui.topP, 0.95),
-      topK: 0, // top-p alone decides
-      seed: Math.round(numberFrom(ui.seed, 42)),
-      signal: controller.signal,
-    });
+    let text = '';
     for await (const piece of run) {
+      text += piece;
       stream.pending += piece;
       stream.pieces += 1;
       stream.frame ||= requestAnimationFrame(flush);
     }
     cancelAnimationFrame(stream.frame);
     flush();
+    if (demo.chat) demo.messages.push({ role: 'assistant', content: text });
     showStats(await run.stats);
   } catch (error) {
     cancelAnimationFrame(stream.frame);
     flush();
+    if (demo.chat) demo.messages.pop(); // the message that failed is not part of the conversation
     showError(error);
   } finally {
     demo.running = null;
@@ -251,6 +305,11 @@ linkSlider(ui.topPRange, ui.topP);
 ui.newSeed.addEventListener('click', () => { ui.seed.value = String(Math.floor(Math.random() * 2 ** 31)); });
 ui.generate.addEventListener('click', generate);
 ui.stop.addEventListener('click', () => demo.running?.abort());
+ui.reset.addEventListener('click', () => {
+  demo.running?.abort();
+  resetChat();
+  resetStats();
+});
 ui.prompt.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
     e.preventDefault();

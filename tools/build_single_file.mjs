@@ -63,6 +63,8 @@ setPlatform({
     if (!glues[flavour]) throw new Error('this single-file page embeds only the ' + Object.keys(glues).join(' and ') + ' wasm build');
     return glues[flavour];
   },
+  // Chat templates (a dropped model may have one): bundled in, not a file beside.
+  importChat: () => import('nibble-src:chat_entry.mjs'),
   defaultDir: () => dir,
   node: async () => null,
   flavours: Object.keys(glues),

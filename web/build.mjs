@@ -3,6 +3,8 @@
 //   nibble.cjs        CommonJS (require; Node)
 //   nibble.global.js  script tag: defines globalThis.nibble
 //   nibble-worker.mjs the Web Worker of loadModel(source, { worker: true })
+//   nibble-chat.mjs, .cjs  chat templates with @huggingface/jinja, minified,
+//                     loaded on the first applyChatTemplate / chat
 //   nibble.d.ts, .d.mts, .d.cts   the types (web/index.d.ts) for each
 // The wasm glue (nibble-<flavour>.{mjs,cjs,wasm}) comes from the CMake build
 // (bindings/); the API loads it at run time and is built independently.
@@ -36,6 +38,19 @@ const common = {
   logLevel: 'warning',
 };
 
+// Chat templates and their renderer: a file of their own, so that the main
+// bundle stays within its size budget and pages that never chat never load it.
+const chatChunk = {
+  entryPoints: [join(root, 'web/src/chat_entry.mjs')],
+  bundle: true,
+  minify: true,
+  platform: 'neutral',
+  target: 'es2022',
+  banner: { js: `// nibble ${version} chat templates, with @huggingface/jinja (MIT license, Hugging Face). MIT license.` },
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
 mkdirSync(dist, { recursive: true });
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'web/src/entry_esm.mjs')], format: 'esm', outfile: join(dist, 'nibble.mjs') }),
@@ -48,5 +63,10 @@ await Promise.all([
     outfile: join(dist, 'nibble.global.js'),
   }),
   build({ ...common, entryPoints: [join(root, 'web/src/worker_entry.mjs')], format: 'esm', outfile: join(dist, 'nibble-worker.mjs') }),
+  ...['esm', 'cjs'].map((format) => build({
+    ...chatChunk,
+    format,
+    outfile: join(dist, `nibble-chat.${format === 'esm' ? 'mjs' : 'cjs'}`),
+  })),
 ]);
 for (const ext of ['d.ts', 'd.mts', 'd.cts']) copyFileSync(join(root, 'web/index.d.ts'), join(dist, `nibble.${ext}`));

@@ -282,6 +282,14 @@ export type StopReason = 'eos' | 'max_tokens' | 'stop' | 'context' | 'abort';
 export interface GenerationStats {
   /** Tokens of the prompt, BOS included. */
   promptTokens: number;
+  /**
+   * Prompt tokens whose KV cache was kept from the model's last generation
+   * (same leading tokens, same precision) and not run again. The model keeps
+   * the cache of its last sequence (prompt and generated tokens), so a
+   * chat's next turn, or a prompt sharing a prefix with the last one, runs
+   * only its new tokens.
+   */
+  cachedTokens: number;
   generatedTokens: number;
   /** Time to run the prompt through the model. */
   promptMs: number;
@@ -291,14 +299,15 @@ export interface GenerationStats {
   totalMs: number;
   /** generatedTokens / generateMs. */
   tokensPerSecond: number;
-  /** promptTokens / promptMs. */
+  /** (promptTokens − cachedTokens) / promptMs: the tokens actually run. */
   promptTokensPerSecond: number;
   stopReason: StopReason;
   /** The seed used (the one given, or the random one chosen): pass it back to repeat the run. */
   seed: number;
 }
 
-export interface GenerateOptions {
+/** Options of generate() and chat(): how tokens are chosen and when to stop. */
+export interface SamplingOptions {
   /** Tokens to generate at most. Default 256. */
   maxTokens?: number;
   /** 0 = greedy (always the most likely token). Default 0.8. */
@@ -313,13 +322,120 @@ export interface GenerateOptions {
   stop?: readonly string[];
   /** Stops the generation between two tokens; it then ends normally with stopReason 'abort'. */
   signal?: AbortSignalLike;
-  /** Start a string prompt with the BOS token. Default true. */
-  addBos?: boolean;
   /** Default 'w4a8' (int8 activations, fastest); 'w4a32' for f32 activations. F32 weights ignore it. */
   precision?: Precision;
   /** Called with each generated token id as it is produced. */
   onToken?: (id: number) => void;
 }
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Start a string prompt with the BOS token. Default: as the file says (tokenizer.addBos). */
+  addBos?: boolean;
+  /** Control tokens written in a string prompt (<|im_start|>) become those tokens. Default false. */
+  parseSpecial?: boolean;
+}
+
+/** One message of a conversation, OpenAI-style. Any other fields go to the template as they are. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | string;
+  content: string;
+  [field: string]: unknown;
+}
+
+export interface ChatTemplateOptions {
+  /** End with the prompt of the assistant's reply (transformers' add_generation_prompt). Default false. */
+  addGenerationPrompt?: boolean;
+  /** A Jinja chat template to use instead of the file's. */
+  template?: string;
+  /** The instant strftime_now() formats (local time, English names). Default: the time of the call. */
+  now?: Date | number;
+  /** bos_token / eos_token for the template. Default: the tokenizer's; null leaves it undefined. */
+  bosToken?: string | null;
+  eosToken?: string | null;
+  /** Any other variable the template reads (enable_thinking, tools, documents, date_string ...). */
+  [variable: string]: unknown;
+}
+
+export interface ChatOptions extends SamplingOptions {
+  /** A Jinja chat template to use instead of the file's (needed when the file has none). */
+  template?: string;
+  /** As ChatTemplateOptions.now. */
+  now?: Date | number;
+  /** Other template variables, e.g. { enable_thinking: false } for Qwen3. */
+  templateVariables?: Record<string, unknown>;
+  /**
+   * When the conversation does not fit the context: 'none' (default) throws a
+   * RangeError that says by how many tokens; 'oldest' drops the oldest turns
+   * after the system messages until it fits.
+   */
+  truncate?: 'none' | 'oldest';
+}
+
+export interface TokenizeOptions {
+  /** Add BOS / EOS as the file says (addBos / addEos below override). Default true. */
+  addSpecial?: boolean;
+  /** Start with BOS. Default: the file's add_bos_token (tokenizer.addBos) unless addSpecial is false. */
+  addBos?: boolean;
+  /** End with EOS. Default: the file's add_eos_token unless addSpecial is false. */
+  addEos?: boolean;
+  /** Control tokens written in the text (<|im_start|>, <|eot_id|>) become those tokens, as llama.cpp's parse_special. Default false. */
+  parseSpecial?: boolean;
+}
+
+/**
+ * A model's tokenizer (model.tokenizer) or one loaded alone (loadTokenizer).
+ * Special token ids are -1 when the vocabulary has none.
+ */
+export declare class Tokenizer {
+  /** Not constructible: use loadTokenizer() or model.tokenizer. */
+  private constructor();
+  readonly kind: 'llama' | 'gpt2';
+  /** tokenizer.ggml.pre, or ''. */
+  readonly pre: string;
+  readonly vocabSize: number;
+  readonly bos: number;
+  readonly eos: number;
+  /** End of turn / end of message (chat models). */
+  readonly eot: number;
+  readonly eom: number;
+  readonly unk: number;
+  readonly pad: number;
+  /** Every id that ends a generation (eos, eot, eom, <|im_end|>, <end_of_turn> ...), sorted. */
+  readonly endOfGeneration: readonly number[];
+  /** The file's add_bos_token / add_eos_token: what encode() does by default. */
+  readonly addBos: boolean;
+  readonly addEos: boolean;
+  /** The text of BOS / EOS, or null. */
+  readonly bosToken: string | null;
+  readonly eosToken: string | null;
+  /** tokenizer.chat_template of the file, or null. */
+  readonly chatTemplate: string | null;
+  /** True once freed (by its dispose(), or a model's by the model's dispose()). */
+  readonly disposed: boolean;
+  encode(text: string, options?: TokenizeOptions): number[];
+  /** The text of token ids (control tokens add nothing). */
+  decode(ids: readonly number[] | Int32Array | Uint32Array): string;
+  /** One token's text on its own; control tokens by their text. */
+  tokenToPiece(id: number): string;
+  isEndOfGeneration(id: number): boolean;
+  /**
+   * The conversation in the model's prompt format: the chat template
+   * rendered with @huggingface/jinja as transformers renders it. A Promise
+   * because the renderer (dist/nibble-jinja.*, ~15 KB gzipped) loads on the
+   * first call. Rejects when the file has no template and none is given, or
+   * when the template raises an error.
+   */
+  applyChatTemplate(messages: readonly ChatMessage[], options?: ChatTemplateOptions): Promise<string>;
+  /** Frees a tokenizer from loadTokenizer(); on model.tokenizer it does nothing (the model frees it). */
+  dispose(): void;
+}
+
+/**
+ * Loads only the tokenizer of a GGUF file (a vocab-only file works): the
+ * header is read and the rest of the file is not, so a URL of a whole model
+ * downloads its metadata only.
+ */
+export declare function loadTokenizer(source: ModelSource, options?: { signal?: AbortSignalLike }): Promise<Tokenizer>;
 
 /**
  * What generate() returns: iterate it (for await) for text pieces — each a
@@ -347,14 +463,24 @@ export declare class Model {
   readonly info: ModelInfo;
   /** True after dispose(). */
   readonly disposed: boolean;
-  /** Token ids of text; addBos (default true) puts BOS first. */
-  tokenize(text: string, options?: { addBos?: boolean }): number[];
+  /** Its tokenizer, freed with the model. */
+  readonly tokenizer: Tokenizer;
+  /** model.tokenizer.encode(text, options). */
+  tokenize(text: string, options?: TokenizeOptions): number[];
   /** The text of token ids (control tokens such as BOS add nothing). */
   detokenize(ids: readonly number[] | Int32Array | Uint32Array): string;
   /** Continues prompt (text, or token ids used as they are). Throws at once on bad options. */
   generate(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Generation;
   /** generate(), collected: the whole text and the statistics. */
   complete(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Promise<{ text: string; stats: GenerationStats }>;
+  /**
+   * Continues a conversation: its rendering by the chat template (the file's
+   * or options.template), tokenized with control tokens parsed, generated
+   * until the model's end of turn. Template, context and option errors come
+   * from the first next() (and stats). The prompt reuses the KV cache of the
+   * previous turn (stats.cachedTokens).
+   */
+  chat(messages: readonly ChatMessage[], options?: ChatOptions): Generation;
   /**
    * The logits of every position of ids, run from an empty KV cache of their
    * own (a generation's cache is left as it was): ids.length × info.vocabSize
@@ -393,14 +519,23 @@ export interface WorkerModel {
   readonly info: ModelInfo;
   readonly disposed: boolean;
   readonly runtime: WorkerRuntime;
-  tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
+  readonly tokenizer: WorkerTokenizer;
+  tokenize(text: string, options?: TokenizeOptions): Promise<number[]>;
   detokenize(ids: readonly number[] | Int32Array | Uint32Array): Promise<string>;
   generate(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Generation;
   complete(prompt: string | readonly number[] | Int32Array, options?: GenerateOptions): Promise<{ text: string; stats: GenerationStats }>;
+  chat(messages: readonly ChatMessage[], options?: ChatOptions): Generation;
   logits(ids: readonly number[] | Int32Array | Uint32Array, options?: LogitsOptions): Promise<Float32Array>;
   toGguf(): Promise<Uint8Array>;
   /** Stops the worker and frees everything. */
   dispose(): void;
+}
+
+/** A WorkerModel's tokenizer: as Tokenizer, with the calls that need the worker returning Promises. */
+export interface WorkerTokenizer extends Omit<Tokenizer, 'encode' | 'decode' | 'tokenToPiece'> {
+  encode(text: string, options?: TokenizeOptions): Promise<number[]>;
+  decode(ids: readonly number[] | Int32Array | Uint32Array): Promise<string>;
+  tokenToPiece(id: number): Promise<string>;
 }
 
 /** The package version. */

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <unordered_map>
 
 #include "model/model_writer.h"
@@ -114,6 +113,7 @@ int32_t TextModel::context_length() const { return model_ ? model_->config.conte
 int32_t TextModel::bos() const { return model_ ? model_->tokenizer->bos() : -1; }
 int32_t TextModel::eos() const { return model_ ? model_->tokenizer->eos() : -1; }
 int32_t TextModel::prompt_tokens() const { return generator_ ? generator_->prompt_tokens() : 0; }
+int32_t TextModel::cached_tokens() const { return generator_ ? generator_->cached_tokens() : 0; }
 int32_t TextModel::generated_tokens() const { return generator_ ? generator_->generated_tokens() : 0; }
 int32_t TextModel::context() const { return generator_ ? generator_->context() : 0; }
 
@@ -182,31 +182,6 @@ std::string TextModel::info_json() const {
   j.end_array();
   j.end_object();
   return j.str();
-}
-
-ApiStatus TextModel::tokenize(const std::string& text, bool add_bos) {
-  Status s = check_loaded();
-  if (!s.ok()) return ApiStatus::From(s);
-  const std::vector<int32_t> ids = model_->tokenizer->encode(text, add_bos);
-  result_.resize(ids.size() * sizeof(int32_t));
-  if (!ids.empty()) std::memcpy(result_.data(), ids.data(), result_.size());
-  return ApiStatus();
-}
-
-ApiStatus TextModel::detokenize(uintptr_t ids, uint32_t n) {
-  Status s = check_loaded();
-  if (!s.ok()) return ApiStatus::From(s);
-  const int32_t* p = reinterpret_cast<const int32_t*>(ids);
-  const std::string text = model_->tokenizer->decode(std::vector<int32_t>(p, p + n));
-  result_.assign(text.begin(), text.end());
-  return ApiStatus();
-}
-
-uint32_t TextModel::piece(int32_t token, int32_t previous, uintptr_t out, uint32_t capacity) const {
-  if (!model_) return 0;
-  const std::string bytes = model_->tokenizer->token_piece(token, previous);
-  std::memcpy(reinterpret_cast<void*>(out), bytes.data(), std::min<size_t>(bytes.size(), capacity));
-  return uint32_t(bytes.size());
 }
 
 ApiStatus TextModel::start(uintptr_t ids, uint32_t n, int32_t max_tokens, float temperature, int32_t top_k,
@@ -284,12 +259,6 @@ ApiStatus TextModel::write_gguf() {
   std::vector<uint8_t>().swap(result_);
   return ApiStatus::From(write_model_gguf(*model_, &result_));
 }
-
-void TextModel::copy_result(uintptr_t out) const {
-  if (!result_.empty()) std::memcpy(reinterpret_cast<void*>(out), result_.data(), result_.size());
-}
-
-void TextModel::clear_result() { std::vector<uint8_t>().swap(result_); }
 
 uint32_t heap_peak_bytes() {
 #if defined(__GLIBC__)

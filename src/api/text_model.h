@@ -3,16 +3,16 @@
 //
 // Like QuantizedMatrix, this facade has no logic of its own beyond checks and
 // bookkeeping: it drives src/model (ModelLoader, Generator, write_model_gguf)
-// and src/tokenizer, and returns every failure as an ApiStatus. Buffers cross
-// the wasm boundary as addresses (uintptr_t) that web/ allocates with
-// _malloc, fills or reads, and frees; results of variable length (token ids,
-// text bytes, a written file) stay in the handle until web/ copies them out
-// (result_size() then copy_result()).
+// and returns every failure as an ApiStatus; its tokenizer is reached through
+// a TextTokenizer (text_tokenizer.h) made from it. Buffers cross the wasm
+// boundary as addresses (uintptr_t) that web/ allocates with _malloc, fills
+// or reads, and frees; results of variable length (logits, a written file)
+// stay in the handle until web/ copies them out (ResultBuffer).
 //
 // Order of calls: TextModelLoader(weights, mix, clip, file_size) -> feed()
 // chunk by chunk (in file order) -> set_tokenizer() for llama2.c -> finish()
-// into an empty TextModel. Then tokenize / detokenize / start + next, any
-// number of times, single-threaded.
+// into an empty TextModel. Then start + next and logits, any number of
+// times, single-threaded.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "api/quantized_matrix.h"  // ApiStatus
+#include "api/result_buffer.h"
 #include "format/gguf.h"
 #include "model/generator.h"
 #include "model/model.h"
@@ -63,7 +64,7 @@ class TextModelLoader {
 
 // Why next() produced no token (the StopReason as an int): 0 none (a token
 // came), 1 eos, 2 max_tokens, 3 context.
-class TextModel {
+class TextModel : public ResultBuffer {
  public:
   TextModel();
   // threads > 1: generation and logits split each matmul over a pool of that
@@ -80,18 +81,12 @@ class TextModel {
   int32_t context_length() const;
   int32_t bos() const;
   int32_t eos() const;
-
-  // Token ids of text (UTF-8) -> the result buffer as int32 values.
-  ApiStatus tokenize(const std::string& text, bool add_bos);
-  // The UTF-8 bytes of ids[n] (int32 at `ids`) -> the result buffer.
-  ApiStatus detokenize(uintptr_t ids, uint32_t n);
-  // The bytes `token` adds after `previous` (-1: none) -> out[capacity];
-  // returns their full count (more than capacity: call again with more
-  // room). May end inside a UTF-8 character.
-  uint32_t piece(int32_t token, int32_t previous, uintptr_t out, uint32_t capacity) const;
+  // The model's tokenizer (null before finish()); for TextTokenizer.
+  const Tokenizer* tokenizer() const { return model_ ? model_->tokenizer.get() : nullptr; }
 
   // Starts a generation: prompt ids[n] (int32 at `ids`, BOS included by the
-  // caller) go through the model as one batch. temperature 0 = greedy;
+  // caller) go through the model as one batch, after the longest prefix of
+  // them the KV cache kept from the last generation (cached_tokens()). temperature 0 = greedy;
   // top_k 0 = no limit; top_p 1 = no limit; seed: an integer below 2^53;
   // precision 0 = W4A8, 1 = W4A32; context: KV-cache positions (0 = the
   // model's context length), at most the model's.
@@ -102,6 +97,7 @@ class TextModel {
   int32_t last_token() const { return last_token_; }
   int32_t stop_reason() const { return int32_t(stop_); }
   int32_t prompt_tokens() const;
+  int32_t cached_tokens() const;
   int32_t generated_tokens() const;
   // KV-cache positions of the current generator (0 before the first start).
   int32_t context() const;
@@ -115,12 +111,6 @@ class TextModel {
   // The model as a standard GGUF v3 file -> the result buffer.
   ApiStatus write_gguf();
 
-  // The last variable-length result: its byte count, a copy to out[size],
-  // and clear_result() to free it early.
-  uint32_t result_size() const { return uint32_t(result_.size()); }
-  void copy_result(uintptr_t out) const;
-  void clear_result();
-
  private:
   friend class TextModelLoader;
   Status check_loaded() const;
@@ -131,7 +121,6 @@ class TextModel {
   std::unique_ptr<Generator> generator_;
   int32_t last_token_ = -1;
   StopReason stop_ = StopReason::kNone;
-  std::vector<uint8_t> result_;
 };
 
 // The most bytes malloc has held from the system at once (its footprint's

@@ -21,6 +21,13 @@ Generator::Generator(const Model& model, int context, int max_batch, ThreadPool*
       logits_(size_t(model.config.vocab_size)),
       scratch_(size_t(model.config.vocab_size)) {}
 
+// After a failed forward pass the cache holds an unknown part of the batch.
+void Generator::forget_cache() {
+  state_.truncate(0);
+  cached_.clear();
+  started_ = false;
+}
+
 Status Generator::start(const std::vector<int32_t>& prompt, const GenerationOptions& options) {
   started_ = false;
   if (prompt.empty()) return InvalidArgument("the prompt has no tokens; start it with the BOS token");
@@ -30,9 +37,21 @@ Status Generator::start(const std::vector<int32_t>& prompt, const GenerationOpti
                       std::to_string(state_.context()));
   options_ = options;
   sampler_.reset(new Sampler(options.sampling));
-  state_.reset();
-  NIBBLE_RETURN_IF_ERROR(state_.forward(prompt.data(), int(prompt.size()), logits_.data(), false,
-                                        options.precision, pool_));
+  size_t keep = 0;
+  if (options.precision == cached_precision_) {
+    while (keep + 1 < prompt.size() && keep < cached_.size() && cached_[keep] == prompt[keep]) ++keep;
+  }
+  state_.truncate(int(keep));
+  cached_.resize(keep);
+  Status s = state_.forward(prompt.data() + keep, int(prompt.size() - keep), logits_.data(), false,
+                            options.precision, pool_);
+  if (!s.ok()) {
+    forget_cache();
+    return s;
+  }
+  cached_.insert(cached_.end(), prompt.begin() + keep, prompt.end());
+  cached_precision_ = options.precision;
+  cached_tokens_ = int(keep);
   prompt_tokens_ = int(prompt.size());
   generated_ = 0;
   pending_ = -1;
@@ -54,7 +73,12 @@ Status Generator::next(int32_t* token, StopReason* stop) {
       *stop = StopReason::kContextFull;
       return Status::Ok();
     }
-    NIBBLE_RETURN_IF_ERROR(state_.forward(&pending_, 1, logits_.data(), false, options_.precision, pool_));
+    Status s = state_.forward(&pending_, 1, logits_.data(), false, options_.precision, pool_);
+    if (!s.ok()) {
+      forget_cache();
+      return s;
+    }
+    cached_.push_back(pending_);
     pending_ = -1;
   }
   scratch_ = logits_;

@@ -4,6 +4,7 @@
 // kernel: every product goes through matmul().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -113,7 +114,9 @@ class LlamaState {
 
   int context() const { return context_; }
   int position() const { return pos_; }  // tokens already in the cache
-  void reset() { pos_ = 0; }
+  // Keeps the first `tokens` cached positions (if fewer than position());
+  // the next forward() continues from there. 0 empties the cache.
+  void truncate(int tokens) { pos_ = std::max(0, std::min(pos_, tokens)); }
 
   // Runs tokens[n] at positions position()..position()+n−1 and writes the
   // logits of the last one to logits[vocab] (or of every one to

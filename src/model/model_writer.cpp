@@ -28,10 +28,14 @@ void add_tokenizer(GgufWriter* writer, const Vocab& vocab) {
   };
   set_id("tokenizer.ggml.bos_token_id", vocab.bos);
   set_id("tokenizer.ggml.eos_token_id", vocab.eos);
+  set_id("tokenizer.ggml.eot_token_id", vocab.eot);
+  set_id("tokenizer.ggml.eom_token_id", vocab.eom);
   set_id("tokenizer.ggml.unknown_token_id", vocab.unk);
   set_id("tokenizer.ggml.padding_token_id", vocab.pad);
   writer->set_bool("tokenizer.ggml.add_bos_token", vocab.add_bos);
+  writer->set_bool("tokenizer.ggml.add_eos_token", vocab.add_eos);
   writer->set_bool("tokenizer.ggml.add_space_prefix", vocab.add_space_prefix);
+  if (!vocab.chat_template.empty()) writer->set_string("tokenizer.chat_template", vocab.chat_template);
 }
 
 // llama.cpp's general.file_type (LLAMA_FTYPE_*): the mix's, or the one

@@ -289,11 +289,27 @@ std::string Tokenizer::finish_streamed(std::string pieces) const {
 std::string Tokenizer::token_piece(int32_t id, int32_t previous_id) const {
   if (id < 0 || id >= size()) return "";
   const int32_t type = type_of(id);
+  if (type == kTokenControl || type == kTokenUnused) return "";
+  std::string piece = token_bytes(id);
+  if (type == kTokenUserDefined || type == kTokenByte || vocab_.kind == Vocab::Kind::kBytePairGpt2) return piece;
+  // Undo the space encode added in front of the text and after cut-out tokens.
+  const bool follows_start = previous_id < 0 || previous_id >= size() ||
+                             type_of(previous_id) == kTokenControl ||
+                             type_of(previous_id) == kTokenUserDefined;
+  if (vocab_.add_space_prefix && follows_start && !piece.empty() && piece[0] == ' ') {
+    piece.erase(0, 1);
+  }
+  return piece;
+}
+
+std::string Tokenizer::token_to_piece(int32_t id) const {
+  if (id < 0 || id >= size()) return "";
+  return type_of(id) == kTokenControl || type_of(id) == kTokenUnused ? vocab_.tokens[id] : token_bytes(id);
+}
+
+std::string Tokenizer::token_bytes(int32_t id) const {
   const std::string& text = vocab_.tokens[id];
-  switch (type) {
-    case kTokenControl:
-    case kTokenUnused:
-      return "";
+  switch (type_of(id)) {
     case kTokenUserDefined:
       return text;
     case kTokenByte: {
@@ -325,13 +341,6 @@ std::string Tokenizer::token_piece(int32_t id, int32_t previous_id) const {
     } else {
       piece.push_back(text[pos++]);
     }
-  }
-  // Undo the space encode added in front of the text and after cut-out tokens.
-  const bool follows_start = previous_id < 0 || previous_id >= size() ||
-                             type_of(previous_id) == kTokenControl ||
-                             type_of(previous_id) == kTokenUserDefined;
-  if (vocab_.add_space_prefix && follows_start && !piece.empty() && piece[0] == ' ') {
-    piece.erase(0, 1);
   }
   return piece;
 }

@@ -76,17 +76,27 @@ class Tokenizer {
   // a control token (like BOS) or a user-defined token, as llama2.c does
   // after BOS.
   std::string token_piece(int32_t id, int32_t previous_id) const;
+  // The text of one token on its own, as llama.cpp's llama_token_to_piece
+  // with special = true: control and unused tokens by their text
+  // ("<|im_end|>"), the others as token_piece() writes them with no space
+  // removed ("▁the" -> " the"; a byte token is its raw byte).
+  std::string token_to_piece(int32_t id) const;
 
   int32_t bos() const { return vocab_.bos; }  // -1: none
   // The pre-tokenizer row of a GPT-2 vocabulary; null for SentencePiece.
   const Pretokenizer* pretokenizer() const { return pre_; }
   int32_t eos() const { return vocab_.eos; }  // -1: none
+  int32_t eot() const { return vocab_.eot; }  // end of turn; -1: none
+  int32_t eom() const { return vocab_.eom; }  // end of message; -1: none
   int32_t size() const { return vocab_.size(); }
   const Vocab& vocab() const { return vocab_; }
 
  private:
   Tokenizer() = default;
   int32_t type_of(int32_t id) const { return vocab_.token_types[id]; }
+  // The bytes a token of any kind but control and unused stands for, with
+  // no space removed (SentencePiece "▁" -> ' ', GPT-2's alphabet -> bytes).
+  std::string token_bytes(int32_t id) const;
   int32_t text_to_token(const std::string& text) const;
   void encode_text(const std::string& text, const std::vector<int32_t>& cut, std::vector<int32_t>* out) const;
   void encode_sentencepiece(const std::string& fragment, bool space_prefix,

@@ -283,6 +283,7 @@ Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata
   NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_bos_token", &v.add_bos));
   NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_eos_token", &v.add_eos));
   NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_space_prefix", &v.add_space_prefix));
+  NIBBLE_RETURN_IF_ERROR(md.string("tokenizer.chat_template", &v.chat_template));
 
   NIBBLE_RETURN_IF_ERROR(validate_vocab(v));
   *out = std::move(v);

@@ -42,6 +42,9 @@ struct Vocab {
   bool add_eos = false;           // whether encoding with special tokens ends with EOS
   bool add_space_prefix = false;  // SentencePiece: encode prepends one space
   std::string pre;                // GGUF tokenizer.ggml.pre; gpt2: a name in pretokenizers()
+  // GGUF tokenizer.chat_template: the model's prompt format, a Jinja
+  // template that web/ renders (chat_template.mjs); "" if none.
+  std::string chat_template;
 
   int32_t size() const { return static_cast<int32_t>(tokens.size()); }
 };
@@ -63,7 +66,8 @@ Status validate_vocab(const Vocab& vocab);
 
 // Reads tokenizer.ggml.{model, pre, tokens, scores, token_type, merges,
 // bos_token_id, eos_token_id, eot_token_id, eom_token_id, unknown_token_id,
-// padding_token_id, add_bos_token, add_eos_token, add_space_prefix}. Missing optional keys get llama.cpp's
+// padding_token_id, add_bos_token, add_eos_token, add_space_prefix} and
+// tokenizer.chat_template. Missing optional keys get llama.cpp's
 // defaults: "llama": bos 1, eos 2, unk 0, add_bos true, add_space_prefix true,
 // scores 0, types normal; "gpt2": bos = eos = 11 (dropped if out of range),
 // add_bos false, add_space_prefix false, merges required, and

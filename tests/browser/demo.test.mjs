@@ -2,10 +2,14 @@
 // end to end in Chromium: FP32 greedy output equals llama2.c's reference
 // story; INT4 output (the default) equals the same model run in Node; Stop
 // ends a generation; a local .gguf loads from the file picker and by drag and
-// drop; nothing is requested outside 127.0.0.1. Saves test-results/demo.png.
+// drop; a model with a chat template turns the page into a chat whose second
+// turn reuses the first turn's cache; nothing is requested outside 127.0.0.1.
+// Saves test-results/demo.png and demo-chat.png.
 // Needs dist/ built (bash tools/build.sh). Run: node --test tests/browser/demo.test.mjs
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDemoServer } from '../../demo/serve.mjs';
@@ -188,5 +192,52 @@ test('a local .gguf loads from the file picker and by drag and drop', async () =
     assert.deepEqual(seen.outside, []);
   } finally {
     await context.close();
+  }
+});
+
+test('a model with a chat template: a two-turn chat, the second reusing the first turn\'s cache; Reset; screenshot', async () => {
+  const { randomLlamaGguf } = createRequire(import.meta.url)('../js/model_util.cjs');
+  const dir = mkdtempSync(join(tmpdir(), 'nibble-demo-chat-'));
+  const file = join(dir, 'chat-model.gguf');
+  writeFileSync(file, randomLlamaGguf({
+    dim: 64, hidden: 128, layers: 2, heads: 4, kvHeads: 2, vocab: 700, context: 1024, seed: 3,
+    control: ['<|im_start|>', '<|im_end|>'],
+    metadata: {
+      'tokenizer.chat_template': '{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}' +
+        '{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}',
+    },
+  }));
+  const { context, page, seen } = await openDemo();
+  try {
+    await page.setInputFiles('#file', file);
+    await waitReady(page, seen);
+    assert.equal(await page.getAttribute('body', 'data-mode'), 'chat');
+    assert.equal(await page.textContent('#generate'), 'Send');
+    assert.equal(await page.isVisible('#system'), true);
+    const turn = async (message) => {
+      const before = await page.locator('.msg.assistant').count();
+      const done = await generate(page, { prompt: message, temperature: 0, maxTokens: 12 });
+      assert.equal(await page.locator('.msg.assistant').count(), before + 1);
+      return { ...done, text: await page.locator('.msg.assistant .text').last().textContent(), cached: await page.textContent('#stat-cached') };
+    };
+    const first = await turn('Hello there');
+    assert.match(first.cached, /^0 of \d+$/);
+    const second = await turn('And you?');
+    const [cached, total] = second.cached.split(' of ').map(Number);
+    const firstTotal = Number(first.cached.split(' of ')[1]);
+    assert.ok(cached >= firstTotal && cached < total, `turn 2 reused ${second.cached}; turn 1 had ${firstTotal} prompt tokens`);
+    assert.deepEqual(await page.locator('.msg .who').allTextContents(), ['user', 'assistant', 'user', 'assistant']);
+    assert.equal(await page.textContent('.msg.user >> nth=1'), 'userAnd you?');
+    mkdirSync(join(repo, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(repo, 'test-results/demo-chat.png'), fullPage: true });
+    await page.click('#reset');
+    assert.equal(await page.locator('.msg').count(), 0);
+    const again = await turn('Hello there');
+    assert.equal(again.text, first.text);
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(seen.outside, []);
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true });
   }
 });

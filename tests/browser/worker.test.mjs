@@ -297,3 +297,58 @@ test('the script-tag build starts the same worker from beside its script', async
   assert.match(r.runtime.wasmUrl, new RegExp(`^${server.url}dist/nibble-simd-relaxed\\.wasm$`));
   assert.deepEqual(r.wasmOnPage, []);
 });
+
+test('through the worker: model.tokenizer (facts at once, calls as Promises) and a two-turn chat reusing the cache, as on the page', async () => {
+  const { randomLlamaGguf } = createRequire(import.meta.url)('../js/model_util.cjs');
+  const bytes = Array.from(randomLlamaGguf({
+    dim: 64, hidden: 128, layers: 2, heads: 4, kvHeads: 2, vocab: 700, context: 512, seed: 3,
+    control: ['<|im_start|>', '<|im_end|>'],
+    metadata: {
+      'tokenizer.chat_template': '{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}' +
+        '{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}',
+    },
+  }));
+  const r = await withPage((page) => page.evaluate(async (fileBytes) => {
+    const turns = async (model) => {
+      const messages = [{ role: 'user', content: 'Hello there' }];
+      const out = [];
+      for (const next of ['And you?', null]) {
+        const run = model.chat(messages, { temperature: 0, maxTokens: 8 });
+        let text = '';
+        for await (const piece of run) text += piece;
+        out.push({ text, stats: await run.stats });
+        if (next) messages.push({ role: 'assistant', content: text }, { role: 'user', content: next });
+      }
+      return out;
+    };
+    const file = new Uint8Array(fileBytes);
+    const worker = await nibble.loadModel(file, { worker: true });
+    const local = await nibble.loadModel(file);
+    const tok = worker.tokenizer;
+    const result = {
+      facts: { vocabSize: tok.vocabSize, bos: tok.bos, template: tok.chatTemplate === local.tokenizer.chatTemplate, eog: tok.endOfGeneration },
+      localEog: local.tokenizer.endOfGeneration,
+      encoded: await tok.encode('<|im_start|>user', { parseSpecial: true }),
+      localEncoded: local.tokenizer.encode('<|im_start|>user', { parseSpecial: true }),
+      piece: await tok.tokenToPiece(259),
+      rendered: await tok.applyChatTemplate([{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true }),
+      worker: await turns(worker),
+      local: await turns(local),
+    };
+    worker.dispose();
+    local.dispose();
+    result.afterDispose = await tok.encode('x').then(() => 'resolved', (e) => e.message);
+    return result;
+  }, bytes));
+  assert.equal(r.facts.vocabSize, 700);
+  assert.equal(r.facts.template, true);
+  assert.deepEqual(r.facts.eog, r.localEog);
+  assert.deepEqual(r.encoded, r.localEncoded);
+  assert.equal(r.piece, '<|im_start|>');
+  assert.equal(r.rendered, '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+  assert.deepEqual(r.worker.map((t) => t.text), r.local.map((t) => t.text));
+  assert.equal(r.worker[0].stats.cachedTokens, 0);
+  assert.ok(r.worker[1].stats.cachedTokens >= r.worker[0].stats.promptTokens, JSON.stringify(r.worker.map((t) => t.stats)));
+  assert.equal(r.worker[1].stats.cachedTokens, r.local[1].stats.cachedTokens);
+  assert.match(r.afterDispose, /this Model was disposed/);
+});

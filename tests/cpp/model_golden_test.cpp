@@ -5,6 +5,7 @@
 // 0.027-0.029, 16 of 16 agreeing).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -188,6 +189,45 @@ std::vector<int32_t> greedy_tokens(const Model& model, const std::string& prompt
   StopReason stop;
   while (gen.next(&token, &stop).ok() && stop == StopReason::kNone) out.push_back(token);
   return out;
+}
+
+// Prefix reuse: a start() whose prompt begins with the cached sequence (the
+// last prompt and the tokens fed after it) runs only the rest, and its
+// logits and greedy continuation are those of a cold start.
+TEST(GeneratorPrefixReuse, RunsOnlyNewTokensAndMatchesAColdStart) {
+  std::unique_ptr<Model> model =
+      load_model_file(model_path("stories260K.bin"), model_path("tok512.bin"), TensorType::F32, 1 << 20);
+  ASSERT_TRUE(model);
+  GenerationOptions options;
+  options.max_tokens = 10;
+  options.sampling.temperature = 0.0f;
+  const std::vector<int32_t> first = model->tokenizer->encode("Once upon a time", true);
+  Generator warm(*model, 256, 64, nullptr);
+  ASSERT_TRUE(warm.start(first, options).ok());
+  EXPECT_EQ(warm.cached_tokens(), 0);
+  std::vector<int32_t> generated;
+  int32_t token;
+  StopReason stop;
+  while (warm.next(&token, &stop).ok() && stop == StopReason::kNone) generated.push_back(token);
+  ASSERT_EQ(generated.size(), 10u);
+  // The cache holds `first` and the 9 generated tokens fed back (the 10th
+  // was never fed); the new prompt shares them and adds two tokens.
+  std::vector<int32_t> second = first;
+  second.insert(second.end(), generated.begin(), generated.end());
+  second.push_back(generated[0]);
+  ASSERT_TRUE(warm.start(second, options).ok());
+  EXPECT_EQ(warm.cached_tokens(), int(first.size() + 9));
+  Generator cold(*model, 256, 64, nullptr);
+  ASSERT_TRUE(cold.start(second, options).ok());
+  EXPECT_EQ(cold.cached_tokens(), 0);
+  float worst = 0;
+  for (size_t i = 0; i < cold.logits().size(); ++i)
+    worst = std::max(worst, std::fabs(warm.logits()[i] - cold.logits()[i]));
+  EXPECT_TRUE(worst <= 1e-4f) << "largest logit difference " << worst;
+  // Another precision computes other keys and values: nothing is reused.
+  options.precision = Precision::kW4A32;
+  ASSERT_TRUE(warm.start(second, options).ok());
+  EXPECT_EQ(warm.cached_tokens(), 0);
 }
 
 // `nibble quantize`'s path: load llama2.c as INT4, write GGUF, read it back.

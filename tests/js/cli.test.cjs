@@ -197,14 +197,14 @@ describe('logits', () => {
 });
 
 describe('help and errors', () => {
-  test.each([[[]], [['--help']], [['generate', '--help']], [['quantize', '-h']], [['info', '--help']], [['logits', '-h']]])('nibble %p prints help', (args) => {
+  test.each([[[]], [['--help']], [['generate', '--help']], [['chat', '--help']], [['quantize', '-h']], [['info', '--help']], [['logits', '-h']]])('nibble %p prints help', (args) => {
     const r = nibble(...args);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^(nibble \S+: INT4 language models|Usage: nibble (generate|quantize|info|logits))/);
+    expect(r.stdout).toMatch(/^(nibble \S+: INT4 language models|Usage: nibble (generate|chat|quantize|info|logits))/);
   });
 
   test.each([
-    [['frobnicate'], /^nibble: unknown command 'frobnicate'; the commands are generate, quantize, info, logits/],
+    [['frobnicate'], /^nibble: unknown command 'frobnicate'; the commands are generate, chat, quantize, info, logits/],
     [['generate'], /^nibble generate: which model\? usage: nibble generate <model>/],
     [['generate', 'missing.gguf'], /^nibble generate: cannot read the model 'missing\.gguf': no such file/],
     [['generate', BIN], /^nibble generate: a llama2\.c checkpoint needs its tokenizer file \(tokenizer\.bin\); pass it with --tokenizer <tokenizer\.bin>/],

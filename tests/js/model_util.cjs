@@ -118,16 +118,20 @@ function randomQ4_0(rows, cols, next) {
 // A LLaMA GGUF with Q4_0 matrices and a made-up SentencePiece vocabulary:
 // <unk>, <s>, </s>, the 256 byte tokens, then words up to `vocab` tokens
 // (or, with bytes: false, only `words`). flatOutput: output_norm is all
-// zeros, so every token is equally likely (samples are uniform).
-function randomLlamaGguf({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHeads = 4, vocab = 4096, context = 256, seed = 1, bytes = true, words = [], flatOutput = false } = {}) {
+// zeros, so every token is equally likely (samples are uniform). control:
+// more control tokens after the bytes (chat markers such as <|im_start|>);
+// metadata: more string keys, e.g. { 'tokenizer.chat_template': ... }.
+function randomLlamaGguf({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHeads = 4, vocab = 4096, context = 256, seed = 1, bytes = true, words = [], flatOutput = false, control = [], metadata = {} } = {}) {
   const next = xorshift(seed);
   const tokens = ['<unk>', '<s>', '</s>'];
   if (bytes) for (let i = 0; i < 256; i++) tokens.push(`<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
+  const byteEnd = tokens.length;
+  tokens.push(...control);
   tokens.push(...words);
   while (tokens.length < vocab) tokens.push(`▁w${tokens.length}`);
   vocab = tokens.length;
-  const byteEnd = bytes ? 259 : 3;
-  const types = tokens.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < byteEnd ? 6 : 1));
+  const controlEnd = byteEnd + control.length;
+  const types = tokens.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < byteEnd ? 6 : i < controlEnd ? 3 : 1));
   const kv = [
     ['general.architecture', 'string', 'llama'],
     ['general.name', 'string', 'random test model'],
@@ -144,6 +148,7 @@ function randomLlamaGguf({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHe
     ['tokenizer.ggml.token_type', 'i32s', types],
     ['tokenizer.ggml.bos_token_id', 'u32', 1],
     ['tokenizer.ggml.eos_token_id', 'u32', 2],
+    ...Object.entries(metadata).map(([key, value]) => [key, 'string', value]),
   ];
   const kvDim = (dim / heads) * kvHeads;
   const tensors = [];

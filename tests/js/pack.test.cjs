@@ -46,8 +46,9 @@ function runInProject(file, args) {
 
 test(`the tarball is ${pkg.name}-${pkg.version}.tgz and holds the API, every wasm build, the CLI and no sources`, () => {
   expect(path.basename(tarball)).toBe(`${pkg.name}-${pkg.version}.tgz`);
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/nibble.mjs',
-    'dist/nibble.mjs', 'dist/nibble.cjs', 'dist/nibble.global.js', 'dist/nibble.d.ts', 'dist/nibble-worker.mjs']) {
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/nibble.mjs', 'bin/chat_session.mjs',
+    'dist/nibble.mjs', 'dist/nibble.cjs', 'dist/nibble.global.js', 'dist/nibble.d.ts', 'dist/nibble-worker.mjs',
+    'dist/nibble-chat.mjs', 'dist/nibble-chat.cjs']) {
     expect(files).toContain(f);
   }
   for (const flavour of ['simd', 'simd-relaxed', 'simd-threads', 'simd-relaxed-threads', 'scalar']) {

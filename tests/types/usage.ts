@@ -1,8 +1,8 @@
 // A typed usage example: must pass `npx tsc --noEmit -p tests/types`.
 // The @ts-expect-error lines check that the types reject misuse.
 import {
-  errorStats, fromBytes, init, loadModel, Model, optionChoices, quantize, QuantizedMatrix, simdSupported, version,
-  type ErrorStats, type Generation, type GenerationStats, type LoadProgress, type ModelInfo,
+  errorStats, fromBytes, init, loadModel, loadTokenizer, Model, Tokenizer, optionChoices, quantize, QuantizedMatrix, simdSupported, version,
+  type ChatMessage, type ErrorStats, type Generation, type GenerationStats, type LoadProgress, type ModelInfo,
   type QuantizeOptions, type RuntimeInfo, type StopReason, type WorkerModel,
 } from 'nibble-llm';
 
@@ -95,6 +95,24 @@ export async function textExample(file: Blob, bytes: Uint8Array): Promise<string
   for await (const piece of inWorker.generate(workerIds, { maxTokens: 4 })) text += piece;
   inWorker.dispose();
   text += String(viaWorker);
+
+  // Tokenizers and chat.
+  const tok: Tokenizer = await loadTokenizer('vocab.gguf', {});
+  const special: number[] = tok.encode('<|im_start|>user', { parseSpecial: true, addBos: false });
+  const eog: readonly number[] = tok.endOfGeneration;
+  const template: string | null = model.tokenizer.chatTemplate;
+  const messages: ChatMessage[] = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }];
+  const prompt: string = await tok.applyChatTemplate(messages, { addGenerationPrompt: true, now: new Date(), enable_thinking: false });
+  const turn = model.chat(messages, { maxTokens: 8, truncate: 'oldest', templateVariables: { enable_thinking: false } });
+  for await (const piece of turn) text += piece;
+  const cached: number = (await turn.stats).cachedTokens;
+  const workerPiece: string = await inWorker.tokenizer.tokenToPiece(tok.bos);
+  // @ts-expect-error: truncate is 'none' or 'oldest'
+  model.chat(messages, { truncate: 'newest' });
+  // @ts-expect-error: read-only
+  tok.bos = 1;
+  tok.dispose();
+  text += `${special.length}${eog.length}${template}${prompt}${cached}${workerPiece}${tok.decode(special)}${tok.tokenToPiece(0)}`;
 
   model.dispose();
   fromFile.dispose();

@@ -89,16 +89,19 @@ export function generationResult(run, stats, beforeReturn) {
 }
 
 // The statistics of one generation.
-export function makeStats({ promptTokens, generatedTokens, promptMs, generateMs, totalMs, stopReason, seed }) {
+// cachedTokens: prompt tokens the KV cache kept from the last generation
+// (not run again); the prompt's speed counts the others.
+export function makeStats({ promptTokens, cachedTokens, generatedTokens, promptMs, generateMs, totalMs, stopReason, seed }) {
   const perSecond = (n, ms) => (ms > 0 ? (n * 1000) / ms : 0);
   return Object.freeze({
     promptTokens,
+    cachedTokens,
     generatedTokens,
     promptMs,
     generateMs,
     totalMs,
     tokensPerSecond: perSecond(generatedTokens, generateMs),
-    promptTokensPerSecond: perSecond(promptTokens, promptMs),
+    promptTokensPerSecond: perSecond(promptTokens - cachedTokens, promptMs),
     stopReason,
     seed,
   });

@@ -15,25 +15,23 @@ import {
 import { openSource, readAll, throwIfAborted } from './sources.mjs';
 import { openCachedSource } from './cache.mjs';
 import { loadModelInWorker } from './worker_client.mjs';
+import { modelTokenizer, PIECE, RELEASE, templateSpecials } from './tokenizer.mjs';
+import { loadChat } from './chat_loader.mjs';
 import {
-  checkGenerateOptions, checkIds, checkLoadOptions, checkLogitsOptions, checkTokenizeOptions, CLIP_CODES, deepFreeze, describe,
+  checkChatOptions, checkGenerateOptions, checkIds, checkLoadOptions, checkLogitsOptions, CLIP_CODES, deepFreeze, describe,
   PRECISION_CODES,
 } from './validate.mjs';
 
 const CONSTRUCT = Symbol('Model.construct');
 const STOP_REASONS = ['none', 'eos', 'max_tokens', 'context'];
 const DEFAULT_CONTEXT_CAP = 2048; // KV-cache positions unless options.context asks for more
-const PIECE_BYTES = 256; // a token's bytes fit easily; longer ones get a bigger buffer
 const YIELD_EVERY_BYTES = 1 << 20; // loading yields to the event loop this often
 
 const leakGuard = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry(({ wasm, handle, scratch }) => {
+  ? new FinalizationRegistry((handle) => {
     if (!handle.isDeleted()) handle.delete();
-    wasm._free(scratch);
   })
   : null;
-
-const utf8 = new TextEncoder();
 
 // ---------------------------------------------------------------------------
 // Model
@@ -41,7 +39,7 @@ const utf8 = new TextEncoder();
 export class Model {
   #wasm;
   #handle; // null once disposed
-  #scratch; // PIECE_BYTES heap bytes for token pieces
+  #tokenizer; // its Tokenizer, freed before the handle
   #info;
   #context;
   #running = false; // a generation is between start and its end
@@ -53,15 +51,16 @@ export class Model {
     this.#handle = handle;
     this.#context = context;
     this.#info = deepFreeze({ ...info, context });
-    this.#scratch = wasm._malloc(PIECE_BYTES);
-    if (this.#scratch === 0) throw plainError('loadModel', 'out of wasm memory');
-    leakGuard?.register(this, { wasm, handle, scratch: this.#scratch }, this);
+    this.#tokenizer = modelTokenizer(wasm, handle, this);
+    leakGuard?.register(this, handle, this);
   }
 
   /** What the file holds and how it was loaded (frozen; see index.d.ts). */
   get info() { return this.#info; }
   /** True after dispose(). */
   get disposed() { return this.#handle === null; }
+  /** Its tokenizer (a Tokenizer; freed by dispose()). */
+  get tokenizer() { return this.#tokenizer; }
   get [Symbol.toStringTag]() { return 'Model'; }
 
   #live(where) {
@@ -80,39 +79,16 @@ export class Model {
     });
   }
 
-  /** Token ids of text; options.addBos (default true) puts the BOS token first. */
+  /** Token ids of text: model.tokenizer.encode (see Tokenizer). */
   tokenize(text, options) {
-    const where = 'Model.tokenize';
-    const handle = this.#live(where);
-    if (typeof text !== 'string') throw typeError(where, `text must be a string, got ${describe(text)}`);
-    return this.#tokenize(handle, text, checkTokenizeOptions(options, where), where);
+    this.#live('Model.tokenize');
+    return this.#tokenizer.encode(text, options, 'Model.tokenize');
   }
 
-  #tokenize(handle, text, addBos, where) {
-    withHeapBuffers(this.#wasm, [], where, () => throwIfFailed(handle.tokenize(utf8.encode(text), addBos), where));
-    return this.#takeResult(where, (ptr, n) => Array.from(new Int32Array(copyOutBytes(this.#wasm, ptr, n).buffer)));
-  }
-
-  /** The text of token ids (control tokens such as BOS add nothing). */
+  /** The text of token ids: model.tokenizer.decode. */
   detokenize(ids) {
-    const where = 'Model.detokenize';
-    const handle = this.#live(where);
-    const list = checkIds(ids, 'ids', this.#info.vocabSize, where);
-    withHeapBuffers(this.#wasm, [Math.max(list.byteLength, 4)], where, ([ptr]) => {
-      copyIn(this.#wasm, ptr, list);
-      throwIfFailed(handle.detokenize(ptr, list.length), where);
-    });
-    return this.#takeResult(where, (ptr, n) => new TextDecoder().decode(copyOutBytes(this.#wasm, ptr, n)));
-  }
-
-  // The bytes `token` adds after `previous`.
-  #piece(handle, token, previous, where) {
-    const n = handle.piece(token, previous, this.#scratch, PIECE_BYTES);
-    if (n <= PIECE_BYTES) return copyOutBytes(this.#wasm, this.#scratch, n);
-    return withHeapBuffers(this.#wasm, [n], where, ([ptr]) => {
-      handle.piece(token, previous, ptr, n);
-      return copyOutBytes(this.#wasm, ptr, n);
-    });
+    this.#live('Model.detokenize');
+    return this.#tokenizer.decode(ids, 'Model.detokenize');
   }
 
   /**
@@ -122,32 +98,62 @@ export class Model {
    */
   generate(prompt, options) {
     const where = 'Model.generate';
-    const handle = this.#live(where);
-    const { settings, stop, addBos } = checkGenerateOptions(options, where);
+    this.#live(where);
+    const { settings, stop, addBos, parseSpecial } = checkGenerateOptions(options, where);
     let ids;
-    if (typeof prompt === 'string') ids = Int32Array.from(this.#tokenize(handle, prompt, addBos, where));
-    else if (Array.isArray(prompt) || ArrayBuffer.isView(prompt)) ids = checkIds(prompt, 'prompt', this.#info.vocabSize, where);
-    else throw typeError(where, `prompt must be a string or an array of token ids, got ${describe(prompt)}`);
+    if (typeof prompt === 'string') {
+      ids = Int32Array.from(this.#tokenizer.encode(prompt, { addBos: addBos < 0 ? undefined : addBos === 1, addEos: false, parseSpecial }, where));
+    } else if (Array.isArray(prompt) || ArrayBuffer.isView(prompt)) {
+      ids = checkIds(prompt, 'prompt', this.#info.vocabSize, where);
+    } else {
+      throw typeError(where, `prompt must be a string or an array of token ids, got ${describe(prompt)}`);
+    }
+    this.#checkPrompt(ids, where);
+    return this.#generation(async () => ids, settings, stop, where);
+  }
+
+  /**
+   * Continues a conversation ([{ role, content }]) in the model's prompt
+   * format: generate() for the chat template's rendering of it, ending at
+   * the model's end of turn. See index.d.ts.
+   */
+  chat(messages, options) {
+    const where = 'Model.chat';
+    this.#live(where);
+    const { settings, stop, ...chat } = checkChatOptions(options, where);
+    const tokenizer = this.#tokenizer;
+    const prompt = async () => {
+      const { chatPrompt } = await loadChat(where);
+      return Int32Array.from(chatPrompt(tokenizer, templateSpecials(tokenizer), messages, chat, this.#context, where));
+    };
+    return this.#generation(prompt, settings, stop, where);
+  }
+
+  #checkPrompt(ids, where) {
     if (ids.length === 0) {
-      throw rangeError(where, 'the prompt has no tokens: give some text, or keep addBos: true so it starts with BOS');
+      throw rangeError(where, 'the prompt has no tokens: give some text, or keep addBos so it starts with BOS');
     }
     if (ids.length > this.#context) {
       throw rangeError(where, `the prompt has ${ids.length} tokens but the context holds ${this.#context}; shorten it or load with a larger options.context`);
     }
+  }
+
+  // The Generation of a prompt that prompt() gives (token ids, maybe later).
+  #generation(prompt, settings, stop, where) {
     const settle = { started: false };
     const stats = new Promise((resolve, reject) => Object.assign(settle, { resolve, reject }));
-    const run = this.#run(ids, settings, stop, settle, where);
+    const run = this.#run(prompt, settings, stop, settle, where);
     // Stopped before it began: nothing ran.
     const neverStarted = () => {
       if (!settle.started) {
         settle.started = true;
-        settle.resolve(makeStats({ promptTokens: 0, generatedTokens: 0, promptMs: 0, generateMs: 0, totalMs: 0, stopReason: 'abort', seed: settings.seed }));
+        settle.resolve(makeStats({ promptTokens: 0, cachedTokens: 0, generatedTokens: 0, promptMs: 0, generateMs: 0, totalMs: 0, stopReason: 'abort', seed: settings.seed }));
       }
     };
     return generationResult(run, stats, neverStarted);
   }
 
-  async *#run(ids, s, stop, settle, where) {
+  async *#run(prompt, s, stop, settle, where) {
     settle.started = true;
     if (this.#running) {
       const error = plainError(where, 'another generation is still running on this model; finish it or stop it (break, or its AbortSignal) first');
@@ -155,8 +161,11 @@ export class Model {
       throw error;
     }
     this.#running = true;
+    this.#current = null;
     let finished = false;
     try {
+      const ids = await prompt();
+      this.#checkPrompt(ids, where);
       const stats = yield* this.#steps(ids, s, stop, where);
       finished = true;
       settle.resolve(stats);
@@ -175,10 +184,12 @@ export class Model {
   #current = null; // counters of the generation that is running, for #stopStats
 
   #stopStats(stopReason) {
-    const c = this.#current;
+    // (null: the prompt was never run)
+    const c = this.#current ?? { t0: now(), promptTokens: 0, cached: 0, generated: 0, promptMs: 0, generateMs: 0 };
     const end = now();
     return makeStats({
       promptTokens: c.promptTokens,
+      cachedTokens: c.cached,
       generatedTokens: c.generated,
       promptMs: c.promptMs,
       generateMs: c.generateMs,
@@ -189,7 +200,7 @@ export class Model {
   }
 
   async *#steps(ids, s, stop, where) {
-    const c = this.#current = { t0: now(), promptTokens: ids.length, generated: 0, promptMs: 0, generateMs: 0, seed: s.seed };
+    const c = this.#current = { t0: now(), promptTokens: ids.length, cached: 0, generated: 0, promptMs: 0, generateMs: 0, seed: s.seed };
     if (s.signal?.aborted) return this.#stopStats('abort');
     let handle = this.#live(where);
     withHeapBuffers(this.#wasm, [ids.byteLength], where, ([ptr]) => {
@@ -197,6 +208,7 @@ export class Model {
       throwIfFailed(handle.start(ptr, ids.length, s.maxTokens, s.temperature, s.topK, s.topP, s.seed,
         PRECISION_CODES[s.precision], this.#context), where);
     });
+    c.cached = handle.cachedTokens();
     c.promptMs = now() - c.t0;
     const decoder = new TextDecoder();
     const filter = new StopFilter(stop);
@@ -217,7 +229,7 @@ export class Model {
           reason = STOP_REASONS[handle.stopReason()];
           return '';
         }
-        const bytes = this.#piece(handle, token, previous, where);
+        const bytes = this.#tokenizer[PIECE](token, previous, where);
         previous = token;
         return decoder.decode(bytes, { stream: true });
       });
@@ -282,10 +294,9 @@ export class Model {
   dispose() {
     if (this.#handle === null) return;
     leakGuard?.unregister(this);
+    this.#tokenizer[RELEASE](); // it borrows the model's handle
     this.#handle.delete();
     this.#handle = null;
-    this.#wasm._free(this.#scratch);
-    this.#scratch = 0;
   }
 }
 

@@ -9,6 +9,9 @@ export const cjsPlatform = {
     if (flavour === 'simd-relaxed-threads') return require('./nibble-simd-relaxed-threads.cjs');
     return flavour === 'simd' ? require('./nibble-simd.cjs') : require('./nibble-scalar.cjs');
   },
+  async importChat() {
+    return require('./nibble-chat.cjs');
+  },
   defaultDir() {
     return require('node:url').pathToFileURL(`${__dirname}/`).href;
   },

@@ -11,6 +11,9 @@ export const esmPlatform = {
           : flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
     return glue.then((m) => m.default);
   },
+  importChat() {
+    return import('./nibble-chat.mjs');
+  },
   defaultDir() {
     return new URL('./', import.meta.url).href;
   },

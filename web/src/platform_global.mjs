@@ -8,6 +8,9 @@ export const globalPlatform = {
   importGlue(flavour) {
     return import(new URL(`nibble-${flavour}.mjs`, scriptUrl).href).then((m) => m.default);
   },
+  importChat() {
+    return import(new URL('nibble-chat.mjs', scriptUrl).href);
+  },
   defaultDir() {
     return new URL('./', scriptUrl).href;
   },

@@ -277,19 +277,31 @@ export function checkLoadOptions(source, options, where) {
   };
 }
 
-// Model.tokenize(text, options) -> addBos.
-export function checkTokenizeOptions(options, where) {
-  const opts = checkOptions(options, ['addBos'], where);
-  return checkBoolean(opts.addBos, 'options.addBos', true, where);
+// Yes (1), no (0) or as the vocabulary says (-1, when undefined), for C++.
+function checkTriState(value, name, where) {
+  return value === undefined ? -1 : Number(checkBoolean(value, name, undefined, where));
 }
 
-const GENERATE_OPTIONS = ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop', 'signal', 'addBos', 'precision', 'onToken'];
+// Tokenizer.encode(text, options) -> { addBos, addEos (1, 0, -1: as the
+// vocabulary says), parseSpecial }. addSpecial: false turns both defaults off.
+export function checkTokenizeOptions(options, where) {
+  const opts = checkOptions(options, ['addSpecial', 'addBos', 'addEos', 'parseSpecial'], where);
+  const special = checkBoolean(opts.addSpecial, 'options.addSpecial', true, where);
+  const fallback = special ? -1 : 0;
+  const addBos = checkTriState(opts.addBos, 'options.addBos', where);
+  const addEos = checkTriState(opts.addEos, 'options.addEos', where);
+  return {
+    addBos: addBos < 0 ? fallback : addBos,
+    addEos: addEos < 0 ? fallback : addEos,
+    parseSpecial: checkBoolean(opts.parseSpecial, 'options.parseSpecial', false, where),
+  };
+}
 
-// Model.generate(prompt, options) -> { settings (seed drawn when not given),
-// stop (strings), addBos }.
-export function checkGenerateOptions(options, where) {
-  const o = checkOptions(options, GENERATE_OPTIONS, where);
-  const onToken = checkFunction(o.onToken, 'options.onToken', where);
+const SAMPLING_OPTIONS = ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop', 'signal', 'precision', 'onToken'];
+const GENERATE_OPTIONS = [...SAMPLING_OPTIONS, 'addBos', 'parseSpecial'];
+const CHAT_OPTIONS = [...SAMPLING_OPTIONS, 'template', 'now', 'templateVariables', 'truncate'];
+
+function checkSampling(o, where) {
   const settings = {
     maxTokens: checkInteger(o.maxTokens, 'options.maxTokens', 0, MAX_INT32, 256, where),
     temperature: checkNumber(o.temperature, 'options.temperature', (t) => t >= 0 && Number.isFinite(t), 'a finite number ≥ 0 (0: greedy)', 0.8, where),
@@ -299,13 +311,42 @@ export function checkGenerateOptions(options, where) {
       Math.floor(Math.random() * 2 ** 32),
     signal: checkSignal(o.signal, where),
     precision: checkPrecision(o.precision, 'options.precision', where),
-    onToken,
+    onToken: checkFunction(o.onToken, 'options.onToken', where),
   };
   const stop = o.stop === undefined ? [] : o.stop;
   if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string')) {
     throw typeError(where, `options.stop must be an array of strings, got ${describe(o.stop)}`);
   }
-  return { settings, stop, addBos: checkBoolean(o.addBos, 'options.addBos', true, where) };
+  return { settings, stop };
+}
+
+// Model.generate(prompt, options) -> { settings (seed drawn when not given),
+// stop (strings), addBos (1, 0, -1: as the vocabulary says), parseSpecial }.
+export function checkGenerateOptions(options, where) {
+  const o = checkOptions(options, GENERATE_OPTIONS, where);
+  return {
+    ...checkSampling(o, where),
+    addBos: checkTriState(o.addBos, 'options.addBos', where),
+    parseSpecial: checkBoolean(o.parseSpecial, 'options.parseSpecial', false, where),
+  };
+}
+
+// Model.chat(messages, options) -> generate's { settings, stop } and
+// { template, now, variables, truncate } (template and now are checked where
+// the template is rendered).
+export function checkChatOptions(options, where) {
+  const o = checkOptions(options, CHAT_OPTIONS, where);
+  const variables = o.templateVariables ?? {};
+  if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) {
+    throw typeError(where, `options.templateVariables must be an object of template variables, got ${describe(o.templateVariables)}`);
+  }
+  return {
+    ...checkSampling(o, where),
+    template: o.template,
+    now: o.now,
+    variables,
+    truncate: checkChoice(o.truncate, 'options.truncate', ['none', 'oldest'], 'none', where),
+  };
 }
 
 // Model.logits(ids, options) -> { precision, batch (undefined: the default) }.

@@ -13,6 +13,8 @@ import { currentPlatform } from './runtime.mjs';
 import { abortError } from './sources.mjs';
 import { deepFreeze, isAbortSignal, tagOf } from './validate.mjs';
 import { errorFromData } from './worker_protocol.mjs';
+import { loadChat } from './chat_loader.mjs';
+import { templateSpecials } from './tokenizer.mjs';
 
 const WORKER_FILE = 'nibble-worker.mjs';
 const DISPOSED = 'this Model was disposed; use it only before calling dispose()';
@@ -90,18 +92,67 @@ class WorkerCore {
   }
 }
 
+// A call to the worker: Promise of its result.
+function callWorker(core, method, args, where) {
+  if (core.ended) return Promise.reject(core.endedError(where));
+  return new Promise((resolve, reject) => {
+    const id = core.request({ op: 'call', method, args }, (msg) => {
+      core.handlers.delete(id);
+      if (msg.op === 'result') resolve(msg.value);
+      else if (msg.op === 'error') reject(errorFromData(msg.error));
+      else reject(core.endedError(where));
+    }, where);
+  });
+}
+
+/**
+ * A WorkerModel's tokenizer: Tokenizer's API, with encode / decode /
+ * tokenToPiece returning Promises (they run in the worker). It is freed with
+ * its model.
+ */
+export class WorkerTokenizer {
+  #core;
+  #model; // kept alive as long as this is
+
+  constructor(core, facts, model) {
+    this.#core = core;
+    this.#model = model;
+    Object.assign(this, deepFreeze(facts));
+    Object.freeze(this);
+  }
+
+  get disposed() { return this.#core.ended !== null; }
+  get [Symbol.toStringTag]() { return 'Tokenizer'; }
+  encode(text, options) { return callWorker(this.#core, 'tokenizer.encode', [text, options], 'Tokenizer.encode'); }
+  decode(ids) { return callWorker(this.#core, 'tokenizer.decode', [ids], 'Tokenizer.decode'); }
+  tokenToPiece(id) { return callWorker(this.#core, 'tokenizer.tokenToPiece', [id], 'Tokenizer.tokenToPiece'); }
+  isEndOfGeneration(id) { return this.endOfGeneration.includes(id); }
+  /** Rendered in this thread (no wasm needed). */
+  async applyChatTemplate(messages, options) {
+    const where = 'Tokenizer.applyChatTemplate';
+    return (await loadChat(where)).renderChatTemplate(messages, options, templateSpecials(this), where);
+  }
+  /** Does nothing: the model's dispose() frees it. */
+  dispose() {}
+}
+
 /** A model that lives in a Web Worker; made by loadModel(source, { worker: true }). */
 export class WorkerModel {
   #core;
   #info;
   #runtime;
+  #tokenizer;
 
-  constructor(core, info, runtime) {
+  constructor(core, info, tokenizer, runtime) {
     this.#core = core;
     this.#info = deepFreeze(info);
     this.#runtime = Object.freeze(runtime);
+    this.#tokenizer = new WorkerTokenizer(core, tokenizer, this);
     workerGuard?.register(this, core, this);
   }
+
+  /** Its tokenizer (a WorkerTokenizer). */
+  get tokenizer() { return this.#tokenizer; }
 
   /** What the file holds and how it was loaded (as Model.info). */
   get info() { return this.#info; }
@@ -112,16 +163,7 @@ export class WorkerModel {
   get [Symbol.toStringTag]() { return 'Model'; }
 
   #call(method, args, where) {
-    const core = this.#core;
-    if (core.ended) return Promise.reject(core.endedError(where));
-    return new Promise((resolve, reject) => {
-      const id = core.request({ op: 'call', method, args }, (msg) => {
-        core.handlers.delete(id);
-        if (msg.op === 'result') resolve(msg.value);
-        else if (msg.op === 'error') reject(errorFromData(msg.error));
-        else reject(core.endedError(where));
-      }, where);
-    });
+    return callWorker(this.#core, method, args, where);
   }
 
   /** Promise of the token ids of text (see Model.tokenize). */
@@ -157,7 +199,15 @@ export class WorkerModel {
    * Model.generate; the worker runs ahead of the consumer, pieces queue here.
    */
   generate(prompt, options) {
-    const where = 'Model.generate';
+    return this.#stream(false, prompt, options, 'Model.generate');
+  }
+
+  /** A chat turn, as Model.chat (see generate). */
+  chat(messages, options) {
+    return this.#stream(true, messages, options, 'Model.chat');
+  }
+
+  #stream(chat, prompt, options, where) {
     const core = this.#core;
     if (core.ended) throw core.endedError(where);
     const isObject = options !== null && typeof options === 'object' && !Array.isArray(options);
@@ -187,7 +237,7 @@ export class WorkerModel {
       if (signalLike) signal.removeEventListener?.('abort', onAbort);
       wake?.();
     };
-    const id = core.request({ op: 'generate', prompt, options: sent, aborted: signalLike && signal.aborted }, (msg) => {
+    const id = core.request({ op: 'generate', chat, prompt, options: sent, aborted: signalLike && signal.aborted }, (msg) => {
       if (msg.op === 'piece') {
         pieces.push(msg.text);
         wake?.();
@@ -319,7 +369,7 @@ export function loadModelInWorker(source, options) {
           event.preventDefault?.();
           core.end(plainError('Model', `the model's worker stopped${event.message ? `: ${event.message}` : ''}; load the model again`));
         };
-        resolve(new WorkerModel(core, msg.info, msg.runtime));
+        resolve(new WorkerModel(core, msg.info, msg.tokenizer, msg.runtime));
       } else if (msg.op === 'error') {
         failWith(errorFromData(msg.error));
       }

@@ -4,12 +4,15 @@
 import { esmPlatform } from './platform_esm.mjs';
 import { init, setPlatform } from './runtime.mjs';
 import { loadModel } from './model.mjs';
+import { TOKENIZER_FACTS } from './tokenizer.mjs';
 import { errorToData } from './worker_protocol.mjs';
 
 setPlatform(esmPlatform);
 
-// Methods of Model the page may call; each answers with a 'result'.
+// Methods of Model (and of its tokenizer) the page may call; each answers
+// with a 'result'.
 const CALLS = new Set(['tokenize', 'detokenize', 'toGguf', 'logits']);
+const TOKENIZER_CALLS = new Set(['encode', 'decode', 'tokenToPiece']);
 
 let model = null;
 const runs = new Map(); // generation id -> { run, controller, pumping }
@@ -27,7 +30,8 @@ async function load({ source, options, progress }) {
     const opts = { ...options };
     if (progress) opts.onProgress = (event) => post({ op: 'progress', event });
     model = await loadModel(source, opts);
-    post({ op: 'loaded', info: model.info, runtime: { ...(await init()), worker: true } });
+    const tokenizer = Object.fromEntries(TOKENIZER_FACTS.map((key) => [key, model.tokenizer[key]]));
+    post({ op: 'loaded', info: model.info, tokenizer, runtime: { ...(await init()), worker: true } });
   } catch (e) {
     fail(0, e);
   }
@@ -35,15 +39,17 @@ async function load({ source, options, progress }) {
 
 async function call({ id, method, args }) {
   try {
-    if (!CALLS.has(method)) throw new TypeError(`nibble worker: unknown method ${method}`);
-    const value = await model[method](...args);
+    const [target, name] = method.startsWith('tokenizer.') ? [model.tokenizer, method.slice(10)] : [model, method];
+    if (!(target === model ? CALLS : TOKENIZER_CALLS).has(name)) throw new TypeError(`nibble worker: unknown method ${method}`);
+    const value = await target[name](...args);
     post({ op: 'result', id, value }, ArrayBuffer.isView(value) ? [value.buffer] : []); // bytes, logits: moved, not copied
   } catch (e) {
     fail(id, e);
   }
 }
 
-function generate({ id, prompt, options, aborted }) {
+// A generation: generate(prompt) or, with chat, chat(messages = prompt).
+function generate({ id, chat, prompt, options, aborted }) {
   const controller = new AbortController();
   if (aborted) controller.abort();
   // The page keeps a real signal and sends 'stop'; a signal that did come
@@ -54,7 +60,7 @@ function generate({ id, prompt, options, aborted }) {
     opts = { ...options, signal: controller.signal };
   }
   try {
-    const run = model.generate(prompt, opts);
+    const run = chat ? model.chat(prompt, opts) : model.generate(prompt, opts);
     runs.set(id, { run, controller, pumping: false });
   } catch (e) {
     fail(id, e);

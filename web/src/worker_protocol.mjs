@@ -4,8 +4,10 @@
 //
 // page -> worker                          worker -> page
 //   { op: 'load', source, options }         { op: 'progress', event }
-//   { op: 'call', id, method, args }        { op: 'loaded', info, runtime }
-//   { op: 'generate', id, prompt, options } { op: 'result', id, value }
+//   { op: 'call', id, method, args }        { op: 'loaded', info, tokenizer,
+//     (method 'tokenizer.encode': its)          runtime }
+//   { op: 'generate', id, chat, prompt,     { op: 'result', id, value }
+//     options }  (chat: prompt = messages)
 //   { op: 'next', id }  (first pull)        { op: 'piece', id, text }
 //   { op: 'stop', id }  (abort / break)     { op: 'done', id, stats }
 //                                           { op: 'error', id, error }
