@@ -5,12 +5,14 @@
 //   nibble quantize <in> -o <out.gguf> ...        an INT4 GGUF file
 //   nibble info <model>                           what a model file holds
 //   nibble logits <model> --tokens 1,2,3          the logits at every position
+//   nibble eval <model> --text <file> ...         perplexity, KL divergence (bin/quality.mjs)
 // Errors print one line (no stack) and exit with code 1.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import * as nibble from '../dist/nibble.mjs';
+import { QUALITY_COMMANDS, QUALITY_OPTIONS, qualityHelp } from './quality.mjs';
 
 // Node 20 runs relaxed SIMD (the build with the faster GEMV) only behind a V8
 // flag; set before the first nibble call loads a build. The loader still runs
@@ -35,6 +37,7 @@ Usage:
   nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
   nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
+  nibble eval <model> --text <file> [--reference <model>] [--context <n>] [--precision w4a8|w4a32] [--json]
 
 <model> is a GGUF file (LLaMA architecture; tensor types ${nibble.tensorTypes.map((t) => t.name.toUpperCase()).join(', ')})
 or a llama2.c checkpoint (with --tokenizer <tokenizer.bin>), given as a
@@ -110,6 +113,7 @@ Options:
   --context <n>          positions the model may take (default: the model's, at most 2048)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
+  ...qualityHelp(choices(WEIGHT_TYPES)),
 };
 
 const COMMON = { tokenizer: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
@@ -140,6 +144,7 @@ const OPTIONS = {
     batch: { type: 'string' },
     context: { type: 'string' },
   },
+  ...Object.fromEntries(Object.entries(QUALITY_OPTIONS).map(([name, options]) => [name, { ...COMMON, ...options }])),
 };
 
 // A mistake the user can fix: printed as one line, exit code 1.
@@ -373,7 +378,12 @@ async function logits(values, positionals) {
 
 // ---------------------------------------------------------------------------
 
-const COMMANDS = { generate, quantize, info, logits };
+// What the commands of bin/quality.mjs use of this file.
+const CLI = { fail, oneModel, integerOption, choiceOption, load, weightTypes: WEIGHT_TYPES, defaultType: DEFAULT_TYPE };
+const COMMANDS = {
+  generate, quantize, info, logits,
+  ...Object.fromEntries(Object.entries(QUALITY_COMMANDS).map(([name, run]) => [name, (values, positionals) => run(CLI, values, positionals)])),
+};
 
 async function main(argv) {
   const [command, ...rest] = argv;
@@ -385,7 +395,7 @@ async function main(argv) {
     process.stdout.write(`${nibble.version}\n`);
     return;
   }
-  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are generate, quantize, info, logits (see nibble --help)`);
+  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are ${Object.keys(COMMANDS).join(', ')} (see nibble --help)`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS[command], allowPositionals: true, strict: true });

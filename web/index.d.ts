@@ -403,6 +403,47 @@ export interface WorkerModel {
   dispose(): void;
 }
 
+export interface EvaluateOptions {
+  /** A model to compare against (load it with weights: 'f32'); adds the KL divergence and top-1 figures. */
+  reference?: Model | WorkerModel;
+  /** Tokens per window (default 512, at most the models' context); the second half of each is scored. */
+  context?: number;
+  /** The evaluated model's activations (the reference always runs w4a32). Default 'w4a8'. */
+  precision?: Precision;
+  /** After each window: how far, and the figures so far. */
+  onProgress?: (progress: { status: 'evaluate'; window: number; windows: number; fraction: number; perplexity: number; klMean?: number }) => void;
+  signal?: AbortSignalLike;
+}
+
+/** llama-perplexity's figures (standard errors as it computes them). */
+export interface EvaluateResult {
+  /** Tokens of the text (BOS first); windows = floor(tokens / context). */
+  readonly tokens: number;
+  readonly context: number;
+  readonly windows: number;
+  readonly precision: Precision;
+  /** Positions scored: windows × (context − 1 − context/2). */
+  readonly scored: number;
+  readonly perplexity: number;
+  readonly perplexityError: number;
+  /** With a reference: */
+  readonly referencePerplexity?: number;
+  readonly referencePerplexityError?: number;
+  /** KL(reference ‖ model) per scored position, in nats (vocabulary entries with reference log p ≤ −16 left out, as llama.cpp does). */
+  readonly kl?: { readonly mean: number; readonly error: number; readonly median: number; readonly p90: number; readonly p99: number; readonly max: number };
+  /** Share of positions where both models' most likely token is the same (0..1). */
+  readonly top1?: number;
+  readonly top1Error?: number;
+}
+
+/**
+ * Perplexity of a model on a text (a string, or token ids with BOS first) as
+ * llama.cpp's llama-perplexity scores it: windows of options.context tokens,
+ * each from an empty cache with BOS first, the second half scored. With
+ * options.reference, also its --kl-divergence statistics.
+ */
+export declare function evaluate(model: Model | WorkerModel, text: string | readonly number[] | Int32Array, options?: EvaluateOptions): Promise<EvaluateResult>;
+
 /** The package version. */
 export declare const version: string;
 

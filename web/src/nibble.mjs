@@ -10,6 +10,7 @@ export { quantize, fromBytes, QuantizedMatrix } from './quantized_matrix.mjs';
 export { errorStats } from './error_stats.mjs';
 export { relaxedSimdSupported, simdSupported } from './wasm_module.mjs';
 export { loadModel, Model } from './model.mjs';
+export { evaluate } from './evaluate.mjs';
 export { optionChoices } from './validate.mjs';
 export { quantMixes, tensorTypes } from './tensor_types.mjs';
 

@@ -317,6 +317,19 @@ export function checkLogitsOptions(options, where) {
   };
 }
 
+// evaluate(model, text, options) -> { reference (unchecked: evaluate's
+// own check), context (undefined: the default), precision, onProgress, signal }.
+export function checkEvaluateOptions(options, where) {
+  const opts = checkOptions(options, ['reference', 'context', 'precision', 'onProgress', 'signal'], where);
+  return {
+    reference: opts.reference,
+    context: checkInteger(opts.context, 'options.context', 4, MAX_INT32, undefined, where),
+    precision: checkPrecision(opts.precision, 'options.precision', where),
+    onProgress: checkFunction(opts.onProgress, 'options.onProgress', where),
+    signal: checkSignal(opts.signal, where),
+  };
+}
+
 // QuantizedMatrix.matmul(x, m, options) -> precision.
 export function checkMatmulOptions(options, where) {
   const opts = checkOptions(options, ['precision'], where);
