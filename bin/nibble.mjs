@@ -7,7 +7,7 @@
 //   nibble logits <model> --tokens 1,2,3          the logits at every position
 //   nibble eval <model> --text <file> ...         perplexity, KL divergence (bin/quality.mjs)
 // Errors print one line (no stack) and exit with code 1.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
@@ -34,10 +34,11 @@ const HELP = {
 
 Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
-  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse]
+  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse] [--imatrix <file>]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
   nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
   nibble eval <model> --text <file> [--reference <model>] [--context <n>] [--precision w4a8|w4a32] [--json]
+  nibble imatrix <model> (--text <file> | --self <n>) -o <imatrix.gguf> [--context <n>]
 
 <model> is a GGUF file (LLaMA architecture; tensor types ${nibble.tensorTypes.map((t) => t.name.toUpperCase()).join(', ')})
 or a llama2.c checkpoint (with --tokenizer <tokenizer.bin>), given as a
@@ -81,6 +82,8 @@ Options:
   --pure                 every matrix the type's base type, as llama-quantize --pure
                          (bits/weight: ${withBits(QUANT_TYPES)})
   --clip <mode>          none (default, round-to-nearest) | mse (clipping search of q4_0 / q4_1 blocks)
+  --imatrix <file>       an importance matrix (nibble imatrix, llama-imatrix): q4_0, q4_1,
+                         q5_0, q5_1 and iq4_nl matrices follow llama-quantize --imatrix
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -132,7 +135,7 @@ const OPTIONS = {
     context: { type: 'string' },
     quiet: { type: 'boolean' },
   },
-  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' } },
+  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' } },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
   logits: {
     ...COMMON,
@@ -271,9 +274,11 @@ async function quantize(values, positionals) {
   const mix = MIXES.find((m) => m.name === name);
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const held = values.pure ? { weights: mix.base } : { mix: name };
-  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true));
+  const importance = values.imatrix === undefined ? {} : { importance: readBytes(values.imatrix) };
+  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), importance);
   try {
     const info = model.info;
+    if (values.imatrix) process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix}\n`);
     const as = values.pure ? mix.base : `${name} (${info.weightType} matrices)`;
     process.stderr.write(`quantized ${path} to ${as} in ${(loadMs / 1000).toFixed(1)} s\n`);
     for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} falls back to ${f.type}: ${f.reason}\n`);
@@ -335,6 +340,14 @@ async function info(values, positionals) {
     }
   }
   process.stdout.write(text);
+}
+
+function readBytes(path) {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    return fail(`cannot read '${path}': ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`);
+  }
 }
 
 // '1,2, 3' -> [1, 2, 3]; the model checks that they are in its vocabulary.

@@ -1,8 +1,9 @@
 // The quality commands of the nibble CLI (bin/nibble.mjs dispatches to them):
 //   nibble eval <model> --text <file> [--reference <model>]   perplexity and KL divergence
+//   nibble imatrix <model> (--text <file> | --self <n>) -o <file>   an importance matrix
 // `cli` carries nibble.mjs's option helpers ({ fail, integerOption,
 // choiceOption, load, weightTypes, defaultType }).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as nibble from '../dist/nibble.mjs';
 
 const number = (n) => n.toLocaleString('en-US');
@@ -29,6 +30,25 @@ Options:
   --json                 print the figures as JSON
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint (both models)
   -h, --help             this help`,
+
+    imatrix: `Usage: nibble imatrix <model> (--text <file> | --self <n>) -o <out.gguf> [options]
+
+Collects an importance matrix as llama.cpp's llama-imatrix does (with
+--process-output): for every matrix, the sum of x² of each input column over
+every position of the calibration text, and the count of positions. Writes
+llama.cpp's imatrix GGUF file, which 'nibble quantize --imatrix' and
+llama-quantize --imatrix read. The model runs with f32 weights; the text's
+tokens are cut into windows of --context tokens, each from an empty cache
+with BOS first.
+
+Options:
+  --text <file>          the calibration text (keep it apart from evaluation text)
+  --self <n>             or: sample n tokens from the model itself (temperature 1)
+  --seed <s>             the seed of --self (default 1)
+  -o, --output <file>    the imatrix GGUF file to write (required)
+  --context <n>          tokens per window (default 512, at most the model's context)
+  --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
+  -h, --help             this help`,
   };
 }
 
@@ -40,6 +60,13 @@ export const QUALITY_OPTIONS = {
     precision: { type: 'string' },
     weights: { type: 'string' },
     json: { type: 'boolean' },
+  },
+  imatrix: {
+    text: { type: 'string' },
+    self: { type: 'string' },
+    seed: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    context: { type: 'string' },
   },
 };
 
@@ -113,4 +140,34 @@ async function evalCommand(cli, values, positionals) {
   }
 }
 
-export const QUALITY_COMMANDS = { eval: evalCommand };
+async function imatrixCommand(cli, values, positionals) {
+  const path = cli.oneModel(positionals, 'imatrix');
+  if ((values.text === undefined) === (values.self === undefined)) cli.fail('give the calibration text with --text <file>, or --self <n> to sample n tokens from the model');
+  const output = values.output ?? cli.fail('where to? give the output file with -o <imatrix.gguf>');
+  const text = values.text === undefined ? null : readText(cli, values.text);
+  const self = cli.integerOption(values, 'self', 2, 2 ** 31 - 1);
+  const seed = cli.integerOption(values, 'seed', 0, 2 ** 32 - 1) ?? 1;
+  const context = cli.integerOption(values, 'context', 2, 2 ** 31 - 1);
+  const { model } = await cli.load(path, values, { weights: 'f32' }, 'none', undefined, context ? { context } : {});
+  try {
+    const bar = progressBar(`imatrix ${path}`);
+    const name = values.text === undefined ? undefined : values.text.split(/[\\/]/).pop();
+    const r = await nibble.collectImportance(model, text, {
+      context, self, seed: self === undefined ? undefined : seed, dataset: name,
+      onProgress: (p) => bar.update(p.fraction, `${p.window}/${p.windows} windows`),
+    });
+    bar.done();
+    try {
+      writeFileSync(output, r.bytes);
+    } catch (e) {
+      cli.fail(`cannot write '${output}': ${e.code === 'ENOENT' ? 'no such folder' : e.code ?? e.message}`);
+    }
+    const source = text === null ? `${number(self)} tokens sampled from the model (seed ${seed})` : values.text;
+    process.stderr.write(`wrote ${output}: ${r.windows} windows of ${r.context} tokens (${number(r.positions)} positions) of ` +
+      `${source}; ${number(r.tokens - r.positions)} tokens left over\n`);
+  } finally {
+    model.dispose();
+  }
+}
+
+export const QUALITY_COMMANDS = { eval: evalCommand, imatrix: imatrixCommand };

@@ -35,6 +35,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .constructor<std::string, std::string, int, double, bool>()
       .function("feed", &TextModelLoader::feed)
       .function("setTokenizer", &TextModelLoader::set_tokenizer)
+      .function("setImportance", &TextModelLoader::set_importance)
       .function("finish", &TextModelLoader::finish)
       .function("bytesFed", &TextModelLoader::bytes_fed);
 
@@ -59,6 +60,9 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("context", &TextModel::context)
       .function("logits", &TextModel::logits)
       .function("writeGguf", &TextModel::write_gguf)
+      .function("collectImportance", &TextModel::collect_importance)
+      .function("writeImportance", &TextModel::write_importance)
+      .function("clearImportance", &TextModel::clear_importance)
       .function("resultSize", &TextModel::result_size)
       .function("copyResult", &TextModel::copy_result)
       .function("clearResult", &TextModel::clear_result);

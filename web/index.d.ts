@@ -204,6 +204,15 @@ export interface LoadModelOptions {
    * Does nothing where there is no Cache API (Node, file://). Default false.
    */
   cache?: boolean;
+  /**
+   * An importance matrix for the matrices quantized on load: llama.cpp's
+   * imatrix GGUF file (from llama-imatrix or collectImportance), or what
+   * collectImportance returned. q4_0, q4_1, q5_0, q5_1 and iq4_nl matrices
+   * with data in it are then quantized as llama-quantize --imatrix does
+   * (with clip 'mse': its search weighted by the data); info.importanceMatrices
+   * counts them.
+   */
+  importance?: ArrayBufferLike | ArrayBufferView | ImportanceMatrix;
 }
 
 /** A matrix held in a wider type than asked for, and why. */
@@ -260,6 +269,8 @@ export interface ModelInfo {
   fileBytes: number;
   /** The output matrix is the token embedding. */
   tiedOutput: boolean;
+  /** Matrices quantized on load with importance data (options.importance). */
+  importanceMatrices: number;
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
   tokenizer: 'llama' | 'gpt2';
   vocabSize: number;
@@ -443,6 +454,38 @@ export interface EvaluateResult {
  * options.reference, also its --kl-divergence statistics.
  */
 export declare function evaluate(model: Model | WorkerModel, text: string | readonly number[] | Int32Array, options?: EvaluateOptions): Promise<EvaluateResult>;
+
+export interface CollectImportanceOptions {
+  /** Tokens per window (default 512, at most the model's context); every position counts. */
+  context?: number;
+  /** With text null: sample this many tokens from the model itself (temperature 1) as the calibration text. */
+  self?: number;
+  /** The seed of options.self (default: random). */
+  seed?: number;
+  /** Recorded in the file as imatrix.datasets. */
+  dataset?: string;
+  onProgress?: (progress: { status: 'collect'; window: number; windows: number; fraction: number }) => void;
+  signal?: AbortSignalLike;
+}
+
+/** An importance matrix: llama.cpp's imatrix GGUF file and what went into it. */
+export interface ImportanceMatrix {
+  /** The file: per matrix <name>.in_sum2 (Σx² per input column) and <name>.counts. */
+  readonly bytes: Uint8Array;
+  readonly tokens: number;
+  readonly windows: number;
+  readonly context: number;
+  /** Positions seen: windows × context. */
+  readonly positions: number;
+}
+
+/**
+ * An importance matrix as llama.cpp's llama-imatrix collects it, from a
+ * calibration text (a string, or token ids with BOS first) or, with text
+ * null and options.self, from tokens the model samples itself. Load the
+ * model with weights: 'f32'. Not for WorkerModel.
+ */
+export declare function collectImportance(model: Model, text: string | readonly number[] | Int32Array | null, options?: CollectImportanceOptions): Promise<ImportanceMatrix>;
 
 /** The package version. */
 export declare const version: string;
