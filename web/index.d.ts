@@ -64,9 +64,14 @@ export interface RuntimeInfo {
 export interface QuantizeOptions {
   /** Default 'q4_0'. */
   type?: QuantType;
-  /** Default 'none'. 'mse' (and importance) apply to q4_0 and q4_1; the other types are always llama.cpp's round-to-nearest. */
+  /** Default 'none'. 'mse' applies to q4_0 and q4_1; the other types are always llama.cpp's rules. */
   clip?: ClipMode;
-  /** One weight per column (cols values, finite, >= 0) for the 'mse' clipping search, e.g. mean squared activations. */
+  /**
+   * One weight per column (cols values, finite, >= 0), e.g. mean squared
+   * activations (an imatrix's sums / count). With clip 'mse' it weights the
+   * search; without, q4_0, q4_1, q5_0, q5_1 and iq4_nl follow llama-quantize
+   * --imatrix's rules (the same bytes); other types ignore it.
+   */
   importance?: Float32Array;
 }
 

@@ -48,6 +48,20 @@ test.each(['q4_0', 'q4_1', 'iq4_nl'])('%s with llama-imatrix\'s file: llama-quan
   }
 });
 
+test('quantize(w, shape, { importance }) without clip: llama-quantize --imatrix\'s bytes for one matrix', async () => {
+  const name = 'blk.2.ffn_gate.weight';
+  const t = ggufTensors(fs.readFileSync(GGUF))[name];
+  const w = new Float32Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
+  const { sums, count } = importanceOf(IMATRIX)[name];
+  const importance = sums.map((v) => v / count);
+  for (const type of ['q4_0', 'q4_1', 'iq4_nl']) {
+    const q = await nibble.quantize(w, [t.shape[1], t.shape[0]], { type, importance });
+    const sha = require('node:crypto').createHash('sha256').update(q.toBytes()).digest('hex');
+    expect(sha).toBe(LLAMA[`stories260K-${type}-pure-imatrix.gguf`][name].sha256);
+    q.dispose();
+  }
+});
+
 test('collectImportance on calib.txt: llama-imatrix\'s file layout, counts and sums (within float rounding)', async () => {
   const f32 = await nibble.loadModel(GGUF, { weights: 'f32' });
   try {
