@@ -6,6 +6,7 @@
 //   nibble quantize <in> -o <out.gguf> ...        an INT4 GGUF file
 //   nibble info <model>                           what a model file holds
 //   nibble logits <model> --tokens 1,2,3          the logits at every position
+//   nibble eval <model> --text <file> ...         perplexity, KL divergence (bin/quality.mjs)
 // Errors print one line (no stack) and exit with code 1.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import * as nibble from '../dist/nibble.mjs';
 import { runChat } from './chat_session.mjs';
+import { QUALITY_COMMANDS, QUALITY_OPTIONS, qualityHelp } from './quality.mjs';
 
 // Node 20 runs relaxed SIMD (the build with the faster GEMV) only behind a V8
 // flag; set before the first nibble call loads a build. The loader still runs
@@ -35,9 +37,11 @@ const HELP = {
 Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
   nibble chat <model> [--system <text>] [options]
-  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse]
+  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse] [--imatrix <file>]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
   nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
+  nibble eval <model> --text <file> [--reference <model>] [--context <n>] [--precision w4a8|w4a32] [--json]
+  nibble imatrix <model> (--text <file> | --self <n>) -o <imatrix.gguf> [--context <n>]
 
 <model> is a GGUF file (LLaMA architecture; tensor types ${nibble.tensorTypes.map((t) => t.name.toUpperCase()).join(', ')})
 or a llama2.c checkpoint (with --tokenizer <tokenizer.bin>), given as a
@@ -103,6 +107,8 @@ Options:
   --pure                 every matrix the type's base type, as llama-quantize --pure
                          (bits/weight: ${withBits(QUANT_TYPES)})
   --clip <mode>          none (default, round-to-nearest) | mse (clipping search of q4_0 / q4_1 blocks)
+  --imatrix <file>       an importance matrix (nibble imatrix, llama-imatrix): q4_0, q4_1,
+                         q5_0, q5_1 and iq4_nl matrices follow llama-quantize --imatrix
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -135,6 +141,7 @@ Options:
   --context <n>          positions the model may take (default: the model's, at most 2048)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
+  ...qualityHelp(choices(WEIGHT_TYPES)),
 };
 
 const COMMON = { tokenizer: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
@@ -157,7 +164,7 @@ const OPTIONS = {
     quiet: { type: 'boolean' },
   },
   chat: { help: COMMON.help, ...SAMPLING, system: { type: 'string' }, template: { type: 'string' }, stats: { type: 'boolean' } },
-  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' } },
+  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' } },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
   logits: {
     ...COMMON,
@@ -169,6 +176,7 @@ const OPTIONS = {
     batch: { type: 'string' },
     context: { type: 'string' },
   },
+  ...Object.fromEntries(Object.entries(QUALITY_OPTIONS).map(([name, options]) => [name, { ...COMMON, ...options }])),
 };
 
 // A mistake the user can fix: printed as one line, exit code 1.
@@ -324,9 +332,11 @@ async function quantize(values, positionals) {
   const mix = MIXES.find((m) => m.name === name);
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const held = values.pure ? { weights: mix.base } : { mix: name };
-  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true));
+  const importance = values.imatrix === undefined ? {} : { importance: readBytes(values.imatrix) };
+  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), importance);
   try {
     const info = model.info;
+    if (values.imatrix) process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix}\n`);
     const as = values.pure ? mix.base : `${name} (${info.weightType} matrices)`;
     process.stderr.write(`quantized ${path} to ${as} in ${(loadMs / 1000).toFixed(1)} s\n`);
     for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} falls back to ${f.type}: ${f.reason}\n`);
@@ -390,6 +400,14 @@ async function info(values, positionals) {
   process.stdout.write(text);
 }
 
+function readBytes(path) {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    return fail(`cannot read '${path}': ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`);
+  }
+}
+
 // '1,2, 3' -> [1, 2, 3]; the model checks that they are in its vocabulary.
 function tokensOption(values) {
   const text = values.tokens;
@@ -431,7 +449,12 @@ async function logits(values, positionals) {
 
 // ---------------------------------------------------------------------------
 
-const COMMANDS = { generate, chat, quantize, info, logits };
+// What the commands of bin/quality.mjs use of this file.
+const CLI = { fail, oneModel, integerOption, choiceOption, load, weightTypes: WEIGHT_TYPES, defaultType: DEFAULT_TYPE };
+const COMMANDS = {
+  generate, chat, quantize, info, logits,
+  ...Object.fromEntries(Object.entries(QUALITY_COMMANDS).map(([name, run]) => [name, (values, positionals) => run(CLI, values, positionals)])),
+};
 
 async function main(argv) {
   const [command, ...rest] = argv;
@@ -443,7 +466,7 @@ async function main(argv) {
     process.stdout.write(`${nibble.version}\n`);
     return;
   }
-  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are generate, chat, quantize, info, logits (see nibble --help)`);
+  if (!COMMANDS[command]) fail(`unknown command '${command}'; the commands are ${Object.keys(COMMANDS).join(', ')} (see nibble --help)`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS[command], allowPositionals: true, strict: true });

@@ -44,6 +44,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .constructor<std::string, std::string, int, double, bool>()
       .function("feed", &TextModelLoader::feed)
       .function("setTokenizer", &TextModelLoader::set_tokenizer)
+      .function("setImportance", &TextModelLoader::set_importance)
       .function("finish", &TextModelLoader::finish)
       .function("bytesFed", &TextModelLoader::bytes_fed);
 
@@ -65,7 +66,10 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("generatedTokens", &TextModel::generated_tokens)
       .function("context", &TextModel::context)
       .function("logits", &TextModel::logits)
-      .function("writeGguf", &TextModel::write_gguf);
+      .function("writeGguf", &TextModel::write_gguf)
+      .function("collectImportance", &TextModel::collect_importance)
+      .function("writeImportance", &TextModel::write_importance)
+      .function("clearImportance", &TextModel::clear_importance);
 
   class_<TextTokenizer, base<ResultBuffer>>("TextTokenizer")
       .constructor<>()

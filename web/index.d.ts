@@ -64,9 +64,14 @@ export interface RuntimeInfo {
 export interface QuantizeOptions {
   /** Default 'q4_0'. */
   type?: QuantType;
-  /** Default 'none'. 'mse' (and importance) apply to q4_0 and q4_1; the other types are always llama.cpp's round-to-nearest. */
+  /** Default 'none'. 'mse' applies to q4_0 and q4_1; the other types are always llama.cpp's rules. */
   clip?: ClipMode;
-  /** One weight per column (cols values, finite, >= 0) for the 'mse' clipping search, e.g. mean squared activations. */
+  /**
+   * One weight per column (cols values, finite, >= 0), e.g. mean squared
+   * activations (an imatrix's sums / count). With clip 'mse' it weights the
+   * search; without, q4_0, q4_1, q5_0, q5_1 and iq4_nl follow llama-quantize
+   * --imatrix's rules (the same bytes); other types ignore it.
+   */
   importance?: Float32Array;
 }
 
@@ -204,6 +209,15 @@ export interface LoadModelOptions {
    * Does nothing where there is no Cache API (Node, file://). Default false.
    */
   cache?: boolean;
+  /**
+   * An importance matrix for the matrices quantized on load: llama.cpp's
+   * imatrix GGUF file (from llama-imatrix or collectImportance), or what
+   * collectImportance returned. q4_0, q4_1, q5_0, q5_1 and iq4_nl matrices
+   * with data in it are then quantized as llama-quantize --imatrix does
+   * (with clip 'mse': its search weighted by the data); info.importanceMatrices
+   * counts them.
+   */
+  importance?: ArrayBufferLike | ArrayBufferView | ImportanceMatrix;
 }
 
 /** A matrix held in a wider type than asked for, and why. */
@@ -260,6 +274,8 @@ export interface ModelInfo {
   fileBytes: number;
   /** The output matrix is the token embedding. */
   tiedOutput: boolean;
+  /** Matrices quantized on load with importance data (options.importance). */
+  importanceMatrices: number;
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
   tokenizer: 'llama' | 'gpt2';
   vocabSize: number;
@@ -537,6 +553,79 @@ export interface WorkerTokenizer extends Omit<Tokenizer, 'encode' | 'decode' | '
   decode(ids: readonly number[] | Int32Array | Uint32Array): Promise<string>;
   tokenToPiece(id: number): Promise<string>;
 }
+
+export interface EvaluateOptions {
+  /** A model to compare against (load it with weights: 'f32'); adds the KL divergence and top-1 figures. */
+  reference?: Model | WorkerModel;
+  /** Tokens per window (default 512, at most the models' context); the second half of each is scored. */
+  context?: number;
+  /** The evaluated model's activations (the reference always runs w4a32). Default 'w4a8'. */
+  precision?: Precision;
+  /** After each window: how far, and the figures so far. */
+  onProgress?: (progress: { status: 'evaluate'; window: number; windows: number; fraction: number; perplexity: number; klMean?: number }) => void;
+  signal?: AbortSignalLike;
+}
+
+/** llama-perplexity's figures (standard errors as it computes them). */
+export interface EvaluateResult {
+  /** Tokens of the text (BOS first); windows = floor(tokens / context). */
+  readonly tokens: number;
+  readonly context: number;
+  readonly windows: number;
+  readonly precision: Precision;
+  /** Positions scored: windows × (context − 1 − context/2). */
+  readonly scored: number;
+  readonly perplexity: number;
+  readonly perplexityError: number;
+  /** With a reference: */
+  readonly referencePerplexity?: number;
+  readonly referencePerplexityError?: number;
+  /** KL(reference ‖ model) per scored position, in nats (vocabulary entries with reference log p ≤ −16 left out, as llama.cpp does). */
+  readonly kl?: { readonly mean: number; readonly error: number; readonly median: number; readonly p90: number; readonly p99: number; readonly max: number };
+  /** Share of positions where both models' most likely token is the same (0..1). */
+  readonly top1?: number;
+  readonly top1Error?: number;
+}
+
+/**
+ * Perplexity of a model on a text (a string, or token ids with BOS first) as
+ * llama.cpp's llama-perplexity scores it: windows of options.context tokens,
+ * each from an empty cache with BOS first, the second half scored. With
+ * options.reference, also its --kl-divergence statistics.
+ */
+export declare function evaluate(model: Model | WorkerModel, text: string | readonly number[] | Int32Array, options?: EvaluateOptions): Promise<EvaluateResult>;
+
+export interface CollectImportanceOptions {
+  /** Tokens per window (default 512, at most the model's context); every position counts. */
+  context?: number;
+  /** With text null: sample this many tokens from the model itself (temperature 1) as the calibration text. */
+  self?: number;
+  /** The seed of options.self (default: random). */
+  seed?: number;
+  /** Recorded in the file as imatrix.datasets. */
+  dataset?: string;
+  onProgress?: (progress: { status: 'collect'; window: number; windows: number; fraction: number }) => void;
+  signal?: AbortSignalLike;
+}
+
+/** An importance matrix: llama.cpp's imatrix GGUF file and what went into it. */
+export interface ImportanceMatrix {
+  /** The file: per matrix <name>.in_sum2 (Σx² per input column) and <name>.counts. */
+  readonly bytes: Uint8Array;
+  readonly tokens: number;
+  readonly windows: number;
+  readonly context: number;
+  /** Positions seen: windows × context. */
+  readonly positions: number;
+}
+
+/**
+ * An importance matrix as llama.cpp's llama-imatrix collects it, from a
+ * calibration text (a string, or token ids with BOS first) or, with text
+ * null and options.self, from tokens the model samples itself. Load the
+ * model with weights: 'f32'. Not for WorkerModel.
+ */
+export declare function collectImportance(model: Model, text: string | readonly number[] | Int32Array | null, options?: CollectImportanceOptions): Promise<ImportanceMatrix>;
 
 /** The package version. */
 export declare const version: string;

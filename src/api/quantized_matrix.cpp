@@ -78,11 +78,6 @@ ApiStatus QuantizedMatrix::quantize(uintptr_t weights, uint32_t rows, uint32_t c
   if (clip != 0 && clip != 1) {
     return ApiStatus::From(OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)"));
   }
-  if (importance != 0 && clip == 0) {
-    return ApiStatus::From(InvalidArgument(
-        "importance is only used by the clipping search; pass clip: 'mse' with it, or drop importance"));
-  }
-
   QuantizeOptions options;
   options.clip = clip == 1 ? ClipMode::kMse : ClipMode::kNone;
   options.importance = reinterpret_cast<const float*>(importance);

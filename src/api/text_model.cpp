@@ -73,6 +73,17 @@ ApiStatus TextModelLoader::feed(uintptr_t data, uint32_t n) {
   return ApiStatus::From(loader_->feed(reinterpret_cast<const uint8_t*>(data), n));
 }
 
+ApiStatus TextModelLoader::set_importance(uintptr_t data, uint32_t n) {
+  if (!options_status_.ok()) return ApiStatus::From(options_status_);
+  if (finished_) return ApiStatus::From(StateError("the loader already finished"));
+  std::unique_ptr<ImportanceMatrix> importance(new ImportanceMatrix);
+  Status s = read_imatrix_gguf(reinterpret_cast<const uint8_t*>(data), n, importance.get());
+  if (s.ok()) s = loader_->set_importance(importance.get());
+  if (!s.ok()) return ApiStatus::From(s);
+  importance_ = std::move(importance);
+  return ApiStatus();
+}
+
 ApiStatus TextModelLoader::set_tokenizer(uintptr_t data, uint32_t n) {
   if (!options_status_.ok()) return ApiStatus::From(options_status_);
   if (finished_) return ApiStatus::From(StateError("the loader already finished"));
@@ -143,6 +154,7 @@ std::string TextModel::info_json() const {
   j.key("loadedBytes").number(double(info.loaded_bytes));
   j.key("fileBytes").number(double(info.file_bytes));
   j.key("tiedOutput").boolean(info.tied_output);
+  j.key("importanceMatrices").number(info.importance_matrices);
   j.key("tokenizer").string(info.tokenizer);
   j.key("vocabSize").number(c.vocab_size);
   j.key("contextLength").number(c.context_length);
@@ -259,6 +271,34 @@ ApiStatus TextModel::write_gguf() {
   std::vector<uint8_t>().swap(result_);
   return ApiStatus::From(write_model_gguf(*model_, &result_));
 }
+
+ApiStatus TextModel::collect_importance(uintptr_t ids, uint32_t n) {
+  Status s = check_loaded();
+  if (!s.ok()) return ApiStatus::From(s);
+  if (n == 0 || int64_t(n) > model_->config.context_length)
+    return ApiStatus::From(OutOfRange("a window needs 1.." + std::to_string(model_->config.context_length) + " tokens"));
+  if (!importance_) importance_.reset(new ImportanceCollector(*model_));
+  LlamaState state(*model_->llama, int(n), std::min(int(n), kPromptBatch));
+  state.set_observer(importance_.get());
+  // Every position's logits, so that the classifier sees every position too.
+  std::vector<float> logits(size_t(n) * size_t(model_->config.vocab_size));
+  s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), logits.data(), true, Precision::kW4A32, pool_.get());
+  if (s.ok()) importance_->count_window();
+  return ApiStatus::From(s);
+}
+
+ApiStatus TextModel::write_importance(const std::string& dataset, int32_t chunk_size) {
+  Status s = check_loaded();
+  if (!s.ok()) return ApiStatus::From(s);
+  if (!importance_) return ApiStatus::From(StateError("no importance data yet: call collect_importance() first"));
+  ImportanceMatrix m = importance_->matrix();
+  m.datasets = {dataset};
+  m.chunk_size = uint32_t(std::max(chunk_size, 0));
+  std::vector<uint8_t>().swap(result_);
+  return ApiStatus::From(write_imatrix_gguf(m, &result_));
+}
+
+void TextModel::clear_importance() { importance_.reset(); }
 
 uint32_t heap_peak_bytes() {
 #if defined(__GLIBC__)

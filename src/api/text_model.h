@@ -24,6 +24,7 @@
 #include "api/result_buffer.h"
 #include "format/gguf.h"
 #include "model/generator.h"
+#include "model/importance.h"
 #include "model/model.h"
 #include "model/model_loader.h"
 #include "runtime/thread_pool.h"
@@ -45,6 +46,9 @@ class TextModelLoader {
 
   // The next n bytes of the file, at data.
   ApiStatus feed(uintptr_t data, uint32_t n);
+  // An importance matrix (llama.cpp's imatrix GGUF file, n bytes at data)
+  // for the matrices quantized on load; before the first feed().
+  ApiStatus set_importance(uintptr_t data, uint32_t n);
   // llama2.c's tokenizer.bin (n bytes at data); not needed for GGUF.
   ApiStatus set_tokenizer(uintptr_t data, uint32_t n);
   // After the whole file was fed: moves the model into `out` (which must be
@@ -54,6 +58,7 @@ class TextModelLoader {
 
  private:
   Status options_status_;  // a bad weights/clip argument, reported by feed()
+  std::unique_ptr<ImportanceMatrix> importance_;  // outlives loader_
   std::unique_ptr<ModelLoader> loader_;
   uint64_t file_size_ = 0;
   bool describe_ = false;
@@ -111,6 +116,16 @@ class TextModel : public ResultBuffer {
   // The model as a standard GGUF v3 file -> the result buffer.
   ApiStatus write_gguf();
 
+  // Importance matrix: collect_importance() runs ids[n] (int32 at `ids`,
+  // one calibration window, BOS first) from an empty cache and adds Σx² of
+  // every matrix input to the sums kept in the handle; write_importance()
+  // puts them as llama.cpp's imatrix GGUF file in the result buffer
+  // (dataset: imatrix.datasets; chunk_size: the window length);
+  // clear_importance() starts over.
+  ApiStatus collect_importance(uintptr_t ids, uint32_t n);
+  ApiStatus write_importance(const std::string& dataset, int32_t chunk_size);
+  void clear_importance();
+
  private:
   friend class TextModelLoader;
   Status check_loaded() const;
@@ -119,6 +134,7 @@ class TextModel : public ResultBuffer {
   std::unique_ptr<Model> model_;
   std::vector<GgufTensorInfo> file_tensors_;  // the file's table, when the loader was asked to describe it
   std::unique_ptr<Generator> generator_;
+  std::unique_ptr<ImportanceCollector> importance_;
   int32_t last_token_ = -1;
   StopReason stop_ = StopReason::kNone;
 };

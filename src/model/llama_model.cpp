@@ -147,6 +147,7 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
   const int rows = n - first;
   for (int t = first; t < n; ++t)
     rmsnorm(&xb_[size_t(t - first) * dim], &x_[size_t(t) * dim], w.output_norm.data(), dim, c.rms_eps);
+  observe(w.output.rows() > 0 ? TensorSlot::kOutput : TensorSlot::kTokenEmbedding, -1, xb_.data(), rows, dim);
   NIBBLE_RETURN_IF_ERROR(matmul(model_.classifier(), xb_.data(), rows, logits, precision, pool));
   if (c.final_softcap > 0.0f) softcap(logits, rows * c.vocab_size, c.final_softcap);
   return Status::Ok();
@@ -168,6 +169,8 @@ Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool
 
   for (int t = 0; t < n; ++t)
     rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.attn_norm.data(), dim, c.rms_eps);
+  for (TensorSlot slot : {TensorSlot::kAttnQkv, TensorSlot::kAttnQ, TensorSlot::kAttnK, TensorSlot::kAttnV})
+    if ((slot == TensorSlot::kAttnQkv) == f.fused_qkv) observe(slot, l, xb_.data(), n, dim);
   if (f.fused_qkv) {
     // One product, then each token's [q | k | v] row split into q_, k_, v_.
     const int width = q_dim + 2 * kv_dim;
@@ -236,6 +239,7 @@ Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool
     }
   };
   parallel_for_if(pool, split, int64_t(c.n_kv_heads) * runs_per_kv, 1, attend);
+  observe(TensorSlot::kAttnOutput, l, xb_.data(), n, q_dim);
   NIBBLE_RETURN_IF_ERROR(matmul(layer.wo, xb_.data(), n, proj_.data(), precision, pool));
   add_residual(layer.post_attn_norm, n);
   return Status::Ok();
@@ -251,6 +255,8 @@ Status LlamaState::ffn_block(int l, int n, Precision precision, ThreadPool* pool
     rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.ffn_norm.data(), dim, c.rms_eps);
   // gate[t] and up[t]: rows of hb_ and hb2_, or the two halves of a fused
   // [gate | up] row of hb_.
+  for (TensorSlot slot : {TensorSlot::kFfnGateUp, TensorSlot::kFfnGate, TensorSlot::kFfnUp})
+    if ((slot == TensorSlot::kFfnGateUp) == f.fused_gate_up) observe(slot, l, xb_.data(), n, dim);
   const float* up = hb2_.data();
   size_t stride = size_t(hidden);
   if (f.fused_gate_up) {
@@ -279,6 +285,7 @@ Status LlamaState::ffn_block(int l, int n, Precision precision, ThreadPool* pool
     for (int t = 1; t < n; ++t)
       std::memmove(hb_.data() + size_t(t) * hidden, hb_.data() + size_t(t) * stride, sizeof(float) * hidden);
   }
+  observe(TensorSlot::kFfnDown, l, hb_.data(), n, hidden);
   NIBBLE_RETURN_IF_ERROR(matmul(layer.down, hb_.data(), n, proj_.data(), precision, pool));
   add_residual(layer.post_ffn_norm, n);
   return Status::Ok();

@@ -106,6 +106,16 @@ class LlamaModel {
   LlamaWeights weights_;
 };
 
+// Sees the input of every matrix product of a forward pass (importance
+// matrices, model/importance.h): x[rows, cols] is what W[·, cols] of
+// `slot` in `layer` (-1: a whole-model matrix) multiplies. Float
+// activations, before any rounding to 8 bits.
+class ActivationObserver {
+ public:
+  virtual ~ActivationObserver() = default;
+  virtual void matmul_input(TensorSlot slot, int layer, const float* x, int rows, int cols) = 0;
+};
+
 // Per-sequence state: the KV cache and scratch buffers, sized for `context`
 // positions and batches of up to `max_batch` tokens.
 class LlamaState {
@@ -117,6 +127,8 @@ class LlamaState {
   // Keeps the first `tokens` cached positions (if fewer than position());
   // the next forward() continues from there. 0 empties the cache.
   void truncate(int tokens) { pos_ = std::max(0, std::min(pos_, tokens)); }
+  // Every later forward pass shows its matmul inputs to observer (null: none).
+  void set_observer(ActivationObserver* observer) { observer_ = observer; }
 
   // Runs tokens[n] at positions position()..position()+n−1 and writes the
   // logits of the last one to logits[vocab] (or of every one to
@@ -130,11 +142,15 @@ class LlamaState {
   Status attention_block(int layer, int n, Precision precision, ThreadPool* pool);
   Status ffn_block(int layer, int n, Precision precision, ThreadPool* pool);
   void add_residual(const std::vector<float>& post_norm, int n);
+  void observe(TensorSlot slot, int layer, const float* x, int rows, int cols) const {
+    if (observer_) observer_->matmul_input(slot, layer, x, rows, cols);
+  }
 
   const LlamaModel& model_;
   int context_;
   int max_batch_;
   int pos_ = 0;
+  ActivationObserver* observer_ = nullptr;
   // [layers, kv_heads, context, head_dim]: a KV head's rows are contiguous,
   // so attention streams through them (a row-per-position layout made it
   // jump by kv_dim, and the rows come from memory: each token's pass over

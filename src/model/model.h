@@ -31,6 +31,7 @@ struct ModelInfo {
   uint64_t file_bytes = 0;
   uint64_t loaded_bytes = 0;       // weights held in memory
   bool tied_output = false;
+  int importance_matrices = 0;     // matrices quantized with importance data
   std::string tokenizer;           // "llama" (SentencePiece-style) or "gpt2"
 };
 

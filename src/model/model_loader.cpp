@@ -212,6 +212,11 @@ Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, 
   std::vector<uint8_t> blocks(row_bytes * size_t(N));
   QuantizeOptions q;
   q.clip = options_.clip;
+  std::vector<float> importance;  // [K]
+  if (options_.importance && options_.importance->column_weights(t.name, K, &importance)) {
+    q.importance = importance.data();
+    ++info.importance_matrices;
+  }
   for (int64_t r = 0; r < N; ++r) target->quantize(values + r * K, &blocks[size_t(r) * row_bytes], K, q);
   return PackedWeights::Pack(target->type, blocks.data(), blocks.size(), N, K, out);
 }
@@ -234,6 +239,12 @@ Status ModelLoader::place_tensor(const PlannedTensor& t, const uint8_t* data) {
   if (!traits) return FormatError("tensor " + t.name + " has a type nibble cannot read");
   slot.vector->resize(size_t(t.shape[0]));
   traits->dequantize(data, slot.vector->data(), t.shape[0]);
+  return Status::Ok();
+}
+
+Status ModelLoader::set_importance(const ImportanceMatrix* importance) {
+  if (fed_ > 0) return StateError("importance data must be given before the model file");
+  options_.importance = importance;
   return Status::Ok();
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "format/gguf.h"
+#include "format/imatrix_gguf.h"
 #include "kernels/packed_weights.h"
 #include "tokenizer/vocab.h"
 #include "model/architecture.h"
@@ -32,6 +33,9 @@ struct LoadOptions {
   // (llama-quantize's file type) instead of `weights`.
   const QuantMix* mix = nullptr;
   ClipMode clip = ClipMode::kNone;  // for matrices quantized on load
+  // If set, matrices quantized on load that it has data for are weighted by
+  // it (llama-quantize --imatrix); it must outlive the loader.
+  const ImportanceMatrix* importance = nullptr;
   // The rows general.architecture is looked up in (a test adds its own).
   const std::vector<Architecture>* architectures = &builtin_architectures();
 };
@@ -45,6 +49,9 @@ class ModelLoader {
 
   // The next `size` bytes of the file.
   Status feed(const uint8_t* data, size_t size);
+  // Importance data for the matrices quantized on load (LoadOptions::
+  // importance); only before the first byte is fed.
+  Status set_importance(const ImportanceMatrix* importance);
   // llama2.c's tokenizer.bin (not needed for GGUF).
   Status set_tokenizer_file(const uint8_t* data, size_t size);
   // After the whole file was fed.

@@ -26,13 +26,14 @@ void dequantize_f16(const void* in, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(h[i]);
 }
 
-// Q4_0 and Q4_1 honour options.clip.
+// Q4_0 and Q4_1 honour options.clip; without it, options.importance selects
+// llama.cpp's importance-weighted rules (as Q5_0, Q5_1 and IQ4_NL do).
 void quantize_q4_0(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
   BlockQ4_0* y = static_cast<BlockQ4_0*>(out);
   if (options.clip == ClipMode::kMse) {
     quantize_row_q4_0_mse(x, y, n, options.importance);
   } else {
-    quantize_row_q4_0_ref(x, y, n);
+    quantize_row_q4_0_imatrix(x, y, n, options.importance);
   }
 }
 void dequantize_q4_0(const void* in, float* y, int64_t n) {
@@ -44,15 +45,15 @@ void quantize_q4_1(const float* x, void* out, int64_t n, const QuantizeOptions& 
   if (options.clip == ClipMode::kMse) {
     quantize_row_q4_1_mse(x, y, n, options.importance);
   } else {
-    quantize_row_q4_1_ref(x, y, n);
+    quantize_row_q4_1_imatrix(x, y, n, options.importance);
   }
 }
 void dequantize_q4_1(const void* in, float* y, int64_t n) {
   dequantize_row_q4_1(static_cast<const BlockQ4_1*>(in), y, n);
 }
 
-// The other block types are always round-to-nearest (llama.cpp's rules):
-// options.clip applies to Q4_0 and Q4_1 only.
+// The other block types ignore options.clip (llama.cpp's rules); Q8_0 and
+// the K-quants ignore options.importance too.
 void quantize_q8_0(const float* x, void* out, int64_t n, const QuantizeOptions&) {
   quantize_row_q8_0_ref(x, static_cast<BlockQ8_0*>(out), n);
 }
@@ -60,22 +61,22 @@ void dequantize_q8_0(const void* in, float* y, int64_t n) {
   dequantize_row_q8_0(static_cast<const BlockQ8_0*>(in), y, n);
 }
 
-void quantize_q5_0(const float* x, void* out, int64_t n, const QuantizeOptions&) {
-  quantize_row_q5_0_ref(x, static_cast<BlockQ5_0*>(out), n);
+void quantize_q5_0(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
+  quantize_row_q5_0_imatrix(x, static_cast<BlockQ5_0*>(out), n, options.importance);
 }
 void dequantize_q5_0(const void* in, float* y, int64_t n) {
   dequantize_row_q5_0(static_cast<const BlockQ5_0*>(in), y, n);
 }
 
-void quantize_q5_1(const float* x, void* out, int64_t n, const QuantizeOptions&) {
-  quantize_row_q5_1_ref(x, static_cast<BlockQ5_1*>(out), n);
+void quantize_q5_1(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
+  quantize_row_q5_1_imatrix(x, static_cast<BlockQ5_1*>(out), n, options.importance);
 }
 void dequantize_q5_1(const void* in, float* y, int64_t n) {
   dequantize_row_q5_1(static_cast<const BlockQ5_1*>(in), y, n);
 }
 
-void quantize_iq4_nl(const float* x, void* out, int64_t n, const QuantizeOptions&) {
-  quantize_row_iq4_nl_ref(x, static_cast<BlockIQ4_NL*>(out), n);
+void quantize_iq4_nl(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
+  quantize_row_iq4_nl_imatrix(x, static_cast<BlockIQ4_NL*>(out), n, options.importance);
 }
 void dequantize_iq4_nl(const void* in, float* y, int64_t n) {
   dequantize_row_iq4_nl(static_cast<const BlockIQ4_NL*>(in), y, n);

@@ -7,6 +7,7 @@
 
 #include "quant/fp16.h"
 #include "quant/quantize_row.h"
+#include "quant/scale_fit.h"
 
 namespace nibble {
 
@@ -68,82 +69,6 @@ void dequantize_row_q6_k(const BlockQ6_K* x, float* y, int64_t n) {
 
 namespace {
 
-// Round to nearest, ties to even, as ggml's nearest_int: adding 1.5·2^23
-// leaves the rounded integer in the low mantissa bits. Exact for |x| < 2^22;
-// beyond that (or NaN, from overflowing inputs) a defined but meaningless
-// value that the callers clamp, as ggml's does.
-inline int nearest_int(float x) {
-  const uint32_t bits = f32_bits(x + 12582912.0f);
-  return int(bits & 0x007fffffu) - 0x00400000;
-}
-
-inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
-
-// Scale and minimum of one sub-block x[n] for codes 0..nmax: the min/max
-// grid first, then nstep + 1 scales (rmin + rdelta·is + nmax)/(max − min),
-// each refit by weighted least squares (scale, min ≤ 0), keeping the one of
-// least Σ w·err². L[n] gets the codes; *neg_min = −min (≥ 0).
-float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L, float* neg_min, float rmin,
-                    float rdelta, int nstep) {
-  float min = x[0], max = x[0];
-  float sum_w = w[0];
-  float sum_x = sum_w * x[0];
-  for (int i = 1; i < n; ++i) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-    sum_w += w[i];
-    sum_x += w[i] * x[i];
-  }
-  if (min > 0) min = 0;
-  if (max == min) {
-    for (int i = 0; i < n; ++i) L[i] = 0;
-    *neg_min = -min;
-    return 0.0f;
-  }
-  float iscale = float(nmax) / (max - min);
-  float scale = 1.0f / iscale;
-  float best_error = 0;
-  for (int i = 0; i < n; ++i) {
-    L[i] = uint8_t(clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax));
-    const float diff = scale * float(L[i]) + min - x[i];
-    best_error += w[i] * (diff * diff);
-  }
-  uint8_t trial[kQK];
-  for (int is = 0; is <= nstep; ++is) {
-    iscale = (rmin + rdelta * float(is) + float(nmax)) / (max - min);
-    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax);
-      trial[i] = uint8_t(l);
-      const float wl = w[i] * float(l);
-      sum_l += wl;
-      sum_l2 += wl * float(l);
-      sum_xl += wl * x[i];
-    }
-    const float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (!(D > 0)) continue;
-    float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-    float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-    if (this_min > 0) {
-      this_min = 0;
-      this_scale = sum_xl / sum_l2;
-    }
-    float error = 0;
-    for (int i = 0; i < n; ++i) {
-      const float diff = this_scale * float(trial[i]) + this_min - x[i];
-      error += w[i] * (diff * diff);
-    }
-    if (error < best_error) {
-      for (int i = 0; i < n; ++i) L[i] = trial[i];
-      best_error = error;
-      scale = this_scale;
-      min = this_min;
-    }
-  }
-  *neg_min = -min;
-  return scale;
-}
-
 // Q4_K / Q5_K's first half: per 32-weight sub-block a fitted scale and
 // minimum (weights av_x + |x|), then both as 6-bit multiples of the
 // super-block's d and dmin, then every code again from the rounded scales.
@@ -194,51 +119,6 @@ void quantize_k_scales_and_codes(const float* x, Block* y, int nmax, float rmin,
   }
 }
 
-// Q6_K's sub-block fit: x[16] -> codes L[16] in 0..63 (level l + 32) and a
-// signed scale; weights x², scales −(32 + 0.1·is)/max for is = −9..9 tried,
-// each refit by least squares. ggml's make_qx_quants with rmse_type 1.
-float fit_signed_scale(const float* x, int8_t* L) {
-  constexpr int n = 16, nmax = 32;
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
-  if (amax < kGroupMaxEps) {
-    for (int i = 0; i < n; ++i) L[i] = 0;
-    return 0.0f;
-  }
-  // Σ w·x·l and Σ w·l² for the codes of iscale; `store` keeps the codes.
-  auto sums = [&](float iscale, float* sumlx, float* suml2, bool store) {
-    *sumlx = *suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-      if (store) L[i] = int8_t(l + nmax);
-      const float w = x[i] * x[i];
-      *sumlx += w * x[i] * float(l);
-      *suml2 += w * float(l) * float(l);
-    }
-  };
-  float sumlx, suml2;
-  sums(float(-nmax) / max, &sumlx, &suml2, true);
-  float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
-  float best = scale * sumlx;
-  for (int is = -9; is <= 9; ++is) {
-    if (is == 0) continue;
-    const float iscale = -(float(nmax) + 0.1f * float(is)) / max;
-    sums(iscale, &sumlx, &suml2, false);
-    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      sums(iscale, &sumlx, &suml2, true);
-      scale = sumlx / suml2;
-      best = scale * sumlx;
-    }
-  }
-  return scale;
-}
-
 }  // namespace
 
 // y[n/256] <- x[n]
@@ -275,7 +155,7 @@ void quantize_row_q6_k_ref(const float* x, BlockQ6_K* y, int64_t n) {
     float scales[kQK_K / 16];
     float max_scale = 0, max_abs_scale = 0;
     for (int s = 0; s < kQK_K / 16; ++s) {
-      scales[s] = fit_signed_scale(x + 16 * s, L + 16 * s);
+      scales[s] = fit_signed_scale(16, 32, x + 16 * s, nullptr, L + 16 * s);
       if (std::fabs(scales[s]) > max_abs_scale) {
         max_abs_scale = std::fabs(scales[s]);
         max_scale = scales[s];

@@ -42,6 +42,19 @@ void quantize_row_q6_k_ref(const float* x, BlockQ6_K* y, int64_t n);
 // (GROUP_MAX_EPS), in IQ4_NL and Q6_K.
 constexpr float kGroupMaxEps = 1e-15f;
 
+// llama.cpp's rules with importance data (llama-quantize --imatrix; ggml's
+// quantize_q4_0 & co. given quant_weights), byte-identical to them:
+// importance[n] (>= 0, the mean squared activation of each input column)
+// times sqrt(σ² + x[j]²) weights element j (σ²: the row's mean square; for
+// IQ4_NL twice the block's), then a weighted scale search per block (Q4_0,
+// Q5_0: signed scales; Q4_1, Q5_1: scale and minimum; IQ4_NL: the rule of
+// quantize_row_iq4_nl_ref). importance null: the *_ref rules.
+void quantize_row_q4_0_imatrix(const float* x, BlockQ4_0* y, int64_t n, const float* importance);
+void quantize_row_q4_1_imatrix(const float* x, BlockQ4_1* y, int64_t n, const float* importance);
+void quantize_row_q5_0_imatrix(const float* x, BlockQ5_0* y, int64_t n, const float* importance);
+void quantize_row_q5_1_imatrix(const float* x, BlockQ5_1* y, int64_t n, const float* importance);
+void quantize_row_iq4_nl_imatrix(const float* x, BlockIQ4_NL* y, int64_t n, const float* importance);
+
 // importance[n] weights element j of the row (null = all ones, entries >= 0).
 void quantize_row_q4_0_mse(const float* x, BlockQ4_0* y, int64_t n, const float* importance);
 void quantize_row_q4_1_mse(const float* x, BlockQ4_1* y, int64_t n, const float* importance);

@@ -56,19 +56,6 @@ void affine_codes(const float* x, int top, float* d, float* min, uint8_t* codes)
   for (int j = 0; j < kQK; ++j) codes[j] = truncated_code((x[j] - lo) * id + 0.5f, top);
 }
 
-// codes[32] (each 0..31) -> a Q5 block's qs[16] (low nibbles as Q4_0) and
-// qh[4] (bit j: code j's bit 4, little-endian).
-void pack_q5_codes(const uint8_t* codes, uint8_t* qs, uint8_t* qh) {
-  uint8_t low[kQK];
-  uint32_t high = 0;
-  for (int j = 0; j < kQK; ++j) {
-    low[j] = codes[j] & 0x0F;
-    high |= uint32_t(codes[j] >> 4) << j;
-  }
-  pack_nibbles(low, qs);
-  for (int i = 0; i < 4; ++i) qh[i] = uint8_t(high >> (8 * i));
-}
-
 // The index of the code-book value nearest to x (values[16] ascending; on a
 // tie between two neighbours, the upper one), as ggml's best_index_int8.
 // Exact: 2x against the sum of two neighbours.
@@ -125,14 +112,21 @@ void quantize_row_q5_1_ref(const float* x, BlockQ5_1* y, int64_t n) {
   }
 }
 
-// y[n/32] <- x[n]. llama.cpp's rule (quantize_iq4_nl without importance
-// data): weights x²; the scale max/127 (max: the value of largest
-// magnitude), then (v − 127)/max for v = −7..7 as inverse scales, each
-// refit by least squares, keeping the best Σw·x·q / Σw·q²; the codes are
+// y[n/32] <- x[n]. llama.cpp's rule (quantize_iq4_nl): per element a weight,
+// x² (or, with importance data, importance·sqrt(σ² + x²), σ² twice the
+// block's mean square); the scale max/127 (max: the value of largest
+// magnitude), then (v − 127)/max for v = −7..7 as inverse scales, each refit
+// by weighted least squares, keeping the best Σw·x·q / Σw·q²; the codes are
 // then the nearest values at the kept scale.
-void quantize_row_iq4_nl_ref(const float* x, BlockIQ4_NL* y, int64_t n) {
+void quantize_row_iq4_nl_imatrix(const float* x, BlockIQ4_NL* y, int64_t n, const float* importance) {
   constexpr int kTries = 7;
   for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
+    float w[kQK];
+    float sigma2 = 0.0f;
+    for (int j = 0; j < kQK; ++j) sigma2 += x[j] * x[j];
+    sigma2 *= 2.0f / float(kQK);
+    for (int j = 0; j < kQK; ++j)
+      w[j] = importance ? importance[b * kQK + j] * std::sqrt(sigma2 + x[j] * x[j]) : x[j] * x[j];
     float amax = 0.0f, max = 0.0f;
     for (int j = 0; j < kQK; ++j) {
       if (std::fabs(x[j]) > amax) {
@@ -143,13 +137,12 @@ void quantize_row_iq4_nl_ref(const float* x, BlockIQ4_NL* y, int64_t n) {
     float d = 0.0f;
     if (amax >= kGroupMaxEps) {
       // Σ w·q·x and Σ w·q² over the block for the codes of inverse scale id.
-      auto fit = [x](float id, float* sumqx, float* sumq2) {
+      auto fit = [x, &w](float id, float* sumqx, float* sumq2) {
         *sumqx = *sumq2 = 0.0f;
         for (int j = 0; j < kQK; ++j) {
           const float q = float(kIQ4NLValues[nearest_iq4nl_index(id * x[j])]);
-          const float w = x[j] * x[j];
-          *sumqx += w * q * x[j];
-          *sumq2 += w * q * q;
+          *sumqx += w[j] * q * x[j];
+          *sumq2 += w[j] * q * q;
         }
       };
       float sumqx, sumq2;
@@ -171,6 +164,9 @@ void quantize_row_iq4_nl_ref(const float* x, BlockIQ4_NL* y, int64_t n) {
     pack_nibbles(codes, y[b].qs);
   }
 }
+
+// y[n/32] <- x[n]: the rule above without importance data.
+void quantize_row_iq4_nl_ref(const float* x, BlockIQ4_NL* y, int64_t n) { quantize_row_iq4_nl_imatrix(x, y, n, nullptr); }
 
 // y[n/32] <- x[n]
 void quantize_row_q8_0_ref(const float* x, BlockQ8_0* y, int64_t n) {

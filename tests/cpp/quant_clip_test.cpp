@@ -60,7 +60,9 @@ Comparison compare(TensorType type, Dist dist, float magnitude, bool with_import
     for (int b = 0; b < kCols / 32; ++b) testdata::append_block(dist, magnitude, rng, &x);
     const std::vector<float> importance = testdata::random_importance(kCols, rng);
     const float* w = with_importance ? importance.data() : nullptr;
-    const std::vector<double> rtn = block_errors(type, x.data(), quantize_row(type, x.data(), ClipMode::kNone, w), w);
+    // Round-to-nearest takes no importance (given it, Q4_0 / Q4_1 follow
+    // llama.cpp's importance-weighted rules instead); its error is weighted.
+    const std::vector<double> rtn = block_errors(type, x.data(), quantize_row(type, x.data(), ClipMode::kNone, nullptr), w);
     const std::vector<double> mse = block_errors(type, x.data(), quantize_row(type, x.data(), ClipMode::kMse, w), w);
     for (size_t b = 0; b < rtn.size(); ++b) {
       ++c.blocks;

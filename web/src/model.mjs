@@ -23,6 +23,8 @@ import {
 } from './validate.mjs';
 
 const CONSTRUCT = Symbol('Model.construct');
+// Not for users: the calls collectImportance() (importance.mjs) makes.
+export const IMPORTANCE = Symbol('Model.importance');
 const STOP_REASONS = ['none', 'eos', 'max_tokens', 'context'];
 const DEFAULT_CONTEXT_CAP = 2048; // KV-cache positions unless options.context asks for more
 const YIELD_EVERY_BYTES = 1 << 20; // loading yields to the event loop this often
@@ -290,6 +292,26 @@ export class Model {
     return this.#takeResult(where, (ptr, n) => copyOutFloat32(this.#wasm, ptr, n / 4));
   }
 
+  // collectImportance()'s access: window(ids) adds one calibration window's
+  // Σx² to the sums the handle keeps, file(dataset, chunkSize) returns them as
+  // an imatrix GGUF file, clear() starts over.
+  get [IMPORTANCE]() {
+    const where = 'collectImportance';
+    const handle = this.#live(where);
+    const wasm = this.#wasm;
+    return {
+      window: (ids) => withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
+        copyIn(wasm, ptr, ids);
+        throwIfFailed(handle.collectImportance(ptr, ids.length), where);
+      }),
+      file: (dataset, chunkSize) => {
+        withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.writeImportance(dataset, chunkSize), where));
+        return this.#takeResult(where, (ptr, n) => copyOutBytes(wasm, ptr, n));
+      },
+      clear: () => handle.clearImportance(),
+    };
+  }
+
   /** Frees the wasm memory. Later calls to other methods throw; a second dispose() does nothing. */
   dispose() {
     if (this.#handle === null) return;
@@ -328,7 +350,7 @@ function stagingBytes(size) {
 export async function loadModel(source, options) {
   const where = 'loadModel';
   const opts = checkLoadOptions(source, options, where);
-  const { onProgress, signal, weights, mix, clip, context, fileTensors } = opts;
+  const { onProgress, signal, weights, mix, clip, context, fileTensors, importance } = opts;
   throwIfAborted(signal, where);
   if (opts.worker) return loadModelInWorker(source, options ?? {});
   const wasm = await wasmFor(opts);
@@ -353,6 +375,12 @@ export async function loadModel(source, options) {
     if (size === 0) throw plainError(where, `the model file is empty (${opened.label})`);
     loader = new wasm.TextModelLoader(weights, mix, CLIP_CODES[clip], size, fileTensors);
     const fail = (status) => throwIfFailed(status, where);
+    if (importance) {
+      withHeapBuffers(wasm, [Math.max(importance.byteLength, 1)], where, ([ptr]) => {
+        copyIn(wasm, ptr, importance);
+        fail(withLabel(loader.setImportance(ptr, importance.byteLength), 'options.importance'));
+      });
+    }
     if (tokenizer) {
       // Given first: a GGUF file brings its own tokenizer and ignores this one.
       withHeapBuffers(wasm, [Math.max(tokenizer.byteLength, 1)], where, ([ptr]) => {

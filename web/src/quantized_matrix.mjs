@@ -144,7 +144,8 @@ function build(wasm, where, fill) {
  * W[rows, cols] (row-major Float32Array) -> QuantizedMatrix.
  * options: type, one of QUANT_TYPES (default the first); clip 'none' (default,
  * round-to-nearest as llama.cpp) | 'mse' (clipping search); importance:
- * Float32Array(cols) weighting each input column in the clipping search.
+ * Float32Array(cols) weighting each input column (the clipping search, or
+ * llama.cpp's importance-weighted rules; see index.d.ts).
  */
 export async function quantize(weights, shape, options) {
   const where = 'quantize';

@@ -246,7 +246,7 @@ export function checkInitOptions(options, where) {
   return { simd, wasmPath: checkWasmPath(opts.wasmPath, where), threads };
 }
 
-const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'mix', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads'];
+const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'mix', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads', 'importance'];
 
 // loadModel(source, options) -> the options with defaults; simd and wasmPath
 // are left to init(), which loadModel calls with them.
@@ -269,6 +269,9 @@ export function checkLoadOptions(source, options, where) {
   return {
     ...checked,
     tokenizer: opts.tokenizer,
+    // An imatrix GGUF file's bytes, or what collectImportance() returned.
+    importance: opts.importance === undefined ? undefined
+      : asBytes(opts.importance?.bytes ?? opts.importance, 'options.importance', where),
     cache: checkBoolean(opts.cache, 'options.cache', false, where),
     threads: checkThreads(opts.threads, where),
     worker: checkBoolean(opts.worker, 'options.worker', false, where),
@@ -355,6 +358,36 @@ export function checkLogitsOptions(options, where) {
   return {
     precision: checkPrecision(opts.precision, 'options.precision', where),
     batch: checkInteger(opts.batch, 'options.batch', 1, MAX_INT32, undefined, where),
+  };
+}
+
+// evaluate(model, text, options) -> { reference (unchecked: evaluate's
+// own check), context (undefined: the default), precision, onProgress, signal }.
+export function checkEvaluateOptions(options, where) {
+  const opts = checkOptions(options, ['reference', 'context', 'precision', 'onProgress', 'signal'], where);
+  return {
+    reference: opts.reference,
+    context: checkInteger(opts.context, 'options.context', 4, MAX_INT32, undefined, where),
+    precision: checkPrecision(opts.precision, 'options.precision', where),
+    onProgress: checkFunction(opts.onProgress, 'options.onProgress', where),
+    signal: checkSignal(opts.signal, where),
+  };
+}
+
+// collectImportance(model, text, options) -> { context, self, seed (drawn
+// when not given), dataset, onProgress, signal }.
+export function checkImportanceOptions(options, where) {
+  const opts = checkOptions(options, ['context', 'self', 'seed', 'dataset', 'onProgress', 'signal'], where);
+  if (opts.dataset !== undefined && typeof opts.dataset !== 'string') {
+    throw typeError(where, `options.dataset must be a string, got ${describe(opts.dataset)}`);
+  }
+  return {
+    context: checkInteger(opts.context, 'options.context', 2, MAX_INT32, undefined, where),
+    self: checkInteger(opts.self, 'options.self', 2, MAX_INT32, undefined, where),
+    seed: checkInteger(opts.seed, 'options.seed', 0, 2 ** 32 - 1, undefined, where) ?? Math.floor(Math.random() * 2 ** 31),
+    dataset: opts.dataset,
+    onProgress: checkFunction(opts.onProgress, 'options.onProgress', where),
+    signal: checkSignal(opts.signal, where),
   };
 }
 

@@ -1,0 +1,173 @@
+// The quality commands of the nibble CLI (bin/nibble.mjs dispatches to them):
+//   nibble eval <model> --text <file> [--reference <model>]   perplexity and KL divergence
+//   nibble imatrix <model> (--text <file> | --self <n>) -o <file>   an importance matrix
+// `cli` carries nibble.mjs's option helpers ({ fail, integerOption,
+// choiceOption, load, weightTypes, defaultType }).
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as nibble from '../dist/nibble.mjs';
+
+const number = (n) => n.toLocaleString('en-US');
+
+export function qualityHelp(weightChoices) {
+  return {
+    eval: `Usage: nibble eval <model> --text <file> [--reference <model>] [options]
+
+Scores the model on a text as llama.cpp's llama-perplexity does: the text's
+tokens (BOS first) are cut into windows of --context tokens, each run from an
+empty cache with BOS first, and the second half of each window is scored.
+Prints the perplexity; with --reference (a model loaded with f32 weights and
+float activations: the same file, or the unquantized one), also the KL
+divergence of every scored position from the reference's distribution
+(mean, median, 90th/99th percentile, maximum) and how often both agree on
+the most likely token, each with llama.cpp's standard errors.
+
+Options:
+  --text <file>          the text to score (required)
+  --reference <model>    the model to compare against (held as f32)
+  --context <n>          tokens per window (default 512, at most the model's context)
+  --precision <p>        ${nibble.optionChoices.precision.map((p, i) => (i === 0 ? `${p} (default)` : p)).join(' | ')}: int8 or f32 activations
+  --weights <type>       ${weightChoices}: how to hold the matrices
+  --json                 print the figures as JSON
+  --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint (both models)
+  -h, --help             this help`,
+
+    imatrix: `Usage: nibble imatrix <model> (--text <file> | --self <n>) -o <out.gguf> [options]
+
+Collects an importance matrix as llama.cpp's llama-imatrix does (with
+--process-output): for every matrix, the sum of x² of each input column over
+every position of the calibration text, and the count of positions. Writes
+llama.cpp's imatrix GGUF file, which 'nibble quantize --imatrix' and
+llama-quantize --imatrix read. The model runs with f32 weights; the text's
+tokens are cut into windows of --context tokens, each from an empty cache
+with BOS first.
+
+Options:
+  --text <file>          the calibration text (keep it apart from evaluation text)
+  --self <n>             or: sample n tokens from the model itself (temperature 1)
+  --seed <s>             the seed of --self (default 1)
+  -o, --output <file>    the imatrix GGUF file to write (required)
+  --context <n>          tokens per window (default 512, at most the model's context)
+  --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
+  -h, --help             this help`,
+  };
+}
+
+export const QUALITY_OPTIONS = {
+  eval: {
+    text: { type: 'string' },
+    reference: { type: 'string' },
+    context: { type: 'string' },
+    precision: { type: 'string' },
+    weights: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  imatrix: {
+    text: { type: 'string' },
+    self: { type: 'string' },
+    seed: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    context: { type: 'string' },
+  },
+};
+
+function readText(cli, path) {
+  if (path === undefined) cli.fail('which text? give it with --text <file>');
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    return cli.fail(`cannot read '${path}': ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`);
+  }
+}
+
+// A bar redrawn in place on a terminal (nothing elsewhere: stderr may be a log).
+function progressBar(label) {
+  if (!process.stderr.isTTY) return { update() {}, done() {} };
+  const width = 30;
+  return {
+    update(fraction, detail) {
+      const filled = Math.round(fraction * width);
+      process.stderr.write(`\r\x1b[K${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${detail}`);
+    },
+    done() {
+      process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+async function evalCommand(cli, values, positionals) {
+  const path = cli.oneModel(positionals, 'eval');
+  const text = readText(cli, values.text);
+  const context = cli.integerOption(values, 'context', 4, 2 ** 31 - 1);
+  const precision = cli.choiceOption(values, 'precision', nibble.optionChoices.precision, 'w4a8');
+  const weights = cli.choiceOption(values, 'weights', cli.weightTypes.map((t) => t.name), cli.defaultType);
+  const loadContext = context ? { context } : {};
+  const { model } = await cli.load(path, values, { weights }, 'none', undefined, loadContext);
+  let reference;
+  try {
+    if (values.reference !== undefined) {
+      reference = (await cli.load(values.reference, values, { weights: 'f32' }, 'none', undefined, loadContext)).model;
+    }
+    const bar = progressBar(`eval ${path}`);
+    const result = await nibble.evaluate(model, text, {
+      reference,
+      context,
+      precision,
+      onProgress: (p) => bar.update(p.fraction, `${p.window}/${p.windows} windows  PPL ${p.perplexity.toFixed(4)}` +
+        (p.klMean === undefined ? '' : `  KL ${p.klMean.toFixed(5)}`)),
+    });
+    bar.done();
+    const weightType = model.info.weightType;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ file: path, text: values.text, reference: values.reference ?? null, weights: weightType, ...result }, null, 2)}\n`);
+      return;
+    }
+    const r = result;
+    let out = `${path} (${weightType} weights, ${precision}) on ${values.text}: ${number(r.tokens)} tokens, ` +
+      `${r.windows} windows of ${r.context}, ${number(r.scored)} scored\n`;
+    out += `  perplexity       ${r.perplexity.toFixed(4)} ± ${r.perplexityError.toFixed(4)}`;
+    if (r.kl) {
+      out += `   (reference ${r.referencePerplexity.toFixed(4)} ± ${r.referencePerplexityError.toFixed(4)})\n`;
+      out += `  KL divergence    mean ${r.kl.mean.toFixed(5)} ± ${r.kl.error.toFixed(5)}, median ${r.kl.median.toFixed(5)}, ` +
+        `p90 ${r.kl.p90.toFixed(4)}, p99 ${r.kl.p99.toFixed(4)}, max ${r.kl.max.toFixed(4)}\n`;
+      out += `  same top token   ${(100 * r.top1).toFixed(2)} ± ${(100 * r.top1Error).toFixed(2)} %\n`;
+    } else {
+      out += '\n';
+    }
+    process.stdout.write(out);
+  } finally {
+    reference?.dispose();
+    model.dispose();
+  }
+}
+
+async function imatrixCommand(cli, values, positionals) {
+  const path = cli.oneModel(positionals, 'imatrix');
+  if ((values.text === undefined) === (values.self === undefined)) cli.fail('give the calibration text with --text <file>, or --self <n> to sample n tokens from the model');
+  const output = values.output ?? cli.fail('where to? give the output file with -o <imatrix.gguf>');
+  const text = values.text === undefined ? null : readText(cli, values.text);
+  const self = cli.integerOption(values, 'self', 2, 2 ** 31 - 1);
+  const seed = cli.integerOption(values, 'seed', 0, 2 ** 32 - 1) ?? 1;
+  const context = cli.integerOption(values, 'context', 2, 2 ** 31 - 1);
+  const { model } = await cli.load(path, values, { weights: 'f32' }, 'none', undefined, context ? { context } : {});
+  try {
+    const bar = progressBar(`imatrix ${path}`);
+    const name = values.text === undefined ? undefined : values.text.split(/[\\/]/).pop();
+    const r = await nibble.collectImportance(model, text, {
+      context, self, seed: self === undefined ? undefined : seed, dataset: name,
+      onProgress: (p) => bar.update(p.fraction, `${p.window}/${p.windows} windows`),
+    });
+    bar.done();
+    try {
+      writeFileSync(output, r.bytes);
+    } catch (e) {
+      cli.fail(`cannot write '${output}': ${e.code === 'ENOENT' ? 'no such folder' : e.code ?? e.message}`);
+    }
+    const source = text === null ? `${number(self)} tokens sampled from the model (seed ${seed})` : values.text;
+    process.stderr.write(`wrote ${output}: ${r.windows} windows of ${r.context} tokens (${number(r.positions)} positions) of ` +
+      `${source}; ${number(r.tokens - r.positions)} tokens left over\n`);
+  } finally {
+    model.dispose();
+  }
+}
+
+export const QUALITY_COMMANDS = { eval: evalCommand, imatrix: imatrixCommand };

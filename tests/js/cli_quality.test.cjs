@@ -1,0 +1,76 @@
+// The quality commands (bin/quality.mjs): nibble imatrix writes llama-imatrix's
+// file layout from a text or from the model itself; nibble quantize --imatrix
+// with llama.cpp's file gives llama-quantize --imatrix's tensors; nibble eval
+// prints llama.cpp's figures (text and --json); mistakes give one line.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { REPO, model } = require('./model_util.cjs');
+const { ggufTensors } = require('./gguf_tensors.cjs');
+
+const CLI = path.join(REPO, 'bin', 'nibble.mjs');
+const GGUF = model('stories260K.gguf');
+const QUALITY = path.join(REPO, 'tests', 'fixtures', 'quality');
+const SAMPLE = path.join(QUALITY, 'sample.txt');
+const LLAMA = JSON.parse(fs.readFileSync(path.join(QUALITY, 'imatrix_tensors.json'), 'utf8'));
+const RESULTS = JSON.parse(fs.readFileSync(path.join(QUALITY, 'results.json'), 'utf8'));
+
+jest.setTimeout(60000);
+
+function nibble(...args) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8', timeout: 60000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir;
+beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nibble-quality-')); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('quantize --imatrix with llama-imatrix\'s file: llama-quantize --pure --imatrix\'s tensors', () => {
+  const out = path.join(dir, 'q4_0-imatrix.gguf');
+  const r = nibble('quantize', GGUF, '-o', out, '--type', 'q4_0', '--pure', '--imatrix', path.join(QUALITY, 'imatrix.gguf'));
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/31 matrices weighted by/);
+  const got = ggufTensors(fs.readFileSync(out));
+  const want = LLAMA['stories260K-q4_0-pure-imatrix.gguf'];
+  expect(Object.keys(want).filter((name) => got[name].sha256 !== want[name].sha256)).toEqual([]);
+});
+
+test('imatrix --self: an imatrix file of 36 matrices that quantize reads', () => {
+  const out = path.join(dir, 'self.gguf');
+  const r = nibble('imatrix', GGUF, '--self', '600', '--seed', '3', '--context', '128', '-o', out);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/wrote .*self\.gguf: 4 windows of 128 tokens \(512 positions\) of 600 tokens sampled from the model \(seed 3\)/);
+  const names = Object.keys(ggufTensors(fs.readFileSync(out)));
+  expect(names.filter((n) => n.endsWith('.in_sum2'))).toHaveLength(36);
+  const q = nibble('quantize', GGUF, '-o', path.join(dir, 'q.gguf'), '--type', 'q4_1', '--pure', '--imatrix', out);
+  expect(q.stderr).toMatch(/31 matrices weighted by/);
+});
+
+test('eval --json: llama.cpp\'s PPL and mean KLD of the Q4_0 file within 0.5 % and 1 %', () => {
+  const q4 = path.join(dir, 'q4_0.gguf');
+  expect(nibble('quantize', GGUF, '-o', q4, '--type', 'q4_0', '--pure').code).toBe(0);
+  const r = nibble('eval', q4, '--text', SAMPLE, '--reference', GGUF, '--context', '256', '--json');
+  expect(r.code).toBe(0);
+  const got = JSON.parse(r.stdout);
+  const want = RESULTS.results.find((x) => x.file === 'stories260K-q4_0-pure.gguf');
+  expect(got.scored).toBe(5969);
+  expect(Math.abs(got.perplexity / want.ppl - 1)).toBeLessThan(0.005);
+  expect(Math.abs(got.kl.mean / want.kld_mean - 1)).toBeLessThan(0.01);
+  const text = nibble('eval', q4, '--text', SAMPLE, '--context', '256');
+  expect(text.stdout).toMatch(/12,123 tokens, 47 windows of 256, 5,969 scored\n {2}perplexity {7}4\.38\d\d ± 0\.10\d\d\n$/);
+});
+
+test.each([
+  [['eval', GGUF], /^nibble eval: which text\? give it with --text <file>/],
+  [['eval', GGUF, '--text', 'missing.txt'], /^nibble eval: cannot read 'missing\.txt': no such file/],
+  [['eval', GGUF, '--text', SAMPLE, '--context', '4096'], /^nibble eval: --context is 4096 but the model's context length is \d+/],
+  [['imatrix', GGUF, '-o', 'x.gguf'], /^nibble imatrix: give the calibration text with --text <file>, or --self <n>/],
+  [['imatrix', GGUF, '--self', '100'], /^nibble imatrix: where to\? give the output file with -o <imatrix\.gguf>/],
+  [['quantize', GGUF, '-o', 'x.gguf', '--imatrix', SAMPLE], /^nibble quantize: not an imatrix GGUF file/],
+])('nibble %p fails with one line', (args, pattern) => {
+  const r = nibble(...args);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(pattern) });
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+});

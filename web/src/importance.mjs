@@ -1,0 +1,87 @@
+// collectImportance(model, text, options): an importance matrix as llama.cpp's
+// llama-imatrix collects it, for quantizing with loadModel(source,
+// { importance }) (llama-quantize --imatrix's rules). For every matrix of
+// the model: Σx² of each input column over every position of the
+// calibration text, and the number of positions; written as llama.cpp's
+// imatrix GGUF file, so files move between the two tools.
+//
+// The text's tokens (BOS first) are cut into floor(n / context) windows of
+// `context` tokens, each run from an empty cache with its first token
+// replaced by BOS, every position counted. With no text, options.self
+// tokens are sampled from the model itself (temperature 1, no top-k/top-p,
+// options.seed), so quantizing needs no dataset.
+import { rangeError, typeError } from './errors.mjs';
+import { macrotask } from './generation.mjs';
+import { IMPORTANCE } from './model.mjs';
+import { throwIfAborted } from './sources.mjs';
+import { checkIds, checkImportanceOptions, describe } from './validate.mjs';
+
+const DEFAULT_CONTEXT = 512; // llama-imatrix's default -c
+
+// `count` token ids sampled from the model: runs of at most `context` tokens,
+// each starting at BOS (the next run's seed is one more).
+async function sampleTokens(model, count, context, seed, signal, where) {
+  const ids = [];
+  const bos = model.info.bos >= 0 ? model.info.bos : 0;
+  for (let run = 0; ids.length < count; run++) {
+    throwIfAborted(signal, where);
+    const piece = [bos];
+    const maxTokens = Math.min(count - ids.length, context) - 1;
+    if (maxTokens > 0) {
+      await model.complete([bos], {
+        maxTokens, temperature: 1, topK: 0, topP: 1, seed: seed + run, onToken: (id) => piece.push(id),
+      });
+    }
+    ids.push(...piece);
+  }
+  return Int32Array.from(ids.slice(0, count));
+}
+
+/**
+ * An importance matrix of `model` from `text` (a string, token ids with BOS
+ * first, or null with options.self); see index.d.ts.
+ */
+export async function collectImportance(model, text, options) {
+  const where = 'collectImportance';
+  const access = model?.[IMPORTANCE];
+  if (!access) throw typeError(where, `model must be a Model from loadModel() (not in a worker), got ${describe(model)}`);
+  const { context: asked, self, seed, dataset, onProgress, signal } = checkImportanceOptions(options, where);
+  const context = asked ?? Math.min(DEFAULT_CONTEXT, model.info.context);
+  if (context > model.info.context) {
+    throw rangeError(where, `options.context is ${context} but the model was loaded with a context of ${model.info.context}; load it with a larger options.context`);
+  }
+  let ids;
+  if (text === null || text === undefined) {
+    if (self === undefined) throw typeError(where, 'give a calibration text, or options.self: the number of tokens to sample from the model');
+    ids = await sampleTokens(model, self, context, seed, signal, where);
+  } else if (self !== undefined) {
+    throw typeError(where, 'options.self samples a calibration text; give either a text or options.self, not both');
+  } else if (typeof text === 'string') {
+    ids = Int32Array.from(model.tokenize(text));
+  } else if (Array.isArray(text) || ArrayBuffer.isView(text)) {
+    ids = checkIds(text, 'text', model.info.vocabSize, where);
+  } else {
+    throw typeError(where, `text must be a string, an array of token ids or null (with options.self), got ${describe(text)}`);
+  }
+  const windows = Math.floor(ids.length / context);
+  if (windows === 0) {
+    throw rangeError(where, `the calibration text has ${ids.length} tokens, fewer than one window of options.context = ${context}; give more text or a smaller context`);
+  }
+  const bos = model.info.bos;
+  access.clear();
+  try {
+    for (let w = 0; w < windows; w++) {
+      throwIfAborted(signal, where);
+      const tokens = ids.slice(w * context, (w + 1) * context);
+      if (bos >= 0) tokens[0] = bos;
+      model[IMPORTANCE].window(tokens);
+      onProgress?.({ status: 'collect', window: w + 1, windows, fraction: (w + 1) / windows });
+      await macrotask(); // let abort signals and the page run
+    }
+    const name = dataset ?? (self !== undefined ? `self:${self}:seed${seed}` : 'text');
+    const bytes = model[IMPORTANCE].file(name, context);
+    return Object.freeze({ bytes, tokens: ids.length, windows, context, positions: windows * context });
+  } finally {
+    if (!model.disposed) model[IMPORTANCE].clear();
+  }
+}
