@@ -24,7 +24,7 @@ const { writeRandomLlamaGguf } = createRequire(import.meta.url)('../js/model_uti
 const SHAPE = { dim: 4096, hidden: 11008, layers: 27, heads: 32, kvHeads: 8, vocab: 32000, context: 256, seed: 7 };
 const GiB = 2 ** 30;
 const gib = (bytes) => `${(bytes / GiB).toFixed(2)} GiB`;
-const WIDE_ERROR = /^the model needs 1\d\.\d\d GiB of memory to load \(1\d\.\d\d GiB held with its matrices as f32, plus \d\.\d\d GiB while converting\), but the heap is limited to 4\.00 GiB \(\d\.\d\d GiB free\); load a smaller model or a more compact weights type/;
+const WIDE_ERROR = /^nibble\.loadModel: the model needs 1\d\.\d\d GiB of memory to load \(1\d\.\d\d GiB held with its matrices as f32, plus \d\.\d\d GiB while converting\), but the heap is limited to 4\.00 GiB \(\d\.\d\d GiB free\); load a smaller model or a more compact weights type/;
 
 let folder, file, size;
 before(() => {
