@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-#   --browser  also Chromium (the browser tests)
+#   --browser  also Chromium and Firefox ESR (the browser tests)
 #   --fuzz     also clang and its libFuzzer runtime (npm run fuzz)
 #   --no-npm   Debian packages only: leave node_modules alone
 want_browser=0
@@ -28,6 +28,7 @@ command -v em++ >/dev/null || missing+=(emscripten)
 [ -f /usr/src/googletest/CMakeLists.txt ] || missing+=(googletest)
 if [ "$want_browser" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v firefox-esr >/dev/null || missing+=(firefox-esr)
 fi
 if [ "$want_fuzz" = 1 ]; then
   command -v clang++ >/dev/null || missing+=(clang)

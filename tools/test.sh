@@ -3,8 +3,11 @@
 # C++ tests natively under ASan + UBSan and as wasm (SIMD, relaxed SIMD,
 # pthreads) under Node,
 # the JS tests (Jest), the
-# TypeScript usage check, the browser tests (Playwright + Chromium), then
-# every libFuzzer target for NIBBLE_FUZZ_SECONDS (default 60; 0 skips them).
+# TypeScript usage check, the browser tests (Playwright + Chromium, then the
+# core cases in Firefox ESR through puppeteer-core), then every libFuzzer
+# target for NIBBLE_FUZZ_SECONDS (default 60; 0 skips them).
+# NIBBLE_LARGE=1 adds the 2.6 GiB model in Node and Chromium (minutes;
+# alone: npm run test:large).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/ensure-deps.sh --browser --fuzz
@@ -38,6 +41,12 @@ fi
 if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
   step "Browser tests (Chromium)"
   node --test --test-concurrency=1 tests/browser/*.test.mjs
+  step "Browser tests (Firefox ESR: the core cases)"
+  node --test --test-concurrency=1 tests/browser/firefox/*.test.mjs
+fi
+if [ "${NIBBLE_LARGE:-0}" = 1 ]; then
+  step "A 2.6 GiB model in Node and Chromium (NIBBLE_LARGE=1)"
+  node --test --test-concurrency=1 tests/large/*.test.mjs
 fi
 fuzz_seconds=${NIBBLE_FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" != 0 ]; then

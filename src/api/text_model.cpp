@@ -2,6 +2,9 @@
 #include "api/text_model.h"
 
 #include <malloc.h>
+#if defined(__EMSCRIPTEN__)
+#include <emscripten/heap.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -61,6 +64,12 @@ TextModelLoader::TextModelLoader(const std::string& weights, const std::string& 
     options_status_ = OutOfRange("the file size must be a positive whole number of bytes");
   if (!options_status_.ok()) return;
   options.clip = clip == 1 ? ClipMode::kMse : ClipMode::kNone;
+#if defined(__EMSCRIPTEN__)
+  // wasm32: the heap can grow to -sMAXIMUM_MEMORY (4 GB) and no further; a
+  // load that would pass it fails up front instead of aborting the module.
+  options.memory_limit = emscripten_get_heap_max();
+  options.memory_in_use = heap_bytes_in_use();
+#endif
   file_size_ = uint64_t(file_size);
   loader_.reset(new ModelLoader(options, file_size_));
 }

@@ -142,6 +142,19 @@ size_t PackedWeights::gguf_bytes() const {
   return size_t(N_) * size_t(K_ / info.block_size) * info.block_bytes;
 }
 
+uint64_t packed_bytes(TensorType type, int64_t N, int64_t K) {
+  const TensorTypeInfo* info = tensor_type_info(type);
+  // F32 rows, and a type without kernels, keep their GGUF bytes; the panel
+  // families take whole 4-row groups.
+  uint64_t packed = uint64_t(N) * uint64_t(K / info->block_size) * info->block_bytes;
+  if (info->kernels != KernelFamily::kF32Rows && info->kernels != KernelFamily::kNone) {
+    const uint64_t groups = (uint64_t(N) + kPackRows - 1) / kPackRows;
+    packed = info->kernels == KernelFamily::kKPanels ? groups * k_panel_bytes(type) * uint64_t(K / kQK_K)
+                                                     : groups * q4_panel_bytes(type) * uint64_t(K / kQK);
+  }
+  return (packed + kAlignment - 1) / kAlignment * kAlignment;
+}
+
 Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
                            PackedWeights* out) {
   if (out == nullptr) return InvalidArgument("PackedWeights::Pack: output is null");
@@ -170,18 +183,11 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
                            std::to_string(expected) + " bytes, but " + std::to_string(bytes) +
                            " were given");
 
-  // F32 rows, and a type without kernels, keep their GGUF bytes; the panel
-  // families take whole 4-row groups.
-  uint64_t packed = expected;
-  if (info->kernels != KernelFamily::kF32Rows && info->kernels != KernelFamily::kNone) {
-    const uint64_t groups = (uint64_t(N) + kPackRows - 1) / kPackRows;
-    packed = info->kernels == KernelFamily::kKPanels ? groups * k_panel_bytes(type) * uint64_t(K / kQK_K)
-                                                     : groups * q4_panel_bytes(type) * uint64_t(K / kQK);
-    if (packed > kMax)
-      return ResourceError("PackedWeights::Pack: the packed matrix needs " + std::to_string(packed) +
-                           " bytes, more than this address space allows");
-  }
-  const size_t alloc = size_t((packed + kAlignment - 1) / kAlignment * kAlignment);
+  const uint64_t packed = packed_bytes(type, N, K);
+  if (packed > kMax)
+    return ResourceError("PackedWeights::Pack: the packed matrix needs " + std::to_string(packed) +
+                         " bytes, more than this address space allows");
+  const size_t alloc = size_t(packed);
   void* memory = std::aligned_alloc(kAlignment, alloc);
   if (memory == nullptr)
     return ResourceError("PackedWeights::Pack: out of memory allocating " + std::to_string(alloc) +

@@ -129,6 +129,10 @@ constexpr size_t q4_panel_bytes(TensorType type) {
   return size_t(kPackRows) * (info->block_bytes + 2 * size_t(info->fp16_scales));
 }
 
+// The bytes PackedWeights::Pack() allocates for W[N,K] of `type` (K a
+// multiple of the block size): what the matrix holds once loaded.
+uint64_t packed_bytes(TensorType type, int64_t N, int64_t K);
+
 class PackedWeights {
  public:
   PackedWeights() = default;

@@ -1,6 +1,7 @@
 #include "model/model_loader.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "kernels/packed_weights.h"
@@ -11,6 +12,13 @@
 
 namespace nibble {
 namespace {
+
+// 2.46 GiB
+std::string gib(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f GiB", double(bytes) / double(1ull << 30));
+  return text;
+}
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -129,6 +137,7 @@ Status ModelLoader::finish_plan() {
   model_->info.file_weight_type = kind;
   tied_output_ = std::none_of(plan_.begin(), plan_.end(),
                               [](const PlannedTensor& t) { return t.spec->slot == TensorSlot::kOutput; });
+  NIBBLE_RETURN_IF_ERROR(check_memory());  // before any tensor is allocated
   placed_.assign(plan_.size(), false);
   weights_.layers.resize(size_t(c.n_layers));
   planned_ = true;
@@ -177,13 +186,62 @@ Status ModelLoader::consume(const uint8_t* data, size_t size, uint64_t offset) {
 
 namespace nibble {
 
+bool ModelLoader::keeps_file_type(const PlannedTensor& t) const {
+  const BlockTraits* traits = block_traits(t.type);
+  return traits->is_quantized && traits->has_kernels() && options_.weights != TensorType::F32;
+}
+
+TensorType ModelLoader::chosen_type(const PlannedTensor& t) const {
+  return options_.mix ? quant_mix_type(*options_.mix, t.spec->slot, t.layer, t.shape[0], model_->architecture.name,
+                                       model_->config, tied_output_)
+                      : options_.weights;
+}
+
+// What placing each tensor allocates, in convert_matrix's and place_tensor's
+// steps: the model keeps `held`; `passing` is freed once the tensor is in
+// (its staging copy, the f32 widening, the blocks before packing).
+ModelLoader::MemoryNeed ModelLoader::memory_need() const {
+  MemoryNeed need;
+  need.held = header_.size();  // the vocabulary, about the size of the header
+  uint64_t passing_most = 0;
+  for (const PlannedTensor& t : plan_) {
+    uint64_t passing = t.bytes;  // staged whole unless it arrives in one chunk
+    if (t.shape.size() != 2) {
+      need.held += uint64_t(t.shape[0]) * sizeof(float);
+    } else if (keeps_file_type(t)) {
+      need.held += packed_bytes(t.type, t.shape[1], t.shape[0]);
+    } else {
+      const int64_t K = t.shape[0], N = t.shape[1];
+      const TensorType target = fallback_type(chosen_type(t), K);
+      if (t.type != TensorType::F32) passing += uint64_t(N) * uint64_t(K) * sizeof(float);
+      if (target != TensorType::F32) passing += uint64_t(N) * row_size(target, K);
+      need.held += packed_bytes(target, N, K);
+    }
+    passing_most = std::max(passing_most, passing);
+  }
+  need.passing = passing_most;
+  return need;
+}
+
+Status ModelLoader::check_memory() const {
+  if (options_.memory_limit == 0) return Status::Ok();
+  const MemoryNeed need = memory_need();
+  const uint64_t free = options_.memory_limit - std::min(options_.memory_in_use, options_.memory_limit);
+  if (need.held + need.passing <= free) return Status::Ok();
+  const TensorTypeInfo* weights = tensor_type_info(options_.weights);
+  const std::string as = options_.mix ? std::string("the ") + options_.mix->name + " mix" : weights->name;
+  return ResourceError("the model needs " + gib(need.held + need.passing) + " of memory to load (" + gib(need.held) +
+                       " held with its matrices as " + as + ", plus " + gib(need.passing) +
+                       " while converting), but the heap is limited to " + gib(options_.memory_limit) + " (" +
+                       gib(free) + " free); load a smaller model or a more compact weights type");
+}
+
 Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, PackedWeights* out) {
   const int64_t K = t.shape[0], N = t.shape[1];
   ModelInfo& info = model_->info;
   const BlockTraits* traits = block_traits(t.type);
   if (!traits) return FormatError("tensor " + t.name + " has a type nibble cannot read");
-  const bool runs_compact = traits->is_quantized && traits->has_kernels();
-  if (runs_compact && options_.weights != TensorType::F32)
+  if (keeps_file_type(t))
     return PackedWeights::Pack(t.type, data, size_t(t.bytes), N, K, out);  // already compact: keep as is
 
   // Everything else goes through f32 first.
@@ -195,9 +253,7 @@ Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, 
     for (int64_t r = 0; r < N; ++r) traits->dequantize(data + size_t(r) * row_bytes, &widened[size_t(r * K)], K);
     values = widened.data();
   }
-  const TensorType chosen = options_.mix ? quant_mix_type(*options_.mix, t.spec->slot, t.layer, K,
-                                                          model_->architecture.name, model_->config, tied_output_)
-                                         : options_.weights;
+  const TensorType chosen = chosen_type(t);
   const BlockTraits* target = block_traits(fallback_type(chosen, K));
   if (target->type != chosen) {
     // As llama.cpp does, a row length the blocks cannot tile falls back to a

@@ -36,6 +36,11 @@ struct LoadOptions {
   // If set, matrices quantized on load that it has data for are weighted by
   // it (llama-quantize --imatrix); it must outlive the loader.
   const ImportanceMatrix* importance = nullptr;
+  // The most bytes the heap may hold (0: no limit) and what it holds before
+  // the load: a model whose load would need more than the difference fails
+  // once its header is read, before any tensor is allocated.
+  uint64_t memory_limit = 0;
+  uint64_t memory_in_use = 0;
   // The rows general.architecture is looked up in (a test adds its own).
   const std::vector<Architecture>* architectures = &builtin_architectures();
 };
@@ -72,6 +77,14 @@ class ModelLoader {
     const TensorSpec* spec;  // in model_->architecture
     int layer;               // -1 for whole-model tensors
   };
+  struct MemoryNeed {
+    uint64_t held = 0;     // the loaded model's weights and vocabulary
+    uint64_t passing = 0;  // the most that placing one tensor holds besides
+  };
+  bool keeps_file_type(const PlannedTensor& t) const;  // a compact type the kernels run, kept as is
+  TensorType chosen_type(const PlannedTensor& t) const;  // the type asked for a converted matrix
+  MemoryNeed memory_need() const;
+  Status check_memory() const;
   Status parse_header();
   Status plan_gguf(const GgufFile& file);
   Status plan_llama2c();

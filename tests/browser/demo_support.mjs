@@ -2,6 +2,7 @@
 // with the flags of TOOLCHAIN.md, a page watcher (console, errors, requests
 // that leave the allowed origins), server-side request counting, and the
 // reference texts.
+import assert from 'node:assert/strict';
 import dc from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -40,6 +41,28 @@ export function watch(context, allowed) {
     page.on('pageerror', (e) => seen.errors.push(String(e)));
   });
   return seen;
+}
+
+// Runs fn(page) on a fresh page (a context of its own) at url, once the page
+// sets window.ready; then no page error and no request outside `allowed`.
+// On failure the page's console and errors join the message.
+export async function withReadyPage(browser, url, allowed, fn) {
+  const context = await browser.newContext();
+  const seen = watch(context, allowed);
+  const page = await context.newPage();
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => window.ready === true);
+    const result = await fn(page);
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(seen.outside, []);
+    return result;
+  } catch (e) {
+    e.message += `\nconsole:\n${seen.console.join('\n')}\npage errors:\n${seen.errors.join('\n')}`;
+    throw e;
+  } finally {
+    await context.close();
+  }
 }
 
 // Counts the HTTP requests this process's servers receive, by path and

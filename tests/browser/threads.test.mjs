@@ -14,54 +14,7 @@ import { startServer } from './server.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-// The page under test, served at /threads-check.html?threads=<JSON>: loads
-// nibble with that threads option, runs quantize + matmul (GEMV and GEMM)
-// and compares with the plain-JS reference (tests/js/reference.cjs), then
-// generates greedy text from stories260K with the module's threads and 1.
-const PAGE = `<!doctype html>
-<meta charset="utf-8">
-<title>nibble threads check</title>
-<script src="/tests/js/reference.cjs"></script>
-<script type="module">
-  const ref = window.nibbleReference;
-  try {
-    const nibble = await import('/dist/nibble.mjs');
-    const threads = JSON.parse(new URLSearchParams(location.search).get('threads'));
-    const info = await nibble.init({ threads });
-    const failures = [];
-    let checks = 0;
-    for (const [rows, cols, m] of [[300, 256, 1], [1000, 512, 1], [257, 128, 64]]) {
-      const w = ref.randomFloats(rows * cols, rows + cols, 1.5);
-      const q = await nibble.quantize(w, [rows, cols], { type: 'q4_0' });
-      const x = ref.randomFloats(m * cols, m + 1, 3);
-      for (const precision of ['w4a8', 'w4a32']) {
-        const y = q.matmul(x, m, { precision });
-        const want = ref.matmul(q.toBytes(), rows, cols, 'q4_0', x, m, precision);
-        const i = ref.firstMismatch(y, want.y, want.scale, 2e-6, 1e-6);
-        if (i >= 0) failures.push(precision + ' [' + rows + ', ' + cols + '] m=' + m + ': y[' + i + '] ' + y[i] + ' vs ' + want.y[i]);
-        checks++;
-      }
-      q.dispose();
-    }
-    // A model with the module's threads and one with 1: same greedy text.
-    const texts = [], modelThreads = [];
-    for (const t of [info.threads, 1]) {
-      const model = await nibble.loadModel('/models/stories260K.bin', { tokenizer: '/models/tok512.bin', threads: t });
-      modelThreads.push(model.info.threads);
-      texts.push((await model.complete('Once upon a time', { maxTokens: 60, temperature: 0 })).text);
-      model.dispose();
-    }
-    window.result = {
-      info, failures, checks, modelThreads, texts,
-      crossOriginIsolated: self.crossOriginIsolated === true,
-      sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
-      cores: navigator.hardwareConcurrency,
-    };
-  } catch (error) {
-    window.result = { error: String(error && error.stack || error) };
-  }
-</script>
-`;
+const PAGE = '/tests/browser/pages/threads.html';
 
 let coiServer, plainServer, browser;
 before(async () => {
@@ -75,8 +28,8 @@ after(async () => {
   await plainServer?.close();
 });
 
-// Opens the check page on a server with threads (a JSON value); the page's
-// HTML comes from PAGE, its headers (COOP/COEP or none) from that server.
+// Opens the check page on a server with threads (a JSON value); its headers
+// (COOP/COEP or none) come from that server.
 // Returns { result, warnings, errors, outside, workers }.
 async function openCheck(server, threads) {
   const page = await browser.newPage();
@@ -86,14 +39,8 @@ async function openCheck(server, threads) {
     lines.push(`${msg.type()}: ${msg.text()}`);
     if (msg.type() === 'warning') warnings.push(msg.text());
   });
-  await page.route('**/threads-check.html*', async (route) => {
-    const response = await route.fetch(); // a 404, but with the server's headers
-    const headers = { ...response.headers(), 'content-type': 'text/html; charset=utf-8' };
-    delete headers['content-length'];
-    await route.fulfill({ status: 200, headers, body: PAGE });
-  });
   try {
-    await page.goto(`${server.url}threads-check.html?threads=${encodeURIComponent(JSON.stringify(threads))}`);
+    await page.goto(`${server.url}${PAGE.slice(1)}?threads=${encodeURIComponent(JSON.stringify(threads))}`);
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 60000 });
     const result = await page.evaluate(() => window.result);
     return { result, warnings, errors, outside, workers: page.workers().map((w) => w.url()) };

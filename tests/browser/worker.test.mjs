@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startServer } from './server.mjs';
-import { dist, launchChromium, referenceStory, repo, watch } from './demo_support.mjs';
+import { dist, launchChromium, referenceStory, repo, withReadyPage } from './demo_support.mjs';
 
 const { compareLogits, logitsFailures } = createRequire(import.meta.url)('../js/model_reference.cjs');
 
@@ -32,23 +32,8 @@ after(async () => {
 
 // Runs fn(page) on a fresh page where window.nibble is the ES module build
 // (or the script-tag build, with page = PAGE_GLOBAL).
-async function withPage(fn, page_ = PAGE) {
-  const context = await browser.newContext();
-  const seen = watch(context, [server.url]);
-  const page = await context.newPage();
-  try {
-    await page.goto(new URL(page_, server.url).href);
-    await page.waitForFunction(() => window.ready === true);
-    const result = await fn(page);
-    assert.deepEqual(seen.errors, []);
-    assert.deepEqual(seen.outside, []);
-    return result;
-  } catch (e) {
-    e.message += `\nconsole:\n${seen.console.join('\n')}\npage errors:\n${seen.errors.join('\n')}`;
-    throw e;
-  } finally {
-    await context.close();
-  }
+function withPage(fn, page_ = PAGE) {
+  return withReadyPage(browser, new URL(page_, server.url).href, [server.url], fn);
 }
 
 test('a worker model generates the reference story; tokenize/detokenize/logits/toGguf answer; the page never loads the wasm', async () => {

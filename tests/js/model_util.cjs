@@ -94,25 +94,20 @@ class Bytes {
   concat() { return Buffer.concat(this.parts, this.length); }
 }
 
-function xorshift(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
+// A seeded stream of pseudo-random bytes: AES-128-CTR over zeros, fast
+// enough for files of several GB. next(n) -> the next n bytes (a Buffer).
+function randomStream(seed) {
+  const key = Buffer.alloc(16);
+  key.writeUInt32LE(seed >>> 0);
+  const cipher = require('node:crypto').createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  return (n) => cipher.update(Buffer.alloc(n));
 }
 
 // Q4_0 blocks of random nibbles with a small scale: rows × cols weights.
 function randomQ4_0(rows, cols, next) {
-  const blocks = rows * cols / 32;
-  const out = Buffer.alloc(blocks * 18);
-  for (let b = 0; b < blocks; b++) {
-    out.writeUInt16LE(0x2000 + (next() & 0x3ff), b * 18); // fp16 ≈ 0.008 .. 0.016
-    for (let i = 2; i < 18; i++) out[b * 18 + i] = next() & 0xff;
-  }
-  return out;
+  const bytes = next(rows * cols / 32 * 18);
+  for (let b = 0; b < bytes.length; b += 18) bytes[b + 1] = 0x20 | (bytes[b + 1] & 3); // fp16 ≈ 0.008 .. 0.016
+  return bytes;
 }
 
 // A LLaMA GGUF with Q4_0 matrices and a made-up SentencePiece vocabulary:
@@ -121,8 +116,43 @@ function randomQ4_0(rows, cols, next) {
 // zeros, so every token is equally likely (samples are uniform). control:
 // more control tokens after the bytes (chat markers such as <|im_start|>);
 // metadata: more string keys, e.g. { 'tokenizer.chat_template': ... }.
-function randomLlamaGguf({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHeads = 4, vocab = 4096, context = 256, seed = 1, bytes = true, words = [], flatOutput = false, control = [], metadata = {} } = {}) {
-  const next = xorshift(seed);
+function randomLlamaGguf(options) {
+  const { header, tensors } = llamaGgufLayout(options);
+  const out = new Bytes();
+  out.push(header);
+  for (const t of tensors) {
+    out.push(t.data());
+    out.push(Buffer.alloc(t.padding));
+  }
+  return out.concat();
+}
+
+// The same file written to `file` a tensor at a time (files of several GB;
+// Buffers stop at 4 GB). sparse: the tensor data is left unwritten, a hole
+// of zeros the file system does not store (for a loader that must give up
+// once it has read the header). Returns the file's size in bytes.
+function writeRandomLlamaGguf(file, options, { sparse = false } = {}) {
+  const { header, tensors } = llamaGgufLayout(options);
+  const fd = fs.openSync(file, 'w');
+  try {
+    let size = header.length;
+    fs.writeSync(fd, header);
+    for (const t of tensors) {
+      if (!sparse) fs.writeSync(fd, t.data(), 0, t.bytes, size); // the padding: zeros from ftruncate
+      size += t.bytes + t.padding;
+    }
+    fs.ftruncateSync(fd, size);
+    return size;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// A random LLaMA GGUF as its header (Buffer) and its tensors in file order,
+// each { bytes, padding, data() }: data() makes the tensor's bytes (call
+// them in order: they come from one seeded generator).
+function llamaGgufLayout({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHeads = 4, vocab = 4096, context = 256, seed = 1, bytes = true, words = [], flatOutput = false, control = [], metadata = {} } = {}) {
+  const next = randomStream(seed);
   const tokens = ['<unk>', '<s>', '</s>'];
   if (bytes) for (let i = 0; i < 256; i++) tokens.push(`<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
   const byteEnd = tokens.length;
@@ -152,11 +182,11 @@ function randomLlamaGguf({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHe
   ];
   const kvDim = (dim / heads) * kvHeads;
   const tensors = [];
-  const matrix = (name, rows, cols) => tensors.push({ name, type: TYPE_Q4_0, shape: [cols, rows], data: randomQ4_0(rows, cols, next) });
+  const matrix = (name, rows, cols) => tensors.push({ name, type: TYPE_Q4_0, shape: [cols, rows], bytes: rows * cols / 32 * 18, data: () => randomQ4_0(rows, cols, next) });
   const norm = (name, value = 1) => {
     const data = Buffer.alloc(dim * 4);
     for (let i = 0; i < dim; i++) data.writeFloatLE(value, i * 4);
-    tensors.push({ name, type: TYPE_F32, shape: [dim], data });
+    tensors.push({ name, type: TYPE_F32, shape: [dim], bytes: data.length, data: () => data });
   };
   matrix('token_embd.weight', vocab, dim);
   for (let l = 0; l < layers; l++) {
@@ -200,15 +230,16 @@ function randomLlamaGguf({ dim = 512, hidden = 1536, layers = 8, heads = 8, kvHe
     for (const d of t.shape) out.u64(d);
     out.u32(t.type);
     out.u64(offset);
-    t.offset = offset;
-    offset += Math.ceil(t.data.length / 32) * 32;
+    t.padding = (32 - (t.bytes % 32)) % 32;
+    offset += t.bytes + t.padding;
   }
   out.push(Buffer.alloc((32 - (out.length % 32)) % 32));
-  for (const t of tensors) {
-    out.push(t.data);
-    out.push(Buffer.alloc((32 - (t.data.length % 32)) % 32));
-  }
-  return out.concat();
+  return { header: out.concat(), tensors };
 }
 
-module.exports = { REPO, MODELS, model, references, logitsReference, compareLogits, logitsFailures, startServer, randomLlamaGguf };
+// Over the 4 GB wasm heap: dim 8192, 10 layers of Q4_0, a 5.0 GB file that
+// needs 5.1 GiB once loaded (write it sparse: the loader must give up after
+// the header).
+const TOO_LARGE_FOR_WASM = Object.freeze({ dim: 8192, hidden: 28672, layers: 10, heads: 64, kvHeads: 8, vocab: 32000 });
+
+module.exports = { TOO_LARGE_FOR_WASM, REPO, MODELS, model, references, logitsReference, compareLogits, logitsFailures, startServer, randomLlamaGguf, writeRandomLlamaGguf };
