@@ -261,7 +261,7 @@ export interface ModelInfo {
   /** The output matrix is the token embedding. */
   tiedOutput: boolean;
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
-  tokenizer: 'llama' | 'gpt2';
+  tokenizer: 'llama' | 'gpt2' | 'bert';
   vocabSize: number;
   /** Positions the model was trained for. */
   contextLength: number;
