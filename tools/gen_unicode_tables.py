@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Generates src/tokenizer/unicode_tables.cpp: the code point classes the
-pre-tokenizers' regexes need (\\p{L} letter, \\p{N} number, \\p{P}
-punctuation, \\s white space, everything else "other") as one sorted table
-of range starts.
+tokenizers need (\\p{L} letter, \\p{N} number, \\p{P} punctuation, \\s
+white space for the pre-tokenizers' regexes; \\p{M} mark, \\p{S} symbol and
+control for WordPiece; everything else "other") as one sorted table of range
+starts, and for WordPiece the first code point of each canonical
+decomposition (NFD) and the simple lowercase mapping, as runs.
 
   python3 tools/gen_unicode_tables.py           # rewrite the file
   python3 tools/gen_unicode_tables.py --check   # exit 1 if the file is stale
@@ -19,7 +21,9 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "tok
                    "unicode_tables.cpp")
 
 # Values of CodepointClass in src/tokenizer/unicode.h.
-OTHER, LETTER, NUMBER, WHITESPACE, PUNCTUATION = 0, 1, 2, 3, 4
+OTHER, LETTER, NUMBER, WHITESPACE, PUNCTUATION, MARK, SYMBOL, CONTROL = 0, 1, 2, 3, 4, 5, 6, 7
+# \\p{C} without unassigned code points (Cn): what llama.cpp's WordPiece drops.
+CONTROL_CATEGORIES = ("Cc", "Cf", "Co", "Cs")
 MAX_CODEPOINT = 0x10FFFF
 
 # Unicode's White_Space property (PropList.txt). unicodedata does not expose
@@ -33,13 +37,9 @@ def codepoint_class(cp):
     if cp in WHITE_SPACE:
         return WHITESPACE
     category = unicodedata.category(chr(cp))
-    if category[0] == "L":
-        return LETTER
-    if category[0] == "N":
-        return NUMBER
-    if category[0] == "P":
-        return PUNCTUATION
-    return OTHER
+    if category in CONTROL_CATEGORIES:
+        return CONTROL
+    return {"L": LETTER, "N": NUMBER, "P": PUNCTUATION, "M": MARK, "S": SYMBOL}.get(category[0], OTHER)
 
 
 def range_starts():
@@ -52,6 +52,67 @@ def range_starts():
             starts.append((cp, c))
             previous = c
     return starts
+
+
+# Runs of code points [first, first + span] (span < 2^SPAN_BITS) packed as
+# (first << SPAN_BITS) | span.
+SPAN_BITS = 10
+
+
+def nfd_first_runs():
+    """[(first, last, target)]: each code point of first..last has a canonical
+    decomposition starting with `target` (llama.cpp keeps only that one of
+    its NFD, and WordPiece then drops the marks)."""
+    runs = []
+    for cp in range(MAX_CODEPOINT + 1):
+        target = ord(unicodedata.normalize("NFD", chr(cp))[0])
+        if target == cp:
+            continue
+        if runs and runs[-1][1] == cp - 1 and runs[-1][2] == target and cp - runs[-1][0] < (1 << SPAN_BITS):
+            runs[-1][1] = cp
+        else:
+            runs.append([cp, cp, target])
+    return runs
+
+
+def simple_lowercase(cp):
+    """UnicodeData.txt's simple lowercase mapping. str.lower() applies the full
+    mapping, which differs only where it gives several code points (U+0130
+    -> "i\\u0307"), and there the simple mapping is the first of them."""
+    return ord(chr(cp).lower()[0])
+
+
+def lowercase_runs():
+    """[(first, last, stride, delta)]: the code points first, first + stride,
+    ..., last lowercase to themselves + delta; the others map to themselves.
+    Stride 2 covers the alternating upper/lower pairs of Latin, Greek and
+    Cyrillic blocks."""
+    runs = []
+    for cp in range(MAX_CODEPOINT + 1):
+        delta = simple_lowercase(cp) - cp
+        if delta == 0:
+            continue
+        if runs:
+            first, last, stride, run_delta = runs[-1]
+            step = cp - last
+            if run_delta == delta and step in (1, 2) and (first == last or step == stride) and \
+                    cp - first < (1 << SPAN_BITS):
+                runs[-1] = [first, cp, step, delta]
+                continue
+        runs.append([cp, cp, 1, delta])
+    return runs
+
+
+def rows(values, per_line):
+    lines, row = [], []
+    for v in values:
+        row.append(v)
+        if len(row) == per_line:
+            lines.append("    " + " ".join(row))
+            row = []
+    if row:
+        lines.append("    " + " ".join(row))
+    return lines
 
 
 def render():
@@ -77,19 +138,47 @@ def render():
         "// Each entry is (first code point << 3) | class: the class holds from that",
         "// code point up to the next entry's first code point. Classes: 0 other,",
         "// 1 letter (\\p{L}), 2 number (\\p{N}), 3 white space (White_Space),",
-        "// 4 punctuation (\\p{P}).",
+        "// 4 punctuation (\\p{P}), 5 mark (\\p{M}), 6 symbol (\\p{S}), 7 control",
+        "// (Cc, Cf, Co, Cs).",
         "const uint32_t kClassRuns[%d] = {" % len(starts),
     ]
-    row = []
-    for cp, c in starts:
-        row.append("0x%08x," % ((cp << 3) | c))
-        if len(row) == 6:
-            lines.append("    " + " ".join(row))
-            row = []
-    if row:
-        lines.append("    " + " ".join(row))
+    lines += rows(["0x%08x," % ((cp << 3) | c) for cp, c in starts], 6)
+    nfd = nfd_first_runs()
     lines += [
         "};",
+        "",
+        "// {(first << %d) | span, target}: first..first+span have a canonical" % SPAN_BITS,
+        "// decomposition that starts with target.",
+        "const uint32_t kNfdFirstRuns[%d][2] = {" % len(nfd),
+    ]
+    lines += rows(["{0x%08x, 0x%05x}," % ((first << SPAN_BITS) | (last - first), target)
+                   for first, last, target in nfd], 4)
+    lower = lowercase_runs()
+    lines += [
+        "};",
+        "",
+        "// {(first << %d) | span, stride, delta}: first, first+stride, ..., first+span" % SPAN_BITS,
+        "// lowercase to themselves + delta.",
+        "const int32_t kLowercaseRuns[%d][3] = {" % len(lower),
+    ]
+    lines += rows(["{0x%08x, %d, %d}," % ((first << SPAN_BITS) | (last - first), stride, delta)
+                   for first, last, stride, delta in lower], 4)
+    lines += [
+        "};",
+        "",
+        "// The run whose first code point is the last one at or before cp, or",
+        "// null; `Row` is a row of one of the run tables above.",
+        "template <typename Row, size_t N>",
+        "const Row* run_at(const Row (&runs)[N], uint32_t cp) {",
+        "  const uint32_t key = (cp << %d) | ((1u << %d) - 1);" % (SPAN_BITS, SPAN_BITS),
+        "  const Row* run = std::upper_bound(std::begin(runs), std::end(runs), key,",
+        "                                    [](uint32_t k, const Row& r) { return k < static_cast<uint32_t>(r[0]); });",
+        "  if (run == std::begin(runs)) return nullptr;",
+        "  --run;",
+        "  const uint32_t first = static_cast<uint32_t>((*run)[0]) >> %d;" % SPAN_BITS,
+        "  const uint32_t span = static_cast<uint32_t>((*run)[0]) & ((1u << %d) - 1);" % SPAN_BITS,
+        "  return cp - first <= span ? run : nullptr;",
+        "}",
         "",
         "}  // namespace",
         "",
@@ -99,6 +188,20 @@ def render():
         "  const uint32_t key = (cp << 3) | 7;",
         "  const uint32_t* run = std::upper_bound(std::begin(kClassRuns), std::end(kClassRuns), key) - 1;",
         "  return static_cast<CodepointClass>(*run & 7);",
+        "}",
+        "",
+        "uint32_t nfd_first_codepoint(uint32_t cp) {",
+        "  if (cp > 0x10FFFF) return cp;",
+        "  const auto* run = run_at(kNfdFirstRuns, cp);",
+        "  return run ? (*run)[1] : cp;",
+        "}",
+        "",
+        "uint32_t simple_lowercase(uint32_t cp) {",
+        "  if (cp > 0x10FFFF) return cp;",
+        "  const auto* run = run_at(kLowercaseRuns, cp);",
+        "  if (!run) return cp;",
+        "  const uint32_t first = static_cast<uint32_t>((*run)[0]) >> %d;" % SPAN_BITS,
+        "  return (cp - first) % static_cast<uint32_t>((*run)[1]) == 0 ? cp + (*run)[2] : cp;",
         "}",
         "",
         "}  // namespace nibble",

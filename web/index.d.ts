@@ -277,7 +277,7 @@ export interface ModelInfo {
   /** Matrices quantized on load with importance data (options.importance). */
   importanceMatrices: number;
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
-  tokenizer: 'llama' | 'gpt2';
+  tokenizer: 'llama' | 'gpt2' | 'bert';
   vocabSize: number;
   /** Positions the model was trained for. */
   contextLength: number;

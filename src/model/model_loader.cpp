@@ -341,7 +341,7 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
   if (int64_t(vocab_->tokens.size()) != c.vocab_size)
     return FormatError("the tokenizer has " + std::to_string(vocab_->tokens.size()) + " tokens but the model's vocabulary is " +
                        std::to_string(c.vocab_size));
-  info.tokenizer = vocab_->kind == Vocab::Kind::kBytePairGpt2 ? "gpt2" : "llama";
+  info.tokenizer = tokenizer_model_name(vocab_->kind);
   NIBBLE_RETURN_IF_ERROR(Tokenizer::Create(std::move(*vocab_), &model_->tokenizer));
   vocab_.reset();
 

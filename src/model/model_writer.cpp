@@ -17,7 +17,7 @@ Status add_vector(GgufWriter* writer, const std::string& name, const std::vector
 
 void add_tokenizer(GgufWriter* writer, const Vocab& vocab) {
   const bool gpt2 = vocab.kind == Vocab::Kind::kBytePairGpt2;
-  writer->set_string("tokenizer.ggml.model", gpt2 ? "gpt2" : "llama");
+  writer->set_string("tokenizer.ggml.model", tokenizer_model_name(vocab.kind));
   if (!vocab.pre.empty()) writer->set_string("tokenizer.ggml.pre", vocab.pre);
   writer->set_string_array("tokenizer.ggml.tokens", vocab.tokens);
   writer->set_f32_array("tokenizer.ggml.scores", vocab.scores);
@@ -27,7 +27,8 @@ void add_tokenizer(GgufWriter* writer, const Vocab& vocab) {
     if (id >= 0) writer->set_u32(key, uint32_t(id));
   };
   set_id("tokenizer.ggml.bos_token_id", vocab.bos);
-  set_id("tokenizer.ggml.eos_token_id", vocab.eos);
+  const bool wordpiece = vocab.kind == Vocab::Kind::kWordPiece;  // its EOS is [SEP]
+  set_id(wordpiece ? "tokenizer.ggml.seperator_token_id" : "tokenizer.ggml.eos_token_id", vocab.eos);
   set_id("tokenizer.ggml.eot_token_id", vocab.eot);
   set_id("tokenizer.ggml.eom_token_id", vocab.eom);
   set_id("tokenizer.ggml.unknown_token_id", vocab.unk);
@@ -36,6 +37,10 @@ void add_tokenizer(GgufWriter* writer, const Vocab& vocab) {
   writer->set_bool("tokenizer.ggml.add_eos_token", vocab.add_eos);
   writer->set_bool("tokenizer.ggml.add_space_prefix", vocab.add_space_prefix);
   if (!vocab.chat_template.empty()) writer->set_string("tokenizer.chat_template", vocab.chat_template);
+  if (wordpiece) {
+    writer->set_bool("tokenizer.ggml.normalizer.lowercase", vocab.lowercase);
+    writer->set_bool("tokenizer.ggml.normalizer.strip_accents", vocab.strip_accents);
+  }
 }
 
 // llama.cpp's general.file_type (LLAMA_FTYPE_*): the mix's, or the one

@@ -3,9 +3,9 @@
 namespace nibble {
 namespace {
 
-constexpr uint8_t kNotWhitespace = 0x80;  // CharSet::classes bit for \S inside a class
+constexpr uint16_t kNotWhitespace = 0x100;  // CharSet::classes bit for \S inside a class
 
-uint8_t class_bit(CodepointClass c) { return uint8_t(1u << unsigned(c)); }
+uint16_t class_bit(CodepointClass c) { return uint16_t(1u << unsigned(c)); }
 
 }  // namespace
 

@@ -37,7 +37,7 @@ class SplitRegex {
 
   struct CharSet {
     bool negated = false;
-    uint8_t classes = 0;  // bit per CodepointClass that matches (and bit 7: \S)
+    uint16_t classes = 0;  // bit per CodepointClass that matches (and bit 8: \S)
     std::vector<std::pair<uint32_t, uint32_t>> ranges;
     bool matches(uint32_t cp, CodepointClass cls) const;
   };

@@ -83,7 +83,12 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   std::sort(t->eog_ids_.begin(), t->eog_ids_.end());
   t->eog_ids_.erase(std::unique(t->eog_ids_.begin(), t->eog_ids_.end()), t->eog_ids_.end());
 
-  if (v.kind == Vocab::Kind::kSentencePiece) {
+  if (v.kind == Vocab::Kind::kWordPiece) {
+    std::vector<int32_t> ids;
+    ids.reserve(t->text_to_id_.size());
+    for (const auto& entry : t->text_to_id_) ids.push_back(entry.second);
+    t->wordpiece_ = WordPieceIndex(v.tokens, std::move(ids));
+  } else if (v.kind == Vocab::Kind::kSentencePiece) {
     // Byte fallback: a byte token "<0xAB>" (preferring type byte), else the
     // one-byte token, else UNK.
     t->byte_to_token_.assign(256, -1);
@@ -160,6 +165,10 @@ void Tokenizer::encode_text(const std::string& text, const std::vector<int32_t>&
     const std::string raw = text.substr(f.begin, f.length);
     if (vocab_.kind == Vocab::Kind::kSentencePiece) {
       encode_sentencepiece(raw, vocab_.add_space_prefix && after_token, &out);
+    } else if (vocab_.kind == Vocab::Kind::kWordPiece) {
+      for (const std::string& word : wordpiece_words(raw, vocab_.lowercase, vocab_.strip_accents)) {
+        wordpiece_.append_word(word, vocab_.tokens, vocab_.unk, &out);
+      }
     } else {
       encode_gpt2(raw, &out);
     }
@@ -283,7 +292,11 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
 }
 
 std::string Tokenizer::finish_streamed(std::string pieces) const {
-  return pre_ != nullptr && pre_->clean_spaces ? clean_spaces(pieces) : pieces;
+  return cleans_spaces() ? clean_spaces(pieces) : pieces;
+}
+
+bool Tokenizer::cleans_spaces() const {
+  return vocab_.kind == Vocab::Kind::kWordPiece || (pre_ != nullptr && pre_->clean_spaces);
 }
 
 std::string Tokenizer::token_piece(int32_t id, int32_t previous_id) const {

@@ -1,5 +1,6 @@
 // Tokenizer: text <-> token ids for SentencePiece-style BPE (GGUF "llama",
-// llama2.c) and GPT-2 byte-level BPE (GGUF "gpt2"), following llama.cpp.
+// llama2.c), GPT-2 byte-level BPE (GGUF "gpt2") and WordPiece (GGUF "bert"),
+// following llama.cpp.
 //
 // encode(text):
 //   1. User-defined tokens (type 4) are cut out of the text where they occur
@@ -15,14 +16,18 @@
 //      tokenizer.ggml.pre names (pretokenizer.h), each word's bytes are
 //      written in the byte alphabet, and merges apply lowest rank first
 //      (unless the row ignores merges and the whole word is a token).
+//      WordPiece: the fragment is normalized and split into words, each cut
+//      greedily into the longest tokens (wordpiece.h).
 // decode(ids) is the concatenation of token_piece(ids[i], ids[i-1]) (-1 for
 // the first): for text encoded without or with BOS, decode(encode(s)) == s,
 // the space added by add_space_prefix being removed again (see token_piece).
 // The exceptions: SentencePiece reads a literal "▁" in the input as a space
 // (as llama.cpp and sentencepiece do), so it decodes as ' '; and a GPT-2
-// vocabulary whose pre-tokenizer row says clean_spaces has decode() tidy the
-// text as llama.cpp's detokenizer does: no space before ? ! . , and before
-// 's 'm 're 've, and " ' " becomes "'". token_piece() never tidies.
+// vocabulary whose pre-tokenizer row says clean_spaces, and WordPiece, have
+// decode() tidy the text as llama.cpp's detokenizer does: no space before
+// ? ! . , and before 's 'm 're 've, and " ' " becomes "'". token_piece() never
+// tidies. WordPiece decodes what encoding kept: lowercased, accents stripped,
+// a space before each word ("▁"), unknown words as nothing.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +39,7 @@
 #include "runtime/status.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/vocab.h"
+#include "tokenizer/wordpiece.h"
 
 namespace nibble {
 
@@ -64,9 +70,12 @@ class Tokenizer {
   // The text of `ids`; ids out of range contribute nothing.
   // decode(ids) == finish_streamed(the token_piece()s of ids, concatenated).
   std::string decode(const std::vector<int32_t>& ids) const;
-  // Streamed pieces made whole: tidied as the header comment says when the
-  // pre-tokenizer row cleans spaces, else unchanged.
+  // Streamed pieces made whole: tidied as the header comment says when
+  // cleans_spaces(), else unchanged.
   std::string finish_streamed(std::string pieces) const;
+  // Whether decode() tidies spaces: WordPiece, and GPT-2 vocabularies whose
+  // pre-tokenizer row says so.
+  bool cleans_spaces() const;
 
   // The text one token adds when streaming, given the token before it (-1 at
   // the start): "▁" becomes ' ', a byte token becomes its raw byte (so the
@@ -117,6 +126,7 @@ class Tokenizer {
   std::unordered_map<std::string, int32_t> merge_rank_;
   // GPT-2: UTF-8 of each byte's code point in the byte alphabet.
   std::vector<std::string> gpt2_byte_text_;
+  WordPieceIndex wordpiece_;  // WordPiece: the tokens words are cut into
   // User-defined tokens, longest text first.
   std::vector<int32_t> literal_tokens_;  // user-defined tokens, cut out of every text, longest first
   std::vector<int32_t> special_tokens_;  // and control tokens: cut out with parse_special

@@ -1,6 +1,7 @@
 // Unicode helpers for the tokenizers: lenient UTF-8 decoding, code point
-// classes and a text split into characters for the pre-tokenizers, and
-// GPT-2's byte <-> code point map.
+// classes and a text split into characters for the pre-tokenizers, the
+// decomposition and lowercase maps WordPiece normalizes with, and GPT-2's
+// byte <-> code point map.
 #pragma once
 
 #include <cstddef>
@@ -10,12 +11,31 @@
 
 namespace nibble {
 
-// The classes the pre-tokenizers' regexes distinguish. Values are fixed: the
-// generated table (unicode_tables.cpp) stores them in 3 bits.
-enum class CodepointClass : uint8_t { kOther = 0, kLetter = 1, kNumber = 2, kWhitespace = 3, kPunctuation = 4 };
+// The classes the pre-tokenizers' regexes (letter, number, white space,
+// punctuation) and WordPiece (also mark, symbol, control) distinguish. Values
+// are fixed: the generated table (unicode_tables.cpp) stores them in 3 bits.
+enum class CodepointClass : uint8_t {
+  kOther = 0,
+  kLetter = 1,       // \p{L}
+  kNumber = 2,       // \p{N}
+  kWhitespace = 3,   // White_Space (wins over the others: '\t' is not a control here)
+  kPunctuation = 4,  // \p{P}
+  kMark = 5,         // \p{M}
+  kSymbol = 6,       // \p{S}
+  kControl = 7,      // Cc, Cf, Co, Cs: \p{C} without unassigned code points
+};
 
-// \p{L}, \p{N}, White_Space or \p{P} from the generated table; kOther otherwise.
+// The class of cp from the generated table; kOther past U+10FFFF.
 CodepointClass codepoint_class(uint32_t cp);
+
+// The first code point of cp's canonical decomposition (NFD), cp if it has
+// none: U+00E9 'é' -> 'e', U+AC00 '가' -> U+1100. What llama.cpp's WordPiece
+// keeps of NFD: the marks a decomposition adds are dropped anyway.
+uint32_t nfd_first_codepoint(uint32_t cp);
+
+// Unicode's simple lowercase mapping (UnicodeData.txt, one code point to one):
+// 'A' -> 'a', U+0130 'İ' -> 'i'; cp if it has none.
+uint32_t simple_lowercase(uint32_t cp);
 
 // Unicode version the table was generated from (e.g. "14.0.0").
 extern const char kUnicodeTablesVersion[];

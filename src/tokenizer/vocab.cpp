@@ -128,6 +128,27 @@ class MetadataReader {
   const std::map<std::string, GgufValue>& md_;
 };
 
+// One row per tokenizer.ggml.model: the kind of vocabulary and llama.cpp's
+// defaults for what its metadata leaves out (ids dropped when out of range).
+struct VocabKindRow {
+  const char* model;
+  Vocab::Kind kind;
+  int32_t bos, eos, unk, pad;  // -1: none
+  bool add_bos, add_eos, add_space_prefix;
+};
+const VocabKindRow kVocabKinds[] = {
+    {"llama", Vocab::Kind::kSentencePiece, 1, 2, 0, -1, true, false, true},
+    {"gpt2", Vocab::Kind::kBytePairGpt2, 11, 11, -1, -1, false, false, false},
+    // BERT's [CLS] [SEP] [UNK] [PAD]; [CLS] and [SEP] are always added.
+    {"bert", Vocab::Kind::kWordPiece, 101, 102, 100, 0, true, true, false},
+};
+
+const VocabKindRow* vocab_kind_row(const std::string& model) {
+  for (const VocabKindRow& r : kVocabKinds)
+    if (model == r.model) return &r;
+  return nullptr;
+}
+
 Status check_special_id(const char* name, int32_t id, int32_t size) {
   if (id < -1 || id >= size) {
     return OutOfRange(std::string("vocabulary ") + name + " id " + std::to_string(id) +
@@ -137,6 +158,12 @@ Status check_special_id(const char* name, int32_t id, int32_t size) {
 }
 
 }  // namespace
+
+const char* tokenizer_model_name(Vocab::Kind kind) {
+  for (const VocabKindRow& r : kVocabKinds)
+    if (r.kind == kind) return r.model;
+  return "";
+}
 
 std::string escape_spaces(const std::string& text) {
   std::string out;
@@ -189,6 +216,10 @@ Status validate_vocab(const Vocab& vocab) {
   NIBBLE_RETURN_IF_ERROR(check_special_id("EOS", vocab.eos, n));
   NIBBLE_RETURN_IF_ERROR(check_special_id("UNK", vocab.unk, n));
   NIBBLE_RETURN_IF_ERROR(check_special_id("PAD", vocab.pad, n));
+  if (vocab.kind == Vocab::Kind::kWordPiece && vocab.unk < 0) {
+    return FormatError("the WordPiece (bert) vocabulary has no unknown token "
+                       "(tokenizer.ggml.unknown_token_id), which it writes for every word it cannot spell");
+  }
   if (vocab.kind == Vocab::Kind::kBytePairGpt2) {
     const Pretokenizer* pre = nullptr;
     NIBBLE_RETURN_IF_ERROR(find_pretokenizer(vocab.pre, &pre));
@@ -218,21 +249,22 @@ Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata
   }
   NIBBLE_RETURN_IF_ERROR(md.string("tokenizer.ggml.model", &model));
   NIBBLE_RETURN_IF_ERROR(md.string("tokenizer.ggml.pre", &v.pre));
-  if (model == "llama") {
-    v.kind = Vocab::Kind::kSentencePiece;
-    v.bos = 1; v.eos = 2; v.unk = 0;
-    v.add_bos = true;
-    v.add_space_prefix = true;
-  } else if (model == "gpt2") {
-    v.kind = Vocab::Kind::kBytePairGpt2;
-    v.bos = 11; v.eos = 11;  // llama.cpp's defaults for BPE vocabularies
+  const VocabKindRow* row = vocab_kind_row(model);
+  if (row == nullptr) {
+    std::string names;
+    for (const VocabKindRow& r : kVocabKinds) names += std::string(names.empty() ? "" : ", ") + r.model;
+    return FormatError("tokenizer.ggml.model = \"" + model + "\" is not supported (supported: " + names + ")");
+  }
+  v.kind = row->kind;
+  v.bos = row->bos; v.eos = row->eos; v.unk = row->unk; v.pad = row->pad;
+  v.add_bos = row->add_bos;
+  v.add_eos = row->add_eos;
+  v.add_space_prefix = row->add_space_prefix;
+  if (v.kind == Vocab::Kind::kBytePairGpt2) {
     // validate_vocab checks this too; here it is said before any complaint
     // about the tokens of a file nibble could not encode anyway.
     const Pretokenizer* pre = nullptr;
     NIBBLE_RETURN_IF_ERROR(find_pretokenizer(v.pre, &pre));
-  } else {
-    return FormatError("tokenizer.ggml.model = \"" + model +
-                       "\" is not supported (supported: llama, gpt2)");
   }
 
   if (!md.find("tokenizer.ggml.tokens")) {
@@ -274,14 +306,25 @@ Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata
   for (int32_t* id : {&v.bos, &v.eos, &v.unk}) {
     if (*id >= size) *id = -1;
   }
+  const bool wordpiece = v.kind == Vocab::Kind::kWordPiece;
+  // WordPiece starts with [CLS] (older files name it cls_token_id) and ends
+  // with [SEP], which is what its EOS stands for here.
+  if (wordpiece) NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.cls_token_id", size, &v.bos));
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.bos_token_id", size, &v.bos));
-  NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.eos_token_id", size, &v.eos));
+  NIBBLE_RETURN_IF_ERROR(md.token_id(wordpiece ? "tokenizer.ggml.seperator_token_id" : "tokenizer.ggml.eos_token_id",
+                                     size, &v.eos));
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.eot_token_id", size, &v.eot));
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.eom_token_id", size, &v.eom));
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.unknown_token_id", size, &v.unk));
   NIBBLE_RETURN_IF_ERROR(md.token_id("tokenizer.ggml.padding_token_id", size, &v.pad));
-  NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_bos_token", &v.add_bos));
-  NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_eos_token", &v.add_eos));
+  if (wordpiece) {  // llama.cpp adds [CLS] and [SEP] whatever add_bos_token / add_eos_token say
+    NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.normalizer.lowercase", &v.lowercase));
+    v.strip_accents = v.lowercase;  // as Hugging Face's BertNormalizer when strip_accents is unset
+    NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.normalizer.strip_accents", &v.strip_accents));
+  } else {
+    NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_bos_token", &v.add_bos));
+    NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_eos_token", &v.add_eos));
+  }
   NIBBLE_RETURN_IF_ERROR(md.boolean("tokenizer.ggml.add_space_prefix", &v.add_space_prefix));
   NIBBLE_RETURN_IF_ERROR(md.string("tokenizer.chat_template", &v.chat_template));
 

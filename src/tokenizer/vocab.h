@@ -28,15 +28,18 @@ struct Vocab {
   enum class Kind {
     kSentencePiece,  // GGUF tokenizer.ggml.model "llama", llama2.c tokenizer.bin
     kBytePairGpt2,   // GGUF tokenizer.ggml.model "gpt2": byte-level BPE
+    kWordPiece,      // GGUF tokenizer.ggml.model "bert": greedy longest match (wordpiece.h)
   };
   Kind kind = Kind::kSentencePiece;
   // Token texts as stored: SentencePiece writes a space as U+2581 "▁";
-  // GPT-2 writes every byte as one code point of its byte alphabet.
+  // GPT-2 writes every byte as one code point of its byte alphabet; WordPiece
+  // starts the tokens that begin a word with "▁" (its "##" continuations are
+  // written bare).
   std::vector<std::string> tokens;
   std::vector<float> scores;         // [size]; SentencePiece merge priority (higher first)
   std::vector<int32_t> token_types;  // [size]; TokenType values
   std::vector<std::string> merges;   // GPT-2: "left right", rank = index (lower first)
-  int32_t bos = -1, eos = -1, unk = -1, pad = -1;  // -1: none
+  int32_t bos = -1, eos = -1, unk = -1, pad = -1;  // -1: none; WordPiece: bos = [CLS], eos = [SEP]
   int32_t eot = -1, eom = -1;     // end of turn / of message (chat models); -1: none
   bool add_bos = false;           // whether callers should start a prompt with BOS
   bool add_eos = false;           // whether encoding with special tokens ends with EOS
@@ -45,9 +48,14 @@ struct Vocab {
   // GGUF tokenizer.chat_template: the model's prompt format, a Jinja
   // template that web/ renders (chat_template.mjs); "" if none.
   std::string chat_template;
+  bool lowercase = true;          // WordPiece: lowercase the text
+  bool strip_accents = true;      // WordPiece: decompose (NFD) and drop the marks
 
   int32_t size() const { return static_cast<int32_t>(tokens.size()); }
 };
+
+// The GGUF tokenizer.ggml.model of a kind: "llama", "gpt2" or "bert".
+const char* tokenizer_model_name(Vocab::Kind kind);
 
 // SentencePiece writes a space as U+2581 "▁".
 constexpr char kSentencePieceSpace[] = "\xE2\x96\x81";
@@ -72,7 +80,12 @@ Status validate_vocab(const Vocab& vocab);
 // scores 0, types normal; "gpt2": bos = eos = 11 (dropped if out of range),
 // add_bos false, add_space_prefix false, merges required, and
 // tokenizer.ggml.pre must name a row of the pre-tokenizer registry
-// (pretokenizer.h; none means GPT-2's). A special id of
+// (pretokenizer.h; none means GPT-2's); "bert" as llama.cpp: BOS = [CLS]
+// (bos_token_id, or the older cls_token_id; default 101), EOS = [SEP]
+// (seperator_token_id, so spelled; default 102), unk 100, pad 0, both added
+// with special tokens whatever add_bos_token / add_eos_token say,
+// tokenizer.ggml.normalizer.lowercase (default true) and .strip_accents
+// (default: as lowercase). A special id of
 // 0xFFFFFFFF (or -1) means "none"; any other id out of range is an error.
 Status vocab_from_gguf(const GgufFile& file, Vocab* out);
 // The same from a metadata map (what GgufFile::metadata() returns).

@@ -37,19 +37,39 @@ TEST(TokenizerUnicode, CodepointClasses) {
       {'\f', CodepointClass::kWhitespace},  {'\r', CodepointClass::kWhitespace},
       {0x85, CodepointClass::kWhitespace},  {0xA0, CodepointClass::kWhitespace},
       {0x2009, CodepointClass::kWhitespace}, {0x3000, CodepointClass::kWhitespace},
-      {0x1C, CodepointClass::kOther},       {0x1F, CodepointClass::kOther},     // not \s in regex
-      {0x200B, CodepointClass::kOther},                                          // zero width space
+      {0x1C, CodepointClass::kControl},     {0x1F, CodepointClass::kControl},   // not \s in regex
+      {0x200B, CodepointClass::kControl},   {0xE000, CodepointClass::kControl},  // ZWSP (Cf), private use
       {'!', CodepointClass::kPunctuation},  {'\'', CodepointClass::kPunctuation},
       {0x3001, CodepointClass::kPunctuation}, {0x2014, CodepointClass::kPunctuation},  // 、 —
-      {'$', CodepointClass::kOther},        {'+', CodepointClass::kOther},       // symbols (Sc, Sm)
-      {0x301, CodepointClass::kOther},      {0x17B6, CodepointClass::kOther},   // marks (Mn, Mc)
-      {0x1F680, CodepointClass::kOther},    {0x10FFFF, CodepointClass::kOther},
+      {'$', CodepointClass::kSymbol},       {'+', CodepointClass::kSymbol},      // Sc, Sm
+      {'^', CodepointClass::kSymbol},       {0x1F680, CodepointClass::kSymbol},  // Sk, So
+      {0x301, CodepointClass::kMark},       {0x17B6, CodepointClass::kMark},     // Mn, Mc
+      {0x1160, CodepointClass::kLetter},                                         // Hangul filler (Lo)
+      {0x378, CodepointClass::kOther},      {0x10FFFF, CodepointClass::kOther},  // unassigned
       {0x110000, CodepointClass::kOther},   {0xFFFFFFFF, CodepointClass::kOther},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(static_cast<int>(codepoint_class(c.cp)), static_cast<int>(c.expected))
         << "U+" << std::hex << c.cp << " (table from Unicode " << kUnicodeTablesVersion << ")";
   }
+}
+
+// Spot checks of the generated maps against values from the Unicode
+// Character Database, the edges of their runs included.
+TEST(TokenizerUnicode, NfdFirstCodepointAndSimpleLowercase) {
+  const std::pair<uint32_t, uint32_t> nfd[] = {
+      {0xC0, 'A'},      {0xC5, 'A'},      {0xC6, 0xC6},   {0xC7, 'C'},    {0xE9, 'e'},   {0x1E9B, 0x17F},
+      {0x1EA5, 'a'},    {0xAC00, 0x1100}, {0xAC01, 0x1100}, {0xD7A3, 0x1112}, {0xD7A4, 0xD7A4},
+      {0xF900, 0x8C48}, {0x2FA1D, 0x2A600}, {0x2FA1E, 0x2FA1E}, {'a', 'a'}, {0x110000, 0x110000},
+  };
+  for (const auto& c : nfd) EXPECT_EQ(nfd_first_codepoint(c.first), c.second) << "U+" << std::hex << c.first;
+  const std::pair<uint32_t, uint32_t> lower[] = {
+      {'A', 'a'},       {'Z', 'z'},       {'[', '['},     {'a', 'a'},     {0xC0, 0xE0},  {0xD7, 0xD7},
+      {0xDE, 0xFE},     {0x100, 0x101},   {0x101, 0x101}, {0x12E, 0x12F}, {0x130, 'i'},  {0x178, 0xFF},
+      {0x391, 0x3B1},   {0x3A2, 0x3A2},   {0x410, 0x430}, {0x1E9E, 0xDF}, {0x2126, 0x3C9}, {0x212A, 'k'},
+      {0xFF21, 0xFF41}, {0x10400, 0x10428}, {0x1E921, 0x1E943}, {0x1E922, 0x1E922}, {0x110000, 0x110000},
+  };
+  for (const auto& c : lower) EXPECT_EQ(simple_lowercase(c.first), c.second) << "U+" << std::hex << c.first;
 }
 
 TEST(TokenizerUnicode, DecodesUtf8AndRejectsMalformedSequences) {

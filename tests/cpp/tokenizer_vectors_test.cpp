@@ -117,7 +117,7 @@ void check_vectors(const std::string& name, const std::string& set = "", size_t 
   ASSERT_EQ(vectors.size(), count) << name << set;
   std::ifstream detok_file(path + set + ".detok");
   const std::vector<Vector> detok = detok_file ? read_strings(path + set + ".detok") : std::vector<Vector>();
-  const bool tidies = t->vocab().kind == Vocab::Kind::kBytePairGpt2 && t->pretokenizer()->clean_spaces;
+  const bool tidies = t->cleans_spaces();
   for (size_t i = 0; i < vectors.size(); ++i) {
     const Vector& v = vectors[i];
     const std::vector<int32_t> got = t->encode(v.text, /*add_bos=*/false);
@@ -166,6 +166,33 @@ TEST(TokenizerVectors, DeepseekCoderMatchesLlamaCppVectors) { check_vectors("ggm
 TEST(TokenizerVectors, FalconMatchesLlamaCppVectors) { check_vectors("ggml-vocab-falcon.gguf"); }
 TEST(TokenizerVectors, RefactMatchesLlamaCppVectors) { check_vectors("ggml-vocab-refact.gguf"); }
 TEST(TokenizerVectors, MptMatchesLlamaCppVectors) { check_vectors("ggml-vocab-mpt.gguf"); }
+
+// WordPiece: llama.cpp's vectors, and the harder strings with llama.cpp's
+// ids and detokenization (made with node-llama-cpp 3.21.1's llama.cpp, see
+// models/README.md): decoding gives the text lowercased, accents stripped,
+// a space before each word and unknown words dropped.
+TEST(TokenizerVectors, BertWordPieceMatchesLlamaCppVectors) {
+  check_vectors("ggml-vocab-bert-bge.gguf");
+  check_vectors("ggml-vocab-bert-bge.gguf", ".extra", 50);
+}
+
+TEST(TokenizerVectors, BertVocabularyMetadata) {
+  std::unique_ptr<Tokenizer> t = tokenizer_from_gguf(fixture("ggml-vocab-bert-bge.gguf"));
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->vocab().kind, Vocab::Kind::kWordPiece);
+  EXPECT_EQ(t->size(), 30522);
+  EXPECT_EQ(t->bos(), 101);  // [CLS]
+  EXPECT_EQ(t->eos(), 102);  // [SEP]
+  EXPECT_EQ(t->vocab().unk, 100);
+  EXPECT_EQ(t->vocab().pad, 0);
+  // With special tokens, as llama.cpp's llama_tokenize(add_special = true).
+  EXPECT_EQ(t->encode("Hello world", Tokenizer::EncodeOptions()), (std::vector<int32_t>{101, 7592, 2088, 102}));
+  Tokenizer::EncodeOptions parse;
+  parse.add_special = false;
+  parse.parse_special = true;
+  EXPECT_EQ(t->encode("[CLS] hi [SEP]", parse), (std::vector<int32_t>{101, 7632, 102}));
+  EXPECT_EQ(t->decode({101, 7592, 2088, 102}), " hello world");
+}
 
 TEST(TokenizerVectors, Gpt2VocabularyMetadata) {
   std::unique_ptr<Tokenizer> t = tokenizer_from_gguf(fixture("ggml-vocab-gpt-2.gguf"));

@@ -289,8 +289,8 @@ TEST(TokenizerVocab, GgufRejectsHostileMetadata) {
   expect_error(from_md(md), F, "no tokenizer.ggml.model");
 
   md = spm_metadata();
-  md["tokenizer.ggml.model"] = str("bert");
-  expect_error(from_md(md), F, "\"bert\" is not supported");
+  md["tokenizer.ggml.model"] = str("t5");
+  expect_error(from_md(md), F, "\"t5\" is not supported (supported: llama, gpt2, bert)");
   md["tokenizer.ggml.model"] = u32(3);
   expect_error(from_md(md), F, "tokenizer.ggml.model should be a string, found an integer");
 
@@ -467,6 +467,145 @@ TEST(TokenizerVocab, Gpt2MergesByRank) {
   // Bytes without a token are dropped (no UNK in this vocabulary).
   EXPECT_EQ(t->encode("a!", false), (Ids{0}));
 }
+
+// ---- WordPiece ----
+
+#define WP "\xE2\x96\x81"  // the word-start marker "▁"
+// A WordPiece vocabulary as llama.cpp's converter writes BERT's: words start
+// with "▁", "##" continuations are bare, [..] tokens are control.
+const std::vector<std::string> kWordPieceTokens = {
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", WP "hello", WP "he", "llo", WP "world", WP "!", WP ",",
+    WP "\xE4\xB8\xAD" /* ▁中 */, WP "e", WP "ab", "c", WP "\xC3\xA9" /* ▁é */, WP "$", "", "lo", WP "a", "a"};
+constexpr int32_t kUnk = 1, kCls = 2, kSep = 3, kHello = 4, kHe = 5, kLlo = 6, kWorld = 7, kBang = 8,
+                  kComma = 9, kZhong = 10, kE = 11, kWpAB = 12, kC = 13, kEAcute = 14, kDollar = 15,
+                  kLo = 17, kWpA = 18, kContA = 19;
+
+Metadata bert_metadata() {
+  std::vector<int64_t> types(kWordPieceTokens.size(), kTokenNormal);
+  for (int32_t id : {0, kUnk, kCls, kSep}) types[id] = kTokenControl;
+  return {
+      {"tokenizer.ggml.model", str("bert")},
+      {"tokenizer.ggml.tokens", strings(kWordPieceTokens)},
+      {"tokenizer.ggml.token_type", ints(types)},
+      {"tokenizer.ggml.unknown_token_id", u32(kUnk)},
+      {"tokenizer.ggml.cls_token_id", u32(kCls)},
+      {"tokenizer.ggml.seperator_token_id", u32(kSep)},
+      {"tokenizer.ggml.padding_token_id", u32(0)},
+  };
+}
+
+TEST(TokenizerVocab, WordPieceMetadata) {
+  Vocab v;
+  ASSERT_TRUE(from_md(bert_metadata(), &v).ok());
+  EXPECT_EQ(v.kind, Vocab::Kind::kWordPiece);
+  EXPECT_EQ(v.bos, kCls);
+  EXPECT_EQ(v.eos, kSep);
+  EXPECT_EQ(v.unk, kUnk);
+  EXPECT_TRUE(v.add_bos);
+  EXPECT_TRUE(v.add_eos);
+  EXPECT_TRUE(v.lowercase);
+  EXPECT_TRUE(v.strip_accents);
+  EXPECT_STREQ(tokenizer_model_name(v.kind), "bert");
+
+  // bos_token_id wins over the older cls_token_id; EOS is [SEP], whatever
+  // eos_token_id and add_eos_token say (llama.cpp ends with [SEP]).
+  Metadata md = bert_metadata();
+  md["tokenizer.ggml.bos_token_id"] = u32(kSep);
+  md["tokenizer.ggml.eos_token_id"] = u32(kCls);
+  md["tokenizer.ggml.add_eos_token"] = boolean(false);
+  md["tokenizer.ggml.normalizer.lowercase"] = boolean(false);
+  ASSERT_TRUE(from_md(md, &v).ok());
+  EXPECT_EQ(v.bos, kSep);
+  EXPECT_EQ(v.eos, kSep);
+  EXPECT_TRUE(v.add_eos);
+  EXPECT_FALSE(v.lowercase);
+  EXPECT_FALSE(v.strip_accents);  // follows lowercase unless given
+  md["tokenizer.ggml.normalizer.strip_accents"] = boolean(true);
+  ASSERT_TRUE(from_md(md, &v).ok());
+  EXPECT_TRUE(v.strip_accents);
+
+  // Without an unknown token a WordPiece vocabulary cannot encode: refused
+  // (llama.cpp's default 100 does not fit 20 tokens).
+  md = bert_metadata();
+  md.erase("tokenizer.ggml.unknown_token_id");
+  expect_error(from_md(md), ErrorKind::kFormat, "WordPiece (bert) vocabulary has no unknown token");
+  md["tokenizer.ggml.normalizer.lowercase"] = u32(1);
+  expect_error(from_md(md), ErrorKind::kFormat, "normalizer.lowercase should be a bool");
+}
+
+TEST(TokenizerVocab, WordPieceSplitsWordsAndMatchesLongestFirst) {
+  std::unique_ptr<Tokenizer> t = make(bert_metadata());
+  ASSERT_TRUE(t);
+  const Tokenizer::EncodeOptions plain{false, false};
+  // Lowercased; punctuation is a word of its own; [CLS] ... [SEP] around.
+  EXPECT_EQ(t->encode("Hello, WORLD!", Tokenizer::EncodeOptions()),
+            (Ids{kCls, kHello, kComma, kWorld, kBang, kSep}));
+  EXPECT_EQ(t->encode("  hello\t\nworld  ", plain), (Ids{kHello, kWorld}));
+  // Longest token first at each position: "▁hello" + "llo", "▁he" + "lo".
+  EXPECT_EQ(t->encode("hellollo helo", plain), (Ids{kHello, kLlo, kHe, kLo}));
+  // A position no token starts at makes the whole word [UNK].
+  EXPECT_EQ(t->encode("hex hello", plain), (Ids{kUnk, kHello}));
+  // Accents are stripped: é is e + a mark, and a lone combining mark goes.
+  EXPECT_EQ(t->encode("\xC3\x89 e\xCC\x81", plain), (Ids{kE, kE}));
+  // CJK ideographs and ASCII symbols are words of their own; '€' (U+20AC,
+  // a symbol above U+007F) stays inside its word.
+  EXPECT_EQ(t->encode("\xE4\xB8\xAD\xE6\x96\x87", plain), (Ids{kZhong, kUnk}));  // 中文
+  EXPECT_EQ(t->encode("ab$ab ab\xE2\x82\xAC", plain), (Ids{kWpAB, kDollar, kWpAB, kUnk}));
+  // Control characters (Cc, Cf), bytes that are not UTF-8, U+0000 and U+FFFD
+  // are dropped without ending the word.
+  EXPECT_EQ(t->encode(std::string("a\x01" "b\xE2\x80\x8B" "c\xFF" "a\0a\xEF\xBF\xBD" "c", 15), plain),
+            (Ids{kWpAB, kC, kContA, kContA, kC}));
+  EXPECT_EQ(t->encode("abc", plain), (Ids{kWpAB, kC}));
+  EXPECT_EQ(t->encode("", Tokenizer::EncodeOptions()), (Ids{kCls, kSep}));
+  // Control token texts are words of punctuation and letters unless parse_special.
+  EXPECT_EQ(t->encode("[CLS]hello", plain), (Ids{kUnk, kUnk, kUnk, kHello}));
+  EXPECT_EQ(t->encode("[CLS]hello", Tokenizer::EncodeOptions{false, true}), (Ids{kCls, kHello}));
+
+  // Decoding: "▁" is a space, [..] tokens are nothing, and spaces before
+  // , . ! ? go, as llama.cpp's detokenizer does for WordPiece.
+  EXPECT_EQ(t->decode({kCls, kHello, kComma, kWorld, kBang, kSep}), " hello, world!");
+  EXPECT_EQ(t->decode({kHe, kLo, kUnk, kWpAB, kC}), " helo abc");
+  EXPECT_EQ(t->token_piece(kComma, kHello), " ,");
+  EXPECT_EQ(t->token_piece(kLlo, kHello), "llo");
+  EXPECT_EQ(t->token_piece(kCls, -1), "");
+
+  // Without lowercasing and accent stripping, "É" stays itself (and is no token).
+  Metadata md = bert_metadata();
+  md["tokenizer.ggml.normalizer.lowercase"] = boolean(false);
+  t = make(md);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->encode("\xC3\xA9 \xC3\x89 Hello hello", plain), (Ids{kEAcute, kUnk, kUnk, kHello}));
+}
+
+// Hostile vocabularies: an empty token, tokens that end inside a UTF-8
+// character, one huge token, and a huge word encode without error or crash,
+// in time proportional to the text.
+TEST(TokenizerVocab, WordPieceHostileVocabularies) {
+  Metadata md = bert_metadata();
+  auto& tokens = md["tokenizer.ggml.tokens"].strings;
+  auto& types = md["tokenizer.ggml.token_type"].ints;
+  const std::string huge(100000, 'a');
+  for (const std::string& extra : {std::string(WP "\xD0"), std::string("\xB6"), WP + huge, std::string("\xD0")}) {
+    tokens.push_back(extra);
+    types.push_back(kTokenNormal);
+  }
+  const int32_t kLeadByte = 20, kContByte = 21, kHuge = 22;
+  std::unique_ptr<Tokenizer> t = make(md);
+  ASSERT_TRUE(t);
+  const Tokenizer::EncodeOptions plain{false, false};
+  // "ж" (D0 B6) is spelled byte by byte, as llama.cpp matches bytes.
+  EXPECT_EQ(t->encode("\xD0\xB6", plain), (Ids{kLeadByte, kContByte}));
+  // A word of 250,000 'a's: the huge token, then single 'a's.
+  const Ids ids = t->encode(std::string(250000, 'a'), plain);
+  ASSERT_EQ(ids.size(), 150001u);
+  EXPECT_EQ(ids[0], kHuge);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), kContA), 150000);
+  // 2,000 words that start like the huge token but fail at their end.
+  std::string near;
+  for (int i = 0; i < 2000; ++i) near += std::string(50, 'a') + "x ";
+  EXPECT_EQ(t->encode(near, plain), Ids(2000, kUnk));
+}
+#undef WP
 
 }  // namespace
 }  // namespace nibble

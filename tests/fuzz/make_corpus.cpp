@@ -1,6 +1,6 @@
 // make_corpus: writes the fuzz targets' seed corpus (tests/fuzz/corpus/) with
 // nibble's own writers: tiny LLaMA models in every tensor type, llama2.c
-// checkpoints with their tokenizer.bin, SentencePiece and GPT-2 vocabularies
+// checkpoints with their tokenizer.bin, SentencePiece, GPT-2 and WordPiece vocabularies
 // with texts, and blocks of every type. Deterministic: running it again
 // rewrites the same bytes.
 //
@@ -115,6 +115,22 @@ void Gpt2Vocab(GgufWriter* w, const std::string& pre) {
   w->set_u32("tokenizer.ggml.eos_token_id", uint32_t(tokens.size() - 1));
 }
 
+// A WordPiece ("bert") vocabulary as llama.cpp's converter writes BERT's:
+// [..] control tokens, words starting with "▁", bare continuations.
+void WordPieceVocab(GgufWriter* w) {
+  const std::string m = "\xE2\x96\x81";  // ▁
+  const std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", m + "the", m + "th", "in", "n",
+                                           m + ",", m + "t", "hin", m + "\xC3\xA9", "t", m + "c", "at", m + "'"};
+  std::vector<int32_t> types(tokens.size(), 1);
+  for (int i = 0; i < 4; ++i) types[i] = 3;
+  w->set_string("tokenizer.ggml.model", "bert");
+  w->set_string_array("tokenizer.ggml.tokens", tokens);
+  w->set_i32_array("tokenizer.ggml.token_type", types);
+  w->set_u32("tokenizer.ggml.unknown_token_id", 1);
+  w->set_u32("tokenizer.ggml.cls_token_id", 2);
+  w->set_u32("tokenizer.ggml.seperator_token_id", 3);
+}
+
 // A tiny LLaMA GGUF: dim 32, 2 heads of 16 (one KV head), 1 layer, a
 // 20-token vocabulary; matrices of `type` (row length 32), ffn_down (row
 // length `hidden`) of `down_type`, norms f32.
@@ -226,8 +242,8 @@ int main(int argc, char** argv) {
     write("llama2c", shared ? "shared-classifier" : "separate-classifier", input);
   }
 
-  // tokenizer: SentencePiece and GPT-2 vocabularies (each pre-tokenizer
-  // spelling), each with a text.
+  // tokenizer: SentencePiece, GPT-2 (each pre-tokenizer spelling) and
+  // WordPiece vocabularies, each with a text.
   const std::string texts[] = {"Once upon a time, the <tool> said:\n\xC3\xA9t\xC3\xA9!",
                                "the  thin\tcat's 123 \xF0\x9F\x98\x80 in\xFF\xFE"};
   for (int i = 0; i < 2; ++i) {
@@ -248,6 +264,14 @@ int main(int argc, char** argv) {
     write("gguf", "gpt2-vocab-" + std::to_string(n), w.serialize());
     write("tokenizer", "gpt2-" + std::to_string(n++),
           Prefixed(Prefixed(prefix, Bytes(text.begin(), text.end())), w.serialize()));
+  }
+
+  {
+    GgufWriter w;
+    WordPieceVocab(&w);
+    const std::string& text = texts[1];
+    const Bytes prefix = {uint8_t(text.size()), uint8_t(text.size() >> 8)};
+    write("tokenizer", "bert-0", Prefixed(Prefixed(prefix, Bytes(text.begin(), text.end())), w.serialize()));
   }
 
   // dequantize: two rows of two blocks of each type, options walking rows
