@@ -10,7 +10,6 @@
 
 #include "kernels/microkernels.h"
 #include "kernels/packed_weights.h"
-#include "kernels/q4_panel.h"
 
 namespace nibble {
 
@@ -38,17 +37,11 @@ constexpr size_t kKMinsOffset = 64;
 // Part p of a panel.
 constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(type) + size_t(p) * k_part_bytes(type); }
 
-// Panel b of group g of a matrix: groups in pairs (2p, 2p + 1) whose
-// panels alternate super-block by super-block, in every build, so that the
-// SIMD tiles that run a pair at once read one sequential stream; an odd last
-// group on its own (paired_panel_index(), q4_panel.h).
-inline int64_t k_groups(int64_t N) { return (N + kPackRows - 1) / kPackRows; }
-inline size_t k_panel_offset(TensorType type, int64_t N, int64_t K, int64_t g, int64_t b) {
-  return size_t(paired_panel_index(k_groups(N), K / kQK_K, g, b)) * k_panel_bytes(type);
-}
+// Panel b of group g of a matrix: groups one after another, each its K/256
+// panels in order.
 template <TensorType kType>
 const uint8_t* k_panel(const PackedView& w, int64_t g, int64_t b) {
-  return w.data + k_panel_offset(kType, w.N, w.K, g, b);
+  return w.data + size_t(g * (w.K / kQK_K) + b) * k_panel_bytes(kType);
 }
 
 // Between a row's super-block and its place in a panel (row r of the group).

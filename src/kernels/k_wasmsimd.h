@@ -1,9 +1,8 @@
 // The K-quant W4A8 kernels (Q4_K, Q5_K, Q6_K) of both SIMD tiers, on the
-// K panels (packed_weights.h: rows in 32-bit lanes, groups in pairs, in
-// every build). A code vector (one of a part's nibble vectors, masked to one
-// nibble per byte, its high bits or'ed in) holds in lane r row r's codes of
-// four consecutive elements; its dot with those four activations, per lane,
-// is
+// K panels (packed_weights.h: rows in 32-bit lanes in every build). A code
+// vector (one of a part's nibble vectors, masked to one nibble per byte,
+// its high bits or'ed in) holds in lane r row r's codes of four consecutive
+// elements; its dot with those four activations, per lane, is
 //   relaxed: i16x8.relaxed_dot_i8x16_i7x16_s on the four int8 activations
 //            broadcast (codes ≤ 63 fit the 7-bit operand), summed in int16
 //            while that is exact; i32x4.dot_i16x8_s of those int16 sums
@@ -14,10 +13,10 @@
 //            the lane pairs added and multiplied by the scale per sub-block.
 // Each row's int32 sub-block sums then go through k_superblock_q8()'s float
 // formula (k_panel.h) lane by lane in the same order, so outputs are
-// bitwise the reference's. One tile = one group or a pair of groups (4 or 8
-// weight rows; the pair shares every activation load and reads the pair's
-// alternating panels as one stream) × one activation row; padding rows of a
-// partial group are computed and not stored.
+// bitwise the reference's. One tile = one group (4 weight rows) × one
+// activation row; the loops take a group's rows in turn (its panels stay in
+// cache between them), and padding rows of a partial group are computed
+// and not stored.
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -26,7 +25,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <type_traits>
 #include <vector>
 
 #include "kernels/k_panel.h"
@@ -133,93 +131,59 @@ struct UnitDots<false> {
 // negated sums of the two 16-halves as two int16 (low half in the low 16 bits).
 constexpr int kKTermInts = 2;
 
-// The kGroups groups' k_superblock_q8() for one activation row, the groups'
-// panels kPanel bytes apart (a pair): xq its int8 values from the
-// super-block on, xw (plain tier) the same as int16, terms its kKTermInts
-// per 32-block; adds each group's result to acc[j]. A part runs as a loop
-// of its two 16-weight halves (not unrolled: V8 keeps each broadcast
-// activation in a register, and a whole part's spill).
-template <TensorType kType, bool kRelaxed, int kGroups>
-inline void k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t* xw, const int32_t* terms,
-                         v128_t (&acc)[kGroups]) {
+// The four rows' k_superblock_q8() for one activation row: xq its int8
+// values from the super-block on, xw (plain tier) the same as int16, terms
+// its kKTermInts per 32-block. (The relaxed tier passes xw null.)
+template <TensorType kType, bool kRelaxed>
+inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t* xw, const int32_t* terms) {
   using Dots = UnitDots<kRelaxed>;
   constexpr bool kQ6 = kType == TensorType::Q6_K;
   constexpr int kUnit = k_unit_vectors<kType, kRelaxed>();
-  constexpr size_t kPanel = k_panel_bytes(kType);
-  v128_t acc_d[kGroups], acc_m[kGroups];
-#pragma clang loop unroll(full)
-  for (int j = 0; j < kGroups; ++j) acc_d[j] = acc_m[j] = wasm_f32x4_splat(0.0f);
+  v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
 #pragma clang loop unroll(disable)
   for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kRelaxed ? 0 : kQK, terms += kKTermInts) {
     const uint8_t* part = panel + k_part_offset(kType, s);
     // The scales' bytes: Q4_K / Q5_K sub-block s's; Q6_K sub-block 2s + h's at sc + 4h.
     const uint8_t* sc = panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s;
-    v128_t isum[kGroups], plane[kGroups];
-    Dots dots[kGroups];
+    v128_t isum = wasm_i32x4_splat(0);
+    Dots dots;
 #pragma clang loop unroll(full)
-    for (int j = 0; j < kGroups; ++j) {
-      isum[j] = wasm_i32x4_splat(0);
-      if (kType == TensorType::Q5_K) plane[j] = wasm_v128_load(part + kPanel * j + 64);
-    }
-#pragma clang loop unroll(disable)
-    for (int h = 0; h < 2; ++h) {
-#pragma clang loop unroll(full)
-      for (int e = 0; e < 2; ++e) {
-        const int at = 16 * h + 8 * e;
-        const v128_t a_lo = Dots::activations(xq, xw, at), a_hi = Dots::activations(xq, xw, at + 4);
-#pragma clang loop unroll(full)
-        for (int j = 0; j < kGroups; ++j) {
-          const uint8_t* p = part + kPanel * j;
-          v128_t lo, hi;
-          k_code_vectors<kType>(p + 32 * h + 16 * e, kQ6 ? wasm_v128_load(p + 64 + 16 * h) : plane[j], e, &lo, &hi);
-          dots[j].add(lo, a_lo);
-          dots[j].add(hi, a_hi);
-          if (kUnit == 1 || (kUnit == 2 && e == 1)) {
-            const v128_t bytes = wasm_v128_load32_splat(sc + kPanel * j + (kQ6 ? 4 * h : 0));
-            isum[j] = wasm_i32x4_add(isum[j], dots[j].scaled(Dots::template scale<kQ6>(bytes)));
-            dots[j] = Dots();
-          }
-        }
+    for (int v = 0; v < 4; ++v) {
+      const int h = v / 2, e = v % 2;
+      v128_t high = wasm_i8x16_splat(0);  // Q4_K: none
+      if (kType != TensorType::Q4_K) high = wasm_v128_load(part + 64 + (kQ6 ? 16 * h : 0));
+      if (kType == TensorType::Q5_K && h == 1) high = wasm_u16x8_shr(high, 4);
+      v128_t lo, hi;
+      k_code_vectors<kType>(part + 16 * v, high, e, &lo, &hi);
+      dots.add(lo, Dots::activations(xq, xw, 8 * v));
+      dots.add(hi, Dots::activations(xq, xw, 8 * v + 4));
+      if (kUnit == 1 || (kUnit == 2 && e == 1)) {
+        isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<kQ6>(wasm_v128_load32_splat(sc + (kQ6 ? 4 * h : 0)))));
+        dots = Dots();
       }
-#pragma clang loop unroll(full)
-      for (int j = 0; j < kGroups; ++j)
-        if (kType == TensorType::Q5_K) plane[j] = wasm_u16x8_shr(plane[j], 4);
     }
-    const v128_t dx = wasm_v128_load32_splat(terms);
-#pragma clang loop unroll(full)
-    for (int j = 0; j < kGroups; ++j) {
-      if constexpr (kQ6) {
-        // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales in the high bytes
-        // of int16 lanes (·256) against the negated half sums, then >> 3.
-        const v128_t scales256 = pick_bytes(wasm_v128_load64_splat(sc + kPanel * j), kZeroByte, 0, kZeroByte, 4);
-        const v128_t offset = wasm_i32x4_shr(wasm_i32x4_dot_i16x8(scales256, wasm_v128_load32_splat(terms + 1)), 3);
-        isum[j] = wasm_i32x4_add(isum[j], offset);
-      } else {
-        if (kUnit == 4) isum[j] = dots[j].scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc + kPanel * j)));
-        const v128_t mins = pick_bytes(wasm_v128_load32_splat(panel + kPanel * j + kKMinsOffset + 4 * s), 0, kZeroByte,
-                                       kZeroByte, kZeroByte);
-        acc_m[j] = wasm_f32x4_add(acc_m[j],
-                                  wasm_f32x4_mul(wasm_f32x4_convert_i32x4(mins), wasm_v128_load32_splat(terms + 1)));
-      }
-      acc_d[j] = wasm_f32x4_add(acc_d[j], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[j]), dx));
+    if constexpr (kQ6) {
+      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales in the high bytes of
+      // int16 lanes (·256) against the negated half sums, then >> 3 (exact).
+      const v128_t scales256 = pick_bytes(wasm_v128_load64_splat(sc), kZeroByte, 0, kZeroByte, 4);
+      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(scales256, wasm_v128_load32_splat(terms + 1)), 3));
+    } else {
+      if (kUnit == 4) isum = dots.scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc)));
+      const v128_t mins = pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte);
+      acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(mins), wasm_v128_load32_splat(terms + 1)));
     }
+    acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
   }
-#pragma clang loop unroll(full)
-  for (int j = 0; j < kGroups; ++j) {
-    const uint8_t* p = panel + kPanel * j;
-    v128_t result = wasm_f32x4_mul(wasm_v128_load(p), acc_d[j]);
-    if (!kQ6) result = wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(p + kKDminOffset), acc_m[j]));
-    acc[j] = wasm_f32x4_add(acc[j], result);
-  }
+  const v128_t result = wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
+  return kQ6 ? result : wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
 }
 
 // Y tile of W4A8 for rows [m_begin, m_end): prepares each row's terms (and
-// the plain tier's int16 activations) once per call, then runs the groups
-// pair by pair (a group without its partner in the tile on its own), each
-// activation row in turn.
+// the plain tier's int16 activations) once per call, then runs group by
+// group, each group's rows in turn.
 template <TensorType kType, bool kRelaxed>
 void k_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin, groups = k_groups(w.N);
+  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   thread_local std::vector<int32_t> terms;  // [rows][nb32][kKTermInts]
   thread_local std::vector<int16_t> wide;   // [rows][K], plain tier only
   terms.resize(size_t(rows * nb32 * kKTermInts));
@@ -249,43 +213,26 @@ void k_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& o
       }
     }
   }
-  const auto store = [&](v128_t acc, int64_t i, int64_t g) {
+  for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
     const int64_t n0 = g * kPackRows;
     const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
-    float* y = out.y + (out.m_begin + i) * out.ldy + n0;
-    if (cols == kPackRows) {
-      wasm_v128_store(y, acc);
-    } else {
-      float lanes[kPackRows];
-      wasm_v128_store(lanes, acc);
-      std::copy(lanes, lanes + cols, y);
-    }
-  };
-  const auto run = [&](auto groups_tag, int64_t g) {
-    constexpr int kGroups = decltype(groups_tag)::value;
-    const size_t step = size_t(paired_panel_step(groups, g)) * k_panel_bytes(kType);
     for (int64_t i = 0; i < rows; ++i) {
       const uint8_t* panel = k_panel<kType>(w, g, 0);
       const int8_t* xq = x.qs + (out.m_begin + i) * K;
       const int16_t* xw = kRelaxed ? nullptr : wide.data() + i * K;
       const int32_t* t = terms.data() + i * nb32 * kKTermInts;
-      v128_t acc[kGroups];
-#pragma clang loop unroll(full)
-      for (int j = 0; j < kGroups; ++j) acc[j] = wasm_f32x4_splat(0.0f);
-      for (int64_t b = 0; b < nb; ++b, panel += step, xq += kQK_K, t += kKParts * kKTermInts) {
-        k_superblock<kType, kRelaxed, kGroups>(panel, xq, kRelaxed ? nullptr : xw + b * kQK_K, t, acc);
+      v128_t acc = wasm_f32x4_splat(0.0f);
+      for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
+        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(panel, xq, kRelaxed ? nullptr : xw + b * kQK_K, t));
       }
-#pragma clang loop unroll(full)
-      for (int j = 0; j < kGroups; ++j) store(acc[j], i, g + j);
-    }
-  };
-  for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end;) {
-    if (g % 2 == 0 && (g + 1) * kPackRows < out.n_end) {
-      run(std::integral_constant<int, 2>{}, g);
-      g += 2;
-    } else {
-      run(std::integral_constant<int, 1>{}, g);
-      ++g;
+      float* y = out.y + (out.m_begin + i) * out.ldy + n0;
+      if (cols == kPackRows) {
+        wasm_v128_store(y, acc);
+      } else {
+        float lanes[kPackRows];
+        wasm_v128_store(lanes, acc);
+        std::copy(lanes, lanes + cols, y);
+      }
     }
   }
 }

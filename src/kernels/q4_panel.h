@@ -65,18 +65,12 @@ inline int q4_group_rows(const Q4Weights& w, int64_t g) {
 // works on two groups at once: that way it reads one sequential stream (two
 // streams a group apart defeat the hardware prefetcher: 5.7 against 19.4
 // GB/s for 576×1536 from memory, Node). An odd last group stays on its own.
-// (The K-quant panels are paired in every build: k_panel.h.)
 constexpr bool kPairedGroups = kRowsInLanes;
-// Paired order: panels from one block of group g to its next, 2 inside a
-// pair, else 1; and the index of panel b of group g (nb per group).
-inline int64_t paired_panel_step(int64_t groups, int64_t g) { return (g | 1) < groups ? 2 : 1; }
-inline int64_t paired_panel_index(int64_t groups, int64_t nb, int64_t g, int64_t b) {
-  return paired_panel_step(groups, g) == 2 ? (g & ~int64_t(1)) * nb + 2 * b + (g & 1) : g * nb + b;
-}
-// The same for this build's Q4 / Q5 panels.
-inline int64_t q4_panel_step(int64_t groups, int64_t g) { return kPairedGroups ? paired_panel_step(groups, g) : 1; }
+// Panels from one block of group g to its next: 2 inside a pair, else 1.
+inline int64_t q4_panel_step(int64_t groups, int64_t g) { return kPairedGroups && (g | 1) < groups ? 2 : 1; }
+// Index of panel b of group g among a matrix's panels (nb per group).
 inline int64_t q4_panel_index(int64_t groups, int64_t nb, int64_t g, int64_t b) {
-  return kPairedGroups ? paired_panel_index(groups, nb, g, b) : g * nb + b;
+  return q4_panel_step(groups, g) == 2 ? (g & ~int64_t(1)) * nb + 2 * b + (g & 1) : g * nb + b;
 }
 // Panel b of group g, and the panel step of g.
 template <bool kHasMin, bool kHigh = false>
