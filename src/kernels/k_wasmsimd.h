@@ -1,15 +1,17 @@
 // The K-quant W4A8 kernels (Q4_K, Q5_K, Q6_K) of both SIMD tiers, on the
 // K panels (packed_weights.h: rows in 32-bit lanes in every build). A code
-// vector (one of a part's nibble vectors, masked to one nibble per byte, its
-// high bits or'ed in) holds in lane r row r's codes of four consecutive
+// vector (one of a part's nibble vectors, masked to one nibble per byte,
+// its high bits or'ed in) holds in lane r row r's codes of four consecutive
 // elements; its dot with those four activations, per lane, is
 //   relaxed: i16x8.relaxed_dot_i8x16_i7x16_s on the four int8 activations
 //            broadcast (codes ≤ 63 fit the 7-bit operand), summed in int16
-//            while that is exact and widened (i32x4.extadd_pairwise);
+//            while that is exact; i32x4.dot_i16x8_s of those int16 sums
+//            with the sub-block scale in both halves of each lane then
+//            gives sc · dot per row in one step (no widening, no multiply);
 //   plain:   the codes widened to int16, i32x4.dot_i16x8_s with the four
 //            activations as int16 broadcast (rows 0, 1 and 2, 3 per vector),
-//            the lane pairs added at the end of a dot.
-// Each row's int32 sub-block dots then go through k_superblock_q8()'s float
+//            the lane pairs added and multiplied by the scale per sub-block.
+// Each row's int32 sub-block sums then go through k_superblock_q8()'s float
 // formula (k_panel.h) lane by lane in the same order, so outputs are
 // bitwise the reference's. One tile = one group (4 weight rows) × one
 // activation row; the loops take a group's rows in turn (its panels stay in
@@ -32,131 +34,148 @@
 namespace nibble {
 namespace wasmsimd {
 
-template <bool kRelaxed>
-struct CodeDots;
-
-template <>
-struct CodeDots<true> {
-  v128_t sum16 = wasm_i16x8_splat(0), sum32 = wasm_i32x4_splat(0);
-  // codes: lane r = row r's codes of elements e .. e+3; xq: those activations.
-  void add(v128_t codes, const int8_t* xq, const int16_t*) {
-    sum16 = wasm_i16x8_add(sum16, relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(xq), codes));
-  }
-  // Widens the int16 sums: callers flush before they could overflow.
-  void flush() {
-    sum32 = wasm_i32x4_add(sum32, wasm_i32x4_extadd_pairwise_i16x8(sum16));
-    sum16 = wasm_i16x8_splat(0);
-  }
-  // The rows' dots since the last take(), as i32x4.
-  v128_t take() {
-    const v128_t dots = wasm_i32x4_add(sum32, wasm_i32x4_extadd_pairwise_i16x8(sum16));
-    sum16 = wasm_i16x8_splat(0);
-    sum32 = wasm_i32x4_splat(0);
-    return dots;
-  }
-};
-
-template <>
-struct CodeDots<false> {
-  v128_t rows01 = wasm_i32x4_splat(0), rows23 = wasm_i32x4_splat(0);  // [r0, r0, r1, r1], [r2, r2, r3, r3]
-  void add(v128_t codes, const int8_t*, const int16_t* xw) {
-    const v128_t a = wasm_v128_load64_splat(xw);
-    rows01 = wasm_i32x4_add(rows01, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(codes), a));
-    rows23 = wasm_i32x4_add(rows23, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(codes), a));
-  }
-  void flush() {}
-  v128_t take() {
-    const v128_t dots = wasm_i32x4_add(wasm_i32x4_shuffle(rows01, rows23, 0, 2, 4, 6),
-                                       wasm_i32x4_shuffle(rows01, rows23, 1, 3, 5, 7));
-    rows01 = rows23 = wasm_i32x4_splat(0);
-    return dots;
-  }
-};
-
 // v shifted left by `bits` (right if negative), 16-bit lanes: the callers
 // keep one bit position of each byte, which never crosses bytes for |bits| ≤ 4.
 inline v128_t shift_bits(v128_t v, int bits) {
   return bits >= 0 ? wasm_i16x8_shl(v, uint32_t(bits)) : wasm_u16x8_shr(v, uint32_t(-bits));
 }
 
-// Four bytes at p (one per row) as i32x4, unsigned or signed.
-inline v128_t load_row_bytes_u(const uint8_t* p) {
-  return wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(p)));
-}
-inline v128_t load_row_bytes_s(const uint8_t* p) {
-  return wasm_i32x4_extend_low_i16x8(wasm_i16x8_extend_low_i8x16(wasm_v128_load32_zero(p)));
+// The two code vectors of a part's nibble vector v = 2h + e (h: the
+// 16-weight half): its low nibbles (elements 8v .. 8v+3) and high nibbles
+// (8v+4 .. 8v+7), with their high bits from `high`: Q5_K the part's vector
+// at 64 shifted right by 4h in 16-bit lanes (bit 2e + 4h of each byte
+// moved to 2e, and 2e + 1 likewise: bits 4..7 do not reach other bytes'
+// bits we keep), Q6_K vector 64 + 16h (bits 2c, 2c+1, c = 2e + lo/hi).
+template <TensorType kType>
+inline void k_code_vectors(const uint8_t* qs, v128_t high, int e, v128_t* lo, v128_t* hi) {
+  const v128_t q = wasm_v128_load(qs), nibble = wasm_i8x16_splat(0x0F);
+  *lo = wasm_v128_and(q, nibble);
+  *hi = wasm_v128_and(wasm_u16x8_shr(q, 4), nibble);
+  if constexpr (kType == TensorType::Q5_K) {
+    const v128_t bit4 = wasm_i8x16_splat(0x10);
+    *lo = wasm_v128_or(*lo, wasm_v128_and(shift_bits(high, 4 - 2 * e), bit4));
+    *hi = wasm_v128_or(*hi, wasm_v128_and(shift_bits(high, 3 - 2 * e), bit4));
+  }
+  if constexpr (kType == TensorType::Q6_K) {
+    const v128_t bits45 = wasm_i8x16_splat(0x30);
+    *lo = wasm_v128_or(*lo, wasm_v128_and(shift_bits(high, 4 - 4 * e), bits45));
+    *hi = wasm_v128_or(*hi, wasm_v128_and(shift_bits(high, 2 - 4 * e), bits45));
+  }
 }
 
-// A part's code vectors against 32 activations: per nibble vector v, its
-// low nibbles (elements 8v .. 8v+3) and high nibbles (8v+4 .. 8v+7), with
-// their high bits: Q5_K bit 2v + e of the part's vector at 64, Q6_K bits
-// 2c, 2c+1 (c = 2(v % 2) + e) of vector 64 + 16(v / 2). Calls dots.take()
-// after vector `split` (Q6_K: the first 16-weight half) into *first.
-template <TensorType kType, bool kRelaxed>
-inline v128_t k_part_dots(const uint8_t* part, const int8_t* xq, const int16_t* xw, v128_t* first) {
-  CodeDots<kRelaxed> dots;
-  const v128_t nibble = wasm_i8x16_splat(0x0F);
-#pragma clang loop unroll(full)
-  for (int v = 0; v < 4; ++v) {
-    const v128_t q = wasm_v128_load(part + 16 * v);
-    v128_t lo = wasm_v128_and(q, nibble), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), nibble);
-    if constexpr (kType == TensorType::Q5_K) {
-      const v128_t h = wasm_v128_load(part + 64), bit4 = wasm_i8x16_splat(0x10);
-      lo = wasm_v128_or(lo, wasm_v128_and(shift_bits(h, 4 - 2 * v), bit4));
-      hi = wasm_v128_or(hi, wasm_v128_and(shift_bits(h, 3 - 2 * v), bit4));
-    }
-    if constexpr (kType == TensorType::Q6_K) {
-      const v128_t h = wasm_v128_load(part + 64 + 16 * (v / 2)), bits45 = wasm_i8x16_splat(0x30);
-      lo = wasm_v128_or(lo, wasm_v128_and(shift_bits(h, 4 - 4 * (v % 2)), bits45));
-      hi = wasm_v128_or(hi, wasm_v128_and(shift_bits(h, 2 - 4 * (v % 2)), bits45));
-    }
-    dots.add(lo, xq + 8 * v, kRelaxed ? nullptr : xw + 8 * v);
-    dots.add(hi, xq + 8 * v + 4, kRelaxed ? nullptr : xw + 8 * v + 4);
-    // The int16 sums stay exact for eight dots of codes ≤ 15, four of ≤ 31, two of ≤ 63.
-    if (kType == TensorType::Q6_K || (kType == TensorType::Q5_K && v % 2 == 1)) dots.flush();
-    if (kType == TensorType::Q6_K && v == 1) *first = dots.take();
-  }
-  return dots.take();
+// i8x16.swizzle of v by constant indices (−128: a zero byte); V8 emits one
+// pshufb for constant indices in range or with the top bit set.
+inline v128_t pick_bytes(v128_t v, int8_t b0, int8_t b1, int8_t b2, int8_t b3) {
+  return wasm_i8x16_swizzle(v, wasm_i8x16_make(b0, b1, b2, b3, b0 == -128 ? b0 : int8_t(b0 + 1), b1 == -128 ? b1 : int8_t(b1 + 1),
+                                               b2 == -128 ? b2 : int8_t(b2 + 1), b3 == -128 ? b3 : int8_t(b3 + 1),
+                                               b0 == -128 ? b0 : int8_t(b0 + 2), b1 == -128 ? b1 : int8_t(b1 + 2),
+                                               b2 == -128 ? b2 : int8_t(b2 + 2), b3 == -128 ? b3 : int8_t(b3 + 2),
+                                               b0 == -128 ? b0 : int8_t(b0 + 3), b1 == -128 ? b1 : int8_t(b1 + 3),
+                                               b2 == -128 ? b2 : int8_t(b2 + 3), b3 == -128 ? b3 : int8_t(b3 + 3)));
 }
+constexpr int8_t kZeroByte = -128;
+
+// The per-tier unit of sub-block dots: `vectors` nibble vectors summed
+// before the scale multiplies them (relaxed: while the int16 sums stay
+// exact, eight dots of codes ≤ 15, four of ≤ 31, two of ≤ 63; plain: a
+// whole sub-block).
+template <TensorType kType, bool kRelaxed>
+constexpr int k_unit_vectors() {
+  if (kType == TensorType::Q6_K) return kRelaxed ? 1 : 2;
+  return kRelaxed && kType == TensorType::Q5_K ? 2 : 4;
+}
+
+template <bool kRelaxed>
+struct UnitDots;
+
+template <>
+struct UnitDots<true> {
+  v128_t sum16 = wasm_i16x8_splat(0);
+  // codes: lane r = row r's codes of four elements; a: those activations
+  // (int8) in every lane.
+  void add(v128_t codes, v128_t a) { sum16 = wasm_i16x8_add(sum16, relaxed_dot_i8x16_i7x16(a, codes)); }
+  static v128_t activations(const int8_t* xq, const int16_t*, int e) { return wasm_v128_load32_splat(xq + e); }
+  // Scale bytes (four rows' int8 or uint8 at the start of sc) as the unit
+  // multiplies them: (sc_r, sc_r) as int16 in lane r.
+  template <bool kSigned>
+  static v128_t scale(v128_t sc) {
+    if (!kSigned) return pick_bytes(sc, 0, kZeroByte, 0, kZeroByte);
+    return wasm_i16x8_shr(pick_bytes(sc, kZeroByte, 0, kZeroByte, 0), 8);
+  }
+  v128_t scaled(v128_t scale) const { return wasm_i32x4_dot_i16x8(sum16, scale); }
+};
+
+template <>
+struct UnitDots<false> {
+  v128_t rows01 = wasm_i32x4_splat(0), rows23 = wasm_i32x4_splat(0);  // [r0, r0, r1, r1], [r2, r2, r3, r3]
+  void add(v128_t codes, v128_t a) {
+    rows01 = wasm_i32x4_add(rows01, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(codes), a));
+    rows23 = wasm_i32x4_add(rows23, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(codes), a));
+  }
+  static v128_t activations(const int8_t*, const int16_t* xw, int e) { return wasm_v128_load64_splat(xw + e); }
+  // sc_r as int32 in lane r.
+  template <bool kSigned>
+  static v128_t scale(v128_t sc) {
+    if (!kSigned) return pick_bytes(sc, 0, kZeroByte, kZeroByte, kZeroByte);
+    return wasm_i32x4_shr(pick_bytes(sc, kZeroByte, kZeroByte, kZeroByte, 0), 24);
+  }
+  v128_t scaled(v128_t scale) const {
+    const v128_t dots = wasm_i32x4_add(wasm_i32x4_shuffle(rows01, rows23, 0, 2, 4, 6),
+                                       wasm_i32x4_shuffle(rows01, rows23, 1, 3, 5, 7));
+    return wasm_i32x4_mul(dots, scale);
+  }
+};
 
 // Per activation row and 32-block, what the tiles read beside the int8
-// values: dx (f32 bits), then Q4_K / Q5_K dx·float(Σq) (f32 bits), Q6_K
-// −32·Σq of each 16-half (int32).
-constexpr int kKTermInts = 4;
+// values: dx (f32 bits); Q4_K / Q5_K dx·float(Σq) (f32 bits); Q6_K the
+// negated sums of the two 16-halves as two int16 (low half in the low 16 bits).
+constexpr int kKTermInts = 2;
 
 // The four rows' k_superblock_q8() for one activation row: xq its int8
 // values from the super-block on, xw (plain tier) the same as int16, terms
 // its kKTermInts per 32-block. (The relaxed tier passes xw null.)
 template <TensorType kType, bool kRelaxed>
 inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t* xw, const int32_t* terms) {
-  v128_t first = wasm_i32x4_splat(0);
-  if constexpr (kType == TensorType::Q6_K) {
-    v128_t acc = wasm_f32x4_splat(0.0f);
+  using Dots = UnitDots<kRelaxed>;
+  constexpr bool kQ6 = kType == TensorType::Q6_K;
+  constexpr int kUnit = k_unit_vectors<kType, kRelaxed>();
+  v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
 #pragma clang loop unroll(disable)
-    for (int s = 0; s < kKParts; ++s, xq += kQK, terms += kKTermInts) {
-      const v128_t second =
-          k_part_dots<kType, kRelaxed>(panel + k_part_offset(kType, s), xq, kRelaxed ? nullptr : xw + kQK * s, &first);
-      const uint8_t* sc = panel + k_scales_offset(kType) + 8 * s;
-      const v128_t isum = wasm_i32x4_add(
-          wasm_i32x4_mul(load_row_bytes_s(sc), wasm_i32x4_add(first, wasm_v128_load32_splat(terms + 2))),
-          wasm_i32x4_mul(load_row_bytes_s(sc + 4), wasm_i32x4_add(second, wasm_v128_load32_splat(terms + 3))));
-      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
+  for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kRelaxed ? 0 : kQK, terms += kKTermInts) {
+    const uint8_t* part = panel + k_part_offset(kType, s);
+    // The scales' bytes: Q4_K / Q5_K sub-block s's; Q6_K sub-block 2s + h's at sc + 4h.
+    const uint8_t* sc = panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s;
+    v128_t isum = wasm_i32x4_splat(0);
+    Dots dots;
+#pragma clang loop unroll(full)
+    for (int v = 0; v < 4; ++v) {
+      const int h = v / 2, e = v % 2;
+      v128_t high = wasm_i8x16_splat(0);  // Q4_K: none
+      if (kType != TensorType::Q4_K) high = wasm_v128_load(part + 64 + (kQ6 ? 16 * h : 0));
+      if (kType == TensorType::Q5_K && h == 1) high = wasm_u16x8_shr(high, 4);
+      v128_t lo, hi;
+      k_code_vectors<kType>(part + 16 * v, high, e, &lo, &hi);
+      dots.add(lo, Dots::activations(xq, xw, 8 * v));
+      dots.add(hi, Dots::activations(xq, xw, 8 * v + 4));
+      if (kUnit == 1 || (kUnit == 2 && e == 1)) {
+        isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<kQ6>(wasm_v128_load32_splat(sc + (kQ6 ? 4 * h : 0)))));
+        dots = Dots();
+      }
     }
-    return wasm_f32x4_mul(wasm_v128_load(panel), acc);
-  } else {
-    v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
-#pragma clang loop unroll(disable)
-    for (int s = 0; s < kKParts; ++s, xq += kQK, terms += kKTermInts) {
-      const v128_t dots =
-          k_part_dots<kType, kRelaxed>(panel + k_part_offset(kType, s), xq, kRelaxed ? nullptr : xw + kQK * s, &first);
-      const v128_t scaled = wasm_i32x4_mul(dots, load_row_bytes_u(panel + k_scales_offset(kType) + 4 * s));
-      acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(scaled), wasm_v128_load32_splat(terms)));
-      const v128_t mins = wasm_f32x4_convert_i32x4(load_row_bytes_u(panel + kKMinsOffset + 4 * s));
-      acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(mins, wasm_v128_load32_splat(terms + 1)));
+    if constexpr (kQ6) {
+      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales in the high bytes of
+      // int16 lanes (·256) against the negated half sums, then >> 3 (exact).
+      const v128_t scales256 = pick_bytes(wasm_v128_load64_splat(sc), kZeroByte, 0, kZeroByte, 4);
+      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(scales256, wasm_v128_load32_splat(terms + 1)), 3));
+    } else {
+      if (kUnit == 4) isum = dots.scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc)));
+      const v128_t mins = pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte);
+      acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(mins), wasm_v128_load32_splat(terms + 1)));
     }
-    return wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(panel), acc_d),
-                          wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
+    acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
   }
+  const v128_t result = wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
+  return kQ6 ? result : wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
 }
 
 // Y tile of W4A8 for rows [m_begin, m_end): prepares each row's terms (and
@@ -176,12 +195,13 @@ void k_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& o
       const float dx = x.d[m * nb32 + j];
       const int8_t* a = x.qs + m * K + j * kQK;
       t[0] = int32_t(f32_bits(dx));
-      t[1] = int32_t(f32_bits(dx * float(x.sums[m * nb32 + j])));
       if (kType == TensorType::Q6_K) {
         int32_t low = 0;
         for (int l = 0; l < kQK / 2; ++l) low += a[l];
-        t[2] = -32 * low;
-        t[3] = -32 * (x.sums[m * nb32 + j] - low);
+        const int32_t high = x.sums[m * nb32 + j] - low;  // |Σ| ≤ 16 · 128: int16
+        t[1] = int32_t(uint32_t(uint16_t(-low)) | (uint32_t(uint16_t(-high)) << 16));
+      } else {
+        t[1] = int32_t(f32_bits(dx * float(x.sums[m * nb32 + j])));
       }
       if (!kRelaxed) {
         const v128_t v0 = wasm_v128_load(a), v1 = wasm_v128_load(a + 16);
