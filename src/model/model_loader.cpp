@@ -196,7 +196,8 @@ Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, 
     values = widened.data();
   }
   const TensorType chosen = options_.mix ? quant_mix_type(*options_.mix, t.spec->slot, t.layer, K,
-                                                          model_->architecture.name, model_->config, tied_output_)
+                                                          model_->architecture.name, model_->config, tied_output_,
+                                                          options_.importance != nullptr)
                                          : options_.weights;
   const BlockTraits* target = block_traits(fallback_type(chosen, K));
   if (target->type != chosen) {
