@@ -108,7 +108,8 @@ Options:
                          (bits/weight: ${withBits(QUANT_TYPES)})
   --clip <mode>          none (default, round-to-nearest) | mse (clipping search of q4_0 / q4_1 blocks)
   --imatrix <file>       an importance matrix (nibble imatrix, llama-imatrix): q4_0, q4_1,
-                         q5_0, q5_1 and iq4_nl matrices follow llama-quantize --imatrix
+                         q5_0, q5_1, iq4_nl, q4_k, q5_k and q6_k matrices follow
+                         llama-quantize --imatrix
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 

@@ -69,8 +69,8 @@ export interface QuantizeOptions {
   /**
    * One weight per column (cols values, finite, >= 0), e.g. mean squared
    * activations (an imatrix's sums / count). With clip 'mse' it weights the
-   * search; without, q4_0, q4_1, q5_0, q5_1 and iq4_nl follow llama-quantize
-   * --imatrix's rules (the same bytes); other types ignore it.
+   * search; without, q4_0, q4_1, q5_0, q5_1, iq4_nl, q4_k, q5_k and q6_k
+   * follow llama-quantize --imatrix's rules (the same bytes); q8_0 ignores it.
    */
   importance?: Float32Array;
 }
@@ -212,8 +212,8 @@ export interface LoadModelOptions {
   /**
    * An importance matrix for the matrices quantized on load: llama.cpp's
    * imatrix GGUF file (from llama-imatrix or collectImportance), or what
-   * collectImportance returned. q4_0, q4_1, q5_0, q5_1 and iq4_nl matrices
-   * with data in it are then quantized as llama-quantize --imatrix does
+   * collectImportance returned. q4_0, q4_1, q5_0, q5_1, iq4_nl, q4_k, q5_k
+   * and q6_k matrices with data in it are then quantized as llama-quantize --imatrix does
    * (with clip 'mse': its search weighted by the data); info.importanceMatrices
    * counts them.
    */

@@ -193,7 +193,7 @@ bool ModelLoader::keeps_file_type(const PlannedTensor& t) const {
 
 TensorType ModelLoader::chosen_type(const PlannedTensor& t) const {
   return options_.mix ? quant_mix_type(*options_.mix, t.spec->slot, t.layer, t.shape[0], model_->architecture.name,
-                                       model_->config, tied_output_)
+                                       model_->config, tied_output_, options_.importance != nullptr)
                       : options_.weights;
 }
 

@@ -91,7 +91,15 @@ TensorType fallback_type(TensorType type, int64_t row_length) {
 }
 
 TensorType quant_mix_type(const QuantMix& mix, TensorSlot slot, int layer, int64_t row_length,
-                          const std::string& architecture, const LlamaConfig& config, bool tied_output) {
+                          const std::string& architecture, const LlamaConfig& config, bool tied_output,
+                          bool with_importance) {
+  // llama.cpp's ffn_down rules for when an importance matrix is given (its
+  // qs.has_imatrix): they come before the mix's own.
+  if (with_importance && slot == TensorSlot::kFfnDown && layer < config.n_layers / 8) {
+    if (mix.base == TensorType::Q4_0) return TensorType::Q4_1;
+    if (mix.base == TensorType::Q5_0) return TensorType::Q5_1;
+    if (mix.base == TensorType::IQ4_NL) return TensorType::IQ4_NL;
+  }
   return chosen_type(mix, slot, layer, row_length, architecture, config, tied_output);
 }
 

@@ -1,6 +1,6 @@
 // Quantization mixes: which tensor type each matrix of a model gets when it
 // is quantized, as llama.cpp's llama-quantize decides it for a file type
-// (its llama_tensor_get_type, without an importance matrix). The mixes are
+// (its llama_tensor_get_type, with or without an importance matrix). The mixes are
 // the rows of quant_mixes.def; the rules all of them share are here:
 //
 //   - the output matrix (or token_embd when the output is tied to it):
@@ -52,8 +52,12 @@ std::string quant_mix_names(bool quoted);
 // The type `mix` gives the matrix in `slot` (`layer`: -1 for whole-model
 // tensors) of rows `row_length` long, before fallbacks (fallback_type).
 // tied_output: the model has no output matrix (token_embd is the output).
+// with_importance: an importance matrix is given (llama-quantize --imatrix),
+// which changes ffn_down in the first eighth of the layers: q4_0 / q5_0 give
+// it Q4_1 / Q5_1, iq4_nl keeps IQ4_NL instead of its Q5_K.
 TensorType quant_mix_type(const QuantMix& mix, TensorSlot slot, int layer, int64_t row_length,
-                          const std::string& architecture, const LlamaConfig& config, bool tied_output);
+                          const std::string& architecture, const LlamaConfig& config, bool tied_output,
+                          bool with_importance = false);
 
 // `type`, or what llama.cpp falls back to when row_length is not a multiple
 // of its block (F32 where llama.cpp has no fallback).

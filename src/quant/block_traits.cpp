@@ -52,8 +52,8 @@ void dequantize_q4_1(const void* in, float* y, int64_t n) {
   dequantize_row_q4_1(static_cast<const BlockQ4_1*>(in), y, n);
 }
 
-// The other block types ignore options.clip (llama.cpp's rules); Q8_0 and
-// the K-quants ignore options.importance too.
+// The other block types ignore options.clip (llama.cpp's rules); Q8_0
+// ignores options.importance too.
 void quantize_q8_0(const float* x, void* out, int64_t n, const QuantizeOptions&) {
   quantize_row_q8_0_ref(x, static_cast<BlockQ8_0*>(out), n);
 }
@@ -82,22 +82,22 @@ void dequantize_iq4_nl(const void* in, float* y, int64_t n) {
   dequantize_row_iq4_nl(static_cast<const BlockIQ4_NL*>(in), y, n);
 }
 
-void quantize_q4_k(const float* x, void* out, int64_t n, const QuantizeOptions&) {
-  quantize_row_q4_k_ref(x, static_cast<BlockQ4_K*>(out), n);
+void quantize_q4_k(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
+  quantize_row_q4_k_imatrix(x, static_cast<BlockQ4_K*>(out), n, options.importance);
 }
 void dequantize_q4_k(const void* in, float* y, int64_t n) {
   dequantize_row_q4_k(static_cast<const BlockQ4_K*>(in), y, n);
 }
 
-void quantize_q5_k(const float* x, void* out, int64_t n, const QuantizeOptions&) {
-  quantize_row_q5_k_ref(x, static_cast<BlockQ5_K*>(out), n);
+void quantize_q5_k(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
+  quantize_row_q5_k_imatrix(x, static_cast<BlockQ5_K*>(out), n, options.importance);
 }
 void dequantize_q5_k(const void* in, float* y, int64_t n) {
   dequantize_row_q5_k(static_cast<const BlockQ5_K*>(in), y, n);
 }
 
-void quantize_q6_k(const float* x, void* out, int64_t n, const QuantizeOptions&) {
-  quantize_row_q6_k_ref(x, static_cast<BlockQ6_K*>(out), n);
+void quantize_q6_k(const float* x, void* out, int64_t n, const QuantizeOptions& options) {
+  quantize_row_q6_k_imatrix(x, static_cast<BlockQ6_K*>(out), n, options.importance);
 }
 void dequantize_q6_k(const void* in, float* y, int64_t n) {
   dequantize_row_q6_k(static_cast<const BlockQ6_K*>(in), y, n);

@@ -19,8 +19,8 @@ class ThreadPool;
 // nothing, when cols is not a multiple of the block size, a value of x (or
 // of importance) is NaN or infinite, or out_size is too small. pool may be
 // null. Only Q4_0 and Q4_1 use options.clip; with importance and no clip,
-// Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL follow llama.cpp's importance-weighted
-// rules (quantize_row.h), the other types ignore importance.
+// Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K and Q6_K follow llama.cpp's
+// importance-weighted rules (quantize_row.h); Q8_0 ignores importance.
 Status quantize_matrix(TensorType type, const float* x, int64_t rows, int64_t cols,
                        const QuantizeOptions& options, void* out, size_t out_size,
                        ThreadPool* pool = nullptr);

@@ -54,6 +54,15 @@ void quantize_row_q4_1_imatrix(const float* x, BlockQ4_1* y, int64_t n, const fl
 void quantize_row_q5_0_imatrix(const float* x, BlockQ5_0* y, int64_t n, const float* importance);
 void quantize_row_q5_1_imatrix(const float* x, BlockQ5_1* y, int64_t n, const float* importance);
 void quantize_row_iq4_nl_imatrix(const float* x, BlockIQ4_NL* y, int64_t n, const float* importance);
+// K-quants (k_quants_ref.cpp), ggml's quantize_row_q4_K_impl & co.: Q4_K and
+// Q5_K weight element j by importance[j]·sqrt(σ² + x[j]²) (σ² twice the
+// super-block's mean square) in each sub-block's scale and minimum search,
+// then fit the 6-bit sub-scales and sub-minimums by least squares weighted
+// by each sub-block's summed weights; Q6_K weights its sub-blocks' signed
+// scale search by importance[j] alone.
+void quantize_row_q4_k_imatrix(const float* x, BlockQ4_K* y, int64_t n, const float* importance);
+void quantize_row_q5_k_imatrix(const float* x, BlockQ5_K* y, int64_t n, const float* importance);
+void quantize_row_q6_k_imatrix(const float* x, BlockQ6_K* y, int64_t n, const float* importance);
 
 // importance[n] weights element j of the row (null = all ones, entries >= 0).
 void quantize_row_q4_0_mse(const float* x, BlockQ4_0* y, int64_t n, const float* importance);

@@ -1,6 +1,7 @@
 // The scale searches of scale_fit.h.
 #include "quant/scale_fit.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "quant/block_formats.h"
@@ -108,6 +109,68 @@ float fit_signed_scale(int n, int nmax, const float* x, const float* w, int8_t* 
     }
   }
   return scale;
+}
+
+float fit_unsigned_scale(int n, int nmax, const float* x, const float* w, uint8_t* L) {
+  float max = 0;
+  for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
+  if (max < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.0f;
+  }
+  // The codes are stored as uint8_t as ggml stores them (x >= 0 keeps them in range).
+  float iscale = float(nmax) / max;
+  for (int i = 0; i < n; ++i) L[i] = uint8_t(nearest_int(iscale * x[i]));
+  const float scale = 1.0f / iscale;
+  float best_mse = 0;
+  for (int i = 0; i < n; ++i) {
+    const float diff = x[i] - scale * float(L[i]);
+    best_mse += w[i] * diff * diff;
+  }
+  for (int is = -4; is <= 4; ++is) {
+    if (is == 0) continue;
+    const float iscale_is = (0.1f * float(is) + float(nmax)) / max;
+    const float scale_is = 1.0f / iscale_is;
+    float mse = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = std::min(nmax, nearest_int(iscale_is * x[i]));
+      const float diff = x[i] - scale_is * float(l);
+      mse += w[i] * diff * diff;
+    }
+    if (mse < best_mse) {
+      best_mse = mse;
+      iscale = iscale_is;
+    }
+  }
+  float sumlx = 0, suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const int l = std::min(nmax, nearest_int(iscale * x[i]));
+    L[i] = uint8_t(l);
+    sumlx += w[i] * x[i] * float(L[i]);
+    suml2 += w[i] * float(L[i]) * float(L[i]);
+  }
+  // Single-code moves: drop code i from the sums, refit it alone, keep it
+  // if the fit (sumlx² / suml2) improves.
+  for (int pass = 0; pass < 5; ++pass) {
+    int changed = 0;
+    for (int i = 0; i < n; ++i) {
+      float slx = sumlx - w[i] * x[i] * float(L[i]);
+      float sl2 = suml2 - w[i] * float(L[i]) * float(L[i]);
+      if (!(slx > 0 && sl2 > 0)) continue;
+      const int new_l = std::min(nmax, nearest_int(x[i] * sl2 / slx));
+      if (new_l == L[i]) continue;
+      slx += w[i] * x[i] * float(new_l);
+      sl2 += w[i] * float(new_l) * float(new_l);
+      if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+        L[i] = uint8_t(new_l);
+        sumlx = slx;
+        suml2 = sl2;
+        ++changed;
+      }
+    }
+    if (changed == 0) break;
+  }
+  return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
 }  // namespace nibble

@@ -35,4 +35,11 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
 // importance data).
 float fit_signed_scale(int n, int nmax, const float* x, const float* w, int8_t* L);
 
+// A scale for n values x[n] >= 0 (the K-quants' sub-block scales or
+// minimums) with codes L[n] in 0..nmax, weighted by w[n]: nmax/max and
+// (nmax + 0.1·is)/max for is = −4..4, the one of least Σw·(x − l/iscale)²,
+// then up to 5 passes moving single codes while Σw·x·l / sqrt(Σw·l²) grows;
+// returns Σw·x·l / Σw·l² (ggml's make_qp_quants, Q4_K / Q5_K with importance).
+float fit_unsigned_scale(int n, int nmax, const float* x, const float* w, uint8_t* L);
+
 }  // namespace nibble

@@ -117,6 +117,18 @@ TEST(QuantMix, Rules) {
   EXPECT_EQ(type(nl, TensorSlot::kAttnV, 9), TensorType::Q5_K);  // 32 / 8 heads: GQA 4
   c.n_kv_heads = 16;
   EXPECT_EQ(type(nl, TensorSlot::kAttnV, 9), TensorType::IQ4_NL);
+  // With an importance matrix, ffn_down of layers below 32 / 8.
+  auto with_importance = [&](const char* mix, int layer) {
+    return quant_mix_type(*find_quant_mix(mix), TensorSlot::kFfnDown, layer, 4096, "llama", c, false, true);
+  };
+  EXPECT_EQ(type(*find_quant_mix("q4_0"), TensorSlot::kFfnDown, 3), TensorType::Q4_0);
+  EXPECT_EQ(with_importance("q4_0", 3), TensorType::Q4_1);
+  EXPECT_EQ(with_importance("q4_0", 4), TensorType::Q4_0);
+  EXPECT_EQ(with_importance("q5_0", 0), TensorType::Q5_1);
+  EXPECT_EQ(type(nl, TensorSlot::kFfnDown, 3), TensorType::Q5_K);
+  EXPECT_EQ(with_importance("iq4_nl", 3), TensorType::IQ4_NL);
+  EXPECT_EQ(with_importance("q4_k_m", 3), TensorType::Q6_K);
+  EXPECT_EQ(with_importance("q4_k_s", 3), TensorType::Q5_K);
   // LLaMA-70B: attn_v Q4_K -> Q5_K.
   c.n_layers = 80;
   EXPECT_EQ(type(m, TensorSlot::kAttnV, 20), TensorType::Q5_K);
