@@ -57,7 +57,7 @@ export async function runLlamaCppBench({ modelPath, promptTokens = [64, 512], de
         runs: measured,
       });
     }
-    return { version, build: `node-llama-cpp ${version} prebuilt ${llama.buildType}, ${llama.gpu || 'cpu'}`, loadMs, results };
+    return { version, build: `node-llama-cpp ${version}, ${llama.buildType} binary, ${llama.gpu || 'cpu'}`, loadMs, results };
   } finally {
     await context.dispose();
     await model.dispose();

@@ -2,7 +2,8 @@
 // load the benchmark GGUF, then per run and prompt length prefill a prompt
 // (token ids, one batch through the GEMM kernels) and decode 64 tokens
 // greedily (GEMV). Medians over `runs`; load is timed once per run from the
-// source. ttft: from generate() until its first piece of text.
+// source, then a short warm-up generation. ttft: from generate() until its
+// first piece of text.
 //
 //   runNibbleModel(nibble, source, { runs, promptTokens: [64, 512], decodeTokens, threads, simd }) ->
 //     { flavour, build, loadMs, weightBytes, results: [{ promptTokens, prefillTokPerS, decodeTokPerS, ttftMs, runs }] }
@@ -33,6 +34,9 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
     weightBytes = model.info.loadedBytes;
     build = model.info.build ?? build;
     try {
+      // Warm-up: the engine compiles the kernels on first use (baseline
+      // tier, then optimized in the background); timed runs should not.
+      for await (const piece of model.generate(benchPrompt(8), { maxTokens: 4, temperature: 0, addBos: false })) void piece;
       for (const [i, n] of promptTokens.entries()) {
         const start = performance.now();
         let ttftMs = null;
