@@ -1,7 +1,8 @@
 // nibble's model benchmark in a Node process of its own (the wasm build a
 // process loads is fixed at its first nibble call, so sections that compare
 // builds must not share one):
-//   node bench/model/nibble_node.mjs <model.gguf> [--runs N] [--threads N] [--simd auto|relaxed|true]   (prints JSON)
+//   node bench/model/nibble_node.mjs <model.gguf> [--runs N] [--threads N] [--simd auto|relaxed|true]
+//     [--prompts 64,512] [--dist DIR]   (prints JSON; DIR: the package's folder, default dist/)
 // Node 20 runs relaxed SIMD only with --experimental-wasm-relaxed-simd.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +16,10 @@ const option = (name, fallback, parse = Number) => {
   return i >= 0 ? parse(args[i + 1]) : fallback;
 };
 const simd = option('--simd', undefined, (v) => (v === 'true' ? true : v));
-const nibble = await import(pathToFileURL(path.join(repoRoot, 'dist/nibble.mjs')).href);
-const result = await runNibbleModel(nibble, path.resolve(args[0]), { runs: option('--runs', 3), threads: option('--threads', undefined), simd });
+const dist = option('--dist', path.join(repoRoot, 'dist'), (v) => path.resolve(v));
+const promptTokens = option('--prompts', [64], (v) => v.split(',').map(Number));
+const nibble = await import(pathToFileURL(path.join(dist, 'nibble.mjs')).href);
+const result = await runNibbleModel(nibble, path.resolve(args[0]), {
+  runs: option('--runs', 3), threads: option('--threads', undefined), simd, promptTokens,
+});
 console.log(JSON.stringify(result));

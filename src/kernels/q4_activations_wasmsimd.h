@@ -8,6 +8,7 @@
 #include <wasm_simd128.h>
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "kernels/microkernels.h"
@@ -29,15 +30,15 @@ namespace wasmsimd {
 // kRelaxed says which tier reads them (false: __wasmsimd, true:
 // __wasmrelaxedsimd):
 //   pairs[16][R]  (a[k], a[k+1]) as two int16 in one int32, k = 2p; for the
-//                 relaxed tier's GEMV tiles (R = 1) instead the 32 int8
-//                 values as they are (8 int32)
+//                 relaxed tier instead words[8][R], the 32 int8 values as
+//                 they are (word w: elements 4w .. 4w+3)
 //   d[R]          the rows' Q8_0 scales (f32 bits)
 //   minus8sum[R]  −8·Σq (Q4_0's −8 term, int32)
 //   dsum[R]       d·float(Σq) (Q4_1's m term, f32 bits)
 // The last two are the block updates' per-row terms, computed once here
 // rather than in every tile (the same float product, so the same bits).
 template <bool kRelaxed>
-constexpr int q8_value_ints(int R) { return kRelaxed && R == 1 ? kQK / 4 : kQK / 2 * R; }
+constexpr int q8_value_ints(int R) { return (kRelaxed ? kQK / 4 : kQK / 2) * R; }
 template <bool kRelaxed>
 constexpr int q8_block_stride(int R) { return q8_value_ints<kRelaxed>(R) + 3 * R; }
 enum Q8Field { kQ8D, kQ8Minus8Sum, kQ8DSum };
@@ -93,8 +94,12 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
           continue;
         }
         const int8_t* a = x.qs + m * x.K + b * kQK;
-        for (int p = 0; p < kQK / 2; ++p)
-          out[p * R + r] = int32_t(uint32_t(uint16_t(int16_t(a[2 * p]))) | (uint32_t(uint16_t(int16_t(a[2 * p + 1]))) << 16));
+        if (kRelaxed) {
+          for (int i = 0; i < kQK / 4; ++i) std::memcpy(out + i * R + r, a + 4 * i, 4);
+        } else {
+          for (int p = 0; p < kQK / 2; ++p)
+            out[p * R + r] = int32_t(uint32_t(uint16_t(int16_t(a[2 * p]))) | (uint32_t(uint16_t(int16_t(a[2 * p + 1]))) << 16));
+        }
         write_q8_row_terms(x, m * nb + b, out + q8_field<kRelaxed>(R, kQ8D, r), out + q8_field<kRelaxed>(R, kQ8Minus8Sum, r), out + q8_field<kRelaxed>(R, kQ8DSum, r));
       }
     }

@@ -163,6 +163,70 @@ void q4_q8_gemv_relaxed(const Q4Weights& w, const Q8Activations& x, const Output
   if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
 }
 
+// The relaxed tier's W4A8 GEMM tile: group g's 4 weight rows × 4
+// activation rows (rows ≥ `rows` are zero padding and not stored), `act`
+// the tile's blocks from interleave_q8<true> with R = 4 (word w of row r at
+// w·4 + r). It reads the packed panels as they are, no copy: per block the
+// four panel vectors are unpacked once into their eight nibble vectors
+// (`codes`: lane r of codes[i] = weight row r's elements 4i .. 4i+3), and
+// each activation row meets them in eight relaxed dots with its broadcast
+// words, summing in int16 (lane pair r = weight row r). Q4: a block's eight
+// dots stay within int16 (30720); Q5 (kHigh, up to 2·31·128 per dot)
+// widens every four. Results are bitwise the reference's.
+// The loop over the activation rows stays rolled, their accumulators in
+// memory: unrolled, clang hoists all 32 broadcasts and V8 spills them
+// (576×1536, M = 64: no faster than the plain tile's copy and rotations).
+template <bool kHasMin, bool kHigh>
+void q4_q8_gemm_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
+  constexpr int R = 4;
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
+  const uint8_t* panel = q4_panel<kHasMin, kHigh>(w, g, 0);
+  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
+  const v128_t low_nibbles = wasm_i8x16_splat(0x0F);
+  v128_t acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(R)) {
+    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    v128_t codes[8];
+#pragma clang loop unroll(full)
+    for (int v = 0; v < 4; ++v) {
+      const v128_t q = wasm_v128_load(qs + 16 * v);
+      codes[2 * v] = wasm_v128_and(q, low_nibbles);
+      codes[2 * v + 1] = wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles);
+      if (kHigh) {
+        const v128_t high = wasm_u16x8_shr(wasm_v128_load(panel + q5_high_offset(kHasMin)), v), bit4 = wasm_i8x16_splat(0x10);
+        codes[2 * v] = wasm_v128_or(codes[2 * v], wasm_v128_and(wasm_i16x8_shl(high, 4), bit4));
+        codes[2 * v + 1] = wasm_v128_or(codes[2 * v + 1], wasm_v128_and(high, bit4));
+      }
+    }
+    const int32_t* words = act;
+#pragma clang loop unroll(disable)
+    for (int r = 0; r < R; ++r, ++words) {
+      v128_t dot;
+      if (kHigh) {
+        v128_t half[2];
+#pragma clang loop unroll(full)
+        for (int h = 0; h < 2; ++h) {
+          half[h] = wasm_i16x8_splat(0);
+#pragma clang loop unroll(full)
+          for (int i = 4 * h; i < 4 * h + 4; ++i)
+            half[h] = wasm_i16x8_add(half[h], relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(words + i * R), codes[i]));
+        }
+        dot = wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(half[0]), wasm_i32x4_extadd_pairwise_i16x8(half[1]));
+      } else {
+        v128_t sum = relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(words), codes[0]);
+#pragma clang loop unroll(full)
+        for (int i = 1; i < 8; ++i) sum = wasm_i16x8_add(sum, relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(words + i * R), codes[i]));
+        dot = wasm_i32x4_extadd_pairwise_i16x8(sum);
+      }
+      acc[r] = q8_block_update<kHasMin, kHigh>(acc[r], dot, panel, wasm_v128_load32_splat(act + q8_field<true>(R, kQ8D, r)),
+                                               wasm_v128_load32_splat(act + q8_field<true>(R, q8_term_field<kHasMin>(), r)));
+    }
+  }
+  for (int r = 0; r < rows; ++r) wasm_v128_store(y + r * ldy + g * kPackRows, acc[r]);
+}
+
 }  // namespace wasmsimd
 }  // namespace nibble
 

@@ -1,7 +1,7 @@
 // The W4A8 tiles of the Q4 *__wasmsimd kernels (q4_wasmsimd.h): the GEMV
 // tile on the rotated layout and the GEMM tile on a pair-major copy of each
-// group, which the *__wasmrelaxedsimd kernels share (copy_group_pair_major
-// reads either packed layout).
+// group. The block update (q8_block_update) serves the *__wasmrelaxedsimd
+// tiles too.
 //
 // The layout (packed_weights.h) rotates rows across the nibbles: nibble s
 // of panel vector v gives, in 32-bit lane i, row (i + s) % 4's pair 4v + i.
@@ -188,7 +188,7 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, uint8_t* out) {
 // W4A8 GEMM tile: 4 weight rows × 4 activation rows (rows ≥ `rows` are zero
 // padding and not stored), group g; `panel` = the group's panels from
 // copy_group_pair_major, `act` = the tile's blocks from
-// interleave_q8<kRelaxed> with R = 4 (the same for both tiers). A v128 load
+// interleave_q8<false> with R = 4. A v128 load
 // gives pair p of the four activation rows; it and its three lane rotations meet the weight pair vector in four dots, so
 // dot[j] lane i sums weight row i × activation row (i + j) % 4: 16 products
 // per pair from one load and three shuffles, no horizontal sums. The block
@@ -199,13 +199,13 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, uint8_t* out) {
 // shifts and masks it: ~8% at M = 64); two groups per tile sharing the loads and shuffles (V8 spills
 // the eight accumulators); rotations stored by the interleave instead of
 // shuffled (4× the activation traffic).
-template <bool kHasMin, bool kRelaxed>
+template <bool kHasMin>
 void q4_q8_gemm_tile(int64_t nb, const uint8_t* panel, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
   constexpr size_t kPanel = pair_major_panel_bytes(kHasMin);
   v128_t acc[4];
 #pragma clang loop unroll(full)
   for (int j = 0; j < 4; ++j) acc[j] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(4)) {
+  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<false>(4)) {
     v128_t dot[4];
 #pragma clang loop unroll(full)
     for (int j = 0; j < 4; ++j) dot[j] = wasm_i32x4_splat(0);
@@ -223,7 +223,7 @@ void q4_q8_gemm_tile(int64_t nb, const uint8_t* panel, const int32_t* act, int64
         dot[3] = wasm_i32x4_add(dot[3], wasm_i32x4_dot_i16x8(wq, rotate_lanes<3>(a)));
       }
     }
-    const v128_t da = wasm_v128_load(act + q8_field<kRelaxed>(4, kQ8D)), term = wasm_v128_load(act + q8_field<kRelaxed>(4, q8_term_field<kHasMin>()));
+    const v128_t da = wasm_v128_load(act + q8_field<false>(4, kQ8D)), term = wasm_v128_load(act + q8_field<false>(4, q8_term_field<kHasMin>()));
     acc[0] = q8_block_update<kHasMin>(acc[0], dot[0], panel, da, term);
     acc[1] = q8_block_update<kHasMin>(acc[1], dot[1], panel, rotate_lanes<1>(da), rotate_lanes<1>(term));
     acc[2] = q8_block_update<kHasMin>(acc[2], dot[2], panel, rotate_lanes<2>(da), rotate_lanes<2>(term));

@@ -17,10 +17,10 @@
 // loops over a block's four panel vectors stay rolled (unrolled, clang hoists
 // all their loads and V8 spills them; V8 unrolls them itself).
 //
-// The relaxed tier has rows in lanes: its W4A8 GEMV is
-// q4_q8_gemv_relaxed, its W4A32 kernels move the nibbles to the rotated
-// order (the GEMV as it reads, the GEMM in a copy of each group), and its
-// W4A8 GEMM copies the groups as the plain tier's does.
+// The relaxed tier has rows in lanes: its W4A8 kernels are
+// q4_q8_gemv_relaxed and q4_q8_gemm_tile_relaxed (q4_q8_wasmrelaxedsimd.h),
+// its W4A32 kernels move the nibbles to the rotated order (the GEMV as it
+// reads, the GEMM in a copy of each group).
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -76,8 +76,8 @@ bool gemv_for_leftover_rows(const OutputTile& out, int64_t max_rest, Gemm gemm, 
 // kRelaxed = false the *__wasmsimd kernels, true the *__wasmrelaxedsimd
 // ones. Each tier reads the packed layout of the builds that have it
 // (q4_panel.h), so a build instantiates one of them. kHigh: the W4A8
-// kernels of the Q5 panels (Q4 panels plus fifth bits); their GEMM runs the
-// GEMV tiles on each activation row (a 4×4 tile for them is not written yet).
+// kernels of the Q5 panels (Q4 panels plus fifth bits); the plain tier's
+// GEMM runs the GEMV tiles on each activation row for them.
 template <bool kHasMin, bool kRelaxed, bool kHigh = false>
 struct Q4Kernels {
   static_assert(kRelaxed == kRowsInLanes, "a SIMD tier's Q4 kernels read its own packed layout (q4_panel.h)");
@@ -95,25 +95,35 @@ struct Q4Kernels {
     }
   }
   static void q8_gemm(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail) {
-    // The copy costs about half of one 4×4 tile per block, so up to 4
-    // activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs
-    // 3.5 ms, M = 4 3.4 ms vs 3.6 ms). Known cost of this layout: M = 4..16
-    // is 27%..3% slower than the previous layout's GEMM (M = 64: 8% faster).
-    if (kHigh || out.m_end - out.m_begin <= kGemvRowsMax) return q8_gemv(w, x, out, tail);
-    // A W4A8 GEMV row costs about a quarter of a 4-row tile (576×1536: 0.037
-    // vs 0.15 ms), so any leftover rows go through the GEMV tiles.
-    if (gemv_for_leftover_rows(out, 3, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },
-                               [&](const OutputTile& o) { q8_gemv(w, x, o, tail); }))
-      return;
-    const int64_t nb = w.K / kQK, stride = nb * q8_block_stride<kRelaxed>(4);
-    thread_local std::vector<uint8_t> group;  // the current group's pair vectors
-    group.resize(size_t(nb) * pair_major_panel_bytes(kHasMin));
-    int64_t copied = -1;
-    q4_tiles(w, x, out, 4, interleave_q8<kRelaxed>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-      if (g != copied) copy_group_pair_major<kHasMin>(w, g, group.data());
-      copied = g;
-      q4_q8_gemm_tile<kHasMin, kRelaxed>(nb, group.data(), act + t * stride, g, y, ldy, rows);
-    }, tail);
+    if (out.m_end - out.m_begin <= kGemvRowsMax) return q8_gemv(w, x, out, tail);
+    if constexpr (kRelaxed) {
+      // Reads the panels as they are (no copy), so a last partial tile runs
+      // padded: its rows keep matmul()'s layout.
+      const int64_t stride = (w.K / kQK) * q8_block_stride<true>(4);
+      q4_tiles(w, x, out, 4, interleave_q8<true>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
+        q4_q8_gemm_tile_relaxed<kHasMin, kHigh>(w, act + t * stride, g, y, ldy, rows);
+      }, tail);
+    } else {
+      // The copy costs about half of one 4×4 tile per block, so up to 4
+      // activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs
+      // 3.5 ms, M = 4 3.4 ms vs 3.6 ms). Known cost of this layout: M = 4..16
+      // is 27%..3% slower than the previous layout's GEMM (M = 64: 8% faster).
+      if (kHigh) return q8_gemv(w, x, out, tail);
+      // A W4A8 GEMV row costs about a quarter of a 4-row tile (576×1536: 0.037
+      // vs 0.15 ms), so any leftover rows go through the GEMV tiles.
+      if (gemv_for_leftover_rows(out, 3, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },
+                                 [&](const OutputTile& o) { q8_gemv(w, x, o, tail); }))
+        return;
+      const int64_t nb = w.K / kQK, stride = nb * q8_block_stride<false>(4);
+      thread_local std::vector<uint8_t> group;  // the current group's pair vectors
+      group.resize(size_t(nb) * pair_major_panel_bytes(kHasMin));
+      int64_t copied = -1;
+      q4_tiles(w, x, out, 4, interleave_q8<false>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
+        if (g != copied) copy_group_pair_major<kHasMin>(w, g, group.data());
+        copied = g;
+        q4_q8_gemm_tile<kHasMin>(nb, group.data(), act + t * stride, g, y, ldy, rows);
+      }, tail);
+    }
   }
   __attribute__((noinline)) static void f32_gemv(const Q4Weights& w, const F32Activations& x, const OutputTile& out, Q4F32Fn tail) {
     const int64_t stride = (w.K / kQK) * f32_block_stride(1);

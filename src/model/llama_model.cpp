@@ -222,6 +222,11 @@ Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool
       const int h = kv_head * group + first_head, heads = std::min(run, group - first_head);
       const float* keys = key_layer + size_t(kv_head) * context_ * hd;
       const float* values = value_layer + size_t(kv_head) * context_ * hd;
+      if (n > 1) {  // a prompt: query tiles against key tiles, each cache row read once per tile
+        attention_prompt(&xb_[size_t(h) * hd], q_dim, &q_[size_t(h) * hd], q_dim, heads, n, pos_, keys, values, hd,
+                         local ? c.sliding_window : 0, c.attn_softcap);
+        continue;
+      }
       for (int t = 0; t < n; ++t) {
         const int end = pos_ + t + 1;
         const int start = local ? std::max(0, end - c.sliding_window) : 0;

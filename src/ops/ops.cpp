@@ -85,12 +85,17 @@ void softcap(float* x, int n, float cap) {
 void softmax_ref(float* x, int n) {
   float max = x[0];
   for (int i = 1; i < n; ++i) max = x[i] > max ? x[i] : max;
+  const float sum = exp_shifted_ref(x, n, max);
+  for (int i = 0; i < n; ++i) x[i] /= sum;
+}
+
+float exp_shifted_ref(float* x, int n, float shift) {
   float sum = 0.0f;
   for (int i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
+    x[i] = std::exp(x[i] - shift);
     sum += x[i];
   }
-  for (int i = 0; i < n; ++i) x[i] /= sum;
+  return sum;
 }
 
 void swiglu_ref(float* gate, const float* up, int n) {
@@ -137,6 +142,7 @@ void attention_group_capped(float* out, const float* q, int heads, const float* 
 #ifdef __wasm_simd128__
 void softmax(float* x, int n) { softmax__wasmsimd(x, n); }
 void swiglu(float* gate, const float* up, int n) { swiglu__wasmsimd(gate, up, n); }
+float exp_shifted(float* x, int n, float shift) { return exp_shifted__wasmsimd(x, n, shift); }
 void attention_group(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
                      int head_dim, int kv_stride, float* scores) {
   if (head_dim % 4 == 0) {
@@ -148,6 +154,7 @@ void attention_group(float* out, const float* q, int heads, const float* k, cons
 #else
 void softmax(float* x, int n) { softmax_ref(x, n); }
 void swiglu(float* gate, const float* up, int n) { swiglu_ref(gate, up, n); }
+float exp_shifted(float* x, int n, float shift) { return exp_shifted_ref(x, n, shift); }
 void attention_group(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
                      int head_dim, int kv_stride, float* scores) {
   attention_group_ref(out, q, heads, k, v, n_pos, head_dim, kv_stride, scores);

@@ -50,7 +50,22 @@ void attention_group(float* out, const float* q, int heads, const float* k, cons
 void attention_group_capped(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
                             int head_dim, int kv_stride, float* scores, float cap);
 
+// Causal attention of a prompt's n tokens at positions first_pos.. for
+// `heads` query heads sharing one KV head, in tiles with an online softmax
+// (attention_tiled.cpp): token t (query row h at q + t·q_stride + h·head_dim)
+// attends over the cache rows of positions [max(0, first_pos + t + 1 −
+// window), first_pos + t] (window 0: from 0), row p at k + p·head_dim (and
+// v), scores soft-capped when cap > 0; its output for head h goes to
+// out + t·out_stride + h·head_dim. The same as attention_group /
+// attention_group_capped for each token, summed in another order.
+void attention_prompt(float* out, int out_stride, const float* q, int q_stride, int heads, int n, int first_pos,
+                      const float* k, const float* v, int head_dim, int window, float cap);
+
+// x[n] = exp(x[n] − shift); returns Σ x. exp(−inf) = 0.
+float exp_shifted(float* x, int n, float shift);
+
 // The reference twins.
+float exp_shifted_ref(float* x, int n, float shift);
 void softmax_ref(float* x, int n);
 void swiglu_ref(float* gate, const float* up, int n);
 void attention_group_ref(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
@@ -59,6 +74,7 @@ void attention_group_ref(float* out, const float* q, int heads, const float* k, 
 #ifdef __wasm_simd128__
 void softmax__wasmsimd(float* x, int n);
 void swiglu__wasmsimd(float* gate, const float* up, int n);
+float exp_shifted__wasmsimd(float* x, int n, float shift);
 // head_dim % 4 == 0 (the public function falls back to _ref otherwise).
 void attention_group__wasmsimd(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
                                int head_dim, int kv_stride, float* scores);

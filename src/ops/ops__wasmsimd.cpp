@@ -59,6 +59,23 @@ float sum_lanes(v128_t v) {
 
 }  // namespace
 
+float exp_shifted__wasmsimd(float* x, int n, float shift) {
+  const v128_t shift_v = wasm_f32x4_splat(shift);
+  v128_t sum4 = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t e = exp_f32x4(wasm_f32x4_sub(wasm_v128_load(x + i), shift_v));
+    wasm_v128_store(x + i, e);
+    sum4 = wasm_f32x4_add(sum4, e);
+  }
+  float sum = sum_lanes(sum4);
+  for (; i < n; ++i) {
+    x[i] = exp_f32(x[i] - shift);
+    sum += x[i];
+  }
+  return sum;
+}
+
 void softmax__wasmsimd(float* x, int n) {
   int i = 0;
   v128_t max4 = wasm_f32x4_splat(x[0]);
@@ -66,18 +83,7 @@ void softmax__wasmsimd(float* x, int n) {
   float max = max_lanes(max4);
   for (; i < n; ++i) max = x[i] > max ? x[i] : max;
 
-  const v128_t max_v = wasm_f32x4_splat(max);
-  v128_t sum4 = wasm_f32x4_splat(0.0f);
-  for (i = 0; i + 4 <= n; i += 4) {
-    const v128_t e = exp_f32x4(wasm_f32x4_sub(wasm_v128_load(x + i), max_v));
-    wasm_v128_store(x + i, e);
-    sum4 = wasm_f32x4_add(sum4, e);
-  }
-  float sum = sum_lanes(sum4);
-  for (; i < n; ++i) {
-    x[i] = exp_f32(x[i] - max);
-    sum += x[i];
-  }
+  const float sum = exp_shifted__wasmsimd(x, n, max);
   const v128_t sum_v = wasm_f32x4_splat(sum);
   for (i = 0; i + 4 <= n; i += 4) wasm_v128_store(x + i, wasm_f32x4_div(wasm_v128_load(x + i), sum_v));
   for (; i < n; ++i) x[i] /= sum;

@@ -162,6 +162,56 @@ TEST(Ops, AttentionGroupMatchesDefinition) {
   }
 }
 
+// The tiled prompt attention against the one-token path it replaces for
+// prompts (attention_group / attention_group_capped per token, over the
+// positions the token sees), with query tiles that straddle the end of the
+// prompt, key tiles that straddle the causal edge and the sliding window,
+// and an earlier cache (first_pos > 0). Same bound as above: the sums run in
+// another order.
+TEST(Ops, AttentionPromptMatchesOneTokenPath) {
+  Rng rng(5);
+  for (int head_dim : {6, 64}) {
+    for (int heads : {1, 3}) {
+      for (int first_pos : {0, 3, 40}) {
+        for (int n : {1, 5, 37}) {
+          for (int window : {0, 7}) {
+            for (float cap : {0.0f, 5.0f}) {
+              const int positions = first_pos + n, q_stride = (heads + 1) * head_dim;
+              const std::vector<float> q = uniform(rng, size_t(n) * q_stride, -2.0f, 2.0f);
+              const std::vector<float> k = uniform(rng, size_t(positions) * head_dim, -2.0f, 2.0f);
+              const std::vector<float> v = uniform(rng, size_t(positions) * head_dim, -3.0f, 3.0f);
+              std::vector<float> got(size_t(n) * q_stride, NAN), want(got.size(), NAN), scores(size_t(heads) * positions);
+              attention_prompt(got.data(), q_stride, q.data(), q_stride, heads, n, first_pos, k.data(), v.data(), head_dim,
+                               window, cap);
+              for (int t = 0; t < n; ++t) {
+                const int end = first_pos + t + 1, start = window > 0 ? std::max(0, end - window) : 0;
+                const size_t at = size_t(t) * q_stride;
+                const float* ks = k.data() + size_t(start) * head_dim;
+                const float* vs = v.data() + size_t(start) * head_dim;
+                if (cap > 0.0f) {
+                  attention_group_capped(want.data() + at, q.data() + at, heads, ks, vs, end - start, head_dim, head_dim,
+                                         scores.data(), cap);
+                } else {
+                  attention_group(want.data() + at, q.data() + at, heads, ks, vs, end - start, head_dim, head_dim, scores.data());
+                }
+              }
+              const std::string what = "head_dim = " + std::to_string(head_dim) + " heads = " + std::to_string(heads) +
+                                       " first_pos = " + std::to_string(first_pos) + " n = " + std::to_string(n) +
+                                       " window = " + std::to_string(window) + " cap = " + std::to_string(cap);
+              for (int t = 0; t < n; ++t)
+                for (int i = 0; i < heads * head_dim; ++i) {
+                  const size_t at = size_t(t) * q_stride + i;
+                  ASSERT_TRUE(std::fabs(got[at] - want[at]) <= 1e-5 * 3.0)
+                      << what << ": token " << t << " value " << i << " expected " << want[at] << " got " << got[at];
+                }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // rope() with rope_table() rotates each pair by pos · theta^(−2i/rope_dim).
 TEST(Ops, RopeRotatesPairs) {
   const int head_dim = 8, rope_dim = 6, n_heads = 2, pos = 5;
