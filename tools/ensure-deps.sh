@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 #   --browser  also Chromium and Firefox ESR (the browser tests)
 #   --fuzz     also clang and its libFuzzer runtime (npm run fuzz)
 #   --no-npm   Debian packages only: leave node_modules alone
+#   --bench    also bench/node_modules (node-llama-cpp, the bench's native
+#              reference; its CUDA/Vulkan/ARM builds are optional and left out)
+want_bench=0
 want_browser=0
 want_fuzz=0
 want_npm=1
@@ -17,6 +20,7 @@ for arg in "$@"; do
     --browser) want_browser=1 ;;
     --fuzz) want_fuzz=1 ;;
     --no-npm) want_npm=0 ;;
+    --bench) want_bench=1 ;;
   esac
 done
 
@@ -48,4 +52,9 @@ stamp=node_modules/.package-lock.json
 if [ "$want_npm" = 1 ] && { [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; }; then
   echo "nibble: npm ci" >&2
   npm ci --no-audit --no-fund
+fi
+bench_stamp=bench/node_modules/.package-lock.json
+if [ "$want_bench" = 1 ] && { [ ! -f "$bench_stamp" ] || [ bench/package-lock.json -nt "$bench_stamp" ]; }; then
+  echo "nibble: npm ci in bench/ (node-llama-cpp)" >&2
+  npm ci --prefix bench --omit=optional --no-audit --no-fund
 fi

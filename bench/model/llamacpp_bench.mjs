@@ -20,7 +20,7 @@ import { benchPrompt, median } from './nibble_run.mjs';
 
 export async function runLlamaCppBench({ modelPath, promptTokens = [64, 512], decodeTokens = 64, runs = 3 }) {
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-  const packageJson = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules/node-llama-cpp/package.json');
+  const packageJson = path.join(path.dirname(fileURLToPath(import.meta.url)), '../node_modules/node-llama-cpp/package.json');
   const { version } = JSON.parse(readFileSync(packageJson, 'utf8'));
   const llama = await getLlama({ build: 'never', gpu: false, logLevel: LlamaLogLevel.error });
   const t0 = performance.now();
