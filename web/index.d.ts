@@ -405,7 +405,7 @@ export interface TokenizeOptions {
 export declare class Tokenizer {
   /** Not constructible: use loadTokenizer() or model.tokenizer. */
   private constructor();
-  readonly kind: 'llama' | 'gpt2';
+  readonly kind: 'llama' | 'gpt2' | 'bert';
   /** tokenizer.ggml.pre, or ''. */
   readonly pre: string;
   readonly vocabSize: number;

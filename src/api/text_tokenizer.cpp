@@ -50,7 +50,7 @@ std::string TextTokenizer::info_json() const {
   const Vocab& v = tokenizer_->vocab();
   JsonWriter j;
   j.begin_object();
-  j.key("kind").string(v.kind == Vocab::Kind::kBytePairGpt2 ? "gpt2" : "llama");
+  j.key("kind").string(tokenizer_model_name(v.kind));
   j.key("pre").string(v.pre);
   j.key("vocabSize").number(v.size());
   j.key("bos").number(v.bos);

@@ -35,9 +35,22 @@ function vectors(name) {
 }
 
 describe('loadTokenizer on vocab-only files', () => {
-  // Files of each kind: SentencePiece (phi-3) and byte-level BPE with
-  // three pre-tokenizers. ~1 s each (the vocabulary tables are built in wasm).
-  test.each(['phi-3', 'qwen2', 'llama-bpe', 'starcoder-smollm'])('%s: llama.cpp test strings encode to its ids', async (name) => {
+  test.each([['phi-3', 'llama'], ['qwen2', 'gpt2'], ['bert-bge', 'bert']])('%s is a %s vocabulary', async (name, kind) => {
+    expect((await tokenizer(name)).kind).toBe(kind);
+  });
+
+  test('WordPiece adds [CLS] and [SEP] around the text when special tokens are asked for', async () => {
+    const tok = await tokenizer('bert-bge');
+    const body = tok.encode('Hello world', { addSpecial: false });
+    expect(body.length).toBeGreaterThan(0);
+    expect(tok.encode('Hello world')).toEqual([tok.bos, ...body, tok.eos]);
+    expect([tok.bos, tok.eos]).toEqual([101, 102]);  // [CLS], [SEP] in this file
+  });
+
+  // Files of each kind: SentencePiece (phi-3), byte-level BPE with three
+  // pre-tokenizers, and WordPiece (bert-bge). ~1 s each (the vocabulary
+  // tables are built in wasm).
+  test.each(['phi-3', 'qwen2', 'llama-bpe', 'starcoder-smollm', 'bert-bge'])('%s: llama.cpp test strings encode to its ids', async (name) => {
     const tok = await tokenizer(name);
     const cases = vectors(name);
     expect(cases.length).toBeGreaterThan(20);
