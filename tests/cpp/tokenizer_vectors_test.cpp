@@ -340,8 +340,9 @@ TEST(TokenizerVectors, RandomStringsRoundTrip) {
       for (size_t i = 0; i < ids.size(); ++i) streamed += t->token_piece(ids[i], i ? ids[i - 1] : -1);
       ASSERT_EQ(streamed, text) << name << " trial " << trial << ": input " << escaped(text)
                                 << "\n  ids " << ids_text(ids);
-      const bool tidies = t->pretokenizer() != nullptr && t->pretokenizer()->clean_spaces;
-      if (!tidies) ASSERT_EQ(t->decode(ids), text) << name << " trial " << trial;
+      if (!t->cleans_spaces()) {
+        ASSERT_EQ(t->decode(ids), text) << name << " trial " << trial;
+      }
     }
   }
   std::unique_ptr<Tokenizer> phi3 = tokenizer_from_gguf(fixture("ggml-vocab-phi-3.gguf"));
