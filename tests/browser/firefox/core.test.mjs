@@ -190,7 +190,16 @@ test('the demo: relaxed SIMD, threads, in a worker; FP32 greedy writes the refer
 const textOf = (page, selector) => page.$eval(selector, (el) => el.textContent);
 
 async function waitReady(page) {
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), { timeout: 60000 });
+  try {
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), { timeout: 60000 });
+  } catch (e) {
+    // Say where the load stood: its state, status line and progress.
+    const shown = await page.evaluate(() => `state ${document.body.dataset.state}; ` +
+      `status '${document.getElementById('load-status')?.textContent}'; ` +
+      `progress ${document.getElementById('progress-percent')?.textContent}`);
+    e.message += ` (the demo showed: ${shown})`;
+    throw e;
+  }
   const state = await page.evaluate(() => document.body.dataset.state);
   if (state !== 'ready') throw new Error(`the demo did not load: ${await textOf(page, '#error')}`);
 }
