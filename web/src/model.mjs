@@ -16,7 +16,7 @@ import { openSource, readAll, throwIfAborted } from './sources.mjs';
 import { openCachedSource } from './cache.mjs';
 import { loadModelInWorker } from './worker_client.mjs';
 import { modelTokenizer, PIECE, RELEASE, templateSpecials } from './tokenizer.mjs';
-import { loadChat } from './chat_loader.mjs';
+import { loadChat } from './lazy_parts.mjs';
 import {
   checkChatOptions, checkGenerateOptions, checkIds, checkLoadOptions, checkLogitsOptions, CLIP_CODES, deepFreeze, describe,
   PRECISION_CODES,

@@ -12,6 +12,9 @@ export const cjsPlatform = {
   async importChat() {
     return require('./nibble-chat.cjs');
   },
+  async importQuality() {
+    return require('./nibble-quality.cjs');
+  },
   defaultDir() {
     return require('node:url').pathToFileURL(`${__dirname}/`).href;
   },

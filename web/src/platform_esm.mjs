@@ -14,6 +14,9 @@ export const esmPlatform = {
   importChat() {
     return import('./nibble-chat.mjs');
   },
+  importQuality() {
+    return import('./nibble-quality.mjs');
+  },
   defaultDir() {
     return new URL('./', import.meta.url).href;
   },

@@ -11,6 +11,9 @@ export const globalPlatform = {
   importChat() {
     return import(new URL('nibble-chat.mjs', scriptUrl).href);
   },
+  importQuality() {
+    return import(new URL('nibble-quality.mjs', scriptUrl).href);
+  },
   defaultDir() {
     return new URL('./', scriptUrl).href;
   },

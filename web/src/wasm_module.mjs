@@ -24,6 +24,8 @@
 // A platform object, one per build (ESM, CommonJS, script tag), supplies:
 //   importGlue(flavour) -> Promise<factory>   the glue module of a flavour
 //   importChat()        -> Promise<module>    nibble-chat (chat templates, chat_entry.mjs)
+//   importQuality()     -> Promise<module>    nibble-quality (evaluate, collectImportance:
+//                                             quality_entry.mjs); both: lazy_parts.mjs
 //   defaultDir()        -> string             URL of the folder of this JS file
 //                                             (the glue and worker scripts)
 //   node()              -> Promise<{ readFile, open, pathToFileURL, fileURLToPath,

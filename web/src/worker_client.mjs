@@ -13,7 +13,7 @@ import { currentPlatform } from './runtime.mjs';
 import { abortError } from './sources.mjs';
 import { deepFreeze, isAbortSignal, tagOf } from './validate.mjs';
 import { errorFromData } from './worker_protocol.mjs';
-import { loadChat } from './chat_loader.mjs';
+import { loadChat } from './lazy_parts.mjs';
 import { templateSpecials } from './tokenizer.mjs';
 
 const WORKER_FILE = 'nibble-worker.mjs';
