@@ -67,6 +67,8 @@ setPlatform({
   // bundled in, not files beside.
   importChat: () => import('nibble-src:chat_entry.mjs'),
   importQuality: () => import('nibble-src:quality_entry.mjs'),
+  importWorkerClient: () => import('nibble-src:worker_client.mjs'),
+  importCache: () => import('nibble-src:cache.mjs'),
   defaultDir: () => dir,
   node: async () => null,
   flavours: Object.keys(glues),

@@ -7,6 +7,10 @@
 //                     the first applyChatTemplate / chat
 //   nibble-quality.mjs, .cjs  evaluate and collectImportance, loaded on the
 //                     first call of either
+//   nibble-worker-client.mjs, .cjs  the page's side of the model worker,
+//                     loaded by the first loadModel(source, { worker: true })
+//   nibble-cache.mjs, .cjs  the model cache, loaded by the first
+//                     loadModel(url, { cache: true })
 //   nibble.d.ts, .d.mts, .d.cts   the types (web/index.d.ts) for each
 // The wasm glue (nibble-<flavour>.{mjs,cjs,wasm}) comes from the CMake build
 // (bindings/); the API loads it at run time and is built independently.
@@ -49,6 +53,8 @@ const common = {
 const parts = [
   { name: 'nibble-chat', entry: 'chat_entry.mjs', what: 'chat templates, with @huggingface/jinja (MIT license, Hugging Face)' },
   { name: 'nibble-quality', entry: 'quality_entry.mjs', what: 'quality tools (evaluate, collectImportance)' },
+  { name: 'nibble-worker-client', entry: 'worker_client.mjs', what: 'client of the model worker' },
+  { name: 'nibble-cache', entry: 'cache.mjs', what: 'model cache' },
 ];
 const partBuild = ({ name, entry, what }, format) => build({
   entryPoints: [join(root, 'web/src', entry)],

@@ -4,9 +4,14 @@
 //                   @huggingface/jinja; ~17 KB gzipped), for applyChatTemplate
 //                   and chat
 //   nibble-quality  evaluate() and collectImportance() (quality_entry.mjs;
-//                   ~2 KB gzipped)
-// The platform imports each (importChat(), importQuality()). Promise of the
-// part's module; a failed download may be retried.
+//                   ~4 KB gzipped)
+//   nibble-worker-client  loadModel(source, { worker: true })'s side of the
+//                   worker (worker_client.mjs; ~3 KB gzipped)
+//   nibble-cache    loadModel(url, { cache: true })'s Cache API store
+//                   (cache.mjs; ~1 KB gzipped)
+// The platform imports each (importChat(), importQuality(),
+// importWorkerClient(), importCache()). Promise of the part's module; a failed download may
+// be retried.
 import { plainError } from './errors.mjs';
 import { currentPlatform } from './runtime.mjs';
 
@@ -30,4 +35,12 @@ export function loadChat(where) {
 
 export function loadQuality(where) {
   return loadPart('nibble-quality', (p) => p.importQuality(), 'the quality tools (evaluate, collectImportance)', where);
+}
+
+export function loadWorkerClient(where) {
+  return loadPart('nibble-worker-client', (p) => p.importWorkerClient(), 'the client of the model worker', where);
+}
+
+export function loadCache(where) {
+  return loadPart('nibble-cache', (p) => p.importCache(), 'the model cache', where);
 }

@@ -15,6 +15,12 @@ export const cjsPlatform = {
   async importQuality() {
     return require('./nibble-quality.cjs');
   },
+  async importWorkerClient() {
+    return require('./nibble-worker-client.cjs');
+  },
+  async importCache() {
+    return require('./nibble-cache.cjs');
+  },
   defaultDir() {
     return require('node:url').pathToFileURL(`${__dirname}/`).href;
   },

@@ -17,6 +17,12 @@ export const esmPlatform = {
   importQuality() {
     return import('./nibble-quality.mjs');
   },
+  importWorkerClient() {
+    return import('./nibble-worker-client.mjs');
+  },
+  importCache() {
+    return import('./nibble-cache.mjs');
+  },
   defaultDir() {
     return new URL('./', import.meta.url).href;
   },

@@ -14,6 +14,12 @@ export const globalPlatform = {
   importQuality() {
     return import(new URL('nibble-quality.mjs', scriptUrl).href);
   },
+  importWorkerClient() {
+    return import(new URL('nibble-worker-client.mjs', scriptUrl).href);
+  },
+  importCache() {
+    return import(new URL('nibble-cache.mjs', scriptUrl).href);
+  },
   defaultDir() {
     return new URL('./', scriptUrl).href;
   },
