@@ -63,8 +63,12 @@ setPlatform({
     if (!glues[flavour]) throw new Error('this single-file page embeds only the ' + Object.keys(glues).join(' and ') + ' wasm build');
     return glues[flavour];
   },
-  // Chat templates (a dropped model may have one): bundled in, not a file beside.
+  // The lazily loaded parts (chat templates: a dropped model may have one):
+  // bundled in, not files beside.
   importChat: () => import('nibble-src:chat_entry.mjs'),
+  importQuality: () => import('nibble-src:quality_entry.mjs'),
+  importWorkerClient: () => import('nibble-src:worker_client.mjs'),
+  importCache: () => import('nibble-src:cache.mjs'),
   defaultDir: () => dir,
   node: async () => null,
   flavours: Object.keys(glues),

@@ -2,9 +2,10 @@
 """Generates src/tokenizer/unicode_tables.cpp: the code point classes the
 tokenizers need (\\p{L} letter, \\p{N} number, \\p{P} punctuation, \\s
 white space for the pre-tokenizers' regexes; \\p{M} mark, \\p{S} symbol and
-control for WordPiece; everything else "other") as one sorted table of range
-starts, and for WordPiece the first code point of each canonical
-decomposition (NFD) and the simple lowercase mapping, as runs.
+control for WordPiece; everything else "other") as runs of one class, and
+for WordPiece the first code point of each canonical decomposition (NFD) and
+the simple lowercase mapping, as runs; each table a compact byte stream that
+src/tokenizer/unicode.cpp decodes on first use.
 
   python3 tools/gen_unicode_tables.py           # rewrite the file
   python3 tools/gen_unicode_tables.py --check   # exit 1 if the file is stale
@@ -54,11 +55,6 @@ def range_starts():
     return starts
 
 
-# Runs of code points [first, first + span] (span < 2^SPAN_BITS) packed as
-# (first << SPAN_BITS) | span.
-SPAN_BITS = 10
-
-
 def nfd_first_runs():
     """[(first, last, target)]: each code point of first..last has a canonical
     decomposition starting with `target` (llama.cpp keeps only that one of
@@ -68,7 +64,7 @@ def nfd_first_runs():
         target = ord(unicodedata.normalize("NFD", chr(cp))[0])
         if target == cp:
             continue
-        if runs and runs[-1][1] == cp - 1 and runs[-1][2] == target and cp - runs[-1][0] < (1 << SPAN_BITS):
+        if runs and runs[-1][1] == cp - 1 and runs[-1][2] == target:
             runs[-1][1] = cp
         else:
             runs.append([cp, cp, target])
@@ -95,12 +91,85 @@ def lowercase_runs():
         if runs:
             first, last, stride, run_delta = runs[-1]
             step = cp - last
-            if run_delta == delta and step in (1, 2) and (first == last or step == stride) and \
-                    cp - first < (1 << SPAN_BITS):
+            if run_delta == delta and step in (1, 2) and (first == last or step == stride):
                 runs[-1] = [first, cp, step, delta]
                 continue
         runs.append([cp, cp, 1, delta])
     return runs
+
+
+# The tables are streams of LEB128 varints (7 bits a byte, low bits first,
+# high bit set on all but the last byte of a number); differences from the
+# previous run keep most numbers below 128, so most take one byte. Signed
+# numbers are zigzag-coded (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...).
+# src/tokenizer/unicode.cpp decodes them once, on first use.
+def varint(value, out):
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def zigzag(value):
+    return value << 1 if value >= 0 else ((-value) << 1) - 1
+
+
+def packed_classes(starts):
+    """Per run: (first - previous run's first) << 3 | class."""
+    out, previous = [], 0
+    for cp, c in starts:
+        varint(((cp - previous) << 3) | c, out)
+        previous = cp
+    return out
+
+
+def packed_nfd_first(runs):
+    """Per run: first - previous run's last, last - first, and the zigzag of
+    (target - first) - the previous run's (target - first): neighbouring
+    runs (a letter with its accents) often share the offset."""
+    out, previous_last, previous_offset = [], 0, 0
+    for first, last, target in runs:
+        varint(first - previous_last, out)
+        varint(last - first, out)
+        varint(zigzag((target - first) - previous_offset), out)
+        previous_last, previous_offset = last, target - first
+    return out
+
+
+def packed_lowercase(runs):
+    """Per run: first - previous run's last, (last - first) << 1 | (stride - 1),
+    and the zigzag of delta."""
+    out, previous_last = [], 0
+    for first, last, stride, delta in runs:
+        varint(first - previous_last, out)
+        varint(((last - first) << 1) | (stride - 1), out)
+        varint(zigzag(delta), out)
+        previous_last = last
+    return out
+
+
+def checksum(starts, nfd, lower):
+    """A 64-bit FNV-1a-style hash (each value xored in whole, not byte by
+    byte) of the class, NFD first code point and lowercase of every code
+    point 0..U+10FFFF, in that order: tests/cpp/tokenizer_unicode_test.cpp
+    recomputes it from the decoded tables, which checks every lookup."""
+    classes = [0] * (MAX_CODEPOINT + 1)
+    for i, (cp, c) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else MAX_CODEPOINT + 1
+        classes[cp:end] = [c] * (end - cp)
+    nfd_map = {}
+    for first, last, target in nfd:
+        for cp in range(first, last + 1):
+            nfd_map[cp] = target
+    lower_map = {}
+    for first, last, stride, delta in lower:
+        for cp in range(first, last + 1, stride):
+            lower_map[cp] = cp + delta
+    h = 0xCBF29CE484222325
+    for cp in range(MAX_CODEPOINT + 1):
+        for value in (classes[cp], nfd_map.get(cp, cp), lower_map.get(cp, cp)):
+            h = ((h ^ value) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
 
 
 def rows(values, per_line):
@@ -115,98 +184,46 @@ def rows(values, per_line):
     return lines
 
 
+def byte_table(name, comment, data, count):
+    lines = [""] + ["// " + line for line in comment] + [
+        "const uint8_t k%sBytes[%d] = {" % (name, len(data))]
+    lines += rows(["0x%02x," % b for b in data], 12)
+    lines += ["};", "const PackedRuns k%s = {k%sBytes, sizeof(k%sBytes), %d};" % (name, name, name, count)]
+    return lines
+
+
 def render():
     # Sanity: the hard-coded White_Space set matches isspace() minus U+001C..1F.
     derived = {cp for cp in range(MAX_CODEPOINT + 1) if chr(cp).isspace()} - set(range(0x1C, 0x20))
     assert derived == WHITE_SPACE, sorted(derived ^ WHITE_SPACE)
     starts = range_starts()
+    nfd = nfd_first_runs()
+    lower = lowercase_runs()
     lines = [
         "// GENERATED by tools/gen_unicode_tables.py from Python's unicodedata",
         "// (Unicode %s). Do not edit; rerun the script (--check tests freshness)." % unicodedata.unidata_version,
-        "#include \"tokenizer/unicode.h\"",
-        "",
-        "#include <algorithm>",
-        "#include <cstdint>",
-        "#include <iterator>",
+        "#include \"tokenizer/unicode_tables.h\"",
         "",
         "namespace nibble {",
         "",
         "const char kUnicodeTablesVersion[] = \"%s\";" % unicodedata.unidata_version,
-        "",
-        "namespace {",
-        "",
-        "// Each entry is (first code point << 3) | class: the class holds from that",
-        "// code point up to the next entry's first code point. Classes: 0 other,",
-        "// 1 letter (\\p{L}), 2 number (\\p{N}), 3 white space (White_Space),",
-        "// 4 punctuation (\\p{P}), 5 mark (\\p{M}), 6 symbol (\\p{S}), 7 control",
-        "// (Cc, Cf, Co, Cs).",
-        "const uint32_t kClassRuns[%d] = {" % len(starts),
+        "const uint64_t kUnicodeTablesChecksum = 0x%016xull;" % checksum(starts, nfd, lower),
     ]
-    lines += rows(["0x%08x," % ((cp << 3) | c) for cp, c in starts], 6)
-    nfd = nfd_first_runs()
-    lines += [
-        "};",
-        "",
-        "// {(first << %d) | span, target}: first..first+span have a canonical" % SPAN_BITS,
-        "// decomposition that starts with target.",
-        "const uint32_t kNfdFirstRuns[%d][2] = {" % len(nfd),
-    ]
-    lines += rows(["{0x%08x, 0x%05x}," % ((first << SPAN_BITS) | (last - first), target)
-                   for first, last, target in nfd], 4)
-    lower = lowercase_runs()
-    lines += [
-        "};",
-        "",
-        "// {(first << %d) | span, stride, delta}: first, first+stride, ..., first+span" % SPAN_BITS,
-        "// lowercase to themselves + delta.",
-        "const int32_t kLowercaseRuns[%d][3] = {" % len(lower),
-    ]
-    lines += rows(["{0x%08x, %d, %d}," % ((first << SPAN_BITS) | (last - first), stride, delta)
-                   for first, last, stride, delta in lower], 4)
-    lines += [
-        "};",
-        "",
-        "// The run whose first code point is the last one at or before cp, or",
-        "// null; `Row` is a row of one of the run tables above.",
-        "template <typename Row, size_t N>",
-        "const Row* run_at(const Row (&runs)[N], uint32_t cp) {",
-        "  const uint32_t key = (cp << %d) | ((1u << %d) - 1);" % (SPAN_BITS, SPAN_BITS),
-        "  const Row* run = std::upper_bound(std::begin(runs), std::end(runs), key,",
-        "                                    [](uint32_t k, const Row& r) { return k < static_cast<uint32_t>(r[0]); });",
-        "  if (run == std::begin(runs)) return nullptr;",
-        "  --run;",
-        "  const uint32_t first = static_cast<uint32_t>((*run)[0]) >> %d;" % SPAN_BITS,
-        "  const uint32_t span = static_cast<uint32_t>((*run)[0]) & ((1u << %d) - 1);" % SPAN_BITS,
-        "  return cp - first <= span ? run : nullptr;",
-        "}",
-        "",
-        "}  // namespace",
-        "",
-        "CodepointClass codepoint_class(uint32_t cp) {",
-        "  if (cp > 0x10FFFF) return CodepointClass::kOther;",
-        "  // The last run starting at or before cp.",
-        "  const uint32_t key = (cp << 3) | 7;",
-        "  const uint32_t* run = std::upper_bound(std::begin(kClassRuns), std::end(kClassRuns), key) - 1;",
-        "  return static_cast<CodepointClass>(*run & 7);",
-        "}",
-        "",
-        "uint32_t nfd_first_codepoint(uint32_t cp) {",
-        "  if (cp > 0x10FFFF) return cp;",
-        "  const auto* run = run_at(kNfdFirstRuns, cp);",
-        "  return run ? (*run)[1] : cp;",
-        "}",
-        "",
-        "uint32_t simple_lowercase(uint32_t cp) {",
-        "  if (cp > 0x10FFFF) return cp;",
-        "  const auto* run = run_at(kLowercaseRuns, cp);",
-        "  if (!run) return cp;",
-        "  const uint32_t first = static_cast<uint32_t>((*run)[0]) >> %d;" % SPAN_BITS,
-        "  return (cp - first) % static_cast<uint32_t>((*run)[1]) == 0 ? cp + (*run)[2] : cp;",
-        "}",
-        "",
-        "}  // namespace nibble",
-        "",
-    ]
+    lines += byte_table("ClassRuns", [
+        "Runs of one class, each from its first code point up to the next run's:",
+        "varint((first - previous first) << 3 | class). Classes: 0 other,",
+        "1 letter (\\p{L}), 2 number (\\p{N}), 3 white space (White_Space),",
+        "4 punctuation (\\p{P}), 5 mark (\\p{M}), 6 symbol (\\p{S}), 7 control",
+        "(Cc, Cf, Co, Cs)."], packed_classes(starts), len(starts))
+    lines += byte_table("NfdFirstRuns", [
+        "first..last have a canonical decomposition that starts with target:",
+        "varint(first - previous last), varint(last - first),",
+        "varint(zigzag((target - first) - previous (target - first)))."], packed_nfd_first(nfd), len(nfd))
+    lines += byte_table("LowercaseRuns", [
+        "first, first + stride, ..., last lowercase to themselves + delta:",
+        "varint(first - previous last), varint((last - first) << 1 | (stride - 1)),",
+        "varint(zigzag(delta))."], packed_lowercase(lower), len(lower))
+    lines += ["", "}  // namespace nibble", ""]
     return "\n".join(lines)
 
 

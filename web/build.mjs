@@ -3,8 +3,14 @@
 //   nibble.cjs        CommonJS (require; Node)
 //   nibble.global.js  script tag: defines globalThis.nibble
 //   nibble-worker.mjs the Web Worker of loadModel(source, { worker: true })
-//   nibble-chat.mjs, .cjs  chat templates with @huggingface/jinja, minified,
-//                     loaded on the first applyChatTemplate / chat
+//   nibble-chat.mjs, .cjs  chat templates with @huggingface/jinja, loaded on
+//                     the first applyChatTemplate / chat
+//   nibble-quality.mjs, .cjs  evaluate and collectImportance, loaded on the
+//                     first call of either
+//   nibble-worker-client.mjs, .cjs  the page's side of the model worker,
+//                     loaded by the first loadModel(source, { worker: true })
+//   nibble-cache.mjs, .cjs  the model cache, loaded by the first
+//                     loadModel(url, { cache: true })
 //   nibble.d.ts, .d.mts, .d.cts   the types (web/index.d.ts) for each
 // The wasm glue (nibble-<flavour>.{mjs,cjs,wasm}) comes from the CMake build
 // (bindings/); the API loads it at run time and is built independently.
@@ -26,8 +32,11 @@ const glueIsExternal = {
   },
 };
 
+// Minified: the API module counts toward the first download's budget
+// (bench/sizes.mjs); identifiers shortened save a third of it gzipped.
 const common = {
   bundle: true,
+  minify: true,
   platform: 'neutral',
   target: 'es2022',
   external: ['node:*'],
@@ -38,18 +47,28 @@ const common = {
   logLevel: 'warning',
 };
 
-// Chat templates and their renderer: a file of their own, so that the main
-// bundle stays within its size budget and pages that never chat never load it.
-const chatChunk = {
-  entryPoints: [join(root, 'web/src/chat_entry.mjs')],
+// The parts loaded on first use (lazy_parts.mjs), files of their own so that
+// the main bundle stays within its size budget and pages that never use them
+// never load them: chat templates and their renderer; the quality tools.
+const parts = [
+  { name: 'nibble-chat', entry: 'chat_entry.mjs', what: 'chat templates, with @huggingface/jinja (MIT license, Hugging Face)' },
+  { name: 'nibble-quality', entry: 'quality_entry.mjs', what: 'quality tools (evaluate, collectImportance)' },
+  { name: 'nibble-worker-client', entry: 'worker_client.mjs', what: 'client of the model worker' },
+  { name: 'nibble-cache', entry: 'cache.mjs', what: 'model cache' },
+];
+const partBuild = ({ name, entry, what }, format) => build({
+  entryPoints: [join(root, 'web/src', entry)],
   bundle: true,
   minify: true,
   platform: 'neutral',
   target: 'es2022',
-  banner: { js: `// nibble ${version} chat templates, with @huggingface/jinja (MIT license, Hugging Face). MIT license.` },
+  external: ['node:*'],
+  format,
+  outfile: join(dist, `${name}.${format === 'esm' ? 'mjs' : 'cjs'}`),
+  banner: { js: `// nibble ${version} ${what}. MIT license.` },
   legalComments: 'none',
   logLevel: 'warning',
-};
+});
 
 mkdirSync(dist, { recursive: true });
 await Promise.all([
@@ -63,10 +82,6 @@ await Promise.all([
     outfile: join(dist, 'nibble.global.js'),
   }),
   build({ ...common, entryPoints: [join(root, 'web/src/worker_entry.mjs')], format: 'esm', outfile: join(dist, 'nibble-worker.mjs') }),
-  ...['esm', 'cjs'].map((format) => build({
-    ...chatChunk,
-    format,
-    outfile: join(dist, `nibble-chat.${format === 'esm' ? 'mjs' : 'cjs'}`),
-  })),
+  ...parts.flatMap((part) => ['esm', 'cjs'].map((format) => partBuild(part, format))),
 ]);
 for (const ext of ['d.ts', 'd.mts', 'd.cts']) copyFileSync(join(root, 'web/index.d.ts'), join(dist, `nibble.${ext}`));

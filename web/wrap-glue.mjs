@@ -18,6 +18,7 @@
 //     instead of importScripts(), and starts with a prologue that gives a
 //     Node worker thread the self / postMessage / onmessage of a web worker.
 //     It is valid as a classic worker script and as an ES module (Node).
+import { transformSync } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -88,7 +89,11 @@ if (threads) {
 }
 
 mkdirSync(distDir, { recursive: true });
-writeFileSync(join(distDir, `${name}.mjs`), `${body}export default ${EXPORT_NAME};\n`);
-writeFileSync(join(distDir, `${name}.cjs`), `${body}module.exports = ${EXPORT_NAME};\n`);
+// Emscripten leaves the glue's local names long; esbuild shortens them (about
+// a quarter less gzipped, part of the first download's budget). Property
+// names, which the glue and the wasm exports share, are left as they are.
+const minified = (code, format) => transformSync(code, { minify: true, format, target: 'es2022', legalComments: 'none' }).code;
+writeFileSync(join(distDir, `${name}.mjs`), minified(`${body}export default ${EXPORT_NAME};\n`, 'esm'));
+writeFileSync(join(distDir, `${name}.cjs`), minified(`${body}module.exports = ${EXPORT_NAME};\n`, 'cjs'));
 copyFileSync(gluePath.replace(/\.js$/, '.wasm'), join(distDir, `${name}.wasm`));
 if (threads) writeFileSync(join(distDir, `${name}.worker.mjs`), wrapWorker(workerPath));

@@ -1,6 +1,116 @@
 #include "tokenizer/unicode.h"
 
+#include <algorithm>
+#include <vector>
+
+#include "tokenizer/unicode_tables.h"
+
 namespace nibble {
+
+namespace {
+
+// Reads a generated table's varints in order (the format: gen_unicode_tables.py).
+class VarintReader {
+ public:
+  explicit VarintReader(const PackedRuns& table) : at_(table.bytes), end_(table.bytes + table.size) {}
+
+  uint32_t next() {
+    uint32_t value = 0;
+    for (uint32_t shift = 0; at_ < end_; shift += 7) {
+      const uint8_t byte = *at_++;
+      value |= uint32_t(byte & 0x7F) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    return value;
+  }
+  // A zigzag-coded signed number.
+  int32_t next_signed() {
+    const uint32_t z = next();
+    return static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1);
+  }
+
+ private:
+  const uint8_t* at_;
+  const uint8_t* end_;
+};
+
+// Decoded runs, sorted by first code point.
+struct NfdRun {
+  uint32_t first, last, target;
+};
+struct LowercaseRun {
+  uint32_t first, last, stride;
+  int32_t delta;
+};
+
+// The `count` runs of a table, each decoded by read_run(in, &run), which
+// keeps what it needs of the runs before.
+template <typename Run, typename ReadRun>
+std::vector<Run> decode_runs(const PackedRuns& table, ReadRun read_run) {
+  std::vector<Run> runs(table.count);
+  VarintReader in(table);
+  for (Run& run : runs) read_run(in, &run);
+  return runs;
+}
+
+// (first << 3) | class of each class run.
+const std::vector<uint32_t>& class_runs() {
+  static const auto runs = decode_runs<uint32_t>(kClassRuns, [first = 0u](VarintReader& in, uint32_t* run) mutable {
+    const uint32_t v = in.next();
+    first += v >> 3;
+    *run = (first << 3) | (v & 7);
+  });
+  return runs;
+}
+
+const std::vector<NfdRun>& nfd_first_runs() {
+  static const auto runs = decode_runs<NfdRun>(kNfdFirstRuns, [last = 0u, offset = 0](VarintReader& in, NfdRun* run) mutable {
+    run->first = last + in.next();
+    run->last = last = run->first + in.next();
+    offset += in.next_signed();  // target - first
+    run->target = run->first + offset;
+  });
+  return runs;
+}
+
+const std::vector<LowercaseRun>& lowercase_runs() {
+  static const auto runs = decode_runs<LowercaseRun>(kLowercaseRuns, [last = 0u](VarintReader& in, LowercaseRun* run) mutable {
+    run->first = last + in.next();
+    const uint32_t span = in.next();
+    run->last = last = run->first + (span >> 1);
+    run->stride = (span & 1) + 1;
+    run->delta = in.next_signed();
+  });
+  return runs;
+}
+
+// The run of `runs` (sorted, not overlapping) that holds cp, or null.
+template <typename Run>
+const Run* run_holding(const std::vector<Run>& runs, uint32_t cp) {
+  auto after = std::upper_bound(runs.begin(), runs.end(), cp, [](uint32_t c, const Run& r) { return c < r.first; });
+  if (after == runs.begin() || cp > (after - 1)->last) return nullptr;
+  return &*(after - 1);
+}
+
+}  // namespace
+
+CodepointClass codepoint_class(uint32_t cp) {
+  if (cp > 0x10FFFF) return CodepointClass::kOther;
+  const std::vector<uint32_t>& runs = class_runs();
+  // The last run starting at or before cp (the first starts at 0).
+  const uint32_t run = *(std::upper_bound(runs.begin(), runs.end(), (cp << 3) | 7) - 1);
+  return static_cast<CodepointClass>(run & 7);
+}
+
+uint32_t nfd_first_codepoint(uint32_t cp) {
+  const NfdRun* run = run_holding(nfd_first_runs(), cp);
+  return run ? run->target : cp;
+}
+
+uint32_t simple_lowercase(uint32_t cp) {
+  const LowercaseRun* run = run_holding(lowercase_runs(), cp);
+  return run && (cp - run->first) % run->stride == 0 ? cp + run->delta : cp;
+}
 
 Utf8Char decode_utf8(const char* text, size_t remaining) {
   const auto* s = reinterpret_cast<const uint8_t*>(text);

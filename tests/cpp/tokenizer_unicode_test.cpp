@@ -9,6 +9,7 @@
 #include "tokenizer/bpe_merge.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/unicode.h"
+#include "tokenizer/unicode_tables.h"
 
 namespace nibble {
 namespace {
@@ -70,6 +71,18 @@ TEST(TokenizerUnicode, NfdFirstCodepointAndSimpleLowercase) {
       {0xFF21, 0xFF41}, {0x10400, 0x10428}, {0x1E921, 0x1E943}, {0x1E922, 0x1E922}, {0x110000, 0x110000},
   };
   for (const auto& c : lower) EXPECT_EQ(simple_lowercase(c.first), c.second) << "U+" << std::hex << c.first;
+}
+
+// Every code point's three lookups, through the decoded tables, hashed as
+// tools/gen_unicode_tables.py hashes what Python's unicodedata says.
+TEST(TokenizerUnicode, EveryCodepointMatchesTheGenerator) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    for (uint32_t value : {static_cast<uint32_t>(codepoint_class(cp)), nfd_first_codepoint(cp), simple_lowercase(cp)}) {
+      h = (h ^ value) * 0x100000001B3ull;
+    }
+  }
+  EXPECT_EQ(h, kUnicodeTablesChecksum) << "the decoded tables differ from the generator's (Unicode " << kUnicodeTablesVersion << ")";
 }
 
 TEST(TokenizerUnicode, DecodesUtf8AndRejectsMalformedSequences) {

@@ -48,7 +48,8 @@ test(`the tarball is ${pkg.name}-${pkg.version}.tgz and holds the API, every was
   expect(path.basename(tarball)).toBe(`${pkg.name}-${pkg.version}.tgz`);
   for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/nibble.mjs', 'bin/chat_session.mjs',
     'dist/nibble.mjs', 'dist/nibble.cjs', 'dist/nibble.global.js', 'dist/nibble.d.ts', 'dist/nibble-worker.mjs',
-    'dist/nibble-chat.mjs', 'dist/nibble-chat.cjs']) {
+    'dist/nibble-chat.mjs', 'dist/nibble-chat.cjs', 'dist/nibble-quality.mjs', 'dist/nibble-quality.cjs',
+    'dist/nibble-worker-client.mjs', 'dist/nibble-worker-client.cjs', 'dist/nibble-cache.mjs', 'dist/nibble-cache.cjs']) {
     expect(files).toContain(f);
   }
   for (const flavour of ['simd', 'simd-relaxed', 'simd-threads', 'simd-relaxed-threads', 'scalar']) {

@@ -7,7 +7,7 @@
 //
 // This file, chat.mjs and the renderer (about 15 KB gzipped) are bundled
 // apart from the API (dist/nibble-chat.{mjs,cjs}, entry chat_entry.mjs) and
-// loaded on the first render (chat_loader.mjs): pages that never chat do not
+// loaded on the first render (lazy_parts.mjs): pages that never chat do not
 // download them.
 //
 // Templates come from model files, so they are untrusted: the library

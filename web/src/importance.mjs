@@ -12,7 +12,6 @@
 // options.seed), so quantizing needs no dataset.
 import { rangeError, typeError } from './errors.mjs';
 import { macrotask } from './generation.mjs';
-import { IMPORTANCE } from './model.mjs';
 import { throwIfAborted } from './sources.mjs';
 import { checkIds, checkImportanceOptions, describe } from './validate.mjs';
 
@@ -39,11 +38,14 @@ async function sampleTokens(model, count, context, seed, signal, where) {
 
 /**
  * An importance matrix of `model` from `text` (a string, token ids with BOS
- * first, or null with options.self); see index.d.ts.
+ * first, or null with options.self); see index.d.ts. importanceOf(model):
+ * the model's importance access (Model's [IMPORTANCE], model.mjs), or
+ * undefined for anything else; asked anew for each use, so that a model
+ * disposed meanwhile says so.
  */
-export async function collectImportance(model, text, options) {
+export async function collectImportance(model, text, options, importanceOf) {
   const where = 'collectImportance';
-  const access = model?.[IMPORTANCE];
+  const access = importanceOf(model);
   if (!access) throw typeError(where, `model must be a Model from loadModel() (not in a worker), got ${describe(model)}`);
   const { context: asked, self, seed, dataset, onProgress, signal } = checkImportanceOptions(options, where);
   const context = asked ?? Math.min(DEFAULT_CONTEXT, model.info.context);
@@ -74,14 +76,14 @@ export async function collectImportance(model, text, options) {
       throwIfAborted(signal, where);
       const tokens = ids.slice(w * context, (w + 1) * context);
       if (bos >= 0) tokens[0] = bos;
-      model[IMPORTANCE].window(tokens);
+      importanceOf(model).window(tokens);
       onProgress?.({ status: 'collect', window: w + 1, windows, fraction: (w + 1) / windows });
       await macrotask(); // let abort signals and the page run
     }
     const name = dataset ?? (self !== undefined ? `self:${self}:seed${seed}` : 'text');
-    const bytes = model[IMPORTANCE].file(name, context);
+    const bytes = importanceOf(model).file(name, context);
     return Object.freeze({ bytes, tokens: ids.length, windows, context, positions: windows * context });
   } finally {
-    if (!model.disposed) model[IMPORTANCE].clear();
+    if (!model.disposed) importanceOf(model).clear();
   }
 }

@@ -13,10 +13,8 @@ import {
   copyIn, copyOutBytes, copyOutFloat32, currentModule, currentPlatform, getModule, init, reserveThreads, withHeapBuffers,
 } from './runtime.mjs';
 import { openSource, readAll, throwIfAborted } from './sources.mjs';
-import { openCachedSource } from './cache.mjs';
-import { loadModelInWorker } from './worker_client.mjs';
 import { modelTokenizer, PIECE, RELEASE, templateSpecials } from './tokenizer.mjs';
-import { loadChat } from './chat_loader.mjs';
+import { loadCache, loadChat, loadWorkerClient } from './lazy_parts.mjs';
 import {
   checkChatOptions, checkGenerateOptions, checkIds, checkLoadOptions, checkLogitsOptions, CLIP_CODES, deepFreeze, describe,
   PRECISION_CODES,
@@ -352,13 +350,20 @@ export async function loadModel(source, options) {
   const opts = checkLoadOptions(source, options, where);
   const { onProgress, signal, weights, mix, clip, context, fileTensors, importance } = opts;
   throwIfAborted(signal, where);
-  if (opts.worker) return loadModelInWorker(source, options ?? {});
+  if (opts.worker) {
+    const { loadModelInWorker } = await loadWorkerClient(where);
+    return loadModelInWorker(source, options ?? {}, {
+      defaultDir: currentPlatform().defaultDir(),
+      applyChatTemplate: async (tokenizer, messages, o, at) => (await loadChat(at)).renderChatTemplate(messages, o, templateSpecials(tokenizer), at),
+    });
+  }
   const wasm = await wasmFor(opts);
   throwIfAborted(signal, where);
   const io = { where, platform: currentPlatform(), signal };
   const tokenizer = opts.tokenizer === undefined ? null : await readAll(opts.tokenizer, { ...io, name: 'tokenizer' });
   throwIfAborted(signal, where);
-  const opened = await (opts.cache ? openCachedSource : openSource)(source, { ...io, name: 'model' });
+  const open = opts.cache ? (await loadCache(where)).openCachedSource : openSource;
+  const opened = await open(source, { ...io, name: 'model' });
 
   let last = -1;
   const progress = (status, loaded, total) => {

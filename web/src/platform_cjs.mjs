@@ -12,6 +12,15 @@ export const cjsPlatform = {
   async importChat() {
     return require('./nibble-chat.cjs');
   },
+  async importQuality() {
+    return require('./nibble-quality.cjs');
+  },
+  async importWorkerClient() {
+    return require('./nibble-worker-client.cjs');
+  },
+  async importCache() {
+    return require('./nibble-cache.cjs');
+  },
   defaultDir() {
     return require('node:url').pathToFileURL(`${__dirname}/`).href;
   },

@@ -14,6 +14,15 @@ export const esmPlatform = {
   importChat() {
     return import('./nibble-chat.mjs');
   },
+  importQuality() {
+    return import('./nibble-quality.mjs');
+  },
+  importWorkerClient() {
+    return import('./nibble-worker-client.mjs');
+  },
+  importCache() {
+    return import('./nibble-cache.mjs');
+  },
   defaultDir() {
     return new URL('./', import.meta.url).href;
   },

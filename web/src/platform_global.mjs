@@ -11,6 +11,15 @@ export const globalPlatform = {
   importChat() {
     return import(new URL('nibble-chat.mjs', scriptUrl).href);
   },
+  importQuality() {
+    return import(new URL('nibble-quality.mjs', scriptUrl).href);
+  },
+  importWorkerClient() {
+    return import(new URL('nibble-worker-client.mjs', scriptUrl).href);
+  },
+  importCache() {
+    return import(new URL('nibble-cache.mjs', scriptUrl).href);
+  },
   defaultDir() {
     return new URL('./', scriptUrl).href;
   },

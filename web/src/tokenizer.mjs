@@ -4,7 +4,7 @@
 // by loadTokenizer(), which reads the file's header (its metadata) and stops:
 // a vocab-only file works, and a model's tensors are never downloaded.
 import { plainError, rangeError, throwIfFailed, typeError } from './errors.mjs';
-import { loadChat } from './chat_loader.mjs';
+import { loadChat } from './lazy_parts.mjs';
 import { copyIn, copyOutBytes, currentModule, currentPlatform, getModule, withHeapBuffers } from './runtime.mjs';
 import { openSource, throwIfAborted } from './sources.mjs';
 import { checkIds, checkSource, checkTokenizeOptions, deepFreeze, describe } from './validate.mjs';

@@ -8,13 +8,15 @@
 // generate(); `instanceof Model` is false. `runtime` tells which wasm build
 // the worker runs. dispose() terminates the worker, which frees all its
 // memory at once.
+//
+// This file is the part nibble-worker-client (lazy_parts.mjs), a bundle of
+// its own loaded by the first loadModel(source, { worker: true }): what it
+// needs of the API's state (where the JS files are, the chat templates)
+// comes from model.mjs as `host`.
 import { plainError, typeError } from './errors.mjs';
-import { currentPlatform } from './runtime.mjs';
 import { abortError } from './sources.mjs';
 import { deepFreeze, isAbortSignal, tagOf } from './validate.mjs';
 import { errorFromData } from './worker_protocol.mjs';
-import { loadChat } from './chat_loader.mjs';
-import { templateSpecials } from './tokenizer.mjs';
 
 const WORKER_FILE = 'nibble-worker.mjs';
 const DISPOSED = 'this Model was disposed; use it only before calling dispose()';
@@ -56,8 +58,9 @@ function send(worker, message, where) {
 // What the worker and its WorkerModel share: the message routing. Holds no
 // reference to the WorkerModel, so a dropped one can be collected.
 class WorkerCore {
-  constructor(worker) {
+  constructor(worker, host) {
     this.worker = worker;
+    this.host = host;
     this.handlers = new Map(); // request id -> (message) => void
     this.nextId = 1;
     this.ended = null; // the Error later calls get, once the worker is gone
@@ -129,8 +132,7 @@ export class WorkerTokenizer {
   isEndOfGeneration(id) { return this.endOfGeneration.includes(id); }
   /** Rendered in this thread (no wasm needed). */
   async applyChatTemplate(messages, options) {
-    const where = 'Tokenizer.applyChatTemplate';
-    return (await loadChat(where)).renderChatTemplate(messages, options, templateSpecials(this), where);
+    return this.#core.host.applyChatTemplate(this, messages, options, 'Tokenizer.applyChatTemplate');
   }
   /** Does nothing: the model's dispose() frees it. */
   dispose() {}
@@ -311,16 +313,13 @@ export class WorkerModel {
   }
 }
 
-// The URL of the worker script: beside this build's JS (and its glue files).
-function workerUrl() {
-  return new URL(WORKER_FILE, currentPlatform().defaultDir()).href;
-}
-
 /**
  * loadModel's worker branch, given loadModel's checked options: starts the
- * worker, forwards progress events, and resolves to a WorkerModel.
+ * worker, forwards progress events, and resolves to a WorkerModel. host:
+ * { defaultDir, the folder of the nibble JS files (the worker script sits
+ * beside them); applyChatTemplate(tokenizer, messages, options, where) }.
  */
-export function loadModelInWorker(source, options) {
+export function loadModelInWorker(source, options, host) {
   const where = 'loadModel';
   if (typeof Worker !== 'function') {
     return Promise.reject(plainError(where, 'options.worker needs Web Workers, which this JavaScript environment does not have; leave worker off (in Node, run nibble in a worker_threads Worker yourself)'));
@@ -331,14 +330,14 @@ export function loadModelInWorker(source, options) {
   if (rest.wasmPath !== undefined) sent.wasmPath = portable(rest.wasmPath);
   if (signal?.aborted) return Promise.reject(abortError(signal, where));
 
-  const url = workerUrl();
+  const url = new URL(WORKER_FILE, host.defaultDir).href;
   let worker;
   try {
     worker = new Worker(url, { type: 'module', name: 'nibble' });
   } catch (e) {
     return Promise.reject(plainError(where, `could not start the worker ${url} (${e.message})`));
   }
-  const core = new WorkerCore(worker);
+  const core = new WorkerCore(worker, host);
   return new Promise((resolve, reject) => {
     const onAbort = () => failWith(abortError(signal, where));
     const failWith = (error) => {

@@ -1,0 +1,18 @@
+// evaluate() and collectImportance() as the API exports them: each loads the
+// nibble-quality file (quality_entry.mjs) on first use and calls its
+// implementation (evaluate.mjs, importance.mjs), so that pages that only run
+// models never download them.
+import { loadQuality } from './lazy_parts.mjs';
+import { IMPORTANCE } from './model.mjs';
+
+/** How well `model` predicts `text` (see evaluate.mjs and index.d.ts). */
+export async function evaluate(model, text, options) {
+  return (await loadQuality('evaluate')).evaluate(model, text, options);
+}
+
+/** An importance matrix of `model` from `text` (see importance.mjs and index.d.ts). */
+export async function collectImportance(model, text, options) {
+  // The part is a bundle of its own: it reaches Model's private access
+  // through this function, not through a symbol it would import itself.
+  return (await loadQuality('collectImportance')).collectImportance(model, text, options, (m) => m?.[IMPORTANCE]);
+}
