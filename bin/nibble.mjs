@@ -294,7 +294,8 @@ async function generate(values, positionals) {
         `\nnibble: ${info.weightType} weights (file: ${info.fileWeightType}), loaded in ${loadMs.toFixed(0)} ms\n` +
         `  prompt: ${s.promptTokens} tokens in ${s.promptMs.toFixed(1)} ms (${s.promptTokensPerSecond.toFixed(1)} tokens/s)\n` +
         `  generated: ${s.generatedTokens} tokens in ${s.generateMs.toFixed(1)} ms (${s.tokensPerSecond.toFixed(1)} tokens/s)\n` +
-        `  stopped: ${s.stopReason}; seed ${s.seed}\n`);
+        `  stopped: ${s.stopReason}; seed ${s.seed}\n` +
+        (s.ttftMs === null ? '' : `  first token after ${s.ttftMs.toFixed(1)} ms\n`));
     }
   } finally {
     model.dispose();

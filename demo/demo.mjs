@@ -32,7 +32,7 @@ const ui = {
   seed: $('seed'), newSeed: $('new-seed'), prompt: $('prompt'), generate: $('generate'), stop: $('stop'),
   promptLabel: $('prompt-label'), system: $('system'), reset: $('reset'), conversation: $('conversation'), cached: $('stat-cached'),
   output: $('output'), outputPrompt: $('output-prompt'), outputText: $('output-text'), error: $('error'),
-  speed: $('stat-speed'), tokens: $('stat-tokens'), promptTime: $('stat-prompt'), generateTime: $('stat-generate'),
+  speed: $('stat-speed'), tokens: $('stat-tokens'), promptTime: $('stat-prompt'), ttft: $('stat-ttft'), generateTime: $('stat-generate'),
   stopReason: $('stat-stop'), size: $('stat-size'), weightInfo: $('stat-weights'), wasm: $('stat-wasm'),
   badgeSimd: $('badge-simd'), badgeThreads: $('badge-threads'), badgeWorker: $('badge-worker'),
 };
@@ -179,7 +179,7 @@ function numberFrom(input, fallback) {
 }
 
 function resetStats() {
-  for (const dd of [ui.speed, ui.tokens, ui.promptTime, ui.cached, ui.generateTime, ui.stopReason]) dd.textContent = '–';
+  for (const dd of [ui.speed, ui.tokens, ui.promptTime, ui.ttft, ui.cached, ui.generateTime, ui.stopReason]) dd.textContent = '–';
 }
 
 // Chat (the model has a template) or story completion.
@@ -213,6 +213,7 @@ function showStats(stats) {
   ui.speed.textContent = stats.tokensPerSecond.toFixed(0);
   ui.tokens.textContent = `${stats.promptTokens} + ${stats.generatedTokens}`;
   ui.promptTime.textContent = ms(stats.promptMs);
+  ui.ttft.textContent = stats.ttftMs === null ? '–' : ms(stats.ttftMs);
   ui.cached.textContent = `${stats.cachedTokens} of ${stats.promptTokens}`;
   ui.generateTime.textContent = ms(stats.generateMs);
   ui.stopReason.textContent = STOP_REASONS[stats.stopReason] ?? stats.stopReason;

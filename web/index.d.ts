@@ -313,6 +313,14 @@ export interface GenerationStats {
   generateMs: number;
   /** From the start to the end, everything included. */
   totalMs: number;
+  /**
+   * Time to first token: from the start of the generation (the first next();
+   * for a for-await loop, the call) to the first generated token, with the
+   * tokenizing (and the chat template) and the prompt's run included: the
+   * wait a user sees. null when no token was generated (maxTokens 0, an
+   * immediate end of text, an abort before it).
+   */
+  ttftMs: number | null;
   /** generatedTokens / generateMs. */
   tokensPerSecond: number;
   /** (promptTokens − cachedTokens) / promptMs: the tokens actually run. */

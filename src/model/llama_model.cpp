@@ -16,6 +16,25 @@ namespace {
 constexpr int64_t kMinParallelAttention = int64_t(1) << 14;
 // SwiGLU values (an exp each) below which one thread does them all.
 constexpr int64_t kMinParallelSwiglu = 1024;
+// Prompt tokens from which the per-token steps between matmuls (norms,
+// RoPE, cache writes, residuals: a few µs a token, a serial stretch of
+// every layer on one thread) are split across threads, in runs of
+// kTokensPerItem.
+constexpr int kMinParallelTokens = 8;
+constexpr int64_t kTokensPerItem = 4;
+
+// fn(t) for each of n tokens, split across the pool's threads for prompts
+// (one token calls fn directly: no std::function on the decoding path).
+template <typename Fn>
+void for_each_token(ThreadPool* pool, int n, const Fn& fn) {
+  if (pool == nullptr || n < kMinParallelTokens) {
+    for (int t = 0; t < n; ++t) fn(t);
+    return;
+  }
+  pool->parallel_for(n, kTokensPerItem, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) fn(int(t));
+  });
+}
 
 }  // namespace
 
@@ -125,7 +144,7 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
   const LlamaWeights& w = model_.weights();
   const int dim = c.dim;
   const float* factors = w.rope_freqs.empty() ? nullptr : w.rope_freqs.data();
-  for (int t = 0; t < n; ++t) {
+  for_each_token(pool, n, [&](int t) {
     float* x = &x_[size_t(t) * dim];
     dequantize_row(w.token_embd, tokens[t], x);
     if (f.scale_embedding) {
@@ -135,7 +154,7 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
     rope_table(&rope_cos_sin_[size_t(t) * c.rope_dim], c.rope_dim, pos_ + t, c.rope_theta, factors);
     if (!rope_cos_sin_local_.empty())
       rope_table(&rope_cos_sin_local_[size_t(t) * c.rope_dim], c.rope_dim, pos_ + t, c.rope_theta_local, factors);
-  }
+  });
   for (int l = 0; l < c.n_layers; ++l) {
     NIBBLE_RETURN_IF_ERROR(attention_block(l, n, precision, pool));
     NIBBLE_RETURN_IF_ERROR(ffn_block(l, n, precision, pool));
@@ -145,8 +164,9 @@ Status LlamaState::forward_batch(const int32_t* tokens, int n, float* logits, bo
   // Classifier: every token's logits, or just the last one's.
   const int first = all_logits ? 0 : n - 1;
   const int rows = n - first;
-  for (int t = first; t < n; ++t)
-    rmsnorm(&xb_[size_t(t - first) * dim], &x_[size_t(t) * dim], w.output_norm.data(), dim, c.rms_eps);
+  for_each_token(pool, rows, [&](int r) {
+    rmsnorm(&xb_[size_t(r) * dim], &x_[size_t(first + r) * dim], w.output_norm.data(), dim, c.rms_eps);
+  });
   observe(w.output.rows() > 0 ? TensorSlot::kOutput : TensorSlot::kTokenEmbedding, -1, xb_.data(), rows, dim);
   NIBBLE_RETURN_IF_ERROR(matmul(model_.classifier(), xb_.data(), rows, logits, precision, pool));
   if (c.final_softcap > 0.0f) softcap(logits, rows * c.vocab_size, c.final_softcap);
@@ -167,25 +187,26 @@ Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool
   const std::vector<float>& cos_sin_table = local && !rope_cos_sin_local_.empty() ? rope_cos_sin_local_ : rope_cos_sin_;
   const auto rotate = f.rope == RopeStyle::kHalfSplit ? rope_half_split : rope;
 
-  for (int t = 0; t < n; ++t)
+  for_each_token(pool, n, [&](int t) {
     rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.attn_norm.data(), dim, c.rms_eps);
+  });
   for (TensorSlot slot : {TensorSlot::kAttnQkv, TensorSlot::kAttnQ, TensorSlot::kAttnK, TensorSlot::kAttnV})
     if ((slot == TensorSlot::kAttnQkv) == f.fused_qkv) observe(slot, l, xb_.data(), n, dim);
   if (f.fused_qkv) {
     // One product, then each token's [q | k | v] row split into q_, k_, v_.
     const int width = q_dim + 2 * kv_dim;
     NIBBLE_RETURN_IF_ERROR(matmul(layer.wqkv, xb_.data(), n, qkv_.data(), precision, pool));
-    for (int t = 0; t < n; ++t) {
+    for_each_token(pool, n, [&](int t) {
       const float* row = &qkv_[size_t(t) * width];
       std::memcpy(&q_[size_t(t) * q_dim], row, sizeof(float) * q_dim);
       std::memcpy(&k_[size_t(t) * kv_dim], row + q_dim, sizeof(float) * kv_dim);
       std::memcpy(&v_[size_t(t) * kv_dim], row + q_dim + kv_dim, sizeof(float) * kv_dim);
-    }
+    });
   } else {
     const MatmulTarget qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
     NIBBLE_RETURN_IF_ERROR(matmul_shared_input(qkv, 3, xb_.data(), n, precision, pool));
   }
-  for (int t = 0; t < n; ++t) {
+  for_each_token(pool, n, [&](int t) {  // each token writes its own cache position
     float* q = &q_[size_t(t) * q_dim];
     float* k = &k_[size_t(t) * kv_dim];
     float* v = &v_[size_t(t) * kv_dim];
@@ -207,46 +228,57 @@ Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool
       std::memcpy(key_layer + at, k + kv * hd, sizeof(float) * hd);
       std::memcpy(value_layer + at, v + kv * hd, sizeof(float) * hd);
     }
-  }
+  });
   // Causal: token t sees positions 0..pos_+t (a local layer: its last
   // sliding_window of them). The query heads of one KV head go through
-  // together (its rows are read once for all of them); with threads, each
-  // group is split in two so that the work items even out across threads.
-  // Items: (KV head, run of `run` query heads).
+  // together (its rows are read once for all of them).
   const bool split = pool != nullptr && pool->size() > 1 && int64_t(n) * (pos_ + n) * q_dim >= kMinParallelAttention;
-  const int run = split ? (group + 1) / 2 : group;
-  const int runs_per_kv = (group + run - 1) / run;
-  auto attend = [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const int kv_head = int(i / runs_per_kv), first_head = int(i % runs_per_kv) * run;
-      const int h = kv_head * group + first_head, heads = std::min(run, group - first_head);
-      const float* keys = key_layer + size_t(kv_head) * context_ * hd;
-      const float* values = value_layer + size_t(kv_head) * context_ * hd;
-      if (n > 1) {  // a prompt: query tiles against key tiles, each cache row read once per tile
-        attention_prompt(&xb_[size_t(h) * hd], q_dim, &q_[size_t(h) * hd], q_dim, heads, n, pos_, keys, values, hd,
-                         local ? c.sliding_window : 0, c.attn_softcap);
-        continue;
+  const int window = local ? c.sliding_window : 0;
+  if (n > 1) {
+    // A prompt: query tiles against key tiles. Items: (KV head, block of
+    // kPromptTileTokens tokens), many more than threads, so that the
+    // causal triangle's uneven blocks even out; a chunk's consecutive
+    // blocks of one KV head go in one call.
+    const int blocks = (n + kPromptTileTokens - 1) / kPromptTileTokens;
+    auto attend_prompt = [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1;) {
+        const int kv_head = int(i / blocks), b0 = int(i % blocks), b1 = int(std::min<int64_t>(blocks, b0 + (i1 - i)));
+        const int t0 = b0 * kPromptTileTokens, t1 = std::min(n, b1 * kPromptTileTokens), h = kv_head * group;
+        const size_t at = size_t(t0) * q_dim + size_t(h) * hd;
+        attention_prompt(&xb_[at], q_dim, &q_[at], q_dim, group, t1 - t0, pos_ + t0,
+                         key_layer + size_t(kv_head) * context_ * hd, value_layer + size_t(kv_head) * context_ * hd, hd,
+                         window, c.attn_softcap);
+        i += b1 - b0;
       }
-      for (int t = 0; t < n; ++t) {
-        const int end = pos_ + t + 1;
-        const int start = local ? std::max(0, end - c.sliding_window) : 0;
-        float* out = &xb_[size_t(t) * q_dim + h * hd];
-        const float* q = &q_[size_t(t) * q_dim + h * hd];
+    };
+    parallel_for_if(pool, split, int64_t(c.n_kv_heads) * blocks, 1, attend_prompt);
+  } else {
+    // One token: with threads, each group is split in two so that the work
+    // items even out across threads. Items: (KV head, run of `run` query heads).
+    const int run = split ? (group + 1) / 2 : group;
+    const int runs_per_kv = (group + run - 1) / run;
+    const int end = pos_ + 1, start = window > 0 ? std::max(0, end - window) : 0;
+    auto attend = [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const int kv_head = int(i / runs_per_kv), first_head = int(i % runs_per_kv) * run;
+        const int h = kv_head * group + first_head, heads = std::min(run, group - first_head);
+        const float* keys = key_layer + (size_t(kv_head) * context_ + start) * hd;
+        const float* values = value_layer + (size_t(kv_head) * context_ + start) * hd;
+        float* out = &xb_[size_t(h) * hd];
+        const float* q = &q_[size_t(h) * hd];
         float* scores = &scores_[size_t(h) * context_];
         if (c.attn_softcap > 0.0f) {
-          attention_group_capped(out, q, heads, keys + size_t(start) * hd, values + size_t(start) * hd, end - start,
-                                 hd, hd, scores, c.attn_softcap);
+          attention_group_capped(out, q, heads, keys, values, end - start, hd, hd, scores, c.attn_softcap);
         } else {
-          attention_group(out, q, heads, keys + size_t(start) * hd, values + size_t(start) * hd, end - start, hd, hd,
-                          scores);
+          attention_group(out, q, heads, keys, values, end - start, hd, hd, scores);
         }
       }
-    }
-  };
-  parallel_for_if(pool, split, int64_t(c.n_kv_heads) * runs_per_kv, 1, attend);
+    };
+    parallel_for_if(pool, split, int64_t(c.n_kv_heads) * runs_per_kv, 1, attend);
+  }
   observe(TensorSlot::kAttnOutput, l, xb_.data(), n, q_dim);
   NIBBLE_RETURN_IF_ERROR(matmul(layer.wo, xb_.data(), n, proj_.data(), precision, pool));
-  add_residual(layer.post_attn_norm, n);
+  add_residual(layer.post_attn_norm, n, pool);
   return Status::Ok();
 }
 
@@ -256,8 +288,9 @@ Status LlamaState::ffn_block(int l, int n, Precision precision, ThreadPool* pool
   const ForwardSwitches& f = model_.switches();
   const LlamaLayer& layer = model_.weights().layers[l];
   const int dim = c.dim, hidden = c.hidden_dim;
-  for (int t = 0; t < n; ++t)
+  for_each_token(pool, n, [&](int t) {
     rmsnorm(&xb_[size_t(t) * dim], &x_[size_t(t) * dim], layer.ffn_norm.data(), dim, c.rms_eps);
+  });
   // gate[t] and up[t]: rows of hb_ and hb2_, or the two halves of a fused
   // [gate | up] row of hb_.
   for (TensorSlot slot : {TensorSlot::kFfnGateUp, TensorSlot::kFfnGate, TensorSlot::kFfnUp})
@@ -292,20 +325,20 @@ Status LlamaState::ffn_block(int l, int n, Precision precision, ThreadPool* pool
   }
   observe(TensorSlot::kFfnDown, l, hb_.data(), n, hidden);
   NIBBLE_RETURN_IF_ERROR(matmul(layer.down, hb_.data(), n, proj_.data(), precision, pool));
-  add_residual(layer.post_ffn_norm, n);
+  add_residual(layer.post_ffn_norm, n, pool);
   return Status::Ok();
 }
 
 // x += proj_, after RMSNorm with post_norm when the layer has one.
-void LlamaState::add_residual(const std::vector<float>& post_norm, int n) {
+void LlamaState::add_residual(const std::vector<float>& post_norm, int n, ThreadPool* pool) {
   const LlamaConfig& c = model_.config();
   const int dim = c.dim;
-  for (int t = 0; t < n; ++t) {
+  for_each_token(pool, n, [&](int t) {
     float* p = &proj_[size_t(t) * dim];
     if (!post_norm.empty()) rmsnorm(p, p, post_norm.data(), dim, c.rms_eps);
     float* x = &x_[size_t(t) * dim];
     for (int i = 0; i < dim; ++i) x[i] += p[i];
-  }
+  });
 }
 
 }  // namespace nibble

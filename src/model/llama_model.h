@@ -141,7 +141,7 @@ class LlamaState {
                        Precision precision, ThreadPool* pool);
   Status attention_block(int layer, int n, Precision precision, ThreadPool* pool);
   Status ffn_block(int layer, int n, Precision precision, ThreadPool* pool);
-  void add_residual(const std::vector<float>& post_norm, int n);
+  void add_residual(const std::vector<float>& post_norm, int n, ThreadPool* pool);
   void observe(TensorSlot slot, int layer, const float* x, int rows, int cols) const {
     if (observer_) observer_->matmul_input(slot, layer, x, rows, cols);
   }

@@ -58,6 +58,10 @@ void attention_group_capped(float* out, const float* q, int heads, const float* 
 // v), scores soft-capped when cap > 0; its output for head h goes to
 // out + t·out_stride + h·head_dim. The same as attention_group /
 // attention_group_capped for each token, summed in another order.
+// Its query tiles hold kPromptTileTokens tokens: calls over runs of the
+// prompt's tokens that start at multiples of it (first_pos and n moved
+// along) give bitwise the results of one call over them all.
+constexpr int kPromptTileTokens = 8;
 void attention_prompt(float* out, int out_stride, const float* q, int q_stride, int heads, int n, int first_pos,
                       const float* k, const float* v, int head_dim, int window, float cap);
 

@@ -58,6 +58,7 @@ async function generate(page, { prompt, temperature, topP, maxTokens, seed }) {
     tokens: await page.textContent('#stat-tokens'),
     stop: await page.textContent('#stat-stop'),
     speed: await page.textContent('#stat-speed'),
+    ttft: await page.textContent('#stat-ttft'),
   };
 }
 
@@ -78,6 +79,7 @@ test('FP32 weights, greedy: the demo writes exactly the reference story, from a 
     assert.equal(out.tokens, `${ref.promptIds.length} + ${ref.maxTokens}`);
     assert.equal(out.stop, 'max tokens');
     assert.match(out.speed, /^\d+$/);
+    assert.match(out.ttft, /^\d+(\.\d+)? (ms|s)$/); // time to first token
     assert.deepEqual(seen.errors, []);
     assert.deepEqual(seen.outside, []);
   } finally {

@@ -212,6 +212,39 @@ TEST(Ops, AttentionPromptMatchesOneTokenPath) {
   }
 }
 
+// What lets the model split prompt attention across threads: calls over
+// runs of tokens that start at multiples of kPromptTileTokens, or over
+// fewer heads, give bitwise the results of one call over everything (each
+// row's sums run in one order, whatever tile or row it shares a pass with).
+TEST(Ops, AttentionPromptSplitsAreBitwiseOneCall) {
+  Rng rng(9);
+  const int heads = 3, n = 37, first_pos = 5, positions = first_pos + n;
+  for (int head_dim : {6, 64}) {
+    for (int window : {0, 11}) {
+      const int q_stride = heads * head_dim;
+      const std::vector<float> q = uniform(rng, size_t(n) * q_stride, -2.0f, 2.0f);
+      const std::vector<float> k = uniform(rng, size_t(positions) * head_dim, -2.0f, 2.0f);
+      const std::vector<float> v = uniform(rng, size_t(positions) * head_dim, -3.0f, 3.0f);
+      std::vector<float> whole(q.size(), NAN), by_tokens(q.size(), NAN), by_heads(q.size(), NAN);
+      attention_prompt(whole.data(), q_stride, q.data(), q_stride, heads, n, first_pos, k.data(), v.data(), head_dim,
+                       window, 0.0f);
+      const int cuts[] = {0, kPromptTileTokens, 3 * kPromptTileTokens, n};
+      for (int i = 0; i + 1 < 4; ++i) {
+        const size_t at = size_t(cuts[i]) * q_stride;
+        attention_prompt(by_tokens.data() + at, q_stride, q.data() + at, q_stride, heads, cuts[i + 1] - cuts[i],
+                         first_pos + cuts[i], k.data(), v.data(), head_dim, window, 0.0f);
+      }
+      for (int h = 0; h < heads; ++h)
+        attention_prompt(by_heads.data() + h * head_dim, q_stride, q.data() + h * head_dim, q_stride, 1, n, first_pos,
+                         k.data(), v.data(), head_dim, window, 0.0f);
+      for (size_t i = 0; i < whole.size(); ++i) {
+        ASSERT_EQ(whole[i], by_tokens[i]) << "head_dim " << head_dim << " window " << window << " value " << i;
+        ASSERT_EQ(whole[i], by_heads[i]) << "head_dim " << head_dim << " window " << window << " value " << i;
+      }
+    }
+  }
+}
+
 // rope() with rope_table() rotates each pair by pos · theta^(−2i/rope_dim).
 TEST(Ops, RopeRotatesPairs) {
   const int head_dim = 8, rope_dim = 6, n_heads = 2, pos = 5;

@@ -50,6 +50,9 @@ test('the prompt is the template rendered, its control tokens parsed', async () 
   const { stats } = await collect(m.chat(TURN1, GREEDY));
   expect(stats.promptTokens).toBe(ids.length);
   expect(stats.cachedTokens).toBe(0);
+  // Time to first token: the template's rendering and the prompt's run included.
+  if (stats.generatedTokens > 0) expect(stats.ttftMs).toBeGreaterThanOrEqual(stats.promptMs);
+  else expect(stats.ttftMs).toBeNull();
   m.dispose();
 });
 

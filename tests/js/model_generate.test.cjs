@@ -70,7 +70,26 @@ describe('stopping', () => {
     }
     expect(stats.totalMs).toBeGreaterThanOrEqual(stats.promptMs + stats.generateMs - 1e-6);
     expect(stats.tokensPerSecond).toBeCloseTo((50 * 1000) / stats.generateMs, 6);
+    // The first token comes after the prompt's run and the first step, and before the end.
+    expect(stats.ttftMs).toBeGreaterThanOrEqual(stats.promptMs);
+    expect(stats.ttftMs).toBeLessThanOrEqual(stats.totalMs);
     expect(Object.isFrozen(stats)).toBe(true);
+  });
+
+  test('ttftMs counts the wait for the first token, and is null when no token came', async () => {
+    const none = await stories.complete(PROMPT, { maxTokens: 0 });
+    expect(none.stats.ttftMs).toBeNull();
+    // The time a consumer keeps the loop waiting after the first token is not in it.
+    const run = stories.generate(PROMPT, { maxTokens: 3, temperature: 0 });
+    const started = performance.now();
+    await run.next();
+    const firstSeen = performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for await (const piece of run) void piece;
+    const stats = await run.stats;
+    expect(stats.ttftMs).toBeGreaterThan(0);
+    expect(stats.ttftMs).toBeLessThanOrEqual(firstSeen);
+    expect(stats.totalMs - stats.ttftMs).toBeGreaterThanOrEqual(45);
   });
 
   test('stop strings end the text before them; text that may start one is held back', async () => {

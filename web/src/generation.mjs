@@ -90,8 +90,9 @@ export function generationResult(run, stats, beforeReturn) {
 
 // The statistics of one generation.
 // cachedTokens: prompt tokens the KV cache kept from the last generation
-// (not run again); the prompt's speed counts the others.
-export function makeStats({ promptTokens, cachedTokens, generatedTokens, promptMs, generateMs, totalMs, stopReason, seed }) {
+// (not run again); the prompt's speed counts the others. ttftMs: from the
+// start of the generation to its first token, null if none came.
+export function makeStats({ promptTokens, cachedTokens, generatedTokens, promptMs, generateMs, totalMs, ttftMs, stopReason, seed }) {
   const perSecond = (n, ms) => (ms > 0 ? (n * 1000) / ms : 0);
   return Object.freeze({
     promptTokens,
@@ -100,6 +101,7 @@ export function makeStats({ promptTokens, cachedTokens, generatedTokens, promptM
     promptMs,
     generateMs,
     totalMs,
+    ttftMs,
     tokensPerSecond: perSecond(generatedTokens, generateMs),
     promptTokensPerSecond: perSecond(promptTokens - cachedTokens, promptMs),
     stopReason,

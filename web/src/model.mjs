@@ -147,13 +147,14 @@ export class Model {
     const neverStarted = () => {
       if (!settle.started) {
         settle.started = true;
-        settle.resolve(makeStats({ promptTokens: 0, cachedTokens: 0, generatedTokens: 0, promptMs: 0, generateMs: 0, totalMs: 0, stopReason: 'abort', seed: settings.seed }));
+        settle.resolve(makeStats({ promptTokens: 0, cachedTokens: 0, generatedTokens: 0, promptMs: 0, generateMs: 0, totalMs: 0, ttftMs: null, stopReason: 'abort', seed: settings.seed }));
       }
     };
     return generationResult(run, stats, neverStarted);
   }
 
   async *#run(prompt, s, stop, settle, where) {
+    const called = now(); // time to first token counts from here: tokenizing and the prompt included
     settle.started = true;
     if (this.#running) {
       const error = plainError(where, 'another generation is still running on this model; finish it or stop it (break, or its AbortSignal) first');
@@ -166,7 +167,7 @@ export class Model {
     try {
       const ids = await prompt();
       this.#checkPrompt(ids, where);
-      const stats = yield* this.#steps(ids, s, stop, where);
+      const stats = yield* this.#steps(ids, s, stop, called, where);
       finished = true;
       settle.resolve(stats);
       return stats;
@@ -185,7 +186,7 @@ export class Model {
 
   #stopStats(stopReason) {
     // (null: the prompt was never run)
-    const c = this.#current ?? { t0: now(), promptTokens: 0, cached: 0, generated: 0, promptMs: 0, generateMs: 0 };
+    const c = this.#current ?? { t0: now(), promptTokens: 0, cached: 0, generated: 0, promptMs: 0, generateMs: 0, ttftMs: null };
     const end = now();
     return makeStats({
       promptTokens: c.promptTokens,
@@ -194,13 +195,14 @@ export class Model {
       promptMs: c.promptMs,
       generateMs: c.generateMs,
       totalMs: end - c.t0,
+      ttftMs: c.ttftMs,
       stopReason,
       seed: c.seed,
     });
   }
 
-  async *#steps(ids, s, stop, where) {
-    const c = this.#current = { t0: now(), promptTokens: ids.length, cached: 0, generated: 0, promptMs: 0, generateMs: 0, seed: s.seed };
+  async *#steps(ids, s, stop, called, where) {
+    const c = this.#current = { t0: now(), promptTokens: ids.length, cached: 0, generated: 0, promptMs: 0, generateMs: 0, ttftMs: null, seed: s.seed };
     if (s.signal?.aborted) return this.#stopStats('abort');
     let handle = this.#live(where);
     withHeapBuffers(this.#wasm, [ids.byteLength], where, ([ptr]) => {
@@ -234,7 +236,9 @@ export class Model {
         return decoder.decode(bytes, { stream: true });
       });
       c.generated = handle.generatedTokens();
-      c.generateMs += now() - t;
+      const tokenEnd = now();
+      c.generateMs += tokenEnd - t;
+      if (c.generated > 0 && c.ttftMs === null) c.ttftMs = tokenEnd - called;
       if (reason) break;
       s.onToken?.(previous);
       const { emit, stopped } = filter.push(text);
