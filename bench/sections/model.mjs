@@ -22,6 +22,7 @@ import { startServer } from '../../tests/browser/server.mjs';
 import { RELAXED_SIMD_NODE_FLAGS } from '../bench_program.mjs';
 import { benchModelFile, selectBenchModels } from '../model/bench_models.mjs';
 import { runLlamaCppBench } from '../model/llamacpp_bench.mjs';
+import { median } from '../model/nibble_run.mjs';
 import { runWllamaBench } from '../model/wllama_bench.mjs';
 
 export const name = 'model';
@@ -54,25 +55,49 @@ const loadMemory = (r) => ({
   peakRatio: r.loadHeapBytes ? r.loadPeakHeapBytes / r.loadHeapBytes : null,
 });
 
-// One model through every engine -> { rows (the `runs` format), loadMs, loadMemory, ratios }.
-async function measureModel(model, modelFile, ctx, browser, runs, streamGbps) {
+// One round of one model: every engine once (one load, one timed generation
+// per prompt length each).
+async function measureRound(model, modelFile, ctx, browser) {
   const script = path.join(ctx.repoRoot, 'bench/model/nibble_node.mjs');
-  const nibbleOptions = { runs, promptTokens: model.prompts, ...(model.weights ? { weights: model.weights } : {}) };
+  const nibbleOptions = { runs: 1, promptTokens: model.prompts, ...(model.weights ? { weights: model.weights } : {}) };
   const inNode = (simd, nodeFlags = []) => JSON.parse(execFileSync(process.execPath,
-    [...nodeFlags, script, modelFile, '--runs', String(runs), '--simd', String(simd), '--prompts', model.prompts.join(','),
+    [...nodeFlags, script, modelFile, '--runs', '1', '--simd', String(simd), '--prompts', model.prompts.join(','),
       ...(model.weights ? ['--weights', model.weights] : [])],
     { encoding: 'utf8', maxBuffer: 1 << 26 }));
-  ctx.log(`${model.id}: nibble in Node ...`);
+  ctx.log(`${model.id}: nibble in Node, llama.cpp native, nibble and wllama in Chromium ...`);
   const node = inNode('auto', RELAXED_SIMD_NODE_FLAGS);
   const nodeSimd = model.baselineBuild ? inNode(true) : null;
-  ctx.log(`${model.id}: llama.cpp native (node-llama-cpp) ...`);
-  const native = await runLlamaCppBench({ modelPath: modelFile, promptTokens: model.prompts, runs });
-  ctx.log(`${model.id}: nibble in Chromium ...`);
+  const native = await runLlamaCppBench({ modelPath: modelFile, promptTokens: model.prompts, runs: 1 });
   const chromium = await nibbleInChromium(browser, modelFile, ctx, { ...nibbleOptions, simd: 'auto' });
   const chromiumSimd = model.baselineBuild ? await nibbleInChromium(browser, modelFile, ctx, { ...nibbleOptions, simd: true }) : null;
-  ctx.log(`${model.id}: wllama in Chromium ...`);
-  const wllama = await runWllamaBench({ modelPath: modelFile, runs, browser, bos: model.bos });
+  const wllama = await runWllamaBench({ modelPath: modelFile, runs: 1, browser, bos: model.bos });
+  return { node, nodeSimd, native, chromium, chromiumSimd, wllama };
+}
 
+// One engine's results of every round -> the first round's, with medians
+// over the rounds of its load ms, rates and ttft (top level and per prompt
+// length in `results`). nibble's load memory stays the first round's (each
+// round loads in a fresh process or page).
+const RATES = ['loadMs', 'prefillTokPerS', 'decodeTokPerS', 'ttftMs'];
+function mergeRounds(rounds) {
+  if (!rounds[0]) return null;
+  const merged = { ...rounds[0] };
+  for (const key of RATES) if (key in merged) merged[key] = median(rounds.map((r) => r[key]));
+  if (merged.results) {
+    merged.results = merged.results.map((first, i) => {
+      const out = { ...first, runs: rounds.flatMap((r) => r.results[i].runs ?? []) };
+      for (const key of RATES) if (key in first) out[key] = median(rounds.map((r) => r.results[i][key]));
+      return out;
+    });
+  }
+  return merged;
+}
+
+// One model's rounds -> { rows (the `runs` format), loadMs, loadMemory, ratios }.
+function summarizeModel(modelFile, rounds, streamGbps) {
+  const merged = (key) => mergeRounds(rounds.map((r) => r[key]));
+  const [node, nodeSimd, native, chromium, chromiumSimd, wllama] =
+    ['node', 'nodeSimd', 'native', 'chromium', 'chromiumSimd', 'wllama'].map(merged);
   const modelName = path.basename(modelFile);
   const rows = [];
   const addRows = (engine, runtime, build, results, weightBytes = null) => {
@@ -148,24 +173,31 @@ function q4kmBandwidthVsQ4_0(models, runs) {
 export async function run(ctx) {
   const selected = selectBenchModels(ctx.models ?? null);
   const files = selected.map((m) => benchModelFile(m, ctx.repoRoot, ctx.log));
-  const runs = ctx.quick ? 1 : 3;
+  // Rounds of every model and engine in turn, medians over the rounds: on
+  // a shared machine a change in load then hits every engine and model alike.
+  const rounds = ctx.quick ? 1 : 3;
   const streamGbps = ctx.results?.matmul?.stream_read?.gbps ?? null;
-  const models = [];
-  const rows = [];
+  const measured = selected.map(() => []);
   const browser = await launchChromium();
   try {
-    for (const [i, model] of selected.entries()) {
-      const m = await measureModel(model, files[i], ctx, browser, runs, streamGbps);
-      rows.push(...m.rows);
-      const nibbleBuild = (runtime) => m.rows.find((r) => r.engine === 'nibble' && r.runtime === runtime)?.build ?? null;
-      models.push({
-        id: model.id, title: model.title, file: path.relative(ctx.repoRoot, files[i]), bytes: statSync(files[i]).size,
-        defaultBuild: { node: nibbleBuild('node'), chromium: nibbleBuild('chromium') },
-        loadMs: m.loadMs, loadMemory: m.loadMemory, ratios: m.ratios,
-      });
+    for (let round = 0; round < rounds; round++) {
+      ctx.log(`round ${round + 1} of ${rounds}`);
+      for (const [i, model] of selected.entries()) measured[i].push(await measureRound(model, files[i], ctx, browser));
     }
   } finally {
     await browser.close();
+  }
+  const models = [];
+  const rows = [];
+  for (const [i, model] of selected.entries()) {
+    const m = summarizeModel(files[i], measured[i], streamGbps);
+    rows.push(...m.rows);
+    const nibbleBuild = (runtime) => m.rows.find((r) => r.engine === 'nibble' && r.runtime === runtime)?.build ?? null;
+    models.push({
+      id: model.id, title: model.title, file: path.relative(ctx.repoRoot, files[i]), bytes: statSync(files[i]).size,
+      rounds, defaultBuild: { node: nibbleBuild('node'), chromium: nibbleBuild('chromium') },
+      loadMs: m.loadMs, loadMemory: m.loadMemory, ratios: m.ratios,
+    });
   }
   return { streamReadGbps: streamGbps, models, runs: rows, q4kmBandwidthVsQ4_0: q4kmBandwidthVsQ4_0(models, rows) };
 }
@@ -179,7 +211,7 @@ function formatModel(m, rows) {
       f(r.decode_tps), f(r.decode_weight_gbps, 2), r.fraction_of_stream_read == null ? '-' : `${f(100 * r.fraction_of_stream_read)}%`]);
   }
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  const lines = [`-- ${m.title}: ${m.file} (${(m.bytes / 2 ** 20).toFixed(1)} MiB), medians`];
+  const lines = [`-- ${m.title}: ${m.file} (${(m.bytes / 2 ** 20).toFixed(1)} MiB), medians of ${m.rounds} rounds`];
   lines.push(...table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')));
   const r = m.ratios;
   const l = m.loadMs;
