@@ -11,8 +11,9 @@
 // main model nibble runs twice in each: the build init() picks by default
 // (relaxed SIMD where the engine has it; Node 20 gets
 // --experimental-wasm-relaxed-simd) and the plain SIMD build as the baseline.
-// ctx.models (run.mjs --models) picks models by id. The data's `runs` holds
-// one row per model, engine, runtime, build and prompt length.
+// Rounds: every model through every engine once per round, medians over
+// the rounds. ctx.models (run.mjs --models) picks models by id. The data's
+// `runs` holds one row per model, engine, runtime, build and prompt length.
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
