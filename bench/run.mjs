@@ -1,18 +1,20 @@
 // npm run bench: every benchmark section, one run, medians and ratios.
 //
-//   node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes]
+//   node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes] [--models qwen2.5-0.5b-q4_k_m,...]
 //
+// --models: the model section's models by id (bench/model/bench_models.mjs; default all).
 // nibble's binaries come from $NIBBLE_BUILD_DIR (default build/wasm-simd).
 // A section is a module in bench/sections/ exporting
 //   name, title, async run(ctx) -> data (plain JSON), format(data) -> text
 // and is listed in SECTIONS below (in run order); new ones (a model
 // benchmark, thread scaling) plug in the same way. ctx = { quick, buildDir,
-// repoRoot, results (earlier sections' data by name), log }.
+// repoRoot, results (earlier sections' data by name), log, models }.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { BENCH_MODELS, selectBenchModels } from './model/bench_models.mjs';
 import * as matmul from './sections/matmul.mjs';
 import * as model from './sections/model.mjs';
 import * as sizes from './sections/sizes.mjs';
@@ -25,14 +27,15 @@ const SECTIONS = [threads, matmul, sizes, model];
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const options = { json: null, quick: false, only: null };
+  const options = { json: null, quick: false, only: null, models: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
     else if (arg === '--json' && i + 1 < argv.length) options.json = argv[++i];
     else if (arg === '--only' && i + 1 < argv.length) options.only = argv[++i].split(',');
+    else if (arg === '--models' && i + 1 < argv.length) options.models = argv[++i].split(',');
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes]');
+      console.log(`usage: node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes] [--models ${BENCH_MODELS.map((m) => m.id).join(',')}]`);
       process.exit(0);
     } else {
       console.error(`unknown option ${arg} (try --help)`);
@@ -72,6 +75,14 @@ async function main() {
     console.error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.name).join(', ')}`);
     process.exit(2);
   }
+  if (options.models) {
+    try {
+      selectBenchModels(options.models);
+    } catch (e) {
+      console.error(e.message);
+      process.exit(2);
+    }
+  }
   const buildDir = path.resolve(repoRoot, process.env.NIBBLE_BUILD_DIR ?? 'build/wasm-simd');
   const info = machine();
   console.log(`machine: ${info.cpu} (${info.logical_cpus} logical CPUs, ${info.memory_gib} GiB), ` +
@@ -82,7 +93,9 @@ async function main() {
   }
   const report = { machine: info, quick: options.quick, build_dir: buildDir, sections: {} };
   // results: the data of the sections run so far (e.g. results.matmul.stream_read.gbps).
-  const ctx = { quick: options.quick, buildDir, repoRoot, results: report.sections, log: (s) => console.error(`  ${s}`) };
+  const ctx = {
+    quick: options.quick, buildDir, repoRoot, results: report.sections, log: (s) => console.error(`  ${s}`), models: options.models,
+  };
   let failed = false;
   for (const section of SECTIONS) {
     if (options.only && !options.only.includes(section.name)) continue;

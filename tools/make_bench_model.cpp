@@ -1,7 +1,7 @@
 // nibble_make_bench_model: writes the model benchmark's inputs, GGUF v3
 // files with seeded random weights in the shape of a real model.
 //
-//   nibble_make_bench_model <out.gguf> [--seed N] [--shape smollm2-135m|qwen2.5-0.5b]
+//   nibble_make_bench_model <out.gguf> [--seed N] [--shape smollm2-135m|qwen2.5-0.5b] [--mix q4_k_m|...]
 //
 // smollm2-135m (the default): architecture llama, dim 576, feed-forward 1536, 30 layers, 9 query heads and 3 KV heads
 // (head_dim 64), vocabulary 8192, context 2048, RoPE base 10000 (SmolLM2 uses
@@ -20,6 +20,10 @@
 // 256, so most matrices fall back to Q5_0, the tied embedding to Q8_0, the
 // 4864-long ffn_down rows are Q4_K/Q6_K). About 500 MB. A GPT-2-style
 // byte-level BPE vocabulary of made-up merges, pre-tokenizer qwen2.
+//
+// --mix: quantize as llama-quantize's file type of that name instead of the
+// shape's (quant_mixes.def; e.g. smollm2-135m --mix q4_k_m: the same random
+// weights as the Q4_0 file, mostly Q5_0 since 576 is not a multiple of 256).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -267,7 +271,7 @@ Status WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
 }
 
 int Usage() {
-  std::fprintf(stderr, "usage: nibble_make_bench_model <out.gguf> [--seed N] [--shape smollm2-135m|qwen2.5-0.5b]\n");
+  std::fprintf(stderr, "usage: nibble_make_bench_model <out.gguf> [--seed N] [--shape smollm2-135m|qwen2.5-0.5b] [--mix q4_k_m|...]\n");
   return 2;
 }
 
@@ -279,6 +283,7 @@ int main(int argc, char** argv) {
   std::string out_path;
   uint64_t seed = 1;
   const BenchShape* shape = &kShapes[0];
+  const char* mix = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
       char* end = nullptr;
@@ -290,6 +295,9 @@ int main(int argc, char** argv) {
       for (const BenchShape& s : kShapes)
         if (name == s.name) shape = &s;
       if (shape == nullptr) return Usage();
+    } else if (std::strcmp(argv[i], "--mix") == 0 && i + 1 < argc) {
+      mix = argv[++i];
+      if (find_quant_mix(mix) == nullptr) return Usage();
     } else if (argv[i][0] != '-' && out_path.empty()) {
       out_path = argv[i];
     } else {
@@ -298,13 +306,18 @@ int main(int argc, char** argv) {
   }
   if (out_path.empty()) return Usage();
 
+  BenchShape chosen = *shape;
+  if (mix != nullptr) {
+    chosen.mix = mix;
+    chosen.pure = false;
+  }
   GgufWriter writer;
-  Status status = BuildBenchModel(*shape, seed, &writer);
+  Status status = BuildBenchModel(chosen, seed, &writer);
   if (status.ok()) status = WriteFile(out_path, writer.serialize());
   if (!status.ok()) {
     std::fprintf(stderr, "nibble_make_bench_model: %s\n", status.message().c_str());
     return 1;
   }
-  std::printf("wrote %s (%s, seed %llu)\n", out_path.c_str(), shape->name, static_cast<unsigned long long>(seed));
+  std::printf("wrote %s (%s, %s, seed %llu)\n", out_path.c_str(), chosen.name, chosen.mix, static_cast<unsigned long long>(seed));
   return 0;
 }

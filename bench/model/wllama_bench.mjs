@@ -26,9 +26,11 @@ export function wllamaVersion() {
 
 // Returns { loadMs, prefillTokPerS, decodeTokPerS, version, libllamaVersion,
 // fetchMs, initMs, promptTokens, decodeTokens, runs: [per-run details] }.
+// bos: whether the file's tokenizer adds BOS (the page builds the prompt text
+// for its vocabulary: see wllama.html).
 // `browser` (a playwright Browser) may be passed to share one Chromium with
 // other benchmarks; otherwise one is launched and closed here.
-export async function runWllamaBench({ modelPath, runs = 3, browser = null, timeoutMs = 600000 } = {}) {
+export async function runWllamaBench({ modelPath, runs = 3, browser = null, timeoutMs = 600000, bos = true } = {}) {
   if (!modelPath) throw new TypeError('runWllamaBench: modelPath is required');
   const absModel = path.resolve(modelPath);
   if (!statSync(absModel, { throwIfNoEntry: false })?.isFile()) {
@@ -53,8 +55,8 @@ export async function runWllamaBench({ modelPath, runs = 3, browser = null, time
     }
     page.setDefaultTimeout(timeoutMs);
     const result = await page.evaluate(
-      ({ modelUrl, runs }) => window.runWllama({ modelUrl, runs }),
-      { modelUrl, runs },
+      (options) => window.runWllama(options),
+      { modelUrl, runs, bos },
     );
     return { version: wllamaVersion(), ...result };
   } finally {

@@ -3,18 +3,30 @@
 // llama-q3_k_m.gguf, fetched by the page and loaded with the default options
 // (F16 files with weights 'f32'), gives llama.cpp's logits at all 16
 // positions within the fixture README's bounds for its type, judged by
-// tests/js/model_reference.cjs; llama-q3_k_m.gguf is refused, naming a Q3_K
-// tensor. One page (the default build: relaxed SIMD) for all files.
+// tests/js/model_reference.cjs; the files of tokenByTokenFixtures() there (an
+// F16 and a Q4_K_M file per architecture) also one token at a time through
+// the KV cache (logits(tokens, { batch: 1 })), within the same bounds;
+// llama-q3_k_m.gguf is refused, naming a Q3_K tensor. One page (the default
+// build: relaxed SIMD) for all files.
 // Needs dist/ built (bash tools/build.sh). Run: node --test tests/browser/llamacpp.test.mjs
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createRequire } from 'node:module';
 import { startServer } from './server.mjs';
 import { dist, launchChromium, repo, watch } from './demo_support.mjs';
 
+const { tokenByTokenFixtures } = createRequire(import.meta.url)('../js/model_reference.cjs');
+
 const REFUSED = 'llama-q3_k_m.gguf';
 const FILES = readdirSync(join(repo, 'tests/fixtures/llamacpp')).filter((f) => f.endsWith('.gguf') && f !== REFUSED).sort();
+const TOKEN_BY_TOKEN = tokenByTokenFixtures(FILES);
+const loadOptions = (file) => (/-f16\.gguf$/.test(file) ? { weights: 'f32' } : {});
+
+// file's logits judged in the page (logitsOptions: model.logits()'s).
+const judge = (file, logitsOptions) =>
+  page.evaluate((a) => window.judgeFixture(a.file, a.options, a.logitsOptions), { file, options: loadOptions(file), logitsOptions });
 
 let server, browser, context, page, seen;
 const rows = [];
@@ -29,7 +41,7 @@ before(async () => {
 });
 after(async () => {
   const flavour = page ? await page.evaluate(() => window.flavour) : '?';
-  console.log(`Chromium, ${flavour}:\n${rows.map((r) => `  ${r.file.padEnd(24)} ${r.weights.padStart(6)}  max|Δ| ${r.maxDiff.toFixed(4)}  mean KL ${r.meanKl.toExponential(2)}  max KL ${r.maxKl.toExponential(2)}`).join('\n')}`);
+  console.log(`Chromium, ${flavour}:\n${rows.map((r) => `  ${r.file.padEnd(38)} ${r.weights.padStart(6)}  max|Δ| ${r.maxDiff.toFixed(4)}  mean KL ${r.meanKl.toExponential(2)}  max KL ${r.maxKl.toExponential(2)}`).join('\n')}`);
   await context?.close();
   await browser?.close();
   await server?.close();
@@ -41,13 +53,22 @@ test('the fixtures are all there', () => {
 
 for (const file of FILES) {
   test(`${file}: llama.cpp's logits within the README's bounds`, async () => {
-    const options = /-f16\.gguf$/.test(file) ? { weights: 'f32' } : {};
-    const r = await page.evaluate(({ file, options }) => window.judgeFixture(file, options), { file, options });
+    const r = await judge(file);
     rows.push({ file, ...r });
     assert.equal(r.tokens, 16);
     assert.deepEqual(r.failures, []);
     assert.deepEqual(seen.errors, []);
     assert.deepEqual(seen.outside, []);
+  });
+}
+
+for (const file of TOKEN_BY_TOKEN) {
+  test(`${file}, one token at a time through the KV cache: within the same bounds`, async () => {
+    const r = await judge(file, { batch: 1 });
+    rows.push({ file: `${file} (batch 1)`, ...r });
+    assert.equal(r.tokens, 16);
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(seen.errors, []);
   });
 }
 

@@ -12,15 +12,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { expectThrown, loadNibble } = require('./load.cjs');
 const { REPO } = require('./model_util.cjs');
-const { compareLogits, logitsFailures, llamaCppReference, llamaCppBounds } = require('./model_reference.cjs');
+const { compareLogits, logitsFailures, llamaCppReference, llamaCppBounds, tokenByTokenFixtures } = require('./model_reference.cjs');
 
 const DIR = path.join(REPO, 'tests', 'fixtures', 'llamacpp');
 const REFUSED = 'llama-q3_k_m.gguf';
 const FILES = fs.readdirSync(DIR).filter((f) => f.endsWith('.gguf') && f !== REFUSED).sort();
-// And every architecture's Q4_K_M file (sliding windows shorter than the 16
-// tokens show there).
-const TOKEN_BY_TOKEN = ['llama-f16.gguf', 'llama-q4_k_m.gguf',
-  ...FILES.filter((f) => !f.startsWith('llama-') && f.endsWith('-q4_k_m.gguf')), 'llama-rope-freqs-q4_k_m.gguf'];
+const TOKEN_BY_TOKEN = tokenByTokenFixtures(FILES);
 
 const reference = (file) => JSON.parse(fs.readFileSync(path.join(DIR, file.replace(/\.gguf$/, '.logits.json')), 'utf8'));
 const loadOptions = (file) => (/-f16\.gguf$/.test(file) ? { weights: 'f32' } : {});

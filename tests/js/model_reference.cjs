@@ -103,5 +103,14 @@
     return { maxDiff: 1.5, meanKl: 0.015, maxKl: 0.05 }; // the 3-6-bit types and mixes
   }
 
-  return { klDivergence, argmax, compareLogits, logitsFailures, llamaCppReference, llamaCppBounds };
+  // The fixtures also checked one token at a time through the KV cache
+  // (logits(tokens, { batch: 1 })), out of `files` (the fixture names): the
+  // LLaMA F16 and Q4_K_M files, every other architecture's Q4_K_M file (their
+  // sliding windows are shorter than the 16 tokens) and Llama 3's rope_freqs.
+  function tokenByTokenFixtures(files) {
+    return ['llama-f16.gguf', 'llama-q4_k_m.gguf',
+      ...files.filter((f) => !f.startsWith('llama-') && f.endsWith('-q4_k_m.gguf')), 'llama-rope-freqs-q4_k_m.gguf'];
+  }
+
+  return { klDivergence, argmax, compareLogits, logitsFailures, llamaCppReference, llamaCppBounds, tokenByTokenFixtures };
 });
