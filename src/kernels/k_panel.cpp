@@ -8,17 +8,23 @@
 namespace nibble {
 namespace {
 
-// Where element k (0..31) of row r sits in a part (packed_weights.h): its
-// low 4 bits at byte `low` (shift low_shift), its high bits in byte `high`
-// (Q5_K: bit q5_bit; Q6_K: two bits at q6_shift).
+// Where element k (0..31) of row r sits in a part (packed_weights.h).
+// Q4_K / Q5_K: its low 4 bits at byte `low` (shift low_shift), Q5_K's fifth
+// bit at bit q5_bit of byte `high`. Q6_K: code vector i = k / 4 of triple
+// t = i / 4 is u = i % 4 in it; u < 3: the whole code in bits 0..5 of byte
+// `low`; u = 3: its bits 2c, 2c + 1 in bits 6, 7 of byte low + 16c, c = 0..2.
 struct KSlot {
-  int low, low_shift, high, q5_bit, q6_shift;
+  int low, low_shift, high, q5_bit;
 };
 constexpr KSlot k_slot(TensorType type, int r, int k) {
   const int v = k / 8, e = (k % 8) / 4, j = k % 4;
-  const int high_vector = type == TensorType::Q6_K ? v / 2 : 0;  // Q5_K's fifth bits fill one vector
-  return {16 * v + 4 * r + j, 4 * e, 64 + 16 * high_vector + 4 * r + j, 2 * v + e, 2 * (2 * (v % 2) + e)};
+  if (type == TensorType::Q6_K) {
+    const int i = k / 4, t = i / 4, u = i % 4;
+    return {48 * t + 16 * (u < 3 ? u : 0) + 4 * r + j, 0, 0, 0};
+  }
+  return {16 * v + 4 * r + j, 4 * e, 64 + 4 * r + j, 2 * v + e};
 }
+constexpr bool q6_split_code(int k) { return (k / 4) % 4 == 3; }  // Q6_K's code vectors 3 and 7
 
 inline float load_f32_at(const uint8_t* p, int i) {
   float f;
@@ -66,10 +72,18 @@ void read_k_row(TensorType type, const uint8_t* panel, int r, KCodes* out) {
     const uint8_t* part = panel + k_part_offset(type, p);
     for (int k = 0; k < kQK; ++k) {
       const KSlot s = k_slot(type, r, k);
-      int q = (part[s.low] >> s.low_shift) & 15;
-      const int high = type == TensorType::Q4_K ? 0 : part[s.high];  // Q4_K parts end at byte 64
-      if (type == TensorType::Q5_K) q |= ((high >> s.q5_bit) & 1) << 4;
-      if (type == TensorType::Q6_K) q |= ((high >> s.q6_shift) & 3) << 4;
+      int q;
+      if (type == TensorType::Q6_K) {
+        if (q6_split_code(k)) {
+          q = 0;
+          for (int c = 0; c < 3; ++c) q |= (part[s.low + 16 * c] >> 6) << (2 * c);
+        } else {
+          q = part[s.low] & 63;
+        }
+      } else {
+        q = (part[s.low] >> s.low_shift) & 15;
+        if (type == TensorType::Q5_K) q |= ((part[s.high] >> s.q5_bit) & 1) << 4;  // Q4_K parts end at byte 64
+      }
       out->q[kQK * p + k] = uint8_t(q);
     }
   }
@@ -92,9 +106,16 @@ void write_k_row(TensorType type, const KCodes& in, int r, uint8_t* panel) {
     for (int k = 0; k < kQK; ++k) {
       const KSlot s = k_slot(type, r, k);
       const int q = in.q[kQK * p + k];
+      if (type == TensorType::Q6_K) {
+        if (q6_split_code(k)) {
+          for (int c = 0; c < 3; ++c) part[s.low + 16 * c] = uint8_t(part[s.low + 16 * c] | (((q >> (2 * c)) & 3) << 6));
+        } else {
+          part[s.low] = uint8_t(part[s.low] | q);
+        }
+        continue;
+      }
       part[s.low] = uint8_t(part[s.low] | ((q & 15) << s.low_shift));
       if (type == TensorType::Q5_K) part[s.high] = uint8_t(part[s.high] | ((q >> 4) << s.q5_bit));
-      if (type == TensorType::Q6_K) part[s.high] = uint8_t(part[s.high] | ((q >> 4) << s.q6_shift));
     }
   }
 }

@@ -45,7 +45,7 @@ inline v128_t shift_bits(v128_t v, int bits) {
 // (8v+4 .. 8v+7), with their high bits from `high`: Q5_K the part's vector
 // at 64 shifted right by 4h in 16-bit lanes (bit 2e + 4h of each byte
 // moved to 2e, and 2e + 1 likewise: bits 4..7 do not reach other bytes'
-// bits we keep), Q6_K vector 64 + 16h (bits 2c, 2c+1, c = 2e + lo/hi).
+// bits we keep). (Q6_K: q6_code_vectors.)
 template <TensorType kType>
 inline void k_code_vectors(const uint8_t* qs, v128_t high, int e, v128_t* lo, v128_t* hi) {
   const v128_t q = wasm_v128_load(qs), nibble = wasm_i8x16_splat(0x0F);
@@ -56,11 +56,21 @@ inline void k_code_vectors(const uint8_t* qs, v128_t high, int e, v128_t* lo, v1
     *lo = wasm_v128_or(*lo, wasm_v128_and(shift_bits(high, 4 - 2 * e), bit4));
     *hi = wasm_v128_or(*hi, wasm_v128_and(shift_bits(high, 3 - 2 * e), bit4));
   }
-  if constexpr (kType == TensorType::Q6_K) {
-    const v128_t bits45 = wasm_i8x16_splat(0x30);
-    *lo = wasm_v128_or(*lo, wasm_v128_and(shift_bits(high, 4 - 4 * e), bits45));
-    *hi = wasm_v128_or(*hi, wasm_v128_and(shift_bits(high, 2 - 4 * e), bits45));
-  }
+}
+
+// Q6_K: the four code vectors 4t .. 4t+3 of a part's triple t (three
+// vectors at 48t): bits 0..5 of each byte of vector u < 3 are code vector
+// u's; code vector 3 gathers bits 6, 7 of the three (as its bits 2u, 2u+1).
+// Shifts in 16-bit lanes: the masks keep each byte's own bits.
+inline void q6_code_vectors(const uint8_t* triple, v128_t codes[4]) {
+  const v128_t x0 = wasm_v128_load(triple), x1 = wasm_v128_load(triple + 16), x2 = wasm_v128_load(triple + 32);
+  const v128_t six = wasm_i8x16_splat(0x3F);
+  codes[0] = wasm_v128_and(x0, six);
+  codes[1] = wasm_v128_and(x1, six);
+  codes[2] = wasm_v128_and(x2, six);
+  codes[3] = wasm_v128_or(wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(x0, 6), wasm_i8x16_splat(0x03)),
+                                       wasm_v128_and(wasm_u16x8_shr(x1, 4), wasm_i8x16_splat(0x0C))),
+                          wasm_v128_and(wasm_u16x8_shr(x2, 2), wasm_i8x16_splat(0x30)));
 }
 
 // i8x16.swizzle of v by constant indices (−128: a zero byte); V8 emits one
@@ -147,19 +157,37 @@ inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t
     const uint8_t* sc = panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s;
     v128_t isum = wasm_i32x4_splat(0);
     Dots dots;
+    if constexpr (kQ6) {
+      // Triple h = sub-block 2s + h: its four code vectors, summed two
+      // (relaxed) or four (plain) at a time before its scale multiplies them.
 #pragma clang loop unroll(full)
-    for (int v = 0; v < 4; ++v) {
-      const int h = v / 2, e = v % 2;
-      v128_t high = wasm_i8x16_splat(0);  // Q4_K: none
-      if (kType != TensorType::Q4_K) high = wasm_v128_load(part + 64 + (kQ6 ? 16 * h : 0));
-      if (kType == TensorType::Q5_K && h == 1) high = wasm_u16x8_shr(high, 4);
-      v128_t lo, hi;
-      k_code_vectors<kType>(part + 16 * v, high, e, &lo, &hi);
-      dots.add(lo, Dots::activations(xq, xw, 8 * v));
-      dots.add(hi, Dots::activations(xq, xw, 8 * v + 4));
-      if (kUnit == 1 || (kUnit == 2 && e == 1)) {
-        isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<kQ6>(wasm_v128_load32_splat(sc + (kQ6 ? 4 * h : 0)))));
-        dots = Dots();
+      for (int h = 0; h < 2; ++h) {
+        v128_t codes[4];
+        q6_code_vectors(part + 48 * h, codes);
+#pragma clang loop unroll(full)
+        for (int u = 0; u < 4; ++u) {
+          dots.add(codes[u], Dots::activations(xq, xw, 16 * h + 4 * u));
+          if (u == 3 || (kUnit == 1 && u == 1)) {
+            isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<true>(wasm_v128_load32_splat(sc + 4 * h))));
+            dots = Dots();
+          }
+        }
+      }
+    } else {
+#pragma clang loop unroll(full)
+      for (int v = 0; v < 4; ++v) {
+        const int h = v / 2, e = v % 2;
+        v128_t high = wasm_i8x16_splat(0);  // Q4_K: none
+        if (kType == TensorType::Q5_K) high = wasm_v128_load(part + 64);
+        if (kType == TensorType::Q5_K && h == 1) high = wasm_u16x8_shr(high, 4);
+        v128_t lo, hi;
+        k_code_vectors<kType>(part + 16 * v, high, e, &lo, &hi);
+        dots.add(lo, Dots::activations(xq, xw, 8 * v));
+        dots.add(hi, Dots::activations(xq, xw, 8 * v + 4));
+        if (kUnit == 2 && e == 1) {
+          isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc))));
+          dots = Dots();
+        }
       }
     }
     if constexpr (kQ6) {

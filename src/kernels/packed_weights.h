@@ -88,15 +88,20 @@
 //                and minimums of sub-block s, row r at [s][r] (unpacked
 //                from the 12 scale bytes)
 //   Q6_K:        int8 sc[16][4]  the 16-weight sub-blocks' scales
-//   8 parts, one per 32 weights (part p: elements 32p .. 32p+31):
+//   Q4_K, Q5_K: 8 parts, one per 32 weights (part p: elements 32p .. 32p+31):
 //     uint8 qs[64]   the low 4 bits: vector v (16 bytes) holds in 32-bit
 //                    lane r row r's elements 32p + 8v + j (low nibble of
 //                    byte j) and 32p + 8v + 4 + j (high nibble), as in the
 //                    relaxed Q4 panels
 //     Q5_K uint8 qh[16]: byte 4r + j, bit 2v + e: bit 4 of the element of
 //                    vector v, nibble e (0 low, 1 high), byte j
-//     Q6_K uint8 qh[32]: vector v / 2, byte 4r + j, bits 2c, 2c + 1 with
-//                    c = 2(v % 2) + e: bits 4, 5 of that element
+//   Q6_K instead, 8 parts of 96 bytes: two triples t of three vectors
+//     (48 bytes, elements 32p + 16t .. +15 of each row). Code vector u
+//     (u = 0..3: elements 32p + 16t + 4u + j of row r, as byte 4r + j of
+//     a vector) is bits 0..5 of vector u for u < 3; code vector 3 is bits
+//     6, 7 of the three vectors (vector c holds its bits 2c, 2c + 1). One
+//     mask gives three code vectors; three shifts, masks and two ors the
+//     fourth (q6_code_vectors in k_wasmsimd.h).
 //
 // 608, 736 and 848 bytes per 1024 weights: 4.75, 5.75 and 6.625 bits per
 // weight (files: 4.5, 5.5, 6.5625). Codes keep their file values (Q6_K's
