@@ -13,6 +13,7 @@ export { loadModel, Model } from './model.mjs';
 export { loadTokenizer, Tokenizer } from './tokenizer.mjs';
 export { evaluate } from './evaluate.mjs';
 export { collectImportance } from './importance.mjs';
+export { quantizeCalibrated } from './calibrated.mjs';
 export { optionChoices } from './validate.mjs';
 export { quantMixes, tensorTypes } from './tensor_types.mjs';
 
