@@ -12,24 +12,26 @@
 #include "quant/quantize.h"
 
 namespace nibble {
+
+// Matrices that multiply the same input share one H (outside the anonymous
+// namespace: the class's members use it).
+enum class CalibrationInput { kAttnIn, kAttnOut, kFfnIn, kFfnDown, kClassifier, kNone };
+
 namespace {
 
 // GPTQ's dampening: this fraction of the mean diagonal of H is added to it.
 constexpr double kHessianDamp = 0.01;
 constexpr int kCalibrationBatch = 64;  // tokens per forward step
 
-// Matrices that multiply the same input share one H.
-enum class InputGroup { kAttnIn, kAttnOut, kFfnIn, kFfnDown, kClassifier, kNone };
-
-InputGroup input_group(TensorSlot slot) {
+CalibrationInput input_group(TensorSlot slot) {
   switch (slot) {
     case TensorSlot::kAttnQ: case TensorSlot::kAttnK: case TensorSlot::kAttnV: case TensorSlot::kAttnQkv:
-      return InputGroup::kAttnIn;
-    case TensorSlot::kAttnOutput: return InputGroup::kAttnOut;
-    case TensorSlot::kFfnGate: case TensorSlot::kFfnUp: case TensorSlot::kFfnGateUp: return InputGroup::kFfnIn;
-    case TensorSlot::kFfnDown: return InputGroup::kFfnDown;
-    case TensorSlot::kOutput: return InputGroup::kClassifier;
-    default: return InputGroup::kNone;
+      return CalibrationInput::kAttnIn;
+    case TensorSlot::kAttnOutput: return CalibrationInput::kAttnOut;
+    case TensorSlot::kFfnGate: case TensorSlot::kFfnUp: case TensorSlot::kFfnGateUp: return CalibrationInput::kFfnIn;
+    case TensorSlot::kFfnDown: return CalibrationInput::kFfnDown;
+    case TensorSlot::kOutput: return CalibrationInput::kClassifier;
+    default: return CalibrationInput::kNone;
   }
 }
 
@@ -44,7 +46,7 @@ struct CalibratedQuantizer::Matrix {
   TensorSlot slot;
   int layer;  // -1: a whole-model matrix
   int stage;  // the stage that quantizes it; -1: before the first (no calibration)
-  InputGroup group;
+  CalibrationInput group;
   int64_t rows, cols;
   std::vector<float> values;  // [rows, cols] the source
   TensorType type;            // what it is written as (F32 when the blocks cannot tile a row)
@@ -56,7 +58,7 @@ struct CalibratedQuantizer::Matrix {
 // Σ x·xᵀ [cols, cols] of each input group of one stage's layer.
 class CalibratedQuantizer::Collector : public ActivationObserver {
  public:
-  Collector(int layer, std::map<InputGroup, int64_t> wanted) : layer_(layer) {
+  Collector(int layer, std::map<CalibrationInput, int64_t> wanted) : layer_(layer) {
     for (const auto& [group, cols] : wanted) sums_[group].assign(size_t(cols * cols), 0.0);
   }
   void matmul_input(TensorSlot slot, int layer, const float* x, int rows, int cols) override {
@@ -75,7 +77,7 @@ class CalibratedQuantizer::Collector : public ActivationObserver {
     }
   }
   // H with its lower triangle filled in, or null when the group was not wanted.
-  const std::vector<double>* hessian(InputGroup group) {
+  const std::vector<double>* hessian(CalibrationInput group) {
     auto it = sums_.find(group);
     if (it == sums_.end()) return nullptr;
     std::vector<double>& h = it->second;
@@ -87,7 +89,7 @@ class CalibratedQuantizer::Collector : public ActivationObserver {
 
  private:
   int layer_;
-  std::map<InputGroup, std::vector<double>> sums_;
+  std::map<CalibrationInput, std::vector<double>> sums_;
 };
 
 CalibratedQuantizer::CalibratedQuantizer(Model* model, TensorType type) : model_(model), type_(type) {
@@ -105,8 +107,8 @@ CalibratedQuantizer::CalibratedQuantizer(Model* model, TensorType type) : model_
     m.values.assign(v, v + m.rows * m.cols);
     m.type = fallback_type(type_, m.cols);
     const bool tied = w.output.rows() == 0;
-    m.group = spec.slot == TensorSlot::kTokenEmbedding && tied ? InputGroup::kClassifier : input_group(spec.slot);
-    m.stage = layer >= 0 ? layer : m.group == InputGroup::kClassifier ? layers : -1;
+    m.group = spec.slot == TensorSlot::kTokenEmbedding && tied ? CalibrationInput::kClassifier : input_group(spec.slot);
+    m.stage = layer >= 0 ? layer : m.group == CalibrationInput::kClassifier ? layers : -1;
     matrices_.push_back(std::move(m));
   });
 }
@@ -147,7 +149,7 @@ Status CalibratedQuantizer::quantize_matrix_of(Matrix& m, const std::vector<doub
   if (hessian) {
     std::vector<double> factor;  // [cols, cols]
     NIBBLE_RETURN_IF_ERROR(gptq_inverse_factor(hessian->data(), m.cols, kHessianDamp, &factor));
-    NIBBLE_RETURN_IF_ERROR(quantize_matrix_gptq(m.type, m.values.data(), m.rows, m.cols, factor, m.blocks.data(),
+    NIBBLE_RETURN_IF_ERROR(quantize_matrix_gptq(m.type, m.values.data(), m.rows, m.cols, hessian->data(), factor, m.blocks.data(),
                                                 m.blocks.size(), pool));
   } else {
     QuantizeOptions options;
@@ -192,7 +194,7 @@ Status CalibratedQuantizer::begin_stage() {
     for (Matrix& m : matrices_)
       if (m.stage < 0) NIBBLE_RETURN_IF_ERROR(quantize_matrix_of(m, nullptr, nullptr));
   }
-  std::map<InputGroup, int64_t> wanted;  // groups with a matrix to quantize: their row length
+  std::map<CalibrationInput, int64_t> wanted;  // groups with a matrix to quantize: their row length
   for (const Matrix& m : matrices_)
     if (m.stage == stage_ && m.type != TensorType::F32) wanted[m.group] = m.cols;
   LlamaWeights weights;

@@ -46,6 +46,9 @@ int nearest_code(const CodeBook& book, double t) {
 constexpr int kScaleSteps = 16;
 constexpr double kScaleLow = 0.70, kScaleHigh = 1.15;
 
+// Passes of refine_row over the row (each lowers the error less than the last).
+constexpr int kRefineSweeps = 4;
+
 // One block of one row: w[0..31] are the row's current (already corrected)
 // values at columns c..c+31, u the factor's rows from c on. With scale d
 // (fp16-exact), picks each code in turn and feeds its error into the
@@ -99,6 +102,61 @@ void quantize_row_gptq(const CodeBook& book, double* w, const double* u, int64_t
       for (int64_t j = c + kQK; j < K; ++j) w[j] -= best_e[i] * ui[j];
     }
   }
+}
+
+// After the GPTQ pass: descends on the row's output error eᵀ·H·e (e = w −
+// ŵ, H undamped) with the blocks' codes and scales as the variables: each
+// code moved one step up or down, then each block's scale refitted by least
+// squares (rounded to fp16), each change kept only if it lowers the error.
+// g = H·e is kept up to date, so a trial costs O(1) and a kept change O(K).
+void refine_row(const CodeBook& book, const float* w, const double* h, int64_t K, BlockQ4_0* blocks) {
+  const size_t n = static_cast<size_t>(K);
+  std::vector<double> e(n), g(n, 0.0);  // [K] error, H·error
+  std::vector<uint8_t> codes(n);        // [K]
+  for (int64_t c = 0; c < K; c += kQK) {
+    unpack_nibbles(blocks[c / kQK].qs, &codes[size_t(c)]);
+    const double d = fp16_to_fp32(blocks[c / kQK].d);
+    for (int i = 0; i < kQK; ++i) e[size_t(c + i)] = double(w[c + i]) - d * book.values[codes[size_t(c + i)]];
+  }
+  for (int64_t i = 0; i < K; ++i)
+    for (int64_t j = 0; j < K; ++j) g[size_t(i)] += h[size_t(i * K + j)] * e[size_t(j)];
+  const auto move = [&](int64_t i, double delta) {  // ŵ_i += delta
+    e[size_t(i)] -= delta;
+    const double* hi = h + size_t(i) * size_t(K);
+    for (int64_t j = 0; j < K; ++j) g[size_t(j)] -= delta * hi[j];
+  };
+  for (int sweep = 0; sweep < kRefineSweeps; ++sweep) {
+    for (int64_t i = 0; i < K; ++i) {
+      const double d = fp16_to_fp32(blocks[i / kQK].d);
+      const int code = codes[size_t(i)];
+      for (int step : {-1, 1}) {
+        if (code + step < 0 || code + step > 15) continue;
+        const double delta = d * (book.values[code + step] - book.values[code]);
+        if (delta * delta * h[size_t(i * K + i)] - 2 * delta * g[size_t(i)] < 0) {
+          move(i, delta);
+          codes[size_t(i)] = uint8_t(code + step);
+          break;
+        }
+      }
+    }
+    for (int64_t c = 0; c < K; c += kQK) {
+      BlockQ4_0& b = blocks[c / kQK];
+      double a = 0, q2 = 0;  // q̃ᵀ·H·e and q̃ᵀ·H·q̃, q̃ the block's code values
+      for (int i = 0; i < kQK; ++i) {
+        const double qi = book.values[codes[size_t(c + i)]];
+        a += qi * g[size_t(c + i)];
+        for (int j = 0; j < kQK; ++j) q2 += qi * book.values[codes[size_t(c + j)]] * h[size_t((c + i) * K + c + j)];
+      }
+      if (!(q2 > 0)) continue;
+      const double d = fp16_to_fp32(b.d);
+      const uint16_t d16 = fp32_to_fp16(float(d + a / q2));
+      const double delta = fp16_to_fp32(d16) - d;
+      if (delta * delta * q2 - 2 * delta * a >= 0) continue;
+      for (int i = 0; i < kQK; ++i) move(c + i, delta * book.values[codes[size_t(c + i)]]);
+      b.d = d16;
+    }
+  }
+  for (int64_t c = 0; c < K; c += kQK) pack_nibbles(&codes[size_t(c)], blocks[c / kQK].qs);
 }
 
 // a[n,n] (symmetric) <- its Cholesky factor L (a = L·Lᵀ) in the lower
@@ -161,7 +219,7 @@ Status gptq_inverse_factor(const double* hessian, int64_t K, double damp, std::v
   return Status::Ok();
 }
 
-Status quantize_matrix_gptq(TensorType type, const float* w, int64_t rows, int64_t cols,
+Status quantize_matrix_gptq(TensorType type, const float* w, int64_t rows, int64_t cols, const double* hessian,
                             const std::vector<double>& u, void* out, size_t out_size, ThreadPool* pool) {
   const CodeBook* book = code_book(type);
   const TensorTypeInfo* info = tensor_type_info(type);
@@ -181,7 +239,9 @@ Status quantize_matrix_gptq(TensorType type, const float* w, int64_t rows, int64
     std::vector<double> row(static_cast<size_t>(cols));  // [K] the row being corrected
     for (int64_t r = begin; r < end; ++r) {
       std::copy(w + r * cols, w + (r + 1) * cols, row.begin());
-      quantize_row_gptq(*book, row.data(), u.data(), cols, reinterpret_cast<BlockQ4_0*>(bytes + size_t(r) * row_bytes));
+      BlockQ4_0* blocks = reinterpret_cast<BlockQ4_0*>(bytes + size_t(r) * row_bytes);
+      quantize_row_gptq(*book, row.data(), u.data(), cols, blocks);
+      if (hessian) refine_row(*book, w + r * cols, hessian, cols, blocks);
     }
   });
   return Status::Ok();

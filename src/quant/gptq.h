@@ -36,10 +36,14 @@ bool gptq_supports(TensorType type);
 Status gptq_inverse_factor(const double* hessian, int64_t K, double damp, std::vector<double>* u);
 
 // out[rows · row_size(type, cols)] <- w[rows, cols] (row-major f32) with
-// the factor of gptq_inverse_factor. Fails, writing nothing, if the type is
-// not supported, cols is not a multiple of its block, a weight is not
-// finite, or out_size is too small. pool may be null (rows are independent).
-Status quantize_matrix_gptq(TensorType type, const float* w, int64_t rows, int64_t cols,
+// the factor u of gptq_inverse_factor. hessian (H itself, [cols, cols]; may
+// be null) adds a refinement: a descent on each row's output error
+// (w − ŵ)ᵀ·H·(w − ŵ) that moves single codes one step and refits each
+// block's scale, keeping only the changes that lower it. Fails, writing
+// nothing, if the type is not supported, cols is not a multiple of its
+// block, a weight is not finite, or out_size is too small. pool may be null
+// (rows are independent).
+Status quantize_matrix_gptq(TensorType type, const float* w, int64_t rows, int64_t cols, const double* hessian,
                             const std::vector<double>& u, void* out, size_t out_size,
                             ThreadPool* pool = nullptr);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -100,9 +101,16 @@ TEST_P(GptqOutputError, BelowRoundToNearestOnTheCalibrationInputs) {
   const size_t bytes = size_t(kRows) * row_size(type, kCols);
   std::vector<uint8_t> rtn(bytes), gptq(bytes);
   ASSERT_TRUE(quantize_matrix(type, w.data(), kRows, kCols, QuantizeOptions(), rtn.data(), bytes).ok());
-  ASSERT_TRUE(quantize_matrix_gptq(type, w.data(), kRows, kCols, u, gptq.data(), bytes).ok());
+  const std::vector<double> h = hessian_of(x);
+  std::vector<uint8_t> refined(bytes);
+  ASSERT_TRUE(quantize_matrix_gptq(type, w.data(), kRows, kCols, nullptr, u, gptq.data(), bytes).ok());
+  ASSERT_TRUE(quantize_matrix_gptq(type, w.data(), kRows, kCols, h.data(), u, refined.data(), bytes).ok());
   const double e_rtn = output_error(type, w, rtn, x), e_gptq = output_error(type, w, gptq, x);
+  const double e_refined = output_error(type, w, refined, x);
   EXPECT_LT(e_gptq, 0.6 * e_rtn) << block_traits(type)->name << ": RTN " << e_rtn << ", GPTQ " << e_gptq;
+  EXPECT_LE(e_refined, e_gptq) << block_traits(type)->name << ": GPTQ " << e_gptq << ", refined " << e_refined;
+  std::printf("%s output error: RTN %.4g, GPTQ %.4g (%.2fx), refined %.4g (%.2fx)\n", block_traits(type)->name, e_rtn,
+              e_gptq, e_gptq / e_rtn, e_refined, e_refined / e_rtn);
 }
 
 INSTANTIATE_TEST_SUITE_P(FourBit, GptqOutputError, ::testing::Values(TensorType::Q4_0, TensorType::IQ4_NL),
@@ -114,8 +122,8 @@ TEST(Gptq, RefusesOtherTypesAndRaggedRows) {
   std::vector<float> w(size_t(2 * 48), 0.5f);
   std::vector<double> u(48 * 48, 0.0);
   std::vector<uint8_t> out(1024);
-  EXPECT_FALSE(quantize_matrix_gptq(TensorType::Q4_1, w.data(), 2, 32, u, out.data(), out.size()).ok());
-  EXPECT_FALSE(quantize_matrix_gptq(TensorType::Q4_0, w.data(), 2, 48, u, out.data(), out.size()).ok());
+  EXPECT_FALSE(quantize_matrix_gptq(TensorType::Q4_1, w.data(), 2, 32, nullptr, u, out.data(), out.size()).ok());
+  EXPECT_FALSE(quantize_matrix_gptq(TensorType::Q4_0, w.data(), 2, 48, nullptr, u, out.data(), out.size()).ok());
 }
 
 // stories260K, two short calibration windows: every 64-wide matrix Q4_0
