@@ -8,7 +8,7 @@
 import { evaluate, loadModel, quantizeCalibrated } from './nibble/nibble.mjs';
 
 const CONTEXT = 128; // tokens per calibration and evaluation window
-const HELD_OUT_TOKENS = 1024;
+const HELD_OUT_TOKENS = 768;
 const HELD_OUT_SEED = 9001; // calibration samples use seeds from 1 on: no overlap
 const CALIBRATION_SEED = 1;
 

@@ -3,9 +3,9 @@
 // KL divergence on a held-out sample (the calibrated file's below rounding
 // to nearest), and a download that loads (in Node, with the built package)
 // as a standard IQ4_NL GGUF file; then the pasted-text calibration.
-// Needs dist/ built (bash tools/build.sh). Run: node --test tests/browser/demo_quantize.test.mjs
+// Saves test-results/demo-quantize.png. Needs dist/ built (bash tools/build.sh). Run: node --test tests/browser/demo_quantize.test.mjs
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -52,7 +52,7 @@ test('Quantize panel: self-calibrated IQ4_NL, KL below rounding to nearest, a do
   try {
     await page.selectOption('#quant-type', 'iq4_nl');
     await page.selectOption('#quant-calibration', 'self');
-    await page.fill('#quant-self', '1024');
+    await page.fill('#quant-self', '512');
     const r = await quantize(page);
     assert.equal(r.percents.at(-1), '100 %');
     assert.ok(r.klAfter < 0.8 * r.klBefore, `KL ${r.klAfter} (GPTQ) against ${r.klBefore} (round-to-nearest)`);
@@ -75,6 +75,8 @@ test('Quantize panel: self-calibrated IQ4_NL, KL below rounding to nearest, a do
     } finally {
       model.dispose();
     }
+    mkdirSync(join(repo, 'test-results'), { recursive: true });
+    await (await page.$('.quantize-panel')).screenshot({ path: join(repo, 'test-results', 'demo-quantize.png') });
     assert.deepEqual(seen.errors, []);
     assert.deepEqual(seen.outside, []);
   } finally {

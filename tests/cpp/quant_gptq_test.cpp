@@ -69,7 +69,9 @@ TEST(Gptq, InverseFactorIsTheCholeskyFactorOfTheInverse) {
   double worst = 0;
   for (int64_t i = 0; i < kCols; ++i)
     for (int64_t j = 0; j < kCols; ++j) {
-      if (j < i) ASSERT_EQ(u[size_t(i * kCols + j)], 0.0) << "U[" << i << "," << j << "]";
+      if (j < i) {
+        ASSERT_EQ(u[size_t(i * kCols + j)], 0.0) << "U[" << i << "," << j << "]";
+      }
       double s = 0;
       for (int64_t k = 0; k < kCols; ++k) {
         double inv_ik = 0;  // (UᵀU)[i,k]
