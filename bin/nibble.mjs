@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import * as nibble from '../dist/nibble.mjs';
 import { runChat } from './chat_session.mjs';
-import { QUALITY_COMMANDS, QUALITY_OPTIONS, qualityHelp } from './quality.mjs';
+import { CALIBRATION_HELP, CALIBRATION_OPTIONS, QUALITY_COMMANDS, QUALITY_OPTIONS, calibrate, calibrationRequest, qualityHelp } from './quality.mjs';
 
 // Node 20 runs relaxed SIMD (the build with the faster GEMV) only behind a V8
 // flag; set before the first nibble call loads a build. The loader still runs
@@ -110,6 +110,7 @@ Options:
   --imatrix <file>       an importance matrix (nibble imatrix, llama-imatrix): q4_0, q4_1,
                          q5_0, q5_1, iq4_nl, q4_k, q5_k and q6_k matrices follow
                          llama-quantize --imatrix
+${CALIBRATION_HELP}
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -165,7 +166,7 @@ const OPTIONS = {
     quiet: { type: 'boolean' },
   },
   chat: { help: COMMON.help, ...SAMPLING, system: { type: 'string' }, template: { type: 'string' }, stats: { type: 'boolean' } },
-  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' } },
+  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' }, ...CALIBRATION_OPTIONS },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
   logits: {
     ...COMMON,
@@ -334,11 +335,18 @@ async function quantize(values, positionals) {
   const mix = MIXES.find((m) => m.name === name);
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const held = values.pure ? { weights: mix.base } : { mix: name };
-  const importance = values.imatrix === undefined ? {} : { importance: readBytes(values.imatrix) };
+  const calibration = calibrationRequest(CLI, values);
+  if (calibration && values.imatrix !== undefined) fail('give either --imatrix or calibration data, not both');
+  if (calibration?.method === 'gptq') {
+    if (!values.pure || !['q4_0', 'iq4_nl'].includes(mix.base)) fail('--method gptq writes --pure q4_0 or iq4_nl files');
+    return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base), null);
+  }
+  const imatrix = calibration ? await calibrate(CLI, values, path, calibration) : values.imatrix && readBytes(values.imatrix);
+  const importance = imatrix ? { importance: imatrix } : {};
   const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), importance);
   try {
     const info = model.info;
-    if (values.imatrix) process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix}\n`);
+    if (imatrix) process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix ?? 'the calibration'}\n`);
     const as = values.pure ? mix.base : `${name} (${info.weightType} matrices)`;
     process.stderr.write(`quantized ${path} to ${as} in ${(loadMs / 1000).toFixed(1)} s\n`);
     for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} falls back to ${f.type}: ${f.reason}\n`);
@@ -346,18 +354,21 @@ async function quantize(values, positionals) {
     if (values.pure && info.weightType !== mix.base && fileType?.blockSize !== 1) {  // not widened from f32/f16: kept
       process.stderr.write(`  note: matrices stored as ${info.fileWeightType} in the file were kept as they are\n`);
     }
-    process.stderr.write(`writing ${output}\n`);
-    const bytes = model.toGguf();
-    try {
-      writeFileSync(output, bytes);
-    } catch (e) {
-      fail(`cannot write '${output}': ${e.code === 'ENOENT' ? 'no such folder' : e.code ?? e.message}`);
-    }
-    process.stderr.write(`wrote ${output}: ${number(bytes.byteLength)} bytes (${mb(bytes.byteLength)}; ` +
-      `f32 would be ${mb(info.fp32Bytes)}, ${(info.fp32Bytes / bytes.byteLength).toFixed(2)}× larger)\n`);
+    writeQuantized(output, model.toGguf(), info.fp32Bytes);
   } finally {
     model.dispose();
   }
+}
+
+function writeQuantized(output, bytes, fp32Bytes) {
+  process.stderr.write(`writing ${output}\n`);
+  try {
+    writeFileSync(output, bytes);
+  } catch (e) {
+    fail(`cannot write '${output}': ${e.code === 'ENOENT' ? 'no such folder' : e.code ?? e.message}`);
+  }
+  const f32 = fp32Bytes ? `; f32 would be ${mb(fp32Bytes)}, ${(fp32Bytes / bytes.byteLength).toFixed(2)}× larger` : '';
+  process.stderr.write(`wrote ${output}: ${number(bytes.byteLength)} bytes (${mb(bytes.byteLength)}${f32})\n`);
 }
 
 async function info(values, positionals) {

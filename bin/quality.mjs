@@ -170,4 +170,61 @@ async function imatrixCommand(cli, values, positionals) {
   }
 }
 
+// `nibble quantize`'s calibration options (the quantize command is in nibble.mjs).
+export const CALIBRATION_OPTIONS = {
+  calibrate: { type: 'string' },
+  self: { type: 'string' },
+  seed: { type: 'string' },
+  context: { type: 'string' },
+  method: { type: 'string' },
+};
+export const CALIBRATION_METHODS = ['gptq', 'imatrix'];
+export const CALIBRATION_HELP = `  --calibrate <file>     calibration text (keep it apart from evaluation text): the
+                         matrices are quantized for it with --method
+  --self <n>             or: calibrate on n tokens sampled from the model (temperature 1)
+  --seed <s>             the seed of --self (default 1)
+  --context <n>          calibration window in tokens (default 512, at most the model's)
+  --method <m>           gptq (default with calibration data; --pure q4_0 or iq4_nl):
+                         output-aware, minimizes the error of each matrix's output on
+                         the calibration text, layer after layer | imatrix: an
+                         importance matrix collected from it (llama-quantize's rules)`;
+
+// What the calibration options ask for: null without calibration data.
+export function calibrationRequest(cli, values) {
+  if (values.calibrate === undefined && values.self === undefined) {
+    if (values.method !== undefined) cli.fail('--method needs calibration data: --calibrate <file> or --self <n>');
+    return null;
+  }
+  if (values.calibrate !== undefined && values.self !== undefined) cli.fail('give either --calibrate <file> or --self <n>, not both');
+  return {
+    method: cli.choiceOption(values, 'method', CALIBRATION_METHODS, CALIBRATION_METHODS[0]),
+    text: values.calibrate === undefined ? null : readText(cli, values.calibrate),
+    self: cli.integerOption(values, 'self', 2, 2 ** 31 - 1),
+    seed: values.self === undefined ? undefined : cli.integerOption(values, 'seed', 0, 2 ** 32 - 1) ?? 1,
+    context: cli.integerOption(values, 'context', 2, 2 ** 31 - 1),
+    source: values.calibrate ?? `${number(Number(values.self))} tokens sampled from the model`,
+  };
+}
+
+// Loads `path` with f32 weights and runs request.method on it: the GGUF file
+// (gptq), or the importance matrix's bytes (imatrix).
+export async function calibrate(cli, values, path, request, type) {
+  const { model } = await cli.load(path, values, { weights: 'f32' }, 'none', undefined, request.context ? { context: request.context } : {});
+  try {
+    const bar = progressBar(`${request.method} ${path}`);
+    const { text, self, seed, context } = request;
+    const options = { context, self, seed };
+    const started = performance.now();
+    const r = request.method === 'gptq'
+      ? await nibble.quantizeCalibrated(model, text, { ...options, type, onProgress: (p) => bar.update(p.fraction, `${(100 * p.fraction).toFixed(0)} %`) })
+      : await nibble.collectImportance(model, text, { ...options, onProgress: (p) => bar.update(p.fraction, `${p.window}/${p.windows} windows`) });
+    bar.done();
+    process.stderr.write(`${request.method}: ${r.windows} windows of ${r.context} tokens of ${request.source} ` +
+      `in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    return r.bytes;
+  } finally {
+    model.dispose();
+  }
+}
+
 export const QUALITY_COMMANDS = { eval: evalCommand, imatrix: imatrixCommand };

@@ -69,7 +69,13 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("writeGguf", &TextModel::write_gguf)
       .function("collectImportance", &TextModel::collect_importance)
       .function("writeImportance", &TextModel::write_importance)
-      .function("clearImportance", &TextModel::clear_importance);
+      .function("clearImportance", &TextModel::clear_importance)
+      .function("calibrateBegin", &TextModel::calibrate_begin)
+      .function("calibrateWindow", &TextModel::calibrate_window)
+      .function("calibrateStep", &TextModel::calibrate_step)
+      .function("calibrateProgress", &TextModel::calibrate_progress)
+      .function("calibrateWrite", &TextModel::calibrate_write)
+      .function("calibrateClear", &TextModel::calibrate_clear);
 
   class_<TextTokenizer, base<ResultBuffer>>("TextTokenizer")
       .constructor<>()

@@ -10,6 +10,7 @@
 // sets globalThis.nibbleDemoConfig first: { worker: false (no worker from
 // file://), bundled: { name, detail, bytes() } (the embedded model) }.
 import { init, loadModel } from './nibble/nibble.mjs';
+import { setupQuantizePanel } from './quantize.mjs';
 
 const config = globalThis.nibbleDemoConfig ?? {};
 const USE_WORKER = config.worker ?? true;
@@ -45,6 +46,7 @@ const demo = {
   loads: 0, // increases with each load; a stale load disposes what it got
   chat: false, // the model has a chat template
   messages: [], // the conversation so far (user and assistant turns)
+  quantize: {}, // the Quantize panel: { result: { bytes, klBefore, klAfter, file }, error, url }
 };
 window.nibbleDemo = demo; // for the browser tests and the curious
 
@@ -108,6 +110,12 @@ function showModel(model, runtime, name, loadMs) {
   setBadge(ui.badgeWorker, Boolean(runtime.worker), runtime.worker ? 'Web Worker' : 'main thread');
 }
 
+// The model the Model panel has chosen: the user's file, or the bundled one.
+function chosenSource() {
+  const useFile = Boolean(ui.sourceFile.checked && demo.file);
+  return { source: useFile ? demo.file : (BUNDLED.url ?? BUNDLED.bytes()), name: useFile ? demo.file.name : BUNDLED.name, useFile };
+}
+
 async function load() {
   const seq = ++demo.loads;
   demo.running?.abort();
@@ -115,9 +123,7 @@ async function load() {
   demo.model?.dispose();
   demo.model = null;
   clearError();
-  const useFile = ui.sourceFile.checked && demo.file;
-  const source = useFile ? demo.file : (BUNDLED.url ?? BUNDLED.bytes());
-  const name = useFile ? demo.file.name : BUNDLED.name;
+  const { source, name, useFile } = chosenSource();
   const controller = (demo.loading = new AbortController());
   setState('loading');
   showProgress({ status: useFile ? 'load' : 'download', loaded: 0, total: 0, fraction: 0 }, name, false);
@@ -370,3 +376,4 @@ if (config.bundled) {
   ui.bundledDetail.textContent = BUNDLED.detail;
 }
 load();
+setupQuantizePanel(chosenSource, demo.quantize);

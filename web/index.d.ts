@@ -635,6 +635,39 @@ export interface ImportanceMatrix {
  */
 export declare function collectImportance(model: Model, text: string | readonly number[] | Int32Array | null, options?: CollectImportanceOptions): Promise<ImportanceMatrix>;
 
+export interface QuantizeCalibratedOptions {
+  /** The file's type (default 'q4_0'): both 4.5 bits per weight. */
+  type?: 'q4_0' | 'iq4_nl';
+  /** Tokens per calibration window (default 512, at most the model's context). */
+  context?: number;
+  /** With text null: calibrate on this many tokens sampled from the model itself (temperature 1). */
+  self?: number;
+  /** The seed of options.self (default: random). */
+  seed?: number;
+  /** fraction: windows run over all stages (one per layer, then the classifier). */
+  onProgress?: (progress: { status: 'quantize'; fraction: number }) => void;
+  signal?: AbortSignalLike;
+}
+
+/** A model quantized by quantizeCalibrated: a standard GGUF file (loadModel, llama.cpp). */
+export interface CalibratedModelFile {
+  readonly bytes: Uint8Array;
+  readonly type: 'q4_0' | 'iq4_nl';
+  readonly tokens: number;
+  readonly windows: number;
+  readonly context: number;
+}
+
+/**
+ * Output-aware quantization (GPTQ): each matrix is quantized to keep its
+ * output on the calibration text (a string, token ids with BOS first, or
+ * null with options.self) close to the F32 model's, layer after layer, each
+ * layer correcting what the quantized layers before it changed. Load the
+ * model with weights: 'f32'. Matrices whose rows the 32-blocks cannot tile
+ * stay F32. Not for WorkerModel.
+ */
+export declare function quantizeCalibrated(model: Model, text: string | readonly number[] | Int32Array | null, options?: QuantizeCalibratedOptions): Promise<CalibratedModelFile>;
+
 /** The package version. */
 export declare const version: string;
 

@@ -309,6 +309,42 @@ ApiStatus TextModel::write_importance(const std::string& dataset, int32_t chunk_
 
 void TextModel::clear_importance() { importance_.reset(); }
 
+ApiStatus TextModel::calibrate_begin(const std::string& type) {
+  Status s = check_loaded();
+  TensorType t = TensorType::F32;
+  if (s.ok()) s = parse_weight_type(type, &t);
+  std::unique_ptr<CalibratedQuantizer> q;
+  if (s.ok()) {
+    q.reset(new CalibratedQuantizer(model_.get(), t));
+    s = q->check();
+  }
+  if (s.ok()) calibrated_ = std::move(q);
+  return ApiStatus::From(s);
+}
+
+ApiStatus TextModel::calibrate_window(uintptr_t ids, uint32_t n) {
+  if (!calibrated_) return ApiStatus::From(StateError("call calibrate_begin() first"));
+  return ApiStatus::From(calibrated_->add_window(reinterpret_cast<const int32_t*>(ids), int(std::min(n, 1u << 30))));
+}
+
+ApiStatus TextModel::calibrate_step() {
+  if (!calibrated_) return ApiStatus::From(StateError("call calibrate_begin() first"));
+  if (calibrated_->done()) return ApiStatus::From(StateError("the quantization is done: write it"));
+  return ApiStatus::From(calibrated_->step(pool_.get()));
+}
+
+double TextModel::calibrate_progress() const { return calibrated_ ? calibrated_->progress() : 0; }
+
+ApiStatus TextModel::calibrate_write() {
+  if (!calibrated_) return ApiStatus::From(StateError("call calibrate_begin() first"));
+  std::vector<uint8_t>().swap(result_);
+  Status s = calibrated_->write_gguf(&result_);
+  if (s.ok()) calibrated_.reset();
+  return ApiStatus::From(s);
+}
+
+void TextModel::calibrate_clear() { calibrated_.reset(); }
+
 uint32_t heap_peak_bytes() {
 #if defined(__GLIBC__)
   return uint32_t(mallinfo2().arena);  // glibc keeps no peak; native builds do not use this

@@ -23,6 +23,7 @@
 #include "api/quantized_matrix.h"  // ApiStatus
 #include "api/result_buffer.h"
 #include "format/gguf.h"
+#include "model/calibrated_quantize.h"
 #include "model/generator.h"
 #include "model/importance.h"
 #include "model/model.h"
@@ -126,6 +127,18 @@ class TextModel : public ResultBuffer {
   ApiStatus write_importance(const std::string& dataset, int32_t chunk_size);
   void clear_importance();
 
+  // Calibrated (output-aware) quantization, model/calibrated_quantize.h, of
+  // a model loaded with f32 weights: calibrate_begin(type) ("q4_0",
+  // "iq4_nl"), calibrate_window() for each window (ids[n], BOS first), then
+  // calibrate_step() until calibrate_progress() is 1; calibrate_write() puts
+  // the quantized GGUF file in the result buffer and ends it.
+  ApiStatus calibrate_begin(const std::string& type);
+  ApiStatus calibrate_window(uintptr_t ids, uint32_t n);
+  ApiStatus calibrate_step();
+  double calibrate_progress() const;
+  ApiStatus calibrate_write();
+  void calibrate_clear();
+
  private:
   friend class TextModelLoader;
   Status check_loaded() const;
@@ -135,6 +148,7 @@ class TextModel : public ResultBuffer {
   std::vector<GgufTensorInfo> file_tensors_;  // the file's table, when the loader was asked to describe it
   std::unique_ptr<Generator> generator_;
   std::unique_ptr<ImportanceCollector> importance_;
+  std::unique_ptr<CalibratedQuantizer> calibrated_;
   int32_t last_token_ = -1;
   StopReason stop_ = StopReason::kNone;
 };

@@ -1,7 +1,8 @@
 // The quality commands (bin/quality.mjs): nibble imatrix writes llama-imatrix's
 // file layout from a text or from the model itself; nibble quantize --imatrix
-// with llama.cpp's file gives llama-quantize --imatrix's tensors; nibble eval
-// prints llama.cpp's figures (text and --json); mistakes give one line.
+// with llama.cpp's file gives llama-quantize --imatrix's tensors; quantize
+// --self writes a GPTQ file; nibble eval prints llama.cpp's figures (text and
+// --json); mistakes give one line.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -48,6 +49,15 @@ test('imatrix --self: an imatrix file of 36 matrices that quantize reads', () =>
   expect(q.stderr).toMatch(/31 matrices weighted by/);
 });
 
+test('quantize --self (GPTQ, the default with calibration data): a --pure IQ4_NL file', () => {
+  const out = path.join(dir, 'iq4_nl-gptq.gguf');
+  const r = nibble('quantize', GGUF, '-o', out, '--type', 'iq4_nl', '--pure', '--self', '256', '--context', '64');
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/gptq: 4 windows of 64 tokens of 256 tokens sampled from the model/);
+  const matrices = Object.values(ggufTensors(fs.readFileSync(out))).filter((t) => t.shape.length === 2);
+  expect(new Set(matrices.map((t) => t.type))).toEqual(new Set(['IQ4_NL', 'F32']));
+});
+
 test('eval --json: llama.cpp\'s PPL and mean KLD of the Q4_0 file within 0.5 % and 1 %', () => {
   const q4 = path.join(dir, 'q4_0.gguf');
   expect(nibble('quantize', GGUF, '-o', q4, '--type', 'q4_0', '--pure').code).toBe(0);
@@ -69,6 +79,9 @@ test.each([
   [['imatrix', GGUF, '-o', 'x.gguf'], /^nibble imatrix: give the calibration text with --text <file>, or --self <n>/],
   [['imatrix', GGUF, '--self', '100'], /^nibble imatrix: where to\? give the output file with -o <imatrix\.gguf>/],
   [['quantize', GGUF, '-o', 'x.gguf', '--imatrix', SAMPLE], /^nibble quantize: not an imatrix GGUF file/],
+  [['quantize', GGUF, '-o', 'x.gguf', '--self', '100'], /^nibble quantize: --method gptq writes --pure q4_0 or iq4_nl files/],
+  [['quantize', GGUF, '-o', 'x.gguf', '--method', 'gptq'], /^nibble quantize: --method needs calibration data/],
+  [['quantize', GGUF, '-o', 'x.gguf', '--self', '100', '--calibrate', SAMPLE], /^nibble quantize: give either --calibrate <file> or --self <n>, not both/],
 ])('nibble %p fails with one line', (args, pattern) => {
   const r = nibble(...args);
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(pattern) });

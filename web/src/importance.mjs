@@ -36,18 +36,10 @@ async function sampleTokens(model, count, context, seed, signal, where) {
   return Int32Array.from(ids.slice(0, count));
 }
 
-/**
- * An importance matrix of `model` from `text` (a string, token ids with BOS
- * first, or null with options.self); see index.d.ts. importanceOf(model):
- * the model's importance access (Model's [IMPORTANCE], model.mjs), or
- * undefined for anything else; asked anew for each use, so that a model
- * disposed meanwhile says so.
- */
-export async function collectImportance(model, text, options, importanceOf) {
-  const where = 'collectImportance';
-  const access = importanceOf(model);
-  if (!access) throw typeError(where, `model must be a Model from loadModel() (not in a worker), got ${describe(model)}`);
-  const { context: asked, self, seed, dataset, onProgress, signal } = checkImportanceOptions(options, where);
+// The calibration windows of `text` (a string, token ids, or null with
+// self: sampled) for collectImportance() and quantizeCalibrated(): token
+// ids cut into floor(n / context) windows, each with BOS first.
+export async function calibrationWindows(model, text, { context: asked, self, seed, signal }, where) {
   const context = asked ?? Math.min(DEFAULT_CONTEXT, model.info.context);
   if (context > model.info.context) {
     throw rangeError(where, `options.context is ${context} but the model was loaded with a context of ${model.info.context}; load it with a larger options.context`);
@@ -65,24 +57,45 @@ export async function collectImportance(model, text, options, importanceOf) {
   } else {
     throw typeError(where, `text must be a string, an array of token ids or null (with options.self), got ${describe(text)}`);
   }
-  const windows = Math.floor(ids.length / context);
-  if (windows === 0) {
+  const count = Math.floor(ids.length / context);
+  if (count === 0) {
     throw rangeError(where, `the calibration text has ${ids.length} tokens, fewer than one window of options.context = ${context}; give more text or a smaller context`);
   }
-  const bos = model.info.bos;
+  const windows = [];
+  for (let w = 0; w < count; w++) {
+    const tokens = ids.slice(w * context, (w + 1) * context);
+    if (model.info.bos >= 0) tokens[0] = model.info.bos;
+    windows.push(tokens);
+  }
+  return { windows, tokens: ids.length, context };
+}
+
+/**
+ * An importance matrix of `model` from `text` (a string, token ids with BOS
+ * first, or null with options.self); see index.d.ts. importanceOf(model):
+ * the model's importance access (Model's [IMPORTANCE], model.mjs), or
+ * undefined for anything else; asked anew for each use, so that a model
+ * disposed meanwhile says so.
+ */
+export async function collectImportance(model, text, options, importanceOf) {
+  const where = 'collectImportance';
+  const access = importanceOf(model);
+  if (!access) throw typeError(where, `model must be a Model from loadModel() (not in a worker), got ${describe(model)}`);
+  const checked = checkImportanceOptions(options, where);
+  const { self, seed, dataset, onProgress, signal } = checked;
+  const { windows: pieces, tokens, context } = await calibrationWindows(model, text, checked, where);
+  const windows = pieces.length;
   access.clear();
   try {
     for (let w = 0; w < windows; w++) {
       throwIfAborted(signal, where);
-      const tokens = ids.slice(w * context, (w + 1) * context);
-      if (bos >= 0) tokens[0] = bos;
-      importanceOf(model).window(tokens);
+      importanceOf(model).window(pieces[w]);
       onProgress?.({ status: 'collect', window: w + 1, windows, fraction: (w + 1) / windows });
       await macrotask(); // let abort signals and the page run
     }
     const name = dataset ?? (self !== undefined ? `self:${self}:seed${seed}` : 'text');
     const bytes = importanceOf(model).file(name, context);
-    return Object.freeze({ bytes, tokens: ids.length, windows, context, positions: windows * context });
+    return Object.freeze({ bytes, tokens, windows, context, positions: windows * context });
   } finally {
     if (!model.disposed) importanceOf(model).clear();
   }

@@ -3,7 +3,8 @@
 //   nibble-chat     chat templates and their renderer (chat_entry.mjs, with
 //                   @huggingface/jinja; ~17 KB gzipped), for applyChatTemplate
 //                   and chat
-//   nibble-quality  evaluate() and collectImportance() (quality_entry.mjs;
+//   nibble-quality  evaluate(), collectImportance() and quantizeCalibrated()
+//                   (quality_entry.mjs;
 //                   ~4 KB gzipped)
 //   nibble-worker-client  loadModel(source, { worker: true })'s side of the
 //                   worker (worker_client.mjs; ~3 KB gzipped)
@@ -34,7 +35,7 @@ export function loadChat(where) {
 }
 
 export function loadQuality(where) {
-  return loadPart('nibble-quality', (p) => p.importQuality(), 'the quality tools (evaluate, collectImportance)', where);
+  return loadPart('nibble-quality', (p) => p.importQuality(), 'the quality tools (evaluate, collectImportance, quantizeCalibrated)', where);
 }
 
 export function loadWorkerClient(where) {

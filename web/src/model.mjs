@@ -23,6 +23,8 @@ import {
 const CONSTRUCT = Symbol('Model.construct');
 // Not for users: the calls collectImportance() (importance.mjs) makes.
 export const IMPORTANCE = Symbol('Model.importance');
+// Not for users: the calls quantizeCalibrated() (calibrated.mjs) makes.
+export const CALIBRATE = Symbol('Model.calibrate');
 const STOP_REASONS = ['none', 'eos', 'max_tokens', 'context'];
 const DEFAULT_CONTEXT_CAP = 2048; // KV-cache positions unless options.context asks for more
 const YIELD_EVERY_BYTES = 1 << 20; // loading yields to the event loop this often
@@ -311,6 +313,30 @@ export class Model {
         return this.#takeResult(where, (ptr, n) => copyOutBytes(wasm, ptr, n));
       },
       clear: () => handle.clearImportance(),
+    };
+  }
+
+  // quantizeCalibrated()'s access: begin(type), window(ids), step() -> the
+  // fraction done, file() -> the quantized GGUF file (and the end), clear().
+  get [CALIBRATE]() {
+    const where = 'quantizeCalibrated';
+    const handle = this.#live(where);
+    const wasm = this.#wasm;
+    return {
+      begin: (type) => throwIfFailed(handle.calibrateBegin(type), where),
+      window: (ids) => withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
+        copyIn(wasm, ptr, ids);
+        throwIfFailed(handle.calibrateWindow(ptr, ids.length), where);
+      }),
+      step: () => {
+        throwIfFailed(handle.calibrateStep(), where);
+        return handle.calibrateProgress();
+      },
+      file: () => {
+        withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.calibrateWrite(), where));
+        return this.#takeResult(where, (ptr, n) => copyOutBytes(wasm, ptr, n));
+      },
+      clear: () => handle.calibrateClear(),
     };
   }
 

@@ -1,5 +1,6 @@
-// The quality tools' file (dist/nibble-quality.{mjs,cjs}): evaluate() and
-// collectImportance(); loaded by lazy_parts.mjs on the first call of either
-// (quality.mjs).
+// The quality tools' file (dist/nibble-quality.{mjs,cjs}): evaluate(),
+// collectImportance() and quantizeCalibrated(); loaded by lazy_parts.mjs on
+// the first call of any of them (quality.mjs).
 export { evaluate } from './evaluate.mjs';
 export { collectImportance } from './importance.mjs';
+export { quantizeCalibrated } from './calibrated.mjs';

@@ -391,6 +391,16 @@ export function checkImportanceOptions(options, where) {
   };
 }
 
+// quantizeCalibrated(model, text, options) -> { type, context, self, seed
+// (drawn when not given), onProgress, signal }.
+export function checkCalibratedOptions(options, where) {
+  const opts = checkOptions(options, ['type', 'context', 'self', 'seed', 'onProgress', 'signal'], where);
+  const types = ['q4_0', 'iq4_nl'];
+  const { type = types[0], ...rest } = opts;
+  if (!types.includes(type)) throw rangeError(where, `options.type is ${describe(type)}; calibrated quantization writes ${quotedList(types)}`);
+  return { ...checkImportanceOptions(rest, where), type };
+}
+
 // QuantizedMatrix.matmul(x, m, options) -> precision.
 export function checkMatmulOptions(options, where) {
   const opts = checkOptions(options, ['precision'], where);
