@@ -2,10 +2,11 @@
 // load the benchmark GGUF, then per run and prompt length prefill a prompt
 // (token ids, one batch through the GEMM kernels) and decode 64 tokens
 // greedily (GEMV). Medians over `runs`; load is timed once per run from the
-// source, then a short warm-up generation. ttft: from generate() until its
-// first piece of text. Memory during the first load: malloc's high-water
-// mark (nibble._debug, as tests/js/model_load.test.cjs measures it) over the
-// heap the loaded model holds (issue #12's bound: ≤ 1.25×).
+// source, then a short warm-up generation. ttft: the generation's own
+// stats.ttftMs (from its start to its first token). Memory during the first
+// load: malloc's high-water mark (nibble._debug, as
+// tests/js/model_load.test.cjs measures it) over the heap the loaded model
+// holds (issue #12's bound: ≤ 1.25×).
 //
 //   runNibbleModel(nibble, source, { runs, promptTokens: [64, 512], decodeTokens, threads, simd, weights }) ->
 //     { flavour, build, loadMs, weightBytes, loadHeapBytes, loadPeakHeapBytes,
@@ -53,16 +54,11 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
       // tier, then optimized in the background); timed runs should not.
       for await (const piece of model.generate(benchPrompt(8), { maxTokens: 4, temperature: 0, addBos: false })) void piece;
       for (const [i, n] of promptTokens.entries()) {
-        const start = performance.now();
-        let ttftMs = null;
         const run = model.generate(benchPrompt(n), { maxTokens: decodeTokens, temperature: 0, addBos: false });
-        for await (const piece of run) {
-          void piece;
-          ttftMs ??= performance.now() - start;
-        }
+        for await (const piece of run) void piece;
         const stats = await run.stats;
         measured[i].push({
-          ttftMs,
+          ttftMs: stats.ttftMs,
           cachedTokens: stats.cachedTokens,  // 1 (the BOS of the run before): the rest is computed
           promptMs: stats.promptMs,
           generateMs: stats.generateMs,
