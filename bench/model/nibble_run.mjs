@@ -29,7 +29,7 @@ export function benchPrompt(n) {
 }
 
 export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = [64], decodeTokens = 64, threads, simd, weights } = {}) {
-  const { flavour } = await nibble.init(simd === undefined ? {} : { simd });
+  const { flavour } = await nibble.init({ ...(simd === undefined ? {} : { simd }), ...(threads ? { threads } : {}) });
   const measured = promptTokens.map(() => []);
   const loads = [];
   let weightBytes = 0;
