@@ -37,10 +37,10 @@ const HELP = {
 Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
   nibble chat <model> [--system <text>] [options]
-  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse] [--imatrix <file>]
+  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse] [--imatrix <file>] [--remedy rotate|smooth|smooth+rotate]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
   nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
-  nibble eval <model> --text <file> [--reference <model>] [--context <n>] [--precision w4a8|w4a32] [--json]
+  nibble eval <model> --text <file> [--reference <model>] [--context <n>] [--precision w4a8|w4a32|w4a4] [--json]
   nibble imatrix <model> (--text <file> | --self <n>) -o <imatrix.gguf> [--context <n>]
 
 <model> is a GGUF file (LLaMA architecture; tensor types ${nibble.tensorTypes.map((t) => t.name.toUpperCase()).join(', ')})
@@ -110,6 +110,10 @@ Options:
   --imatrix <file>       an importance matrix (nibble imatrix, llama-imatrix): q4_0, q4_1,
                          q5_0, q5_1, iq4_nl, q4_k, q5_k and q6_k matrices follow
                          llama-quantize --imatrix
+  --remedy <r>           none (default) | rotate | smooth | smooth+rotate: W4A4's remedies for
+                         outlier activations folded into the weights (F32/F16 input; smooth
+                         takes its statistics from --imatrix, which then weights nothing);
+                         nibble eval --precision w4a4 shows what they buy
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -137,7 +141,7 @@ Options:
   --top <k>              tokens listed per position (default 5)
   --json                 print all the logits as JSON
   --weights <type>       ${choices(WEIGHT_TYPES)}: how to hold the matrices
-  --precision <p>        ${nibble.optionChoices.precision.map((p, i) => (i === 0 ? `${p} (default)` : p)).join(' | ')}: int8 or f32 activations
+  --precision <p>        ${nibble.optionChoices.precision.map((p, i) => (i === 0 ? `${p} (default)` : p)).join(' | ')}: int8, f32 or signed 4-bit activations
   --batch <n>            tokens per forward step (default 64; 1: one at a time, as generation)
   --context <n>          positions the model may take (default: the model's, at most 2048)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
@@ -165,7 +169,7 @@ const OPTIONS = {
     quiet: { type: 'boolean' },
   },
   chat: { help: COMMON.help, ...SAMPLING, system: { type: 'string' }, template: { type: 'string' }, stats: { type: 'boolean' } },
-  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' } },
+  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' }, remedy: { type: 'string' } },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
   logits: {
     ...COMMON,
@@ -334,10 +338,14 @@ async function quantize(values, positionals) {
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const held = values.pure ? { weights: mix.base } : { mix: name };
   const importance = values.imatrix === undefined ? {} : { importance: readBytes(values.imatrix) };
-  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), importance);
+  const remedy = choiceOption(values, 'remedy', nibble.optionChoices.remedy, 'none');
+  if (remedy.includes('smooth') && values.imatrix === undefined) fail(`--remedy ${remedy} smooths by calibration data: give --imatrix <file>`);
+  const extra = remedy === 'none' ? importance : { ...importance, remedy };
+  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), extra);
   try {
     const info = model.info;
-    if (values.imatrix) process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix}\n`);
+    if (values.imatrix && remedy === 'none') process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix}\n`);
+    if (remedy !== 'none') process.stderr.write(`  W4A4 remedy folded into the weights: ${remedy}\n`);
     const as = values.pure ? mix.base : `${name} (${info.weightType} matrices)`;
     process.stderr.write(`quantized ${path} to ${as} in ${(loadMs / 1000).toFixed(1)} s\n`);
     for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} falls back to ${f.type}: ${f.reason}\n`);
