@@ -1,4 +1,4 @@
-// W4A4 (its quantizer: kernels_quantize_test.cpp): matmul(..., kW4A4) of every type with integer
+// W4A4, the 4-bit activations (its quantizer: kernels_quantize_test.cpp): matmul(..., kW4A4) of every type with integer
 // kernels is BITWISE the reference (i4_quantize_ref, then the type's
 // *_q8_0_gemm_ref) over awkward shapes, GEMV (M = 1) and GEMM; the
 // Hadamard rotation of rotated weights (quant/hadamard.h) leaves products
