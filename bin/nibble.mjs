@@ -37,10 +37,10 @@ const HELP = {
 Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
   nibble chat <model> [--system <text>] [options]
-  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse] [--imatrix <file>]
+  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse] [--imatrix <file>] [--remedy rotate|smooth|smooth+rotate]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
   nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
-  nibble eval <model> --text <file> [--reference <model>] [--context <n>] [--precision w4a8|w4a32] [--json]
+  nibble eval <model> --text <file> [--reference <model>] [--context <n>] [--precision w4a8|w4a32|w4a4] [--json]
   nibble imatrix <model> (--text <file> | --self <n>) -o <imatrix.gguf> [--context <n>]
 
 <model> is a GGUF file (LLaMA architecture; tensor types ${nibble.tensorTypes.map((t) => t.name.toUpperCase()).join(', ')})
@@ -111,6 +111,10 @@ Options:
                          q5_0, q5_1, iq4_nl, q4_k, q5_k and q6_k matrices follow
                          llama-quantize --imatrix
 ${CALIBRATION_HELP}
+  --remedy <r>           none (default) | rotate | smooth | smooth+rotate: W4A4's remedies for
+                         outlier activations folded into the weights (F32/F16 input; smooth
+                         takes its statistics from --imatrix, which then weights nothing);
+                         nibble eval --precision w4a4 shows what they buy
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -138,7 +142,7 @@ Options:
   --top <k>              tokens listed per position (default 5)
   --json                 print all the logits as JSON
   --weights <type>       ${choices(WEIGHT_TYPES)}: how to hold the matrices
-  --precision <p>        ${nibble.optionChoices.precision.map((p, i) => (i === 0 ? `${p} (default)` : p)).join(' | ')}: int8 or f32 activations
+  --precision <p>        ${nibble.optionChoices.precision.map((p, i) => (i === 0 ? `${p} (default)` : p)).join(' | ')}: int8, f32 or signed 4-bit activations
   --batch <n>            tokens per forward step (default 64; 1: one at a time, as generation)
   --context <n>          positions the model may take (default: the model's, at most 2048)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
@@ -166,7 +170,7 @@ const OPTIONS = {
     quiet: { type: 'boolean' },
   },
   chat: { help: COMMON.help, ...SAMPLING, system: { type: 'string' }, template: { type: 'string' }, stats: { type: 'boolean' } },
-  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' }, ...CALIBRATION_OPTIONS },
+  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' }, remedy: { type: 'string' }, ...CALIBRATION_OPTIONS },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
   logits: {
     ...COMMON,
@@ -337,16 +341,21 @@ async function quantize(values, positionals) {
   const held = values.pure ? { weights: mix.base } : { mix: name };
   const calibration = calibrationRequest(CLI, values);
   if (calibration && values.imatrix !== undefined) fail('give either --imatrix or calibration data, not both');
+  const remedy = choiceOption(values, 'remedy', nibble.optionChoices.remedy, 'none');
   if (calibration?.method === 'gptq') {
     if (!values.pure || !['q4_0', 'iq4_nl'].includes(mix.base)) fail('--method gptq writes --pure q4_0 or iq4_nl files');
+    if (remedy !== 'none') fail('--remedy folds into round-to-nearest or imatrix quantizing, not --method gptq');
     return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base), null);
   }
   const imatrix = calibration ? await calibrate(CLI, values, path, calibration) : values.imatrix && readBytes(values.imatrix);
+  if (remedy.includes('smooth') && !imatrix) fail(`--remedy ${remedy} smooths by calibration data: give --imatrix <file>`);
   const importance = imatrix ? { importance: imatrix } : {};
-  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), importance);
+  const extra = remedy === 'none' ? importance : { ...importance, remedy };
+  const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), extra);
   try {
     const info = model.info;
-    if (imatrix) process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix ?? 'the calibration'}\n`);
+    if (imatrix && remedy === 'none') process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix ?? 'the calibration'}\n`);
+    if (remedy !== 'none') process.stderr.write(`  W4A4 remedy folded into the weights: ${remedy}\n`);
     const as = values.pure ? mix.base : `${name} (${info.weightType} matrices)`;
     process.stderr.write(`quantized ${path} to ${as} in ${(loadMs / 1000).toFixed(1)} s\n`);
     for (const f of info.fallbacks) process.stderr.write(`  ${f.tensor} falls back to ${f.type}: ${f.reason}\n`);

@@ -25,7 +25,7 @@ Options:
   --text <file>          the text to score (required)
   --reference <model>    the model to compare against (held as f32)
   --context <n>          tokens per window (default 512, at most the model's context)
-  --precision <p>        ${nibble.optionChoices.precision.map((p, i) => (i === 0 ? `${p} (default)` : p)).join(' | ')}: int8 or f32 activations
+  --precision <p>        ${nibble.optionChoices.precision.map((p, i) => (i === 0 ? `${p} (default)` : p)).join(' | ')}: int8, f32 or signed 4-bit activations
   --weights <type>       ${weightChoices}: how to hold the matrices
   --json                 print the figures as JSON
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint (both models)

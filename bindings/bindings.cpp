@@ -45,6 +45,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("feed", &TextModelLoader::feed)
       .function("setTokenizer", &TextModelLoader::set_tokenizer)
       .function("setImportance", &TextModelLoader::set_importance)
+      .function("setRemedy", &TextModelLoader::set_remedy)
       .function("finish", &TextModelLoader::finish)
       .function("bytesFed", &TextModelLoader::bytes_fed);
 

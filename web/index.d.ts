@@ -18,8 +18,8 @@ export type QuantMixName = 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q8_0' | 'q4_k_s'
 // END GENERATED
 /** 'none': round-to-nearest (llama.cpp's rules); 'mse': clipping search per block. */
 export type ClipMode = 'none' | 'mse';
-/** 'w4a8': activations quantized to int8 per block, integer dot products (fast); 'w4a32': f32 activations (reference). */
-export type Precision = 'w4a8' | 'w4a32';
+/** 'w4a8': activations quantized to int8 per block, integer dot products (fast); 'w4a32': f32 activations (reference); 'w4a4': activations quantized to signed 4-bit per block, the same integer dots. */
+export type Precision = 'w4a8' | 'w4a32' | 'w4a4';
 
 export interface InitOptions {
   /**
@@ -218,6 +218,16 @@ export interface LoadModelOptions {
    * counts them.
    */
   importance?: ArrayBufferLike | ArrayBufferView | ImportanceMatrix;
+  /**
+   * W4A4's remedies for outlier activations, folded into the matrices
+   * quantized on load (the file must hold F32/F16 matrices) and written with
+   * toGguf(): 'rotate' stores each matrix as W·H (a 32-block Hadamard
+   * rotation; its inputs are rotated at run time, and the file says so),
+   * 'smooth' divides activation channels by factors from options.importance
+   * (folded into the norms, V and up) and multiplies weight columns by them;
+   * 'smooth+rotate' both. Default 'none'.
+   */
+  remedy?: 'none' | 'rotate' | 'smooth' | 'smooth+rotate';
 }
 
 /** A matrix held in a wider type than asked for, and why. */
@@ -346,7 +356,7 @@ export interface SamplingOptions {
   stop?: readonly string[];
   /** Stops the generation between two tokens; it then ends normally with stopReason 'abort'. */
   signal?: AbortSignalLike;
-  /** Default 'w4a8' (int8 activations, fastest); 'w4a32' for f32 activations. F32 weights ignore it. */
+  /** Default 'w4a8' (int8 activations, fastest); 'w4a32' for f32 activations; 'w4a4' for 4-bit activations. F32 weights ignore it. */
   precision?: Precision;
   /** Called with each generated token id as it is produced. */
   onToken?: (id: number) => void;
@@ -675,6 +685,7 @@ export declare const version: string;
 export declare const optionChoices: {
   readonly clip: readonly ClipMode[];
   readonly precision: readonly Precision[];
+  readonly remedy: readonly ('none' | 'rotate' | 'smooth' | 'smooth+rotate')[];
 };
 /** One row of nibble's tensor-type table. */
 export interface TensorTypeInfo {

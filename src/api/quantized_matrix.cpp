@@ -158,9 +158,9 @@ ApiStatus QuantizedMatrix::matmul(uintptr_t x, uint32_t m, uintptr_t y, int prec
   Status status = check_loaded();
   if (!status.ok()) return ApiStatus::From(status);
   if (m == 0) return ApiStatus::From(OutOfRange("m (rows of x) must be at least 1"));
-  if (precision != 0 && precision != 1) {
-    return ApiStatus::From(OutOfRange("precision " + std::to_string(precision) + " is not 0 (w4a8) or 1 (w4a32)"));
-  }
+  Precision p;
+  status = precision_from_code(precision, &p);
+  if (!status.ok()) return ApiStatus::From(status);
   const float* xs = reinterpret_cast<const float*>(x);
   const int64_t count = int64_t(m) * weights_.cols();
   for (int64_t i = 0; i < count; ++i) {
@@ -172,8 +172,7 @@ ApiStatus QuantizedMatrix::matmul(uintptr_t x, uint32_t m, uintptr_t y, int prec
     }
   }
   // y[m, rows] = x[m, cols] · Wᵀ
-  return ApiStatus::From(nibble::matmul(weights_, xs, m, reinterpret_cast<float*>(y),
-                                        precision == 0 ? Precision::kW4A8 : Precision::kW4A32));
+  return ApiStatus::From(nibble::matmul(weights_, xs, m, reinterpret_cast<float*>(y), p));
 }
 
 ApiStatus QuantizedMatrix::to_bytes(uintptr_t out) const {

@@ -45,7 +45,7 @@ class QuantizedMatrix {
 
   // out[rows · cols] f32 <- W dequantized.
   ApiStatus dequantize(uintptr_t out) const;
-  // y[m, rows] = x[m, cols] · Wᵀ. precision: 0 = W4A8, 1 = W4A32.
+  // y[m, rows] = x[m, cols] · Wᵀ. precision: 0 = W4A8, 1 = W4A32, 2 = W4A4.
   ApiStatus matmul(uintptr_t x, uint32_t m, uintptr_t y, int precision) const;
   // out[byte_length()] <- the GGUF block bytes.
   ApiStatus to_bytes(uintptr_t out) const;

@@ -31,12 +31,6 @@ Status parse_weight_type(const std::string& name, TensorType* out) {
   return Status::Ok();
 }
 
-Status parse_precision(int32_t code, Precision* out) {
-  if (code != 0 && code != 1)
-    return OutOfRange("precision " + std::to_string(code) + " is not 0 (w4a8) or 1 (w4a32)");
-  *out = code == 0 ? Precision::kW4A8 : Precision::kW4A32;
-  return Status::Ok();
-}
 
 std::string type_name(TensorType type) {
   const BlockTraits* traits = block_traits(type);
@@ -91,6 +85,17 @@ ApiStatus TextModelLoader::set_importance(uintptr_t data, uint32_t n) {
   if (!s.ok()) return ApiStatus::From(s);
   importance_ = std::move(importance);
   return ApiStatus();
+}
+
+ApiStatus TextModelLoader::set_remedy(int32_t code) {
+  if (!options_status_.ok()) return ApiStatus::From(options_status_);
+  if (finished_) return ApiStatus::From(StateError("the loader already finished"));
+  if (code < 0 || code > 3)
+    return ApiStatus::From(OutOfRange("remedy " + std::to_string(code) + " is not 0 (none), 1 (rotate), 2 (smooth) or 3 (smooth+rotate)"));
+  ActivationRemedy remedy;
+  remedy.rotate = (code & 1) != 0;
+  remedy.smooth = (code & 2) != 0;
+  return ApiStatus::From(loader_->set_remedy(remedy));
 }
 
 ApiStatus TextModelLoader::set_tokenizer(uintptr_t data, uint32_t n) {
@@ -210,7 +215,7 @@ ApiStatus TextModel::start(uintptr_t ids, uint32_t n, int32_t max_tokens, float 
   Status s = check_loaded();
   if (!s.ok()) return ApiStatus::From(s);
   GenerationOptions options;
-  s = parse_precision(precision, &options.precision);
+  s = precision_from_code(precision, &options.precision);
   if (!s.ok()) return ApiStatus::From(s);
   if (!(temperature >= 0) || !std::isfinite(temperature))
     return ApiStatus::From(OutOfRange("temperature must be a finite number ≥ 0"));
@@ -253,7 +258,7 @@ ApiStatus TextModel::logits(uintptr_t ids, uint32_t n, int32_t precision, int32_
   Status s = check_loaded();
   if (!s.ok()) return ApiStatus::From(s);
   Precision p;
-  s = parse_precision(precision, &p);
+  s = precision_from_code(precision, &p);
   if (!s.ok()) return ApiStatus::From(s);
   if (n == 0 || int64_t(n) > model_->config.context_length)
     return ApiStatus::From(OutOfRange("logits needs 1.." + std::to_string(model_->config.context_length) + " tokens"));

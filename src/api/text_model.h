@@ -50,6 +50,9 @@ class TextModelLoader {
   // An importance matrix (llama.cpp's imatrix GGUF file, n bytes at data)
   // for the matrices quantized on load; before the first feed().
   ApiStatus set_importance(uintptr_t data, uint32_t n);
+  // W4A4's remedies folded into the matrices quantized on load (bits: 1
+  // rotate, 2 smooth, which needs set_importance); before the first feed().
+  ApiStatus set_remedy(int32_t code);
   // llama2.c's tokenizer.bin (n bytes at data); not needed for GGUF.
   ApiStatus set_tokenizer(uintptr_t data, uint32_t n);
   // After the whole file was fed: moves the model into `out` (which must be
@@ -94,7 +97,7 @@ class TextModel : public ResultBuffer {
   // caller) go through the model as one batch, after the longest prefix of
   // them the KV cache kept from the last generation (cached_tokens()). temperature 0 = greedy;
   // top_k 0 = no limit; top_p 1 = no limit; seed: an integer below 2^53;
-  // precision 0 = W4A8, 1 = W4A32; context: KV-cache positions (0 = the
+  // precision 0 = W4A8, 1 = W4A32, 2 = W4A4; context: KV-cache positions (0 = the
   // model's context length), at most the model's.
   ApiStatus start(uintptr_t ids, uint32_t n, int32_t max_tokens, float temperature, int32_t top_k,
                   float top_p, double seed, int32_t precision, int32_t context);

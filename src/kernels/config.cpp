@@ -27,14 +27,15 @@ struct TypedKernels {
 // A tier with the kernel sets of the types it runs, each at its type's index.
 template <size_t kCount>
 constexpr KernelConfig make_config(const char* name, KernelTier tier, QuantizeQ8Fn quantize_q8,
-                                   const Q8Layout* q8_layout, const TypedKernels (&sets)[kCount]) {
-  KernelConfig config{name, tier, quantize_q8, q8_layout, {}};
+                                   QuantizeQ8Fn quantize_i4, const Q8Layout* q8_layout,
+                                   const TypedKernels (&sets)[kCount]) {
+  KernelConfig config{name, tier, quantize_q8, quantize_i4, q8_layout, {}};
   for (const TypedKernels& set : sets) config.by_type[tensor_type_index(set.type)] = set.kernels;
   return config;
 }
 
 constexpr KernelConfig kScalarConfig = make_config(
-    "scalar", KernelTier::kScalar, q8_0_quantize__scalar, nullptr,
+    "scalar", KernelTier::kScalar, q8_0_quantize__scalar, i4_quantize__scalar, nullptr,
     {{TensorType::F32, {nullptr, nullptr, f32_rows<f32_f32_gemv__scalar>, f32_rows<f32_f32_gemm_4x4__scalar>}},
      {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__scalar, q4_0_q8_0_gemm_4x4__scalar, q4_0_f32_gemv_4x__scalar,
                          q4_0_f32_gemm_4x4__scalar}},
@@ -58,7 +59,7 @@ constexpr TypedKernels kWasmSimdF32 = {
 
 #if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 constexpr KernelConfig kWasmSimdConfig = make_config(
-    "wasmsimd", KernelTier::kWasmSimd, q8_0_quantize__wasmsimd, &q8_layout__wasmsimd,
+    "wasmsimd", KernelTier::kWasmSimd, q8_0_quantize__wasmsimd, i4_quantize__wasmsimd, &q8_layout__wasmsimd,
     {kWasmSimdF32,
      {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__wasmsimd, q4_0_q8_0_gemm_4x4__wasmsimd, q4_0_f32_gemv_4x__wasmsimd,
                          q4_0_f32_gemm_4x4__wasmsimd}},
@@ -74,10 +75,11 @@ constexpr KernelConfig kWasmSimdConfig = make_config(
 #endif
 
 #ifdef NIBBLE_RELAXED_SIMD
-// Relaxed SIMD changes the Q4 kernels only: the quantizer and the f32
+// Relaxed SIMD changes the Q4 kernels only: the quantizers and the f32
 // kernels are wasmsimd's.
 constexpr KernelConfig kWasmRelaxedSimdConfig = make_config(
-    "wasmrelaxedsimd", KernelTier::kWasmRelaxedSimd, q8_0_quantize__wasmsimd, &q8_layout__wasmrelaxedsimd,
+    "wasmrelaxedsimd", KernelTier::kWasmRelaxedSimd, q8_0_quantize__wasmsimd, i4_quantize__wasmsimd,
+    &q8_layout__wasmrelaxedsimd,
     {kWasmSimdF32,
      {TensorType::Q4_0, {q4_0_q8_0_gemv_4x__wasmrelaxedsimd, q4_0_q8_0_gemm_4x4__wasmrelaxedsimd,
                          q4_0_f32_gemv_4x__wasmrelaxedsimd, q4_0_f32_gemm_4x4__wasmrelaxedsimd}},

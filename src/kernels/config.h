@@ -32,6 +32,7 @@ struct KernelConfig {
   const char* name;  // "scalar", "wasmsimd", "wasmrelaxedsimd"
   KernelTier tier;
   QuantizeQ8Fn quantize_q8;   // activations f32 -> Q8_0 (W4A8)
+  QuantizeQ8Fn quantize_i4;   // activations f32 -> signed 4-bit in int8 lanes (W4A4)
   const Q8Layout* q8_layout;  // null, or the layout its W4A8 kernels read
   TypeKernels by_type[kTensorTypeCount];  // by tensor_type_index()
 

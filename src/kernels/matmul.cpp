@@ -1,4 +1,5 @@
-// matmul(): validates, prepares activations once (Q8_0 for W4A8, per-block
+// matmul(): validates, prepares activations once (rotated per block for
+// weights stored rotated; Q8_0 for W4A8, signed 4-bit for W4A4, per-block
 // sums for Q4_1 W4A32), then runs the config's kernels over output tiles of
 // every target, split across the thread pool by groups of weight rows. Every output element is
 // computed by exactly one kernel call with the same arithmetic whatever the
@@ -12,6 +13,7 @@
 
 #include "kernels/config.h"
 #include "kernels/packed_weights.h"
+#include "quant/hadamard.h"
 #include "runtime/thread_pool.h"
 
 namespace nibble {
@@ -34,6 +36,7 @@ bool worth_splitting(ThreadPool* pool, int64_t macs) {
 // Reused per calling thread so steady-state calls do not allocate; grows to
 // the largest activation seen. Workers only read it.
 struct Scratch {
+  std::vector<float> rotated;      // [M, K]     x rotated per block (rotated weights)
   std::vector<int8_t> qs;          // [M, K]     quantized activations
   std::vector<float> d;            // [M, K/32]  their scales
   std::vector<int32_t> sums;       // [M, K/32]  Σq per block
@@ -88,6 +91,11 @@ Status validate(const MatmulTarget* targets, int count, const float* x, int64_t 
     if (w->cols() != targets[0].w->cols())
       return InvalidArgument("matmul: matrices sharing one input need the same row length; got " +
                              std::to_string(targets[0].w->cols()) + " and " + std::to_string(w->cols()));
+    if (w->rotated_input() != targets[0].w->rotated_input())
+      return InvalidArgument("matmul: matrices sharing one input must all take it rotated, or none");
+    if (w->rotated_input() && w->cols() % kRotationBlock != 0)
+      return InvalidArgument("matmul: a rotated matrix needs rows of a multiple of " +
+                             std::to_string(kRotationBlock) + " values; got " + std::to_string(w->cols()));
     if (uint64_t(M) > uint64_t(SIZE_MAX) / 4 / uint64_t(std::max(w->cols(), w->rows())))
       return ResourceError("matmul: M = " + std::to_string(M) + " rows of activations do not fit in memory");
   }
@@ -96,13 +104,30 @@ Status validate(const MatmulTarget* targets, int count, const float* x, int64_t 
 
 }  // namespace
 
+Status precision_from_code(int32_t code, Precision* out) {
+  static constexpr Precision kByCode[] = {Precision::kW4A8, Precision::kW4A32, Precision::kW4A4};
+  if (code < 0 || code > 2)
+    return OutOfRange("precision " + std::to_string(code) + " is not 0 (w4a8), 1 (w4a32) or 2 (w4a4)");
+  *out = kByCode[code];
+  return Status::Ok();
+}
+
 Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* targets, int count,
                                 const float* x, int64_t M, Precision precision, ThreadPool* pool) {
   NIBBLE_RETURN_IF_ERROR(validate(targets, count, x, M));
   const int64_t K = targets[0].w->cols(), nb = K / kQK;
-  // W4A8 for the targets whose type has such kernels (f32 weights ignore
-  // `precision`); Σx per block for those whose f32 kernels read it.
+  // W4A8 / W4A4 for the targets whose type has such kernels (f32 weights
+  // ignore `precision`); Σx per block for those whose f32 kernels read it.
   Scratch& s = t_scratch;
+  if (targets[0].w->rotated_input()) {  // the weights are W·H: y = (W·H)·(H·x)
+    s.rotated.assign(x, x + M * K);
+    for_each_row(M, K, pool, [&](int64_t m0, int64_t m1) {
+      for (int64_t m = m0; m < m1; ++m) hadamard_rotate_blocks(s.rotated.data() + m * K, K);
+    });
+    x = s.rotated.data();
+  }
+  const bool int_activations = precision == Precision::kW4A8 || precision == Precision::kW4A4;
+  const QuantizeQ8Fn quantize = precision == Precision::kW4A4 ? config.quantize_i4 : config.quantize_q8;
   s.kernels.resize(size_t(count));
   bool any_q8 = false, any_block_sums = false;
   for (int i = 0; i < count; ++i) {
@@ -110,7 +135,7 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
     if (kernels == nullptr)
       return InvalidArgument(std::string("matmul: the ") + config.name + " tier has no kernels for this weight type");
     s.kernels[size_t(i)] = kernels;
-    const bool q8 = precision == Precision::kW4A8 && kernels->q8_gemv != nullptr;
+    const bool q8 = int_activations && kernels->q8_gemv != nullptr;
     any_q8 |= q8;
     any_block_sums |= !q8 && kernels->reads_block_sums;
   }
@@ -129,7 +154,7 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
     if (layout != nullptr) s.interleaved.resize(layout->ints(M, K, R));
     for_each_row(M, K, pool, [&](int64_t m0, int64_t m1) {
       for (int64_t m = m0; m < m1; ++m)
-        config.quantize_q8(x + m * K, K, s.qs.data() + m * K, s.d.data() + m * nb, s.sums.data() + m * nb);
+        quantize(x + m * K, K, s.qs.data() + m * K, s.d.data() + m * nb, s.sums.data() + m * nb);
       if (layout != nullptr) layout->write(q8, m0, m1, R, s.interleaved.data());
     });
     if (layout != nullptr) {
@@ -152,7 +177,7 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
     const PackedWeights& w = *targets[i].w;
     const TypeKernels& k = *s.kernels[size_t(i)];
     const PackedView weights{w.data(), w.rows(), K};
-    if (precision == Precision::kW4A8 && k.q8_gemv != nullptr) {
+    if (int_activations && k.q8_gemv != nullptr) {
       (M == 1 ? k.q8_gemv : k.q8_gemm)(weights, q8, tile);
     } else {
       (M == 1 ? k.f32_gemv : k.f32_gemm)(weights, k.reads_block_sums ? f32_with_sums : f32, tile);

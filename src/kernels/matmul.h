@@ -25,7 +25,13 @@ enum class Precision {
   kW4A8,   // activations quantized per 32-block to int8 (Q8_0) on the fly,
            // integer dot products; the default, fastest.
   kW4A32,  // nibbles widened to f32, f32 accumulation; the accuracy reference.
+  kW4A4,   // activations quantized per 32-block to signed 4-bit (a scale per
+           // block), then the W4A8 integer dots; F32 weights, and types
+           // without W4A8 kernels, ignore it as they ignore kW4A8.
 };
+
+// The code the API layers pass for a precision: 0 w4a8, 1 w4a32, 2 w4a4.
+Status precision_from_code(int32_t code, Precision* out);
 
 class PackedWeights;  // packed_weights.h
 struct KernelConfig;  // config.h

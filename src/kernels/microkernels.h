@@ -95,6 +95,12 @@ using F32F32Fn = void (*)(const F32Weights& w, const F32Activations& x, const Ou
 void q8_0_quantize_ref(const float* x, int64_t K, BlockQ8_0* blocks, int32_t* sums);
 void q8_0_quantize__scalar(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums);
 void q8_0_quantize__wasmsimd(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums);
+// --- activation quantization f32 -> signed 4-bit (W4A4) ---------------------
+// The same outputs with q in [−8, 7] (rules: q8_quantize_util.h); the W4A8
+// kernels below then run the integer dots unchanged.
+void i4_quantize_ref(const float* x, int64_t K, BlockQ8_0* blocks, int32_t* sums);
+void i4_quantize__scalar(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums);
+void i4_quantize__wasmsimd(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums);
 
 // --- references on GGUF blocks: w = N rows of K/32 blocks, y[M,N] ----------
 // W4A8, per block pair: acc += float(Σ q_w·q_x) · (d_w·d_x)        (Q4_0, q_w − 8)

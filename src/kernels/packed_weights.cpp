@@ -129,6 +129,7 @@ PackedWeights& PackedWeights::operator=(PackedWeights&& other) noexcept {
     K_ = other.K_;
     bytes_ = other.bytes_;
     data_ = other.data_;
+    rotated_input_ = other.rotated_input_;
     other.data_ = nullptr;
     other.bytes_ = 0;
     other.N_ = other.K_ = 0;

@@ -167,11 +167,17 @@ class PackedWeights {
   // has the accessors).
   const uint8_t* data() const { return data_; }
 
+  // W4A4's rotation remedy (quant/hadamard.h): the matrix was stored as W·H,
+  // so matmul() rotates its inputs per 32-block first, at every precision.
+  bool rotated_input() const { return rotated_input_; }
+  void set_rotated_input(bool rotated) { rotated_input_ = rotated; }
+
  private:
   TensorType type_ = TensorType::F32;
   int64_t N_ = 0, K_ = 0;
   size_t bytes_ = 0;
   uint8_t* data_ = nullptr;  // 64-byte aligned, owned
+  bool rotated_input_ = false;
 };
 
 }  // namespace nibble

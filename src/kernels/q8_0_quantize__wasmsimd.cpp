@@ -1,45 +1,13 @@
-// x[K] f32 -> qs[K] int8, d[K/32] (fp16-exact f32), sums[K/32] = Σq (wasm SIMD128 tier).
-// Same bytes as the reference: the scale comes from the shared scalar rule,
-// f32x4.nearest rounds half to even like std::nearbyint, trunc_sat + the two
-// saturating narrows clamp to [−128, 127] and send NaN to 0 like q8_round.
+// x[K] f32 -> qs[K] int8, d[K/32] (fp16-exact f32), sums[K/32] = Σq (wasm
+// SIMD128 tier; the loop in quantize_row_wasmsimd.h).
 #ifdef __wasm_simd128__
 
-#include <wasm_simd128.h>
-
-#include "kernels/microkernels.h"
-#include "kernels/q8_quantize_util.h"
+#include "kernels/quantize_row_wasmsimd.h"
 
 namespace nibble {
 
 void q8_0_quantize__wasmsimd(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums) {
-  const v128_t abs_mask = wasm_i32x4_splat(0x7fffffff);
-  for (int64_t b = 0; b < K / kQK; ++b) {
-    const float* xb = x + b * kQK;
-    v128_t v[8];
-    v128_t amax = wasm_i32x4_splat(0);
-    for (int i = 0; i < 8; ++i) {
-      v[i] = wasm_v128_load(xb + 4 * i);
-      amax = wasm_u32x4_max(amax, wasm_v128_and(v[i], abs_mask));
-    }
-    amax = wasm_u32x4_max(amax, wasm_i32x4_shuffle(amax, amax, 2, 3, 0, 1));
-    amax = wasm_u32x4_max(amax, wasm_i32x4_shuffle(amax, amax, 1, 0, 3, 2));
-    const Q8BlockScale scale = q8_block_scale(uint32_t(wasm_i32x4_extract_lane(amax, 0)));
-    d[b] = fp16_to_fp32(scale.d_fp16);
-    const v128_t id = wasm_f32x4_splat(scale.id);
-    v128_t q[2];
-    for (int h = 0; h < 2; ++h) {
-      v128_t r[4];
-      for (int i = 0; i < 4; ++i)
-        r[i] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(v[4 * h + i], id)));
-      q[h] = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r[0], r[1]), wasm_i16x8_narrow_i32x4(r[2], r[3]));
-      wasm_v128_store(qs + b * kQK + 16 * h, q[h]);
-    }
-    const v128_t s16 = wasm_i16x8_add(wasm_i16x8_extadd_pairwise_i8x16(q[0]), wasm_i16x8_extadd_pairwise_i8x16(q[1]));
-    v128_t s32 = wasm_i32x4_extadd_pairwise_i16x8(s16);
-    s32 = wasm_i32x4_add(s32, wasm_i32x4_shuffle(s32, s32, 2, 3, 0, 1));
-    s32 = wasm_i32x4_add(s32, wasm_i32x4_shuffle(s32, s32, 1, 0, 3, 2));
-    sums[b] = wasm_i32x4_extract_lane(s32, 0);
-  }
+  quantize_row_q8_arrays_wasmsimd<Q8Rule>(x, K, qs, d, sums);
 }
 
 }  // namespace nibble

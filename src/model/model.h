@@ -32,6 +32,8 @@ struct ModelInfo {
   uint64_t loaded_bytes = 0;       // weights held in memory
   bool tied_output = false;
   int importance_matrices = 0;     // matrices quantized with importance data
+  bool rotated_inputs = false;     // its matrices take inputs rotated per block (activation_remedy.h)
+  bool smoothed = false;           // W4A4 smoothing was folded in on load
   std::string tokenizer;           // "llama" (SentencePiece-style) or "gpt2"
 };
 

@@ -97,6 +97,14 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
   NIBBLE_RETURN_IF_ERROR(config_from_gguf(file, *arch, &model_->config));
   vocab_.reset(new Vocab);
   NIBBLE_RETURN_IF_ERROR(vocab_from_gguf(file, vocab_.get()));
+  if (file.find(kRotationKey)) {
+    int64_t block = 0;
+    NIBBLE_RETURN_IF_ERROR(file.get_int(kRotationKey, &block));
+    if (block != kRotationBlock)
+      return FormatError(std::string(kRotationKey) + " is " + std::to_string(block) + "; nibble rotates by blocks of " +
+                         std::to_string(kRotationBlock));
+    file_rotated_ = true;
+  }
   file_tensors_ = file.tensors();
   for (const GgufTensorInfo& t : file_tensors_) {
     int layer = -1;
@@ -137,6 +145,15 @@ Status ModelLoader::finish_plan() {
   model_->info.file_weight_type = kind;
   tied_output_ = std::none_of(plan_.begin(), plan_.end(),
                               [](const PlannedTensor& t) { return t.spec->slot == TensorSlot::kOutput; });
+  if (options_.remedy.any()) {
+    if (file_rotated_ && options_.remedy.rotate)
+      return InvalidArgument("the file's matrices already take rotated inputs; load it without the rotation remedy");
+    remedy_.reset(new RemedyPlan);
+    NIBBLE_RETURN_IF_ERROR(RemedyPlan::Create(options_.remedy, options_.importance, model_->architecture, c,
+                                              tied_output_, remedy_.get()));
+  }
+  model_->info.rotated_inputs = file_rotated_ || options_.remedy.rotate;
+  model_->info.smoothed = options_.remedy.smooth;
   NIBBLE_RETURN_IF_ERROR(check_memory());  // before any tensor is allocated
   placed_.assign(plan_.size(), false);
   weights_.layers.resize(size_t(c.n_layers));
@@ -213,7 +230,7 @@ ModelLoader::MemoryNeed ModelLoader::memory_need() const {
     } else {
       const int64_t K = t.shape[0], N = t.shape[1];
       const TensorType target = fallback_type(chosen_type(t), K);
-      if (t.type != TensorType::F32) passing += uint64_t(N) * uint64_t(K) * sizeof(float);
+      if (t.type != TensorType::F32 || options_.remedy.any()) passing += uint64_t(N) * uint64_t(K) * sizeof(float);
       if (target != TensorType::F32) passing += uint64_t(N) * row_size(target, K);
       need.held += packed_bytes(target, N, K);
     }
@@ -237,20 +254,32 @@ Status ModelLoader::check_memory() const {
 }
 
 Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, PackedWeights* out) {
+  const int64_t K = t.shape[0];
+  NIBBLE_RETURN_IF_ERROR(convert_matrix_values(t, data, out));
+  out->set_rotated_input(model_->info.rotated_inputs && takes_rotated_input(t.spec->slot, K, tied_output_));
+  return Status::Ok();
+}
+
+Status ModelLoader::convert_matrix_values(const PlannedTensor& t, const uint8_t* data, PackedWeights* out) {
   const int64_t K = t.shape[0], N = t.shape[1];
   ModelInfo& info = model_->info;
   const BlockTraits* traits = block_traits(t.type);
   if (!traits) return FormatError("tensor " + t.name + " has a type nibble cannot read");
-  if (keeps_file_type(t))
+  if (keeps_file_type(t)) {
+    if (remedy_)
+      return InvalidArgument("tensor " + t.name + " is stored as " + traits->name +
+                             "; the W4A4 remedies fold into float weights: start from an F32 or F16 file");
     return PackedWeights::Pack(t.type, data, size_t(t.bytes), N, K, out);  // already compact: keep as is
+  }
 
-  // Everything else goes through f32 first.
+  // Everything else goes through f32 first (a copy when a remedy changes it).
   std::vector<float> widened;
   const float* values = reinterpret_cast<const float*>(data);
-  if (t.type != TensorType::F32) {
+  if (t.type != TensorType::F32 || remedy_) {
     widened.resize(size_t(N * K));
     const size_t row_bytes = row_size(t.type, K);
     for (int64_t r = 0; r < N; ++r) traits->dequantize(data + size_t(r) * row_bytes, &widened[size_t(r * K)], K);
+    if (remedy_) remedy_->apply_to_matrix(t.spec->slot, t.layer, N, K, widened.data());
     values = widened.data();
   }
   const TensorType chosen = chosen_type(t);
@@ -269,7 +298,7 @@ Status ModelLoader::convert_matrix(const PlannedTensor& t, const uint8_t* data, 
   QuantizeOptions q;
   q.clip = options_.clip;
   std::vector<float> importance;  // [K]
-  if (options_.importance && options_.importance->column_weights(t.name, K, &importance)) {
+  if (options_.importance && !options_.remedy.smooth && options_.importance->column_weights(t.name, K, &importance)) {
     q.importance = importance.data();
     ++info.importance_matrices;
   }
@@ -295,12 +324,19 @@ Status ModelLoader::place_tensor(const PlannedTensor& t, const uint8_t* data) {
   if (!traits) return FormatError("tensor " + t.name + " has a type nibble cannot read");
   slot.vector->resize(size_t(t.shape[0]));
   traits->dequantize(data, slot.vector->data(), t.shape[0]);
+  if (remedy_) remedy_->apply_to_vector(t.spec->slot, t.layer, t.shape[0], slot.vector->data());
   return Status::Ok();
 }
 
 Status ModelLoader::set_importance(const ImportanceMatrix* importance) {
   if (fed_ > 0) return StateError("importance data must be given before the model file");
   options_.importance = importance;
+  return Status::Ok();
+}
+
+Status ModelLoader::set_remedy(const ActivationRemedy& remedy) {
+  if (fed_ > 0) return StateError("the activation remedy must be given before the model file");
+  options_.remedy = remedy;
   return Status::Ok();
 }
 

@@ -17,6 +17,7 @@
 #include "format/imatrix_gguf.h"
 #include "kernels/packed_weights.h"
 #include "tokenizer/vocab.h"
+#include "model/activation_remedy.h"
 #include "model/architecture.h"
 #include "model/model.h"
 #include "model/quant_mix.h"
@@ -36,6 +37,10 @@ struct LoadOptions {
   // If set, matrices quantized on load that it has data for are weighted by
   // it (llama-quantize --imatrix); it must outlive the loader.
   const ImportanceMatrix* importance = nullptr;
+  // W4A4's remedies (activation_remedy.h), folded into the matrices
+  // quantized on load; smoothing takes its statistics from `importance`,
+  // which then does not weight the quantization.
+  ActivationRemedy remedy;
   // The most bytes the heap may hold (0: no limit) and what it holds before
   // the load: a model whose load would need more than the difference fails
   // once its header is read, before any tensor is allocated.
@@ -57,6 +62,8 @@ class ModelLoader {
   // Importance data for the matrices quantized on load (LoadOptions::
   // importance); only before the first byte is fed.
   Status set_importance(const ImportanceMatrix* importance);
+  // LoadOptions::remedy; only before the first byte is fed.
+  Status set_remedy(const ActivationRemedy& remedy);
   // llama2.c's tokenizer.bin (not needed for GGUF).
   Status set_tokenizer_file(const uint8_t* data, size_t size);
   // After the whole file was fed.
@@ -90,6 +97,7 @@ class ModelLoader {
   Status plan_llama2c();
   Status finish_plan();
   Status convert_matrix(const PlannedTensor& t, const uint8_t* data, PackedWeights* out);
+  Status convert_matrix_values(const PlannedTensor& t, const uint8_t* data, PackedWeights* out);
   Status consume(const uint8_t* data, size_t size, uint64_t offset);
   Status place_tensor(const PlannedTensor& t, const uint8_t* data);
 
@@ -99,6 +107,8 @@ class ModelLoader {
   Status failed_;  // sticky: after an error every call returns it
   bool planned_ = false;
   bool tied_output_ = false;      // the file has no output matrix
+  bool file_rotated_ = false;     // the file's matrices take rotated inputs (kRotationKey)
+  std::unique_ptr<RemedyPlan> remedy_;  // when options_.remedy asks for one
   std::vector<uint8_t> header_;   // bytes buffered until the header parses
   // A GGUF header that needed more bytes is parsed again only once header_
   // has doubled: fed in small chunks, a large header (a vocabulary of

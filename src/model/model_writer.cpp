@@ -1,6 +1,7 @@
 #include "model/model_writer.h"
 
 #include "format/gguf.h"
+#include "model/activation_remedy.h"
 
 namespace nibble {
 namespace {
@@ -62,6 +63,7 @@ Status write_model_gguf(const Model& model, std::vector<uint8_t>* out) {
   writer.set_string("general.name", model.info.name.empty() ? "nibble model" : model.info.name);
   writer.set_u32("general.file_type", file_type_of(model));
   write_config_keys(arch, c, &writer);
+  if (model.info.rotated_inputs) writer.set_u32(kRotationKey, kRotationBlock);
   add_tokenizer(&writer, model.tokenizer->vocab());
 
   Status s;

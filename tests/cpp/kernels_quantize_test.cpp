@@ -1,4 +1,5 @@
-// Activation quantization f32 -> Q8_0: every tier gives the reference's bytes.
+// Activation quantization f32 -> Q8_0 (W4A8) and -> signed 4-bit (W4A4):
+// every tier gives the reference's bytes.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,16 +15,22 @@ namespace {
 
 using namespace kerneltest;
 
-void expect_same_as_ref(const std::vector<float>& x, const std::string& what) {
+using QuantizeRef = void (*)(const float*, int64_t, BlockQ8_0*, int32_t*);
+
+// The quantizer a tier holds in `tier_fn` against `ref_fn`; q within [lo, hi].
+void expect_same_as_ref(const std::vector<float>& x, const std::string& what, QuantizeRef ref_fn = q8_0_quantize_ref,
+                        QuantizeQ8Fn KernelConfig::*tier_fn = &KernelConfig::quantize_q8, int lo = -128, int hi = 127) {
   const int64_t K = int64_t(x.size()), nb = K / kQK;
   std::vector<BlockQ8_0> ref(static_cast<size_t>(nb));
   std::vector<int32_t> ref_sums(static_cast<size_t>(nb));
-  q8_0_quantize_ref(x.data(), K, ref.data(), ref_sums.data());
+  ref_fn(x.data(), K, ref.data(), ref_sums.data());
+  for (const BlockQ8_0& b : ref)
+    for (int j = 0; j < kQK; ++j) ASSERT_TRUE(b.qs[j] >= lo && b.qs[j] <= hi) << what << ": " << int(b.qs[j]);
   for (const KernelConfig* c : tiers()) {
     std::vector<int8_t> qs(static_cast<size_t>(K));
     std::vector<float> d(static_cast<size_t>(nb));
     std::vector<int32_t> sums(static_cast<size_t>(nb));
-    c->quantize_q8(x.data(), K, qs.data(), d.data(), sums.data());
+    (c->*tier_fn)(x.data(), K, qs.data(), d.data(), sums.data());
     for (int64_t b = 0; b < nb; ++b) {
       ASSERT_EQ(f32_bits(d[b]), f32_bits(fp16_to_fp32(ref[b].d)))
           << c->name << " " << what << " K=" << K << " block " << b << ": expected d " << fp16_to_fp32(ref[b].d)
@@ -69,6 +76,22 @@ TEST(KernelsQuantize, SpecialValues) {
     x[5 * kQK + j] = -3.0f;                          // constant
   }
   expect_same_as_ref(x, "special");
+}
+
+TEST(KernelsQuantize, SignedFourBitTiersMatchReference) {
+  const auto i4 = [](const std::vector<float>& x, const std::string& what) {
+    expect_same_as_ref(x, what, i4_quantize_ref, &KernelConfig::quantize_i4, -8, 7);
+  };
+  Rng rng(41);
+  for (int64_t K : {32, 96, 1024}) i4(random_activations(rng, K), "random");
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x(4 * kQK, 0.0f);  // block 0: zeros
+  for (int j = 0; j < kQK; ++j) {
+    x[kQK + j] = j == 3 ? inf : 1.0f;
+    x[2 * kQK + j] = j == 5 ? nan : -2.0f;
+    x[3 * kQK + j] = 7.0f - float(j) * 0.5f;  // amax 8.5: steps of 8.5/7, ties, −8
+  }
+  i4(x, "special");
 }
 
 }  // namespace

@@ -115,7 +115,7 @@ describe('matmul', () => {
     [[new Float32Array(128), 3], RangeError, /x.length is 128, but m = 3 rows of cols = 64 need 192/],
     [[new Float32Array(128), 0], RangeError, /m must be a positive integer/],
     [[new Float32Array(128), '2'], TypeError, /m must be a number/],
-    [[new Float32Array(64), 1, { precision: 'int8' }], RangeError, /options.precision must be 'w4a8' or 'w4a32', got 'int8'/],
+    [[new Float32Array(64), 1, { precision: 'int8' }], RangeError, /options.precision must be 'w4a8' or 'w4a32' or 'w4a4', got 'int8'/],
     [[new Float32Array(64), { precison: 'w4a8' }], TypeError, /unknown option 'precison'; the options are 'precision'/],
   ])('matmul(%p) -> %p', async (args, type, pattern) => {
     await expectError(() => q.matmul(...args), type, pattern);
@@ -193,8 +193,10 @@ describe('init', () => {
 });
 
 test('optionChoices lists what the string options take (the CLI checks against it), frozen', () => {
-  expect(nibble.optionChoices).toEqual({ clip: ['none', 'mse'], precision: ['w4a8', 'w4a32'] });
-  for (const list of [nibble.optionChoices, nibble.optionChoices.clip, nibble.optionChoices.precision]) {
+  expect(nibble.optionChoices).toEqual({
+    clip: ['none', 'mse'], precision: ['w4a8', 'w4a32', 'w4a4'], remedy: ['none', 'rotate', 'smooth', 'smooth+rotate'],
+  });
+  for (const list of [nibble.optionChoices, ...Object.values(nibble.optionChoices)]) {
     expect(Object.isFrozen(list)).toBe(true);
   }
 });

@@ -212,6 +212,8 @@ describe('errors', () => {
     [GGUF, { mix: 'q3_k_m' }, RangeError, /options\.mix must be 'q4_0' or .* or 'q4_k_m' or .*, got 'q3_k_m'/],
     [GGUF, { mix: 'q4_k_m', weights: 'q4_0' }, TypeError, /options\.mix and options\.weights exclude each other/],
     [GGUF, { clip: 'max' }, RangeError, /options\.clip must be 'none' or 'mse'/],
+    [GGUF, { remedy: 'hadamard' }, RangeError, /options\.remedy must be 'none' or 'rotate' or 'smooth' or 'smooth\+rotate', got 'hadamard'/],
+    [GGUF, { remedy: 'smooth' }, TypeError, /options\.remedy 'smooth' smooths activations by calibration data: give options\.importance/],
     [GGUF, { context: 0 }, RangeError, /options\.context must be an integer from 1/],
     [GGUF, { context: 4096 }, RangeError, /options\.context is 4096 but the model's context length is 2048/],
     [GGUF, { onProgress: 'yes' }, TypeError, /options\.onProgress must be a function/],

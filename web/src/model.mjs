@@ -16,7 +16,7 @@ import { openSource, readAll, throwIfAborted } from './sources.mjs';
 import { modelTokenizer, PIECE, RELEASE, templateSpecials } from './tokenizer.mjs';
 import { loadCache, loadChat, loadWorkerClient } from './lazy_parts.mjs';
 import {
-  checkChatOptions, checkGenerateOptions, checkIds, checkLoadOptions, checkLogitsOptions, CLIP_CODES, deepFreeze, describe,
+  checkChatOptions, checkGenerateOptions, checkIds, checkLoadOptions, checkLogitsOptions, CLIP_CODES, deepFreeze, REMEDY_CODES, describe,
   PRECISION_CODES,
 } from './validate.mjs';
 
@@ -378,7 +378,7 @@ function stagingBytes(size) {
 export async function loadModel(source, options) {
   const where = 'loadModel';
   const opts = checkLoadOptions(source, options, where);
-  const { onProgress, signal, weights, mix, clip, context, fileTensors, importance } = opts;
+  const { onProgress, signal, weights, mix, clip, context, fileTensors, importance, remedy } = opts;
   throwIfAborted(signal, where);
   if (opts.worker) {
     const { loadModelInWorker } = await loadWorkerClient(where);
@@ -416,6 +416,7 @@ export async function loadModel(source, options) {
         fail(withLabel(loader.setImportance(ptr, importance.byteLength), 'options.importance'));
       });
     }
+    if (remedy !== 'none') fail(withLabel(loader.setRemedy(REMEDY_CODES[remedy]), 'options.remedy'));
     if (tokenizer) {
       // Given first: a GGUF file brings its own tokenizer and ignores this one.
       withHeapBuffers(wasm, [Math.max(tokenizer.byteLength, 1)], where, ([ptr]) => {

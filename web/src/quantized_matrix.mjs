@@ -90,7 +90,7 @@ export class QuantizedMatrix {
 
   /**
    * Y[m, rows] = X[m, cols] · Wᵀ. x holds m rows of cols values (m defaults to
-   * x.length / cols); options.precision 'w4a8' (default) or 'w4a32'.
+   * x.length / cols); options.precision 'w4a8' (default), 'w4a32' or 'w4a4'.
    * matmul(x, options) is accepted too.
    */
   matmul(x, m, options) {

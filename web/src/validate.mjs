@@ -15,12 +15,15 @@ const MAX_THREADS = 64;
 // Code tables: option value -> the integer the C++ API (src/api) takes.
 
 export const CLIP_CODES = Object.freeze({ none: 0, mse: 1 });
-export const PRECISION_CODES = Object.freeze({ w4a8: 0, w4a32: 1 });
+export const PRECISION_CODES = Object.freeze({ w4a8: 0, w4a32: 1, w4a4: 2 });
+// W4A4's remedies folded into the weights on load (bits: 1 rotate, 2 smooth).
+export const REMEDY_CODES = Object.freeze({ none: 0, rotate: 1, smooth: 2, 'smooth+rotate': 3 });
 
 // What the string options accept, for the package's users (the CLI's choices).
 export const optionChoices = Object.freeze({
   clip: Object.freeze(Object.keys(CLIP_CODES)),
   precision: Object.freeze(Object.keys(PRECISION_CODES)),
+  remedy: Object.freeze(Object.keys(REMEDY_CODES)),
 });
 
 // ---------------------------------------------------------------------------
@@ -99,7 +102,7 @@ function checkChoice(value, name, choices, fallback, where) {
   return value;
 }
 
-// 'w4a8' (the default) or 'w4a32'.
+// 'w4a8' (the default), 'w4a32' or 'w4a4'.
 export function checkPrecision(value, name, where) {
   return checkChoice(value, name, Object.keys(PRECISION_CODES), 'w4a8', where);
 }
@@ -246,7 +249,7 @@ export function checkInitOptions(options, where) {
   return { simd, wasmPath: checkWasmPath(opts.wasmPath, where), threads };
 }
 
-const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'mix', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads', 'importance'];
+const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'mix', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads', 'importance', 'remedy'];
 
 // loadModel(source, options) -> the options with defaults; simd and wasmPath
 // are left to init(), which loadModel calls with them.
@@ -260,7 +263,11 @@ export function checkLoadOptions(source, options, where) {
     clip: checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where),
     context: checkInteger(opts.context, 'options.context', 1, MAX_INT32, undefined, where),
     fileTensors: checkBoolean(opts.fileTensors, 'options.fileTensors', false, where),
+    remedy: checkChoice(opts.remedy, 'options.remedy', Object.keys(REMEDY_CODES), 'none', where),
   };
+  if (checked.remedy.includes('smooth') && opts.importance === undefined) {
+    throw typeError(where, `options.remedy '${checked.remedy}' smooths activations by calibration data: give options.importance (an imatrix)`);
+  }
   if (opts.mix !== undefined && opts.weights !== undefined) {
     throw typeError(where, `options.mix and options.weights exclude each other: the mix '${opts.mix}' decides each matrix's type`);
   }

@@ -1,0 +1,15 @@
+// x[K] f32 -> qs[K] int8 in [−8, 7], d[K/32] (fp16-exact f32), sums[K/32] = Σq
+// (W4A4, wasm SIMD128 tier; the loop in quantize_row_wasmsimd.h).
+#ifdef __wasm_simd128__
+
+#include "kernels/quantize_row_wasmsimd.h"
+
+namespace nibble {
+
+void i4_quantize__wasmsimd(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums) {
+  quantize_row_q8_arrays_wasmsimd<I4Rule>(x, K, qs, d, sums);
+}
+
+}  // namespace nibble
+
+#endif  // __wasm_simd128__
