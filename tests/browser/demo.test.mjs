@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDemoServer } from '../../demo/serve.mjs';
-import { dist, generateInNode, launchChromium, modelPath, referenceStory, repo, watch } from './demo_support.mjs';
+import {
+  dist, generateInNode, launchChromium, modelPath, openDemo as openDemoAt, referenceStory, repo, waitReady,
+} from './demo_support.mjs';
 
 let server, browser;
 before(async () => {
@@ -25,23 +27,7 @@ after(async () => {
   await server?.close();
 });
 
-// A fresh context (empty cache) with the demo open and its model loaded.
-async function openDemo() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
-  const seen = watch(context, [server.url]);
-  const page = await context.newPage();
-  await page.goto(server.url);
-  await waitReady(page, seen);
-  return { context, page, seen };
-}
-
-async function waitReady(page, seen) {
-  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 60000 });
-  const state = await page.getAttribute('body', 'data-state');
-  if (state !== 'ready') {
-    throw new Error(`the demo did not load: ${await page.textContent('#error')}\n${seen.console.join('\n')}\n${seen.errors.join('\n')}`);
-  }
-}
+const openDemo = () => openDemoAt(browser, server.url, { colorScheme: 'dark' });
 
 // Fills the settings, clicks Generate, waits for the statistics of the end.
 async function generate(page, { prompt, temperature, topP, maxTokens, seed }) {

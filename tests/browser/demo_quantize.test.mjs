@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDemoServer } from '../../demo/serve.mjs';
-import { dist, launchChromium, repo, watch } from './demo_support.mjs';
+import { dist, launchChromium, openDemo as openDemoAt, repo } from './demo_support.mjs';
 
 let server, browser;
 before(async () => {
@@ -22,14 +22,7 @@ after(async () => {
   await server?.close();
 });
 
-async function openDemo() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const seen = watch(context, [server.url]);
-  const page = await context.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 60000 });
-  return { context, page, seen };
-}
+const openDemo = () => openDemoAt(browser, server.url, { acceptDownloads: true });
 
 // Clicks Quantize and waits for the panel to finish; its result or error.
 async function quantize(page) {

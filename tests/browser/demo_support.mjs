@@ -65,6 +65,27 @@ export async function withReadyPage(browser, url, allowed, fn) {
   }
 }
 
+// A fresh context (empty cache; contextOptions are Playwright's) with the
+// demo at url open and its model loaded: { context, page, seen }.
+export async function openDemo(browser, url, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
+  const seen = watch(context, [url]);
+  const page = await context.newPage();
+  await page.goto(url);
+  await waitReady(page, seen);
+  return { context, page, seen };
+}
+
+// Waits until the demo has loaded its model; throws with the page's error,
+// console and page errors if it failed.
+export async function waitReady(page, seen) {
+  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 60000 });
+  const state = await page.getAttribute('body', 'data-state');
+  if (state !== 'ready') {
+    throw new Error(`the demo did not load: ${await page.textContent('#error')}\n${seen.console.join('\n')}\n${seen.errors.join('\n')}`);
+  }
+}
+
 // Counts the HTTP requests this process's servers receive, by path and
 // query ('/models/x.gguf?v=1').
 export function countServerRequests() {
