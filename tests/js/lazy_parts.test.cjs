@@ -85,7 +85,7 @@ test('a part missing beside the API: the error names its file, and a retry after
       })().catch((e) => { console.error(e); process.exit(1); });`;
     const r = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 }));
     expect(r.messages).toEqual([
-      expect.stringMatching(/^nibble\.evaluate: could not load nibble-quality, the quality tools \(evaluate, collectImportance\) \(.*nibble-quality\.cjs.*\); serve it next to the nibble JS files$/s),
+      expect.stringMatching(/^nibble\.evaluate: could not load nibble-quality, the quality tools \(evaluate, collectImportance, quantizeCalibrated\) \(.*nibble-quality\.cjs.*\); serve it next to the nibble JS files$/s),
       expect.stringMatching(/^nibble\.Tokenizer\.applyChatTemplate: could not load nibble-chat, the chat-template renderer \(.*nibble-chat\.cjs.*\); serve it next to the nibble JS files$/s),
     ]);
     expect(r.windows).toBe(1);

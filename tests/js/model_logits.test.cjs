@@ -111,7 +111,7 @@ describe('bad input', () => {
     ['NaN', [[NaN]], RangeError, /ids\[0\] = NaN is not a token id/],
     ['an unknown option', [[1], { batchSize: 4 }], TypeError, /unknown option 'batchSize'; the options are 'precision', 'batch'/],
     ['batch 0', [[1], { batch: 0 }], RangeError, /options\.batch must be an integer from 1 to 2147483647, got 0/],
-    ['a bad precision', [[1], { precision: 'w8a8' }], RangeError, /options\.precision must be 'w4a8' or 'w4a32', got 'w8a8'/],
+    ['a bad precision', [[1], { precision: 'w8a8' }], RangeError, /options\.precision must be 'w4a8' or 'w4a32' or 'w4a4', got 'w8a8'/],
   ])('%s', async (_, args, type, pattern) => {
     await expectThrown(() => stories.logits(...args), type, pattern);
   });
