@@ -178,7 +178,7 @@ export const CALIBRATION_OPTIONS = {
   context: { type: 'string' },
   method: { type: 'string' },
 };
-export const CALIBRATION_METHODS = ['gptq', 'imatrix'];
+const CALIBRATION_METHODS = ['gptq', 'imatrix'];
 export const CALIBRATION_HELP = `  --calibrate <file>     calibration text (keep it apart from evaluation text): the
                          matrices are quantized for it with --method
   --self <n>             or: calibrate on n tokens sampled from the model (temperature 1)

@@ -271,18 +271,18 @@ ApiStatus TextModel::logits(uintptr_t ids, uint32_t n, int32_t precision, int32_
                                          " vocabulary entries need " + std::to_string(int64_t(bytes / 1048576)) +
                                          " MiB; ask for fewer tokens at a time"));
   LlamaState state(*model_->llama, int(n), std::min(int(n), batch));
-  std::vector<uint8_t>().swap(result_);
+  clear_result();
   result_.resize(size_t(n) * vocab * sizeof(float));  // [n, vocab] f32, written in place
   s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), reinterpret_cast<float*>(result_.data()), true, p,
                     pool_.get());
-  if (!s.ok()) std::vector<uint8_t>().swap(result_);
+  if (!s.ok()) clear_result();
   return ApiStatus::From(s);
 }
 
 ApiStatus TextModel::write_gguf() {
   Status s = check_loaded();
   if (!s.ok()) return ApiStatus::From(s);
-  std::vector<uint8_t>().swap(result_);
+  clear_result();
   return ApiStatus::From(write_model_gguf(*model_, &result_));
 }
 
@@ -308,7 +308,7 @@ ApiStatus TextModel::write_importance(const std::string& dataset, int32_t chunk_
   ImportanceMatrix m = importance_->matrix();
   m.datasets = {dataset};
   m.chunk_size = uint32_t(std::max(chunk_size, 0));
-  std::vector<uint8_t>().swap(result_);
+  clear_result();
   return ApiStatus::From(write_imatrix_gguf(m, &result_));
 }
 
@@ -342,7 +342,7 @@ double TextModel::calibrate_progress() const { return calibrated_ ? calibrated_-
 
 ApiStatus TextModel::calibrate_write() {
   if (!calibrated_) return ApiStatus::From(StateError("call calibrate_begin() first"));
-  std::vector<uint8_t>().swap(result_);
+  clear_result();
   Status s = calibrated_->write_gguf(&result_);
   if (s.ok()) calibrated_.reset();
   return ApiStatus::From(s);

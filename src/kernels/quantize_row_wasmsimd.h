@@ -2,7 +2,7 @@
 // q8_quantize_util.h. Same bytes as the reference: the scale comes from the
 // shared scalar rule, f32x4.nearest rounds half to even like
 // std::nearbyint, trunc_sat sends NaN to 0, an i32x4 clamp to
-// [kMin, kMax] saturates like round_to (the narrows then cannot saturate);
+// [kMin, kMax] (or, for Q8, the saturating narrows) saturates like round_to;
 // W4A4's scale search sums its squared errors in squared_error()'s order.
 #pragma once
 
@@ -14,10 +14,13 @@
 
 namespace nibble {
 
-// round_half_even(v · id) clamped to [kMin, kMax], as int32 lanes.
+// round_half_even(v · id) clamped to [kMin, kMax], as int32 lanes. Q8's
+// range is what the two saturating narrows clamp to anyway (and its one
+// scale needs no error), so its hot loop skips the clamp.
 template <typename Rule>
 v128_t round_lanes(v128_t v, v128_t id) {
   const v128_t t = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(v, id)));
+  if constexpr (Rule::kMin == -128 && Rule::kMax == 127) return t;
   return wasm_i32x4_min(wasm_i32x4_max(t, wasm_i32x4_splat(Rule::kMin)), wasm_i32x4_splat(Rule::kMax));
 }
 

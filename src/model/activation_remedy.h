@@ -52,7 +52,6 @@ class RemedyPlan {
   static Status Create(const ActivationRemedy& remedy, const ImportanceMatrix* importance, const Architecture& arch,
                        const LlamaConfig& config, bool tied_output, RemedyPlan* out);
 
-  bool rotates() const { return remedy_.rotate; }
   // W[N,K] (float, row-major) of `slot` in `layer`, in place, before it is
   // quantized: columns × s of its input, rows × 1/s of the input it makes
   // (V, up), then each row rotated per block.

@@ -33,7 +33,6 @@ struct ModelInfo {
   bool tied_output = false;
   int importance_matrices = 0;     // matrices quantized with importance data
   bool rotated_inputs = false;     // its matrices take inputs rotated per block (activation_remedy.h)
-  bool smoothed = false;           // W4A4 smoothing was folded in on load
   std::string tokenizer;           // "llama" (SentencePiece-style) or "gpt2"
 };
 

@@ -153,7 +153,6 @@ Status ModelLoader::finish_plan() {
                                               tied_output_, remedy_.get()));
   }
   model_->info.rotated_inputs = file_rotated_ || options_.remedy.rotate;
-  model_->info.smoothed = options_.remedy.smooth;
   NIBBLE_RETURN_IF_ERROR(check_memory());  // before any tensor is allocated
   placed_.assign(plan_.size(), false);
   weights_.layers.resize(size_t(c.n_layers));

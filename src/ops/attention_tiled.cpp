@@ -164,11 +164,10 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
                       const float* k, const float* v, int head_dim, int window, float cap) {
   const int hd = head_dim, rows_max = kTileTokens * heads;
   thread_local std::vector<float> scratch;
-  thread_local std::vector<const float*> q_rows, s_const;
+  thread_local std::vector<const float*> q_rows;
   thread_local std::vector<float*> s_rows, acc_rows;
   scratch.resize(size_t(rows_max) * (kTileKeys + hd + 2) + size_t(hd) * kTileKeys);
   q_rows.resize(size_t(rows_max));
-  s_const.resize(size_t(rows_max));
   s_rows.resize(size_t(rows_max));
   acc_rows.resize(size_t(rows_max));
   float* s = scratch.data();                     // [rows, kTileKeys]  scores, then their exps
@@ -180,7 +179,6 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   const float minus_inf = -std::numeric_limits<float>::infinity();
   for (int r = 0; r < rows_max; ++r) {
     s_rows[size_t(r)] = s + size_t(r) * kTileKeys;
-    s_const[size_t(r)] = s_rows[size_t(r)];
     acc_rows[size_t(r)] = acc + size_t(r) * hd;
   }
   // Row r of a tile: token t0 + r / heads, head r % heads.
@@ -226,7 +224,7 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
           for (int d = 0; d < hd; ++d) ar[d] *= rescale;
         }
       }
-      tile_values(s_const.data(), rows, v + size_t(p0) * hd, keys, hd, acc_rows.data());
+      tile_values(s_rows.data(), rows, v + size_t(p0) * hd, keys, hd, acc_rows.data());
     }
     for (int r = 0; r < rows; ++r) {
       float* o = out + size_t(t0 + r / heads) * out_stride + (r % heads) * hd;

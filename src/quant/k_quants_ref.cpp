@@ -177,10 +177,42 @@ void pack_q5_k_codes(const uint8_t* L, BlockQ5_K* y) {
   }
 }
 
+
+// Q4_K (nmax 15) and Q5_K (nmax 31) rows: y[n/256] <- x[n]. importance
+// null: round to nearest with the fit's search range rmin, rdelta, nstep;
+// else the weighted rule. pack(L, block) stores the codes.
+template <typename Block, typename Pack>
+void quantize_rows_q45_k(const float* x, Block* y, int64_t n, const float* importance, int nmax, float rmin,
+                         float rdelta, int nstep, Pack pack) {
+  for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K) {
+    uint8_t L[kQK_K];
+    if (importance) {
+      quantize_k_scales_and_codes_weighted(x, importance + b * kQK_K, &y[b], nmax, L);
+    } else {
+      quantize_k_scales_and_codes(x, &y[b], nmax, rmin, rdelta, nstep, L);
+    }
+    pack(L, &y[b]);
+  }
+}
+
+}  // namespace
+
+void quantize_row_q4_k_ref(const float* x, BlockQ4_K* y, int64_t n) { quantize_row_q4_k_imatrix(x, y, n, nullptr); }
+void quantize_row_q5_k_ref(const float* x, BlockQ5_K* y, int64_t n) { quantize_row_q5_k_imatrix(x, y, n, nullptr); }
+void quantize_row_q6_k_ref(const float* x, BlockQ6_K* y, int64_t n) { quantize_row_q6_k_imatrix(x, y, n, nullptr); }
+
+// The round-to-nearest rules search scale and minimum over ggml's ranges
+// (Q4_K: 21 steps of 0.1 from −1; Q5_K: 16 from −0.5).
+void quantize_row_q4_k_imatrix(const float* x, BlockQ4_K* y, int64_t n, const float* importance) {
+  quantize_rows_q45_k(x, y, n, importance, 15, -1.0f, 0.1f, 20, pack_q4_k_codes);
+}
+void quantize_row_q5_k_imatrix(const float* x, BlockQ5_K* y, int64_t n, const float* importance) {
+  quantize_rows_q45_k(x, y, n, importance, 31, -0.5f, 0.1f, 15, pack_q5_k_codes);
+}
 // Q6_K: per 16-weight sub-block a signed scale (weights x², or the
 // importance itself, as ggml's quantize_row_q6_K_impl), the scales as 8-bit
 // multiples of the largest, then each x to its nearest code. y[n/256] <- x[n].
-void quantize_row_q6_k_weighted(const float* x, BlockQ6_K* y, int64_t n, const float* importance) {
+void quantize_row_q6_k_imatrix(const float* x, BlockQ6_K* y, int64_t n, const float* importance) {
   for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K) {
     const float* qw = importance ? importance + b * kQK_K : nullptr;
     int8_t L[kQK_K];
@@ -220,41 +252,6 @@ void quantize_row_q6_k_weighted(const float* x, BlockQ6_K* y, int64_t n, const f
       }
     }
   }
-}
-
-// Q4_K (nmax 15) and Q5_K (nmax 31) rows: y[n/256] <- x[n]. importance
-// null: round to nearest with the fit's search range rmin, rdelta, nstep;
-// else the weighted rule. pack(L, block) stores the codes.
-template <typename Block, typename Pack>
-void quantize_rows_q45_k(const float* x, Block* y, int64_t n, const float* importance, int nmax, float rmin,
-                         float rdelta, int nstep, Pack pack) {
-  for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K) {
-    uint8_t L[kQK_K];
-    if (importance) {
-      quantize_k_scales_and_codes_weighted(x, importance + b * kQK_K, &y[b], nmax, L);
-    } else {
-      quantize_k_scales_and_codes(x, &y[b], nmax, rmin, rdelta, nstep, L);
-    }
-    pack(L, &y[b]);
-  }
-}
-
-}  // namespace
-
-void quantize_row_q4_k_ref(const float* x, BlockQ4_K* y, int64_t n) { quantize_row_q4_k_imatrix(x, y, n, nullptr); }
-void quantize_row_q5_k_ref(const float* x, BlockQ5_K* y, int64_t n) { quantize_row_q5_k_imatrix(x, y, n, nullptr); }
-void quantize_row_q6_k_ref(const float* x, BlockQ6_K* y, int64_t n) { quantize_row_q6_k_weighted(x, y, n, nullptr); }
-
-// The round-to-nearest rules search scale and minimum over ggml's ranges
-// (Q4_K: 21 steps of 0.1 from −1; Q5_K: 16 from −0.5).
-void quantize_row_q4_k_imatrix(const float* x, BlockQ4_K* y, int64_t n, const float* importance) {
-  quantize_rows_q45_k(x, y, n, importance, 15, -1.0f, 0.1f, 20, pack_q4_k_codes);
-}
-void quantize_row_q5_k_imatrix(const float* x, BlockQ5_K* y, int64_t n, const float* importance) {
-  quantize_rows_q45_k(x, y, n, importance, 31, -0.5f, 0.1f, 15, pack_q5_k_codes);
-}
-void quantize_row_q6_k_imatrix(const float* x, BlockQ6_K* y, int64_t n, const float* importance) {
-  quantize_row_q6_k_weighted(x, y, n, importance);
 }
 
 }  // namespace nibble

@@ -28,7 +28,7 @@ const pad2 = (n) => String(n).padStart(2, '0');
 // C-locale strftime (what Python's gives in transformers) of a local date,
 // for the directives chat templates use; others stay as written. English
 // month and day names whatever the page's language.
-export function strftime(date, format) {
+function strftime(date, format) {
   const hours12 = date.getHours() % 12 || 12;
   const dayOfYear = Math.round((new Date(date.getFullYear(), date.getMonth(), date.getDate()) - new Date(date.getFullYear(), 0, 1)) / 864e5) + 1;
   const fields = {

@@ -10,7 +10,8 @@
 import { plainError, rangeError, throwIfFailed, typeError } from './errors.mjs';
 import { generationResult, macrotask, makeStats, now, StopFilter } from './generation.mjs';
 import {
-  copyIn, copyOutBytes, copyOutFloat32, currentModule, currentPlatform, getModule, init, reserveThreads, withHeapBuffers,
+  copyIn, copyOutBytes, copyOutFloat32, currentModule, currentPlatform, getModule, init, reserveThreads, takeResult,
+  withHeapBuffers,
 } from './runtime.mjs';
 import { openSource, readAll, throwIfAborted } from './sources.mjs';
 import { modelTokenizer, PIECE, RELEASE, templateSpecials } from './tokenizer.mjs';
@@ -72,13 +73,7 @@ export class Model {
 
   // The result buffer of the last call, copied out (then freed in C++).
   #takeResult(where, read) {
-    const handle = this.#handle;
-    const n = handle.resultSize();
-    return withHeapBuffers(this.#wasm, [Math.max(n, 1)], where, ([out]) => {
-      handle.copyResult(out);
-      handle.clearResult();
-      return read(out, n);
-    });
+    return takeResult(this.#wasm, this.#handle, where, read);
   }
 
   /** Token ids of text: model.tokenizer.encode (see Tokenizer). */

@@ -188,6 +188,17 @@ export function copyOutBytes(wasm, ptr, n) {
   return wasm.HEAPU8.slice(ptr, ptr + n);
 }
 
+// The result buffer of the handle's last call (a TextModel or TextTokenizer),
+// read out by read(ptr, n) and then freed in C++.
+export function takeResult(wasm, handle, where, read) {
+  const n = handle.resultSize();
+  return withHeapBuffers(wasm, [Math.max(n, 1)], where, ([out]) => {
+    handle.copyResult(out);
+    handle.clearResult();
+    return read(out, n);
+  });
+}
+
 // Test-only views of the heap (see tests/js): not part of the API.
 export const debug = Object.freeze({
   heapBytesInUse() {

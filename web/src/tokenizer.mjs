@@ -5,7 +5,7 @@
 // a vocab-only file works, and a model's tensors are never downloaded.
 import { plainError, rangeError, throwIfFailed, typeError } from './errors.mjs';
 import { loadChat } from './lazy_parts.mjs';
-import { copyIn, copyOutBytes, currentModule, currentPlatform, getModule, withHeapBuffers } from './runtime.mjs';
+import { copyIn, copyOutBytes, currentModule, currentPlatform, getModule, takeResult, withHeapBuffers } from './runtime.mjs';
 import { openSource, throwIfAborted } from './sources.mjs';
 import { checkIds, checkSource, checkTokenizeOptions, deepFreeze, describe } from './validate.mjs';
 
@@ -28,16 +28,6 @@ const leakGuard = typeof FinalizationRegistry === 'function'
   : null;
 
 const utf8 = new TextEncoder();
-
-// The result buffer of the handle's last call, copied out (then freed in C++).
-function takeResult(wasm, handle, where, read) {
-  const n = handle.resultSize();
-  return withHeapBuffers(wasm, [Math.max(n, 1)], where, ([out]) => {
-    handle.copyResult(out);
-    handle.clearResult();
-    return read(out, n);
-  });
-}
 
 function takeText(wasm, handle, where) {
   return takeResult(wasm, handle, where, (ptr, n) => new TextDecoder().decode(copyOutBytes(wasm, ptr, n)));
