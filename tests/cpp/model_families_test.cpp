@@ -29,8 +29,6 @@ struct Agreement {
   double max_abs = 0, mean_kl = 0, max_kl = 0;
 };
 
-// The larger of a and b, NaN if either is (std::max would drop a NaN b).
-double sticky_max(double a, double b) { return a >= b || a != a ? a : b; }
 
 // nibble's logits [positions, vocab] against the reference's; a NaN logit
 // makes every figure NaN, which fails every bound.

@@ -17,6 +17,10 @@
 
 namespace nibble {
 
+// The larger of a and b, NaN if either is (std::max would drop a NaN b, so
+// a largest-difference check would pass on NaN results).
+inline double sticky_max(double a, double b) { return a >= b || a != a ? a : b; }
+
 inline std::string model_path(const std::string& name) { return std::string(NIBBLE_SOURCE_DIR) + "/models/" + name; }
 
 // The whole file; a missing, unreadable or empty file fails the test (an
