@@ -93,6 +93,10 @@ test('Quantize panel: calibration on pasted text (Q4_0), and none (rounding to n
     await page.evaluate(() => { window.nibbleDemo.quantize.result = null; });
     await page.selectOption('#quant-calibration', 'none');
     const rtn = await quantize(page);
+    // Without calibration the file is the round-to-nearest one "before"
+    // measures; that measurement is the GPTQ run's "before" again.
+    assert.ok(Number.isFinite(rtn.klBefore) && rtn.klBefore > 0, `KL before ${rtn.klBefore}`);
+    assert.equal(rtn.klBefore, gptq.klBefore);
     assert.equal(rtn.klAfter, rtn.klBefore);
     assert.equal(rtn.file, 'stories260K-q4_0.gguf');
   } finally {
