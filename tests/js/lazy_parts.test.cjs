@@ -1,11 +1,13 @@
 // The parts of the API loaded on first use (web/src/lazy_parts.mjs: nibble-chat,
 // nibble-quality, nibble-worker-client, nibble-cache): none is loaded by
 // importing nibble, each loads and works in Node from the CommonJS and the
-// ES module build, and a missing one is named in the error.
+// ES module build (both checked for which part files were loaded when), and
+// a missing one is named in the error.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { pathToFileURL } = require('node:url');
 const { model } = require('./model_util.cjs');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
@@ -30,22 +32,43 @@ const SCRIPT = `
   model.dispose();
 `;
 
+// ES modules have no module cache to look at: the ES module run loads with a
+// module hook (node:module register) that appends each URL it loads to a log.
+function esmHook(dir) {
+  const log = path.join(dir, 'loaded.log');
+  fs.writeFileSync(log, '');
+  fs.writeFileSync(path.join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+    export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }`);
+  fs.writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';
+    register(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});`);
+  return { log, register: path.join(dir, 'register.mjs') };
+}
+
+// The part files among loaded file names (not the wasm builds' glue); it is
+// written into the scripts, so it refers to nothing outside itself.
+const notGlue = (f) => /^nibble-[a-z-]+\.(cjs|mjs)$/.test(f) && !/-simd|-scalar/.test(f);
+
 function run(kind) {
-  const file = kind === 'cjs'
-    ? `const nibble = require(${JSON.stringify(path.join(DIST, 'nibble.cjs'))});
-       const loaded = () => Object.keys(require.cache).map((f) => require('node:path').basename(f)).filter((f) => /^nibble-[a-z-]+\\.cjs$/.test(f) && !/-simd|-scalar/.test(f)).sort();
-       const MODEL = ${JSON.stringify(MODEL)};
-       (async () => { ${SCRIPT} })().catch((e) => { console.error(e); process.exit(1); });`
-    // ES modules have no module cache to look at: the glue and parts that
-    // were imported show as loaded resources in the performance timeline only
-    // in browsers, so the ES module run checks the results alone.
-    : `import * as nibble from ${JSON.stringify(path.join(DIST, 'nibble.mjs'))};
-       const loaded = () => [];
-       const MODEL = ${JSON.stringify(MODEL)};
-       ${SCRIPT}`;
-  const out = execFileSync(process.execPath, ['--input-type=' + (kind === 'cjs' ? 'commonjs' : 'module'), '-e', file],
-    { encoding: 'utf8', timeout: 60000 });
-  return JSON.parse(out);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nibble-lazy-'));
+  try {
+    const hook = kind === 'esm' ? esmHook(dir) : null;
+    const file = kind === 'cjs'
+      ? `const nibble = require(${JSON.stringify(path.join(DIST, 'nibble.cjs'))});
+         const loaded = () => Object.keys(require.cache).map((f) => require('node:path').basename(f)).filter(${notGlue}).sort();
+         const MODEL = ${JSON.stringify(MODEL)};
+         (async () => { ${SCRIPT} })().catch((e) => { console.error(e); process.exit(1); });`
+      : `import * as nibble from ${JSON.stringify(pathToFileURL(path.join(DIST, 'nibble.mjs')).href)};
+         import { readFileSync } from 'node:fs';
+         const loaded = () => [...new Set(readFileSync(${JSON.stringify(hook.log)}, 'utf8').split('\\n')
+           .map((u) => u.split('/').pop()).filter(${notGlue}))].sort();
+         const MODEL = ${JSON.stringify(MODEL)};
+         ${SCRIPT}`;
+    const args = hook ? ['--import', hook.register, '--input-type=module'] : ['--input-type=commonjs'];
+    const out = execFileSync(process.execPath, [...args, '-e', file], { encoding: 'utf8', timeout: 60000 });
+    return JSON.parse(out);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const WORKS = {
@@ -59,8 +82,10 @@ test('CommonJS: no part is loaded by require(), each loads on first use and work
   expect(r.after).toEqual(PARTS.map((p) => `${p}.cjs`).sort());
 }, 60000);
 
-test('ES module: each part loads on first use and works', () => {
-  expect(run('esm')).toMatchObject(WORKS);
+test('ES module: no part is loaded by import, each loads on first use and works', () => {
+  const r = run('esm');
+  expect(r).toMatchObject({ ...WORKS, before: [] });
+  expect(r.after).toEqual(PARTS.map((p) => `${p}.mjs`).sort());
 }, 60000);
 
 test('a part missing beside the API: the error names its file, and a retry after it is back works', () => {
