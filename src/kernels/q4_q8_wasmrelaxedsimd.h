@@ -227,6 +227,68 @@ void q4_q8_gemm_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, 
   for (int r = 0; r < rows; ++r) wasm_v128_store(y + r * ldy + g * kPackRows, acc[r]);
 }
 
+// sum[r][p] += the relaxed dots of codes[p] with row r's activation word,
+// lane r of `words` (one v128 load and lane broadcasts: V8 keeps an address
+// register per load32_splat offset, and the broadcasts of one load need none).
+inline void add_pair_dots(v128_t words, const v128_t (&codes)[2], v128_t (&sum)[4][2]) {
+  const v128_t a[4] = {broadcast_lane<0>(words), broadcast_lane<1>(words), broadcast_lane<2>(words), broadcast_lane<3>(words)};
+#pragma clang loop unroll(full)
+  for (int r = 0; r < 4; ++r)
+#pragma clang loop unroll(full)
+    for (int p = 0; p < 2; ++p) sum[r][p] = wasm_i16x8_add(sum[r][p], relaxed_dot_i8x16_i7x16(a[r], codes[p]));
+}
+// The relaxed tier's Q4 W4A8 GEMM pair tile: groups g (even) and g + 1, a
+// pair whose panels alternate in one stream (q4_panel_index), × 4
+// activation rows (as q4_q8_gemm_tile_relaxed: `act` with R = 4, rows ≥
+// `rows` zero padding, not stored). Each broadcast activation word meets
+// both groups' codes, so a block takes 32 broadcasts for 64 relaxed dots
+// (the 4×4 tile: 32 for 32). Fully unrolled, its eight int16 sums stay in
+// registers: a panel vector's low nibbles (word 2v) go through all four
+// rows before its high nibbles (word 2v + 1) are unpacked, so at most two
+// code vectors are live (x64 V8 has 15 vector registers to give).
+// Bitwise the reference's (integer sums, then the same block update).
+template <bool kHasMin>
+void q4_q8_gemm_pair_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
+  constexpr int R = 4;
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, false));
+  const uint8_t* panel = q4_panel<kHasMin, false>(w, g, 0);  // then group g + 1's, then g's next block, ...
+  const v128_t low_nibbles = wasm_i8x16_splat(0x0F);
+  v128_t acc[R][2];
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += 2 * kPanel, act += q8_block_stride<true>(R)) {
+    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    const int32_t* words = act;
+    v128_t sum[R][2];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; ++r) sum[r][0] = sum[r][1] = wasm_i16x8_splat(0);
+#pragma clang loop unroll(disable)
+    for (int v = 0; v < 4; ++v, qs += 16, words += 2 * R) {
+      const v128_t q[2] = {wasm_v128_load(qs), wasm_v128_load(qs + kPanel)};
+#pragma clang loop unroll(full)
+      for (int half = 0; half < 2; ++half) {  // low nibbles (word 2v), then high (word 2v + 1)
+        v128_t codes[2];
+#pragma clang loop unroll(full)
+        for (int p = 0; p < 2; ++p) codes[p] = wasm_v128_and(half ? wasm_u16x8_shr(q[p], 4) : q[p], low_nibbles);
+        add_pair_dots(wasm_v128_load(words + half * R), codes, sum);
+      }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; ++r) {
+      const v128_t da = wasm_v128_load32_splat(act + q8_field<true>(R, kQ8D, r));
+      const v128_t term = wasm_v128_load32_splat(act + q8_field<true>(R, q8_term_field<kHasMin>(), r));
+#pragma clang loop unroll(full)
+      for (int p = 0; p < 2; ++p)
+        acc[r][p] = q8_block_update<kHasMin>(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da, term);
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    wasm_v128_store(y + r * ldy + g * kPackRows, acc[r][0]);
+    wasm_v128_store(y + r * ldy + (g + 1) * kPackRows, acc[r][1]);
+  }
+}
+
 }  // namespace wasmsimd
 }  // namespace nibble
 

@@ -37,7 +37,7 @@ using namespace kerneltest;
 constexpr float kU = 1.0f / 16777216.0f;  // 2^-24
 
 const int64_t kKs[] = {32, 64, 96, 4096};
-const int64_t kNs[] = {1, 3, 4, 5, 17, 64, 1000};
+const int64_t kNs[] = {1, 3, 4, 5, 17, 23, 64, 1000};  // 23: an odd number of full groups (an unpaired last one)
 const int64_t kMs[] = {1, 2, 3, 7, 13, 64};  // 13: halves of 6 and 7 rows, GEMM tiles plus leftover rows
 // Long rows with many outputs add no new tile or block case, only time (the
 // ASan build runs this test at -O1): shapes with K·N above this are skipped.
