@@ -274,14 +274,15 @@ void q4_q8_gemm_groups_tile_relaxed(const Q4Weights& w, const int32_t* act, int6
         add_group_dots<P>(wasm_v128_load(words + half * R), codes, sum);
       }
     }
+    // The rows' scales and terms, one load each, broadcast as the words.
+    const v128_t da4 = wasm_v128_load(act + q8_field<true>(R, kQ8D)), term4 = wasm_v128_load(act + q8_field<true>(R, q8_term_field<kHasMin>()));
+    const v128_t da[R] = {broadcast_lane<0>(da4), broadcast_lane<1>(da4), broadcast_lane<2>(da4), broadcast_lane<3>(da4)};
+    const v128_t term[R] = {broadcast_lane<0>(term4), broadcast_lane<1>(term4), broadcast_lane<2>(term4), broadcast_lane<3>(term4)};
 #pragma clang loop unroll(full)
-    for (int r = 0; r < R; ++r) {
-      const v128_t da = wasm_v128_load32_splat(act + q8_field<true>(R, kQ8D, r));
-      const v128_t term = wasm_v128_load32_splat(act + q8_field<true>(R, q8_term_field<kHasMin>(), r));
+    for (int r = 0; r < R; ++r)
 #pragma clang loop unroll(full)
       for (int p = 0; p < P; ++p)
-        acc[r][p] = q8_block_update<kHasMin>(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da, term);
-    }
+        acc[r][p] = q8_block_update<kHasMin>(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da[r], term[r]);
   }
   for (int r = 0; r < rows; ++r)
 #pragma clang loop unroll(full)
