@@ -237,7 +237,7 @@ inline void add_group_dots(v128_t words, const v128_t (&codes)[P], v128_t (&sum)
 // broadcast word serves the P groups: with P = 2 a block takes 32
 // broadcasts for 64 dots. The eight int16 sums stay in registers (x64 V8
 // has 15 vector registers to give); the loop over v stays rolled (V8
-// unrolls it by two itself). 576×1536 and 1536×576, M = 64, Node: the pair
+// unrolls it by two itself; `unroll(full)` ran 0.2–0.5× as fast). 576×1536 and 1536×576, M = 64, Node: the pair
 // tile 1.1–1.2× the previous 4×4 tile of load32_splat broadcasts.
 // Bitwise the reference's (integer sums, then the same block update).
 template <bool kHasMin, int P>
