@@ -1,6 +1,6 @@
-// The relaxed-SIMD W4A8 GEMV of the Q4 *__wasmrelaxedsimd kernels
-// (q4_wasmsimd.h has the rest of that tier: its W4A8 GEMM and W4A32 tiles
-// are the plain SIMD tiles on its layout). Its packed layout puts each row
+// The relaxed-SIMD W4A8 GEMV and GEMM tiles of the Q4 *__wasmrelaxedsimd
+// kernels (q4_wasmsimd.h has the rest of that tier: its W4A32 tiles are the
+// plain SIMD tiles on its layout). Its packed layout puts each row
 // in its own 32-bit lane and pairs the groups (packed_weights.h,
 // q4_panel.h); its GEMV activations are the int8 values as they are
 // (q4_activations_wasmsimd.h). Only builds with NIBBLE_RELAXED_SIMD
@@ -163,27 +163,26 @@ void q4_q8_gemv_relaxed(const Q4Weights& w, const Q8Activations& x, const Output
   if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
 }
 
-// The relaxed tier's W4A8 GEMM tile: group g's 4 weight rows × 4
-// activation rows (rows ≥ `rows` are zero padding and not stored), `act`
-// the tile's blocks from interleave_q8<true> with R = 4 (word w of row r at
-// w·4 + r). It reads the packed panels as they are, no copy: per block the
-// four panel vectors are unpacked once into their eight nibble vectors
-// (`codes`: lane r of codes[i] = weight row r's elements 4i .. 4i+3), and
-// each activation row meets them in eight relaxed dots with its broadcast
-// words, summing in int16 (lane pair r = weight row r). Q4: a block's eight
-// dots stay within int16 (30720); Q5 (kHigh, up to 2·31·128 per dot)
-// widens every four. Results are bitwise the reference's.
+// The relaxed tier's Q5 W4A8 GEMM tile (Q4 has q4_q8_gemm_groups_tile_relaxed
+// below): group g's 4 weight rows × 4 activation rows (rows ≥ `rows` are
+// zero padding and not stored), `act` the tile's blocks from
+// interleave_q8<true> with R = 4 (word w of row r at w·4 + r). It reads the
+// packed panels as they are, no copy: per block the four panel vectors are
+// unpacked once into their eight 5-bit code vectors (`codes`: lane r of
+// codes[i] = weight row r's elements 4i .. 4i+3), and each activation row
+// meets them in eight relaxed dots with its broadcast words, summing in
+// int16 (lane pair r = weight row r) and widening every four (up to
+// 2·31·128 per dot). Results are bitwise the reference's.
 // The loop over the activation rows stays rolled, their accumulators in
-// memory: unrolled, clang hoists all 32 broadcasts and V8 spills them
-// (576×1536, M = 64: no faster than the plain tile's copy and rotations).
-template <bool kHasMin, bool kHigh>
-void q4_q8_gemm_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
+// memory: unrolled, clang hoists all 32 broadcasts and V8 spills them.
+template <bool kHasMin>
+void q4_q8_gemm_tile5_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
   constexpr int R = 4;
   const int64_t nb = w.K / kQK;
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
-  const uint8_t* panel = q4_panel<kHasMin, kHigh>(w, g, 0);
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, true));
+  const uint8_t* panel = q4_panel<kHasMin, true>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  const v128_t low_nibbles = wasm_i8x16_splat(0x0F);
+  const v128_t low_nibbles = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10);
   v128_t acc[R];
   for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(R)) {
@@ -192,39 +191,102 @@ void q4_q8_gemm_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, 
 #pragma clang loop unroll(full)
     for (int v = 0; v < 4; ++v) {
       const v128_t q = wasm_v128_load(qs + 16 * v);
-      codes[2 * v] = wasm_v128_and(q, low_nibbles);
-      codes[2 * v + 1] = wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles);
-      if (kHigh) {
-        const v128_t high = wasm_u16x8_shr(wasm_v128_load(panel + q5_high_offset(kHasMin)), v), bit4 = wasm_i8x16_splat(0x10);
-        codes[2 * v] = wasm_v128_or(codes[2 * v], wasm_v128_and(wasm_i16x8_shl(high, 4), bit4));
-        codes[2 * v + 1] = wasm_v128_or(codes[2 * v + 1], wasm_v128_and(high, bit4));
-      }
+      const v128_t high = wasm_u16x8_shr(wasm_v128_load(panel + q5_high_offset(kHasMin)), v);
+      codes[2 * v] = wasm_v128_or(wasm_v128_and(q, low_nibbles), wasm_v128_and(wasm_i16x8_shl(high, 4), bit4));
+      codes[2 * v + 1] = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles), wasm_v128_and(high, bit4));
     }
     const int32_t* words = act;
 #pragma clang loop unroll(disable)
     for (int r = 0; r < R; ++r, ++words) {
-      v128_t dot;
-      if (kHigh) {
-        v128_t half[2];
+      v128_t half[2];
 #pragma clang loop unroll(full)
-        for (int h = 0; h < 2; ++h) {
-          half[h] = wasm_i16x8_splat(0);
+      for (int h = 0; h < 2; ++h) {
+        half[h] = wasm_i16x8_splat(0);
 #pragma clang loop unroll(full)
-          for (int i = 4 * h; i < 4 * h + 4; ++i)
-            half[h] = wasm_i16x8_add(half[h], relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(words + i * R), codes[i]));
-        }
-        dot = wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(half[0]), wasm_i32x4_extadd_pairwise_i16x8(half[1]));
-      } else {
-        v128_t sum = relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(words), codes[0]);
-#pragma clang loop unroll(full)
-        for (int i = 1; i < 8; ++i) sum = wasm_i16x8_add(sum, relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(words + i * R), codes[i]));
-        dot = wasm_i32x4_extadd_pairwise_i16x8(sum);
+        for (int i = 4 * h; i < 4 * h + 4; ++i)
+          half[h] = wasm_i16x8_add(half[h], relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(words + i * R), codes[i]));
       }
-      acc[r] = q8_block_update<kHasMin, kHigh>(acc[r], dot, panel, wasm_v128_load32_splat(act + q8_field<true>(R, kQ8D, r)),
-                                               wasm_v128_load32_splat(act + q8_field<true>(R, q8_term_field<kHasMin>(), r)));
+      const v128_t dot = wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(half[0]), wasm_i32x4_extadd_pairwise_i16x8(half[1]));
+      acc[r] = q8_block_update<kHasMin, true>(acc[r], dot, panel, wasm_v128_load32_splat(act + q8_field<true>(R, kQ8D, r)),
+                                              wasm_v128_load32_splat(act + q8_field<true>(R, q8_term_field<kHasMin>(), r)));
     }
   }
   for (int r = 0; r < rows; ++r) wasm_v128_store(y + r * ldy + g * kPackRows, acc[r]);
+}
+
+// sum[r][p] += the relaxed dot of codes[p] with row r's activation word,
+// lane r of `words` (one v128 load and lane broadcasts: V8 keeps an address
+// register per load32_splat offset, and the broadcasts of one load need none).
+template <int P>
+inline void add_group_dots(v128_t words, const v128_t (&codes)[P], v128_t (&sum)[4][P]) {
+  const v128_t a[4] = {broadcast_lane<0>(words), broadcast_lane<1>(words), broadcast_lane<2>(words), broadcast_lane<3>(words)};
+#pragma clang loop unroll(full)
+  for (int r = 0; r < 4; ++r)
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) sum[r][p] = wasm_i16x8_add(sum[r][p], relaxed_dot_i8x16_i7x16(a[r], codes[p]));
+}
+// The relaxed tier's Q4 W4A8 GEMM tile: P groups (1, or 2: g even and
+// g + 1, a pair whose panels alternate in one stream, q4_panel_index) of 4
+// weight rows × 4 activation rows (rows ≥ `rows` are zero padding and not
+// stored), `act` the tile's blocks from interleave_q8<true> with R = 4
+// (word w of row r at w·4 + r). It reads the packed panels as they are:
+// panel vector v masked to its low (high) nibbles holds in lane r weight
+// row r's elements 8v .. 8v+3 (8v+4 .. 8v+7), and meets each activation
+// row's word 2v (2v + 1), broadcast, in one relaxed dot: lane pair r =
+// weight row r, a block's eight dots summing in int16 (≤ 30720). Each
+// broadcast word serves the P groups: with P = 2 a block takes 32
+// broadcasts for 64 dots. The eight int16 sums stay in registers (x64 V8
+// has 15 vector registers to give); the loop over v stays rolled (V8
+// unrolls it by two itself; `unroll(full)` ran 0.2–0.5× as fast). 576×1536 and 1536×576, M = 64, Node: the pair
+// tile 1.1–1.2× the previous 4×4 tile of load32_splat broadcasts.
+// Bitwise the reference's (integer sums, then the same block update).
+template <bool kHasMin, int P>
+void q4_q8_gemm_groups_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
+  constexpr int R = 4;
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, false));
+  const uint8_t* panel = q4_panel<kHasMin, false>(w, g, 0);  // P = 2: then group g + 1's, then g's next block, ...
+  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
+  const v128_t low_nibbles = wasm_i8x16_splat(0x0F);
+  v128_t acc[R][P];
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; ++r)
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) acc[r][p] = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(R)) {
+    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    const int32_t* words = act;
+    v128_t sum[R][P];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; ++r)
+#pragma clang loop unroll(full)
+      for (int p = 0; p < P; ++p) sum[r][p] = wasm_i16x8_splat(0);
+#pragma clang loop unroll(disable)
+    for (int v = 0; v < 4; ++v, qs += 16, words += 2 * R) {
+      v128_t q[P];
+#pragma clang loop unroll(full)
+      for (int p = 0; p < P; ++p) q[p] = wasm_v128_load(qs + p * kPanel);
+#pragma clang loop unroll(full)
+      for (int half = 0; half < 2; ++half) {  // low nibbles (word 2v), then high (word 2v + 1)
+        v128_t codes[P];
+#pragma clang loop unroll(full)
+        for (int p = 0; p < P; ++p) codes[p] = wasm_v128_and(half ? wasm_u16x8_shr(q[p], 4) : q[p], low_nibbles);
+        add_group_dots<P>(wasm_v128_load(words + half * R), codes, sum);
+      }
+    }
+    // The rows' scales and terms, one load each, broadcast as the words.
+    const v128_t da4 = wasm_v128_load(act + q8_field<true>(R, kQ8D)), term4 = wasm_v128_load(act + q8_field<true>(R, q8_term_field<kHasMin>()));
+    const v128_t da[R] = {broadcast_lane<0>(da4), broadcast_lane<1>(da4), broadcast_lane<2>(da4), broadcast_lane<3>(da4)};
+    const v128_t term[R] = {broadcast_lane<0>(term4), broadcast_lane<1>(term4), broadcast_lane<2>(term4), broadcast_lane<3>(term4)};
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; ++r)
+#pragma clang loop unroll(full)
+      for (int p = 0; p < P; ++p)
+        acc[r][p] = q8_block_update<kHasMin>(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da[r], term[r]);
+  }
+  for (int r = 0; r < rows; ++r)
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) wasm_v128_store(y + r * ldy + (g + p) * kPackRows, acc[r][p]);
 }
 
 }  // namespace wasmsimd

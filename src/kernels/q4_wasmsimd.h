@@ -6,7 +6,8 @@
 //   q4_q8_wasmrelaxedsimd.h     the relaxed tier's W4A8 GEMV tiles
 //   q4_panel_wasmsimd.h         nibble moves and lane rotations they share
 // One group = 4 weight rows. GEMV tiles: 4 weight rows × 1 activation row;
-// GEMM tiles: 4 × 4, the last activation tile zero-padded. Partial groups
+// GEMM tiles: 4 × 4 (the relaxed tier's Q4: 8 × 4, a pair of groups), the
+// last activation tile zero-padded. Partial groups
 // (N % 4 rows) go to the scalar kernel of the same name, which computes the
 // same bits for W4A8.
 //
@@ -18,7 +19,9 @@
 // all their loads and V8 spills them; V8 unrolls them itself).
 //
 // The relaxed tier has rows in lanes: its W4A8 kernels are
-// q4_q8_gemv_relaxed and q4_q8_gemm_tile_relaxed (q4_q8_wasmrelaxedsimd.h),
+// q4_q8_gemv_relaxed and the GEMM tiles q4_q8_gemm_groups_tile_relaxed (Q4:
+// 8 or 4 weight rows × 4 activation rows) and q4_q8_gemm_tile5_relaxed (Q5)
+// (q4_q8_wasmrelaxedsimd.h),
 // its W4A32 kernels move the nibbles to the rotated order (the GEMV as it
 // reads, the GEMM in a copy of each group).
 #pragma once
@@ -100,9 +103,27 @@ struct Q4Kernels {
       // Reads the panels as they are (no copy), so a last partial tile runs
       // padded: its rows keep matmul()'s layout.
       const int64_t stride = (w.K / kQK) * q8_block_stride<true>(4);
-      q4_tiles(w, x, out, 4, interleave_q8<true>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-        q4_q8_gemm_tile_relaxed<kHasMin, kHigh>(w, act + t * stride, g, y, ldy, rows);
-      }, tail);
+      if (kHigh) {
+        q4_tiles(w, x, out, 4, interleave_q8<true>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
+          q4_q8_gemm_tile5_relaxed<kHasMin>(w, act + t * stride, g, y, ldy, rows);
+        }, tail);
+        return;
+      }
+      // Q4: pairs of full groups through the pair tile, the rest one by one.
+      const int32_t* act = interleave_q8<true>(x, out.m_begin, out.m_end, 4);
+      const int64_t full_end = std::min(out.n_end, w.N) / kPackRows;
+      for (int64_t g = out.n_begin / kPackRows; g < full_end;) {
+        const bool pair = g % 2 == 0 && g + 1 < full_end;
+        for (int64_t m = out.m_begin, t = 0; m < out.m_end; m += 4, ++t) {
+          const int rows = int(std::min<int64_t>(4, out.m_end - m));
+          if (pair)
+            q4_q8_gemm_groups_tile_relaxed<kHasMin, 2>(w, act + t * stride, g, out.y + m * out.ldy, out.ldy, rows);
+          else
+            q4_q8_gemm_groups_tile_relaxed<kHasMin, 1>(w, act + t * stride, g, out.y + m * out.ldy, out.ldy, rows);
+        }
+        g += pair ? 2 : 1;
+      }
+      if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
     } else {
       // The copy costs about half of one 4×4 tile per block, so up to 4
       // activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs
