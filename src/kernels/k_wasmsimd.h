@@ -58,6 +58,14 @@ inline void k_code_vectors(const uint8_t* qs, v128_t high, int e, v128_t* lo, v1
   }
 }
 
+// The `high` that k_code_vectors takes for half h of a part (Q4_K: none).
+template <TensorType kType>
+inline v128_t k_high_bits(const uint8_t* part, int h) {
+  if constexpr (kType != TensorType::Q5_K) return wasm_i8x16_splat(0);
+  const v128_t high = wasm_v128_load(part + 64);
+  return h == 1 ? wasm_u16x8_shr(high, 4) : high;
+}
+
 // Q6_K: the four code vectors 4t .. 4t+3 of a part's triple t (three
 // vectors at 48t): bits 0..5 of each byte of vector u < 3 are code vector
 // u's; code vector 3 gathers bits 6, 7 of the three (as its bits 2u, 2u+1).
@@ -98,12 +106,16 @@ constexpr int k_unit_vectors() {
 template <bool kRelaxed>
 struct UnitDots;
 
+// Codes: a code vector as the tier's dots take it (prepare(), once per
+// vector: the GEMM shares it across activation rows).
 template <>
 struct UnitDots<true> {
+  using Codes = v128_t;
   v128_t sum16 = wasm_i16x8_splat(0);
+  static Codes prepare(v128_t codes) { return codes; }
   // codes: lane r = row r's codes of four elements; a: those activations
   // (int8) in every lane.
-  void add(v128_t codes, v128_t a) { sum16 = wasm_i16x8_add(sum16, relaxed_dot_i8x16_i7x16(a, codes)); }
+  void add(Codes codes, v128_t a) { sum16 = wasm_i16x8_add(sum16, relaxed_dot_i8x16_i7x16(a, codes)); }
   static v128_t activations(const int8_t* xq, const int16_t*, int e) { return wasm_v128_load32_splat(xq + e); }
   // Scale bytes (four rows' int8 or uint8 at the start of sc) as the unit
   // multiplies them: (sc_r, sc_r) as int16 in lane r.
@@ -117,10 +129,14 @@ struct UnitDots<true> {
 
 template <>
 struct UnitDots<false> {
+  struct Codes {
+    v128_t rows01, rows23;  // the codes of rows 0, 1 and 2, 3 as int16
+  };
   v128_t rows01 = wasm_i32x4_splat(0), rows23 = wasm_i32x4_splat(0);  // [r0, r0, r1, r1], [r2, r2, r3, r3]
-  void add(v128_t codes, v128_t a) {
-    rows01 = wasm_i32x4_add(rows01, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(codes), a));
-    rows23 = wasm_i32x4_add(rows23, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(codes), a));
+  static Codes prepare(v128_t codes) { return {wasm_u16x8_extend_low_u8x16(codes), wasm_u16x8_extend_high_u8x16(codes)}; }
+  void add(const Codes& codes, v128_t a) {
+    rows01 = wasm_i32x4_add(rows01, wasm_i32x4_dot_i16x8(codes.rows01, a));
+    rows23 = wasm_i32x4_add(rows23, wasm_i32x4_dot_i16x8(codes.rows23, a));
   }
   static v128_t activations(const int8_t*, const int16_t* xw, int e) { return wasm_v128_load64_splat(xw + e); }
   // sc_r as int32 in lane r.
@@ -166,7 +182,7 @@ inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t
         q6_code_vectors(part + 48 * h, codes);
 #pragma clang loop unroll(full)
         for (int u = 0; u < 4; ++u) {
-          dots.add(codes[u], Dots::activations(xq, xw, 16 * h + 4 * u));
+          dots.add(Dots::prepare(codes[u]), Dots::activations(xq, xw, 16 * h + 4 * u));
           if (u == 3 || (kUnit == 1 && u == 1)) {
             isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<true>(wasm_v128_load32_splat(sc + 4 * h))));
             dots = Dots();
@@ -177,13 +193,10 @@ inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t
 #pragma clang loop unroll(full)
       for (int v = 0; v < 4; ++v) {
         const int h = v / 2, e = v % 2;
-        v128_t high = wasm_i8x16_splat(0);  // Q4_K: none
-        if (kType == TensorType::Q5_K) high = wasm_v128_load(part + 64);
-        if (kType == TensorType::Q5_K && h == 1) high = wasm_u16x8_shr(high, 4);
         v128_t lo, hi;
-        k_code_vectors<kType>(part + 16 * v, high, e, &lo, &hi);
-        dots.add(lo, Dots::activations(xq, xw, 8 * v));
-        dots.add(hi, Dots::activations(xq, xw, 8 * v + 4));
+        k_code_vectors<kType>(part + 16 * v, k_high_bits<kType>(part, h), e, &lo, &hi);
+        dots.add(Dots::prepare(lo), Dots::activations(xq, xw, 8 * v));
+        dots.add(Dots::prepare(hi), Dots::activations(xq, xw, 8 * v + 4));
         if (kUnit == 2 && e == 1) {
           isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc))));
           dots = Dots();
@@ -206,14 +219,18 @@ inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t
   return kQ6 ? result : wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
 }
 
-// Y tile of W4A8 for rows [m_begin, m_end): prepares each row's terms (and
-// the plain tier's int16 activations) once per call, then runs group by
-// group, each group's rows in turn.
+// What the tiles read per activation row of [m_begin, m_end), prepared
+// once per kernel call in buffers of the calling thread: the terms
+// (kKTermInts per 32-block) and, plain tier only, the int8 values as int16.
+struct KRows {
+  const int32_t* terms;  // [rows][K/32][kKTermInts]
+  const int16_t* wide;   // [rows][K], null in the relaxed tier
+};
 template <TensorType kType, bool kRelaxed>
-void k_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
-  thread_local std::vector<int32_t> terms;  // [rows][nb32][kKTermInts]
-  thread_local std::vector<int16_t> wide;   // [rows][K], plain tier only
+KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
+  const int64_t K = x.K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  thread_local std::vector<int32_t> terms;
+  thread_local std::vector<int16_t> wide;
   terms.resize(size_t(rows * nb32 * kKTermInts));
   if (!kRelaxed) wide.resize(size_t(rows * K));
   for (int64_t i = 0; i < rows; ++i) {
@@ -241,26 +258,128 @@ void k_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& o
       }
     }
   }
+  return {terms.data(), kRelaxed ? nullptr : wide.data()};
+}
+
+// Stores the first `cols` lanes of acc at y (a group's outputs).
+inline void store_k_outputs(float* y, int cols, v128_t acc) {
+  if (cols == kPackRows) {
+    wasm_v128_store(y, acc);
+  } else {
+    float lanes[kPackRows];
+    wasm_v128_store(lanes, acc);
+    std::copy(lanes, lanes + cols, y);
+  }
+}
+
+// The W4A8 GEMV: rows [m_begin, m_end) one at a time, group by group, each
+// group's rows in turn.
+template <TensorType kType, bool kRelaxed>
+void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
     const int64_t n0 = g * kPackRows;
     const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
     for (int64_t i = 0; i < rows; ++i) {
       const uint8_t* panel = k_panel<kType>(w, g, 0);
       const int8_t* xq = x.qs + (out.m_begin + i) * K;
-      const int16_t* xw = kRelaxed ? nullptr : wide.data() + i * K;
-      const int32_t* t = terms.data() + i * nb32 * kKTermInts;
+      const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
+      const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
       v128_t acc = wasm_f32x4_splat(0.0f);
       for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
         acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(panel, xq, kRelaxed ? nullptr : xw + b * kQK_K, t));
       }
-      float* y = out.y + (out.m_begin + i) * out.ldy + n0;
-      if (cols == kPackRows) {
-        wasm_v128_store(y, acc);
-      } else {
-        float lanes[kPackRows];
-        wasm_v128_store(lanes, acc);
-        std::copy(lanes, lanes + cols, y);
+      store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
+    }
+  }
+}
+
+// The W4A8 GEMM: per group, tiles of up to kKGemmRows activation rows share
+// each unpacked part. A part's eight code vectors (code vector i: lane r =
+// row r's elements 4i .. 4i+3) are unpacked and prepared once (plain tier:
+// widened to int16), then each activation row of the tile meets them with
+// the GEMV's units, scales and float formula (k_superblock), so every
+// output is bitwise the GEMV's. The tile's rows stay a rolled loop with
+// their accumulators in memory (unrolled, V8 spills the hoisted broadcasts;
+// q4_q8_gemm_tile_relaxed found the same).
+constexpr int kKGemmRows = 4;
+template <TensorType kType, bool kRelaxed>
+void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  using Dots = UnitDots<kRelaxed>;
+  using Codes = typename Dots::Codes;
+  constexpr bool kQ6 = kType == TensorType::Q6_K;
+  constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
+  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
+  for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
+    const int64_t n0 = g * kPackRows;
+    const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
+    for (int64_t i0 = 0; i0 < rows; i0 += kKGemmRows) {
+      const int tile_rows = int(std::min<int64_t>(kKGemmRows, rows - i0));
+      v128_t acc[kKGemmRows], acc_d[kKGemmRows], acc_m[kKGemmRows];
+      for (int r = 0; r < kKGemmRows; ++r) acc[r] = wasm_f32x4_splat(0.0f);
+      const uint8_t* panel = k_panel<kType>(w, g, 0);
+      for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType)) {
+        for (int r = 0; r < kKGemmRows; ++r) acc_d[r] = acc_m[r] = wasm_f32x4_splat(0.0f);
+#pragma clang loop unroll(disable)
+        for (int s = 0; s < kKParts; ++s) {
+          const uint8_t* part = panel + k_part_offset(kType, s);
+          const uint8_t* sc = panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s;
+          Codes codes[8];
+          v128_t scales[2], part_term;  // the units' scales; Q6_K the scales ·256 of its −32·Σ term, else the minimums
+          if constexpr (kQ6) {
+#pragma clang loop unroll(full)
+            for (int h = 0; h < 2; ++h) {
+              v128_t c[4];
+              q6_code_vectors(part + 48 * h, c);
+#pragma clang loop unroll(full)
+              for (int u = 0; u < 4; ++u) codes[4 * h + u] = Dots::prepare(c[u]);
+              scales[h] = Dots::template scale<true>(wasm_v128_load32_splat(sc + 4 * h));
+            }
+            part_term = pick_bytes(wasm_v128_load64_splat(sc), kZeroByte, 0, kZeroByte, 4);
+          } else {
+#pragma clang loop unroll(full)
+            for (int v = 0; v < 4; ++v) {
+              v128_t lo, hi;
+              k_code_vectors<kType>(part + 16 * v, k_high_bits<kType>(part, v / 2), v % 2, &lo, &hi);
+              codes[2 * v] = Dots::prepare(lo);
+              codes[2 * v + 1] = Dots::prepare(hi);
+            }
+            scales[0] = scales[1] = Dots::template scale<false>(wasm_v128_load32_splat(sc));
+            part_term = wasm_f32x4_convert_i32x4(
+                pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte));
+          }
+          const int64_t k0 = b * kQK_K + s * kQK;
+#pragma clang loop unroll(disable)
+          for (int r = 0; r < tile_rows; ++r) {
+            const int64_t i = i0 + r;
+            const int8_t* xq = x.qs + (out.m_begin + i) * K + k0;
+            const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K + k0;
+            const int32_t* t = prepared.terms + (i * nb32 + k0 / kQK) * kKTermInts;
+            v128_t isum = wasm_i32x4_splat(0);
+#pragma clang loop unroll(full)
+            for (int u = 0; u < 8 / kPer; ++u) {
+              Dots dots;
+#pragma clang loop unroll(full)
+              for (int c = u * kPer; c < (u + 1) * kPer; ++c) dots.add(codes[c], Dots::activations(xq, xw, 4 * c));
+              isum = wasm_i32x4_add(isum, dots.scaled(scales[u * kPer / 4]));
+            }
+            if constexpr (kQ6) {
+              isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(part_term, wasm_v128_load32_splat(t + 1)), 3));
+            } else {
+              acc_m[r] = wasm_f32x4_add(acc_m[r], wasm_f32x4_mul(part_term, wasm_v128_load32_splat(t + 1)));
+            }
+            acc_d[r] = wasm_f32x4_add(acc_d[r], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(t)));
+          }
+        }
+        const v128_t d = wasm_v128_load(panel), dmin = wasm_v128_load(panel + kKDminOffset);
+        for (int r = 0; r < tile_rows; ++r) {
+          const v128_t result = wasm_f32x4_mul(d, acc_d[r]);
+          acc[r] = wasm_f32x4_add(acc[r], kQ6 ? result : wasm_f32x4_sub(result, wasm_f32x4_mul(dmin, acc_m[r])));
+        }
       }
+      for (int r = 0; r < tile_rows; ++r) store_k_outputs(out.y + (out.m_begin + i0 + r) * out.ldy + n0, cols, acc[r]);
     }
   }
 }
