@@ -13,10 +13,10 @@
 //            the lane pairs added and multiplied by the scale per sub-block.
 // Each row's int32 sub-block sums then go through k_superblock_q8()'s float
 // formula (k_panel.h) lane by lane in the same order, so outputs are
-// bitwise the reference's. One tile = one group (4 weight rows) × one
-// activation row; the loops take a group's rows in turn (its panels stay in
-// cache between them), and padding rows of a partial group are computed
-// and not stored.
+// bitwise the reference's. The GEMV takes a group's activation rows in
+// turn (its panels stay in cache between them), unpacking as it goes; the
+// GEMM unpacks each super-block of a group once for all its rows. Padding
+// rows of a partial group are computed and not stored.
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -157,61 +157,92 @@ struct UnitDots<false> {
 // negated sums of the two 16-halves as two int16 (low half in the low 16 bits).
 constexpr int kKTermInts = 2;
 
-// The four rows' k_superblock_q8() for one activation row: xq its int8
-// values from the super-block on, xw (plain tier) the same as int16, terms
-// its kKTermInts per 32-block. (The relaxed tier passes xw null.)
+// Where k_superblock() takes a super-block's parts from: code vector c
+// (0..7; lane r = row r's codes of elements 4c .. 4c+3) of part s as the
+// tier's dots take it, the scale of sub-block 2s + h (Q6_K) or s (h
+// ignored) as UnitDots::scale gives it, and the part's term: Q4_K / Q5_K
+// the four rows' minimums as f32, Q6_K the scales of sub-blocks 2s, 2s + 1
+// in the high bytes of int16 lanes (·256), for its −32·Σ term.
+// KPanelParts unpacks them from the panel as it goes (the GEMV);
+// KUnpackedParts holds a super-block unpacked once for several activation
+// rows (the GEMM).
 template <TensorType kType, bool kRelaxed>
-inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t* xw, const int32_t* terms) {
+struct KPanelParts {
+  using Codes = typename UnitDots<kRelaxed>::Codes;
+  static constexpr bool kQ6 = kType == TensorType::Q6_K;
+  const uint8_t* panel;
+  Codes code(int s, int c) const {
+    const uint8_t* part = panel + k_part_offset(kType, s);
+    if constexpr (kQ6) {
+      v128_t codes[4];  // those of triple c / 4: the unused ones are dead code
+      q6_code_vectors(part + 48 * (c / 4), codes);
+      return UnitDots<kRelaxed>::prepare(codes[c % 4]);
+    } else {
+      const int v = c / 2;
+      v128_t lo, hi;
+      k_code_vectors<kType>(part + 16 * v, k_high_bits<kType>(part, v / 2), v % 2, &lo, &hi);
+      return UnitDots<kRelaxed>::prepare(c % 2 ? hi : lo);
+    }
+  }
+  const uint8_t* scale_bytes(int s) const { return panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s; }
+  v128_t scale(int s, int h) const {
+    return UnitDots<kRelaxed>::template scale<kQ6>(wasm_v128_load32_splat(scale_bytes(s) + (kQ6 ? 4 * h : 0)));
+  }
+  v128_t term(int s) const {
+    if constexpr (kQ6) return pick_bytes(wasm_v128_load64_splat(scale_bytes(s)), kZeroByte, 0, kZeroByte, 4);
+    return wasm_f32x4_convert_i32x4(
+        pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte));
+  }
+};
+
+template <TensorType kType, bool kRelaxed>
+struct KUnpackedParts {
+  using Codes = typename UnitDots<kRelaxed>::Codes;
+  Codes codes[kKParts][8];
+  v128_t scales[kKParts][2], terms[kKParts];
+  void unpack(const uint8_t* panel) {
+    const KPanelParts<kType, kRelaxed> from{panel};
+#pragma clang loop unroll(disable)
+    for (int s = 0; s < kKParts; ++s) {
+#pragma clang loop unroll(full)
+      for (int c = 0; c < 8; ++c) codes[s][c] = from.code(s, c);
+      scales[s][0] = from.scale(s, 0);
+      scales[s][1] = from.scale(s, 1);
+      terms[s] = from.term(s);
+    }
+  }
+  Codes code(int s, int c) const { return codes[s][c]; }
+  v128_t scale(int s, int h) const { return scales[s][h]; }
+  v128_t term(int s) const { return terms[s]; }
+};
+
+// The four rows' k_superblock_q8() for one activation row: `parts` the
+// super-block's parts (above), panel its panel (for d, dmin), xq the
+// row's int8 values from the super-block on, xw (plain tier) the same as
+// int16, terms its kKTermInts per 32-block. (The relaxed tier passes xw null.)
+template <TensorType kType, bool kRelaxed, typename Parts>
+__attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
+                                                          const int16_t* xw, const int32_t* terms) {
   using Dots = UnitDots<kRelaxed>;
   constexpr bool kQ6 = kType == TensorType::Q6_K;
-  constexpr int kUnit = k_unit_vectors<kType, kRelaxed>();
+  constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
 #pragma clang loop unroll(disable)
   for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kRelaxed ? 0 : kQK, terms += kKTermInts) {
-    const uint8_t* part = panel + k_part_offset(kType, s);
-    // The scales' bytes: Q4_K / Q5_K sub-block s's; Q6_K sub-block 2s + h's at sc + 4h.
-    const uint8_t* sc = panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s;
     v128_t isum = wasm_i32x4_splat(0);
-    Dots dots;
-    if constexpr (kQ6) {
-      // Triple h = sub-block 2s + h: its four code vectors, summed two
-      // (relaxed) or four (plain) at a time before its scale multiplies them.
 #pragma clang loop unroll(full)
-      for (int h = 0; h < 2; ++h) {
-        v128_t codes[4];
-        q6_code_vectors(part + 48 * h, codes);
+    for (int u = 0; u < 8 / kPer; ++u) {
+      Dots dots;
 #pragma clang loop unroll(full)
-        for (int u = 0; u < 4; ++u) {
-          dots.add(Dots::prepare(codes[u]), Dots::activations(xq, xw, 16 * h + 4 * u));
-          if (u == 3 || (kUnit == 1 && u == 1)) {
-            isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<true>(wasm_v128_load32_splat(sc + 4 * h))));
-            dots = Dots();
-          }
-        }
-      }
-    } else {
-#pragma clang loop unroll(full)
-      for (int v = 0; v < 4; ++v) {
-        const int h = v / 2, e = v % 2;
-        v128_t lo, hi;
-        k_code_vectors<kType>(part + 16 * v, k_high_bits<kType>(part, h), e, &lo, &hi);
-        dots.add(Dots::prepare(lo), Dots::activations(xq, xw, 8 * v));
-        dots.add(Dots::prepare(hi), Dots::activations(xq, xw, 8 * v + 4));
-        if (kUnit == 2 && e == 1) {
-          isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc))));
-          dots = Dots();
-        }
-      }
+      for (int c = u * kPer; c < (u + 1) * kPer; ++c) dots.add(parts.code(s, c), Dots::activations(xq, xw, 4 * c));
+      isum = wasm_i32x4_add(isum, dots.scaled(parts.scale(s, u * kPer / 4)));
     }
     if constexpr (kQ6) {
-      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales in the high bytes of
-      // int16 lanes (·256) against the negated half sums, then >> 3 (exact).
-      const v128_t scales256 = pick_bytes(wasm_v128_load64_splat(sc), kZeroByte, 0, kZeroByte, 4);
-      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(scales256, wasm_v128_load32_splat(terms + 1)), 3));
+      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales ·256 against the
+      // negated half sums, then >> 3 (exact).
+      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts.term(s), wasm_v128_load32_splat(terms + 1)), 3));
     } else {
-      if (kUnit == 4) isum = dots.scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc)));
-      const v128_t mins = pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte);
-      acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(mins), wasm_v128_load32_splat(terms + 1)));
+      acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(parts.term(s), wasm_v128_load32_splat(terms + 1)));
     }
     acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
   }
@@ -288,99 +319,39 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
       const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
       v128_t acc = wasm_f32x4_splat(0.0f);
       for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
-        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(panel, xq, kRelaxed ? nullptr : xw + b * kQK_K, t));
+        const KPanelParts<kType, kRelaxed> parts{panel};
+        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(parts, panel, xq, kRelaxed ? nullptr : xw + b * kQK_K, t));
       }
       store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
     }
   }
 }
 
-// The W4A8 GEMM: per group, tiles of up to kKGemmRows activation rows share
-// each unpacked part. A part's eight code vectors (code vector i: lane r =
-// row r's elements 4i .. 4i+3) are unpacked and prepared once (plain tier:
-// widened to int16), then each activation row of the tile meets them with
-// the GEMV's units, scales and float formula (k_superblock), so every
-// output is bitwise the GEMV's. The tile's rows stay a rolled loop with
-// their accumulators in memory (unrolled, V8 spills the hoisted broadcasts;
-// q4_q8_gemm_tile_relaxed found the same).
-constexpr int kKGemmRows = 4;
+// The W4A8 GEMM: per group and super-block, the panel unpacked once
+// (KUnpackedParts) for every activation row of the call, each row then
+// through k_superblock() as the GEMV's, so outputs are bitwise the same.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  using Dots = UnitDots<kRelaxed>;
-  using Codes = typename Dots::Codes;
-  constexpr bool kQ6 = kType == TensorType::Q6_K;
-  constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
   const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
+  thread_local std::vector<v128_t> acc;  // [rows]: the current group's outputs
+  acc.resize(size_t(rows));
+  KUnpackedParts<kType, kRelaxed> parts;
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
     const int64_t n0 = g * kPackRows;
-    const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
-    for (int64_t i0 = 0; i0 < rows; i0 += kKGemmRows) {
-      const int tile_rows = int(std::min<int64_t>(kKGemmRows, rows - i0));
-      v128_t acc[kKGemmRows], acc_d[kKGemmRows], acc_m[kKGemmRows];
-      for (int r = 0; r < kKGemmRows; ++r) acc[r] = wasm_f32x4_splat(0.0f);
-      const uint8_t* panel = k_panel<kType>(w, g, 0);
-      for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType)) {
-        for (int r = 0; r < kKGemmRows; ++r) acc_d[r] = acc_m[r] = wasm_f32x4_splat(0.0f);
-#pragma clang loop unroll(disable)
-        for (int s = 0; s < kKParts; ++s) {
-          const uint8_t* part = panel + k_part_offset(kType, s);
-          const uint8_t* sc = panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s;
-          Codes codes[8];
-          v128_t scales[2], part_term;  // the units' scales; Q6_K the scales ·256 of its −32·Σ term, else the minimums
-          if constexpr (kQ6) {
-#pragma clang loop unroll(full)
-            for (int h = 0; h < 2; ++h) {
-              v128_t c[4];
-              q6_code_vectors(part + 48 * h, c);
-#pragma clang loop unroll(full)
-              for (int u = 0; u < 4; ++u) codes[4 * h + u] = Dots::prepare(c[u]);
-              scales[h] = Dots::template scale<true>(wasm_v128_load32_splat(sc + 4 * h));
-            }
-            part_term = pick_bytes(wasm_v128_load64_splat(sc), kZeroByte, 0, kZeroByte, 4);
-          } else {
-#pragma clang loop unroll(full)
-            for (int v = 0; v < 4; ++v) {
-              v128_t lo, hi;
-              k_code_vectors<kType>(part + 16 * v, k_high_bits<kType>(part, v / 2), v % 2, &lo, &hi);
-              codes[2 * v] = Dots::prepare(lo);
-              codes[2 * v + 1] = Dots::prepare(hi);
-            }
-            scales[0] = scales[1] = Dots::template scale<false>(wasm_v128_load32_splat(sc));
-            part_term = wasm_f32x4_convert_i32x4(
-                pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte));
-          }
-          const int64_t k0 = b * kQK_K + s * kQK;
-#pragma clang loop unroll(disable)
-          for (int r = 0; r < tile_rows; ++r) {
-            const int64_t i = i0 + r;
-            const int8_t* xq = x.qs + (out.m_begin + i) * K + k0;
-            const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K + k0;
-            const int32_t* t = prepared.terms + (i * nb32 + k0 / kQK) * kKTermInts;
-            v128_t isum = wasm_i32x4_splat(0);
-#pragma clang loop unroll(full)
-            for (int u = 0; u < 8 / kPer; ++u) {
-              Dots dots;
-#pragma clang loop unroll(full)
-              for (int c = u * kPer; c < (u + 1) * kPer; ++c) dots.add(codes[c], Dots::activations(xq, xw, 4 * c));
-              isum = wasm_i32x4_add(isum, dots.scaled(scales[u * kPer / 4]));
-            }
-            if constexpr (kQ6) {
-              isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(part_term, wasm_v128_load32_splat(t + 1)), 3));
-            } else {
-              acc_m[r] = wasm_f32x4_add(acc_m[r], wasm_f32x4_mul(part_term, wasm_v128_load32_splat(t + 1)));
-            }
-            acc_d[r] = wasm_f32x4_add(acc_d[r], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(t)));
-          }
-        }
-        const v128_t d = wasm_v128_load(panel), dmin = wasm_v128_load(panel + kKDminOffset);
-        for (int r = 0; r < tile_rows; ++r) {
-          const v128_t result = wasm_f32x4_mul(d, acc_d[r]);
-          acc[r] = wasm_f32x4_add(acc[r], kQ6 ? result : wasm_f32x4_sub(result, wasm_f32x4_mul(dmin, acc_m[r])));
-        }
+    std::fill(acc.begin(), acc.end(), wasm_f32x4_splat(0.0f));
+    const uint8_t* panel = k_panel<kType>(w, g, 0);
+    for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType)) {
+      parts.unpack(panel);
+      for (int64_t i = 0; i < rows; ++i) {
+        const int8_t* xq = x.qs + (out.m_begin + i) * K + b * kQK_K;
+        const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K + b * kQK_K;
+        const int32_t* t = prepared.terms + (i * nb32 + b * kKParts) * kKTermInts;
+        acc[size_t(i)] = wasm_f32x4_add(acc[size_t(i)], k_superblock<kType, kRelaxed>(parts, panel, xq, xw, t));
       }
-      for (int r = 0; r < tile_rows; ++r) store_k_outputs(out.y + (out.m_begin + i0 + r) * out.ldy + n0, cols, acc[r]);
     }
+    const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
+    for (int64_t i = 0; i < rows; ++i) store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc[size_t(i)]);
   }
 }
 
