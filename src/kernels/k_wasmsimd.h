@@ -15,7 +15,7 @@
 // formula (k_panel.h) lane by lane in the same order, so outputs are
 // bitwise the reference's. The GEMV takes a group's activation rows in
 // turn (its panels stay in cache between them), unpacking as it goes; the
-// GEMM unpacks each super-block of a group once for all its rows. Padding
+// GEMM unpacks a group's super-blocks once for all its rows. Padding
 // rows of a partial group are computed and not stored.
 #pragma once
 
@@ -327,31 +327,33 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   }
 }
 
-// The W4A8 GEMM: per group and super-block, the panel unpacked once
-// (KUnpackedParts) for every activation row of the call, each row then
-// through k_superblock() as the GEMV's, so outputs are bitwise the same.
+// The W4A8 GEMM: per group, its super-blocks unpacked once (KUnpackedParts,
+// K/256 of them in a buffer of the calling thread) for every activation row
+// of the call; each row then runs through them as the GEMV runs through the
+// panels (its values read in order, one accumulator in a register), so
+// outputs are bitwise the GEMV's.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
   const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
-  thread_local std::vector<v128_t> acc;  // [rows]: the current group's outputs
-  acc.resize(size_t(rows));
-  KUnpackedParts<kType, kRelaxed> parts;
+  thread_local std::vector<KUnpackedParts<kType, kRelaxed>> unpacked;  // [nb]: the current group's
+  unpacked.resize(size_t(nb));
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
     const int64_t n0 = g * kPackRows;
-    std::fill(acc.begin(), acc.end(), wasm_f32x4_splat(0.0f));
-    const uint8_t* panel = k_panel<kType>(w, g, 0);
-    for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType)) {
-      parts.unpack(panel);
-      for (int64_t i = 0; i < rows; ++i) {
-        const int8_t* xq = x.qs + (out.m_begin + i) * K + b * kQK_K;
-        const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K + b * kQK_K;
-        const int32_t* t = prepared.terms + (i * nb32 + b * kKParts) * kKTermInts;
-        acc[size_t(i)] = wasm_f32x4_add(acc[size_t(i)], k_superblock<kType, kRelaxed>(parts, panel, xq, xw, t));
-      }
-    }
+    const uint8_t* panels = k_panel<kType>(w, g, 0);
+    for (int64_t b = 0; b < nb; ++b) unpacked[size_t(b)].unpack(panels + b * k_panel_bytes(kType));
     const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
-    for (int64_t i = 0; i < rows; ++i) store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc[size_t(i)]);
+    for (int64_t i = 0; i < rows; ++i) {
+      const int8_t* xq = x.qs + (out.m_begin + i) * K;
+      const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
+      const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
+      v128_t acc = wasm_f32x4_splat(0.0f);
+      for (int64_t b = 0; b < nb; ++b, xq += kQK_K, t += kKParts * kKTermInts) {
+        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(unpacked[size_t(b)], panels + b * k_panel_bytes(kType), xq,
+                                                                kRelaxed ? nullptr : xw + b * kQK_K, t));
+      }
+      store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
+    }
   }
 }
 

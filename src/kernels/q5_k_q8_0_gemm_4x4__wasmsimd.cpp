@@ -1,4 +1,4 @@
-// Y[M,N] = X[M,K] · W[N,K]ᵀ, each super-block of a weight group unpacked once for all activation rows; W packed Q5_K, X Q8_0 (wasm SIMD128 tier).
+// Y[M,N] = X[M,K] · W[N,K]ᵀ, each weight group unpacked once for all activation rows; W packed Q5_K, X Q8_0 (wasm SIMD128 tier).
 #if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 
 #include "kernels/k_wasmsimd.h"
