@@ -66,11 +66,11 @@ constexpr KernelConfig kWasmSimdConfig = make_config(
      {TensorType::Q4_1, {q4_1_q8_0_gemv_4x__wasmsimd, q4_1_q8_0_gemm_4x4__wasmsimd, q4_1_f32_gemv_4x__wasmsimd,
                          q4_1_f32_gemm_4x4__wasmsimd, /*reads_block_sums=*/true}},
      NIBBLE_WIDER_TYPES(wasmsimd),
-     {TensorType::Q4_K, {q4_k_q8_0_gemv_4x__wasmsimd, q4_k_q8_0_gemv_4x__wasmsimd, q4_k_f32_gemv_4x__scalar,
+     {TensorType::Q4_K, {q4_k_q8_0_gemv_4x__wasmsimd, q4_k_q8_0_gemm_4x4__wasmsimd, q4_k_f32_gemv_4x__scalar,
                          q4_k_f32_gemm_4x4__scalar}},
-     {TensorType::Q5_K, {q5_k_q8_0_gemv_4x__wasmsimd, q5_k_q8_0_gemv_4x__wasmsimd, q5_k_f32_gemv_4x__scalar,
+     {TensorType::Q5_K, {q5_k_q8_0_gemv_4x__wasmsimd, q5_k_q8_0_gemm_4x4__wasmsimd, q5_k_f32_gemv_4x__scalar,
                          q5_k_f32_gemm_4x4__scalar}},
-     {TensorType::Q6_K, {q6_k_q8_0_gemv_4x__wasmsimd, q6_k_q8_0_gemv_4x__wasmsimd, q6_k_f32_gemv_4x__scalar,
+     {TensorType::Q6_K, {q6_k_q8_0_gemv_4x__wasmsimd, q6_k_q8_0_gemm_4x4__wasmsimd, q6_k_f32_gemv_4x__scalar,
                          q6_k_f32_gemm_4x4__scalar}}});
 #endif
 
@@ -87,11 +87,11 @@ constexpr KernelConfig kWasmRelaxedSimdConfig = make_config(
                          q4_1_f32_gemv_4x__wasmrelaxedsimd, q4_1_f32_gemm_4x4__wasmrelaxedsimd,
                          /*reads_block_sums=*/true}},
      NIBBLE_WIDER_TYPES(wasmrelaxedsimd),
-     {TensorType::Q4_K, {q4_k_q8_0_gemv_4x__wasmrelaxedsimd, q4_k_q8_0_gemv_4x__wasmrelaxedsimd, q4_k_f32_gemv_4x__scalar,
+     {TensorType::Q4_K, {q4_k_q8_0_gemv_4x__wasmrelaxedsimd, q4_k_q8_0_gemm_4x4__wasmrelaxedsimd, q4_k_f32_gemv_4x__scalar,
                          q4_k_f32_gemm_4x4__scalar}},
-     {TensorType::Q5_K, {q5_k_q8_0_gemv_4x__wasmrelaxedsimd, q5_k_q8_0_gemv_4x__wasmrelaxedsimd, q5_k_f32_gemv_4x__scalar,
+     {TensorType::Q5_K, {q5_k_q8_0_gemv_4x__wasmrelaxedsimd, q5_k_q8_0_gemm_4x4__wasmrelaxedsimd, q5_k_f32_gemv_4x__scalar,
                          q5_k_f32_gemm_4x4__scalar}},
-     {TensorType::Q6_K, {q6_k_q8_0_gemv_4x__wasmrelaxedsimd, q6_k_q8_0_gemv_4x__wasmrelaxedsimd, q6_k_f32_gemv_4x__scalar,
+     {TensorType::Q6_K, {q6_k_q8_0_gemv_4x__wasmrelaxedsimd, q6_k_q8_0_gemm_4x4__wasmrelaxedsimd, q6_k_f32_gemv_4x__scalar,
                          q6_k_f32_gemm_4x4__scalar}}});
 #endif
 

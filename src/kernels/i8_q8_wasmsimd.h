@@ -7,8 +7,7 @@
 // nibbles and looked up in kIQ4NLValues with i8x16.swizzle, gives those
 // vectors 2v and 2v + 1.
 //
-// A GEMM here runs the GEMV tile on each activation row (bitwise the same;
-// a tile sharing each widened panel across 4 rows is not written yet).
+// The GEMM tile widens each weight vector once for four activation rows.
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -33,6 +32,15 @@ inline v128_t i8_activation_quad(const int32_t* act, int u) {
   return wasm_v128_load64_splat(act + 2 * u);
 }
 
+// Panel vector u of a block as int8 weights: Q8_0's as stored, IQ4_NL's
+// vectors 2v, 2v + 1 the looked-up low and high nibbles of nibble vector v.
+template <TensorType kType>
+inline v128_t i8_weight_vector(const uint8_t* qs, int u) {
+  if constexpr (kType == TensorType::Q8_0) return wasm_v128_load(qs + 16 * u);
+  const v128_t q = wasm_v128_load(qs + 16 * (u / 2)), low_nibbles = wasm_i8x16_splat(0x0F);
+  return wasm_i8x16_swizzle(wasm_v128_load(kIQ4NLValues), wasm_v128_and(u % 2 ? wasm_u16x8_shr(q, 4) : q, low_nibbles));
+}
+
 // Adds weight vector w8 (four rows × elements 4u .. 4u+3, int8) times the
 // activation quad to lo (lanes: row 0 twice, row 1 twice) and hi (rows 2, 3).
 inline void add_i8_dots(v128_t w8, v128_t a, v128_t& lo, v128_t& hi) {
@@ -48,24 +56,14 @@ void i8_q8_gemv_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
   const uint8_t* panel = i8_panel<kType>(w, g, 0);
-  const v128_t codebook = wasm_v128_load(kIQ4NLValues), low_nibbles = wasm_i8x16_splat(0x0F);
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(1)) {
     v128_t lo = wasm_i32x4_splat(0), hi = lo;
     const uint8_t* qs = panel + kI8QsOffset;
 #pragma clang loop unroll(disable)
     for (int v = 0; v < 4; ++v) {  // weight vectors 2v and 2v + 1
-      v128_t first, second;
-      if (kType == TensorType::Q8_0) {
-        first = wasm_v128_load(qs + 32 * v);
-        second = wasm_v128_load(qs + 32 * v + 16);
-      } else {
-        const v128_t q = wasm_v128_load(qs + 16 * v);
-        first = wasm_i8x16_swizzle(codebook, wasm_v128_and(q, low_nibbles));
-        second = wasm_i8x16_swizzle(codebook, wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles));
-      }
-      add_i8_dots(first, i8_activation_quad<kRelaxed>(act, 2 * v), lo, hi);
-      add_i8_dots(second, i8_activation_quad<kRelaxed>(act, 2 * v + 1), lo, hi);
+      add_i8_dots(i8_weight_vector<kType>(qs, 2 * v), i8_activation_quad<kRelaxed>(act, 2 * v), lo, hi);
+      add_i8_dots(i8_weight_vector<kType>(qs, 2 * v + 1), i8_activation_quad<kRelaxed>(act, 2 * v + 1), lo, hi);
     }
     const v128_t dot = wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
     const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel), wasm_v128_load32_splat(act + q8_field<kRelaxed>(1, kQ8D)));
@@ -129,14 +127,74 @@ inline void iq4_nl_q8_gemv_tile_relaxed(const PackedView& w, const int32_t* act,
   wasm_v128_store(y + g * kPackRows, acc);
 }
 
-// The W4A8 kernel (GEMV and GEMM alike) of a kI8Panels type; a partial
-// last group goes to `tail`, the scalar kernel of the same name.
+// The activation quad of word u of tile row r in a 4-row tile's block
+// (interleave_q8<kRelaxed> with R = 4): the relaxed tier's words hold the
+// int8 values, the plain tier's pairs the int16 values (pairs 2u, 2u + 1).
+template <bool kRelaxed>
+inline v128_t i8_activation_quad4(const int32_t* act, int u, int r) {
+  constexpr int R = 4;
+  if (kRelaxed) return wasm_i16x8_extend_low_i8x16(wasm_v128_load32_splat(act + u * R + r));
+  return wasm_i32x4_shuffle(wasm_v128_load32_splat(act + 2 * u * R + r), wasm_v128_load32_splat(act + (2 * u + 1) * R + r), 0, 4, 0, 4);
+}
+
+// W4A8 GEMM tile: group g's 4 weight rows × 4 activation rows (rows ≥
+// `rows` are zero padding and not stored), `act` the tile's blocks from
+// interleave_q8<kRelaxed> with R = 4. Per block each weight vector is
+// widened once and meets the four rows' activation quads (the rows
+// unrolled: their eight int32 accumulators stay in registers); then the
+// GEMV's per-row formula, so outputs are bitwise the reference's.
 template <TensorType kType, bool kRelaxed>
-void i8_q8_kernel(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
+void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
+  constexpr int R = 4;
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(kType);
+  const uint8_t* panel = i8_panel<kType>(w, g, 0);
+  v128_t acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(R)) {
+    v128_t lo[R], hi[R];
+    for (int r = 0; r < R; ++r) lo[r] = hi[r] = wasm_i32x4_splat(0);
+    const uint8_t* qs = panel + kI8QsOffset;
+#pragma clang loop unroll(disable)
+    for (int u = 0; u < 8; ++u) {
+      const v128_t w8 = i8_weight_vector<kType>(qs, u);
+      const v128_t w01 = wasm_i16x8_extend_low_i8x16(w8), w23 = wasm_i16x8_extend_high_i8x16(w8);
+#pragma clang loop unroll(full)
+      for (int r = 0; r < R; ++r) {
+        const v128_t a = i8_activation_quad4<kRelaxed>(act, u, r);
+        lo[r] = wasm_i32x4_add(lo[r], wasm_i32x4_dot_i16x8(w01, a));
+        hi[r] = wasm_i32x4_add(hi[r], wasm_i32x4_dot_i16x8(w23, a));
+      }
+    }
+    const v128_t dw = wasm_v128_load(panel);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; ++r) {
+      const v128_t dot = wasm_i32x4_add(wasm_i32x4_shuffle(lo[r], hi[r], 0, 2, 4, 6), wasm_i32x4_shuffle(lo[r], hi[r], 1, 3, 5, 7));
+      const v128_t scale = wasm_f32x4_mul(dw, wasm_v128_load32_splat(act + q8_field<kRelaxed>(R, kQ8D, r)));
+      acc[r] = wasm_f32x4_add(acc[r], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(dot), scale));
+    }
+  }
+  for (int r = 0; r < rows; ++r) wasm_v128_store(y + r * ldy + g * kPackRows, acc[r]);
+}
+
+// The W4A8 GEMV of a kI8Panels type; a partial last group goes to `tail`,
+// the scalar kernel of the same name.
+template <TensorType kType, bool kRelaxed>
+void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
   const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(1);
   q4_tiles(w, x, out, 1, interleave_q8<kRelaxed>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t, int) {
     if constexpr (kRelaxed && kType == TensorType::IQ4_NL) iq4_nl_q8_gemv_tile_relaxed(w, act + t * stride, g, y);
     else i8_q8_gemv_tile<kType, kRelaxed>(w, act + t * stride, g, y);
+  }, tail);
+}
+
+// Its GEMM: 4-row tiles (the last one padded), up to two rows through the GEMV.
+template <TensorType kType, bool kRelaxed>
+void i8_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
+  if (out.m_end - out.m_begin <= 2) return i8_q8_gemv<kType, kRelaxed>(w, x, out, tail);
+  const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(4);
+  q4_tiles(w, x, out, 4, interleave_q8<kRelaxed>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
+    i8_q8_gemm_tile<kType, kRelaxed>(w, act + t * stride, g, y, ldy, rows);
   }, tail);
 }
 

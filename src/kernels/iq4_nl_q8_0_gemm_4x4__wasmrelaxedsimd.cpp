@@ -1,4 +1,4 @@
-// Y[M,N] = X[M,K] · W[N,K]ᵀ (the GEMV tile per activation row); W packed IQ4_NL, x Q8_0 (wasm relaxed-SIMD tier).
+// Y[M,N] = X[M,K] · W[N,K]ᵀ (4×4 tiles sharing each widened weight vector); W packed IQ4_NL, x Q8_0 (wasm relaxed-SIMD tier).
 #ifdef NIBBLE_RELAXED_SIMD
 
 #include "kernels/i8_q8_wasmsimd.h"
@@ -7,7 +7,7 @@
 namespace nibble {
 
 void iq4_nl_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::i8_q8_kernel<TensorType::IQ4_NL, /*kRelaxed=*/true>(w, x, out, iq4_nl_q8_0_gemm_4x4__scalar);
+  wasmsimd::i8_q8_gemm<TensorType::IQ4_NL, /*kRelaxed=*/true>(w, x, out, iq4_nl_q8_0_gemm_4x4__scalar);
 }
 
 }  // namespace nibble

@@ -1,4 +1,4 @@
-// Y[M,N] = X[M,K] · W[N,K]ᵀ (the GEMV tile per activation row); W packed IQ4_NL, x Q8_0 (wasm SIMD128 tier).
+// Y[M,N] = X[M,K] · W[N,K]ᵀ (4×4 tiles sharing each widened weight vector); W packed IQ4_NL, x Q8_0 (wasm SIMD128 tier).
 #if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 
 #include "kernels/i8_q8_wasmsimd.h"
@@ -7,7 +7,7 @@
 namespace nibble {
 
 void iq4_nl_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::i8_q8_kernel<TensorType::IQ4_NL, /*kRelaxed=*/false>(w, x, out, iq4_nl_q8_0_gemm_4x4__scalar);
+  wasmsimd::i8_q8_gemm<TensorType::IQ4_NL, /*kRelaxed=*/false>(w, x, out, iq4_nl_q8_0_gemm_4x4__scalar);
 }
 
 }  // namespace nibble

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void iq4_nl_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::i8_q8_kernel<TensorType::IQ4_NL, /*kRelaxed=*/false>(w, x, out, iq4_nl_q8_0_gemv_4x__scalar);
+  wasmsimd::i8_q8_gemv<TensorType::IQ4_NL, /*kRelaxed=*/false>(w, x, out, iq4_nl_q8_0_gemv_4x__scalar);
 }
 
 }  // namespace nibble

@@ -13,10 +13,10 @@
 //            the lane pairs added and multiplied by the scale per sub-block.
 // Each row's int32 sub-block sums then go through k_superblock_q8()'s float
 // formula (k_panel.h) lane by lane in the same order, so outputs are
-// bitwise the reference's. One tile = one group (4 weight rows) × one
-// activation row; the loops take a group's rows in turn (its panels stay in
-// cache between them), and padding rows of a partial group are computed
-// and not stored.
+// bitwise the reference's. The GEMV takes a group's activation rows in
+// turn (its panels stay in cache between them), unpacking as it goes; the
+// GEMM unpacks a group's super-blocks once for all its rows. Padding
+// rows of a partial group are computed and not stored.
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -56,6 +56,14 @@ inline void k_code_vectors(const uint8_t* qs, v128_t high, int e, v128_t* lo, v1
     *lo = wasm_v128_or(*lo, wasm_v128_and(shift_bits(high, 4 - 2 * e), bit4));
     *hi = wasm_v128_or(*hi, wasm_v128_and(shift_bits(high, 3 - 2 * e), bit4));
   }
+}
+
+// The `high` that k_code_vectors takes for half h of a part (Q4_K: none).
+template <TensorType kType>
+inline v128_t k_high_bits(const uint8_t* part, int h) {
+  if constexpr (kType != TensorType::Q5_K) return wasm_i8x16_splat(0);
+  const v128_t high = wasm_v128_load(part + 64);
+  return h == 1 ? wasm_u16x8_shr(high, 4) : high;
 }
 
 // Q6_K: the four code vectors 4t .. 4t+3 of a part's triple t (three
@@ -98,12 +106,16 @@ constexpr int k_unit_vectors() {
 template <bool kRelaxed>
 struct UnitDots;
 
+// Codes: a code vector as the tier's dots take it (prepare(), once per
+// vector: the GEMM shares it across activation rows).
 template <>
 struct UnitDots<true> {
+  using Codes = v128_t;
   v128_t sum16 = wasm_i16x8_splat(0);
+  static Codes prepare(v128_t codes) { return codes; }
   // codes: lane r = row r's codes of four elements; a: those activations
   // (int8) in every lane.
-  void add(v128_t codes, v128_t a) { sum16 = wasm_i16x8_add(sum16, relaxed_dot_i8x16_i7x16(a, codes)); }
+  void add(Codes codes, v128_t a) { sum16 = wasm_i16x8_add(sum16, relaxed_dot_i8x16_i7x16(a, codes)); }
   static v128_t activations(const int8_t* xq, const int16_t*, int e) { return wasm_v128_load32_splat(xq + e); }
   // Scale bytes (four rows' int8 or uint8 at the start of sc) as the unit
   // multiplies them: (sc_r, sc_r) as int16 in lane r.
@@ -117,10 +129,14 @@ struct UnitDots<true> {
 
 template <>
 struct UnitDots<false> {
+  struct Codes {
+    v128_t rows01, rows23;  // the codes of rows 0, 1 and 2, 3 as int16
+  };
   v128_t rows01 = wasm_i32x4_splat(0), rows23 = wasm_i32x4_splat(0);  // [r0, r0, r1, r1], [r2, r2, r3, r3]
-  void add(v128_t codes, v128_t a) {
-    rows01 = wasm_i32x4_add(rows01, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(codes), a));
-    rows23 = wasm_i32x4_add(rows23, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(codes), a));
+  static Codes prepare(v128_t codes) { return {wasm_u16x8_extend_low_u8x16(codes), wasm_u16x8_extend_high_u8x16(codes)}; }
+  void add(const Codes& codes, v128_t a) {
+    rows01 = wasm_i32x4_add(rows01, wasm_i32x4_dot_i16x8(codes.rows01, a));
+    rows23 = wasm_i32x4_add(rows23, wasm_i32x4_dot_i16x8(codes.rows23, a));
   }
   static v128_t activations(const int8_t*, const int16_t* xw, int e) { return wasm_v128_load64_splat(xw + e); }
   // sc_r as int32 in lane r.
@@ -141,64 +157,92 @@ struct UnitDots<false> {
 // negated sums of the two 16-halves as two int16 (low half in the low 16 bits).
 constexpr int kKTermInts = 2;
 
-// The four rows' k_superblock_q8() for one activation row: xq its int8
-// values from the super-block on, xw (plain tier) the same as int16, terms
-// its kKTermInts per 32-block. (The relaxed tier passes xw null.)
+// Where k_superblock() takes a super-block's parts from: code vector c
+// (0..7; lane r = row r's codes of elements 4c .. 4c+3) of part s as the
+// tier's dots take it, the scale of sub-block 2s + h (Q6_K) or s (h
+// ignored) as UnitDots::scale gives it, and the part's term: Q4_K / Q5_K
+// the four rows' minimums as f32, Q6_K the scales of sub-blocks 2s, 2s + 1
+// in the high bytes of int16 lanes (·256), for its −32·Σ term.
+// KPanelParts unpacks them from the panel as it goes (the GEMV);
+// KUnpackedParts holds a super-block unpacked once for several activation
+// rows (the GEMM).
 template <TensorType kType, bool kRelaxed>
-inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t* xw, const int32_t* terms) {
+struct KPanelParts {
+  using Codes = typename UnitDots<kRelaxed>::Codes;
+  static constexpr bool kQ6 = kType == TensorType::Q6_K;
+  const uint8_t* panel;
+  Codes code(int s, int c) const {
+    const uint8_t* part = panel + k_part_offset(kType, s);
+    if constexpr (kQ6) {
+      v128_t codes[4];  // those of triple c / 4: the unused ones are dead code
+      q6_code_vectors(part + 48 * (c / 4), codes);
+      return UnitDots<kRelaxed>::prepare(codes[c % 4]);
+    } else {
+      const int v = c / 2;
+      v128_t lo, hi;
+      k_code_vectors<kType>(part + 16 * v, k_high_bits<kType>(part, v / 2), v % 2, &lo, &hi);
+      return UnitDots<kRelaxed>::prepare(c % 2 ? hi : lo);
+    }
+  }
+  const uint8_t* scale_bytes(int s) const { return panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s; }
+  v128_t scale(int s, int h) const {
+    return UnitDots<kRelaxed>::template scale<kQ6>(wasm_v128_load32_splat(scale_bytes(s) + (kQ6 ? 4 * h : 0)));
+  }
+  v128_t term(int s) const {
+    if constexpr (kQ6) return pick_bytes(wasm_v128_load64_splat(scale_bytes(s)), kZeroByte, 0, kZeroByte, 4);
+    return wasm_f32x4_convert_i32x4(
+        pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte));
+  }
+};
+
+template <TensorType kType, bool kRelaxed>
+struct KUnpackedParts {
+  using Codes = typename UnitDots<kRelaxed>::Codes;
+  Codes codes[kKParts][8];
+  v128_t scales[kKParts][2], terms[kKParts];
+  void unpack(const uint8_t* panel) {
+    const KPanelParts<kType, kRelaxed> from{panel};
+#pragma clang loop unroll(disable)
+    for (int s = 0; s < kKParts; ++s) {
+#pragma clang loop unroll(full)
+      for (int c = 0; c < 8; ++c) codes[s][c] = from.code(s, c);
+      scales[s][0] = from.scale(s, 0);
+      scales[s][1] = from.scale(s, 1);
+      terms[s] = from.term(s);
+    }
+  }
+  Codes code(int s, int c) const { return codes[s][c]; }
+  v128_t scale(int s, int h) const { return scales[s][h]; }
+  v128_t term(int s) const { return terms[s]; }
+};
+
+// The four rows' k_superblock_q8() for one activation row: `parts` the
+// super-block's parts (above), panel its panel (for d, dmin), xq the
+// row's int8 values from the super-block on, xw (plain tier) the same as
+// int16, terms its kKTermInts per 32-block. (The relaxed tier passes xw null.)
+template <TensorType kType, bool kRelaxed, typename Parts>
+__attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
+                                                          const int16_t* xw, const int32_t* terms) {
   using Dots = UnitDots<kRelaxed>;
   constexpr bool kQ6 = kType == TensorType::Q6_K;
-  constexpr int kUnit = k_unit_vectors<kType, kRelaxed>();
+  constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
 #pragma clang loop unroll(disable)
   for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kRelaxed ? 0 : kQK, terms += kKTermInts) {
-    const uint8_t* part = panel + k_part_offset(kType, s);
-    // The scales' bytes: Q4_K / Q5_K sub-block s's; Q6_K sub-block 2s + h's at sc + 4h.
-    const uint8_t* sc = panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s;
     v128_t isum = wasm_i32x4_splat(0);
-    Dots dots;
-    if constexpr (kQ6) {
-      // Triple h = sub-block 2s + h: its four code vectors, summed two
-      // (relaxed) or four (plain) at a time before its scale multiplies them.
 #pragma clang loop unroll(full)
-      for (int h = 0; h < 2; ++h) {
-        v128_t codes[4];
-        q6_code_vectors(part + 48 * h, codes);
+    for (int u = 0; u < 8 / kPer; ++u) {
+      Dots dots;
 #pragma clang loop unroll(full)
-        for (int u = 0; u < 4; ++u) {
-          dots.add(codes[u], Dots::activations(xq, xw, 16 * h + 4 * u));
-          if (u == 3 || (kUnit == 1 && u == 1)) {
-            isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<true>(wasm_v128_load32_splat(sc + 4 * h))));
-            dots = Dots();
-          }
-        }
-      }
-    } else {
-#pragma clang loop unroll(full)
-      for (int v = 0; v < 4; ++v) {
-        const int h = v / 2, e = v % 2;
-        v128_t high = wasm_i8x16_splat(0);  // Q4_K: none
-        if (kType == TensorType::Q5_K) high = wasm_v128_load(part + 64);
-        if (kType == TensorType::Q5_K && h == 1) high = wasm_u16x8_shr(high, 4);
-        v128_t lo, hi;
-        k_code_vectors<kType>(part + 16 * v, high, e, &lo, &hi);
-        dots.add(lo, Dots::activations(xq, xw, 8 * v));
-        dots.add(hi, Dots::activations(xq, xw, 8 * v + 4));
-        if (kUnit == 2 && e == 1) {
-          isum = wasm_i32x4_add(isum, dots.scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc))));
-          dots = Dots();
-        }
-      }
+      for (int c = u * kPer; c < (u + 1) * kPer; ++c) dots.add(parts.code(s, c), Dots::activations(xq, xw, 4 * c));
+      isum = wasm_i32x4_add(isum, dots.scaled(parts.scale(s, u * kPer / 4)));
     }
     if constexpr (kQ6) {
-      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales in the high bytes of
-      // int16 lanes (·256) against the negated half sums, then >> 3 (exact).
-      const v128_t scales256 = pick_bytes(wasm_v128_load64_splat(sc), kZeroByte, 0, kZeroByte, 4);
-      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(scales256, wasm_v128_load32_splat(terms + 1)), 3));
+      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales ·256 against the
+      // negated half sums, then >> 3 (exact).
+      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts.term(s), wasm_v128_load32_splat(terms + 1)), 3));
     } else {
-      if (kUnit == 4) isum = dots.scaled(Dots::template scale<false>(wasm_v128_load32_splat(sc)));
-      const v128_t mins = pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte);
-      acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(mins), wasm_v128_load32_splat(terms + 1)));
+      acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(parts.term(s), wasm_v128_load32_splat(terms + 1)));
     }
     acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
   }
@@ -206,14 +250,18 @@ inline v128_t k_superblock(const uint8_t* panel, const int8_t* xq, const int16_t
   return kQ6 ? result : wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
 }
 
-// Y tile of W4A8 for rows [m_begin, m_end): prepares each row's terms (and
-// the plain tier's int16 activations) once per call, then runs group by
-// group, each group's rows in turn.
+// What the tiles read per activation row of [m_begin, m_end), prepared
+// once per kernel call in buffers of the calling thread: the terms
+// (kKTermInts per 32-block) and, plain tier only, the int8 values as int16.
+struct KRows {
+  const int32_t* terms;  // [rows][K/32][kKTermInts]
+  const int16_t* wide;   // [rows][K], null in the relaxed tier
+};
 template <TensorType kType, bool kRelaxed>
-void k_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
-  thread_local std::vector<int32_t> terms;  // [rows][nb32][kKTermInts]
-  thread_local std::vector<int16_t> wide;   // [rows][K], plain tier only
+KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
+  const int64_t K = x.K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  thread_local std::vector<int32_t> terms;
+  thread_local std::vector<int16_t> wide;
   terms.resize(size_t(rows * nb32 * kKTermInts));
   if (!kRelaxed) wide.resize(size_t(rows * K));
   for (int64_t i = 0; i < rows; ++i) {
@@ -241,26 +289,70 @@ void k_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& o
       }
     }
   }
+  return {terms.data(), kRelaxed ? nullptr : wide.data()};
+}
+
+// Stores the first `cols` lanes of acc at y (a group's outputs).
+inline void store_k_outputs(float* y, int cols, v128_t acc) {
+  if (cols == kPackRows) {
+    wasm_v128_store(y, acc);
+  } else {
+    float lanes[kPackRows];
+    wasm_v128_store(lanes, acc);
+    std::copy(lanes, lanes + cols, y);
+  }
+}
+
+// The W4A8 GEMV: rows [m_begin, m_end) one at a time, group by group, each
+// group's rows in turn.
+template <TensorType kType, bool kRelaxed>
+void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
     const int64_t n0 = g * kPackRows;
     const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
     for (int64_t i = 0; i < rows; ++i) {
       const uint8_t* panel = k_panel<kType>(w, g, 0);
       const int8_t* xq = x.qs + (out.m_begin + i) * K;
-      const int16_t* xw = kRelaxed ? nullptr : wide.data() + i * K;
-      const int32_t* t = terms.data() + i * nb32 * kKTermInts;
+      const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
+      const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
       v128_t acc = wasm_f32x4_splat(0.0f);
       for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
-        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(panel, xq, kRelaxed ? nullptr : xw + b * kQK_K, t));
+        const KPanelParts<kType, kRelaxed> parts{panel};
+        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(parts, panel, xq, kRelaxed ? nullptr : xw + b * kQK_K, t));
       }
-      float* y = out.y + (out.m_begin + i) * out.ldy + n0;
-      if (cols == kPackRows) {
-        wasm_v128_store(y, acc);
-      } else {
-        float lanes[kPackRows];
-        wasm_v128_store(lanes, acc);
-        std::copy(lanes, lanes + cols, y);
+      store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
+    }
+  }
+}
+
+// The W4A8 GEMM: per group, its super-blocks unpacked once (KUnpackedParts,
+// K/256 of them in a buffer of the calling thread) for every activation row
+// of the call; each row then runs through them as the GEMV runs through the
+// panels (its values read in order, one accumulator in a register), so
+// outputs are bitwise the GEMV's.
+template <TensorType kType, bool kRelaxed>
+void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
+  thread_local std::vector<KUnpackedParts<kType, kRelaxed>> unpacked;  // [nb]: the current group's
+  unpacked.resize(size_t(nb));
+  for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
+    const int64_t n0 = g * kPackRows;
+    const uint8_t* panels = k_panel<kType>(w, g, 0);
+    for (int64_t b = 0; b < nb; ++b) unpacked[size_t(b)].unpack(panels + b * k_panel_bytes(kType));
+    const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
+    for (int64_t i = 0; i < rows; ++i) {
+      const int8_t* xq = x.qs + (out.m_begin + i) * K;
+      const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
+      const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
+      v128_t acc = wasm_f32x4_splat(0.0f);
+      for (int64_t b = 0; b < nb; ++b, xq += kQK_K, t += kKParts * kKTermInts) {
+        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(unpacked[size_t(b)], panels + b * k_panel_bytes(kType), xq,
+                                                                kRelaxed ? nullptr : xw + b * kQK_K, t));
       }
+      store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
     }
   }
 }

@@ -212,10 +212,12 @@ void iq4_nl_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, 
 void iq4_nl_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q8_0_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q8_0_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
-// K-quants: one W4A8 kernel per type serves GEMV and GEMM (k_wasmsimd.h).
 void q4_k_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q4_k_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q5_k_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_k_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q6_k_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q6_k_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void f32_f32_gemv__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 void f32_f32_gemm_4x4__wasmsimd(const F32Weights& w, const F32Activations& x, const OutputTile& out);
 
@@ -229,8 +231,11 @@ void q4_0_f32_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const F32Activations
 void q4_1_f32_gemv_4x__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_1_f32_gemm_4x4__wasmrelaxedsimd(const Q4Weights& w, const F32Activations& x, const OutputTile& out);
 void q4_k_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q4_k_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q5_k_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q5_k_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q6_k_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
+void q6_k_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 
 void q5_0_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);
 void q5_0_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out);

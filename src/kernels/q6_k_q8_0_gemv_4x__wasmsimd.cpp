@@ -1,4 +1,4 @@
-// Y = X · Wᵀ, each activation row an M = 1 product (GEMV and GEMM); W packed Q6_K, X Q8_0 (wasm SIMD128 tier).
+// Y = X · Wᵀ, one activation row at a time; W packed Q6_K, X Q8_0 (wasm SIMD128 tier).
 #if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 
 #include "kernels/k_wasmsimd.h"
@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q6_k_q8_0_gemv_4x__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::k_q8_tiles<TensorType::Q6_K, /*kRelaxed=*/false>(w, x, out);
+  wasmsimd::k_q8_gemv<TensorType::Q6_K, /*kRelaxed=*/false>(w, x, out);
 }
 
 }  // namespace nibble

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q8_0_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::i8_q8_kernel<TensorType::Q8_0, /*kRelaxed=*/true>(w, x, out, q8_0_q8_0_gemv_4x__scalar);
+  wasmsimd::i8_q8_gemv<TensorType::Q8_0, /*kRelaxed=*/true>(w, x, out, q8_0_q8_0_gemv_4x__scalar);
 }
 
 }  // namespace nibble

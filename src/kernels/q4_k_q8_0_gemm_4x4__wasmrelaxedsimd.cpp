@@ -1,0 +1,15 @@
+// Y[M,N] = X[M,K] · W[N,K]ᵀ, each weight group unpacked once for all activation rows; W packed Q4_K, X Q8_0 (wasm relaxed-SIMD tier).
+#ifdef NIBBLE_RELAXED_SIMD
+
+#include "kernels/k_wasmsimd.h"
+#include "kernels/microkernels.h"
+
+namespace nibble {
+
+void q4_k_q8_0_gemm_4x4__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  wasmsimd::k_q8_gemm<TensorType::Q4_K, /*kRelaxed=*/true>(w, x, out);
+}
+
+}  // namespace nibble
+
+#endif
