@@ -113,7 +113,8 @@ Options:
 ${CALIBRATION_HELP}
   --remedy <r>           none (default) | rotate | smooth | smooth+rotate: W4A4's remedies for
                          outlier activations folded into the weights (F32/F16 input; smooth
-                         takes its statistics from --imatrix, which then weights nothing);
+                         takes its statistics from --imatrix, which still weights the
+                         matrices whose inputs are not rotated);
                          nibble eval --precision w4a4 shows what they buy
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
@@ -354,7 +355,7 @@ async function quantize(values, positionals) {
   const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), extra);
   try {
     const info = model.info;
-    if (imatrix && remedy === 'none') process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix ?? 'the calibration'}\n`);
+    if (imatrix) process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix ?? 'the calibration'}\n`);
     if (remedy !== 'none') process.stderr.write(`  W4A4 remedy folded into the weights: ${remedy}\n`);
     const as = values.pure ? mix.base : `${name} (${info.weightType} matrices)`;
     process.stderr.write(`quantized ${path} to ${as} in ${(loadMs / 1000).toFixed(1)} s\n`);
@@ -404,6 +405,7 @@ async function info(values, positionals) {
     ['context', `${number(c.contextLength)} positions`],
     ['tokenizer', `${i.tokenizer === 'gpt2' ? 'gpt2 (byte-level BPE)' : 'llama (SentencePiece-style BPE)'}, ${number(i.vocabSize)} tokens, BOS ${i.bos}, EOS ${i.eos}`],
     ['output', i.tiedOutput ? 'shares the token embedding matrix' : 'its own matrix (output.weight)'],
+    ['W4A4 remedy', i.remedy === 'none' ? 'none' : `${i.remedy} (folded into the weights${i.remedy.includes('rotate') ? '; inputs rotated at run time' : ''})`],
     ['parameters', `${number(i.parameters)} (${mb(i.fp32Bytes)} as f32)`],
     ['in the file', `${i.fileWeightType} matrices; tensors: ${counts('fileType')}`],
     ['loaded as', `${i.weightType} matrices, ${mb(i.loadedBytes)} in memory (${(i.fp32Bytes / i.loadedBytes).toFixed(2)}× smaller than f32); tensors: ${counts('type')}`],

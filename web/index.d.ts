@@ -286,6 +286,12 @@ export interface ModelInfo {
   tiedOutput: boolean;
   /** Matrices quantized on load with importance data (options.importance). */
   importanceMatrices: number;
+  /**
+   * W4A4's remedies its matrices carry: folded in on load (options.remedy)
+   * or by whoever wrote the file (its nibble.rotated_inputs and
+   * nibble.smoothed_inputs keys).
+   */
+  remedy: 'none' | 'rotate' | 'smooth' | 'smooth+rotate';
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
   tokenizer: 'llama' | 'gpt2' | 'bert';
   vocabSize: number;

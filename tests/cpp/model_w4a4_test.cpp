@@ -83,6 +83,7 @@ TEST(ModelW4A4, RotatedFileSaysSoAndReloads) {
   const std::unique_ptr<Model> back = load_bytes(written, TensorType::Q4_0, nullptr, {}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_TRUE(back->info.rotated_inputs);
+  EXPECT_TRUE(back->info.smoothed_inputs);  // it only says so: the smoothing is in the weights
   EXPECT_TRUE(back->llama->weights().layers[0].wq.rotated_input());
   EXPECT_FALSE(back->llama->weights().layers[0].down.rotated_input());  // K = 172: F32, unrotated
   EXPECT_FALSE(back->llama->weights().token_embd.rotated_input());      // a lookup (and the tied classifier)
@@ -93,6 +94,21 @@ TEST(ModelW4A4, RotatedFileSaysSoAndReloads) {
   load_bytes(written, TensorType::Q4_0, &f.imatrix, {true, false}, &s);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("float weights"), std::string::npos) << s.message();
+}
+
+// The importance data weights the matrices whose inputs are not rotated
+// (smoothed ones by the smoothed inputs' Σx²): all 31 of stories260K's
+// Q4_0 matrices it covers when smoothing, none of them when rotating.
+TEST(ModelW4A4, ImportanceWeighsUnrotatedInputsOnly) {
+  const Fixture f;
+  Status s;
+  for (const ActivationRemedy remedy : {ActivationRemedy{}, ActivationRemedy{true, false}, ActivationRemedy{false, true},
+                                        ActivationRemedy{true, true}}) {
+    const std::unique_ptr<Model> m = load_bytes(f.file, TensorType::Q4_0, &f.imatrix, remedy, &s);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(m->info.importance_matrices, remedy.rotate ? 0 : 31) << "smooth " << remedy.smooth << " rotate " << remedy.rotate;
+    EXPECT_EQ(m->info.smoothed_inputs, remedy.smooth);
+  }
 }
 
 TEST(ModelW4A4, SmoothingNeedsImportanceData) {

@@ -72,7 +72,13 @@ describe.each([['simd', true], ['simd-relaxed', 'relaxed'], ['scalar', false]])(
     const kl = {};
     for (const [remedy, extra] of [['none', {}], ['smooth+rotate', { importance }]]) {
       const m = await nibble.loadModel(model('stories260K.gguf'), { weights: 'q4_0', remedy, ...extra });
+      expect(m.info.remedy).toBe(remedy);
       const result = compareLogits(m.logits(ids, { precision: 'w4a4' }), m.info.vocabSize);
+      if (remedy !== 'none') {  // the written file says which remedy it carries
+        const back = await nibble.loadModel(m.toGguf());
+        expect(back.info.remedy).toBe(remedy);
+        back.dispose();
+      }
       m.dispose();
       expect(logitsFailures(result, { meanKl: 0.1, top1: 15 })).toEqual([]);
       kl[remedy] = result.meanKl;
