@@ -114,8 +114,9 @@ ${CALIBRATION_HELP}
   --remedy <r>           none (default) | rotate | smooth | smooth+rotate: W4A4's remedies for
                          outlier activations folded into the weights (F32/F16 input; smooth
                          takes its statistics from --imatrix, which still weights the
-                         matrices whose inputs are not rotated);
-                         nibble eval --precision w4a4 shows what they buy
+                         matrices whose inputs are not rotated; with --method gptq, from
+                         the calibration data); nibble eval --precision w4a4 shows what
+                         they buy
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -345,8 +346,12 @@ async function quantize(values, positionals) {
   const remedy = choiceOption(values, 'remedy', nibble.optionChoices.remedy, 'none');
   if (calibration?.method === 'gptq') {
     if (!values.pure || !['q4_0', 'iq4_nl'].includes(mix.base)) fail('--method gptq writes --pure q4_0 or iq4_nl files');
-    if (remedy !== 'none') fail('--remedy folds into round-to-nearest or imatrix quantizing, not --method gptq');
-    return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base), null);
+    if (remedy === 'none') return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base), null);
+    // GPTQ on the remedied float weights: smoothing's statistics from the
+    // same calibration text first.
+    const importance = remedy.includes('smooth') ? { importance: await calibrate(CLI, values, path, { ...calibration, method: 'imatrix' }) } : {};
+    process.stderr.write(`  W4A4 remedy folded into the weights before GPTQ: ${remedy}\n`);
+    return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base, { remedy, ...importance }), null);
   }
   const imatrix = calibration ? await calibrate(CLI, values, path, calibration) : values.imatrix && readBytes(values.imatrix);
   if (remedy.includes('smooth') && !imatrix) fail(`--remedy ${remedy} smooths by calibration data: give --imatrix <file>`);
