@@ -2,7 +2,7 @@
 // streaming-read probe, for bench/run.mjs (or by hand):
 //
 //   node --no-experimental-fetch <build>/bench/nibble_bench.js [--json] [--quick]
-//        [--shapes 2048x2048,4096x4096] [--m 1,64] [--variants q4_0:w4a8,q4_1:w4a32]
+//        [--shapes 2048x2048,4096x4096] [--m 1,64] [--variants q4_0:w4a8,q4_1:w4a32,q4_0:w4a4]
 //        [--probe-mib 512] [--cold-mib 128] [--no-probe] [--no-matmul] [--check K,N,M]
 //
 // Shapes are K×N: W is N×K, Y[M,N] = X[M,K] · Wᵀ. Weights are random INT4

@@ -11,7 +11,9 @@
 namespace nibble::bench {
 
 const char* Variant::type_name() const { return tensor_type_info(type)->name; }
-const char* Variant::precision_name() const { return precision == Precision::kW4A32 ? "w4a32" : "w4a8"; }
+const char* Variant::precision_name() const {
+  return precision == Precision::kW4A32 ? "w4a32" : precision == Precision::kW4A4 ? "w4a4" : "w4a8";
+}
 
 std::vector<Variant> default_variants() {
   return {{TensorType::Q4_0, Precision::kW4A8, /*cold=*/true},
@@ -37,6 +39,7 @@ bool parse_variant(const std::string& text, Variant* out) {
   out->type = info->type;
   if (precision == "w4a8") out->precision = Precision::kW4A8;
   else if (precision == "w4a32") out->precision = Precision::kW4A32;
+  else if (precision == "w4a4") out->precision = Precision::kW4A4;
   else return false;
   out->cold = true;
   return true;

@@ -113,8 +113,10 @@ Options:
 ${CALIBRATION_HELP}
   --remedy <r>           none (default) | rotate | smooth | smooth+rotate: W4A4's remedies for
                          outlier activations folded into the weights (F32/F16 input; smooth
-                         takes its statistics from --imatrix, which then weights nothing);
-                         nibble eval --precision w4a4 shows what they buy
+                         takes its statistics from --imatrix, which still weights the
+                         matrices whose inputs are not rotated; with --method gptq, from
+                         the calibration data); nibble eval --precision w4a4 shows what
+                         they buy
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -344,8 +346,12 @@ async function quantize(values, positionals) {
   const remedy = choiceOption(values, 'remedy', nibble.optionChoices.remedy, 'none');
   if (calibration?.method === 'gptq') {
     if (!values.pure || !['q4_0', 'iq4_nl'].includes(mix.base)) fail('--method gptq writes --pure q4_0 or iq4_nl files');
-    if (remedy !== 'none') fail('--remedy folds into round-to-nearest or imatrix quantizing, not --method gptq');
-    return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base), null);
+    if (remedy === 'none') return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base), null);
+    // GPTQ on the remedied float weights: smoothing's statistics from the
+    // same calibration text first.
+    const importance = remedy.includes('smooth') ? { importance: await calibrate(CLI, values, path, { ...calibration, method: 'imatrix' }) } : {};
+    process.stderr.write(`  W4A4 remedy folded into the weights before GPTQ: ${remedy}\n`);
+    return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base, { remedy, ...importance }), null);
   }
   const imatrix = calibration ? await calibrate(CLI, values, path, calibration) : values.imatrix && readBytes(values.imatrix);
   if (remedy.includes('smooth') && !imatrix) fail(`--remedy ${remedy} smooths by calibration data: give --imatrix <file>`);
@@ -354,7 +360,7 @@ async function quantize(values, positionals) {
   const { model, loadMs } = await load(path, values, held, clip, progressReporter(path, true), extra);
   try {
     const info = model.info;
-    if (imatrix && remedy === 'none') process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix ?? 'the calibration'}\n`);
+    if (imatrix) process.stderr.write(`  ${info.importanceMatrices} matrices weighted by ${values.imatrix ?? 'the calibration'}\n`);
     if (remedy !== 'none') process.stderr.write(`  W4A4 remedy folded into the weights: ${remedy}\n`);
     const as = values.pure ? mix.base : `${name} (${info.weightType} matrices)`;
     process.stderr.write(`quantized ${path} to ${as} in ${(loadMs / 1000).toFixed(1)} s\n`);
@@ -404,6 +410,7 @@ async function info(values, positionals) {
     ['context', `${number(c.contextLength)} positions`],
     ['tokenizer', `${i.tokenizer === 'gpt2' ? 'gpt2 (byte-level BPE)' : 'llama (SentencePiece-style BPE)'}, ${number(i.vocabSize)} tokens, BOS ${i.bos}, EOS ${i.eos}`],
     ['output', i.tiedOutput ? 'shares the token embedding matrix' : 'its own matrix (output.weight)'],
+    ['W4A4 remedy', i.remedy === 'none' ? 'none' : `${i.remedy} (folded into the weights${i.remedy.includes('rotate') ? '; inputs rotated at run time' : ''})`],
     ['parameters', `${number(i.parameters)} (${mb(i.fp32Bytes)} as f32)`],
     ['in the file', `${i.fileWeightType} matrices; tensors: ${counts('fileType')}`],
     ['loaded as', `${i.weightType} matrices, ${mb(i.loadedBytes)} in memory (${(i.fp32Bytes / i.loadedBytes).toFixed(2)}× smaller than f32); tensors: ${counts('type')}`],

@@ -208,8 +208,10 @@ export function calibrationRequest(cli, values) {
 
 // Loads `path` with f32 weights and runs request.method on it: the GGUF file
 // (gptq), or the importance matrix's bytes (imatrix).
-export async function calibrate(cli, values, path, request, type) {
-  const { model } = await cli.load(path, values, { weights: 'f32' }, 'none', undefined, request.context ? { context: request.context } : {});
+// loadExtra: more loadModel options (W4A4's remedy and its importance data).
+export async function calibrate(cli, values, path, request, type, loadExtra = {}) {
+  const { model } = await cli.load(path, values, { weights: 'f32' }, 'none', undefined,
+    { ...(request.context ? { context: request.context } : {}), ...loadExtra });
   try {
     const bar = progressBar(`${request.method} ${path}`);
     const { text, self, seed, context } = request;

@@ -286,6 +286,12 @@ export interface ModelInfo {
   tiedOutput: boolean;
   /** Matrices quantized on load with importance data (options.importance). */
   importanceMatrices: number;
+  /**
+   * W4A4's remedies its matrices carry: folded in on load (options.remedy)
+   * or by whoever wrote the file (its nibble.rotated_inputs and
+   * nibble.smoothed_inputs keys).
+   */
+  remedy: 'none' | 'rotate' | 'smooth' | 'smooth+rotate';
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
   tokenizer: 'llama' | 'gpt2' | 'bert';
   vocabSize: number;
@@ -674,7 +680,9 @@ export interface CalibratedModelFile {
  * null with options.self) close to the F32 model's, layer after layer, each
  * layer correcting what the quantized layers before it changed. Load the
  * model with weights: 'f32'. Matrices whose rows the 32-blocks cannot tile
- * stay F32. Not for WorkerModel.
+ * stay F32. A model loaded with options.remedy (W4A4's remedies) is
+ * quantized as remedied (rotated matrices against their rotated inputs),
+ * and the file carries the remedy. Not for WorkerModel.
  */
 export declare function quantizeCalibrated(model: Model, text: string | readonly number[] | Int32Array | null, options?: QuantizeCalibratedOptions): Promise<CalibratedModelFile>;
 

@@ -2,7 +2,7 @@
 // process loads is fixed at its first nibble call, so sections that compare
 // builds must not share one):
 //   node bench/model/nibble_node.mjs <model.gguf> [--runs N] [--threads N] [--simd auto|relaxed|true]
-//     [--prompts 64,512] [--weights q4_0] [--dist DIR]
+//     [--prompts 64,512] [--weights q4_0] [--compare-precision w4a4] [--dist DIR]
 //   (prints JSON; DIR: the package's folder, default dist/; without --weights the file's types stay)
 // Node 20 runs relaxed SIMD only with --experimental-wasm-relaxed-simd.
 import path from 'node:path';
@@ -23,5 +23,6 @@ const nibble = await import(pathToFileURL(path.join(dist, 'nibble.mjs')).href);
 const result = await runNibbleModel(nibble, path.resolve(args[0]), {
   runs: option('--runs', 3), threads: option('--threads', undefined), simd, promptTokens,
   weights: option('--weights', undefined, String),
+  comparePrecision: option('--compare-precision', undefined, String),
 });
 console.log(JSON.stringify(result));

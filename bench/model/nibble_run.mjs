@@ -8,11 +8,15 @@
 // tests/js/model_load.test.cjs measures it) over the heap the loaded model
 // holds (issue #12's bound: ≤ 1.25×).
 //
-//   runNibbleModel(nibble, source, { runs, promptTokens: [64, 512], decodeTokens, threads, simd, weights }) ->
+//   runNibbleModel(nibble, source, { runs, promptTokens: [64, 512], decodeTokens, threads, simd, weights, comparePrecision }) ->
 //     { flavour, build, loadMs, weightBytes, loadHeapBytes, loadPeakHeapBytes,
-//       results: [{ promptTokens, prefillTokPerS, decodeTokPerS, ttftMs, runs }] }
+//       results: [{ promptTokens, prefillTokPerS, decodeTokPerS, ttftMs, runs }], compared }
 // simd: init()'s option (the first nibble call of the realm picks the build).
 // weights: loadModel()'s (undefined keeps the file's tensor types).
+// comparePrecision ('w4a4'): each run's first prompt is generated again at
+// that precision right after the default one (w4a8), same model, so that
+// compared.decodeRatio (the median of the runs' paired ratios) is measured
+// under the same load; compared: null without it.
 
 export const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
@@ -28,9 +32,10 @@ export function benchPrompt(n) {
   return [1, ...Array.from({ length: n - 1 }, (_, i) => 300 + ((i * 37 + n) % 4000))];
 }
 
-export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = [64], decodeTokens = 64, threads, simd, weights } = {}) {
+export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = [64], decodeTokens = 64, threads, simd, weights, comparePrecision } = {}) {
   const { flavour } = await nibble.init({ ...(simd === undefined ? {} : { simd }), ...(threads ? { threads } : {}) });
   const measured = promptTokens.map(() => []);
+  const pairs = [];  // comparePrecision: [{ decodeTokPerS, prefillTokPerS, decodeRatio }] per run
   const loads = [];
   let weightBytes = 0;
   let build = null;
@@ -53,10 +58,19 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
       // Warm-up: the engine compiles the kernels on first use (baseline
       // tier, then optimized in the background); timed runs should not.
       for await (const piece of model.generate(benchPrompt(8), { maxTokens: 4, temperature: 0, addBos: false })) void piece;
-      for (const [i, n] of promptTokens.entries()) {
-        const run = model.generate(benchPrompt(n), { maxTokens: decodeTokens, temperature: 0, addBos: false });
+      const generated = async (n, options = {}) => {
+        const run = model.generate(benchPrompt(n), { maxTokens: decodeTokens, temperature: 0, addBos: false, ...options });
         for await (const piece of run) void piece;
-        const stats = await run.stats;
+        return run.stats;
+      };
+      for (const [i, n] of promptTokens.entries()) {
+        const stats = await generated(n);
+        if (comparePrecision && i === 0) {
+          // Another precision: not the cached prefix of the run before.
+          const other = await generated(n, { precision: comparePrecision });
+          pairs.push({ decodeTokPerS: other.tokensPerSecond, prefillTokPerS: other.promptTokensPerSecond,
+            decodeRatio: other.tokensPerSecond / stats.tokensPerSecond });
+        }
         measured[i].push({
           ttftMs: stats.ttftMs,
           cachedTokens: stats.cachedTokens,  // 1 (the BOS of the run before): the rest is computed
@@ -86,5 +100,13 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
       ttftMs: median(measured[i].map((x) => x.ttftMs)),
       runs: measured[i],
     })),
+    compared: comparePrecision ? {
+      precision: comparePrecision,
+      promptTokens: promptTokens[0],
+      decodeTokPerS: median(pairs.map((x) => x.decodeTokPerS)),
+      prefillTokPerS: median(pairs.map((x) => x.prefillTokPerS)),
+      decodeRatio: median(pairs.map((x) => x.decodeRatio)),
+      runs: pairs,
+    } : null,
   };
 }

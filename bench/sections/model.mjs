@@ -11,6 +11,9 @@
 // main model nibble runs twice in each: the build init() picks by default
 // (relaxed SIMD where the engine has it; Node 20 gets
 // --experimental-wasm-relaxed-simd) and the plain SIMD build as the baseline.
+// W4A4 (issue #15 item 7): on the main model nibble in Node also decodes at
+// precision 'w4a4' right after each w4a8 generation, same process and model;
+// the ratio is the median of those pairs over the rounds (target ≥ 0.9×).
 // Rounds: every model through every engine once per round, medians over
 // the rounds. ctx.models (run.mjs --models) picks models by id. The data's
 // `runs` holds one row per model, engine, runtime, build and prompt length.
@@ -61,12 +64,12 @@ const loadMemory = (r) => ({
 async function measureRound(model, modelFile, ctx, browser) {
   const script = path.join(ctx.repoRoot, 'bench/model/nibble_node.mjs');
   const nibbleOptions = { runs: 1, promptTokens: model.prompts, ...(model.weights ? { weights: model.weights } : {}) };
-  const inNode = (simd, nodeFlags = []) => JSON.parse(execFileSync(process.execPath,
+  const inNode = (simd, nodeFlags = [], extra = []) => JSON.parse(execFileSync(process.execPath,
     [...nodeFlags, script, modelFile, '--runs', '1', '--simd', String(simd), '--prompts', model.prompts.join(','),
-      ...(model.weights ? ['--weights', model.weights] : [])],
+      ...(model.weights ? ['--weights', model.weights] : []), ...extra],
     { encoding: 'utf8', maxBuffer: 1 << 26 }));
   ctx.log(`${model.id}: nibble in Node, llama.cpp native, nibble and wllama in Chromium ...`);
-  const node = inNode('auto', RELAXED_SIMD_NODE_FLAGS);
+  const node = inNode('auto', RELAXED_SIMD_NODE_FLAGS, model.baselineBuild ? ['--compare-precision', 'w4a4'] : []);
   const nodeSimd = model.baselineBuild ? inNode(true) : null;
   const native = await runLlamaCppBench({ modelPath: modelFile, promptTokens: model.prompts, runs: 1 });
   const chromium = await nibbleInChromium(browser, modelFile, ctx, { ...nibbleOptions, simd: 'auto' });
@@ -114,6 +117,12 @@ function summarizeModel(modelFile, rounds, streamGbps) {
   for (const [runtime, r] of [['node', node], ['node', nodeSimd], ['chromium', chromium], ['chromium', chromiumSimd]]) {
     if (r) addRows('nibble', runtime, r.flavour, r.results, r.weightBytes);
   }
+  const w4a4Pairs = rounds.flatMap((r) => r.node?.compared?.runs ?? []);
+  if (w4a4Pairs.length) {
+    addRows('nibble', 'node', `${node.flavour} w4a4`, [{ promptTokens: node.compared.promptTokens,
+      prefillTokPerS: median(w4a4Pairs.map((x) => x.prefillTokPerS)), decodeTokPerS: median(w4a4Pairs.map((x) => x.decodeTokPerS)) }],
+    node.weightBytes);
+  }
   addRows('wllama', 'chromium', `wllama ${wllama.version}`,
     [{ promptTokens: wllama.promptTokens, prefillTokPerS: wllama.prefillTokPerS, decodeTokPerS: wllama.decodeTokPerS }]);
   addRows('llama.cpp', 'native', native.build, native.results);
@@ -149,6 +158,7 @@ function summarizeModel(modelFile, rounds, streamGbps) {
       prefill512Vs64Node: ratio(r512.nodeRelaxed, r64.nodeRelaxed, 'prefill_tps'),
       prefill512Vs64Chromium: ratio(r512.chromium, r64.chromium, 'prefill_tps'),
       prefill512VsNativeNode: ratio(r512.nodeRelaxed, r512.native, 'prefill_tps'),
+      w4a4DecodeVsW4a8Node: w4a4Pairs.length ? median(w4a4Pairs.map((x) => x.decodeRatio)) : null,
     },
   };
 }
@@ -229,6 +239,9 @@ function formatModel(m, rows) {
     return x?.fraction_of_stream_read == null ? '-' : `${f(100 * x.fraction_of_stream_read)}%`;
   };
   lines.push(`decode weight bandwidth ${pct('chromium')} of streaming read in Chromium, ${pct('node')} in Node (target ≥ 50 %)`);
+  if (r.w4a4DecodeVsW4a8Node != null) {
+    lines.push(`W4A4 ÷ W4A8 decode, same Node process, paired generations: ${f(r.w4a4DecodeVsW4a8Node, 3)}× (target ≥ 0.9×)`);
+  }
   if (r.decodeVsSimdNode != null) {
     lines.push(`default build ÷ plain SIMD build: decode Node ${f(r.decodeVsSimdNode, 2)}×, Chromium ${f(r.decodeVsSimdChromium, 2)}×; prefill Node ${f(r.prefillVsSimdNode, 2)}×, Chromium ${f(r.prefillVsSimdChromium, 2)}×`);
   }

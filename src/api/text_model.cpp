@@ -169,6 +169,10 @@ std::string TextModel::info_json() const {
   j.key("fileBytes").number(double(info.file_bytes));
   j.key("tiedOutput").boolean(info.tied_output);
   j.key("importanceMatrices").number(info.importance_matrices);
+  // W4A4's remedies folded into the weights, on load or by the file's maker.
+  const char* remedy = info.smoothed_inputs ? (info.rotated_inputs ? "smooth+rotate" : "smooth")
+                                            : (info.rotated_inputs ? "rotate" : "none");
+  j.key("remedy").string(remedy);
   j.key("tokenizer").string(info.tokenizer);
   j.key("vocabSize").number(c.vocab_size);
   j.key("contextLength").number(c.context_length);

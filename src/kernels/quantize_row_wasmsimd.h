@@ -3,7 +3,8 @@
 // shared scalar rule, f32x4.nearest rounds half to even like
 // std::nearbyint, trunc_sat sends NaN to 0, an i32x4 clamp to
 // [kMin, kMax] (or, for Q8, the saturating narrows) saturates like round_to;
-// W4A4's scale search sums its squared errors in squared_error()'s order.
+// W4A4's scale search sums its squared errors in squared_error()'s order
+// and finds the largest value's sign from the max of the raw bit patterns.
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -30,13 +31,21 @@ void quantize_row_q8_arrays_wasmsimd(const float* x, int64_t K, int8_t* qs, floa
   for (int64_t b = 0; b < K / kQK; ++b) {
     const float* xb = x + b * kQK;
     v128_t v[8];
-    v128_t amax = wasm_i32x4_splat(0);
+    v128_t amax = wasm_i32x4_splat(0), bits_max = wasm_i32x4_splat(0);
     for (int i = 0; i < 8; ++i) {
       v[i] = wasm_v128_load(xb + 4 * i);
       amax = wasm_u32x4_max(amax, wasm_v128_and(v[i], abs_mask));
+      if constexpr (Rule::kSigned) bits_max = wasm_u32x4_max(bits_max, v[i]);
     }
     amax = wasm_u32x4_max(amax, wasm_i32x4_shuffle(amax, amax, 2, 3, 0, 1));
     amax = wasm_u32x4_max(amax, wasm_i32x4_shuffle(amax, amax, 1, 0, 3, 2));
+    const uint32_t amax_bits = uint32_t(wasm_i32x4_extract_lane(amax, 0));
+    bool negative = false;
+    if constexpr (Rule::kSigned) {
+      bits_max = wasm_u32x4_max(bits_max, wasm_i32x4_shuffle(bits_max, bits_max, 2, 3, 0, 1));
+      bits_max = wasm_u32x4_max(bits_max, wasm_i32x4_shuffle(bits_max, bits_max, 1, 0, 3, 2));
+      negative = largest_is_negative(amax_bits, uint32_t(wasm_i32x4_extract_lane(bits_max, 0)));
+    }
     const auto error = [&](const Q8BlockScale& s) {
       const v128_t d = wasm_f32x4_splat(fp16_to_fp32(s.d_fp16)), id = wasm_f32x4_splat(s.id);
       v128_t acc = wasm_f32x4_splat(0.0f);
@@ -48,7 +57,7 @@ void quantize_row_q8_arrays_wasmsimd(const float* x, int64_t K, int8_t* qs, floa
       acc = wasm_f32x4_add(acc, wasm_i32x4_shuffle(acc, acc, 1, 0, 3, 2));
       return wasm_f32x4_extract_lane(acc, 0);
     };
-    const Q8BlockScale scale = chosen_scale<Rule>(uint32_t(wasm_i32x4_extract_lane(amax, 0)), error);
+    const Q8BlockScale scale = chosen_scale<Rule>(amax_bits, negative, error);
     d[b] = fp16_to_fp32(scale.d_fp16);
     const v128_t id = wasm_f32x4_splat(scale.id);
     v128_t q[2];

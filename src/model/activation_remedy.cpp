@@ -94,25 +94,33 @@ const std::vector<float>& RemedyPlan::factors(int layer, Input input) const {
   return by_input_[size_t(layer) * kInputsPerLayer + input];
 }
 
-void RemedyPlan::apply_to_matrix(TensorSlot slot, int layer, int64_t N, int64_t K, float* w) const {
-  const std::vector<float> none;
-  const std::vector<float>* columns = &none;  // s of its input
+const std::vector<float>& RemedyPlan::input_factors(TensorSlot slot, int layer) const {
   switch (slot) {
     case TensorSlot::kAttnQ:
     case TensorSlot::kAttnK:
-    case TensorSlot::kAttnV: columns = &factors(layer, kAttnIn); break;
-    case TensorSlot::kAttnOutput: columns = &factors(layer, kAttnOut); break;
+    case TensorSlot::kAttnV: return factors(layer, kAttnIn);
+    case TensorSlot::kAttnOutput: return factors(layer, kAttnOut);
     case TensorSlot::kFfnGate:
-    case TensorSlot::kFfnUp: columns = &factors(layer, kFfnIn); break;
-    case TensorSlot::kFfnDown: columns = &factors(layer, kFfnDownIn); break;
-    case TensorSlot::kOutput: columns = &classifier_; break;
-    default: break;
+    case TensorSlot::kFfnUp: return factors(layer, kFfnIn);
+    case TensorSlot::kFfnDown: return factors(layer, kFfnDownIn);
+    case TensorSlot::kOutput: return classifier_;
+    default: return none_;
   }
-  if (!columns->empty()) scale_columns(N, K, *columns, w);
+}
+
+void RemedyPlan::smooth_importance(TensorSlot slot, int layer, int64_t K, float* importance) const {
+  const std::vector<float>& s = input_factors(slot, layer);
+  if (int64_t(s.size()) != K) return;
+  for (int64_t j = 0; j < K; ++j) importance[j] /= s[size_t(j)] * s[size_t(j)];
+}
+
+void RemedyPlan::apply_to_matrix(TensorSlot slot, int layer, int64_t N, int64_t K, float* w) const {
+  const std::vector<float>& columns = input_factors(slot, layer);  // s of its input
+  if (!columns.empty()) scale_columns(N, K, columns, w);
   // 1/s of the input it makes, on its output rows.
   const std::vector<float>* rows = slot == TensorSlot::kAttnV ? &factors(layer, kAttnOut)
                                    : slot == TensorSlot::kFfnUp ? &factors(layer, kFfnDownIn)
-                                                                : &none;
+                                                                : &none_;
   if (!rows->empty()) {
     for (int64_t r = 0; r < N; ++r) {
       // V row r (KV head r / hd, channel r % hd) feeds output channel

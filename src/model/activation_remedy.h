@@ -32,6 +32,9 @@ namespace nibble {
 // GGUF metadata key (u32): the block size its matrices' inputs are rotated
 // by (32); absent in unrotated files.
 inline constexpr const char* kRotationKey = "nibble.rotated_inputs";
+// GGUF metadata key (bool): the file's matrices were smoothed (folded into
+// the weights, so it changes nothing at run time: it only says so).
+inline constexpr const char* kSmoothingKey = "nibble.smoothed_inputs";
 
 struct ActivationRemedy {
   bool smooth = false;  // needs importance data
@@ -58,16 +61,24 @@ class RemedyPlan {
   void apply_to_matrix(TensorSlot slot, int layer, int64_t N, int64_t K, float* w) const;
   // A norm weight v[n] in place: × 1/s of the input it makes.
   void apply_to_vector(TensorSlot slot, int layer, int64_t n, float* v) const;
+  // An importance matrix's column weights importance[K] (Σx² of each input
+  // channel) for the smoothed matrix in `slot`, in place: smoothing divides
+  // channel j by s_j, so its Σx² by s_j². (A rotated input has no such
+  // weights: its columns mix the channels, whose covariances the
+  // importance data does not hold.)
+  void smooth_importance(TensorSlot slot, int layer, int64_t K, float* importance) const;
 
  private:
   enum Input { kAttnIn, kAttnOut, kFfnIn, kFfnDownIn, kInputsPerLayer };
   const std::vector<float>& factors(int layer, Input input) const;  // empty: not smoothed
+  const std::vector<float>& input_factors(TensorSlot slot, int layer) const;  // s of the matrix's input
 
   ActivationRemedy remedy_;
   bool tied_output_ = false;
   int group_ = 1, head_dim_ = 0;  // query heads per KV head, for V's rows
   std::vector<std::vector<float>> by_input_;  // [layer · kInputsPerLayer + input]
   std::vector<float> classifier_;             // the classifier's input
+  std::vector<float> none_;                   // no smoothing
 };
 
 }  // namespace nibble

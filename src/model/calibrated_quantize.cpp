@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "model/activation_remedy.h"
 #include "model/model_writer.h"
 #include "quant/gptq.h"
 #include "quant/quantize.h"
@@ -56,19 +57,30 @@ struct CalibratedQuantizer::Matrix {
 };
 
 // Σ x·xᵀ [cols, cols] of each input group of one stage's layer.
+// In a model whose matrices take rotated inputs (W4A4's remedy), x is seen
+// before matmul() rotates it; H is taken of the rotated x, the input the
+// stored W·H multiplies.
 class CalibratedQuantizer::Collector : public ActivationObserver {
  public:
-  Collector(int layer, std::map<CalibrationInput, int64_t> wanted) : layer_(layer) {
+  Collector(int layer, std::map<CalibrationInput, int64_t> wanted, bool rotated_inputs, bool tied_output)
+      : layer_(layer), rotated_inputs_(rotated_inputs), tied_output_(tied_output) {
     for (const auto& [group, cols] : wanted) sums_[group].assign(size_t(cols * cols), 0.0);
   }
   void matmul_input(TensorSlot slot, int layer, const float* x, int rows, int cols) override {
+    const bool rotated = rotated_inputs_ && takes_rotated_input(slot, cols, tied_output_);
     if (slot == TensorSlot::kTokenEmbedding && layer < 0) slot = TensorSlot::kOutput;  // tied classifier
     auto it = sums_.find(input_group(slot));
     if (layer != layer_ || it == sums_.end() || !counts_group_input(slot)) return;
     std::vector<double>& h = it->second;
     if (h.size() != size_t(cols) * size_t(cols)) return;
+    std::vector<float> rotated_row(rotated ? size_t(cols) : 0);  // [cols]
     for (int r = 0; r < rows; ++r) {
       const float* v = x + size_t(r) * size_t(cols);
+      if (rotated) {
+        std::copy(v, v + cols, rotated_row.begin());
+        hadamard_rotate_blocks(rotated_row.data(), cols);
+        v = rotated_row.data();
+      }
       for (int i = 0; i < cols; ++i) {
         const double xi = v[i];
         double* hi = &h[size_t(i) * size_t(cols)];
@@ -89,6 +101,7 @@ class CalibratedQuantizer::Collector : public ActivationObserver {
 
  private:
   int layer_;
+  bool rotated_inputs_, tied_output_;
   std::map<CalibrationInput, std::vector<double>> sums_;
 };
 
@@ -183,6 +196,7 @@ Status CalibratedQuantizer::build_weights(LlamaWeights* out, bool final_types) c
       const std::vector<float>& v = m->done && m->type != TensorType::F32 ? m->dequantized : m->values;
       s = PackedWeights::Pack(TensorType::F32, v.data(), v.size() * sizeof(float), m->rows, m->cols, to.matrix);
     }
+    to.matrix->set_rotated_input(from.matrix->rotated_input());
   });
   return s;
 }
@@ -200,7 +214,8 @@ Status CalibratedQuantizer::begin_stage() {
   LlamaWeights weights;
   NIBBLE_RETURN_IF_ERROR(build_weights(&weights, false));
   forward_.reset(new LlamaModel(model_->config, model_->architecture.forward, std::move(weights)));
-  collector_.reset(new Collector(stage_ == model_->config.n_layers ? -1 : stage_, wanted));
+  collector_.reset(new Collector(stage_ == model_->config.n_layers ? -1 : stage_, wanted, model_->info.rotated_inputs,
+                                 model_->llama->weights().output.rows() == 0));
   in_stage_ = true;
   window_ = 0;
   return Status::Ok();

@@ -33,6 +33,7 @@ struct ModelInfo {
   bool tied_output = false;
   int importance_matrices = 0;     // matrices quantized with importance data
   bool rotated_inputs = false;     // its matrices take inputs rotated per block (activation_remedy.h)
+  bool smoothed_inputs = false;    // smoothing is folded into its weights (activation_remedy.h)
   std::string tokenizer;           // "llama" (SentencePiece-style) or "gpt2"
 };
 

@@ -105,6 +105,11 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
                          std::to_string(kRotationBlock));
     file_rotated_ = true;
   }
+  if (file.find(kSmoothingKey)) {
+    int64_t smoothed = 0;
+    NIBBLE_RETURN_IF_ERROR(file.get_int(kSmoothingKey, &smoothed));
+    info.smoothed_inputs = smoothed != 0;
+  }
   file_tensors_ = file.tensors();
   for (const GgufTensorInfo& t : file_tensors_) {
     int layer = -1;
@@ -153,6 +158,7 @@ Status ModelLoader::finish_plan() {
                                               tied_output_, remedy_.get()));
   }
   model_->info.rotated_inputs = file_rotated_ || options_.remedy.rotate;
+  model_->info.smoothed_inputs = model_->info.smoothed_inputs || options_.remedy.smooth;
   NIBBLE_RETURN_IF_ERROR(check_memory());  // before any tensor is allocated
   placed_.assign(plan_.size(), false);
   weights_.layers.resize(size_t(c.n_layers));
@@ -207,9 +213,14 @@ bool ModelLoader::keeps_file_type(const PlannedTensor& t) const {
   return traits->is_quantized && traits->has_kernels() && options_.weights != TensorType::F32;
 }
 
+bool ModelLoader::weighs_by_importance(const PlannedTensor& t) const {
+  return options_.importance != nullptr &&
+         !(options_.remedy.rotate && takes_rotated_input(t.spec->slot, t.shape[0], tied_output_));
+}
+
 TensorType ModelLoader::chosen_type(const PlannedTensor& t) const {
   return options_.mix ? quant_mix_type(*options_.mix, t.spec->slot, t.layer, t.shape[0], model_->architecture.name,
-                                       model_->config, tied_output_, options_.importance != nullptr)
+                                       model_->config, tied_output_, weighs_by_importance(t))
                       : options_.weights;
 }
 
@@ -297,7 +308,8 @@ Status ModelLoader::convert_matrix_values(const PlannedTensor& t, const uint8_t*
   QuantizeOptions q;
   q.clip = options_.clip;
   std::vector<float> importance;  // [K]
-  if (options_.importance && !options_.remedy.smooth && options_.importance->column_weights(t.name, K, &importance)) {
+  if (weighs_by_importance(t) && options_.importance->column_weights(t.name, K, &importance)) {
+    if (remedy_) remedy_->smooth_importance(t.spec->slot, t.layer, K, importance.data());
     q.importance = importance.data();
     ++info.importance_matrices;
   }

@@ -39,7 +39,8 @@ struct LoadOptions {
   const ImportanceMatrix* importance = nullptr;
   // W4A4's remedies (activation_remedy.h), folded into the matrices
   // quantized on load; smoothing takes its statistics from `importance`,
-  // which then does not weight the quantization.
+  // which still weights the matrices whose inputs are not rotated (by the
+  // smoothed inputs' Σx²); rotated ones are quantized unweighted.
   ActivationRemedy remedy;
   // The most bytes the heap may hold (0: no limit) and what it holds before
   // the load: a model whose load would need more than the difference fails
@@ -90,6 +91,9 @@ class ModelLoader {
   };
   bool keeps_file_type(const PlannedTensor& t) const;  // a compact type the kernels run, kept as is
   TensorType chosen_type(const PlannedTensor& t) const;  // the type asked for a converted matrix
+  // Whether importance data weights the matrix's quantization (and so the
+  // mix's rules for an importance matrix apply): not when its input is rotated.
+  bool weighs_by_importance(const PlannedTensor& t) const;
   MemoryNeed memory_need() const;
   Status check_memory() const;
   Status parse_header();

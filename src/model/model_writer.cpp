@@ -64,6 +64,7 @@ Status write_model_gguf(const Model& model, std::vector<uint8_t>* out) {
   writer.set_u32("general.file_type", file_type_of(model));
   write_config_keys(arch, c, &writer);
   if (model.info.rotated_inputs) writer.set_u32(kRotationKey, kRotationBlock);
+  if (model.info.smoothed_inputs) writer.set_bool(kSmoothingKey, true);
   add_tokenizer(&writer, model.tokenizer->vocab());
 
   Status s;

@@ -92,6 +92,26 @@ TEST(KernelsQuantize, SignedFourBitTiersMatchReference) {
     x[3 * kQK + j] = 7.0f - float(j) * 0.5f;  // amax 8.5: steps of 8.5/7, ties, −8
   }
   i4(x, "special");
+  // The step's sign puts the largest magnitude at the negative end: a
+  // positive one (block 0), a negative one (block 1), a tie of +a and −a
+  // (block 2, counted as negative), a random block flipped (block 3).
+  std::vector<float> signs = random_activations(rng, 4 * kQK);
+  for (int j = 0; j < kQK; ++j) {
+    signs[j] = 0.25f * float(j % 29) - 3.0f;  // −3 .. 4
+    signs[kQK + j] = -signs[j];
+    signs[2 * kQK + j] = j == 0 ? 5.0f : j == 9 ? -5.0f : 0.1f * float(j);
+    signs[3 * kQK + j] = -signs[3 * kQK + j];
+  }
+  i4(signs, "signs");
+  std::vector<BlockQ8_0> b(4);
+  std::vector<int32_t> sums(4);
+  i4_quantize_ref(signs.data(), 4 * kQK, b.data(), sums.data());
+  const int largest[] = {28, kQK + 28, 2 * kQK + 9};
+  for (int k = 0; k < 3; ++k) {
+    const int block = largest[k] / kQK;
+    EXPECT_EQ(fp16_to_fp32(b[size_t(block)].d) < 0.0f, signs[size_t(largest[k])] > 0.0f) << "block " << block;
+    EXPECT_LE(b[size_t(block)].qs[largest[k] % kQK], -7) << "block " << block;
+  }
 }
 
 }  // namespace

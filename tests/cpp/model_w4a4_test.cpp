@@ -2,8 +2,9 @@
 // fixtures' imatrix: smoothing and rotation are exact in float, so with F32
 // weights and f32 activations the remedied model's logits are the plain
 // one's; a remedied INT4 file says it is rotated and reloads to the same
-// W4A4 logits; the remedies refuse what they cannot fold. About 0.6 s
-// natively, 5 s in the wasm SIMD build.
+// W4A4 logits; importance data weights the unrotated matrices only; GPTQ
+// on rotated weights; the remedies refuse what they cannot fold. About 1 s
+// of CPU natively, 3 s in the wasm SIMD build.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "format/imatrix_gguf.h"
 #include "model/activation_remedy.h"
+#include "model/calibrated_quantize.h"
 #include "model/model_loader.h"
 #include "model/model_writer.h"
 #include "model_test_util.h"
@@ -83,6 +85,7 @@ TEST(ModelW4A4, RotatedFileSaysSoAndReloads) {
   const std::unique_ptr<Model> back = load_bytes(written, TensorType::Q4_0, nullptr, {}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_TRUE(back->info.rotated_inputs);
+  EXPECT_TRUE(back->info.smoothed_inputs);  // it only says so: the smoothing is in the weights
   EXPECT_TRUE(back->llama->weights().layers[0].wq.rotated_input());
   EXPECT_FALSE(back->llama->weights().layers[0].down.rotated_input());  // K = 172: F32, unrotated
   EXPECT_FALSE(back->llama->weights().token_embd.rotated_input());      // a lookup (and the tied classifier)
@@ -93,6 +96,52 @@ TEST(ModelW4A4, RotatedFileSaysSoAndReloads) {
   load_bytes(written, TensorType::Q4_0, &f.imatrix, {true, false}, &s);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("float weights"), std::string::npos) << s.message();
+}
+
+// The importance data weights the matrices whose inputs are not rotated
+// (smoothed ones by the smoothed inputs' Σx²): all 31 of stories260K's
+// Q4_0 matrices it covers when smoothing, none of them when rotating.
+TEST(ModelW4A4, ImportanceWeighsUnrotatedInputsOnly) {
+  const Fixture f;
+  Status s;
+  for (const ActivationRemedy remedy : {ActivationRemedy{}, ActivationRemedy{true, false}, ActivationRemedy{false, true},
+                                        ActivationRemedy{true, true}}) {
+    const std::unique_ptr<Model> m = load_bytes(f.file, TensorType::Q4_0, &f.imatrix, remedy, &s);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(m->info.importance_matrices, remedy.rotate ? 0 : 31) << "smooth " << remedy.smooth << " rotate " << remedy.rotate;
+    EXPECT_EQ(m->info.smoothed_inputs, remedy.smooth);
+  }
+}
+
+// GPTQ on a rotated float model fits the stored W·H to the rotated inputs
+// (and its forward passes rotate them): on its own calibration text its
+// file is closer to the float logits than round-to-nearest of the same
+// rotated weights, and it says it is rotated.
+TEST(ModelW4A4, GptqOnRotatedWeights) {
+  const Fixture f;
+  Status s;
+  const std::unique_ptr<Model> plain = load_bytes(f.file, TensorType::F32, nullptr, {}, &s);
+  const std::vector<float> want = logits(*plain, Precision::kW4A32);
+  const std::unique_ptr<Model> rotated = load_bytes(f.file, TensorType::F32, nullptr, {false, true}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  CalibratedQuantizer q(rotated.get(), TensorType::Q4_0);
+  const std::vector<int32_t> ids = rotated->tokenizer->encode("Once upon a time, a little girl named Lily", true);
+  ASSERT_TRUE(q.add_window(ids.data(), kTokens).ok());
+  while (!q.done()) ASSERT_TRUE(q.step(nullptr).ok());
+  std::vector<uint8_t> written;
+  ASSERT_TRUE(q.write_gguf(&written).ok());
+  const std::unique_ptr<Model> gptq = load_bytes(written, TensorType::Q4_0, nullptr, {}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(gptq->info.rotated_inputs);
+  const std::unique_ptr<Model> rtn = load_bytes(f.file, TensorType::Q4_0, nullptr, {false, true}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const auto error = [&](const Model& m) {
+    const std::vector<float> got = logits(m, Precision::kW4A32);
+    double sum = 0;
+    for (size_t i = 0; i < want.size(); ++i) sum += double(got[i] - want[i]) * double(got[i] - want[i]);
+    return sum;
+  };
+  EXPECT_LT(error(*gptq), 0.7 * error(*rtn));
 }
 
 TEST(ModelW4A4, SmoothingNeedsImportanceData) {

@@ -58,6 +58,17 @@ test('quantize --self (GPTQ, the default with calibration data): a --pure IQ4_NL
   expect(new Set(matrices.map((t) => t.type))).toEqual(new Set(['IQ4_NL', 'F32']));
 });
 
+test('quantize --self --remedy smooth+rotate: GPTQ on the remedied weights, a file that says it carries them', () => {
+  const out = path.join(dir, 'q4_0-gptq-sr.gguf');
+  const r = nibble('quantize', GGUF, '-o', out, '--type', 'q4_0', '--pure', '--self', '128', '--context', '64', '--remedy', 'smooth+rotate');
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/imatrix: 2 windows of 64 tokens/);
+  expect(r.stderr).toMatch(/gptq: 2 windows of 64 tokens/);
+  const info = JSON.parse(nibble('info', out, '--json').stdout);
+  expect(info).toMatchObject({ weightType: 'q4_0', remedy: 'smooth+rotate' });
+  expect(nibble('info', out).stdout).toMatch(/W4A4 remedy\s+smooth\+rotate \(folded into the weights; inputs rotated at run time\)/);
+});
+
 test('eval --json: llama.cpp\'s PPL and mean KLD of the Q4_0 file within 0.5 % and 1 %', () => {
   const q4 = path.join(dir, 'q4_0.gguf');
   expect(nibble('quantize', GGUF, '-o', q4, '--type', 'q4_0', '--pure').code).toBe(0);
