@@ -147,12 +147,18 @@ class PackedWeights {
   PackedWeights(const PackedWeights&) = delete;
   PackedWeights& operator=(const PackedWeights&) = delete;
 
+  // How Pack() fills the panels: kFast, whole 4-row groups at once with
+  // vector shuffles (panel_pack.h), or kPerWeight, one value at a time
+  // through the slot maps: the definition kFast is tested against.
+  enum class Method { kFast, kPerWeight };
+
   // W[N,K] from standard GGUF rows: N rows of row_size(type, K) bytes (F32:
   // N·K floats). type: any row of the table (see above for those without
   // kernels); block types need K to be a multiple of the block size.
   // `bytes` must equal N · row_size(type, K). On error *out is untouched.
+  // Both methods give the same bytes.
   static Status Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
-                     PackedWeights* out);
+                     PackedWeights* out, Method method = Method::kFast);
 
   bool empty() const { return data_ == nullptr; }
   TensorType type() const { return type_; }
