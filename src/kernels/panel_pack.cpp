@@ -242,16 +242,20 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
 alignas(16) constexpr uint8_t kZeroBlock[256] = {};
 static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ5_K) <= sizeof(kZeroBlock), "");
 
+// Groups [first, end) (GGUF rows from row kPackRows · first on at gguf);
 // panel_at(g, b) -> where panel b of group g goes; pack(rows, panel).
+struct GroupRange {
+  int64_t first, end;
+};
 template <typename PanelAt, typename PackBlock>
-void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, PanelAt panel_at, PackBlock pack) {
-  const int64_t groups = (N + kPackRows - 1) / kPackRows;
-  for (int64_t g = 0; g < groups; ++g) {
+void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, PanelAt panel_at,
+                 PackBlock pack) {
+  for (int64_t g = groups.first; g < groups.end; ++g) {
     const uint8_t* rows[kPackRows];
     size_t step[kPackRows];
     for (int r = 0; r < kPackRows; ++r) {
       const int64_t n = g * kPackRows + r;
-      rows[r] = n < N ? gguf + size_t(n * nb) * block_bytes : kZeroBlock;
+      rows[r] = n < N ? gguf + size_t((n - groups.first * kPackRows) * nb) * block_bytes : kZeroBlock;
       step[r] = n < N ? block_bytes : 0;
     }
     for (int64_t b = 0; b < nb; ++b) {
@@ -262,10 +266,10 @@ void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes,
 }
 
 template <typename Block, bool kHasMin, bool kHigh>
-void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K) {
+void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
-  pack_groups(gguf, N, nb, sizeof(Block),
+  pack_groups(gguf, N, nb, sizeof(Block), range,
               [&](int64_t g, int64_t b) { return packed + size_t(q4_panel_index(groups, nb, g, b)) * kPanel; },
               [](const uint8_t* const* rows, uint8_t* panel) { pack_q4_block<Block, kHasMin, kHigh>(rows, panel); });
 }
@@ -273,11 +277,11 @@ void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K) 
 // kI8Panels and kKPanels: groups one after another, each its nb panels.
 // pack: a lambda (inlined, unlike a function pointer).
 template <typename PackBlock>
-void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, size_t panel_bytes,
-                     PackBlock pack) {
+void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range,
+                     size_t panel_bytes, PackBlock pack) {
   const TensorTypeInfo* info = tensor_type_info(type);
   const int64_t nb = K / info->block_size;
-  pack_groups(gguf, N, nb, info->block_bytes,
+  pack_groups(gguf, N, nb, info->block_bytes, range,
               [&](int64_t g, int64_t b) { return packed + size_t(g * nb + b) * panel_bytes; }, pack);
 }
 
@@ -294,27 +298,29 @@ bool has_fast_pack(TensorType type) {
   }
 }
 
-void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K) {
+void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K,
+                      int64_t first_group, int64_t end_group) {
   using Rows = const uint8_t* const*;
+  const GroupRange range{first_group, end_group};
   switch (type) {
-    case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false, false>(gguf, packed, N, K);
-    case TensorType::Q4_1: return pack_q4_matrix<BlockQ4_1, true, false>(gguf, packed, N, K);
-    case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, false, true>(gguf, packed, N, K);
-    case TensorType::Q5_1: return pack_q4_matrix<BlockQ5_1, true, true>(gguf, packed, N, K);
+    case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false, false>(gguf, packed, N, K, range);
+    case TensorType::Q4_1: return pack_q4_matrix<BlockQ4_1, true, false>(gguf, packed, N, K, range);
+    case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, false, true>(gguf, packed, N, K, range);
+    case TensorType::Q5_1: return pack_q4_matrix<BlockQ5_1, true, true>(gguf, packed, N, K, range);
     case TensorType::Q8_0:
-      return pack_sequential(type, gguf, packed, N, K, q4_panel_bytes(type),
+      return pack_sequential(type, gguf, packed, N, K, range, q4_panel_bytes(type),
                              [](Rows rows, uint8_t* panel) { pack_q8_0_block(rows, panel); });
     case TensorType::IQ4_NL:
-      return pack_sequential(type, gguf, packed, N, K, q4_panel_bytes(type),
+      return pack_sequential(type, gguf, packed, N, K, range, q4_panel_bytes(type),
                              [](Rows rows, uint8_t* panel) { pack_q4_block<BlockIQ4_NL, false, false, true>(rows, panel); });
     case TensorType::Q4_K:
-      return pack_sequential(type, gguf, packed, N, K, k_panel_bytes(type),
+      return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
                              [](Rows rows, uint8_t* panel) { pack_q4_5_k_block<BlockQ4_K, false>(rows, panel); });
     case TensorType::Q5_K:
-      return pack_sequential(type, gguf, packed, N, K, k_panel_bytes(type),
+      return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
                              [](Rows rows, uint8_t* panel) { pack_q4_5_k_block<BlockQ5_K, true>(rows, panel); });
     case TensorType::Q6_K:
-      return pack_sequential(type, gguf, packed, N, K, k_panel_bytes(type),
+      return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
                              [](Rows rows, uint8_t* panel) { pack_q6_k_block(rows, panel); });
     default:
       return;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "kernels/packed_weights.h"  // kPackRows
 #include "quant/block_formats.h"
 
 namespace nibble {
@@ -17,8 +18,11 @@ namespace nibble {
 // kQ5Panels, kI8Panels, kKPanels).
 bool has_fast_pack(TensorType type);
 
-// W[N,K] of `type` (N GGUF rows at gguf) -> its panels at packed (every panel
-// byte written; the alignment tail past the last panel is the caller's).
-void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K);
+// Row groups [first_group, end_group) of W[N,K] of `type` -> their panels
+// in the buffer at packed (every byte of them written; the alignment tail
+// past the last panel is the caller's). gguf: the GGUF rows from row
+// kPackRows · first_group on.
+void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K,
+                      int64_t first_group, int64_t end_group);
 
 }  // namespace nibble

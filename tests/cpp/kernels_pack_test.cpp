@@ -45,8 +45,8 @@ TEST(KernelsPack, RoundTripIsByteIdentical) {
   }
 }
 
-// Packing whole groups with shuffles (panel_pack.h) gives the per-weight
-// walk's bytes, the whole buffer (alignment tail included), for random bytes
+// Packing whole groups with shuffles (panel_pack.h), at once or in pieces,
+// gives the per-weight walk's bytes, the whole buffer (alignment tail included), for random bytes
 // (any scale bits) over seeded shapes: N with and without padding rows, odd
 // and even group counts (relaxed builds pair groups), one block or several.
 TEST(KernelsPack, FastPackingMatchesPerWeightPacking) {
@@ -62,10 +62,21 @@ TEST(KernelsPack, FastPackingMatchesPerWeightPacking) {
       ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &fast).ok());
       ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &per_weight,
                                       PackedWeights::Method::kPerWeight).ok());
+      // In pieces of random whole groups, as ModelLoader packs a streamed file.
+      PackedWeights pieces;
+      ASSERT_TRUE(PackedWeights::StartPacking(type, N, K, &pieces).ok());
+      for (int64_t first = 0, rows = 0; first < N; first += rows) {
+        rows = std::min<int64_t>(N - first, kPackRows * (1 + int64_t(rng() % 3)));
+        pieces.PackRows(first, gguf.data() + size_t(first) * row_size(type, K), rows);
+      }
       ASSERT_EQ(fast.bytes(), per_weight.bytes());
-      for (size_t i = 0; i < fast.bytes(); ++i)
+      ASSERT_EQ(pieces.bytes(), per_weight.bytes());
+      for (size_t i = 0; i < fast.bytes(); ++i) {
         ASSERT_EQ(fast.data()[i], per_weight.data()[i])
             << tensor_type_info(type)->name << " N=" << N << " K=" << K << " packed byte " << i << " of " << fast.bytes();
+        ASSERT_EQ(pieces.data()[i], per_weight.data()[i])
+            << tensor_type_info(type)->name << " in pieces, N=" << N << " K=" << K << " packed byte " << i;
+      }
     }
   }
 }
