@@ -322,7 +322,8 @@ Status ModelLoader::check_scales(const PlannedTensor& t, const uint8_t* data, ui
 // (streamed_); anything else is staged whole (place_tensor).
 Status ModelLoader::start_streamed(const PlannedTensor& t) {
   const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
-  if (!slot.matrix || !keeps_file_type(t) || remedy_ || !PackedWeights::packs_in_pieces(t.type)) return Status::Ok();
+  if (!slot.matrix || !block_traits(t.type) || !keeps_file_type(t) || remedy_ || !PackedWeights::packs_in_pieces(t.type))
+    return Status::Ok();  // staged whole: place_tensor reports what is wrong with it
   const int64_t K = t.shape[0], N = t.shape[1];
   model_->info.parameters += N * K;
   NIBBLE_RETURN_IF_ERROR(PackedWeights::StartPacking(t.type, N, K, slot.matrix));
