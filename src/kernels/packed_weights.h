@@ -147,12 +147,29 @@ class PackedWeights {
   PackedWeights(const PackedWeights&) = delete;
   PackedWeights& operator=(const PackedWeights&) = delete;
 
+  // How Pack() fills the panels: kFast, whole 4-row groups at once with
+  // vector shuffles (panel_pack.h), or kPerWeight, one value at a time
+  // through the slot maps: the definition kFast is tested against.
+  enum class Method { kFast, kPerWeight };
+
   // W[N,K] from standard GGUF rows: N rows of row_size(type, K) bytes (F32:
   // N·K floats). type: any row of the table (see above for those without
   // kernels); block types need K to be a multiple of the block size.
   // `bytes` must equal N · row_size(type, K). On error *out is untouched.
+  // Both methods give the same bytes.
   static Status Pack(TensorType type, const void* data, size_t bytes, int64_t N, int64_t K,
-                     PackedWeights* out);
+                     PackedWeights* out, Method method = Method::kFast);
+
+  // Pack() in pieces, for a matrix whose rows arrive a few at a time
+  // (ModelLoader packs them as the file streams in, with no copy of the
+  // whole tensor): StartPacking() checks the shape and allocates as Pack()
+  // does; PackRows() then takes rows [first, first + rows) as GGUF bytes,
+  // first a multiple of kPackRows and rows too unless they end the matrix;
+  // once every row was given the result is Pack()'s, byte for byte. Only
+  // for the types packs_in_pieces() accepts (the panel families).
+  static bool packs_in_pieces(TensorType type);
+  static Status StartPacking(TensorType type, int64_t N, int64_t K, PackedWeights* out);
+  void PackRows(int64_t first, const void* data, int64_t rows);
 
   bool empty() const { return data_ == nullptr; }
   TensorType type() const { return type_; }
@@ -173,6 +190,11 @@ class PackedWeights {
   void set_rotated_input(bool rotated) { rotated_input_ = rotated; }
 
  private:
+  // Pack()'s checks (*gguf_bytes: the bytes of the GGUF rows) and allocation.
+  static Status CheckShape(TensorType type, int64_t N, int64_t K, uint64_t* gguf_bytes);
+  static Status Allocate(TensorType type, int64_t N, int64_t K, PackedWeights* result);
+  void zero_tail();
+
   TensorType type_ = TensorType::F32;
   int64_t N_ = 0, K_ = 0;
   size_t bytes_ = 0;

@@ -169,35 +169,33 @@ Status ModelLoader::finish_plan() {
 Status ModelLoader::consume(const uint8_t* data, size_t size, uint64_t offset) {
   while (size > 0 && next_ < plan_.size()) {
     const PlannedTensor& t = plan_[next_];
-    const uint64_t at = t.offset + staging_.size();  // next byte this tensor needs
-    if (offset + size <= at) return Status::Ok();     // all of it lies before
+    const uint64_t at = t.offset + received_;     // next byte this tensor needs
+    if (offset + size <= at) return Status::Ok();  // all of it lies before
     if (offset < at) {
       const uint64_t skip = at - offset;
       data += skip;
       size -= size_t(skip);
       offset = at;
     }
-    const size_t want = size_t(t.bytes - staging_.size());
-    if (staging_.empty() && size >= want) {
-      // The whole tensor is in this chunk: no staging copy.
-      NIBBLE_RETURN_IF_ERROR(place_tensor(t, data));
+    const size_t take = size_t(std::min<uint64_t>(size, t.bytes - received_));
+    if (received_ == 0) NIBBLE_RETURN_IF_ERROR(start_streamed(t));
+    if (streamed_) {
+      NIBBLE_RETURN_IF_ERROR(stream_bytes(t, data, take));
+    } else if (received_ == 0 && take == t.bytes) {
+      NIBBLE_RETURN_IF_ERROR(place_tensor(t, data));  // the whole tensor is in this chunk: no staging copy
     } else {
-      const size_t take = std::min(size, want);
-      if (staging_.empty()) staging_.reserve(size_t(t.bytes));
+      if (received_ == 0) staging_.reserve(size_t(t.bytes));
       staging_.insert(staging_.end(), data, data + take);
-      data += take;
-      size -= take;
-      offset += take;
-      if (staging_.size() < t.bytes) return Status::Ok();
-      NIBBLE_RETURN_IF_ERROR(place_tensor(t, staging_.data()));
-      std::vector<uint8_t>().swap(staging_);  // free it before the next tensor
-      placed_[next_] = true;
-      ++next_;
-      continue;
+      if (staging_.size() == t.bytes) NIBBLE_RETURN_IF_ERROR(place_tensor(t, staging_.data()));
     }
-    data += want;
-    size -= want;
-    offset += want;
+    data += take;
+    size -= take;
+    offset += take;
+    received_ += take;
+    if (received_ < t.bytes) return Status::Ok();
+    std::vector<uint8_t>().swap(staging_);  // free it before the next tensor
+    streamed_ = nullptr;
+    received_ = 0;
     placed_[next_] = true;
     ++next_;
   }
@@ -317,18 +315,74 @@ Status ModelLoader::convert_matrix_values(const PlannedTensor& t, const uint8_t*
   return PackedWeights::Pack(target->type, blocks.data(), blocks.size(), N, K, out);
 }
 
+// A NaN or infinite block scale would turn every logit into NaN: blocks
+// [first_block, first_block + blocks) of t, at data.
+Status ModelLoader::check_scales(const PlannedTensor& t, const uint8_t* data, uint64_t first_block,
+                                 uint64_t blocks) const {
+  const TensorTypeInfo* type = tensor_type_info(t.type);
+  if (type == nullptr || !type->is_quantized) return Status::Ok();
+  const int64_t per_row = t.shape[0] / type->block_size;
+  const int64_t found = first_non_finite_scale(*type, data, int64_t(blocks));
+  if (found < 0) return Status::Ok();
+  const int64_t bad = int64_t(first_block) + found;
+  return FormatError("tensor " + t.name + " (" + type->name + ") has a NaN or infinite scale in block " +
+                     std::to_string(bad % per_row) + " of row " + std::to_string(bad / per_row) +
+                     "; the file is corrupt");
+}
+
+// A matrix that keeps its file's type is packed as its rows arrive
+// (streamed_); anything else is staged whole (place_tensor).
+Status ModelLoader::start_streamed(const PlannedTensor& t) {
+  const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
+  if (!slot.matrix || !block_traits(t.type) || !keeps_file_type(t) || remedy_ || !PackedWeights::packs_in_pieces(t.type))
+    return Status::Ok();  // staged whole: place_tensor reports what is wrong with it
+  const int64_t K = t.shape[0], N = t.shape[1];
+  model_->info.parameters += N * K;
+  NIBBLE_RETURN_IF_ERROR(PackedWeights::StartPacking(t.type, N, K, slot.matrix));
+  slot.matrix->set_rotated_input(model_->info.rotated_inputs && takes_rotated_input(t.spec->slot, K, tied_output_));
+  streamed_ = slot.matrix;
+  streamed_bytes_ = 0;
+  return Status::Ok();
+}
+
+// The next `size` bytes of the streamed matrix t: whole row groups are
+// packed from where they lie, a group cut by the chunk's end waits in
+// staging_ for the rest.
+Status ModelLoader::stream_bytes(const PlannedTensor& t, const uint8_t* data, size_t size) {
+  const uint64_t group_bytes = uint64_t(kPackRows) * row_size(t.type, t.shape[0]);
+  if (!staging_.empty()) {
+    const uint64_t group = std::min(group_bytes, t.bytes - streamed_bytes_);  // the last may be short
+    const size_t take = size_t(std::min<uint64_t>(size, group - staging_.size()));
+    staging_.insert(staging_.end(), data, data + take);
+    data += take;
+    size -= take;
+    if (staging_.size() < group) return Status::Ok();
+    NIBBLE_RETURN_IF_ERROR(pack_streamed(t, staging_.data(), staging_.size()));
+    staging_.clear();
+  }
+  const uint64_t left = t.bytes - streamed_bytes_;
+  const size_t whole = size >= left ? size : size_t(size / group_bytes * group_bytes);
+  if (whole > 0) NIBBLE_RETURN_IF_ERROR(pack_streamed(t, data, whole));
+  if (whole < size) {
+    staging_.reserve(size_t(group_bytes));
+    staging_.assign(data + whole, data + size);
+  }
+  return Status::Ok();
+}
+
+// Whole row groups of the streamed matrix (the last may be short).
+Status ModelLoader::pack_streamed(const PlannedTensor& t, const uint8_t* data, size_t size) {
+  const uint64_t row_bytes = row_size(t.type, t.shape[0]), block_bytes = tensor_type_info(t.type)->block_bytes;
+  NIBBLE_RETURN_IF_ERROR(check_scales(t, data, streamed_bytes_ / block_bytes, size / block_bytes));
+  streamed_->PackRows(int64_t(streamed_bytes_ / row_bytes), data, int64_t(size / row_bytes));
+  streamed_bytes_ += size;
+  return Status::Ok();
+}
+
 Status ModelLoader::place_tensor(const PlannedTensor& t, const uint8_t* data) {
   model_->info.parameters += t.shape.size() == 2 ? t.shape[0] * t.shape[1] : t.shape[0];
   const TensorTypeInfo* type = tensor_type_info(t.type);
-  if (type != nullptr && type->is_quantized) {
-    // A NaN or infinite block scale would turn every logit into NaN.
-    const int64_t per_row = t.shape[0] / type->block_size;
-    const int64_t bad = first_non_finite_scale(*type, data, int64_t(t.bytes / type->block_bytes));
-    if (bad >= 0)
-      return FormatError("tensor " + t.name + " (" + type->name + ") has a NaN or infinite scale in block " +
-                         std::to_string(bad % per_row) + " of row " + std::to_string(bad / per_row) +
-                         "; the file is corrupt");
-  }
+  if (type != nullptr) NIBBLE_RETURN_IF_ERROR(check_scales(t, data, 0, t.bytes / type->block_bytes));
   const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
   if (slot.matrix) return convert_matrix(t, data, slot.matrix);
   const BlockTraits* traits = block_traits(t.type);

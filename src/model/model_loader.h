@@ -1,8 +1,9 @@
 // ModelLoader builds a Model from a file fed through in order, chunk by chunk,
 // so the caller (web/ streaming a download, or a file read in slices) never
 // holds the whole file in the wasm heap: each tensor is staged alone,
-// converted to the kernels' layout, and its staging freed. Peak memory is the
-// model plus one tensor.
+// converted to the kernels' layout, and its staging freed; a matrix that
+// keeps its file's type is packed as its rows arrive, with no staging copy.
+// Peak memory is the model plus one tensor.
 //
 // Formats, told apart by their first bytes: GGUF v3 (an architecture of the
 // table in architecture.h, tokenizer embedded) and llama2.c checkpoints
@@ -104,6 +105,10 @@ class ModelLoader {
   Status convert_matrix_values(const PlannedTensor& t, const uint8_t* data, PackedWeights* out);
   Status consume(const uint8_t* data, size_t size, uint64_t offset);
   Status place_tensor(const PlannedTensor& t, const uint8_t* data);
+  Status check_scales(const PlannedTensor& t, const uint8_t* data, uint64_t first_block, uint64_t blocks) const;
+  Status start_streamed(const PlannedTensor& t);
+  Status stream_bytes(const PlannedTensor& t, const uint8_t* data, size_t size);
+  Status pack_streamed(const PlannedTensor& t, const uint8_t* data, size_t size);
 
   LoadOptions options_;
   uint64_t file_size_;
@@ -121,8 +126,15 @@ class ModelLoader {
   size_t header_retry_at_ = 0;
   std::vector<GgufTensorInfo> file_tensors_;
   std::vector<PlannedTensor> plan_;  // sorted by offset
-  size_t next_ = 0;               // index into plan_ of the tensor being staged
-  std::vector<uint8_t> staging_;  // bytes of plan_[next_] so far
+  size_t next_ = 0;               // index into plan_ of the tensor being read
+  uint64_t received_ = 0;         // bytes of plan_[next_] so far
+  // plan_[next_] staged whole until its last byte (staging_), or, a matrix
+  // that keeps its file type, packed into *streamed_ as its row groups
+  // arrive (staging_ then holds one incomplete group; streamed_bytes_ were
+  // packed).
+  std::vector<uint8_t> staging_;
+  PackedWeights* streamed_ = nullptr;
+  uint64_t streamed_bytes_ = 0;
   std::unique_ptr<Model> model_;
   LlamaWeights weights_;
   std::unique_ptr<Vocab> vocab_;

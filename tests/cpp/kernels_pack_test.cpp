@@ -45,6 +45,42 @@ TEST(KernelsPack, RoundTripIsByteIdentical) {
   }
 }
 
+// Packing whole groups with shuffles (panel_pack.h), at once or in pieces,
+// gives the per-weight walk's bytes, the whole buffer (alignment tail included), for random bytes
+// (any scale bits) over seeded shapes: N with and without padding rows, odd
+// and even group counts (relaxed builds pair groups), one block or several.
+TEST(KernelsPack, FastPackingMatchesPerWeightPacking) {
+  Rng rng(29);
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::IQ4_NL,
+                          TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
+    const int64_t block = tensor_type_info(type)->block_size;
+    for (int trial = 0; trial < 12; ++trial) {
+      const int64_t N = 1 + int64_t(rng() % (trial < 6 ? 9 : 41)), K = block * (1 + int64_t(rng() % 7));
+      std::vector<uint8_t> gguf(size_t(N) * row_size(type, K));
+      for (auto& b : gguf) b = uint8_t(rng());
+      PackedWeights fast, per_weight;
+      ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &fast).ok());
+      ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &per_weight,
+                                      PackedWeights::Method::kPerWeight).ok());
+      // In pieces of random whole groups, as ModelLoader packs a streamed file.
+      PackedWeights pieces;
+      ASSERT_TRUE(PackedWeights::StartPacking(type, N, K, &pieces).ok());
+      for (int64_t first = 0, rows = 0; first < N; first += rows) {
+        rows = std::min<int64_t>(N - first, kPackRows * (1 + int64_t(rng() % 3)));
+        pieces.PackRows(first, gguf.data() + size_t(first) * row_size(type, K), rows);
+      }
+      ASSERT_EQ(fast.bytes(), per_weight.bytes());
+      ASSERT_EQ(pieces.bytes(), per_weight.bytes());
+      for (size_t i = 0; i < fast.bytes(); ++i) {
+        ASSERT_EQ(fast.data()[i], per_weight.data()[i])
+            << tensor_type_info(type)->name << " N=" << N << " K=" << K << " packed byte " << i << " of " << fast.bytes();
+        ASSERT_EQ(pieces.data()[i], per_weight.data()[i])
+            << tensor_type_info(type)->name << " in pieces, N=" << N << " K=" << K << " packed byte " << i;
+      }
+    }
+  }
+}
+
 // The K-quants stay close to their file size in memory (packed_weights.h).
 TEST(KernelsPack, KQuantPanelsStayCloseToTheFile) {
   const int64_t N = 64, K = 4096;

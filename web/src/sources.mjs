@@ -5,7 +5,8 @@
 import { plainError, typeError } from './errors.mjs';
 import { checkSource, tagOf } from './validate.mjs';
 
-// Bytes read per slice from a file on disk.
+// Bytes read per slice from a file on disk, and at most per read of a byte
+// stream (a fetch body, Blob.stream()) read into a buffer of our own.
 const FILE_SLICE = 1 << 20;
 
 // The error an aborted signal stands for: its reason (what fetch() throws
@@ -26,17 +27,27 @@ function hasScheme(text) {
 }
 
 // { chunks, close } over a ReadableStream: close() (safe to repeat) cancels
-// the stream if it was not read to the end.
+// the stream if it was not read to the end. A byte stream is read into one
+// buffer, handed back and forth ("BYOB"), not a new buffer per chunk: each
+// new buffer is fresh memory the engine zeroes and the OS maps in, page by
+// page, which for a large model costs about as much as the download.
 function readStream(stream) {
-  const reader = stream.getReader();
+  let reader, buffer = null;
+  try {
+    reader = stream.getReader({ mode: 'byob' });
+    buffer = new ArrayBuffer(FILE_SLICE);
+  } catch {
+    reader = stream.getReader(); // not a byte stream, or no BYOB readers in this engine
+  }
   let done = false;
   async function* chunks() {
     for (;;) {
-      const next = await reader.read();
+      const next = buffer ? await reader.read(new Uint8Array(buffer)) : await reader.read();
       if (next.done) {
         done = true;
         return;
       }
+      if (buffer) buffer = next.value.buffer; // the same memory, back from the stream
       yield next.value;
     }
   }

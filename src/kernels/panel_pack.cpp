@@ -1,0 +1,330 @@
+#include "kernels/panel_pack.h"
+
+#include <cstddef>
+#include <cstring>
+#include <utility>
+
+#include "kernels/k_panel.h"
+#include "kernels/q4_panel.h"
+#include "quant/fp16.h"
+
+namespace nibble {
+namespace {
+
+// GCC / Clang vector extensions: SIMD128 in wasm SIMD builds, SSE natively,
+// plain scalar code in the no-SIMD build. 8-bit lanes and shuffles only (no
+// narrowing: relaxed builds rewrite i16x8.narrow_i32x4_u, tools/patch_relaxed_simd.mjs).
+typedef uint8_t U8x16 __attribute__((vector_size(16)));
+typedef uint32_t U32x4 __attribute__((vector_size(16)));
+
+inline U8x16 load16(const uint8_t* p) {
+  U8x16 v;
+  std::memcpy(&v, p, 16);
+  return v;
+}
+inline void store16(uint8_t* p, U8x16 v) { std::memcpy(p, &v, 16); }
+inline void store_f32(uint8_t* p, float f) { std::memcpy(p, &f, 4); }
+inline uint16_t load_u16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return h;
+}
+
+// Byte i of the result is byte Map::at(i) of a:b (32 bytes), Map a
+// compile-time table.
+template <typename Map, size_t... I>
+U8x16 shuffle_bytes(U8x16 a, U8x16 b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, Map::at(I)...);
+}
+template <typename Map>
+U8x16 shuffle_bytes(U8x16 a, U8x16 b) {
+  return shuffle_bytes<Map>(a, b, std::make_index_sequence<16>());
+}
+
+// Rows in lanes: 32-bit lane r of result u is 32-bit lane u of x[r]
+// (a 4×4 transpose of words).
+void transpose_words(const U8x16 x[kPackRows], U8x16 out[kPackRows]) {
+  const U32x4 a = U32x4(x[0]), b = U32x4(x[1]), c = U32x4(x[2]), d = U32x4(x[3]);
+  const U32x4 ab_lo = __builtin_shufflevector(a, b, 0, 4, 1, 5), ab_hi = __builtin_shufflevector(a, b, 2, 6, 3, 7);
+  const U32x4 cd_lo = __builtin_shufflevector(c, d, 0, 4, 1, 5), cd_hi = __builtin_shufflevector(c, d, 2, 6, 3, 7);
+  out[0] = U8x16(__builtin_shufflevector(ab_lo, cd_lo, 0, 1, 4, 5));
+  out[1] = U8x16(__builtin_shufflevector(ab_lo, cd_lo, 2, 3, 6, 7));
+  out[2] = U8x16(__builtin_shufflevector(ab_hi, cd_hi, 0, 1, 4, 5));
+  out[3] = U8x16(__builtin_shufflevector(ab_hi, cd_hi, 2, 3, 6, 7));
+}
+
+// ---------------------------------------------------------------------------
+// 32 codes of each of a group's four rows -> 64 nibble bytes (+ a plane of
+// fifth bits), by any slot map that keeps elements 8v .. 8v + 7 in qs vector
+// v (both Q4 layouts, lanes_nibble_slot, the K-quants' parts).
+// ---------------------------------------------------------------------------
+
+// c[r][h]: row r's elements 16h .. 16h + 15, one code (4 or 5 bits) a byte.
+struct GroupCodes {
+  U8x16 c[kPackRows][2];
+};
+
+struct BuildSlot {  // Q4 / Q5 panels: this build's layout
+  static constexpr NibbleSlot at(int r, int k) { return q4_nibble_slot(r, k); }
+};
+struct LanesSlot {  // IQ4_NL; the K-quants' parts (k_slot in k_panel.cpp)
+  static constexpr NibbleSlot at(int r, int k) { return lanes_nibble_slot(r, k); }
+};
+// The bit of a plane byte that holds the fifth bit of the value whose nibble
+// sits in qs vector v, nibble h (0 low, 1 high), at the same byte in the vector.
+struct Q5PanelBit {
+  static constexpr int at(int v, int h) { return q5_high_slot(NibbleSlot{16 * v, 4 * h}).shift; }
+};
+struct Q5KPartBit {  // Q5_K parts (packed_weights.h)
+  static constexpr int at(int v, int h) { return 2 * v + h; }
+};
+
+template <typename Slot>
+constexpr bool vectors_hold_windows() {
+  for (int r = 0; r < kPackRows; ++r)
+    for (int k = 0; k < kQK; ++k)
+      if (Slot::at(r, k).byte / 16 != k / 8) return false;
+  return true;
+}
+static_assert(vectors_hold_windows<BuildSlot>() && vectors_hold_windows<LanesSlot>(),
+              "the gathers below assume qs vector v holds elements 8v .. 8v + 7");
+static_assert(q5_high_slot(NibbleSlot{16 * 3 + 5, 4}).byte == 5, "a plane byte lines up with its qs byte");
+
+// Window V: elements 8V .. 8V + 7 of two rows, from their halves V / 2:
+// the first row's in bytes 0..7, the second's in 8..15.
+template <int V>
+struct WindowMap {
+  static constexpr int at(size_t i) { return (i < 8 ? 0 : 16) + 8 * (V % 2) + int(i % 8); }
+};
+// Byte x of the codes behind qs vector V's nibbles at bit `Shift`, from the
+// windows of rows 0, 1 (a) and 2, 3 (b): row r's element 8V + i is byte 8r + i.
+template <typename Slot, int V, int Shift>
+struct GatherMap {
+  static constexpr int at(size_t x) {
+    for (int r = 0; r < kPackRows; ++r)
+      for (int i = 0; i < 8; ++i) {
+        const NibbleSlot s = Slot::at(r, 8 * V + i);
+        if (s.byte == 16 * V + int(x) && s.shift == Shift) return 8 * r + i;
+      }
+    return 0;  // not reached: the slot map is one to one
+  }
+};
+
+template <typename Slot, typename HighBit, bool kHigh, int V>
+void pack_nibble_vector(const GroupCodes& g, uint8_t* qs, U8x16* plane) {
+  constexpr int h = V / 2;
+  const U8x16 a = shuffle_bytes<WindowMap<V>>(g.c[0][h], g.c[1][h]);
+  const U8x16 b = shuffle_bytes<WindowMap<V>>(g.c[2][h], g.c[3][h]);
+  const U8x16 lo = shuffle_bytes<GatherMap<Slot, V, 0>>(a, b);
+  const U8x16 hi = shuffle_bytes<GatherMap<Slot, V, 4>>(a, b);
+  store16(qs + 16 * V, (lo & 15) | U8x16(hi << 4));
+  if constexpr (kHigh) *plane |= U8x16((lo >> 4) << HighBit::at(V, 0)) | U8x16((hi >> 4) << HighBit::at(V, 1));
+}
+
+template <typename Slot, typename HighBit, bool kHigh>
+void pack_nibbles(const GroupCodes& g, uint8_t* qs, uint8_t* plane) {
+  U8x16 bits = {};
+  pack_nibble_vector<Slot, HighBit, kHigh, 0>(g, qs, &bits);
+  pack_nibble_vector<Slot, HighBit, kHigh, 1>(g, qs, &bits);
+  pack_nibble_vector<Slot, HighBit, kHigh, 2>(g, qs, &bits);
+  pack_nibble_vector<Slot, HighBit, kHigh, 3>(g, qs, &bits);
+  if constexpr (kHigh) store16(plane, bits);
+}
+
+// ---------------------------------------------------------------------------
+// One K-block (super-block) of a group: rows[r] is row r's GGUF block.
+// ---------------------------------------------------------------------------
+
+// Elements 16H .. 16H + 15: byte i of the result is qh byte 2H + i / 8.
+template <int H>
+struct BroadcastQh {
+  static constexpr int at(size_t i) { return 2 * H + int(i / 8); }
+};
+
+// Q4_0, Q4_1, Q5_0, Q5_1 (kQ4Panels, kQ5Panels); IQ4_NL (kI8Panels, rows in
+// lanes, kIQ4NL).
+template <typename Block, bool kHasMin, bool kHigh, bool kIQ4NL = false>
+void pack_q4_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+  constexpr U8x16 kBit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+  GroupCodes g;
+  for (int r = 0; r < kPackRows; ++r) {
+    const uint8_t* block = rows[r];
+    store_f32(panel + 4 * r, fp16_to_fp32(load_u16(block)));
+    if constexpr (kHasMin) store_f32(panel + 16 + 4 * r, fp16_to_fp32(load_u16(block + 2)));
+    const U8x16 qs = load16(block + offsetof(Block, qs));
+    g.c[r][0] = qs & 15;
+    g.c[r][1] = qs >> 4;
+    if constexpr (kHigh) {  // qh: bit k of the 32-bit word is element k's fifth bit
+      const U8x16 qh = load16(block + offsetof(Block, qh));  // its 4 bytes, then the block's next
+      g.c[r][0] |= U8x16((shuffle_bytes<BroadcastQh<0>>(qh, qh) & kBit) != 0) & 16;
+      g.c[r][1] |= U8x16((shuffle_bytes<BroadcastQh<1>>(qh, qh) & kBit) != 0) & 16;
+    }
+  }
+  if constexpr (kIQ4NL) pack_nibbles<LanesSlot, Q5PanelBit, false>(g, panel + kI8QsOffset, nullptr);
+  else pack_nibbles<BuildSlot, Q5PanelBit, kHigh>(g, panel + q4_qs_offset(kHasMin), panel + q5_high_offset(kHasMin));
+}
+
+// Q8_0: vector u of the panel holds in lane r row r's elements 4u .. 4u + 3.
+void pack_q8_0_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+  U8x16 x[2][kPackRows];
+  for (int r = 0; r < kPackRows; ++r) {
+    store_f32(panel + 4 * r, fp16_to_fp32(load_u16(rows[r])));
+    x[0][r] = load16(rows[r] + offsetof(BlockQ8_0, qs));
+    x[1][r] = load16(rows[r] + offsetof(BlockQ8_0, qs) + 16);
+  }
+  for (int h = 0; h < 2; ++h) {
+    U8x16 out[kPackRows];
+    transpose_words(x[h], out);
+    for (int u = 0; u < kPackRows; ++u) store16(panel + kI8QsOffset + 16 * (4 * h + u), out[u]);
+  }
+}
+
+// Q4_K, Q5_K: header (d, dmin, the 6-bit scales and minimums), then per part
+// p (sub-block p) the nibbles in lanes and Q5_K's plane.
+template <typename Block, bool kHigh>
+void pack_q4_5_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+  constexpr TensorType kType = kHigh ? TensorType::Q5_K : TensorType::Q4_K;
+  for (int r = 0; r < kPackRows; ++r) {
+    const uint8_t* block = rows[r];
+    store_f32(panel + 4 * r, fp16_to_fp32(load_u16(block + offsetof(Block, d))));
+    store_f32(panel + kKDminOffset + 4 * r, fp16_to_fp32(load_u16(block + offsetof(Block, dmin))));
+    for (int s = 0; s < kKParts; ++s)
+      k_quant_scale_min(block + offsetof(Block, scales), s, &panel[k_scales_offset(kType) + 4 * s + r],
+                        &panel[kKMinsOffset + 4 * s + r]);
+  }
+  for (int p = 0; p < kKParts; ++p) {
+    GroupCodes g;
+    for (int r = 0; r < kPackRows; ++r) {
+      const uint8_t* qs = rows[r] + offsetof(Block, qs) + kQK * (p / 2);  // sub-block p: nibbles p % 2
+      for (int h = 0; h < 2; ++h) {
+        g.c[r][h] = U8x16(load16(qs + 16 * h) >> (4 * (p % 2))) & 15;
+        if constexpr (kHigh) g.c[r][h] |= U8x16((load16(rows[r] + offsetof(Block, qh) + 16 * h) >> p) & 1) << 4;
+      }
+    }
+    uint8_t* part = panel + k_part_offset(kType, p);
+    pack_nibbles<LanesSlot, Q5KPartBit, kHigh>(g, part, part + kPackRows * kQK / 2);
+  }
+}
+
+// Q6_K: header (d, the int8 scales), then per part p two triples t, each
+// the code vectors u = 0..3 (lane r: row r's elements 32p + 16t + 4u ..+3):
+// vectors 0..2 whole in bits 0..5, vector 3's bits 2c, 2c + 1 in bits 6, 7
+// of vector c.
+void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+  for (int r = 0; r < kPackRows; ++r) {
+    store_f32(panel + 4 * r, fp16_to_fp32(load_u16(rows[r] + offsetof(BlockQ6_K, d))));
+    for (int s = 0; s < 16; ++s) panel[k_scales_offset(TensorType::Q6_K) + 4 * s + r] = rows[r][offsetof(BlockQ6_K, scales) + s];
+  }
+  for (int p = 0; p < kKParts; ++p) {
+    // Element 32p + l (l = 16t + i) of a block: low 4 bits at ql byte
+    // 64(p / 4) + 32(p % 2) + l, shift 4((p % 4) / 2); top 2 bits at qh byte
+    // 32(p / 4) + l, shift 2(p % 4) (q6_bits in k_panel.cpp).
+    const int ql_at = 64 * (p / 4) + 32 * (p % 2), ql_shift = 4 * ((p % 4) / 2);
+    const int qh_at = offsetof(BlockQ6_K, qh) + 32 * (p / 4), qh_shift = 2 * (p % 4);
+    for (int t = 0; t < 2; ++t) {
+      U8x16 codes[kPackRows], c[kPackRows];
+      for (int r = 0; r < kPackRows; ++r) {
+        const U8x16 low = U8x16(load16(rows[r] + ql_at + 16 * t) >> ql_shift) & 15;
+        const U8x16 top = U8x16(load16(rows[r] + qh_at + 16 * t) >> qh_shift) & 3;
+        codes[r] = low | U8x16(top << 4);
+      }
+      transpose_words(codes, c);
+      uint8_t* triple = panel + k_part_offset(TensorType::Q6_K, p) + 48 * t;
+      for (int u = 0; u < 3; ++u) store16(triple + 16 * u, c[u] | U8x16((U8x16(c[3] >> (2 * u)) & 3) << 6));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Whole matrices: every (group, block), padding rows read as a zero block.
+// ---------------------------------------------------------------------------
+
+alignas(16) constexpr uint8_t kZeroBlock[256] = {};
+static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ5_K) <= sizeof(kZeroBlock), "");
+
+// Groups [first, end) (GGUF rows from row kPackRows · first on at gguf);
+// panel_at(g, b) -> where panel b of group g goes; pack(rows, panel).
+struct GroupRange {
+  int64_t first, end;
+};
+template <typename PanelAt, typename PackBlock>
+void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, PanelAt panel_at,
+                 PackBlock pack) {
+  for (int64_t g = groups.first; g < groups.end; ++g) {
+    const uint8_t* rows[kPackRows];
+    size_t step[kPackRows];
+    for (int r = 0; r < kPackRows; ++r) {
+      const int64_t n = g * kPackRows + r;
+      rows[r] = n < N ? gguf + size_t((n - groups.first * kPackRows) * nb) * block_bytes : kZeroBlock;
+      step[r] = n < N ? block_bytes : 0;
+    }
+    for (int64_t b = 0; b < nb; ++b) {
+      pack(rows, panel_at(g, b));
+      for (int r = 0; r < kPackRows; ++r) rows[r] += step[r];
+    }
+  }
+}
+
+template <typename Block, bool kHasMin, bool kHigh>
+void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
+  const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
+  pack_groups(gguf, N, nb, sizeof(Block), range,
+              [&](int64_t g, int64_t b) { return packed + size_t(q4_panel_index(groups, nb, g, b)) * kPanel; },
+              [](const uint8_t* const* rows, uint8_t* panel) { pack_q4_block<Block, kHasMin, kHigh>(rows, panel); });
+}
+
+// kI8Panels and kKPanels: groups one after another, each its nb panels.
+// pack: a lambda (inlined, unlike a function pointer).
+template <typename PackBlock>
+void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range,
+                     size_t panel_bytes, PackBlock pack) {
+  const TensorTypeInfo* info = tensor_type_info(type);
+  const int64_t nb = K / info->block_size;
+  pack_groups(gguf, N, nb, info->block_bytes, range,
+              [&](int64_t g, int64_t b) { return packed + size_t(g * nb + b) * panel_bytes; }, pack);
+}
+
+}  // namespace
+
+bool has_fast_pack(TensorType type) {
+  switch (type) {
+    case TensorType::Q4_0: case TensorType::Q4_1: case TensorType::Q5_0: case TensorType::Q5_1:
+    case TensorType::Q8_0: case TensorType::IQ4_NL: case TensorType::Q4_K: case TensorType::Q5_K:
+    case TensorType::Q6_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K,
+                      int64_t first_group, int64_t end_group) {
+  using Rows = const uint8_t* const*;
+  const GroupRange range{first_group, end_group};
+  switch (type) {
+    case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false, false>(gguf, packed, N, K, range);
+    case TensorType::Q4_1: return pack_q4_matrix<BlockQ4_1, true, false>(gguf, packed, N, K, range);
+    case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, false, true>(gguf, packed, N, K, range);
+    case TensorType::Q5_1: return pack_q4_matrix<BlockQ5_1, true, true>(gguf, packed, N, K, range);
+    case TensorType::Q8_0:
+      return pack_sequential(type, gguf, packed, N, K, range, q4_panel_bytes(type),
+                             [](Rows rows, uint8_t* panel) { pack_q8_0_block(rows, panel); });
+    case TensorType::IQ4_NL:
+      return pack_sequential(type, gguf, packed, N, K, range, q4_panel_bytes(type),
+                             [](Rows rows, uint8_t* panel) { pack_q4_block<BlockIQ4_NL, false, false, true>(rows, panel); });
+    case TensorType::Q4_K:
+      return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
+                             [](Rows rows, uint8_t* panel) { pack_q4_5_k_block<BlockQ4_K, false>(rows, panel); });
+    case TensorType::Q5_K:
+      return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
+                             [](Rows rows, uint8_t* panel) { pack_q4_5_k_block<BlockQ5_K, true>(rows, panel); });
+    case TensorType::Q6_K:
+      return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
+                             [](Rows rows, uint8_t* panel) { pack_q6_k_block(rows, panel); });
+    default:
+      return;
+  }
+}
+
+}  // namespace nibble
