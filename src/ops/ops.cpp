@@ -1,6 +1,7 @@
 #include "ops/ops.h"
 
 #include <cmath>
+#include <limits>
 
 namespace nibble {
 namespace {
@@ -46,6 +47,10 @@ void cos_sin_of(float angle, float* cos_out, float* sin_out) {
   constexpr double kTwoOverPi = 0x1.45f306dc9c883p-1;
   constexpr double kPiOver2[4] = {0x1.921fb4p+0, 0x1.4442dp-24, 0x1.846988p-48, 0x1.8cc51701b839ap-72};
   const double a = angle;
+  if (!std::isfinite(a)) {  // as cosf and sinf (an angle from a file's broken RoPE factors)
+    *cos_out = *sin_out = std::numeric_limits<float>::quiet_NaN();
+    return;
+  }
   const double k = std::nearbyint(a * kTwoOverPi);
   const double r = (((a - k * kPiOver2[0]) - k * kPiOver2[1]) - k * kPiOver2[2]) - k * kPiOver2[3];
   const double r2 = r * r;
@@ -54,7 +59,7 @@ void cos_sin_of(float angle, float* cos_out, float* sin_out) {
   for (int n = 16; n >= 2; n -= 2) sin_r = 1.0 - r2 / double(n * (n + 1)) * sin_r;
   for (int n = 15; n >= 1; n -= 2) cos_r = 1.0 - r2 / double(n * (n + 1)) * cos_r;
   sin_r *= r;
-  const int quadrant = int(int64_t(k) & 3);
+  const int quadrant = int(k - 4.0 * std::floor(k * 0.25));  // k mod 4, exact in double
   const double sin_a = quadrant == 0 ? sin_r : quadrant == 1 ? cos_r : quadrant == 2 ? -sin_r : -cos_r;
   const double cos_a = quadrant == 0 ? cos_r : quadrant == 1 ? -sin_r : quadrant == 2 ? -cos_r : sin_r;
   *cos_out = float(cos_a);
