@@ -335,8 +335,7 @@ void LlamaState::add_residual(const std::vector<float>& post_norm, int n, Thread
   for_each_token(pool, n, [&](int t) {
     float* p = &proj_[size_t(t) * dim];
     if (!post_norm.empty()) rmsnorm(p, p, post_norm.data(), dim, c.rms_eps);
-    float* x = &x_[size_t(t) * dim];
-    for (int i = 0; i < dim; ++i) x[i] += p[i];
+    add_to(&x_[size_t(t) * dim], p, dim);
   });
 }
 

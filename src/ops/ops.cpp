@@ -112,6 +112,10 @@ void geglu(float* gate, const float* up, int n) {
   }
 }
 
+void add_to(float* x, const float* y, int n) {
+  for (int i = 0; i < n; ++i) x[i] += y[i];
+}
+
 void softcap(float* x, int n, float cap) {
   // Multiplies by the reciprocal, as llama.cpp does.
   const float inverse = 1.0f / cap;
