@@ -21,13 +21,15 @@ std::vector<float> smoothing_factors(const ImportanceMatrix& importance, const s
   const auto it = importance.tensors.find(name);
   if (it == importance.tensors.end() || int64_t(it->second.sums.size()) != K || it->second.count <= 0) return {};
   std::vector<float> s(static_cast<size_t>(K));
+  // The logarithms in float: double's log and exp would bring their tables
+  // (6 KB) into the download for this alone.
   double log_sum = 0;
   for (int64_t j = 0; j < K; ++j) {
     const double rms = std::sqrt(double(it->second.sums[size_t(j)]) / it->second.count);
     s[size_t(j)] = float(std::max(rms, 1e-6));
-    log_sum += std::log(double(s[size_t(j)]));
+    log_sum += std::log(s[size_t(j)]);
   }
-  const double mean = std::exp(log_sum / double(K));  // geometric: the product of s is 1
+  const double mean = std::exp(float(log_sum / double(K)));  // geometric: the product of s is 1
   for (float& v : s) v = float(std::pow(double(v) / mean, double(kSmoothAlpha)));
   return s;
 }

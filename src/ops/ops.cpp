@@ -1,6 +1,7 @@
 #include "ops/ops.h"
 
 #include <cmath>
+#include <limits>
 
 namespace nibble {
 namespace {
@@ -31,13 +32,48 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
   for (int i = 0; i < n; ++i) out[i] = weight[i] * (scale * x[i]);
 }
 
+namespace {
+
+// cos and sin of a float angle, each rounded to float from a double
+// evaluation: the correctly rounded values but for ties closer than about
+// 1e-16 (libm's cosf and sinf, within an ulp, may round the other way
+// there). Not libm's own: their reduction of huge angles brings a 2.8 KB
+// table of 2/π into the download, about 3 KB gzipped, for RoPE alone.
+// angle = k·π/2 + r, |r| ≤ π/4, in double: π/2 is split into pieces of 23
+// bits (the last holds the rest), so k times each is exact for |k| < 2^30
+// (angles below 1.6e9, beyond any context); then the Taylor series of sin r
+// and cos r to r^17 and r^16 (the next terms are below 1e-17).
+void cos_sin_of(float angle, float* cos_out, float* sin_out) {
+  constexpr double kTwoOverPi = 0x1.45f306dc9c883p-1;
+  constexpr double kPiOver2[4] = {0x1.921fb4p+0, 0x1.4442dp-24, 0x1.846988p-48, 0x1.8cc51701b839ap-72};
+  const double a = angle;
+  if (!std::isfinite(a)) {  // as cosf and sinf (an angle from a file's broken RoPE factors)
+    *cos_out = *sin_out = std::numeric_limits<float>::quiet_NaN();
+    return;
+  }
+  const double k = std::nearbyint(a * kTwoOverPi);
+  const double r = (((a - k * kPiOver2[0]) - k * kPiOver2[1]) - k * kPiOver2[2]) - k * kPiOver2[3];
+  const double r2 = r * r;
+  // sin r = r·(1 − r²/(2·3)·(1 − r²/(4·5)·(…))), cos r = 1 − r²/(1·2)·(1 − r²/(3·4)·(…)).
+  double sin_r = 1.0, cos_r = 1.0;
+  for (int n = 16; n >= 2; n -= 2) sin_r = 1.0 - r2 / double(n * (n + 1)) * sin_r;
+  for (int n = 15; n >= 1; n -= 2) cos_r = 1.0 - r2 / double(n * (n + 1)) * cos_r;
+  sin_r *= r;
+  const int quadrant = int(k - 4.0 * std::floor(k * 0.25));  // k mod 4, exact in double
+  const double sin_a = quadrant == 0 ? sin_r : quadrant == 1 ? cos_r : quadrant == 2 ? -sin_r : -cos_r;
+  const double cos_a = quadrant == 0 ? cos_r : quadrant == 1 ? -sin_r : quadrant == 2 ? -cos_r : sin_r;
+  *cos_out = float(cos_a);
+  *sin_out = float(sin_a);
+}
+
+}  // namespace
+
 void rope_table(float* cos_sin, int rope_dim, int pos, float theta, const float* factors) {
   for (int i = 0; i < rope_dim; i += 2) {
     // Same float arithmetic as llama2.c's run.c, so the F32 path tracks it.
     const float freq = 1.0f / std::pow(theta, float(i) / float(rope_dim));
     const float angle = factors ? float(pos) * freq / factors[i / 2] : float(pos) * freq;
-    cos_sin[i] = std::cos(angle);
-    cos_sin[i + 1] = std::sin(angle);
+    cos_sin_of(angle, &cos_sin[i], &cos_sin[i + 1]);
   }
 }
 
@@ -74,6 +110,10 @@ void geglu(float* gate, const float* up, int n) {
     const float x = gate[i];
     gate[i] = 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCubic * x * x))) * up[i];
   }
+}
+
+void add_to(float* x, const float* y, int n) {
+  for (int i = 0; i < n; ++i) x[i] += y[i];
 }
 
 void softcap(float* x, int n, float cap) {

@@ -28,6 +28,10 @@ void rope_half_split(float* vec, int n_heads, int head_dim, int rope_dim, const 
 // gate[n] = gelu(gate[n]) · up[n]   (GeGLU; GELU's tanh approximation)
 void geglu(float* gate, const float* up, int n);
 
+// x[n] += y[n]   (residuals: here, not in the forward pass's own code, which
+// is compiled for size and, in relaxed-SIMD builds, without vectorizing)
+void add_to(float* x, const float* y, int n);
+
 // x[n] = cap · tanh(x[n] / cap)   (soft-capping, Gemma 2)
 void softcap(float* x, int n, float cap);
 

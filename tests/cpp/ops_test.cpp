@@ -269,6 +269,31 @@ TEST(Ops, RopeRotatesPairs) {
     }
 }
 
+// rope_table's cos and sin (its own evaluation, not libm's float functions)
+// are the double cos and sin of the float angle rounded to float, to within
+// an ulp, from position 0 to 2^20; an angle that is not finite (a zero RoPE
+// factor) gives NaN, as cosf would, rather than a trap.
+TEST(Ops, RopeTableCosSinOfTheFloatAngle) {
+  const int rope_dim = 128;
+  const float theta = 10000.0f;
+  std::vector<float> cos_sin(rope_dim);
+  const auto ulp = [](float v) { return std::nextafter(std::fabs(v), INFINITY) - std::fabs(v); };
+  for (int pos : {0, 1, 7, 511, 4097, 65535, 1 << 20}) {
+    rope_table(cos_sin.data(), rope_dim, pos, theta, nullptr);
+    for (int i = 0; i < rope_dim; i += 2) {
+      const float angle = float(pos) * (1.0f / std::pow(theta, float(i) / float(rope_dim)));
+      const float c = float(std::cos(double(angle))), s = float(std::sin(double(angle)));
+      EXPECT_LE(std::fabs(cos_sin[size_t(i)] - c), ulp(c)) << "pos " << pos << " pair " << i;
+      EXPECT_LE(std::fabs(cos_sin[size_t(i) + 1] - s), ulp(s)) << "pos " << pos << " pair " << i;
+    }
+  }
+  std::vector<float> factors(rope_dim / 2, 1.0f);
+  factors[3] = 0.0f;
+  rope_table(cos_sin.data(), rope_dim, 5, theta, factors.data());
+  EXPECT_TRUE(std::isnan(cos_sin[6]) && std::isnan(cos_sin[7]));
+  EXPECT_FALSE(std::isnan(cos_sin[4]));
+}
+
 // rope_half_split() rotates (i, i + rope_dim/2) by pos · theta^(−2i/rope_dim)
 // / factors[i], leaving the values past rope_dim alone.
 TEST(Ops, RopeHalfSplitWithFrequencyFactors) {
