@@ -11,23 +11,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { startDemoServer } from '../../demo/serve.mjs';
-import {
-  dist, generateInNode, launchChromium, modelPath, openDemo as openDemoAt, referenceStory, repo, waitReady,
-} from './demo_support.mjs';
+import { test } from 'node:test';
+import { demoInChromium, generateInNode, modelPath, referenceStory, repo, waitReady } from './demo_support.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startDemoServer({ dist });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openDemo = () => openDemoAt(browser, server.url, { colorScheme: 'dark' });
+const openDemo = demoInChromium({ colorScheme: 'dark' });
 
 // Fills the settings, clicks Generate, waits for the statistics of the end.
 async function generate(page, { prompt, temperature, topP, maxTokens, seed }) {

@@ -8,21 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { startDemoServer } from '../../demo/serve.mjs';
-import { dist, launchChromium, openDemo as openDemoAt, repo } from './demo_support.mjs';
+import { test } from 'node:test';
+import { demoInChromium, dist, repo } from './demo_support.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startDemoServer({ dist });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openDemo = () => openDemoAt(browser, server.url, { acceptDownloads: true });
+const openDemo = demoInChromium({ acceptDownloads: true });
 
 // Clicks Quantize and waits for the panel to finish; its result or error.
 async function quantize(page) {

@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import dc from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import { startDemoServer } from '../../demo/serve.mjs';
+import { launchChromium } from './chromium.mjs';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The built package; NIBBLE_DIST points the tests at another build of it.
@@ -15,7 +19,7 @@ export const modelPath = join(repo, 'models/stories260K.gguf');
 export const references = JSON.parse(readFileSync(join(repo, 'models/stories260K.reference.json'), 'utf8'));
 
 
-export { launchChromium } from './chromium.mjs';
+export { launchChromium };
 
 // The greedy F32 reference: prompt, generated-token count and the exact text
 // (llama2.c's run.c prints a final newline that is not part of the story).
@@ -74,6 +78,22 @@ export async function openDemo(browser, url, contextOptions = {}) {
   await page.goto(url);
   await waitReady(page, seen);
   return { context, page, seen };
+}
+
+// For a test file of demo pages: serves the demo (as npm run demo does) and
+// starts Chromium before its tests, closes both after them; returns
+// openDemo() for that server, its contexts made with contextOptions.
+export function demoInChromium(contextOptions = {}) {
+  let server, browser;
+  before(async () => {
+    server = await startDemoServer({ dist });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return () => openDemo(browser, server.url, contextOptions);
 }
 
 // Waits until the demo has loaded its model; throws with the page's error,
