@@ -303,57 +303,57 @@ inline void store_k_outputs(float* y, int cols, v128_t acc) {
   }
 }
 
-// The W4A8 GEMV: rows [m_begin, m_end) one at a time, group by group, each
-// group's rows in turn.
+// Rows [m_begin, m_end) of group g against its K/256 super-blocks, one
+// row at a time (its values read in order, one accumulator in a register):
+// parts_of(b, panel) gives super-block b's parts.
+template <TensorType kType, bool kRelaxed, typename PartsOf>
+__attribute__((always_inline)) inline void k_group_rows(const PackedView& w, const Q8Activations& x,
+                                                        const OutputTile& out, const KRows& prepared, int64_t g,
+                                                        const PartsOf& parts_of) {
+  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  const int64_t n0 = g * kPackRows;
+  const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
+  for (int64_t i = 0; i < rows; ++i) {
+    const uint8_t* panel = k_panel<kType>(w, g, 0);
+    const int8_t* xq = x.qs + (out.m_begin + i) * K;
+    const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
+    const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
+      acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(parts_of(b, panel), panel, xq,
+                                                              kRelaxed ? nullptr : xw + b * kQK_K, t));
+    }
+    store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
+  }
+}
+
+// The W4A8 GEMV: group by group, each super-block unpacked from its panel
+// as the row reads it.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
-    const int64_t n0 = g * kPackRows;
-    const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
-    for (int64_t i = 0; i < rows; ++i) {
-      const uint8_t* panel = k_panel<kType>(w, g, 0);
-      const int8_t* xq = x.qs + (out.m_begin + i) * K;
-      const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
-      const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
-      v128_t acc = wasm_f32x4_splat(0.0f);
-      for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
-        const KPanelParts<kType, kRelaxed> parts{panel};
-        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(parts, panel, xq, kRelaxed ? nullptr : xw + b * kQK_K, t));
-      }
-      store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
-    }
+    k_group_rows<kType, kRelaxed>(w, x, out, prepared, g,
+                                  [](int64_t, const uint8_t* panel) { return KPanelParts<kType, kRelaxed>{panel}; });
   }
 }
 
 // The W4A8 GEMM: per group, its super-blocks unpacked once (KUnpackedParts,
 // K/256 of them in a buffer of the calling thread) for every activation row
-// of the call; each row then runs through them as the GEMV runs through the
-// panels (its values read in order, one accumulator in a register), so
-// outputs are bitwise the GEMV's.
+// of the call, which then run through them as in the GEMV, so outputs are
+// bitwise the GEMV's.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  const int64_t nb = w.K / kQK_K;
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
   thread_local std::vector<KUnpackedParts<kType, kRelaxed>> unpacked;  // [nb]: the current group's
   unpacked.resize(size_t(nb));
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
-    const int64_t n0 = g * kPackRows;
     const uint8_t* panels = k_panel<kType>(w, g, 0);
     for (int64_t b = 0; b < nb; ++b) unpacked[size_t(b)].unpack(panels + b * k_panel_bytes(kType));
-    const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
-    for (int64_t i = 0; i < rows; ++i) {
-      const int8_t* xq = x.qs + (out.m_begin + i) * K;
-      const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
-      const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
-      v128_t acc = wasm_f32x4_splat(0.0f);
-      for (int64_t b = 0; b < nb; ++b, xq += kQK_K, t += kKParts * kKTermInts) {
-        acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(unpacked[size_t(b)], panels + b * k_panel_bytes(kType), xq,
-                                                                kRelaxed ? nullptr : xw + b * kQK_K, t));
-      }
-      store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
-    }
+    k_group_rows<kType, kRelaxed>(
+        w, x, out, prepared, g,
+        [&](int64_t b, const uint8_t*) -> const KUnpackedParts<kType, kRelaxed>& { return unpacked[size_t(b)]; });
   }
 }
 
