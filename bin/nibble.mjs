@@ -249,7 +249,7 @@ function progressReporter(label, enabled) {
   };
 }
 
-// held: { weights } or { mix } (loadModel's options).
+// held: { weights } or { mix, pure } (loadModel's options).
 async function load(path, values, held, clip, progress, extra = {}) {
   const t0 = performance.now();
   const model = await nibble.loadModel(path, {
@@ -340,7 +340,7 @@ async function quantize(values, positionals) {
   const name = choiceOption(values, 'type', MIXES.map((m) => m.name), MIXES[0].name);
   const mix = MIXES.find((m) => m.name === name);
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
-  const held = values.pure ? { weights: mix.base } : { mix: name };
+  const held = { mix: name, pure: Boolean(values.pure) };
   const calibration = calibrationRequest(CLI, values);
   if (calibration && values.imatrix !== undefined) fail('give either --imatrix or calibration data, not both');
   const remedy = choiceOption(values, 'remedy', nibble.optionChoices.remedy, 'none');

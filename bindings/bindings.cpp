@@ -41,7 +41,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("clearResult", &ResultBuffer::clear_result);
 
   class_<TextModelLoader>("TextModelLoader")
-      .constructor<std::string, std::string, int, double, bool>()
+      .constructor<std::string, std::string, bool, int, double, bool>()
       .function("feed", &TextModelLoader::feed)
       .function("setTokenizer", &TextModelLoader::set_tokenizer)
       .function("setImportance", &TextModelLoader::set_importance)

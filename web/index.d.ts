@@ -179,6 +179,8 @@ export interface LoadModelOptions {
   weights?: WeightType;
   /** Instead of weights: llama-quantize's file type (e.g. 'q4_k_m'), giving each matrix quantized on load the type llama-quantize would (quantMixes). */
   mix?: QuantMixName;
+  /** With mix: every matrix the mix's base type (with the same fallbacks), the file keeping the mix's general.file_type, as llama-quantize --pure. Default false. */
+  pure?: boolean;
   /** Clipping for matrices quantized on load (q4_0 and q4_1 matrices; the other types are always round-to-nearest). Default 'none'. */
   clip?: ClipMode;
   /** llama2.c checkpoints only: their tokenizer.bin (GGUF files embed theirs; this is then ignored). */

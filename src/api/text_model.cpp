@@ -42,8 +42,8 @@ std::string type_name(TensorType type) {
 // ---------------------------------------------------------------------------
 // TextModelLoader
 
-TextModelLoader::TextModelLoader(const std::string& weights, const std::string& mix, int clip, double file_size,
-                                 bool describe)
+TextModelLoader::TextModelLoader(const std::string& weights, const std::string& mix, bool pure, int clip,
+                                 double file_size, bool describe)
     : describe_(describe) {
   LoadOptions options;
   options_status_ = parse_weight_type(weights, &options.weights);
@@ -52,6 +52,8 @@ TextModelLoader::TextModelLoader(const std::string& weights, const std::string& 
     if (options.mix == nullptr)
       options_status_ = OutOfRange("mix '" + mix + "' is not one of " + quant_mix_names(true));
   }
+  if (options_status_.ok() && pure && options.mix == nullptr) options_status_ = OutOfRange("pure needs a mix");
+  options.pure = pure;
   if (options_status_.ok() && clip != 0 && clip != 1)
     options_status_ = OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)");
   if (options_status_.ok() && !(file_size >= 1 && file_size <= kMaxSafeInteger && std::floor(file_size) == file_size))

@@ -38,11 +38,13 @@ class TextModelLoader {
  public:
   // weights: a type whose row holds_weights() ("q4_0", "f32", ...); mix: ""
   // or a quantization mix ("q4_k_m", quant_mixes.def), which then decides
-  // each matrix's type instead; clip: 0 = round-to-nearest, 1 = MSE search
+  // each matrix's type instead; pure: with a mix, every matrix its base type
+  // (llama-quantize --pure), the file keeping the mix's file type; clip: 0 = round-to-nearest, 1 = MSE search
   // (for matrices quantized on load); file_size: the file's length in bytes
   // (a double: JS numbers). describe: keep the file's own tensor table
   // (ModelLoader::tensors) for TextModel::info_json.
-  TextModelLoader(const std::string& weights, const std::string& mix, int clip, double file_size, bool describe);
+  TextModelLoader(const std::string& weights, const std::string& mix, bool pure, int clip, double file_size,
+                  bool describe);
   ~TextModelLoader();
 
   // The next n bytes of the file, at data.

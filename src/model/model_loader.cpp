@@ -217,6 +217,7 @@ bool ModelLoader::weighs_by_importance(const PlannedTensor& t) const {
 }
 
 TensorType ModelLoader::chosen_type(const PlannedTensor& t) const {
+  if (options_.pure) return options_.mix->base;
   return options_.mix ? quant_mix_type(*options_.mix, t.spec->slot, t.layer, t.shape[0], model_->architecture.name,
                                        model_->config, tied_output_, weighs_by_importance(t))
                       : options_.weights;

@@ -34,6 +34,9 @@ struct LoadOptions {
   // If set, matrices converted on load get this mix's per-tensor types
   // (llama-quantize's file type) instead of `weights`.
   const QuantMix* mix = nullptr;
+  // With mix: every matrix gets the mix's base type (with the same
+  // fallbacks) and the file its general.file_type: llama-quantize --pure.
+  bool pure = false;
   ClipMode clip = ClipMode::kNone;  // for matrices quantized on load
   // If set, matrices quantized on load that it has data for are weighted by
   // it (llama-quantize --imatrix); it must outlive the loader.

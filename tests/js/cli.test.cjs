@@ -106,6 +106,23 @@ describe('quantize -> info -> generate', () => {
       expect(Object.fromEntries(Object.entries(got).map(([name, t]) => [name, t.sha256]))).toEqual(want.tensor_sha256);
     });
 
+  test('--pure --type q4_k_s: every matrix Q4_K, llama.cpp\'s bytes, and Q4_K_S\'s general.file_type (14)', () => {
+    const fixtures = path.join(REPO, 'tests', 'fixtures', 'llamacpp');
+    const out = path.join(dir, 'llama-q4_k_s-pure.gguf');
+    const q = nibble('quantize', path.join(fixtures, 'llama-f16.gguf'), '-o', out, '--type', 'q4_k_s', '--pure');
+    expect(q.code).toBe(0);
+    const got = ggufTensors(fs.readFileSync(out));
+    expect(got.fileType).toBe(14);
+    const matrices = Object.values(got).filter((t) => t.shape.length === 2);
+    expect(new Set(matrices.map((t) => t.type))).toEqual(new Set(['Q4_K']));
+    // llama-quantize's Q4_K_S file has Q4_K where its mix has no other rule: the same bytes.
+    const want = JSON.parse(fs.readFileSync(path.join(fixtures, 'types.json'), 'utf8'))['llama-q4_k_s.gguf'];
+    const same = Object.keys(want.tensors).filter((name) => want.tensors[name] === 'Q4_K');
+    expect(same.length).toBeGreaterThan(10);
+    for (const name of same) expect([name, got[name].sha256]).toEqual([name, want.tensor_sha256[name]]);
+    expect(ggufTensors(fs.readFileSync(path.join(dir, 'stories260K-q4_0.gguf'))).fileType).toBe(2);
+  });
+
   test('info lists tensors and fallbacks of the original file', () => {
     const r = nibble('info', GGUF, '--tensors');
     expect(r.code).toBe(0);

@@ -4,7 +4,8 @@ const { tensorTypes } = require('../../dist/nibble.cjs');
 
 // A GGUF file's tensors: { name: { type ('Q4_K', as types.json), shape,
 // data (a view of its bytes), sha256 of them } }; .headerBytes (not
-// enumerable): the length of everything before the tensor data.
+// enumerable): the length of everything before the tensor data; .fileType
+// (not enumerable): general.file_type.
 function ggufTensors(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
@@ -20,10 +21,11 @@ function ggufTensors(bytes) {
     } else at += SIZES[type];
   };
   const tensorCount = u64(), kvCount = u64();
-  let alignment = 32;
+  let alignment = 32, fileType;
   for (let i = 0; i < kvCount; ++i) {
     const key = str(), type = u32();
     if (key === 'general.alignment') alignment = view.getUint32(at, true);
+    if (key === 'general.file_type') fileType = view.getUint32(at, true);
     skip(type);
   }
   const names = ['F32', 'F16', 'Q4_0', 'Q4_1', , , 'Q5_0', 'Q5_1', 'Q8_0', , , , 'Q4_K', 'Q5_K', 'Q6_K', , , , , , 'IQ4_NL'];
@@ -47,6 +49,7 @@ function ggufTensors(bytes) {
     tensors[t.name] = { type: t.type, shape: t.shape, data: bytesOf, sha256: crypto.createHash('sha256').update(bytesOf).digest('hex') };
   }
   Object.defineProperty(tensors, 'headerBytes', { value: data, enumerable: false });
+  Object.defineProperty(tensors, 'fileType', { value: fileType, enumerable: false });
   return tensors;
 }
 

@@ -211,6 +211,8 @@ describe('errors', () => {
     [GGUF, { weights: 'f16' }, RangeError, /options\.weights must be 'q4_0' or 'q4_1' or .* or 'iq4_nl' or 'f32', got 'f16'/],
     [GGUF, { mix: 'q3_k_m' }, RangeError, /options\.mix must be 'q4_0' or .* or 'q4_k_m' or .*, got 'q3_k_m'/],
     [GGUF, { mix: 'q4_k_m', weights: 'q4_0' }, TypeError, /options\.mix and options\.weights exclude each other/],
+    [GGUF, { pure: true }, TypeError, /options\.pure gives every matrix the base type of options\.mix/],
+    [GGUF, { mix: 'q4_k_s', pure: 'yes' }, TypeError, /options\.pure/],
     [GGUF, { clip: 'max' }, RangeError, /options\.clip must be 'none' or 'mse'/],
     [GGUF, { remedy: 'hadamard' }, RangeError, /options\.remedy must be 'none' or 'rotate' or 'smooth' or 'smooth\+rotate', got 'hadamard'/],
     [GGUF, { remedy: 'smooth' }, TypeError, /options\.remedy 'smooth' smooths activations by calibration data: give options\.importance/],

@@ -373,7 +373,7 @@ function stagingBytes(size) {
 export async function loadModel(source, options) {
   const where = 'loadModel';
   const opts = checkLoadOptions(source, options, where);
-  const { onProgress, signal, weights, mix, clip, context, fileTensors, importance, remedy } = opts;
+  const { onProgress, signal, weights, mix, pure, clip, context, fileTensors, importance, remedy } = opts;
   throwIfAborted(signal, where);
   if (opts.worker) {
     const { loadModelInWorker } = await loadWorkerClient(where);
@@ -403,7 +403,7 @@ export async function loadModel(source, options) {
     let size = opened.size;
     if (size === null) size = (await chunks.next()).value; // bufferAll yields the size first
     if (size === 0) throw plainError(where, `the model file is empty (${opened.label})`);
-    loader = new wasm.TextModelLoader(weights, mix, CLIP_CODES[clip], size, fileTensors);
+    loader = new wasm.TextModelLoader(weights, mix, pure, CLIP_CODES[clip], size, fileTensors);
     const fail = (status) => throwIfFailed(status, where);
     if (importance) {
       withHeapBuffers(wasm, [Math.max(importance.byteLength, 1)], where, ([ptr]) => {

@@ -249,7 +249,7 @@ export function checkInitOptions(options, where) {
   return { simd, wasmPath: checkWasmPath(opts.wasmPath, where), threads };
 }
 
-const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'mix', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads', 'importance', 'remedy'];
+const LOAD_OPTIONS = ['onProgress', 'signal', 'weights', 'mix', 'pure', 'clip', 'tokenizer', 'context', 'simd', 'wasmPath', 'fileTensors', 'worker', 'cache', 'threads', 'importance', 'remedy'];
 
 // loadModel(source, options) -> the options with defaults; simd and wasmPath
 // are left to init(), which loadModel calls with them.
@@ -260,6 +260,7 @@ export function checkLoadOptions(source, options, where) {
     signal: checkSignal(opts.signal, where),
     weights: checkChoice(opts.weights, 'options.weights', WEIGHT_TYPES, QUANT_TYPES[0], where),
     mix: checkChoice(opts.mix, 'options.mix', QUANT_MIXES, '', where),
+    pure: checkBoolean(opts.pure, 'options.pure', false, where),
     clip: checkChoice(opts.clip, 'options.clip', Object.keys(CLIP_CODES), 'none', where),
     context: checkInteger(opts.context, 'options.context', 1, MAX_INT32, undefined, where),
     fileTensors: checkBoolean(opts.fileTensors, 'options.fileTensors', false, where),
@@ -270,6 +271,9 @@ export function checkLoadOptions(source, options, where) {
   }
   if (opts.mix !== undefined && opts.weights !== undefined) {
     throw typeError(where, `options.mix and options.weights exclude each other: the mix '${opts.mix}' decides each matrix's type`);
+  }
+  if (checked.pure && opts.mix === undefined) {
+    throw typeError(where, 'options.pure gives every matrix the base type of options.mix (llama-quantize --pure): give options.mix');
   }
   checkSource(source, 'model', where);
   if (opts.tokenizer !== undefined) checkSource(opts.tokenizer, 'tokenizer', where);
