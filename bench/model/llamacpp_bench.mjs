@@ -1,9 +1,9 @@
 // Native llama.cpp on the benchmark GGUF: the ceiling for nibble's model
 // section (issue #14). node-llama-cpp's prebuilt CPU binary (no build, no
-// GPU, nothing downloaded at run time), one thread, the same prompts as
+// GPU, nothing downloaded at run time), one thread (or `threads`), the same prompts as
 // nibble_run.mjs (token ids, one batch) and greedy decoding.
 //
-//   runLlamaCppBench({ modelPath, promptTokens: [64, 512], decodeTokens, runs })
+//   runLlamaCppBench({ modelPath, promptTokens: [64, 512], decodeTokens, runs, threads: 1 })
 //     -> { version, build, loadMs, results: [{ promptTokens, prefillTokPerS, decodeTokPerS, ttftMs, runs }] }
 //   node bench/model/llamacpp_bench.mjs <model.gguf> [--runs N]   (prints JSON)
 //
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 import { benchPrompt, median } from './nibble_run.mjs';
 
-export async function runLlamaCppBench({ modelPath, promptTokens = [64, 512], decodeTokens = 64, runs = 3 }) {
+export async function runLlamaCppBench({ modelPath, promptTokens = [64, 512], decodeTokens = 64, runs = 3, threads = 1 }) {
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
   const packageJson = path.join(path.dirname(fileURLToPath(import.meta.url)), '../node_modules/node-llama-cpp/package.json');
   const { version } = JSON.parse(readFileSync(packageJson, 'utf8'));
@@ -28,7 +28,7 @@ export async function runLlamaCppBench({ modelPath, promptTokens = [64, 512], de
   const loadMs = performance.now() - t0;
   const longest = Math.max(...promptTokens);
   const context = await model.createContext({
-    contextSize: longest + decodeTokens + 16, batchSize: longest, threads: { ideal: 1, min: 1 },
+    contextSize: longest + decodeTokens + 16, batchSize: longest, threads: { ideal: threads, min: threads },
   });
   try {
     const sequence = context.getSequence();

@@ -9,7 +9,9 @@
 //   model   the bench model in Node (bench/model/nibble_node.mjs), threads
 //           1 and 2, in the plain and the relaxed threads builds: prefill of
 //           a 64-token prompt and greedy decode, tokens/s, processes
-//           alternating over rounds; medians.
+//           alternating over rounds; medians. Beside them native llama.cpp
+//           (node-llama-cpp's prebuilt binary, when bench/node_modules has it)
+//           on the same file, 1 and 2 threads: what 2 cores give natively.
 // Targets: ≥ 1.7× on 2 cores for the 4096×4096 GEMV and for decode (issue
 // #5), ≥ 1.8× for prefill (issue #14).
 //
@@ -22,6 +24,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { RELAXED_SIMD_NODE_FLAGS, runBenchProgram } from '../bench_program.mjs';
+import { runLlamaCppBench } from '../model/llamacpp_bench.mjs';
 import { median } from '../timing.mjs';
 
 export const name = 'threads';
@@ -102,7 +105,34 @@ async function benchModel(ctx) {
     }
     cases.push(row);
   }
+  const native = await benchNative(ctx, modelFile, rounds);
+  if (native) cases.push(native);
   return { model: modelFile, cases };
+}
+
+// Native llama.cpp on the same file, 1 and 2 threads alternating over
+// rounds (one context per call); null when node-llama-cpp is not installed.
+async function benchNative(ctx, modelFile, rounds) {
+  try {
+    await import('node-llama-cpp');
+  } catch {
+    ctx.log('model: native llama.cpp skipped (bash tools/ensure-deps.sh --bench installs node-llama-cpp)');
+    return null;
+  }
+  ctx.log(`model: native llama.cpp, 1 vs 2 threads, ${rounds} rounds ...`);
+  const seen = { 1: [], 2: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const threads of [1, 2]) {
+      const out = await runLlamaCppBench({ modelPath: modelFile, promptTokens: [64], runs: 1, threads });
+      seen[threads].push(out.results[0]);
+    }
+  }
+  const rate = (threads, key) => median(seen[threads].map((r) => r[key]));
+  const row = { flavour: 'llama.cpp native', ran: { 1: '1 thread', 2: '2 threads' } };
+  for (const key of ['prefillTokPerS', 'decodeTokPerS']) {
+    row[key] = { 1: rate(1, key), 2: rate(2, key), speedup: rate(2, key) / rate(1, key) };
+  }
+  return row;
 }
 
 export async function run(ctx) {
