@@ -226,8 +226,11 @@ export interface LoadModelOptions {
    * toGguf(): 'rotate' stores each matrix as W·H (a 32-block Hadamard
    * rotation; its inputs are rotated at run time, and the file says so),
    * 'smooth' divides activation channels by factors from options.importance
-   * (folded into the norms, V and up) and multiplies weight columns by them;
-   * 'smooth+rotate' both. Default 'none'.
+   * (folded into the norms, V and up) and multiplies weight columns by them,
+   * and, when options.importance holds each column's Σx (in_sum), shifts
+   * each smoothed input by its channel means before rounding it to integers
+   * (W·mean added back; the file carries the shifts); 'smooth+rotate' both.
+   * Default 'none'.
    */
   remedy?: 'none' | 'rotate' | 'smooth' | 'smooth+rotate';
 }
@@ -636,7 +639,11 @@ export interface CollectImportanceOptions {
 
 /** An importance matrix: llama.cpp's imatrix GGUF file and what went into it. */
 export interface ImportanceMatrix {
-  /** The file: per matrix <name>.in_sum2 (Σx² per input column) and <name>.counts. */
+  /**
+   * The file: per matrix <name>.in_sum2 (Σx² per input column), <name>.counts
+   * and <name>.in_sum (Σx per input column, as newer llama-imatrix writes it;
+   * remedy 'smooth' then also shifts the inputs by their channel means).
+   */
   readonly bytes: Uint8Array;
   readonly tokens: number;
   readonly windows: number;

@@ -11,6 +11,7 @@ namespace {
 
 constexpr char kSums[] = ".in_sum2";
 constexpr char kCounts[] = ".counts";
+constexpr char kValueSums[] = ".in_sum";
 
 bool ends_with(const std::string& s, const char* suffix) {
   const size_t n = std::strlen(suffix);
@@ -63,6 +64,13 @@ Status read_imatrix_gguf(const uint8_t* data, size_t size, ImportanceMatrix* out
     ImportanceMatrix::Entry e;
     e.sums = floats_of(data, t);
     e.count = floats_of(data, *counts)[0];
+    if (const GgufTensorInfo* value_sums = file.find_tensor(name + kValueSums)) {
+      if (value_sums->type != TensorType::F32 || value_sums->shape != t.shape)
+        return FormatError("imatrix tensor " + value_sums->name + " must be F32 of the shape of " + t.name);
+      e.value_sums = floats_of(data, *value_sums);
+      for (float v : e.value_sums)
+        if (!std::isfinite(v)) return FormatError("imatrix sums of " + name + " hold a non-finite value");
+    }
     for (float v : e.sums)
       if (!std::isfinite(v) || v < 0) return FormatError("imatrix sums of " + name + " hold a negative or non-finite value");
     if (!std::isfinite(e.count) || e.count < 0) return FormatError("imatrix count of " + name + " is not a count");
@@ -83,6 +91,9 @@ Status write_imatrix_gguf(const ImportanceMatrix& m, std::vector<uint8_t>* out) 
     NIBBLE_RETURN_IF_ERROR(writer.add_tensor(name + kSums, TensorType::F32, {int64_t(e.sums.size())}, e.sums.data(),
                                              e.sums.size() * sizeof(float)));
     NIBBLE_RETURN_IF_ERROR(writer.add_tensor(name + kCounts, TensorType::F32, {1}, &e.count, sizeof(float)));
+    if (!e.value_sums.empty())
+      NIBBLE_RETURN_IF_ERROR(writer.add_tensor(name + kValueSums, TensorType::F32, {int64_t(e.value_sums.size())},
+                                               e.value_sums.data(), e.value_sums.size() * sizeof(float)));
   }
   *out = writer.serialize();
   return Status::Ok();

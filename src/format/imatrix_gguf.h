@@ -4,7 +4,8 @@
 //   imatrix.chunk_count, imatrix.chunk_size (u32);
 //   per weight matrix <name>.in_sum2 (F32 [cols]: Σx² of each input column
 //   over every position seen) and <name>.counts (F32 [1]: the positions),
-//   the tensors in name order.
+//   and, optional (newer llama-imatrix writes it; older files lack it),
+//   <name>.in_sum (F32 [cols]: Σx), the tensors in name order.
 // Per-expert data (in_sum2 [cols, experts]) and the older binary .dat
 // format are refused with a message that says so.
 #pragma once
@@ -21,7 +22,8 @@ namespace nibble {
 
 struct ImportanceMatrix {
   struct Entry {
-    std::vector<float> sums;  // [cols] Σx² per input column
+    std::vector<float> sums;        // [cols] Σx² per input column
+    std::vector<float> value_sums;  // [cols] Σx per input column, or empty (in_sum absent)
     float count = 0;          // positions seen
   };
   std::map<std::string, Entry> tensors;  // by weight tensor name ("blk.0.attn_q.weight")

@@ -36,7 +36,7 @@ bool worth_splitting(ThreadPool* pool, int64_t macs) {
 // Reused per calling thread so steady-state calls do not allocate; grows to
 // the largest activation seen. Workers only read it.
 struct Scratch {
-  std::vector<float> rotated;      // [M, K]     x rotated per block (rotated weights)
+  std::vector<float> rotated;      // [M, K]     x shifted and/or rotated per block
   std::vector<int8_t> qs;          // [M, K]     quantized activations
   std::vector<float> d;            // [M, K/32]  their scales
   std::vector<int32_t> sums;       // [M, K/32]  Σq per block
@@ -93,6 +93,8 @@ Status validate(const MatmulTarget* targets, int count, const float* x, int64_t 
                              std::to_string(targets[0].w->cols()) + " and " + std::to_string(w->cols()));
     if (w->rotated_input() != targets[0].w->rotated_input())
       return InvalidArgument("matmul: matrices sharing one input must all take it rotated, or none");
+    if (w->input_shift() != targets[0].w->input_shift())
+      return InvalidArgument("matmul: matrices sharing one input must all shift it alike, or none");
     if (w->rotated_input() && w->cols() % kRotationBlock != 0)
       return InvalidArgument("matmul: a rotated matrix needs rows of a multiple of " +
                              std::to_string(kRotationBlock) + " values; got " + std::to_string(w->cols()));
@@ -119,14 +121,24 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
   // W4A8 / W4A4 for the targets whose type has such kernels (f32 weights
   // ignore `precision`); Σx per block for those whose f32 kernels read it.
   Scratch& s = t_scratch;
-  if (targets[0].w->rotated_input()) {  // the weights are W·H: y = (W·H)·(H·x)
+  const bool int_activations = precision == Precision::kW4A8 || precision == Precision::kW4A4;
+  // x − shift, rounded, then + W·shift after the product (every target:
+  // one without integer kernels gets W·(x − shift) + W·shift as well).
+  const std::vector<float>& shift = targets[0].w->input_shift();
+  const bool shifted = int_activations && !shift.empty();
+  const bool rotated = targets[0].w->rotated_input();  // the weights are W·H: y = (W·H)·(H·x)
+  if (rotated || shifted) {
     s.rotated.assign(x, x + M * K);
     for_each_row(M, K, pool, [&](int64_t m0, int64_t m1) {
-      for (int64_t m = m0; m < m1; ++m) hadamard_rotate_blocks(s.rotated.data() + m * K, K);
+      for (int64_t m = m0; m < m1; ++m) {
+        float* row = s.rotated.data() + m * K;
+        if (shifted)
+          for (int64_t j = 0; j < K; ++j) row[j] -= shift[size_t(j)];
+        if (rotated) hadamard_rotate_blocks(row, K);
+      }
     });
     x = s.rotated.data();
   }
-  const bool int_activations = precision == Precision::kW4A8 || precision == Precision::kW4A4;
   const QuantizeQ8Fn quantize = precision == Precision::kW4A4 ? config.quantize_i4 : config.quantize_q8;
   s.kernels.resize(size_t(count));
   bool any_q8 = false, any_block_sums = false;
@@ -182,7 +194,23 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
     } else {
       (M == 1 ? k.f32_gemv : k.f32_gemm)(weights, k.reads_block_sums ? f32_with_sums : f32, tile);
     }
+    if (shifted) {
+      const float* correction = w.shift_correction().data();  // [N]
+      for (int64_t m = tile.m_begin; m < tile.m_end; ++m)
+        for (int64_t n = tile.n_begin; n < tile.n_end; ++n) tile.y[m * tile.ldy + n] += correction[n];
+    }
   });
+  return Status::Ok();
+}
+
+Status set_input_shift(std::vector<float> shift, PackedWeights* w) {
+  if (int64_t(shift.size()) != w->cols())
+    return InvalidArgument("an input shift needs " + std::to_string(w->cols()) + " values; got " +
+                           std::to_string(shift.size()));
+  std::vector<float> correction(static_cast<size_t>(w->rows()));  // [N] W·shift, from the weights as packed
+  w->set_input_shift({}, {});
+  NIBBLE_RETURN_IF_ERROR(matmul(*w, shift.data(), 1, correction.data(), Precision::kW4A32));
+  w->set_input_shift(std::move(shift), std::move(correction));
   return Status::Ok();
 }
 

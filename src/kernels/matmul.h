@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "quant/block_formats.h"
 #include "runtime/status.h"
@@ -53,6 +54,10 @@ struct MatmulTarget {
 };
 Status matmul_shared_input(const MatmulTarget* targets, int count, const float* x, int64_t M,
                            Precision precision, ThreadPool* pool = nullptr);
+
+// Gives w the input shift shift[K] (PackedWeights::input_shift) and computes
+// its correction W·shift from the packed weights (f32 activations).
+Status set_input_shift(std::vector<float> shift, PackedWeights* w);
 
 // The same with the kernels of an explicit tier (tests, benchmarks); see
 // kernel_config_for() in config.h.

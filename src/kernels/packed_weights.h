@@ -118,6 +118,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "quant/block_formats.h"
 #include "runtime/status.h"
@@ -188,6 +189,18 @@ class PackedWeights {
   // so matmul() rotates its inputs per 32-block first, at every precision.
   bool rotated_input() const { return rotated_input_; }
   void set_rotated_input(bool rotated) { rotated_input_ = rotated; }
+  // W4A4's shift remedy (model/activation_remedy.h): before its input is
+  // rounded to integers (W4A8, W4A4), matmul() subtracts input_shift()[K]
+  // from each row and adds shift_correction()[N] = W·shift to each output
+  // row, so the product stays W·x while the rounded values are centred.
+  // Empty: no shift (f32 activations never shift). set_input_shift() in
+  // kernels/matmul.h computes the correction.
+  const std::vector<float>& input_shift() const { return input_shift_; }
+  const std::vector<float>& shift_correction() const { return shift_correction_; }
+  void set_input_shift(std::vector<float> shift, std::vector<float> correction) {
+    input_shift_ = std::move(shift);
+    shift_correction_ = std::move(correction);
+  }
 
  private:
   // Pack()'s checks (*gguf_bytes: the bytes of the GGUF rows) and allocation.
@@ -200,6 +213,8 @@ class PackedWeights {
   size_t bytes_ = 0;
   uint8_t* data_ = nullptr;  // 64-byte aligned, owned
   bool rotated_input_ = false;
+  std::vector<float> input_shift_;       // [K] or empty
+  std::vector<float> shift_correction_;  // [N] or empty
 };
 
 }  // namespace nibble

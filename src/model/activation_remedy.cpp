@@ -15,17 +15,36 @@ namespace {
 // quantization quality).
 constexpr float kSmoothAlpha = 0.5f;
 
-// s[K] for the input of the matrix `name`, or empty when the importance
-// data has no such entry.
-std::vector<float> smoothing_factors(const ImportanceMatrix& importance, const std::string& name, int64_t K) {
+// The importance data's entry for the input of the matrix `name` with rows
+// of K values, or null.
+const ImportanceMatrix::Entry* entry_of(const ImportanceMatrix& importance, const std::string& name, int64_t K) {
   const auto it = importance.tensors.find(name);
-  if (it == importance.tensors.end() || int64_t(it->second.sums.size()) != K || it->second.count <= 0) return {};
+  if (it == importance.tensors.end() || int64_t(it->second.sums.size()) != K || it->second.count <= 0) return nullptr;
+  return &it->second;
+}
+
+// Each channel's mean over the calibration positions (Σx / count), or empty
+// when the data has no Σx: the shift remedy's, before smoothing.
+std::vector<float> channel_means(const ImportanceMatrix::Entry& e) {
+  std::vector<float> mean(e.value_sums.size());
+  for (size_t j = 0; j < mean.size(); ++j) mean[j] = e.value_sums[j] / e.count;
+  return mean;
+}
+
+// s[K] for the input of the matrix `name`, or empty when the importance
+// data has no such entry. With channel means (the input shifted), a
+// channel's spread is its RMS about the mean: what is left to round.
+std::vector<float> smoothing_factors(const ImportanceMatrix& importance, const std::string& name, int64_t K) {
+  const ImportanceMatrix::Entry* e = entry_of(importance, name, K);
+  if (e == nullptr) return {};
+  const std::vector<float> means = channel_means(*e);
   std::vector<float> s(static_cast<size_t>(K));
   // The logarithms in float: double's log and exp would bring their tables
   // (6 KB) into the download for this alone.
   double log_sum = 0;
   for (int64_t j = 0; j < K; ++j) {
-    const double rms = std::sqrt(double(it->second.sums[size_t(j)]) / it->second.count);
+    const double m = means.empty() ? 0.0 : double(means[size_t(j)]);
+    const double rms = std::sqrt(std::max(double(e->sums[size_t(j)]) / e->count - m * m, 0.0));
     s[size_t(j)] = float(std::max(rms, 1e-6));
     log_sum += std::log(s[size_t(j)]);
   }
@@ -87,6 +106,23 @@ Status RemedyPlan::Create(const ActivationRemedy& remedy, const ImportanceMatrix
     }
     if (!tied_output && smoothable(config.dim))
       plan.classifier_ = smoothing_factors(*importance, name(TensorSlot::kOutput, -1), config.dim);
+    // The shifts: each smoothed input's channel means, divided by s as the
+    // input is.
+    auto shift_of = [&](TensorSlot reader, int layer, const std::vector<float>& s) {
+      const ImportanceMatrix::Entry* e = s.empty() ? nullptr : entry_of(*importance, name(reader, layer), int64_t(s.size()));
+      std::vector<float> shift = e ? channel_means(*e) : std::vector<float>();
+      for (size_t j = 0; j < shift.size(); ++j) shift[j] /= s[j];
+      return shift;
+    };
+    plan.shifts_.resize(plan.by_input_.size());
+    const TensorSlot readers[kInputsPerLayer] = {TensorSlot::kAttnQ, TensorSlot::kAttnOutput, TensorSlot::kFfnGate,
+                                                 TensorSlot::kFfnDown};
+    for (int l = 0; l < config.n_layers; ++l)
+      for (int in = 0; in < kInputsPerLayer; ++in) {
+        const size_t at = size_t(l) * kInputsPerLayer + size_t(in);
+        plan.shifts_[at] = shift_of(readers[in], l, plan.by_input_[at]);
+      }
+    plan.classifier_shift_ = shift_of(TensorSlot::kOutput, -1, plan.classifier_);
   }
   *out = std::move(plan);
   return Status::Ok();
@@ -96,18 +132,36 @@ const std::vector<float>& RemedyPlan::factors(int layer, Input input) const {
   return by_input_[size_t(layer) * kInputsPerLayer + input];
 }
 
-const std::vector<float>& RemedyPlan::input_factors(TensorSlot slot, int layer) const {
+// The input the matrix in `slot` reads: its index into a per-layer list,
+// kClassifierInput, or kNoInput.
+int RemedyPlan::input_of(TensorSlot slot) {
   switch (slot) {
     case TensorSlot::kAttnQ:
     case TensorSlot::kAttnK:
-    case TensorSlot::kAttnV: return factors(layer, kAttnIn);
-    case TensorSlot::kAttnOutput: return factors(layer, kAttnOut);
+    case TensorSlot::kAttnV: return kAttnIn;
+    case TensorSlot::kAttnOutput: return kAttnOut;
     case TensorSlot::kFfnGate:
-    case TensorSlot::kFfnUp: return factors(layer, kFfnIn);
-    case TensorSlot::kFfnDown: return factors(layer, kFfnDownIn);
-    case TensorSlot::kOutput: return classifier_;
-    default: return none_;
+    case TensorSlot::kFfnUp: return kFfnIn;
+    case TensorSlot::kFfnDown: return kFfnDownIn;
+    case TensorSlot::kOutput: return kClassifierInput;
+    default: return kNoInput;
   }
+}
+
+const std::vector<float>& RemedyPlan::of_input(const std::vector<std::vector<float>>& by_input,
+                                               const std::vector<float>& classifier, TensorSlot slot, int layer) const {
+  const int input = input_of(slot);
+  if (input == kClassifierInput) return classifier;
+  if (input == kNoInput || by_input.empty()) return none_;
+  return by_input[size_t(layer) * kInputsPerLayer + size_t(input)];
+}
+
+const std::vector<float>& RemedyPlan::input_factors(TensorSlot slot, int layer) const {
+  return of_input(by_input_, classifier_, slot, layer);
+}
+
+const std::vector<float>& RemedyPlan::input_shift(TensorSlot slot, int layer) const {
+  return of_input(shifts_, classifier_shift_, slot, layer);
 }
 
 void RemedyPlan::smooth_importance(TensorSlot slot, int layer, int64_t K, float* importance) const {

@@ -9,6 +9,13 @@
 //    RMSNorm weight (Q/K/V, gate/up, the classifier), into V's rows for the
 //    attention output (linear in V; s is shared by the query heads of one KV
 //    head), into up's rows for ffn_down (the gated product is linear in up).
+//    With channel means in the importance data (Σx, the imatrix's optional
+//    in_sum), smoothing also shifts: s comes from each channel's RMS about
+//    its mean, and the matrices reading the input subtract the smoothed
+//    means before rounding it to integers and add W·mean back after the
+//    product (PackedWeights::input_shift; the file carries the shifts as
+//    kShiftKeyPrefix + tensor name keys): outlier channels often sit on a
+//    constant offset, which the 4-bit steps then need not cover.
 //  - rotation (QuaRot-style, quant/hadamard.h): every matrix that takes a
 //    rotatable input is stored as W·H and matmul() rotates its inputs; the
 //    file says so with kRotationKey (llama.cpp does not know the key and
@@ -35,6 +42,9 @@ inline constexpr const char* kRotationKey = "nibble.rotated_inputs";
 // GGUF metadata key (bool): the file's matrices were smoothed (folded into
 // the weights, so it changes nothing at run time: it only says so).
 inline constexpr const char* kSmoothingKey = "nibble.smoothed_inputs";
+// GGUF metadata key prefix (f32 array, + the matrix's tensor name): the
+// shift of that matrix's input (PackedWeights::input_shift).
+inline constexpr const char* kShiftKeyPrefix = "nibble.input_shift.";
 
 struct ActivationRemedy {
   bool smooth = false;  // needs importance data
@@ -67,9 +77,15 @@ class RemedyPlan {
   // weights: its columns mix the channels, whose covariances the
   // importance data does not hold.)
   void smooth_importance(TensorSlot slot, int layer, int64_t K, float* importance) const;
+  // The shift of the input of the matrix in `slot` (PackedWeights::
+  // input_shift: the input's channel means after smoothing), or empty.
+  const std::vector<float>& input_shift(TensorSlot slot, int layer) const;
 
  private:
-  enum Input { kAttnIn, kAttnOut, kFfnIn, kFfnDownIn, kInputsPerLayer };
+  enum Input { kAttnIn, kAttnOut, kFfnIn, kFfnDownIn, kInputsPerLayer, kClassifierInput = -2, kNoInput = -1 };
+  static int input_of(TensorSlot slot);
+  const std::vector<float>& of_input(const std::vector<std::vector<float>>& by_input,
+                                     const std::vector<float>& classifier, TensorSlot slot, int layer) const;
   const std::vector<float>& factors(int layer, Input input) const;  // empty: not smoothed
   const std::vector<float>& input_factors(TensorSlot slot, int layer) const;  // s of the matrix's input
 
@@ -78,6 +94,8 @@ class RemedyPlan {
   int group_ = 1, head_dim_ = 0;  // query heads per KV head, for V's rows
   std::vector<std::vector<float>> by_input_;  // [layer · kInputsPerLayer + input]
   std::vector<float> classifier_;             // the classifier's input
+  std::vector<std::vector<float>> shifts_;    // as by_input_; empty without channel means
+  std::vector<float> classifier_shift_;
   std::vector<float> none_;                   // no smoothing
 };
 

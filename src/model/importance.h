@@ -25,7 +25,8 @@ class ImportanceCollector : public ActivationObserver {
 
  private:
   struct Sums {
-    std::vector<double> sums;  // [cols]
+    std::vector<double> sums;        // [cols] Σx²
+    std::vector<double> value_sums;  // [cols] Σx
     double count = 0;
   };
   const Model& model_;

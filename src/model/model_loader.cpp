@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "kernels/matmul.h"
 #include "kernels/packed_weights.h"
 #include "format/llama2c.h"
 #include "model/architecture.h"
@@ -112,6 +113,13 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
   }
   file_tensors_ = file.tensors();
   for (const GgufTensorInfo& t : file_tensors_) {
+    const std::vector<double>* shift = nullptr;
+    if (file.find(kShiftKeyPrefix + t.name)) {
+      NIBBLE_RETURN_IF_ERROR(file.get_floats(kShiftKeyPrefix + t.name, &shift));
+      input_shifts_[t.name].assign(shift->begin(), shift->end());
+    }
+  }
+  for (const GgufTensorInfo& t : file_tensors_) {
     int layer = -1;
     const TensorSpec* spec = match_tensor(*arch, t.name, &layer);
     // As llama.cpp does: a tensor the forward pass would not use means the
@@ -153,6 +161,8 @@ Status ModelLoader::finish_plan() {
   if (options_.remedy.any()) {
     if (file_rotated_ && options_.remedy.rotate)
       return InvalidArgument("the file's matrices already take rotated inputs; load it without the rotation remedy");
+    if (!input_shifts_.empty())
+      return InvalidArgument("the file's matrices already shift their inputs (a remedied file); load it without a remedy");
     remedy_.reset(new RemedyPlan);
     NIBBLE_RETURN_IF_ERROR(RemedyPlan::Create(options_.remedy, options_.importance, model_->architecture, c,
                                               tied_output_, remedy_.get()));
@@ -460,6 +470,7 @@ Status ModelLoader::finish(std::unique_ptr<Model>* out) {
     kind = kind.empty() || kind == name ? name : "mixed";
   });
   info.weight_type = kind;
+  NIBBLE_RETURN_IF_ERROR(set_input_shifts());
   model_->mix = options_.mix;
   model_->llama.reset(new LlamaModel(c, model_->architecture.forward, std::move(weights_)));
   info.loaded_bytes = model_->llama->weight_bytes();
@@ -521,6 +532,30 @@ Status ModelLoader::plan_llama2c() {
     plan_.push_back({file_tensors_.back().name, TensorType::F32, t.shape, t.offset, t.bytes, spec, t.layer});
   }
   return finish_plan();
+}
+
+// The matrices' input shifts (PackedWeights::input_shift), from the file's
+// keys or the remedy, once their weights are in: the correction W·shift is
+// computed from them.
+Status ModelLoader::set_input_shifts() {
+  Status s;
+  for_each_tensor(model_->architecture, model_->config.n_layers, [&](const TensorSpec& spec, int layer) {
+    const SlotRef slot = slot_ref(&weights_, spec.slot, layer);
+    if (!s.ok() || !slot.matrix || slot.empty()) return;
+    const std::string name = tensor_name(spec, layer);
+    const auto in_file = input_shifts_.find(name);
+    std::vector<float> shift = in_file != input_shifts_.end() ? in_file->second
+                               : remedy_                      ? remedy_->input_shift(spec.slot, layer)
+                                                              : std::vector<float>();
+    if (shift.empty()) return;
+    if (int64_t(shift.size()) != slot.matrix->cols()) {
+      s = FormatError(std::string(kShiftKeyPrefix) + name + " holds " + std::to_string(shift.size()) +
+                      " values; the matrix's rows hold " + std::to_string(slot.matrix->cols()));
+      return;
+    }
+    s = set_input_shift(std::move(shift), slot.matrix);
+  });
+  return s;
 }
 
 }  // namespace nibble

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -112,6 +113,7 @@ class ModelLoader {
   Status start_streamed(const PlannedTensor& t);
   Status stream_bytes(const PlannedTensor& t, const uint8_t* data, size_t size);
   Status pack_streamed(const PlannedTensor& t, const uint8_t* data, size_t size);
+  Status set_input_shifts();
 
   LoadOptions options_;
   uint64_t file_size_;
@@ -121,6 +123,7 @@ class ModelLoader {
   bool tied_output_ = false;      // the file has no output matrix
   bool file_rotated_ = false;     // the file's matrices take rotated inputs (kRotationKey)
   std::unique_ptr<RemedyPlan> remedy_;  // when options_.remedy asks for one
+  std::map<std::string, std::vector<float>> input_shifts_;  // by tensor name: the file's (kShiftKeyPrefix keys)
   std::vector<uint8_t> header_;   // bytes buffered until the header parses
   // A GGUF header that needed more bytes is parsed again only once header_
   // has doubled: fed in small chunks, a large header (a vocabulary of

@@ -1,6 +1,6 @@
 // llama.cpp's imatrix GGUF file: llama-imatrix's output of the quality
 // fixtures reads (36 matrices, their sums and counts) and writes back byte
-// for byte; files that are not one are refused with a message naming why.
+// for byte; the optional Σx (in_sum) of newer files reads and writes; files that are not one are refused with a message naming why.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -33,9 +33,36 @@ TEST(ImatrixGguf, ReadsLlamaImatrixAndWritesItBackByteForByte) {
   EXPECT_FALSE(m.column_weights("blk.0.attn_q.weight", 172, &w));  // wrong width
   EXPECT_FALSE(m.column_weights("token_embd.weight", 64, &w));     // no data
 
+  EXPECT_TRUE(q.value_sums.empty());  // no in_sum in this older file
+
   std::vector<uint8_t> written;
   ASSERT_TRUE(write_imatrix_gguf(m, &written).ok());
   EXPECT_EQ(written, bytes);
+}
+
+// Newer llama-imatrix files add <name>.in_sum (Σx per column): read and
+// written back; one of another shape is refused.
+TEST(ImatrixGguf, ColumnSumsWhenPresent) {
+  ImportanceMatrix m;
+  ImportanceMatrix::Entry& e = m.tensors["blk.0.attn_q.weight"];
+  e.sums = {4, 9, 1, 16};
+  e.value_sums = {2, -3, 1, 0};
+  e.count = 2;
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(write_imatrix_gguf(m, &bytes).ok());
+  ImportanceMatrix back;
+  ASSERT_TRUE(read_imatrix_gguf(bytes.data(), bytes.size(), &back).ok());
+  EXPECT_EQ(back.tensors.at("blk.0.attn_q.weight").value_sums, (std::vector<float>{2, -3, 1, 0}));
+
+  GgufWriter bad;
+  bad.set_string("general.type", "imatrix");
+  const float sums[4] = {1, 2, 3, 4}, count = 3, value_sums[2] = {1, 2};
+  ASSERT_TRUE(bad.add_tensor("w.in_sum2", TensorType::F32, {4}, sums, sizeof(sums)).ok());
+  ASSERT_TRUE(bad.add_tensor("w.counts", TensorType::F32, {1}, &count, sizeof(count)).ok());
+  ASSERT_TRUE(bad.add_tensor("w.in_sum", TensorType::F32, {2}, value_sums, sizeof(value_sums)).ok());
+  bytes = bad.serialize();
+  const Status s = read_imatrix_gguf(bytes.data(), bytes.size(), &back);
+  EXPECT_NE(s.message().find("shape"), std::string::npos) << s.message();
 }
 
 TEST(ImatrixGguf, RefusesWhatIsNotOne) {

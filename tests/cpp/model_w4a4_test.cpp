@@ -2,7 +2,7 @@
 // fixtures' imatrix: smoothing and rotation are exact in float, so with F32
 // weights and f32 activations the remedied model's logits are the plain
 // one's; a remedied INT4 file says it is rotated and reloads to the same
-// W4A4 logits; importance data weights the unrotated matrices only; GPTQ
+// W4A4 logits; channel means shift the inputs without changing the product; importance data weights the unrotated matrices only; GPTQ
 // on rotated weights; the remedies refuse what they cannot fold. About 1 s
 // of CPU natively, 3 s in the wasm SIMD build.
 #include <gtest/gtest.h>
@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "format/imatrix_gguf.h"
+#include "kernels/matmul.h"
+#include "model/importance.h"
+#include "quant/block_formats.h"
 #include "model/activation_remedy.h"
 #include "model/calibrated_quantize.h"
 #include "model/model_loader.h"
@@ -142,6 +145,80 @@ TEST(ModelW4A4, GptqOnRotatedWeights) {
     return sum;
   };
   EXPECT_LT(error(*gptq), 0.7 * error(*rtn));
+}
+
+// An input shift leaves the product: W·(x − shift) rounded, plus W·shift;
+// f32 activations ignore it.
+TEST(ModelW4A4, ShiftedInputKeepsTheProduct) {
+  constexpr int64_t N = 8, K = 64, M = 2;
+  std::vector<float> w(N * K), x(M * K), shift(K), centred(M * K);
+  for (int64_t i = 0; i < N * K; ++i) w[size_t(i)] = std::sin(0.37f * float(i));
+  for (int64_t j = 0; j < K; ++j) shift[size_t(j)] = j % 7 == 0 ? 5.0f : 0.0f;  // channels on an offset
+  for (int64_t i = 0; i < M * K; ++i) {
+    x[size_t(i)] = std::cos(0.11f * float(i)) + shift[size_t(i % K)];
+    centred[size_t(i)] = x[size_t(i)] - shift[size_t(i % K)];
+  }
+  const BlockTraits* q4 = block_traits(TensorType::Q4_0);
+  std::vector<uint8_t> blocks(size_t(N) * row_size(TensorType::Q4_0, K));
+  for (int64_t r = 0; r < N; ++r) q4->quantize(&w[size_t(r * K)], &blocks[size_t(r) * row_size(TensorType::Q4_0, K)], K, {});
+  PackedWeights plain, shifted;
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, blocks.data(), blocks.size(), N, K, &plain).ok());
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, blocks.data(), blocks.size(), N, K, &shifted).ok());
+  ASSERT_TRUE(set_input_shift(shift, &shifted).ok());
+  std::vector<float> correction(N), want(M * N), got(M * N);
+  ASSERT_TRUE(matmul(plain, shift.data(), 1, correction.data(), Precision::kW4A32).ok());
+  EXPECT_EQ(shifted.shift_correction(), correction);
+  for (const Precision p : {Precision::kW4A8, Precision::kW4A4}) {
+    ASSERT_TRUE(matmul(plain, centred.data(), M, want.data(), p).ok());
+    ASSERT_TRUE(matmul(shifted, x.data(), M, got.data(), p).ok());
+    for (int64_t i = 0; i < M * N; ++i) EXPECT_EQ(got[size_t(i)], want[size_t(i)] + correction[size_t(i % N)]) << i;
+  }
+  ASSERT_TRUE(matmul(plain, x.data(), M, want.data(), Precision::kW4A32).ok());
+  ASSERT_TRUE(matmul(shifted, x.data(), M, got.data(), Precision::kW4A32).ok());
+  EXPECT_EQ(got, want);
+  // Matrices sharing an input shift it alike.
+  const MatmulTarget both[] = {{&plain, want.data()}, {&shifted, got.data()}};
+  EXPECT_FALSE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A8).ok());
+}
+
+// With channel means (Σx) in the importance data, smoothing also shifts:
+// every smoothed input of the 64-wide matrices gets the smoothed means as
+// its shift (Q, K and V alike), the file carries them, and it reloads to
+// the same W4A4 logits; without Σx nothing is shifted.
+TEST(ModelW4A4, ChannelMeansShiftSmoothedInputs) {
+  const Fixture f;
+  Status s;
+  const std::unique_ptr<Model> plain = load_bytes(f.file, TensorType::F32, nullptr, {}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ImportanceCollector collector(*plain);
+  LlamaState state(*plain->llama, 64, 16);
+  state.set_observer(&collector);
+  const std::vector<int32_t> ids = plain->tokenizer->encode("Once upon a time, a little girl named Lily", true);
+  std::vector<float> out(size_t(kTokens) * size_t(plain->config.vocab_size));
+  ASSERT_TRUE(state.forward(ids.data(), kTokens, out.data(), true, Precision::kW4A32, nullptr).ok());
+  const ImportanceMatrix means = collector.matrix();
+  ASSERT_EQ(means.tensors.at("blk.0.attn_q.weight").value_sums.size(), size_t(64));
+
+  const std::unique_ptr<Model> m = load_bytes(f.file, TensorType::Q4_0, &means, {true, true}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const LlamaWeights& w = m->llama->weights();
+  for (const PackedWeights* matrix : {&w.layers[0].wq, &w.layers[0].wo, &w.layers[4].gate, &w.output})
+    EXPECT_EQ(matrix->input_shift().size(), size_t(64));
+  EXPECT_EQ(w.layers[0].wq.input_shift(), w.layers[0].wv.input_shift());
+  EXPECT_TRUE(w.layers[0].down.input_shift().empty());  // K = 172: not smoothed
+  EXPECT_TRUE(w.token_embd.input_shift().empty());
+  std::vector<uint8_t> written;
+  ASSERT_TRUE(write_model_gguf(*m, &written).ok());
+  const std::unique_ptr<Model> back = load_bytes(written, TensorType::Q4_0, nullptr, {}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(back->llama->weights().layers[0].wq.input_shift(), w.layers[0].wq.input_shift());
+  EXPECT_EQ(logits(*back, Precision::kW4A4), logits(*m, Precision::kW4A4));
+  load_bytes(written, TensorType::F32, &means, {true, false}, &s);  // remedied twice
+  EXPECT_FALSE(s.ok());
+
+  const std::unique_ptr<Model> unshifted = load_bytes(f.file, TensorType::Q4_0, &f.imatrix, {true, true}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(unshifted->llama->weights().layers[0].wq.input_shift().empty());
 }
 
 TEST(ModelW4A4, SmoothingNeedsImportanceData) {

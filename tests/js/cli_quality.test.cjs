@@ -58,7 +58,7 @@ test('quantize --self (GPTQ, the default with calibration data): a --pure IQ4_NL
   expect(new Set(matrices.map((t) => t.type))).toEqual(new Set(['IQ4_NL', 'F32']));
 });
 
-test('quantize --self --remedy smooth+rotate: GPTQ on the remedied weights, a file that says it carries them', () => {
+test('quantize --self --remedy smooth+rotate: GPTQ on the remedied weights, a file that says it carries them and its shifts', () => {
   const out = path.join(dir, 'q4_0-gptq-sr.gguf');
   const r = nibble('quantize', GGUF, '-o', out, '--type', 'q4_0', '--pure', '--self', '128', '--context', '64', '--remedy', 'smooth+rotate');
   expect(r.code).toBe(0);
@@ -67,6 +67,12 @@ test('quantize --self --remedy smooth+rotate: GPTQ on the remedied weights, a fi
   const info = JSON.parse(nibble('info', out, '--json').stdout);
   expect(info).toMatchObject({ weightType: 'q4_0', remedy: 'smooth+rotate' });
   expect(nibble('info', out).stdout).toMatch(/W4A4 remedy\s+smooth\+rotate \(folded into the weights; inputs rotated at run time\)/);
+  // The calibration's imatrix holds Σx, so the smoothed inputs are shifted too.
+  const bytes = fs.readFileSync(out);
+  for (const name of ['blk.0.attn_q.weight', 'blk.4.ffn_up.weight', 'output.weight']) {
+    expect(bytes.includes(`nibble.input_shift.${name}`)).toBe(true);
+  }
+  expect(bytes.includes('nibble.input_shift.blk.0.ffn_down.weight')).toBe(false);  // 172 wide: not smoothed
 });
 
 test('eval --json: llama.cpp\'s PPL and mean KLD of the Q4_0 file within 0.5 % and 1 %', () => {

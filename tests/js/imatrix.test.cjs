@@ -3,7 +3,8 @@
 // --pure --imatrix does, byte for byte (Q4_0, Q4_1, IQ4_NL: the 31 matrices
 // with data; token_embd, which has none, as without); collectImportance()
 // on the same calibration text writes the same file layout with sums within
-// float rounding of llama.cpp's, and from text the model samples itself.
+// float rounding of llama.cpp's (plus each matrix's Σx, the in_sum of newer
+// llama-imatrix files), and from text the model samples itself.
 const fs = require('node:fs');
 const path = require('node:path');
 const { expectThrown, loadNibble } = require('./load.cjs');
@@ -23,13 +24,16 @@ beforeAll(async () => {
   ({ nibble } = await loadNibble(true));
 });
 
-// The matmul weights' sums and counts of an imatrix file: { name: { sums, count } }.
+// The matmul weights' sums, counts and (when the file has them) column sums
+// of an imatrix file: { name: { sums, count, valueSums } }.
+const KINDS = { in_sum2: 'sums', counts: 'count', in_sum: 'valueSums' };
 function importanceOf(bytes) {
   const tensors = ggufTensors(Buffer.from(bytes));
   const out = {};
   for (const [name, t] of Object.entries(tensors)) {
     const floats = new Float32Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
-    const [weight, kind] = [name.replace(/\.(in_sum2|counts)$/, ''), name.endsWith('.counts') ? 'count' : 'sums'];
+    const [, weight, suffix] = name.match(/^(.*)\.(in_sum2|counts|in_sum)$/);
+    const kind = KINDS[suffix];
     out[weight] = { ...out[weight], [kind]: kind === 'count' ? floats[0] : floats };
   }
   return out;
@@ -69,16 +73,24 @@ test('collectImportance on calib.txt: llama-imatrix\'s file layout, counts and s
     const r = await nibble.collectImportance(f32, CALIB, { context: 256, dataset: 'calib.txt', onProgress: (p) => progress.push(p.window) });
     expect([r.tokens, r.windows, r.positions]).toEqual([10101, 39, 9984]);
     expect(progress).toEqual(Array.from({ length: 39 }, (_, i) => i + 1));
-    // Same metadata, tensor names, order and sizes: the same bytes up to the data.
-    expect(r.bytes.length).toBe(IMATRIX.length);
-    const header = ggufTensors(IMATRIX).headerBytes;
-    expect(Buffer.from(r.bytes.subarray(0, header)).equals(IMATRIX.subarray(0, header))).toBe(true);
+    // llama-imatrix's tensors in its order, each matrix's Σx (in_sum, as
+    // newer llama-imatrix writes it; this fixture's older one has none)
+    // after its counts.
+    const names = Object.keys(ggufTensors(Buffer.from(r.bytes)));
+    expect(names.filter((n) => !n.endsWith('.in_sum'))).toEqual(Object.keys(ggufTensors(IMATRIX)));
+    expect(names.filter((n) => n.endsWith('.in_sum'))).toHaveLength(36);
     const got = importanceOf(r.bytes), want = importanceOf(IMATRIX);
     expect(Object.keys(got)).toEqual(Object.keys(want));
     let worst = 0;
     for (const [name, w] of Object.entries(want)) {
       expect(got[name].count).toBe(w.count);
+      expect(w.valueSums).toBeUndefined();
       w.sums.forEach((v, j) => { worst = Math.max(worst, Math.abs(got[name].sums[j] - v) / Math.max(v, 1e-3)); });
+      // (Σx)² ≤ count·Σx² (Cauchy–Schwarz), and not every column centred.
+      const { valueSums, sums, count } = got[name];
+      expect(valueSums).toHaveLength(sums.length);
+      valueSums.forEach((v, j) => expect(v * v).toBeLessThanOrEqual(count * sums[j] * (1 + 1e-4)));
+      expect(valueSums.some((v) => v !== 0)).toBe(true);
     }
     expect(worst).toBeLessThan(1e-3);
   } finally {
