@@ -647,7 +647,9 @@ export interface ImportanceMatrix {
  * An importance matrix as llama.cpp's llama-imatrix collects it, from a
  * calibration text (a string, or token ids with BOS first) or, with text
  * null and options.self, from tokens the model samples itself. Load the
- * model with weights: 'f32'. Not for WorkerModel.
+ * model with weights: 'f32'. Not for WorkerModel. In the SIMD and relaxed-SIMD builds the first call loads their
+ * tools module (nibble-<build>-tools.wasm); a model loaded before it is
+ * copied into it once, and the copy is freed by model.dispose().
  */
 export declare function collectImportance(model: Model, text: string | readonly number[] | Int32Array | null, options?: CollectImportanceOptions): Promise<ImportanceMatrix>;
 
@@ -682,7 +684,9 @@ export interface CalibratedModelFile {
  * model with weights: 'f32'. Matrices whose rows the 32-blocks cannot tile
  * stay F32. A model loaded with options.remedy (W4A4's remedies) is
  * quantized as remedied (rotated matrices against their rotated inputs),
- * and the file carries the remedy. Not for WorkerModel.
+ * and the file carries the remedy. Not for WorkerModel. In the SIMD and relaxed-SIMD builds the first call loads their
+ * tools module (nibble-<build>-tools.wasm); a model loaded before it is
+ * copied into it once, and the copy is freed by model.dispose().
  */
 export declare function quantizeCalibrated(model: Model, text: string | readonly number[] | Int32Array | null, options?: QuantizeCalibratedOptions): Promise<CalibratedModelFile>;
 
