@@ -215,7 +215,9 @@ export interface LoadModelOptions {
    * collectImportance returned. q4_0, q4_1, q5_0, q5_1, iq4_nl, q4_k, q5_k
    * and q6_k matrices with data in it are then quantized as llama-quantize --imatrix does
    * (with clip 'mse': its search weighted by the data); info.importanceMatrices
-   * counts them.
+   * counts them. With importance or remedy, the SIMD and relaxed-SIMD builds
+   * load the model into their tools module (nibble-<build>-tools.wasm,
+   * fetched on first use).
    */
   importance?: ArrayBufferLike | ArrayBufferView | ImportanceMatrix;
   /**

@@ -15,7 +15,7 @@
 //   nibble-<flavour>-tools  the engine plus the quantize-only tools
 //                   (ModelTools: collectImportance, quantizeCalibrated) for
 //                   the SIMD and relaxed-SIMD builds, which leave them out
-//                   (wasm_module.mjs loadToolsWasm; ~155 KB gzipped)
+//                   (wasm_module.mjs loadToolsWasm; ~165 KB gzipped)
 // Promise of the part's module; a failed download may be retried.
 import { plainError } from './errors.mjs';
 import { currentPlatform, toolsBuild } from './runtime.mjs';
