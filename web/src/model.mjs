@@ -314,7 +314,8 @@ export class Model {
     const wasm = await loadTools(this.#wasm, where);
     let twin = null;
     if (wasm !== this.#wasm) {
-      const file = (this.#live(where), this.toGguf());
+      this.#live(where); // not disposed while the module loaded
+      const file = this.toGguf();
       // Its weights as they are: f32 stays f32; the quantized types keep theirs.
       const weights = this.#info.weightType === 'f32' ? 'f32' : undefined;
       twin = await loadModelInto(wasm, file, { weights, context: this.#context });
