@@ -44,8 +44,6 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .constructor<std::string, std::string, bool, int, double, bool>()
       .function("feed", &TextModelLoader::feed)
       .function("setTokenizer", &TextModelLoader::set_tokenizer)
-      .function("setImportance", &TextModelLoader::set_importance)
-      .function("setRemedy", &TextModelLoader::set_remedy)
       .function("finish", &TextModelLoader::finish)
       .function("bytesFed", &TextModelLoader::bytes_fed);
 
@@ -67,16 +65,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("generatedTokens", &TextModel::generated_tokens)
       .function("context", &TextModel::context)
       .function("logits", &TextModel::logits)
-      .function("writeGguf", &TextModel::write_gguf)
-      .function("collectImportance", &TextModel::collect_importance)
-      .function("writeImportance", &TextModel::write_importance)
-      .function("clearImportance", &TextModel::clear_importance)
-      .function("calibrateBegin", &TextModel::calibrate_begin)
-      .function("calibrateWindow", &TextModel::calibrate_window)
-      .function("calibrateStep", &TextModel::calibrate_step)
-      .function("calibrateProgress", &TextModel::calibrate_progress)
-      .function("calibrateWrite", &TextModel::calibrate_write)
-      .function("calibrateClear", &TextModel::calibrate_clear);
+      .function("writeGguf", &TextModel::write_gguf);
 
   class_<TextTokenizer, base<ResultBuffer>>("TextTokenizer")
       .constructor<>()

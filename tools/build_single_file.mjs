@@ -10,7 +10,8 @@
 // in this file the model runs on the page (worker: false; generation yields
 // to the event loop after every token, so the page stays responsive), and
 // the wasm bytes are handed to the loader by a fetch() stand-in for exactly
-// the URL it asks for. --scalar also embeds the no-SIMD build (+0.4 MB) for
+// the URL it asks for. The SIMD build embedded is its tools module
+// (nibble-simd-tools: the engine plus the quantize tools). --scalar also embeds the no-SIMD build (+0.4 MB) for
 // engines without WebAssembly SIMD.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -91,11 +92,17 @@ globalThis.nibbleDemoConfig = {
 `;
 }
 
+// The files embedded for a flavour: the SIMD build's tools module, which is
+// the whole engine plus the quantize tools (the Quantize panel's
+// quantizeCalibrated), so one wasm serves every panel; the scalar build
+// carries the tools itself.
+const fileOf = (flavour) => (flavour === 'simd' ? 'simd-tools' : flavour);
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const flavours = args.scalar ? ['simd', 'scalar'] : ['simd'];
-  const wasm = Object.fromEntries(flavours.map((f) => [f, readOrExplain(join(args.dist, `nibble-${f}.wasm`), 'the wasm build').toString('base64')]));
-  for (const f of flavours) readOrExplain(join(args.dist, `nibble-${f}.mjs`), 'the wasm glue');
+  const wasm = Object.fromEntries(flavours.map((f) => [f, readOrExplain(join(args.dist, `nibble-${fileOf(f)}.wasm`), 'the wasm build').toString('base64')]));
+  for (const f of flavours) readOrExplain(join(args.dist, `nibble-${fileOf(f)}.mjs`), 'the wasm glue');
   const model = readOrExplain(args.model, 'the model');
   const modelName = basename(args.model).replace(/\.gguf$/i, '');
   const modelDetail = `embedded · ${(statSync(args.model).size / 1e6).toFixed(1)} MB GGUF`;
@@ -108,7 +115,7 @@ async function main() {
     setup(b) {
       b.onResolve({ filter: /^\.\/nibble\/nibble\.mjs$/ }, () => ({ path: join(args.web, 'nibble.mjs') }));
       b.onResolve({ filter: /^nibble-src:/ }, (a) => ({ path: join(args.web, a.path.slice('nibble-src:'.length)) }));
-      b.onResolve({ filter: /^embedded-glue:/ }, (a) => ({ path: join(args.dist, `nibble-${a.path.slice('embedded-glue:'.length)}.mjs`) }));
+      b.onResolve({ filter: /^embedded-glue:/ }, (a) => ({ path: join(args.dist, `nibble-${fileOf(a.path.slice('embedded-glue:'.length))}.mjs`) }));
       b.onResolve({ filter: /^embedded-bytes$/ }, () => ({ path: 'embedded-bytes', namespace: 'embedded' }));
       b.onLoad({ filter: /.*/, namespace: 'embedded' }, () => ({
         contents: `export const WASM = ${JSON.stringify(wasm)};\nexport const MODEL = ${JSON.stringify(model.toString('base64'))};\n`,

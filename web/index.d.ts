@@ -217,7 +217,9 @@ export interface LoadModelOptions {
    * collectImportance returned. q4_0, q4_1, q5_0, q5_1, iq4_nl, q4_k, q5_k
    * and q6_k matrices with data in it are then quantized as llama-quantize --imatrix does
    * (with clip 'mse': its search weighted by the data); info.importanceMatrices
-   * counts them.
+   * counts them. With importance or remedy, the SIMD and relaxed-SIMD builds
+   * load the model into their tools module (nibble-<build>-tools.wasm,
+   * fetched on first use).
    */
   importance?: ArrayBufferLike | ArrayBufferView | ImportanceMatrix;
   /**
@@ -656,7 +658,9 @@ export interface ImportanceMatrix {
  * An importance matrix as llama.cpp's llama-imatrix collects it, from a
  * calibration text (a string, or token ids with BOS first) or, with text
  * null and options.self, from tokens the model samples itself. Load the
- * model with weights: 'f32'. Not for WorkerModel.
+ * model with weights: 'f32'. Not for WorkerModel. In the SIMD and relaxed-SIMD builds the first call loads their
+ * tools module (nibble-<build>-tools.wasm); a model loaded before it is
+ * copied into it once, and the copy is freed by model.dispose().
  */
 export declare function collectImportance(model: Model, text: string | readonly number[] | Int32Array | null, options?: CollectImportanceOptions): Promise<ImportanceMatrix>;
 
@@ -691,7 +695,9 @@ export interface CalibratedModelFile {
  * model with weights: 'f32'. Matrices whose rows the 32-blocks cannot tile
  * stay F32. A model loaded with options.remedy (W4A4's remedies) is
  * quantized as remedied (rotated matrices against their rotated inputs),
- * and the file carries the remedy. Not for WorkerModel.
+ * and the file carries the remedy. Not for WorkerModel. In the SIMD and relaxed-SIMD builds the first call loads their
+ * tools module (nibble-<build>-tools.wasm); a model loaded before it is
+ * copied into it once, and the copy is freed by model.dispose().
  */
 export declare function quantizeCalibrated(model: Model, text: string | readonly number[] | Int32Array | null, options?: QuantizeCalibratedOptions): Promise<CalibratedModelFile>;
 

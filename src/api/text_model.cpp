@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <unordered_map>
 
 #include "model/model_writer.h"
@@ -19,9 +20,21 @@ namespace {
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1, JS's exact integers
 // The KV cache is f32 keys and values: refuse sizes the 4 GB heap cannot hold.
 constexpr double kMaxKvCacheBytes = 2.0 * 1024 * 1024 * 1024;
-constexpr int kPromptBatch = 64;  // prompt tokens per GEMM batch
 // logits() results: web/ copies them once more in the heap on their way out.
 constexpr double kMaxLogitsBytes = 1024.0 * 1024 * 1024;
+
+int64_t float_bits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+std::string type_name(TensorType type) {
+  const BlockTraits* traits = block_traits(type);
+  return traits ? traits->name : "?";
+}
+
+}  // namespace
 
 Status parse_weight_type(const std::string& name, TensorType* out) {
   const TensorTypeInfo* info = tensor_type_by_name(name.c_str());
@@ -30,14 +43,6 @@ Status parse_weight_type(const std::string& name, TensorType* out) {
   *out = info->type;
   return Status::Ok();
 }
-
-
-std::string type_name(TensorType type) {
-  const BlockTraits* traits = block_traits(type);
-  return traits ? traits->name : "?";
-}
-
-}  // namespace
 
 // ---------------------------------------------------------------------------
 // TextModelLoader
@@ -146,7 +151,8 @@ int32_t TextModel::context() const { return generator_ ? generator_->context() :
 
 // {format, architecture, name, fileWeightType, weightType, fallbacks: [{tensor,
 //  type, reason}], parameters, fp32Bytes, loadedBytes, fileBytes, tiedOutput,
-//  tokenizer, vocabSize, contextLength, bos, eos, config: {...},
+//  tokenizer, vocabSize, contextLength, bos, eos, config: {..., ropeThetaBits,
+//  rmsEpsBits (a float's bits)},
 //  tensors: [{name, shape, type, fileType?}]}
 std::string TextModel::info_json() const {
   if (!model_) return "null";
@@ -165,33 +171,35 @@ std::string TextModel::info_json() const {
     j.key("reason").string(f.reason).end_object();
   }
   j.end_array();
-  j.key("parameters").number(double(info.parameters));
-  j.key("fp32Bytes").number(double(info.parameters) * 4);
-  j.key("loadedBytes").number(double(info.loaded_bytes));
-  j.key("fileBytes").number(double(info.file_bytes));
+  j.key("parameters").integer(int64_t(info.parameters));
+  j.key("fp32Bytes").integer(int64_t(info.parameters) * 4);
+  j.key("loadedBytes").integer(int64_t(info.loaded_bytes));
+  j.key("fileBytes").integer(int64_t(info.file_bytes));
   j.key("tiedOutput").boolean(info.tied_output);
-  j.key("importanceMatrices").number(info.importance_matrices);
+  j.key("importanceMatrices").integer(info.importance_matrices);
   // W4A4's remedies folded into the weights, on load or by the file's maker.
   const char* remedy = info.smoothed_inputs ? (info.rotated_inputs ? "smooth+rotate" : "smooth")
                                             : (info.rotated_inputs ? "rotate" : "none");
   j.key("remedy").string(remedy);
   j.key("tokenizer").string(info.tokenizer);
-  j.key("vocabSize").number(c.vocab_size);
-  j.key("contextLength").number(c.context_length);
-  j.key("bos").number(model_->tokenizer->bos());
-  j.key("eos").number(model_->tokenizer->eos());
+  j.key("vocabSize").integer(c.vocab_size);
+  j.key("contextLength").integer(c.context_length);
+  j.key("bos").integer(model_->tokenizer->bos());
+  j.key("eos").integer(model_->tokenizer->eos());
   j.key("config").begin_object();
-  j.key("dim").number(c.dim);
-  j.key("hiddenDim").number(c.hidden_dim);
-  j.key("layers").number(c.n_layers);
-  j.key("heads").number(c.n_heads);
-  j.key("kvHeads").number(c.n_kv_heads);
-  j.key("headDim").number(c.head_dim);
-  j.key("ropeDim").number(c.rope_dim);
-  j.key("ropeTheta").number_f32(c.rope_theta);
-  j.key("rmsEps").number_f32(c.rms_eps);
-  j.key("vocabSize").number(c.vocab_size);
-  j.key("contextLength").number(c.context_length);
+  j.key("dim").integer(c.dim);
+  j.key("hiddenDim").integer(c.hidden_dim);
+  j.key("layers").integer(c.n_layers);
+  j.key("heads").integer(c.n_heads);
+  j.key("kvHeads").integer(c.n_kv_heads);
+  j.key("headDim").integer(c.head_dim);
+  j.key("ropeDim").integer(c.rope_dim);
+  // Floats as their bits (web/ turns them into numbers): formatting them
+  // here would take printf into the first download.
+  j.key("ropeThetaBits").integer(float_bits(c.rope_theta));
+  j.key("rmsEpsBits").integer(float_bits(c.rms_eps));
+  j.key("vocabSize").integer(c.vocab_size);
+  j.key("contextLength").integer(c.context_length);
   j.end_object();
   // The tensors the model holds, in GGUF naming and file order.
   std::unordered_map<std::string, TensorType> file_types;  // by tensor name
@@ -203,8 +211,8 @@ std::string TextModel::info_json() const {
     const std::string name = tensor_name(spec, layer);
     j.begin_object().key("name").string(name);
     j.key("shape").begin_array();  // GGUF order: row length first
-    if (slot.matrix) j.number(double(slot.matrix->cols())).number(double(slot.matrix->rows()));
-    else j.number(double(slot.vector->size()));
+    if (slot.matrix) j.integer(int64_t(slot.matrix->cols())).integer(int64_t(slot.matrix->rows()));
+    else j.integer(int64_t(slot.vector->size()));
     j.end_array();
     j.key("type").string(slot.matrix ? type_name(slot.matrix->type()) : std::string("f32"));
     const auto file_type = file_types.find(name);
@@ -291,70 +299,6 @@ ApiStatus TextModel::write_gguf() {
   clear_result();
   return ApiStatus::From(write_model_gguf(*model_, &result_));
 }
-
-ApiStatus TextModel::collect_importance(uintptr_t ids, uint32_t n) {
-  Status s = check_loaded();
-  if (!s.ok()) return ApiStatus::From(s);
-  if (n == 0 || int64_t(n) > model_->config.context_length)
-    return ApiStatus::From(OutOfRange("a window needs 1.." + std::to_string(model_->config.context_length) + " tokens"));
-  if (!importance_) importance_.reset(new ImportanceCollector(*model_));
-  LlamaState state(*model_->llama, int(n), std::min(int(n), kPromptBatch));
-  state.set_observer(importance_.get());
-  // Every position's logits, so that the classifier sees every position too.
-  std::vector<float> logits(size_t(n) * size_t(model_->config.vocab_size));
-  s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), logits.data(), true, Precision::kW4A32, pool_.get());
-  if (s.ok()) importance_->count_window();
-  return ApiStatus::From(s);
-}
-
-ApiStatus TextModel::write_importance(const std::string& dataset, int32_t chunk_size) {
-  Status s = check_loaded();
-  if (!s.ok()) return ApiStatus::From(s);
-  if (!importance_) return ApiStatus::From(StateError("no importance data yet: call collect_importance() first"));
-  ImportanceMatrix m = importance_->matrix();
-  m.datasets = {dataset};
-  m.chunk_size = uint32_t(std::max(chunk_size, 0));
-  clear_result();
-  return ApiStatus::From(write_imatrix_gguf(m, &result_));
-}
-
-void TextModel::clear_importance() { importance_.reset(); }
-
-ApiStatus TextModel::calibrate_begin(const std::string& type) {
-  Status s = check_loaded();
-  TensorType t = TensorType::F32;
-  if (s.ok()) s = parse_weight_type(type, &t);
-  std::unique_ptr<CalibratedQuantizer> q;
-  if (s.ok()) {
-    q.reset(new CalibratedQuantizer(model_.get(), t));
-    s = q->check();
-  }
-  if (s.ok()) calibrated_ = std::move(q);
-  return ApiStatus::From(s);
-}
-
-ApiStatus TextModel::calibrate_window(uintptr_t ids, uint32_t n) {
-  if (!calibrated_) return ApiStatus::From(StateError("call calibrate_begin() first"));
-  return ApiStatus::From(calibrated_->add_window(reinterpret_cast<const int32_t*>(ids), int(std::min(n, 1u << 30))));
-}
-
-ApiStatus TextModel::calibrate_step() {
-  if (!calibrated_) return ApiStatus::From(StateError("call calibrate_begin() first"));
-  if (calibrated_->done()) return ApiStatus::From(StateError("the quantization is done: write it"));
-  return ApiStatus::From(calibrated_->step(pool_.get()));
-}
-
-double TextModel::calibrate_progress() const { return calibrated_ ? calibrated_->progress() : 0; }
-
-ApiStatus TextModel::calibrate_write() {
-  if (!calibrated_) return ApiStatus::From(StateError("call calibrate_begin() first"));
-  clear_result();
-  Status s = calibrated_->write_gguf(&result_);
-  if (s.ok()) calibrated_.reset();
-  return ApiStatus::From(s);
-}
-
-void TextModel::calibrate_clear() { calibrated_.reset(); }
 
 uint32_t heap_peak_bytes() {
 #if defined(__GLIBC__)

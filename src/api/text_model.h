@@ -2,7 +2,8 @@
 // loadModel() / Model (web/src/model.mjs).
 //
 // Like QuantizedMatrix, this facade has no logic of its own beyond checks and
-// bookkeeping: it drives src/model (ModelLoader, Generator, write_model_gguf)
+// bookkeeping: it drives src/model (ModelLoader, Generator, write_model_gguf;
+// the quantize-only tools are ModelTools, model_tools.h)
 // and returns every failure as an ApiStatus; its tokenizer is reached through
 // a TextTokenizer (text_tokenizer.h) made from it. Buffers cross the wasm
 // boundary as addresses (uintptr_t) that web/ allocates with _malloc, fills
@@ -23,9 +24,7 @@
 #include "api/quantized_matrix.h"  // ApiStatus
 #include "api/result_buffer.h"
 #include "format/gguf.h"
-#include "model/calibrated_quantize.h"
 #include "model/generator.h"
-#include "model/importance.h"
 #include "model/model.h"
 #include "model/model_loader.h"
 #include "runtime/thread_pool.h"
@@ -33,6 +32,11 @@
 namespace nibble {
 
 class TextModel;
+
+inline constexpr int kPromptBatch = 64;  // prompt tokens per GEMM batch
+
+// A weights type by name ("q4_0", "f32", ...): one whose row holds_weights().
+Status parse_weight_type(const std::string& name, TensorType* out);
 
 class TextModelLoader {
  public:
@@ -122,38 +126,15 @@ class TextModel : public ResultBuffer {
   // The model as a standard GGUF v3 file -> the result buffer.
   ApiStatus write_gguf();
 
-  // Importance matrix: collect_importance() runs ids[n] (int32 at `ids`,
-  // one calibration window, BOS first) from an empty cache and adds Σx² of
-  // every matrix input to the sums kept in the handle; write_importance()
-  // puts them as llama.cpp's imatrix GGUF file in the result buffer
-  // (dataset: imatrix.datasets; chunk_size: the window length);
-  // clear_importance() starts over.
-  ApiStatus collect_importance(uintptr_t ids, uint32_t n);
-  ApiStatus write_importance(const std::string& dataset, int32_t chunk_size);
-  void clear_importance();
-
-  // Calibrated (output-aware) quantization, model/calibrated_quantize.h, of
-  // a model loaded with f32 weights: calibrate_begin(type) ("q4_0",
-  // "iq4_nl"), calibrate_window() for each window (ids[n], BOS first), then
-  // calibrate_step() until calibrate_progress() is 1; calibrate_write() puts
-  // the quantized GGUF file in the result buffer and ends it.
-  ApiStatus calibrate_begin(const std::string& type);
-  ApiStatus calibrate_window(uintptr_t ids, uint32_t n);
-  ApiStatus calibrate_step();
-  double calibrate_progress() const;
-  ApiStatus calibrate_write();
-  void calibrate_clear();
-
  private:
   friend class TextModelLoader;
+  friend class ModelTools;
   Status check_loaded() const;
 
   std::unique_ptr<ThreadPool> pool_;  // null: one thread; outlives generator_
   std::unique_ptr<Model> model_;
   std::vector<GgufTensorInfo> file_tensors_;  // the file's table, when the loader was asked to describe it
   std::unique_ptr<Generator> generator_;
-  std::unique_ptr<ImportanceCollector> importance_;
-  std::unique_ptr<CalibratedQuantizer> calibrated_;
   int32_t last_token_ = -1;
   StopReason stop_ = StopReason::kNone;
 };

@@ -2,7 +2,6 @@
 #include "format/gguf.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -153,13 +152,13 @@ class Parser {
 
 std::string DescribeMagic(const uint8_t* m) {
   std::string out = "'";
-  char hex[8];
   for (int k = 0; k < 4; ++k) {
     if (m[k] >= 0x20 && m[k] < 0x7f && m[k] != '\'' && m[k] != '\\') {
       out += char(m[k]);
-    } else {
-      std::snprintf(hex, sizeof(hex), "\\x%02x", m[k]);
-      out += hex;
+    } else {  // \xhh, without printf (not in the first wasm download)
+      out += "\\x";
+      out += "0123456789abcdef"[m[k] >> 4];
+      out += "0123456789abcdef"[m[k] & 15];
     }
   }
   return out + "'";

@@ -4,6 +4,7 @@
 
 #include "format/gguf.h"
 #include "model/architecture.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 
@@ -29,9 +30,9 @@ Status LlamaConfig::validate() const {
     return FormatError("RoPE dimension " + std::to_string(rope_dim) + " must be even and at most head_dim = " +
                        std::to_string(head_dim));
   if (!(rope_theta > 0.0f) || !std::isfinite(rope_theta))
-    return FormatError("RoPE base must be a positive number, got " + std::to_string(rope_theta));
+    return FormatError("RoPE base must be a positive number, got " + decimal_text(rope_theta, 6));
   if (!(rms_eps > 0.0f) || !(rms_eps < 1.0f))
-    return FormatError("RMSNorm epsilon must be in (0, 1), got " + std::to_string(rms_eps));
+    return FormatError("RMSNorm epsilon must be in (0, 1), got " + decimal_text(rms_eps, 6));
   if (value_dim != 0 && value_dim != head_dim)
     return FormatError("attention value length " + std::to_string(value_dim) + " differs from the key length " +
                        std::to_string(head_dim) + "; nibble needs them equal");
@@ -41,7 +42,7 @@ Status LlamaConfig::validate() const {
   for (const auto& [name, v] : {std::pair<const char*, float>{"local RoPE base", rope_theta_local},
                                 {"attention soft-cap", attn_softcap}, {"final logit soft-cap", final_softcap}})
     if (!(v >= 0.0f) || !std::isfinite(v))
-      return FormatError(std::string(name) + " must be a finite number >= 0, got " + std::to_string(v));
+      return FormatError(std::string(name) + " must be a finite number >= 0, got " + decimal_text(v, 6));
   return Status::Ok();
 }
 

@@ -1,7 +1,6 @@
 #include "model/model_loader.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include "kernels/matmul.h"
@@ -9,17 +8,14 @@
 #include "format/llama2c.h"
 #include "model/architecture.h"
 #include "model/llama_config.h"
+#include "runtime/decimal_text.h"
 #include "tokenizer/vocab.h"
 
 namespace nibble {
 namespace {
 
 // 2.46 GiB
-std::string gib(uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.2f GiB", double(bytes) / double(1ull << 30));
-  return text;
-}
+std::string gib(uint64_t bytes) { return decimal_text(double(bytes) / double(1ull << 30), 2) + " GiB"; }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";

@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "runtime/decimal_text.h"
 #include "runtime/thread_pool.h"
 
 namespace nibble {
@@ -71,7 +72,7 @@ Status quantize_matrix(TensorType type, const float* x, int64_t rows, int64_t co
     for (int64_t j = 0; j < cols; ++j) {
       const float v = options.importance[j];
       if (!std::isfinite(v) || v < 0.0f) {
-        return InvalidArgument("importance[" + std::to_string(j) + "] = " + std::to_string(v) +
+        return InvalidArgument("importance[" + std::to_string(j) + "] = " + decimal_text(v, 6) +
                                "; importance values must be finite and >= 0");
       }
     }

@@ -24,6 +24,12 @@ JsonWriter& JsonWriter::number(double value) {
   return *this;
 }
 
+JsonWriter& JsonWriter::integer(int64_t value) {
+  separate();
+  out_ += std::to_string(value);
+  return *this;
+}
+
 JsonWriter& JsonWriter::number_f32(float value) {
   append_number(double(value), "%.7g");
   return *this;
@@ -70,9 +76,9 @@ void JsonWriter::append_quoted(const std::string& s) {
   for (char c : s) {
     if (c == '"' || c == '\\') out_ += '\\';
     if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out_ += buf;
+      out_ += "\\u00";
+      out_ += "0123456789abcdef"[c >> 4];
+      out_ += "0123456789abcdef"[c & 15];
       continue;
     }
     out_ += c;

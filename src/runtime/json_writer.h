@@ -2,6 +2,7 @@
 // commas inserted automatically) for `info` (api/) and the benchmarks.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ class JsonWriter {
   JsonWriter& key(const std::string& name);
   JsonWriter& string(const std::string& value);
   JsonWriter& number(double value);  // 9 significant digits; null if not finite
+  // An integer, formatted without printf (which the first wasm download
+  // leaves out: api/ writes only integers).
+  JsonWriter& integer(int64_t value);
   // A float's shortest faithful form (1e-05, not 9.99999975e-06).
   JsonWriter& number_f32(float value);
   JsonWriter& boolean(bool value);

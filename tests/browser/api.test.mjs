@@ -1,7 +1,8 @@
 // The JS API in Chromium (Debian's, driven by playwright-core): the ES module
 // build and the script-tag build, each with the SIMD and the scalar wasm,
 // give the plain-JS reference results; the README's browser snippets run;
-// wasmPath works; the lazily loaded parts are fetched on first use only;
+// wasmPath works; the lazily loaded parts (and the tools module) are
+// fetched on first use only;
 // nothing is requested from outside 127.0.0.1.
 // Needs dist/ built (tools/build.sh, then node web/build.mjs).
 // Run: node --test tests/browser/
@@ -73,8 +74,9 @@ for (const build of ['esm', 'global']) {
     const { result, errors, outside } = await openPage(`/tests/browser/pages/lazy-parts.html?build=${build}`);
     assert.equal(result.error, undefined, result.error);
     assert.deepEqual(result.before, []);
-    assert.deepEqual(result.after, ['chat', 'cache', 'quality', 'worker-client'].map((p) => `/dist/nibble-${p}.mjs`).sort());
-    assert.deepEqual({ ...result, before: undefined, after: undefined }, { windows: 2, prompt: 'hi!', cachedVocab: 512, ids: true, before: undefined, after: undefined });
+    const tools = ['/dist/nibble-simd-relaxed-tools.mjs', '/dist/nibble-simd-relaxed-tools.wasm'];
+    assert.deepEqual(result.after, [...['chat', 'cache', 'quality', 'worker-client'].map((p) => `/dist/nibble-${p}.mjs`), ...tools].sort());
+    assert.deepEqual({ ...result, before: undefined, after: undefined }, { windows: 2, imatrixWindows: 2, prompt: 'hi!', cachedVocab: 512, ids: true, before: undefined, after: undefined });
     assert.deepEqual(errors, []);
     assert.deepEqual(outside, []);
   });

@@ -5,12 +5,14 @@
 // counted is at least the weights the loaded model holds.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "model/model_loader.h"
+#include "runtime/decimal_text.h"
 #include "support/fixture_util.h"
 
 namespace nibble {
@@ -67,6 +69,21 @@ TEST(ModelMemory, TheNeedSaysGiBAndTheLimitAsGiven) {
   ASSERT_FALSE(a.feed.ok());
   EXPECT_NE(a.feed.message().find("but the heap is limited to 4.00 GiB (0.00 GiB free)"), std::string::npos)
       << a.feed.message();
+}
+
+// The messages' numbers (GiB, and a bad RoPE base or epsilon) are written
+// without printf: as %.Nf would write them.
+TEST(ModelMemory, DecimalTextWritesWhatPrintfWould) {
+  EXPECT_EQ(decimal_text(2.456, 2), "2.46");
+  EXPECT_EQ(decimal_text(4.0, 2), "4.00");
+  EXPECT_EQ(decimal_text(0.004, 2), "0.00");
+  EXPECT_EQ(decimal_text(0.0501, 2), "0.05");
+  EXPECT_EQ(decimal_text(-1.0, 6), "-1.000000");
+  EXPECT_EQ(decimal_text(double(1e-5f), 6), "0.000010");
+  EXPECT_EQ(decimal_text(10000.0, 0), "10000");
+  EXPECT_EQ(decimal_text(std::nan(""), 6), "nan");
+  EXPECT_EQ(decimal_text(-INFINITY, 6), "-inf");
+  EXPECT_EQ(decimal_text(3e30, 6), "1e+30");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // nibble-quality, nibble-worker-client, nibble-cache): none is loaded by
 // importing nibble, each loads and works in Node from the CommonJS and the
 // ES module build (both checked for which part files were loaded when), and
-// a missing one is named in the error.
+// a missing one is named in the error; so is the SIMD build's tools module.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -105,15 +105,23 @@ test('a part missing beside the API: the error names its file, and a retry after
         await m.tokenizer.applyChatTemplate([{ role: 'user', content: 'x' }], { template: 'x' }).catch((e) => messages.push(e.message));
         fs.copyFileSync(${JSON.stringify(path.join(DIST, 'nibble-quality.cjs'))}, ${JSON.stringify(path.join(dir, 'nibble-quality.cjs'))});
         const again = await nibble.evaluate(m, [1, 2, 3, 4], { context: 4 });
-        console.log(JSON.stringify({ messages, windows: again.windows }));
+        // The SIMD build's tools module (wasm), missing, then back.
+        await nibble.collectImportance(m, null, { self: 8, context: 8 }).catch((e) => messages.push(e.message));
+        for (const f of ['nibble-simd-tools.cjs', 'nibble-simd-tools.wasm']) {
+          fs.copyFileSync(require('node:path').join(${JSON.stringify(DIST)}, f), require('node:path').join(${JSON.stringify(dir)}, f));
+        }
+        const imatrix = await nibble.collectImportance(m, null, { self: 8, context: 8 });
+        console.log(JSON.stringify({ messages, windows: again.windows, imatrixWindows: imatrix.windows }));
         m.dispose();
       })().catch((e) => { console.error(e); process.exit(1); });`;
     const r = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 }));
     expect(r.messages).toEqual([
       expect.stringMatching(/^nibble\.evaluate: could not load nibble-quality, the quality tools \(evaluate, collectImportance, quantizeCalibrated\) \(.*nibble-quality\.cjs.*\); serve it next to the nibble JS files$/s),
       expect.stringMatching(/^nibble\.Tokenizer\.applyChatTemplate: could not load nibble-chat, the chat-template renderer \(.*nibble-chat\.cjs.*\); serve it next to the nibble JS files$/s),
+      expect.stringMatching(/^nibble\.collectImportance: could not load nibble-simd-tools, the quantize tools \(collectImportance, quantizeCalibrated\) \(.*nibble-simd-tools\.(cjs|wasm).*\); serve it next to the nibble JS files$/s),
     ]);
     expect(r.windows).toBe(1);
+    expect(r.imatrixWindows).toBe(1);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

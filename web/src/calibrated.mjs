@@ -22,6 +22,7 @@ export async function quantizeCalibrated(model, text, options, calibrationOf) {
   const checked = checkCalibratedOptions(options, where);
   const { type, onProgress, signal } = checked;
   const { windows, tokens, context } = await calibrationWindows(model, text, checked, where);
+  await access.open(); // the tools, loaded on first use
   access.clear();
   try {
     access.begin(type);

@@ -85,6 +85,7 @@ export async function collectImportance(model, text, options, importanceOf) {
   const { self, seed, dataset, onProgress, signal } = checked;
   const { windows: pieces, tokens, context } = await calibrationWindows(model, text, checked, where);
   const windows = pieces.length;
+  await access.open(); // the tools, loaded on first use
   access.clear();
   try {
     for (let w = 0; w < windows; w++) {

@@ -11,10 +11,15 @@
 //   nibble-cache    loadModel(url, { cache: true })'s Cache API store
 //                   (cache.mjs; ~1 KB gzipped)
 // The platform imports each (importChat(), importQuality(),
-// importWorkerClient(), importCache()). Promise of the part's module; a failed download may
-// be retried.
+// importWorkerClient(), importCache()). And a wasm module:
+//   nibble-<flavour>-tools  the engine plus the quantize-only tools
+//                   (ModelTools: collectImportance, quantizeCalibrated) for
+//                   the SIMD and relaxed-SIMD builds, which leave them out
+//                   (wasm_module.mjs loadToolsWasm; ~165 KB gzipped)
+// Promise of the part's module; a failed download may be retried.
 import { plainError } from './errors.mjs';
-import { currentPlatform } from './runtime.mjs';
+import { currentPlatform, toolsBuild } from './runtime.mjs';
+import { hasTools } from './wasm_module.mjs';
 
 const loading = new Map(); // file name -> Promise of its module
 
@@ -44,4 +49,12 @@ export function loadWorkerClient(where) {
 
 export function loadCache(where) {
   return loadPart('nibble-cache', (p) => p.importCache(), 'the model cache', where);
+}
+
+// The module whose ModelTools work on models of `wasm` (a loaded module):
+// `wasm` itself if it has them, else the loaded build's tools module.
+export function loadTools(wasm, where) {
+  if (hasTools(wasm)) return Promise.resolve(wasm);
+  const { name, start } = toolsBuild();
+  return loadPart(name, start, 'the quantize tools (collectImportance, quantizeCalibrated)', where);
 }

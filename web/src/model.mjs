@@ -15,7 +15,7 @@ import {
 } from './runtime.mjs';
 import { openSource, readAll, throwIfAborted } from './sources.mjs';
 import { modelTokenizer, PIECE, RELEASE, templateSpecials } from './tokenizer.mjs';
-import { loadCache, loadChat, loadWorkerClient } from './lazy_parts.mjs';
+import { loadCache, loadChat, loadTools, loadWorkerClient } from './lazy_parts.mjs';
 import {
   checkChatOptions, checkGenerateOptions, checkIds, checkLoadOptions, checkLogitsOptions, CLIP_CODES, deepFreeze, REMEDY_CODES, describe,
   PRECISION_CODES,
@@ -46,6 +46,15 @@ export class Model {
   #info;
   #context;
   #running = false; // a generation is between start and its end
+  // The quantize-only tools on this model (collectImportance(),
+  // quantizeCalibrated()): a Promise of { handle, wasm, twin } while they are
+  // made, then #toolsReady. handle: a ModelTools (src/api/model_tools.h) on
+  // the model, in `wasm`; where the model's own module leaves the tools out
+  // (the SIMD and relaxed-SIMD builds), on `twin`, a copy of the model in
+  // the tools module (lazy_parts.mjs loadTools) loaded from toGguf()'s file
+  // once and freed with the model.
+  #tools = null;
+  #toolsReady = null;
 
   // Not for users: loadModel() makes these.
   constructor(token, wasm, handle, context, info) {
@@ -291,47 +300,92 @@ export class Model {
     return this.#takeResult(where, (ptr, n) => copyOutFloat32(this.#wasm, ptr, n / 4));
   }
 
-  // collectImportance()'s access: window(ids) adds one calibration window's
-  // Σx² to the sums the handle keeps, file(dataset, chunkSize) returns them as
-  // an imatrix GGUF file, clear() starts over.
+  // Makes the tools (#tools) on first use; a failed attempt may be retried.
+  #openTools(where) {
+    this.#live(where);
+    this.#tools ??= this.#makeTools(where).catch((e) => {
+      this.#tools = null;
+      throw e;
+    });
+    return this.#tools;
+  }
+
+  async #makeTools(where) {
+    const wasm = await loadTools(this.#wasm, where);
+    let twin = null;
+    if (wasm !== this.#wasm) {
+      this.#live(where); // not disposed while the module loaded
+      const file = this.toGguf();
+      // Its weights as they are: f32 stays f32; the quantized types keep theirs.
+      const weights = this.#info.weightType === 'f32' ? 'f32' : undefined;
+      twin = await loadModelInto(wasm, file, { weights, context: this.#context });
+    }
+    if (this.disposed) twin?.dispose();
+    const handle = new wasm.ModelTools((twin ?? this).#live(where));
+    leakGuard?.register(this, handle, this);
+    this.#toolsReady = { handle, wasm, twin };
+    return this.#toolsReady;
+  }
+
+  // The tools once open() has made them.
+  #openedTools(where) {
+    this.#live(where);
+    if (!this.#toolsReady) throw plainError(where, 'the tools are not open; await open() first');
+    return this.#toolsReady;
+  }
+
+  // collectImportance()'s access: open() makes the tools, then window(ids)
+  // adds one calibration window's Σx² to the sums the tools keep,
+  // file(dataset, chunkSize) returns them as an imatrix GGUF file, clear()
+  // starts over.
   get [IMPORTANCE]() {
     const where = 'collectImportance';
-    const handle = this.#live(where);
-    const wasm = this.#wasm;
+    this.#live(where);
     return {
-      window: (ids) => withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
-        copyIn(wasm, ptr, ids);
-        throwIfFailed(handle.collectImportance(ptr, ids.length), where);
-      }),
-      file: (dataset, chunkSize) => {
-        withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.writeImportance(dataset, chunkSize), where));
-        return this.#takeResult(where, (ptr, n) => copyOutBytes(wasm, ptr, n));
+      open: () => this.#openTools(where),
+      window: (ids) => {
+        const { handle, wasm } = this.#openedTools(where);
+        withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
+          copyIn(wasm, ptr, ids);
+          throwIfFailed(handle.collectImportance(ptr, ids.length), where);
+        });
       },
-      clear: () => handle.clearImportance(),
+      file: (dataset, chunkSize) => {
+        const { handle, wasm } = this.#openedTools(where);
+        withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.writeImportance(dataset, chunkSize), where));
+        return takeResult(wasm, handle, where, (ptr, n) => copyOutBytes(wasm, ptr, n));
+      },
+      clear: () => this.#toolsReady?.handle.clearImportance(),
     };
   }
 
-  // quantizeCalibrated()'s access: begin(type), window(ids), step() -> the
-  // fraction done, file() -> the quantized GGUF file (and the end), clear().
+  // quantizeCalibrated()'s access: open() makes the tools, then begin(type),
+  // window(ids), step() -> the fraction done, file() -> the quantized GGUF
+  // file (and the end), clear().
   get [CALIBRATE]() {
     const where = 'quantizeCalibrated';
-    const handle = this.#live(where);
-    const wasm = this.#wasm;
+    this.#live(where);
     return {
-      begin: (type) => throwIfFailed(handle.calibrateBegin(type), where),
-      window: (ids) => withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
-        copyIn(wasm, ptr, ids);
-        throwIfFailed(handle.calibrateWindow(ptr, ids.length), where);
-      }),
+      open: () => this.#openTools(where),
+      begin: (type) => throwIfFailed(this.#openedTools(where).handle.calibrateBegin(type), where),
+      window: (ids) => {
+        const { handle, wasm } = this.#openedTools(where);
+        withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
+          copyIn(wasm, ptr, ids);
+          throwIfFailed(handle.calibrateWindow(ptr, ids.length), where);
+        });
+      },
       step: () => {
+        const { handle } = this.#openedTools(where);
         throwIfFailed(handle.calibrateStep(), where);
         return handle.calibrateProgress();
       },
       file: () => {
+        const { handle, wasm } = this.#openedTools(where);
         withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.calibrateWrite(), where));
-        return this.#takeResult(where, (ptr, n) => copyOutBytes(wasm, ptr, n));
+        return takeResult(wasm, handle, where, (ptr, n) => copyOutBytes(wasm, ptr, n));
       },
-      clear: () => handle.calibrateClear(),
+      clear: () => this.#toolsReady?.handle.calibrateClear(),
     };
   }
 
@@ -340,6 +394,12 @@ export class Model {
     if (this.#handle === null) return;
     leakGuard?.unregister(this);
     this.#tokenizer[RELEASE](); // it borrows the model's handle
+    if (this.#toolsReady) {
+      this.#toolsReady.handle.delete(); // it borrows the model's (or the twin's) handle
+      this.#toolsReady.twin?.dispose();
+      this.#toolsReady = null;
+    }
+    this.#tools = null;
     this.#handle.delete();
     this.#handle = null;
   }
@@ -370,7 +430,17 @@ function stagingBytes(size) {
  * Loads a GGUF (LLaMA architecture) or llama2.c model from a URL, a file
  * path (Node), an ArrayBuffer / typed array, or a Blob / File.
  */
-export async function loadModel(source, options) {
+export function loadModel(source, options) {
+  return loadModelWith(wasmFor, source, options);
+}
+
+// loadModel() into `wasm` (a loaded module): the tools' copy of a model.
+function loadModelInto(wasm, source, options) {
+  return loadModelWith(async () => wasm, source, options);
+}
+
+// loadModel() with wasmOf(opts) -> Promise of the module to load into.
+async function loadModelWith(wasmOf, source, options) {
   const where = 'loadModel';
   const opts = checkLoadOptions(source, options, where);
   const { onProgress, signal, weights, mix, pure, clip, context, fileTensors, importance, remedy } = opts;
@@ -382,7 +452,10 @@ export async function loadModel(source, options) {
       applyChatTemplate: async (tokenizer, messages, o, at) => (await loadChat(at)).renderChatTemplate(messages, o, templateSpecials(tokenizer), at),
     });
   }
-  const wasm = await wasmFor(opts);
+  // Quantizing with calibration data is one of the tools (lazy_parts.mjs
+  // loadTools): such a model loads into the module that has them.
+  const quantizeTools = importance !== undefined || remedy !== 'none';
+  const wasm = quantizeTools ? await loadTools(await wasmOf(opts), where) : await wasmOf(opts);
   throwIfAborted(signal, where);
   const io = { where, platform: currentPlatform(), signal };
   const tokenizer = opts.tokenizer === undefined ? null : await readAll(opts.tokenizer, { ...io, name: 'tokenizer' });
@@ -408,10 +481,10 @@ export async function loadModel(source, options) {
     if (importance) {
       withHeapBuffers(wasm, [Math.max(importance.byteLength, 1)], where, ([ptr]) => {
         copyIn(wasm, ptr, importance);
-        fail(withLabel(loader.setImportance(ptr, importance.byteLength), 'options.importance'));
+        fail(withLabel(wasm.loaderSetImportance(loader, ptr, importance.byteLength), 'options.importance'));
       });
     }
-    if (remedy !== 'none') fail(withLabel(loader.setRemedy(REMEDY_CODES[remedy]), 'options.remedy'));
+    if (remedy !== 'none') fail(withLabel(wasm.loaderSetRemedy(loader, REMEDY_CODES[remedy]), 'options.remedy'));
     if (tokenizer) {
       // Given first: a GGUF file brings its own tokenizer and ignores this one.
       withHeapBuffers(wasm, [Math.max(tokenizer.byteLength, 1)], where, ([ptr]) => {
@@ -450,6 +523,8 @@ export async function loadModel(source, options) {
     }
     fail(withLabel(status, opened.label));
     const info = JSON.parse(handle.infoJson());
+    const { ropeThetaBits, rmsEpsBits, ...config } = info.config;
+    info.config = { ...config, ropeTheta: float32(ropeThetaBits), rmsEps: float32(rmsEpsBits) };
     info.threads = threads; // 1 unless the threads build runs (init() says why not)
     if (context !== undefined && context > info.contextLength) {
       throw rangeError(where, `options.context is ${context} but the model's context length is ${info.contextLength}`);
@@ -465,6 +540,11 @@ export async function loadModel(source, options) {
     await chunks.return?.();
     await opened.close();
   }
+}
+
+// A float's bits (info_json's floats) as the number printf's %.7g gives.
+function float32(bits) {
+  return Number(new Float32Array(Uint32Array.of(bits).buffer)[0].toPrecision(7));
 }
 
 function withLabel(status, label) {

@@ -7,6 +7,8 @@ export const cjsPlatform = {
     if (flavour === 'simd-threads') return require('./nibble-simd-threads.cjs');
     if (flavour === 'simd-relaxed') return require('./nibble-simd-relaxed.cjs');
     if (flavour === 'simd-relaxed-threads') return require('./nibble-simd-relaxed-threads.cjs');
+    if (flavour === 'simd-relaxed-tools') return require('./nibble-simd-relaxed-tools.cjs');
+    if (flavour === 'simd-tools') return require('./nibble-simd-tools.cjs');
     return flavour === 'simd' ? require('./nibble-simd.cjs') : require('./nibble-scalar.cjs');
   },
   async importChat() {

@@ -8,7 +8,9 @@ export const esmPlatform = {
     const glue = flavour === 'simd-threads' ? import('./nibble-simd-threads.mjs')
       : flavour === 'simd-relaxed-threads' ? import('./nibble-simd-relaxed-threads.mjs')
         : flavour === 'simd-relaxed' ? import('./nibble-simd-relaxed.mjs')
-          : flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
+          : flavour === 'simd-relaxed-tools' ? import('./nibble-simd-relaxed-tools.mjs')
+            : flavour === 'simd-tools' ? import('./nibble-simd-tools.mjs')
+              : flavour === 'simd' ? import('./nibble-simd.mjs') : import('./nibble-scalar.mjs');
     return glue.then((m) => m.default);
   },
   importChat() {

@@ -4,7 +4,9 @@
 // memory growth replaces them; they never leave this folder.
 import { plainError } from './errors.mjs';
 import { checkInitOptions } from './validate.mjs';
-import { isThreadsFlavour, loadWasm, reserveWorkers, resolveThreads, warnNoThreads } from './wasm_module.mjs';
+import {
+  isThreadsFlavour, loadToolsWasm, loadWasm, reserveWorkers, resolveThreads, warnNoThreads,
+} from './wasm_module.mjs';
 
 let platform = null;
 const state = {
@@ -43,6 +45,10 @@ function noteThreadsRequest(loaded, threads) {
   }
 }
 
+function noteAbort(reason) {
+  state.aborted = String(reason);
+}
+
 // init(options): loads the module now, with options. Later calls with the same
 // (or no) options return the same promise; a failed load may be retried.
 export function init(options) {
@@ -63,9 +69,7 @@ export function init(options) {
     });
   }
   state.options = opts;
-  state.loading = loadWasm(platform, opts, (reason) => {
-    state.aborted = String(reason);
-  }).then(
+  state.loading = loadWasm(platform, opts, noteAbort).then(
     (loaded) => (state.loaded = loaded),
     (error) => {
       state.loading = null; // let a later call retry, e.g. with a wasmPath
@@ -117,6 +121,17 @@ export function currentModule() {
 export async function getModule() {
   await init();
   return state.loaded.module;
+}
+
+// The tools module of the loaded build (wasm_module.mjs loadToolsWasm), for
+// lazy_parts.mjs loadTools(): the name of its file and a function that
+// starts it.
+export function toolsBuild() {
+  const { flavour } = state.loaded;
+  return {
+    name: `nibble-${flavour}-tools`,
+    start: () => loadToolsWasm(platform, flavour, state.options.wasmPath, noteAbort),
+  };
 }
 
 // The module for code that runs only once it is loaded (methods of objects

@@ -18,11 +18,17 @@
 //                 --experimental-wasm-relaxed-simd)
 //   simd          WebAssembly SIMD, one thread
 //   scalar        for engines without SIMD
+// The single-thread SIMD and relaxed-SIMD builds leave the quantize-only
+// tools (collectImportance, quantizeCalibrated) out of the first download:
+// each has a tools module, nibble-<flavour>-tools.{mjs,cjs,wasm}, loaded on
+// first use (loadToolsWasm); the other builds carry the tools.
 // When threads are asked for but cannot run, the single-thread build loads
 // and one console warning says why.
 //
 // A platform object, one per build (ESM, CommonJS, script tag), supplies:
 //   importGlue(flavour) -> Promise<factory>   the glue module of a flavour
+//                                             (or of a tools module: 'simd-tools',
+//                                             'simd-relaxed-tools')
 //   importChat()        -> Promise<module>    nibble-chat (chat templates, chat_entry.mjs)
 //   importQuality()     -> Promise<module>    nibble-quality (evaluate, collectImportance:
 //                                             quality_entry.mjs)
@@ -336,7 +342,31 @@ async function pickBuild(platform, options) {
 export async function loadWasm(platform, options, onAbort) {
   if (typeof WebAssembly !== 'object') throw plainError(WHERE, 'this JavaScript engine has no WebAssembly');
   const { flavour, threads, threadsUnavailable: why, node } = await pickBuild(platform, options);
-  const wasmUrl = `${await wasmDir(platform, options.wasmPath)}nibble-${flavour}.wasm`;
+  const { module, wasmUrl } = await startBuild(platform, flavour, options.wasmPath, node, onAbort);
+  if (threads > 1) await reserveWorkers(module, threads - 1);
+  return {
+    module, simd: flavour !== 'scalar', flavour, threads, threadsUnavailable: why, wasmUrl, cores: logicalCores(node),
+  };
+}
+
+// Whether a loaded module has the quantize-only tools (ModelTools,
+// bindings/tools_bindings.cpp). The single-thread SIMD and relaxed-SIMD
+// builds leave them to their tools module (loadToolsWasm).
+export function hasTools(module) {
+  return typeof module.ModelTools === 'function';
+}
+
+// The tools module of a single-thread build: dist/nibble-<flavour>-tools,
+// the whole engine plus the tools, for what the first download leaves out.
+// Resolves to the Emscripten module object.
+export async function loadToolsWasm(platform, flavour, wasmPath, onAbort) {
+  return (await startBuild(platform, `${flavour}-tools`, wasmPath, null, onAbort)).module;
+}
+
+// Reads nibble-<flavour>.wasm and starts it through its glue:
+// { module, wasmUrl }.
+async function startBuild(platform, flavour, wasmPath, node, onAbort) {
+  const wasmUrl = `${await wasmDir(platform, wasmPath)}nibble-${flavour}.wasm`;
   const [factory, source] = await Promise.all([platform.importGlue(flavour), readWasm(platform, wasmUrl)]);
   const module = await new Promise((resolve, reject) => {
     const fail = (e) => reject(plainError(WHERE, `could not start ${wasmUrl} (${e?.message ?? e}); is it the file built with this version of nibble's JS?`));
@@ -352,8 +382,5 @@ export async function loadWasm(platform, options, onAbort) {
       },
     }).then(resolve, fail);
   });
-  if (threads > 1) await reserveWorkers(module, threads - 1);
-  return {
-    module, simd: flavour !== 'scalar', flavour, threads, threadsUnavailable: why, wasmUrl, cores: logicalCores(node),
-  };
+  return { module, wasmUrl };
 }

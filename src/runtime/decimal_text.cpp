@@ -1,0 +1,27 @@
+#include "runtime/decimal_text.h"
+
+#include <cstdint>
+
+namespace nibble {
+
+// No libm either: pow and log10 bring kilobytes of tables with them.
+std::string decimal_text(double value, int decimals) {
+  if (value != value) return "nan";
+  const bool negative = value < 0 || (value == 0 && 1 / value < 0);
+  const std::string sign = negative ? "-" : "";
+  double magnitude = negative ? -value : value;
+  if (magnitude > 1.7976931348623157e308) return sign + "inf";
+  uint64_t whole = 1;  // 10^decimals
+  for (int d = 0; d < decimals; ++d) whole *= 10;
+  if (magnitude * double(whole) >= 9.2e18) {
+    int exponent = 0;
+    for (; magnitude >= 10; magnitude /= 10) ++exponent;
+    return sign + "1e+" + std::to_string(exponent);
+  }
+  const uint64_t units = uint64_t(magnitude * double(whole) + 0.5);  // in 10^-decimals
+  std::string text = sign + std::to_string(units / whole);
+  if (decimals > 0) text += "." + std::to_string(whole + units % whole).substr(1);  // leading zeros kept
+  return text;
+}
+
+}  // namespace nibble
