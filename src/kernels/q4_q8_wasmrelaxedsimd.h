@@ -233,7 +233,8 @@ inline void add_group_dots(v128_t words, const v128_t (&codes)[P], v128_t (&sum)
 // panel vector v masked to its low (high) nibbles holds in lane r weight
 // row r's elements 8v .. 8v+3 (8v+4 .. 8v+7), and meets each activation
 // row's word 2v (2v + 1), broadcast, in one relaxed dot: lane pair r =
-// weight row r, a block's eight dots summing in int16 (≤ 30720). Each
+// weight row r, a block's eight dots summing in int16 (≤ 30720; Q4_0's
+// start at the row's −8·Σq halves keeps them ≤ 16384). Each
 // broadcast word serves the P groups: with P = 2 a block takes 32
 // broadcasts for 64 dots. The eight int16 sums stay in registers (x64 V8
 // has 15 vector registers to give); the loop over v stays rolled (V8
@@ -256,11 +257,15 @@ void q4_q8_gemm_groups_tile_relaxed(const Q4Weights& w, const int32_t* act, int6
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(R)) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
     const int32_t* words = act;
+    // Q4_0: each row's sums start at its −8·Σq halves (q4_activations_wasmsimd.h),
+    // so the block update adds no term; Q4_1: at zero.
+    const v128_t start4 = kHasMin ? wasm_i32x4_splat(0) : wasm_v128_load(act + q8_field<true>(R, kQ8Minus8HalfSums));
+    const v128_t start[R] = {broadcast_lane<0>(start4), broadcast_lane<1>(start4), broadcast_lane<2>(start4), broadcast_lane<3>(start4)};
     v128_t sum[R][P];
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; ++r)
 #pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) sum[r][p] = wasm_i16x8_splat(0);
+      for (int p = 0; p < P; ++p) sum[r][p] = start[r];
 #pragma clang loop unroll(disable)
     for (int v = 0; v < 4; ++v, qs += 16, words += 2 * R) {
       v128_t q[P];
@@ -274,8 +279,9 @@ void q4_q8_gemm_groups_tile_relaxed(const Q4Weights& w, const int32_t* act, int6
         add_group_dots<P>(wasm_v128_load(words + half * R), codes, sum);
       }
     }
-    // The rows' scales and terms, one load each, broadcast as the words.
-    const v128_t da4 = wasm_v128_load(act + q8_field<true>(R, kQ8D)), term4 = wasm_v128_load(act + q8_field<true>(R, q8_term_field<kHasMin>()));
+    // The rows' scales and (Q4_1) terms, one load each, broadcast as the words.
+    const v128_t da4 = wasm_v128_load(act + q8_field<true>(R, kQ8D));
+    const v128_t term4 = kHasMin ? wasm_v128_load(act + q8_field<true>(R, kQ8DSum)) : wasm_i32x4_splat(0);
     const v128_t da[R] = {broadcast_lane<0>(da4), broadcast_lane<1>(da4), broadcast_lane<2>(da4), broadcast_lane<3>(da4)};
     const v128_t term[R] = {broadcast_lane<0>(term4), broadcast_lane<1>(term4), broadcast_lane<2>(term4), broadcast_lane<3>(term4)};
 #pragma clang loop unroll(full)
@@ -284,9 +290,13 @@ void q4_q8_gemm_groups_tile_relaxed(const Q4Weights& w, const int32_t* act, int6
       for (int p = 0; p < P; ++p)
         acc[r][p] = q8_block_update<kHasMin>(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da[r], term[r]);
   }
-  for (int r = 0; r < rows; ++r)
+  // Unrolled with a test per row: a loop to `rows` indexes acc, which then
+  // lives on the stack (zeroed by a memset per call) instead of in registers.
 #pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) wasm_v128_store(y + r * ldy + (g + p) * kPackRows, acc[r][p]);
+  for (int r = 0; r < R; ++r)
+    if (r < rows)
+#pragma clang loop unroll(full)
+      for (int p = 0; p < P; ++p) wasm_v128_store(y + r * ldy + (g + p) * kPackRows, acc[r][p]);
 }
 
 }  // namespace wasmsimd
