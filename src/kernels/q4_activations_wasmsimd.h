@@ -98,7 +98,7 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
           wasm_v128_store(out + 12, wasm_i16x8_extend_high_i8x16(hi));
         }
         write_q8_row_terms(x, m * nb + b, out + q8_field<kRelaxed>(1, kQ8D), out + q8_field<kRelaxed>(1, kQ8Minus8Sum), out + q8_field<kRelaxed>(1, kQ8DSum));
-        if (kRelaxed) out[q8_field<kRelaxed>(1, kQ8Minus8HalfSums)] = q8_minus8_half_sums(a);
+        if constexpr (kRelaxed) out[q8_field<kRelaxed>(1, kQ8Minus8HalfSums)] = q8_minus8_half_sums(a);
       }
     }
     return;
@@ -119,7 +119,7 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
             out[p * R + r] = int32_t(uint32_t(uint16_t(int16_t(a[2 * p]))) | (uint32_t(uint16_t(int16_t(a[2 * p + 1]))) << 16));
         }
         write_q8_row_terms(x, m * nb + b, out + q8_field<kRelaxed>(R, kQ8D, r), out + q8_field<kRelaxed>(R, kQ8Minus8Sum, r), out + q8_field<kRelaxed>(R, kQ8DSum, r));
-        if (kRelaxed) out[q8_field<kRelaxed>(R, kQ8Minus8HalfSums, r)] = q8_minus8_half_sums(a);
+        if constexpr (kRelaxed) out[q8_field<kRelaxed>(R, kQ8Minus8HalfSums, r)] = q8_minus8_half_sums(a);
       }
     }
   }

@@ -279,17 +279,19 @@ void q4_q8_gemm_groups_tile_relaxed(const Q4Weights& w, const int32_t* act, int6
     for (int r = 0; r < R; ++r)
 #pragma clang loop unroll(full)
       for (int p = 0; p < P; ++p) sum[r][p] = start[r];
+    // Low nibbles (words 2v), then high (words 2v + 1), in two loops: in one,
+    // clang pairs each sum's two dots and V8 spills (both halves' codes live).
+#pragma clang loop unroll(full)
+    for (int half = 0; half < 2; ++half) {
 #pragma clang loop unroll(disable)
-    for (int v = 0; v < 4; ++v, qs += 16, words += 2 * R) {
-      v128_t q[P];
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) q[p] = wasm_v128_load(qs + p * kPanel);
-#pragma clang loop unroll(full)
-      for (int half = 0; half < 2; ++half) {  // low nibbles (word 2v), then high (word 2v + 1)
+      for (int v = 0; v < 4; ++v) {
         v128_t codes[P];
 #pragma clang loop unroll(full)
-        for (int p = 0; p < P; ++p) codes[p] = wasm_v128_and(half ? wasm_u16x8_shr(q[p], 4) : q[p], low_nibbles);
-        add_group_dots<P>(wasm_v128_load(words + half * R), codes, sum);
+        for (int p = 0; p < P; ++p) {
+          const v128_t q = wasm_v128_load(qs + 16 * v + p * kPanel);
+          codes[p] = wasm_v128_and(half ? wasm_u16x8_shr(q, 4) : q, low_nibbles);
+        }
+        add_group_dots<P>(wasm_v128_load(words + (2 * v + half) * R), codes, sum);
       }
     }
     // The rows' scales and (Q4_1) terms, one load each, broadcast as the words.
