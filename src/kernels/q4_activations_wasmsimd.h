@@ -72,6 +72,32 @@ inline int32_t q8_minus8_half_sums(const int8_t* a) {
   return wasm_i32x4_extract_lane(wasm_i16x8_mul(s, wasm_i16x8_splat(-8)), 0);
 }
 
+// One block of a full 4-row tile of the relaxed layout (R = 4, rows m ..
+// m + 3): the rows' words transposed four at a time (word j of row r at
+// 4j + r), and the halves of all four rows from those words at once (a
+// word's extadd gives lane 2r the sum of row r's elements 4j, 4j+1 and
+// lane 2r + 1 that of 4j+2, 4j+3).
+inline void write_relaxed_q8_tile(const Q8Activations& x, int64_t m, int64_t b, int32_t* out) {
+  const int64_t nb = x.K / kQK;
+  const int8_t* a = x.qs + m * x.K + b * kQK;
+  v128_t halves = wasm_i16x8_splat(0);
+  for (int h = 0; h < 2; ++h) {  // words 4h .. 4h + 3
+    const v128_t r0 = wasm_v128_load(a + 16 * h), r1 = wasm_v128_load(a + x.K + 16 * h);
+    const v128_t r2 = wasm_v128_load(a + 2 * x.K + 16 * h), r3 = wasm_v128_load(a + 3 * x.K + 16 * h);
+    const v128_t lo01 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+    const v128_t lo23 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+    const v128_t words[4] = {wasm_i64x2_shuffle(lo01, lo23, 0, 2), wasm_i64x2_shuffle(lo01, lo23, 1, 3),
+                             wasm_i64x2_shuffle(hi01, hi23, 0, 2), wasm_i64x2_shuffle(hi01, hi23, 1, 3)};
+    for (int j = 0; j < 4; ++j) {
+      wasm_v128_store(out + 4 * (4 * h + j), words[j]);
+      halves = wasm_i16x8_add(halves, wasm_i16x8_extadd_pairwise_i8x16(words[j]));
+    }
+  }
+  wasm_v128_store(out + q8_field<true>(4, kQ8Minus8HalfSums), wasm_i16x8_mul(halves, wasm_i16x8_splat(-8)));
+  for (int r = 0; r < 4; ++r)
+    write_q8_row_terms(x, (m + r) * nb + b, out + q8_field<true>(4, kQ8D, r), out + q8_field<true>(4, kQ8Minus8Sum, r), out + q8_field<true>(4, kQ8DSum, r));
+}
+
 template <bool kRelaxed>
 constexpr size_t q8_interleaved_ints(int64_t M, int64_t K, int R) {
   return size_t((M + R - 1) / R * (K / kQK) * q8_block_stride<kRelaxed>(R));
@@ -105,6 +131,10 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
   }
   for (int64_t t = 0; t < tiles; ++t) {
     for (int64_t b = 0; b < nb; ++b, out += q8_block_stride<kRelaxed>(R)) {
+      if (kRelaxed && R == 4 && m_begin + t * R + R <= m_end) {
+        write_relaxed_q8_tile(x, m_begin + t * R, b, out);
+        continue;
+      }
       for (int r = 0; r < R; ++r) {
         const int64_t m = m_begin + t * R + r;
         if (m >= m_end) {
