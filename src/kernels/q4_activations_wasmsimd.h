@@ -35,13 +35,19 @@ namespace wasmsimd {
 //   d[R]          the rows' Q8_0 scales (f32 bits)
 //   minus8sum[R]  −8·Σq (Q4_0's −8 term, int32)
 //   dsum[R]       d·float(Σq) (Q4_1's m term, f32 bits)
-// The last two are the block updates' per-row terms, computed once here
+//   halves[R]     relaxed tier only: −8·Σq over the elements 4w, 4w+1 (low
+//                 int16) and over 4w+2, 4w+3 (high int16) of the block's
+//                 words: broadcast, the i16x8 lanes in which a relaxed dot
+//                 with the words sums them, so a Q4_0 GEMM tile starts its
+//                 int16 sums there instead of adding −8·Σq to every dot
+//                 (|start + partial sums| ≤ 16 · 8 · 128 = 16384 stays in int16)
+// The last three are the block updates' per-row terms, computed once here
 // rather than in every tile (the same float product, so the same bits).
 template <bool kRelaxed>
 constexpr int q8_value_ints(int R) { return (kRelaxed ? kQK / 4 : kQK / 2) * R; }
 template <bool kRelaxed>
-constexpr int q8_block_stride(int R) { return q8_value_ints<kRelaxed>(R) + 3 * R; }
-enum Q8Field { kQ8D, kQ8Minus8Sum, kQ8DSum };
+constexpr int q8_block_stride(int R) { return q8_value_ints<kRelaxed>(R) + (kRelaxed ? 4 : 3) * R; }
+enum Q8Field { kQ8D, kQ8Minus8Sum, kQ8DSum, kQ8Minus8HalfSums };
 // Where field f of tile row r starts in a block.
 template <bool kRelaxed>
 constexpr int q8_field(int R, Q8Field f, int r = 0) { return q8_value_ints<kRelaxed>(R) + int(f) * R + r; }
@@ -53,6 +59,43 @@ inline void write_q8_row_terms(const Q8Activations& x, int64_t row_block, int32_
   *d = int32_t(f32_bits(da));
   *minus8sum = -8 * sa;
   *dsum = int32_t(f32_bits(da * float(sa)));
+}
+
+// The halves field of a block's 32 int8 values `a` (one int32: two int16).
+inline int32_t q8_minus8_half_sums(const int8_t* a) {
+  // i16 lane j = a[2j] + a[2j + 1]: even lanes hold elements 4w, 4w+1,
+  // odd lanes 4w+2, 4w+3; then the four int32 lanes (two int16 each) folded.
+  v128_t s = wasm_i16x8_add(wasm_i16x8_extadd_pairwise_i8x16(wasm_v128_load(a)),
+                            wasm_i16x8_extadd_pairwise_i8x16(wasm_v128_load(a + 16)));
+  s = wasm_i16x8_add(s, wasm_i32x4_shuffle(s, s, 2, 3, 0, 1));
+  s = wasm_i16x8_add(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
+  return wasm_i32x4_extract_lane(wasm_i16x8_mul(s, wasm_i16x8_splat(-8)), 0);
+}
+
+// One block of a full 4-row tile of the relaxed layout (R = 4, rows m ..
+// m + 3): the rows' words transposed four at a time (word j of row r at
+// 4j + r), and the halves of all four rows from those words at once (a
+// word's extadd gives lane 2r the sum of row r's elements 4j, 4j+1 and
+// lane 2r + 1 that of 4j+2, 4j+3).
+inline void write_relaxed_q8_tile(const Q8Activations& x, int64_t m, int64_t b, int32_t* out) {
+  const int64_t nb = x.K / kQK;
+  const int8_t* a = x.qs + m * x.K + b * kQK;
+  v128_t halves = wasm_i16x8_splat(0);
+  for (int h = 0; h < 2; ++h) {  // words 4h .. 4h + 3
+    const v128_t r0 = wasm_v128_load(a + 16 * h), r1 = wasm_v128_load(a + x.K + 16 * h);
+    const v128_t r2 = wasm_v128_load(a + 2 * x.K + 16 * h), r3 = wasm_v128_load(a + 3 * x.K + 16 * h);
+    const v128_t lo01 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+    const v128_t lo23 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+    const v128_t words[4] = {wasm_i64x2_shuffle(lo01, lo23, 0, 2), wasm_i64x2_shuffle(lo01, lo23, 1, 3),
+                             wasm_i64x2_shuffle(hi01, hi23, 0, 2), wasm_i64x2_shuffle(hi01, hi23, 1, 3)};
+    for (int j = 0; j < 4; ++j) {
+      wasm_v128_store(out + 4 * (4 * h + j), words[j]);
+      halves = wasm_i16x8_add(halves, wasm_i16x8_extadd_pairwise_i8x16(words[j]));
+    }
+  }
+  wasm_v128_store(out + q8_field<true>(4, kQ8Minus8HalfSums), wasm_i16x8_mul(halves, wasm_i16x8_splat(-8)));
+  for (int r = 0; r < 4; ++r)
+    write_q8_row_terms(x, (m + r) * nb + b, out + q8_field<true>(4, kQ8D, r), out + q8_field<true>(4, kQ8Minus8Sum, r), out + q8_field<true>(4, kQ8DSum, r));
 }
 
 template <bool kRelaxed>
@@ -81,12 +124,17 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
           wasm_v128_store(out + 12, wasm_i16x8_extend_high_i8x16(hi));
         }
         write_q8_row_terms(x, m * nb + b, out + q8_field<kRelaxed>(1, kQ8D), out + q8_field<kRelaxed>(1, kQ8Minus8Sum), out + q8_field<kRelaxed>(1, kQ8DSum));
+        if constexpr (kRelaxed) out[q8_field<kRelaxed>(1, kQ8Minus8HalfSums)] = q8_minus8_half_sums(a);
       }
     }
     return;
   }
   for (int64_t t = 0; t < tiles; ++t) {
     for (int64_t b = 0; b < nb; ++b, out += q8_block_stride<kRelaxed>(R)) {
+      if (kRelaxed && R == 4 && m_begin + t * R + R <= m_end) {
+        write_relaxed_q8_tile(x, m_begin + t * R, b, out);
+        continue;
+      }
       for (int r = 0; r < R; ++r) {
         const int64_t m = m_begin + t * R + r;
         if (m >= m_end) {
@@ -101,6 +149,7 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
             out[p * R + r] = int32_t(uint32_t(uint16_t(int16_t(a[2 * p]))) | (uint32_t(uint16_t(int16_t(a[2 * p + 1]))) << 16));
         }
         write_q8_row_terms(x, m * nb + b, out + q8_field<kRelaxed>(R, kQ8D, r), out + q8_field<kRelaxed>(R, kQ8Minus8Sum, r), out + q8_field<kRelaxed>(R, kQ8DSum, r));
+        if constexpr (kRelaxed) out[q8_field<kRelaxed>(R, kQ8Minus8HalfSums, r)] = q8_minus8_half_sums(a);
       }
     }
   }

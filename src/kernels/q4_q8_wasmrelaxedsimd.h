@@ -73,6 +73,24 @@ inline v128_t relaxed_block_dots5(const uint8_t* panel, const int32_t* words) {
   return wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(relaxed_half_dots5(qs, plane, words, 0)),
                         wasm_i32x4_extadd_pairwise_i16x8(relaxed_half_dots5(qs, plane, words, 1)));
 }
+// A block's int16 sums start for one activation row (R = 1) or four
+// (R = 4: lane r of the result's four int32): Q4_0 at the rows' −8·Σq
+// halves (q4_activations_wasmsimd.h), so the block update adds no term;
+// Q4_1 at zero.
+template <bool kHasMin>
+inline v128_t q8_sums_start(const int32_t* act, int R) {
+  if (kHasMin) return wasm_i32x4_splat(0);
+  const int32_t* halves = act + (R == 1 ? q8_field<true>(1, kQ8Minus8HalfSums) : q8_field<true>(4, kQ8Minus8HalfSums));
+  return R == 1 ? wasm_v128_load32_splat(halves) : wasm_v128_load(halves);
+}
+// The GEMV tiles' block update for one activation row: Q4_0's dot (Q4
+// panels) holds its term already.
+template <bool kHasMin, bool kHigh>
+inline v128_t q8_gemv_block_update(v128_t acc, v128_t dot, const uint8_t* panel, const int32_t* act) {
+  const v128_t da = wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D));
+  if (!kHasMin && !kHigh) return q8_block_update_with_term(acc, dot, panel, da);
+  return q8_block_update<kHasMin, kHigh>(acc, dot, panel, da, wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>())));
+}
 template <bool kHasMin, bool kHigh>
 void q4_q8_gemv_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
@@ -87,7 +105,7 @@ void q4_q8_gemv_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, 
     } else {
       const uint8_t* qs = panel + q4_qs_offset(kHasMin);
       const int32_t* words = act;
-      v128_t sum = wasm_i16x8_splat(0);
+      v128_t sum = q8_sums_start<kHasMin>(act, 1);
       // Two steps of two vectors: V8 holds a base register per load32_splat
       // offset, and all four unrolled spill in Node 20's V8 (576×1536 from
       // cache, Node: 19.0 GB/s unrolled, 20.0 rolled, 21.3 like this;
@@ -101,8 +119,7 @@ void q4_q8_gemv_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, 
       }
       dot = wasm_i32x4_extadd_pairwise_i16x8(sum);
     }
-    acc = q8_block_update<kHasMin, kHigh>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D)),
-                                          wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>())));
+    acc = q8_gemv_block_update<kHasMin, kHigh>(acc, dot, panel, act);
   }
   wasm_v128_store(y + g * kPackRows, acc);
 }
@@ -121,7 +138,7 @@ void q4_q8_gemv_pair_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_
     } else {
       const uint8_t* qs = panel + q4_qs_offset(kHasMin);
       const int32_t* words = act;
-      v128_t sum0 = wasm_i16x8_splat(0), sum1 = sum0;
+      v128_t sum0 = q8_sums_start<kHasMin>(act, 1), sum1 = sum0;
 #pragma clang loop unroll(disable)
       for (int v = 0; v < 4; ++v, qs += 16, words += 2) {
         const v128_t a_lo = wasm_v128_load32_splat(words), a_hi = wasm_v128_load32_splat(words + 1);
@@ -131,10 +148,8 @@ void q4_q8_gemv_pair_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_
       dot0 = wasm_i32x4_extadd_pairwise_i16x8(sum0);
       dot1 = wasm_i32x4_extadd_pairwise_i16x8(sum1);
     }
-    const v128_t da = wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D));
-    const v128_t term = wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>()));
-    acc0 = q8_block_update<kHasMin, kHigh>(acc0, dot0, panel, da, term);
-    acc1 = q8_block_update<kHasMin, kHigh>(acc1, dot1, panel + kPanel, da, term);
+    acc0 = q8_gemv_block_update<kHasMin, kHigh>(acc0, dot0, panel, act);
+    acc1 = q8_gemv_block_update<kHasMin, kHigh>(acc1, dot1, panel + kPanel, act);
   }
   wasm_v128_store(y + g * kPackRows, acc0);
   wasm_v128_store(y + (g + 1) * kPackRows, acc1);
@@ -233,7 +248,8 @@ inline void add_group_dots(v128_t words, const v128_t (&codes)[P], v128_t (&sum)
 // panel vector v masked to its low (high) nibbles holds in lane r weight
 // row r's elements 8v .. 8v+3 (8v+4 .. 8v+7), and meets each activation
 // row's word 2v (2v + 1), broadcast, in one relaxed dot: lane pair r =
-// weight row r, a block's eight dots summing in int16 (≤ 30720). Each
+// weight row r, a block's eight dots summing in int16 (≤ 30720; Q4_0's
+// start at the row's −8·Σq halves keeps them ≤ 16384). Each
 // broadcast word serves the P groups: with P = 2 a block takes 32
 // broadcasts for 64 dots. The eight int16 sums stay in registers (x64 V8
 // has 15 vector registers to give); the loop over v stays rolled (V8
@@ -256,37 +272,47 @@ void q4_q8_gemm_groups_tile_relaxed(const Q4Weights& w, const int32_t* act, int6
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(R)) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
     const int32_t* words = act;
+    const v128_t start4 = q8_sums_start<kHasMin>(act, R);
+    const v128_t start[R] = {broadcast_lane<0>(start4), broadcast_lane<1>(start4), broadcast_lane<2>(start4), broadcast_lane<3>(start4)};
     v128_t sum[R][P];
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; ++r)
 #pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) sum[r][p] = wasm_i16x8_splat(0);
+      for (int p = 0; p < P; ++p) sum[r][p] = start[r];
+    // Low nibbles (words 2v), then high (words 2v + 1), in two loops: in one,
+    // clang pairs each sum's two dots and V8 spills (both halves' codes live).
+#pragma clang loop unroll(full)
+    for (int half = 0; half < 2; ++half) {
 #pragma clang loop unroll(disable)
-    for (int v = 0; v < 4; ++v, qs += 16, words += 2 * R) {
-      v128_t q[P];
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) q[p] = wasm_v128_load(qs + p * kPanel);
-#pragma clang loop unroll(full)
-      for (int half = 0; half < 2; ++half) {  // low nibbles (word 2v), then high (word 2v + 1)
+      for (int v = 0; v < 4; ++v) {
         v128_t codes[P];
 #pragma clang loop unroll(full)
-        for (int p = 0; p < P; ++p) codes[p] = wasm_v128_and(half ? wasm_u16x8_shr(q[p], 4) : q[p], low_nibbles);
-        add_group_dots<P>(wasm_v128_load(words + half * R), codes, sum);
+        for (int p = 0; p < P; ++p) {
+          const v128_t q = wasm_v128_load(qs + 16 * v + p * kPanel);
+          codes[p] = wasm_v128_and(half ? wasm_u16x8_shr(q, 4) : q, low_nibbles);
+        }
+        add_group_dots<P>(wasm_v128_load(words + (2 * v + half) * R), codes, sum);
       }
     }
-    // The rows' scales and terms, one load each, broadcast as the words.
-    const v128_t da4 = wasm_v128_load(act + q8_field<true>(R, kQ8D)), term4 = wasm_v128_load(act + q8_field<true>(R, q8_term_field<kHasMin>()));
+    // The rows' scales and (Q4_1) terms, one load each, broadcast as the words.
+    const v128_t da4 = wasm_v128_load(act + q8_field<true>(R, kQ8D));
+    const v128_t term4 = kHasMin ? wasm_v128_load(act + q8_field<true>(R, kQ8DSum)) : da4;  // Q4_0: unused
     const v128_t da[R] = {broadcast_lane<0>(da4), broadcast_lane<1>(da4), broadcast_lane<2>(da4), broadcast_lane<3>(da4)};
     const v128_t term[R] = {broadcast_lane<0>(term4), broadcast_lane<1>(term4), broadcast_lane<2>(term4), broadcast_lane<3>(term4)};
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; ++r)
 #pragma clang loop unroll(full)
       for (int p = 0; p < P; ++p)
-        acc[r][p] = q8_block_update<kHasMin>(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da[r], term[r]);
+        acc[r][p] = kHasMin ? q8_block_update<true>(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da[r], term[r])
+                            : q8_block_update_with_term(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da[r]);
   }
-  for (int r = 0; r < rows; ++r)
+  // Unrolled with a test per row: a loop to `rows` indexes acc, which then
+  // lives on the stack (zeroed by a memset per call) instead of in registers.
 #pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) wasm_v128_store(y + r * ldy + (g + p) * kPackRows, acc[r][p]);
+  for (int r = 0; r < R; ++r)
+    if (r < rows)
+#pragma clang loop unroll(full)
+      for (int p = 0; p < P; ++p) wasm_v128_store(y + r * ldy + (g + p) * kPackRows, acc[r][p]);
 }
 
 }  // namespace wasmsimd

@@ -53,16 +53,20 @@ inline v128_t unscale_nibble_sum(v128_t sum) {
 // [+ m_w·(d_a·Σa)], with da and term (Q4_0: −8·Σa; Q4_1: d_a·Σa) holding
 // that row's values in every lane that needs them.
 // kHigh (Q5 panels): Q5_0's term is −16·Σa, twice the −8·Σa given.
+// q8_block_update_with_term: a Q4_0 dot that already holds its −8·Σa
+// (passing a zero term instead leaves an i32x4.add of zeros that neither
+// clang nor V8 removes).
+inline v128_t q8_block_update_with_term(v128_t acc, v128_t dot_with_term, const uint8_t* panel, v128_t da) {
+  const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel), da);
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(dot_with_term), scale));
+}
 template <bool kHasMin, bool kHigh = false>
 inline v128_t q8_block_update(v128_t acc, v128_t dot, const uint8_t* panel, v128_t da, v128_t term) {
+  if (!kHasMin) return q8_block_update_with_term(acc, wasm_i32x4_add(dot, kHigh ? wasm_i32x4_shl(term, 1) : term), panel, da);
   const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel), da);
-  if (kHasMin) {
-    const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(dot), scale),
-                                    wasm_f32x4_mul(wasm_v128_load(panel + 16), term));
-    return wasm_f32x4_add(acc, t);
-  }
-  if (kHigh) term = wasm_i32x4_shl(term, 1);
-  return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(dot, term)), scale));
+  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(dot), scale),
+                                  wasm_f32x4_mul(wasm_v128_load(panel + 16), term));
+  return wasm_f32x4_add(acc, t);
 }
 // The block update's term field for the type.
 template <bool kHasMin>

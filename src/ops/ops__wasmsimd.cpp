@@ -27,7 +27,13 @@ v128_t exp_f32x4(v128_t x) {
   const v128_t keep = wasm_f32x4_ge(x, wasm_f32x4_splat(-60.0f));  // false for NaN too
   const v128_t nan = wasm_f32x4_ne(x, x);
   x = wasm_f32x4_pmax(wasm_f32x4_pmin(x, wasm_f32x4_splat(88.0f)), wasm_f32x4_splat(-60.0f));
-  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  // n = x·log2(e) rounded half to even, through 1.5·2^23: |x·log2(e)| < 2^22,
+  // so the sum's low mantissa bits hold n as an integer (n's exponent bits
+  // below without a float-to-int conversion, which V8 expands to ~7 x64
+  // instructions for NaN and overflow; NaN lanes are masked at the end).
+  const v128_t magic = wasm_f32x4_splat(12582912.0f);
+  const v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  const v128_t n = wasm_f32x4_sub(shifted, magic);
   // r = x − n·ln2 in two steps (ln2 = hi + lo, hi exact in few bits).
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
@@ -38,7 +44,7 @@ v128_t exp_f32x4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
-  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_sub(shifted, wasm_i32x4_splat(0x4B400000 - 127)), 23);  // 2^n
   const v128_t e = wasm_v128_and(wasm_f32x4_mul(p, scale), keep);
   return wasm_v128_or(e, wasm_v128_and(x, nan));  // x is NaN in those lanes
 }
