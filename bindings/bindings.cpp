@@ -47,6 +47,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("setImportance", &TextModelLoader::set_importance)
       .function("setRemedy", &TextModelLoader::set_remedy)
       .function("finish", &TextModelLoader::finish)
+      .function("touchAhead", &TextModelLoader::touch_ahead)
       .function("bytesFed", &TextModelLoader::bytes_fed);
 
   class_<TextModel, base<ResultBuffer>>("TextModel")
