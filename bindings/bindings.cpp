@@ -45,6 +45,7 @@ EMSCRIPTEN_BINDINGS(nibble) {
       .function("feed", &TextModelLoader::feed)
       .function("setTokenizer", &TextModelLoader::set_tokenizer)
       .function("finish", &TextModelLoader::finish)
+      .function("touchAhead", &TextModelLoader::touch_ahead)
       .function("bytesFed", &TextModelLoader::bytes_fed);
 
   class_<TextModel, base<ResultBuffer>>("TextModel")

@@ -126,6 +126,10 @@ ApiStatus TextModelLoader::finish(TextModel& out) {
   return ApiStatus();
 }
 
+bool TextModelLoader::touch_ahead(uint32_t budget) {
+  return options_status_.ok() && loader_ && !finished_ && loader_->touch_ahead(budget);
+}
+
 double TextModelLoader::bytes_fed() const { return loader_ ? double(loader_->bytes_fed()) : double(file_size_); }
 
 // ---------------------------------------------------------------------------

@@ -64,6 +64,9 @@ class TextModelLoader {
   // After the whole file was fed: moves the model into `out` (which must be
   // empty). The loader cannot be used afterwards.
   ApiStatus finish(TextModel& out);
+  // ModelLoader::touch_ahead: between feeds, while the next bytes are on
+  // their way; whether there is more to touch now.
+  bool touch_ahead(uint32_t budget);
   double bytes_fed() const;
 
  private:

@@ -1,5 +1,6 @@
 #include "kernels/packed_weights.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -250,6 +251,15 @@ Status PackedWeights::StartPacking(TensorType type, int64_t N, int64_t K, Packed
 void PackedWeights::PackRows(int64_t first, const void* data, int64_t rows) {
   pack_panels_fast(type_, static_cast<const uint8_t*>(data), data_, N_, K_, first / kPackRows,
                    (first + rows + kPackRows - 1) / kPackRows);
+}
+
+uint8_t* PackedWeights::unpacked_part(int64_t rows, size_t* size) {
+  const int64_t groups = (N_ + kPackRows - 1) / kPackRows;
+  const int64_t packed = (std::min(rows, N_) + kPackRows - 1) / kPackRows;
+  const int64_t reached = std::min(groups, (packed + 1) / 2 * 2);
+  const size_t written = size_t(packed_bytes_unaligned(type_, reached * kPackRows, K_));
+  *size = bytes_ - written;
+  return data_ + written;
 }
 
 // Every panel byte is written by the fast packing (padding rows as zeros):

@@ -171,6 +171,11 @@ class PackedWeights {
   static bool packs_in_pieces(TensorType type);
   static Status StartPacking(TensorType type, int64_t N, int64_t K, PackedWeights* out);
   void PackRows(int64_t first, const void* data, int64_t rows);
+  // While packing in pieces: the buffer's part [*size bytes at the result)
+  // that PackRows() has not yet written to once rows [0, rows) are in: a
+  // loader may write there (runtime/fresh_pages.h) before the next rows
+  // arrive. A pair of groups sharing panels (q4_panel_index) counts whole.
+  uint8_t* unpacked_part(int64_t rows, size_t* size);
 
   bool empty() const { return data_ == nullptr; }
   TensorType type() const { return type_; }

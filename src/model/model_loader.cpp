@@ -9,6 +9,7 @@
 #include "model/architecture.h"
 #include "model/llama_config.h"
 #include "runtime/decimal_text.h"
+#include "runtime/fresh_pages.h"
 #include "tokenizer/vocab.h"
 
 namespace nibble {
@@ -166,6 +167,10 @@ Status ModelLoader::finish_plan() {
   model_->info.rotated_inputs = file_rotated_ || options_.remedy.rotate;
   model_->info.smoothed_inputs = model_->info.smoothed_inputs || options_.remedy.smooth;
   NIBBLE_RETURN_IF_ERROR(check_memory());  // before any tensor is allocated
+  // The heap the tensors will take (the vocabulary is in already), grown in
+  // one step rather than tensor by tensor, for touch_ahead().
+  fresh_from_ = heap_break();
+  fresh_end_ = grow_heap_for(memory_need().held - header_.size());
   placed_.assign(plan_.size(), false);
   weights_.layers.resize(size_t(c.n_layers));
   planned_ = true;
@@ -349,7 +354,33 @@ Status ModelLoader::start_streamed(const PlannedTensor& t) {
   slot.matrix->set_rotated_input(model_->info.rotated_inputs && takes_rotated_input(t.spec->slot, K, tied_output_));
   streamed_ = slot.matrix;
   streamed_bytes_ = 0;
+  streamed_touched_ = 0;
   return Status::Ok();
+}
+
+// First the rest of the matrix being packed, then the heap above the break,
+// which the next tensors take.
+bool ModelLoader::touch_ahead(size_t budget) {
+  if (!planned_ || !failed_.ok()) return false;
+  bool more = false;
+  if (streamed_) {
+    const int64_t rows = int64_t(streamed_bytes_ / row_size(streamed_->type(), streamed_->cols()));
+    size_t rest = 0;
+    uint8_t* unpacked = streamed_->unpacked_part(rows, &rest);
+    const size_t written = streamed_->bytes() - rest;  // offsets into the buffer
+    const size_t from = std::max(written, streamed_touched_);
+    const size_t n = std::min(budget, streamed_->bytes() - from);
+    touch_pages(unpacked + (from - written), n);
+    streamed_touched_ = from + n;
+    budget -= n;
+    more = streamed_touched_ < streamed_->bytes();
+  }
+  const uintptr_t from = std::max(fresh_from_, heap_break());
+  const uintptr_t end = std::max(from, fresh_end_);
+  const size_t n = std::min<size_t>(budget, end - from);
+  touch_pages(reinterpret_cast<uint8_t*>(from), n);
+  fresh_from_ = from + n;
+  return more || fresh_from_ < fresh_end_;
 }
 
 // The next `size` bytes of the streamed matrix t: whole row groups are

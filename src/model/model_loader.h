@@ -75,6 +75,12 @@ class ModelLoader {
   // After the whole file was fed.
   Status finish(std::unique_ptr<Model>* out);
 
+  // Once the header is in: writes to memory the rest of the model will fill
+  // (first-touch page faults, runtime/fresh_pages.h), at most `budget`
+  // bytes of it, for a caller waiting for the file's next bytes. Returns
+  // whether there is more to touch now; the model is the same either way.
+  bool touch_ahead(size_t budget);
+
   uint64_t bytes_fed() const { return fed_; }
   // The file's tensor table, in file order, once its header has parsed
   // (empty before). A llama2.c checkpoint's tensors have their GGUF names.
@@ -141,6 +147,11 @@ class ModelLoader {
   std::vector<uint8_t> staging_;
   PackedWeights* streamed_ = nullptr;
   uint64_t streamed_bytes_ = 0;
+  size_t streamed_touched_ = 0;  // bytes of *streamed_ touch_ahead() has written
+  // The heap above malloc's break that the tensors will take (the heap
+  // grown for them as the plan was made, runtime/fresh_pages.h):
+  // touch_ahead() has written up to fresh_from_. Empty natively.
+  uintptr_t fresh_from_ = 0, fresh_end_ = 0;
   std::unique_ptr<Model> model_;
   LlamaWeights weights_;
   std::unique_ptr<Vocab> vocab_;

@@ -62,12 +62,22 @@ TEST(KernelsPack, FastPackingMatchesPerWeightPacking) {
       ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &fast).ok());
       ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &per_weight,
                                       PackedWeights::Method::kPerWeight).ok());
-      // In pieces of random whole groups, as ModelLoader packs a streamed file.
+      // In pieces of random whole groups, as ModelLoader packs a streamed
+      // file: no piece writes into the part unpacked_part() gives for the
+      // rows so far (marked here, then zeroed as a loader leaves it).
       PackedWeights pieces;
       ASSERT_TRUE(PackedWeights::StartPacking(type, N, K, &pieces).ok());
       for (int64_t first = 0, rows = 0; first < N; first += rows) {
         rows = std::min<int64_t>(N - first, kPackRows * (1 + int64_t(rng() % 3)));
+        size_t rest = 0;
+        uint8_t* unpacked = pieces.unpacked_part(first + rows, &rest);
+        ASSERT_EQ(unpacked + rest, pieces.data() + pieces.bytes());
+        std::memset(unpacked, 0x5A, rest);
         pieces.PackRows(first, gguf.data() + size_t(first) * row_size(type, K), rows);
+        ASSERT_TRUE(std::all_of(unpacked, unpacked + rest, [](uint8_t b) { return b == 0x5A; }))
+            << tensor_type_info(type)->name << " N=" << N << " K=" << K << ": rows " << first << ".." << first + rows
+            << " were packed past byte " << pieces.bytes() - rest;
+        std::memset(unpacked, 0, rest);
       }
       ASSERT_EQ(fast.bytes(), per_weight.bytes());
       ASSERT_EQ(pieces.bytes(), per_weight.bytes());

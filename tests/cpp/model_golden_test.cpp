@@ -266,13 +266,16 @@ TEST(ModelWriter, QuantizedGgufRoundTrips) {
   EXPECT_EQ(again, file);
 
   // Fed in pieces that cut rows and row groups anywhere (matrices are packed
-  // as their rows arrive, ModelLoader::stream_bytes): the same bytes again.
+  // as their rows arrive, ModelLoader::stream_bytes), with the memory ahead
+  // touched in between (zeros written where the rest will go): the same
+  // bytes again.
   ModelLoader pieces(options, file.size());
   std::mt19937 rng(5);
   for (size_t at = 0; at < file.size();) {
     const size_t n = std::min(file.size() - at, size_t(1 + rng() % 3000));
     ASSERT_TRUE(pieces.feed(file.data() + at, n).ok());
     at += n;
+    pieces.touch_ahead(rng() % 9000);
   }
   std::unique_ptr<Model> streamed;
   ASSERT_TRUE(pieces.finish(&streamed).ok());

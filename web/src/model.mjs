@@ -29,6 +29,10 @@ export const CALIBRATE = Symbol('Model.calibrate');
 const STOP_REASONS = ['none', 'eos', 'max_tokens', 'context'];
 const DEFAULT_CONTEXT_CAP = 2048; // KV-cache positions unless options.context asks for more
 const YIELD_EVERY_BYTES = 1 << 20; // loading yields to the event loop this often
+// Memory the model will fill, touched per step while the loader waits for
+// the file's next bytes (TextModelLoader.touchAhead): 64 pages, well under a
+// millisecond.
+const TOUCH_STEP_BYTES = 1 << 18;
 
 const leakGuard = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry((handle) => {
@@ -496,7 +500,12 @@ async function loadModelWith(wasmOf, source, options) {
     staging = wasm._malloc(slice);
     if (staging === 0) throw plainError(where, `out of wasm memory allocating ${slice} bytes`);
     let loaded = 0, sinceYield = 0;
-    for await (const chunk of chunks) {
+    const touchAhead = () => withHeapBuffers(wasm, [], where, () => loader.touchAhead(TOUCH_STEP_BYTES));
+    for (;;) {
+      const next = chunks.next();
+      if (await whileWaiting(next, touchAhead)) sinceYield = 0;
+      const { value: chunk, done } = await next;
+      if (done) break;
       for (let at = 0; at < chunk.byteLength; at += slice) {
         throwIfAborted(signal, where);
         const part = chunk.subarray(at, Math.min(at + slice, chunk.byteLength));
@@ -545,6 +554,22 @@ async function loadModelWith(wasmOf, source, options) {
 // A float's bits (info_json's floats) as the number printf's %.7g gives.
 function float32(bits) {
   return Number(new Float32Array(Uint32Array.of(bits).buffer)[0].toPrecision(7));
+}
+
+// Runs work() once, then again in steps for as long as `pending` is
+// unsettled and work() says there is more, yielding to the event loop in
+// between; whether it yielded. (Work that is due anyway, done while the next
+// bytes of a download are on their way.)
+async function whileWaiting(pending, work) {
+  let settled = false;
+  const settle = () => {
+    settled = true;
+  };
+  pending.then(settle, settle);
+  if (!work()) return false;
+  do await macrotask();
+  while (!settled && work());
+  return true;
 }
 
 function withLabel(status, label) {
