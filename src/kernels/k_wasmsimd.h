@@ -116,23 +116,7 @@ struct UnitDots<true> {
   // codes: lane r = row r's codes of four elements; a: those activations
   // (int8) in every lane.
   void add(Codes codes, v128_t a) { sum16 = wasm_i16x8_add(sum16, relaxed_dot_i8x16_i7x16(a, codes)); }
-  void sub(Codes codes, v128_t a) { sum16 = wasm_i16x8_sub(sum16, relaxed_dot_i8x16_i7x16(a, codes)); }
-  // Code vector c's four activations broadcast from a vector load of
-  // sixteen (one per half of a part after CSE; load32_splat per c: clang
-  // hoists all eight and V8 spills them).
-  struct Part {
-    const int8_t* xq;
-  };
-  static Part part_activations(const int8_t* xq, const int16_t*) { return {xq}; }
-  static v128_t activations(const Part& x, int c) {
-    const v128_t w = wasm_v128_load(x.xq + 16 * (c / 4));
-    switch (c % 4) {
-      case 0: return broadcast_lane<0>(w);
-      case 1: return broadcast_lane<1>(w);
-      case 2: return broadcast_lane<2>(w);
-      default: return broadcast_lane<3>(w);
-    }
-  }
+  static v128_t activations(const int8_t* xq, const int16_t*, int e) { return wasm_v128_load32_splat(xq + e); }
   // Scale bytes (four rows' int8 or uint8 at the start of sc) as the unit
   // multiplies them: (sc_r, sc_r) as int16 in lane r.
   template <bool kSigned>
@@ -154,11 +138,7 @@ struct UnitDots<false> {
     rows01 = wasm_i32x4_add(rows01, wasm_i32x4_dot_i16x8(codes.rows01, a));
     rows23 = wasm_i32x4_add(rows23, wasm_i32x4_dot_i16x8(codes.rows23, a));
   }
-  struct Part {
-    const int16_t* xw;
-  };
-  static Part part_activations(const int8_t*, const int16_t* xw) { return {xw}; }
-  static v128_t activations(const Part& x, int c) { return wasm_v128_load64_splat(x.xw + 4 * c); }
+  static v128_t activations(const int8_t*, const int16_t* xw, int e) { return wasm_v128_load64_splat(xw + e); }
   // sc_r as int32 in lane r.
   template <bool kSigned>
   static v128_t scale(v128_t sc) {
@@ -174,14 +154,8 @@ struct UnitDots<false> {
 
 // Per activation row and 32-block, what the tiles read beside the int8
 // values: dx (f32 bits); Q4_K / Q5_K dx·float(Σq) (f32 bits); Q6_K the
-// negated sums of the two 16-halves as two int16 (low half in the low 16
-// bits), except in the relaxed tier (k_q6_folds_offset): per unit u (the
-// elements 8u .. 8u+7) 32·Σq over elements 8u + {0, 1, 4, 5} and 8u + {2, 3,
-// 6, 7} as two int16 (|·| ≤ 16384), the unit's int16 sums' starting value.
-template <TensorType kType, bool kRelaxed>
-constexpr bool k_q6_folds_offset() { return kType == TensorType::Q6_K && kRelaxed; }
-template <TensorType kType, bool kRelaxed>
-constexpr int k_term_ints() { return k_q6_folds_offset<kType, kRelaxed>() ? 5 : 2; }
+// negated sums of the two 16-halves as two int16 (low half in the low 16 bits).
+constexpr int kKTermInts = 2;
 
 // Where k_superblock() takes a super-block's parts from: code vector c
 // (0..7; lane r = row r's codes of elements 4c .. 4c+3) of part s as the
@@ -245,49 +219,29 @@ struct KUnpackedParts {
 // The four rows' k_superblock_q8() for one activation row: `parts` the
 // super-block's parts (above), panel its panel (for d, dmin), xq the
 // row's int8 values from the super-block on, xw (plain tier) the same as
-// int16, terms its k_term_ints() per 32-block. (The relaxed tier passes xw null.)
-// Q6_K, relaxed: each unit's int16 sums start at its 32·Σq (k_term_ints)
-// and take away the code dots, so they hold Σ (32 − q)·x (|·| ≤ 4 · 32 · 128
-// per lane: exact), which the scale then takes away from the row's sum: the
-// −32·Σ term costs no instruction of its own.
+// int16, terms its kKTermInts per 32-block. (The relaxed tier passes xw null.)
 template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
   using Dots = UnitDots<kRelaxed>;
   constexpr bool kQ6 = kType == TensorType::Q6_K;
-  constexpr bool kFolded = k_q6_folds_offset<kType, kRelaxed>();
   constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
-  constexpr int kHalves = kPer <= 4 ? 2 : 1, kUnitsPerHalf = 8 / kPer / kHalves;
-  static_assert(!kFolded || kPer == 2, "a unit's 32·Σq covers two code vectors");
   v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
 #pragma clang loop unroll(disable)
-  for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kRelaxed ? 0 : kQK, terms += k_term_ints<kType, kRelaxed>()) {
+  for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kRelaxed ? 0 : kQK, terms += kKTermInts) {
     v128_t isum = wasm_i32x4_splat(0);
-    // Units of up to four code vectors run per half of the part (16
-    // weights), the halves in a rolled loop: fewer vectors live at once
-    // (unrolled, V8 spills a dozen per part, Q6_K relaxed).
-#pragma clang loop unroll(disable)
-    for (int h = 0; h < kHalves; ++h) {
-      const typename Dots::Part x = Dots::part_activations(xq + 16 * h, kRelaxed ? nullptr : xw + 16 * h);
 #pragma clang loop unroll(full)
-      for (int i = 0; i < kUnitsPerHalf; ++i) {
-        const int u = h * kUnitsPerHalf + i;
-        Dots dots;
-        if constexpr (kFolded) dots.sum16 = wasm_v128_load32_splat(terms + 1 + u);
+    for (int u = 0; u < 8 / kPer; ++u) {
+      Dots dots;
 #pragma clang loop unroll(full)
-        for (int c = u * kPer; c < (u + 1) * kPer; ++c) {
-          if constexpr (kFolded) dots.sub(parts.code(s, c), Dots::activations(x, c - 4 * h));
-          else dots.add(parts.code(s, c), Dots::activations(x, c - 4 * h));
-        }
-        const v128_t scaled = dots.scaled(parts.scale(s, u * kPer / 4));
-        isum = kFolded ? wasm_i32x4_sub(isum, scaled) : wasm_i32x4_add(isum, scaled);
-      }
+      for (int c = u * kPer; c < (u + 1) * kPer; ++c) dots.add(parts.code(s, c), Dots::activations(xq, xw, 4 * c));
+      isum = wasm_i32x4_add(isum, dots.scaled(parts.scale(s, u * kPer / 4)));
     }
-    if constexpr (kQ6 && !kFolded) {
+    if constexpr (kQ6) {
       // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales ·256 against the
       // negated half sums, then >> 3 (exact).
       isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts.term(s), wasm_v128_load32_splat(terms + 1)), 3));
-    } else if constexpr (!kQ6) {
+    } else {
       acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(parts.term(s), wasm_v128_load32_splat(terms + 1)));
     }
     acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
@@ -298,9 +252,9 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
 
 // What the tiles read per activation row of [m_begin, m_end), prepared
 // once per kernel call in buffers of the calling thread: the terms
-// (k_term_ints() per 32-block) and, plain tier only, the int8 values as int16.
+// (kKTermInts per 32-block) and, plain tier only, the int8 values as int16.
 struct KRows {
-  const int32_t* terms;  // [rows][K/32][k_term_ints()]
+  const int32_t* terms;  // [rows][K/32][kKTermInts]
   const int16_t* wide;   // [rows][K], null in the relaxed tier
 };
 template <TensorType kType, bool kRelaxed>
@@ -308,23 +262,16 @@ KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
   const int64_t K = x.K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   thread_local std::vector<int32_t> terms;
   thread_local std::vector<int16_t> wide;
-  constexpr int kTermInts = k_term_ints<kType, kRelaxed>();
-  terms.resize(size_t(rows * nb32 * kTermInts));
+  terms.resize(size_t(rows * nb32 * kKTermInts));
   if (!kRelaxed) wide.resize(size_t(rows * K));
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t m = out.m_begin + i;
     for (int64_t j = 0; j < nb32; ++j) {
-      int32_t* t = terms.data() + (i * nb32 + j) * kTermInts;
+      int32_t* t = terms.data() + (i * nb32 + j) * kKTermInts;
       const float dx = x.d[m * nb32 + j];
       const int8_t* a = x.qs + m * K + j * kQK;
       t[0] = int32_t(f32_bits(dx));
-      if (k_q6_folds_offset<kType, kRelaxed>()) {
-        for (int u = 0; u < 4; ++u) {
-          const int8_t* e = a + 8 * u;
-          const int32_t even = e[0] + e[1] + e[4] + e[5], odd = e[2] + e[3] + e[6] + e[7];
-          t[1 + u] = int32_t(uint32_t(uint16_t(32 * even)) | (uint32_t(uint16_t(32 * odd)) << 16));
-        }
-      } else if (kType == TensorType::Q6_K) {
+      if (kType == TensorType::Q6_K) {
         int32_t low = 0;
         for (int l = 0; l < kQK / 2; ++l) low += a[l];
         const int32_t high = x.sums[m * nb32 + j] - low;  // |Σ| ≤ 16 · 128: int16
@@ -370,9 +317,9 @@ __attribute__((always_inline)) inline void k_group_rows(const PackedView& w, con
     const uint8_t* panel = k_panel<kType>(w, g, 0);
     const int8_t* xq = x.qs + (out.m_begin + i) * K;
     const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
-    const int32_t* t = prepared.terms + i * nb32 * k_term_ints<kType, kRelaxed>();
+    const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
     v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * k_term_ints<kType, kRelaxed>()) {
+    for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
       acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(parts_of(b, panel), panel, xq,
                                                               kRelaxed ? nullptr : xw + b * kQK_K, t));
     }
