@@ -47,8 +47,9 @@ inline v128_t relaxed_vector_dots(v128_t q, v128_t a_lo, v128_t a_hi) {
 // of panel vector v, elements 8v .. 8v+3 (*lo: bits 0..4 of each byte) and
 // 8v+4 .. 8v+7 (*hi: bits 5..7, with its top 2 bits from plane bits 2v,
 // 2v + 1 moved to bits 3, 4: 16-bit shifts, the masks keep each byte's own).
-// 576×1536 … 4096×4096, Node: 1.6× Q4_0's GEMV time against 1.9× with a
-// plane of fifth bits beside Q4 nibbles (two more masks, shifts and ors).
+// 4096×4096, Node, paired runs: 1.65–1.8× Q4_0's GEMV time against
+// 1.9–2.0× with a plane of fifth bits beside Q4 nibbles (two more masks,
+// shifts and ors per vector).
 inline void q5_code_vectors(v128_t q, v128_t plane, int v, v128_t* lo, v128_t* hi) {
   const v128_t top = v < 2 ? wasm_i16x8_shl(plane, uint32_t(3 - 2 * v)) : wasm_u16x8_shr(plane, uint32_t(2 * v - 3));
   *lo = wasm_v128_and(q, wasm_i8x16_splat(0x1F));
