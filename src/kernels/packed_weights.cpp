@@ -20,8 +20,8 @@ constexpr uint64_t kMaxBytes = uint64_t(SIZE_MAX) / 2;  // the largest matrix th
 
 // Copies between one GGUF block (d, [m], [qh], qs) and row i of a panel.
 // to_panel selects the direction. Q4 and Q5 panels (kI8Panels false) take
-// the nibbles through q4_nibble_slot() and Q5's fifth bits through
-// q5_high_slot(); IQ4_NL's nibbles go through lanes_nibble_slot() and
+// the nibbles through q4_nibble_slot() and Q5's codes through
+// q5_slot(); IQ4_NL's nibbles go through lanes_nibble_slot() and
 // Q8_0's bytes through i8_slot() (packed_weights.h).
 template <typename Block, bool kHasMin, bool kHigh, bool kI8>
 void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
@@ -41,11 +41,8 @@ void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
       }
       const int q = k < 16 ? (block->qs[k] & 15) : (block->qs[k - 16] >> 4);
       const NibbleSlot to = slot(k);
-      qs[to.byte] = uint8_t(qs[to.byte] | (q << to.shift));
-      if constexpr (kHigh) {
-        const NibbleSlot bit = q5_high_slot(to);
-        plane[bit.byte] = uint8_t(plane[bit.byte] | (((block->qh[k / 8] >> (k % 8)) & 1) << bit.shift));
-      }
+      if constexpr (kHigh) write_q5_code(qs, plane, to, q | (((block->qh[k / 8] >> (k % 8)) & 1) << 4));
+      else qs[to.byte] = uint8_t(qs[to.byte] | (q << to.shift));
     }
   } else {
     block->d = fp16_from_converted(d[i]);
@@ -54,16 +51,14 @@ void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
       for (int k = 0; k < kQK; ++k) block->qs[k] = int8_t(qs[i8_slot(i, k)]);
       return;
     }
-    for (int j = 0; j < kQK / 2; ++j) {
-      const NibbleSlot lo = slot(j), hi = slot(j + 16);
-      block->qs[j] = uint8_t(((qs[lo.byte] >> lo.shift) & 15) | (((qs[hi.byte] >> hi.shift) & 15) << 4));
-    }
+    const auto code = [&](int k) {
+      const NibbleSlot at = slot(k);
+      return kHigh ? read_q5_code(qs, plane, at) : (qs[at.byte] >> at.shift) & 15;
+    };
+    for (int j = 0; j < kQK / 2; ++j) block->qs[j] = uint8_t((code(j) & 15) | ((code(j + 16) & 15) << 4));
     if constexpr (kHigh) {
-      for (int k = 0; k < kQK; ++k) {
-        const NibbleSlot bit = q5_high_slot(slot(k));
-        const int b = (plane[bit.byte] >> bit.shift) & 1;
-        block->qh[k / 8] = uint8_t((block->qh[k / 8] & ~(1 << (k % 8))) | (b << (k % 8)));
-      }
+      for (int k = 0; k < kQK; ++k)
+        block->qh[k / 8] = uint8_t((block->qh[k / 8] & ~(1 << (k % 8))) | ((code(k) >> 4) << (k % 8)));
     }
   }
 }

@@ -26,11 +26,7 @@ struct Q4PanelFormat {
     for (int r = 0; r < kPackRows; ++r)
       for (int k = 0; k < kQK; ++k) {
         const NibbleSlot slot = q4_nibble_slot(r, k);
-        q[r][k] = (qs[slot.byte] >> slot.shift) & 15;
-        if (kHigh) {
-          const NibbleSlot bit = q5_high_slot(slot);
-          q[r][k] |= ((panel[q5_high_offset(kHasMin) + bit.byte] >> bit.shift) & 1) << 4;
-        }
+        q[r][k] = kHigh ? read_q5_code(qs, panel + q5_high_offset(kHasMin), slot) : (qs[slot.byte] >> slot.shift) & 15;
       }
   }
 };

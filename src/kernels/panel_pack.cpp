@@ -71,13 +71,21 @@ struct LanesSlot {  // IQ4_NL; the K-quants' parts (k_slot in k_panel.cpp)
   static constexpr NibbleSlot at(int r, int k) { return lanes_nibble_slot(r, k); }
 };
 // The bit of a plane byte that holds the fifth bit of the value whose nibble
-// sits in qs vector v, nibble h (0 low, 1 high), at the same byte in the vector.
+// sits in qs vector v, nibble h (0 low, 1 high), at the same byte in the
+// vector; kSplit: the Q5 panels of relaxed builds instead (q5_slot: the low
+// value's code in bits 0..4, the high one's low 3 bits in 5..7 and its top 2
+// at plane bits 2v, 2v + 1).
 struct Q5PanelBit {
+  static constexpr bool kSplit = kQ5Split;
   static constexpr int at(int v, int h) { return q5_high_slot(NibbleSlot{16 * v, 4 * h}).shift; }
 };
 struct Q5KPartBit {  // Q5_K parts (packed_weights.h)
+  static constexpr bool kSplit = false;
   static constexpr int at(int v, int h) { return 2 * v + h; }
 };
+static_assert(!kQ5Split || (q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.byte == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.shift == 6 &&
+                            q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.shift == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 0}).low_bits == 5),
+              "the split Q5 packing below follows q5_slot");
 
 template <typename Slot>
 constexpr bool vectors_hold_windows() {
@@ -117,6 +125,11 @@ void pack_nibble_vector(const GroupCodes& g, uint8_t* qs, U8x16* plane) {
   const U8x16 b = shuffle_bytes<WindowMap<V>>(g.c[2][h], g.c[3][h]);
   const U8x16 lo = shuffle_bytes<GatherMap<Slot, V, 0>>(a, b);
   const U8x16 hi = shuffle_bytes<GatherMap<Slot, V, 4>>(a, b);
+  if constexpr (kHigh && HighBit::kSplit) {
+    store16(qs + 16 * V, lo | U8x16(hi << 5));
+    *plane |= U8x16((hi >> 3) << (2 * V));
+    return;
+  }
   store16(qs + 16 * V, (lo & 15) | U8x16(hi << 4));
   if constexpr (kHigh) *plane |= U8x16((lo >> 4) << HighBit::at(V, 0)) | U8x16((hi >> 4) << HighBit::at(V, 1));
 }

@@ -52,6 +52,40 @@ constexpr int q4_qs_offset(bool has_min) { return kPackRows * (has_min ? 8 : 4);
 constexpr int q5_high_offset(bool has_min) { return q4_qs_offset(has_min) + kPackRows * kQK / 2; }
 constexpr NibbleSlot q5_high_slot(NibbleSlot nibble) { return {nibble.byte % 16, nibble.byte / 16 + nibble.shift}; }
 
+// Where a Q5 panel keeps the 5-bit code of the value whose Q4 nibble slot
+// (q4_nibble_slot) is `nibble`: its low `low_bits` bits at qs bit
+// low.shift of byte low.byte, the rest (`top_bits`) at plane bit
+// top.shift of byte top.byte. Plain builds: the nibble, and the fifth bit
+// at q5_high_slot(). Relaxed-SIMD builds (kQ5Split, packed_weights.h): a
+// qs byte holds its low-nibble value's whole code in bits 0..4 and its
+// high-nibble value's low 3 bits in bits 5..7, whose top 2 bits sit in the
+// plane byte byte % 16, bits 2·(byte / 16) and + 1; so one mask gives a
+// vector of codes and the other takes a shift, two masks and an or.
+constexpr bool kQ5Split = kRowsInLanes;
+struct Q5Slot {
+  NibbleSlot low;
+  int low_bits;
+  NibbleSlot top;
+  int top_bits;
+};
+constexpr Q5Slot q5_slot(NibbleSlot nibble) {
+  if (!kQ5Split) return {nibble, 4, q5_high_slot(nibble), 1};
+  if (nibble.shift == 0) return {nibble, 5, {0, 0}, 0};
+  return {{nibble.byte, 5}, 3, {nibble.byte % 16, 2 * (nibble.byte / 16)}, 2};
+}
+// The code of that value, from a panel's qs bytes and plane; and writing it
+// (or'ed into zeroed bytes).
+inline int read_q5_code(const uint8_t* qs, const uint8_t* plane, NibbleSlot nibble) {
+  const Q5Slot s = q5_slot(nibble);
+  const int low = (qs[s.low.byte] >> s.low.shift) & ((1 << s.low_bits) - 1);
+  return low | (((plane[s.top.byte] >> s.top.shift) & ((1 << s.top_bits) - 1)) << s.low_bits);
+}
+inline void write_q5_code(uint8_t* qs, uint8_t* plane, NibbleSlot nibble, int code) {
+  const Q5Slot s = q5_slot(nibble);
+  qs[s.low.byte] = uint8_t(qs[s.low.byte] | ((code & ((1 << s.low_bits) - 1)) << s.low.shift));
+  plane[s.top.byte] = uint8_t(plane[s.top.byte] | ((code >> s.low_bits) << s.top.shift));
+}
+
 // Number of row groups of W, and the real rows of group g.
 inline int64_t q4_groups(const Q4Weights& w) { return (w.N + kPackRows - 1) / kPackRows; }
 inline int q4_group_rows(const Q4Weights& w, int64_t g) {

@@ -43,35 +43,49 @@ inline v128_t relaxed_vector_dots(v128_t q, v128_t a_lo, v128_t a_hi) {
   return wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, low_nibbles)),
                         relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles)));
 }
-// Q5 panels: the same with the 5-bit values, `high` = the plane of fifth
-// bits >> v (vector v's bits at bits 0 and 4 of each byte: low and high
-// nibble, packed_weights.h). Lanes reach 2 · 2 · 31 · 128 = 15872, so two
-// vectors still add up in int16, not four.
-inline v128_t relaxed_vector_dots5(v128_t q, v128_t high, v128_t a_lo, v128_t a_hi) {
-  // and/or rather than v128.bitselect: V8 emits fewer x64 instructions.
-  const v128_t low_nibbles = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10);
-  const v128_t lo = wasm_v128_or(wasm_v128_and(q, low_nibbles), wasm_v128_and(wasm_i16x8_shl(high, 4), bit4));
-  const v128_t hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles), wasm_v128_and(high, bit4));
-  return wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi));
+// Q5 panels (relaxed builds: q5_slot in q4_panel.h): the two code vectors
+// of panel vector v, elements 8v .. 8v+3 (*lo: bits 0..4 of each byte) and
+// 8v+4 .. 8v+7 (*hi: bits 5..7, with its top 2 bits from plane bits 2v,
+// 2v + 1 moved to bits 3, 4: 16-bit shifts, the masks keep each byte's own).
+// 4096×4096, Node, paired runs: 1.65–1.8× Q4_0's GEMV time against
+// 1.9–2.0× with a plane of fifth bits beside Q4 nibbles (two more masks,
+// shifts and ors per vector).
+inline void q5_code_vectors(v128_t q, v128_t plane, int v, v128_t* lo, v128_t* hi) {
+  const v128_t top = v < 2 ? wasm_i16x8_shl(plane, uint32_t(3 - 2 * v)) : wasm_u16x8_shr(plane, uint32_t(2 * v - 3));
+  *lo = wasm_v128_and(q, wasm_i8x16_splat(0x1F));
+  *hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 5), wasm_i8x16_splat(0x07)), wasm_v128_and(top, wasm_i8x16_splat(0x18)));
 }
-// Q5: vectors 2h and 2h + 1 of a block (one half) against their
-// activation words, int16 lanes.
-inline v128_t relaxed_half_dots5(const uint8_t* qs, v128_t plane, const int32_t* words, int h) {
-  v128_t sum = wasm_i16x8_splat(0);
-#pragma clang loop unroll(full)
-  for (int v = 2 * h; v < 2 * h + 2; ++v) {
-    const v128_t a_lo = wasm_v128_load32_splat(words + 2 * v), a_hi = wasm_v128_load32_splat(words + 2 * v + 1);
-    sum = wasm_i16x8_add(sum, relaxed_vector_dots5(wasm_v128_load(qs + 16 * v), wasm_u16x8_shr(plane, v), a_lo, a_hi));
-  }
-  return sum;
-}
-// Q5: one block's int32 row dots (lane r = row r), widened per half.
-template <bool kHasMin>
-inline v128_t relaxed_block_dots5(const uint8_t* panel, const int32_t* words) {
+// Q5: one block's int32 row dots (lane r = row r) of P groups whose panels
+// lie `panel_bytes` apart (a pair, or P = 1), the activation words loaded
+// once for both. Lanes of one vector's two dots reach 2 · 2 · 31 · 128 =
+// 15872, so two vectors add up in int16, not four: widened per half.
+template <bool kHasMin, int P>
+inline void relaxed_block_dots5(const uint8_t* panel, size_t panel_bytes, const int32_t* act, v128_t (&dot)[P]) {
   const uint8_t* qs = panel + q4_qs_offset(kHasMin);
-  const v128_t plane = wasm_v128_load(panel + q5_high_offset(kHasMin));
-  return wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(relaxed_half_dots5(qs, plane, words, 0)),
-                        wasm_i32x4_extadd_pairwise_i16x8(relaxed_half_dots5(qs, plane, words, 1)));
+  v128_t plane[P], half[P];
+  const v128_t words[2] = {wasm_v128_load(act), wasm_v128_load(act + 4)};
+#pragma clang loop unroll(full)
+  for (int p = 0; p < P; ++p) {
+    plane[p] = wasm_v128_load(panel + p * panel_bytes + q5_high_offset(kHasMin));
+    dot[p] = wasm_i32x4_splat(0);
+    half[p] = wasm_i16x8_splat(0);
+  }
+#pragma clang loop unroll(full)
+  for (int v = 0; v < 4; ++v) {
+    const v128_t w = words[v / 2];
+    const v128_t a_lo = v % 2 ? broadcast_lane<2>(w) : broadcast_lane<0>(w);
+    const v128_t a_hi = v % 2 ? broadcast_lane<3>(w) : broadcast_lane<1>(w);
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) {
+      v128_t lo, hi;
+      q5_code_vectors(wasm_v128_load(qs + p * panel_bytes + 16 * v), plane[p], v, &lo, &hi);
+      half[p] = wasm_i16x8_add(half[p], wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi)));
+      if (v % 2) {
+        dot[p] = wasm_i32x4_add(dot[p], wasm_i32x4_extadd_pairwise_i16x8(half[p]));
+        half[p] = wasm_i16x8_splat(0);
+      }
+    }
+  }
 }
 // A block's int16 sums start for one activation row (R = 1) or four
 // (R = 4: lane r of the result's four int32): Q4_0 at the rows' −8·Σq
@@ -101,7 +115,9 @@ void q4_q8_gemv_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, 
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(1)) {
     v128_t dot;
     if (kHigh) {
-      dot = relaxed_block_dots5<kHasMin>(panel, act);
+      v128_t dots[1];
+      relaxed_block_dots5<kHasMin, 1>(panel, kPanel, act, dots);
+      dot = dots[0];
     } else {
       const uint8_t* qs = panel + q4_qs_offset(kHasMin);
       const int32_t* words = act;
@@ -133,8 +149,10 @@ void q4_q8_gemv_pair_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_
   for (int64_t b = 0; b < nb; ++b, panel += 2 * kPanel, act += q8_block_stride<true>(1)) {
     v128_t dot0, dot1;
     if (kHigh) {
-      dot0 = relaxed_block_dots5<kHasMin>(panel, act);
-      dot1 = relaxed_block_dots5<kHasMin>(panel + kPanel, act);
+      v128_t dots[2];
+      relaxed_block_dots5<kHasMin, 2>(panel, kPanel, act, dots);
+      dot0 = dots[0];
+      dot1 = dots[1];
     } else {
       const uint8_t* qs = panel + q4_qs_offset(kHasMin);
       const int32_t* words = act;
@@ -197,19 +215,14 @@ void q4_q8_gemm_tile5_relaxed(const Q4Weights& w, const int32_t* act, int64_t g,
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, true));
   const uint8_t* panel = q4_panel<kHasMin, true>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  const v128_t low_nibbles = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10);
   v128_t acc[R];
   for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(R)) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    const v128_t plane = wasm_v128_load(panel + q5_high_offset(kHasMin));
     v128_t codes[8];
 #pragma clang loop unroll(full)
-    for (int v = 0; v < 4; ++v) {
-      const v128_t q = wasm_v128_load(qs + 16 * v);
-      const v128_t high = wasm_u16x8_shr(wasm_v128_load(panel + q5_high_offset(kHasMin)), v);
-      codes[2 * v] = wasm_v128_or(wasm_v128_and(q, low_nibbles), wasm_v128_and(wasm_i16x8_shl(high, 4), bit4));
-      codes[2 * v + 1] = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles), wasm_v128_and(high, bit4));
-    }
+    for (int v = 0; v < 4; ++v) q5_code_vectors(wasm_v128_load(qs + 16 * v), plane, v, &codes[2 * v], &codes[2 * v + 1]);
     const int32_t* words = act;
 #pragma clang loop unroll(disable)
     for (int r = 0; r < R; ++r, ++words) {

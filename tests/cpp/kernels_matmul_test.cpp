@@ -16,8 +16,11 @@
 // F32 one a K-term sum), plus u·|ref| for rounding the reference to float.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 #include "kernels/config.h"
@@ -274,6 +277,59 @@ TEST(KernelsMatmul, Q5_KAllTiersMatchReference) {
 }
 TEST(KernelsMatmul, Q6_KAllTiersMatchReference) {
   check_k_type<BlockQ6_K>(TensorType::Q6_K, q6_k_q8_0_gemm_ref, q6_k_f32_gemm_ref, 600);
+}
+
+// The int16 sums of the SIMD tiers at their bounds: every code at its
+// smallest or largest value (Q6_K scales −128 or −1) against activations all
+// −128 or all 127 (Q8_0 blocks set by hand; the quantizer rarely gives −128).
+template <typename Block>
+void check_extreme_codes(TensorType type, void (*ref_q8)(const Block*, int64_t, int64_t, const BlockQ8_0*, int64_t, float*)) {
+  const int64_t N = 8, K = 512, M = 5;
+  const size_t block_bytes = tensor_type_info(type)->block_bytes;
+  const int64_t blocks = N * K / tensor_type_info(type)->block_size;
+  for (uint8_t fill : {uint8_t(0x00), uint8_t(0xFF)}) {
+    std::vector<uint8_t> w(size_t(blocks) * block_bytes, fill);
+    for (size_t at = 0; at < w.size(); at += block_bytes) {
+      const uint16_t one = 0x3C00;
+      if (type == TensorType::Q6_K) {
+        if (fill == 0) std::memset(&w[at + offsetof(BlockQ6_K, scales)], 0x80, sizeof(BlockQ6_K::scales));
+        std::memcpy(&w[at + offsetof(BlockQ6_K, d)], &one, 2);
+      } else {
+        std::memcpy(&w[at], &one, 2);
+        if (type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q5_1) std::memcpy(&w[at + 2], &one, 2);  // dmin, m
+      }
+    }
+    PackedWeights packed;
+    ASSERT_TRUE(PackedWeights::Pack(type, w.data(), w.size(), N, K, &packed).ok());
+    for (int8_t a : {int8_t(-128), int8_t(127)}) {
+      QuantizedX q;
+      for (int64_t i = 0; i < M * K / kQK; ++i) {
+        BlockQ8_0 b;
+        b.d = 0x3C00;
+        std::fill(std::begin(b.qs), std::end(b.qs), a);
+        q.blocks.push_back(b);
+        q.qs.insert(q.qs.end(), b.qs, b.qs + kQK);
+        q.d.push_back(1.0f);
+        q.sums.push_back(kQK * a);
+      }
+      std::vector<float> want(size_t(M * N));
+      ref_q8(reinterpret_cast<const Block*>(w.data()), N, K, q.blocks.data(), M, want.data());
+      const PackedView view{packed.data(), N, K};
+      for (const KernelConfig* c : tiers()) {
+        const TypeKernels& k = *c->kernels_for(type);
+        const std::string name = std::string(c->name) + " " + tensor_type_info(type)->name + " extreme";
+        expect_bitwise(want, run_kernel(k.q8_gemv, view, q.view(K), M, N), name + " W4A8 gemv", M, N, K);
+        expect_bitwise(want, run_kernel(k.q8_gemm, view, q.view(K), M, N), name + " W4A8 gemm", M, N, K);
+      }
+    }
+  }
+}
+TEST(KernelsMatmul, ExtremeCodesAndActivationsMatchReference) {
+  check_extreme_codes<BlockQ5_0>(TensorType::Q5_0, q5_0_q8_0_gemm_ref);
+  check_extreme_codes<BlockQ5_1>(TensorType::Q5_1, q5_1_q8_0_gemm_ref);
+  check_extreme_codes<BlockQ4_K>(TensorType::Q4_K, q4_k_q8_0_gemm_ref);
+  check_extreme_codes<BlockQ5_K>(TensorType::Q5_K, q5_k_q8_0_gemm_ref);
+  check_extreme_codes<BlockQ6_K>(TensorType::Q6_K, q6_k_q8_0_gemm_ref);
 }
 
 // The K-quant W4A8 references against the exact product of the row
