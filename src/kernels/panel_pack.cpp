@@ -67,7 +67,7 @@ struct GroupCodes {
 struct BuildSlot {  // Q4 / Q5 panels: this build's layout
   static constexpr NibbleSlot at(int r, int k) { return q4_nibble_slot(r, k); }
 };
-struct LanesSlot {  // IQ4_NL; the K-quants' parts (k_slot in k_panel.cpp)
+struct LanesSlot {  // the K-quants' parts (k_slot in k_panel.cpp)
   static constexpr NibbleSlot at(int r, int k) { return lanes_nibble_slot(r, k); }
 };
 // The bit of a plane byte that holds the fifth bit of the value whose nibble
@@ -78,10 +78,6 @@ struct LanesSlot {  // IQ4_NL; the K-quants' parts (k_slot in k_panel.cpp)
 struct Q5PanelBit {
   static constexpr bool kSplit = kQ5Split;
   static constexpr int at(int v, int h) { return q5_high_slot(NibbleSlot{16 * v, 4 * h}).shift; }
-};
-struct Q5KPartBit {  // Q5_K parts (packed_weights.h)
-  static constexpr bool kSplit = false;
-  static constexpr int at(int v, int h) { return 2 * v + h; }
 };
 static_assert(!kQ5Split || (q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.byte == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.shift == 6 &&
                             q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.shift == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 0}).low_bits == 5),
@@ -154,9 +150,9 @@ struct BroadcastQh {
   static constexpr int at(size_t i) { return 2 * H + int(i / 8); }
 };
 
-// Q4_0, Q4_1, Q5_0, Q5_1 (kQ4Panels, kQ5Panels); IQ4_NL (kI8Panels, rows in
-// lanes, kIQ4NL).
-template <typename Block, bool kHasMin, bool kHigh, bool kIQ4NL = false>
+// Q4_0, Q5_0 (kQ4Panels, kQ5Panels; kHasMin: Q4_1, Q5_1 would be, packed per
+// weight instead: has_fast_pack).
+template <typename Block, bool kHasMin, bool kHigh>
 void pack_q4_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   constexpr U8x16 kBit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
   GroupCodes g;
@@ -173,8 +169,7 @@ void pack_q4_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
       g.c[r][1] |= U8x16((shuffle_bytes<BroadcastQh<1>>(qh, qh) & kBit) != 0) & 16;
     }
   }
-  if constexpr (kIQ4NL) pack_nibbles<LanesSlot, Q5PanelBit, false>(g, panel + kI8QsOffset, nullptr);
-  else pack_nibbles<BuildSlot, Q5PanelBit, kHigh>(g, panel + q4_qs_offset(kHasMin), panel + q5_high_offset(kHasMin));
+  pack_nibbles<BuildSlot, Q5PanelBit, kHigh>(g, panel + q4_qs_offset(kHasMin), panel + q5_high_offset(kHasMin));
 }
 
 // Q8_0: vector u of the panel holds in lane r row r's elements 4u .. 4u + 3.
@@ -192,11 +187,11 @@ void pack_q8_0_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   }
 }
 
-// Q4_K, Q5_K: header (d, dmin, the 6-bit scales and minimums), then per part
-// p (sub-block p) the nibbles in lanes and Q5_K's plane.
-template <typename Block, bool kHigh>
-void pack_q4_5_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
-  constexpr TensorType kType = kHigh ? TensorType::Q5_K : TensorType::Q4_K;
+// Q4_K: header (d, dmin, the 6-bit scales and minimums), then per part p
+// (sub-block p) the nibbles in lanes.
+void pack_q4_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+  using Block = BlockQ4_K;
+  constexpr TensorType kType = TensorType::Q4_K;
   for (int r = 0; r < kPackRows; ++r) {
     const uint8_t* block = rows[r];
     store_f32(panel + 4 * r, fp16_to_fp32(load_u16(block + offsetof(Block, d))));
@@ -209,13 +204,10 @@ void pack_q4_5_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
     GroupCodes g;
     for (int r = 0; r < kPackRows; ++r) {
       const uint8_t* qs = rows[r] + offsetof(Block, qs) + kQK * (p / 2);  // sub-block p: nibbles p % 2
-      for (int h = 0; h < 2; ++h) {
-        g.c[r][h] = U8x16(load16(qs + 16 * h) >> (4 * (p % 2))) & 15;
-        if constexpr (kHigh) g.c[r][h] |= U8x16((load16(rows[r] + offsetof(Block, qh) + 16 * h) >> p) & 1) << 4;
-      }
+      for (int h = 0; h < 2; ++h) g.c[r][h] = U8x16(load16(qs + 16 * h) >> (4 * (p % 2))) & 15;
     }
     uint8_t* part = panel + k_part_offset(kType, p);
-    pack_nibbles<LanesSlot, Q5KPartBit, kHigh>(g, part, part + kPackRows * kQK / 2);
+    pack_nibbles<LanesSlot, Q5PanelBit, false>(g, part, nullptr);
   }
 }
 
@@ -253,7 +245,7 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
 // ---------------------------------------------------------------------------
 
 alignas(16) constexpr uint8_t kZeroBlock[256] = {};
-static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ5_K) <= sizeof(kZeroBlock), "");
+static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ4_K) <= sizeof(kZeroBlock), "");
 
 // Groups [first, end) (GGUF rows from row kPackRows · first on at gguf);
 // panel_at(g, b) -> where panel b of group g goes; pack(rows, panel).
@@ -302,8 +294,10 @@ void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int6
 
 bool has_fast_pack(TensorType type) {
   switch (type) {
-    case TensorType::Q4_0: case TensorType::Q4_1: case TensorType::Q5_0: case TensorType::Q5_1:
-    case TensorType::Q8_0: case TensorType::IQ4_NL: case TensorType::Q4_K: case TensorType::Q5_K:
+    // The common types only: Q4_1, Q5_1, IQ4_NL and Q5_K (rare in published
+    // files) take PackedWeights' per-weight packing, slower to load, about
+    // 1 KB gzipped less to download.
+    case TensorType::Q4_0: case TensorType::Q5_0: case TensorType::Q8_0: case TensorType::Q4_K:
     case TensorType::Q6_K:
       return true;
     default:
@@ -317,21 +311,13 @@ void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int
   const GroupRange range{first_group, end_group};
   switch (type) {
     case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false, false>(gguf, packed, N, K, range);
-    case TensorType::Q4_1: return pack_q4_matrix<BlockQ4_1, true, false>(gguf, packed, N, K, range);
     case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, false, true>(gguf, packed, N, K, range);
-    case TensorType::Q5_1: return pack_q4_matrix<BlockQ5_1, true, true>(gguf, packed, N, K, range);
     case TensorType::Q8_0:
       return pack_sequential(type, gguf, packed, N, K, range, q4_panel_bytes(type),
                              [](Rows rows, uint8_t* panel) { pack_q8_0_block(rows, panel); });
-    case TensorType::IQ4_NL:
-      return pack_sequential(type, gguf, packed, N, K, range, q4_panel_bytes(type),
-                             [](Rows rows, uint8_t* panel) { pack_q4_block<BlockIQ4_NL, false, false, true>(rows, panel); });
     case TensorType::Q4_K:
       return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
-                             [](Rows rows, uint8_t* panel) { pack_q4_5_k_block<BlockQ4_K, false>(rows, panel); });
-    case TensorType::Q5_K:
-      return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
-                             [](Rows rows, uint8_t* panel) { pack_q4_5_k_block<BlockQ5_K, true>(rows, panel); });
+                             [](Rows rows, uint8_t* panel) { pack_q4_k_block(rows, panel); });
     case TensorType::Q6_K:
       return pack_sequential(type, gguf, packed, N, K, range, k_panel_bytes(type),
                              [](Rows rows, uint8_t* panel) { pack_q6_k_block(rows, panel); });

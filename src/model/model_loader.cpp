@@ -155,17 +155,17 @@ Status ModelLoader::finish_plan() {
   model_->info.file_weight_type = kind;
   tied_output_ = std::none_of(plan_.begin(), plan_.end(),
                               [](const PlannedTensor& t) { return t.spec->slot == TensorSlot::kOutput; });
-  if (options_.remedy.any()) {
-    if (file_rotated_ && options_.remedy.rotate)
+  if (remedy_options_.any()) {
+    if (file_rotated_ && remedy_options_.rotate)
       return InvalidArgument("the file's matrices already take rotated inputs; load it without the rotation remedy");
     if (!input_shifts_.empty())
       return InvalidArgument("the file's matrices already shift their inputs (a remedied file); load it without a remedy");
     remedy_.reset(new RemedyPlan);
-    NIBBLE_RETURN_IF_ERROR(RemedyPlan::Create(options_.remedy, options_.importance, model_->architecture, c,
-                                              tied_output_, remedy_.get()));
+    NIBBLE_RETURN_IF_ERROR(plan_remedy_(remedy_options_, options_.importance, model_->architecture, c,
+                                        tied_output_, remedy_.get()));
   }
-  model_->info.rotated_inputs = file_rotated_ || options_.remedy.rotate;
-  model_->info.smoothed_inputs = model_->info.smoothed_inputs || options_.remedy.smooth;
+  model_->info.rotated_inputs = file_rotated_ || remedy_options_.rotate;
+  model_->info.smoothed_inputs = model_->info.smoothed_inputs || remedy_options_.smooth;
   NIBBLE_RETURN_IF_ERROR(check_memory());  // before any tensor is allocated
   // The heap the tensors will take (the vocabulary is in already), grown in
   // one step rather than tensor by tensor, for touch_ahead().
@@ -224,7 +224,7 @@ bool ModelLoader::keeps_file_type(const PlannedTensor& t) const {
 
 bool ModelLoader::weighs_by_importance(const PlannedTensor& t) const {
   return options_.importance != nullptr &&
-         !(options_.remedy.rotate && takes_rotated_input(t.spec->slot, t.shape[0], tied_output_));
+         !(remedy_options_.rotate && takes_rotated_input(t.spec->slot, t.shape[0], tied_output_));
 }
 
 TensorType ModelLoader::chosen_type(const PlannedTensor& t) const {
@@ -250,7 +250,7 @@ ModelLoader::MemoryNeed ModelLoader::memory_need() const {
     } else {
       const int64_t K = t.shape[0], N = t.shape[1];
       const TensorType target = fallback_type(chosen_type(t), K);
-      if (t.type != TensorType::F32 || options_.remedy.any()) passing += uint64_t(N) * uint64_t(K) * sizeof(float);
+      if (t.type != TensorType::F32 || remedy_options_.any()) passing += uint64_t(N) * uint64_t(K) * sizeof(float);
       if (target != TensorType::F32) passing += uint64_t(N) * row_size(target, K);
       need.held += packed_bytes(target, N, K);
     }
@@ -439,7 +439,8 @@ Status ModelLoader::set_importance(const ImportanceMatrix* importance) {
 
 Status ModelLoader::set_remedy(const ActivationRemedy& remedy) {
   if (fed_ > 0) return StateError("the activation remedy must be given before the model file");
-  options_.remedy = remedy;
+  remedy_options_ = remedy;
+  plan_remedy_ = &RemedyPlan::Create;
   return Status::Ok();
 }
 

@@ -42,11 +42,6 @@ struct LoadOptions {
   // If set, matrices quantized on load that it has data for are weighted by
   // it (llama-quantize --imatrix); it must outlive the loader.
   const ImportanceMatrix* importance = nullptr;
-  // W4A4's remedies (activation_remedy.h), folded into the matrices
-  // quantized on load; smoothing takes its statistics from `importance`,
-  // which still weights the matrices whose inputs are not rotated (by the
-  // smoothed inputs' Σx²); rotated ones are quantized unweighted.
-  ActivationRemedy remedy;
   // The most bytes the heap may hold (0: no limit) and what it holds before
   // the load: a model whose load would need more than the difference fails
   // once its header is read, before any tensor is allocated.
@@ -68,7 +63,11 @@ class ModelLoader {
   // Importance data for the matrices quantized on load (LoadOptions::
   // importance); only before the first byte is fed.
   Status set_importance(const ImportanceMatrix* importance);
-  // LoadOptions::remedy; only before the first byte is fed.
+  // W4A4's remedies (activation_remedy.h), folded into the matrices
+  // quantized on load; smoothing takes its statistics from the importance
+  // data, which still weights the matrices whose inputs are not rotated (by
+  // the smoothed inputs' Σx²); rotated ones are quantized unweighted. Only
+  // before the first byte is fed.
   Status set_remedy(const ActivationRemedy& remedy);
   // llama2.c's tokenizer.bin (not needed for GGUF).
   Status set_tokenizer_file(const uint8_t* data, size_t size);
@@ -128,7 +127,12 @@ class ModelLoader {
   bool planned_ = false;
   bool tied_output_ = false;      // the file has no output matrix
   bool file_rotated_ = false;     // the file's matrices take rotated inputs (kRotationKey)
-  std::unique_ptr<RemedyPlan> remedy_;  // when options_.remedy asks for one
+  ActivationRemedy remedy_options_;     // set_remedy()'s
+  // RemedyPlan::Create, reached only through set_remedy(): a program that
+  // never calls it links without the remedies' planning (the download's
+  // wasm module, whose tools module loads with remedies: bindings/).
+  decltype(&RemedyPlan::Create) plan_remedy_ = nullptr;
+  std::unique_ptr<RemedyPlan> remedy_;  // when remedy_options_ asks for one
   std::map<std::string, std::vector<float>> input_shifts_;  // by tensor name: the file's (kShiftKeyPrefix keys)
   std::vector<uint8_t> header_;   // bytes buffered until the header parses
   // A GGUF header that needed more bytes is parsed again only once header_

@@ -32,10 +32,10 @@ std::unique_ptr<Model> load_bytes(const std::vector<uint8_t>& file, TensorType w
   LoadOptions options;
   options.weights = weights;
   options.importance = imatrix;
-  options.remedy = remedy;
   ModelLoader loader(options, file.size());
   std::unique_ptr<Model> model;
-  *status = loader.feed(file.data(), file.size());
+  *status = loader.set_remedy(remedy);
+  if (status->ok()) *status = loader.feed(file.data(), file.size());
   if (status->ok()) *status = loader.finish(&model);
   return model;
 }
