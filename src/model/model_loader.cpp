@@ -110,13 +110,6 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
   }
   file_tensors_ = file.tensors();
   for (const GgufTensorInfo& t : file_tensors_) {
-    const std::vector<double>* shift = nullptr;
-    if (file.find(kShiftKeyPrefix + t.name)) {
-      NIBBLE_RETURN_IF_ERROR(file.get_floats(kShiftKeyPrefix + t.name, &shift));
-      input_shifts_[t.name].assign(shift->begin(), shift->end());
-    }
-  }
-  for (const GgufTensorInfo& t : file_tensors_) {
     int layer = -1;
     const TensorSpec* spec = match_tensor(*arch, t.name, &layer);
     // As llama.cpp does: a tensor the forward pass would not use means the
@@ -125,7 +118,13 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
     if (!spec)
       return FormatError("tensor " + t.name + " is not part of the '" + arch->name +
                          "' architecture as nibble runs it; the file is of a variant nibble does not support");
-    plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes, spec, layer});
+    plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes, spec, layer, {}});
+    const std::vector<double>* shift = nullptr;
+    if (file.find(kShiftKeyPrefix + t.name)) {
+      NIBBLE_RETURN_IF_ERROR(file.get_floats(kShiftKeyPrefix + t.name, &shift));
+      plan_.back().input_shift.assign(shift->begin(), shift->end());
+      file_shifted_ = true;
+    }
   }
   return finish_plan();
 }
@@ -158,7 +157,7 @@ Status ModelLoader::finish_plan() {
   if (remedy_options_.any()) {
     if (file_rotated_ && remedy_options_.rotate)
       return InvalidArgument("the file's matrices already take rotated inputs; load it without the rotation remedy");
-    if (!input_shifts_.empty())
+    if (file_shifted_)
       return InvalidArgument("the file's matrices already shift their inputs (a remedied file); load it without a remedy");
     remedy_.reset(new RemedyPlan);
     NIBBLE_RETURN_IF_ERROR(plan_remedy_(remedy_options_, options_.importance, model_->architecture, c,
@@ -557,7 +556,7 @@ Status ModelLoader::plan_llama2c() {
   for (const Llama2cTensor& t : checkpoint.tensors) {
     const TensorSpec* spec = spec_of(model_->architecture, slot_of(t.weight));
     file_tensors_.push_back({tensor_name(*spec, t.layer), t.shape, TensorType::F32, t.offset, t.bytes});
-    plan_.push_back({file_tensors_.back().name, TensorType::F32, t.shape, t.offset, t.bytes, spec, t.layer});
+    plan_.push_back({file_tensors_.back().name, TensorType::F32, t.shape, t.offset, t.bytes, spec, t.layer, {}});
   }
   return finish_plan();
 }
@@ -566,24 +565,17 @@ Status ModelLoader::plan_llama2c() {
 // keys or the remedy, once their weights are in: the correction W·shift is
 // computed from them.
 Status ModelLoader::set_input_shifts() {
-  Status s;
-  for_each_tensor(model_->architecture, model_->config.n_layers, [&](const TensorSpec& spec, int layer) {
-    const SlotRef slot = slot_ref(&weights_, spec.slot, layer);
-    if (!s.ok() || !slot.matrix || slot.empty()) return;
-    const std::string name = tensor_name(spec, layer);
-    const auto in_file = input_shifts_.find(name);
-    std::vector<float> shift = in_file != input_shifts_.end() ? in_file->second
-                               : remedy_                      ? remedy_->input_shift(spec.slot, layer)
-                                                              : std::vector<float>();
-    if (shift.empty()) return;
-    if (int64_t(shift.size()) != slot.matrix->cols()) {
-      s = FormatError(std::string(kShiftKeyPrefix) + name + " holds " + std::to_string(shift.size()) +
-                      " values; the matrix's rows hold " + std::to_string(slot.matrix->cols()));
-      return;
-    }
-    s = set_input_shift(std::move(shift), slot.matrix);
-  });
-  return s;
+  for (PlannedTensor& t : plan_) {  // (every matrix is one of the file's tensors)
+    const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
+    if (!slot.matrix || slot.empty()) continue;
+    std::vector<float> shift = remedy_ ? remedy_->input_shift(t.spec->slot, t.layer) : std::move(t.input_shift);
+    if (shift.empty()) continue;
+    if (int64_t(shift.size()) != slot.matrix->cols())
+      return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift.size()) +
+                         " values; the matrix's rows hold " + std::to_string(slot.matrix->cols()));
+    NIBBLE_RETURN_IF_ERROR(set_input_shift(std::move(shift), slot.matrix));
+  }
+  return Status::Ok();
 }
 
 }  // namespace nibble
