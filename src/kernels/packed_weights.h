@@ -174,7 +174,7 @@ class PackedWeights {
   // does; PackRows() then takes rows [first, first + rows) as GGUF bytes,
   // first a multiple of kPackRows and rows too unless they end the matrix;
   // once every row was given the result is Pack()'s, byte for byte. Only
-  // for the types packs_in_pieces() accepts (the panel families).
+  // for the types packs_in_pieces() accepts (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K: has_fast_pack).
   static bool packs_in_pieces(TensorType type);
   static Status StartPacking(TensorType type, int64_t N, int64_t K, PackedWeights* out);
   void PackRows(int64_t first, const void* data, int64_t rows);

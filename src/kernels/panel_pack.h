@@ -14,8 +14,8 @@
 
 namespace nibble {
 
-// Whether pack_panels_fast() handles `type`: the panel families (kQ4Panels,
-// kQ5Panels, kI8Panels, kKPanels).
+// Whether pack_panels_fast() handles `type`: the common types of the panel
+// families (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K); the others are packed per weight.
 bool has_fast_pack(TensorType type);
 
 // Row groups [first_group, end_group) of W[N,K] of `type` -> their panels

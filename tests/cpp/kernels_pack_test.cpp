@@ -51,8 +51,10 @@ TEST(KernelsPack, RoundTripIsByteIdentical) {
 // and even group counts (relaxed builds pair groups), one block or several.
 TEST(KernelsPack, FastPackingMatchesPerWeightPacking) {
   Rng rng(29);
-  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::IQ4_NL,
-                          TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
+  // (The types with whole-group packing: has_fast_pack; the rarer ones
+  // Q4_1, Q5_1, IQ4_NL and Q5_K are packed per weight only.)
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q5_0, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q6_K}) {
+    ASSERT_TRUE(PackedWeights::packs_in_pieces(type)) << tensor_type_info(type)->name;
     const int64_t block = tensor_type_info(type)->block_size;
     for (int trial = 0; trial < 12; ++trial) {
       const int64_t N = 1 + int64_t(rng() % (trial < 6 ? 9 : 41)), K = block * (1 + int64_t(rng() % 7));
