@@ -338,6 +338,15 @@ export class Model {
     return this.#toolsReady;
   }
 
+  // One calibration window (token ids) through the tools' `method` (ptr, n).
+  #toolsWindow(where, method, ids) {
+    const { handle, wasm } = this.#openedTools(where);
+    withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
+      copyIn(wasm, ptr, ids);
+      throwIfFailed(handle[method](ptr, ids.length), where);
+    });
+  }
+
   // collectImportance()'s access: open() makes the tools, then window(ids)
   // adds one calibration window's Σx² to the sums the tools keep,
   // file(dataset, chunkSize) returns them as an imatrix GGUF file, clear()
@@ -347,13 +356,7 @@ export class Model {
     this.#live(where);
     return {
       open: () => this.#openTools(where),
-      window: (ids) => {
-        const { handle, wasm } = this.#openedTools(where);
-        withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
-          copyIn(wasm, ptr, ids);
-          throwIfFailed(handle.collectImportance(ptr, ids.length), where);
-        });
-      },
+      window: (ids) => this.#toolsWindow(where, 'collectImportance', ids),
       file: (dataset, chunkSize) => {
         const { handle, wasm } = this.#openedTools(where);
         withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.writeImportance(dataset, chunkSize), where));
@@ -372,13 +375,7 @@ export class Model {
     return {
       open: () => this.#openTools(where),
       begin: (type) => throwIfFailed(this.#openedTools(where).handle.calibrateBegin(type), where),
-      window: (ids) => {
-        const { handle, wasm } = this.#openedTools(where);
-        withHeapBuffers(wasm, [ids.byteLength], where, ([ptr]) => {
-          copyIn(wasm, ptr, ids);
-          throwIfFailed(handle.calibrateWindow(ptr, ids.length), where);
-        });
-      },
+      window: (ids) => this.#toolsWindow(where, 'calibrateWindow', ids),
       step: () => {
         const { handle } = this.#openedTools(where);
         throwIfFailed(handle.calibrateStep(), where);
