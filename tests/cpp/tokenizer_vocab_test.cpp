@@ -556,6 +556,7 @@ TEST(TokenizerVocab, WordPieceSplitsWordsAndMatchesLongestFirst) {
   EXPECT_EQ(t->encode(std::string("a\x01" "b\xE2\x80\x8B" "c\xFF" "a\0a\xEF\xBF\xBD" "c", 15), plain),
             (Ids{kWpAB, kC, kContA, kContA, kC}));
   EXPECT_EQ(t->encode("abc", plain), (Ids{kWpAB, kC}));
+  EXPECT_EQ(t->encode("a aa", plain), (Ids{kWpA, kWpA, kContA}));  // a word-start "▁a", then "a"
   EXPECT_EQ(t->encode("", Tokenizer::EncodeOptions()), (Ids{kCls, kSep}));
   // Control token texts are words of punctuation and letters unless parse_special.
   EXPECT_EQ(t->encode("[CLS]hello", plain), (Ids{kUnk, kUnk, kUnk, kHello}));

@@ -5,17 +5,16 @@
 // follow that tool's definitions, so a quantized file scored here and there
 // gives the same numbers (tests/fixtures/quality/README.md).
 //
-// Windowing: the token ids of text (BOS first) are cut into floor(n / context)
-// non-overlapping windows of `context` tokens (the rest is unused). Each
-// window runs from an empty KV cache with its first token replaced by BOS;
-// only its second half is scored: the logits at positions context/2 ..
-// context−2 predict the tokens after them, context − 1 − context/2 per window.
+// Windowing: windows.mjs cuts the text's token ids into windows of
+// `context` tokens. Only each window's second half is scored: the logits at
+// positions context/2 .. context−2 predict the tokens after them,
+// context − 1 − context/2 per window.
 import { rangeError, typeError } from './errors.mjs';
 import { macrotask } from './generation.mjs';
 import { throwIfAborted } from './sources.mjs';
-import { checkEvaluateOptions, checkIds, describe } from './validate.mjs';
+import { checkEvaluateOptions, describe } from './validate.mjs';
+import { DEFAULT_CONTEXT, cutWindows, textIds } from './windows.mjs';
 
-const DEFAULT_CONTEXT = 512; // llama-perplexity's default -c
 // llama.cpp keeps the reference log-probabilities only down to 16 nats below
 // the top one and leaves vocabulary entries at or below −16 out of the KL sum.
 const KL_FLOOR = -16;
@@ -147,33 +146,25 @@ export async function evaluate(model, text, options) {
       throw rangeError(where, `the reference's vocabulary has ${reference.info.vocabSize} tokens, the model's ${model.info.vocabSize}: they must match`);
     }
   }
-  let ids;
-  if (typeof text === 'string') ids = Int32Array.from(await model.tokenize(text));
-  else if (Array.isArray(text) || ArrayBuffer.isView(text)) ids = checkIds(text, 'text', model.info.vocabSize, where);
-  else throw typeError(where, `text must be a string or an array of token ids, got ${describe(text)}`);
+  const ids = await textIds(model, text, where);
   const limit = Math.min(model.info.context, reference?.info.context ?? Infinity);
   const context = asked ?? Math.min(DEFAULT_CONTEXT, limit);
   if (context > limit) {
     throw rangeError(where, `options.context is ${context} but the models were loaded with a context of ${limit}; load them with a larger options.context`);
   }
-  const windows = Math.floor(ids.length / context);
-  if (windows === 0) {
-    throw rangeError(where, `the text has ${ids.length} tokens, fewer than one window of options.context = ${context}; give more text or a smaller context`);
-  }
+  const cut = cutWindows(ids, context, model.info.bos, where);
+  const windows = cut.length;
   const first = context >> 1;
-  const bos = model.info.bos;
   const scores = new Scores();
   const vocab = model.info.vocabSize;
   for (let w = 0; w < windows; w++) {
     throwIfAborted(signal, where);
-    const tokens = ids.slice(w * context, (w + 1) * context);
-    const targets = tokens.slice();
-    if (bos >= 0) tokens[0] = bos;
+    const tokens = cut[w]; // position 0 (BOS) is never a target
     const logits = await model.logits(tokens, { precision, batch: context });
     const base = reference ? await reference.logits(tokens, { precision: 'w4a32', batch: context }) : null;
     for (let j = first; j < context - 1; j++) {
       const row = logits.subarray(j * vocab, (j + 1) * vocab);
-      scores.add(row, base ? base.subarray(j * vocab, (j + 1) * vocab) : null, targets[j + 1]);
+      scores.add(row, base ? base.subarray(j * vocab, (j + 1) * vocab) : null, tokens[j + 1]);
     }
     onProgress?.({ status: 'evaluate', window: w + 1, windows, fraction: (w + 1) / windows, ...scores.running() });
     await macrotask(); // let abort signals and the page run

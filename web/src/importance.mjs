@@ -13,9 +13,8 @@
 import { rangeError, typeError } from './errors.mjs';
 import { macrotask } from './generation.mjs';
 import { throwIfAborted } from './sources.mjs';
-import { checkIds, checkImportanceOptions, describe } from './validate.mjs';
-
-const DEFAULT_CONTEXT = 512; // llama-imatrix's default -c
+import { checkImportanceOptions, describe } from './validate.mjs';
+import { DEFAULT_CONTEXT, cutWindows, textIds } from './windows.mjs';
 
 // `count` token ids sampled from the model: runs of at most `context` tokens,
 // each starting at BOS (the next run's seed is one more).
@@ -37,8 +36,8 @@ async function sampleTokens(model, count, context, seed, signal, where) {
 }
 
 // The calibration windows of `text` (a string, token ids, or null with
-// self: sampled) for collectImportance() and quantizeCalibrated(): token
-// ids cut into floor(n / context) windows, each with BOS first.
+// self: sampled) for collectImportance() and quantizeCalibrated(), cut as
+// windows.mjs says.
 export async function calibrationWindows(model, text, { context: asked, self, seed, signal }, where) {
   const context = asked ?? Math.min(DEFAULT_CONTEXT, model.info.context);
   if (context > model.info.context) {
@@ -50,23 +49,10 @@ export async function calibrationWindows(model, text, { context: asked, self, se
     ids = await sampleTokens(model, self, context, seed, signal, where);
   } else if (self !== undefined) {
     throw typeError(where, 'options.self samples a calibration text; give either a text or options.self, not both');
-  } else if (typeof text === 'string') {
-    ids = Int32Array.from(model.tokenize(text));
-  } else if (Array.isArray(text) || ArrayBuffer.isView(text)) {
-    ids = checkIds(text, 'text', model.info.vocabSize, where);
   } else {
-    throw typeError(where, `text must be a string, an array of token ids or null (with options.self), got ${describe(text)}`);
+    ids = await textIds(model, text, where, ', an array of token ids or null (with options.self)');
   }
-  const count = Math.floor(ids.length / context);
-  if (count === 0) {
-    throw rangeError(where, `the calibration text has ${ids.length} tokens, fewer than one window of options.context = ${context}; give more text or a smaller context`);
-  }
-  const windows = [];
-  for (let w = 0; w < count; w++) {
-    const tokens = ids.slice(w * context, (w + 1) * context);
-    if (model.info.bos >= 0) tokens[0] = model.info.bos;
-    windows.push(tokens);
-  }
+  const windows = cutWindows(ids, context, model.info.bos, where, 'calibration text');
   return { windows, tokens: ids.length, context };
 }
 
