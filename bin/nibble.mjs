@@ -312,14 +312,7 @@ async function generate(values, positionals) {
 async function chat(values, positionals) {
   const path = oneModel(positionals, 'chat');
   const { options, weights, context } = samplingOptions(values, 512);
-  let template;
-  if (values.template !== undefined) {
-    try {
-      template = readFileSync(values.template, 'utf8');
-    } catch (e) {
-      fail(`cannot read the template ${values.template} (${e.code ?? e.message})`);
-    }
-  }
+  const template = values.template === undefined ? undefined : readInput(values.template, 'utf8');
   const { model } = await load(path, values, { weights }, 'none', progressReporter(path, process.stderr.isTTY), context ? { context } : {});
   try {
     if (template === undefined && model.tokenizer.chatTemplate === null) {
@@ -353,7 +346,7 @@ async function quantize(values, positionals) {
     process.stderr.write(`  W4A4 remedy folded into the weights before GPTQ: ${remedy}\n`);
     return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base, { remedy, ...importance }), null);
   }
-  const imatrix = calibration ? await calibrate(CLI, values, path, calibration) : values.imatrix && readBytes(values.imatrix);
+  const imatrix = calibration ? await calibrate(CLI, values, path, calibration) : values.imatrix && readInput(values.imatrix);
   if (remedy.includes('smooth') && !imatrix) fail(`--remedy ${remedy} smooths by calibration data: give --imatrix <file>`);
   const importance = imatrix ? { importance: imatrix } : {};
   const extra = remedy === 'none' ? importance : { ...importance, remedy };
@@ -377,11 +370,7 @@ async function quantize(values, positionals) {
 
 function writeQuantized(output, bytes, fp32Bytes) {
   process.stderr.write(`writing ${output}\n`);
-  try {
-    writeFileSync(output, bytes);
-  } catch (e) {
-    fail(`cannot write '${output}': ${e.code === 'ENOENT' ? 'no such folder' : e.code ?? e.message}`);
-  }
+  writeOutput(output, bytes);
   const f32 = fp32Bytes ? `; f32 would be ${mb(fp32Bytes)}, ${(fp32Bytes / bytes.byteLength).toFixed(2)}× larger` : '';
   process.stderr.write(`wrote ${output}: ${number(bytes.byteLength)} bytes (${mb(bytes.byteLength)}${f32})\n`);
 }
@@ -429,11 +418,20 @@ async function info(values, positionals) {
   process.stdout.write(text);
 }
 
-function readBytes(path) {
+// A file's bytes (or, with an encoding, its text); a clear failure otherwise.
+function readInput(path, encoding) {
   try {
-    return readFileSync(path);
+    return readFileSync(path, encoding);
   } catch (e) {
     return fail(`cannot read '${path}': ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`);
+  }
+}
+
+function writeOutput(path, bytes) {
+  try {
+    writeFileSync(path, bytes);
+  } catch (e) {
+    fail(`cannot write '${path}': ${e.code === 'ENOENT' ? 'no such folder' : e.code ?? e.message}`);
   }
 }
 
@@ -479,7 +477,7 @@ async function logits(values, positionals) {
 // ---------------------------------------------------------------------------
 
 // What the commands of bin/quality.mjs use of this file.
-const CLI = { fail, oneModel, integerOption, choiceOption, load, weightTypes: WEIGHT_TYPES, defaultType: DEFAULT_TYPE };
+const CLI = { fail, oneModel, integerOption, choiceOption, load, readInput, writeOutput, weightTypes: WEIGHT_TYPES, defaultType: DEFAULT_TYPE };
 const COMMANDS = {
   generate, chat, quantize, info, logits,
   ...Object.fromEntries(Object.entries(QUALITY_COMMANDS).map(([name, run]) => [name, (values, positionals) => run(CLI, values, positionals)])),

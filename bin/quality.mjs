@@ -3,7 +3,6 @@
 //   nibble imatrix <model> (--text <file> | --self <n>) -o <file>   an importance matrix
 // `cli` carries nibble.mjs's option helpers ({ fail, integerOption,
 // choiceOption, load, weightTypes, defaultType }).
-import { readFileSync, writeFileSync } from 'node:fs';
 import * as nibble from '../dist/nibble.mjs';
 
 const number = (n) => n.toLocaleString('en-US');
@@ -72,11 +71,13 @@ export const QUALITY_OPTIONS = {
 
 function readText(cli, path) {
   if (path === undefined) cli.fail('which text? give it with --text <file>');
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    return cli.fail(`cannot read '${path}': ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`);
-  }
+  return cli.readInput(path, 'utf8');
+}
+
+// --self <n> and its --seed (default 1; only with --self).
+function selfSampling(cli, values) {
+  const self = cli.integerOption(values, 'self', 2, 2 ** 31 - 1);
+  return { self, seed: self === undefined ? undefined : cli.integerOption(values, 'seed', 0, 2 ** 32 - 1) ?? 1 };
 }
 
 // A bar redrawn in place on a terminal (nothing elsewhere: stderr may be a log).
@@ -145,23 +146,18 @@ async function imatrixCommand(cli, values, positionals) {
   if ((values.text === undefined) === (values.self === undefined)) cli.fail('give the calibration text with --text <file>, or --self <n> to sample n tokens from the model');
   const output = values.output ?? cli.fail('where to? give the output file with -o <imatrix.gguf>');
   const text = values.text === undefined ? null : readText(cli, values.text);
-  const self = cli.integerOption(values, 'self', 2, 2 ** 31 - 1);
-  const seed = cli.integerOption(values, 'seed', 0, 2 ** 32 - 1) ?? 1;
+  const { self, seed } = selfSampling(cli, values);
   const context = cli.integerOption(values, 'context', 2, 2 ** 31 - 1);
   const { model } = await cli.load(path, values, { weights: 'f32' }, 'none', undefined, context ? { context } : {});
   try {
     const bar = progressBar(`imatrix ${path}`);
     const name = values.text === undefined ? undefined : values.text.split(/[\\/]/).pop();
     const r = await nibble.collectImportance(model, text, {
-      context, self, seed: self === undefined ? undefined : seed, dataset: name,
+      context, self, seed, dataset: name,
       onProgress: (p) => bar.update(p.fraction, `${p.window}/${p.windows} windows`),
     });
     bar.done();
-    try {
-      writeFileSync(output, r.bytes);
-    } catch (e) {
-      cli.fail(`cannot write '${output}': ${e.code === 'ENOENT' ? 'no such folder' : e.code ?? e.message}`);
-    }
+    cli.writeOutput(output, r.bytes);
     const source = text === null ? `${number(self)} tokens sampled from the model (seed ${seed})` : values.text;
     process.stderr.write(`wrote ${output}: ${r.windows} windows of ${r.context} tokens (${number(r.positions)} positions) of ` +
       `${source}; ${number(r.tokens - r.positions)} tokens left over\n`);
@@ -199,8 +195,7 @@ export function calibrationRequest(cli, values) {
   return {
     method: cli.choiceOption(values, 'method', CALIBRATION_METHODS, CALIBRATION_METHODS[0]),
     text: values.calibrate === undefined ? null : readText(cli, values.calibrate),
-    self: cli.integerOption(values, 'self', 2, 2 ** 31 - 1),
-    seed: values.self === undefined ? undefined : cli.integerOption(values, 'seed', 0, 2 ** 32 - 1) ?? 1,
+    ...selfSampling(cli, values),
     context: cli.integerOption(values, 'context', 2, 2 ** 31 - 1),
     source: values.calibrate ?? `${number(Number(values.self))} tokens sampled from the model`,
   };
