@@ -104,3 +104,9 @@ test('a model without a chat template is refused with a hint', () => {
   expect(r.status).toBe(1);
   expect(r.stderr).toMatch(/^nibble chat: .*stories260K\.gguf has no chat template \(tokenizer\.chat_template\); give one with --template <file>, or use nibble generate\n$/);
 });
+
+test('a template file that cannot be read is refused before the model loads', () => {
+  const r = spawnSync(process.execPath, [CLI, 'chat', model('stories260K.gguf'), '--template', 'missing.jinja'], { cwd: REPO, encoding: 'utf8', input: '' });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/^nibble chat: cannot read 'missing\.jinja': no such file\n$/);
+});
