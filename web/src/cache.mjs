@@ -65,12 +65,13 @@ export async function openCachedSource(source, io) {
     const opened = await openSource(await hit.blob(), io);
     return { ...opened, label: url };
   }
-  return storeWhileReading(await openSource(url, io), cache, url);
+  return storeWhileReading(await openSource(url, { ...io, freshChunks: true }), cache, url);
 }
 
-// Passes the download's chunks through to the loader and copies each into a
-// stream that cache.put() writes; close() commits the entry if every chunk
-// was read, or discards it.
+// Passes the download's chunks through to the loader and into a stream that
+// cache.put() writes (the same chunks, not copies: the download gives each a
+// buffer of its own, which neither reader changes); close() commits the
+// entry if every chunk was read, or discards it.
 function storeWhileReading(opened, cache, url) {
   let sink;
   const body = new ReadableStream({ start(controller) { sink = controller; } });
@@ -84,7 +85,7 @@ function storeWhileReading(opened, cache, url) {
     for await (const chunk of opened.chunks) {
       if (!failed) {
         try {
-          sink.enqueue(chunk.slice()); // chunks may be reused buffers
+          sink.enqueue(chunk);
         } catch {
           failed = true;
         }

@@ -31,14 +31,19 @@ function hasScheme(text) {
 // buffer, handed back and forth ("BYOB"), not a new buffer per chunk: each
 // new buffer is fresh memory the engine zeroes and the OS maps in, page by
 // page, which for a large model costs about as much as the download.
-function readStream(stream) {
-  let reader, buffer = null;
-  try {
-    reader = stream.getReader({ mode: 'byob' });
-    buffer = new ArrayBuffer(FILE_SLICE);
-  } catch {
-    reader = stream.getReader(); // not a byte stream, or no BYOB readers in this engine
+// freshChunks: a new buffer per chunk after all, for a reader that keeps the
+// chunks (the model cache): what it would otherwise copy each chunk into.
+function readStream(stream, freshChunks = false) {
+  let reader = null, buffer = null;
+  if (!freshChunks) {
+    try {
+      reader = stream.getReader({ mode: 'byob' });
+      buffer = new ArrayBuffer(FILE_SLICE);
+    } catch {
+      // not a byte stream, or no BYOB readers in this engine
+    }
   }
+  reader ??= stream.getReader();
   let done = false;
   async function* chunks() {
     for (;;) {
@@ -89,7 +94,7 @@ async function openFile(node, path, name, where) {
   return { size, status: 'load', chunks: chunks(), close, label: path };
 }
 
-async function openUrl(url, name, where, signal) {
+async function openUrl(url, name, where, signal, freshChunks) {
   if (typeof fetch !== 'function') throw plainError(where, `no fetch() here to download the ${name} from ${url}`);
   let response;
   try {
@@ -104,7 +109,7 @@ async function openUrl(url, name, where, signal) {
   const length = response.headers.get('Content-Length');
   const encoded = (response.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
   const size = length !== null && !encoded && /^\d+$/.test(length) ? Number(length) : null;
-  const body = response.body ? readStream(response.body) : {
+  const body = response.body ? readStream(response.body, freshChunks) : {
     chunks: (async function* whole() {
       yield new Uint8Array(await response.arrayBuffer());
     })(),
@@ -125,7 +130,9 @@ async function openUrl(url, name, where, signal) {
 // -> { size (bytes, or null when unknown until the end), status ('download'
 // or 'load'), chunks (async iterator of Uint8Array, each valid until the
 // next is asked for), close() (call when done, also after an error), label }.
-export async function openSource(source, { name, where, platform, signal }) {
+// freshChunks (URLs only): each chunk a buffer of its own, never reused, so
+// that it may be kept.
+export async function openSource(source, { name, where, platform, signal, freshChunks = false }) {
   const { bytes, blob, text } = checkSource(source, name, where);
   if (bytes) {
     const chunks = (async function* one() {
@@ -148,7 +155,7 @@ export async function openSource(source, { name, where, platform, signal }) {
   } catch {
     throw typeError(where, `the ${name} '${text}' is not a URL${node ? ' or a file path' : ''}`);
   }
-  return openUrl(url, name, where, signal);
+  return openUrl(url, name, where, signal, freshChunks);
 }
 
 // The whole of a (small) source, e.g. a tokenizer file, as one Uint8Array.
