@@ -198,7 +198,7 @@ Status CalibratedQuantizer::build_weights(LlamaWeights* out, bool final_types) c
       s = PackedWeights::Pack(TensorType::F32, v.data(), v.size() * sizeof(float), m->rows, m->cols, to.matrix);
     }
     to.matrix->set_rotated_input(from.matrix->rotated_input());
-    if (s.ok() && !from.matrix->input_shift().empty()) s = set_input_shift(from.matrix->input_shift(), to.matrix);
+    if (s.ok() && from.matrix->input_shift()) s = set_input_shift(from.matrix->input_shift(), to.matrix);
   });
   return s;
 }

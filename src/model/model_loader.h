@@ -133,7 +133,6 @@ class ModelLoader {
   // wasm module, whose tools module loads with remedies: bindings/).
   decltype(&RemedyPlan::Create) plan_remedy_ = nullptr;
   std::unique_ptr<RemedyPlan> remedy_;  // when remedy_options_ asks for one
-  bool file_shifted_ = false;     // the file has input shifts (kShiftKeyPrefix keys)
   std::vector<uint8_t> header_;   // bytes buffered until the header parses
   // A GGUF header that needed more bytes is parsed again only once header_
   // has doubled: fed in small chunks, a large header (a vocabulary of
