@@ -183,11 +183,10 @@ std::string TextModel::info_json() const {
   j.key("importanceMatrices").integer(info.importance_matrices);
   // W4A4's remedies folded into the weights, on load or by the file's
   // maker, and whether the matrices shift their inputs (smoothing with
-  // channel means): "smooth+rotate+shift", ..., "none".
-  std::string remedy = info.smoothed_inputs ? "smooth" : "";
-  if (info.rotated_inputs) remedy += remedy.empty() ? "rotate" : "+rotate";
-  if (info.shifted_inputs) remedy += remedy.empty() ? "shift" : "+shift";
-  j.key("remedy").string(remedy.empty() ? "none" : remedy);
+  // channel means).
+  static const char* const kRemedies[] = {"none",  "smooth",       "rotate",       "smooth+rotate",
+                                          "shift", "smooth+shift", "rotate+shift", "smooth+rotate+shift"};
+  j.key("remedy").string(kRemedies[int(info.smoothed_inputs) | int(info.rotated_inputs) << 1 | int(info.shifted_inputs) << 2]);
   j.key("tokenizer").string(info.tokenizer);
   j.key("vocabSize").integer(c.vocab_size);
   j.key("contextLength").integer(c.context_length);

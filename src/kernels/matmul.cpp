@@ -210,7 +210,7 @@ Status set_input_shift(InputShift shift, PackedWeights* w) {
   std::vector<float> correction(static_cast<size_t>(w->rows()));  // [N] W·shift, from the weights as packed
   w->set_input_shift(nullptr, {});
   NIBBLE_RETURN_IF_ERROR(matmul(*w, shift->data(), 1, correction.data(), Precision::kW4A32));
-  w->set_input_shift(std::move(shift), std::move(correction));
+  w->set_input_shift(shift, std::move(correction));
   return Status::Ok();
 }
 

@@ -125,7 +125,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "quant/block_formats.h"
@@ -147,9 +146,10 @@ constexpr size_t q4_panel_bytes(TensorType type) {
 // multiple of the block size): what the matrix holds once loaded.
 uint64_t packed_bytes(TensorType type, int64_t N, int64_t K);
 
-// A matrix input's shift[K] (PackedWeights::input_shift), one vector shared
-// by the matrices reading that input.
-using InputShift = std::shared_ptr<const std::vector<float>>;
+// A matrix input's shift[K] (PackedWeights::input_shift): one vector for
+// the matrices reading that input, owned by their model
+// (LlamaWeights::input_shifts), so that a pointer compare finds them alike.
+using InputShift = const std::vector<float>*;
 
 class PackedWeights {
  public:
@@ -232,7 +232,7 @@ class PackedWeights {
   size_t bytes_ = 0;
   uint8_t* data_ = nullptr;  // 64-byte aligned, owned
   bool rotated_input_ = false;
-  InputShift input_shift_;               // [K] or null
+  InputShift input_shift_ = nullptr;     // [K] (not owned) or null
   std::vector<float> shift_correction_;  // [N] or empty
 };
 

@@ -108,12 +108,11 @@ Status RemedyPlan::Create(const ActivationRemedy& remedy, const ImportanceMatrix
       plan.classifier_ = smoothing_factors(*importance, name(TensorSlot::kOutput, -1), config.dim);
     // The shifts: each smoothed input's channel means, divided by s as the
     // input is.
-    auto shift_of = [&](TensorSlot reader, int layer, const std::vector<float>& s) -> InputShift {
+    auto shift_of = [&](TensorSlot reader, int layer, const std::vector<float>& s) {
       const ImportanceMatrix::Entry* e = s.empty() ? nullptr : entry_of(*importance, name(reader, layer), int64_t(s.size()));
       std::vector<float> shift = e ? channel_means(*e) : std::vector<float>();
-      if (shift.empty()) return nullptr;
       for (size_t j = 0; j < shift.size(); ++j) shift[j] /= s[j];
-      return std::make_shared<const std::vector<float>>(std::move(shift));
+      return shift;
     };
     plan.shifts_.resize(plan.by_input_.size());
     const TensorSlot readers[kInputsPerLayer] = {TensorSlot::kAttnQ, TensorSlot::kAttnOutput, TensorSlot::kFfnGate,
@@ -149,18 +148,20 @@ int RemedyPlan::input_of(TensorSlot slot) {
   }
 }
 
-const std::vector<float>& RemedyPlan::input_factors(TensorSlot slot, int layer) const {
+const std::vector<float>& RemedyPlan::of_input(const std::vector<std::vector<float>>& by_input,
+                                               const std::vector<float>& classifier, TensorSlot slot, int layer) const {
   const int input = input_of(slot);
-  if (input == kClassifierInput) return classifier_;
-  if (input == kNoInput) return none_;
-  return by_input_[size_t(layer) * kInputsPerLayer + size_t(input)];
+  if (input == kClassifierInput) return classifier;
+  if (input == kNoInput || by_input.empty()) return none_;
+  return by_input[size_t(layer) * kInputsPerLayer + size_t(input)];
 }
 
-InputShift RemedyPlan::input_shift(TensorSlot slot, int layer) const {
-  const int input = input_of(slot);
-  if (input == kClassifierInput) return classifier_shift_;
-  if (input == kNoInput || shifts_.empty()) return nullptr;
-  return shifts_[size_t(layer) * kInputsPerLayer + size_t(input)];
+const std::vector<float>& RemedyPlan::input_factors(TensorSlot slot, int layer) const {
+  return of_input(by_input_, classifier_, slot, layer);
+}
+
+const std::vector<float>& RemedyPlan::input_shift(TensorSlot slot, int layer) const {
+  return of_input(shifts_, classifier_shift_, slot, layer);
 }
 
 void RemedyPlan::smooth_importance(TensorSlot slot, int layer, int64_t K, float* importance) const {

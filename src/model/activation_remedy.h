@@ -29,7 +29,6 @@
 #include <vector>
 
 #include "format/imatrix_gguf.h"
-#include "kernels/packed_weights.h"
 #include "model/architecture.h"
 #include "model/llama_config.h"
 #include "quant/hadamard.h"
@@ -79,13 +78,14 @@ class RemedyPlan {
   // importance data does not hold.)
   void smooth_importance(TensorSlot slot, int layer, int64_t K, float* importance) const;
   // The shift of the input of the matrix in `slot` (PackedWeights::
-  // input_shift: the input's channel means after smoothing, one vector for
-  // the matrices reading that input), or null.
-  InputShift input_shift(TensorSlot slot, int layer) const;
+  // input_shift: the input's channel means after smoothing), or empty.
+  const std::vector<float>& input_shift(TensorSlot slot, int layer) const;
 
  private:
   enum Input { kAttnIn, kAttnOut, kFfnIn, kFfnDownIn, kInputsPerLayer, kClassifierInput = -2, kNoInput = -1 };
   static int input_of(TensorSlot slot);
+  const std::vector<float>& of_input(const std::vector<std::vector<float>>& by_input,
+                                     const std::vector<float>& classifier, TensorSlot slot, int layer) const;
   const std::vector<float>& factors(int layer, Input input) const;  // empty: not smoothed
   const std::vector<float>& input_factors(TensorSlot slot, int layer) const;  // s of the matrix's input
 
@@ -94,8 +94,8 @@ class RemedyPlan {
   int group_ = 1, head_dim_ = 0;  // query heads per KV head, for V's rows
   std::vector<std::vector<float>> by_input_;  // [layer · kInputsPerLayer + input]
   std::vector<float> classifier_;             // the classifier's input
-  std::vector<InputShift> shifts_;            // as by_input_; null without channel means
-  InputShift classifier_shift_;
+  std::vector<std::vector<float>> shifts_;    // as by_input_; empty without channel means
+  std::vector<float> classifier_shift_;
   std::vector<float> none_;                   // no smoothing
 };
 

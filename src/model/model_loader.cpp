@@ -562,28 +562,19 @@ Status ModelLoader::plan_llama2c() {
 
 // The matrices' input shifts (PackedWeights::input_shift), from the file's
 // keys or the remedy, once their weights are in: the correction W·shift is
-// computed from them. The file holds one copy per matrix; equal ones (the
-// matrices reading one input) become one shared vector, as the remedy's are.
+// computed from them. The file holds one copy per matrix; the matrices
+// reading one input share one vector (share_input_shift).
 Status ModelLoader::set_input_shifts() {
-  std::vector<InputShift> distinct;  // the file's shifts so far
+  weights_.input_shifts.reserve(plan_.size());  // at most one per matrix
   for (PlannedTensor& t : plan_) {  // (every matrix is one of the file's tensors)
     const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
     if (!slot.matrix || slot.empty()) continue;
-    InputShift shift = remedy_ ? remedy_->input_shift(t.spec->slot, t.layer) : nullptr;
-    if (!t.input_shift.empty()) {
-      const auto same = std::find_if(distinct.begin(), distinct.end(), [&](const InputShift& d) { return *d == t.input_shift; });
-      if (same != distinct.end()) {
-        shift = *same;
-      } else {
-        shift = std::make_shared<const std::vector<float>>(std::move(t.input_shift));
-        distinct.push_back(shift);
-      }
-    }
-    if (shift == nullptr) continue;
-    if (int64_t(shift->size()) != slot.matrix->cols())
-      return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift->size()) +
+    const std::vector<float>& shift = remedy_ ? remedy_->input_shift(t.spec->slot, t.layer) : t.input_shift;
+    if (shift.empty()) continue;
+    if (int64_t(shift.size()) != slot.matrix->cols())
+      return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift.size()) +
                          " values; the matrix's rows hold " + std::to_string(slot.matrix->cols()));
-    NIBBLE_RETURN_IF_ERROR(set_input_shift(std::move(shift), slot.matrix));
+    NIBBLE_RETURN_IF_ERROR(share_input_shift(shift, &weights_, slot.matrix));
     model_->info.shifted_inputs = true;
   }
   return Status::Ok();

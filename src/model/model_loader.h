@@ -93,7 +93,7 @@ class ModelLoader {
     uint64_t bytes;
     const TensorSpec* spec;  // in model_->architecture
     int layer;               // -1 for whole-model tensors
-    std::vector<float> input_shift;  // the file's (kShiftKeyPrefix key), or empty; moved out at finish()
+    std::vector<float> input_shift;  // the file's (kShiftKeyPrefix key), or empty
   };
   struct MemoryNeed {
     uint64_t held = 0;     // the loaded model's weights and vocabulary

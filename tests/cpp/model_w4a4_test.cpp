@@ -164,8 +164,8 @@ TEST(ModelW4A4, ShiftedInputKeepsTheProduct) {
   PackedWeights plain, shifted;
   ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, blocks.data(), blocks.size(), N, K, &plain).ok());
   ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, blocks.data(), blocks.size(), N, K, &shifted).ok());
-  const InputShift shared = std::make_shared<const std::vector<float>>(shift);
-  ASSERT_TRUE(set_input_shift(shared, &shifted).ok());
+  const std::vector<float> copy = shift;  // (shift[K] is the one plain and shifted share below)
+  ASSERT_TRUE(set_input_shift(&shift, &shifted).ok());
   std::vector<float> correction(N), want(M * N), got(M * N);
   ASSERT_TRUE(matmul(plain, shift.data(), 1, correction.data(), Precision::kW4A32).ok());
   EXPECT_EQ(shifted.shift_correction(), correction);
@@ -181,9 +181,9 @@ TEST(ModelW4A4, ShiftedInputKeepsTheProduct) {
   // equal copy.
   const MatmulTarget both[] = {{&plain, want.data()}, {&shifted, got.data()}};
   EXPECT_FALSE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A8).ok());
-  ASSERT_TRUE(set_input_shift(std::make_shared<const std::vector<float>>(shift), &plain).ok());
+  ASSERT_TRUE(set_input_shift(&copy, &plain).ok());
   EXPECT_FALSE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A8).ok());
-  ASSERT_TRUE(set_input_shift(shared, &plain).ok());
+  ASSERT_TRUE(set_input_shift(&shift, &plain).ok());
   EXPECT_TRUE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A8).ok());
 }
 
