@@ -231,6 +231,21 @@ TEST(ModelW4A4, ChannelMeansShiftSmoothedInputs) {
   EXPECT_EQ(logits(*back, Precision::kW4A4), logits(*m, Precision::kW4A4));
   load_bytes(written, TensorType::F32, &means, {true, false}, &s);  // remedied twice
   EXPECT_FALSE(s.ok());
+  // GPTQ's models (each stage's forward passes, the result) keep one shift
+  // per input too.
+  const std::unique_ptr<Model> shifted_f32 = load_bytes(f.file, TensorType::F32, &means, {true, true}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  CalibratedQuantizer q(shifted_f32.get(), TensorType::Q4_0);
+  ASSERT_TRUE(q.add_window(ids.data(), kTokens).ok());
+  while (!q.done()) ASSERT_TRUE(q.step(nullptr).ok());
+  std::vector<uint8_t> gptq_file;
+  ASSERT_TRUE(q.write_gguf(&gptq_file).ok());
+  const std::unique_ptr<Model> gptq = load_bytes(gptq_file, TensorType::Q4_0, nullptr, {}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const LlamaWeights& wg = gptq->llama->weights();
+  EXPECT_EQ(*wg.layers[2].wq.input_shift(), *shifted_f32->llama->weights().layers[2].wq.input_shift());
+  EXPECT_EQ(wg.layers[2].wq.input_shift(), wg.layers[2].wv.input_shift());
+  EXPECT_EQ(logits(*gptq, Precision::kW4A4).size(), size_t(kTokens) * size_t(gptq->config.vocab_size));
 
   const std::unique_ptr<Model> unshifted = load_bytes(f.file, TensorType::Q4_0, &f.imatrix, {true, true}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
