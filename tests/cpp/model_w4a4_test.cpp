@@ -49,6 +49,18 @@ std::vector<float> logits(const Model& model, Precision precision) {
   return out;
 }
 
+// GPTQ (Q4_0) of a float model calibrated on ids[kTokens], as a file;
+// empty on failure.
+std::vector<uint8_t> gptq_file(Model* model, const std::vector<int32_t>& ids) {
+  CalibratedQuantizer q(model, TensorType::Q4_0);
+  std::vector<uint8_t> file;
+  Status s = q.add_window(ids.data(), kTokens);
+  while (s.ok() && !q.done()) s = q.step(nullptr);
+  if (s.ok()) s = q.write_gguf(&file);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return s.ok() ? file : std::vector<uint8_t>();
+}
+
 struct Fixture {
   std::vector<uint8_t> file = read_fixture("models/stories260K.gguf");
   ImportanceMatrix imatrix;
@@ -127,13 +139,8 @@ TEST(ModelW4A4, GptqOnRotatedWeights) {
   const std::vector<float> want = logits(*plain, Precision::kW4A32);
   const std::unique_ptr<Model> rotated = load_bytes(f.file, TensorType::F32, nullptr, {false, true}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
-  CalibratedQuantizer q(rotated.get(), TensorType::Q4_0);
   const std::vector<int32_t> ids = rotated->tokenizer->encode("Once upon a time, a little girl named Lily", true);
-  ASSERT_TRUE(q.add_window(ids.data(), kTokens).ok());
-  while (!q.done()) ASSERT_TRUE(q.step(nullptr).ok());
-  std::vector<uint8_t> written;
-  ASSERT_TRUE(q.write_gguf(&written).ok());
-  const std::unique_ptr<Model> gptq = load_bytes(written, TensorType::Q4_0, nullptr, {}, &s);
+  const std::unique_ptr<Model> gptq = load_bytes(gptq_file(rotated.get(), ids), TensorType::Q4_0, nullptr, {}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_TRUE(gptq->info.rotated_inputs);
   const std::unique_ptr<Model> rtn = load_bytes(f.file, TensorType::Q4_0, nullptr, {false, true}, &s);
@@ -235,12 +242,7 @@ TEST(ModelW4A4, ChannelMeansShiftSmoothedInputs) {
   // per input too.
   const std::unique_ptr<Model> shifted_f32 = load_bytes(f.file, TensorType::F32, &means, {true, true}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
-  CalibratedQuantizer q(shifted_f32.get(), TensorType::Q4_0);
-  ASSERT_TRUE(q.add_window(ids.data(), kTokens).ok());
-  while (!q.done()) ASSERT_TRUE(q.step(nullptr).ok());
-  std::vector<uint8_t> gptq_file;
-  ASSERT_TRUE(q.write_gguf(&gptq_file).ok());
-  const std::unique_ptr<Model> gptq = load_bytes(gptq_file, TensorType::Q4_0, nullptr, {}, &s);
+  const std::unique_ptr<Model> gptq = load_bytes(gptq_file(shifted_f32.get(), ids), TensorType::Q4_0, nullptr, {}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
   const LlamaWeights& wg = gptq->llama->weights();
   EXPECT_EQ(*wg.layers[2].wq.input_shift(), *shifted_f32->llama->weights().layers[2].wq.input_shift());
