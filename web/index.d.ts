@@ -299,9 +299,10 @@ export interface ModelInfo {
    * nibble.smoothed_inputs keys). '+shift': the matrices also shift their
    * inputs by the smoothed channel means before rounding them (smoothing
    * with importance data that holds Σx; the file's nibble.input_shift.*
-   * keys).
+   * keys; 'shift' and 'rotate+shift' only from a file that has such keys
+   * without nibble.smoothed_inputs).
    */
-  remedy: 'none' | 'rotate' | 'smooth' | 'smooth+rotate' | 'smooth+shift' | 'smooth+rotate+shift';
+  remedy: 'none' | 'rotate' | 'smooth' | 'smooth+rotate' | 'shift' | 'rotate+shift' | 'smooth+shift' | 'smooth+rotate+shift';
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
   tokenizer: 'llama' | 'gpt2' | 'bert';
   vocabSize: number;
