@@ -399,7 +399,7 @@ async function info(values, positionals) {
     ['context', `${number(c.contextLength)} positions`],
     ['tokenizer', `${i.tokenizer === 'gpt2' ? 'gpt2 (byte-level BPE)' : 'llama (SentencePiece-style BPE)'}, ${number(i.vocabSize)} tokens, BOS ${i.bos}, EOS ${i.eos}`],
     ['output', i.tiedOutput ? 'shares the token embedding matrix' : 'its own matrix (output.weight)'],
-    ['W4A4 remedy', i.remedy === 'none' ? 'none' : `${i.remedy} (folded into the weights${i.remedy.includes('rotate') ? '; inputs rotated at run time' : ''})`],
+    ['W4A4 remedy', i.remedy === 'none' ? 'none' : `${i.remedy} (folded into the weights${i.remedy.includes('rotate') ? '; inputs rotated at run time' : ''}${i.remedy.includes('shift') ? '; inputs shifted by their channel means before rounding' : ''})`],
     ['parameters', `${number(i.parameters)} (${mb(i.fp32Bytes)} as f32)`],
     ['in the file', `${i.fileWeightType} matrices; tensors: ${counts('fileType')}`],
     ['loaded as', `${i.weightType} matrices, ${mb(i.loadedBytes)} in memory (${(i.fp32Bytes / i.loadedBytes).toFixed(2)}× smaller than f32); tensors: ${counts('type')}`],

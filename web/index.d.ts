@@ -296,9 +296,13 @@ export interface ModelInfo {
   /**
    * W4A4's remedies its matrices carry: folded in on load (options.remedy)
    * or by whoever wrote the file (its nibble.rotated_inputs and
-   * nibble.smoothed_inputs keys).
+   * nibble.smoothed_inputs keys). '+shift': the matrices also shift their
+   * inputs by the smoothed channel means before rounding them (smoothing
+   * with importance data that holds Σx; the file's nibble.input_shift.*
+   * keys; 'shift' and 'rotate+shift' only from a file that has such keys
+   * without nibble.smoothed_inputs).
    */
-  remedy: 'none' | 'rotate' | 'smooth' | 'smooth+rotate';
+  remedy: 'none' | 'rotate' | 'smooth' | 'smooth+rotate' | 'shift' | 'rotate+shift' | 'smooth+shift' | 'smooth+rotate+shift';
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
   tokenizer: 'llama' | 'gpt2' | 'bert';
   vocabSize: number;

@@ -181,10 +181,12 @@ std::string TextModel::info_json() const {
   j.key("fileBytes").integer(int64_t(info.file_bytes));
   j.key("tiedOutput").boolean(info.tied_output);
   j.key("importanceMatrices").integer(info.importance_matrices);
-  // W4A4's remedies folded into the weights, on load or by the file's maker.
-  const char* remedy = info.smoothed_inputs ? (info.rotated_inputs ? "smooth+rotate" : "smooth")
-                                            : (info.rotated_inputs ? "rotate" : "none");
-  j.key("remedy").string(remedy);
+  // W4A4's remedies folded into the weights, on load or by the file's
+  // maker, and whether the matrices shift their inputs (smoothing with
+  // channel means).
+  static const char* const kRemedies[] = {"none",  "smooth",       "rotate",       "smooth+rotate",
+                                          "shift", "smooth+shift", "rotate+shift", "smooth+rotate+shift"};
+  j.key("remedy").string(kRemedies[int(info.smoothed_inputs) | int(info.rotated_inputs) << 1 | int(info.shifted_inputs) << 2]);
   j.key("tokenizer").string(info.tokenizer);
   j.key("vocabSize").integer(c.vocab_size);
   j.key("contextLength").integer(c.context_length);

@@ -93,8 +93,8 @@ Status validate(const MatmulTarget* targets, int count, const float* x, int64_t 
                              std::to_string(targets[0].w->cols()) + " and " + std::to_string(w->cols()));
     if (w->rotated_input() != targets[0].w->rotated_input())
       return InvalidArgument("matmul: matrices sharing one input must all take it rotated, or none");
-    if (w->input_shift() != targets[0].w->input_shift())
-      return InvalidArgument("matmul: matrices sharing one input must all shift it alike, or none");
+    if (w->input_shift() != targets[0].w->input_shift())  // (one shared vector: a pointer compare)
+      return InvalidArgument("matmul: matrices sharing one input must all hold its one shift, or none");
     if (w->rotated_input() && w->cols() % kRotationBlock != 0)
       return InvalidArgument("matmul: a rotated matrix needs rows of a multiple of " +
                              std::to_string(kRotationBlock) + " values; got " + std::to_string(w->cols()));
@@ -124,8 +124,8 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
   const bool int_activations = precision == Precision::kW4A8 || precision == Precision::kW4A4;
   // x − shift, rounded, then + W·shift after the product (every target:
   // one without integer kernels gets W·(x − shift) + W·shift as well).
-  const std::vector<float>& shift = targets[0].w->input_shift();
-  const bool shifted = int_activations && !shift.empty();
+  const InputShift& shift = targets[0].w->input_shift();  // [K] or null
+  const bool shifted = int_activations && shift != nullptr;
   const bool rotated = targets[0].w->rotated_input();  // the weights are W·H: y = (W·H)·(H·x)
   if (rotated || shifted) {
     s.rotated.assign(x, x + M * K);
@@ -133,7 +133,7 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
       for (int64_t m = m0; m < m1; ++m) {
         float* row = s.rotated.data() + m * K;
         if (shifted)
-          for (int64_t j = 0; j < K; ++j) row[j] -= shift[size_t(j)];
+          for (int64_t j = 0; j < K; ++j) row[j] -= (*shift)[size_t(j)];
         if (rotated) hadamard_rotate_blocks(row, K);
       }
     });
@@ -203,14 +203,14 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
   return Status::Ok();
 }
 
-Status set_input_shift(std::vector<float> shift, PackedWeights* w) {
-  if (int64_t(shift.size()) != w->cols())
+Status set_input_shift(InputShift shift, PackedWeights* w) {
+  if (shift == nullptr || int64_t(shift->size()) != w->cols())
     return InvalidArgument("an input shift needs " + std::to_string(w->cols()) + " values; got " +
-                           std::to_string(shift.size()));
+                           std::to_string(shift ? shift->size() : 0));
   std::vector<float> correction(static_cast<size_t>(w->rows()));  // [N] W·shift, from the weights as packed
-  w->set_input_shift({}, {});
-  NIBBLE_RETURN_IF_ERROR(matmul(*w, shift.data(), 1, correction.data(), Precision::kW4A32));
-  w->set_input_shift(std::move(shift), std::move(correction));
+  w->set_input_shift(nullptr, {});
+  NIBBLE_RETURN_IF_ERROR(matmul(*w, shift->data(), 1, correction.data(), Precision::kW4A32));
+  w->set_input_shift(shift, std::move(correction));
   return Status::Ok();
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/packed_weights.h"
 #include "quant/block_formats.h"
 #include "runtime/status.h"
 
@@ -55,9 +56,11 @@ struct MatmulTarget {
 Status matmul_shared_input(const MatmulTarget* targets, int count, const float* x, int64_t M,
                            Precision precision, ThreadPool* pool = nullptr);
 
-// Gives w the input shift shift[K] (PackedWeights::input_shift) and computes
-// its correction W·shift from the packed weights (f32 activations).
-Status set_input_shift(std::vector<float> shift, PackedWeights* w);
+// Gives w the input shift shift[K] (PackedWeights::input_shift; not owned:
+// it must outlive w; give the matrices sharing an input the same pointer)
+// and computes its correction W·shift from the packed weights (f32
+// activations).
+Status set_input_shift(InputShift shift, PackedWeights* w);
 
 // The same with the kernels of an explicit tier (tests, benchmarks); see
 // kernel_config_for() in config.h.

@@ -128,8 +128,9 @@ PackedWeights& PackedWeights::operator=(PackedWeights&& other) noexcept {
     bytes_ = other.bytes_;
     data_ = other.data_;
     rotated_input_ = other.rotated_input_;
-    input_shift_ = std::move(other.input_shift_);
+    input_shift_ = other.input_shift_;
     shift_correction_ = std::move(other.shift_correction_);
+    other.input_shift_ = nullptr;
     other.data_ = nullptr;
     other.bytes_ = 0;
     other.N_ = other.K_ = 0;

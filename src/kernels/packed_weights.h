@@ -146,6 +146,11 @@ constexpr size_t q4_panel_bytes(TensorType type) {
 // multiple of the block size): what the matrix holds once loaded.
 uint64_t packed_bytes(TensorType type, int64_t N, int64_t K);
 
+// A matrix input's shift[K] (PackedWeights::input_shift): one vector for
+// the matrices reading that input, owned by their model
+// (LlamaWeights::input_shifts), so that a pointer compare finds them alike.
+using InputShift = const std::vector<float>*;
+
 class PackedWeights {
  public:
   PackedWeights() = default;
@@ -205,11 +210,13 @@ class PackedWeights {
   // rounded to integers (W4A8, W4A4), matmul() subtracts input_shift()[K]
   // from each row and adds shift_correction()[N] = W·shift to each output
   // row, so the product stays W·x while the rounded values are centred.
-  // Empty: no shift (f32 activations never shift). set_input_shift() in
-  // kernels/matmul.h computes the correction.
-  const std::vector<float>& input_shift() const { return input_shift_; }
+  // Null: no shift (f32 activations never shift). Matrices sharing an input
+  // (Q/K/V, gate/up) hold one shared vector, so matmul() checks that they
+  // shift it alike by pointer. set_input_shift() in kernels/matmul.h
+  // computes the correction.
+  const InputShift& input_shift() const { return input_shift_; }
   const std::vector<float>& shift_correction() const { return shift_correction_; }
-  void set_input_shift(std::vector<float> shift, std::vector<float> correction) {
+  void set_input_shift(InputShift shift, std::vector<float> correction) {
     input_shift_ = std::move(shift);
     shift_correction_ = std::move(correction);
   }
@@ -225,7 +232,7 @@ class PackedWeights {
   size_t bytes_ = 0;
   uint8_t* data_ = nullptr;  // 64-byte aligned, owned
   bool rotated_input_ = false;
-  std::vector<float> input_shift_;       // [K] or empty
+  InputShift input_shift_ = nullptr;     // [K] (not owned) or null
   std::vector<float> shift_correction_;  // [N] or empty
 };
 

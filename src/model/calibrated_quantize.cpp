@@ -178,6 +178,7 @@ Status CalibratedQuantizer::quantize_matrix_of(Matrix& m, const std::vector<doub
 Status CalibratedQuantizer::build_weights(LlamaWeights* out, bool final_types) const {
   const LlamaWeights& source = model_->llama->weights();
   out->layers.resize(source.layers.size());
+  out->input_shifts.reserve(source.input_shifts.size());  // (share_input_shift)
   Status s;
   for_each_tensor(model_->architecture, model_->config.n_layers, [&](const TensorSpec& spec, int layer) {
     const ConstSlotRef from = slot_ref(source, spec.slot, layer);
@@ -198,7 +199,7 @@ Status CalibratedQuantizer::build_weights(LlamaWeights* out, bool final_types) c
       s = PackedWeights::Pack(TensorType::F32, v.data(), v.size() * sizeof(float), m->rows, m->cols, to.matrix);
     }
     to.matrix->set_rotated_input(from.matrix->rotated_input());
-    if (s.ok() && !from.matrix->input_shift().empty()) s = set_input_shift(from.matrix->input_shift(), to.matrix);
+    if (s.ok() && from.matrix->input_shift()) s = share_input_shift(*from.matrix->input_shift(), out, to.matrix);
   });
   return s;
 }

@@ -37,6 +37,15 @@ void for_each_token(ThreadPool* pool, int n, const Fn& fn) {
 
 }  // namespace
 
+Status share_input_shift(const std::vector<float>& shift, LlamaWeights* owner, PackedWeights* matrix) {
+  std::vector<std::vector<float>>& shifts = owner->input_shifts;
+  for (const std::vector<float>& s : shifts)
+    if (s == shift) return set_input_shift(&s, matrix);
+  if (shifts.size() == shifts.capacity()) return StateError("share_input_shift: no room reserved for another shift");
+  shifts.push_back(shift);
+  return set_input_shift(&shifts.back(), matrix);
+}
+
 SlotRef slot_ref(LlamaWeights* w, TensorSlot slot, int layer) {
   LlamaLayer* l = is_layer_slot(slot) ? &w->layers[size_t(layer)] : nullptr;
   switch (slot) {

@@ -65,7 +65,18 @@ struct LlamaWeights {
   std::vector<float> output_norm;  // [dim]
   PackedWeights output;            // [vocab, dim]; empty when tied to token_embd
   std::vector<LlamaLayer> layers;
+  // The vectors its matrices' input_shift() point to, one per distinct
+  // shift (the matrices reading one input share it). Moving the weights
+  // keeps the pointers valid; growing it past its capacity would not
+  // (share_input_shift).
+  std::vector<std::vector<float>> input_shifts;
 };
+
+// Gives `matrix` of `owner` the input shift shift[K] (set_input_shift in
+// kernels/matmul.h): the owner's vector equal to it when it has one, so
+// that matrices reading one input share it, else a new copy, which must
+// fit in owner->input_shifts' capacity (reserve it first).
+Status share_input_shift(const std::vector<float>& shift, LlamaWeights* owner, PackedWeights* matrix);
 
 // Which member of the weights a tensor fills (the architecture table maps
 // tensor names to slots). Slots from kAttnNorm on are per layer.

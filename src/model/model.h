@@ -34,6 +34,7 @@ struct ModelInfo {
   int importance_matrices = 0;     // matrices quantized with importance data
   bool rotated_inputs = false;     // its matrices take inputs rotated per block (activation_remedy.h)
   bool smoothed_inputs = false;    // smoothing is folded into its weights (activation_remedy.h)
+  bool shifted_inputs = false;     // matrices shift their inputs (PackedWeights::input_shift)
   std::string tokenizer;           // "llama" (SentencePiece-style) or "gpt2"
 };
 

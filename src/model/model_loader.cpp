@@ -123,7 +123,6 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
     if (file.find(kShiftKeyPrefix + t.name)) {
       NIBBLE_RETURN_IF_ERROR(file.get_floats(kShiftKeyPrefix + t.name, &shift));
       plan_.back().input_shift.assign(shift->begin(), shift->end());
-      file_shifted_ = true;
     }
   }
   return finish_plan();
@@ -157,7 +156,7 @@ Status ModelLoader::finish_plan() {
   if (remedy_options_.any()) {
     if (file_rotated_ && remedy_options_.rotate)
       return InvalidArgument("the file's matrices already take rotated inputs; load it without the rotation remedy");
-    if (file_shifted_)
+    if (std::any_of(plan_.begin(), plan_.end(), [](const PlannedTensor& t) { return !t.input_shift.empty(); }))
       return InvalidArgument("the file's matrices already shift their inputs (a remedied file); load it without a remedy");
     remedy_.reset(new RemedyPlan);
     NIBBLE_RETURN_IF_ERROR(plan_remedy_(remedy_options_, options_.importance, model_->architecture, c,
@@ -563,17 +562,20 @@ Status ModelLoader::plan_llama2c() {
 
 // The matrices' input shifts (PackedWeights::input_shift), from the file's
 // keys or the remedy, once their weights are in: the correction W·shift is
-// computed from them.
+// computed from them. The file holds one copy per matrix; the matrices
+// reading one input share one vector (share_input_shift).
 Status ModelLoader::set_input_shifts() {
+  weights_.input_shifts.reserve(plan_.size());  // at most one per matrix
   for (PlannedTensor& t : plan_) {  // (every matrix is one of the file's tensors)
     const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
     if (!slot.matrix || slot.empty()) continue;
-    std::vector<float> shift = remedy_ ? remedy_->input_shift(t.spec->slot, t.layer) : std::move(t.input_shift);
+    const std::vector<float>& shift = remedy_ ? remedy_->input_shift(t.spec->slot, t.layer) : t.input_shift;
     if (shift.empty()) continue;
     if (int64_t(shift.size()) != slot.matrix->cols())
       return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift.size()) +
                          " values; the matrix's rows hold " + std::to_string(slot.matrix->cols()));
-    NIBBLE_RETURN_IF_ERROR(set_input_shift(std::move(shift), slot.matrix));
+    NIBBLE_RETURN_IF_ERROR(share_input_shift(shift, &weights_, slot.matrix));
+    model_->info.shifted_inputs = true;
   }
   return Status::Ok();
 }

@@ -93,7 +93,7 @@ class ModelLoader {
     uint64_t bytes;
     const TensorSpec* spec;  // in model_->architecture
     int layer;               // -1 for whole-model tensors
-    std::vector<float> input_shift;  // the file's (kShiftKeyPrefix key), or empty; moved out at finish()
+    std::vector<float> input_shift;  // the file's (kShiftKeyPrefix key), or empty
   };
   struct MemoryNeed {
     uint64_t held = 0;     // the loaded model's weights and vocabulary
@@ -133,7 +133,6 @@ class ModelLoader {
   // wasm module, whose tools module loads with remedies: bindings/).
   decltype(&RemedyPlan::Create) plan_remedy_ = nullptr;
   std::unique_ptr<RemedyPlan> remedy_;  // when remedy_options_ asks for one
-  bool file_shifted_ = false;     // the file has input shifts (kShiftKeyPrefix keys)
   std::vector<uint8_t> header_;   // bytes buffered until the header parses
   // A GGUF header that needed more bytes is parsed again only once header_
   // has doubled: fed in small chunks, a large header (a vocabulary of

@@ -73,8 +73,8 @@ Status write_model_gguf(const Model& model, std::vector<uint8_t>* out) {
     if (!s.ok() || slot.empty()) return;  // an optional tensor the model lacks
     s = slot.matrix ? add_matrix(&writer, tensor_name(spec, layer), *slot.matrix)
                     : add_vector(&writer, tensor_name(spec, layer), *slot.vector);
-    if (slot.matrix && !slot.matrix->input_shift().empty())
-      writer.set_f32_array(kShiftKeyPrefix + tensor_name(spec, layer), slot.matrix->input_shift());
+    if (slot.matrix && slot.matrix->input_shift())
+      writer.set_f32_array(kShiftKeyPrefix + tensor_name(spec, layer), *slot.matrix->input_shift());
   });
   NIBBLE_RETURN_IF_ERROR(s);
   *out = writer.serialize();

@@ -49,6 +49,18 @@ std::vector<float> logits(const Model& model, Precision precision) {
   return out;
 }
 
+// GPTQ (Q4_0) of a float model calibrated on ids[kTokens], as a file;
+// empty on failure.
+std::vector<uint8_t> gptq_file(Model* model, const std::vector<int32_t>& ids) {
+  CalibratedQuantizer q(model, TensorType::Q4_0);
+  std::vector<uint8_t> file;
+  Status s = q.add_window(ids.data(), kTokens);
+  while (s.ok() && !q.done()) s = q.step(nullptr);
+  if (s.ok()) s = q.write_gguf(&file);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return s.ok() ? file : std::vector<uint8_t>();
+}
+
 struct Fixture {
   std::vector<uint8_t> file = read_fixture("models/stories260K.gguf");
   ImportanceMatrix imatrix;
@@ -127,13 +139,8 @@ TEST(ModelW4A4, GptqOnRotatedWeights) {
   const std::vector<float> want = logits(*plain, Precision::kW4A32);
   const std::unique_ptr<Model> rotated = load_bytes(f.file, TensorType::F32, nullptr, {false, true}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
-  CalibratedQuantizer q(rotated.get(), TensorType::Q4_0);
   const std::vector<int32_t> ids = rotated->tokenizer->encode("Once upon a time, a little girl named Lily", true);
-  ASSERT_TRUE(q.add_window(ids.data(), kTokens).ok());
-  while (!q.done()) ASSERT_TRUE(q.step(nullptr).ok());
-  std::vector<uint8_t> written;
-  ASSERT_TRUE(q.write_gguf(&written).ok());
-  const std::unique_ptr<Model> gptq = load_bytes(written, TensorType::Q4_0, nullptr, {}, &s);
+  const std::unique_ptr<Model> gptq = load_bytes(gptq_file(rotated.get(), ids), TensorType::Q4_0, nullptr, {}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_TRUE(gptq->info.rotated_inputs);
   const std::unique_ptr<Model> rtn = load_bytes(f.file, TensorType::Q4_0, nullptr, {false, true}, &s);
@@ -164,7 +171,8 @@ TEST(ModelW4A4, ShiftedInputKeepsTheProduct) {
   PackedWeights plain, shifted;
   ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, blocks.data(), blocks.size(), N, K, &plain).ok());
   ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, blocks.data(), blocks.size(), N, K, &shifted).ok());
-  ASSERT_TRUE(set_input_shift(shift, &shifted).ok());
+  const std::vector<float> copy = shift;  // (shift[K] is the one plain and shifted share below)
+  ASSERT_TRUE(set_input_shift(&shift, &shifted).ok());
   std::vector<float> correction(N), want(M * N), got(M * N);
   ASSERT_TRUE(matmul(plain, shift.data(), 1, correction.data(), Precision::kW4A32).ok());
   EXPECT_EQ(shifted.shift_correction(), correction);
@@ -176,9 +184,14 @@ TEST(ModelW4A4, ShiftedInputKeepsTheProduct) {
   ASSERT_TRUE(matmul(plain, x.data(), M, want.data(), Precision::kW4A32).ok());
   ASSERT_TRUE(matmul(shifted, x.data(), M, got.data(), Precision::kW4A32).ok());
   EXPECT_EQ(got, want);
-  // Matrices sharing an input shift it alike.
+  // Matrices sharing an input hold its one shift: not another's, nor an
+  // equal copy.
   const MatmulTarget both[] = {{&plain, want.data()}, {&shifted, got.data()}};
   EXPECT_FALSE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A8).ok());
+  ASSERT_TRUE(set_input_shift(&copy, &plain).ok());
+  EXPECT_FALSE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A8).ok());
+  ASSERT_TRUE(set_input_shift(&shift, &plain).ok());
+  EXPECT_TRUE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A8).ok());
 }
 
 // With channel means (Σx) in the importance data, smoothing also shifts:
@@ -202,23 +215,44 @@ TEST(ModelW4A4, ChannelMeansShiftSmoothedInputs) {
   const std::unique_ptr<Model> m = load_bytes(f.file, TensorType::Q4_0, &means, {true, true}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
   const LlamaWeights& w = m->llama->weights();
-  for (const PackedWeights* matrix : {&w.layers[0].wq, &w.layers[0].wo, &w.layers[4].gate, &w.output})
-    EXPECT_EQ(matrix->input_shift().size(), size_t(64));
-  EXPECT_EQ(w.layers[0].wq.input_shift(), w.layers[0].wv.input_shift());
-  EXPECT_TRUE(w.layers[0].down.input_shift().empty());  // K = 172: not smoothed
-  EXPECT_TRUE(w.token_embd.input_shift().empty());
+  for (const PackedWeights* matrix : {&w.layers[0].wq, &w.layers[0].wo, &w.layers[4].gate, &w.output}) {
+    ASSERT_TRUE(matrix->input_shift());
+    EXPECT_EQ(matrix->input_shift()->size(), size_t(64));
+  }
+  EXPECT_EQ(w.layers[0].wq.input_shift(), w.layers[0].wv.input_shift());  // one shared vector
+  EXPECT_EQ(w.layers[4].gate.input_shift(), w.layers[4].up.input_shift());
+  EXPECT_NE(w.layers[0].wq.input_shift(), w.layers[0].wo.input_shift());
+  EXPECT_FALSE(w.layers[0].down.input_shift());  // K = 172: not smoothed
+  EXPECT_FALSE(w.token_embd.input_shift());
+  EXPECT_TRUE(m->info.shifted_inputs);
   std::vector<uint8_t> written;
   ASSERT_TRUE(write_model_gguf(*m, &written).ok());
   const std::unique_ptr<Model> back = load_bytes(written, TensorType::Q4_0, nullptr, {}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_EQ(back->llama->weights().layers[0].wq.input_shift(), w.layers[0].wq.input_shift());
+  const LlamaWeights& wb = back->llama->weights();
+  EXPECT_EQ(*wb.layers[0].wq.input_shift(), *w.layers[0].wq.input_shift());
+  // The file's copies, one per matrix, shared again by the matrices of one input.
+  EXPECT_EQ(wb.layers[0].wq.input_shift(), wb.layers[0].wk.input_shift());
+  EXPECT_EQ(wb.layers[4].gate.input_shift(), wb.layers[4].up.input_shift());
+  EXPECT_TRUE(back->info.shifted_inputs);
   EXPECT_EQ(logits(*back, Precision::kW4A4), logits(*m, Precision::kW4A4));
   load_bytes(written, TensorType::F32, &means, {true, false}, &s);  // remedied twice
   EXPECT_FALSE(s.ok());
+  // GPTQ's models (each stage's forward passes, the result) keep one shift
+  // per input too.
+  const std::unique_ptr<Model> shifted_f32 = load_bytes(f.file, TensorType::F32, &means, {true, true}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const std::unique_ptr<Model> gptq = load_bytes(gptq_file(shifted_f32.get(), ids), TensorType::Q4_0, nullptr, {}, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const LlamaWeights& wg = gptq->llama->weights();
+  EXPECT_EQ(*wg.layers[2].wq.input_shift(), *shifted_f32->llama->weights().layers[2].wq.input_shift());
+  EXPECT_EQ(wg.layers[2].wq.input_shift(), wg.layers[2].wv.input_shift());
+  EXPECT_EQ(logits(*gptq, Precision::kW4A4).size(), size_t(kTokens) * size_t(gptq->config.vocab_size));
 
   const std::unique_ptr<Model> unshifted = load_bytes(f.file, TensorType::Q4_0, &f.imatrix, {true, true}, &s);
   ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_TRUE(unshifted->llama->weights().layers[0].wq.input_shift().empty());
+  EXPECT_FALSE(unshifted->llama->weights().layers[0].wq.input_shift());
+  EXPECT_FALSE(unshifted->info.shifted_inputs);
 }
 
 TEST(ModelW4A4, SmoothingNeedsImportanceData) {

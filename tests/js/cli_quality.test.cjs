@@ -65,9 +65,9 @@ test('quantize --self --remedy smooth+rotate: GPTQ on the remedied weights, a fi
   expect(r.stderr).toMatch(/imatrix: 2 windows of 64 tokens/);
   expect(r.stderr).toMatch(/gptq: 2 windows of 64 tokens/);
   const info = JSON.parse(nibble('info', out, '--json').stdout);
-  expect(info).toMatchObject({ weightType: 'q4_0', remedy: 'smooth+rotate' });
-  expect(nibble('info', out).stdout).toMatch(/W4A4 remedy\s+smooth\+rotate \(folded into the weights; inputs rotated at run time\)/);
   // The calibration's imatrix holds Σx, so the smoothed inputs are shifted too.
+  expect(info).toMatchObject({ weightType: 'q4_0', remedy: 'smooth+rotate+shift' });
+  expect(nibble('info', out).stdout).toMatch(/W4A4 remedy\s+smooth\+rotate\+shift \(folded into the weights; inputs rotated at run time; inputs shifted by their channel means before rounding\)/);
   const bytes = fs.readFileSync(out);
   for (const name of ['blk.0.attn_q.weight', 'blk.4.ffn_up.weight', 'output.weight']) {
     expect(bytes.includes(`nibble.input_shift.${name}`)).toBe(true);

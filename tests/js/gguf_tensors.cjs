@@ -5,29 +5,39 @@ const { tensorTypes } = require('../../dist/nibble.cjs');
 // A GGUF file's tensors: { name: { type ('Q4_K', as types.json), shape,
 // data (a view of its bytes), sha256 of them } }; .headerBytes (not
 // enumerable): the length of everything before the tensor data; .fileType
-// (not enumerable): general.file_type.
+// (not enumerable): general.file_type; .metadata (not enumerable): every
+// key's value { key: value } in file order (numbers, strings, bigints for
+// 64-bit integers, arrays of them).
 function ggufTensors(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
   const u32 = () => { at += 4; return view.getUint32(at - 4, true); };
   const u64 = () => { at += 8; return Number(view.getBigUint64(at - 8, true)); };
   const str = () => { const n = u64(); at += n; return bytes.subarray(at - n, at).toString('utf8'); };
-  const SIZES = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
-  const skip = (type) => {
-    if (type === 8) str();
-    else if (type === 9) {
+  // GGUF value types 0-12: u8 i8 u16 i16 u32 i32 f32 bool string array u64 i64 f64.
+  const SCALARS = {
+    0: [1, 'getUint8'], 1: [1, 'getInt8'], 2: [2, 'getUint16'], 3: [2, 'getInt16'], 4: [4, 'getUint32'],
+    5: [4, 'getInt32'], 6: [4, 'getFloat32'], 7: [1, 'getUint8'], 10: [8, 'getBigUint64'], 11: [8, 'getBigInt64'],
+    12: [8, 'getFloat64'],
+  };
+  const value = (type) => {
+    if (type === 8) return str();
+    if (type === 9) {
       const inner = u32(), n = u64();
-      for (let i = 0; i < n; ++i) skip(inner);
-    } else at += SIZES[type];
+      return Array.from({ length: n }, () => value(inner));
+    }
+    const [size, get] = SCALARS[type];
+    at += size;
+    const v = view[get](at - size, true);
+    return type === 7 ? v !== 0 : v;
   };
   const tensorCount = u64(), kvCount = u64();
-  let alignment = 32, fileType;
+  const metadata = {};
   for (let i = 0; i < kvCount; ++i) {
-    const key = str(), type = u32();
-    if (key === 'general.alignment') alignment = view.getUint32(at, true);
-    if (key === 'general.file_type') fileType = view.getUint32(at, true);
-    skip(type);
+    const key = str();
+    metadata[key] = value(u32());
   }
+  const alignment = metadata['general.alignment'] ?? 32, fileType = metadata['general.file_type'];
   const names = ['F32', 'F16', 'Q4_0', 'Q4_1', , , 'Q5_0', 'Q5_1', 'Q8_0', , , , 'Q4_K', 'Q5_K', 'Q6_K', , , , , , 'IQ4_NL'];
   const infos = [];
   for (let i = 0; i < tensorCount; ++i) {
@@ -50,6 +60,7 @@ function ggufTensors(bytes) {
   }
   Object.defineProperty(tensors, 'headerBytes', { value: data, enumerable: false });
   Object.defineProperty(tensors, 'fileType', { value: fileType, enumerable: false });
+  Object.defineProperty(tensors, 'metadata', { value: metadata, enumerable: false });
   return tensors;
 }
 

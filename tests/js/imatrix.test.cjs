@@ -76,9 +76,16 @@ test('collectImportance on calib.txt: llama-imatrix\'s file layout, counts and s
     // llama-imatrix's tensors in its order, each matrix's Σx (in_sum, as
     // newer llama-imatrix writes it; this fixture's older one has none)
     // after its counts.
-    const names = Object.keys(ggufTensors(Buffer.from(r.bytes)));
-    expect(names.filter((n) => !n.endsWith('.in_sum'))).toEqual(Object.keys(ggufTensors(IMATRIX)));
+    const written = ggufTensors(Buffer.from(r.bytes)), llama = ggufTensors(IMATRIX);
+    const names = Object.keys(written);
+    expect(names.filter((n) => !n.endsWith('.in_sum'))).toEqual(Object.keys(llama));
     expect(names.filter((n) => n.endsWith('.in_sum'))).toHaveLength(36);
+    // The header's keys, in order, with their values and value types
+    // (general.type, imatrix.datasets, .chunk_count, .chunk_size), and each
+    // of llama-imatrix's tensors' type and shape.
+    expect(Object.keys(written.metadata)).toEqual(Object.keys(llama.metadata));
+    expect(written.metadata).toStrictEqual(llama.metadata);
+    for (const [name, t] of Object.entries(llama)) expect([name, written[name].type, written[name].shape]).toEqual([name, t.type, t.shape]);
     const got = importanceOf(r.bytes), want = importanceOf(IMATRIX);
     expect(Object.keys(got)).toEqual(Object.keys(want));
     let worst = 0;
