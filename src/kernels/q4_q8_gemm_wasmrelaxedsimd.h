@@ -57,22 +57,23 @@ void unpack_q4_groups(const Q4Weights& w, int64_t g, int groups, uint8_t* out) {
 
 // The unpacked pair (8 weight rows; only the first `groups` groups stored) ×
 // 4 activation rows (rows ≥ `rows` are zero padding and not stored), `act`
-// the tile's blocks from
-// interleave_q8<true> with R = 4 (word j of row r at 4j + r). Activation word
-// j, broadcast per row, meets codes[j][p] in one relaxed dot: lane pair r =
-// weight row r, a block's eight dots summing in int16 (≤ 30720; Q4_0's start
-// at the row's −8·Σq halves keeps them ≤ 16384). Each broadcast serves both
-// groups: a block takes 32 broadcasts for 64 dots, each a v128.load32_splat
-// (x64: one vbroadcastss from memory, a load without a shuffle; V8 keeps the
-// four offsets' base registers out of the loop): 1.06× a v128.load and four
-// lane broadcasts on the bench model's shapes, M = 64. A group without its
-// partner (an odd last group, or a thread's range that splits a pair) runs
-// the same tile on the partner's stale slots: one tile for both cases is
-// 0.3 KB less to download, and those groups are rare. The loop over
+// the tile's blocks from interleave_q8<true> with R = 4 (word j of row r at
+// 4j + r). Activation word j, broadcast per row, meets codes[j][p] in one
+// relaxed dot: lane pair r = weight row r, a block's eight dots summing in
+// int16 (≤ 30720; Q4_0's start at the row's −8·Σq halves keeps them
+// ≤ 16384). Each broadcast serves both groups: a block takes 32 broadcasts
+// for 64 dots, each a v128.load32_splat (x64: one vbroadcastss from memory,
+// a load without a shuffle; V8 keeps the four offsets' base registers out of
+// the loop), 1.06× as fast as a v128.load and four lane shuffles. A group
+// without its partner (an odd last group, or a thread's range that splits a
+// pair) runs the same tile on the partner's stale slots: one tile for both
+// cases is 0.3 KB less to download, and those groups are rare. The loop over
 // j stays rolled: unrolled, clang builds each sum's eight dots as one tree,
 // so every code and word is loaded four times or kept live, and V8 spills.
 // Bitwise the reference's (integer sums, then the same block update).
-// 576×1536, M = 64, Node: 1.11× the tile that masked the packed panels itself.
+// Node, M = 64, CPU time: 1.15–1.24× the tile that masked the packed panels
+// for every activation tile (576×576, 576×192, 576×1536, 1536×576,
+// 576×49152, 4096²), about 66 GMAC/s on the bench model's shapes.
 template <bool kHasMin>
 void q4_q8_gemm_unpacked_tile_relaxed(int64_t nb, const uint8_t* unpacked, const int32_t* act, int64_t g, int groups,
                                       float* y, int64_t ldy, int rows) {
