@@ -196,8 +196,8 @@ void q4_q8_gemv_relaxed(const Q4Weights& w, const Q8Activations& x, const Output
   if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
 }
 
-// The relaxed tier's Q5 W4A8 GEMM tile (Q4 has q4_q8_gemm_groups_tile_relaxed
-// below): group g's 4 weight rows × 4 activation rows (rows ≥ `rows` are
+// The relaxed tier's Q5 W4A8 GEMM tile (Q4 has q4_q8_gemm_relaxed,
+// q4_q8_gemm_wasmrelaxedsimd.h): group g's 4 weight rows × 4 activation rows (rows ≥ `rows` are
 // zero padding and not stored), `act` the tile's blocks from
 // interleave_q8<true> with R = 4 (word w of row r at w·4 + r). It reads the
 // packed panels as they are, no copy: per block the four panel vectors are
@@ -240,92 +240,6 @@ void q4_q8_gemm_tile5_relaxed(const Q4Weights& w, const int32_t* act, int64_t g,
     }
   }
   for (int r = 0; r < rows; ++r) wasm_v128_store(y + r * ldy + g * kPackRows, acc[r]);
-}
-
-// sum[r][p] += the relaxed dot of codes[p] with row r's activation word,
-// lane r of `words` (one v128 load and lane broadcasts: V8 keeps an address
-// register per load32_splat offset, and the broadcasts of one load need none).
-template <int P>
-inline void add_group_dots(v128_t words, const v128_t (&codes)[P], v128_t (&sum)[4][P]) {
-  const v128_t a[4] = {broadcast_lane<0>(words), broadcast_lane<1>(words), broadcast_lane<2>(words), broadcast_lane<3>(words)};
-#pragma clang loop unroll(full)
-  for (int r = 0; r < 4; ++r)
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) sum[r][p] = wasm_i16x8_add(sum[r][p], relaxed_dot_i8x16_i7x16(a[r], codes[p]));
-}
-// The relaxed tier's Q4 W4A8 GEMM tile: P groups (1, or 2: g even and
-// g + 1, a pair whose panels alternate in one stream, q4_panel_index) of 4
-// weight rows × 4 activation rows (rows ≥ `rows` are zero padding and not
-// stored), `act` the tile's blocks from interleave_q8<true> with R = 4
-// (word w of row r at w·4 + r). It reads the packed panels as they are:
-// panel vector v masked to its low (high) nibbles holds in lane r weight
-// row r's elements 8v .. 8v+3 (8v+4 .. 8v+7), and meets each activation
-// row's word 2v (2v + 1), broadcast, in one relaxed dot: lane pair r =
-// weight row r, a block's eight dots summing in int16 (≤ 30720; Q4_0's
-// start at the row's −8·Σq halves keeps them ≤ 16384). Each
-// broadcast word serves the P groups: with P = 2 a block takes 32
-// broadcasts for 64 dots. The eight int16 sums stay in registers (x64 V8
-// has 15 vector registers to give); the loop over v stays rolled (V8
-// unrolls it by two itself; `unroll(full)` ran 0.2–0.5× as fast). 576×1536 and 1536×576, M = 64, Node: the pair
-// tile 1.1–1.2× the previous 4×4 tile of load32_splat broadcasts.
-// Bitwise the reference's (integer sums, then the same block update).
-template <bool kHasMin, int P>
-void q4_q8_gemm_groups_tile_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
-  constexpr int R = 4;
-  const int64_t nb = w.K / kQK;
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, false));
-  const uint8_t* panel = q4_panel<kHasMin, false>(w, g, 0);  // P = 2: then group g + 1's, then g's next block, ...
-  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  const v128_t low_nibbles = wasm_i8x16_splat(0x0F);
-  v128_t acc[R][P];
-#pragma clang loop unroll(full)
-  for (int r = 0; r < R; ++r)
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) acc[r][p] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(R)) {
-    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
-    const int32_t* words = act;
-    const v128_t start4 = q8_sums_start<kHasMin>(act, R);
-    const v128_t start[R] = {broadcast_lane<0>(start4), broadcast_lane<1>(start4), broadcast_lane<2>(start4), broadcast_lane<3>(start4)};
-    v128_t sum[R][P];
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; ++r)
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) sum[r][p] = start[r];
-    // Low nibbles (words 2v), then high (words 2v + 1), in two loops: in one,
-    // clang pairs each sum's two dots and V8 spills (both halves' codes live).
-#pragma clang loop unroll(full)
-    for (int half = 0; half < 2; ++half) {
-#pragma clang loop unroll(disable)
-      for (int v = 0; v < 4; ++v) {
-        v128_t codes[P];
-#pragma clang loop unroll(full)
-        for (int p = 0; p < P; ++p) {
-          const v128_t q = wasm_v128_load(qs + 16 * v + p * kPanel);
-          codes[p] = wasm_v128_and(half ? wasm_u16x8_shr(q, 4) : q, low_nibbles);
-        }
-        add_group_dots<P>(wasm_v128_load(words + (2 * v + half) * R), codes, sum);
-      }
-    }
-    // The rows' scales and (Q4_1) terms, one load each, broadcast as the words.
-    const v128_t da4 = wasm_v128_load(act + q8_field<true>(R, kQ8D));
-    const v128_t term4 = kHasMin ? wasm_v128_load(act + q8_field<true>(R, kQ8DSum)) : da4;  // Q4_0: unused
-    const v128_t da[R] = {broadcast_lane<0>(da4), broadcast_lane<1>(da4), broadcast_lane<2>(da4), broadcast_lane<3>(da4)};
-    const v128_t term[R] = {broadcast_lane<0>(term4), broadcast_lane<1>(term4), broadcast_lane<2>(term4), broadcast_lane<3>(term4)};
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; ++r)
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p)
-        acc[r][p] = kHasMin ? q8_block_update<true>(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da[r], term[r])
-                            : q8_block_update_with_term(acc[r][p], wasm_i32x4_extadd_pairwise_i16x8(sum[r][p]), panel + p * kPanel, da[r]);
-  }
-  // Unrolled with a test per row: a loop to `rows` indexes acc, which then
-  // lives on the stack (zeroed by a memset per call) instead of in registers.
-#pragma clang loop unroll(full)
-  for (int r = 0; r < R; ++r)
-    if (r < rows)
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) wasm_v128_store(y + r * ldy + (g + p) * kPackRows, acc[r][p]);
 }
 
 }  // namespace wasmsimd

@@ -19,9 +19,10 @@
 // all their loads and V8 spills them; V8 unrolls them itself).
 //
 // The relaxed tier has rows in lanes: its W4A8 kernels are
-// q4_q8_gemv_relaxed and the GEMM tiles q4_q8_gemm_groups_tile_relaxed (Q4:
-// 8 or 4 weight rows × 4 activation rows) and q4_q8_gemm_tile5_relaxed (Q5)
-// (q4_q8_wasmrelaxedsimd.h),
+// q4_q8_gemv_relaxed and the Q5 GEMM tile q4_q8_gemm_tile5_relaxed
+// (q4_q8_wasmrelaxedsimd.h), and the Q4 GEMM q4_q8_gemm_relaxed (8 or 4
+// weight rows × 4 activation rows on a copy of the groups unpacked once,
+// q4_q8_gemm_wasmrelaxedsimd.h);
 // its W4A32 kernels move the nibbles to the rotated order (the GEMV as it
 // reads, the GEMM in a copy of each group).
 #pragma once
@@ -37,6 +38,7 @@
 #include "kernels/q4_activations_wasmsimd.h"
 #include "kernels/q4_f32_wasmsimd.h"
 #include "kernels/q4_panel.h"
+#include "kernels/q4_q8_gemm_wasmrelaxedsimd.h"
 #include "kernels/q4_q8_wasmrelaxedsimd.h"
 #include "kernels/q4_q8_wasmsimd.h"
 
@@ -100,30 +102,12 @@ struct Q4Kernels {
   static void q8_gemm(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail) {
     if (out.m_end - out.m_begin <= kGemvRowsMax) return q8_gemv(w, x, out, tail);
     if constexpr (kRelaxed) {
-      // Reads the panels as they are (no copy), so a last partial tile runs
-      // padded: its rows keep matmul()'s layout.
+      // A last partial activation tile runs padded: its rows keep matmul()'s layout.
+      if (!kHigh) return q4_q8_gemm_relaxed<kHasMin>(w, x, out, tail);
       const int64_t stride = (w.K / kQK) * q8_block_stride<true>(4);
-      if (kHigh) {
-        q4_tiles(w, x, out, 4, interleave_q8<true>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-          q4_q8_gemm_tile5_relaxed<kHasMin>(w, act + t * stride, g, y, ldy, rows);
-        }, tail);
-        return;
-      }
-      // Q4: pairs of full groups through the pair tile, the rest one by one.
-      const int32_t* act = interleave_q8<true>(x, out.m_begin, out.m_end, 4);
-      const int64_t full_end = std::min(out.n_end, w.N) / kPackRows;
-      for (int64_t g = out.n_begin / kPackRows; g < full_end;) {
-        const bool pair = g % 2 == 0 && g + 1 < full_end;
-        for (int64_t m = out.m_begin, t = 0; m < out.m_end; m += 4, ++t) {
-          const int rows = int(std::min<int64_t>(4, out.m_end - m));
-          if (pair)
-            q4_q8_gemm_groups_tile_relaxed<kHasMin, 2>(w, act + t * stride, g, out.y + m * out.ldy, out.ldy, rows);
-          else
-            q4_q8_gemm_groups_tile_relaxed<kHasMin, 1>(w, act + t * stride, g, out.y + m * out.ldy, out.ldy, rows);
-        }
-        g += pair ? 2 : 1;
-      }
-      if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
+      q4_tiles(w, x, out, 4, interleave_q8<true>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
+        q4_q8_gemm_tile5_relaxed<kHasMin>(w, act + t * stride, g, y, ldy, rows);
+      }, tail);
     } else {
       // The copy costs about half of one 4×4 tile per block, so up to 4
       // activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs
