@@ -228,6 +228,40 @@ const Parts& parts_ref(const Parts* parts) {
   return *parts;
 }
 
+// Q6_K's k_superblocks() for one group: the super-block's 16 triples (a
+// part's two, sub-blocks 2s and 2s + 1) in one rolled loop, each a part's
+// 32-block formula after its second triple. Rolled per part (two triples
+// a step), clang loaded a whole part first and V8 spilled a third of the
+// loop's ops.
+template <bool kRelaxed, typename Parts>
+__attribute__((always_inline)) inline void k_superblock_q6(const Parts& parts, const uint8_t* panel, const int8_t* xq,
+                                                           const int16_t* xw, const int32_t* terms, v128_t& acc) {
+  using Dots = UnitDots<kRelaxed>;
+  constexpr int kPer = 2 * k_unit_vectors<TensorType::Q6_K, kRelaxed>();  // code vectors per unit
+  v128_t acc_d = wasm_f32x4_splat(0.0f), isum = wasm_i32x4_splat(0);
+#pragma clang loop unroll(disable)
+  for (int j = 0; j < 2 * kKParts; ++j) {
+    const int s = j >> 1, t = j & 1;  // triple t of part s: elements 16j .. 16j + 15
+#pragma clang loop unroll(full)
+    for (int u = 0; u < 4 / kPer; ++u) {
+      Dots dots;
+#pragma clang loop unroll(full)
+      for (int c = u * kPer; c < (u + 1) * kPer; ++c)
+        dots.add(parts_ref(parts).code(s, 4 * t + c), Dots::activations(xq + 16 * j, kRelaxed ? xw : xw + 16 * j, 4 * c));
+      isum = wasm_i32x4_add(isum, dots.scaled(parts_ref(parts).scale(s, t)));
+    }
+    if (t == 1) {
+      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales ·256 against the
+      // negated half sums, then >> 3 (exact).
+      const int32_t* part_terms = terms + s * kKTermInts;
+      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts_ref(parts).term(s), wasm_v128_load32_splat(part_terms + 1)), 3));
+      acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(part_terms)));
+      isum = wasm_i32x4_splat(0);
+    }
+  }
+  acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(panel), acc_d));
+}
+
 // The four rows' k_superblock_q8() for one activation row, of P groups at
 // once (the GEMV: 1 or 2, a block's activation broadcasts and terms loaded
 // once for both): parts[p] group p's super-block parts (above), panels[p]
@@ -238,8 +272,11 @@ template <TensorType kType, bool kRelaxed, int P, typename Parts>
 __attribute__((always_inline)) inline void k_superblocks(const Parts (&parts)[P], const uint8_t* const (&panels)[P],
                                                          const int8_t* xq, const int16_t* xw, const int32_t* terms,
                                                          v128_t (&acc)[P]) {
+  if constexpr (kType == TensorType::Q6_K) {
+    static_assert(P == 1, "Q6_K runs one group at a time");
+    return k_superblock_q6<kRelaxed>(parts[0], panels[0], xq, xw, terms, acc[0]);
+  }
   using Dots = UnitDots<kRelaxed>;
-  constexpr bool kQ6 = kType == TensorType::Q6_K;
   constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
   v128_t acc_d[P], acc_m[P];
 #pragma clang loop unroll(full)
@@ -249,10 +286,10 @@ __attribute__((always_inline)) inline void k_superblocks(const Parts (&parts)[P]
     v128_t isum[P];
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) isum[p] = wasm_i32x4_splat(0);
-    // Unit u into isum: the code vectors of one nibble vector (c, c + 1)
-    // per step, rolled for Q4_K / Q5_K (one step's values in registers).
-    const auto add_unit = [&](int u) {
+#pragma clang loop unroll(full)
+    for (int u = 0; u < 8 / kPer; ++u) {
       Dots dots[P];
+      // The code vectors of one nibble vector (c, c + 1).
       const auto add_codes = [&](int c) {
 #pragma clang loop unroll(full)
         for (int e = c; e < c + 2; ++e) {
@@ -261,36 +298,30 @@ __attribute__((always_inline)) inline void k_superblocks(const Parts (&parts)[P]
           for (int p = 0; p < P; ++p) dots[p].add(parts_ref(parts[p]).code(s, e), a);
         }
       };
-      if constexpr (kQ6) {
-#pragma clang loop unroll(full)
+      if constexpr (kRelaxed) {
+        // One per step of a rolled loop: unrolled, clang loads a unit's
+        // values first and V8 spills (the plain tier's dots, two per
+        // vector, run as fast either way).
+#pragma clang loop unroll(disable)
         for (int c = u * kPer; c < (u + 1) * kPer; c += 2) add_codes(c);
       } else {
-#pragma clang loop unroll(disable)
+#pragma clang loop unroll(full)
         for (int c = u * kPer; c < (u + 1) * kPer; c += 2) add_codes(c);
       }
 #pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) isum[p] = wasm_i32x4_add(isum[p], dots[p].scaled(parts_ref(parts[p]).scale(s, u * kPer / 4)));
-    };
-#pragma clang loop unroll(full)
-    for (int u = 0; u < 8 / kPer; ++u) add_unit(u);
+      for (int p = 0; p < P; ++p) isum[p] = wasm_i32x4_add(isum[p], dots[p].scaled(parts_ref(parts[p]).scale(s, 0)));
+    }
     const v128_t term = wasm_v128_load32_splat(terms + 1), dx = wasm_v128_load32_splat(terms);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
-      if constexpr (kQ6) {
-        // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales ·256 against the
-        // negated half sums, then >> 3 (exact).
-        isum[p] = wasm_i32x4_add(isum[p], wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts_ref(parts[p]).term(s), term), 3));
-      } else {
-        acc_m[p] = wasm_f32x4_add(acc_m[p], wasm_f32x4_mul(parts_ref(parts[p]).term(s), term));
-      }
+      acc_m[p] = wasm_f32x4_add(acc_m[p], wasm_f32x4_mul(parts_ref(parts[p]).term(s), term));
       acc_d[p] = wasm_f32x4_add(acc_d[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[p]), dx));
     }
   }
 #pragma clang loop unroll(full)
   for (int p = 0; p < P; ++p) {
     const v128_t result = wasm_f32x4_mul(wasm_v128_load(panels[p]), acc_d[p]);
-    acc[p] = wasm_f32x4_add(
-        acc[p], kQ6 ? result : wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panels[p] + kKDminOffset), acc_m[p])));
+    acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panels[p] + kKDminOffset), acc_m[p])));
   }
 }
 
@@ -385,16 +416,17 @@ __attribute__((always_inline)) inline void k_group_rows(const PackedView& w, con
 }
 
 // The W4A8 GEMV, each super-block unpacked from its panel as the row reads
-// it: Q4_K's groups in pairs (a block's activation broadcasts and terms
-// loaded once for both; 4096×4096, Node, relaxed, fastest of 4 alternating
-// runs: 1.40× → 1.24–1.30× Q4_0's time; Q5_K and Q6_K in pairs spilled in
-// V8 and ran no faster), the rest one by one.
+// it, group by group; relaxed Q4_K's in pairs (a block's activation
+// broadcasts and terms loaded once for both; 4096×4096, Node, fastest of
+// 4–5 alternating runs: 1.32–1.40× → 1.24–1.30× Q4_0's time). Pairs of the
+// other types, and of the plain tier's Q4_K, spilled in V8 and ran slower.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
   const auto from_panel = [](int64_t, const uint8_t* panel) { return KPanelParts<kType, kRelaxed>{panel}; };
   int64_t g = out.n_begin / kPackRows;
-  for (; kType == TensorType::Q4_K && (g + 1) * kPackRows < out.n_end; g += 2) k_group_rows<kType, kRelaxed, 2>(w, x, out, prepared, g, from_panel);
+  if constexpr (kRelaxed && kType == TensorType::Q4_K)
+    for (; (g + 1) * kPackRows < out.n_end; g += 2) k_group_rows<kType, kRelaxed, 2>(w, x, out, prepared, g, from_panel);
   for (; g * kPackRows < out.n_end; ++g) k_group_rows<kType, kRelaxed, 1>(w, x, out, prepared, g, from_panel);
 }
 
