@@ -25,7 +25,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <type_traits>
 #include <vector>
 
 #include "kernels/k_panel.h"
@@ -217,25 +216,14 @@ struct KUnpackedParts {
   v128_t term(int s) const { return terms[s]; }
 };
 
-// A super-block's parts as k_superblocks() takes them: by value (the
-// panel's, KPanelParts) or by pointer (KUnpackedParts).
-template <typename Parts>
-const Parts& parts_ref(const Parts& parts) {
-  return parts;
-}
-template <typename Parts>
-const Parts& parts_ref(const Parts* parts) {
-  return *parts;
-}
-
-// Q6_K's k_superblocks() for one group: the super-block's 16 triples (a
+// Q6_K's k_superblock(): the super-block's 16 triples (a
 // part's two, sub-blocks 2s and 2s + 1) in one rolled loop, each a part's
 // 32-block formula after its second triple. Rolled per part (two triples
 // a step), clang loaded a whole part first and V8 spilled a third of the
 // loop's ops.
 template <bool kRelaxed, typename Parts>
-__attribute__((always_inline)) inline void k_superblock_q6(const Parts& parts, const uint8_t* panel, const int8_t* xq,
-                                                           const int16_t* xw, const int32_t* terms, v128_t& acc) {
+__attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts, const uint8_t* panel, const int8_t* xq,
+                                                             const int16_t* xw, const int32_t* terms) {
   using Dots = UnitDots<kRelaxed>;
   constexpr int kPer = 2 * k_unit_vectors<TensorType::Q6_K, kRelaxed>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), isum = wasm_i32x4_splat(0);
@@ -247,82 +235,47 @@ __attribute__((always_inline)) inline void k_superblock_q6(const Parts& parts, c
       Dots dots;
 #pragma clang loop unroll(full)
       for (int c = u * kPer; c < (u + 1) * kPer; ++c)
-        dots.add(parts_ref(parts).code(s, 4 * t + c), Dots::activations(xq + 16 * j, kRelaxed ? xw : xw + 16 * j, 4 * c));
-      isum = wasm_i32x4_add(isum, dots.scaled(parts_ref(parts).scale(s, t)));
+        dots.add(parts.code(s, 4 * t + c), Dots::activations(xq + 16 * j, kRelaxed ? xw : xw + 16 * j, 4 * c));
+      isum = wasm_i32x4_add(isum, dots.scaled(parts.scale(s, t)));
     }
     if (t == 1) {
       // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales ·256 against the
       // negated half sums, then >> 3 (exact).
       const int32_t* part_terms = terms + s * kKTermInts;
-      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts_ref(parts).term(s), wasm_v128_load32_splat(part_terms + 1)), 3));
+      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts.term(s), wasm_v128_load32_splat(part_terms + 1)), 3));
       acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(part_terms)));
       isum = wasm_i32x4_splat(0);
     }
   }
-  acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(panel), acc_d));
+  return wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
 }
 
-// The four rows' k_superblock_q8() for one activation row, of P groups at
-// once (the GEMV: 1 or 2, a block's activation broadcasts and terms loaded
-// once for both): parts[p] group p's super-block parts (above), panels[p]
-// its panel (for d, dmin), xq the row's int8 values from the super-block
-// on, xw (plain tier) the same as int16, terms its kKTermInts per 32-block.
-// (The relaxed tier passes xw null.) acc[p] += group p's result.
-template <TensorType kType, bool kRelaxed, int P, typename Parts>
-__attribute__((always_inline)) inline void k_superblocks(const Parts (&parts)[P], const uint8_t* const (&panels)[P],
-                                                         const int8_t* xq, const int16_t* xw, const int32_t* terms,
-                                                         v128_t (&acc)[P]) {
-  if constexpr (kType == TensorType::Q6_K) {
-    static_assert(P == 1, "Q6_K runs one group at a time");
-    return k_superblock_q6<kRelaxed>(parts[0], panels[0], xq, xw, terms, acc[0]);
-  }
+// The four rows' k_superblock_q8() for one activation row: `parts` the
+// super-block's parts (above), panel its panel (for d, dmin), xq the
+// row's int8 values from the super-block on, xw (plain tier) the same as
+// int16, terms its kKTermInts per 32-block. (The relaxed tier passes xw null.)
+template <TensorType kType, bool kRelaxed, typename Parts>
+__attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
+                                                          const int16_t* xw, const int32_t* terms) {
+  if constexpr (kType == TensorType::Q6_K) return k_superblock_q6<kRelaxed>(parts, panel, xq, xw, terms);
   using Dots = UnitDots<kRelaxed>;
   constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
-  v128_t acc_d[P], acc_m[P];
-#pragma clang loop unroll(full)
-  for (int p = 0; p < P; ++p) acc_d[p] = acc_m[p] = wasm_f32x4_splat(0.0f);
+  v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
 #pragma clang loop unroll(disable)
   for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kRelaxed ? 0 : kQK, terms += kKTermInts) {
-    v128_t isum[P];
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) isum[p] = wasm_i32x4_splat(0);
+    v128_t isum = wasm_i32x4_splat(0);
 #pragma clang loop unroll(full)
     for (int u = 0; u < 8 / kPer; ++u) {
-      Dots dots[P];
-      // The code vectors of one nibble vector (c, c + 1).
-      const auto add_codes = [&](int c) {
+      Dots dots;
 #pragma clang loop unroll(full)
-        for (int e = c; e < c + 2; ++e) {
-          const v128_t a = Dots::activations(xq, xw, 4 * e);
-#pragma clang loop unroll(full)
-          for (int p = 0; p < P; ++p) dots[p].add(parts_ref(parts[p]).code(s, e), a);
-        }
-      };
-      if constexpr (kRelaxed) {
-        // One per step of a rolled loop: unrolled, clang loads a unit's
-        // values first and V8 spills (the plain tier's dots, two per
-        // vector, run as fast either way).
-#pragma clang loop unroll(disable)
-        for (int c = u * kPer; c < (u + 1) * kPer; c += 2) add_codes(c);
-      } else {
-#pragma clang loop unroll(full)
-        for (int c = u * kPer; c < (u + 1) * kPer; c += 2) add_codes(c);
-      }
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) isum[p] = wasm_i32x4_add(isum[p], dots[p].scaled(parts_ref(parts[p]).scale(s, 0)));
+      for (int c = u * kPer; c < (u + 1) * kPer; ++c) dots.add(parts.code(s, c), Dots::activations(xq, xw, 4 * c));
+      isum = wasm_i32x4_add(isum, dots.scaled(parts.scale(s, u * kPer / 4)));
     }
-    const v128_t term = wasm_v128_load32_splat(terms + 1), dx = wasm_v128_load32_splat(terms);
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) {
-      acc_m[p] = wasm_f32x4_add(acc_m[p], wasm_f32x4_mul(parts_ref(parts[p]).term(s), term));
-      acc_d[p] = wasm_f32x4_add(acc_d[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[p]), dx));
-    }
+    acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(parts.term(s), wasm_v128_load32_splat(terms + 1)));
+    acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
   }
-#pragma clang loop unroll(full)
-  for (int p = 0; p < P; ++p) {
-    const v128_t result = wasm_f32x4_mul(wasm_v128_load(panels[p]), acc_d[p]);
-    acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panels[p] + kKDminOffset), acc_m[p])));
-  }
+  const v128_t result = wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
+  return wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
 }
 
 // What the tiles read per activation row of [m_begin, m_end), prepared
@@ -378,56 +331,39 @@ inline void store_k_outputs(float* y, int cols, v128_t acc) {
   }
 }
 
-// Rows [m_begin, m_end) of groups g .. g + P − 1 against their K/256
-// super-blocks, one row at a time (its values read in order, one
-// accumulator per group in a register): parts_of(b, panel) gives the
-// super-block b's parts of a group whose panel b is `panel`.
-template <TensorType kType, bool kRelaxed, int P, typename PartsOf>
+// Rows [m_begin, m_end) of group g against its K/256 super-blocks, one
+// row at a time (its values read in order, one accumulator in a register):
+// parts_of(b, panel) gives super-block b's parts.
+template <TensorType kType, bool kRelaxed, typename PartsOf>
 __attribute__((always_inline)) inline void k_group_rows(const PackedView& w, const Q8Activations& x,
                                                         const OutputTile& out, const KRows& prepared, int64_t g,
                                                         const PartsOf& parts_of) {
-  using Parts = std::decay_t<decltype(parts_of(0, nullptr))>;
   const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
-  constexpr size_t kPanel = k_panel_bytes(kType);
+  const int64_t n0 = g * kPackRows;
+  const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
   for (int64_t i = 0; i < rows; ++i) {
-    const uint8_t* panel = k_panel<kType>(w, g, 0);  // group g + p's at p · nb panels on
+    const uint8_t* panel = k_panel<kType>(w, g, 0);
     const int8_t* xq = x.qs + (out.m_begin + i) * K;
     const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
     const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
-    v128_t acc[P];
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) acc[p] = wasm_f32x4_splat(0.0f);
-    for (int64_t b = 0; b < nb; ++b, panel += kPanel, xq += kQK_K, t += kKParts * kKTermInts) {
-      const uint8_t* panels[P];
-      Parts parts[P];
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) {
-        panels[p] = panel + size_t(p * nb) * kPanel;
-        parts[p] = parts_of(b, panels[p]);
-      }
-      k_superblocks<kType, kRelaxed, P>(parts, panels, xq, kRelaxed ? nullptr : xw + b * kQK_K, t, acc);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
+      acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(parts_of(b, panel), panel, xq,
+                                                              kRelaxed ? nullptr : xw + b * kQK_K, t));
     }
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) {
-      const int64_t n0 = (g + p) * kPackRows;
-      store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, int(std::min<int64_t>(kPackRows, out.n_end - n0)), acc[p]);
-    }
+    store_k_outputs(out.y + (out.m_begin + i) * out.ldy + n0, cols, acc);
   }
 }
 
-// The W4A8 GEMV, each super-block unpacked from its panel as the row reads
-// it, group by group; relaxed Q4_K's in pairs (a block's activation
-// broadcasts and terms loaded once for both; 4096×4096, Node, fastest of
-// 4–5 alternating runs: 1.32–1.40× → 1.24–1.30× Q4_0's time). Pairs of the
-// other types, and of the plain tier's Q4_K, spilled in V8 and ran slower.
+// The W4A8 GEMV: group by group, each super-block unpacked from its panel
+// as the row reads it.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
-  const auto from_panel = [](int64_t, const uint8_t* panel) { return KPanelParts<kType, kRelaxed>{panel}; };
-  int64_t g = out.n_begin / kPackRows;
-  if constexpr (kRelaxed && kType == TensorType::Q4_K)
-    for (; (g + 1) * kPackRows < out.n_end; g += 2) k_group_rows<kType, kRelaxed, 2>(w, x, out, prepared, g, from_panel);
-  for (; g * kPackRows < out.n_end; ++g) k_group_rows<kType, kRelaxed, 1>(w, x, out, prepared, g, from_panel);
+  for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
+    k_group_rows<kType, kRelaxed>(w, x, out, prepared, g,
+                                  [](int64_t, const uint8_t* panel) { return KPanelParts<kType, kRelaxed>{panel}; });
+  }
 }
 
 // The W4A8 GEMM: per group, its super-blocks unpacked once (KUnpackedParts,
@@ -443,10 +379,9 @@ void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
     const uint8_t* panels = k_panel<kType>(w, g, 0);
     for (int64_t b = 0; b < nb; ++b) unpacked[size_t(b)].unpack(panels + b * k_panel_bytes(kType));
-    k_group_rows<kType, kRelaxed, 1>(w, x, out, prepared, g,
-                                     [&](int64_t b, const uint8_t*) -> const KUnpackedParts<kType, kRelaxed>* {
-                                       return &unpacked[size_t(b)];
-                                     });
+    k_group_rows<kType, kRelaxed>(
+        w, x, out, prepared, g,
+        [&](int64_t b, const uint8_t*) -> const KUnpackedParts<kType, kRelaxed>& { return unpacked[size_t(b)]; });
   }
 }
 
