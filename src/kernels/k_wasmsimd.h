@@ -216,6 +216,40 @@ struct KUnpackedParts {
   v128_t term(int s) const { return terms[s]; }
 };
 
+// Q6_K's k_superblock(): the super-block's 16 triples (a
+// part's two, sub-blocks 2s and 2s + 1) in one rolled loop, each a part's
+// 32-block formula after its second triple. Rolled per part (two triples
+// a step), clang loaded a whole part first and V8 spilled a third of the
+// loop's ops.
+template <bool kRelaxed, typename Parts>
+__attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts, const uint8_t* panel, const int8_t* xq,
+                                                             const int16_t* xw, const int32_t* terms) {
+  using Dots = UnitDots<kRelaxed>;
+  constexpr int kPer = 2 * k_unit_vectors<TensorType::Q6_K, kRelaxed>();  // code vectors per unit
+  v128_t acc_d = wasm_f32x4_splat(0.0f), isum = wasm_i32x4_splat(0);
+#pragma clang loop unroll(disable)
+  for (int j = 0; j < 2 * kKParts; ++j) {
+    const int s = j >> 1, t = j & 1;  // triple t of part s: elements 16j .. 16j + 15
+#pragma clang loop unroll(full)
+    for (int u = 0; u < 4 / kPer; ++u) {
+      Dots dots;
+#pragma clang loop unroll(full)
+      for (int c = u * kPer; c < (u + 1) * kPer; ++c)
+        dots.add(parts.code(s, 4 * t + c), Dots::activations(xq + 16 * j, kRelaxed ? xw : xw + 16 * j, 4 * c));
+      isum = wasm_i32x4_add(isum, dots.scaled(parts.scale(s, t)));
+    }
+    if (t == 1) {
+      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales ·256 against the
+      // negated half sums, then >> 3 (exact).
+      const int32_t* part_terms = terms + s * kKTermInts;
+      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts.term(s), wasm_v128_load32_splat(part_terms + 1)), 3));
+      acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(part_terms)));
+      isum = wasm_i32x4_splat(0);
+    }
+  }
+  return wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
+}
+
 // The four rows' k_superblock_q8() for one activation row: `parts` the
 // super-block's parts (above), panel its panel (for d, dmin), xq the
 // row's int8 values from the super-block on, xw (plain tier) the same as
@@ -223,8 +257,8 @@ struct KUnpackedParts {
 template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
+  if constexpr (kType == TensorType::Q6_K) return k_superblock_q6<kRelaxed>(parts, panel, xq, xw, terms);
   using Dots = UnitDots<kRelaxed>;
-  constexpr bool kQ6 = kType == TensorType::Q6_K;
   constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
 #pragma clang loop unroll(disable)
@@ -237,17 +271,11 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
       for (int c = u * kPer; c < (u + 1) * kPer; ++c) dots.add(parts.code(s, c), Dots::activations(xq, xw, 4 * c));
       isum = wasm_i32x4_add(isum, dots.scaled(parts.scale(s, u * kPer / 4)));
     }
-    if constexpr (kQ6) {
-      // −32·(sc_2s·Σ_low + sc_2s+1·Σ_high): the scales ·256 against the
-      // negated half sums, then >> 3 (exact).
-      isum = wasm_i32x4_add(isum, wasm_i32x4_shr(wasm_i32x4_dot_i16x8(parts.term(s), wasm_v128_load32_splat(terms + 1)), 3));
-    } else {
-      acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(parts.term(s), wasm_v128_load32_splat(terms + 1)));
-    }
+    acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(parts.term(s), wasm_v128_load32_splat(terms + 1)));
     acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
   }
   const v128_t result = wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
-  return kQ6 ? result : wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
+  return wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
 }
 
 // What the tiles read per activation row of [m_begin, m_end), prepared

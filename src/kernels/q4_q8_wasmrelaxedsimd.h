@@ -57,33 +57,30 @@ inline void q5_code_vectors(v128_t q, v128_t plane, int v, v128_t* lo, v128_t* h
 }
 // Q5: one block's int32 row dots (lane r = row r) of P groups whose panels
 // lie `panel_bytes` apart (a pair, or P = 1), the activation words loaded
-// once for both. Lanes of one vector's two dots reach 2 · 2 · 31 · 128 =
-// 15872, so two vectors add up in int16, not four: widened per half.
+// once for both. One vector per step of a rolled loop, its two dots (lanes
+// up to 2 · 2 · 31 · 128 = 15872) widened at once: unrolled, clang loaded
+// the whole block first and V8 spilled a quarter of the loop's ops. The
+// planes move right by 2 bits per step (16-bit lanes: a byte's bits stay
+// its own below bit 8 − 2v), so vector v's top bits are at 0, 1 then.
 template <bool kHasMin, int P>
 inline void relaxed_block_dots5(const uint8_t* panel, size_t panel_bytes, const int32_t* act, v128_t (&dot)[P]) {
   const uint8_t* qs = panel + q4_qs_offset(kHasMin);
-  v128_t plane[P], half[P];
-  const v128_t words[2] = {wasm_v128_load(act), wasm_v128_load(act + 4)};
+  v128_t plane[P];
 #pragma clang loop unroll(full)
   for (int p = 0; p < P; ++p) {
     plane[p] = wasm_v128_load(panel + p * panel_bytes + q5_high_offset(kHasMin));
     dot[p] = wasm_i32x4_splat(0);
-    half[p] = wasm_i16x8_splat(0);
   }
-#pragma clang loop unroll(full)
-  for (int v = 0; v < 4; ++v) {
-    const v128_t w = words[v / 2];
-    const v128_t a_lo = v % 2 ? broadcast_lane<2>(w) : broadcast_lane<0>(w);
-    const v128_t a_hi = v % 2 ? broadcast_lane<3>(w) : broadcast_lane<1>(w);
+#pragma clang loop unroll(disable)
+  for (int v = 0; v < 4; ++v, qs += 16, act += 2) {
+    const v128_t a_lo = wasm_v128_load32_splat(act), a_hi = wasm_v128_load32_splat(act + 1);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
       v128_t lo, hi;
-      q5_code_vectors(wasm_v128_load(qs + p * panel_bytes + 16 * v), plane[p], v, &lo, &hi);
-      half[p] = wasm_i16x8_add(half[p], wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi)));
-      if (v % 2) {
-        dot[p] = wasm_i32x4_add(dot[p], wasm_i32x4_extadd_pairwise_i16x8(half[p]));
-        half[p] = wasm_i16x8_splat(0);
-      }
+      q5_code_vectors(wasm_v128_load(qs + p * panel_bytes), plane[p], 0, &lo, &hi);
+      const v128_t pair = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi));
+      dot[p] = wasm_i32x4_add(dot[p], wasm_i32x4_extadd_pairwise_i16x8(pair));
+      plane[p] = wasm_u16x8_shr(plane[p], 2);
     }
   }
 }
