@@ -150,16 +150,15 @@ struct BroadcastQh {
   static constexpr int at(size_t i) { return 2 * H + int(i / 8); }
 };
 
-// Q4_0, Q5_0 (kQ4Panels, kQ5Panels; kHasMin: Q4_1, Q5_1 would be, packed per
-// weight instead: has_fast_pack).
-template <typename Block, bool kHasMin, bool kHigh>
+// Q4_0, Q5_0 (kQ4Panels, kQ5Panels; Q4_1 and Q5_1 are packed per weight
+// instead: has_fast_pack).
+template <typename Block, bool kHigh>
 void pack_q4_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   constexpr U8x16 kBit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
   GroupCodes g;
   for (int r = 0; r < kPackRows; ++r) {
     const uint8_t* block = rows[r];
     store_f32(panel + 4 * r, fp16_to_fp32(load_u16(block)));
-    if constexpr (kHasMin) store_f32(panel + 16 + 4 * r, fp16_to_fp32(load_u16(block + 2)));
     const U8x16 qs = load16(block + offsetof(Block, qs));
     g.c[r][0] = qs & 15;
     g.c[r][1] = qs >> 4;
@@ -169,7 +168,7 @@ void pack_q4_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
       g.c[r][1] |= U8x16((shuffle_bytes<BroadcastQh<1>>(qh, qh) & kBit) != 0) & 16;
     }
   }
-  pack_nibbles<BuildSlot, Q5PanelBit, kHigh>(g, panel + q4_qs_offset(kHasMin), panel + q5_high_offset(kHasMin));
+  pack_nibbles<BuildSlot, Q5PanelBit, kHigh>(g, panel + q4_qs_offset(false), panel + q5_high_offset(false));
 }
 
 // Q8_0: vector u of the panel holds in lane r row r's elements 4u .. 4u + 3.
@@ -270,13 +269,13 @@ void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes,
   }
 }
 
-template <typename Block, bool kHasMin, bool kHigh>
+template <typename Block, bool kHigh>
 void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(false, kHigh));
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
   pack_groups(gguf, N, nb, sizeof(Block), range,
               [&](int64_t g, int64_t b) { return packed + size_t(q4_panel_index(groups, nb, g, b)) * kPanel; },
-              [](const uint8_t* const* rows, uint8_t* panel) { pack_q4_block<Block, kHasMin, kHigh>(rows, panel); });
+              [](const uint8_t* const* rows, uint8_t* panel) { pack_q4_block<Block, kHigh>(rows, panel); });
 }
 
 // kI8Panels and kKPanels: groups one after another, each its nb panels.
@@ -310,8 +309,8 @@ void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int
   using Rows = const uint8_t* const*;
   const GroupRange range{first_group, end_group};
   switch (type) {
-    case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false, false>(gguf, packed, N, K, range);
-    case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, false, true>(gguf, packed, N, K, range);
+    case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false>(gguf, packed, N, K, range);
+    case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, true>(gguf, packed, N, K, range);
     case TensorType::Q8_0:
       return pack_sequential(type, gguf, packed, N, K, range, q4_panel_bytes(type),
                              [](Rows rows, uint8_t* panel) { pack_q8_0_block(rows, panel); });
