@@ -6,8 +6,9 @@ const { tensorTypes } = require('../../dist/nibble.cjs');
 // data (a view of its bytes), sha256 of them } }; .headerBytes (not
 // enumerable): the length of everything before the tensor data; .fileType
 // (not enumerable): general.file_type; .metadata (not enumerable): every
-// key's value { key: value } in file order (numbers, strings, bigints for
-// 64-bit integers, arrays of them).
+// key's GGUF value type and value { key: { type, value } } in file order
+// (numbers, strings, bigints for 64-bit integers, arrays of them), so that
+// comparing two files' metadata compares the types too.
 function ggufTensors(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
@@ -34,10 +35,11 @@ function ggufTensors(bytes) {
   const tensorCount = u64(), kvCount = u64();
   const metadata = {};
   for (let i = 0; i < kvCount; ++i) {
-    const key = str();
-    metadata[key] = value(u32());
+    const key = str(), type = u32();
+    // An array's type is [9, its elements' type] (the element type comes next).
+    metadata[key] = { type: type === 9 ? [type, view.getUint32(at, true)] : type, value: value(type) };
   }
-  const alignment = metadata['general.alignment'] ?? 32, fileType = metadata['general.file_type'];
+  const alignment = metadata['general.alignment']?.value ?? 32, fileType = metadata['general.file_type']?.value;
   const names = ['F32', 'F16', 'Q4_0', 'Q4_1', , , 'Q5_0', 'Q5_1', 'Q8_0', , , , 'Q4_K', 'Q5_K', 'Q6_K', , , , , , 'IQ4_NL'];
   const infos = [];
   for (let i = 0; i < tensorCount; ++i) {
