@@ -14,7 +14,9 @@
 
 #include <wasm_simd128.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/q4_activations_wasmsimd.h"
 #include "kernels/q4_panel.h"
@@ -36,7 +38,10 @@ inline v128_t i8_activation_quad(const int32_t* act, int u) {
 // vectors 2v, 2v + 1 the looked-up low and high nibbles of nibble vector v.
 template <TensorType kType>
 inline v128_t i8_weight_vector(const uint8_t* qs, int u) {
-  if constexpr (kType == TensorType::Q8_0) return wasm_v128_load(qs + 16 * u);
+  if constexpr (kType == TensorType::Q8_0) {  // without the relaxed builds' bias
+    const v128_t v = wasm_v128_load(qs + 16 * u);
+    return kQ8Biased ? wasm_v128_xor(v, wasm_i16x8_splat(0x80)) : v;
+  }
   const v128_t q = wasm_v128_load(qs + 16 * (u / 2)), low_nibbles = wasm_i8x16_splat(0x0F);
   return wasm_i8x16_swizzle(wasm_v128_load(kIQ4NLValues), wasm_v128_and(u % 2 ? wasm_u16x8_shr(q, 4) : q, low_nibbles));
 }
@@ -127,6 +132,62 @@ inline void iq4_nl_q8_gemv_tile_relaxed(const PackedView& w, const int32_t* act,
   wasm_v128_store(y + g * kPackRows, acc);
 }
 
+// Q8_0 on the relaxed tier, in int16 dots without widening the weights: a
+// panel vector read as i16x8 holds in each 16-bit lane two weights of one
+// row, wA (low byte) and wB (high byte), elements k and k + 1 (k = 4u or
+// 4u + 2). With wA biased by 128 (its byte xor 0x80: relaxed builds store
+// it so, q8_byte_bias in q4_panel.h), the lane is
+//   v = 256·wB + (wA + 128),   and v >> 8 (arithmetic) = wB,
+// so with the activations prepared per block as int16 pairs
+//   c1 = aA,   c2 = aB − 256·aA   (|c2| ≤ 127 + 256·127 = 32639)
+// two i32x4.dot_i16x8_s give
+//   v·c1 + wB·c2 = wA·aA + wB·aB + 128·aA,
+// and the int32 sum starts at −128·ΣaA of the block (`start`). Per 16
+// weights: a shift, two int16 dots and two adds, where widening the
+// weights and activations took three more and a fourth dot. An activation of −128 (only a
+// saturated quantization gives one) would put c2 out of int16: such rows
+// take the widening tile.
+constexpr int kQ8I16BlockInts = 2 * (kQK / 4) + 2;  // c1[8], c2[8], start, d
+inline v128_t q8_i16_block_terms(const int8_t* a, int32_t* out) {
+  v128_t has_min = wasm_i32x4_splat(0), even_sum = wasm_i32x4_splat(0);
+  for (int h = 0; h < 2; ++h) {
+    const v128_t v = wasm_v128_load(a + 16 * h);
+    const v128_t shifted = wasm_i16x8_shl(v, 8);  // 256·aA
+    const v128_t c1 = wasm_i16x8_shr(shifted, 8);
+    wasm_v128_store(out + 4 * h, c1);
+    wasm_v128_store(out + 8 + 4 * h, wasm_i16x8_sub(wasm_i16x8_shr(v, 8), shifted));
+    has_min = wasm_v128_or(has_min, wasm_i8x16_eq(v, wasm_i8x16_splat(-128)));
+    even_sum = wasm_i32x4_add(even_sum, wasm_i32x4_extadd_pairwise_i16x8(c1));
+  }
+  even_sum = wasm_i32x4_add(even_sum, wasm_i32x4_shuffle(even_sum, even_sum, 2, 3, 0, 1));
+  even_sum = wasm_i32x4_add(even_sum, wasm_i32x4_shuffle(even_sum, even_sum, 1, 0, 3, 2));
+  out[16] = -128 * wasm_i32x4_extract_lane(even_sum, 0);
+  return has_min;
+}
+inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64_t g, float* y) {
+  const int64_t nb = w.K / kQK;
+  constexpr size_t kPanel = q4_panel_bytes(TensorType::Q8_0);
+  const uint8_t* panel = i8_panel<TensorType::Q8_0>(w, g, 0);
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += kQ8I16BlockInts) {
+    const uint8_t* qs = panel + kI8QsOffset;
+    const int32_t* words = act;
+    v128_t dot_a = wasm_v128_load32_splat(act + 16), dot_b = wasm_i32x4_splat(0);
+#pragma clang loop unroll(disable)
+    for (int step = 0; step < 4; ++step, qs += 32, words += 2) {
+#pragma clang loop unroll(full)
+      for (int u = 0; u < 2; ++u) {
+        const v128_t v = kQ8Biased ? wasm_v128_load(qs + 16 * u) : wasm_v128_xor(wasm_v128_load(qs + 16 * u), wasm_i16x8_splat(0x80));
+        dot_a = wasm_i32x4_add(dot_a, wasm_i32x4_dot_i16x8(v, wasm_v128_load32_splat(words + u)));
+        dot_b = wasm_i32x4_add(dot_b, wasm_i32x4_dot_i16x8(wasm_i16x8_shr(v, 8), wasm_v128_load32_splat(words + 8 + u)));
+      }
+    }
+    const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel), wasm_v128_load32_splat(act + 17));
+    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(dot_a, dot_b)), scale));
+  }
+  wasm_v128_store(y + g * kPackRows, acc);
+}
+
 // The activation quad of word u of tile row r in a 4-row tile's block
 // (interleave_q8<kRelaxed> with R = 4): the relaxed tier's words hold the
 // int8 values, the plain tier's pairs the int16 values (pairs 2u, 2u + 1).
@@ -181,6 +242,27 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
 // the scalar kernel of the same name.
 template <TensorType kType, bool kRelaxed>
 void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
+  if constexpr (kRelaxed && kType == TensorType::Q8_0) {
+    // The int16 tile's blocks of the call's rows, in a buffer of the thread.
+    const int64_t nb = x.K / kQK, rows = out.m_end - out.m_begin;
+    thread_local std::vector<int32_t> prepared;
+    prepared.resize(size_t(rows * nb * kQ8I16BlockInts));
+    v128_t has_min = wasm_i32x4_splat(0);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t b = 0; b < nb; ++b) {
+        int32_t* block = prepared.data() + (i * nb + b) * kQ8I16BlockInts;
+        has_min = wasm_v128_or(has_min, q8_i16_block_terms(x.qs + (out.m_begin + i) * x.K + b * kQK, block));
+        block[17] = int32_t(f32_bits(x.d[(out.m_begin + i) * nb + b]));
+      }
+    if (!wasm_v128_any_true(has_min)) {
+      const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t g = first; g < full_end; ++g)
+          q8_0_q8_gemv_tile_i16(w, prepared.data() + i * nb * kQ8I16BlockInts, g, out.y + (out.m_begin + i) * out.ldy);
+      if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
+      return;
+    }
+  }
   const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(1);
   q4_tiles(w, x, out, 1, interleave_q8<kRelaxed>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t, int) {
     if constexpr (kRelaxed && kType == TensorType::IQ4_NL) iq4_nl_q8_gemv_tile_relaxed(w, act + t * stride, g, y);

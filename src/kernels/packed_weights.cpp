@@ -36,7 +36,7 @@ void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
     if constexpr (kHasMin) m[i] = fp16_to_fp32(block->m);
     for (int k = 0; k < kQK; ++k) {
       if constexpr (kBytes) {
-        qs[i8_slot(i, k)] = uint8_t(block->qs[k]);
+        qs[i8_slot(i, k)] = uint8_t(block->qs[k]) ^ q8_byte_bias(k);
         continue;
       }
       const int q = k < 16 ? (block->qs[k] & 15) : (block->qs[k - 16] >> 4);
@@ -48,7 +48,7 @@ void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
     block->d = fp16_from_converted(d[i]);
     if constexpr (kHasMin) block->m = fp16_from_converted(m[i]);
     if constexpr (kBytes) {
-      for (int k = 0; k < kQK; ++k) block->qs[k] = int8_t(qs[i8_slot(i, k)]);
+      for (int k = 0; k < kQK; ++k) block->qs[k] = int8_t(qs[i8_slot(i, k)] ^ q8_byte_bias(k));
       return;
     }
     const auto code = [&](int k) {

@@ -42,7 +42,7 @@ struct I8PanelFormat {
     for (int r = 0; r < kPackRows; ++r)
       for (int k = 0; k < kQK; ++k) {
         if (kType == TensorType::Q8_0) {
-          q[r][k] = int8_t(qs[i8_slot(r, k)]);
+          q[r][k] = int8_t(qs[i8_slot(r, k)] ^ q8_byte_bias(k));
         } else {
           const NibbleSlot slot = lanes_nibble_slot(r, k);
           q[r][k] = kIQ4NLValues[(qs[slot.byte] >> slot.shift) & 15];

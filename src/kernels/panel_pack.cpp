@@ -171,13 +171,21 @@ void pack_q4_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   pack_nibbles<BuildSlot, Q5PanelBit, kHigh>(g, panel + q4_qs_offset(false), panel + q5_high_offset(false));
 }
 
-// Q8_0: vector u of the panel holds in lane r row r's elements 4u .. 4u + 3.
+// What a padding row (past N) reads: a zero block.
+alignas(16) constexpr uint8_t kZeroBlock[256] = {};
+static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ4_K) <= sizeof(kZeroBlock), "");
+
+// Q8_0: vector u of the panel holds in lane r row r's elements 4u .. 4u + 3
+// (even elements xor q8_byte_bias).
 void pack_q8_0_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+  constexpr uint8_t kB = q8_byte_bias(0);
+  constexpr U8x16 kBias = {kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0};
   U8x16 x[2][kPackRows];
   for (int r = 0; r < kPackRows; ++r) {
     store_f32(panel + 4 * r, fp16_to_fp32(load_u16(rows[r])));
-    x[0][r] = load16(rows[r] + offsetof(BlockQ8_0, qs));
-    x[1][r] = load16(rows[r] + offsetof(BlockQ8_0, qs) + 16);
+    const U8x16 bias = rows[r] == kZeroBlock ? U8x16{} : kBias;  // padding rows stay zero, as packed per weight
+    x[0][r] = load16(rows[r] + offsetof(BlockQ8_0, qs)) ^ bias;
+    x[1][r] = load16(rows[r] + offsetof(BlockQ8_0, qs) + 16) ^ bias;
   }
   for (int h = 0; h < 2; ++h) {
     U8x16 out[kPackRows];
@@ -242,9 +250,6 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
 // ---------------------------------------------------------------------------
 // Whole matrices: every (group, block), padding rows read as a zero block.
 // ---------------------------------------------------------------------------
-
-alignas(16) constexpr uint8_t kZeroBlock[256] = {};
-static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ4_K) <= sizeof(kZeroBlock), "");
 
 // Groups [first, end) (GGUF rows from row kPackRows · first on at gguf);
 // panel_at(g, b) -> where panel b of group g goes; pack(rows, panel).

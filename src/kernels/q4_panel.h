@@ -123,6 +123,11 @@ const uint8_t* i8_panel(const PackedView& w, int64_t g, int64_t b) {
   return w.data + size_t(g * (w.K / kQK) + b) * kPanel;
 }
 constexpr int i8_slot(int r, int k) { return 16 * (k / 4) + 4 * r + k % 4; }
+// Relaxed-SIMD builds store Q8_0's values of even elements biased by 128
+// (the byte xor 0x80), for their int16 GEMV (i8_q8_wasmsimd.h): the byte
+// of element k is its value xor q8_byte_bias(k).
+constexpr bool kQ8Biased = kRowsInLanes;
+constexpr uint8_t q8_byte_bias(int k) { return kQ8Biased && k % 2 == 0 ? 0x80 : 0; }
 constexpr int kI8QsOffset = kPackRows * 4;  // after d[4]
 
 inline float load_f32(const uint8_t* p) {
