@@ -57,19 +57,25 @@ inline void q5_code_vectors(v128_t q, v128_t plane, int v, v128_t* lo, v128_t* h
 }
 // Q5: one block's int32 row dots (lane r = row r) of P groups whose panels
 // lie `panel_bytes` apart (a pair, or P = 1), the activation words loaded
-// once for both. One vector per step of a rolled loop, its two dots (lanes
-// up to 2 · 2 · 31 · 128 = 15872) widened at once: unrolled, clang loaded
-// the whole block first and V8 spilled a quarter of the loop's ops. The
+// once for both; Q5_0's with its −16·Σa term in already. One vector per
+// step of a rolled loop (unrolled, clang loaded the whole block first and
+// V8 spilled a quarter of the loop's ops; V8 peels a loop of two steps
+// whole, with the same spills). The dots of low and of high codes add up
+// in two int16 sums, widened once per block. Q5_0's both start at the
+// layout's −8·Σa halves (−16·Σa in all), so each ends at Σ (q − 8)·a over
+// its 8 elements per int16 lane minus 8·Σa over the other 8, within
+// 8·23·128 + 8·8·128 = 31744 (Q5_1's, from zero: 8·31·128 = 31744). The
 // planes move right by 2 bits per step (16-bit lanes: a byte's bits stay
 // its own below bit 8 − 2v), so vector v's top bits are at 0, 1 then.
 template <bool kHasMin, int P>
 inline void relaxed_block_dots5(const uint8_t* panel, size_t panel_bytes, const int32_t* act, v128_t (&dot)[P]) {
   const uint8_t* qs = panel + q4_qs_offset(kHasMin);
-  v128_t plane[P];
+  const v128_t start = kHasMin ? wasm_i16x8_splat(0) : wasm_v128_load32_splat(act + q8_field<true>(1, kQ8Minus8HalfSums));
+  v128_t plane[P], sum_lo[P], sum_hi[P];
 #pragma clang loop unroll(full)
   for (int p = 0; p < P; ++p) {
     plane[p] = wasm_v128_load(panel + p * panel_bytes + q5_high_offset(kHasMin));
-    dot[p] = wasm_i32x4_splat(0);
+    sum_lo[p] = sum_hi[p] = start;
   }
 #pragma clang loop unroll(disable)
   for (int v = 0; v < 4; ++v, qs += 16, act += 2) {
@@ -78,11 +84,14 @@ inline void relaxed_block_dots5(const uint8_t* panel, size_t panel_bytes, const 
     for (int p = 0; p < P; ++p) {
       v128_t lo, hi;
       q5_code_vectors(wasm_v128_load(qs + p * panel_bytes), plane[p], 0, &lo, &hi);
-      const v128_t pair = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi));
-      dot[p] = wasm_i32x4_add(dot[p], wasm_i32x4_extadd_pairwise_i16x8(pair));
+      sum_lo[p] = wasm_i16x8_add(sum_lo[p], relaxed_dot_i8x16_i7x16(a_lo, lo));
+      sum_hi[p] = wasm_i16x8_add(sum_hi[p], relaxed_dot_i8x16_i7x16(a_hi, hi));
       plane[p] = wasm_u16x8_shr(plane[p], 2);
     }
   }
+#pragma clang loop unroll(full)
+  for (int p = 0; p < P; ++p)
+    dot[p] = wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(sum_lo[p]), wasm_i32x4_extadd_pairwise_i16x8(sum_hi[p]));
 }
 // A block's int16 sums start for one activation row (R = 1) or four
 // (R = 4: lane r of the result's four int32): Q4_0 at the rows' −8·Σq
@@ -94,12 +103,12 @@ inline v128_t q8_sums_start(const int32_t* act, int R) {
   const int32_t* halves = act + (R == 1 ? q8_field<true>(1, kQ8Minus8HalfSums) : q8_field<true>(4, kQ8Minus8HalfSums));
   return R == 1 ? wasm_v128_load32_splat(halves) : wasm_v128_load(halves);
 }
-// The GEMV tiles' block update for one activation row: Q4_0's dot (Q4
-// panels) holds its term already.
+// The GEMV tiles' block update for one activation row: Q4_0's and Q5_0's
+// dots hold their terms already.
 template <bool kHasMin, bool kHigh>
 inline v128_t q8_gemv_block_update(v128_t acc, v128_t dot, const uint8_t* panel, const int32_t* act) {
   const v128_t da = wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D));
-  if (!kHasMin && !kHigh) return q8_block_update_with_term(acc, dot, panel, da);
+  if (!kHasMin) return q8_block_update_with_term(acc, dot, panel, da);  // Q5_0's too (relaxed_block_dots5)
   return q8_block_update<kHasMin, kHigh>(acc, dot, panel, da, wasm_v128_load32_splat(act + q8_field<true>(1, q8_term_field<kHasMin>())));
 }
 template <bool kHasMin, bool kHigh>
