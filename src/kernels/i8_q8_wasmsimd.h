@@ -1,7 +1,10 @@
 // The W4A8 kernels of the kI8Panels types (Q8_0, IQ4_NL) for both SIMD
 // tiers: int8 weights × int8 activations. Neither factor is 0..127, so the
 // relaxed dot does not apply as is: the tiers widen to int16 and use
-// i32x4.dot_i16x8_s, except for IQ4_NL on the relaxed tier (below). Panels (packed_weights.h, the same in every build):
+// i32x4.dot_i16x8_s, except for IQ4_NL on the relaxed tier (below) and
+// the relaxed tier's Q8_0 GEMV (int16 dots on the panel bytes as they are,
+// below). Panels (packed_weights.h, the same in every build but for the
+// relaxed builds' Q8_0 bias, q8_byte_bias):
 // vector u of a Q8_0 panel holds in 32-bit lane r row r's elements
 // 4u .. 4u+3; an IQ4_NL panel's nibble vector v, split into low and high
 // nibbles and looked up in kIQ4NLValues with i8x16.swizzle, gives those
@@ -145,8 +148,8 @@ inline void iq4_nl_q8_gemv_tile_relaxed(const PackedView& w, const int32_t* act,
 // and the int32 sum starts at −128·ΣaA of the block (`start`). Per 16
 // weights: a shift, two int16 dots and two adds, where widening the
 // weights and activations took three more and a fourth dot. An activation of −128 (only a
-// saturated quantization gives one) would put c2 out of int16: such rows
-// take the widening tile.
+// saturated quantization gives one) would put c2 out of int16: a call
+// with one runs the scalar kernel.
 constexpr int kQ8I16BlockInts = 2 * (kQK / 4) + 2;  // c1[8], c2[8], start, d
 inline v128_t q8_i16_block_terms(const int8_t* a, int32_t* out) {
   v128_t has_min = wasm_i32x4_splat(0), even_sum = wasm_i32x4_splat(0);
@@ -239,9 +242,10 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
 }
 
 // The W4A8 GEMV of a kI8Panels type; a partial last group goes to `tail`,
-// the scalar kernel of the same name.
+// the scalar kernel of the same name. Not inlined: the GEMM's few-row case
+// calls the same copy (half a KB of download each).
 template <TensorType kType, bool kRelaxed>
-void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
+__attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
   if constexpr (kRelaxed && kType == TensorType::Q8_0) {
     // The int16 tile's blocks of the call's rows, in a buffer of the thread.
     const int64_t nb = x.K / kQK, rows = out.m_end - out.m_begin;
@@ -254,20 +258,19 @@ void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& o
         has_min = wasm_v128_or(has_min, q8_i16_block_terms(x.qs + (out.m_begin + i) * x.K + b * kQK, block));
         block[17] = int32_t(f32_bits(x.d[(out.m_begin + i) * nb + b]));
       }
-    if (!wasm_v128_any_true(has_min)) {
-      const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t g = first; g < full_end; ++g)
-          q8_0_q8_gemv_tile_i16(w, prepared.data() + i * nb * kQ8I16BlockInts, g, out.y + (out.m_begin + i) * out.ldy);
-      if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
-      return;
-    }
+    if (wasm_v128_any_true(has_min)) return tail(w, x, out);  // the scalar kernel: rare, and no code here
+    const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t g = first; g < full_end; ++g)
+        q8_0_q8_gemv_tile_i16(w, prepared.data() + i * nb * kQ8I16BlockInts, g, out.y + (out.m_begin + i) * out.ldy);
+    if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
+  } else {
+    const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(1);
+    q4_tiles(w, x, out, 1, interleave_q8<kRelaxed>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t, int) {
+      if constexpr (kRelaxed && kType == TensorType::IQ4_NL) iq4_nl_q8_gemv_tile_relaxed(w, act + t * stride, g, y);
+      else i8_q8_gemv_tile<kType, kRelaxed>(w, act + t * stride, g, y);
+    }, tail);
   }
-  const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(1);
-  q4_tiles(w, x, out, 1, interleave_q8<kRelaxed>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t, int) {
-    if constexpr (kRelaxed && kType == TensorType::IQ4_NL) iq4_nl_q8_gemv_tile_relaxed(w, act + t * stride, g, y);
-    else i8_q8_gemv_tile<kType, kRelaxed>(w, act + t * stride, g, y);
-  }, tail);
 }
 
 // Its GEMM: 4-row tiles (the last one padded), up to two rows through the GEMV.

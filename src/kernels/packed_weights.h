@@ -68,12 +68,16 @@
 // activation block sums as Q4_0's "- 8" is. Panels are 96 (Q5_0) or 112
 // (Q5_1) bytes: 24 and 28 bytes per 32 weights against the file's 22, 24.
 //
-// KernelFamily::kI8Panels (Q8_0, IQ4_NL), the same in every build: groups
+// KernelFamily::kI8Panels (Q8_0, IQ4_NL), the same in every build (but for
+// Q8_0's bias below): groups
 // of 4 rows, group after group (never paired), one panel per K-block b:
 //
 //   float d[4]        the rows' scales
 //   Q8_0:   int8 qs[128]   vector u (16 bytes, u = 0..7) holds in 32-bit
-//                          lane r row r's elements 4u .. 4u+3 (i8_slot())
+//                          lane r row r's elements 4u .. 4u+3 (i8_slot());
+//                          relaxed-SIMD builds store even elements' values
+//                          xor 0x80 (+128: q8_byte_bias() in q4_panel.h),
+//                          so a 16-bit lane reads as 256·w_odd + w_even + 128
 //   IQ4_NL: uint8 qs[64]   code-book indices as nibbles, rows in lanes
 //                          (lanes_nibble_slot() in q4_panel.h) in every
 //                          build, so the low (high) nibbles of vector v,
