@@ -147,8 +147,9 @@ template <bool kHasMin>
 void q4_q8_gemm_relaxed(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail) {
   const int64_t nb = w.K / kQK, stride = nb * q8_block_stride<true>(4);
   const int32_t* act = interleave_q8<true>(x, out.m_begin, out.m_end, 4);
-  thread_local std::vector<uint8_t> unpacked;  // the current groups' copy
-  unpacked.resize(size_t(nb) * q4_unpacked_block_bytes<kHasMin>());
+  thread_local std::vector<uint8_t> unpacked;  // the current groups' copy (grown, never shrunk: see grow() in matmul.cpp)
+  const size_t unpacked_bytes = size_t(nb) * q4_unpacked_block_bytes<kHasMin>();
+  if (unpacked.size() < unpacked_bytes) unpacked.resize(unpacked_bytes);
   const int64_t full_end = std::min(out.n_end, w.N) / kPackRows;
   for (int64_t g = out.n_begin / kPackRows; g < full_end;) {
     const int groups = g % 2 == 0 && g + 1 < full_end ? 2 : 1;
