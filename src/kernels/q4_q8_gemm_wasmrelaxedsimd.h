@@ -1,5 +1,5 @@
-// The relaxed tier's Q4 and Q5 W4A8 GEMM (Q4_0, Q4_1; Q5_0, Q5_1 with
-// kHigh; q4_wasmsimd.h runs it): each kernel call unpacks a group's panels
+// The relaxed tier's Q4 and Q5 W4A8 GEMM (Q4_0, Q4_1; Q5_0 with kHigh;
+// q4_wasmsimd.h runs it): each kernel call unpacks a group's panels
 // (or a pair's) once into int8 code vectors, then runs every 4-row
 // activation tile over that copy. The packed panel vector v holds a row's
 // elements 8v .. 8v+3 in its low nibbles and 8v+4 .. 8v+7 in its high ones
@@ -84,8 +84,9 @@ void unpack_q4_groups(const Q4Weights& w, int64_t g, int groups, uint8_t* out) {
 // only a sum's final value must fit: a lane's 16 products a·(q − 16) lie
 // in [−2032, 2048] (a in −128..127, q in 0..31), the sum in [−32512, 32768],
 // its negation in [−32768, 32512]: an int16. So each dot is subtracted, the
-// start is −2 × the halves, and the widening dot takes −1s. Q5_1 then adds
-// 16·Σq back as an int32 (−2 × its −8·Σq field) before its block update.
+// start is −2 × the halves, and the widening dot takes −1s. Q5_1 would then
+// add 16·Σq back as an int32 (−2 × its −8·Σq field) before its block update
+// (not instantiated: q4_wasmsimd.h runs its GEMV tiles, for the download size).
 // Bitwise the reference's (integer sums, then the same block update).
 // Node, M = 64, CPU time: 1.15–1.24× the tile that masked the packed panels
 // for every activation tile (576×576, 576×192, 576×1536, 1536×576,

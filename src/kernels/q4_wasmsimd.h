@@ -102,6 +102,11 @@ struct Q4Kernels {
     if (out.m_end - out.m_begin <= kGemvRowsMax) return q8_gemv(w, x, out, tail);
     if constexpr (kRelaxed) {
       // A last partial activation tile runs padded: its rows keep matmul()'s layout.
+      // Q5_1 (a legacy type no K-quant mix uses) runs its GEMV tiles row by
+      // row: a GEMM of its own, unpacked (q4_q8_gemm_relaxed<true, true>,
+      // bitwise the same) or the 4×4 tile before it, cost 1.0–1.1 KB of the
+      // gzipped download, which is at its budget.
+      if (kHigh && kHasMin) return q8_gemv(w, x, out, tail);
       q4_q8_gemm_relaxed<kHasMin, kHigh>(w, x, out, tail);
     } else {
       // The copy costs about half of one 4×4 tile per block, so up to 4
