@@ -290,8 +290,9 @@ KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
   const int64_t K = x.K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   thread_local std::vector<int32_t> terms;
   thread_local std::vector<int16_t> wide;
-  terms.resize(size_t(rows * nb32 * kKTermInts));
-  if (!kRelaxed) wide.resize(size_t(rows * K));
+  // Grown, never shrunk (see grow() in matmul.cpp).
+  if (terms.size() < size_t(rows * nb32 * kKTermInts)) terms.resize(size_t(rows * nb32 * kKTermInts));
+  if (!kRelaxed && wide.size() < size_t(rows * K)) wide.resize(size_t(rows * K));
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t m = out.m_begin + i;
     for (int64_t j = 0; j < nb32; ++j) {

@@ -1,5 +1,5 @@
-// The relaxed-SIMD W4A8 GEMV and GEMM tiles of the Q4 *__wasmrelaxedsimd
-// kernels (q4_wasmsimd.h has the rest of that tier: its W4A32 tiles are the
+// The relaxed-SIMD W4A8 GEMV tiles of the Q4 and Q5 *__wasmrelaxedsimd
+// kernels (their GEMM: q4_q8_gemm_wasmrelaxedsimd.h; q4_wasmsimd.h has the rest of that tier: its W4A32 tiles are the
 // plain SIMD tiles on its layout). Its packed layout puts each row
 // in its own 32-bit lane and pairs the groups (packed_weights.h,
 // q4_panel.h); its GEMV activations are the int8 values as they are
@@ -200,52 +200,6 @@ void q4_q8_gemv_relaxed(const Q4Weights& w, const Q8Activations& x, const Output
     }
   }
   if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
-}
-
-// The relaxed tier's Q5 W4A8 GEMM tile (Q4 has q4_q8_gemm_relaxed,
-// q4_q8_gemm_wasmrelaxedsimd.h): group g's 4 weight rows × 4 activation rows (rows ≥ `rows` are
-// zero padding and not stored), `act` the tile's blocks from
-// interleave_q8<true> with R = 4 (word w of row r at w·4 + r). It reads the
-// packed panels as they are, no copy: per block the four panel vectors are
-// unpacked once into their eight 5-bit code vectors (`codes`: lane r of
-// codes[i] = weight row r's elements 4i .. 4i+3), and each activation row
-// meets them in eight relaxed dots with its broadcast words, summing in
-// int16 (lane pair r = weight row r) and widening every four (up to
-// 2·31·128 per dot). Results are bitwise the reference's.
-// The loop over the activation rows stays rolled, their accumulators in
-// memory: unrolled, clang hoists all 32 broadcasts and V8 spills them.
-template <bool kHasMin>
-void q4_q8_gemm_tile5_relaxed(const Q4Weights& w, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
-  constexpr int R = 4;
-  const int64_t nb = w.K / kQK;
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, true));
-  const uint8_t* panel = q4_panel<kHasMin, true>(w, g, 0);
-  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  v128_t acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<true>(R)) {
-    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
-    const v128_t plane = wasm_v128_load(panel + q5_high_offset(kHasMin));
-    v128_t codes[8];
-#pragma clang loop unroll(full)
-    for (int v = 0; v < 4; ++v) q5_code_vectors(wasm_v128_load(qs + 16 * v), plane, v, &codes[2 * v], &codes[2 * v + 1]);
-    const int32_t* words = act;
-#pragma clang loop unroll(disable)
-    for (int r = 0; r < R; ++r, ++words) {
-      v128_t half[2];
-#pragma clang loop unroll(full)
-      for (int h = 0; h < 2; ++h) {
-        half[h] = wasm_i16x8_splat(0);
-#pragma clang loop unroll(full)
-        for (int i = 4 * h; i < 4 * h + 4; ++i)
-          half[h] = wasm_i16x8_add(half[h], relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(words + i * R), codes[i]));
-      }
-      const v128_t dot = wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(half[0]), wasm_i32x4_extadd_pairwise_i16x8(half[1]));
-      acc[r] = q8_block_update<kHasMin, true>(acc[r], dot, panel, wasm_v128_load32_splat(act + q8_field<true>(R, kQ8D, r)),
-                                              wasm_v128_load32_splat(act + q8_field<true>(R, q8_term_field<kHasMin>(), r)));
-    }
-  }
-  for (int r = 0; r < rows; ++r) wasm_v128_store(y + r * ldy + g * kPackRows, acc[r]);
 }
 
 }  // namespace wasmsimd

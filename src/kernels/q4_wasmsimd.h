@@ -19,10 +19,9 @@
 // all their loads and V8 spills them; V8 unrolls them itself).
 //
 // The relaxed tier has rows in lanes: its W4A8 kernels are
-// q4_q8_gemv_relaxed and the Q5 GEMM tile q4_q8_gemm_tile5_relaxed
-// (q4_q8_wasmrelaxedsimd.h), and the Q4 GEMM q4_q8_gemm_relaxed (8 or 4
-// weight rows × 4 activation rows on a copy of the groups unpacked once,
-// q4_q8_gemm_wasmrelaxedsimd.h);
+// q4_q8_gemv_relaxed (q4_q8_wasmrelaxedsimd.h), and the Q4 and Q5 GEMM
+// q4_q8_gemm_relaxed (8 or 4 weight rows × 4 activation rows on a copy of
+// the groups unpacked once, q4_q8_gemm_wasmrelaxedsimd.h);
 // its W4A32 kernels move the nibbles to the rotated order (the GEMV as it
 // reads, the GEMM in a copy of each group).
 #pragma once
@@ -103,11 +102,12 @@ struct Q4Kernels {
     if (out.m_end - out.m_begin <= kGemvRowsMax) return q8_gemv(w, x, out, tail);
     if constexpr (kRelaxed) {
       // A last partial activation tile runs padded: its rows keep matmul()'s layout.
-      if (!kHigh) return q4_q8_gemm_relaxed<kHasMin>(w, x, out, tail);
-      const int64_t stride = (w.K / kQK) * q8_block_stride<true>(4);
-      q4_tiles(w, x, out, 4, interleave_q8<true>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-        q4_q8_gemm_tile5_relaxed<kHasMin>(w, act + t * stride, g, y, ldy, rows);
-      }, tail);
+      // Q5_1 (a legacy type no K-quant mix uses) runs its GEMV tiles row by
+      // row: a GEMM of its own, unpacked (q4_q8_gemm_relaxed<true, true>,
+      // bitwise the same) or the 4×4 tile before it, cost 1.0–1.1 KB of the
+      // gzipped download, which is at its budget.
+      if (kHigh && kHasMin) return q8_gemv(w, x, out, tail);
+      q4_q8_gemm_relaxed<kHasMin, kHigh>(w, x, out, tail);
     } else {
       // The copy costs about half of one 4×4 tile per block, so up to 4
       // activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs

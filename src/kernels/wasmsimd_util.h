@@ -23,6 +23,17 @@ inline v128_t rotate_lanes(v128_t v) {
 // linked .wasm (TOOLCHAIN.md).
 inline v128_t relaxed_dot_i8x16_i7x16(v128_t a, v128_t b) { return wasm_u16x8_narrow_i32x4(a, b); }
 
+// An empty asm that hides p's value from clang: an inner loop that advances
+// its pointers through it keeps them as two plain increments. Without it,
+// clang's strength reduction rebuilds a pointer from the loop counter and the
+// outer loop's base every step (four x64 instructions under V8, where an add
+// is one), and folds a step's constant offsets into loads, which V8 turns
+// into one base register per offset for v128.load32_splat.
+template <typename T>
+inline void opaque_pointers(const T*& a) { __asm__("" : "+r"(a)); }
+template <typename T, typename U>
+inline void opaque_pointers(const T*& a, const U*& b) { __asm__("" : "+r"(a), "+r"(b)); }
+
 // Lane L of v in all four lanes.
 template <int L>
 inline v128_t broadcast_lane(v128_t v) {

@@ -282,9 +282,11 @@ TEST(KernelsMatmul, Q6_KAllTiersMatchReference) {
 // The int16 sums of the SIMD tiers at their bounds: every code at its
 // smallest or largest value (Q6_K scales −128 or −1) against activations all
 // −128 or all 127 (Q8_0 blocks set by hand; the quantizer rarely gives −128).
+// M = 12: run_kernel's halves of 6 rows reach the GEMM tiles (a full one
+// and a padded one), not only the GEMV's.
 template <typename Block>
 void check_extreme_codes(TensorType type, void (*ref_q8)(const Block*, int64_t, int64_t, const BlockQ8_0*, int64_t, float*)) {
-  const int64_t N = 8, K = 512, M = 5;
+  const int64_t N = 8, K = 512, M = 12;
   const size_t block_bytes = tensor_type_info(type)->block_bytes;
   const int64_t blocks = N * K / tensor_type_info(type)->block_size;
   for (uint8_t fill : {uint8_t(0x00), uint8_t(0xFF), uint8_t(0x80), uint8_t(0x7F)}) {  // Q8_0: 0, −1, −128, 127
@@ -296,7 +298,8 @@ void check_extreme_codes(TensorType type, void (*ref_q8)(const Block*, int64_t, 
         std::memcpy(&w[at + offsetof(BlockQ6_K, d)], &one, 2);
       } else {
         std::memcpy(&w[at], &one, 2);
-        if (type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q5_1) std::memcpy(&w[at + 2], &one, 2);  // dmin, m
+        if (type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q4_1 || type == TensorType::Q5_1)
+          std::memcpy(&w[at + 2], &one, 2);  // dmin, m
       }
     }
     PackedWeights packed;
@@ -325,6 +328,8 @@ void check_extreme_codes(TensorType type, void (*ref_q8)(const Block*, int64_t, 
   }
 }
 TEST(KernelsMatmul, ExtremeCodesAndActivationsMatchReference) {
+  check_extreme_codes<BlockQ4_0>(TensorType::Q4_0, q4_0_q8_0_gemm_ref);
+  check_extreme_codes<BlockQ4_1>(TensorType::Q4_1, q4_1_q8_0_gemm_ref);
   check_extreme_codes<BlockQ5_0>(TensorType::Q5_0, q5_0_q8_0_gemm_ref);
   check_extreme_codes<BlockQ8_0>(TensorType::Q8_0, q8_0_q8_0_gemm_ref);
   check_extreme_codes<BlockQ5_1>(TensorType::Q5_1, q5_1_q8_0_gemm_ref);
