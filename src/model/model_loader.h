@@ -110,6 +110,7 @@ class ModelLoader {
   Status plan_gguf(const GgufFile& file);
   Status plan_llama2c();
   Status finish_plan();
+  Status make_tokenizer();  // from vocab_ (checked against the config), into the model
   Status convert_matrix(const PlannedTensor& t, const uint8_t* data, PackedWeights* out);
   Status convert_matrix_values(const PlannedTensor& t, const uint8_t* data, PackedWeights* out);
   Status consume(const uint8_t* data, size_t size, uint64_t offset);
