@@ -48,6 +48,7 @@ Status ModelLoader::feed(const uint8_t* data, size_t size) {
   if (planned_) {
     s = consume(data, size, offset);
   } else {
+    if (header_.empty()) header_.reserve(size_t(std::min<uint64_t>(file_size_, kFirstHeaderTry)));  // no copies while it grows
     header_.insert(header_.end(), data, data + size);
     s = parse_header();
   }
