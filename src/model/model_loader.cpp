@@ -27,7 +27,8 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }  // namespace
 
 ModelLoader::ModelLoader(const LoadOptions& options, uint64_t file_size)
-    : options_(options), file_size_(file_size), model_(new Model) {
+    : options_(options), file_size_(file_size),
+      header_retry_at_(size_t(std::min<uint64_t>(uint64_t(4) << 20, file_size / 16))), model_(new Model) {
   const TensorTypeInfo* weights = tensor_type_info(options.weights);
   if (weights == nullptr || !weights->holds_weights())
     failed_ = InvalidArgument("matrices cannot be held as " + std::string(weights ? weights->name : "an unknown type") +
@@ -48,7 +49,7 @@ Status ModelLoader::feed(const uint8_t* data, size_t size) {
   if (planned_) {
     s = consume(data, size, offset);
   } else {
-    if (header_.empty()) header_.reserve(size_t(std::min<uint64_t>(file_size_, kFirstHeaderTry)));  // no copies while it grows
+    if (header_.empty()) header_.reserve(header_retry_at_);  // not copied as it grows to the first try
     header_.insert(header_.end(), data, data + size);
     s = parse_header();
   }

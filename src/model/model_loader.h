@@ -139,11 +139,11 @@ class ModelLoader {
   // has doubled: fed in small chunks, a large header (a vocabulary of
   // megabytes) is parsed O(log n) times, not once per chunk (found by
   // fuzz_gguf_loader: 3-byte chunks of a 21 KB file took 8 s). The first
-  // try waits for kFirstHeaderTry bytes (or the whole file): a large
-  // vocabulary's header (Qwen2.5's 4 MB) then parses once, not at each
-  // doubling from the first 1 MiB chunk on (three times, 1.7x its bytes).
-  static constexpr size_t kFirstHeaderTry = size_t(4) << 20;
-  size_t header_retry_at_ = kFirstHeaderTry;
+  // try waits for 4 MiB or 1/16 of the file, the less (the buffer adds at
+  // most that to the peak): a large vocabulary's header (Qwen2.5's 4 MB)
+  // then parses once, not at each doubling from the first 1 MiB chunk on
+  // (three times, 1.7x its bytes).
+  size_t header_retry_at_;
   std::vector<GgufTensorInfo> file_tensors_;
   std::vector<PlannedTensor> plan_;  // sorted by offset
   size_t next_ = 0;               // index into plan_ of the tensor being read
