@@ -110,6 +110,7 @@ class ModelLoader {
   Status plan_gguf(const GgufFile& file);
   Status plan_llama2c();
   Status finish_plan();
+  Status make_tokenizer();  // from vocab_ (checked against the config), into the model
   Status convert_matrix(const PlannedTensor& t, const uint8_t* data, PackedWeights* out);
   Status convert_matrix_values(const PlannedTensor& t, const uint8_t* data, PackedWeights* out);
   Status consume(const uint8_t* data, size_t size, uint64_t offset);
@@ -137,8 +138,12 @@ class ModelLoader {
   // A GGUF header that needed more bytes is parsed again only once header_
   // has doubled: fed in small chunks, a large header (a vocabulary of
   // megabytes) is parsed O(log n) times, not once per chunk (found by
-  // fuzz_gguf_loader: 3-byte chunks of a 21 KB file took 8 s).
-  size_t header_retry_at_ = 0;
+  // fuzz_gguf_loader: 3-byte chunks of a 21 KB file took 8 s). The first
+  // try waits for 4 MiB or 1/16 of the file, the less (the buffer adds at
+  // most that to the peak): a large vocabulary's header (Qwen2.5's 4 MB)
+  // then parses once, not at each doubling from the first 1 MiB chunk on
+  // (three times, 1.7x its bytes).
+  size_t header_retry_at_;
   std::vector<GgufTensorInfo> file_tensors_;
   std::vector<PlannedTensor> plan_;  // sorted by offset
   size_t next_ = 0;               // index into plan_ of the tensor being read

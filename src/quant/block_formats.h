@@ -102,7 +102,7 @@ struct BlockQ6_K {
 // 0-3 hold the scales of s = 0..3 (low 6 bits), 4-7 their minimums; for
 // s = 4..7, byte s + 4 holds the low 4 bits of scale (low nibble) and
 // minimum (high nibble), and the top 2 bits of bytes s − 4 and s are theirs.
-inline void k_quant_scale_min(const uint8_t* scales, int s, uint8_t* scale, uint8_t* min) {
+__attribute__((always_inline)) inline void k_quant_scale_min(const uint8_t* scales, int s, uint8_t* scale, uint8_t* min) {
   if (s < 4) {
     *scale = scales[s] & 63;
     *min = scales[s + 4] & 63;

@@ -119,6 +119,13 @@ TEST(KernelsPack, EveryFp16ScaleSurvives) {
   p.unpack_to_gguf(back.data());
   for (int64_t i = 0; i < N; ++i) ASSERT_EQ(back[i].d, w[i].d) << "scale bits " << i;
   EXPECT_EQ(std::memcmp(back.data(), w.data(), w.size() * sizeof(BlockQ4_0)), 0);
+  // The whole-group packing widens four scales in one vector: the per-weight
+  // walk's f32 (fp16_to_fp32) for every code, bit for bit.
+  PackedWeights per_weight;
+  ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, w.data(), w.size() * sizeof(BlockQ4_0), N, K, &per_weight,
+                                  PackedWeights::Method::kPerWeight).ok());
+  ASSERT_EQ(p.bytes(), per_weight.bytes());
+  EXPECT_EQ(std::memcmp(p.data(), per_weight.data(), p.bytes()), 0);
 }
 
 TEST(KernelsPack, RejectsBadShapesWithClearMessages) {
