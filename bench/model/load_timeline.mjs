@@ -108,13 +108,31 @@ async function inFreshPage(browser, dist, work, arg) {
       await cdp.send('Profiler.start');
     }
     const before = await task();
+    const cpu0 = await processCpu(browser);
     const result = await page.evaluate(work, arg);
     const cpuMs = (await task() - before) * 1000;
+    const cpu1 = await processCpu(browser);
+    // CPU seconds of the browser's processes by type over the load (the
+    // page's renderer, the network service, the browser process).
+    const processCpuMs = {};
+    for (const [id, { type, cpu }] of cpu1) processCpuMs[type] = Math.round((processCpuMs[type] ?? 0) + (cpu - (cpu0.get(id)?.cpu ?? 0)) * 1000);
+    result.processCpuMs = processCpuMs;
     const selfMs = profile ? selfTimes((await cdp.send('Profiler.stop')).profile) : undefined;
     return { ...result, cpuMs, selfMs };
   } finally {
     await context.close();
     await server.close();
+  }
+}
+
+// id -> { type, cpu (s) } of every process of the browser (CDP SystemInfo).
+async function processCpu(browser) {
+  const session = await browser.newBrowserCDPSession();
+  try {
+    const { processInfo } = await session.send('SystemInfo.getProcessInfo');
+    return new Map(processInfo.map((p) => [p.id, { type: p.type, cpu: p.cpuTime }]));
+  } finally {
+    await session.detach();
   }
 }
 
@@ -149,6 +167,7 @@ try {
   await browser.close();
 }
 
+const medianByKey = (objects) => Object.fromEntries(Object.keys(objects[0]).map((k) => [k, median(objects.map((o) => o[k] ?? 0))]));
 const fields = ['first', 'last', 'ready', 'firstToken', 'cpuMs', 'heapMiB', 'loadedMiB'];
 const summary = {};
 for (const dist of dists) {
@@ -156,10 +175,12 @@ for (const dist of dists) {
   summary[dist] = Object.fromEntries(fields.map((f) => [f, median(rs.map((x) => x[f]))]));
   if (withCache) summary[dist].again = Object.fromEntries(fields.slice(0, 4).map((f) => [f, median(rs.map((x) => x.again[f]))]));
   summary[dist].readyRuns = rs.map((x) => Math.round(x.ready));
+  summary[dist].processCpuMs = medianByKey(rs.map((x) => x.processCpuMs));
   if (profile) summary[dist].selfMs = rs.map((x) => x.selfMs);
 }
 if (withFetch) {
   summary.fetch = Object.fromEntries(['first', 'last', 'cpuMs'].map((f) => [f, median(runs.fetch.map((x) => x[f]))]));
+  summary.fetch.processCpuMs = medianByKey(runs.fetch.map((x) => x.processCpuMs));
   if (profile) summary.fetch.selfMs = runs.fetch.map((x) => x.selfMs);
 }
 if (withWllama) {

@@ -22,10 +22,13 @@ typedef uint32_t U32x4 __attribute__((vector_size(16)));
 // group's rows unrolled (their arrays of rows then stay in locals), so that
 // a matrix's panels are packed by straight vector code: 2.4-4.3x faster
 // than without (Q5_0 .. Q6_K, relaxed build, Node), for 0.3 KB gzipped.
+// Not in the no-SIMD build, where every vector op is a loop of scalar ones
+// (a fallback, kept small).
+#if defined(__clang__) && (defined(__wasm_simd128__) || !defined(__wasm__))
 #define NIBBLE_PACK_INLINE __attribute__((always_inline)) inline
-#ifdef __clang__
 #define NIBBLE_UNROLL _Pragma("clang loop unroll(full)")
 #else
+#define NIBBLE_PACK_INLINE inline
 #define NIBBLE_UNROLL
 #endif
 
