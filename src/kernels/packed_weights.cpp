@@ -1,6 +1,7 @@
 #include "kernels/packed_weights.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -8,9 +9,11 @@
 #include <utility>
 
 #include "kernels/k_panel.h"
+#include "kernels/matmul.h"
 #include "kernels/panel_pack.h"
 #include "kernels/q4_panel.h"
 #include "quant/fp16.h"
+#include "quant/hadamard.h"
 
 namespace nibble {
 namespace {
@@ -131,6 +134,9 @@ PackedWeights& PackedWeights::operator=(PackedWeights&& other) noexcept {
     input_shift_ = other.input_shift_;
     shift_correction_ = std::move(other.shift_correction_);
     other.input_shift_ = nullptr;
+    input_basis_ = other.input_basis_;
+    basis_correction_ = std::move(other.basis_correction_);
+    other.input_basis_ = nullptr;
     other.data_ = nullptr;
     other.bytes_ = 0;
     other.N_ = other.K_ = 0;
@@ -269,6 +275,29 @@ void PackedWeights::zero_tail() {
 void PackedWeights::unpack_to_gguf(void* out) const {
   if (empty()) return;
   convert(type_, out, data_, N_, K_, /*to_packed=*/false);
+}
+
+// Here, not in matmul.cpp: run once per matrix at load, so compiled for
+// size (CMakeLists.txt) rather than speed.
+Status set_input_basis(InputBasis basis, PackedWeights* w) {
+  const int64_t K = w->cols(), N = w->rows();
+  if (basis == nullptr || basis->empty() || basis->size() % size_t(K) != 0)
+    return InvalidArgument("a low-rank input basis needs a positive multiple of " + std::to_string(K) +
+                           " values; got " + std::to_string(basis ? basis->size() : 0));
+  for (const float v : *basis)
+    if (!std::isfinite(v)) return InvalidArgument("a low-rank input basis holds a NaN or infinite value");
+  const int64_t r = int64_t(basis->size()) / K;
+  // W·uₖ with the kernels' f32 path, which rotates inputs for a rotated
+  // matrix: give it H·uₖ, since H·H = I (orthonormal and symmetric).
+  std::vector<float> inputs(*basis), products(size_t(r * N)), correction(size_t(N * r));
+  if (w->rotated_input())
+    for (int64_t k = 0; k < r; ++k) hadamard_rotate_blocks(inputs.data() + k * K, K);
+  w->set_input_basis(nullptr, {});
+  NIBBLE_RETURN_IF_ERROR(matmul(*w, inputs.data(), r, products.data(), Precision::kW4A32));
+  for (int64_t k = 0; k < r; ++k)
+    for (int64_t n = 0; n < N; ++n) correction[size_t(n * r + k)] = products[size_t(k * N + n)];
+  w->set_input_basis(basis, std::move(correction));
+  return Status::Ok();
 }
 
 }  // namespace nibble

@@ -1,6 +1,7 @@
 #include "model/model_loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "kernels/matmul.h"
@@ -118,11 +119,15 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
     if (!spec)
       return FormatError("tensor " + t.name + " is not part of the '" + arch->name +
                          "' architecture as nibble runs it; the file is of a variant nibble does not support");
-    plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes, spec, layer, {}});
-    const std::vector<double>* shift = nullptr;
-    if (file.find(kShiftKeyPrefix + t.name)) {
-      NIBBLE_RETURN_IF_ERROR(file.get_floats(kShiftKeyPrefix + t.name, &shift));
-      plan_.back().input_shift.assign(shift->begin(), shift->end());
+    plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes, spec, layer, {}, {}});
+    for (int basis = 0; basis < 2; ++basis) {  // the input's shift, then its low-rank basis
+      const std::string key = (basis ? kBasisKeyPrefix : kShiftKeyPrefix) + t.name;
+      const std::vector<double>* values = nullptr;
+      if (!file.find(key)) continue;
+      NIBBLE_RETURN_IF_ERROR(file.get_floats(key, &values));
+      if (!std::all_of(values->begin(), values->end(), [](double v) { return std::isfinite(v); }))
+        return FormatError(key + " holds a NaN or infinite value");
+      (basis ? plan_.back().input_basis : plan_.back().input_shift).assign(values->begin(), values->end());
     }
   }
   return finish_plan();
@@ -156,7 +161,8 @@ Status ModelLoader::finish_plan() {
   if (remedy_options_.any()) {
     if (file_rotated_ && remedy_options_.rotate)
       return InvalidArgument("the file's matrices already take rotated inputs; load it without the rotation remedy");
-    if (std::any_of(plan_.begin(), plan_.end(), [](const PlannedTensor& t) { return !t.input_shift.empty(); }))
+    if (std::any_of(plan_.begin(), plan_.end(),
+                    [](const PlannedTensor& t) { return !t.input_shift.empty() || !t.input_basis.empty(); }))
       return InvalidArgument("the file's matrices already shift their inputs (a remedied file); load it without a remedy");
     remedy_.reset(new RemedyPlan);
     NIBBLE_RETURN_IF_ERROR(plan_remedy_(remedy_options_, options_.importance, model_->architecture, c,
@@ -555,7 +561,7 @@ Status ModelLoader::plan_llama2c() {
   for (const Llama2cTensor& t : checkpoint.tensors) {
     const TensorSpec* spec = spec_of(model_->architecture, slot_of(t.weight));
     file_tensors_.push_back({tensor_name(*spec, t.layer), t.shape, TensorType::F32, t.offset, t.bytes});
-    plan_.push_back({file_tensors_.back().name, TensorType::F32, t.shape, t.offset, t.bytes, spec, t.layer, {}});
+    plan_.push_back({file_tensors_.back().name, TensorType::F32, t.shape, t.offset, t.bytes, spec, t.layer, {}, {}});
   }
   return finish_plan();
 }
@@ -576,6 +582,20 @@ Status ModelLoader::set_input_shifts() {
                          " values; the matrix's rows hold " + std::to_string(slot.matrix->cols()));
     NIBBLE_RETURN_IF_ERROR(share_input_shift(shift, &weights_, slot.matrix));
     model_->info.shifted_inputs = true;
+  }
+  // The low-rank bases (only from a file: the remedy adds them after
+  // quantizing, model/importance.h).
+  weights_.input_bases.reserve(plan_.size());
+  for (PlannedTensor& t : plan_) {
+    const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
+    if (!slot.matrix || slot.empty() || t.input_basis.empty()) continue;
+    const int64_t K = slot.matrix->cols();
+    if (int64_t(t.input_basis.size()) % K != 0 || int64_t(t.input_basis.size()) > kMaxBasisRank * K)
+      return FormatError(kBasisKeyPrefix + t.name + " holds " + std::to_string(t.input_basis.size()) +
+                         " values; it needs r times the matrix's row length " + std::to_string(K) + ", r from 1 to " +
+                         std::to_string(kMaxBasisRank));
+    NIBBLE_RETURN_IF_ERROR(share_input_basis(t.input_basis, &weights_, slot.matrix));
+    model_->info.low_rank = std::max(model_->info.low_rank, int(int64_t(t.input_basis.size()) / K));
   }
   return Status::Ok();
 }
