@@ -237,6 +237,9 @@ export interface LoadModelOptions {
   remedy?: 'none' | 'rotate' | 'smooth' | 'smooth+rotate';
 }
 
+/** W4A4's remedies a model's matrices carry (ModelInfo.remedy, without '+lowrank'). */
+export type RemedyKind = 'none' | 'rotate' | 'smooth' | 'smooth+rotate' | 'shift' | 'rotate+shift' | 'smooth+shift' | 'smooth+rotate+shift';
+
 /** A matrix held in a wider type than asked for, and why. */
 export interface TensorFallback {
   /** GGUF tensor name, e.g. 'blk.0.ffn_down.weight'. */
@@ -301,11 +304,11 @@ export interface ModelInfo {
    * with importance data that holds Σx; the file's nibble.input_shift.*
    * keys; 'shift' and 'rotate+shift' only from a file that has such keys
    * without nibble.smoothed_inputs).
-   * '+lowrank' (or 'lowrank' alone): the W4A4 inputs also lose their top
-   * lowRank principal directions before rounding (lowRankRemedy; the
+   * '+lowrank' ('none+lowrank' alone): the W4A4 inputs also lose their
+   * top lowRank principal directions before rounding (lowRankRemedy; the
    * file's nibble.input_basis.* keys).
    */
-  remedy: `${'none' | 'rotate' | 'smooth' | 'smooth+rotate' | 'shift' | 'rotate+shift' | 'smooth+shift' | 'smooth+rotate+shift'}` | 'lowrank' | `${'rotate' | 'smooth' | 'smooth+rotate' | 'shift' | 'rotate+shift' | 'smooth+shift' | 'smooth+rotate+shift'}+lowrank`;
+  remedy: RemedyKind | `${RemedyKind}+lowrank`;
   /** The low-rank remedy's rank r (0: none). */
   lowRank: number;
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */

@@ -81,38 +81,6 @@ void for_each_row(int64_t M, int64_t K, ThreadPool* pool, const Fn& fn) {
   parallel_for_if(pool, M > 1 && worth_splitting(pool, M * K), M, kActivationTileRows, fn);
 }
 
-// Low-rank remedy, plain C++ (r is a handful; K dot products per row):
-// c[k] = u_k · z, then z −= Σ c[k]·u_k, for orthonormal rows u[r·K].
-void remove_directions(const float* u, int64_t r, int64_t K, float* z, float* c) {
-  for (int64_t k = 0; k < r; ++k) {
-    const float* uk = u + k * K;
-    float dot = 0.0f;
-#pragma clang loop vectorize(disable) unroll(disable)
-    for (int64_t j = 0; j < K; ++j) dot += uk[j] * z[j];
-    c[k] = dot;
-  }
-  for (int64_t k = 0; k < r; ++k) {
-    const float* uk = u + k * K;
-#pragma clang loop vectorize(disable) unroll(disable)
-    for (int64_t j = 0; j < K; ++j) z[j] -= c[k] * uk[j];
-  }
-}
-
-// tile.y[m][n] += Σ_k correction[n·r + k] · c[m·r + k].
-void add_directions_back(const float* correction, int64_t r, const float* c, const OutputTile& tile) {
-  for (int64_t m = tile.m_begin; m < tile.m_end; ++m) {
-    const float* cm = c + m * r;
-    for (int64_t n = tile.n_begin; n < tile.n_end; ++n) {
-      const float* wn = correction + n * r;
-      float sum = 0.0f;
-      // (r is a handful: vector code for it would only grow the download)
-#pragma clang loop vectorize(disable) unroll(disable)
-      for (int64_t k = 0; k < r; ++k) sum += wn[k] * cm[k];
-      tile.y[m * tile.ldy + n] += sum;
-    }
-  }
-}
-
 Status validate(const MatmulTarget* targets, int count, const float* x, int64_t M) {
   if (targets == nullptr || count <= 0) return InvalidArgument("matmul: no weight matrices given");
   if (x == nullptr) return InvalidArgument("matmul: input x must not be null");
@@ -168,7 +136,6 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
   const InputBasis& basis = targets[0].w->input_basis();  // [r·K] or null
   const bool low_rank = precision == Precision::kW4A4 && basis != nullptr;
   const int64_t rank = low_rank ? int64_t(basis->size()) / K : 0;
-  if (low_rank) s.coefficients.resize(size_t(M * rank));
   if (rotated || shifted || low_rank) {
     s.rotated.assign(x, x + M * K);
     for_each_row(M, K, pool, [&](int64_t m0, int64_t m1) {
@@ -177,10 +144,13 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
         if (shifted)
           for (int64_t j = 0; j < K; ++j) row[j] -= (*shift)[size_t(j)];
         if (rotated) hadamard_rotate_blocks(row, K);
-        if (low_rank) remove_directions(basis->data(), rank, K, row, s.coefficients.data() + m * rank);
       }
     });
     x = s.rotated.data();
+  }
+  if (low_rank) {  // (one pass over the rows: r dot products of K each)
+    s.coefficients.resize(size_t(M * rank));
+    remove_directions(basis->data(), rank, K, M, s.rotated.data(), s.coefficients.data());
   }
   const QuantizeQ8Fn quantize = precision == Precision::kW4A4 ? config.quantize_i4 : config.quantize_q8;
   s.kernels.resize(size_t(count));

@@ -65,8 +65,8 @@ Status set_input_shift(InputShift shift, PackedWeights* w);
 // Gives w the low-rank input basis basis[r·K] (PackedWeights::input_basis:
 // r orthonormal rows, in the shifted and rotated input; not owned, shared
 // like a shift) and computes its correction (W·uₖ for each direction, from
-// the packed weights, f32 activations). A size that is not a multiple of K,
-// or a non-finite value, is an error.
+// the packed weights, f32 activations). A size that is not a multiple of K
+// is an error; the values must be finite.
 Status set_input_basis(InputBasis basis, PackedWeights* w);
 
 // The same with the kernels of an explicit tier (tests, benchmarks); see

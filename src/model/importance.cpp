@@ -50,7 +50,7 @@ namespace {
 // Above this size top_eigenvectors() iterates on a subspace instead of
 // decomposing the whole matrix (Jacobi is n³ per sweep).
 constexpr int kJacobiMax = 256;
-constexpr int kSubspaceIterations = 60;
+constexpr int kSubspaceIterations = 30;
 
 // The matrix whose input the forward pass's observer call for `slot`
 // stands for: the first of the matrices that share an input (Q/K/V,
@@ -156,12 +156,16 @@ void top_eigenvectors(const std::vector<double>& c, int n, int r, std::vector<fl
   std::vector<double> q(size_t(n) * p), y(size_t(n) * p);
   for (size_t i = 0; i < q.size(); ++i) q[i] = std::sin(1.0 + 0.7548776662 * double(i) * double(i % 97 + 1));
   orthonormalize(&q, n, p);
+  std::vector<double> full(c);  // both triangles: C·Q then reads C by rows
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < i; ++k) full[size_t(i) * n + k] = c[size_t(k) * n + i];
   auto multiply = [&](const std::vector<double>& from, std::vector<double>* to) {  // to = C·from
     std::fill(to->begin(), to->end(), 0.0);
     for (int i = 0; i < n; ++i) {
       double* out = &(*to)[size_t(i) * p];
+      const double* ci = &full[size_t(i) * n];
       for (int k = 0; k < n; ++k) {
-        const double cik = c[size_t(std::min(i, k)) * n + std::max(i, k)];
+        const double cik = ci[k];
         const double* in = &from[size_t(k) * p];
         for (int j = 0; j < p; ++j) out[j] += cik * in[j];
       }

@@ -569,33 +569,32 @@ Status ModelLoader::plan_llama2c() {
 // The matrices' input shifts (PackedWeights::input_shift), from the file's
 // keys or the remedy, once their weights are in: the correction W·shift is
 // computed from them. The file holds one copy per matrix; the matrices
-// reading one input share one vector (share_input_shift).
+// reading one input share one vector (share_input_shift); the same for the
+// low-rank bases (PackedWeights::input_basis).
 Status ModelLoader::set_input_shifts() {
   weights_.input_shifts.reserve(plan_.size());  // at most one per matrix
+  weights_.input_bases.reserve(plan_.size());
   for (PlannedTensor& t : plan_) {  // (every matrix is one of the file's tensors)
     const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
     if (!slot.matrix || slot.empty()) continue;
+    const size_t K = size_t(slot.matrix->cols());
     const std::vector<float>& shift = remedy_ ? remedy_->input_shift(t.spec->slot, t.layer) : t.input_shift;
-    if (shift.empty()) continue;
-    if (int64_t(shift.size()) != slot.matrix->cols())
-      return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift.size()) +
-                         " values; the matrix's rows hold " + std::to_string(slot.matrix->cols()));
-    NIBBLE_RETURN_IF_ERROR(share_input_shift(shift, &weights_, slot.matrix));
-    model_->info.shifted_inputs = true;
-  }
-  // The low-rank bases (only from a file: the remedy adds them after
-  // quantizing, model/importance.h).
-  weights_.input_bases.reserve(plan_.size());
-  for (PlannedTensor& t : plan_) {
-    const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
-    if (!slot.matrix || slot.empty() || t.input_basis.empty()) continue;
-    const int64_t K = slot.matrix->cols();
-    if (int64_t(t.input_basis.size()) % K != 0 || int64_t(t.input_basis.size()) > kMaxBasisRank * K)
-      return FormatError(kBasisKeyPrefix + t.name + " holds " + std::to_string(t.input_basis.size()) +
-                         " values; it needs r times the matrix's row length " + std::to_string(K) + ", r from 1 to " +
-                         std::to_string(kMaxBasisRank));
+    if (!shift.empty()) {
+      if (shift.size() != K)
+        return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift.size()) +
+                           " values; the matrix's rows hold " + std::to_string(K));
+      NIBBLE_RETURN_IF_ERROR(share_input_shift(shift, &weights_, slot.matrix));
+      model_->info.shifted_inputs = true;
+    }
+    // The low-rank basis: only from a file (the remedy adds it after
+    // quantizing, LowRankCollector in model/importance.h).
+    const size_t values = t.input_basis.size();
+    if (values == 0) continue;
+    if (values % K != 0 || values > kMaxBasisRank * K)
+      return FormatError(kBasisKeyPrefix + t.name + " holds " + std::to_string(values) + " values, not r rows of " +
+                         std::to_string(K) + " (r up to 64)");
     NIBBLE_RETURN_IF_ERROR(share_input_basis(t.input_basis, &weights_, slot.matrix));
-    model_->info.low_rank = std::max(model_->info.low_rank, int(int64_t(t.input_basis.size()) / K));
+    model_->info.low_rank = std::max(model_->info.low_rank, int(values / K));
   }
   return Status::Ok();
 }

@@ -428,10 +428,8 @@ TEST(ModelW4A4, LowRankBasisKeepsTheProduct) {
   EXPECT_FALSE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A4).ok());
   ASSERT_TRUE(set_input_basis(&basis, &plain).ok());
   EXPECT_TRUE(matmul_shared_input(both, 2, x.data(), M, Precision::kW4A4).ok());
-  std::vector<float> short_basis(K + 1, 0.0f), nan_basis(K, 0.0f);
-  nan_basis[5] = std::nanf("");
+  std::vector<float> short_basis(K + 1, 0.0f);
   EXPECT_FALSE(set_input_basis(&short_basis, &plain).ok());
-  EXPECT_FALSE(set_input_basis(&nan_basis, &plain).ok());
 }
 
 // The remedy on stories260K: directions from a few calibration tokens of
@@ -498,8 +496,7 @@ TEST(ModelW4A4, LowRankBasesTravelWithTheFile) {
     return bytes;
   };
   load_bytes(patched("blk.1.ffn_gate.weight", "blk.1.ffn_down.weight", size_t(-1)), TensorType::Q4_0, nullptr, {}, &s);
-  EXPECT_EQ(s.message(), std::string(kBasisKeyPrefix) + "blk.1.ffn_down.weight holds 256 values; it needs r times the "
-                         "matrix's row length 172, r from 1 to 64");
+  EXPECT_EQ(s.message(), std::string(kBasisKeyPrefix) + "blk.1.ffn_down.weight holds 256 values, not r rows of 172 (r up to 64)");
   load_bytes(patched("blk.2.attn_q.weight", "blk.2.attn_q.weight", 7), TensorType::Q4_0, nullptr, {}, &s);
   EXPECT_EQ(s.message(), std::string(kBasisKeyPrefix) + "blk.2.attn_q.weight holds a NaN or infinite value");
 }
