@@ -81,6 +81,45 @@ void for_each_row(int64_t M, int64_t K, ThreadPool* pool, const Fn& fn) {
   parallel_for_if(pool, M > 1 && worth_splitting(pool, M * K), M, kActivationTileRows, fn);
 }
 
+// W4A4's low-rank remedy (PackedWeights::input_basis), plain C++ written
+// for the vectorizer: for each of the M rows z[K] (K a multiple of 32),
+// c[k] = u_k · z (four interleaved partial sums, lanes j mod 4, added as
+// (s0 + s1) + (s2 + s3)), then z −= c[k]·u_k for k = 0, 1, …
+void remove_directions(const float* u, int64_t r, int64_t K, int64_t M, float* x, float* c) {
+  for (int64_t m = 0; m < M; ++m) {
+    float* z = x + m * K;
+    float* cm = c + m * r;
+    for (int64_t k = 0; k < r; ++k) {
+      const float* uk = u + k * K;
+      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+      for (int64_t j = 0; j < K; j += 4) {
+        s0 += uk[j] * z[j];
+        s1 += uk[j + 1] * z[j + 1];
+        s2 += uk[j + 2] * z[j + 2];
+        s3 += uk[j + 3] * z[j + 3];
+      }
+      cm[k] = (s0 + s1) + (s2 + s3);
+    }
+    for (int64_t k = 0; k < r; ++k) {
+      const float* uk = u + k * K;
+      const float ck = cm[k];
+      for (int64_t j = 0; j < K; ++j) z[j] -= ck * uk[j];
+    }
+  }
+}
+
+// tile.y[m][n] += correction[k·N + n] · c[m·r + k] for k = 0, 1, … (correction [r, N]).
+void add_directions_back(const float* correction, int64_t r, int64_t N, const float* c, const OutputTile& tile) {
+  for (int64_t m = tile.m_begin; m < tile.m_end; ++m) {
+    float* y = tile.y + m * tile.ldy;
+    for (int64_t k = 0; k < r; ++k) {
+      const float* wk = correction + k * N;
+      const float ck = c[m * r + k];
+      for (int64_t n = tile.n_begin; n < tile.n_end; ++n) y[n] += wk[n] * ck;
+    }
+  }
+}
+
 Status validate(const MatmulTarget* targets, int count, const float* x, int64_t M) {
   if (targets == nullptr || count <= 0) return InvalidArgument("matmul: no weight matrices given");
   if (x == nullptr) return InvalidArgument("matmul: input x must not be null");
@@ -213,7 +252,7 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
         for (int64_t n = tile.n_begin; n < tile.n_end; ++n) tile.y[m * tile.ldy + n] += correction[n];
     }
     if (low_rank)
-      add_directions_back(w.basis_correction().data(), rank, s.coefficients.data(), tile);
+      add_directions_back(w.basis_correction().data(), rank, w.rows(), s.coefficients.data(), tile);
   });
   return Status::Ok();
 }

@@ -9,7 +9,6 @@
 
 #include "kernels/k_panel.h"
 #include "kernels/matmul.h"
-#include "kernels/microkernels.h"
 #include "kernels/panel_pack.h"
 #include "kernels/q4_panel.h"
 #include "quant/fp16.h"
@@ -278,39 +277,6 @@ void PackedWeights::unpack_to_gguf(void* out) const {
 }
 
 // ---------------------------------------------------------------------------
-// W4A4's low-rank remedy at run time (matmul.cpp), plain C++, here rather
-// than in matmul.cpp to keep it out of the -O3 code (the download); r is a
-// handful, K a row:
-// for each of the M rows z[K], c[k] = u_k · z, then z −= Σ c[k]·u_k, for
-// orthonormal rows u[r·K].
-void remove_directions(const float* u, int64_t r, int64_t K, int64_t M, float* x, float* c) {
-  for (int64_t m = 0; m < M; ++m) {
-    float* z = x + m * K;
-    float* cm = c + m * r;
-    for (int64_t k = 0; k < r; ++k) {
-      const float* uk = u + k * K;
-      float dot = 0.0f;
-      for (int64_t j = 0; j < K; ++j) dot += uk[j] * z[j];
-      cm[k] = dot;
-    }
-    for (int64_t k = 0; k < r; ++k) {
-      const float* uk = u + k * K;
-      for (int64_t j = 0; j < K; ++j) z[j] -= cm[k] * uk[j];
-    }
-  }
-}
-
-// tile.y[m][n] += Σ_k correction[n·r + k] · c[m·r + k].
-void add_directions_back(const float* correction, int64_t r, const float* c, const OutputTile& tile) {
-  for (int64_t m = tile.m_begin; m < tile.m_end; ++m)
-    for (int64_t n = tile.n_begin; n < tile.n_end; ++n) {
-      float sum = 0.0f;
-#pragma clang loop vectorize(disable) unroll(disable)
-      for (int64_t k = 0; k < r; ++k) sum += correction[n * r + k] * c[m * r + k];
-      tile.y[m * tile.ldy + n] += sum;
-    }
-}
-
 // Here, not in matmul.cpp: run once per matrix at load, so compiled for
 // size (CMakeLists.txt) rather than speed.
 Status set_input_basis(InputBasis basis, PackedWeights* w) {
@@ -321,12 +287,10 @@ Status set_input_basis(InputBasis basis, PackedWeights* w) {
   const int64_t r = int64_t(basis->size()) / K;
   // W·uₖ with the kernels' f32 path, which rotates inputs for a rotated
   // matrix: give it H·uₖ, since H·H = I (orthonormal and symmetric).
-  std::vector<float> inputs(*basis), products(size_t(r * N)), correction(size_t(N * r));
+  std::vector<float> inputs(*basis), correction(size_t(r * N));  // [r, N]
   if (w->rotated_input())
     for (int64_t k = 0; k < r; ++k) hadamard_rotate_blocks(inputs.data() + k * K, K);
-  NIBBLE_RETURN_IF_ERROR(matmul(*w, inputs.data(), r, products.data(), Precision::kW4A32));  // (f32: no basis)
-  for (int64_t k = 0; k < r; ++k)
-    for (int64_t n = 0; n < N; ++n) correction[size_t(n * r + k)] = products[size_t(k * N + n)];
+  NIBBLE_RETURN_IF_ERROR(matmul(*w, inputs.data(), r, correction.data(), Precision::kW4A32));  // (f32: no basis)
   w->set_input_basis(basis, std::move(correction));
   return Status::Ok();
 }

@@ -154,12 +154,6 @@ using InputShift = const std::vector<float>*;
 // orthonormal directions u_k[K], row-major [r·K], in the input as the
 // integer kernels see it (shifted, then rotated); shared like InputShift.
 using InputBasis = const std::vector<float>*;
-// The low-rank remedy's two steps (PackedWeights::input_basis), for
-// matmul(): c[M·r] = each row's coefficients along u[r·K], taken out of
-// x[M·K]; then tile.y += correction[N·r]·c.
-void remove_directions(const float* u, int64_t r, int64_t K, int64_t M, float* x, float* c);
-struct OutputTile;
-void add_directions_back(const float* correction, int64_t r, const float* c, const OutputTile& tile);
 
 class PackedWeights {
  public:

@@ -361,17 +361,17 @@ TEST(ModelW4A4, LowRankBasisKeepsTheProduct) {
   ASSERT_TRUE(set_input_basis(&basis, &based).ok());
   std::vector<float> correction(R * N);  // [R, N]: Q(W)·u_k
   ASSERT_TRUE(matmul(plain, basis.data(), R, correction.data(), Precision::kW4A32).ok());
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t k = 0; k < R; ++k) EXPECT_EQ(based.basis_correction()[size_t(n * R + k)], correction[size_t(k * N + n)]);
+  EXPECT_EQ(based.basis_correction(), correction);
 
-  // The reference: z = x − Σ c_k·u_k with c_k = u_k·x, then W4A4 of z plus Σ_k c_k·(Q(W)·u_k).
+  // The reference: z = x − Σ c_k·u_k with c_k = u_k·x (its four partial
+  // sums, lanes j mod 4), then W4A4 of z plus c_k·(Q(W)·u_k) for k = 0, 1, …
   std::vector<float> z = x, coefficients(M * R);
   for (int64_t m = 0; m < M; ++m) {
     float* row = &z[size_t(m * K)];
     for (int64_t k = 0; k < R; ++k) {
-      float dot = 0.0f;
-      for (int64_t j = 0; j < K; ++j) dot += basis[size_t(k * K + j)] * row[j];
-      coefficients[size_t(m * R + k)] = dot;
+      float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      for (int64_t j = 0; j < K; ++j) lane[j % 4] += basis[size_t(k * K + j)] * row[j];
+      coefficients[size_t(m * R + k)] = (lane[0] + lane[1]) + (lane[2] + lane[3]);
     }
     for (int64_t k = 0; k < R; ++k)
       for (int64_t j = 0; j < K; ++j) row[j] -= coefficients[size_t(m * R + k)] * basis[size_t(k * K + j)];
@@ -379,11 +379,8 @@ TEST(ModelW4A4, LowRankBasisKeepsTheProduct) {
   std::vector<float> want(M * N), got(M * N), exact(M * N), residual(M * N);
   ASSERT_TRUE(matmul(plain, z.data(), M, want.data(), Precision::kW4A4).ok());
   for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < N; ++n) {
-      float sum = 0.0f;
-      for (int64_t k = 0; k < R; ++k) sum += correction[size_t(k * N + n)] * coefficients[size_t(m * R + k)];
-      want[size_t(m * N + n)] += sum;
-    }
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < R; ++k) want[size_t(m * N + n)] += correction[size_t(k * N + n)] * coefficients[size_t(m * R + k)];
   ASSERT_TRUE(matmul(based, x.data(), M, got.data(), Precision::kW4A4).ok());
   EXPECT_EQ(got, want);
   // In float, removing and adding back keeps Q(W)·x.
@@ -416,9 +413,7 @@ TEST(ModelW4A4, LowRankBasisKeepsTheProduct) {
   ASSERT_TRUE(PackedWeights::Pack(TensorType::Q4_0, blocks.data(), blocks.size(), N, K, &rotated).ok());
   rotated.set_rotated_input(true);
   ASSERT_TRUE(set_input_basis(&basis, &rotated).ok());
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t k = 0; k < R; ++k)
-      EXPECT_NEAR(rotated.basis_correction()[size_t(n * R + k)], correction[size_t(k * N + n)], 1e-4);
+  for (size_t i = 0; i < correction.size(); ++i) EXPECT_NEAR(rotated.basis_correction()[i], correction[i], 1e-4);
 
   // Matrices sharing an input hold its one basis; bad bases are refused.
   const std::vector<float> copy = basis;
