@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import * as nibble from '../dist/nibble.mjs';
 import { runChat } from './chat_session.mjs';
-import { CALIBRATION_HELP, CALIBRATION_OPTIONS, QUALITY_COMMANDS, QUALITY_OPTIONS, calibrate, calibrationRequest, qualityHelp } from './quality.mjs';
+import { CALIBRATION_HELP, CALIBRATION_OPTIONS, QUALITY_COMMANDS, QUALITY_OPTIONS, calibrate, calibrationRequest, progressBar, qualityHelp } from './quality.mjs';
 
 // Node 20 runs relaxed SIMD (the build with the faster GEMV) only behind a V8
 // flag; set before the first nibble call loads a build. The loader still runs
@@ -37,7 +37,7 @@ const HELP = {
 Usage:
   nibble generate <model> [--tokenizer <file>] --prompt <text> [options]
   nibble chat <model> [--system <text>] [options]
-  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse] [--imatrix <file>] [--remedy rotate|smooth|smooth+rotate]
+  nibble quantize <in.bin|in.gguf> [--tokenizer <file>] -o <out.gguf> [--type ${MIXES.map((m) => m.name).join('|')}] [--pure] [--clip none|mse] [--imatrix <file>] [--remedy rotate|smooth|smooth+rotate[+lowrank]] [--rank <r>]
   nibble info <model> [--tokenizer <file>] [--tensors] [--json]
   nibble logits <model> [--tokenizer <file>] --tokens <id,id,...> [--top <k>] [--json]
   nibble eval <model> --text <file> [--reference <model>] [--context <n>] [--precision w4a8|w4a32|w4a4] [--json]
@@ -116,7 +116,11 @@ ${CALIBRATION_HELP}
                          takes its statistics from --imatrix, which still weights the
                          matrices whose inputs are not rotated; with --method gptq, from
                          the calibration data); nibble eval --precision w4a4 shows what
-                         they buy
+                         they buy; + lowrank (e.g. smooth+rotate+lowrank): W4A4 inputs also
+                         lose their top --rank principal directions before rounding, kept in
+                         float (directions from --calibrate / --self; with --imatrix that
+                         text gives only the directions)
+  --rank <r>             the low-rank remedy's directions per matrix input (default 8)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
@@ -172,7 +176,7 @@ const OPTIONS = {
     quiet: { type: 'boolean' },
   },
   chat: { help: COMMON.help, ...SAMPLING, system: { type: 'string' }, template: { type: 'string' }, stats: { type: 'boolean' } },
-  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' }, remedy: { type: 'string' }, ...CALIBRATION_OPTIONS },
+  quantize: { ...COMMON, output: { type: 'string', short: 'o' }, type: { type: 'string' }, pure: { type: 'boolean' }, clip: { type: 'string' }, imatrix: { type: 'string' }, remedy: { type: 'string' }, rank: { type: 'string' }, ...CALIBRATION_OPTIONS },
   info: { ...COMMON, weights: { type: 'string' }, tensors: { type: 'boolean' }, json: { type: 'boolean' } },
   logits: {
     ...COMMON,
@@ -334,19 +338,45 @@ async function quantize(values, positionals) {
   const mix = MIXES.find((m) => m.name === name);
   const clip = choiceOption(values, 'clip', nibble.optionChoices.clip, 'none');
   const held = { mix: name, pure: Boolean(values.pure) };
+  // '+lowrank' (or 'lowrank'): W4A4's low-rank remedy, its directions from
+  // the calibration data, after the others (nibble.lowRankRemedy).
+  const asked = values.remedy ?? 'none';
+  const lowRank = asked === 'lowrank' || asked.endsWith('+lowrank');
+  if (lowRank) values = { ...values, remedy: asked === 'lowrank' ? 'none' : asked.slice(0, -'+lowrank'.length) };
+  const rank = integerOption(values, 'rank', 1, 64);
+  if (rank !== undefined && !lowRank) fail('--rank is the rank of --remedy ...+lowrank');
   const calibration = calibrationRequest(CLI, values);
-  if (calibration && values.imatrix !== undefined) fail('give either --imatrix or calibration data, not both');
+  if (lowRank && !calibration) fail(`--remedy ${asked} takes its directions from calibration data: give --calibrate <file> or --self <n>`);
+  // With --imatrix, the calibration data serves the low-rank directions only.
+  const directionsOnly = lowRank && values.imatrix !== undefined;
+  if (directionsOnly && values.method !== undefined) fail('with --imatrix, --calibrate / --self only give the low-rank directions: no --method');
+  if (calibration && values.imatrix !== undefined && !directionsOnly) fail('give either --imatrix or calibration data, not both');
   const remedy = choiceOption(values, 'remedy', nibble.optionChoices.remedy, 'none');
-  if (calibration?.method === 'gptq') {
+  const finish = async (model) => {  // the file's bytes, with the low-rank bases when asked
+    if (!lowRank) return model.toGguf();
+    const bar = progressBar(`low-rank directions ${path}`);
+    const { text, self, seed, context } = calibration;
+    const r = await nibble.lowRankRemedy(model, text, { rank, context, self, seed, onProgress: (p) => bar.update(p.fraction, `${p.window}/${p.windows} windows`) });
+    bar.done();
+    process.stderr.write(`  W4A4 low-rank remedy: rank ${r.rank}, from ${r.windows} windows of ${r.context} tokens of ${calibration.source}\n`);
+    return r.bytes;
+  };
+  if (calibration?.method === 'gptq' && !directionsOnly) {
     if (!values.pure || !['q4_0', 'iq4_nl'].includes(mix.base)) fail('--method gptq writes --pure q4_0 or iq4_nl files');
-    if (remedy === 'none') return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base), null);
     // GPTQ on the remedied float weights: smoothing's statistics from the
     // same calibration text first.
     const importance = remedy.includes('smooth') ? { importance: await calibrate(CLI, values, path, { ...calibration, method: 'imatrix' }) } : {};
-    process.stderr.write(`  W4A4 remedy folded into the weights before GPTQ: ${remedy}\n`);
-    return writeQuantized(output, await calibrate(CLI, values, path, calibration, mix.base, { remedy, ...importance }), null);
+    if (remedy !== 'none') process.stderr.write(`  W4A4 remedy folded into the weights before GPTQ: ${remedy}\n`);
+    const bytes = await calibrate(CLI, values, path, calibration, mix.base, remedy === 'none' ? {} : { remedy, ...importance });
+    if (!lowRank) return writeQuantized(output, bytes, null);
+    const model = await nibble.loadModel(bytes, { weights: mix.base, ...(calibration.context ? { context: calibration.context } : {}) });
+    try {
+      return writeQuantized(output, await finish(model), null);
+    } finally {
+      model.dispose();
+    }
   }
-  const imatrix = calibration ? await calibrate(CLI, values, path, calibration) : values.imatrix && readInput(values.imatrix);
+  const imatrix = calibration && !directionsOnly ? await calibrate(CLI, values, path, calibration) : values.imatrix && readInput(values.imatrix);
   if (remedy.includes('smooth') && !imatrix) fail(`--remedy ${remedy} smooths by calibration data: give --imatrix <file>`);
   const importance = imatrix ? { importance: imatrix } : {};
   const extra = remedy === 'none' ? importance : { ...importance, remedy };
@@ -362,7 +392,7 @@ async function quantize(values, positionals) {
     if (values.pure && info.weightType !== mix.base && fileType?.blockSize !== 1) {  // not widened from f32/f16: kept
       process.stderr.write(`  note: matrices stored as ${info.fileWeightType} in the file were kept as they are\n`);
     }
-    writeQuantized(output, model.toGguf(), info.fp32Bytes);
+    writeQuantized(output, await finish(model), info.fp32Bytes);
   } finally {
     model.dispose();
   }
@@ -399,7 +429,7 @@ async function info(values, positionals) {
     ['context', `${number(c.contextLength)} positions`],
     ['tokenizer', `${i.tokenizer === 'gpt2' ? 'gpt2 (byte-level BPE)' : 'llama (SentencePiece-style BPE)'}, ${number(i.vocabSize)} tokens, BOS ${i.bos}, EOS ${i.eos}`],
     ['output', i.tiedOutput ? 'shares the token embedding matrix' : 'its own matrix (output.weight)'],
-    ['W4A4 remedy', i.remedy === 'none' ? 'none' : `${i.remedy} (folded into the weights${i.remedy.includes('rotate') ? '; inputs rotated at run time' : ''}${i.remedy.includes('shift') ? '; inputs shifted by their channel means before rounding' : ''})`],
+    ['W4A4 remedy', i.remedy === 'none' ? 'none' : `${i.remedy} (folded into the weights${i.remedy.includes('rotate') ? '; inputs rotated at run time' : ''}${i.remedy.includes('shift') ? '; inputs shifted by their channel means before rounding' : ''}${i.lowRank ? `; W4A4 inputs lose ${i.lowRank} directions before rounding` : ''})`],
     ['parameters', `${number(i.parameters)} (${mb(i.fp32Bytes)} as f32)`],
     ['in the file', `${i.fileWeightType} matrices; tensors: ${counts('fileType')}`],
     ['loaded as', `${i.weightType} matrices, ${mb(i.loadedBytes)} in memory (${(i.fp32Bytes / i.loadedBytes).toFixed(2)}× smaller than f32); tensors: ${counts('type')}`],

@@ -81,7 +81,7 @@ function selfSampling(cli, values) {
 }
 
 // A bar redrawn in place on a terminal (nothing elsewhere: stderr may be a log).
-function progressBar(label) {
+export function progressBar(label) {
   if (!process.stderr.isTTY) return { update() {}, done() {} };
   const width = 30;
   return {

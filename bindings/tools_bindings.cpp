@@ -26,7 +26,10 @@ EMSCRIPTEN_BINDINGS(nibble_tools) {
       .function("calibrateStep", &ModelTools::calibrate_step)
       .function("calibrateProgress", &ModelTools::calibrate_progress)
       .function("calibrateWrite", &ModelTools::calibrate_write)
-      .function("calibrateClear", &ModelTools::calibrate_clear);
+      .function("calibrateClear", &ModelTools::calibrate_clear)
+      .function("lowRankWindow", &ModelTools::low_rank_window)
+      .function("lowRankWrite", &ModelTools::low_rank_write)
+      .function("lowRankClear", &ModelTools::low_rank_clear);
 
   // TextModelLoader's options of the tools (its class is bindings.cpp's).
   function("loaderSetImportance", &nibble::loader_set_importance);

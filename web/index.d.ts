@@ -237,6 +237,9 @@ export interface LoadModelOptions {
   remedy?: 'none' | 'rotate' | 'smooth' | 'smooth+rotate';
 }
 
+/** W4A4's remedies a model's matrices carry (ModelInfo.remedy, without '+lowrank'). */
+export type RemedyKind = 'none' | 'rotate' | 'smooth' | 'smooth+rotate' | 'shift' | 'rotate+shift' | 'smooth+shift' | 'smooth+rotate+shift';
+
 /** A matrix held in a wider type than asked for, and why. */
 export interface TensorFallback {
   /** GGUF tensor name, e.g. 'blk.0.ffn_down.weight'. */
@@ -301,8 +304,13 @@ export interface ModelInfo {
    * with importance data that holds Σx; the file's nibble.input_shift.*
    * keys; 'shift' and 'rotate+shift' only from a file that has such keys
    * without nibble.smoothed_inputs).
+   * '+lowrank' ('none+lowrank' alone): the W4A4 inputs also lose their
+   * top lowRank principal directions before rounding (lowRankRemedy; the
+   * file's nibble.input_basis.* keys).
    */
-  remedy: 'none' | 'rotate' | 'smooth' | 'smooth+rotate' | 'shift' | 'rotate+shift' | 'smooth+shift' | 'smooth+rotate+shift';
+  remedy: RemedyKind | `${RemedyKind}+lowrank`;
+  /** The low-rank remedy's rank r (0: none). */
+  lowRank: number;
   /** 'llama' (SentencePiece-style BPE) or 'gpt2' (byte-level BPE). */
   tokenizer: 'llama' | 'gpt2' | 'bert';
   vocabSize: number;
@@ -704,6 +712,41 @@ export interface CalibratedModelFile {
  * copied into it once, and the copy is freed by model.dispose().
  */
 export declare function quantizeCalibrated(model: Model, text: string | readonly number[] | Int32Array | null, options?: QuantizeCalibratedOptions): Promise<CalibratedModelFile>;
+
+export interface LowRankRemedyOptions {
+  /** Directions per matrix input, 1..64 (default 8). */
+  rank?: number;
+  /** Tokens per calibration window (default 512, at most the model's context). */
+  context?: number;
+  /** With text null: this many tokens sampled from the model itself (temperature 1). */
+  self?: number;
+  /** The seed of options.self (default: random). */
+  seed?: number;
+  onProgress?: (progress: { status: 'collect'; window: number; windows: number; fraction: number }) => void;
+  signal?: AbortSignalLike;
+}
+
+/** A model's GGUF file with W4A4's low-rank remedy, from lowRankRemedy. */
+export interface LowRankModelFile {
+  readonly bytes: Uint8Array;
+  readonly rank: number;
+  readonly tokens: number;
+  readonly windows: number;
+  readonly context: number;
+}
+
+/**
+ * W4A4's low-rank remedy for a quantized model (best after remedy
+ * 'smooth+rotate' with importance data holding Σx): over the calibration
+ * text (a string, token ids with BOS first, or null with options.self) it
+ * takes the covariance of every matrix input as the integer kernels see it
+ * (shifted, rotated) and returns the model's GGUF file in which each input
+ * carries its top options.rank eigenvectors U (nibble.input_basis.* keys).
+ * With precision 'w4a4' the matrices then round x − Uᵀ(U·x) and add
+ * (Q(W)·Uᵀ)·(U·x) back in float: exact, with less for the 4-bit steps to
+ * span. The model itself is left as it was. Tools module as collectImportance.
+ */
+export declare function lowRankRemedy(model: Model, text: string | readonly number[] | Int32Array | null, options?: LowRankRemedyOptions): Promise<LowRankModelFile>;
 
 /** The package version. */
 export declare const version: string;

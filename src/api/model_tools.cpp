@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "format/imatrix_gguf.h"
+#include "model/model_writer.h"
 
 namespace nibble {
 
@@ -15,18 +16,45 @@ ApiStatus loader_set_importance(TextModelLoader& loader, uintptr_t data, uint32_
 
 ApiStatus loader_set_remedy(TextModelLoader& loader, int32_t code) { return loader.set_remedy(code); }
 
+// One calibration window ids[n] through the model from an empty cache,
+// float activations, `observer` seeing every matrix input.
+Status ModelTools::observe_window(uintptr_t ids, uint32_t n, ActivationObserver* observer) {
+  NIBBLE_RETURN_IF_ERROR(text_.check_loaded());
+  if (n == 0 || int64_t(n) > model()->config.context_length)
+    return OutOfRange("a window needs 1.." + std::to_string(model()->config.context_length) + " tokens");
+  LlamaState state(*model()->llama, int(n), std::min(int(n), kPromptBatch));
+  state.set_observer(observer);
+  // Every position's logits, so that the classifier sees every position too.
+  std::vector<float> logits(size_t(n) * size_t(model()->config.vocab_size));
+  return state.forward(reinterpret_cast<const int32_t*>(ids), int(n), logits.data(), true, Precision::kW4A32, pool());
+}
+
 ApiStatus ModelTools::collect_importance(uintptr_t ids, uint32_t n) {
   Status s = text_.check_loaded();
   if (!s.ok()) return ApiStatus::From(s);
-  if (n == 0 || int64_t(n) > model()->config.context_length)
-    return ApiStatus::From(OutOfRange("a window needs 1.." + std::to_string(model()->config.context_length) + " tokens"));
   if (!importance_) importance_.reset(new ImportanceCollector(*model()));
-  LlamaState state(*model()->llama, int(n), std::min(int(n), kPromptBatch));
-  state.set_observer(importance_.get());
-  // Every position's logits, so that the classifier sees every position too.
-  std::vector<float> logits(size_t(n) * size_t(model()->config.vocab_size));
-  s = state.forward(reinterpret_cast<const int32_t*>(ids), int(n), logits.data(), true, Precision::kW4A32, pool());
+  s = observe_window(ids, n, importance_.get());
   if (s.ok()) importance_->count_window();
+  return ApiStatus::From(s);
+}
+
+ApiStatus ModelTools::low_rank_window(uintptr_t ids, uint32_t n) {
+  Status s = text_.check_loaded();
+  if (!s.ok()) return ApiStatus::From(s);
+  if (!low_rank_) low_rank_.reset(new LowRankCollector(*model()));
+  return ApiStatus::From(observe_window(ids, n, low_rank_.get()));
+}
+
+ApiStatus ModelTools::low_rank_write(int32_t rank) {
+  Status s = text_.check_loaded();
+  if (s.ok() && !low_rank_) s = StateError("no calibration windows yet: call low_rank_window() first");
+  if (s.ok()) s = low_rank_->apply(rank, model());
+  clear_result();
+  if (s.ok()) s = write_model_gguf(*model(), &result_);
+  // The model as it was (the file has the bases): in builds that carry
+  // everything it is the caller's own model, elsewhere the tools' twin.
+  remove_input_bases(model());
+  if (s.ok()) low_rank_.reset();
   return ApiStatus::From(s);
 }
 

@@ -9,7 +9,8 @@
 // Order of calls, each family any number of times:
 //   collect_importance() per calibration window -> write_importance();
 //   calibrate_begin(type) -> calibrate_window() per window -> calibrate_step()
-//   until calibrate_progress() is 1 -> calibrate_write().
+//   until calibrate_progress() is 1 -> calibrate_write();
+//   low_rank_window() per window -> low_rank_write(r).
 #pragma once
 
 #include <cstdint>
@@ -57,13 +58,25 @@ class ModelTools : public ResultBuffer {
   ApiStatus calibrate_write();
   void calibrate_clear() { calibrated_.reset(); }
 
+  // W4A4's low-rank remedy (model/importance.h: LowRankCollector) for a quantized model:
+  // low_rank_window() runs ids[n] (one calibration window, BOS first) and
+  // sums each matrix input's Σz·zᵀ as the integer kernels see it;
+  // low_rank_write(rank) puts the model's GGUF file with its inputs' top
+  // `rank` directions (the bases) in the result buffer and ends it (the
+  // model itself is left without them).
+  ApiStatus low_rank_window(uintptr_t ids, uint32_t n);
+  ApiStatus low_rank_write(int32_t rank);
+  void low_rank_clear() { low_rank_.reset(); }
+
  private:
   Model* model() const { return text_.model_.get(); }
   ThreadPool* pool() const { return text_.pool_.get(); }
+  Status observe_window(uintptr_t ids, uint32_t n, ActivationObserver* observer);
 
   TextModel& text_;
   std::unique_ptr<ImportanceCollector> importance_;
   std::unique_ptr<CalibratedQuantizer> calibrated_;
+  std::unique_ptr<LowRankCollector> low_rank_;
 };
 
 }  // namespace nibble

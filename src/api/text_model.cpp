@@ -186,7 +186,10 @@ std::string TextModel::info_json() const {
   // channel means).
   static const char* const kRemedies[] = {"none",  "smooth",       "rotate",       "smooth+rotate",
                                           "shift", "smooth+shift", "rotate+shift", "smooth+rotate+shift"};
-  j.key("remedy").string(kRemedies[int(info.smoothed_inputs) | int(info.rotated_inputs) << 1 | int(info.shifted_inputs) << 2]);
+  // (+lowrank: their W4A4 inputs lose lowRank directions before rounding.)
+  const int remedy = int(info.smoothed_inputs) | int(info.rotated_inputs) << 1 | int(info.shifted_inputs) << 2;
+  j.key("remedy").string(std::string(kRemedies[remedy]) + (info.low_rank ? "+lowrank" : ""));
+  j.key("lowRank").integer(info.low_rank);
   j.key("tokenizer").string(info.tokenizer);
   j.key("vocabSize").integer(c.vocab_size);
   j.key("contextLength").integer(c.context_length);

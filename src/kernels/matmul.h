@@ -62,6 +62,13 @@ Status matmul_shared_input(const MatmulTarget* targets, int count, const float* 
 // activations).
 Status set_input_shift(InputShift shift, PackedWeights* w);
 
+// Gives w the low-rank input basis basis[r·K] (PackedWeights::input_basis:
+// r orthonormal rows, in the shifted and rotated input; not owned, shared
+// like a shift) and computes its correction (W·uₖ for each direction, from
+// the packed weights, f32 activations). A size that is not a multiple of K
+// is an error; the values must be finite.
+Status set_input_basis(InputBasis basis, PackedWeights* w);
+
 // The same with the kernels of an explicit tier (tests, benchmarks); see
 // kernel_config_for() in config.h.
 Status matmul_with(const KernelConfig& config, const PackedWeights& w, const float* x, int64_t M,

@@ -8,9 +8,11 @@
 #include <utility>
 
 #include "kernels/k_panel.h"
+#include "kernels/matmul.h"
 #include "kernels/panel_pack.h"
 #include "kernels/q4_panel.h"
 #include "quant/fp16.h"
+#include "quant/hadamard.h"
 
 namespace nibble {
 namespace {
@@ -131,6 +133,9 @@ PackedWeights& PackedWeights::operator=(PackedWeights&& other) noexcept {
     input_shift_ = other.input_shift_;
     shift_correction_ = std::move(other.shift_correction_);
     other.input_shift_ = nullptr;
+    input_basis_ = other.input_basis_;
+    basis_correction_ = std::move(other.basis_correction_);
+    other.input_basis_ = nullptr;
     other.data_ = nullptr;
     other.bytes_ = 0;
     other.N_ = other.K_ = 0;
@@ -269,6 +274,25 @@ void PackedWeights::zero_tail() {
 void PackedWeights::unpack_to_gguf(void* out) const {
   if (empty()) return;
   convert(type_, out, data_, N_, K_, /*to_packed=*/false);
+}
+
+// ---------------------------------------------------------------------------
+// Here, not in matmul.cpp: run once per matrix at load, so compiled for
+// size (CMakeLists.txt) rather than speed.
+Status set_input_basis(InputBasis basis, PackedWeights* w) {
+  const int64_t K = w->cols(), N = w->rows();
+  // (Finite values: the loader checks the file's; the collector makes its own.)
+  if (basis == nullptr || basis->empty() || basis->size() % size_t(K) != 0)
+    return InvalidArgument("a low-rank input basis needs r rows of " + std::to_string(K) + " values");
+  const int64_t r = int64_t(basis->size()) / K;
+  // W·uₖ with the kernels' f32 path, which rotates inputs for a rotated
+  // matrix: give it H·uₖ, since H·H = I (orthonormal and symmetric).
+  std::vector<float> inputs(*basis), correction(size_t(r * N));  // [r, N]
+  if (w->rotated_input())
+    for (int64_t k = 0; k < r; ++k) hadamard_rotate_blocks(inputs.data() + k * K, K);
+  NIBBLE_RETURN_IF_ERROR(matmul(*w, inputs.data(), r, correction.data(), Precision::kW4A32));  // (f32: no basis)
+  w->set_input_basis(basis, std::move(correction));
+  return Status::Ok();
 }
 
 }  // namespace nibble

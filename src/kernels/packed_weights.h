@@ -154,6 +154,10 @@ uint64_t packed_bytes(TensorType type, int64_t N, int64_t K);
 // the matrices reading that input, owned by their model
 // (LlamaWeights::input_shifts), so that a pointer compare finds them alike.
 using InputShift = const std::vector<float>*;
+// A matrix input's low-rank basis (PackedWeights::input_basis): r
+// orthonormal directions u_k[K], row-major [r·K], in the input as the
+// integer kernels see it (shifted, then rotated); shared like InputShift.
+using InputBasis = const std::vector<float>*;
 
 class PackedWeights {
  public:
@@ -224,6 +228,19 @@ class PackedWeights {
     input_shift_ = std::move(shift);
     shift_correction_ = std::move(correction);
   }
+  // W4A4's low-rank remedy (model/activation_remedy.h): before a W4A4 input
+  // is rounded (after its shift and rotation), matmul() takes out each
+  // row's coefficients c = U·z along the basis' r directions (z −= Uᵀc) and
+  // adds basis_correction()[N·r] · c back to each output row ((W·Uᵀ)[n][k],
+  // from the weights as packed), so the product stays W·z while the rounded
+  // values lose their largest common directions. Null: none. Shared by
+  // pointer as the shift is; set_input_basis() in kernels/matmul.h.
+  const InputBasis& input_basis() const { return input_basis_; }
+  const std::vector<float>& basis_correction() const { return basis_correction_; }
+  void set_input_basis(InputBasis basis, std::vector<float> correction) {
+    input_basis_ = basis;
+    basis_correction_ = std::move(correction);
+  }
 
  private:
   // Pack()'s checks (*gguf_bytes: the bytes of the GGUF rows) and allocation.
@@ -238,6 +255,8 @@ class PackedWeights {
   bool rotated_input_ = false;
   InputShift input_shift_ = nullptr;     // [K] (not owned) or null
   std::vector<float> shift_correction_;  // [N] or empty
+  InputBasis input_basis_ = nullptr;     // [r·K] (not owned) or null
+  std::vector<float> basis_correction_;  // [N·r] or empty
 };
 
 }  // namespace nibble

@@ -45,6 +45,11 @@ inline constexpr const char* kSmoothingKey = "nibble.smoothed_inputs";
 // GGUF metadata key prefix (f32 array, + the matrix's tensor name): the
 // shift of that matrix's input (PackedWeights::input_shift).
 inline constexpr const char* kShiftKeyPrefix = "nibble.input_shift.";
+// GGUF metadata key prefix (f32 array of r·K, + the matrix's tensor name):
+// the low-rank basis of that matrix's input (PackedWeights::input_basis).
+inline constexpr const char* kBasisKeyPrefix = "nibble.input_basis.";
+// The most directions a file's input basis may hold.
+inline constexpr int kMaxBasisRank = 64;
 
 struct ActivationRemedy {
   bool smooth = false;  // needs importance data

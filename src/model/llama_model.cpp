@@ -37,13 +37,28 @@ void for_each_token(ThreadPool* pool, int n, const Fn& fn) {
 
 }  // namespace
 
+namespace {
+
+// The owner's vector in `pool` equal to `values`, else a new copy (within
+// the capacity reserved), given to the matrix by set(pointer, matrix).
+template <typename Set>
+Status share_vector(const std::vector<float>& values, std::vector<std::vector<float>>* pool, PackedWeights* matrix,
+                    Set set, const char* what) {
+  for (const std::vector<float>& v : *pool)
+    if (v == values) return set(&v, matrix);
+  if (pool->size() == pool->capacity()) return StateError(std::string("sharing an input's ") + what + ": no room reserved for another");
+  pool->push_back(values);
+  return set(&pool->back(), matrix);
+}
+
+}  // namespace
+
 Status share_input_shift(const std::vector<float>& shift, LlamaWeights* owner, PackedWeights* matrix) {
-  std::vector<std::vector<float>>& shifts = owner->input_shifts;
-  for (const std::vector<float>& s : shifts)
-    if (s == shift) return set_input_shift(&s, matrix);
-  if (shifts.size() == shifts.capacity()) return StateError("share_input_shift: no room reserved for another shift");
-  shifts.push_back(shift);
-  return set_input_shift(&shifts.back(), matrix);
+  return share_vector(shift, &owner->input_shifts, matrix, set_input_shift, "shift");
+}
+
+Status share_input_basis(const std::vector<float>& basis, LlamaWeights* owner, PackedWeights* matrix) {
+  return share_vector(basis, &owner->input_bases, matrix, set_input_basis, "low-rank basis");
 }
 
 SlotRef slot_ref(LlamaWeights* w, TensorSlot slot, int layer) {

@@ -70,6 +70,8 @@ struct LlamaWeights {
   // keeps the pointers valid; growing it past its capacity would not
   // (share_input_shift).
   std::vector<std::vector<float>> input_shifts;
+  // The same for their input_basis() (W4A4's low-rank remedy).
+  std::vector<std::vector<float>> input_bases;
 };
 
 // Gives `matrix` of `owner` the input shift shift[K] (set_input_shift in
@@ -77,6 +79,8 @@ struct LlamaWeights {
 // that matrices reading one input share it, else a new copy, which must
 // fit in owner->input_shifts' capacity (reserve it first).
 Status share_input_shift(const std::vector<float>& shift, LlamaWeights* owner, PackedWeights* matrix);
+// The same for a low-rank input basis (set_input_basis; owner->input_bases).
+Status share_input_basis(const std::vector<float>& basis, LlamaWeights* owner, PackedWeights* matrix);
 
 // Which member of the weights a tensor fills (the architecture table maps
 // tensor names to slots). Slots from kAttnNorm on are per layer.
@@ -107,6 +111,9 @@ class LlamaModel {
   const LlamaConfig& config() const { return config_; }
   const ForwardSwitches& switches() const { return switches_; }
   const LlamaWeights& weights() const { return weights_; }
+  // For what changes a loaded model's matrices in place (the low-rank
+  // remedy's bases, model/importance.h); nothing the forward pass calls.
+  LlamaWeights* mutable_weights() { return &weights_; }
   // Bytes of weights held (packed), for info and benchmarks.
   size_t weight_bytes() const;
   const PackedWeights& classifier() const;

@@ -35,6 +35,7 @@ struct ModelInfo {
   bool rotated_inputs = false;     // its matrices take inputs rotated per block (activation_remedy.h)
   bool smoothed_inputs = false;    // smoothing is folded into its weights (activation_remedy.h)
   bool shifted_inputs = false;     // matrices shift their inputs (PackedWeights::input_shift)
+  int low_rank = 0;                // the largest rank of its matrices' input bases (PackedWeights::input_basis)
   std::string tokenizer;           // "llama" (SentencePiece-style) or "gpt2"
 };
 

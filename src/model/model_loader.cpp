@@ -1,6 +1,7 @@
 #include "model/model_loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "kernels/matmul.h"
@@ -120,11 +121,15 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
     if (!spec)
       return FormatError("tensor " + t.name + " is not part of the '" + arch->name +
                          "' architecture as nibble runs it; the file is of a variant nibble does not support");
-    plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes, spec, layer, {}});
-    const std::vector<double>* shift = nullptr;
-    if (file.find(kShiftKeyPrefix + t.name)) {
-      NIBBLE_RETURN_IF_ERROR(file.get_floats(kShiftKeyPrefix + t.name, &shift));
-      plan_.back().input_shift.assign(shift->begin(), shift->end());
+    plan_.push_back({t.name, t.type, t.shape, t.offset, t.bytes, spec, layer, {}, {}});
+    for (int basis = 0; basis < 2; ++basis) {  // the input's shift, then its low-rank basis
+      const std::string key = (basis ? kBasisKeyPrefix : kShiftKeyPrefix) + t.name;
+      const std::vector<double>* values = nullptr;
+      if (!file.find(key)) continue;
+      NIBBLE_RETURN_IF_ERROR(file.get_floats(key, &values));
+      if (!std::all_of(values->begin(), values->end(), [](double v) { return std::isfinite(v); }))
+        return FormatError(key + " holds a NaN or infinite value");
+      (basis ? plan_.back().input_basis : plan_.back().input_shift).assign(values->begin(), values->end());
     }
   }
   // The tokenizer now, while the tensors' bytes are on their way, rather than
@@ -172,7 +177,8 @@ Status ModelLoader::finish_plan() {
   if (remedy_options_.any()) {
     if (file_rotated_ && remedy_options_.rotate)
       return InvalidArgument("the file's matrices already take rotated inputs; load it without the rotation remedy");
-    if (std::any_of(plan_.begin(), plan_.end(), [](const PlannedTensor& t) { return !t.input_shift.empty(); }))
+    if (std::any_of(plan_.begin(), plan_.end(),
+                    [](const PlannedTensor& t) { return !t.input_shift.empty() || !t.input_basis.empty(); }))
       return InvalidArgument("the file's matrices already shift their inputs (a remedied file); load it without a remedy");
     remedy_.reset(new RemedyPlan);
     NIBBLE_RETURN_IF_ERROR(plan_remedy_(remedy_options_, options_.importance, model_->architecture, c,
@@ -566,7 +572,7 @@ Status ModelLoader::plan_llama2c() {
   for (const Llama2cTensor& t : checkpoint.tensors) {
     const TensorSpec* spec = spec_of(model_->architecture, slot_of(t.weight));
     file_tensors_.push_back({tensor_name(*spec, t.layer), t.shape, TensorType::F32, t.offset, t.bytes});
-    plan_.push_back({file_tensors_.back().name, TensorType::F32, t.shape, t.offset, t.bytes, spec, t.layer, {}});
+    plan_.push_back({file_tensors_.back().name, TensorType::F32, t.shape, t.offset, t.bytes, spec, t.layer, {}, {}});
   }
   return finish_plan();
 }
@@ -574,19 +580,32 @@ Status ModelLoader::plan_llama2c() {
 // The matrices' input shifts (PackedWeights::input_shift), from the file's
 // keys or the remedy, once their weights are in: the correction W·shift is
 // computed from them. The file holds one copy per matrix; the matrices
-// reading one input share one vector (share_input_shift).
+// reading one input share one vector (share_input_shift); the same for the
+// low-rank bases (PackedWeights::input_basis).
 Status ModelLoader::set_input_shifts() {
   weights_.input_shifts.reserve(plan_.size());  // at most one per matrix
+  weights_.input_bases.reserve(plan_.size());
   for (PlannedTensor& t : plan_) {  // (every matrix is one of the file's tensors)
     const SlotRef slot = slot_ref(&weights_, t.spec->slot, t.layer);
     if (!slot.matrix || slot.empty()) continue;
+    const size_t K = size_t(slot.matrix->cols());
     const std::vector<float>& shift = remedy_ ? remedy_->input_shift(t.spec->slot, t.layer) : t.input_shift;
-    if (shift.empty()) continue;
-    if (int64_t(shift.size()) != slot.matrix->cols())
-      return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift.size()) +
-                         " values; the matrix's rows hold " + std::to_string(slot.matrix->cols()));
-    NIBBLE_RETURN_IF_ERROR(share_input_shift(shift, &weights_, slot.matrix));
-    model_->info.shifted_inputs = true;
+    if (!shift.empty()) {
+      if (shift.size() != K)
+        return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift.size()) +
+                           " values; the matrix's rows hold " + std::to_string(K));
+      NIBBLE_RETURN_IF_ERROR(share_input_shift(shift, &weights_, slot.matrix));
+      model_->info.shifted_inputs = true;
+    }
+    // The low-rank basis: only from a file (the remedy adds it after
+    // quantizing, LowRankCollector in model/importance.h).
+    const size_t values = t.input_basis.size();
+    if (values == 0) continue;
+    if (values % K != 0 || values > kMaxBasisRank * K)
+      return FormatError(kBasisKeyPrefix + t.name + " holds " + std::to_string(values) + " values, not r rows of " +
+                         std::to_string(K) + " (r up to 64)");
+    NIBBLE_RETURN_IF_ERROR(share_input_basis(t.input_basis, &weights_, slot.matrix));
+    model_->info.low_rank = std::max(model_->info.low_rank, int(values / K));
   }
   return Status::Ok();
 }

@@ -94,6 +94,7 @@ class ModelLoader {
     const TensorSpec* spec;  // in model_->architecture
     int layer;               // -1 for whole-model tensors
     std::vector<float> input_shift;  // the file's (kShiftKeyPrefix key), or empty
+    std::vector<float> input_basis;  // the file's (kBasisKeyPrefix key), or empty
   };
   struct MemoryNeed {
     uint64_t held = 0;     // the loaded model's weights and vocabulary

@@ -75,6 +75,8 @@ Status write_model_gguf(const Model& model, std::vector<uint8_t>* out) {
                     : add_vector(&writer, tensor_name(spec, layer), *slot.vector);
     if (slot.matrix && slot.matrix->input_shift())
       writer.set_f32_array(kShiftKeyPrefix + tensor_name(spec, layer), *slot.matrix->input_shift());
+    if (slot.matrix && slot.matrix->input_basis())
+      writer.set_f32_array(kBasisKeyPrefix + tensor_name(spec, layer), *slot.matrix->input_basis());
   });
   NIBBLE_RETURN_IF_ERROR(s);
   *out = writer.serialize();

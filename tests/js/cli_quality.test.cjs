@@ -75,6 +75,30 @@ test('quantize --self --remedy smooth+rotate: GPTQ on the remedied weights, a fi
   expect(bytes.includes('nibble.input_shift.blk.0.ffn_down.weight')).toBe(false);  // 172 wide: not smoothed
 });
 
+test('quantize --remedy smooth+rotate+lowrank: each W4A4 input\'s directions travel with the file, info says so, eval --precision w4a4 runs', () => {
+  const out = path.join(dir, 'q4_0-srl.gguf');
+  // llama-imatrix's file smooths (it has no Σx: no shift); the self-sampled text gives the directions.
+  const r = nibble('quantize', GGUF, '-o', out, '--type', 'q4_0', '--pure', '--imatrix', path.join(QUALITY, 'imatrix.gguf'),
+    '--self', '128', '--context', '64', '--remedy', 'smooth+rotate+lowrank', '--rank', '2');
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/W4A4 low-rank remedy: rank 2, from 2 windows of 64 tokens of 128 tokens sampled from the model/);
+  const info = JSON.parse(nibble('info', out, '--json').stdout);
+  expect(info).toMatchObject({ weightType: 'q4_0', remedy: 'smooth+rotate+lowrank', lowRank: 2 });
+  expect(nibble('info', out).stdout).toMatch(/W4A4 remedy\s+smooth\+rotate\+lowrank \(.*; W4A4 inputs lose 2 directions before rounding\)/);
+  const bytes = fs.readFileSync(out);
+  for (const name of ['blk.0.attn_q.weight', 'blk.0.attn_v.weight', 'blk.4.ffn_up.weight', 'output.weight']) {
+    expect(bytes.includes(`nibble.input_basis.${name}`)).toBe(true);
+  }
+  expect(bytes.includes('nibble.input_basis.blk.0.ffn_down.weight')).toBe(false);  // 172 wide: F32
+  const e = nibble('eval', out, '--text', path.join(QUALITY, 'calib.txt'), '--reference', GGUF, '--context', '64', '--precision', 'w4a4', '--json');
+  expect(e.code).toBe(0);
+  expect(JSON.parse(e.stdout).kl.mean).toBeGreaterThan(0);
+  // Its directions need calibration data, and a rank needs the remedy.
+  expect(nibble('quantize', GGUF, '-o', path.join(dir, 'x.gguf'), '--remedy', 'smooth+rotate+lowrank', '--imatrix', path.join(QUALITY, 'imatrix.gguf')).stderr)
+    .toMatch(/^nibble quantize: --remedy smooth\+rotate\+lowrank takes its directions from calibration data/);
+  expect(nibble('quantize', GGUF, '-o', path.join(dir, 'x.gguf'), '--rank', '4').stderr).toMatch(/^nibble quantize: --rank is the rank of --remedy \.\.\.\+lowrank/);
+});
+
 test('eval --json: llama.cpp\'s PPL and mean KLD of the Q4_0 file within 0.5 % and 1 %', () => {
   const q4 = path.join(dir, 'q4_0.gguf');
   expect(nibble('quantize', GGUF, '-o', q4, '--type', 'q4_0', '--pure').code).toBe(0);

@@ -26,6 +26,8 @@ const CONSTRUCT = Symbol('Model.construct');
 export const IMPORTANCE = Symbol('Model.importance');
 // Not for users: the calls quantizeCalibrated() (calibrated.mjs) makes.
 export const CALIBRATE = Symbol('Model.calibrate');
+// Not for users: the calls lowRankRemedy() (importance.mjs) makes.
+export const LOW_RANK = Symbol('Model.lowRank');
 const STOP_REASONS = ['none', 'eos', 'max_tokens', 'context'];
 const DEFAULT_CONTEXT_CAP = 2048; // KV-cache positions unless options.context asks for more
 const YIELD_EVERY_BYTES = 1 << 20; // loading yields to the event loop this often
@@ -387,6 +389,23 @@ export class Model {
         return takeResult(wasm, handle, where, (ptr, n) => copyOutBytes(wasm, ptr, n));
       },
       clear: () => this.#toolsReady?.handle.calibrateClear(),
+    };
+  }
+
+  // lowRankRemedy()'s access: open(), window(ids), file(rank) -> the GGUF
+  // file with the bases (and the end), clear().
+  get [LOW_RANK]() {
+    const where = 'lowRankRemedy';
+    this.#live(where);
+    return {
+      open: () => this.#openTools(where),
+      window: (ids) => this.#toolsWindow(where, 'lowRankWindow', ids),
+      file: (rank) => {
+        const { handle, wasm } = this.#openedTools(where);
+        withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.lowRankWrite(rank), where));
+        return takeResult(wasm, handle, where, (ptr, n) => copyOutBytes(wasm, ptr, n));
+      },
+      clear: () => this.#toolsReady?.handle.lowRankClear(),
     };
   }
 

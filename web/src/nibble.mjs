@@ -11,7 +11,7 @@ export { errorStats } from './error_stats.mjs';
 export { relaxedSimdSupported, simdSupported } from './wasm_module.mjs';
 export { loadModel, Model } from './model.mjs';
 export { loadTokenizer, Tokenizer } from './tokenizer.mjs';
-export { evaluate, collectImportance, quantizeCalibrated } from './quality.mjs';
+export { evaluate, collectImportance, quantizeCalibrated, lowRankRemedy } from './quality.mjs';
 export { optionChoices } from './validate.mjs';
 export { quantMixes, tensorTypes } from './tensor_types.mjs';
 

@@ -3,7 +3,7 @@
 // and calls its implementation (evaluate.mjs, importance.mjs,
 // calibrated.mjs), so that pages that only run models never download them.
 import { loadQuality } from './lazy_parts.mjs';
-import { CALIBRATE, IMPORTANCE } from './model.mjs';
+import { CALIBRATE, IMPORTANCE, LOW_RANK } from './model.mjs';
 
 /** How well `model` predicts `text` (see evaluate.mjs and index.d.ts). */
 export async function evaluate(model, text, options) {
@@ -20,4 +20,9 @@ export async function collectImportance(model, text, options) {
 /** `model` quantized with calibration (see calibrated.mjs and index.d.ts). */
 export async function quantizeCalibrated(model, text, options) {
   return (await loadQuality('quantizeCalibrated')).quantizeCalibrated(model, text, options, (m) => m?.[CALIBRATE]);
+}
+
+/** `model`'s GGUF file with W4A4's low-rank remedy (see importance.mjs and index.d.ts). */
+export async function lowRankRemedy(model, text, options) {
+  return (await loadQuality('lowRankRemedy')).lowRankRemedy(model, text, options, (m) => m?.[LOW_RANK]);
 }

@@ -2,5 +2,5 @@
 // collectImportance() and quantizeCalibrated(); loaded by lazy_parts.mjs on
 // the first call of any of them (quality.mjs).
 export { evaluate } from './evaluate.mjs';
-export { collectImportance } from './importance.mjs';
+export { collectImportance, lowRankRemedy } from './importance.mjs';
 export { quantizeCalibrated } from './calibrated.mjs';

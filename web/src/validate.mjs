@@ -412,6 +412,13 @@ export function checkCalibratedOptions(options, where) {
   return { ...checkImportanceOptions(rest, where), type };
 }
 
+// lowRankRemedy(model, text, options) -> checkImportanceOptions' and rank.
+export function checkLowRankOptions(options, where, fallback) {
+  const opts = checkOptions(options, ['rank', 'context', 'self', 'seed', 'onProgress', 'signal'], where);
+  const { rank, ...rest } = opts;
+  return { ...checkImportanceOptions(rest, where), rank: checkInteger(rank, 'options.rank', 1, 64, fallback, where) };
+}
+
 // QuantizedMatrix.matmul(x, m, options) -> precision.
 export function checkMatmulOptions(options, where) {
   const opts = checkOptions(options, ['precision'], where);
