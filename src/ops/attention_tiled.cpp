@@ -14,8 +14,9 @@
 
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
-#endif
 
+#include "ops/exp_wasmsimd.h"
+#endif
 #include "ops/ops.h"
 
 namespace nibble {
@@ -49,17 +50,24 @@ inline void store_sums(const v128_t (&acc)[R][4], float* const* out, int at) {
     for (int i = 0; i < 4; ++i) wasm_v128_store(out[r] + at + 4 * i, acc[r][i]);
 }
 
-// dots_r[kTileKeys] = q_r · the tile's keys for R = 1 or 2 rows (kt:
-// [head_dim, kTileKeys]), 16 keys at a time: 4·R sums stay in registers.
+// dots_r[j] = (q_r · key j) · scale for j < keys rounded up to 16, R = 1 or
+// 2 rows (kt: [head_dim, kTileKeys]), 16 keys at a time: 4·R sums stay in
+// registers. The scale is applied here, four lanes at a time, rather than
+// as a division per score in the row loop.
 template <int R>
-void tile_scores_simd(const float* const* q, const float* kt, int head_dim, float* const* dots) {
-  for (int j0 = 0; j0 < kTileKeys; j0 += 16) {
+void tile_scores_simd(const float* const* q, const float* kt, int keys, int head_dim, float scale, float* const* dots) {
+  const v128_t scale4 = wasm_f32x4_splat(scale);
+  for (int j0 = 0; j0 < keys; j0 += 16) {
     v128_t acc[R][4];
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; ++r)
 #pragma clang loop unroll(full)
       for (int i = 0; i < 4; ++i) acc[r][i] = wasm_f32x4_splat(0.0f);
     for (int d = 0; d < head_dim; ++d) add_products<R>(acc, q, d, kt + d * kTileKeys + j0);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; ++r)
+#pragma clang loop unroll(full)
+      for (int i = 0; i < 4; ++i) acc[r][i] = wasm_f32x4_mul(acc[r][i], scale4);
     store_sums<R>(acc, dots, j0);
   }
 }
@@ -103,18 +111,21 @@ void transpose_keys_simd(const float* k, int keys, int head_dim, float* kt) {
 }
 #endif
 
-// The score rows of a tile: sr[r][kTileKeys] = q_r · the keys of kt, R rows.
-void tile_scores(const float* const* q, int rows, const float* kt, int head_dim, float* const* dots) {
+// The score rows of a tile: sr[r][j] = (q_r · key j of kt) · scale for
+// j < keys (the SIMD tier also fills up to the next multiple of 16).
+void tile_scores(const float* const* q, int rows, const float* kt, int keys, int head_dim, float scale,
+                 float* const* dots) {
 #ifdef __wasm_simd128__
   int r = 0;
-  for (; r + 2 <= rows; r += 2) tile_scores_simd<2>(q + r, kt, head_dim, dots + r);
-  if (r < rows) tile_scores_simd<1>(q + r, kt, head_dim, dots + r);
+  for (; r + 2 <= rows; r += 2) tile_scores_simd<2>(q + r, kt, keys, head_dim, scale, dots + r);
+  if (r < rows) tile_scores_simd<1>(q + r, kt, keys, head_dim, scale, dots + r);
 #else
   for (int r = 0; r < rows; ++r) {
     float* out = dots[r];
-    std::fill(out, out + kTileKeys, 0.0f);
+    std::fill(out, out + keys, 0.0f);
     for (int d = 0; d < head_dim; ++d)
-      for (int j = 0; j < kTileKeys; ++j) out[j] += q[r][d] * kt[d * kTileKeys + j];
+      for (int j = 0; j < keys; ++j) out[j] += q[r][d] * kt[d * kTileKeys + j];
+    for (int j = 0; j < keys; ++j) out[j] *= scale;
   }
 #endif
 }
@@ -141,21 +152,73 @@ void transpose_keys(const float* k, int keys, int head_dim, float* kt) {
     for (int d = 0; d < head_dim; ++d) kt[d * kTileKeys + j] = k[size_t(j) * head_dim + d];
 }
 
-// The largest of x[n] (−inf for n = 0).
-float max_of(const float* x, int n) {
-  float m = -std::numeric_limits<float>::infinity();
-  int j = 0;
+// One row's step of the online softmax over its tile of scores
+// sr[kTileKeys], of which keys lo..hi are visible (the others, before the
+// window's start, past the causal edge or past the tile's end, weigh 0):
+// sr becomes exp(score − the new running max) (0 for the others), row_max
+// the new max, row_sum its rescaled self plus the tile's sum. Returns the
+// rescale factor exp(old max − new max) for the row's value sums. exp(−inf)
+// = 0 for the masked keys and for a row's first tile; a factor under e^−60
+// is 0, as exp_shifted flushes: it could only make subnormal sums, which x86
+// handles in slow microcode. The SIMD tier keeps the tile's scores in
+// registers from the masking to the exps, with exp_f32x4 inlined (it was
+// calls per row to a max, exp_shifted and libm's exp: ~5% of prompt
+// attention at 512 tokens, in isolation and in the model's profile).
+float softmax_step(float* sr, int lo, int hi, float& row_max, float& row_sum) {
 #ifdef __wasm_simd128__
-  if (n >= 4) {
-    v128_t m4 = wasm_v128_load(x);
-    for (j = 4; j + 4 <= n; j += 4) m4 = wasm_f32x4_pmax(m4, wasm_v128_load(x + j));
-    m4 = wasm_f32x4_pmax(m4, wasm_i32x4_shuffle(m4, m4, 2, 3, 0, 1));
-    m4 = wasm_f32x4_pmax(m4, wasm_i32x4_shuffle(m4, m4, 1, 0, 3, 2));
-    m = wasm_f32x4_extract_lane(m4, 0);
+  constexpr int kVecs = kTileKeys / 4;
+  v128_t x[kVecs];
+#pragma clang loop unroll(full)
+  for (int i = 0; i < kVecs; ++i) x[i] = wasm_v128_load(sr + 4 * i);
+  if (lo > 0 || hi < kTileKeys - 1) {
+    const v128_t lo4 = wasm_i32x4_splat(lo), hi4 = wasm_i32x4_splat(hi);
+    const v128_t minus_inf4 = wasm_f32x4_splat(-std::numeric_limits<float>::infinity());
+    v128_t j = wasm_i32x4_make(0, 1, 2, 3);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < kVecs; ++i) {
+      const v128_t visible = wasm_v128_and(wasm_i32x4_ge(j, lo4), wasm_i32x4_le(j, hi4));
+      x[i] = wasm_v128_bitselect(x[i], minus_inf4, visible);
+      j = wasm_i32x4_add(j, wasm_i32x4_splat(4));
+    }
   }
+  v128_t m = x[0];
+#pragma clang loop unroll(full)
+  for (int i = 1; i < kVecs; ++i) m = wasm_f32x4_pmax(m, x[i]);
+  m = wasm_f32x4_pmax(m, wasm_i32x4_shuffle(m, m, 2, 3, 0, 1));
+  m = wasm_f32x4_pmax(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
+  const float new_max = std::max(row_max, wasm_f32x4_extract_lane(m, 0));
+  const v128_t shift = wasm_f32x4_splat(new_max);
+  v128_t sum = wasm_f32x4_splat(0.0f);
+#pragma clang loop unroll(full)
+  for (int i = 0; i < kVecs; ++i) {
+    const v128_t e = exp_f32x4(wasm_f32x4_sub(x[i], shift));
+    wasm_v128_store(sr + 4 * i, e);
+    sum = wasm_f32x4_add(sum, e);
+  }
+  const float tile_sum = (wasm_f32x4_extract_lane(sum, 0) + wasm_f32x4_extract_lane(sum, 2)) +
+                         (wasm_f32x4_extract_lane(sum, 1) + wasm_f32x4_extract_lane(sum, 3));
+  const float rescale = wasm_f32x4_extract_lane(exp_f32x4(wasm_f32x4_splat(row_max - new_max)), 0);
+#else
+  const float minus_inf = -std::numeric_limits<float>::infinity();
+  for (int j = 0; j < kTileKeys; ++j) sr[j] = j < lo || j > hi ? minus_inf : sr[j];
+  const float new_max = std::max(row_max, *std::max_element(sr, sr + kTileKeys));
+  const float tile_sum = exp_shifted(sr, kTileKeys, new_max);
+  const float drop = row_max - new_max;
+  const float rescale = drop < -60.0f ? 0.0f : std::exp(drop);
 #endif
-  for (; j < n; ++j) m = std::max(m, x[j]);
-  return m;
+  row_max = new_max;
+  row_sum = row_sum * rescale + tile_sum;
+  return rescale;
+}
+
+// x[n] *= f.
+void scale_row(float* x, int n, float f) {
+  int i = 0;
+#ifdef __wasm_simd128__
+  const v128_t f4 = wasm_f32x4_splat(f);
+  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), f4));
+#endif
+  for (; i < n; ++i) x[i] *= f;
 }
 
 }  // namespace
@@ -175,7 +238,9 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   float* row_max = acc + size_t(rows_max) * hd;  // [rows]  running max of the scores
   float* row_sum = row_max + rows_max;           // [rows]  Σ exp(score − row_max)
   float* kt = row_sum + rows_max;                // [hd, kTileKeys]  the key tile transposed
-  const float norm = std::sqrt(float(hd));
+  // Scores are multiplied by 1/sqrt(head_dim) (exact for head dims 4^k,
+  // 64 and 256; within an ulp of the division otherwise).
+  const float scale = 1.0f / std::sqrt(float(hd));
   const float minus_inf = -std::numeric_limits<float>::infinity();
   for (int r = 0; r < rows_max; ++r) {
     s_rows[size_t(r)] = s + size_t(r) * kTileKeys;
@@ -193,11 +258,12 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
     const int end = first_pos + t0 + tokens;
     for (int p0 = start_of(t0); p0 < end; p0 += kTileKeys) {
       const int keys = std::min(kTileKeys, end - p0);
-      // Zeros past `keys`: the score loop runs over whole tiles (a constant
-      // trip count clang unrolls, the sums in registers); those are masked.
+      // Zeros past `keys`: the SIMD score loop runs over 16 keys at a time
+      // (a constant trip count clang unrolls, the sums in registers); those
+      // scores are never read.
       transpose_keys(k + size_t(p0) * hd, keys, hd, kt);
       for (int d = 0; d < hd; ++d) std::fill(kt + d * kTileKeys + keys, kt + (d + 1) * kTileKeys, 0.0f);
-      tile_scores(q_rows.data(), rows, kt, hd, s_rows.data());
+      tile_scores(q_rows.data(), rows, kt, keys, hd, scale, s_rows.data());
       for (int r = 0; r < rows; ++r) {
         const int t = t0 + r / heads, last = first_pos + t, first = start_of(t);
         float* sr = s_rows[size_t(r)];
@@ -205,24 +271,11 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
           std::fill(sr, sr + keys, 0.0f);
           continue;
         }
-        for (int j = 0; j < keys; ++j) sr[j] /= norm;
         if (cap > 0.0f)
           for (int j = 0; j < keys; ++j) sr[j] = cap * std::tanh(sr[j] / cap);
-        if (p0 < first || p0 + keys - 1 > last)  // the tile crosses the window's start or the causal edge
-          for (int j = 0; j < keys; ++j) sr[j] = p0 + j < first || p0 + j > last ? minus_inf : sr[j];
-        const float tile_max = max_of(sr, keys);
-        const float new_max = std::max(row_max[r], tile_max);
-        // exp(−inf) = 0 for the masked keys and for a row's first tile. A
-        // factor under e^−60 is 0, as exp_shifted flushes: it could only
-        // make subnormal sums, which x86 handles in slow microcode.
-        const float drop = row_max[r] - new_max;
-        const float rescale = drop < -60.0f ? 0.0f : std::exp(drop);
-        row_max[r] = new_max;
-        row_sum[r] = row_sum[r] * rescale + exp_shifted(sr, keys, new_max);
-        if (rescale != 1.0f) {
-          float* ar = acc_rows[size_t(r)];
-          for (int d = 0; d < hd; ++d) ar[d] *= rescale;
-        }
+        const int lo = std::max(first - p0, 0), hi = std::min(last - p0, keys - 1);
+        const float rescale = softmax_step(sr, lo, hi, row_max[r], row_sum[r]);
+        if (rescale != 1.0f) scale_row(acc_rows[size_t(r)], hd, rescale);
       }
       tile_values(s_rows.data(), rows, v + size_t(p0) * hd, keys, hd, acc_rows.data());
     }

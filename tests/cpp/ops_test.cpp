@@ -170,11 +170,11 @@ TEST(Ops, AttentionGroupMatchesDefinition) {
 // another order.
 TEST(Ops, AttentionPromptMatchesOneTokenPath) {
   Rng rng(5);
-  for (int head_dim : {6, 64}) {
+  for (int head_dim : {6, 64, 80, 128, 256}) {  // 64/80/128/256: the families' head dims
     for (int heads : {1, 3}) {
       for (int first_pos : {0, 3, 40}) {
-        for (int n : {1, 5, 37}) {
-          for (int window : {0, 7}) {
+        for (int n : {1, 5, 37, 71}) {
+          for (int window : {0, 7, 45}) {
             for (float cap : {0.0f, 5.0f}) {
               const int positions = first_pos + n, q_stride = (heads + 1) * head_dim;
               const std::vector<float> q = uniform(rng, size_t(n) * q_stride, -2.0f, 2.0f);
