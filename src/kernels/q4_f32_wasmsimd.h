@@ -9,7 +9,6 @@
 #include <wasm_simd128.h>
 
 #include <cstdint>
-#include <vector>
 
 #include "kernels/q4_activations_wasmsimd.h"
 #include "kernels/q4_panel_wasmsimd.h"
@@ -42,38 +41,8 @@ inline v128_t lane_nibbles(v128_t q) {
 }
 // The W4A32 tiles read the rotated order. The relaxed tier's panels hold
 // rows in lanes: its GEMV moves each vector's nibbles as it loads it (+15
-// operations on ~45), its GEMM copies each group once per call.
+// operations on ~45).
 static constexpr NibbleMoveMap kToRotated = nibble_move_map(rotated_nibble_slot);
-template <bool kHasMin>
-void copy_group_rotated(const Q4Weights& w, int64_t g, uint8_t* out) {
-  const NibbleMover to_rotated(kToRotated);
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
-  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
-  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += kPanel) {
-    for (int i = 0; i < q4_qs_offset(kHasMin); i += 16) wasm_v128_store(out + i, wasm_v128_load(panel + i));
-    for (int v = 0; v < 4; ++v)
-      wasm_v128_store(out + q4_qs_offset(kHasMin) + 16 * v, to_rotated(wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v)));
-  }
-}
-// Group g's panels, one after another, in the rotated order: the panels
-// themselves, or for the relaxed tier (rows in lanes, pairs of groups
-// interleaved) a copy in a buffer of the calling thread, made when g is not
-// *copied (which it then becomes).
-template <bool kHasMin, bool kRelaxed>
-const uint8_t* rotated_group(const Q4Weights& w, int64_t g, int64_t* copied) {
-  if constexpr (!kRelaxed) {
-    return q4_panel<kHasMin>(w, g, 0);
-  } else {
-    thread_local std::vector<uint8_t> buffer;
-    if (*copied != g) {
-      buffer.resize(size_t(w.K / kQK) * q4_panel_bytes(q4_type(kHasMin)));
-      copy_group_rotated<kHasMin>(w, g, buffer.data());
-      *copied = g;
-    }
-    return buffer.data();
-  }
-}
 // W4A32 GEMV tile: y[4g .. 4g+4] for one activation row, `act` its blocks
 // from interleave_f32 with R = 1. Nibble s, half e of panel vector v (lane i
 // = row (i + s) % 4, element 8v + 2i + e) meets activation vector 2v + e as
@@ -110,62 +79,6 @@ void q4_f32_gemv_tile(const Q4Weights& w, const float* act, int64_t g, float* y)
     if (kHasMin) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(panel + 16), wasm_v128_load32_splat(act + kQK)));
   }
   wasm_v128_store(y + g * kPackRows, acc);
-}
-
-// One nibble S (both halves) of a block, for a 4×4 W4A32 GEMM tile: sum[j]
-// (lane r = weight row r × activation row (r + j) % 4) += its products.
-// Nibble S, half e of panel vector v (lane i = row (i + S) % 4) meets
-// activation vector 4(2v + e) + (S + j) % 4 (f32_x_slot).
-template <bool kHasMin, int S>
-inline void f32_gemm_nibble_pass(const uint8_t* qs, const float* xv, v128_t (&sum)[4]) {
-  v128_t part[4];
-#pragma clang loop unroll(full)
-  for (int j = 0; j < 4; ++j) part[j] = wasm_f32x4_splat(0.0f);
-#pragma clang loop unroll(disable)
-  for (int v = 0; v < 4; ++v, qs += 16, xv += 32) {
-    const v128_t q = lane_nibbles<kHasMin>(wasm_v128_load(qs));
-    const v128_t w0 = lane_nibble_f32<kHasMin, S>(q), w1 = lane_nibble_f32<kHasMin, S + 4>(q);
-#pragma clang loop unroll(full)
-    for (int j = 0; j < 4; ++j)
-      part[j] = wasm_f32x4_add(part[j], wasm_f32x4_add(wasm_f32x4_mul(w0, wasm_v128_load(xv + 4 * ((S + j) % 4))),
-                                                       wasm_f32x4_mul(w1, wasm_v128_load(xv + 16 + 4 * ((S + j) % 4)))));
-  }
-#pragma clang loop unroll(full)
-  for (int j = 0; j < 4; ++j) sum[j] = S == 0 ? part[j] : wasm_f32x4_add(sum[j], rows_in_lanes<S>(part[j]));
-}
-
-// W4A32 GEMM tile: 4 weight rows × 4 activation rows (rows ≥ `rows` are
-// padding) of group g, `panel` = its first panel in the rotated order, `act`
-// = the tile's blocks from interleave_f32 with R = 4; sum[j]
-// lane i gathers weight row i × activation row (i + j) % 4, one nibble at a
-// time (f32_gemm_nibble_pass).
-template <bool kHasMin>
-void q4_f32_gemm_tile(int64_t nb, const uint8_t* panel, const float* act, int64_t g, float* y, int64_t ldy, int rows) {
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
-  v128_t acc[4];
-#pragma clang loop unroll(full)
-  for (int j = 0; j < 4; ++j) acc[j] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += f32_block_stride(4)) {
-    const uint8_t* qs = panel + q4_qs_offset(kHasMin);
-    v128_t sum[4];
-    f32_gemm_nibble_pass<kHasMin, 0>(qs, act, sum);
-    f32_gemm_nibble_pass<kHasMin, 1>(qs, act, sum);
-    f32_gemm_nibble_pass<kHasMin, 2>(qs, act, sum);
-    f32_gemm_nibble_pass<kHasMin, 3>(qs, act, sum);
-    const v128_t dw = wasm_v128_load(panel);
-    acc[0] = wasm_f32x4_add(acc[0], wasm_f32x4_mul(sum[0], dw));
-    acc[1] = wasm_f32x4_add(acc[1], wasm_f32x4_mul(sum[1], dw));
-    acc[2] = wasm_f32x4_add(acc[2], wasm_f32x4_mul(sum[2], dw));
-    acc[3] = wasm_f32x4_add(acc[3], wasm_f32x4_mul(sum[3], dw));
-    if (kHasMin) {
-      const v128_t mw = wasm_v128_load(panel + 16), xs = wasm_v128_load(act + 4 * kQK);
-      acc[0] = wasm_f32x4_add(acc[0], wasm_f32x4_mul(mw, xs));
-      acc[1] = wasm_f32x4_add(acc[1], wasm_f32x4_mul(mw, rotate_lanes<1>(xs)));
-      acc[2] = wasm_f32x4_add(acc[2], wasm_f32x4_mul(mw, rotate_lanes<2>(xs)));
-      acc[3] = wasm_f32x4_add(acc[3], wasm_f32x4_mul(mw, rotate_lanes<3>(xs)));
-    }
-  }
-  store_rotated(acc, g, y, ldy, rows);
 }
 
 }  // namespace wasmsimd

@@ -56,6 +56,18 @@ export async function calibrationWindows(model, text, { context: asked, self, se
   return { windows, tokens: ids.length, context };
 }
 
+// Runs feed(window) on each calibration window, reporting progress and
+// yielding to the event loop between windows (abort signals, the page).
+async function feedWindows(pieces, feed, signal, onProgress, where) {
+  const windows = pieces.length;
+  for (let w = 0; w < windows; w++) {
+    throwIfAborted(signal, where);
+    feed(pieces[w]);
+    onProgress?.({ status: 'collect', window: w + 1, windows, fraction: (w + 1) / windows });
+    await macrotask();
+  }
+}
+
 /**
  * An importance matrix of `model` from `text` (a string, token ids with BOS
  * first, or null with options.self); see index.d.ts. importanceOf(model):
@@ -74,12 +86,7 @@ export async function collectImportance(model, text, options, importanceOf) {
   await access.open(); // the tools, loaded on first use
   access.clear();
   try {
-    for (let w = 0; w < windows; w++) {
-      throwIfAborted(signal, where);
-      importanceOf(model).window(pieces[w]);
-      onProgress?.({ status: 'collect', window: w + 1, windows, fraction: (w + 1) / windows });
-      await macrotask(); // let abort signals and the page run
-    }
+    await feedWindows(pieces, (piece) => importanceOf(model).window(piece), signal, onProgress, where);
     const name = dataset ?? (self !== undefined ? `self:${self}:seed${seed}` : 'text');
     const bytes = importanceOf(model).file(name, context);
     return Object.freeze({ bytes, tokens, windows, context, positions: windows * context });
@@ -110,12 +117,7 @@ export async function lowRankRemedy(model, text, options, lowRankOf) {
   await access.open();
   access.clear();
   try {
-    for (let w = 0; w < windows; w++) {
-      throwIfAborted(signal, where);
-      lowRankOf(model).window(pieces[w]);
-      onProgress?.({ status: 'collect', window: w + 1, windows, fraction: (w + 1) / windows });
-      await macrotask();
-    }
+    await feedWindows(pieces, (piece) => lowRankOf(model).window(piece), signal, onProgress, where);
     const bytes = lowRankOf(model).file(rank);
     return Object.freeze({ bytes, rank, tokens, windows, context });
   } finally {

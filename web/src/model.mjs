@@ -349,6 +349,13 @@ export class Model {
     });
   }
 
+  // The bytes of a file the tools write: write(handle) -> its ApiStatus.
+  #toolsFile(where, write) {
+    const { handle, wasm } = this.#openedTools(where);
+    withHeapBuffers(wasm, [], where, () => throwIfFailed(write(handle), where));
+    return takeResult(wasm, handle, where, (ptr, n) => copyOutBytes(wasm, ptr, n));
+  }
+
   // collectImportance()'s access: open() makes the tools, then window(ids)
   // adds one calibration window's Σx² to the sums the tools keep,
   // file(dataset, chunkSize) returns them as an imatrix GGUF file, clear()
@@ -359,11 +366,7 @@ export class Model {
     return {
       open: () => this.#openTools(where),
       window: (ids) => this.#toolsWindow(where, 'collectImportance', ids),
-      file: (dataset, chunkSize) => {
-        const { handle, wasm } = this.#openedTools(where);
-        withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.writeImportance(dataset, chunkSize), where));
-        return takeResult(wasm, handle, where, (ptr, n) => copyOutBytes(wasm, ptr, n));
-      },
+      file: (dataset, chunkSize) => this.#toolsFile(where, (handle) => handle.writeImportance(dataset, chunkSize)),
       clear: () => this.#toolsReady?.handle.clearImportance(),
     };
   }
@@ -383,11 +386,7 @@ export class Model {
         throwIfFailed(handle.calibrateStep(), where);
         return handle.calibrateProgress();
       },
-      file: () => {
-        const { handle, wasm } = this.#openedTools(where);
-        withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.calibrateWrite(), where));
-        return takeResult(wasm, handle, where, (ptr, n) => copyOutBytes(wasm, ptr, n));
-      },
+      file: () => this.#toolsFile(where, (handle) => handle.calibrateWrite()),
       clear: () => this.#toolsReady?.handle.calibrateClear(),
     };
   }
@@ -400,11 +399,7 @@ export class Model {
     return {
       open: () => this.#openTools(where),
       window: (ids) => this.#toolsWindow(where, 'lowRankWindow', ids),
-      file: (rank) => {
-        const { handle, wasm } = this.#openedTools(where);
-        withHeapBuffers(wasm, [], where, () => throwIfFailed(handle.lowRankWrite(rank), where));
-        return takeResult(wasm, handle, where, (ptr, n) => copyOutBytes(wasm, ptr, n));
-      },
+      file: (rank) => this.#toolsFile(where, (handle) => handle.lowRankWrite(rank)),
       clear: () => this.#toolsReady?.handle.lowRankClear(),
     };
   }
