@@ -120,7 +120,7 @@ ${CALIBRATION_HELP}
                          lose their top --rank principal directions before rounding, kept in
                          float (directions from --calibrate / --self; with --imatrix that
                          text gives only the directions)
-  --rank <r>             the low-rank remedy's directions per matrix input (default 8)
+  --rank <r>             the low-rank remedy's directions per matrix input (default 4)
   --tokenizer <file>     tokenizer.bin of a llama2.c checkpoint
   -h, --help             this help`,
 
