@@ -130,6 +130,17 @@ void add_directions_back(const float* correction, int64_t r, int64_t N, const fl
   }
 }
 
+}  // namespace
+
+void prepare_input_row(const PackedWeights& w, bool shift, float* row) {
+  const int64_t K = w.cols();
+  if (shift && w.input_shift())
+    for (int64_t j = 0; j < K; ++j) row[j] -= (*w.input_shift())[size_t(j)];
+  if (w.rotated_input()) hadamard_rotate_blocks(row, K);
+}
+
+namespace {
+
 Status validate(const MatmulTarget* targets, int count, const float* x, int64_t M) {
   if (targets == nullptr || count <= 0) return InvalidArgument("matmul: no weight matrices given");
   if (x == nullptr) return InvalidArgument("matmul: input x must not be null");
@@ -188,12 +199,7 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
   if (rotated || shifted || low_rank) {
     s.rotated.assign(x, x + M * K);
     for_each_row(M, K, pool, [&](int64_t m0, int64_t m1) {
-      for (int64_t m = m0; m < m1; ++m) {
-        float* row = s.rotated.data() + m * K;
-        if (shifted)
-          for (int64_t j = 0; j < K; ++j) row[j] -= (*shift)[size_t(j)];
-        if (rotated) hadamard_rotate_blocks(row, K);
-      }
+      for (int64_t m = m0; m < m1; ++m) prepare_input_row(*targets[0].w, shifted, s.rotated.data() + m * K);
     });
     x = s.rotated.data();
   }

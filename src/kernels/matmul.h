@@ -62,6 +62,11 @@ Status matmul_shared_input(const MatmulTarget* targets, int count, const float* 
 // activations).
 Status set_input_shift(InputShift shift, PackedWeights* w);
 
+// One input row x[K] of w as its integer kernels take it, in place: minus
+// w's input shift (when `shift` and w has one), then rotated per block when
+// w takes rotated inputs (PackedWeights::input_shift, rotated_input).
+void prepare_input_row(const PackedWeights& w, bool shift, float* row);
+
 // Gives w the low-rank input basis basis[r·K] (PackedWeights::input_basis:
 // r orthonormal rows, in the shifted and rotated input; not owned, shared
 // like a shift) and computes its correction (W·uₖ for each direction, from

@@ -7,7 +7,6 @@
 #include "kernels/config.h"
 #include "kernels/matmul.h"
 #include "model/activation_remedy.h"
-#include "quant/hadamard.h"
 
 namespace nibble {
 
@@ -204,9 +203,7 @@ void LowRankCollector::matmul_input(TensorSlot slot, int layer, const float* x, 
   for (int m = 0; m < rows; ++m) {
     // As matmul() prepares it for the integer kernels: shifted, then rotated.
     std::copy(x + size_t(m) * cols, x + size_t(m + 1) * cols, z.begin());
-    if (w.input_shift())
-      for (int j = 0; j < cols; ++j) z[size_t(j)] -= (*w.input_shift())[size_t(j)];
-    if (w.rotated_input()) hadamard_rotate_blocks(z.data(), cols);
+    prepare_input_row(w, /*shift=*/true, z.data());
     for (int i = 0; i < cols; ++i) {
       const double zi = z[size_t(i)];
       double* row = &s.zz[size_t(i) * cols];

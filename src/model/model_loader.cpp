@@ -603,7 +603,7 @@ Status ModelLoader::set_input_shifts() {
     if (values == 0) continue;
     if (values % K != 0 || values > kMaxBasisRank * K)
       return FormatError(kBasisKeyPrefix + t.name + " holds " + std::to_string(values) + " values, not r rows of " +
-                         std::to_string(K) + " (r up to 64)");
+                         std::to_string(K) + " (r up to " + std::to_string(kMaxBasisRank) + ")");
     NIBBLE_RETURN_IF_ERROR(share_input_basis(t.input_basis, &weights_, slot.matrix));
     model_->info.low_rank = std::max(model_->info.low_rank, int(values / K));
   }
