@@ -81,7 +81,8 @@ bool gemv_for_leftover_rows(const OutputTile& out, int64_t max_rest, Gemm gemm, 
 // ones. Each tier reads the packed layout of the builds that have it
 // (q4_panel.h), so a build instantiates one of them. kHigh: the W4A8
 // kernels of the Q5 panels (Q4 panels plus fifth bits); the plain tier's
-// GEMM runs the GEMV tiles on each activation row for them.
+// GEMM runs the Q4 tile on a copy of their 5-bit values
+// (copy_group_pair_major_q5).
 template <bool kHasMin, bool kRelaxed, bool kHigh = false>
 struct Q4Kernels {
   static_assert(kRelaxed == kRowsInLanes, "a SIMD tier's Q4 kernels read its own packed layout (q4_panel.h)");
@@ -113,7 +114,6 @@ struct Q4Kernels {
       // activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs
       // 3.5 ms, M = 4 3.4 ms vs 3.6 ms). Known cost of this layout: M = 4..16
       // is 27%..3% slower than the previous layout's GEMM (M = 64: 8% faster).
-      if (kHigh) return q8_gemv(w, x, out, tail);
       // A W4A8 GEMV row costs about a quarter of a 4-row tile (576×1536: 0.037
       // vs 0.15 ms), so any leftover rows go through the GEMV tiles.
       if (gemv_for_leftover_rows(out, 3, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },
@@ -124,7 +124,10 @@ struct Q4Kernels {
       group.resize(size_t(nb) * pair_major_panel_bytes(kHasMin));
       int64_t copied = -1;
       q4_tiles(w, x, out, 4, interleave_q8<false>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-        if (g != copied) copy_group_pair_major<kHasMin>(w, g, group.data());
+        if (g != copied) {
+          if constexpr (kHigh) copy_group_pair_major_q5<kHasMin>(w, g, group.data());
+          else copy_group_pair_major<kHasMin>(w, g, group.data());
+        }
         copied = g;
         q4_q8_gemm_tile<kHasMin>(nb, group.data(), act + t * stride, g, y, ldy, rows);
       }, tail);
