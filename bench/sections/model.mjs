@@ -70,10 +70,10 @@ async function measureRound(model, modelFile, ctx, browser) {
     { encoding: 'utf8', maxBuffer: 1 << 26 }));
   ctx.log(`${model.id}: nibble in Node, llama.cpp native, nibble and wllama in Chromium ...`);
   const node = inNode('auto', RELAXED_SIMD_NODE_FLAGS, model.baselineBuild ? ['--compare-precision', 'w4a4'] : []);
-  const nodeSimd = model.baselineBuild ? inNode(true) : null;
+  const nodeSimd = model.simdBuild ? inNode(true) : null;
   const native = await runLlamaCppBench({ modelPath: modelFile, promptTokens: model.prompts, runs: 1 });
   const chromium = await nibbleInChromium(browser, modelFile, ctx, { ...nibbleOptions, simd: 'auto' });
-  const chromiumSimd = model.baselineBuild ? await nibbleInChromium(browser, modelFile, ctx, { ...nibbleOptions, simd: true }) : null;
+  const chromiumSimd = model.simdBuild ? await nibbleInChromium(browser, modelFile, ctx, { ...nibbleOptions, simd: true }) : null;
   const wllama = await runWllamaBench({ modelPath: modelFile, runs: 1, browser, bos: model.bos });
   return { node, nodeSimd, native, chromium, chromiumSimd, wllama };
 }
