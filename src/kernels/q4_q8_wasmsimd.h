@@ -190,25 +190,26 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, uint8_t* out) {
 }
 
 // Q5 panels: copies group g's panels to `out` as copy_group_pair_major
-// does, the pair vectors holding 5-bit values (Q5_0's less 8: with the
-// tile's −8·Σa term that makes the type's −16·Σa, so one tile serves 4-
-// and 5-bit panels). The values come out in the GEMV's order (t[s] lane i:
-// row (i + s) % 4, pair 4v + i) and a 4×4 lane transpose with a rotation
-// gives pair 4v + i's vector (lane r: row r).
+// does, the pair vectors holding the 5-bit values (Q5_0's less 8: with the
+// Q4_0 tile's −8·Σa term that makes Q5_0's −16·Σa, so one tile serves both
+// widths). The values come out in the GEMV's order (t[s] lane i: row
+// (i + s) % 4, pair 4v + i) and a 4×4 lane transpose with a rotation gives
+// pair 4v + i's vector (lane r: row r).
 template <bool kHasMin>
 void copy_group_pair_major_q5(const Q4Weights& w, int64_t g, uint8_t* out) {
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, true));
+  constexpr int kHead = q4_qs_offset(kHasMin);
   const uint8_t* panel = q4_panel<kHasMin, true>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
+  const v128_t offset = wasm_i16x8_splat(kHasMin ? 0 : 8);
   for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_panel_bytes(kHasMin)) {
-    for (int i = 0; i < q4_qs_offset(kHasMin); i += 16) wasm_v128_store(out + i, wasm_v128_load(panel + i));
+    for (int i = 0; i < kHead; i += 16) wasm_v128_store(out + i, wasm_v128_load(panel + i));  // d[4] (Q5_1: m[4])
     v128_t plane = wasm_v128_load(panel + q5_high_offset(kHasMin));
-    uint8_t* pairs = out + q4_qs_offset(kHasMin);
+    uint8_t* pairs = out + kHead;
 #pragma clang loop unroll(disable)
     for (int v = 0; v < 4; ++v, plane = wasm_u16x8_shr(plane, 1), pairs += 64) {
-      const v128_t q = wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v);
+      const v128_t q = wasm_v128_load(panel + kHead + 16 * v);
       const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
-      const v128_t offset = wasm_i16x8_splat(kHasMin ? 0 : 8);
       const v128_t t0 = wasm_i16x8_sub(scaled_values5<0>(q, high4, high3), offset);
       const v128_t t1 = wasm_i16x8_sub(wasm_u16x8_shr(scaled_values5<1>(q, high4, high3), 4), offset);
       const v128_t t2 = wasm_i16x8_sub(wasm_u16x8_shr(scaled_values5<2>(q, high4, high3), 8), offset);
@@ -238,7 +239,7 @@ void copy_group_pair_major_q5(const Q4Weights& w, int64_t g, uint8_t* out) {
 // the eight accumulators); rotations stored by the interleave instead of
 // shuffled (4× the activation traffic).
 template <bool kHasMin>
-__attribute__((noinline)) void q4_q8_gemm_tile(int64_t nb, const uint8_t* panel, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
+void q4_q8_gemm_tile(int64_t nb, const uint8_t* panel, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
   constexpr size_t kPanel = pair_major_panel_bytes(kHasMin);
   v128_t acc[4];
 #pragma clang loop unroll(full)

@@ -76,6 +76,25 @@ bool gemv_for_leftover_rows(const OutputTile& out, int64_t max_rest, Gemm gemm, 
   return true;
 }
 
+// The plain tier's W4A8 GEMM of the Q4 and Q5 panels: each weight group
+// copied once by `copy` (copy_group_pair_major or its Q5 twin), then every
+// 4-row activation tile over the copy. One instance per kHasMin serves
+// both widths (out of line: inlined into each type's kernel it cost 1.3 KB
+// of the gzipped download).
+template <bool kHasMin>
+__attribute__((noinline)) void pair_major_gemm(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail,
+                                               void (*copy)(const Q4Weights&, int64_t, uint8_t*)) {
+  const int64_t nb = w.K / kQK, stride = nb * q8_block_stride<false>(4);
+  thread_local std::vector<uint8_t> group;  // the current group's pair vectors
+  group.resize(size_t(nb) * pair_major_panel_bytes(kHasMin));
+  int64_t copied = -1;
+  q4_tiles(w, x, out, 4, interleave_q8<false>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
+    if (g != copied) copy(w, g, group.data());
+    copied = g;
+    q4_q8_gemm_tile<kHasMin>(nb, group.data(), act + t * stride, g, y, ldy, rows);
+  }, tail);
+}
+
 // The four kernels of a Q4 type for one SIMD tier, in terms of the tiles:
 // kRelaxed = false the *__wasmsimd kernels, true the *__wasmrelaxedsimd
 // ones. Each tier reads the packed layout of the builds that have it
@@ -119,18 +138,7 @@ struct Q4Kernels {
       if (gemv_for_leftover_rows(out, 3, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },
                                  [&](const OutputTile& o) { q8_gemv(w, x, o, tail); }))
         return;
-      const int64_t nb = w.K / kQK, stride = nb * q8_block_stride<false>(4);
-      thread_local std::vector<uint8_t> group;  // the current group's pair vectors
-      group.resize(size_t(nb) * pair_major_panel_bytes(kHasMin));
-      int64_t copied = -1;
-      q4_tiles(w, x, out, 4, interleave_q8<false>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-        if (g != copied) {
-          if constexpr (kHigh) copy_group_pair_major_q5<kHasMin>(w, g, group.data());
-          else copy_group_pair_major<kHasMin>(w, g, group.data());
-        }
-        copied = g;
-        q4_q8_gemm_tile<kHasMin>(nb, group.data(), act + t * stride, g, y, ldy, rows);
-      }, tail);
+      pair_major_gemm<kHasMin>(w, x, out, tail, kHigh ? copy_group_pair_major_q5<kHasMin> : copy_group_pair_major<kHasMin>);
     }
   }
   __attribute__((noinline)) static void f32_gemv(const Q4Weights& w, const F32Activations& x, const OutputTile& out, Q4F32Fn tail) {
