@@ -38,7 +38,7 @@ ApiStatus TextTokenizer::load_gguf(uintptr_t data, uint32_t n, double file_size)
     return ApiStatus::From(s);
   }
   Vocab vocab;
-  s = vocab_from_gguf(file, &vocab);
+  s = take_vocab_from_gguf(&file, &vocab);
   if (s.ok()) s = Tokenizer::Create(std::move(vocab), &owned_);
   if (!s.ok()) return ApiStatus::From(s);
   tokenizer_ = owned_.get();

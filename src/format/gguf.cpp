@@ -128,17 +128,15 @@ class Parser {
     }
     int64_t i = 0;
     double f = 0;
-    std::string s;
     for (uint64_t n = 0; n < count; ++n) {
-      if (!ReadScalar(r_, v->array_type, &i, &f, &s)) {
+      // Strings are read in place (a vocabulary's 150k texts and merges).
+      std::string* s = v->array_type == GgufType::STRING ? &v->strings.emplace_back() : nullptr;
+      if (!ReadScalar(r_, v->array_type, &i, &f, s)) {
         return ReadError("element " + std::to_string(n) + " of array '" + key + "'");
       }
-      if (v->array_type == GgufType::STRING) {
-        v->strings.push_back(std::move(s));
-        s.clear();
-      } else if (IsFloatType(v->array_type)) {
+      if (IsFloatType(v->array_type)) {
         v->floats.push_back(f);
-      } else {
+      } else if (s == nullptr) {
         v->ints.push_back(i);
       }
     }

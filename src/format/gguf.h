@@ -70,6 +70,7 @@ class GgufFile {
   uint32_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }  // start of tensor data
   const std::map<std::string, GgufValue>& metadata() const { return metadata_; }
+  std::map<std::string, GgufValue>* mutable_metadata() { return &metadata_; }
   // Metadata keys in file order (e.g. to copy metadata to a new file).
   const std::vector<std::string>& metadata_keys() const { return metadata_keys_; }
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }

@@ -81,7 +81,7 @@ Status ModelLoader::parse_header() {
   return consume(buffered.data(), buffered.size(), 0);
 }
 
-Status ModelLoader::plan_gguf(const GgufFile& file) {
+Status ModelLoader::plan_gguf(GgufFile& file) {
   ModelInfo& info = model_->info;
   info.format = "gguf";
   NIBBLE_RETURN_IF_ERROR(file.get_string("general.architecture", &info.architecture));
@@ -97,7 +97,7 @@ Status ModelLoader::plan_gguf(const GgufFile& file) {
   if (file.find("general.name")) file.get_string("general.name", &info.name);
   NIBBLE_RETURN_IF_ERROR(config_from_gguf(file, *arch, &model_->config));
   vocab_.reset(new Vocab);
-  NIBBLE_RETURN_IF_ERROR(vocab_from_gguf(file, vocab_.get()));
+  NIBBLE_RETURN_IF_ERROR(take_vocab_from_gguf(&file, vocab_.get()));
   if (file.find(kRotationKey)) {
     int64_t block = 0;
     NIBBLE_RETURN_IF_ERROR(file.get_int(kRotationKey, &block));

@@ -108,7 +108,7 @@ class ModelLoader {
   MemoryNeed memory_need() const;
   Status check_memory() const;
   Status parse_header();
-  Status plan_gguf(const GgufFile& file);
+  Status plan_gguf(GgufFile& file);  // takes the vocabulary out of file
   Status plan_llama2c();
   Status finish_plan();
   Status make_tokenizer();  // from vocab_ (checked against the config), into the model

@@ -28,13 +28,26 @@ const TensorTypeInfo* tensor_type_by_name(const char* name) {
 }
 
 int64_t first_non_finite_scale(const TensorTypeInfo& type, const uint8_t* blocks, int64_t count) {
-  for (int64_t b = 0; b < count; ++b) {
+  // Whether block b has a scale with its exponent all ones (inf or NaN).
+  const auto bad = [&](int64_t b) {
     const uint8_t* scales = blocks + size_t(b) * type.block_bytes + type.fp16_scales_offset;
+    uint32_t any = 0;
     for (int s = 0; s < type.fp16_scales; ++s) {
       uint16_t h;
       std::memcpy(&h, scales + 2 * s, 2);
-      if ((h & 0x7c00) == 0x7c00) return b;  // exponent all ones: inf or NaN
+      any |= uint32_t((h & 0x7c00) == 0x7c00);
     }
+    return any;
+  };
+  // A load checks every block of the file: 64 at a time without a branch
+  // per block, then the one found again.
+  for (int64_t start = 0; start < count; start += 64) {
+    const int64_t end = count - start < 64 ? count : start + 64;
+    uint32_t any = 0;
+    for (int64_t b = start; b < end; ++b) any |= bad(b);
+    if (any)
+      for (int64_t b = start;; ++b)
+        if (bad(b)) return b;
   }
   return -1;
 }

@@ -53,9 +53,9 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   const Vocab& v = t->vocab_;
   const int32_t n = v.size();
 
-  t->text_to_id_.reserve(n);
+  t->text_to_id_.reset(&v.tokens, size_t(n));
   for (int32_t id = 0; id < n; ++id) {
-    if (is_mergeable(v.token_types[id])) t->text_to_id_[v.tokens[id]] = id;
+    if (is_mergeable(v.token_types[id])) t->text_to_id_.add(id, /*replace_equal=*/true);
     if (v.token_types[id] == kTokenUserDefined && !v.tokens[id].empty()) {
       t->literal_tokens_.push_back(id);
     }
@@ -79,17 +79,17 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   };
   for (int32_t id : {v.eos, v.eot, v.eom})
     if (id >= 0) t->eog_ids_.push_back(id);
-  for (int32_t id = 0; id < n; ++id)
+  for (int32_t id = 0; id < n; ++id) {
+    const std::string_view token = v.tokens[id];
+    if (token.size() < 5 || (token[0] != '<' && token[0] != '_')) continue;  // as every text of the list
     for (std::string_view text : kEndOfGenerationTexts)
-      if (std::string_view(v.tokens[id]) == text) t->eog_ids_.push_back(id);
+      if (token == text) t->eog_ids_.push_back(id);
+  }
   std::sort(t->eog_ids_.begin(), t->eog_ids_.end());
   t->eog_ids_.erase(std::unique(t->eog_ids_.begin(), t->eog_ids_.end()), t->eog_ids_.end());
 
   if (v.kind == Vocab::Kind::kWordPiece) {
-    std::vector<int32_t> ids;
-    ids.reserve(t->text_to_id_.size());
-    for (const auto& entry : t->text_to_id_) ids.push_back(entry.second);
-    t->wordpiece_ = WordPieceIndex(v.tokens, std::move(ids));
+    t->wordpiece_ = WordPieceIndex(v.tokens, t->text_to_id_.positions());
   } else if (v.kind == Vocab::Kind::kSentencePiece) {
     // Byte fallback: a byte token "<0xAB>" (preferring type byte), else the
     // one-byte token, else UNK.
@@ -111,11 +111,9 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
     const Pretokenizer* pre = nullptr;
     NIBBLE_RETURN_IF_ERROR(find_pretokenizer(v.pre, &pre));  // found: validate_vocab checked it
     t->pre_ = pre;
-    t->merge_rank_.reserve(v.merges.size());
-    for (size_t i = 0; i < v.merges.size(); ++i) {
-      // The first rank wins for a repeated merge.
-      t->merge_rank_.emplace(v.merges[i], static_cast<int32_t>(i));
-    }
+    t->merge_rank_.reset(&v.merges, v.merges.size());
+    for (size_t i = 0; i < v.merges.size(); ++i)
+      t->merge_rank_.add(static_cast<int32_t>(i), /*replace_equal=*/false);  // the first rank wins for a repeated merge
     t->gpt2_byte_text_.resize(256);
     for (int b = 0; b < 256; ++b) {
       append_utf8(gpt2_byte_to_codepoint(static_cast<uint8_t>(b)), &t->gpt2_byte_text_[b]);
@@ -123,11 +121,6 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   }
   *out = std::move(t);
   return Status::Ok();
-}
-
-int32_t Tokenizer::text_to_token(const std::string& text) const {
-  auto it = text_to_id_.find(text);
-  return it == text_to_id_.end() ? -1 : it->second;
 }
 
 bool Tokenizer::is_end_of_generation(int32_t id) const {
@@ -183,13 +176,13 @@ void Tokenizer::encode_sentencepiece(const std::string& fragment, bool space_pre
   const std::string text = escape_spaces(space_prefix ? " " + fragment : fragment);
   const std::vector<TextSpan> pieces = bpe_merge(
       text, [this](const char* s, size_t left, size_t right, double* priority) {
-        const int32_t id = text_to_token(std::string(s, left + right));
+        const int32_t id = text_to_token(std::string_view(s, left + right));
         if (id < 0) return false;
         *priority = vocab_.scores[id];
         return true;
       });
   for (const TextSpan& p : pieces) {
-    const int32_t id = text_to_token(text.substr(p.start, p.length));
+    const int32_t id = text_to_token(std::string_view(text).substr(p.start, p.length));
     if (id >= 0) {
       out->push_back(id);
       continue;
@@ -226,9 +219,9 @@ void Tokenizer::append_gpt2_word(const std::string& word, std::vector<int32_t>* 
         std::string key(s, left);
         key.push_back(' ');
         key.append(s + left, right);
-        auto it = merge_rank_.find(key);
-        if (it == merge_rank_.end()) return false;
-        *priority = -static_cast<double>(it->second);
+        const int32_t rank = merge_rank_.find(key);
+        if (rank < 0) return false;
+        *priority = -static_cast<double>(rank);
         return true;
       });
   for (const TextSpan& p : pieces) {

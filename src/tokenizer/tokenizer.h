@@ -33,11 +33,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "runtime/status.h"
 #include "tokenizer/pretokenizer.h"
+#include "tokenizer/text_index.h"
 #include "tokenizer/vocab.h"
 #include "tokenizer/wordpiece.h"
 
@@ -45,6 +45,10 @@ namespace nibble {
 
 class Tokenizer {
  public:
+  // Not copied: its indexes point into its own vocabulary.
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+
   // Validates the vocabulary (validate_vocab) and builds the lookup tables.
   static Status Create(Vocab vocab, std::unique_ptr<Tokenizer>* out);
 
@@ -106,7 +110,7 @@ class Tokenizer {
   // The bytes a token of any kind but control and unused stands for, with
   // no space removed (SentencePiece "▁" -> ' ', GPT-2's alphabet -> bytes).
   std::string token_bytes(int32_t id) const;
-  int32_t text_to_token(const std::string& text) const;
+  int32_t text_to_token(std::string_view text) const { return text_to_id_.find(text); }
   void encode_text(const std::string& text, const std::vector<int32_t>& cut, std::vector<int32_t>* out) const;
   void encode_sentencepiece(const std::string& fragment, bool space_prefix,
                             std::vector<int32_t>* out) const;
@@ -116,14 +120,14 @@ class Tokenizer {
   Vocab vocab_;
   // Text -> id of the tokens merges may produce (all but control, unknown,
   // unused and byte tokens); the last id wins for duplicate texts.
-  std::unordered_map<std::string, int32_t> text_to_id_;
+  TextIndex text_to_id_;  // over vocab_.tokens
   // SentencePiece byte fallback: byte -> id of "<0xAB>", -1 if missing.
   std::vector<int32_t> byte_to_token_;
   std::vector<int32_t> eog_ids_;  // sorted
   // GPT-2: splits a fragment into the words merges stay within.
   const Pretokenizer* pre_ = nullptr;  // gpt2 vocabularies: the row of tokenizer.ggml.pre
-  // GPT-2: "left right" -> merge rank.
-  std::unordered_map<std::string, int32_t> merge_rank_;
+  // GPT-2: "left right" -> merge rank (its position in vocab_.merges).
+  TextIndex merge_rank_;
   // GPT-2: UTF-8 of each byte's code point in the byte alphabet.
   std::vector<std::string> gpt2_byte_text_;
   WordPieceIndex wordpiece_;  // WordPiece: the tokens words are cut into

@@ -26,7 +26,10 @@ bool is_float_type(GgufType t) { return t == GgufType::FLOAT32 || t == GgufType:
 // was expected and what was found.
 class MetadataReader {
  public:
-  explicit MetadataReader(const std::map<std::string, GgufValue>& md) : md_(md) {}
+  // take: the same map, writable: arrays of strings are moved out of it
+  // rather than copied (a 150k-token vocabulary's texts and merges).
+  MetadataReader(const std::map<std::string, GgufValue>& md, std::map<std::string, GgufValue>* take)
+      : md_(md), take_(take) {}
 
   const GgufValue* find(const std::string& key) const {
     auto it = md_.find(key);
@@ -74,7 +77,11 @@ class MetadataReader {
     if (v->type != GgufType::ARRAY || v->array_type != GgufType::STRING) {
       return wrong_type(key, "an array of strings");
     }
-    *out = v->strings;
+    if (take_) {
+      *out = std::move(take_->find(key)->second.strings);
+    } else {
+      *out = v->strings;
+    }
     return Status::Ok();
   }
 
@@ -126,6 +133,7 @@ class MetadataReader {
   }
 
   const std::map<std::string, GgufValue>& md_;
+  std::map<std::string, GgufValue>* take_;
 };
 
 // One row per tokenizer.ggml.model: the kind of vocabulary and llama.cpp's
@@ -236,12 +244,23 @@ Status validate_vocab(const Vocab& vocab) {
   return Status::Ok();
 }
 
-Status vocab_from_gguf(const GgufFile& file, Vocab* out) {
-  return vocab_from_gguf_metadata(file.metadata(), out);
+namespace {
+Status read_vocab(const std::map<std::string, GgufValue>& metadata, std::map<std::string, GgufValue>* take, Vocab* out);
+}  // namespace
+
+Status vocab_from_gguf(const GgufFile& file, Vocab* out) { return read_vocab(file.metadata(), nullptr, out); }
+
+Status take_vocab_from_gguf(GgufFile* file, Vocab* out) {
+  return read_vocab(file->metadata(), file->mutable_metadata(), out);
 }
 
 Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata, Vocab* out) {
-  const MetadataReader md(metadata);
+  return read_vocab(metadata, nullptr, out);
+}
+
+namespace {
+Status read_vocab(const std::map<std::string, GgufValue>& metadata, std::map<std::string, GgufValue>* take, Vocab* out) {
+  const MetadataReader md(metadata, take);
   Vocab v;
   std::string model;
   if (!md.find("tokenizer.ggml.model")) {
@@ -332,6 +351,7 @@ Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata
   *out = std::move(v);
   return Status::Ok();
 }
+}  // namespace
 
 Status vocab_from_llama2c(const uint8_t* data, size_t size, int32_t vocab_size, Vocab* out) {
   if (vocab_size < 3) {

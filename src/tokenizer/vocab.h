@@ -88,6 +88,9 @@ Status validate_vocab(const Vocab& vocab);
 // (default: as lowercase). A special id of
 // 0xFFFFFFFF (or -1) means "none"; any other id out of range is an error.
 Status vocab_from_gguf(const GgufFile& file, Vocab* out);
+// The same, moving the token texts and merges out of *file (its arrays of
+// them are left empty) rather than copying them.
+Status take_vocab_from_gguf(GgufFile* file, Vocab* out);
 // The same from a metadata map (what GgufFile::metadata() returns).
 Status vocab_from_gguf_metadata(const std::map<std::string, GgufValue>& metadata, Vocab* out);
 

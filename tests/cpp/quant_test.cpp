@@ -137,6 +137,27 @@ TEST(TensorTypeTable, DerivedListsAndLookups) {
   EXPECT_DOUBLE_EQ(tensor_type_info(TensorType::Q4_0)->bits_per_weight(), 4.5);
 }
 
+// first_non_finite_scale checks 64 blocks at a time, then finds the block
+// again: an inf or NaN scale anywhere (both fp16 scales of Q4_1, the scale
+// at the end of Q6_K), at chunk edges, against a plain loop over the blocks.
+TEST(TensorTypeTable, FirstNonFiniteScaleFindsTheFirstBlock) {
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q6_K}) {
+    const TensorTypeInfo& info = *tensor_type_info(type);
+    const int64_t count = 200;
+    for (int64_t bad : {-1, 0, 1, 63, 64, 65, 127, 128, 199}) {
+      for (int which = 0; which < info.fp16_scales; ++which) {
+        std::vector<uint8_t> blocks(size_t(count) * info.block_bytes, 0x11);  // finite scales
+        if (bad >= 0) {
+          const uint16_t h = which ? 0x7e00 : 0xfc00;  // NaN, -inf
+          std::memcpy(&blocks[size_t(bad) * info.block_bytes + info.fp16_scales_offset + 2 * which], &h, 2);
+        }
+        EXPECT_EQ(first_non_finite_scale(info, blocks.data(), count), bad) << info.name << " block " << bad;
+        if (bad > 0) EXPECT_EQ(first_non_finite_scale(info, blocks.data(), bad), -1);  // the blocks before it
+      }
+    }
+  }
+}
+
 TEST(BlockTraits, LookupByNameIgnoresCase) {
   EXPECT_EQ(block_traits_by_name("q4_0"), block_traits(TensorType::Q4_0));
   EXPECT_EQ(block_traits_by_name("Q4_0"), block_traits(TensorType::Q4_0));

@@ -8,12 +8,14 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "format/gguf.h"
+#include "tokenizer/text_index.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab.h"
 
@@ -244,6 +246,62 @@ Metadata gpt2_metadata() {
 Status from_md(const Metadata& md, Vocab* v = nullptr) {
   Vocab scratch;
   return vocab_from_gguf_metadata(md, v ? v : &scratch);
+}
+
+// TextIndex against a std::map over random short texts with many repeats
+// (the empty text too): the first or the last position of equal texts.
+TEST(TokenizerVocab, TextIndexMatchesAMap) {
+  std::mt19937 rng(12);
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::string> texts(size_t(1 + rng() % 3000));
+    for (std::string& t : texts) {
+      t.resize(rng() % 5);
+      for (char& c : t) c = "ab\xC4\xA0 z"[rng() % 5];
+    }
+    for (bool last : {false, true}) {
+      TextIndex index;
+      index.reset(&texts, texts.size());
+      std::map<std::string, int32_t> expected;
+      for (int32_t i = 0; i < int32_t(texts.size()); ++i) {
+        if (rng() % 4 == 0) continue;  // not every text is added
+        index.add(i, last);
+        if (last || !expected.count(texts[i])) expected[texts[i]] = i;
+      }
+      for (const std::string& t : texts) {
+        auto it = expected.find(t);
+        EXPECT_EQ(index.find(t), it == expected.end() ? -1 : it->second) << "'" << t << "'";
+      }
+      EXPECT_EQ(index.find("not a text"), -1);
+      std::vector<int32_t> positions = index.positions(), want;
+      for (const auto& [text, i] : expected) want.push_back(i);
+      std::sort(positions.begin(), positions.end());
+      std::sort(want.begin(), want.end());
+      EXPECT_EQ(positions, want);
+    }
+  }
+  TextIndex empty;
+  EXPECT_EQ(empty.find("a"), -1);
+}
+
+// take_vocab_from_gguf reads what vocab_from_gguf reads, leaving the
+// file's arrays of texts empty.
+TEST(TokenizerVocab, TakeVocabMovesTheTexts) {
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "gpt2");
+  w.set_string("tokenizer.ggml.pre", "gpt-2");
+  w.set_string_array("tokenizer.ggml.tokens", {"a", "b", "ab", "a long token of many bytes"});
+  w.set_string_array("tokenizer.ggml.merges", {"a b"});
+  const std::vector<uint8_t> bytes = w.serialize();
+  GgufFile file;
+  ASSERT_TRUE(GgufFile::Parse(bytes.data(), bytes.size(), bytes.size(), &file).ok());
+  Vocab copied, taken;
+  ASSERT_TRUE(vocab_from_gguf(file, &copied).ok());
+  ASSERT_TRUE(take_vocab_from_gguf(&file, &taken).ok());
+  EXPECT_EQ(taken.tokens, copied.tokens);
+  EXPECT_EQ(taken.merges, copied.merges);
+  EXPECT_EQ(taken.token_types, copied.token_types);
+  EXPECT_TRUE(file.metadata().at("tokenizer.ggml.tokens").strings.empty());
+  EXPECT_TRUE(file.metadata().at("tokenizer.ggml.merges").strings.empty());
 }
 
 TEST(TokenizerVocab, GgufDefaultsFollowLlamaCpp) {
