@@ -42,9 +42,16 @@ struct ThreadPool::Impl {
   std::vector<std::thread> workers;
   std::mutex mu;
   std::condition_variable wake, done;
+  // Odd while a job is open (its chunks may be taken), even when closed.
+  // The caller opens a job, takes chunks itself, and closes it once every
+  // chunk is taken (by anyone); then it waits only for the workers that
+  // are inside the job (`inside`), never for one that did not get to it:
+  // a worker still asleep, or descheduled on a busy machine, used to hold
+  // every parallel_for up until it had woken just to find nothing left
+  // (the one-token steps run hundreds of them a token).
   std::atomic<uint64_t> generation{0};
   std::atomic<bool> stop{false};
-  std::atomic<int> busy{0};
+  std::atomic<int> inside{0};  // workers between entering an open job and leaving it
   // The mutex and condition variables are only touched when a thread sleeps
   // or must wake one that does: taking the mutex on every job made the
   // caller, publishing the next job, queue behind a worker that was
@@ -81,15 +88,16 @@ struct ThreadPool::Impl {
       }
     }
   }
-  // Waits until generation differs from `seen` (or stop); returns it.
+  // Waits until an open job other than `seen` is published (or stop); returns it.
   uint64_t wait_for_job(uint64_t seen) {
+    const auto ready = [&](uint64_t g) { return stop.load() || (g != seen && (g & 1) != 0); };
     for (int i = 0; i < kSpinIterations; ++i) {
       const uint64_t g = generation.load();
-      if (g != seen || stop.load()) return g;
+      if (ready(g)) return g;
     }
     std::unique_lock<std::mutex> lock(mu);
     sleepers.fetch_add(1);
-    wake.wait(lock, [&] { return stop.load() || generation.load() != seen; });
+    wake.wait(lock, [&] { return ready(generation.load()); });
     sleepers.fetch_sub(1);
     return generation.load();
   }
@@ -98,8 +106,12 @@ struct ThreadPool::Impl {
     for (;;) {
       seen = wait_for_job(seen);
       if (stop.load()) return;
-      run_chunks(self);
-      if (busy.fetch_sub(1) == 1 && caller_sleeping.load()) {
+      // Enter, then check the job is still open: the caller closes it
+      // before it reads `inside`, so it waits for this worker exactly when
+      // the worker may be taking its chunks (both sides seq_cst).
+      inside.fetch_add(1);
+      if (generation.load() == seen) run_chunks(self);
+      if (inside.fetch_sub(1) == 1 && caller_sleeping.load()) {
         std::lock_guard<std::mutex> lock(mu);
         done.notify_one();
       }
@@ -107,10 +119,10 @@ struct ThreadPool::Impl {
   }
   void wait_until_done() {
     for (int i = 0; i < kSpinIterations; ++i)
-      if (busy.load() == 0) return;
+      if (inside.load() == 0) return;
     std::unique_lock<std::mutex> lock(mu);
     caller_sleeping.store(true);
-    done.wait(lock, [&] { return busy.load() == 0; });
+    done.wait(lock, [&] { return inside.load() == 0; });
     caller_sleeping.store(false);
   }
 };
@@ -152,13 +164,13 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   if (impl_ && n > grain) {
     impl_->fn = &fn;
     impl_->plan(n, grain);
-    impl_->busy.store(int(impl_->workers.size()));
-    impl_->generation.fetch_add(1);  // publishes the job (and the fields above)
+    impl_->generation.fetch_add(1);  // opens the job (publishes the fields above)
     if (impl_->sleepers.load() > 0) {
       std::lock_guard<std::mutex> lock(impl_->mu);
       impl_->wake.notify_all();
     }
     impl_->run_chunks(0);
+    impl_->generation.fetch_add(1);  // closes it: every chunk is taken
     impl_->wait_until_done();
     return;
   }
