@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -18,12 +19,17 @@ namespace nibble {
 
 #ifdef NIBBLE_HAVE_THREADS
 // Each parallel_for publishes one job (a new generation number) and the
-// threads take its chunks (below). Between jobs a worker spins briefly on
-// the generation before it sleeps on a condition variable: a transformer
-// calls parallel_for hundreds of times per token, microseconds apart, and
-// waking a sleeping thread costs tens of microseconds (more in wasm). The
-// spin is short so that a busy machine loses little to it.
+// threads take its chunks (below). Between jobs a worker spins on the
+// generation before it sleeps on a condition variable: a transformer calls
+// parallel_for hundreds of times per token, microseconds apart, and waking
+// a sleeping thread costs tens of microseconds (more in wasm). A worker
+// spins for up to kWorkerSpin of wall time, which spans the gap between two
+// decoded tokens (sampling, then the JS around each step: some 50-100 µs):
+// a spin of 2^14 loads ended sooner, so every token's first steps ran
+// while the worker was still waking. The caller waits for the workers'
+// last chunks by kSpinIterations loads before it sleeps.
 constexpr int kSpinIterations = 1 << 14;
+constexpr std::chrono::microseconds kWorkerSpin{1000};
 
 // The range of a job is cut into one contiguous segment per thread. A
 // thread takes chunks from the front of its own segment, then from the
@@ -91,10 +97,13 @@ struct ThreadPool::Impl {
   // Waits until an open job other than `seen` is published (or stop); returns it.
   uint64_t wait_for_job(uint64_t seen) {
     const auto ready = [&](uint64_t g) { return stop.load() || (g != seen && (g & 1) != 0); };
-    for (int i = 0; i < kSpinIterations; ++i) {
-      const uint64_t g = generation.load();
-      if (ready(g)) return g;
-    }
+    const auto give_up = std::chrono::steady_clock::now() + kWorkerSpin;
+    do {
+      for (int i = 0; i < 1024; ++i) {  // (a clock read costs a call into JS in wasm)
+        const uint64_t g = generation.load();
+        if (ready(g)) return g;
+      }
+    } while (std::chrono::steady_clock::now() < give_up);
     std::unique_lock<std::mutex> lock(mu);
     sleepers.fetch_add(1);
     wake.wait(lock, [&] { return ready(generation.load()); });
