@@ -9,12 +9,6 @@
 #include <thread>
 #include <vector>
 
-// Threads exist natively and in wasm builds with pthreads; a plain wasm build
-// runs everything on the caller.
-#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
-#define NIBBLE_HAVE_THREADS 1
-#endif
-
 namespace nibble {
 
 #ifdef NIBBLE_HAVE_THREADS
@@ -24,12 +18,14 @@ namespace nibble {
 // parallel_for hundreds of times per token, microseconds apart, and waking
 // a sleeping thread costs tens of microseconds (more in wasm). A worker
 // spins for up to kWorkerSpin of wall time, which spans the gap between two
-// decoded tokens (sampling, then the JS around each step: some 50-100 µs):
-// a spin of 2^14 loads ended sooner, so every token's first steps ran
-// while the worker was still waking. The caller waits for the workers'
-// last chunks by kSpinIterations loads before it sleeps.
+// decoded tokens (sampling, then the JS around each step: 50-100 µs in
+// Node): a spin of 2^14 loads (about 50 µs in wasm) was no longer than
+// that gap, so a token's first steps often ran while the worker was still
+// waking. Not much longer: on a machine with more runnable threads than
+// cores, a spinning worker can hold the core its caller waits for. The caller waits for the
+// workers' last chunks by kSpinIterations loads before it sleeps.
 constexpr int kSpinIterations = 1 << 14;
-constexpr std::chrono::microseconds kWorkerSpin{1000};
+constexpr std::chrono::microseconds kWorkerSpin{500};
 
 // The range of a job is cut into one contiguous segment per thread. A
 // thread takes chunks from the front of its own segment, then from the
@@ -97,18 +93,24 @@ struct ThreadPool::Impl {
   // Waits until an open job other than `seen` is published (or stop); returns it.
   uint64_t wait_for_job(uint64_t seen) {
     const auto ready = [&](uint64_t g) { return stop.load() || (g != seen && (g & 1) != 0); };
-    const auto give_up = std::chrono::steady_clock::now() + kWorkerSpin;
-    do {
-      for (int i = 0; i < 1024; ++i) {  // (a clock read costs a call into JS in wasm)
-        const uint64_t g = generation.load();
-        if (ready(g)) return g;
-      }
-    } while (std::chrono::steady_clock::now() < give_up);
-    std::unique_lock<std::mutex> lock(mu);
-    sleepers.fetch_add(1);
-    wake.wait(lock, [&] { return ready(generation.load()); });
-    sleepers.fetch_sub(1);
-    return generation.load();
+    for (;;) {
+      uint64_t g = 0;
+      const auto give_up = std::chrono::steady_clock::now() + kWorkerSpin;
+      do {
+        for (int i = 0; i < 1024; ++i) {  // (a clock read costs a call into JS in wasm)
+          g = generation.load();
+          if (ready(g)) return g;
+        }
+      } while (std::chrono::steady_clock::now() < give_up);
+      // Asleep until the generation moves at all, then spinning again: a
+      // job shorter than the wake-up is closed by the time this thread
+      // runs, and waiting for the next open one asleep would miss each
+      // such job in turn.
+      std::unique_lock<std::mutex> lock(mu);
+      sleepers.fetch_add(1);
+      wake.wait(lock, [&] { return stop.load() || generation.load() != g; });
+      sleepers.fetch_sub(1);
+    }
   }
   void worker_loop(int self) {
     uint64_t seen = 0;
@@ -187,6 +189,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   fn(0, n);
 }
 
+#ifdef NIBBLE_HAVE_THREADS
 void parallel_for_if(ThreadPool* pool, bool split, int64_t n, int64_t grain,
                      const std::function<void(int64_t, int64_t)>& fn) {
   if (pool != nullptr && split) {
@@ -195,5 +198,6 @@ void parallel_for_if(ThreadPool* pool, bool split, int64_t n, int64_t grain,
     fn(0, n);
   }
 }
+#endif
 
 }  // namespace nibble
