@@ -243,7 +243,7 @@ Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool
       for (int h = 0; h < c.n_kv_heads; ++h) rmsnorm(k + h * hd, k + h * hd, layer.k_norm.data(), hd, c.rms_eps);
     }
     const float* cos_sin = &cos_sin_table[size_t(t) * c.rope_dim];
-    if (n > 1) rotate(q, c.n_heads, hd, c.rope_dim, cos_sin);  // one token: each attention item its own heads
+    rotate(q, c.n_heads, hd, c.rope_dim, cos_sin);
     rotate(k, c.n_kv_heads, hd, c.rope_dim, cos_sin);
     const int pos = pos_ + t;
     for (int kv = 0; kv < c.n_kv_heads; ++kv) {
@@ -288,11 +288,7 @@ Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool
         const float* keys = key_layer + (size_t(kv_head) * context_ + start) * hd;
         const float* values = value_layer + (size_t(kv_head) * context_ + start) * hd;
         float* out = &xb_[size_t(h) * hd];
-        float* q = &q_[size_t(h) * hd];
-        // One token's query heads get their RoPE here, split with the
-        // attention, rather than on one thread before it (the largest of
-        // the steps between a decoded token's split steps).
-        rotate(q, heads, hd, c.rope_dim, cos_sin_table.data());
+        const float* q = &q_[size_t(h) * hd];
         float* scores = &scores_[size_t(h) * context_];
         if (c.attn_softcap > 0.0f) {
           attention_group_capped(out, q, heads, keys, values, end - start, hd, hd, scores, c.attn_softcap);

@@ -189,15 +189,17 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   fn(0, n);
 }
 
-#ifdef NIBBLE_HAVE_THREADS
 void parallel_for_if(ThreadPool* pool, bool split, int64_t n, int64_t grain,
                      const std::function<void(int64_t, int64_t)>& fn) {
+#ifdef NIBBLE_HAVE_THREADS
   if (pool != nullptr && split) {
     pool->parallel_for(n, grain, fn);
-  } else if (n > 0) {
-    fn(0, n);
+    return;
   }
-}
+#else
+  (void)pool, (void)split, (void)grain;  // one thread: always on the caller
 #endif
+  if (n > 0) fn(0, n);
+}
 
 }  // namespace nibble

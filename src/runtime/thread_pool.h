@@ -37,16 +37,8 @@ class ThreadPool {
 
 // pool->parallel_for(n, grain, fn) when there is a pool and `split` holds
 // (the caller judged the work big enough to be worth handing out), else
-// fn(0, n) on the caller. Inline in builds without threads, where it is
-// always the latter: the callers' split tests then compile away (bytes of
-// the single-thread downloads).
-#ifdef NIBBLE_HAVE_THREADS
+// fn(0, n) on the caller.
 void parallel_for_if(ThreadPool* pool, bool split, int64_t n, int64_t grain,
                      const std::function<void(int64_t, int64_t)>& fn);
-#else
-inline void parallel_for_if(ThreadPool*, bool, int64_t n, int64_t, const std::function<void(int64_t, int64_t)>& fn) {
-  if (n > 0) fn(0, n);
-}
-#endif
 
 }  // namespace nibble
