@@ -84,11 +84,15 @@ void for_each_tile(const MatmulTarget* targets, int count, int64_t M, int64_t K,
 }
 
 // Runs fn(m0, m1) over activation rows, in parallel when the pool has
-// threads; m0 is a multiple of kActivationTileRows.
+// threads; m0 is a multiple of kActivationTileRows. Preparing a value
+// (shift, rotate, quantize) costs about as much as kPrepareMacs kernel
+// multiply-adds: counted as one, a prompt's activations (64 × 576 values,
+// some 30 µs) ran on one thread between GEMMs split in two.
 constexpr int64_t kActivationTileRows = 4;
+constexpr int64_t kPrepareMacs = 16;
 template <typename Fn>
 void for_each_row(int64_t M, int64_t K, ThreadPool* pool, const Fn& fn) {
-  parallel_for_if(pool, M > 1 && worth_splitting(pool, M * K), M, kActivationTileRows, fn);
+  parallel_for_if(pool, M > 1 && worth_splitting(pool, M * K * kPrepareMacs), M, kActivationTileRows, fn);
 }
 
 // W4A4's low-rank remedy (PackedWeights::input_basis), plain C++ written

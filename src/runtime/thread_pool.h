@@ -7,6 +7,12 @@
 #include <cstdint>
 #include <functional>
 
+// Threads exist natively and in wasm builds with pthreads; a plain wasm build
+// runs everything on the caller.
+#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
+#define NIBBLE_HAVE_THREADS 1
+#endif
+
 namespace nibble {
 
 class ThreadPool {
