@@ -42,8 +42,10 @@ constexpr float kU = 1.0f / 16777216.0f;  // 2^-24
 const int64_t kKs[] = {32, 64, 96, 4096};
 // The relaxed tier's Q4 GEMM: pairs of groups (17, 64, 1000), a group unpaired in the
 // layout (4) and one paired with a partial group (5); 1000's halves (125 groups each)
-// split a pair, so a tile ends and the next starts with half of one.
-const int64_t kNs[] = {1, 3, 4, 5, 17, 64, 1000};
+// split a pair, so a tile ends and the next starts with half of one. The
+// relaxed tier's Q8_0 GEMV takes four groups at a time: 47's halves are 4 + 1
+// and 4 + 2 groups, then a partial one.
+const int64_t kNs[] = {1, 3, 4, 5, 17, 47, 64, 1000};
 const int64_t kMs[] = {1, 2, 3, 7, 13, 64};  // 13: halves of 6 and 7 rows, GEMM tiles plus leftover rows
 // Long rows with many outputs add no new tile or block case, only time (the
 // ASan build runs this test at -O1): shapes with K·N above this are skipped.
