@@ -285,10 +285,11 @@ TEST(KernelsMatmul, Q6_KAllTiersMatchReference) {
 // smallest or largest value (Q6_K scales −128 or −1) against activations all
 // −128 or all 127 (Q8_0 blocks set by hand; the quantizer rarely gives −128).
 // M = 12: run_kernel's halves of 6 rows reach the GEMM tiles (a full one
-// and a padded one), not only the GEMV's.
+// and a padded one), not only the GEMV's; N = 32: run_kernel's halves of
+// four groups, which the relaxed Q8_0 GEMV takes in one pass.
 template <typename Block>
 void check_extreme_codes(TensorType type, void (*ref_q8)(const Block*, int64_t, int64_t, const BlockQ8_0*, int64_t, float*)) {
-  const int64_t N = 8, K = 512, M = 12;
+  const int64_t N = 32, K = 512, M = 12;
   const size_t block_bytes = tensor_type_info(type)->block_bytes;
   const int64_t blocks = N * K / tensor_type_info(type)->block_size;
   for (uint8_t fill : {uint8_t(0x00), uint8_t(0xFF), uint8_t(0x80), uint8_t(0x7F)}) {  // Q8_0: 0, −1, −128, 127
