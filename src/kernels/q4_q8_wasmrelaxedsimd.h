@@ -47,8 +47,8 @@ inline v128_t relaxed_vector_dots(v128_t q, v128_t a_lo, v128_t a_hi) {
 // code vectors of panel vector v, elements 8v .. 8v+3 (*lo: bits 0..4 of
 // each byte) and 8v+4 .. 8v+7 (*hi: ((qs >> 3) ^ (plane >> 2v)) & 31 in
 // 16-bit lanes); `plane` is shifted by 2v already when v is 0.
-// 4096×4096, Node, six alternating runs: 1.25× Q4_0's GEMV time (best),
-// against 1.39× when *hi took bits 5..7 and the plane's bits moved to 3, 4
+// 4096×4096, Node, 8 alternating runs: 1.24× Q4_0's GEMV time (best and
+// median), against 1.43× when *hi took bits 5..7 and the plane's to 3, 4
 // (two more masks, an or and a shift), and 1.9–2.0× with a plane of fifth
 // bits beside Q4 nibbles.
 inline void q5_code_vectors(v128_t q, v128_t plane, int v, v128_t* lo, v128_t* hi) {
