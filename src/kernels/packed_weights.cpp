@@ -83,6 +83,11 @@ void convert_panels(TensorType type, void* gguf_bytes, uint8_t* packed, int64_t 
     for (int64_t b = 0; b < nb; ++b, panel += step)
       move_block<Block, kHasMin, kHigh, kI8>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
   }
+  if (kHigh && kQ5Split && to_panel)  // every panel whole now (q4_panel.h)
+    for (int64_t i = 0; i < groups * nb; ++i) {
+      uint8_t* panel = packed + size_t(i) * panel_bytes;
+      q5_xor_panel(panel + q4_qs_offset(kHasMin), panel + q5_high_offset(kHasMin));
+    }
 }
 
 // Between the GGUF rows and the packed buffer, either way: the one switch

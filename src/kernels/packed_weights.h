@@ -58,12 +58,13 @@
 //
 // so (qh >> v) & 0x11 is a vector of the fifth bits in the place of the
 // nibbles of qs vector v. Relaxed-SIMD builds split the codes another way
-// (kQ5Split, q5_slot() in q4_panel.h), for their relaxed dots: the value
-// whose nibble would sit at qs byte B, bits 0..3 has its whole 5-bit code
-// in bits 0..4 of B; the one at bits 4..7 has its low 3 bits in bits 5..7
-// of B and its top 2 bits in plane byte B % 16, bits 2(B / 16) and + 1.
+// (kQ5Split, q5_slot() and q5_xor_panel() in q4_panel.h), for their relaxed
+// dots: the value whose nibble would sit at qs byte B, bits 0..3 has its
+// whole 5-bit code in bits 0..4 of B; the one at bits 4..7 has code
+// ((qs16 >> 3) ^ (plane16 >> 2(B / 16))) & 31, read in the 16-bit lane of
+// B % 16 (its bits 5..7 and the plane's bits xor'ed to make it so).
 // So qs vector v & 0x1F is a code vector, and the other takes a shift of
-// qs, one of the plane, two masks and an or (q5_code_vectors). Codes stay
+// qs, an xor and a mask, and the plane a shift (q5_code_vectors). Codes stay
 // 0..31; Q5_0's "- 16" is folded into the
 // activation block sums as Q4_0's "- 8" is. Panels are 96 (Q5_0) or 112
 // (Q5_1) bytes: 24 and 28 bytes per 32 weights against the file's 22, 24.

@@ -114,14 +114,14 @@ struct LanesSlot {  // the K-quants' parts (k_slot in k_panel.cpp)
 // The bit of a plane byte that holds the fifth bit of the value whose nibble
 // sits in qs vector v, nibble h (0 low, 1 high), at the same byte in the
 // vector; kSplit: the Q5 panels of relaxed builds instead (q5_slot: the low
-// value's code in bits 0..4, the high one's low 3 bits in 5..7 and its top 2
-// at plane bits 2v, 2v + 1).
+// value's code in bits 0..4, the high one's top 3 bits in 5..7 and its low 2
+// at plane bits 2v, 2v + 1; then q5_xor_panel).
 struct Q5PanelBit {
   static constexpr bool kSplit = kQ5Split;
   static constexpr int at(int v, int h) { return q5_high_slot(NibbleSlot{16 * v, 4 * h}).shift; }
 };
-static_assert(!kQ5Split || (q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.byte == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.shift == 6 &&
-                            q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.shift == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 0}).low_bits == 5),
+static_assert(!kQ5Split || (q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.byte == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.shift == 6 &&
+                            q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.shift == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 0}).low_bits == 5),
               "the split Q5 packing below follows q5_slot");
 
 template <typename Slot>
@@ -163,8 +163,8 @@ NIBBLE_PACK_INLINE void pack_nibble_vector(const GroupCodes& g, uint8_t* qs, U8x
   const U8x16 lo = shuffle_bytes<GatherMap<Slot, V, 0>>(a, b);
   const U8x16 hi = shuffle_bytes<GatherMap<Slot, V, 4>>(a, b);
   if constexpr (kHigh && HighBit::kSplit) {
-    store16(qs + 16 * V, lo | U8x16(hi << 5));
-    *plane |= U8x16((hi >> 3) << (2 * V));
+    store16(qs + 16 * V, lo | U8x16((hi >> 2) << 5));
+    *plane |= U8x16((hi & 3) << (2 * V));
     return;
   }
   store16(qs + 16 * V, (lo & 15) | U8x16(hi << 4));
@@ -178,6 +178,17 @@ NIBBLE_PACK_INLINE void pack_nibbles(const GroupCodes& g, uint8_t* qs, uint8_t* 
   pack_nibble_vector<Slot, HighBit, kHigh, 1>(g, qs, &bits);
   pack_nibble_vector<Slot, HighBit, kHigh, 2>(g, qs, &bits);
   pack_nibble_vector<Slot, HighBit, kHigh, 3>(g, qs, &bits);
+  if constexpr (kHigh && HighBit::kSplit) {  // q5_xor_panel, a vector at a time
+    typedef uint16_t U16x8 __attribute__((vector_size(16)));
+    U8x16 q[4];
+    NIBBLE_UNROLL
+    for (int v = 0; v < 4; ++v) {
+      q[v] = load16(qs + 16 * v);
+      bits ^= U8x16((q[v] >> 3) & 3) << (2 * v);
+    }
+    NIBBLE_UNROLL
+    for (int v = 0; v < 4; ++v) store16(qs + 16 * v, q[v] ^ (U8x16(U16x8(bits) >> (2 * v)) << 3 & 0xE0));
+  }
   if constexpr (kHigh) store16(plane, bits);
 }
 

@@ -56,11 +56,17 @@ constexpr NibbleSlot q5_high_slot(NibbleSlot nibble) { return {nibble.byte % 16,
 // (q4_nibble_slot) is `nibble`: its low `low_bits` bits at qs bit
 // low.shift of byte low.byte, the rest (`top_bits`) at plane bit
 // top.shift of byte top.byte. Plain builds: the nibble, and the fifth bit
-// at q5_high_slot(). Relaxed-SIMD builds (kQ5Split, packed_weights.h): a
-// qs byte holds its low-nibble value's whole code in bits 0..4 and its
-// high-nibble value's low 3 bits in bits 5..7, whose top 2 bits sit in the
-// plane byte byte % 16, bits 2·(byte / 16) and + 1; so one mask gives a
-// vector of codes and the other takes a shift, two masks and an or.
+// at q5_high_slot().
+//
+// Relaxed-SIMD builds (kQ5Split, packed_weights.h) instead: a qs byte B of
+// vector v = B / 16 holds its low-nibble value's whole code in bits 0..4
+// (one mask gives a vector of codes), and its high-nibble value's code c is
+//   c = ((qs16 >> 3) ^ (plane16 >> 2v)) & 31   (16-bit lanes, byte B % 16)
+// so the other vector takes a shift, an xor and a mask, and the plane one
+// shift per vector (q5_code_vectors). Written in two steps: the values one
+// at a time in a plain split (c's low 2 bits at plane byte B % 16, bits 2v
+// and 2v + 1; its top 3 bits at qs bits 5..7: q5_slot, write_q5_code),
+// then the whole panel turned into the xor form (q5_xor_panel).
 constexpr bool kQ5Split = kRowsInLanes;
 struct Q5Slot {
   NibbleSlot low;
@@ -68,22 +74,42 @@ struct Q5Slot {
   NibbleSlot top;
   int top_bits;
 };
+// (Split builds: the plain split, before q5_xor_panel.)
 constexpr Q5Slot q5_slot(NibbleSlot nibble) {
   if (!kQ5Split) return {nibble, 4, q5_high_slot(nibble), 1};
   if (nibble.shift == 0) return {nibble, 5, {0, 0}, 0};
-  return {{nibble.byte, 5}, 3, {nibble.byte % 16, 2 * (nibble.byte / 16)}, 2};
+  return {{nibble.byte % 16, 2 * (nibble.byte / 16)}, 2, {nibble.byte, 5}, 3};
 }
-// The code of that value, from a panel's qs bytes and plane; and writing it
-// (or'ed into zeroed bytes).
+// Split builds: the byte of plane16 >> 2v that meets qs byte B = 16v + j.
+inline int q5_plane_window(const uint8_t* plane, int B) {
+  const int j = B % 16, v = B / 16;
+  const int lane = plane[j & ~1] | (plane[j | 1] << 8);
+  return (lane >> (2 * v + 8 * (j % 2))) & 0xFF;
+}
+// The code of that value, from a finished panel's qs bytes and plane; and
+// writing it (or'ed into zeroed bytes; split builds then q5_xor_panel).
 inline int read_q5_code(const uint8_t* qs, const uint8_t* plane, NibbleSlot nibble) {
+  if (kQ5Split && nibble.shift != 0) return ((qs[nibble.byte] >> 3) ^ q5_plane_window(plane, nibble.byte)) & 31;
   const Q5Slot s = q5_slot(nibble);
   const int low = (qs[s.low.byte] >> s.low.shift) & ((1 << s.low_bits) - 1);
   return low | (((plane[s.top.byte] >> s.top.shift) & ((1 << s.top_bits) - 1)) << s.low_bits);
 }
 inline void write_q5_code(uint8_t* qs, uint8_t* plane, NibbleSlot nibble, int code) {
   const Q5Slot s = q5_slot(nibble);
-  qs[s.low.byte] = uint8_t(qs[s.low.byte] | ((code & ((1 << s.low_bits) - 1)) << s.low.shift));
-  plane[s.top.byte] = uint8_t(plane[s.top.byte] | ((code >> s.low_bits) << s.top.shift));
+  uint8_t* low = kQ5Split && nibble.shift != 0 ? plane : qs;
+  uint8_t* top = kQ5Split && nibble.shift != 0 ? qs : plane;
+  low[s.low.byte] = uint8_t(low[s.low.byte] | ((code & ((1 << s.low_bits) - 1)) << s.low.shift));
+  top[s.top.byte] = uint8_t(top[s.top.byte] | ((code >> s.low_bits) << s.top.shift));
+}
+// Split builds: a panel written value by value (write_q5_code) into the
+// xor form. The plane's bit for code bit i (0, 1) of byte B becomes that bit
+// xor qs bit 3 + i of B (the low value's code bits 3, 4, which the shift
+// brings there); then bits 5..7 of each qs byte take the plane window's
+// bits 2..4 (other bytes' bits, now final) xor'ed in.
+inline void q5_xor_panel(uint8_t* qs, uint8_t* plane) {
+  if (!kQ5Split) return;
+  for (int B = 0; B < 64; ++B) plane[B % 16] = uint8_t(plane[B % 16] ^ (((qs[B] >> 3) & 3) << (2 * (B / 16))));
+  for (int B = 0; B < 64; ++B) qs[B] = uint8_t(qs[B] ^ ((q5_plane_window(plane, B) << 3) & 0xE0));
 }
 
 // Number of row groups of W, and the real rows of group g.

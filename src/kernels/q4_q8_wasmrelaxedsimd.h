@@ -43,17 +43,18 @@ inline v128_t relaxed_vector_dots(v128_t q, v128_t a_lo, v128_t a_hi) {
   return wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, low_nibbles)),
                         relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles)));
 }
-// Q5 panels (relaxed builds: q5_slot in q4_panel.h): the two code vectors
-// of panel vector v, elements 8v .. 8v+3 (*lo: bits 0..4 of each byte) and
-// 8v+4 .. 8v+7 (*hi: bits 5..7, with its top 2 bits from plane bits 2v,
-// 2v + 1 moved to bits 3, 4: 16-bit shifts, the masks keep each byte's own).
-// 4096×4096, Node, paired runs: 1.65–1.8× Q4_0's GEMV time against
-// 1.9–2.0× with a plane of fifth bits beside Q4 nibbles (two more masks,
-// shifts and ors per vector).
+// Q5 panels (relaxed builds: q5_slot, q5_xor_panel in q4_panel.h): the two
+// code vectors of panel vector v, elements 8v .. 8v+3 (*lo: bits 0..4 of
+// each byte) and 8v+4 .. 8v+7 (*hi: ((qs >> 3) ^ (plane >> 2v)) & 31 in
+// 16-bit lanes); `plane` is shifted by 2v already when v is 0.
+// 4096×4096, Node, 8 alternating runs: 1.24× Q4_0's GEMV time (best and
+// median), against 1.43× when *hi took bits 5..7 and the plane's to 3, 4
+// (two more masks, an or and a shift), and 1.9–2.0× with a plane of fifth
+// bits beside Q4 nibbles.
 inline void q5_code_vectors(v128_t q, v128_t plane, int v, v128_t* lo, v128_t* hi) {
-  const v128_t top = v < 2 ? wasm_i16x8_shl(plane, uint32_t(3 - 2 * v)) : wasm_u16x8_shr(plane, uint32_t(2 * v - 3));
-  *lo = wasm_v128_and(q, wasm_i8x16_splat(0x1F));
-  *hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 5), wasm_i8x16_splat(0x07)), wasm_v128_and(top, wasm_i8x16_splat(0x18)));
+  const v128_t mask = wasm_i8x16_splat(0x1F);
+  *lo = wasm_v128_and(q, mask);
+  *hi = wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), v == 0 ? plane : wasm_u16x8_shr(plane, uint32_t(2 * v))), mask);
 }
 // Q5: one block's int32 row dots (lane r = row r) of P groups whose panels
 // lie `panel_bytes` apart (a pair, or P = 1), the activation words loaded
@@ -65,8 +66,8 @@ inline void q5_code_vectors(v128_t q, v128_t plane, int v, v128_t* lo, v128_t* h
 // layout's −8·Σa halves (−16·Σa in all), so each ends at Σ (q − 8)·a over
 // its 8 elements per int16 lane minus 8·Σa over the other 8, within
 // 8·23·128 + 8·8·128 = 31744 (Q5_1's, from zero: 8·31·128 = 31744). The
-// planes move right by 2 bits per step (16-bit lanes: a byte's bits stay
-// its own below bit 8 − 2v), so vector v's top bits are at 0, 1 then.
+// planes move right by 2 bits per step (16-bit lanes, as q5_xor_panel
+// reads them).
 template <bool kHasMin, int P>
 inline void relaxed_block_dots5(const uint8_t* panel, size_t panel_bytes, const int32_t* act, v128_t (&dot)[P]) {
   const uint8_t* qs = panel + q4_qs_offset(kHasMin);

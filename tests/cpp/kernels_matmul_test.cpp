@@ -42,8 +42,10 @@ constexpr float kU = 1.0f / 16777216.0f;  // 2^-24
 const int64_t kKs[] = {32, 64, 96, 4096};
 // The relaxed tier's Q4 GEMM: pairs of groups (17, 64, 1000), a group unpaired in the
 // layout (4) and one paired with a partial group (5); 1000's halves (125 groups each)
-// split a pair, so a tile ends and the next starts with half of one.
-const int64_t kNs[] = {1, 3, 4, 5, 17, 64, 1000};
+// split a pair, so a tile ends and the next starts with half of one. The
+// relaxed tier's Q8_0 GEMV takes four groups at a time: 47's halves are 4 + 1
+// and 4 + 2 groups, then a partial one.
+const int64_t kNs[] = {1, 3, 4, 5, 17, 47, 64, 1000};
 const int64_t kMs[] = {1, 2, 3, 7, 13, 64};  // 13: halves of 6 and 7 rows, GEMM tiles plus leftover rows
 // Long rows with many outputs add no new tile or block case, only time (the
 // ASan build runs this test at -O1): shapes with K·N above this are skipped.
@@ -283,10 +285,11 @@ TEST(KernelsMatmul, Q6_KAllTiersMatchReference) {
 // smallest or largest value (Q6_K scales −128 or −1) against activations all
 // −128 or all 127 (Q8_0 blocks set by hand; the quantizer rarely gives −128).
 // M = 12: run_kernel's halves of 6 rows reach the GEMM tiles (a full one
-// and a padded one), not only the GEMV's.
+// and a padded one), not only the GEMV's; N = 32: run_kernel's halves of
+// four groups, which the relaxed Q8_0 GEMV takes in one pass.
 template <typename Block>
 void check_extreme_codes(TensorType type, void (*ref_q8)(const Block*, int64_t, int64_t, const BlockQ8_0*, int64_t, float*)) {
-  const int64_t N = 8, K = 512, M = 12;
+  const int64_t N = 32, K = 512, M = 12;
   const size_t block_bytes = tensor_type_info(type)->block_bytes;
   const int64_t blocks = N * K / tensor_type_info(type)->block_size;
   for (uint8_t fill : {uint8_t(0x00), uint8_t(0xFF), uint8_t(0x80), uint8_t(0x7F)}) {  // Q8_0: 0, −1, −128, 127
