@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/k_panel.h"
@@ -250,6 +251,62 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts,
   return wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
 }
 
+// The relaxed GEMV's Q4_K / Q5_K k_superblock(), reading the panel as it
+// goes: each part's four nibble vectors in a rolled loop of one vector a
+// step, whose pointers advance through opaque_pointers(), as the Q4 GEMV
+// tiles do (q4_q8_wasmrelaxedsimd.h). Unrolled, clang put a part's loads
+// first and V8 spilled a third of the loop's values (a base register per
+// load32_splat offset, too). Q5_K's fifth bits come from the part's plane
+// moved right 2 bits a step (bits 2v, 2v + 1 of each byte to 0, 1; 16-bit
+// shifts never move them across bytes). Same units, scale dots and float
+// updates in the same order: bitwise k_superblock()'s.
+template <TensorType kType>
+__attribute__((always_inline)) inline v128_t k_superblock_relaxed_gemv(const uint8_t* panel, const int8_t* xq,
+                                                                       const int32_t* terms) {
+  using Dots = UnitDots<true>;
+  constexpr bool kQ5 = kType == TensorType::Q5_K;
+  static_assert(k_unit_vectors<kType, true>() == (kQ5 ? 2 : 4), "a unit is two steps (Q5_K) or four");
+  const v128_t nibble = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10);
+  v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
+  const uint8_t* qs = panel + k_header_bytes(kType);
+#pragma clang loop unroll(disable)
+  for (int s = 0; s < kKParts; ++s) {
+    const uint8_t* scale_bytes = panel + k_scales_offset(kType) + 4 * s;
+    const v128_t sc = Dots::scale<false>(wasm_v128_load32_zero(scale_bytes));  // the swizzle reads bytes 0..3
+    v128_t plane = kQ5 ? wasm_v128_load(qs + 64) : v128_t{};
+    v128_t isum = wasm_i32x4_splat(0);
+#pragma clang loop unroll(full)
+    for (int u = 0; u < (kQ5 ? 2 : 1); ++u) {
+      Dots dots;
+#pragma clang loop unroll(disable)
+      for (int v = 0; v < (kQ5 ? 2 : 4); ++v) {
+        const v128_t q = wasm_v128_load(qs);
+        v128_t lo = wasm_v128_and(q, nibble), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), nibble);
+        if constexpr (kQ5) {
+          lo = wasm_v128_or(lo, wasm_v128_and(wasm_i16x8_shl(plane, 4), bit4));
+          hi = wasm_v128_or(hi, wasm_v128_and(wasm_i16x8_shl(plane, 3), bit4));
+          plane = wasm_u16x8_shr(plane, 2);
+        }
+        dots.add(lo, wasm_v128_load32_splat(xq));
+        dots.add(hi, wasm_v128_load32_splat(xq + 4));
+        qs += 16;
+        xq += 8;
+        opaque_pointers(qs, xq);
+      }
+      isum = wasm_i32x4_add(isum, dots.scaled(sc));
+    }
+    if constexpr (kQ5) qs += 16;  // the plane
+    acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(pick_bytes(
+                                                     wasm_v128_load32_zero(scale_bytes + kKMinsOffset - k_scales_offset(kType)),
+                                                     0, kZeroByte, kZeroByte, kZeroByte)),
+                                                 wasm_v128_load32_splat(terms + 1)));
+    acc_d = wasm_f32x4_add(acc_d, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_v128_load32_splat(terms)));
+    terms += kKTermInts;
+  }
+  const v128_t result = wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
+  return wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + kKDminOffset), acc_m));
+}
+
 // The four rows' k_superblock_q8() for one activation row: `parts` the
 // super-block's parts (above), panel its panel (for d, dmin), xq the
 // row's int8 values from the super-block on, xw (plain tier) the same as
@@ -258,6 +315,8 @@ template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
   if constexpr (kType == TensorType::Q6_K) return k_superblock_q6<kRelaxed>(parts, panel, xq, xw, terms);
+  else if constexpr (kRelaxed && std::is_same_v<Parts, KPanelParts<kType, true>>)
+    return k_superblock_relaxed_gemv<kType>(panel, xq, terms);
   using Dots = UnitDots<kRelaxed>;
   constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
