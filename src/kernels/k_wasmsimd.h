@@ -364,8 +364,10 @@ struct KRows {
   const int32_t* terms;  // [rows][K/32][kKTermInts]
   const int16_t* wide;   // [rows][K], null in the relaxed tier
 };
+// (One instantiation for Q4_K and Q5_K, whose terms are alike: kType is
+// Q6_K or not.)
 template <TensorType kType, bool kRelaxed>
-KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
+KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
   const int64_t K = x.K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   thread_local std::vector<int32_t> terms;
   thread_local std::vector<int16_t> wide;
@@ -398,6 +400,10 @@ KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
     }
   }
   return {terms.data(), kRelaxed ? nullptr : wide.data()};
+}
+template <TensorType kType, bool kRelaxed>
+KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
+  return prepare_k_rows_of<kType == TensorType::Q6_K ? TensorType::Q6_K : TensorType::Q4_K, kRelaxed>(x, out);
 }
 
 // Stores the first `cols` lanes of acc at y (a group's outputs).
@@ -449,9 +455,11 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
 
 // The relaxed tier's Q4_K GEMV: each pair of full groups (k_paired layout,
 // k_panel.h) in one pass, each activation load serving both
-// (k_superblocks_relaxed_gemv with P = 2); other groups (an odd last one,
-// a partial one, one whose partner is outside the call's range) through
-// k_group_rows.
+// (k_superblocks_relaxed_gemv with P = 2); another group (an odd last one,
+// a partial one, one whose partner is outside the call's range) runs as
+// both groups of a pair (twice the work for a rare group; a P = 1 copy
+// cost download). Activation rows in turn per pair, its panels in cache:
+// the tier's Q4_K GEMM too.
 template <TensorType kType>
 void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
   static_assert(k_paired(kType), "pairs need the paired layout");
@@ -460,24 +468,23 @@ void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const Output
   constexpr size_t kPanel = k_panel_bytes(kType);
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end;) {
     const int64_t n0 = g * kPackRows;
-    if (g % 2 != 0 || n0 + 2 * kPackRows > std::min(out.n_end, w.N)) {
-      k_group_rows<kType, true>(w, x, out, prepared, g,
-                                [](int64_t, const uint8_t* panel) { return KPanelParts<kType, true>{panel}; });
-      ++g;
-      continue;
-    }
+    // A pair, or group g alone read as both groups of one (its second
+    // result dropped).
+    const bool pair = g % 2 == 0 && n0 + 2 * kPackRows <= std::min(out.n_end, w.N);
+    const size_t apart = pair ? kPanel : 0, step = size_t(k_panel_step<kType>(w, g)) * kPanel;
+    const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
     for (int64_t i = 0; i < out.m_end - out.m_begin; ++i) {
       const uint8_t* panel = k_panel<kType>(w, g, 0);  // then group g + 1's, then g's next, ...
       const int8_t* xq = x.qs + (out.m_begin + i) * K;
       const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
       v128_t y[2] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
-      for (int64_t b = 0; b < nb; ++b, panel += 2 * kPanel, xq += kQK_K, t += kKParts * kKTermInts)
-        k_superblocks_relaxed_gemv<kType, 2>(panel, kPanel, xq, t, y);
+      for (int64_t b = 0; b < nb; ++b, panel += step, xq += kQK_K, t += kKParts * kKTermInts)
+        k_superblocks_relaxed_gemv<kType, 2>(panel, apart, xq, t, y);
       float* out_row = out.y + (out.m_begin + i) * out.ldy + n0;
-      wasm_v128_store(out_row, y[0]);
-      wasm_v128_store(out_row + kPackRows, y[1]);
+      store_k_outputs(out_row, cols, y[0]);
+      if (pair) wasm_v128_store(out_row + kPackRows, y[1]);
     }
-    g += 2;
+    g += pair ? 2 : 1;
   }
 }
 
