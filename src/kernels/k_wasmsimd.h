@@ -494,12 +494,14 @@ void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const Output
 // bitwise the GEMV's.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  static_assert(!k_paired(kType), "a group's panels one after another");
   const int64_t nb = w.K / kQK_K;
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
   thread_local std::vector<KUnpackedParts<kType, kRelaxed>> unpacked;  // [nb]: the current group's
   unpacked.resize(size_t(nb));
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
-    for (int64_t b = 0; b < nb; ++b) unpacked[size_t(b)].unpack(k_panel<kType>(w, g, b));
+    const uint8_t* panels = k_panel<kType>(w, g, 0);
+    for (int64_t b = 0; b < nb; ++b) unpacked[size_t(b)].unpack(panels + b * k_panel_bytes(kType));
     k_group_rows<kType, kRelaxed>(
         w, x, out, prepared, g,
         [&](int64_t b, const uint8_t*) -> const KUnpackedParts<kType, kRelaxed>& { return unpacked[size_t(b)]; });
