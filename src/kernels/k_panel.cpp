@@ -231,13 +231,14 @@ float k_superblock_q8(TensorType type, const KCodes& w, const int8_t* xq, const 
 
 void convert_k_matrix(TensorType type, uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_packed) {
   const int64_t nb = K / kQK_K;
+  const int64_t groups = (N + kPackRows - 1) / kPackRows;
   const size_t block_bytes = tensor_type_info(type)->block_bytes, panel_bytes = k_panel_bytes(type);
   KCodes codes;
   for (int64_t n = 0; n < N; ++n) {
     const int r = int(n % kPackRows);
     for (int64_t b = 0; b < nb; ++b) {
       uint8_t* block = gguf + size_t(n * nb + b) * block_bytes;
-      uint8_t* panel = packed + size_t((n / kPackRows) * nb + b) * panel_bytes;
+      uint8_t* panel = packed + size_t(k_panel_index(type, groups, nb, n / kPackRows, b)) * panel_bytes;
       if (to_packed) {
         decode_k_block(type, block, &codes);
         write_k_row(type, codes, r, panel);

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/k_panel.h"
@@ -250,6 +251,79 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts,
   return wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
 }
 
+// The relaxed GEMV's Q4_K / Q5_K k_superblock(), reading the panel as it
+// goes: each part's four nibble vectors in a rolled loop of one vector a
+// step, whose pointers advance through opaque_pointers(), as the Q4 GEMV
+// tiles do (q4_q8_wasmrelaxedsimd.h). Unrolled, clang put a part's loads
+// first and V8 spilled a third of the loop's values (a base register per
+// load32_splat offset, too). Q5_K's fifth bits come from the part's plane
+// moved right 2 bits a step (bits 2v, 2v + 1 of each byte to 0, 1; 16-bit
+// shifts never move them across bytes). Same units, scale dots and float
+// updates in the same order: bitwise k_superblock()'s.
+template <TensorType kType, int P = 1>
+__attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
+                                                                      const int32_t* terms, v128_t (&y)[P]) {
+  using Dots = UnitDots<true>;
+  constexpr bool kQ5 = kType == TensorType::Q5_K;
+  static_assert(k_unit_vectors<kType, true>() == (kQ5 ? 2 : 4), "a unit is two steps (Q5_K) or four");
+  const v128_t nibble = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10);
+  v128_t acc_d[P], acc_m[P];
+#pragma clang loop unroll(full)
+  for (int p = 0; p < P; ++p) acc_d[p] = acc_m[p] = wasm_f32x4_splat(0.0f);
+  const uint8_t* qs = panel + k_header_bytes(kType);
+#pragma clang loop unroll(disable)
+  for (int s = 0; s < kKParts; ++s) {
+    const uint8_t* scale_bytes = panel + k_scales_offset(kType) + 4 * s;
+    v128_t sc[P], plane[P], isum[P];
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) {
+      sc[p] = Dots::scale<false>(wasm_v128_load32_zero(scale_bytes + p * apart));  // the swizzle reads bytes 0..3
+      plane[p] = kQ5 ? wasm_v128_load(qs + p * apart + 64) : v128_t{};
+      isum[p] = wasm_i32x4_splat(0);
+    }
+#pragma clang loop unroll(full)
+    for (int u = 0; u < (kQ5 ? 2 : 1); ++u) {
+      Dots dots[P];
+#pragma clang loop unroll(disable)
+      for (int v = 0; v < (kQ5 ? 2 : 4); ++v) {
+        const v128_t a_lo = wasm_v128_load32_splat(xq), a_hi = wasm_v128_load32_splat(xq + 4);
+#pragma clang loop unroll(full)
+        for (int p = 0; p < P; ++p) {
+          const v128_t q = wasm_v128_load(qs + p * apart);
+          v128_t lo = wasm_v128_and(q, nibble), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), nibble);
+          if constexpr (kQ5) {
+            lo = wasm_v128_or(lo, wasm_v128_and(wasm_i16x8_shl(plane[p], 4), bit4));
+            hi = wasm_v128_or(hi, wasm_v128_and(wasm_i16x8_shl(plane[p], 3), bit4));
+            plane[p] = wasm_u16x8_shr(plane[p], 2);
+          }
+          dots[p].add(lo, a_lo);
+          dots[p].add(hi, a_hi);
+        }
+        qs += 16;
+        xq += 8;
+        opaque_pointers(qs, xq);
+      }
+#pragma clang loop unroll(full)
+      for (int p = 0; p < P; ++p) isum[p] = wasm_i32x4_add(isum[p], dots[p].scaled(sc[p]));
+    }
+    if constexpr (kQ5) qs += 16;  // the plane
+    const v128_t dx = wasm_v128_load32_splat(terms), dsum = wasm_v128_load32_splat(terms + 1);
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) {
+      const v128_t m = pick_bytes(wasm_v128_load32_zero(scale_bytes + p * apart + kKMinsOffset - k_scales_offset(kType)), 0,
+                                  kZeroByte, kZeroByte, kZeroByte);
+      acc_m[p] = wasm_f32x4_add(acc_m[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(m), dsum));
+      acc_d[p] = wasm_f32x4_add(acc_d[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[p]), dx));
+    }
+    terms += kKTermInts;
+  }
+#pragma clang loop unroll(full)
+  for (int p = 0; p < P; ++p) {
+    const v128_t result = wasm_f32x4_mul(wasm_v128_load(panel + p * apart), acc_d[p]);
+    y[p] = wasm_f32x4_add(y[p], wasm_f32x4_sub(result, wasm_f32x4_mul(wasm_v128_load(panel + p * apart + kKDminOffset), acc_m[p])));
+  }
+}
+
 // The four rows' k_superblock_q8() for one activation row: `parts` the
 // super-block's parts (above), panel its panel (for d, dmin), xq the
 // row's int8 values from the super-block on, xw (plain tier) the same as
@@ -258,6 +332,11 @@ template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
   if constexpr (kType == TensorType::Q6_K) return k_superblock_q6<kRelaxed>(parts, panel, xq, xw, terms);
+  else if constexpr (kRelaxed && std::is_same_v<Parts, KPanelParts<kType, true>>) {
+    v128_t y[1] = {wasm_f32x4_splat(0.0f)};
+    k_superblocks_relaxed_gemv<kType>(panel, 0, xq, terms, y);
+    return y[0];
+  }
   using Dots = UnitDots<kRelaxed>;
   constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
@@ -285,8 +364,10 @@ struct KRows {
   const int32_t* terms;  // [rows][K/32][kKTermInts]
   const int16_t* wide;   // [rows][K], null in the relaxed tier
 };
+// (One instantiation for Q4_K and Q5_K, whose terms are alike: kType is
+// Q6_K or not.)
 template <TensorType kType, bool kRelaxed>
-KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
+KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
   const int64_t K = x.K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   thread_local std::vector<int32_t> terms;
   thread_local std::vector<int16_t> wide;
@@ -320,6 +401,10 @@ KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
   }
   return {terms.data(), kRelaxed ? nullptr : wide.data()};
 }
+template <TensorType kType, bool kRelaxed>
+KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
+  return prepare_k_rows_of<kType == TensorType::Q6_K ? TensorType::Q6_K : TensorType::Q4_K, kRelaxed>(x, out);
+}
 
 // Stores the first `cols` lanes of acc at y (a group's outputs).
 inline void store_k_outputs(float* y, int cols, v128_t acc) {
@@ -342,13 +427,14 @@ __attribute__((always_inline)) inline void k_group_rows(const PackedView& w, con
   const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
   const int64_t n0 = g * kPackRows;
   const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
+  const size_t step = size_t(k_panel_step<kType>(w, g)) * k_panel_bytes(kType);
   for (int64_t i = 0; i < rows; ++i) {
     const uint8_t* panel = k_panel<kType>(w, g, 0);
     const int8_t* xq = x.qs + (out.m_begin + i) * K;
     const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
     const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
     v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int64_t b = 0; b < nb; ++b, panel += k_panel_bytes(kType), xq += kQK_K, t += kKParts * kKTermInts) {
+    for (int64_t b = 0; b < nb; ++b, panel += step, xq += kQK_K, t += kKParts * kKTermInts) {
       acc = wasm_f32x4_add(acc, k_superblock<kType, kRelaxed>(parts_of(b, panel), panel, xq,
                                                               kRelaxed ? nullptr : xw + b * kQK_K, t));
     }
@@ -367,12 +453,48 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   }
 }
 
+// The relaxed tier's Q4_K GEMV: each pair of full groups (k_paired layout,
+// k_panel.h) in one pass, each activation load serving both
+// (k_superblocks_relaxed_gemv with P = 2); another group (an odd last one,
+// a partial one, one whose partner is outside the call's range) runs as
+// both groups of a pair (twice the work for a rare group; a P = 1 copy
+// cost download). Activation rows in turn per pair, its panels in cache:
+// the tier's Q4_K GEMM too.
+template <TensorType kType>
+void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  static_assert(k_paired(kType), "pairs need the paired layout");
+  const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK;
+  const KRows prepared = prepare_k_rows<kType, true>(x, out);
+  constexpr size_t kPanel = k_panel_bytes(kType);
+  for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end;) {
+    const int64_t n0 = g * kPackRows;
+    // A pair, or group g alone read as both groups of one (its second
+    // result dropped).
+    const bool pair = g % 2 == 0 && n0 + 2 * kPackRows <= std::min(out.n_end, w.N);
+    const size_t apart = pair ? kPanel : 0, step = size_t(k_panel_step<kType>(w, g)) * kPanel;
+    const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
+    for (int64_t i = 0; i < out.m_end - out.m_begin; ++i) {
+      const uint8_t* panel = k_panel<kType>(w, g, 0);  // then group g + 1's, then g's next, ...
+      const int8_t* xq = x.qs + (out.m_begin + i) * K;
+      const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
+      v128_t y[2] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
+      for (int64_t b = 0; b < nb; ++b, panel += step, xq += kQK_K, t += kKParts * kKTermInts)
+        k_superblocks_relaxed_gemv<kType, 2>(panel, apart, xq, t, y);
+      float* out_row = out.y + (out.m_begin + i) * out.ldy + n0;
+      store_k_outputs(out_row, cols, y[0]);
+      if (pair) wasm_v128_store(out_row + kPackRows, y[1]);
+    }
+    g += pair ? 2 : 1;
+  }
+}
+
 // The W4A8 GEMM: per group, its super-blocks unpacked once (KUnpackedParts,
 // K/256 of them in a buffer of the calling thread) for every activation row
 // of the call, which then run through them as in the GEMV, so outputs are
 // bitwise the GEMV's.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  static_assert(!k_paired(kType), "a group's panels one after another");
   const int64_t nb = w.K / kQK_K;
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
   thread_local std::vector<KUnpackedParts<kType, kRelaxed>> unpacked;  // [nb]: the current group's

@@ -92,7 +92,8 @@
 // KernelFamily::kKPanels: Q4_K, Q5_K, Q6_K (k_panel.h has the accessors)
 // ---------------------------------------------------------------------------
 // The same 4-row groups (zero padding rows), one panel per group and
-// 256-weight super-block b, groups one after another (no pairing), rows in
+// 256-weight super-block b, groups one after another (relaxed-SIMD builds
+// pair Q4_K's groups as the Q4 panels': k_panel_index in k_panel.h), rows in
 // 32-bit lanes in every build (both SIMD tiers read it). A panel:
 //
 //   float d[4]            the rows' fp16 super-block scales as f32

@@ -352,14 +352,17 @@ void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, 
   });
 }
 
-// kI8Panels and kKPanels: groups one after another, each its nb panels.
+// kI8Panels and kKPanels: groups one after another, each its nb panels
+// (Q4_K's in pairs in relaxed-SIMD builds: k_panel_index, k_panel.h).
 template <void (*Pack)(Rows, uint8_t*)>
 void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range,
                      size_t panel_bytes) {
   const TensorTypeInfo* info = tensor_type_info(type);
-  const int64_t nb = K / info->block_size;
-  pack_groups<Pack>(gguf, N, nb, info->block_bytes, range,
-                    [&](int64_t g) { return GroupPanels{packed + size_t(g * nb) * panel_bytes, panel_bytes}; });
+  const int64_t nb = K / info->block_size, groups = (N + kPackRows - 1) / kPackRows;
+  pack_groups<Pack>(gguf, N, nb, info->block_bytes, range, [&](int64_t g) {
+    return GroupPanels{packed + size_t(k_panel_index(type, groups, nb, g, 0)) * panel_bytes,
+                       size_t(k_panel_step(type, groups, g)) * panel_bytes};
+  });
 }
 
 }  // namespace
