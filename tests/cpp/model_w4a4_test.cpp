@@ -281,7 +281,9 @@ TEST(ModelW4A4, EigenvectorsOfSymmetricMatrices) {
     for (int j = i; j < n; ++j) a[i * n + j] = a[j * n + i] = gauss(rng);
   symmetric_eigen(a, n, &values, &vectors);
   for (int k = 0; k < n; ++k) {
-    if (k > 0) EXPECT_GE(values[k - 1], values[k]);
+    if (k > 0) {
+      EXPECT_GE(values[k - 1], values[k]);
+    }
     for (int i = 0; i < n; ++i) {
       double av = 0;
       for (int j = 0; j < n; ++j) av += a[i * n + j] * vectors[k * n + j];
