@@ -85,8 +85,9 @@ template <bool kHasMin>
 __attribute__((noinline)) void pair_major_gemm(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail,
                                                void (*copy)(const Q4Weights&, int64_t, uint8_t*)) {
   const int64_t nb = w.K / kQK, stride = nb * q8_block_stride<false>(4);
-  thread_local std::vector<uint8_t> group;  // the current group's pair vectors
-  group.resize(size_t(nb) * pair_major_panel_bytes(kHasMin));
+  thread_local std::vector<uint8_t> group;  // the current group's pair vectors (grown, never shrunk: see grow() in matmul.cpp)
+  const size_t group_bytes = size_t(nb) * pair_major_panel_bytes(kHasMin);
+  if (group.size() < group_bytes) group.resize(group_bytes);
   int64_t copied = -1;
   q4_tiles(w, x, out, 4, interleave_q8<false>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
     if (g != copied) copy(w, g, group.data());
