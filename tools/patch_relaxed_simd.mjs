@@ -1,27 +1,37 @@
-// Rewrites every `i16x8.narrow_i32x4_u` (0xFD 0x86 0x01) in a wasm module's
-// code section into `i16x8.relaxed_dot_i8x16_i7x16_s` (0xFD 0x92 0x02).
+// Rewrites the relaxed-SIMD placeholders in a wasm module's code section:
+//   i16x8.narrow_i32x4_u (0xFD 0x86 0x01) -> i16x8.relaxed_dot_i8x16_i7x16_s (0xFD 0x92 0x02)
+//   i16x8.q15mulr_sat_s  (0xFD 0x82 0x01) -> i8x16.relaxed_swizzle           (0xFD 0x80 0x02)
 //
 // Why: em++ 3.1.6 (clang 14, binaryen 108) cannot emit the final relaxed-SIMD
 // opcodes (see /work/shared/TOOLCHAIN.md, "Relaxed SIMD"). Relaxed kernels
-// call wasm_u16x8_narrow_i32x4(a, b) as a placeholder instead; both ops are
-// [v128 v128] -> [v128] and encode to the same length, so this is an in-place
-// rewrite after linking. The module is decoded instruction by instruction
-// (never byte-searched), so bytes inside immediates are never touched.
+// call wasm_u16x8_narrow_i32x4(a, b) and wasm_i16x8_q15mulr_sat(a, b) as
+// placeholders instead (wasmsimd_util.h); each pair of ops is [v128 v128] ->
+// [v128] and encodes to the same length, so this is an in-place rewrite
+// after linking. Every occurrence is rewritten, so a relaxed-SIMD build must
+// use these two ops nowhere else. The module is decoded instruction by
+// instruction (never byte-searched), so bytes inside immediates are never
+// touched.
 //
 // Usage: node tools/patch_relaxed_simd.mjs [--allow-none] FILE.wasm...
-// Patches in place. A file with neither placeholders nor relaxed dots is an
+// Patches in place. A file with neither placeholders nor relaxed ops is an
 // error, unless --allow-none (a test program that never reaches the kernels).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const NARROW_U = 134; // i16x8.narrow_i32x4_u, LEB128 0x86 0x01
-const RELAXED_DOT = 274; // i16x8.relaxed_dot_i8x16_i7x16_s, LEB128 0x92 0x02
+// Each placeholder and the relaxed op it becomes; both opcodes are 2-byte LEB128s.
+export const REWRITES = Object.freeze([
+  { placeholder: 'i16x8.narrow_i32x4_u', from: 0x86, fromBytes: [0x86, 0x01],
+    relaxed: 'i16x8.relaxed_dot_i8x16_i7x16_s', to: 0x112, toBytes: [0x92, 0x02] },
+  { placeholder: 'i16x8.q15mulr_sat_s', from: 0x82, fromBytes: [0x82, 0x01],
+    relaxed: 'i8x16.relaxed_swizzle', to: 0x100, toBytes: [0x80, 0x02] },
+].map((w) => Object.freeze(w)));
 const CODE_SECTION = 10;
 const VALUE_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
 const EXCEPTION_OPS = new Set([0x06, 0x07, 0x08, 0x09, 0x0a, 0x18, 0x19, 0x1f]);
 const hex = (n) => `0x${n.toString(16)}`;
+const hexByte = (n) => `0x${n.toString(16).padStart(2, '0')}`;
 
 // Bounds-checked reads of bytes[pos..end); every overrun is an Error naming the offset.
 class Reader {
@@ -75,17 +85,20 @@ function skipBlockType(r) {
   if (t < 0 && t !== -64 && !VALUE_TYPES.has(t + 128)) r.fail(`invalid block type ${t}`, at);
 }
 
-// SIMD (0xFD) instruction after its prefix. Returns the sub-opcode.
-function skipSimd(r, counts, placeholders) {
+// SIMD (0xFD) instruction after its prefix. placeholders[i] collects the
+// offsets of REWRITES[i]'s placeholder opcode, relaxed[i] counts its relaxed op.
+function skipSimd(r, counts) {
   const at = r.pos;
   const op = r.u32('SIMD opcode');
-  if (op === NARROW_U) {
-    if (r.pos - at !== 2 || r.bytes[at] !== 0x86 || r.bytes[at + 1] !== 0x01) {
-      r.fail('i16x8.narrow_i32x4_u opcode is not the 2-byte LEB128 0x86 0x01; cannot patch in place', at);
+  const i = REWRITES.findIndex((w) => w.from === op || w.to === op);
+  if (i >= 0 && REWRITES[i].from === op) {
+    const { placeholder, fromBytes } = REWRITES[i];
+    if (r.pos - at !== 2 || r.bytes[at] !== fromBytes[0] || r.bytes[at + 1] !== fromBytes[1]) {
+      r.fail(`${placeholder} opcode is not the 2-byte LEB128 ${fromBytes.map(hexByte).join(' ')}; cannot patch in place`, at);
     }
-    placeholders.push(at);
-  } else if (op === RELAXED_DOT) {
-    counts.relaxedDots++;
+    counts.placeholders[i].push(at);
+  } else if (i >= 0) {
+    counts.relaxed[i]++;
   }
   if (op <= 11 || op === 92 || op === 93) skipMemarg(r);
   else if (op === 12 || op === 13) r.skip(16, op === 12 ? 'v128.const' : 'i8x16.shuffle');
@@ -117,7 +130,7 @@ function skipAtomic(r) { // 0xFE prefix
 }
 
 // One instruction (and its immediates). Returns the block depth change.
-function skipInstruction(r, counts, placeholders) {
+function skipInstruction(r, counts) {
   const at = r.pos;
   const op = r.byte('opcode');
   if (op === 0x02 || op === 0x03 || op === 0x04) { skipBlockType(r); return 1; }
@@ -143,14 +156,14 @@ function skipInstruction(r, counts, placeholders) {
     case 0x44: r.skip(8, 'f64.const'); return 0;
     case 0xd0: r.byte('ref.null type'); return 0;
     case 0xfc: skipMisc(r); return 0;
-    case 0xfd: skipSimd(r, counts, placeholders); return 0;
+    case 0xfd: skipSimd(r, counts); return 0;
     case 0xfe: skipAtomic(r); return 0;
   }
   if (op >= 0x28 && op <= 0x3e) { skipMemarg(r); return 0; }
   r.fail(`unknown opcode ${hex(op)}`, at);
 }
 
-function walkCodeSection(bytes, start, end, counts, placeholders) {
+function walkCodeSection(bytes, start, end, counts) {
   const r = new Reader(bytes, start, end);
   const nFunctions = r.u32('function count');
   for (let f = 0; f < nFunctions; f++) {
@@ -166,7 +179,7 @@ function walkCodeSection(bytes, start, end, counts, placeholders) {
     let depth = 0;
     while (depth >= 0) {
       if (body.pos >= body.end) body.fail(`function ${f}: body ends before its final 'end'`);
-      depth += skipInstruction(body, counts, placeholders);
+      depth += skipInstruction(body, counts);
     }
     if (body.pos !== body.end) body.fail(`function ${f}: final 'end' is ${body.end - body.pos} bytes before the body's end`);
     r.pos = body.end;
@@ -184,8 +197,7 @@ export function patchRelaxedSimd(bytes) {
   for (let i = 0; i < magic.length; i++) {
     if (r.byte('wasm header') !== magic[i]) r.fail('not a wasm module (bad magic or version)', i);
   }
-  const counts = { relaxedDots: 0 };
-  const placeholders = [];
+  const counts = { placeholders: REWRITES.map(() => []), relaxed: REWRITES.map(() => 0) };
   let sawCode = false;
   while (r.pos < r.end) {
     const id = r.byte('section id');
@@ -194,31 +206,42 @@ export function patchRelaxedSimd(bytes) {
     if (id === CODE_SECTION) {
       if (sawCode) r.fail('duplicate code section');
       sawCode = true;
-      walkCodeSection(bytes, r.pos, r.pos + size, counts, placeholders);
+      walkCodeSection(bytes, r.pos, r.pos + size, counts);
     }
     r.pos += size;
   }
   const out = new Uint8Array(bytes);
-  for (const at of placeholders) {
-    out[at] = 0x92;
-    out[at + 1] = 0x02;
-  }
-  return { bytes: out, placeholders: placeholders.length, relaxedDots: counts.relaxedDots };
+  REWRITES.forEach(({ toBytes }, i) => {
+    for (const at of counts.placeholders[i]) out.set(toBytes, at);
+  });
+  // Per rewrite: how many placeholders were rewritten, how many relaxed ops were there already.
+  const rewrites = REWRITES.map(({ placeholder, relaxed }, i) => ({
+    placeholder, relaxed, rewritten: counts.placeholders[i].length, present: counts.relaxed[i],
+  }));
+  const [dot, swizzle] = rewrites;
+  return {
+    bytes: out,
+    placeholders: dot.rewritten + swizzle.rewritten,
+    relaxedDots: dot.present,
+    relaxedSwizzles: swizzle.present,
+    rewrites,
+  };
 }
 
 function patchFile(file, allowNone) {
-  const { bytes, placeholders, relaxedDots } = patchRelaxedSimd(fs.readFileSync(file));
+  const { bytes, placeholders, rewrites } = patchRelaxedSimd(fs.readFileSync(file));
+  const list = (key, name) => rewrites.filter((w) => w[key] > 0).map((w) => `${w[key]} ${name(w)}`).join(', ');
   if (placeholders === 0) {
-    if (relaxedDots === 0) {
+    if (rewrites.every((w) => w.present === 0)) {
       if (allowNone) return 'no relaxed kernels, left as is';
-      throw new Error('no placeholder i16x8.narrow_i32x4_u and no relaxed dot found; expected a relaxed-SIMD build');
+      throw new Error(`no placeholder (${REWRITES.map((w) => w.placeholder).join(', ')}) and no relaxed op found; expected a relaxed-SIMD build`);
     }
-    return `already patched (${relaxedDots} i16x8.relaxed_dot_i8x16_i7x16_s), left as is`;
+    return `already patched (${list('present', (w) => w.relaxed)}), left as is`;
   }
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   fs.writeFileSync(tmp, bytes);
   fs.renameSync(tmp, file); // atomic: the file is either old or fully patched
-  return `${placeholders} i16x8.narrow_i32x4_u -> i16x8.relaxed_dot_i8x16_i7x16_s`;
+  return list('rewritten', (w) => `${w.placeholder} -> ${w.relaxed}`);
 }
 
 function main(args) {

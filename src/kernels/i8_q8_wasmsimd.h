@@ -82,11 +82,15 @@ void i8_q8_gemv_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
 
 // IQ4_NL on the relaxed tier, whose dot wants one factor in 0..127: the
 // code book is 15·q − 127 plus a residue r[q] in 0..18, so a block's
-//   Σ v[q]·a = 15·Σ q·a + Σ r[q]·a − 127·Σa,
-// two relaxed dots per 16 weights on the nibbles as Q4_0's GEMV has them
-// (rows in lanes, packed_weights.h) and on their residues (i8x16.swizzle).
-// Σ q·a adds up in int16 over the block as Q4's does; Σ r·a (lanes up to
-// 2 · 2 · 18 · 128 = 9216 per vector) over each half.
+//   Σ v[q]·a = 15·Σ (q − 8)·a + Σ (r[q] − 7)·a,
+// two relaxed dots per 16 weights, on the nibbles as Q4_0's GEMV has them
+// (rows in lanes, packed_weights.h) and on their residues (looked up with
+// i8x16.relaxed_swizzle: the indices are 0..15). Both sums add up in int16
+// over the whole block, from starts that hold the −8·Σa and −7·Σa terms
+// (the layout's halves, q4_activations_wasmsimd.h): int16 adds wrap, and
+// each final lane, a sum of 16 products, is within 16·8·128 = 16384
+// (q − 8 in −8..7) and 16·11·128 = 22528 (r − 7 in −7..11). One
+// i32x4.dot_i16x8_s by 15 and one pairwise widening per block finish it.
 struct IQ4NLResidues {
   int8_t r[16];
 };
@@ -102,7 +106,19 @@ static_assert([] {
   return true;
 }(), "the IQ4_NL residues must stay in 0..18 (the int16 bound above)");
 
-// Groups g .. g + G - 1 in one pass, as the Q8_0 tile below.
+// i8x16.relaxed_swizzle(t, s): lane i = t[s[i]], the same on every engine
+// for indices 0..15 (x86: one pshufb, where i8x16.swizzle adds a saturating
+// add that sends indices ≥ 16 to zero). Clang 14 cannot emit it: this emits
+// i16x8.q15mulr_sat_s in its place (same operands and result type, used
+// nowhere else), which tools/patch_relaxed_simd.mjs rewrites after linking,
+// as relaxed_dot_i8x16_i7x16 (wasmsimd_util.h). Only relaxed kernels call it.
+inline v128_t relaxed_swizzle_i8x16(v128_t table, v128_t indices) { return wasm_i16x8_q15mulr_sat(table, indices); }
+
+// Groups g .. g + G - 1 in one pass, as the Q8_0 tile below, in a rolled
+// loop of one vector per group and step: V8 unrolls it and keeps each
+// step's loads in the step. Unrolled by clang (or two vectors per step),
+// V8 loaded all of a block's vectors first and spilled (G = 2: 96 x64
+// instructions per group and block against 80).
 template <int G>
 inline void iq4_nl_q8_gemv_tile_relaxed(const PackedView& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
@@ -116,39 +132,30 @@ inline void iq4_nl_q8_gemv_tile_relaxed(const PackedView& w, const int32_t* act,
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<true>(1)) {
     const uint8_t* qs = panel + kI8QsOffset;
     const int32_t* words = act;
+    const v128_t start_q = wasm_v128_load32_splat(act + q8_field<true>(1, kQ8Minus8HalfSums));  // −8·Σa halves
+    const v128_t start_r = wasm_i16x8_sub(start_q, wasm_i16x8_shr(start_q, 3));                 // −7·Σa
     v128_t sum_q[G], sum_r[G];
 #pragma clang loop unroll(full)
     for (int p = 0; p < G; ++p) {
-      sum_q[p] = wasm_i16x8_splat(0);
-      sum_r[p] = wasm_i32x4_splat(0);
+      sum_q[p] = start_q;
+      sum_r[p] = start_r;
     }
 #pragma clang loop unroll(disable)
-    for (int half = 0; half < 2; ++half, qs += 32, words += 4) {
-      v128_t half_r[G];
+    for (int v = 0; v < 4; ++v, qs += 16, words += 2) {
+      const v128_t a_lo = wasm_v128_load32_splat(words), a_hi = wasm_v128_load32_splat(words + 1);
 #pragma clang loop unroll(full)
-      for (int p = 0; p < G; ++p) half_r[p] = wasm_i16x8_splat(0);
-#pragma clang loop unroll(full)
-      for (int v = 0; v < 2; ++v) {
-        const v128_t a_lo = wasm_v128_load32_splat(words + 2 * v), a_hi = wasm_v128_load32_splat(words + 2 * v + 1);
-#pragma clang loop unroll(full)
-        for (int p = 0; p < G; ++p) {
-          const v128_t q = wasm_v128_load(qs + p * group_bytes + 16 * v);
-          const v128_t lo = wasm_v128_and(q, low_nibbles), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles);
-          sum_q[p] = wasm_i16x8_add(sum_q[p], wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi)));
-          half_r[p] = wasm_i16x8_add(half_r[p], wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, wasm_i8x16_swizzle(residues, lo)),
-                                                               relaxed_dot_i8x16_i7x16(a_hi, wasm_i8x16_swizzle(residues, hi))));
-        }
+      for (int p = 0; p < G; ++p) {
+        const v128_t q = wasm_v128_load(qs + p * group_bytes);
+        const v128_t lo = wasm_v128_and(q, low_nibbles), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), low_nibbles);
+        sum_q[p] = wasm_i16x8_add(sum_q[p], wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, lo), relaxed_dot_i8x16_i7x16(a_hi, hi)));
+        sum_r[p] = wasm_i16x8_add(sum_r[p], wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a_lo, relaxed_swizzle_i8x16(residues, lo)),
+                                                           relaxed_dot_i8x16_i7x16(a_hi, relaxed_swizzle_i8x16(residues, hi))));
       }
-#pragma clang loop unroll(full)
-      for (int p = 0; p < G; ++p) sum_r[p] = wasm_i32x4_add(sum_r[p], wasm_i32x4_extadd_pairwise_i16x8(half_r[p]));
     }
-    // −127·Σa from the layout's −8·Σa.
-    const v128_t minus127_sum = wasm_i32x4_mul(wasm_i32x4_shr(wasm_v128_load32_splat(act + q8_field<true>(1, kQ8Minus8Sum)), 3), wasm_i32x4_splat(127));
     const v128_t da = wasm_v128_load32_splat(act + q8_field<true>(1, kQ8D));
 #pragma clang loop unroll(full)
     for (int p = 0; p < G; ++p) {
-      const v128_t dot_q = wasm_i32x4_extadd_pairwise_i16x8(sum_q[p]);
-      const v128_t dot = wasm_i32x4_add(wasm_i32x4_sub(wasm_i32x4_shl(dot_q, 4), dot_q), wasm_i32x4_add(sum_r[p], minus127_sum));
+      const v128_t dot = wasm_i32x4_add(wasm_i32x4_dot_i16x8(sum_q[p], wasm_i16x8_splat(15)), wasm_i32x4_extadd_pairwise_i16x8(sum_r[p]));
       const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel + p * group_bytes), da);
       acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(dot), scale));
     }
@@ -289,8 +296,11 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
 // calls the same copy (half a KB of download each). The relaxed tier's
 // tiles take four groups at a time (G = 4: each activation word loaded once
 // for four panel streams; 4096×4096, Node, 8 alternating runs: Q8_0 2.2×
-// → 1.6× Q4_0's time, 1.8× → 1.3× from memory); groups past the last run
-// of four go to `tail` too (none when N is a multiple of 16).
+// → 1.6× Q4_0's time, 1.8× → 1.3× from memory; IQ4_NL's tile, a loop of
+// one vector per group and step, which V8 unrolls without spilling: G = 2
+// and 4 alike, G = 1 slower); groups past the last run of four go to `tail`
+// too (none when N is a multiple of 16, matmul()'s work items are four
+// groups).
 template <TensorType kType, bool kRelaxed>
 __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
   if constexpr (kRelaxed) {
@@ -316,7 +326,7 @@ __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activatio
       stride = nb * q8_block_stride<true>(1);
     }
     const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
-    constexpr int kGroups = kType == TensorType::Q8_0 ? 4 : 1;  // IQ4_NL: 2 or 4 measured no faster
+    constexpr int kGroups = 4;
     for (int64_t g = first; g + kGroups <= full_end; g += kGroups)
       for (int64_t i = 0; i < rows; ++i) {  // the groups' panels stay in cache for the next row
         float* y = out.y + (out.m_begin + i) * out.ldy;

@@ -292,7 +292,10 @@ void check_extreme_codes(TensorType type, void (*ref_q8)(const Block*, int64_t, 
   const int64_t N = 32, K = 512, M = 12;
   const size_t block_bytes = tensor_type_info(type)->block_bytes;
   const int64_t blocks = N * K / tensor_type_info(type)->block_size;
-  for (uint8_t fill : {uint8_t(0x00), uint8_t(0xFF), uint8_t(0x80), uint8_t(0x7F)}) {  // Q8_0: 0, −1, −128, 127
+  // Q8_0: 0, −1, −128, 127; IQ4_NL also code 4 (the largest residue of its relaxed GEMV).
+  std::vector<uint8_t> fills = {0x00, 0xFF, 0x80, 0x7F};
+  if (type == TensorType::IQ4_NL) fills.push_back(0x44);
+  for (uint8_t fill : fills) {
     std::vector<uint8_t> w(size_t(blocks) * block_bytes, fill);
     for (size_t at = 0; at < w.size(); at += block_bytes) {
       const uint16_t one = 0x3C00;
@@ -335,6 +338,7 @@ TEST(KernelsMatmul, ExtremeCodesAndActivationsMatchReference) {
   check_extreme_codes<BlockQ4_1>(TensorType::Q4_1, q4_1_q8_0_gemm_ref);
   check_extreme_codes<BlockQ5_0>(TensorType::Q5_0, q5_0_q8_0_gemm_ref);
   check_extreme_codes<BlockQ8_0>(TensorType::Q8_0, q8_0_q8_0_gemm_ref);
+  check_extreme_codes<BlockIQ4_NL>(TensorType::IQ4_NL, iq4_nl_q8_0_gemm_ref);
   check_extreme_codes<BlockQ5_1>(TensorType::Q5_1, q5_1_q8_0_gemm_ref);
   check_extreme_codes<BlockQ4_K>(TensorType::Q4_K, q4_k_q8_0_gemm_ref);
   check_extreme_codes<BlockQ5_K>(TensorType::Q5_K, q5_k_q8_0_gemm_ref);

@@ -1,7 +1,8 @@
 // tools/patch_relaxed_simd.mjs: rewrites i16x8.narrow_i32x4_u placeholders
-// into i16x8.relaxed_dot_i8x16_i7x16_s by decoding the module, so bytes that
-// merely look like a placeholder inside immediates are left alone; malformed
-// modules give an Error; the CLI patches files in place.
+// into i16x8.relaxed_dot_i8x16_i7x16_s and i16x8.q15mulr_sat_s placeholders
+// into i8x16.relaxed_swizzle by decoding the module, so bytes that merely look
+// like a placeholder inside immediates are left alone; malformed modules give
+// an Error; the CLI patches files in place.
 //
 // The tool is loaded with import() through Node's own loader: Jest's
 // import() needs --experimental-vm-modules. So the tool lives in the main
@@ -23,6 +24,8 @@ const importTool = vm.runInThisContext('(url) => import(url)', {
 const I32 = 0x7f, V128 = 0x7b;
 const PLACEHOLDER = [0xfd, 0x86, 0x01]; // i16x8.narrow_i32x4_u
 const RELAXED_DOT = [0xfd, 0x92, 0x02]; // i16x8.relaxed_dot_i8x16_i7x16_s
+const SWIZZLE_PLACEHOLDER = [0xfd, 0x82, 0x01]; // i16x8.q15mulr_sat_s
+const RELAXED_SWIZZLE = [0xfd, 0x80, 0x02]; // i8x16.relaxed_swizzle
 const DROP = 0x1a, END = 0x0b;
 
 function uleb(n) {
@@ -61,25 +64,25 @@ function buildModule(funcs, { memory = false } = {}) {
   ]);
 }
 
-// A function whose immediates contain 0xFD 0x86 0x01 several times, around
-// real `op` instructions (placeholder or relaxed dot).
-function trickyCode(op) {
-  const decoy = [0xfd, 0x86, 0x01];
+// A function whose immediates contain the bytes of `decoy` (a placeholder,
+// 0xFD 0x86 0x01 unless given) several times, around real `op` instructions
+// (placeholder or relaxed op).
+function trickyCode(op, decoy = PLACEHOLDER) {
   return [
     ...v128Const([...decoy, ...decoy, ...decoy, ...decoy, ...decoy, 0x00]), DROP,
-    0x41, ...decoy, DROP, // i32.const 17277 (LEB fd 86 01)
+    0x41, ...decoy, DROP, // i32.const (LEB fd 86 01 = 17277)
     0x42, 0x80, ...decoy, DROP, // i64.const, LEB 80 fd 86 01
     0x44, 0x00, ...decoy, ...decoy, 0x00, DROP, // f64.const
-    0x41, 0x00, 0x28, 0x02, ...decoy, DROP, // i32.load offset=17277
-    0x41, 0x00, 0xfd, 0x00, 0x04, ...decoy, // v128.load offset=17277
+    0x41, 0x00, 0x28, 0x02, ...decoy, DROP, // i32.load offset=<decoy>
+    0x41, 0x00, 0xfd, 0x00, 0x04, ...decoy, // v128.load offset=<decoy>
     ...v128Const(Array(16).fill(0xfd)), ...op, DROP, // real instruction
     0x41, 0x00, ...v128Const(Array(16).fill(0)),
-    0xfd, 0x54, 0x00, ...decoy, 0x0f, // v128.load8_lane offset=17277 lane 15
-    ...v128Const([0x86, 0x01, ...Array(14).fill(0)]),
+    0xfd, 0x54, 0x00, ...decoy, 0x0f, // v128.load8_lane offset=<decoy> lane 15
+    ...v128Const([...decoy.slice(1), ...Array(14).fill(0)]),
     0xfd, 0x0d, ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 31], // i8x16.shuffle
-    ...v128Const(Array(16).fill(0x86)), ...op, DROP, // real instruction
+    ...v128Const(Array(16).fill(decoy[1])), ...op, DROP, // real instruction
     0x02, 0x40, 0x0c, 0x00, END, // block br 0 end
-    0x41, 0xfd, 0x86, 0x01, 0x04, I32, 0x41, 0x01, 0x05, 0x41, 0x02, END, // if (result i32) else end
+    0x41, ...decoy, 0x04, I32, 0x41, 0x01, 0x05, 0x41, 0x02, END, // if (result i32) else end
   ];
 }
 
@@ -108,6 +111,30 @@ function run(bytes) {
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
   const result = exports.check();
   return { result, lanes: Array.from(new Int16Array(exports.memory.buffer, 0, 8)) };
+}
+
+// The same for i8x16 lanes of the swizzle: TABLE[INDICES[i]], indices 0..15
+// (the kernels' case: the same on every engine).
+const TABLE = [0, 8, 14, 17, 18, 17, 15, 12, 8, 5, 2, 0, 0, 1, 6, 15].map((v, i) => v + 3 * i);
+const INDICES = [0, 15, 1, 14, 2, 13, 3, 12, 4, 11, 5, 10, 6, 9, 7, 8];
+const SWIZZLED = INDICES.map((i) => TABLE[i]);
+function swizzleModule(op) {
+  const code = [
+    0x41, 0x00, ...v128Const(TABLE), ...v128Const(INDICES), ...op,
+    0xfd, 0x0b, 0x04, 0x00, // v128.store
+    0x41, 0x00, 0xfd, 0x00, 0x04, 0x00, // v128.load
+    ...v128Const(SWIZZLED), 0xfd, 0x23, // i8x16.eq
+    0xfd, 0x63, // i8x16.all_true
+  ];
+  return buildModule([{ results: [I32], code, exportName: 'check' }], { memory: true });
+}
+// Both placeholders in one function, the dot's and the swizzle's.
+function bothModule(dot, swizzle) {
+  const code = [
+    ...v128Const(TABLE), ...v128Const(INDICES), ...swizzle,
+    ...v128Const(i8Bytes(A)), ...dot, DROP, DROP, 0x41, 0x07,
+  ];
+  return buildModule([{ results: [I32], code, exportName: 'seven' }]);
 }
 
 const noSimdModule = () => buildModule([{ results: [I32], code: [0x41, 0x07], exportName: 'seven' }]);
@@ -154,6 +181,25 @@ describe('decoding', () => {
     expect([count(original), count(out.bytes)]).toEqual([2 * 13 + 2, 2 * 13]);
   });
 
+  test('the swizzle placeholder too, and not its look-alike bytes', () => {
+    const code = (dot, swizzle) => [
+      ...trickyCode(swizzle, SWIZZLE_PLACEHOLDER), DROP, ...trickyCode(dot), DROP, ...trickyCode(swizzle), DROP,
+      ...trickyCode(RELAXED_SWIZZLE, RELAXED_SWIZZLE),
+    ];
+    const original = buildModule([{ results: [I32], code: code(PLACEHOLDER, SWIZZLE_PLACEHOLDER) }], { memory: true });
+    const expected = buildModule([{ results: [I32], code: code(RELAXED_DOT, RELAXED_SWIZZLE) }], { memory: true });
+    expect(WebAssembly.validate(original)).toBe(true);
+    const out = patchRelaxedSimd(original);
+    expect({ placeholders: out.placeholders, relaxedDots: out.relaxedDots, relaxedSwizzles: out.relaxedSwizzles }).toEqual({
+      placeholders: 6, relaxedDots: 0, relaxedSwizzles: 2,
+    });
+    expect(out.rewrites).toEqual([
+      { placeholder: 'i16x8.narrow_i32x4_u', relaxed: 'i16x8.relaxed_dot_i8x16_i7x16_s', rewritten: 2, present: 0 },
+      { placeholder: 'i16x8.q15mulr_sat_s', relaxed: 'i8x16.relaxed_swizzle', rewritten: 4, present: 2 },
+    ]);
+    expect(Array.from(out.bytes)).toEqual(Array.from(expected));
+  });
+
   test('immediates of multi-memory, atomics, bulk memory and reference instructions (decoded only)', () => {
     // Not valid for Node 20 (multi-memory, no tables): this checks the decoder only.
     const decoy = [0xfd, 0x86, 0x01];
@@ -182,6 +228,19 @@ describe('decoding', () => {
     const out = patchRelaxedSimd(noSimdModule());
     expect({ placeholders: out.placeholders, relaxedDots: out.relaxedDots }).toEqual({ placeholders: 0, relaxedDots: 0 });
     expect(Array.from(out.bytes)).toEqual(Array.from(noSimdModule()));
+  });
+});
+
+describe('patched module runs the relaxed swizzle', () => {
+  test('after patching, i8x16 lanes are table[index] for indices 0..15', () => {
+    const original = swizzleModule(SWIZZLE_PLACEHOLDER);
+    expect(run(original).result).toBe(0); // the placeholder computes i16x8.q15mulr_sat_s
+    const { bytes, placeholders, relaxedSwizzles } = patchRelaxedSimd(original);
+    expect({ placeholders, relaxedSwizzles }).toEqual({ placeholders: 1, relaxedSwizzles: 0 });
+    expect(Array.from(bytes)).toEqual(Array.from(swizzleModule(RELAXED_SWIZZLE)));
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    expect(exports.check()).toBe(1);
+    expect(Array.from(new Uint8Array(exports.memory.buffer, 0, 16))).toEqual(SWIZZLED);
   });
 });
 
@@ -271,6 +330,13 @@ describe('malformed input gives an Error', () => {
     expectError(() => patchRelaxedSimd(mod), /not the 2-byte LEB128 0x86 0x01; cannot patch in place/);
   });
 
+  test('a swizzle placeholder with a padded LEB128 opcode cannot be patched in place', () => {
+    const code = [...v128Const(Array(16).fill(0)), ...v128Const(Array(16).fill(0)), 0xfd, 0x82, 0x81, 0x00, DROP];
+    const mod = buildModule([{ code }]);
+    expect(WebAssembly.validate(mod)).toBe(true);
+    expectError(() => patchRelaxedSimd(mod), /i16x8.q15mulr_sat_s opcode is not the 2-byte LEB128 0x82 0x01; cannot patch in place/);
+  });
+
   test('a non-Uint8Array argument is a TypeError', () => {
     expect(() => patchRelaxedSimd([0, 0x61, 0x73, 0x6d])).toThrow(/expected a Uint8Array/);
   });
@@ -310,12 +376,29 @@ describe('command line', () => {
     expect(fs.readdirSync(dir)).toEqual(['k.wasm']); // no temporary file left behind
   });
 
+  test('both placeholders: both rewritten and reported', () => {
+    const file = write('both.wasm', bothModule(PLACEHOLDER, SWIZZLE_PLACEHOLDER));
+    expect(cli(file)).toEqual({
+      code: 0,
+      stdout: `patch_relaxed_simd: ${file}: 1 i16x8.narrow_i32x4_u -> i16x8.relaxed_dot_i8x16_i7x16_s, ` +
+        '1 i16x8.q15mulr_sat_s -> i8x16.relaxed_swizzle\n',
+      stderr: '',
+    });
+    expect(Array.from(fs.readFileSync(file))).toEqual(Array.from(bothModule(RELAXED_DOT, RELAXED_SWIZZLE)));
+    expect(cli(file)).toEqual({
+      code: 0,
+      stdout: `patch_relaxed_simd: ${file}: already patched (1 i16x8.relaxed_dot_i8x16_i7x16_s, 1 i8x16.relaxed_swizzle), left as is\n`,
+      stderr: '',
+    });
+    fs.rmSync(file);
+  });
+
   test('a module with no SIMD: exit 1, file untouched', () => {
     const file = write('plain.wasm', noSimdModule());
     const r = cli(file);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`patch_relaxed_simd: ${file}: no placeholder i16x8.narrow_i32x4_u and no relaxed dot found; expected a relaxed-SIMD build\n`);
+    expect(r.stderr).toBe(`patch_relaxed_simd: ${file}: no placeholder (i16x8.narrow_i32x4_u, i16x8.q15mulr_sat_s) and no relaxed op found; expected a relaxed-SIMD build\n`);
     expect(Array.from(fs.readFileSync(file))).toEqual(Array.from(noSimdModule()));
   });
 
