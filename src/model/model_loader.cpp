@@ -147,7 +147,8 @@ Status ModelLoader::make_tokenizer() {
     return FormatError("the tokenizer has " + std::to_string(vocab_->tokens.size()) + " tokens but the model's vocabulary is " +
                        std::to_string(vocab_size));
   model_->info.tokenizer = tokenizer_model_name(vocab_->kind);
-  NIBBLE_RETURN_IF_ERROR(Tokenizer::Create(std::move(*vocab_), &model_->tokenizer));
+  // (vocab_ is a reader's, validated: take_vocab_from_gguf, vocab_from_llama2c.)
+  NIBBLE_RETURN_IF_ERROR(Tokenizer::CreateValidated(std::move(*vocab_), &model_->tokenizer));
   vocab_.reset();
   return Status::Ok();
 }

@@ -48,6 +48,10 @@ std::vector<Fragment> cut_out(const std::string& text, const std::vector<Fragmen
 
 Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   NIBBLE_RETURN_IF_ERROR(validate_vocab(vocab));
+  return CreateValidated(std::move(vocab), out);
+}
+
+Status Tokenizer::CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   std::unique_ptr<Tokenizer> t(new Tokenizer());
   t->vocab_ = std::move(vocab);
   const Vocab& v = t->vocab_;
