@@ -39,7 +39,7 @@ ApiStatus TextTokenizer::load_gguf(uintptr_t data, uint32_t n, double file_size)
   }
   Vocab vocab;
   s = take_vocab_from_gguf(&file, &vocab);
-  if (s.ok()) s = Tokenizer::Create(std::move(vocab), &owned_);
+  if (s.ok()) s = Tokenizer::CreateValidated(std::move(vocab), &owned_);  // the reader validated it
   if (!s.ok()) return ApiStatus::From(s);
   tokenizer_ = owned_.get();
   return ApiStatus();

@@ -16,6 +16,9 @@
 namespace nibble {
 namespace {
 
+// A byte buffer's bytes (ModelLoader keeps them in strings: model_loader.h).
+const uint8_t* bytes_of(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
 // 2.46 GiB
 std::string gib(uint64_t bytes) { return decimal_text(double(bytes) / double(1ull << 30), 2) + " GiB"; }
 
@@ -51,7 +54,7 @@ Status ModelLoader::feed(const uint8_t* data, size_t size) {
     s = consume(data, size, offset);
   } else {
     if (header_.empty()) header_.reserve(header_retry_at_);  // not copied as it grows to the first try
-    header_.insert(header_.end(), data, data + size);
+    header_.append(reinterpret_cast<const char*>(data), size);
     s = parse_header();
   }
   if (!s.ok()) failed_ = s;
@@ -65,7 +68,7 @@ Status ModelLoader::parse_header() {
     GgufFile file;
     bool need_more = false;
     if (header_.size() < header_retry_at_ && fed_ < file_size_) return Status::Ok();
-    Status s = GgufFile::Parse(header_.data(), header_.size(), file_size_, &file, &need_more);
+    Status s = GgufFile::Parse(bytes_of(header_), header_.size(), file_size_, &file, &need_more);
     if (!s.ok()) {
       if (!need_more || fed_ >= file_size_) return s;
       header_retry_at_ = header_.size() * 2;
@@ -76,9 +79,9 @@ Status ModelLoader::parse_header() {
     NIBBLE_RETURN_IF_ERROR(plan_llama2c());
     if (!planned_) return Status::Ok();  // header not complete yet
   }
-  std::vector<uint8_t> buffered;
+  std::string buffered;
   buffered.swap(header_);
-  return consume(buffered.data(), buffered.size(), 0);
+  return consume(bytes_of(buffered), buffered.size(), 0);
 }
 
 Status ModelLoader::plan_gguf(GgufFile& file) {
@@ -144,7 +147,8 @@ Status ModelLoader::make_tokenizer() {
     return FormatError("the tokenizer has " + std::to_string(vocab_->tokens.size()) + " tokens but the model's vocabulary is " +
                        std::to_string(vocab_size));
   model_->info.tokenizer = tokenizer_model_name(vocab_->kind);
-  NIBBLE_RETURN_IF_ERROR(Tokenizer::Create(std::move(*vocab_), &model_->tokenizer));
+  // (vocab_ is a reader's, validated: take_vocab_from_gguf, vocab_from_llama2c.)
+  NIBBLE_RETURN_IF_ERROR(Tokenizer::CreateValidated(std::move(*vocab_), &model_->tokenizer));
   vocab_.reset();
   return Status::Ok();
 }
@@ -216,15 +220,15 @@ Status ModelLoader::consume(const uint8_t* data, size_t size, uint64_t offset) {
       NIBBLE_RETURN_IF_ERROR(place_tensor(t, data));  // the whole tensor is in this chunk: no staging copy
     } else {
       if (received_ == 0) staging_.reserve(size_t(t.bytes));
-      staging_.insert(staging_.end(), data, data + take);
-      if (staging_.size() == t.bytes) NIBBLE_RETURN_IF_ERROR(place_tensor(t, staging_.data()));
+      staging_.append(reinterpret_cast<const char*>(data), take);
+      if (staging_.size() == t.bytes) NIBBLE_RETURN_IF_ERROR(place_tensor(t, bytes_of(staging_)));
     }
     data += take;
     size -= take;
     offset += take;
     received_ += take;
     if (received_ < t.bytes) return Status::Ok();
-    std::vector<uint8_t>().swap(staging_);  // free it before the next tensor
+    std::string().swap(staging_);  // free it before the next tensor
     streamed_ = nullptr;
     received_ = 0;
     placed_[next_] = true;
@@ -411,11 +415,11 @@ Status ModelLoader::stream_bytes(const PlannedTensor& t, const uint8_t* data, si
   if (!staging_.empty()) {
     const uint64_t group = std::min(group_bytes, t.bytes - streamed_bytes_);  // the last may be short
     const size_t take = size_t(std::min<uint64_t>(size, group - staging_.size()));
-    staging_.insert(staging_.end(), data, data + take);
+    staging_.append(reinterpret_cast<const char*>(data), take);
     data += take;
     size -= take;
     if (staging_.size() < group) return Status::Ok();
-    NIBBLE_RETURN_IF_ERROR(pack_streamed(t, staging_.data(), staging_.size()));
+    NIBBLE_RETURN_IF_ERROR(pack_streamed(t, bytes_of(staging_), staging_.size()));
     staging_.clear();
   }
   const uint64_t left = t.bytes - streamed_bytes_;
@@ -423,7 +427,7 @@ Status ModelLoader::stream_bytes(const PlannedTensor& t, const uint8_t* data, si
   if (whole > 0) NIBBLE_RETURN_IF_ERROR(pack_streamed(t, data, whole));
   if (whole < size) {
     staging_.reserve(size_t(group_bytes));
-    staging_.assign(data + whole, data + size);
+    staging_.assign(reinterpret_cast<const char*>(data) + whole, size - whole);
   }
   return Status::Ok();
 }
@@ -551,7 +555,7 @@ Status ModelLoader::plan_llama2c() {
   constexpr size_t kHeaderBytes = 7 * sizeof(int32_t);
   if (header_.size() < kHeaderBytes && fed_ < file_size_) return Status::Ok();  // wait for the header
   Llama2cCheckpoint checkpoint;
-  Status s = ParseLlama2cCheckpoint(header_.data(), header_.size(), file_size_, &checkpoint);
+  Status s = ParseLlama2cCheckpoint(bytes_of(header_), header_.size(), file_size_, &checkpoint);
   if (!s.ok())
     return FormatError("not a GGUF file (no 'GGUF' magic) nor a llama2.c checkpoint: " + s.message());
   ModelInfo& info = model_->info;

@@ -48,15 +48,22 @@ std::vector<Fragment> cut_out(const std::string& text, const std::vector<Fragmen
 
 Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   NIBBLE_RETURN_IF_ERROR(validate_vocab(vocab));
+  return CreateValidated(std::move(vocab), out);
+}
+
+Status Tokenizer::CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   std::unique_ptr<Tokenizer> t(new Tokenizer());
   t->vocab_ = std::move(vocab);
   const Vocab& v = t->vocab_;
   const int32_t n = v.size();
 
+  // (Raw arrays in the per-token loops: this code is built for size, -Oz,
+  // where each vector accessor is a call.)
+  const int32_t* types = v.token_types.data();
   t->text_to_id_.reset(&v.tokens, size_t(n));
   for (int32_t id = 0; id < n; ++id) {
-    if (is_mergeable(v.token_types[id])) t->text_to_id_.add(id, /*replace_equal=*/true);
-    if (v.token_types[id] == kTokenUserDefined && !v.tokens[id].empty()) {
+    if (is_mergeable(types[id])) t->text_to_id_.add(id, /*replace_equal=*/true);
+    if (types[id] == kTokenUserDefined && !v.tokens[id].empty()) {
       t->literal_tokens_.push_back(id);
     }
   }
@@ -66,7 +73,7 @@ Status Tokenizer::Create(Vocab vocab, std::unique_ptr<Tokenizer>* out) {
   // among all of them (as llama.cpp partitions the text).
   t->special_tokens_ = t->literal_tokens_;
   for (int32_t id = 0; id < n; ++id)
-    if (v.token_types[id] == kTokenControl && !v.tokens[id].empty()) t->special_tokens_.push_back(id);
+    if (types[id] == kTokenControl && !v.tokens[id].empty()) t->special_tokens_.push_back(id);
   std::stable_sort(t->special_tokens_.begin(), t->special_tokens_.end(), longest_first);
 
   // End of generation: EOS, EOT, EOM, and the tokens llama.cpp recognizes by

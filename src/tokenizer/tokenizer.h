@@ -51,6 +51,9 @@ class Tokenizer {
 
   // Validates the vocabulary (validate_vocab) and builds the lookup tables.
   static Status Create(Vocab vocab, std::unique_ptr<Tokenizer>* out);
+  // Create() for a vocabulary just returned by a reader of vocab.h, which
+  // validated it: a large vocabulary is not checked twice per model load.
+  static Status CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out);
 
   // Token ids of `text`, starting with BOS when add_bos (and the vocabulary
   // has one). Any byte string is accepted; invalid UTF-8 is encoded bytewise.

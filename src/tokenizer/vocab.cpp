@@ -210,11 +210,15 @@ Status validate_vocab(const Vocab& vocab) {
     return FormatError("the vocabulary has " + std::to_string(n) + " tokens but " +
                        std::to_string(vocab.token_types.size()) + " token types");
   }
+  // (Per-token loops over raw arrays: this code is built for size, -Oz,
+  // where each vector or string accessor in a loop is a call.)
+  const float* scores = vocab.scores.data();
+  const int32_t* types = vocab.token_types.data();
   for (int32_t i = 0; i < n; ++i) {
-    if (std::isnan(vocab.scores[i])) {
+    if (std::isnan(scores[i])) {
       return FormatError("the score of token " + std::to_string(i) + " is NaN");
     }
-    const int32_t t = vocab.token_types[i];
+    const int32_t t = types[i];
     if (t < kTokenUndefined || t > kTokenByte) {
       return FormatError("token " + std::to_string(i) + " has type " + std::to_string(t) +
                          ", not one of 0..6");

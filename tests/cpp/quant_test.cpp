@@ -137,9 +137,10 @@ TEST(TensorTypeTable, DerivedListsAndLookups) {
   EXPECT_DOUBLE_EQ(tensor_type_info(TensorType::Q4_0)->bits_per_weight(), 4.5);
 }
 
-// first_non_finite_scale checks 64 blocks at a time, then finds the block
-// again: an inf or NaN scale anywhere (both fp16 scales of Q4_1, the scale
-// at the end of Q6_K), at chunk edges, against a plain loop over the blocks.
+// first_non_finite_scale finds the first block with an inf or NaN scale
+// anywhere (both fp16 scales of Q4_1, the scale at the end of Q6_K), first,
+// last and in between (the edges of the 64-block chunks it once checked at a
+// time), and none in the blocks before it.
 TEST(TensorTypeTable, FirstNonFiniteScaleFindsTheFirstBlock) {
   for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q6_K}) {
     const TensorTypeInfo& info = *tensor_type_info(type);

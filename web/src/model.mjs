@@ -435,10 +435,11 @@ async function wasmFor(opts) {
   return currentModule() ?? getModule();
 }
 
-// Staging slice: about 1/256 of the file, 4 KiB .. 1 MiB, so that it adds
-// little to the heap's peak during a load.
+// Staging slice: about 1/256 of the file, 4 KiB .. 256 KiB, so that it adds
+// little to the heap's peak during a load, and so that the loader's passes
+// over it (the scale check, the packing) find it in the CPU's L2 cache.
 function stagingBytes(size) {
-  return Math.min(1 << 20, Math.max(4096, Math.ceil(size / 256)));
+  return Math.min(1 << 18, Math.max(4096, Math.ceil(size / 256)));
 }
 
 /**
