@@ -96,8 +96,16 @@ void rotate_pairs(float* vec, int n_heads, int head_dim, int rope_dim, const flo
 
 }  // namespace
 
-void rope(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {
+void rope_ref(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {
   rotate_pairs(vec, n_heads, head_dim, rope_dim, cos_sin, 2, 1);
+}
+
+void rope(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {
+#ifdef __wasm_simd128__
+  rope__wasmsimd(vec, n_heads, head_dim, rope_dim, cos_sin);
+#else
+  rope_ref(vec, n_heads, head_dim, rope_dim, cos_sin);
+#endif
 }
 
 void rope_half_split(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {

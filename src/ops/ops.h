@@ -76,12 +76,15 @@ float exp_shifted(float* x, int n, float shift);
 float exp_shifted_ref(float* x, int n, float shift);
 void softmax_ref(float* x, int n);
 void swiglu_ref(float* gate, const float* up, int n);
+void rope_ref(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin);
 void attention_group_ref(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,
                          int head_dim, int kv_stride, float* scores);
 
 #ifdef __wasm_simd128__
 void softmax__wasmsimd(float* x, int n);
 void swiglu__wasmsimd(float* gate, const float* up, int n);
+// Bitwise rope_ref (any sizes).
+void rope__wasmsimd(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin);
 float exp_shifted__wasmsimd(float* x, int n, float shift);
 // head_dim % 4 == 0 (the public function falls back to _ref otherwise).
 void attention_group__wasmsimd(float* out, const float* q, int heads, const float* k, const float* v, int n_pos,

@@ -64,13 +64,55 @@ void softmax__wasmsimd(float* x, int n) {
 
 void swiglu__wasmsimd(float* gate, const float* up, int n) {
   const v128_t one = wasm_f32x4_splat(1.0f);
-  int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v128_t g = wasm_v128_load(gate + i);
-    const v128_t silu = wasm_f32x4_div(g, wasm_f32x4_add(one, exp_f32x4(wasm_f32x4_neg(g))));
-    wasm_v128_store(gate + i, wasm_f32x4_mul(silu, wasm_v128_load(up + i)));
+  // Two vectors a step, their exp chains (~20 dependent operations each)
+  // interleaved, and without exp_f32x4's masks: for g > 60 the flush made
+  // 1 + e^−g exactly 1, and so does e^−60 (NaN stays NaN either way), so the
+  // results are the same floats. The last n % 8 values go through the same
+  // step from a zero-padded copy (one copy of the step in the download).
+  alignas(16) float tail[16];
+  for (int i = 0; i < n; i += 8) {
+    float* g_at = gate + i;
+    const float* up_at = up + i;
+    const int left = n - i;
+    if (left < 8) {
+      for (int k = 0; k < 16; ++k) tail[k] = k % 8 < left ? (k < 8 ? g_at : up_at)[k % 8] : 0.0f;
+      g_at = tail;
+      up_at = tail + 8;
+    }
+    const v128_t g[2] = {wasm_v128_load(g_at), wasm_v128_load(g_at + 4)};
+    v128_t e[2] = {wasm_f32x4_neg(g[0]), wasm_f32x4_neg(g[1])};
+    exp_f32x4_steps(e);
+#pragma clang loop unroll(full)
+    for (int k = 0; k < 2; ++k)
+      wasm_v128_store(g_at + 4 * k, wasm_f32x4_mul(wasm_f32x4_div(g[k], wasm_f32x4_add(one, e[k])), wasm_v128_load(up_at + 4 * k)));
+    if (left < 8)
+      for (int k = 0; k < left; ++k) gate[i + k] = tail[k];
   }
-  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + exp_f32(-gate[i])) * up[i];
+}
+
+// Two pairs (x, y) at a time: (x·c, y·c) + (y·s, x·s) with the first lane
+// of each pair negated, i.e. x·c − y·s and y·c + x·s: the scalar loop's
+// products, added in the other order (exact the same float). Each four
+// pairs' cos and sin lanes are spread once for all the heads; a last odd
+// pair (rope_dim % 4 == 2) goes alone.
+void rope__wasmsimd(float* vec, int n_heads, int head_dim, int rope_dim, const float* cos_sin) {
+  const v128_t negate_first = wasm_f32x4_make(-0.0f, 0.0f, -0.0f, 0.0f);
+  const int even = rope_dim & ~3;
+  if (even < rope_dim)
+    for (float* x = vec + even; x < vec + n_heads * head_dim; x += head_dim) {
+      const float c = cos_sin[even], s = cos_sin[even + 1], a = x[0], b = x[1];
+      x[0] = a * c - b * s;
+      x[1] = a * s + b * c;
+    }
+  for (int i = 0; i < even; i += 4) {
+    const v128_t cs = wasm_v128_load(cos_sin + i);
+    const v128_t c = wasm_i32x4_shuffle(cs, cs, 0, 0, 2, 2), s = wasm_v128_xor(wasm_i32x4_shuffle(cs, cs, 1, 1, 3, 3), negate_first);
+    float* x = vec + i;
+    for (int h = 0; h < n_heads; ++h, x += head_dim) {
+      const v128_t v = wasm_v128_load(x);
+      wasm_v128_store(x, wasm_f32x4_add(wasm_f32x4_mul(v, c), wasm_f32x4_mul(wasm_i32x4_shuffle(v, v, 1, 0, 3, 2), s)));
+    }
+  }
 }
 
 namespace {

@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -31,6 +33,12 @@ namespace nibble {
 namespace {
 
 using Rng = std::mt19937;
+
+uint32_t f32_bits_of(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+}
 
 std::vector<float> uniform(Rng& rng, size_t n, float lo, float hi) {
   std::uniform_real_distribution<float> d(lo, hi);
@@ -267,6 +275,27 @@ TEST(Ops, RopeRotatesPairs) {
       EXPECT_NEAR(a[0], b[0] * std::cos(angle) - b[1] * std::sin(angle), 1e-4) << "head " << h << " pair " << i;
       EXPECT_NEAR(a[1], b[0] * std::sin(angle) + b[1] * std::cos(angle), 1e-4) << "head " << h << " pair " << i;
     }
+}
+
+// rope() (the SIMD tier: two pairs at a time, a last odd pair alone) is
+// bitwise rope_ref, over head and rope sizes with and without a part left
+// unrotated, odd pair counts, head sizes not a multiple of 4 and one head.
+TEST(Ops, RopeTiersAreBitwiseRef) {
+  Rng rng(14);
+  struct Shape { int n_heads, head_dim, rope_dim; };
+  for (const Shape sh : {Shape{9, 64, 64}, Shape{3, 64, 32}, Shape{1, 8, 4}, Shape{2, 12, 12}, Shape{4, 8, 6}, Shape{5, 6, 6}}) {
+    for (int pos : {0, 1, 37, 4095}) {
+      std::vector<float> cos_sin(size_t(sh.rope_dim));
+      rope_table(cos_sin.data(), sh.rope_dim, pos, 10000.0f, nullptr);
+      const std::vector<float> vec = uniform(rng, size_t(sh.n_heads * sh.head_dim), -3.0f, 3.0f);
+      std::vector<float> want = vec, got = vec;
+      rope_ref(want.data(), sh.n_heads, sh.head_dim, sh.rope_dim, cos_sin.data());
+      rope(got.data(), sh.n_heads, sh.head_dim, sh.rope_dim, cos_sin.data());
+      for (size_t i = 0; i < vec.size(); ++i)
+        ASSERT_EQ(f32_bits_of(want[i]), f32_bits_of(got[i]))
+            << "heads " << sh.n_heads << " head_dim " << sh.head_dim << " rope_dim " << sh.rope_dim << " pos " << pos << " index " << i;
+    }
+  }
 }
 
 // rope_table's cos and sin (its own evaluation, not libm's float functions)
