@@ -166,8 +166,10 @@ inline constexpr TensorTypeInfo kTensorTypes[] = {
 };
 constexpr int kTensorTypeCount = int(sizeof(kTensorTypes) / sizeof(kTensorTypes[0]));
 
-#define NIBBLE_TENSOR_TYPE(Id, name, ggml, elems, bytes, Block, ...) \
-  static_assert(sizeof(Block) == (bytes), #Id ": the block struct must match GGUF's size");
+#define NIBBLE_TENSOR_TYPE(Id, name, ggml, elems, bytes, Block, scales, ...)                      \
+  static_assert(sizeof(Block) == (bytes), #Id ": the block struct must match GGUF's size");   \
+  static_assert((scales) <= 2, #Id ": first_non_finite_scale reads a block's first and last " \
+                               "fp16 scale only");
 #include "quant/tensor_types.def"
 #undef NIBBLE_TENSOR_TYPE
 
