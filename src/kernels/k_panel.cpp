@@ -32,6 +32,8 @@ inline float load_f32_at(const uint8_t* p, int i) {
   return f;
 }
 inline void store_f32_at(uint8_t* p, int i, float f) { std::memcpy(p + 4 * i, &f, 4); }
+// The 16-bit lane of vector v that holds byte B.
+inline uint16_t lane16(const uint8_t* v, int B) { return uint16_t(v[B & ~1] | (v[B | 1] << 8)); }
 
 // Q4_K / Q5_K's 12 scale bytes from the 6-bit scales and minimums (the
 // inverse of k_quant_scale_min, block_formats.h).
@@ -74,12 +76,18 @@ void read_k_row(TensorType type, const uint8_t* panel, int r, KCodes* out) {
       const KSlot s = k_slot(type, r, k);
       int q;
       if (type == TensorType::Q6_K) {
-        if (q6_split_code(k)) {
+        if (q6_split_code(k) && kQ6Xor) {
+          const uint8_t* triple = part + 48 * (k / 16);
+          const int B = s.low - 48 * (k / 16);
+          q = (q6_xor_fixed(lane16(triple, B), lane16(triple + 16, B), lane16(triple + 32, B)) >> (8 * (B % 2))) & 63;
+        } else if (q6_split_code(k)) {
           q = 0;
           for (int c = 0; c < 3; ++c) q |= (part[s.low + 16 * c] >> 6) << (2 * c);
         } else {
           q = part[s.low] & 63;
         }
+      } else if (type == TensorType::Q5_K && kQ5Split) {
+        q = read_q5_code(part, part + 64, NibbleSlot{s.low, s.low_shift});
       } else {
         q = (part[s.low] >> s.low_shift) & 15;
         if (type == TensorType::Q5_K) q |= ((part[s.high] >> s.q5_bit) & 1) << 4;  // Q4_K parts end at byte 64
@@ -107,6 +115,7 @@ void write_k_row(TensorType type, const KCodes& in, int r, uint8_t* panel) {
       const KSlot s = k_slot(type, r, k);
       const int q = in.q[kQK * p + k];
       if (type == TensorType::Q6_K) {
+        if (q6_split_code(k) && kQ6Xor) continue;  // below, from the other codes
         if (q6_split_code(k)) {
           for (int c = 0; c < 3; ++c) part[s.low + 16 * c] = uint8_t(part[s.low + 16 * c] | (((q >> (2 * c)) & 3) << 6));
         } else {
@@ -114,8 +123,38 @@ void write_k_row(TensorType type, const KCodes& in, int r, uint8_t* panel) {
         }
         continue;
       }
+      if (type == TensorType::Q5_K && kQ5Split) {
+        write_q5_code(part, part + 64, NibbleSlot{s.low, s.low_shift}, q);
+        continue;
+      }
       part[s.low] = uint8_t(part[s.low] | ((q & 15) << s.low_shift));
       if (type == TensorType::Q5_K) part[s.high] = uint8_t(part[s.high] | ((q >> 4) << s.q5_bit));
+    }
+    if (type == TensorType::Q5_K && kQ5Split) {
+      // q5_xor_panel on row r's bytes only (its qs bytes and their plane
+      // windows, plane bytes 4r .. 4r + 3, are the row's own).
+      uint8_t* plane = part + 64;
+      for (int v = 0; v < 4; ++v)
+        for (int B = 16 * v + 4 * r; B < 16 * v + 4 * r + 4; ++B)
+          plane[B % 16] = uint8_t(plane[B % 16] ^ (((part[B] >> 3) & 3) << (2 * v)));
+      for (int v = 0; v < 4; ++v)
+        for (int B = 16 * v + 4 * r; B < 16 * v + 4 * r + 4; ++B)
+          part[B] = uint8_t(part[B] ^ ((q5_plane_window(plane, B) << 3) & 0xE0));
+    }
+    if (type != TensorType::Q6_K || !kQ6Xor) continue;
+    // Code vector 3 of each triple as bits 6, 7 of row r's bytes (its own
+    // 16-bit lanes only), from its codes and the three vectors' (kQ6Xor).
+    for (int t = 0; t < 2; ++t) {
+      uint8_t* triple = part + 48 * t;
+      for (int B = 4 * r; B < 4 * r + 4; B += 2) {
+        const uint8_t* c3 = in.q + kQK * p + 16 * t + 12 + (B - 4 * r);
+        const uint16_t c0 = lane16(triple, B), c1 = lane16(triple + 16, B), c2 = lane16(triple + 32, B);
+        for (int u = 0; u < 3; ++u) {
+          const uint16_t bits = q6_xor_bits(u, c0, c1, c2, uint16_t(c3[0] | (c3[1] << 8)));
+          triple[16 * u + B] = uint8_t(triple[16 * u + B] | (bits & 0xFF));
+          triple[16 * u + B + 1] = uint8_t(triple[16 * u + B + 1] | (bits >> 8));
+        }
+      }
     }
   }
 }

@@ -35,6 +35,23 @@ constexpr size_t k_panel_bytes(TensorType type) { return k_header_bytes(type) + 
 constexpr size_t kKDminOffset = 16;
 constexpr size_t k_scales_offset(TensorType type) { return type == TensorType::Q6_K ? 16 : 32; }
 constexpr size_t kKMinsOffset = 64;
+// Q6_K's code vector 3 of a triple (packed_weights.h). Plain builds: its
+// bits 2c, 2c + 1 at bits 6, 7 of vector c. Relaxed-SIMD builds (kQ6Xor)
+// instead set bits 6, 7 of the three vectors so that, in 16-bit lanes,
+//   code3 = ((x0 >> 6) ^ (x1 >> 4) ^ (x2 >> 2)) & 0x3F3F
+// (five ops and the one mask the other three codes take; each vector's
+// bits 6, 7 land on code bits of their own, so they follow from the codes:
+// q6_xor_bits). A 16-bit lane holds two bytes of one row.
+constexpr bool kQ6Xor = kRowsInLanes;
+// The bits 6, 7 (and 14, 15) of x0, x1, x2 (16-bit lanes) whose codes
+// (bits 0..5 of each byte) are c0, c1, c2 for code vector 3 = c3.
+constexpr uint16_t q6_xor_fixed(uint16_t c0, uint16_t c1, uint16_t c2) {
+  return uint16_t(((c0 >> 6) ^ (c1 >> 4) ^ (c2 >> 2)) & 0x3F3F);
+}
+constexpr uint16_t q6_xor_bits(int u, uint16_t c0, uint16_t c1, uint16_t c2, uint16_t c3) {
+  const uint16_t want = uint16_t((c3 ^ q6_xor_fixed(c0, c1, c2)) & 0x3F3F);
+  return uint16_t((want & (0x0303 << (2 * u))) << (6 - 2 * u));
+}
 // Part p of a panel.
 constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(type) + size_t(p) * k_part_bytes(type); }
 
@@ -43,7 +60,8 @@ constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(t
 // panels' (kPairedGroups, q4_panel.h): the panels of groups 2p and 2p + 1
 // alternate super-block by super-block, so that the relaxed GEMV, which
 // runs a pair at once, reads one stream (two streams a group apart: 1.5x
-// Q4_0's time from memory for 1536x576 against 1.06x).
+// Q4_0's time from memory for 1536x576 against 1.06x). (Q6_K's relaxed
+// GEMV is as fast on one group a pass: its pair version spilled.)
 constexpr bool k_paired(TensorType type) { return kPairedGroups && type == TensorType::Q4_K; }
 // Panels from one super-block of group g to its next (2 inside a pair,
 // else 1), and the index of panel b of group g among a matrix's.

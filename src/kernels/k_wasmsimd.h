@@ -50,6 +50,12 @@ inline v128_t shift_bits(v128_t v, int bits) {
 template <TensorType kType>
 inline void k_code_vectors(const uint8_t* qs, v128_t high, int e, v128_t* lo, v128_t* hi) {
   const v128_t q = wasm_v128_load(qs), nibble = wasm_i8x16_splat(0x0F);
+  if constexpr (kType == TensorType::Q5_K && kQ5Split) {  // relaxed-SIMD builds: the Q5_0 form (q4_panel.h)
+    const v128_t five = wasm_i8x16_splat(0x1F);
+    *lo = wasm_v128_and(q, five);
+    *hi = wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), shift_bits(high, -2 * e)), five);
+    return;
+  }
   *lo = wasm_v128_and(q, nibble);
   *hi = wasm_v128_and(wasm_u16x8_shr(q, 4), nibble);
   if constexpr (kType == TensorType::Q5_K) {
@@ -59,7 +65,8 @@ inline void k_code_vectors(const uint8_t* qs, v128_t high, int e, v128_t* lo, v1
   }
 }
 
-// The `high` that k_code_vectors takes for half h of a part (Q4_K: none).
+// The `high` that k_code_vectors takes for half h of a part (Q4_K: none;
+// the plane moved right by 4h, in 16-bit lanes).
 template <TensorType kType>
 inline v128_t k_high_bits(const uint8_t* part, int h) {
   if constexpr (kType != TensorType::Q5_K) return wasm_i8x16_splat(0);
@@ -69,7 +76,8 @@ inline v128_t k_high_bits(const uint8_t* part, int h) {
 
 // Q6_K: the four code vectors 4t .. 4t+3 of a part's triple t (three
 // vectors at 48t): bits 0..5 of each byte of vector u < 3 are code vector
-// u's; code vector 3 gathers bits 6, 7 of the three (as its bits 2u, 2u+1).
+// u's; code vector 3 gathers bits 6, 7 of the three (as its bits 2u, 2u+1;
+// relaxed-SIMD builds: their xor form, kQ6Xor).
 // Shifts in 16-bit lanes: the masks keep each byte's own bits.
 inline void q6_code_vectors(const uint8_t* triple, v128_t codes[4]) {
   const v128_t x0 = wasm_v128_load(triple), x1 = wasm_v128_load(triple + 16), x2 = wasm_v128_load(triple + 32);
@@ -77,6 +85,10 @@ inline void q6_code_vectors(const uint8_t* triple, v128_t codes[4]) {
   codes[0] = wasm_v128_and(x0, six);
   codes[1] = wasm_v128_and(x1, six);
   codes[2] = wasm_v128_and(x2, six);
+  if constexpr (kQ6Xor) {  // relaxed-SIMD builds' form (k_panel.h)
+    codes[3] = wasm_v128_and(wasm_v128_xor(wasm_v128_xor(wasm_u16x8_shr(x0, 6), wasm_u16x8_shr(x1, 4)), wasm_u16x8_shr(x2, 2)), six);
+    return;
+  }
   codes[3] = wasm_v128_or(wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(x0, 6), wasm_i8x16_splat(0x03)),
                                        wasm_v128_and(wasm_u16x8_shr(x1, 4), wasm_i8x16_splat(0x0C))),
                           wasm_v128_and(wasm_u16x8_shr(x2, 2), wasm_i8x16_splat(0x30)));
@@ -154,9 +166,13 @@ struct UnitDots<false> {
 };
 
 // Per activation row and 32-block, what the tiles read beside the int8
-// values: dx (f32 bits); Q4_K / Q5_K dx·float(Σq) (f32 bits); Q6_K the
-// negated sums of the two 16-halves as two int16 (low half in the low 16 bits).
-constexpr int kKTermInts = 2;
+// values: dx (f32 bits); Q4_K / Q5_K dx·float(Σq) (f32 bits); Q6_K, plain
+// tier, the negated sums of the two 16-halves as two int16 (low half in the
+// low 16 bits). Q6_K, relaxed tier, instead per 16-half h, at int 2h, 32·Σq
+// over its elements 4c, 4c + 1 (low int16) and 4c + 2, 4c + 3 (high), the
+// int16 lanes a relaxed dot sums them into (wrapped to 16 bits), and dx at
+// 2h + 1 (so that a triple's two ints follow the previous triple's).
+constexpr int kKTermInts = 4;
 
 // Where k_superblock() takes a super-block's parts from: code vector c
 // (0..7; lane r = row r's codes of elements 4c .. 4c+3) of part s as the
@@ -251,22 +267,89 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts,
   return wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
 }
 
+// The relaxed tier's Q6_K k_superblock() (its GEMV, and its GEMM row by
+// row), for P groups whose panels lie `apart` bytes apart (each activation
+// load serves all), added to y, reading the panels as it goes. Per
+// sub-block (a triple, 16 elements) one int16 sum per lane starts at the
+// prepared 32·Σa over the lane's elements and takes away the four code
+// vectors' dots, ending at Σ (32 − q)·a over 8 elements: within
+// [32·−128·8, 32·127·8] = [−32768, 32512] (q ≤ 63, so 32 − q ≥ −31 and
+// (−31)·(−128)·8 < 32512; int16 adds wrap, so only the final value must
+// fit). One i32x4 dot with the sub-block scale (sc_r in both halves of
+// lane r: load8x8_s and an unpack) then gives −sc·(Σ q·a − 32·Σa) per row:
+// the definition's term negated, so the part's float update subtracts it
+// (bitwise the same as adding the negation; acc is never −0). A triple per
+// step of a rolled loop whose pointers all advance by constants (terms: 2
+// ints a triple). A part per step (two triples) had clang load both
+// triples first and V8 spill; P = 2 on paired panels (as Q4_K's) spilled
+// too and was no faster (4096x4096), so the GEMV runs P = 1. (Unpacked
+// once per group, as the plain tier's GEMM does, it cost 1.2 KB of
+// download for no faster prompt.)
+template <int P>
+__attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
+                                                                         const int32_t* terms, v128_t (&y)[P]) {
+  constexpr TensorType kType = TensorType::Q6_K;
+  const v128_t six = wasm_i8x16_splat(0x3F);
+  v128_t acc[P], neg[P];
+#pragma clang loop unroll(full)
+  for (int p = 0; p < P; ++p) {
+    acc[p] = wasm_f32x4_splat(0.0f);
+    neg[p] = wasm_i32x4_splat(0);
+  }
+  const uint8_t* qs = panel + k_header_bytes(kType);
+  const uint8_t* sc = panel + k_scales_offset(kType);
+#pragma clang loop unroll(disable)
+  for (int j = 0; j < 2 * kKParts; ++j) {
+    const v128_t a0 = wasm_v128_load32_splat(xq), a1 = wasm_v128_load32_splat(xq + 4);
+    const v128_t a2 = wasm_v128_load32_splat(xq + 8), a3 = wasm_v128_load32_splat(xq + 12);
+    const v128_t start = wasm_v128_load32_splat(terms);
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) {
+      const uint8_t* x = qs + p * apart;
+      const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32);
+      const v128_t c3 = wasm_v128_and(wasm_v128_xor(wasm_v128_xor(wasm_u16x8_shr(x0, 6), wasm_u16x8_shr(x1, 4)), wasm_u16x8_shr(x2, 2)), six);
+      v128_t dots = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six)), relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
+      dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
+      dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a3, c3));
+      const v128_t scales = wasm_i16x8_load8x8(sc + p * apart);  // sub-blocks j, j + 1
+      neg[p] = wasm_i32x4_add(neg[p], wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), wasm_i16x8_shuffle(scales, scales, 0, 0, 1, 1, 2, 2, 3, 3)));
+    }
+    if (j & 1) {
+      const v128_t dx = wasm_v128_load32_splat(terms + 1);
+#pragma clang loop unroll(full)
+      for (int p = 0; p < P; ++p) {
+        acc[p] = wasm_f32x4_sub(acc[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(neg[p]), dx));
+        neg[p] = wasm_i32x4_splat(0);
+      }
+    }
+    qs += 48;
+    xq += 16;
+    sc += 4;
+    terms += 2;
+  }
+#pragma clang loop unroll(full)
+  for (int p = 0; p < P; ++p) y[p] = wasm_f32x4_add(y[p], wasm_f32x4_mul(wasm_v128_load(panel + p * apart), acc[p]));
+}
+
 // The relaxed GEMV's Q4_K / Q5_K k_superblock(), reading the panel as it
 // goes: each part's four nibble vectors in a rolled loop of one vector a
 // step, whose pointers advance through opaque_pointers(), as the Q4 GEMV
 // tiles do (q4_q8_wasmrelaxedsimd.h). Unrolled, clang put a part's loads
 // first and V8 spilled a third of the loop's values (a base register per
-// load32_splat offset, too). Q5_K's fifth bits come from the part's plane
-// moved right 2 bits a step (bits 2v, 2v + 1 of each byte to 0, 1; 16-bit
-// shifts never move them across bytes). Same units, scale dots and float
-// updates in the same order: bitwise k_superblock()'s.
+// load32_splat offset, too). Q5_K's parts are in the relaxed Q5_0 panels'
+// form in relaxed-SIMD builds (kQ5Split: a mask gives the low codes, a
+// shift, an xor with the plane and a mask the high ones; q4_panel.h), the
+// plane moved right 2 bits a step (16-bit lanes); else its fifth bits come
+// from the plane moved the same way (bits 2v, 2v + 1 of each byte to 0, 1;
+// 16-bit shifts never move them across bytes). Same units, scale dots and
+// float updates in the same order: bitwise k_superblock()'s.
 template <TensorType kType, int P = 1>
 __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
                                                                       const int32_t* terms, v128_t (&y)[P]) {
   using Dots = UnitDots<true>;
   constexpr bool kQ5 = kType == TensorType::Q5_K;
   static_assert(k_unit_vectors<kType, true>() == (kQ5 ? 2 : 4), "a unit is two steps (Q5_K) or four");
-  const v128_t nibble = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10);
+  const v128_t nibble = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10), five = wasm_i8x16_splat(0x1F);
   v128_t acc_d[P], acc_m[P];
 #pragma clang loop unroll(full)
   for (int p = 0; p < P; ++p) acc_d[p] = acc_m[p] = wasm_f32x4_splat(0.0f);
@@ -290,8 +373,16 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
 #pragma clang loop unroll(full)
         for (int p = 0; p < P; ++p) {
           const v128_t q = wasm_v128_load(qs + p * apart);
-          v128_t lo = wasm_v128_and(q, nibble), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), nibble);
-          if constexpr (kQ5) {
+          v128_t lo, hi;
+          if constexpr (kQ5 && kQ5Split) {  // q5_code_vectors' form
+            lo = wasm_v128_and(q, five);
+            hi = wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), plane[p]), five);
+            plane[p] = wasm_u16x8_shr(plane[p], 2);
+          } else {
+            lo = wasm_v128_and(q, nibble);
+            hi = wasm_v128_and(wasm_u16x8_shr(q, 4), nibble);
+          }
+          if constexpr (kQ5 && !kQ5Split) {
             lo = wasm_v128_or(lo, wasm_v128_and(wasm_i16x8_shl(plane[p], 4), bit4));
             hi = wasm_v128_or(hi, wasm_v128_and(wasm_i16x8_shl(plane[p], 3), bit4));
             plane[p] = wasm_u16x8_shr(plane[p], 2);
@@ -331,7 +422,12 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
 template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
-  if constexpr (kType == TensorType::Q6_K) return k_superblock_q6<kRelaxed>(parts, panel, xq, xw, terms);
+  if constexpr (kType == TensorType::Q6_K && kRelaxed) {
+    static_assert(std::is_same_v<Parts, KPanelParts<kType, true>>, "the relaxed Q6_K GEMM is its GEMV");
+    v128_t y[1] = {wasm_f32x4_splat(0.0f)};
+    k_superblocks_q6_relaxed_gemv<1>(panel, 0, xq, terms, y);
+    return y[0];
+  } else if constexpr (kType == TensorType::Q6_K) return k_superblock_q6<kRelaxed>(parts, panel, xq, xw, terms);
   else if constexpr (kRelaxed && std::is_same_v<Parts, KPanelParts<kType, true>>) {
     v128_t y[1] = {wasm_f32x4_splat(0.0f)};
     k_superblocks_relaxed_gemv<kType>(panel, 0, xq, terms, y);
@@ -381,7 +477,14 @@ KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
       const float dx = x.d[m * nb32 + j];
       const int8_t* a = x.qs + m * K + j * kQK;
       t[0] = int32_t(f32_bits(dx));
-      if (kType == TensorType::Q6_K) {
+      if (kType == TensorType::Q6_K && kRelaxed) {
+        for (int h = 0; h < 2; ++h) {
+          int32_t even = 0, odd = 0;  // elements 4c, 4c + 1 and 4c + 2, 4c + 3 of the half
+          for (int l = 0; l < kQK / 2; ++l) (l % 4 < 2 ? even : odd) += a[16 * h + l];
+          t[2 * h] = int32_t(uint32_t(uint16_t(32 * even)) | (uint32_t(uint16_t(32 * odd)) << 16));
+          t[2 * h + 1] = int32_t(f32_bits(dx));
+        }
+      } else if (kType == TensorType::Q6_K) {
         int32_t low = 0;
         for (int l = 0; l < kQK / 2; ++l) low += a[l];
         const int32_t high = x.sums[m * nb32 + j] - low;  // |Σ| ≤ 16 · 128: int16

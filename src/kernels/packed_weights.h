@@ -107,14 +107,19 @@
 //                    byte j) and 32p + 8v + 4 + j (high nibble), as in the
 //                    relaxed Q4 panels
 //     Q5_K uint8 qh[16]: byte 4r + j, bit 2v + e: bit 4 of the element of
-//                    vector v, nibble e (0 low, 1 high), byte j
+//                    vector v, nibble e (0 low, 1 high), byte j; relaxed-SIMD
+//                    builds instead hold qs and qh in the relaxed Q5_0
+//                    panels' xor form (q5_slot, q5_xor_panel in q4_panel.h;
+//                    read_k_row / write_k_row in k_panel.cpp)
 //   Q6_K instead, 8 parts of 96 bytes: two triples t of three vectors
 //     (48 bytes, elements 32p + 16t .. +15 of each row). Code vector u
 //     (u = 0..3: elements 32p + 16t + 4u + j of row r, as byte 4r + j of
 //     a vector) is bits 0..5 of vector u for u < 3; code vector 3 is bits
 //     6, 7 of the three vectors (vector c holds its bits 2c, 2c + 1). One
 //     mask gives three code vectors; three shifts, masks and two ors the
-//     fourth (q6_code_vectors in k_wasmsimd.h).
+//     fourth (q6_code_vectors in k_wasmsimd.h). Relaxed-SIMD builds
+//     instead set bits 6, 7 so that code vector 3 is, in 16-bit lanes,
+//     ((x0 >> 6) ^ (x1 >> 4) ^ (x2 >> 2)) & 0x3F3F (kQ6Xor, k_panel.h).
 //
 // 608, 736 and 848 bytes per 1024 weights: 4.75, 5.75 and 6.625 bits per
 // weight (files: 4.5, 5.5, 6.5625). Codes keep their file values (Q6_K's

@@ -278,7 +278,7 @@ void pack_q4_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
 // Q6_K: header (d, the int8 scales), then per part p two triples t, each
 // the code vectors u = 0..3 (lane r: row r's elements 32p + 16t + 4u ..+3):
 // vectors 0..2 whole in bits 0..5, vector 3's bits 2c, 2c + 1 in bits 6, 7
-// of vector c.
+// of vector c (relaxed-SIMD builds: the xor form, kQ6Xor in k_panel.h).
 void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   constexpr TensorType kType = TensorType::Q6_K;
   constexpr size_t kScales = k_scales_offset(kType), kParts = k_part_offset(kType, 0), kPart = k_part_bytes(kType);
@@ -301,6 +301,13 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
       }
       transpose_words(codes, c);
       uint8_t* triple = panel + kParts + p * kPart + 48 * t;
+      if constexpr (kQ6Xor) {  // q6_xor_bits, a vector at a time
+        typedef uint16_t U16x8 __attribute__((vector_size(16)));
+        const U16x8 want = (U16x8(c[3]) ^ (U16x8(c[0]) >> 6) ^ (U16x8(c[1]) >> 4) ^ (U16x8(c[2]) >> 2)) & uint16_t(0x3F3F);
+        NIBBLE_UNROLL
+        for (int u = 0; u < 3; ++u) store16(triple + 16 * u, c[u] | U8x16((want & uint16_t(0x0303 << (2 * u))) << (6 - 2 * u)));
+        continue;
+      }
       NIBBLE_UNROLL
       for (int u = 0; u < 3; ++u) store16(triple + 16 * u, c[u] | U8x16((shift_right(c[3], 2 * u) & 3) << 6));
     }
