@@ -111,15 +111,14 @@ void q4_q8_gemm_unpacked_tile_relaxed(int64_t nb, const uint8_t* unpacked, const
     }
     const v128_t start[R] = {broadcast_lane<0>(start4), broadcast_lane<1>(start4), broadcast_lane<2>(start4), broadcast_lane<3>(start4)};
     v128_t sum[R][P];
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; ++r)
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) sum[r][p] = start[r];
     const uint8_t* codes = unpacked + P * kHead;
     const int32_t* words = act;
     const int32_t* const words_end = act + kQK / 4 * R;
-#pragma clang loop unroll(disable)
-    do {
+    // Step j of the block: the dots of activation word j with codes[j],
+    // added to the sums. Q4_0's first step adds them to the start instead,
+    // so that no sum is a copy of a shared start (V8 moved a register per
+    // sum): 1.02–1.04× the GEMM's speed at M = 64.
+    const auto step = [&](bool first) {
       const v128_t a[R] = {wasm_v128_load32_splat(words), wasm_v128_load32_splat(words + 1), wasm_v128_load32_splat(words + 2),
                            wasm_v128_load32_splat(words + 3)};
       v128_t c[P];
@@ -130,11 +129,24 @@ void q4_q8_gemm_unpacked_tile_relaxed(int64_t nb, const uint8_t* unpacked, const
 #pragma clang loop unroll(full)
         for (int p = 0; p < P; ++p) {
           const v128_t d = relaxed_dot_i8x16_i7x16(a[r], c[p]);
-          sum[r][p] = kHigh ? wasm_i16x8_sub(sum[r][p], d) : wasm_i16x8_add(sum[r][p], d);
+          const v128_t before = first ? start[r] : sum[r][p];
+          sum[r][p] = kHigh ? wasm_i16x8_sub(before, d) : wasm_i16x8_add(before, d);
         }
       codes += 16 * P;
       words += R;
       opaque_pointers(codes, words);
+    };
+    if (!kHasMin && !kHigh) {
+      step(true);
+    } else {  // (Q4_1, Q5_0: the shape before, for the download size)
+#pragma clang loop unroll(full)
+      for (int r = 0; r < R; ++r)
+#pragma clang loop unroll(full)
+        for (int p = 0; p < P; ++p) sum[r][p] = start[r];
+    }
+#pragma clang loop unroll(disable)
+    do {
+      step(false);
     } while (words != words_end);
     // The rows' scales and (Q4_1) terms: one load each, then lane broadcasts.
     const v128_t da4 = wasm_v128_load(act + q8_field<true>(R, kQ8D));
