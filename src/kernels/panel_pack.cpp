@@ -305,7 +305,11 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
         typedef uint16_t U16x8 __attribute__((vector_size(16)));
         const U16x8 want = (U16x8(c[3]) ^ (U16x8(c[0]) >> 6) ^ (U16x8(c[1]) >> 4) ^ (U16x8(c[2]) >> 2)) & uint16_t(0x3F3F);
         NIBBLE_UNROLL
-        for (int u = 0; u < 3; ++u) store16(triple + 16 * u, c[u] | U8x16((want & uint16_t(0x0303 << (2 * u))) << (6 - 2 * u)));
+        for (int u = 0; u < 3; ++u) {
+          const uint16_t m = uint16_t(0x0303 << (2 * u));
+          const U16x8 mask = {m, m, m, m, m, m, m, m};  // (GCC refuses a u16 vector & a non-constant scalar)
+          store16(triple + 16 * u, c[u] | U8x16((want & mask) << (6 - 2 * u)));
+        }
         continue;
       }
       NIBBLE_UNROLL
