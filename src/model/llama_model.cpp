@@ -122,8 +122,8 @@ LlamaState::LlamaState(const LlamaModel& model, int context, int max_batch)
   const LlamaConfig& c = model.config();
   const ForwardSwitches& f = model.switches();
   const size_t cache = size_t(c.n_layers) * size_t(context) * size_t(c.kv_dim());
-  key_cache_.assign(cache, 0.0f);
-  value_cache_.assign(cache, 0.0f);
+  key_cache_.reset(new float[cache]());
+  value_cache_.reset(new float[cache]());
   const size_t b = size_t(max_batch_);
   x_.resize(b * c.dim);
   xb_.resize(b * std::max(c.dim, c.q_dim()));
@@ -204,8 +204,8 @@ Status LlamaState::attention_block(int l, int n, Precision precision, ThreadPool
   const LlamaLayer& layer = model_.weights().layers[l];
   const int dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hd = c.head_dim;
   const int group = c.n_heads / c.n_kv_heads;  // query heads per KV head
-  float* key_layer = &key_cache_[size_t(l) * context_ * kv_dim];
-  float* value_layer = &value_cache_[size_t(l) * context_ * kv_dim];
+  float* key_layer = key_cache_.get() + size_t(l) * context_ * kv_dim;
+  float* value_layer = value_cache_.get() + size_t(l) * context_ * kv_dim;
   const bool local = c.is_local_layer(l);
   const std::vector<float>& cos_sin_table = local && !rope_cos_sin_local_.empty() ? rope_cos_sin_local_ : rope_cos_sin_;
   const auto rotate = f.rope == RopeStyle::kHalfSplit ? rope_half_split : rope;
