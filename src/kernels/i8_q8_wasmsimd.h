@@ -106,14 +106,6 @@ static_assert([] {
   return true;
 }(), "the IQ4_NL residues must stay in 0..18 (the int16 bound above)");
 
-// i8x16.relaxed_swizzle(t, s): lane i = t[s[i]], the same on every engine
-// for indices 0..15 (x86: one pshufb, where i8x16.swizzle adds a saturating
-// add that sends indices ≥ 16 to zero). Clang 14 cannot emit it: this emits
-// i16x8.q15mulr_sat_s in its place (same operands and result type, used
-// nowhere else), which tools/patch_relaxed_simd.mjs rewrites after linking,
-// as relaxed_dot_i8x16_i7x16 (wasmsimd_util.h). Only relaxed kernels call it.
-inline v128_t relaxed_swizzle_i8x16(v128_t table, v128_t indices) { return wasm_i16x8_q15mulr_sat(table, indices); }
-
 // Groups g .. g + G - 1 in one pass, as the Q8_0 tile below, in a rolled
 // loop of one vector per group and step: V8 unrolls it and keeps each
 // step's loads in the step. Unrolled by clang (or two vectors per step),

@@ -237,12 +237,13 @@ struct KUnpackedParts {
 // part's two, sub-blocks 2s and 2s + 1) in one rolled loop, each a part's
 // 32-block formula after its second triple. Rolled per part (two triples
 // a step), clang loaded a whole part first and V8 spilled a third of the
-// loop's ops.
-template <bool kRelaxed, typename Parts>
+// loop's ops. Plain tier only: the relaxed tier's is
+// k_superblocks_q6_relaxed_gemv below.
+template <typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                              const int16_t* xw, const int32_t* terms) {
-  using Dots = UnitDots<kRelaxed>;
-  constexpr int kPer = 2 * k_unit_vectors<TensorType::Q6_K, kRelaxed>();  // code vectors per unit
+  using Dots = UnitDots<false>;
+  constexpr int kPer = 2 * k_unit_vectors<TensorType::Q6_K, false>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), isum = wasm_i32x4_splat(0);
 #pragma clang loop unroll(disable)
   for (int j = 0; j < 2 * kKParts; ++j) {
@@ -252,7 +253,7 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts,
       Dots dots;
 #pragma clang loop unroll(full)
       for (int c = u * kPer; c < (u + 1) * kPer; ++c)
-        dots.add(parts.code(s, 4 * t + c), Dots::activations(xq + 16 * j, kRelaxed ? xw : xw + 16 * j, 4 * c));
+        dots.add(parts.code(s, 4 * t + c), Dots::activations(xq + 16 * j, xw + 16 * j, 4 * c));
       isum = wasm_i32x4_add(isum, dots.scaled(parts.scale(s, t)));
     }
     if (t == 1) {
@@ -427,7 +428,7 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
     v128_t y[1] = {wasm_f32x4_splat(0.0f)};
     k_superblocks_q6_relaxed_gemv<1>(panel, 0, xq, terms, y);
     return y[0];
-  } else if constexpr (kType == TensorType::Q6_K) return k_superblock_q6<kRelaxed>(parts, panel, xq, xw, terms);
+  } else if constexpr (kType == TensorType::Q6_K) return k_superblock_q6(parts, panel, xq, xw, terms);
   else if constexpr (kRelaxed && std::is_same_v<Parts, KPanelParts<kType, true>>) {
     v128_t y[1] = {wasm_f32x4_splat(0.0f)};
     k_superblocks_relaxed_gemv<kType>(panel, 0, xq, terms, y);

@@ -23,6 +23,14 @@ inline v128_t rotate_lanes(v128_t v) {
 // linked .wasm (TOOLCHAIN.md).
 inline v128_t relaxed_dot_i8x16_i7x16(v128_t a, v128_t b) { return wasm_u16x8_narrow_i32x4(a, b); }
 
+// i8x16.relaxed_swizzle(t, s): lane i = t[s[i]], the same on every engine
+// for indices 0..15 (x86: one pshufb, where i8x16.swizzle adds a saturating
+// add that sends indices ≥ 16 to zero). Clang 14 cannot emit it: this emits
+// i16x8.q15mulr_sat_s in its place (same operands and result type, used
+// nowhere else), which tools/patch_relaxed_simd.mjs rewrites after linking,
+// as relaxed_dot_i8x16_i7x16 above. Only relaxed kernels call it.
+inline v128_t relaxed_swizzle_i8x16(v128_t table, v128_t indices) { return wasm_i16x8_q15mulr_sat(table, indices); }
+
 // An empty asm that hides p's value from clang: an inner loop that advances
 // its pointers through it keeps them as two plain increments. Without it,
 // clang's strength reduction rebuilds a pointer from the loop counter and the
