@@ -145,89 +145,62 @@ void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
 
 // The GEMM reads each weight group once per activation tile, so it first
 // copies the panels of two groups (8 weight rows) into a scratch buffer
-// (copy_group_pair_major, once per group and kernel call), the nibbles of
+// (copy_group_pair_major, once per group and kernel call), the codes of
 // each block widened to its 16 "pair vectors": the i16x8 [row0 k, row0 k+1,
-// ..., row3 k, row3 k+1], k = 2p, p = 0..15, four rows of one pair. Types
-// without a minimum store their codes centred (Q4_0: q − 8, Q5_0: q − 16),
-// so that a dot is the block's whole integer sum Σ(q − 8)·a, the reference's
-// Σq·a − 8·Σa (no per-row term in the block update). A block of the copy:
-//   heads[2]      each group's panel head: d[4] (Q4_1, Q5_1: m[4] too)
+// ..., row3 k, row3 k+1], k = 2p, p = 0..15, four rows of one pair, centred
+// (Q4_0: q − 8, Q5_0: q − 16), so that a dot is the block's whole integer
+// sum Σ(q − 8)·a, the reference's Σq·a − 8·Σa (no per-row term in the block
+// update). A block of the copy:
+//   heads[2]      each group's panel head, d[4]
 //   pairs[16][2]  pair vector p of the first group, then of the second
-// The first step moves the nibbles to "pair-major" order (nibble s of
-// 16-bit lane 2r + e of vector v = row r, element 2(4v + s) + e), from
-// which (vector >> 4s) & 0xF gives pair 4v + s.
-constexpr NibbleSlot pair_major_nibble_slot(int r, int k) {
-  const int pair = k / 2, vec = pair / 4, s = pair % 4, lane = 2 * r + k % 2;
-  return {16 * vec + 2 * lane + s / 2, 4 * (s % 2)};
-}
-
-// The four i16x8 pair vectors of a pair-major vector: out[s] = [row0 k,
-// row0 k+1, ..., row3 k, row3 k+1] for k = 2(4v + s).
-inline void pair_major_pairs(v128_t q, v128_t out[4]) {
-  const v128_t mask = wasm_i16x8_splat(0x000F);
-  out[0] = wasm_v128_and(q, mask);
-  out[1] = wasm_v128_and(wasm_u16x8_shr(q, 4), mask);
-  out[2] = wasm_v128_and(wasm_u16x8_shr(q, 8), mask);
-  out[3] = wasm_u16x8_shr(q, 12);
-}
-
 constexpr int kPairMajorGroups = 2;
 // Bytes per block of the copy, and where group `slot` (0, 1) keeps its head and pair vector p.
-constexpr size_t pair_major_block_bytes(bool has_min) { return kPairMajorGroups * (size_t(q4_qs_offset(has_min)) + 16 * 16); }
-constexpr size_t pair_major_head(bool has_min, int slot) { return size_t(slot) * size_t(q4_qs_offset(has_min)); }
-constexpr size_t pair_major_pair(bool has_min, int slot, int p) {
-  return kPairMajorGroups * size_t(q4_qs_offset(has_min)) + size_t(16 * kPairMajorGroups * p + 16 * slot);
+constexpr size_t pair_major_block_bytes() { return kPairMajorGroups * (size_t(q4_qs_offset(false)) + 16 * 16); }
+constexpr size_t pair_major_head(int slot) { return size_t(slot) * size_t(q4_qs_offset(false)); }
+constexpr size_t pair_major_pair(int slot, int p) {
+  return kPairMajorGroups * size_t(q4_qs_offset(false)) + size_t(16 * kPairMajorGroups * p + 16 * slot);
 }
 
-// Copies group g's panels to slot `slot` of every block of `out`.
-template <bool kHasMin>
+// Copies group g's panels (Q4_0; kHigh: Q5_0) to slot `slot` of every block
+// of `out`: the head as it is, then the codes of nibble s of each panel
+// vector v (kHigh: with their fifth bits, scaled_values5), centred, in the
+// GEMV's order (32-bit lane i: row (i + s) % 4's pair 4v + i); a 4×4 lane
+// transpose with a rotation gives pair 4v + i's vector (lane r: row r).
+// (Was: the nibbles moved to pair-major order by four swizzles, then
+// masked: 30 instructions per panel vector against 22.)
+template <bool kHigh>
 void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out) {
-  static constexpr NibbleMoveMap kMap = nibble_move_map(pair_major_nibble_slot);
-  const NibbleMover to_pair_major(kMap);
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
-  constexpr int kHead = q4_qs_offset(kHasMin);
-  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(false, kHigh));
+  constexpr int kHead = q4_qs_offset(false);
+  constexpr int kPair = 16 * kPairMajorGroups;  // bytes from one pair vector of the slot to the next
+  const uint8_t* panel = q4_panel<false, kHigh>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  const v128_t centre = wasm_i16x8_splat(kHasMin ? 0 : 8);
-  for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_block_bytes(kHasMin)) {
-    for (int i = 0; i < kHead; i += 16) wasm_v128_store(out + pair_major_head(kHasMin, slot) + i, wasm_v128_load(panel + i));
-#pragma clang loop unroll(full)
-    for (int v = 0; v < 4; ++v) {
-      v128_t pairs[4];
-      pair_major_pairs(to_pair_major(wasm_v128_load(panel + kHead + 16 * v)), pairs);
-#pragma clang loop unroll(full)
-      for (int s = 0; s < 4; ++s) wasm_v128_store(out + pair_major_pair(kHasMin, slot, 4 * v + s), wasm_i16x8_sub(pairs[s], centre));
-    }
-  }
-}
-
-// Q5 panels: copies group g's panels as copy_group_pair_major does, the pair
-// vectors holding the 5-bit values (Q5_0's centred: q − 16). The values
-// come out in the GEMV's order (t[s] lane i: row (i + s) % 4, pair 4v + i)
-// and a 4×4 lane transpose with a rotation gives pair 4v + i's vector
-// (lane r: row r).
-template <bool kHasMin>
-void copy_group_pair_major_q5(const Q4Weights& w, int64_t g, int slot, uint8_t* out) {
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, true));
-  constexpr int kHead = q4_qs_offset(kHasMin);
-  const uint8_t* panel = q4_panel<kHasMin, true>(w, g, 0);
-  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  const v128_t offset = wasm_i16x8_splat(kHasMin ? 0 : 16);
-  for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_block_bytes(kHasMin)) {
-    for (int i = 0; i < kHead; i += 16) wasm_v128_store(out + pair_major_head(kHasMin, slot) + i, wasm_v128_load(panel + i));  // d[4] (Q5_1: m[4])
-    v128_t plane = wasm_v128_load(panel + q5_high_offset(kHasMin));
-    uint8_t* pairs = out + pair_major_pair(kHasMin, slot, 0);
+  const v128_t centre = wasm_i16x8_splat(kHigh ? 16 : 8);
+  for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_block_bytes()) {
+    wasm_v128_store(out + pair_major_head(slot), wasm_v128_load(panel));  // d[4]
+    v128_t plane = kHigh ? wasm_v128_load(panel + q5_high_offset(false)) : v128_t{};
+    uint8_t* pairs = out + pair_major_pair(slot, 0);
 #pragma clang loop unroll(disable)
-    for (int v = 0; v < 4; ++v, plane = wasm_u16x8_shr(plane, 1), pairs += 4 * 16 * kPairMajorGroups) {
+    for (int v = 0; v < 4; ++v, pairs += 4 * kPair) {
       const v128_t q = wasm_v128_load(panel + kHead + 16 * v);
-      const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
-      const v128_t t0 = wasm_i16x8_sub(scaled_values5<0>(q, high4, high3), offset);
-      const v128_t t1 = wasm_i16x8_sub(wasm_u16x8_shr(scaled_values5<1>(q, high4, high3), 4), offset);
-      const v128_t t2 = wasm_i16x8_sub(wasm_u16x8_shr(scaled_values5<2>(q, high4, high3), 8), offset);
-      const v128_t t3 = wasm_i16x8_sub(scaled_values5<3>(q, high4, high3), offset);
-      const v128_t lo01 = wasm_i32x4_shuffle(t0, t1, 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(t0, t1, 2, 6, 3, 7);
-      const v128_t lo23 = wasm_i32x4_shuffle(t2, t3, 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(t2, t3, 2, 6, 3, 7);
-      constexpr int kPair = 16 * kPairMajorGroups;  // bytes from one pair vector of the slot to the next
+      v128_t t[4];
+      if (kHigh) {
+        const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
+        t[0] = scaled_values5<0>(q, high4, high3);
+        t[1] = wasm_u16x8_shr(scaled_values5<1>(q, high4, high3), 4);
+        t[2] = wasm_u16x8_shr(scaled_values5<2>(q, high4, high3), 8);
+        t[3] = scaled_values5<3>(q, high4, high3);
+        plane = wasm_u16x8_shr(plane, 1);
+      } else {
+        t[0] = scaled_nibbles<0>(q);
+        t[1] = wasm_u16x8_shr(scaled_nibbles<1>(q), 4);
+        t[2] = wasm_u16x8_shr(scaled_nibbles<2>(q), 8);
+        t[3] = scaled_nibbles<3>(q);
+      }
+#pragma clang loop unroll(full)
+      for (int s = 0; s < 4; ++s) t[s] = wasm_i16x8_sub(t[s], centre);
+      const v128_t lo01 = wasm_i32x4_shuffle(t[0], t[1], 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(t[0], t[1], 2, 6, 3, 7);
+      const v128_t lo23 = wasm_i32x4_shuffle(t[2], t[3], 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(t[2], t[3], 2, 6, 3, 7);
       wasm_v128_store(pairs, wasm_i32x4_shuffle(lo01, lo23, 0, 1, 4, 5));
       wasm_v128_store(pairs + kPair, wasm_i32x4_shuffle(lo01, lo23, 7, 2, 3, 6));
       wasm_v128_store(pairs + 2 * kPair, wasm_i32x4_shuffle(hi01, hi23, 4, 5, 0, 1));
@@ -250,14 +223,16 @@ void copy_group_pair_major_q5(const Q4Weights& w, int64_t g, int slot, uint8_t* 
 // lane rotations (1.35–2.4× the speed at M = 64; the 4×4 tile also read the
 // activations once per group instead of once per two, which from L2 under
 // other processes' load was 2.3× slower on the bench model's larger shapes).
-// has_min (Q4_1, Q5_1) is a run-time flag rather than a template
-// parameter: one instance of the tile serves the four types (a second cost
-// 0.3 KB of the gzipped download), and it only decides the block update's
-// m·(d_a·Σa) term, once per block.
-inline void q4_q8_gemm_tile(int64_t nb, bool has_min, const uint8_t* copy, const int32_t* act, int64_t g, int groups,
-                            float* y, int64_t ldy, int rows) {
+// Only the types without a minimum (Q4_0, Q5_0) run it: the plain tier runs
+// Q4_1 and Q5_1 prompts (legacy types no K-quant mix uses) through their GEMV
+// tiles, row by row, about as fast as the 4×4 tile this replaced ran them;
+// a tile of their own (the m·(d_a·Σa) term) cost 0.3 KB of the gzipped
+// download, and a run-time flag for it measured slower (the same loop, a
+// branch per block: 1.1× the prompt's time in one run under load).
+inline void q4_q8_gemm_tile(int64_t nb, const uint8_t* copy, const int32_t* act, int64_t g, int groups, float* y,
+                            int64_t ldy, int rows) {
   constexpr int R = 4, P = kPairMajorGroups;
-  const size_t block_bytes = pair_major_block_bytes(has_min), head_bytes = pair_major_head(has_min, 1);
+  constexpr size_t block_bytes = pair_major_block_bytes(), head_bytes = pair_major_head(1);
   v128_t acc[R][P];
 #pragma clang loop unroll(full)
   for (int r = 0; r < R; ++r)
@@ -290,26 +265,13 @@ inline void q4_q8_gemm_tile(int64_t nb, bool has_min, const uint8_t* copy, const
     do {
       step(false);
     } while (words != words_end);
-    // The _ref block update: acc += float(dot)·(d_w·d_a) [+ m_w·(d_a·Σa)].
+    // The _ref block update: acc += float(dot)·(d_w·d_a).
     const v128_t da4 = wasm_v128_load(act + q8_field<false>(R, kQ8D));
     const v128_t da[R] = {broadcast_lane<0>(da4), broadcast_lane<1>(da4), broadcast_lane<2>(da4), broadcast_lane<3>(da4)};
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; ++r)
 #pragma clang loop unroll(full)
-      for (int s = 0; s < P; ++s)
-        sum[r][s] = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sum[r][s]), wasm_f32x4_mul(wasm_v128_load(copy + s * head_bytes), da[r]));
-    if (has_min) {
-      const v128_t term4 = wasm_v128_load(act + q8_field<false>(R, kQ8DSum));
-      const v128_t term[R] = {broadcast_lane<0>(term4), broadcast_lane<1>(term4), broadcast_lane<2>(term4), broadcast_lane<3>(term4)};
-#pragma clang loop unroll(full)
-      for (int r = 0; r < R; ++r)
-#pragma clang loop unroll(full)
-        for (int s = 0; s < P; ++s) sum[r][s] = wasm_f32x4_add(sum[r][s], wasm_f32x4_mul(wasm_v128_load(copy + s * head_bytes + 16), term[r]));
-    }
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; ++r)
-#pragma clang loop unroll(full)
-      for (int s = 0; s < P; ++s) acc[r][s] = wasm_f32x4_add(acc[r][s], sum[r][s]);
+      for (int s = 0; s < P; ++s) acc[r][s] = q8_block_update_with_term(acc[r][s], sum[r][s], copy + s * head_bytes, da[r]);
   }
   // Unrolled with a test per row: a loop to `rows` indexes acc, which then
   // lives on the stack instead of in registers.
