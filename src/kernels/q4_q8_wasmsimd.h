@@ -220,9 +220,11 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
 // through opaque_pointers (as the relaxed tier's GEMM, q4_q8_gemm_wasmrelaxedsimd.h):
 // 22 SIMD instructions per 64 multiply-adds, against 26 per 32 in the 4×4
 // tile this replaced, which shuffled each activation vector into its three
-// lane rotations (1.35–2.4× the speed at M = 64; the 4×4 tile also read the
-// activations once per group instead of once per two, which from L2 under
-// other processes' load was 2.3× slower on the bench model's larger shapes).
+// lane rotations, and read the activations once per group instead of once
+// per two (a 64-token prompt of the SmolLM2-shaped Q4_0 model, Node, CPU
+// time: 0.78–0.85× the time with it). Kernel-bench timings of the larger
+// shapes (576×1536 at M = 64: over ~5 ms) are wall time and were 2–3×
+// inflated on a machine shared by other processes; compare CPU time.
 // Only the types without a minimum (Q4_0, Q5_0) run it: the plain tier runs
 // Q4_1 and Q5_1 prompts (legacy types no K-quant mix uses) through their GEMV
 // tiles, row by row, about as fast as the 4×4 tile this replaced ran them;
