@@ -222,7 +222,7 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
 // tile this replaced, which shuffled each activation vector into its three
 // lane rotations, and read the activations once per group instead of once
 // per two (a 64-token prompt of the SmolLM2-shaped Q4_0 model, Node, CPU
-// time: 0.78–0.85× the time with it). Kernel-bench timings of the larger
+// time: 0.80–0.84× the time with it, 512 tokens 0.85×). Kernel-bench timings of the larger
 // shapes (576×1536 at M = 64: over ~5 ms) are wall time and were 2–3×
 // inflated on a machine shared by other processes; compare CPU time.
 // Only the types without a minimum (Q4_0, Q5_0) run it: the plain tier runs
