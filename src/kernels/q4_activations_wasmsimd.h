@@ -98,6 +98,28 @@ inline void write_relaxed_q8_tile(const Q8Activations& x, int64_t m, int64_t b, 
     write_q8_row_terms(x, (m + r) * nb + b, out + q8_field<true>(4, kQ8D, r), out + q8_field<true>(4, kQ8Minus8Sum, r), out + q8_field<true>(4, kQ8DSum, r));
 }
 
+// One block of a full 4-row tile of the plain layout (R = 4, rows m ..
+// m + 3): each row's values widened to int16 (v128.load8x8_s), four pairs
+// at a time, then transposed (pair p of row r at 4p + r): the element-wise
+// copy took 1.6 % of a 64-token prompt in the SIMD build.
+inline void write_plain_q8_tile(const Q8Activations& x, int64_t m, int64_t b, int32_t* out) {
+  const int64_t nb = x.K / kQK;
+  const int8_t* a = x.qs + m * x.K + b * kQK;
+  for (int h = 0; h < 4; ++h, a += 8, out += 16) {  // pairs 4h .. 4h + 3
+    const v128_t r0 = wasm_i16x8_load8x8(a), r1 = wasm_i16x8_load8x8(a + x.K);
+    const v128_t r2 = wasm_i16x8_load8x8(a + 2 * x.K), r3 = wasm_i16x8_load8x8(a + 3 * x.K);
+    const v128_t lo01 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+    const v128_t lo23 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+    wasm_v128_store(out, wasm_i64x2_shuffle(lo01, lo23, 0, 2));
+    wasm_v128_store(out + 4, wasm_i64x2_shuffle(lo01, lo23, 1, 3));
+    wasm_v128_store(out + 8, wasm_i64x2_shuffle(hi01, hi23, 0, 2));
+    wasm_v128_store(out + 12, wasm_i64x2_shuffle(hi01, hi23, 1, 3));
+  }
+  out -= 64;
+  for (int r = 0; r < 4; ++r)
+    write_q8_row_terms(x, (m + r) * nb + b, out + q8_field<false>(4, kQ8D, r), out + q8_field<false>(4, kQ8Minus8Sum, r), out + q8_field<false>(4, kQ8DSum, r));
+}
+
 template <bool kRelaxed>
 constexpr size_t q8_interleaved_ints(int64_t M, int64_t K, int R) {
   return size_t((M + R - 1) / R * (K / kQK) * q8_block_stride<kRelaxed>(R));
@@ -131,8 +153,12 @@ inline void interleave_q8_into(const Q8Activations& x, int64_t m_begin, int64_t 
   }
   for (int64_t t = 0; t < tiles; ++t) {
     for (int64_t b = 0; b < nb; ++b, out += q8_block_stride<kRelaxed>(R)) {
-      if (kRelaxed && R == 4 && m_begin + t * R + R <= m_end) {
-        write_relaxed_q8_tile(x, m_begin + t * R, b, out);
+      if (R == 4 && m_begin + t * R + R <= m_end) {
+        if constexpr (kRelaxed) {
+          write_relaxed_q8_tile(x, m_begin + t * R, b, out);
+        } else {
+          write_plain_q8_tile(x, m_begin + t * R, b, out);
+        }
         continue;
       }
       for (int r = 0; r < R; ++r) {

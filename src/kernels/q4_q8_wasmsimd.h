@@ -144,131 +144,145 @@ void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
 }
 
 // The GEMM reads each weight group once per activation tile, so it first
-// copies the group's panels into a scratch buffer (copy_group_pair_major),
-// the nibbles of each block widened to its 16 "pair vectors": the i16x8
-// [row0 k, row0 k+1, ..., row3 k, row3 k+1], k = 2p, p = 0..15, four rows of
-// one pair. The first step moves the nibbles to "pair-major" order (nibble s
-// of 16-bit lane 2r + e of vector v = row r, element 2(4v + s) + e), from
-// which (vector >> 4s) & 0xF gives pair 4v + s.
-constexpr NibbleSlot pair_major_nibble_slot(int r, int k) {
-  const int pair = k / 2, vec = pair / 4, s = pair % 4, lane = 2 * r + k % 2;
-  return {16 * vec + 2 * lane + s / 2, 4 * (s % 2)};
+// copies the panels of two groups (8 weight rows) into a scratch buffer
+// (copy_group_pair_major, once per group and kernel call), the codes of
+// each block widened to its 16 "pair vectors": the i16x8 [row0 k, row0 k+1,
+// ..., row3 k, row3 k+1], k = 2p, p = 0..15, four rows of one pair, centred
+// (Q4_0: q − 8, Q5_0: q − 16), so that a dot is the block's whole integer
+// sum Σ(q − 8)·a, the reference's Σq·a − 8·Σa (no per-row term in the block
+// update). A block of the copy:
+//   heads[2]      each group's panel head, d[4]
+//   pairs[16][2]  pair vector p of the first group, then of the second
+constexpr int kPairMajorGroups = 2;
+// Bytes per block of the copy, and where group `slot` (0, 1) keeps its head and pair vector p.
+constexpr size_t pair_major_block_bytes() { return kPairMajorGroups * (size_t(q4_qs_offset(false)) + 16 * 16); }
+constexpr size_t pair_major_head(int slot) { return size_t(slot) * size_t(q4_qs_offset(false)); }
+constexpr size_t pair_major_pair(int slot, int p) {
+  return kPairMajorGroups * size_t(q4_qs_offset(false)) + size_t(16 * kPairMajorGroups * p + 16 * slot);
 }
 
-// The four i16x8 pair vectors of a pair-major vector: out[s] = [row0 k,
-// row0 k+1, ..., row3 k, row3 k+1] for k = 2(4v + s).
-inline void pair_major_pairs(v128_t q, v128_t out[4]) {
-  const v128_t mask = wasm_i16x8_splat(0x000F);
-  out[0] = wasm_v128_and(q, mask);
-  out[1] = wasm_v128_and(wasm_u16x8_shr(q, 4), mask);
-  out[2] = wasm_v128_and(wasm_u16x8_shr(q, 8), mask);
-  out[3] = wasm_u16x8_shr(q, 12);
-}
-
-// Bytes per block of the GEMM's copy: the panel's scales, then 16 pair vectors.
-constexpr size_t pair_major_panel_bytes(bool has_min) { return size_t(q4_qs_offset(has_min)) + 16 * 16; }
-
-// Copies group g's panels to `out`, pair_major_panel_bytes each: d and m as
-// they are, then pair vectors p = 0..15.
-template <bool kHasMin>
-void copy_group_pair_major(const Q4Weights& w, int64_t g, uint8_t* out) {
-  static constexpr NibbleMoveMap kMap = nibble_move_map(pair_major_nibble_slot);
-  const NibbleMover to_pair_major(kMap);
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin));
-  const uint8_t* panel = q4_panel<kHasMin>(w, g, 0);
+// Copies group g's panels (Q4_0; kHigh: Q5_0) to slot `slot` of every block
+// of `out`: the head as it is, then the codes of nibble s of each panel
+// vector v (kHigh: with their fifth bits, scaled_values5), centred, in the
+// GEMV's order (32-bit lane i: row (i + s) % 4's pair 4v + i); a 4×4 lane
+// transpose with a rotation gives pair 4v + i's vector (lane r: row r).
+// (Was: the nibbles moved to pair-major order by four swizzles, then
+// masked: 30 instructions per panel vector against 22.)
+template <bool kHigh>
+void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out) {
+  constexpr size_t kPanel = q4_panel_bytes(q4_type(false, kHigh));
+  constexpr int kHead = q4_qs_offset(false);
+  constexpr int kPair = 16 * kPairMajorGroups;  // bytes from one pair vector of the slot to the next
+  const uint8_t* panel = q4_panel<false, kHigh>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_panel_bytes(kHasMin)) {
-    for (int i = 0; i < q4_qs_offset(kHasMin); i += 16) wasm_v128_store(out + i, wasm_v128_load(panel + i));
-#pragma clang loop unroll(full)
-    for (int v = 0; v < 4; ++v) {
-      v128_t pairs[4];
-      pair_major_pairs(to_pair_major(wasm_v128_load(panel + q4_qs_offset(kHasMin) + 16 * v)), pairs);
-#pragma clang loop unroll(full)
-      for (int s = 0; s < 4; ++s) wasm_v128_store(out + q4_qs_offset(kHasMin) + 64 * v + 16 * s, pairs[s]);
-    }
-  }
-}
-
-// Q5 panels: copies group g's panels to `out` as copy_group_pair_major
-// does, the pair vectors holding the 5-bit values (Q5_0's less 8: with the
-// Q4_0 tile's −8·Σa term that makes Q5_0's −16·Σa, so one tile serves both
-// widths). The values come out in the GEMV's order (t[s] lane i: row
-// (i + s) % 4, pair 4v + i) and a 4×4 lane transpose with a rotation gives
-// pair 4v + i's vector (lane r: row r).
-template <bool kHasMin>
-void copy_group_pair_major_q5(const Q4Weights& w, int64_t g, uint8_t* out) {
-  constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, true));
-  constexpr int kHead = q4_qs_offset(kHasMin);
-  const uint8_t* panel = q4_panel<kHasMin, true>(w, g, 0);
-  const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
-  const v128_t offset = wasm_i16x8_splat(kHasMin ? 0 : 8);
-  for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_panel_bytes(kHasMin)) {
-    for (int i = 0; i < kHead; i += 16) wasm_v128_store(out + i, wasm_v128_load(panel + i));  // d[4] (Q5_1: m[4])
-    v128_t plane = wasm_v128_load(panel + q5_high_offset(kHasMin));
-    uint8_t* pairs = out + kHead;
+  const v128_t centre = wasm_i16x8_splat(kHigh ? 16 : 8);
+  for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_block_bytes()) {
+    wasm_v128_store(out + pair_major_head(slot), wasm_v128_load(panel));  // d[4]
+    v128_t plane = kHigh ? wasm_v128_load(panel + q5_high_offset(false)) : v128_t{};
+    uint8_t* pairs = out + pair_major_pair(slot, 0);
 #pragma clang loop unroll(disable)
-    for (int v = 0; v < 4; ++v, plane = wasm_u16x8_shr(plane, 1), pairs += 64) {
+    for (int v = 0; v < 4; ++v, pairs += 4 * kPair) {
       const v128_t q = wasm_v128_load(panel + kHead + 16 * v);
-      const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
-      const v128_t t0 = wasm_i16x8_sub(scaled_values5<0>(q, high4, high3), offset);
-      const v128_t t1 = wasm_i16x8_sub(wasm_u16x8_shr(scaled_values5<1>(q, high4, high3), 4), offset);
-      const v128_t t2 = wasm_i16x8_sub(wasm_u16x8_shr(scaled_values5<2>(q, high4, high3), 8), offset);
-      const v128_t t3 = wasm_i16x8_sub(scaled_values5<3>(q, high4, high3), offset);
-      const v128_t lo01 = wasm_i32x4_shuffle(t0, t1, 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(t0, t1, 2, 6, 3, 7);
-      const v128_t lo23 = wasm_i32x4_shuffle(t2, t3, 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(t2, t3, 2, 6, 3, 7);
+      v128_t t[4];
+      if (kHigh) {
+        const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
+        t[0] = scaled_values5<0>(q, high4, high3);
+        t[1] = wasm_u16x8_shr(scaled_values5<1>(q, high4, high3), 4);
+        t[2] = wasm_u16x8_shr(scaled_values5<2>(q, high4, high3), 8);
+        t[3] = scaled_values5<3>(q, high4, high3);
+        plane = wasm_u16x8_shr(plane, 1);
+      } else {
+        t[0] = scaled_nibbles<0>(q);
+        t[1] = wasm_u16x8_shr(scaled_nibbles<1>(q), 4);
+        t[2] = wasm_u16x8_shr(scaled_nibbles<2>(q), 8);
+        t[3] = scaled_nibbles<3>(q);
+      }
+#pragma clang loop unroll(full)
+      for (int s = 0; s < 4; ++s) t[s] = wasm_i16x8_sub(t[s], centre);
+      const v128_t lo01 = wasm_i32x4_shuffle(t[0], t[1], 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(t[0], t[1], 2, 6, 3, 7);
+      const v128_t lo23 = wasm_i32x4_shuffle(t[2], t[3], 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(t[2], t[3], 2, 6, 3, 7);
       wasm_v128_store(pairs, wasm_i32x4_shuffle(lo01, lo23, 0, 1, 4, 5));
-      wasm_v128_store(pairs + 16, wasm_i32x4_shuffle(lo01, lo23, 7, 2, 3, 6));
-      wasm_v128_store(pairs + 32, wasm_i32x4_shuffle(hi01, hi23, 4, 5, 0, 1));
-      wasm_v128_store(pairs + 48, wasm_i32x4_shuffle(hi01, hi23, 3, 6, 7, 2));
+      wasm_v128_store(pairs + kPair, wasm_i32x4_shuffle(lo01, lo23, 7, 2, 3, 6));
+      wasm_v128_store(pairs + 2 * kPair, wasm_i32x4_shuffle(hi01, hi23, 4, 5, 0, 1));
+      wasm_v128_store(pairs + 3 * kPair, wasm_i32x4_shuffle(hi01, hi23, 3, 6, 7, 2));
     }
   }
 }
 
-// W4A8 GEMM tile: 4 weight rows × 4 activation rows (rows ≥ `rows` are zero
-// padding and not stored), group g; `panel` = the group's panels from
-// copy_group_pair_major, `act` = the tile's blocks from
-// interleave_q8<false> with R = 4. A v128 load
-// gives pair p of the four activation rows; it and its three lane rotations meet the weight pair vector in four dots, so
-// dot[j] lane i sums weight row i × activation row (i + j) % 4: 16 products
-// per pair from one load and three shuffles, no horizontal sums. The block
-// update uses the rotated d_a / Σa; results are bitwise the reference's.
-// Measured alternatives, slower: the packed (row-rotated) layout directly,
-// two nibbles per pass into eight accumulators (~12%: twice the loads and
-// loop steps); a pair-major byte copy (4× smaller, but every tile then
-// shifts and masks it: ~8% at M = 64); two groups per tile sharing the loads and shuffles (V8 spills
-// the eight accumulators); rotations stored by the interleave instead of
-// shuffled (4× the activation traffic).
-template <bool kHasMin>
-void q4_q8_gemm_tile(int64_t nb, const uint8_t* panel, const int32_t* act, int64_t g, float* y, int64_t ldy, int rows) {
-  constexpr size_t kPanel = pair_major_panel_bytes(kHasMin);
-  v128_t acc[4];
+// W4A8 GEMM tile: 8 weight rows (groups g and g + 1 of the copy; only the
+// first `groups` stored) × 4 activation rows (rows ≥ `rows` are zero padding
+// and not stored), `act` = the tile's blocks from interleave_q8<false> with
+// R = 4 (pair p of row r at 4p + r). Step p broadcasts pair p of each row
+// (v128.load32_splat) and meets both groups' pair vectors p in one
+// i32x4.dot_i16x8_s each: lane i of sum[r][s] = row i of group s × activation
+// row r, summed over the block; then the block update. Results are bitwise
+// the reference's. The step loop stays rolled and its two pointers advance
+// through opaque_pointers (as the relaxed tier's GEMM, q4_q8_gemm_wasmrelaxedsimd.h):
+// 22 SIMD instructions per 64 multiply-adds, against 26 per 32 in the 4×4
+// tile this replaced, which shuffled each activation vector into its three
+// lane rotations, and read the activations once per group instead of once
+// per two (a 64-token prompt of the SmolLM2-shaped Q4_0 model, Node, CPU
+// time: 0.80–0.84× the time with it, 512 tokens 0.85×). Kernel-bench timings of the larger
+// shapes (576×1536 at M = 64: over ~5 ms) are wall time and were 2–3×
+// inflated on a machine shared by other processes; compare CPU time.
+// Only the types without a minimum (Q4_0, Q5_0) run it: the plain tier runs
+// Q4_1 and Q5_1 prompts (legacy types no K-quant mix uses) through their GEMV
+// tiles, row by row, about as fast as the 4×4 tile this replaced ran them;
+// a tile of their own (the m·(d_a·Σa) term) cost 0.3 KB of the gzipped
+// download, and a run-time flag for it measured slower (the same loop, a
+// branch per block: 1.1× the prompt's time in one run under load).
+inline void q4_q8_gemm_tile(int64_t nb, const uint8_t* copy, const int32_t* act, int64_t g, int groups, float* y,
+                            int64_t ldy, int rows) {
+  constexpr int R = 4, P = kPairMajorGroups;
+  constexpr size_t block_bytes = pair_major_block_bytes(), head_bytes = pair_major_head(1);
+  v128_t acc[R][P];
 #pragma clang loop unroll(full)
-  for (int j = 0; j < 4; ++j) acc[j] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<false>(4)) {
-    v128_t dot[4];
+  for (int r = 0; r < R; ++r)
 #pragma clang loop unroll(full)
-    for (int j = 0; j < 4; ++j) dot[j] = wasm_i32x4_splat(0);
-    // A rolled loop: unrolled, clang hoists all 16 loads and V8 spills them.
-    const int32_t* pairs = act;
+    for (int s = 0; s < P; ++s) acc[r][s] = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < nb; ++b, copy += block_bytes, act += q8_block_stride<false>(R)) {
+    v128_t sum[R][P];
+    const uint8_t* pairs = copy + P * head_bytes;
+    const int32_t* words = act;
+    const int32_t* const words_end = act + kQK / 2 * R;
+    const auto step = [&](bool first) {
+      const v128_t a[R] = {wasm_v128_load32_splat(words), wasm_v128_load32_splat(words + 1), wasm_v128_load32_splat(words + 2),
+                           wasm_v128_load32_splat(words + 3)};
+      v128_t c[P];
+#pragma clang loop unroll(full)
+      for (int s = 0; s < P; ++s) c[s] = wasm_v128_load(pairs + 16 * s);
+#pragma clang loop unroll(full)
+      for (int r = 0; r < R; ++r)
+#pragma clang loop unroll(full)
+        for (int s = 0; s < P; ++s) {
+          const v128_t d = wasm_i32x4_dot_i16x8(c[s], a[r]);
+          sum[r][s] = first ? d : wasm_i32x4_add(sum[r][s], d);
+        }
+      pairs += 16 * P;
+      words += R;
+      opaque_pointers(pairs, words);
+    };
+    step(true);
 #pragma clang loop unroll(disable)
-    for (int v = 0; v < 4; ++v, pairs += 16) {
+    do {
+      step(false);
+    } while (words != words_end);
+    // The _ref block update: acc += float(dot)·(d_w·d_a).
+    const v128_t da4 = wasm_v128_load(act + q8_field<false>(R, kQ8D));
+    const v128_t da[R] = {broadcast_lane<0>(da4), broadcast_lane<1>(da4), broadcast_lane<2>(da4), broadcast_lane<3>(da4)};
 #pragma clang loop unroll(full)
-      for (int s = 0; s < 4; ++s) {
-        const v128_t a = wasm_v128_load(pairs + 4 * s);
-        const v128_t wq = wasm_v128_load(panel + q4_qs_offset(kHasMin) + 64 * v + 16 * s);
-        dot[0] = wasm_i32x4_add(dot[0], wasm_i32x4_dot_i16x8(wq, a));
-        dot[1] = wasm_i32x4_add(dot[1], wasm_i32x4_dot_i16x8(wq, rotate_lanes<1>(a)));
-        dot[2] = wasm_i32x4_add(dot[2], wasm_i32x4_dot_i16x8(wq, rotate_lanes<2>(a)));
-        dot[3] = wasm_i32x4_add(dot[3], wasm_i32x4_dot_i16x8(wq, rotate_lanes<3>(a)));
-      }
-    }
-    const v128_t da = wasm_v128_load(act + q8_field<false>(4, kQ8D)), term = wasm_v128_load(act + q8_field<false>(4, q8_term_field<kHasMin>()));
-    acc[0] = q8_block_update<kHasMin>(acc[0], dot[0], panel, da, term);
-    acc[1] = q8_block_update<kHasMin>(acc[1], dot[1], panel, rotate_lanes<1>(da), rotate_lanes<1>(term));
-    acc[2] = q8_block_update<kHasMin>(acc[2], dot[2], panel, rotate_lanes<2>(da), rotate_lanes<2>(term));
-    acc[3] = q8_block_update<kHasMin>(acc[3], dot[3], panel, rotate_lanes<3>(da), rotate_lanes<3>(term));
+    for (int r = 0; r < R; ++r)
+#pragma clang loop unroll(full)
+      for (int s = 0; s < P; ++s) acc[r][s] = q8_block_update_with_term(acc[r][s], sum[r][s], copy + s * head_bytes, da[r]);
   }
-  store_rotated(acc, g, y, ldy, rows);
+  // Unrolled with a test per row: a loop to `rows` indexes acc, which then
+  // lives on the stack instead of in registers.
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; ++r)
+    if (r < rows)
+#pragma clang loop unroll(full)
+      for (int s = 0; s < P; ++s)
+        if (s < groups) wasm_v128_store(y + r * ldy + (g + s) * kPackRows, acc[r][s]);
 }
 
 }  // namespace wasmsimd

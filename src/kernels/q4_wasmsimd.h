@@ -76,24 +76,29 @@ bool gemv_for_leftover_rows(const OutputTile& out, int64_t max_rest, Gemm gemm, 
   return true;
 }
 
-// The plain tier's W4A8 GEMM of the Q4 and Q5 panels: each weight group
-// copied once by `copy` (copy_group_pair_major or its Q5 twin), then every
-// 4-row activation tile over the copy. One instance per kHasMin serves
-// both widths (out of line: inlined into each type's kernel it cost 1.3 KB
-// of the gzipped download).
-template <bool kHasMin>
-__attribute__((noinline)) void pair_major_gemm(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail,
-                                               void (*copy)(const Q4Weights&, int64_t, uint8_t*)) {
+// The plain tier's W4A8 GEMM of Q4_0 and Q5_0: weight groups two by two (a
+// group without its partner alone), each copied once by `copy`
+// (copy_group_pair_major) into its slot of the pair's copy,
+// then every 4-row activation tile over the copy (q4_q8_gemm_tile); a
+// partial last group (N % 4 rows) to `tail`. A lone group runs the same
+// tile on the other slot's stale values, which it does not store. Out of
+// line: inlined into each type's kernel it cost 1.3 KB of the gzipped download.
+inline __attribute__((noinline)) void pair_major_gemm(const Q4Weights& w, const Q8Activations& x, const OutputTile& out, Q4Q8Fn tail,
+                                                      void (*copy)(const Q4Weights&, int64_t, int, uint8_t*)) {
   const int64_t nb = w.K / kQK, stride = nb * q8_block_stride<false>(4);
-  thread_local std::vector<uint8_t> group;  // the current group's pair vectors (grown, never shrunk: see grow() in matmul.cpp)
-  const size_t group_bytes = size_t(nb) * pair_major_panel_bytes(kHasMin);
-  if (group.size() < group_bytes) group.resize(group_bytes);
-  int64_t copied = -1;
-  q4_tiles(w, x, out, 4, interleave_q8<false>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t ldy, int rows) {
-    if (g != copied) copy(w, g, group.data());
-    copied = g;
-    q4_q8_gemm_tile<kHasMin>(nb, group.data(), act + t * stride, g, y, ldy, rows);
-  }, tail);
+  const int32_t* act = interleave_q8<false>(x, out.m_begin, out.m_end, 4);
+  thread_local std::vector<uint8_t> copied;  // the current pair's copy (grown, never shrunk: see grow() in matmul.cpp)
+  const size_t copy_bytes = size_t(nb) * pair_major_block_bytes();
+  if (copied.size() < copy_bytes) copied.resize(copy_bytes);
+  const int64_t full_end = std::min(out.n_end, w.N) / kPackRows;
+  for (int64_t g = out.n_begin / kPackRows; g < full_end; g += kPairMajorGroups) {
+    const int groups = int(std::min<int64_t>(kPairMajorGroups, full_end - g));
+    for (int s = 0; s < groups; ++s) copy(w, g + s, s, copied.data());
+    for (int64_t m = out.m_begin, t = 0; m < out.m_end; m += 4, ++t)
+      q4_q8_gemm_tile(nb, copied.data(), act + t * stride, g, groups, out.y + m * out.ldy, out.ldy,
+                      int(std::min<int64_t>(4, out.m_end - m)));
+  }
+  if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
 }
 
 // The four kernels of a Q4 type for one SIMD tier, in terms of the tiles:
@@ -102,7 +107,7 @@ __attribute__((noinline)) void pair_major_gemm(const Q4Weights& w, const Q8Activ
 // (q4_panel.h), so a build instantiates one of them. kHigh: the W4A8
 // kernels of the Q5 panels (Q4 panels plus fifth bits); the plain tier's
 // GEMM runs the Q4 tile on a copy of their 5-bit values
-// (copy_group_pair_major_q5).
+// (copy_group_pair_major<true>).
 template <bool kHasMin, bool kRelaxed, bool kHigh = false>
 struct Q4Kernels {
   static_assert(kRelaxed == kRowsInLanes, "a SIMD tier's Q4 kernels read its own packed layout (q4_panel.h)");
@@ -130,16 +135,19 @@ struct Q4Kernels {
       if (kHigh && kHasMin) return q8_gemv(w, x, out, tail);
       q4_q8_gemm_relaxed<kHasMin, kHigh>(w, x, out, tail);
     } else {
-      // The copy costs about half of one 4×4 tile per block, so up to 4
-      // activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs
+      // (Measured with the 4×4 tile before q4_q8_gemm_tile:) the copy costs
+      // about half of one 4×4 tile per block, so up to 4 activation rows the GEMV tiles are faster (4096×4096: M = 2 1.75 ms vs
       // 3.5 ms, M = 4 3.4 ms vs 3.6 ms). Known cost of this layout: M = 4..16
       // is 27%..3% slower than the previous layout's GEMM (M = 64: 8% faster).
-      // A W4A8 GEMV row costs about a quarter of a 4-row tile (576×1536: 0.037
-      // vs 0.15 ms), so any leftover rows go through the GEMV tiles.
-      if (gemv_for_leftover_rows(out, 3, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },
+      // Leftover rows: one or two go through the GEMV tiles, three through a
+      // padded 8×4 tile (in a 63-row prompt the GEMV rows took 6.6 % of its
+      // time, a tile of the GEMM about 5 %).
+      // Q4_1 and Q5_1 run their GEMV tiles row by row (q4_q8_gemm_tile).
+      if (kHasMin) return q8_gemv(w, x, out, tail);
+      if (gemv_for_leftover_rows(out, 2, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },
                                  [&](const OutputTile& o) { q8_gemv(w, x, o, tail); }))
         return;
-      pair_major_gemm<kHasMin>(w, x, out, tail, kHigh ? copy_group_pair_major_q5<kHasMin> : copy_group_pair_major<kHasMin>);
+      pair_major_gemm(w, x, out, tail, copy_group_pair_major<kHigh>);
     }
   }
   __attribute__((noinline)) static void f32_gemv(const Q4Weights& w, const F32Activations& x, const OutputTile& out, Q4F32Fn tail) {
