@@ -60,13 +60,17 @@ Status Tokenizer::CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out) 
   // (Raw arrays in the per-token loops: this code is built for size, -Oz,
   // where each vector accessor is a call.)
   const int32_t* types = v.token_types.data();
-  t->text_to_id_.reset(&v.tokens, size_t(n));
+  std::unique_ptr<int32_t[]> mergeable(new int32_t[size_t(n)]);
+  size_t n_mergeable = 0;
   for (int32_t id = 0; id < n; ++id) {
-    if (is_mergeable(types[id])) t->text_to_id_.add(id, /*replace_equal=*/true);
+    if (is_mergeable(types[id])) mergeable[n_mergeable++] = id;
     if (types[id] == kTokenUserDefined && !v.tokens[id].empty()) {
       t->literal_tokens_.push_back(id);
     }
   }
+  t->text_to_id_.reset(&v.tokens, n_mergeable);
+  t->text_to_id_.add_all(mergeable.get(), n_mergeable, /*replace_equal=*/true);
+  mergeable.reset();
   const auto longest_first = [&v](int32_t a, int32_t b) { return v.tokens[a].size() > v.tokens[b].size(); };
   std::stable_sort(t->literal_tokens_.begin(), t->literal_tokens_.end(), longest_first);
   // With parse_special, control tokens are cut out too, longest text first
@@ -119,8 +123,7 @@ Status Tokenizer::CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out) 
     NIBBLE_RETURN_IF_ERROR(find_pretokenizer(v.pre, &pre));  // found: validate_vocab checked it
     t->pre_ = pre;
     t->merge_rank_.reset(&v.merges, v.merges.size());
-    for (size_t i = 0; i < v.merges.size(); ++i)
-      t->merge_rank_.add(static_cast<int32_t>(i), /*replace_equal=*/false);  // the first rank wins for a repeated merge
+    t->merge_rank_.add_all(nullptr, v.merges.size(), /*replace_equal=*/false);  // the first rank wins for a repeated merge
     t->gpt2_byte_text_.resize(256);
     for (int b = 0; b < 256; ++b) {
       append_utf8(gpt2_byte_to_codepoint(static_cast<uint8_t>(b)), &t->gpt2_byte_text_[b]);

@@ -249,7 +249,8 @@ Status from_md(const Metadata& md, Vocab* v = nullptr) {
 }
 
 // TextIndex against a std::map over random short texts with many repeats
-// (the empty text too): the first or the last position of equal texts.
+// (the empty text too): the first or the last position of equal texts, over
+// tables of one 512-slot stretch and of several.
 TEST(TokenizerVocab, TextIndexMatchesAMap) {
   std::mt19937 rng(12);
   for (int round = 0; round < 4; ++round) {
@@ -258,15 +259,18 @@ TEST(TokenizerVocab, TextIndexMatchesAMap) {
       t.resize(rng() % 5);
       for (char& c : t) c = "ab\xC4\xA0 z"[rng() % 5];
     }
-    for (bool last : {false, true}) {
-      TextIndex index;
-      index.reset(&texts, texts.size());
+    for (int mode = 0; mode < 4; ++mode) {
+      const bool last = mode & 1, every = mode & 2;  // every: ids null, all texts added in order
       std::map<std::string, int32_t> expected;
+      std::vector<int32_t> ids;
       for (int32_t i = 0; i < int32_t(texts.size()); ++i) {
-        if (rng() % 4 == 0) continue;  // not every text is added
-        index.add(i, last);
+        if (!every && rng() % 4 == 0) continue;  // not every text is added
+        ids.push_back(i);
         if (last || !expected.count(texts[i])) expected[texts[i]] = i;
       }
+      TextIndex index;
+      index.reset(&texts, ids.size());
+      index.add_all(every ? nullptr : ids.data(), ids.size(), last);
       for (const std::string& t : texts) {
         auto it = expected.find(t);
         EXPECT_EQ(index.find(t), it == expected.end() ? -1 : it->second) << "'" << t << "'";
