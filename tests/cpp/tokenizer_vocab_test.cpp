@@ -513,6 +513,24 @@ TEST(TokenizerVocab, UserDefinedTokensAreCutOutLongestFirst) {
   // Each text fragment after a cut-out token gets the space prefix again.
   EXPECT_EQ(t->encode("a<x><y>b<x>", false), (Ids{kSpaceA, kXY, kSpace, kB, kX}));
   EXPECT_EQ(t->decode(t->encode("a<x><y>b<x>", true)), "a<x><y>b<x>");
+
+  // Many of them, lengths out of order, texts repeated: the longest is cut
+  // first, and of equal texts the first id (the sort keeps equal lengths in
+  // id order).
+  md = spm_metadata();
+  const int32_t first = int32_t(tokens.size()) - 2;  // ids of this vocabulary's "<...>" tokens from here on
+  const std::vector<int> lengths = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4, 3, 3};
+  for (int length : lengths) {
+    md["tokenizer.ggml.tokens"].strings.push_back("<" + std::string(size_t(length), 'x') + ">");
+    md["tokenizer.ggml.token_type"].ints.push_back(kTokenUserDefined);
+    md["tokenizer.ggml.scores"].floats.push_back(0);
+  }
+  t = make(md);
+  ASSERT_TRUE(t);
+  for (int length = 1; length <= 9; ++length) {
+    const int32_t id = first + int32_t(std::find(lengths.begin(), lengths.end(), length) - lengths.begin());
+    EXPECT_EQ(t->encode("<" + std::string(size_t(length), 'x') + ">", false), (Ids{id})) << length;
+  }
 }
 
 TEST(TokenizerVocab, Gpt2MergesByRank) {
