@@ -38,6 +38,9 @@ class ByteReader {
   uint64_t file_size() const { return file_size_; }
   // True when the bytes at hand are only a prefix of the file.
   bool is_prefix() const { return size_ < file_size_; }
+  // The bytes at hand from the cursor on (remaining() of them), for a loop
+  // that checks its own bounds and then skip()s what it read.
+  const uint8_t* here() const { return data_ + pos_; }
   // Bytes left in the buffer / in the whole file.
   uint64_t remaining() const { return size_ - pos_; }
   uint64_t remaining_in_file() const { return file_size_ - pos_; }

@@ -16,6 +16,25 @@ bool is_mergeable(int32_t type) {
   return type == kTokenNormal || type == kTokenUndefined || type == kTokenUserDefined;
 }
 
+// *ids ordered longest text first, equal lengths in the order they had: a
+// bottom-up merge sort (std::stable_sort's instantiation was 2.1 KB of the
+// gzipped download).
+void sort_longest_first(std::vector<int32_t>* ids, const std::vector<std::string>& tokens) {
+  const size_t n = ids->size();
+  std::vector<int32_t> other(n);
+  int32_t *from = ids->data(), *to = other.data();
+  for (size_t width = 1; width < n; width *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      const size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
+      // The left run's next unless the right run's is longer: equal lengths keep their order.
+      for (size_t i = lo, j = mid, k = lo; k < hi; ++k)
+        to[k] = j >= hi || (i < mid && tokens[from[j]].size() <= tokens[from[i]].size()) ? from[i++] : from[j++];
+    }
+    std::swap(from, to);
+  }
+  if (from != ids->data()) ids->swap(other);
+}
+
 // A stretch of the input: raw text, or a user-defined token cut out of it.
 struct Fragment {
   size_t begin;
@@ -60,21 +79,24 @@ Status Tokenizer::CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out) 
   // (Raw arrays in the per-token loops: this code is built for size, -Oz,
   // where each vector accessor is a call.)
   const int32_t* types = v.token_types.data();
-  t->text_to_id_.reset(&v.tokens, size_t(n));
+  std::unique_ptr<int32_t[]> mergeable(new int32_t[size_t(n)]);
+  size_t n_mergeable = 0;
   for (int32_t id = 0; id < n; ++id) {
-    if (is_mergeable(types[id])) t->text_to_id_.add(id, /*replace_equal=*/true);
+    if (is_mergeable(types[id])) mergeable[n_mergeable++] = id;
     if (types[id] == kTokenUserDefined && !v.tokens[id].empty()) {
       t->literal_tokens_.push_back(id);
     }
   }
-  const auto longest_first = [&v](int32_t a, int32_t b) { return v.tokens[a].size() > v.tokens[b].size(); };
-  std::stable_sort(t->literal_tokens_.begin(), t->literal_tokens_.end(), longest_first);
+  t->text_to_id_.reset(&v.tokens, n_mergeable);
+  t->text_to_id_.add_all(mergeable.get(), n_mergeable, /*replace_equal=*/true);
+  mergeable.reset();
+  sort_longest_first(&t->literal_tokens_, v.tokens);
   // With parse_special, control tokens are cut out too, longest text first
   // among all of them (as llama.cpp partitions the text).
   t->special_tokens_ = t->literal_tokens_;
   for (int32_t id = 0; id < n; ++id)
     if (types[id] == kTokenControl && !v.tokens[id].empty()) t->special_tokens_.push_back(id);
-  std::stable_sort(t->special_tokens_.begin(), t->special_tokens_.end(), longest_first);
+  sort_longest_first(&t->special_tokens_, v.tokens);
 
   // End of generation: EOS, EOT, EOM, and the tokens llama.cpp recognizes by
   // their text (its llama-vocab.cpp list).
@@ -119,8 +141,7 @@ Status Tokenizer::CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out) 
     NIBBLE_RETURN_IF_ERROR(find_pretokenizer(v.pre, &pre));  // found: validate_vocab checked it
     t->pre_ = pre;
     t->merge_rank_.reset(&v.merges, v.merges.size());
-    for (size_t i = 0; i < v.merges.size(); ++i)
-      t->merge_rank_.add(static_cast<int32_t>(i), /*replace_equal=*/false);  // the first rank wins for a repeated merge
+    t->merge_rank_.add_all(nullptr, v.merges.size(), /*replace_equal=*/false);  // the first rank wins for a repeated merge
     t->gpt2_byte_text_.resize(256);
     for (int b = 0; b < 256; ++b) {
       append_utf8(gpt2_byte_to_codepoint(static_cast<uint8_t>(b)), &t->gpt2_byte_text_[b]);

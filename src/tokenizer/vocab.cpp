@@ -101,15 +101,19 @@ class MetadataReader {
     if (v->type != GgufType::ARRAY || !is_integer_type(v->array_type)) {
       return wrong_type(key, "an array of integers");
     }
-    out->clear();
-    out->reserve(v->ints.size());
-    for (size_t i = 0; i < v->ints.size(); ++i) {
-      const int64_t x = v->ints[i];
+    // (Raw arrays: this code is built for size, -Oz, where each vector
+    // accessor in a loop is a call.)
+    const size_t n = v->ints.size();
+    const int64_t* in = v->ints.data();
+    out->resize(n);
+    int32_t* to = out->data();
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t x = in[i];
       if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
         return FormatError("GGUF metadata " + key + "[" + std::to_string(i) + "] = " +
                            std::to_string(x) + " does not fit in 32 bits");
       }
-      out->push_back(static_cast<int32_t>(x));
+      to[i] = static_cast<int32_t>(x);
     }
     return Status::Ok();
   }

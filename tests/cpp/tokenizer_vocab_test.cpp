@@ -249,7 +249,8 @@ Status from_md(const Metadata& md, Vocab* v = nullptr) {
 }
 
 // TextIndex against a std::map over random short texts with many repeats
-// (the empty text too): the first or the last position of equal texts.
+// (the empty text too): the first or the last position of equal texts, over
+// tables of one 512-slot stretch and of several.
 TEST(TokenizerVocab, TextIndexMatchesAMap) {
   std::mt19937 rng(12);
   for (int round = 0; round < 4; ++round) {
@@ -258,15 +259,18 @@ TEST(TokenizerVocab, TextIndexMatchesAMap) {
       t.resize(rng() % 5);
       for (char& c : t) c = "ab\xC4\xA0 z"[rng() % 5];
     }
-    for (bool last : {false, true}) {
-      TextIndex index;
-      index.reset(&texts, texts.size());
+    for (int mode = 0; mode < 4; ++mode) {
+      const bool last = mode & 1, every = mode & 2;  // every: ids null, all texts added in order
       std::map<std::string, int32_t> expected;
+      std::vector<int32_t> ids;
       for (int32_t i = 0; i < int32_t(texts.size()); ++i) {
-        if (rng() % 4 == 0) continue;  // not every text is added
-        index.add(i, last);
+        if (!every && rng() % 4 == 0) continue;  // not every text is added
+        ids.push_back(i);
         if (last || !expected.count(texts[i])) expected[texts[i]] = i;
       }
+      TextIndex index;
+      index.reset(&texts, ids.size());
+      index.add_all(every ? nullptr : ids.data(), ids.size(), last);
       for (const std::string& t : texts) {
         auto it = expected.find(t);
         EXPECT_EQ(index.find(t), it == expected.end() ? -1 : it->second) << "'" << t << "'";
@@ -509,6 +513,24 @@ TEST(TokenizerVocab, UserDefinedTokensAreCutOutLongestFirst) {
   // Each text fragment after a cut-out token gets the space prefix again.
   EXPECT_EQ(t->encode("a<x><y>b<x>", false), (Ids{kSpaceA, kXY, kSpace, kB, kX}));
   EXPECT_EQ(t->decode(t->encode("a<x><y>b<x>", true)), "a<x><y>b<x>");
+
+  // Many of them, lengths out of order, texts repeated: the longest is cut
+  // first, and of equal texts the first id (the sort keeps equal lengths in
+  // id order).
+  md = spm_metadata();
+  const int32_t first = int32_t(md["tokenizer.ggml.tokens"].strings.size());  // the "<...>" tokens' ids from here on
+  const std::vector<int> lengths = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4, 3, 3};
+  for (int length : lengths) {
+    md["tokenizer.ggml.tokens"].strings.push_back("<" + std::string(size_t(length), 'x') + ">");
+    md["tokenizer.ggml.token_type"].ints.push_back(kTokenUserDefined);
+    md["tokenizer.ggml.scores"].floats.push_back(0);
+  }
+  t = make(md);
+  ASSERT_TRUE(t);
+  for (int length = 1; length <= 9; ++length) {
+    const int32_t id = first + int32_t(std::find(lengths.begin(), lengths.end(), length) - lengths.begin());
+    EXPECT_EQ(t->encode("<" + std::string(size_t(length), 'x') + ">", false), (Ids{id})) << length;
+  }
 }
 
 TEST(TokenizerVocab, Gpt2MergesByRank) {
