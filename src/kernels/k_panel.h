@@ -56,13 +56,15 @@ constexpr uint16_t q6_xor_bits(int u, uint16_t c0, uint16_t c1, uint16_t c2, uin
 constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(type) + size_t(p) * k_part_bytes(type); }
 
 // Where the panels go: groups one after another, each its K/256 panels in
-// order; but relaxed-SIMD builds pair Q4_K's groups as they pair the Q4
-// panels' (kPairedGroups, q4_panel.h): the panels of groups 2p and 2p + 1
-// alternate super-block by super-block, so that the relaxed GEMV, which
-// runs a pair at once, reads one stream (two streams a group apart: 1.5x
-// Q4_0's time from memory for 1536x576 against 1.06x). (Q6_K's relaxed
-// GEMV is as fast on one group a pass: its pair version spilled.)
-constexpr bool k_paired(TensorType type) { return kPairedGroups && type == TensorType::Q4_K; }
+// order; but relaxed-SIMD builds pair Q4_K's and Q5_K's groups as they
+// pair the Q4 panels' (kPairedGroups, q4_panel.h): the panels of groups 2p
+// and 2p + 1 alternate super-block by super-block, so that the relaxed
+// GEMV, which runs a pair at once, reads one stream (two streams a group
+// apart: 1.5x Q4_0's time from memory for 1536x576 against 1.06x). (Q6_K's
+// relaxed GEMV is as fast on one group a pass: its pair version spilled.)
+constexpr bool k_paired(TensorType type) {
+  return kPairedGroups && (type == TensorType::Q4_K || type == TensorType::Q5_K);
+}
 // Panels from one super-block of group g to its next (2 inside a pair,
 // else 1), and the index of panel b of group g among a matrix's.
 inline int64_t k_panel_step(TensorType type, int64_t groups, int64_t g) {

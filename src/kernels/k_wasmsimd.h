@@ -332,82 +332,79 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
   for (int p = 0; p < P; ++p) y[p] = wasm_f32x4_add(y[p], wasm_f32x4_mul(wasm_v128_load(panel + p * apart), acc[p]));
 }
 
-// The relaxed GEMV's Q4_K / Q5_K k_superblock(), reading the panel as it
-// goes: each part's four nibble vectors in a rolled loop of one vector a
-// step, whose pointers advance through opaque_pointers(), as the Q4 GEMV
-// tiles do (q4_q8_wasmrelaxedsimd.h). Unrolled, clang put a part's loads
-// first and V8 spilled a third of the loop's values (a base register per
-// load32_splat offset, too). Q5_K's parts are in the relaxed Q5_0 panels'
-// form in relaxed-SIMD builds (kQ5Split: a mask gives the low codes, a
-// shift, an xor with the plane and a mask the high ones; q4_panel.h), the
-// plane moved right 2 bits a step (16-bit lanes); else its fifth bits come
-// from the plane moved the same way (bits 2v, 2v + 1 of each byte to 0, 1;
-// 16-bit shifts never move them across bytes). Same units, scale dots and
-// float updates in the same order: bitwise k_superblock()'s.
-template <TensorType kType, int P = 1>
+// The relaxed GEMV's Q4_K / Q5_K super-block for P groups whose panels
+// lie `apart` bytes apart (a pair of the k_paired layout, or P = 1), added
+// to y, reading the panels as they go. A part's four nibble vectors run in
+// a rolled loop of one vector a step, whose pointers advance through
+// opaque_pointers(), as the Q4 GEMV tiles do (q4_q8_wasmrelaxedsimd.h):
+// unrolled, clang put a part's loads first and V8 spilled (unrolled with
+// opaque_pointers() after each step, V8's scheduler hoisted the loads
+// itself). Q4_K's eight dots of a part add up in one int16 sum per lane
+// (16 products of codes ≤ 15: ≤ 30720); Q5_K's, in the relaxed Q5_0 xor
+// form (kQ5Split: a mask gives the low codes, a shift, an xor with the
+// plane and a mask the high ones, the plane moved right 2 bits a step),
+// in two (low and high codes, 8 products of codes ≤ 31 each: ≤ 31744).
+// The part's scales (load8x8 and an unpack: sc_r in both halves of lane r)
+// then give sc · Σ q·a per row in one i32 dot per sum. The minimums go
+// through a swizzle to int32 lanes (clang turned u8 -> u32 extends before
+// the convert into scalar conversions). Bitwise k_superblock_q8()'s.
+// GEMV time / Q4_0's, 1024x1024 (in cache), best of 8 alternating: Q5_K
+// 1.98x -> 1.42x (a pair a pass, one scale dot per sum); Q4_K as before
+// (1.19x, 1.23x).
+template <TensorType kType, int P>
 __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
                                                                       const int32_t* terms, v128_t (&y)[P]) {
-  using Dots = UnitDots<true>;
   constexpr bool kQ5 = kType == TensorType::Q5_K;
-  static_assert(k_unit_vectors<kType, true>() == (kQ5 ? 2 : 4), "a unit is two steps (Q5_K) or four");
-  const v128_t nibble = wasm_i8x16_splat(0x0F), bit4 = wasm_i8x16_splat(0x10), five = wasm_i8x16_splat(0x1F);
+  static_assert(!kQ5 || kQ5Split, "the relaxed tier's Q5_K parts are in the xor form");
+  const v128_t mask = wasm_i8x16_splat(kQ5 ? 0x1F : 0x0F);
   v128_t acc_d[P], acc_m[P];
 #pragma clang loop unroll(full)
   for (int p = 0; p < P; ++p) acc_d[p] = acc_m[p] = wasm_f32x4_splat(0.0f);
   const uint8_t* qs = panel + k_header_bytes(kType);
+  const uint8_t* sc = panel + k_scales_offset(kType);
+  const int32_t* t = terms;
 #pragma clang loop unroll(disable)
   for (int s = 0; s < kKParts; ++s) {
-    const uint8_t* scale_bytes = panel + k_scales_offset(kType) + 4 * s;
-    v128_t sc[P], plane[P], isum[P];
+    v128_t plane[P], sum_lo[P], sum_hi[P];
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
-      sc[p] = Dots::scale<false>(wasm_v128_load32_zero(scale_bytes + p * apart));  // the swizzle reads bytes 0..3
       plane[p] = kQ5 ? wasm_v128_load(qs + p * apart + 64) : v128_t{};
-      isum[p] = wasm_i32x4_splat(0);
+      sum_lo[p] = sum_hi[p] = wasm_i16x8_splat(0);
     }
-#pragma clang loop unroll(full)
-    for (int u = 0; u < (kQ5 ? 2 : 1); ++u) {
-      Dots dots[P];
 #pragma clang loop unroll(disable)
-      for (int v = 0; v < (kQ5 ? 2 : 4); ++v) {
-        const v128_t a_lo = wasm_v128_load32_splat(xq), a_hi = wasm_v128_load32_splat(xq + 4);
+    for (int v = 0; v < 4; ++v) {
+      const v128_t a_lo = wasm_v128_load32_splat(xq), a_hi = wasm_v128_load32_splat(xq + 4);
 #pragma clang loop unroll(full)
-        for (int p = 0; p < P; ++p) {
-          const v128_t q = wasm_v128_load(qs + p * apart);
-          v128_t lo, hi;
-          if constexpr (kQ5 && kQ5Split) {  // q5_code_vectors' form
-            lo = wasm_v128_and(q, five);
-            hi = wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), plane[p]), five);
-            plane[p] = wasm_u16x8_shr(plane[p], 2);
-          } else {
-            lo = wasm_v128_and(q, nibble);
-            hi = wasm_v128_and(wasm_u16x8_shr(q, 4), nibble);
-          }
-          if constexpr (kQ5 && !kQ5Split) {
-            lo = wasm_v128_or(lo, wasm_v128_and(wasm_i16x8_shl(plane[p], 4), bit4));
-            hi = wasm_v128_or(hi, wasm_v128_and(wasm_i16x8_shl(plane[p], 3), bit4));
-            plane[p] = wasm_u16x8_shr(plane[p], 2);
-          }
-          dots[p].add(lo, a_lo);
-          dots[p].add(hi, a_hi);
+      for (int p = 0; p < P; ++p) {
+        const v128_t q = wasm_v128_load(qs + p * apart);
+        sum_lo[p] = wasm_i16x8_add(sum_lo[p], relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, mask)));
+        if constexpr (kQ5) {
+          sum_hi[p] = wasm_i16x8_add(
+              sum_hi[p], relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), plane[p]), mask)));
+          plane[p] = wasm_u16x8_shr(plane[p], 2);
+        } else {
+          sum_lo[p] = wasm_i16x8_add(sum_lo[p], relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), mask)));
         }
-        qs += 16;
-        xq += 8;
-        opaque_pointers(qs, xq);
       }
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) isum[p] = wasm_i32x4_add(isum[p], dots[p].scaled(sc[p]));
+      qs += 16;
+      xq += 8;
+      opaque_pointers(qs, xq);
     }
     if constexpr (kQ5) qs += 16;  // the plane
-    const v128_t dx = wasm_v128_load32_splat(terms), dsum = wasm_v128_load32_splat(terms + 1);
+    const v128_t dx = wasm_v128_load32_splat(t), dsum = wasm_v128_load32_splat(t + 1);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
-      const v128_t m = pick_bytes(wasm_v128_load32_zero(scale_bytes + p * apart + kKMinsOffset - k_scales_offset(kType)), 0,
-                                  kZeroByte, kZeroByte, kZeroByte);
+      const v128_t m = pick_bytes(wasm_v128_load32_zero(sc + p * apart + kKMinsOffset - k_scales_offset(kType)), 0, kZeroByte,
+                                  kZeroByte, kZeroByte);
       acc_m[p] = wasm_f32x4_add(acc_m[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(m), dsum));
-      acc_d[p] = wasm_f32x4_add(acc_d[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[p]), dx));
+      const v128_t bytes = wasm_u16x8_load8x8(sc + p * apart);  // this part's four scales (and the next's)
+      const v128_t scale = wasm_i16x8_shuffle(bytes, bytes, 0, 0, 1, 1, 2, 2, 3, 3);
+      v128_t isum = wasm_i32x4_dot_i16x8(sum_lo[p], scale);
+      if constexpr (kQ5) isum = wasm_i32x4_add(isum, wasm_i32x4_dot_i16x8(sum_hi[p], scale));
+      acc_d[p] = wasm_f32x4_add(acc_d[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), dx));
     }
-    terms += kKTermInts;
+    sc += 4;
+    t += kKTermInts;
   }
 #pragma clang loop unroll(full)
   for (int p = 0; p < P; ++p) {
@@ -431,7 +428,7 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
   } else if constexpr (kType == TensorType::Q6_K) return k_superblock_q6(parts, panel, xq, xw, terms);
   else if constexpr (kRelaxed && std::is_same_v<Parts, KPanelParts<kType, true>>) {
     v128_t y[1] = {wasm_f32x4_splat(0.0f)};
-    k_superblocks_relaxed_gemv<kType>(panel, 0, xq, terms, y);
+    k_superblocks_relaxed_gemv<kType, 1>(panel, 0, xq, terms, y);
     return y[0];
   }
   using Dots = UnitDots<kRelaxed>;
@@ -557,13 +554,13 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   }
 }
 
-// The relaxed tier's Q4_K GEMV: each pair of full groups (k_paired layout,
+// The relaxed tier's Q4_K and Q5_K GEMV: each pair of full groups (k_paired layout,
 // k_panel.h) in one pass, each activation load serving both
 // (k_superblocks_relaxed_gemv with P = 2); another group (an odd last one,
 // a partial one, one whose partner is outside the call's range) runs as
 // both groups of a pair (twice the work for a rare group; a P = 1 copy
 // cost download). Activation rows in turn per pair, its panels in cache:
-// the tier's Q4_K GEMM too.
+// the tier's Q4_K and Q5_K GEMM too.
 template <TensorType kType>
 void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
   static_assert(k_paired(kType), "pairs need the paired layout");

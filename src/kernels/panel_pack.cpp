@@ -364,7 +364,7 @@ void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, 
 }
 
 // kI8Panels and kKPanels: groups one after another, each its nb panels
-// (Q4_K's in pairs in relaxed-SIMD builds: k_panel_index, k_panel.h).
+// (Q4_K's and Q5_K's in pairs in relaxed-SIMD builds: k_panel_index, k_panel.h).
 template <void (*Pack)(Rows, uint8_t*)>
 void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range,
                      size_t panel_bytes) {

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q5_k_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::k_q8_gemv<TensorType::Q5_K, /*kRelaxed=*/true>(w, x, out);
+  wasmsimd::k_q8_gemv_relaxed<TensorType::Q5_K>(w, x, out);
 }
 
 }  // namespace nibble
