@@ -58,7 +58,14 @@ for what in "${only[@]}"; do
       configure build/native cmake -DNIBBLE_TESTS=ON
       build build/native ;;
     native-asan)
-      configure build/native-asan cmake -DNIBBLE_TESTS=ON -DNIBBLE_SANITIZE=ON
+      # clang: it compiles this build in 0.57x the CPU time of GCC (ASan and
+      # UBSan at -O1 -g), and it is the compiler of the wasm builds and the
+      # fuzzers. The plain native build keeps the system's c++ (GCC).
+      if ! command -v clang++ >/dev/null; then
+        echo "build: the native-asan build needs clang++ (apt-get install -y clang, or bash tools/ensure-deps.sh --fuzz)" >&2
+        exit 1
+      fi
+      configure build/native-asan cmake -DNIBBLE_TESTS=ON -DNIBBLE_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++
       build build/native-asan ;;
     wasm-simd)
       configure build/wasm-simd emcmake cmake -DNIBBLE_SIMD=ON \
