@@ -11,10 +11,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/ensure-deps.sh --browser --fuzz
-# Every build but the plain native one (npm run bench's): the native tests
-# run under the sanitizers.
-bash tools/build.sh --tests --only native-asan --only wasm-simd --only wasm-simd-relaxed \
-  --only wasm-simd-threads --only wasm-simd-relaxed-threads --only wasm-scalar
+# Every build but the plain native one (npm run bench's; the native tests
+# run under the sanitizers), and the fuzz targets (run last). Two groups of
+# builds at once, each make -j nproc: a build's configure and last links run
+# on one core, and the other group's compiles fill the second. The logs are
+# shown when both groups end.
+build_logs=$(mktemp -d)
+trap 'rm -rf "$build_logs"' EXIT
+fuzz_seconds=${NIBBLE_FUZZ_SECONDS:-60}
+{
+  bash tools/build.sh --tests --only native-asan --only wasm-simd-threads --only wasm-scalar
+  if [ "$fuzz_seconds" != 0 ]; then bash tools/fuzz.sh --build-only; fi
+} >"$build_logs/a" 2>&1 &
+group_a=$!
+bash tools/build.sh --tests --only wasm-simd --only wasm-simd-relaxed --only wasm-simd-relaxed-threads \
+  >"$build_logs/b" 2>&1 &
+group_b=$!
+builds_ok=1
+wait "$group_a" || builds_ok=0
+wait "$group_b" || builds_ok=0
+cat "$build_logs/a" "$build_logs/b"
+if [ "$builds_ok" = 0 ]; then echo "nibble: a build failed (its log is above)" >&2; exit 1; fi
 
 step() { printf '\n== %s\n' "$*"; }
 step "Generated code is fresh"
@@ -48,7 +65,6 @@ if [ "${NIBBLE_LARGE:-0}" = 1 ]; then
   step "A 2.6 GiB model in Node and Chromium (NIBBLE_LARGE=1)"
   node --test --test-concurrency=1 tests/large/*.test.mjs
 fi
-fuzz_seconds=${NIBBLE_FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" != 0 ]; then
   # Last, alone: all five targets at once share the two cores.
   step "Fuzzing: each libFuzzer target for $fuzz_seconds s, all at once"
