@@ -41,6 +41,17 @@ bool IsIntegerType(GgufType t) {
 }
 bool IsFloatType(GgufType t) { return t == GgufType::FLOAT32 || t == GgufType::FLOAT64; }
 
+// Memory the parse takes for what it reads (counted against
+// kGgufMaxMetadataMemory): a value with its key in the map and in file order
+// and the map node; an array's elements (8 bytes per number, a std::string
+// per text; the texts' characters are counted as read); a tensor's entry
+// with its name in the index and the map node.
+uint64_t KeyMemory(uint64_t key_bytes) { return sizeof(GgufValue) + 2 * key_bytes + 64; }
+uint64_t ArrayMemory(GgufType type, uint64_t count) {
+  return count * (type == GgufType::STRING ? sizeof(std::string) : 8);  // count <= 64 Mi: no overflow
+}
+uint64_t TensorMemory(uint64_t name_bytes) { return sizeof(GgufTensorInfo) + 2 * name_bytes + 64; }
+
 // The little-endian integer or bool of `type` at p, widened as ReadScalar
 // widens it.
 int64_t LoadInteger(GgufType type, const uint8_t* p) {
@@ -79,14 +90,24 @@ bool ReadScalar(ByteReader& r, GgufType type, int64_t* i, double* f, std::string
 // Parsing state: the reader plus the outcome flags a failure reports.
 class Parser {
  public:
+  // Reads the header from the first kGgufMaxHeaderBytes of the file only, so
+  // a count or length that would run past them is refused before allocating.
   Parser(const uint8_t* data, size_t size, uint64_t file_size, bool* need_more)
-      : r_(data, size, file_size), need_more_(need_more) {}
+      : r_(data, size_t(std::min<uint64_t>(size, kGgufMaxHeaderBytes)), std::min(file_size, kGgufMaxHeaderBytes)),
+        header_limited_(file_size > kGgufMaxHeaderBytes), need_more_(need_more) {}
 
   ByteReader& reader() { return r_; }
 
   // Turns the reader's failure into a message about `what` was being read.
   Status ReadError(const std::string& what) {
     const std::string at = " at byte " + std::to_string(r_.failure_offset());
+    if (header_limited_ && (r_.failure() == ByteReader::Failure::kTooLarge || !r_.is_prefix())) {
+      const std::string limit = " the first " + Mib(kGgufMaxHeaderBytes) + " of the file (nibble reads headers, " +
+                                "the metadata and tensor table, up to " + Mib(kGgufMaxHeaderBytes) + ")";
+      if (r_.failure() == ByteReader::Failure::kTruncated) return FormatError("GGUF " + what + at + " lies past" + limit);
+      return FormatError("GGUF " + what + at + " is " + std::to_string(r_.failure_value()) +
+                         ", more than the rest of" + limit + " can hold");
+    }
     if (r_.failure() == ByteReader::Failure::kTooLarge) {
       return FormatError("GGUF " + what + at + " is " + std::to_string(r_.failure_value()) +
                          ", more than the rest of the file (" + std::to_string(r_.file_size() - r_.pos()) +
@@ -137,12 +158,14 @@ class Parser {
     // vocabulary's 300k texts through read_string() and emplace_back() took
     // ~0.1 s in wasm); the element that does not fit, if any, is read again
     // by the reader, which says why it fails.
+    NIBBLE_RETURN_IF_ERROR(Spend("metadata key '" + key + "'", ArrayMemory(v->array_type, count)));
     const uint8_t* p = r_.here();
     const uint8_t* const end = p + r_.remaining();
     uint64_t n = std::min(count, r_.max_items_in_buffer(min_bytes));
     if (v->array_type == GgufType::STRING) {
       v->strings.resize(size_t(n));  // (at most the bytes at hand / 8)
       std::string* out = v->strings.data();
+      uint64_t text_bytes = 0;
       for (uint64_t k = 0; k < n; ++k) {
         uint64_t length = 0;
         if (end - p < 8 || (std::memcpy(&length, p, 8), length > uint64_t(end - p) - 8)) {
@@ -151,7 +174,9 @@ class Parser {
         }
         out[k].assign(reinterpret_cast<const char*>(p + 8), size_t(length));
         p += 8 + length;
+        text_bytes += length;
       }
+      NIBBLE_RETURN_IF_ERROR(Spend("metadata key '" + key + "'", text_bytes));
     } else if (IsFloatType(v->array_type)) {
       v->floats.resize(size_t(n));
       double* out = v->floats.data();
@@ -177,9 +202,22 @@ class Parser {
     return Status::Ok();
   }
 
+  // Counts the memory that `what` (a value or a tensor's entry) takes once
+  // read, refusing a header that would take more than kGgufMaxMetadataMemory.
+  Status Spend(const std::string& what, uint64_t bytes) {
+    spent_ += bytes;
+    if (spent_ <= kGgufMaxMetadataMemory) return Status::Ok();
+    return FormatError("GGUF " + what + " brings the memory the header takes once read past " +
+                       Mib(kGgufMaxMetadataMemory) + " (nibble's limit; real files need a few MB)");
+  }
+
  private:
+  static std::string Mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
   ByteReader r_;
+  bool header_limited_;  // the file is longer than the header may be
   bool* need_more_;
+  uint64_t spent_ = 0;
 };
 
 std::string DescribeMagic(const uint8_t* m) {
@@ -255,6 +293,7 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
     std::string key;
     if (!r.read_string(&key)) return parser.ReadError("the key of metadata entry " + std::to_string(n));
     GgufValue value;
+    NIBBLE_RETURN_IF_ERROR(parser.Spend("metadata key '" + key + "'", KeyMemory(key.size())));
     NIBBLE_RETURN_IF_ERROR(parser.ReadValue(key, &value));
     if (!file.metadata_.emplace(key, std::move(value)).second) {
       return FormatError("GGUF metadata key '" + key + "' appears twice");
@@ -328,6 +367,7 @@ Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, Ggu
     if (!file.tensor_index_.emplace(info.name, file.tensors_.size()).second) {
       return FormatError("GGUF tensor name '" + info.name + "' appears twice");
     }
+    NIBBLE_RETURN_IF_ERROR(parser.Spend(what, TensorMemory(info.name.size())));
     relative_offsets.push_back(offset);
     file.tensors_.push_back(std::move(info));
   }

@@ -20,6 +20,13 @@ namespace nibble {
 
 // Data alignment of a GGUF file without a "general.alignment" key.
 constexpr uint32_t kGgufDefaultAlignment = 32;
+// Limits that keep a hostile header from exhausting the (4 GB) heap. Real
+// headers are a few MB (Qwen2.5's 151,936 tokens and merges: ~5 MB, Gemma 3's
+// 262,144: ~7 MB). The header (metadata and tensor table) must end within its
+// first kGgufMaxHeaderBytes; read values may take kGgufMaxMetadataMemory, which
+// an array of 1-byte integers (8 bytes each once read) could otherwise pass.
+constexpr uint64_t kGgufMaxHeaderBytes = uint64_t(64) << 20;
+constexpr uint64_t kGgufMaxMetadataMemory = uint64_t(256) << 20;
 
 
 enum class GgufType : uint32_t {
@@ -57,7 +64,8 @@ class GgufFile {
   // Parses header, metadata and tensor table from the first `size` bytes of a
   // file that is `file_size` bytes long; tensor data need not be present.
   // If the prefix ends before the tensor table does, returns an error and sets
-  // *need_more (when given) so a streaming loader can retry with more bytes.
+  // *need_more (when given) so a streaming loader can retry with more bytes
+  // (never once kGgufMaxHeaderBytes are at hand: a longer header is an error).
   // On success every tensor is known to have a supported type, a valid shape,
   // an aligned offset and bytes [offset, offset + bytes) inside `file_size`,
   // disjoint from every other tensor. Malformed input gives kFormat errors

@@ -71,7 +71,8 @@ Status ModelLoader::parse_header() {
     Status s = GgufFile::Parse(bytes_of(header_), header_.size(), file_size_, &file, &need_more);
     if (!s.ok()) {
       if (!need_more || fed_ >= file_size_) return s;
-      header_retry_at_ = header_.size() * 2;
+      // (the parse is final once kGgufMaxHeaderBytes are at hand)
+      header_retry_at_ = size_t(std::min<uint64_t>(uint64_t(header_.size()) * 2, kGgufMaxHeaderBytes));
       return Status::Ok();
     }
     NIBBLE_RETURN_IF_ERROR(plan_gguf(file));

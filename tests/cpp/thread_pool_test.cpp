@@ -205,6 +205,49 @@ TEST(ThreadPoolMatmul, ThreadedEqualsSingleThreadBitwise) {
   }
 }
 
+// The other weight types (their GEMV and GEMM kernels split by the same
+// tiles): rows not a multiple of the tile and above one work item; GEMV, a
+// small GEMM and more rows than one pass (with 67 outputs only: time).
+TEST(ThreadPoolMatmul, EveryTypeThreadedEqualsSingleThreadBitwise) {
+  Rng rng(7);
+  ThreadPool pool(3);
+  for (int64_t N : {67, 1001}) {
+    const int64_t K = 256;
+    std::vector<Weights> weights;
+    const auto add = [&](TensorType type, const std::vector<uint8_t>& bytes) {
+      weights.emplace_back();
+      weights.back().name = tensor_type_info(type)->name;
+      EXPECT_TRUE(PackedWeights::Pack(type, bytes.data(), bytes.size(), N, K, &weights.back().packed).ok());
+    };
+    const auto as_bytes = [](const auto& blocks) {
+      const uint8_t* p = reinterpret_cast<const uint8_t*>(blocks.data());
+      return std::vector<uint8_t>(p, p + blocks.size() * sizeof(blocks[0]));
+    };
+    add(TensorType::Q5_0, as_bytes(random_blocks<BlockQ5_0>(rng, N, K)));
+    add(TensorType::Q5_1, as_bytes(random_blocks<BlockQ5_1>(rng, N, K)));
+    add(TensorType::Q8_0, as_bytes(random_blocks<BlockQ8_0>(rng, N, K)));
+    add(TensorType::IQ4_NL, as_bytes(random_blocks<BlockIQ4_NL>(rng, N, K)));
+    for (TensorType type : {TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) add(type, random_k_blocks(rng, type, N, K));
+    for (int64_t M : {1, 5, 67}) {
+      if (N * M > 20000) continue;
+      const auto x = random_activations(rng, M * K);
+      for (const KernelConfig* config : tiers()) {
+        for (const Weights& w : weights) {
+          for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
+            std::vector<float> one(size_t(M * N)), many(size_t(M * N), -1.0f);
+            ASSERT_TRUE(matmul_with(*config, w.packed, x.data(), M, one.data(), prec, nullptr).ok());
+            ASSERT_TRUE(matmul_with(*config, w.packed, x.data(), M, many.data(), prec, &pool).ok());
+            expect_same_bits(one, many,
+                             std::string(config->name) + " " + w.name + (prec == Precision::kW4A8 ? " w4a8 " : " w4a32 ") +
+                                 shape_str(M, N, K));
+            if (HasFailure()) return;
+          }
+        }
+      }
+    }
+  }
+}
+
 // Matrices sharing one input (three weight types, 577 rows: not a multiple
 // of 4), tiles split across threads: bitwise the outputs without a pool
 // (which kernels_matmul_test.cpp holds to matmul() of each matrix alone).
