@@ -330,7 +330,15 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
 // the convert into scalar conversions). Bitwise k_superblock_q8()'s.
 // GEMV time / Q4_0's, 1024x1024 (in cache), best of 8 alternating: Q5_K
 // 1.98x -> 1.42x (a pair a pass, one scale dot per sum); Q4_K as before
-// (1.19x, 1.23x).
+// (1.19x, 1.23x). A part's first vector starts its sums (the loop then
+// runs the other three): from zeros, V8 reloaded a zero vector from the
+// stack and spilled and reloaded both pointers at every part (V8 x64: a
+// part's head 15 -> 8 instructions); nibble_bench's ratio rounds,
+// 1024x1024, 4 alternating runs, load 3.6-3.9: Q4_K 1.19-1.25x -> 1.15-1.20x,
+// Q5_K 1.42-1.46x -> 1.33-1.37x (+95 B of the gzipped relaxed download).
+// Tried and slower: one loop over a super-block's 32 vectors with the
+// part's formula every fourth (V8 added a test per step), two vectors a
+// step or four groups a pass (V8 spilled).
 template <TensorType kType, int P>
 __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
                                                                       const int32_t* terms, v128_t (&y)[P]) {
@@ -347,29 +355,39 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
   for (int s = 0; s < kKParts; ++s) {
     v128_t plane[P], sum_lo[P], sum_hi[P];
 #pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) {
-      plane[p] = kQ5 ? wasm_v128_load(qs + p * apart + 64) : v128_t{};
-      sum_lo[p] = sum_hi[p] = wasm_i16x8_splat(0);
-    }
-#pragma clang loop unroll(disable)
-    for (int v = 0; v < 4; ++v) {
+    for (int p = 0; p < P; ++p) plane[p] = kQ5 ? wasm_v128_load(qs + p * apart + 64) : v128_t{};
+    // One vector of each group; the part's first starts the sums (no zeros
+    // to keep in a register).
+    const auto step = [&](auto first) {
       const v128_t a_lo = wasm_v128_load32_splat(xq), a_hi = wasm_v128_load32_splat(xq + 4);
 #pragma clang loop unroll(full)
       for (int p = 0; p < P; ++p) {
         const v128_t q = wasm_v128_load(qs + p * apart);
-        sum_lo[p] = wasm_i16x8_add(sum_lo[p], relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, mask)));
+        const v128_t lo = relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, mask));
+        v128_t hi;
         if constexpr (kQ5) {
-          sum_hi[p] = wasm_i16x8_add(
-              sum_hi[p], relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), plane[p]), mask)));
+          hi = relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), plane[p]), mask));
           plane[p] = wasm_u16x8_shr(plane[p], 2);
         } else {
-          sum_lo[p] = wasm_i16x8_add(sum_lo[p], relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), mask)));
+          hi = relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), mask));
+        }
+        if constexpr (decltype(first)::value) {
+          sum_lo[p] = kQ5 ? lo : wasm_i16x8_add(lo, hi);
+          sum_hi[p] = hi;
+        } else if constexpr (kQ5) {
+          sum_lo[p] = wasm_i16x8_add(sum_lo[p], lo);
+          sum_hi[p] = wasm_i16x8_add(sum_hi[p], hi);
+        } else {
+          sum_lo[p] = wasm_i16x8_add(wasm_i16x8_add(sum_lo[p], lo), hi);
         }
       }
       qs += 16;
       xq += 8;
       opaque_pointers(qs, xq);
-    }
+    };
+    step(std::true_type{});
+#pragma clang loop unroll(disable)
+    for (int v = 1; v < 4; ++v) step(std::false_type{});
     if constexpr (kQ5) qs += 16;  // the plane
     const v128_t dx = wasm_v128_load32_splat(t), dsum = wasm_v128_load32_splat(t + 1);
 #pragma clang loop unroll(full)
