@@ -326,8 +326,7 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
 // in two (low and high codes, 8 products of codes ≤ 31 each: ≤ 31744).
 // The part's scales (load8x8 and an unpack: sc_r in both halves of lane r)
 // then give sc · Σ q·a per row in one i32 dot per sum. The minimums go
-// through a swizzle to int32 lanes (clang turned u8 -> u32 extends before
-// the convert into scalar conversions). Bitwise k_superblock_q8()'s.
+// to int32 lanes by load8x8 and an extend (below). Bitwise k_superblock_q8()'s.
 // GEMV time / Q4_0's, 1024x1024 (in cache), best of 8 alternating: Q5_K
 // 1.98x -> 1.42x (a pair a pass, one scale dot per sum); Q4_K as before
 // (1.19x, 1.23x). A part's first vector starts its sums (the loop then
@@ -392,8 +391,14 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
     const v128_t dx = wasm_v128_load32_splat(t), dsum = wasm_v128_load32_splat(t + 1);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
-      const v128_t m = pick_bytes(wasm_v128_load32_zero(sc + p * apart + kKMinsOffset - k_scales_offset(kType)), 0, kZeroByte,
-                                  kZeroByte, kZeroByte);
+      // The part's four minimums as int32 (load8x8 also reads the next
+      // part's, or the first part's codes after the last): the empty asm
+      // keeps clang from fusing the extend and the convert into four
+      // scalar conversions. No constant to keep in a register (the swizzle
+      // before this needed one; V8 then spilled one less accumulator of
+      // Q5_K's per part).
+      v128_t m = wasm_u32x4_extend_low_u16x8(wasm_u16x8_load8x8(sc + p * apart + kKMinsOffset - k_scales_offset(kType)));
+      __asm__("" : "+r"(m));
       acc_m[p] = wasm_f32x4_add(acc_m[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(m), dsum));
       const v128_t bytes = wasm_u16x8_load8x8(sc + p * apart);  // this part's four scales (and the next's)
       const v128_t scale = wasm_i16x8_shuffle(bytes, bytes, 0, 0, 1, 1, 2, 2, 3, 3);
