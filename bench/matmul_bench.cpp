@@ -3,13 +3,18 @@
 //
 //   node --no-experimental-fetch <build>/bench/nibble_bench.js [--json] [--quick]
 //        [--shapes 2048x2048,4096x4096] [--m 1,64] [--variants q4_0:w4a8,q4_1:w4a32,q4_0:w4a4]
-//        [--probe-mib 512] [--cold-mib 128] [--no-probe] [--no-matmul] [--check K,N,M]
+//        [--probe-mib 512] [--cold-mib 128] [--ratio-rounds 21] [--ratio-clock cpu|wall]
+//        [--no-probe] [--no-matmul] [--check K,N,M]
 //
 // Shapes are K×N: W is N×K, Y[M,N] = X[M,K] · Wᵀ. Weights are random INT4
 // blocks (codes uniform in 0..15, fp16 scales), repacked once (PackedWeights)
 // before timing, as a model load would. M = 1 is also timed "cold": cycling
 // through copies of the weights totalling --cold-mib MiB, so they come from
-// memory rather than the last-level cache. --check prints one small case (Q4_0
+// memory rather than the last-level cache. At M = 1, each W4A8 type's time
+// ÷ Q4_0's is also measured in rounds (bench_shape, matmul_cases.h): the
+// median over --ratio-rounds rounds (default 21, --quick 7; 0: none) and
+// its spread, a same-run figure that a noisy machine moves less than the
+// ratio of two medians timed seconds apart. --check prints one small case (Q4_0
 // blocks, x and nibble's outputs) so the JS side can run the same weights
 // through ONNX Runtime and compare.
 #include <cstdint>
@@ -34,6 +39,8 @@ struct Options {
   bool matmul = true;
   size_t probe_mib = 512;
   size_t cold_mib = 128;  // > 2× a 32 MiB L3
+  int64_t ratio_rounds = -1;  // -1: 21, --quick 7
+  bool ratio_cpu_clock = true;
   std::vector<Shape> shapes = {{2048, 2048}, {2048, 5632}, {5632, 2048}, {4096, 4096}};
   std::vector<int64_t> m_values = {1, 64};
   std::vector<Variant> variants = default_variants();
@@ -91,6 +98,12 @@ bool parse_options(int argc, char** argv, Options* o) {
       int64_t mib = 0;
       if (!parse_int(argv[++i], &mib, /*allow_zero=*/true)) return std::fprintf(stderr, "bad --cold-mib\n"), false;
       o->cold_mib = static_cast<size_t>(mib);
+    } else if (arg == "--ratio-rounds" && has_value) {
+      if (!parse_int(argv[++i], &o->ratio_rounds, /*allow_zero=*/true)) return std::fprintf(stderr, "bad --ratio-rounds\n"), false;
+    } else if (arg == "--ratio-clock" && has_value) {
+      const std::string clock = argv[++i];
+      if (clock != "cpu" && clock != "wall") return std::fprintf(stderr, "bad --ratio-clock (cpu or wall)\n"), false;
+      o->ratio_cpu_clock = clock == "cpu";
     } else if (arg == "--shapes" && has_value) {
       o->shapes.clear();
       for (const std::string& s : split(argv[++i], ',')) {
@@ -160,6 +173,16 @@ void write_matmul(JsonWriter& json, const std::vector<MatmulResult>& rows) {
     json.key("weight_bytes").number(static_cast<double>(r.weight_bytes));
     json.key("gguf_bytes").number(static_cast<double>(r.gguf_bytes));
     json.key("reps").number(r.reps);
+    if (r.ratio_rounds > 0) {  // this type's time ÷ Q4_0's, over rounds
+      json.key("ratio_to_q4_0").begin_object();
+      json.key("median").number(r.ratio_median);
+      json.key("q1").number(r.ratio_q1);
+      json.key("q3").number(r.ratio_q3);
+      json.key("min").number(r.ratio_min);
+      json.key("max").number(r.ratio_max);
+      json.key("rounds").number(r.ratio_rounds);
+      json.end_object();
+    }
     if (r.cold_copies > 0) {
       json.key("cold_ms").number(r.cold_ms);
       json.key("cold_weight_gbps").number(r.cold_weight_gbps);
@@ -174,13 +197,15 @@ void print_table(const StreamProbeResult* probe, const std::vector<MatmulResult>
   if (probe != nullptr) {
     std::printf("stream read %zu MiB: %.2f GB/s (best loop %s)\n", probe->bytes >> 20, probe->gbps, probe->best.c_str());
   }
-  std::printf("%-6s %-6s %6s %6s %4s %10s %8s %8s %5s %10s %8s\n", "type", "prec", "K", "N", "M", "ms", "GMAC/s", "GB/s",
-              "reps", "cold ms", "cold GB/s");
+  std::printf("%-6s %-6s %6s %6s %4s %10s %8s %8s %5s %10s %8s  %s\n", "type", "prec", "K", "N", "M", "ms", "GMAC/s", "GB/s",
+              "reps", "cold ms", "cold GB/s", "×q4_0 (median [IQR], rounds)");
   for (const MatmulResult& r : rows) {
     std::printf("%-6s %-6s %6lld %6lld %4lld %10.4f %8.2f %8.3f %5d", r.variant.type_name(), r.variant.precision_name(),
                 static_cast<long long>(r.shape.K), static_cast<long long>(r.shape.N), static_cast<long long>(r.M),
                 r.median_ms, r.gmacs, r.weight_gbps, r.reps);
     if (r.cold_copies > 0) std::printf(" %10.4f %8.3f", r.cold_ms, r.cold_weight_gbps);
+    else if (r.ratio_rounds > 0) std::printf(" %10s %8s", "", "");
+    if (r.ratio_rounds > 0) std::printf("  %.3f [%.3f, %.3f] %d", r.ratio_median, r.ratio_q1, r.ratio_q3, r.ratio_rounds);
     std::printf("\n");
   }
 }
@@ -204,7 +229,8 @@ int run(int argc, char** argv) {
   }
   std::vector<MatmulResult> rows;
   if (o.matmul) {
-    const BenchSettings settings{o.m_values, o.variants, budget, o.cold_mib << 20};
+    const int ratio_rounds = int(o.ratio_rounds >= 0 ? o.ratio_rounds : o.quick ? 7 : 21);
+    const BenchSettings settings{o.m_values, o.variants, budget, o.cold_mib << 20, ratio_rounds, o.ratio_cpu_clock};
     for (const Shape& shape : o.shapes) {
       const Status s = bench_shape(shape, settings, &rows);
       if (!s.ok()) return std::fprintf(stderr, "K=%lld N=%lld: %s\n", static_cast<long long>(shape.K),

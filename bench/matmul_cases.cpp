@@ -4,6 +4,8 @@
 #include <cstring>
 #include <random>
 
+#include <emscripten.h>
+
 #include "kernels/packed_weights.h"
 #include "quant/fp16.h"
 #include "runtime/json_writer.h"
@@ -147,6 +149,63 @@ Status time_matmul(const std::vector<PackedWeights>& weights, size_t count, cons
 
 double per_second(double amount, double ms) { return amount / (ms * 1e6); }  // amount·1e-9 per second
 
+// This process's CPU time (user + system, all threads: the bench runs one),
+// ms: a burst that another process preempts does not count the wait.
+EM_JS(double, cpu_time_ms, (), {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+});
+
+// One burst of the ratio rounds: a warm-up call (the weights back in
+// cache), then the fastest of kBurstCalls calls of y = x · Wᵀ (M = 1, W4A8).
+constexpr int kBurstCalls = 3;
+Status time_burst(const PackedWeights& w, const float* x, float* y, bool cpu_clock, double* ms) {
+  NIBBLE_RETURN_IF_ERROR(matmul(w, x, 1, y, Precision::kW4A8));
+  double best = 0;
+  for (int i = 0; i < kBurstCalls; ++i) {
+    const double t0 = cpu_clock ? cpu_time_ms() : now_ms();
+    NIBBLE_RETURN_IF_ERROR(matmul(w, x, 1, y, Precision::kW4A8));
+    const double t = (cpu_clock ? cpu_time_ms() : now_ms()) - t0;
+    best = i == 0 ? t : std::min(best, t);
+  }
+  *ms = best;
+  return Status::Ok();
+}
+
+// The value at fraction f (0..1) of sorted values, interpolated.
+double quantile(const std::vector<double>& sorted, double f) {
+  const double at = f * double(sorted.size() - 1);
+  const size_t i = size_t(at);
+  return i + 1 < sorted.size() ? sorted[i] + (at - double(i)) * (sorted[i + 1] - sorted[i]) : sorted[i];
+}
+
+// The ratio rounds (bench_shape): weights[0] is Q4_0's, rows[i] the row of
+// weights[i] (i ≥ 1).
+Status ratio_rounds(const std::vector<const PackedWeights*>& weights, const std::vector<MatmulResult*>& rows, int rounds,
+                    bool cpu_clock, const float* x, float* y) {
+  std::vector<std::vector<double>> ratios(weights.size());
+  std::vector<double> ms(weights.size());
+  for (int r = 0; r < rounds; ++r) {
+    for (size_t i = 0; i < weights.size(); ++i) NIBBLE_RETURN_IF_ERROR(time_burst(*weights[i], x, y, cpu_clock, &ms[i]));
+    double q4_last = 0;
+    NIBBLE_RETURN_IF_ERROR(time_burst(*weights[0], x, y, cpu_clock, &q4_last));
+    const double base = 0.5 * (ms[0] + q4_last);
+    for (size_t i = 1; i < weights.size(); ++i) ratios[i].push_back(ms[i] / base);
+  }
+  for (size_t i = 1; i < weights.size(); ++i) {
+    std::vector<double>& v = ratios[i];
+    std::sort(v.begin(), v.end());
+    MatmulResult& row = *rows[i];
+    row.ratio_rounds = rounds;
+    row.ratio_median = quantile(v, 0.5);
+    row.ratio_q1 = quantile(v, 0.25);
+    row.ratio_q3 = quantile(v, 0.75);
+    row.ratio_min = v.front();
+    row.ratio_max = v.back();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vector<MatmulResult>* rows) {
@@ -154,6 +213,14 @@ Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vecto
   for (int64_t m : settings.m_values) max_m = std::max(max_m, m);
   const std::vector<float> x = random_activations(max_m * shape.K, 1234);  // X[max_m, K]
   std::vector<float> y(static_cast<size_t>(max_m * shape.N));              // Y[max_m, N]
+  // The ratio rounds' weights (one copy per W4A8 type, Q4_0's first) and
+  // rows, kept from the timings below.
+  const bool ratios = settings.ratio_rounds > 0 &&
+                      std::find(settings.m_values.begin(), settings.m_values.end(), 1) != settings.m_values.end();
+  std::vector<PackedWeights> kept;
+  std::vector<TensorType> kept_types;
+  std::vector<size_t> kept_rows;
+  kept.reserve(size_t(kTensorTypeCount));
 
   // One packed matrix per type, shared by both precisions; extra copies only
   // for the cold M = 1 measurement.
@@ -191,11 +258,26 @@ Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vecto
           r.cold_copies = static_cast<int>(copies);
           r.cold_weight_gbps = per_second(static_cast<double>(r.weight_bytes), r.cold_ms);
         }
+        if (ratios && M == 1 && v.precision == Precision::kW4A8 && (kept_types.empty() || kept_types.back() != type)) {
+          kept_types.push_back(type);
+          kept_rows.push_back(rows->size());
+        }
         rows->push_back(r);
       }
     }
+    if (!kept_types.empty() && kept_types.back() == type) kept.push_back(std::move(weights[0]));
   }
-  return Status::Ok();
+  const auto q4 = std::find(kept_types.begin(), kept_types.end(), TensorType::Q4_0);
+  if (kept.size() < 2 || q4 == kept_types.end()) return Status::Ok();
+  const size_t at = size_t(q4 - kept_types.begin());
+  std::vector<const PackedWeights*> order = {&kept[at]};
+  std::vector<MatmulResult*> order_rows = {&(*rows)[kept_rows[at]]};
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (i == at) continue;
+    order.push_back(&kept[i]);
+    order_rows.push_back(&(*rows)[kept_rows[i]]);
+  }
+  return ratio_rounds(order, order_rows, settings.ratio_rounds, settings.ratio_cpu_clock, x.data(), y.data());
 }
 
 Status check_case(const Shape& shape, int64_t M, std::string* json) {

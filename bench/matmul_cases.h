@@ -48,6 +48,11 @@ struct MatmulResult {
   double cold_ms = 0;
   double cold_weight_gbps = 0;
   int cold_copies = 0;
+  // M = 1 W4A8 rows other than Q4_0's, when the settings ask for ratio
+  // rounds: this type's time ÷ Q4_0's, per round (see bench_shape), over
+  // ratio_rounds rounds: median, quartiles, extremes.
+  int ratio_rounds = 0;
+  double ratio_median = 0, ratio_q1 = 0, ratio_q3 = 0, ratio_min = 0, ratio_max = 0;
 };
 
 struct BenchSettings {
@@ -55,9 +60,18 @@ struct BenchSettings {
   std::vector<Variant> variants;
   Budget budget;
   size_t cold_bytes = 0;  // total size of the cold copies; 0 = no cold runs
+  int ratio_rounds = 0;   // rounds of the same-run ratio to Q4_0 (M = 1, W4A8); 0 = none
+  bool ratio_cpu_clock = true;  // the rounds time CPU time (false: wall time)
 };
 
-// Times every variant and M for one shape; appends one row per case.
+// Times every variant and M for one shape; appends one row per case. Then,
+// if settings.ratio_rounds > 0, M = 1 is in m_values and q4_0:w4a8 with
+// another W4A8 variant in variants, the ratio rounds: each round times a
+// short burst of every W4A8 type in turn, Q4_0 first and last (one warm-up
+// call, then the fastest of a few), and divides each type's time by the
+// mean of that round's two Q4_0 bursts. A ratio from one round, types
+// milliseconds apart, sees one machine state; the median over rounds drops
+// the rounds a neighbour's burst of work hit.
 Status bench_shape(const Shape& shape, const BenchSettings& settings, std::vector<MatmulResult>* rows);
 
 // One small Q4_0 case as JSON: {K, N, M, q4_0_base64, x, y_w4a32, y_w4a8}.

@@ -130,16 +130,22 @@ function summary(data) {
   return lines;
 }
 
-// Each type's 4096×4096 W4A8 GEMV time ÷ Q4_0's, in one build's rows.
+// Each type's 4096×4096 W4A8 GEMV time ÷ Q4_0's, in one build's rows: the
+// median over nibble_bench's ratio rounds (each round times every type in
+// turn, CPU time; row.ratio_to_q4_0) with its interquartile range, else
+// (an older nibble_bench) the ratio of the two median times.
 function gemvRatios(rows, label) {
   const gemv = rows.filter((r) => r.K === 4096 && r.N === 4096 && r.M === 1 && r.precision === 'w4a8');
   const q4 = gemv.find((r) => r.type === 'q4_0');
   if (!q4) return [];
+  const rounds = gemv.find((r) => r.ratio_to_q4_0)?.ratio_to_q4_0.rounds;
   const parts = gemv.filter((r) => r !== q4).map((r) => {
     const target = GEMV_TARGETS[r.type] ? ` (target ≤ ${GEMV_TARGETS[r.type]}×)` : '';
-    return `${r.type} ${fmt(r.ms / q4.ms, 2)}×${target}`;
+    const q = r.ratio_to_q4_0;
+    return q ? `${r.type} ${fmt(q.median, 2)}× [${fmt(q.q1, 2)}–${fmt(q.q3, 2)}]${target}` : `${r.type} ${fmt(r.ms / q4.ms, 2)}×${target}`;
   });
-  return [`GEMV 4096×4096 W4A8 vs q4_0, ${label}: ${parts.join(', ')}`];
+  const how = rounds ? `median of ${rounds} rounds [IQR]` : 'ratio of median times';
+  return [`GEMV 4096×4096 W4A8 vs q4_0, ${label}, ${how}: ${parts.join(', ')}`];
 }
 
 export function format(data) {

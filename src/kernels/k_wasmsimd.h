@@ -15,8 +15,12 @@
 // formula (k_panel.h) lane by lane in the same order, so outputs are
 // bitwise the reference's. The GEMV takes a group's activation rows in
 // turn (its panels stay in cache between them), unpacking as it goes; the
-// GEMM unpacks a group's super-blocks once for all its rows. Padding
-// rows of a partial group are computed and not stored.
+// plain tier's GEMM unpacks a group's super-blocks once for all its rows
+// (the relaxed tier's GEMMs run its GEMVs). Padding rows of a partial
+// group are computed and not stored. The plain tier's parts, unit dots and
+// super-block loop (KPanelParts, UnitDots, k_superblock) are that tier's
+// only; the relaxed tier has loops of its own (k_superblocks_relaxed_gemv,
+// k_superblocks_q6_relaxed_gemv).
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -106,42 +110,18 @@ inline v128_t pick_bytes(v128_t v, int8_t b0, int8_t b1, int8_t b2, int8_t b3) {
 }
 constexpr int8_t kZeroByte = -128;
 
-// The per-tier unit of sub-block dots: `vectors` nibble vectors summed
-// before the scale multiplies them (relaxed: while the int16 sums stay
-// exact, eight dots of codes ≤ 15, four of ≤ 31, two of ≤ 63; plain: a
-// whole sub-block).
-template <TensorType kType, bool kRelaxed>
+// The plain tier's unit of sub-block dots: `vectors` nibble vectors summed
+// before the scale multiplies them (a whole sub-block). (The relaxed tier's
+// kernels, k_superblocks_relaxed_gemv and k_superblocks_q6_relaxed_gemv
+// below, have loops of their own.)
+template <TensorType kType>
 constexpr int k_unit_vectors() {
-  if (kType == TensorType::Q6_K) return kRelaxed ? 1 : 2;
-  return kRelaxed && kType == TensorType::Q5_K ? 2 : 4;
+  return kType == TensorType::Q6_K ? 2 : 4;
 }
 
-template <bool kRelaxed>
-struct UnitDots;
-
-// Codes: a code vector as the tier's dots take it (prepare(), once per
-// vector: the GEMM shares it across activation rows).
-template <>
-struct UnitDots<true> {
-  using Codes = v128_t;
-  v128_t sum16 = wasm_i16x8_splat(0);
-  static Codes prepare(v128_t codes) { return codes; }
-  // codes: lane r = row r's codes of four elements; a: those activations
-  // (int8) in every lane.
-  void add(Codes codes, v128_t a) { sum16 = wasm_i16x8_add(sum16, relaxed_dot_i8x16_i7x16(a, codes)); }
-  static v128_t activations(const int8_t* xq, const int16_t*, int e) { return wasm_v128_load32_splat(xq + e); }
-  // Scale bytes (four rows' int8 or uint8 at the start of sc) as the unit
-  // multiplies them: (sc_r, sc_r) as int16 in lane r.
-  template <bool kSigned>
-  static v128_t scale(v128_t sc) {
-    if (!kSigned) return pick_bytes(sc, 0, kZeroByte, 0, kZeroByte);
-    return wasm_i16x8_shr(pick_bytes(sc, kZeroByte, 0, kZeroByte, 0), 8);
-  }
-  v128_t scaled(v128_t scale) const { return wasm_i32x4_dot_i16x8(sum16, scale); }
-};
-
-template <>
-struct UnitDots<false> {
+// Codes: a code vector as the dots take it (prepare(), once per vector:
+// the GEMM shares it across activation rows).
+struct UnitDots {
   struct Codes {
     v128_t rows01, rows23;  // the codes of rows 0, 1 and 2, 3 as int16
   };
@@ -174,18 +154,18 @@ struct UnitDots<false> {
 // 2h + 1 (so that a triple's two ints follow the previous triple's).
 constexpr int kKTermInts = 4;
 
-// Where k_superblock() takes a super-block's parts from: code vector c
-// (0..7; lane r = row r's codes of elements 4c .. 4c+3) of part s as the
-// tier's dots take it, the scale of sub-block 2s + h (Q6_K) or s (h
-// ignored) as UnitDots::scale gives it, and the part's term: Q4_K / Q5_K
+// Where the plain tier's k_superblock() takes a super-block's parts from:
+// code vector c (0..7; lane r = row r's codes of elements 4c .. 4c+3) of
+// part s as the unit dots take it, the scale of sub-block 2s + h (Q6_K)
+// or s (h ignored) as UnitDots::scale gives it, and the part's term: Q4_K / Q5_K
 // the four rows' minimums as f32, Q6_K the scales of sub-blocks 2s, 2s + 1
 // in the high bytes of int16 lanes (·256), for its −32·Σ term.
 // KPanelParts unpacks them from the panel as it goes (the GEMV);
 // KUnpackedParts holds a super-block unpacked once for several activation
 // rows (the GEMM).
-template <TensorType kType, bool kRelaxed>
+template <TensorType kType>
 struct KPanelParts {
-  using Codes = typename UnitDots<kRelaxed>::Codes;
+  using Codes = UnitDots::Codes;
   static constexpr bool kQ6 = kType == TensorType::Q6_K;
   const uint8_t* panel;
   Codes code(int s, int c) const {
@@ -193,17 +173,17 @@ struct KPanelParts {
     if constexpr (kQ6) {
       v128_t codes[4];  // those of triple c / 4: the unused ones are dead code
       q6_code_vectors(part + 48 * (c / 4), codes);
-      return UnitDots<kRelaxed>::prepare(codes[c % 4]);
+      return UnitDots::prepare(codes[c % 4]);
     } else {
       const int v = c / 2;
       v128_t lo, hi;
       k_code_vectors<kType>(part + 16 * v, k_high_bits<kType>(part, v / 2), v % 2, &lo, &hi);
-      return UnitDots<kRelaxed>::prepare(c % 2 ? hi : lo);
+      return UnitDots::prepare(c % 2 ? hi : lo);
     }
   }
   const uint8_t* scale_bytes(int s) const { return panel + k_scales_offset(kType) + (kQ6 ? 8 : 4) * s; }
   v128_t scale(int s, int h) const {
-    return UnitDots<kRelaxed>::template scale<kQ6>(wasm_v128_load32_splat(scale_bytes(s) + (kQ6 ? 4 * h : 0)));
+    return UnitDots::scale<kQ6>(wasm_v128_load32_splat(scale_bytes(s) + (kQ6 ? 4 * h : 0)));
   }
   v128_t term(int s) const {
     if constexpr (kQ6) return pick_bytes(wasm_v128_load64_splat(scale_bytes(s)), kZeroByte, 0, kZeroByte, 4);
@@ -212,13 +192,13 @@ struct KPanelParts {
   }
 };
 
-template <TensorType kType, bool kRelaxed>
+template <TensorType kType>
 struct KUnpackedParts {
-  using Codes = typename UnitDots<kRelaxed>::Codes;
+  using Codes = UnitDots::Codes;
   Codes codes[kKParts][8];
   v128_t scales[kKParts][2], terms[kKParts];
   void unpack(const uint8_t* panel) {
-    const KPanelParts<kType, kRelaxed> from{panel};
+    const KPanelParts<kType> from{panel};
 #pragma clang loop unroll(disable)
     for (int s = 0; s < kKParts; ++s) {
 #pragma clang loop unroll(full)
@@ -242,8 +222,8 @@ struct KUnpackedParts {
 template <typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                              const int16_t* xw, const int32_t* terms) {
-  using Dots = UnitDots<false>;
-  constexpr int kPer = 2 * k_unit_vectors<TensorType::Q6_K, false>();  // code vectors per unit
+  using Dots = UnitDots;
+  constexpr int kPer = 2 * k_unit_vectors<TensorType::Q6_K>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), isum = wasm_i32x4_splat(0);
 #pragma clang loop unroll(disable)
   for (int j = 0; j < 2 * kKParts; ++j) {
@@ -346,11 +326,18 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
 // in two (low and high codes, 8 products of codes ≤ 31 each: ≤ 31744).
 // The part's scales (load8x8 and an unpack: sc_r in both halves of lane r)
 // then give sc · Σ q·a per row in one i32 dot per sum. The minimums go
-// through a swizzle to int32 lanes (clang turned u8 -> u32 extends before
-// the convert into scalar conversions). Bitwise k_superblock_q8()'s.
+// to int32 lanes by load8x8 and an extend (below). Bitwise k_superblock_q8()'s.
 // GEMV time / Q4_0's, 1024x1024 (in cache), best of 8 alternating: Q5_K
 // 1.98x -> 1.42x (a pair a pass, one scale dot per sum); Q4_K as before
-// (1.19x, 1.23x).
+// (1.19x, 1.23x). A part's first vector starts its sums (the loop then
+// runs the other three): from zeros, V8 reloaded a zero vector from the
+// stack and spilled and reloaded both pointers at every part (V8 x64: a
+// part's head 15 -> 8 instructions); nibble_bench's ratio rounds,
+// 1024x1024, 4 alternating runs, load 3.6-3.9: Q4_K 1.19-1.25x -> 1.15-1.20x,
+// Q5_K 1.42-1.46x -> 1.33-1.37x (+95 B of the gzipped relaxed download).
+// Tried and slower: one loop over a super-block's 32 vectors with the
+// part's formula every fourth (V8 added a test per step), two vectors a
+// step or four groups a pass (V8 spilled).
 template <TensorType kType, int P>
 __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
                                                                       const int32_t* terms, v128_t (&y)[P]) {
@@ -367,35 +354,51 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
   for (int s = 0; s < kKParts; ++s) {
     v128_t plane[P], sum_lo[P], sum_hi[P];
 #pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) {
-      plane[p] = kQ5 ? wasm_v128_load(qs + p * apart + 64) : v128_t{};
-      sum_lo[p] = sum_hi[p] = wasm_i16x8_splat(0);
-    }
-#pragma clang loop unroll(disable)
-    for (int v = 0; v < 4; ++v) {
+    for (int p = 0; p < P; ++p) plane[p] = kQ5 ? wasm_v128_load(qs + p * apart + 64) : v128_t{};
+    // One vector of each group; the part's first starts the sums (no zeros
+    // to keep in a register).
+    const auto step = [&](auto first) {
       const v128_t a_lo = wasm_v128_load32_splat(xq), a_hi = wasm_v128_load32_splat(xq + 4);
 #pragma clang loop unroll(full)
       for (int p = 0; p < P; ++p) {
         const v128_t q = wasm_v128_load(qs + p * apart);
-        sum_lo[p] = wasm_i16x8_add(sum_lo[p], relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, mask)));
+        const v128_t lo = relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, mask));
+        v128_t hi;
         if constexpr (kQ5) {
-          sum_hi[p] = wasm_i16x8_add(
-              sum_hi[p], relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), plane[p]), mask)));
+          hi = relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_v128_xor(wasm_u16x8_shr(q, 3), plane[p]), mask));
           plane[p] = wasm_u16x8_shr(plane[p], 2);
         } else {
-          sum_lo[p] = wasm_i16x8_add(sum_lo[p], relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), mask)));
+          hi = relaxed_dot_i8x16_i7x16(a_hi, wasm_v128_and(wasm_u16x8_shr(q, 4), mask));
+        }
+        if constexpr (decltype(first)::value) {
+          sum_lo[p] = kQ5 ? lo : wasm_i16x8_add(lo, hi);
+          sum_hi[p] = hi;
+        } else if constexpr (kQ5) {
+          sum_lo[p] = wasm_i16x8_add(sum_lo[p], lo);
+          sum_hi[p] = wasm_i16x8_add(sum_hi[p], hi);
+        } else {
+          sum_lo[p] = wasm_i16x8_add(wasm_i16x8_add(sum_lo[p], lo), hi);
         }
       }
       qs += 16;
       xq += 8;
       opaque_pointers(qs, xq);
-    }
+    };
+    step(std::true_type{});
+#pragma clang loop unroll(disable)
+    for (int v = 1; v < 4; ++v) step(std::false_type{});
     if constexpr (kQ5) qs += 16;  // the plane
     const v128_t dx = wasm_v128_load32_splat(t), dsum = wasm_v128_load32_splat(t + 1);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
-      const v128_t m = pick_bytes(wasm_v128_load32_zero(sc + p * apart + kKMinsOffset - k_scales_offset(kType)), 0, kZeroByte,
-                                  kZeroByte, kZeroByte);
+      // The part's four minimums as int32 (load8x8 also reads the next
+      // part's, or the first part's codes after the last): the empty asm
+      // keeps clang from fusing the extend and the convert into four
+      // scalar conversions. No constant to keep in a register (the swizzle
+      // before this needed one; V8 then spilled one less accumulator of
+      // Q5_K's per part).
+      v128_t m = wasm_u32x4_extend_low_u16x8(wasm_u16x8_load8x8(sc + p * apart + kKMinsOffset - k_scales_offset(kType)));
+      __asm__("" : "+r"(m));
       acc_m[p] = wasm_f32x4_add(acc_m[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(m), dsum));
       const v128_t bytes = wasm_u16x8_load8x8(sc + p * apart);  // this part's four scales (and the next's)
       const v128_t scale = wasm_i16x8_shuffle(bytes, bytes, 0, 0, 1, 1, 2, 2, 3, 3);
@@ -416,26 +419,26 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
 // The four rows' k_superblock_q8() for one activation row: `parts` the
 // super-block's parts (above), panel its panel (for d, dmin), xq the
 // row's int8 values from the super-block on, xw (plain tier) the same as
-// int16, terms its kKTermInts per 32-block. (The relaxed tier passes xw null.)
+// int16, terms its kKTermInts per 32-block. (The relaxed tier, Q6_K only,
+// passes xw null.)
 template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
-  if constexpr (kType == TensorType::Q6_K && kRelaxed) {
-    static_assert(std::is_same_v<Parts, KPanelParts<kType, true>>, "the relaxed Q6_K GEMM is its GEMV");
+  if constexpr (kRelaxed) {
+    // The relaxed tier's Q6_K GEMV (and GEMM), reading the panel as it
+    // goes (parts unused).
+    static_assert(kType == TensorType::Q6_K, "the relaxed tier's Q4_K / Q5_K run k_q8_gemv_relaxed");
     v128_t y[1] = {wasm_f32x4_splat(0.0f)};
     k_superblocks_q6_relaxed_gemv<1>(panel, 0, xq, terms, y);
     return y[0];
-  } else if constexpr (kType == TensorType::Q6_K) return k_superblock_q6(parts, panel, xq, xw, terms);
-  else if constexpr (kRelaxed && std::is_same_v<Parts, KPanelParts<kType, true>>) {
-    v128_t y[1] = {wasm_f32x4_splat(0.0f)};
-    k_superblocks_relaxed_gemv<kType, 1>(panel, 0, xq, terms, y);
-    return y[0];
+  } else if constexpr (kType == TensorType::Q6_K) {
+    return k_superblock_q6(parts, panel, xq, xw, terms);
   }
-  using Dots = UnitDots<kRelaxed>;
-  constexpr int kPer = 2 * k_unit_vectors<kType, kRelaxed>();  // code vectors per unit
+  using Dots = UnitDots;
+  constexpr int kPer = 2 * k_unit_vectors<kType>();  // code vectors per unit
   v128_t acc_d = wasm_f32x4_splat(0.0f), acc_m = acc_d;
 #pragma clang loop unroll(disable)
-  for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kRelaxed ? 0 : kQK, terms += kKTermInts) {
+  for (int s = 0; s < kKParts; ++s, xq += kQK, xw += kQK, terms += kKTermInts) {
     v128_t isum = wasm_i32x4_splat(0);
 #pragma clang loop unroll(full)
     for (int u = 0; u < 8 / kPer; ++u) {
@@ -550,7 +553,7 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
     k_group_rows<kType, kRelaxed>(w, x, out, prepared, g,
-                                  [](int64_t, const uint8_t* panel) { return KPanelParts<kType, kRelaxed>{panel}; });
+                                  [](int64_t, const uint8_t* panel) { return KPanelParts<kType>{panel}; });
   }
 }
 
@@ -595,17 +598,18 @@ void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const Output
 // bitwise the GEMV's.
 template <TensorType kType, bool kRelaxed>
 void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
+  static_assert(!kRelaxed, "the relaxed tier's K-quant GEMMs run their GEMVs");
   static_assert(!k_paired(kType), "a group's panels one after another");
   const int64_t nb = w.K / kQK_K;
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
-  thread_local std::vector<KUnpackedParts<kType, kRelaxed>> unpacked;  // [nb]: the current group's
+  thread_local std::vector<KUnpackedParts<kType>> unpacked;  // [nb]: the current group's
   unpacked.resize(size_t(nb));
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
     const uint8_t* panels = k_panel<kType>(w, g, 0);
     for (int64_t b = 0; b < nb; ++b) unpacked[size_t(b)].unpack(panels + b * k_panel_bytes(kType));
     k_group_rows<kType, kRelaxed>(
         w, x, out, prepared, g,
-        [&](int64_t b, const uint8_t*) -> const KUnpackedParts<kType, kRelaxed>& { return unpacked[size_t(b)]; });
+        [&](int64_t b, const uint8_t*) -> const KUnpackedParts<kType>& { return unpacked[size_t(b)]; });
   }
 }
 
