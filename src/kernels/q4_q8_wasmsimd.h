@@ -33,14 +33,22 @@ inline v128_t scaled_nibbles(v128_t q) {
   if (S == 3) return wasm_u16x8_shr(q, 12);
   return wasm_v128_and(q, wasm_i16x8_splat(int16_t(0xF << (4 * S))));
 }
-// Q5 panels: the 5-bit values of nibble S, scaled as scaled_nibbles<S>,
-// from the panel vector q and its fifth bits: `high4` = the plane >> v << 4
-// (the fifth bit of nibble s at bit 4s + 4 of each 16-bit lane, s < 3) and
-// `high3` = the plane >> v >> 8 (nibble 3's at bit 4), packed_weights.h.
-template <int S>
-inline v128_t scaled_values5(v128_t q, v128_t high4, v128_t high3) {
-  if (S == 3) return wasm_v128_or(wasm_u16x8_shr(q, 12), wasm_v128_and(high3, wasm_i16x8_splat(0x10)));
-  return wasm_v128_or(scaled_nibbles<S>(q), wasm_v128_and(high4, wasm_i16x8_splat(int16_t(0x10 << (4 * S)))));
+// Q5 panels: the four 5-bit values of panel vector q as i16x8, unscaled
+// (0..31): w[s] = nibble s with its fifth bit, from q and `plane` = the
+// panel's fifth bits >> v (nibble s's at bit 4s of each 16-bit lane,
+// packed_weights.h). Nibbles 0 and 2 with their fifth bits fit one vector
+// (bits 0-4 and 8-12), 1 and 3 another: 12 instructions and three
+// constants, where merging each nibble with its bit in place took 14 and
+// six (Chromium's V8 builds each constant again in the loop: three
+// instructions each).
+inline void values5(v128_t q, v128_t plane, v128_t (&w)[4]) {
+  const v128_t nibbles = wasm_i16x8_splat(0x0F0F), fifth = wasm_i16x8_splat(0x1010), low = wasm_i16x8_splat(0x1F);
+  const v128_t even = wasm_v128_or(wasm_v128_and(q, nibbles), wasm_v128_and(wasm_i16x8_shl(plane, 4), fifth));
+  const v128_t odd = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), nibbles), wasm_v128_and(plane, fifth));
+  w[0] = wasm_v128_and(even, low);
+  w[1] = wasm_v128_and(odd, low);
+  w[2] = wasm_u16x8_shr(even, 8);
+  w[3] = wasm_u16x8_shr(odd, 8);
 }
 // Exact: every term of the sum is a multiple of 16^S (|sum| < 2^26).
 template <int S>
@@ -82,11 +90,7 @@ inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)
   const v128_t q = wasm_v128_load(qs), a = wasm_v128_load(pairs);
   v128_t w[4];
   if (kHigh) {
-    const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
-    w[0] = scaled_values5<0>(q, high4, high3);
-    w[1] = scaled_values5<1>(q, high4, high3);
-    w[2] = scaled_values5<2>(q, high4, high3);
-    w[3] = scaled_values5<3>(q, high4, high3);
+    values5(q, plane, w);
   } else {
     w[0] = scaled_nibbles<0>(q);
     w[1] = scaled_nibbles<1>(q);
@@ -114,7 +118,7 @@ inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)
 // as one tree over all eight loaded vectors, and V8 spills them); two groups
 // per tile sharing the loads (~5% faster from cache, ~40% slower streaming
 // from DRAM); pairs stored pre-broadcast (4× the activation bytes).
-// kHigh: Q5 panels (Q4 panels plus fifth bits; scaled_values5).
+// kHigh: Q5 panels (Q4 panels plus fifth bits; values5, unscaled).
 template <bool kHasMin, bool kHigh = false>
 void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
@@ -135,8 +139,10 @@ void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
       if (kHigh) plane = wasm_u16x8_shr(plane, 1);
       add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, d, plane);
     }
-    const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(unscale_nibble_sum<1>(d[1]))),
-                                      wasm_i32x4_add(rows_in_lanes<2>(unscale_nibble_sum<2>(d[2])), rows_in_lanes<3>(d[3])));
+    // (Q5: values5 gives the values unscaled.)
+    const v128_t d1 = kHigh ? d[1] : unscale_nibble_sum<1>(d[1]), d2 = kHigh ? d[2] : unscale_nibble_sum<2>(d[2]);
+    const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(d1)),
+                                      wasm_i32x4_add(rows_in_lanes<2>(d2), rows_in_lanes<3>(d[3])));
     acc = q8_block_update<kHasMin, kHigh>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field<false>(1, kQ8D)),
                                           wasm_v128_load32_splat(act + q8_field<false>(1, q8_term_field<kHasMin>())));
   }
@@ -163,7 +169,7 @@ constexpr size_t pair_major_pair(int slot, int p) {
 
 // Copies group g's panels (Q4_0; kHigh: Q5_0) to slot `slot` of every block
 // of `out`: the head as it is, then the codes of nibble s of each panel
-// vector v (kHigh: with their fifth bits, scaled_values5), centred, in the
+// vector v (kHigh: with their fifth bits, values5), centred, in the
 // GEMV's order (32-bit lane i: row (i + s) % 4's pair 4v + i); a 4×4 lane
 // transpose with a rotation gives pair 4v + i's vector (lane r: row r).
 // (Was: the nibbles moved to pair-major order by four swizzles, then
@@ -185,11 +191,7 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
       const v128_t q = wasm_v128_load(panel + kHead + 16 * v);
       v128_t t[4];
       if (kHigh) {
-        const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
-        t[0] = scaled_values5<0>(q, high4, high3);
-        t[1] = wasm_u16x8_shr(scaled_values5<1>(q, high4, high3), 4);
-        t[2] = wasm_u16x8_shr(scaled_values5<2>(q, high4, high3), 8);
-        t[3] = scaled_values5<3>(q, high4, high3);
+        values5(q, plane, t);
         plane = wasm_u16x8_shr(plane, 1);
       } else {
         t[0] = scaled_nibbles<0>(q);
