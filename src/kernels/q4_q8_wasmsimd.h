@@ -24,25 +24,44 @@
 namespace nibble {
 namespace wasmsimd {
 
+// The plain GEMV tile's masks (Q4: nibbles 0, 1, 2 in place; Q5:
+// values5's), loaded from a table behind an opaque pointer once per tile
+// instead of written as constants: Chromium's V8 (unlike Node 20's) builds
+// each v128 constant again inside the loop that uses it, three
+// instructions each (movabs, vmovq, punpcklqdq), 9 to 15 a block; a loaded
+// mask stays in a register or comes back in one reload.
+struct PanelMasks {
+  v128_t m[3];
+};
+template <bool kHigh>
+inline PanelMasks panel_masks() {
+  alignas(16) static const uint16_t kTable[3][8] = {
+#define NIBBLE_MASK8(x) {x, x, x, x, x, x, x, x}
+      NIBBLE_MASK8(kHigh ? 0x0F0F : 0x000F), NIBBLE_MASK8(kHigh ? 0x1010 : 0x00F0), NIBBLE_MASK8(kHigh ? 0x001F : 0x0F00)};
+#undef NIBBLE_MASK8
+  const uint16_t* table = kTable[0];
+  opaque_pointers(table);
+  return {{wasm_v128_load(table), wasm_v128_load(table + 8), wasm_v128_load(table + 16)}};
+}
+
 // Nibble S of every 16-bit lane of a panel vector, as i16x8: lane pair i =
 // row (i + S) % 4's elements 2(4v + i), +1 (packed_weights.h). Nibbles 1
 // and 2 stay in place, masked (one op instead of a shift and a mask), so
 // they come out ×16 and ×256; dot sums of them go through unscale_nibble_sum.
+// masks: panel_masks<false>().
 template <int S>
-inline v128_t scaled_nibbles(v128_t q) {
-  if (S == 3) return wasm_u16x8_shr(q, 12);
-  return wasm_v128_and(q, wasm_i16x8_splat(int16_t(0xF << (4 * S))));
+inline v128_t scaled_nibbles(v128_t q, const PanelMasks& masks) {
+  return S == 3 ? wasm_u16x8_shr(q, 12) : wasm_v128_and(q, masks.m[S]);
 }
 // Q5 panels: the four 5-bit values of panel vector q as i16x8, unscaled
 // (0..31): w[s] = nibble s with its fifth bit, from q and `plane` = the
 // panel's fifth bits >> v (nibble s's at bit 4s of each 16-bit lane,
 // packed_weights.h). Nibbles 0 and 2 with their fifth bits fit one vector
-// (bits 0-4 and 8-12), 1 and 3 another: 12 instructions and three
-// constants, where merging each nibble with its bit in place took 14 and
-// six (Chromium's V8 builds each constant again in the loop: three
-// instructions each).
-inline void values5(v128_t q, v128_t plane, v128_t (&w)[4]) {
-  const v128_t nibbles = wasm_i16x8_splat(0x0F0F), fifth = wasm_i16x8_splat(0x1010), low = wasm_i16x8_splat(0x1F);
+// (bits 0-4 and 8-12), 1 and 3 another: 12 instructions and three masks
+// (panel_masks<true>()), where merging each nibble with its bit in place
+// took 14 and six.
+inline void values5(v128_t q, v128_t plane, const PanelMasks& masks, v128_t (&w)[4]) {
+  const v128_t nibbles = masks.m[0], fifth = masks.m[1], low = masks.m[2];
   const v128_t even = wasm_v128_or(wasm_v128_and(q, nibbles), wasm_v128_and(wasm_i16x8_shl(plane, 4), fifth));
   const v128_t odd = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), nibbles), wasm_v128_and(plane, fifth));
   w[0] = wasm_v128_and(even, low);
@@ -86,16 +105,17 @@ constexpr Q8Field q8_term_field() { return kHasMin ? kQ8DSum : kQ8Minus8Sum; }
 // kHigh (Q5 panels): `plane` is the panel's fifth bits shifted right by v
 // (the vector's bits at bits 0, 4, 8, 12 of each 16-bit lane).
 template <bool kFirst, bool kHigh = false>
-inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)[4], v128_t plane = v128_t{}) {
+inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, const PanelMasks& masks, v128_t (&d)[4],
+                            v128_t plane = v128_t{}) {
   const v128_t q = wasm_v128_load(qs), a = wasm_v128_load(pairs);
   v128_t w[4];
   if (kHigh) {
-    values5(q, plane, w);
+    values5(q, plane, masks, w);
   } else {
-    w[0] = scaled_nibbles<0>(q);
-    w[1] = scaled_nibbles<1>(q);
-    w[2] = scaled_nibbles<2>(q);
-    w[3] = scaled_nibbles<3>(q);
+    w[0] = scaled_nibbles<0>(q, masks);
+    w[1] = scaled_nibbles<1>(q, masks);
+    w[2] = scaled_nibbles<2>(q, masks);
+    w[3] = scaled_nibbles<3>(q, masks);
   }
   const v128_t p[4] = {wasm_i32x4_dot_i16x8(w[0], a), wasm_i32x4_dot_i16x8(w[1], a),
                        wasm_i32x4_dot_i16x8(w[2], a), wasm_i32x4_dot_i16x8(w[3], a)};
@@ -125,19 +145,20 @@ void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
   const uint8_t* panel = q4_panel<kHasMin, kHigh>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
+  const PanelMasks masks = panel_masks<kHigh>();
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<false>(1)) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
     const int32_t* pairs = act;
     v128_t plane = kHigh ? wasm_v128_load(panel + q5_high_offset(kHasMin)) : v128_t{};
     v128_t d[4];
-    add_nibble_dots<true, kHigh>(qs, pairs, d, plane);
+    add_nibble_dots<true, kHigh>(qs, pairs, masks, d, plane);
     if (kHigh) plane = wasm_u16x8_shr(plane, 1);
-    add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, d, plane);
+    add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, masks, d, plane);
 #pragma clang loop unroll(disable)
     for (int v = 2; v < 4; ++v) {  // pointer steps: V8 keeps them in registers
       if (kHigh) plane = wasm_u16x8_shr(plane, 1);
-      add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, d, plane);
+      add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, masks, d, plane);
     }
     // (Q5: values5 gives the values unscaled.)
     const v128_t d1 = kHigh ? d[1] : unscale_nibble_sum<1>(d[1]), d2 = kHigh ? d[2] : unscale_nibble_sum<2>(d[2]);
@@ -182,6 +203,7 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
   const uint8_t* panel = q4_panel<false, kHigh>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
   const v128_t centre = wasm_i16x8_splat(kHigh ? 16 : 8);
+  const PanelMasks masks = panel_masks<kHigh>();
   for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_block_bytes()) {
     wasm_v128_store(out + pair_major_head(slot), wasm_v128_load(panel));  // d[4]
     v128_t plane = kHigh ? wasm_v128_load(panel + q5_high_offset(false)) : v128_t{};
@@ -191,13 +213,13 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
       const v128_t q = wasm_v128_load(panel + kHead + 16 * v);
       v128_t t[4];
       if (kHigh) {
-        values5(q, plane, t);
+        values5(q, plane, masks, t);
         plane = wasm_u16x8_shr(plane, 1);
       } else {
-        t[0] = scaled_nibbles<0>(q);
-        t[1] = wasm_u16x8_shr(scaled_nibbles<1>(q), 4);
-        t[2] = wasm_u16x8_shr(scaled_nibbles<2>(q), 8);
-        t[3] = scaled_nibbles<3>(q);
+        t[0] = scaled_nibbles<0>(q, masks);
+        t[1] = wasm_u16x8_shr(scaled_nibbles<1>(q, masks), 4);
+        t[2] = wasm_u16x8_shr(scaled_nibbles<2>(q, masks), 8);
+        t[3] = scaled_nibbles<3>(q, masks);
       }
 #pragma clang loop unroll(full)
       for (int s = 0; s < 4; ++s) t[s] = wasm_i16x8_sub(t[s], centre);
