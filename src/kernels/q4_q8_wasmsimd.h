@@ -24,9 +24,10 @@
 namespace nibble {
 namespace wasmsimd {
 
-// The plain GEMV tile's masks (Q4: nibbles 0, 1, 2 in place; Q5:
-// values5's), loaded from a table behind an opaque pointer once per tile
-// instead of written as constants: Chromium's V8 (unlike Node 20's) builds
+// The plain tier's panel masks (Q4: nibbles 0, 1, 2 in place; Q5:
+// values5's) for the GEMV tile and the GEMM's pair-major copy, loaded from
+// a table behind an opaque pointer once per tile or copy instead of
+// written as constants: Chromium's V8 (unlike Node 20's) builds
 // each v128 constant again inside the loop that uses it, three
 // instructions each (movabs, vmovq, punpcklqdq), 9 to 15 a block; a loaded
 // mask stays in a register or comes back in one reload.
