@@ -24,23 +24,51 @@
 namespace nibble {
 namespace wasmsimd {
 
+// The plain tier's panel masks (Q4: nibbles 0, 1, 2 in place; Q5:
+// values5's) for the GEMV tile and the GEMM's pair-major copy, loaded from
+// a table behind an opaque pointer once per tile or copy instead of
+// written as constants: Chromium's V8 (unlike Node 20's) builds
+// each v128 constant again inside the loop that uses it, three
+// instructions each (movabs, vmovq, punpcklqdq), 9 to 15 a block; a loaded
+// mask stays in a register or comes back in one reload.
+struct PanelMasks {
+  v128_t m[3];
+};
+template <bool kHigh>
+inline PanelMasks panel_masks() {
+  alignas(16) static const uint16_t kTable[3][8] = {
+#define NIBBLE_MASK8(x) {x, x, x, x, x, x, x, x}
+      NIBBLE_MASK8(kHigh ? 0x0F0F : 0x000F), NIBBLE_MASK8(kHigh ? 0x1010 : 0x00F0), NIBBLE_MASK8(kHigh ? 0x001F : 0x0F00)};
+#undef NIBBLE_MASK8
+  const uint16_t* table = kTable[0];
+  opaque_pointers(table);
+  return {{wasm_v128_load(table), wasm_v128_load(table + 8), wasm_v128_load(table + 16)}};
+}
+
 // Nibble S of every 16-bit lane of a panel vector, as i16x8: lane pair i =
 // row (i + S) % 4's elements 2(4v + i), +1 (packed_weights.h). Nibbles 1
 // and 2 stay in place, masked (one op instead of a shift and a mask), so
 // they come out ×16 and ×256; dot sums of them go through unscale_nibble_sum.
+// masks: panel_masks<false>().
 template <int S>
-inline v128_t scaled_nibbles(v128_t q) {
-  if (S == 3) return wasm_u16x8_shr(q, 12);
-  return wasm_v128_and(q, wasm_i16x8_splat(int16_t(0xF << (4 * S))));
+inline v128_t scaled_nibbles(v128_t q, const PanelMasks& masks) {
+  return S == 3 ? wasm_u16x8_shr(q, 12) : wasm_v128_and(q, masks.m[S]);
 }
-// Q5 panels: the 5-bit values of nibble S, scaled as scaled_nibbles<S>,
-// from the panel vector q and its fifth bits: `high4` = the plane >> v << 4
-// (the fifth bit of nibble s at bit 4s + 4 of each 16-bit lane, s < 3) and
-// `high3` = the plane >> v >> 8 (nibble 3's at bit 4), packed_weights.h.
-template <int S>
-inline v128_t scaled_values5(v128_t q, v128_t high4, v128_t high3) {
-  if (S == 3) return wasm_v128_or(wasm_u16x8_shr(q, 12), wasm_v128_and(high3, wasm_i16x8_splat(0x10)));
-  return wasm_v128_or(scaled_nibbles<S>(q), wasm_v128_and(high4, wasm_i16x8_splat(int16_t(0x10 << (4 * S)))));
+// Q5 panels: the four 5-bit values of panel vector q as i16x8, unscaled
+// (0..31): w[s] = nibble s with its fifth bit, from q and `plane` = the
+// panel's fifth bits >> v (nibble s's at bit 4s of each 16-bit lane,
+// packed_weights.h). Nibbles 0 and 2 with their fifth bits fit one vector
+// (bits 0-4 and 8-12), 1 and 3 another: 12 instructions and three masks
+// (panel_masks<true>()), where merging each nibble with its bit in place
+// took 14 and six.
+inline void values5(v128_t q, v128_t plane, const PanelMasks& masks, v128_t (&w)[4]) {
+  const v128_t nibbles = masks.m[0], fifth = masks.m[1], low = masks.m[2];
+  const v128_t even = wasm_v128_or(wasm_v128_and(q, nibbles), wasm_v128_and(wasm_i16x8_shl(plane, 4), fifth));
+  const v128_t odd = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), nibbles), wasm_v128_and(plane, fifth));
+  w[0] = wasm_v128_and(even, low);
+  w[1] = wasm_v128_and(odd, low);
+  w[2] = wasm_u16x8_shr(even, 8);
+  w[3] = wasm_u16x8_shr(odd, 8);
 }
 // Exact: every term of the sum is a multiple of 16^S (|sum| < 2^26).
 template <int S>
@@ -78,20 +106,17 @@ constexpr Q8Field q8_term_field() { return kHasMin ? kQ8DSum : kQ8Minus8Sum; }
 // kHigh (Q5 panels): `plane` is the panel's fifth bits shifted right by v
 // (the vector's bits at bits 0, 4, 8, 12 of each 16-bit lane).
 template <bool kFirst, bool kHigh = false>
-inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)[4], v128_t plane = v128_t{}) {
+inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, const PanelMasks& masks, v128_t (&d)[4],
+                            v128_t plane = v128_t{}) {
   const v128_t q = wasm_v128_load(qs), a = wasm_v128_load(pairs);
   v128_t w[4];
   if (kHigh) {
-    const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
-    w[0] = scaled_values5<0>(q, high4, high3);
-    w[1] = scaled_values5<1>(q, high4, high3);
-    w[2] = scaled_values5<2>(q, high4, high3);
-    w[3] = scaled_values5<3>(q, high4, high3);
+    values5(q, plane, masks, w);
   } else {
-    w[0] = scaled_nibbles<0>(q);
-    w[1] = scaled_nibbles<1>(q);
-    w[2] = scaled_nibbles<2>(q);
-    w[3] = scaled_nibbles<3>(q);
+    w[0] = scaled_nibbles<0>(q, masks);
+    w[1] = scaled_nibbles<1>(q, masks);
+    w[2] = scaled_nibbles<2>(q, masks);
+    w[3] = scaled_nibbles<3>(q, masks);
   }
   const v128_t p[4] = {wasm_i32x4_dot_i16x8(w[0], a), wasm_i32x4_dot_i16x8(w[1], a),
                        wasm_i32x4_dot_i16x8(w[2], a), wasm_i32x4_dot_i16x8(w[3], a)};
@@ -114,29 +139,32 @@ inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, v128_t (&d)
 // as one tree over all eight loaded vectors, and V8 spills them); two groups
 // per tile sharing the loads (~5% faster from cache, ~40% slower streaming
 // from DRAM); pairs stored pre-broadcast (4× the activation bytes).
-// kHigh: Q5 panels (Q4 panels plus fifth bits; scaled_values5).
+// kHigh: Q5 panels (Q4 panels plus fifth bits; values5, unscaled).
 template <bool kHasMin, bool kHigh = false>
 void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(q4_type(kHasMin, kHigh));
   const uint8_t* panel = q4_panel<kHasMin, kHigh>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
+  const PanelMasks masks = panel_masks<kHigh>();
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<false>(1)) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
     const int32_t* pairs = act;
     v128_t plane = kHigh ? wasm_v128_load(panel + q5_high_offset(kHasMin)) : v128_t{};
     v128_t d[4];
-    add_nibble_dots<true, kHigh>(qs, pairs, d, plane);
+    add_nibble_dots<true, kHigh>(qs, pairs, masks, d, plane);
     if (kHigh) plane = wasm_u16x8_shr(plane, 1);
-    add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, d, plane);
+    add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, masks, d, plane);
 #pragma clang loop unroll(disable)
     for (int v = 2; v < 4; ++v) {  // pointer steps: V8 keeps them in registers
       if (kHigh) plane = wasm_u16x8_shr(plane, 1);
-      add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, d, plane);
+      add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, masks, d, plane);
     }
-    const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(unscale_nibble_sum<1>(d[1]))),
-                                      wasm_i32x4_add(rows_in_lanes<2>(unscale_nibble_sum<2>(d[2])), rows_in_lanes<3>(d[3])));
+    // (Q5: values5 gives the values unscaled.)
+    const v128_t d1 = kHigh ? d[1] : unscale_nibble_sum<1>(d[1]), d2 = kHigh ? d[2] : unscale_nibble_sum<2>(d[2]);
+    const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(d1)),
+                                      wasm_i32x4_add(rows_in_lanes<2>(d2), rows_in_lanes<3>(d[3])));
     acc = q8_block_update<kHasMin, kHigh>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field<false>(1, kQ8D)),
                                           wasm_v128_load32_splat(act + q8_field<false>(1, q8_term_field<kHasMin>())));
   }
@@ -163,7 +191,7 @@ constexpr size_t pair_major_pair(int slot, int p) {
 
 // Copies group g's panels (Q4_0; kHigh: Q5_0) to slot `slot` of every block
 // of `out`: the head as it is, then the codes of nibble s of each panel
-// vector v (kHigh: with their fifth bits, scaled_values5), centred, in the
+// vector v (kHigh: with their fifth bits, values5), centred, in the
 // GEMV's order (32-bit lane i: row (i + s) % 4's pair 4v + i); a 4×4 lane
 // transpose with a rotation gives pair 4v + i's vector (lane r: row r).
 // (Was: the nibbles moved to pair-major order by four swizzles, then
@@ -176,6 +204,7 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
   const uint8_t* panel = q4_panel<false, kHigh>(w, g, 0);
   const size_t step = size_t(q4_panel_step(w, g)) * kPanel;
   const v128_t centre = wasm_i16x8_splat(kHigh ? 16 : 8);
+  const PanelMasks masks = panel_masks<kHigh>();
   for (int64_t b = 0; b < w.K / kQK; ++b, panel += step, out += pair_major_block_bytes()) {
     wasm_v128_store(out + pair_major_head(slot), wasm_v128_load(panel));  // d[4]
     v128_t plane = kHigh ? wasm_v128_load(panel + q5_high_offset(false)) : v128_t{};
@@ -185,17 +214,13 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
       const v128_t q = wasm_v128_load(panel + kHead + 16 * v);
       v128_t t[4];
       if (kHigh) {
-        const v128_t high4 = wasm_i16x8_shl(plane, 4), high3 = wasm_u16x8_shr(plane, 8);
-        t[0] = scaled_values5<0>(q, high4, high3);
-        t[1] = wasm_u16x8_shr(scaled_values5<1>(q, high4, high3), 4);
-        t[2] = wasm_u16x8_shr(scaled_values5<2>(q, high4, high3), 8);
-        t[3] = scaled_values5<3>(q, high4, high3);
+        values5(q, plane, masks, t);
         plane = wasm_u16x8_shr(plane, 1);
       } else {
-        t[0] = scaled_nibbles<0>(q);
-        t[1] = wasm_u16x8_shr(scaled_nibbles<1>(q), 4);
-        t[2] = wasm_u16x8_shr(scaled_nibbles<2>(q), 8);
-        t[3] = scaled_nibbles<3>(q);
+        t[0] = scaled_nibbles<0>(q, masks);
+        t[1] = wasm_u16x8_shr(scaled_nibbles<1>(q, masks), 4);
+        t[2] = wasm_u16x8_shr(scaled_nibbles<2>(q, masks), 8);
+        t[3] = scaled_nibbles<3>(q, masks);
       }
 #pragma clang loop unroll(full)
       for (int s = 0; s < 4; ++s) t[s] = wasm_i16x8_sub(t[s], centre);
