@@ -218,7 +218,10 @@ float softmax_step(float* sr, int lo, int hi, float& row_max, float& row_sum) {
   }
   const float tile_sum = (wasm_f32x4_extract_lane(sum, 0) + wasm_f32x4_extract_lane(sum, 2)) +
                          (wasm_f32x4_extract_lane(sum, 1) + wasm_f32x4_extract_lane(sum, 3));
-  const float rescale = wasm_f32x4_extract_lane(exp_f32x4(wasm_f32x4_splat(row_max - new_max)), 0);
+  // A row's first visible tile (row_max −inf) rescales by exp(−inf) = 0.
+  const float rescale = row_max == -std::numeric_limits<float>::infinity()
+                            ? 0.0f
+                            : wasm_f32x4_extract_lane(exp_f32x4(wasm_f32x4_splat(row_max - new_max)), 0);
 #else
   const float minus_inf = -std::numeric_limits<float>::infinity();
   for (int j = 0; j < kTileKeys; ++j) sr[j] = j < lo || j > hi ? minus_inf : sr[j];
@@ -249,9 +252,11 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   const int hd = head_dim, rows_max = kTileTokens * heads;
   thread_local std::vector<float> scratch;
   thread_local std::vector<const float*> q_rows;
+  thread_local std::vector<int> row_tokens;
   thread_local std::vector<float*> s_rows, acc_rows;
   scratch.resize(size_t(rows_max) * (kTileKeys + hd + 2) + size_t(hd) * kTileKeys);
   q_rows.resize(size_t(rows_max));
+  row_tokens.resize(size_t(rows_max));
   s_rows.resize(size_t(rows_max));
   acc_rows.resize(size_t(rows_max));
   float* s = scratch.data();                     // [rows, kTileKeys]  scores, then their exps
@@ -270,7 +275,11 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   // Row r of a tile: token t0 + r / heads, head r % heads.
   for (int t0 = 0; t0 < n; t0 += kTileTokens) {
     const int tokens = std::min(kTileTokens, n - t0), rows = tokens * heads;
-    for (int r = 0; r < rows; ++r) q_rows[size_t(r)] = q + size_t(t0 + r / heads) * q_stride + (r % heads) * hd;
+    for (int t = 0, r = 0; t < tokens; ++t)  // (no division by heads per row)
+      for (int h = 0; h < heads; ++h, ++r) {
+        q_rows[size_t(r)] = q + size_t(t0 + t) * q_stride + h * hd;
+        row_tokens[size_t(r)] = t0 + t;
+      }
     std::fill(acc, acc + size_t(rows) * hd, 0.0f);
     std::fill(row_max, row_max + rows, minus_inf);
     std::fill(row_sum, row_sum + rows, 0.0f);
@@ -286,7 +295,7 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
       for (int d = 0; d < hd; ++d) std::fill(kt + d * kTileKeys + keys, kt + (d + 1) * kTileKeys, 0.0f);
       tile_scores(q_rows.data(), rows, kt, keys, hd, scale, s_rows.data());
       for (int r = 0; r < rows; ++r) {
-        const int t = t0 + r / heads, last = first_pos + t, first = start_of(t);
+        const int t = row_tokens[size_t(r)], last = first_pos + t, first = start_of(t);
         float* sr = s_rows[size_t(r)];
         if (p0 > last || p0 + keys <= first) {  // no key of the tile is visible to this row
           std::fill(sr, sr + keys, 0.0f);
@@ -295,13 +304,16 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
         if (cap > 0.0f)
           for (int j = 0; j < keys; ++j) sr[j] = cap * std::tanh(sr[j] / cap);
         const int lo = std::max(first - p0, 0), hi = std::min(last - p0, keys - 1);
+        // Before a row's first visible tile its sums are all +0 (0·v added):
+        // scaling them leaves them so.
+        const bool zero_sums = row_max[r] == minus_inf;
         const float rescale = softmax_step(sr, lo, hi, row_max[r], row_sum[r]);
-        if (rescale != 1.0f) scale_row(acc_rows[size_t(r)], hd, rescale);
+        if (rescale != 1.0f && !zero_sums) scale_row(acc_rows[size_t(r)], hd, rescale);
       }
       tile_values(s_rows.data(), rows, v + size_t(p0) * hd, keys, hd, acc_rows.data());
     }
     for (int r = 0; r < rows; ++r) {
-      float* o = out + size_t(t0 + r / heads) * out_stride + (r % heads) * hd;
+      float* o = out + size_t(row_tokens[size_t(r)]) * out_stride + (r - (row_tokens[size_t(r)] - t0) * heads) * hd;
       const float* ar = acc_rows[size_t(r)];
       for (int d = 0; d < hd; ++d) o[d] = ar[d] / row_sum[r];
     }
