@@ -253,6 +253,7 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   thread_local std::vector<float> scratch;
   thread_local std::vector<const float*> q_rows;
   thread_local std::vector<int> row_tokens;
+  thread_local std::vector<float> key_tiles;
   thread_local std::vector<float*> s_rows, acc_rows;
   scratch.resize(size_t(rows_max) * (kTileKeys + hd + 2) + size_t(hd) * kTileKeys);
   q_rows.resize(size_t(rows_max));
@@ -268,6 +269,25 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   // 64 and 256; within an ulp of the division otherwise).
   const float scale = 1.0f / std::sqrt(float(hd));
   const float minus_inf = -std::numeric_limits<float>::infinity();
+  // Without a window every query tile's key tiles start at 0, 32, ...: each
+  // is transposed once per call (key_tiles, in order as first needed), with
+  // all the call's keys in it; a query tile's keys past its last one only
+  // give scores that are masked (softmax_step) and never read.
+  const int all_end = first_pos + n;
+  int tiles_done = 0;
+  if (window == 0) key_tiles.resize(size_t((all_end + kTileKeys - 1) / kTileKeys) * hd * kTileKeys);
+  const auto transposed = [&](int p0, int keys) {
+    float* out = kt;
+    if (window == 0) {
+      out = key_tiles.data() + size_t(p0 / kTileKeys) * hd * kTileKeys;
+      if (p0 / kTileKeys < tiles_done) return out;
+      ++tiles_done;
+      keys = std::min(kTileKeys, all_end - p0);
+    }
+    transpose_keys(k + size_t(p0) * hd, keys, hd, out);
+    for (int d = 0; d < hd; ++d) std::fill(out + d * kTileKeys + keys, out + (d + 1) * kTileKeys, 0.0f);
+    return out;
+  };
   for (int r = 0; r < rows_max; ++r) {
     s_rows[size_t(r)] = s + size_t(r) * kTileKeys;
     acc_rows[size_t(r)] = acc + size_t(r) * hd;
@@ -288,12 +308,10 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
     const int end = first_pos + t0 + tokens;
     for (int p0 = start_of(t0); p0 < end; p0 += kTileKeys) {
       const int keys = std::min(kTileKeys, end - p0);
-      // Zeros past `keys`: the SIMD score loop runs over 16 keys at a time
-      // (a constant trip count clang unrolls, the sums in registers); those
-      // scores are never read.
-      transpose_keys(k + size_t(p0) * hd, keys, hd, kt);
-      for (int d = 0; d < hd; ++d) std::fill(kt + d * kTileKeys + keys, kt + (d + 1) * kTileKeys, 0.0f);
-      tile_scores(q_rows.data(), rows, kt, keys, hd, scale, s_rows.data());
+      // Zeros (or, see key_tiles, later keys) past `keys`: the SIMD score
+      // loop runs over 16 keys at a time (a constant trip count clang
+      // unrolls, the sums in registers); those scores are never read.
+      tile_scores(q_rows.data(), rows, transposed(p0, keys), keys, hd, scale, s_rows.data());
       for (int r = 0; r < rows; ++r) {
         const int t = row_tokens[size_t(r)], last = first_pos + t, first = start_of(t);
         float* sr = s_rows[size_t(r)];
