@@ -4,7 +4,8 @@
 // and the rule that makes them weights:
 //   w = d·(q + kOffset)   (kHasMin false: Q4_0 −8, Q5_0 −16, IQ4_NL and Q8_0 0)
 //   w = d·q + m           (kHasMin true: Q4_1, Q5_1)
-// with d (and m) the row's f32 scales at the start of the panel.
+// with d (and m) the row's f32 scales at the start of the panel; code()
+// reads one row's code alone (dequantize_row: a prompt's embedding rows).
 #pragma once
 
 #include <cstdint>
@@ -21,13 +22,14 @@ struct Q4PanelFormat {
   static constexpr bool kHasMin = kHasMinT;
   static constexpr int kOffset = kHasMin ? 0 : (kHigh ? -16 : -8);
   static const uint8_t* panel(const PackedView& w, int64_t g, int64_t b) { return q4_panel<kHasMin, kHigh>(w, g, b); }
-  static void codes(const uint8_t* panel, PanelCodes& q) {
+  static int code(const uint8_t* panel, int r, int k) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
+    const NibbleSlot slot = q4_nibble_slot(r, k);
+    return kHigh ? read_q5_code(qs, panel + q5_high_offset(kHasMin), slot) : (qs[slot.byte] >> slot.shift) & 15;
+  }
+  static void codes(const uint8_t* panel, PanelCodes& q) {
     for (int r = 0; r < kPackRows; ++r)
-      for (int k = 0; k < kQK; ++k) {
-        const NibbleSlot slot = q4_nibble_slot(r, k);
-        q[r][k] = kHigh ? read_q5_code(qs, panel + q5_high_offset(kHasMin), slot) : (qs[slot.byte] >> slot.shift) & 15;
-      }
+      for (int k = 0; k < kQK; ++k) q[r][k] = code(panel, r, k);
   }
 };
 
@@ -37,17 +39,15 @@ struct I8PanelFormat {
   static constexpr bool kHasMin = false;
   static constexpr int kOffset = 0;
   static const uint8_t* panel(const PackedView& w, int64_t g, int64_t b) { return i8_panel<kType>(w, g, b); }
-  static void codes(const uint8_t* panel, PanelCodes& q) {
+  static int code(const uint8_t* panel, int r, int k) {
     const uint8_t* qs = panel + kI8QsOffset;
+    if (kType == TensorType::Q8_0) return int8_t(qs[i8_slot(r, k)] ^ q8_byte_bias(k));
+    const NibbleSlot slot = lanes_nibble_slot(r, k);
+    return kIQ4NLValues[(qs[slot.byte] >> slot.shift) & 15];
+  }
+  static void codes(const uint8_t* panel, PanelCodes& q) {
     for (int r = 0; r < kPackRows; ++r)
-      for (int k = 0; k < kQK; ++k) {
-        if (kType == TensorType::Q8_0) {
-          q[r][k] = int8_t(qs[i8_slot(r, k)] ^ q8_byte_bias(k));
-        } else {
-          const NibbleSlot slot = lanes_nibble_slot(r, k);
-          q[r][k] = kIQ4NLValues[(qs[slot.byte] >> slot.shift) & 15];
-        }
-      }
+      for (int k = 0; k < kQK; ++k) q[r][k] = code(panel, r, k);
   }
 };
 

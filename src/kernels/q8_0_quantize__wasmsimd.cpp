@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q8_0_quantize__wasmsimd(const float* x, int64_t K, int8_t* qs, float* d, int32_t* sums) {
-  quantize_row_q8_arrays_wasmsimd<Q8Rule>(x, K, qs, d, sums);
+  quantize_row_q8_0_wasmsimd(x, K, qs, d, sums);
 }
 
 }  // namespace nibble

@@ -218,7 +218,10 @@ float softmax_step(float* sr, int lo, int hi, float& row_max, float& row_sum) {
   }
   const float tile_sum = (wasm_f32x4_extract_lane(sum, 0) + wasm_f32x4_extract_lane(sum, 2)) +
                          (wasm_f32x4_extract_lane(sum, 1) + wasm_f32x4_extract_lane(sum, 3));
-  const float rescale = wasm_f32x4_extract_lane(exp_f32x4(wasm_f32x4_splat(row_max - new_max)), 0);
+  // A row's first visible tile (row_max −inf) rescales by exp(−inf) = 0.
+  const float rescale = row_max == -std::numeric_limits<float>::infinity()
+                            ? 0.0f
+                            : wasm_f32x4_extract_lane(exp_f32x4(wasm_f32x4_splat(row_max - new_max)), 0);
 #else
   const float minus_inf = -std::numeric_limits<float>::infinity();
   for (int j = 0; j < kTileKeys; ++j) sr[j] = j < lo || j > hi ? minus_inf : sr[j];
@@ -249,9 +252,12 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   const int hd = head_dim, rows_max = kTileTokens * heads;
   thread_local std::vector<float> scratch;
   thread_local std::vector<const float*> q_rows;
+  thread_local std::vector<int> row_tokens;
+  thread_local std::vector<float> key_tiles;
   thread_local std::vector<float*> s_rows, acc_rows;
   scratch.resize(size_t(rows_max) * (kTileKeys + hd + 2) + size_t(hd) * kTileKeys);
   q_rows.resize(size_t(rows_max));
+  row_tokens.resize(size_t(rows_max));
   s_rows.resize(size_t(rows_max));
   acc_rows.resize(size_t(rows_max));
   float* s = scratch.data();                     // [rows, kTileKeys]  scores, then their exps
@@ -263,6 +269,25 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   // 64 and 256; within an ulp of the division otherwise).
   const float scale = 1.0f / std::sqrt(float(hd));
   const float minus_inf = -std::numeric_limits<float>::infinity();
+  // Without a window every query tile's key tiles start at 0, 32, ...: each
+  // is transposed once per call (key_tiles, in order as first needed), with
+  // all the call's keys in it; a query tile's keys past its last one only
+  // give scores that are masked (softmax_step) and never read.
+  const int all_end = first_pos + n;
+  int tiles_done = 0;
+  if (window == 0) key_tiles.resize(size_t((all_end + kTileKeys - 1) / kTileKeys) * hd * kTileKeys);
+  const auto transposed = [&](int p0, int keys) {
+    float* out = kt;
+    if (window == 0) {
+      out = key_tiles.data() + size_t(p0 / kTileKeys) * hd * kTileKeys;
+      if (p0 / kTileKeys < tiles_done) return out;
+      ++tiles_done;
+      keys = std::min(kTileKeys, all_end - p0);
+    }
+    transpose_keys(k + size_t(p0) * hd, keys, hd, out);
+    for (int d = 0; d < hd; ++d) std::fill(out + d * kTileKeys + keys, out + (d + 1) * kTileKeys, 0.0f);
+    return out;
+  };
   for (int r = 0; r < rows_max; ++r) {
     s_rows[size_t(r)] = s + size_t(r) * kTileKeys;
     acc_rows[size_t(r)] = acc + size_t(r) * hd;
@@ -270,7 +295,11 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
   // Row r of a tile: token t0 + r / heads, head r % heads.
   for (int t0 = 0; t0 < n; t0 += kTileTokens) {
     const int tokens = std::min(kTileTokens, n - t0), rows = tokens * heads;
-    for (int r = 0; r < rows; ++r) q_rows[size_t(r)] = q + size_t(t0 + r / heads) * q_stride + (r % heads) * hd;
+    for (int t = 0, r = 0; t < tokens; ++t)  // (no division by heads per row)
+      for (int h = 0; h < heads; ++h, ++r) {
+        q_rows[size_t(r)] = q + size_t(t0 + t) * q_stride + h * hd;
+        row_tokens[size_t(r)] = t0 + t;
+      }
     std::fill(acc, acc + size_t(rows) * hd, 0.0f);
     std::fill(row_max, row_max + rows, minus_inf);
     std::fill(row_sum, row_sum + rows, 0.0f);
@@ -279,14 +308,12 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
     const int end = first_pos + t0 + tokens;
     for (int p0 = start_of(t0); p0 < end; p0 += kTileKeys) {
       const int keys = std::min(kTileKeys, end - p0);
-      // Zeros past `keys`: the SIMD score loop runs over 16 keys at a time
-      // (a constant trip count clang unrolls, the sums in registers); those
-      // scores are never read.
-      transpose_keys(k + size_t(p0) * hd, keys, hd, kt);
-      for (int d = 0; d < hd; ++d) std::fill(kt + d * kTileKeys + keys, kt + (d + 1) * kTileKeys, 0.0f);
-      tile_scores(q_rows.data(), rows, kt, keys, hd, scale, s_rows.data());
+      // Zeros (or, see key_tiles, later keys) past `keys`: the SIMD score
+      // loop runs over 16 keys at a time (a constant trip count clang
+      // unrolls, the sums in registers); those scores are never read.
+      tile_scores(q_rows.data(), rows, transposed(p0, keys), keys, hd, scale, s_rows.data());
       for (int r = 0; r < rows; ++r) {
-        const int t = t0 + r / heads, last = first_pos + t, first = start_of(t);
+        const int t = row_tokens[size_t(r)], last = first_pos + t, first = start_of(t);
         float* sr = s_rows[size_t(r)];
         if (p0 > last || p0 + keys <= first) {  // no key of the tile is visible to this row
           std::fill(sr, sr + keys, 0.0f);
@@ -295,13 +322,16 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
         if (cap > 0.0f)
           for (int j = 0; j < keys; ++j) sr[j] = cap * std::tanh(sr[j] / cap);
         const int lo = std::max(first - p0, 0), hi = std::min(last - p0, keys - 1);
+        // Before a row's first visible tile its sums are all +0 (0·v added):
+        // scaling them leaves them so.
+        const bool zero_sums = row_max[r] == minus_inf;
         const float rescale = softmax_step(sr, lo, hi, row_max[r], row_sum[r]);
-        if (rescale != 1.0f) scale_row(acc_rows[size_t(r)], hd, rescale);
+        if (rescale != 1.0f && !zero_sums) scale_row(acc_rows[size_t(r)], hd, rescale);
       }
       tile_values(s_rows.data(), rows, v + size_t(p0) * hd, keys, hd, acc_rows.data());
     }
     for (int r = 0; r < rows; ++r) {
-      float* o = out + size_t(t0 + r / heads) * out_stride + (r % heads) * hd;
+      float* o = out + size_t(row_tokens[size_t(r)]) * out_stride + (r - (row_tokens[size_t(r)] - t0) * heads) * hd;
       const float* ar = acc_rows[size_t(r)];
       for (int d = 0; d < hd; ++d) o[d] = ar[d] / row_sum[r];
     }

@@ -25,15 +25,28 @@ namespace nibble {
 // below without a float-to-int conversion, which V8 expands to ~7 x64
 // instructions for NaN and overflow). r = x − n·ln2 in two steps (ln2 =
 // hi + lo, hi exact in few bits).
+// `pin`, when given, is scratch memory the step stores a few intermediate
+// vectors to (three per chain, never read): V8 places each pure operation
+// just before its first use, so N chains that meet only at their results
+// run one after another, each ~25 dependent operations long, and a core's
+// scheduler holds too few of them to overlap their latencies; a store is
+// an effect that keeps program order, so the chains run side by side up to
+// each pinned step (SwiGLU over 4 chains: ~1.2x as fast). Same floats.
 template <int N>
-inline void exp_f32x4_steps(v128_t (&x)[N]) {
+inline void exp_f32x4_steps(v128_t (&x)[N], v128_t* pin = nullptr) {
   v128_t shifted[N], r[N], p[N];
   const v128_t magic = wasm_f32x4_splat(12582912.0f);
+  const auto pin_step = [&](int slot, const v128_t (&v)[N]) {
+    if (pin != nullptr)
+#pragma clang loop unroll(full)
+      for (int i = 0; i < N; ++i) wasm_v128_store(pin + slot * N + i, v[i]);
+  };
 #pragma clang loop unroll(full)
   for (int i = 0; i < N; ++i) {
     x[i] = wasm_f32x4_pmax(wasm_f32x4_pmin(x[i], wasm_f32x4_splat(88.0f)), wasm_f32x4_splat(-60.0f));
     shifted[i] = wasm_f32x4_add(wasm_f32x4_mul(x[i], wasm_f32x4_splat(1.44269504088896341f)), magic);
   }
+  pin_step(0, shifted);
 #pragma clang loop unroll(full)
   for (int i = 0; i < N; ++i) {
     const v128_t n = wasm_f32x4_sub(shifted[i], magic);
@@ -41,11 +54,14 @@ inline void exp_f32x4_steps(v128_t (&x)[N]) {
     r[i] = wasm_f32x4_sub(r[i], wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
     p[i] = wasm_f32x4_splat(1.9875691500e-4f);
   }
+  pin_step(1, r);
   constexpr float kCoefficients[] = {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
 #pragma clang loop unroll(full)
-  for (float c : kCoefficients)
+  for (int c = 0; c < 5; ++c) {
 #pragma clang loop unroll(full)
-    for (int i = 0; i < N; ++i) p[i] = wasm_f32x4_add(wasm_f32x4_mul(p[i], r[i]), wasm_f32x4_splat(c));
+    for (int i = 0; i < N; ++i) p[i] = wasm_f32x4_add(wasm_f32x4_mul(p[i], r[i]), wasm_f32x4_splat(kCoefficients[c]));
+    if (c == 2) pin_step(2, p);
+  }
 #pragma clang loop unroll(full)
   for (int i = 0; i < N; ++i) {
     p[i] = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p[i], r[i]), r[i]), r[i]), wasm_f32x4_splat(1.0f));
@@ -53,6 +69,19 @@ inline void exp_f32x4_steps(v128_t (&x)[N]) {
     x[i] = wasm_f32x4_mul(p[i], scale);
   }
 }
+
+// Scratch for exp_f32x4_steps' pins (3·N vectors), behind a pointer that
+// clang cannot see through, so that it keeps the stores.
+template <int N>
+struct ExpPins {
+  v128_t slots[3 * N];
+  v128_t* get() {
+    v128_t* p = slots;
+    __asm__("" : "+r"(p));
+    __builtin_assume(p != nullptr);  // (no null test per pinned step)
+    return p;
+  }
+};
 
 inline v128_t exp_f32x4(v128_t x) {
   const v128_t keep = wasm_f32x4_ge(x, wasm_f32x4_splat(-60.0f));  // false for NaN too

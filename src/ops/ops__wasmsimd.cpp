@@ -64,28 +64,36 @@ void softmax__wasmsimd(float* x, int n) {
 
 void swiglu__wasmsimd(float* gate, const float* up, int n) {
   const v128_t one = wasm_f32x4_splat(1.0f);
-  // Two vectors a step, their exp chains (~20 dependent operations each)
-  // interleaved, and without exp_f32x4's masks: for g > 60 the flush made
-  // 1 + e^−g exactly 1, and so does e^−60 (NaN stays NaN either way), so the
-  // results are the same floats. The last n % 8 values go through the same
-  // step from a zero-padded copy (one copy of the step in the download).
-  alignas(16) float tail[16];
-  for (int i = 0; i < n; i += 8) {
+  // Four vectors a step, their exp chains (~20 dependent operations each)
+  // pinned side by side (exp_f32x4_steps: 1.2–1.3x the speed of two
+  // unpinned chains), and without exp_f32x4's masks: for g > 60 the flush
+  // made 1 + e^−g exactly 1, and so does e^−60 (NaN stays NaN either way),
+  // so the results are the same floats. The last n % 16 values go through
+  // the same step from a zero-padded copy (one copy of the step in the
+  // download).
+  constexpr int N = 4, W = 4 * N;
+  ExpPins<N> pins;
+  alignas(16) float tail[2 * W];
+  for (int i = 0; i < n; i += W) {
     float* g_at = gate + i;
     const float* up_at = up + i;
     const int left = n - i;
-    if (left < 8) {
-      for (int k = 0; k < 16; ++k) tail[k] = k % 8 < left ? (k < 8 ? g_at : up_at)[k % 8] : 0.0f;
+    if (left < W) {
+      for (int k = 0; k < 2 * W; ++k) tail[k] = k % W < left ? (k < W ? g_at : up_at)[k % W] : 0.0f;
       g_at = tail;
-      up_at = tail + 8;
+      up_at = tail + W;
     }
-    const v128_t g[2] = {wasm_v128_load(g_at), wasm_v128_load(g_at + 4)};
-    v128_t e[2] = {wasm_f32x4_neg(g[0]), wasm_f32x4_neg(g[1])};
-    exp_f32x4_steps(e);
+    v128_t g[N], e[N];
 #pragma clang loop unroll(full)
-    for (int k = 0; k < 2; ++k)
+    for (int k = 0; k < N; ++k) {
+      g[k] = wasm_v128_load(g_at + 4 * k);
+      e[k] = wasm_f32x4_neg(g[k]);
+    }
+    exp_f32x4_steps(e, pins.get());
+#pragma clang loop unroll(full)
+    for (int k = 0; k < N; ++k)
       wasm_v128_store(g_at + 4 * k, wasm_f32x4_mul(wasm_f32x4_div(g[k], wasm_f32x4_add(one, e[k])), wasm_v128_load(up_at + 4 * k)));
-    if (left < 8)
+    if (left < W)
       for (int k = 0; k < left; ++k) gate[i + k] = tail[k];
   }
 }

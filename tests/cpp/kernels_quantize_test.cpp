@@ -78,6 +78,39 @@ TEST(KernelsQuantize, SpecialValues) {
   expect_same_as_ref(x, "special");
 }
 
+// Blocks whose step amax / 127 is t (exactly when t has at most 17
+// significant bits): fp16 ties (t halfway between two fp16 values, the one
+// below odd or even) and near-ties, in the normal and subnormal fp16
+// ranges, around the smallest normal and the 65520 overflow edge, and
+// random scales; rows of 1 to 7 blocks too (a SIMD tier that works four
+// blocks at a time has a short last group).
+TEST(KernelsQuantize, ScaleRoundingEdges) {
+  Rng rng(22);
+  const auto uniform = [&](float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); };
+  std::vector<float> steps;
+  for (int e = -28; e <= 16; ++e)
+    for (uint32_t low : {0x1000u, 0x3000u, 0x0fffu, 0x1001u, 0x0u}) {
+      // 10 mantissa bits kept, then `low` in the 13 rounded away.
+      const uint32_t mantissa = ((uint32_t(e * 37) & 0x3ffu) << 13) | low;
+      const float t = std::ldexp(1.0f + float(mantissa) / float(1 << 23), e);
+      steps.push_back(t);
+    }
+  for (float t : {65504.0f, 65519.0f, 65520.0f, 65536.0f, 6.1035156e-05f, 6.1e-05f, 5.96e-08f, 2.98e-08f, 2.9802322e-08f})
+    steps.push_back(t);
+  for (int i = 0; i < 64; ++i) steps.push_back(std::ldexp(uniform(1.0f, 2.0f), int(uniform(-30.0f, 18.0f))));
+  std::vector<float> x;
+  for (float t : steps) {
+    const size_t at = x.size();
+    for (int j = 0; j < kQK; ++j) x.push_back(uniform(-1.0f, 1.0f) * 120.0f * t);
+    x[at + size_t(t > 1.0f ? 7 : 21)] = (t > 0.01f ? -127.0f : 127.0f) * t;
+  }
+  expect_same_as_ref(x, "scale edges");
+  for (int64_t blocks : {1, 2, 3, 5, 6, 7}) {
+    const std::vector<float> part(x.begin(), x.begin() + blocks * kQK);
+    expect_same_as_ref(part, "scale edges, " + std::to_string(blocks) + " blocks");
+  }
+}
+
 TEST(KernelsQuantize, SignedFourBitTiersMatchReference) {
   const auto i4 = [](const std::vector<float>& x, const std::string& what) {
     expect_same_as_ref(x, what, i4_quantize_ref, &KernelConfig::quantize_i4, -8, 7);
