@@ -18,10 +18,10 @@ void dequantize_panel_row(const PackedWeights& w, int64_t row, float* out) {
   const int i = int(row % kPackRows);
   for (int64_t b = 0; b < w.cols() / kQK; ++b) {
     const uint8_t* panel = Format::panel(view, g, b);
-    const float d = load_f32(panel + 4 * i);
+    const float d = load_f32(panel + 4 * i), m = Format::kHasMin ? load_f32(panel + 4 * (kPackRows + i)) : 0.0f;
     for (int k = 0; k < kQK; ++k) {
       const int q = Format::code(panel, i, k);  // row i's codes only
-      out[b * kQK + k] = Format::kHasMin ? float(q) * d + load_f32(panel + 4 * (kPackRows + i)) : float(q + Format::kOffset) * d;
+      out[b * kQK + k] = Format::kHasMin ? float(q) * d + m : float(q + Format::kOffset) * d;
     }
   }
 }

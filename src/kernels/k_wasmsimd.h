@@ -592,13 +592,14 @@ void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const Output
   }
 }
 
-// The W4A8 GEMM: per group, its super-blocks unpacked once (KUnpackedParts,
-// K/256 of them in a buffer of the calling thread) for every activation row
-// of the call, which then run through them as in the GEMV, so outputs are
-// bitwise the GEMV's.
-template <TensorType kType, bool kRelaxed>
+// The plain tier's W4A8 GEMM (the relaxed tier's run their GEMVs): per
+// group, its super-blocks unpacked once (KUnpackedParts, K/256 of them in a
+// buffer of the calling thread) for every activation row of the call,
+// which then run through them as in the GEMV, so outputs are bitwise the
+// GEMV's.
+template <TensorType kType>
 void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  static_assert(!kRelaxed, "the relaxed tier's K-quant GEMMs run their GEMVs");
+  constexpr bool kRelaxed = false;
   static_assert(!k_paired(kType), "a group's panels one after another");
   const int64_t nb = w.K / kQK_K;
   const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);

@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q4_k_q8_0_gemm_4x4__wasmsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::k_q8_gemm<TensorType::Q4_K, /*kRelaxed=*/false>(w, x, out);
+  wasmsimd::k_q8_gemm<TensorType::Q4_K>(w, x, out);
 }
 
 }  // namespace nibble

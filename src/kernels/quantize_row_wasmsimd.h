@@ -1,6 +1,8 @@
-// The activation quantizers' wasm SIMD128 loop, for either rule of
-// q8_quantize_util.h. Same bytes as the reference: the scale comes from the
-// shared scalar rule, f32x4.nearest rounds half to even like
+// The activation quantizers' wasm SIMD128 loops for the rules of
+// q8_quantize_util.h: Q8's (quantize_row_q8_0_wasmsimd, four blocks'
+// scales at a time) and W4A4's (quantize_row_q8_arrays_wasmsimd<I4Rule>).
+// Same bytes as the reference: the scale comes from the shared scalar rule
+// (Q8's in SIMD, the same floats), f32x4.nearest rounds half to even like
 // std::nearbyint, trunc_sat sends NaN to 0, an i32x4 clamp to
 // [kMin, kMax] (or, for Q8, the saturating narrows) saturates like round_to;
 // W4A4's scale search sums its squared errors in squared_error()'s order

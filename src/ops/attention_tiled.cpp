@@ -330,11 +330,12 @@ void attention_prompt(float* out, int out_stride, const float* q, int q_stride, 
       }
       tile_values(s_rows.data(), rows, v + size_t(p0) * hd, keys, hd, acc_rows.data());
     }
-    for (int r = 0; r < rows; ++r) {
-      float* o = out + size_t(row_tokens[size_t(r)]) * out_stride + (r - (row_tokens[size_t(r)] - t0) * heads) * hd;
-      const float* ar = acc_rows[size_t(r)];
-      for (int d = 0; d < hd; ++d) o[d] = ar[d] / row_sum[r];
-    }
+    for (int t = 0, r = 0; t < tokens; ++t)
+      for (int h = 0; h < heads; ++h, ++r) {
+        float* o = out + size_t(t0 + t) * out_stride + h * hd;
+        const float* ar = acc_rows[size_t(r)];
+        for (int d = 0; d < hd; ++d) o[d] = ar[d] / row_sum[r];
+      }
   }
 }
 

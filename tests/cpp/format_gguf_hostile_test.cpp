@@ -169,7 +169,11 @@ Status ParsePrefixOf(const std::vector<uint8_t>& bytes, size_t at_hand, uint64_t
   return GgufFile::Parse(bytes.data(), at_hand, file_size, &file, need_more);
 }
 
-void ExpectFinalError(Status s, bool need_more, const std::string& substring) {
+// That parse fails for good: an error containing `substring`, not a wait
+// for more bytes.
+void ExpectFinalError(const std::vector<uint8_t>& bytes, size_t at_hand, uint64_t file_size, const std::string& substring) {
+  bool need_more = true;
+  const Status s = ParsePrefixOf(bytes, at_hand, file_size, &need_more);
   ASSERT_FALSE(s.ok());
   EXPECT_FALSE(need_more) << "a loader would wait for more bytes: " << s.message();
   EXPECT_NE(s.message().find(substring), std::string::npos) << "message: " << s.message();
@@ -179,46 +183,46 @@ void ExpectFinalError(Status s, bool need_more, const std::string& substring) {
 // bytes arrive or memory is taken (the file is declared 4 GB long).
 TEST(GgufHostile, HeaderLimits) {
   const uint64_t kFile = uint64_t(4) << 30;
-  bool need_more = true;
   // 100 M one-byte integers: 100 MB of header, past the 64 MiB limit.
   std::vector<uint8_t> b = Raw().header(0, 1).str("k").u32(9).u32(0).u64(100000000).zeros(64).b;
-  ExpectFinalError(ParsePrefixOf(b, b.size(), kFile, &need_more), need_more,
+  ExpectFinalError(b, b.size(), kFile,
                    "array length of metadata key 'k' at byte 41 is 100000000, more than the rest of the first 64 MiB");
   // 40 M one-byte integers fit in 64 MiB but take 320 MB once read (int64 each).
   b = Raw().header(0, 1).str("k").u32(9).u32(0).u64(40000000).zeros(64).b;
-  ExpectFinalError(ParsePrefixOf(b, b.size(), kFile, &need_more), need_more,
+  ExpectFinalError(b, b.size(), kFile,
                    "GGUF metadata key 'k' brings the memory the header takes once read past 256 MiB");
   // A text longer than the limit.
   b = Raw().header(0, 1).str("k").u32(8).u64(uint64_t(65) << 20).zeros(64).b;
-  ExpectFinalError(ParsePrefixOf(b, b.size(), kFile, &need_more), need_more, "more than the rest of the first 64 MiB");
+  ExpectFinalError(b, b.size(), kFile, "more than the rest of the first 64 MiB");
   // 100,000 texts of 1,000 bytes: the count fits, but the header runs past
   // 64 MiB, which shows once those bytes are at hand (before that: need more).
   Raw texts;
   texts.header(0, 1).str("k").u32(9).u32(8).u64(100000);
   const std::string text(1000, 'x');
   while (texts.b.size() < kGgufMaxHeaderBytes) texts.str(text);
+  bool need_more = false;  // (set by the parse)
   Status s = ParsePrefixOf(texts.b, size_t(32) << 20, kFile, &need_more);
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(need_more) << s.message();
-  ExpectFinalError(ParsePrefixOf(texts.b, texts.b.size(), kFile, &need_more), need_more,
+  ExpectFinalError(texts.b, texts.b.size(), kFile,
                    "more than the rest of the first 64 MiB of the file (nibble reads headers");
 }
 
 // A prefix that is malformed before it ends is an error at once, not a wait
 // for more bytes.
 TEST(GgufHostile, PrefixMalformedBeforeItsEnd) {
-  bool need_more = true;
   const uint64_t kFile = 1 << 20;
   std::vector<uint8_t> b = Raw().header(0, 2).kv_u32("a", 1).str("k").u32(13).zeros(8).b;
-  ExpectFinalError(ParsePrefixOf(b, b.size(), kFile, &need_more), need_more, "metadata key 'k' has unknown value type 13");
+  ExpectFinalError(b, b.size(), kFile, "metadata key 'k' has unknown value type 13");
   b = Raw().header(0, 1).str("k").u32(9).u32(9).u64(2).zeros(8).b;
-  ExpectFinalError(ParsePrefixOf(b, b.size(), kFile, &need_more), need_more, "array of arrays");
+  ExpectFinalError(b, b.size(), kFile, "array of arrays");
   b = Raw().header(1, 0).tensor("w", {4, 4, 4, 4, 4}, 0, 0).b;
-  ExpectFinalError(ParsePrefixOf(b, b.size() - 8, kFile, &need_more), need_more, "has 5 dimensions");
+  ExpectFinalError(b, b.size() - 8, kFile, "has 5 dimensions");
   b = Raw().header(0, 1).str("k").u32(9).u32(8).u64(3).str("a").u64(uint64_t(1) << 40).b;
-  ExpectFinalError(ParsePrefixOf(b, b.size(), kFile, &need_more), need_more, "element 1 of array 'k' at byte 58 is 1099511627776");
+  ExpectFinalError(b, b.size(), kFile, "element 1 of array 'k' at byte 58 is 1099511627776");
   // Well formed as far as it goes: wait.
   b = Raw().header(0, 1).str("k").u32(9).u32(8).u64(3).str("a").str("bc").b;
+  bool need_more = false;  // (set by the parse)
   EXPECT_FALSE(ParsePrefixOf(b, b.size(), kFile, &need_more).ok());
   EXPECT_TRUE(need_more);
 }

@@ -156,6 +156,29 @@ struct Weights {
   std::string name;
 };
 
+// y = x·Wᵀ of every tier and precision, one thread against each pool:
+// bitwise the same.
+void expect_threaded_equals_single(const std::vector<Weights>& weights, const std::vector<float>& x, int64_t M, int64_t K,
+                                   const std::vector<ThreadPool*>& pools) {
+  for (const KernelConfig* config : tiers()) {
+    for (const Weights& w : weights) {
+      const int64_t N = w.packed.rows();
+      for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
+        std::vector<float> one(size_t(M * N));
+        ASSERT_TRUE(matmul_with(*config, w.packed, x.data(), M, one.data(), prec, nullptr).ok());
+        for (ThreadPool* pool : pools) {
+          std::vector<float> many(size_t(M * N), -1.0f);
+          ASSERT_TRUE(matmul_with(*config, w.packed, x.data(), M, many.data(), prec, pool).ok());
+          expect_same_bits(one, many,
+                           std::string(config->name) + " " + w.name + (prec == Precision::kW4A8 ? " w4a8 " : " w4a32 ") +
+                               shape_str(M, N, K) + " threads=" + std::to_string(pool->size()));
+          if (::testing::Test::HasFailure()) return;
+        }
+      }
+    }
+  }
+}
+
 std::vector<Weights> random_weights(Rng& rng, int64_t N, int64_t K) {
   std::vector<Weights> out(3);
   const auto q40 = random_q4_0(rng, N, K);
@@ -175,8 +198,7 @@ std::vector<Weights> random_weights(Rng& rng, int64_t N, int64_t K) {
 TEST(ThreadPoolMatmul, ThreadedEqualsSingleThreadBitwise) {
   Rng rng(20240611);
   const int64_t shapes[][2] = {{5, 32}, {67, 96}, {1001, 256}, {4096, 128}};  // {N, K}
-  std::vector<std::unique_ptr<ThreadPool>> pools;
-  for (int t : {2, 3, 4}) pools.emplace_back(new ThreadPool(t));
+  ThreadPool two(2), three(3), four(4);
   for (const auto& nk : shapes) {
     const int64_t N = nk[0], K = nk[1];
     const std::vector<Weights> weights = random_weights(rng, N, K);
@@ -184,23 +206,8 @@ TEST(ThreadPoolMatmul, ThreadedEqualsSingleThreadBitwise) {
       // Many rows of many outputs add no new split, only time (ASan, wasm):
       // 4096 outputs run with M ≤ 5, 64 and 67 rows with 1,001 outputs.
       if (N * M > 70000) continue;
-      const auto x = random_activations(rng, M * K);
-      for (const KernelConfig* config : tiers()) {
-        for (const Weights& w : weights) {
-          for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
-            std::vector<float> one(size_t(M * N));
-            ASSERT_TRUE(matmul_with(*config, w.packed, x.data(), M, one.data(), prec, nullptr).ok());
-            for (const auto& pool : pools) {
-              std::vector<float> many(size_t(M * N), -1.0f);
-              ASSERT_TRUE(matmul_with(*config, w.packed, x.data(), M, many.data(), prec, pool.get()).ok());
-              expect_same_bits(one, many,
-                               std::string(config->name) + " " + w.name + (prec == Precision::kW4A8 ? " w4a8 " : " w4a32 ") +
-                                   shape_str(M, N, K) + " threads=" + std::to_string(pool->size()));
-              if (HasFailure()) return;
-            }
-          }
-        }
-      }
+      expect_threaded_equals_single(weights, random_activations(rng, M * K), M, K, {&two, &three, &four});
+      if (HasFailure()) return;
     }
   }
 }
@@ -230,20 +237,8 @@ TEST(ThreadPoolMatmul, EveryTypeThreadedEqualsSingleThreadBitwise) {
     for (TensorType type : {TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) add(type, random_k_blocks(rng, type, N, K));
     for (int64_t M : {1, 5, 67}) {
       if (N * M > 20000) continue;
-      const auto x = random_activations(rng, M * K);
-      for (const KernelConfig* config : tiers()) {
-        for (const Weights& w : weights) {
-          for (Precision prec : {Precision::kW4A8, Precision::kW4A32}) {
-            std::vector<float> one(size_t(M * N)), many(size_t(M * N), -1.0f);
-            ASSERT_TRUE(matmul_with(*config, w.packed, x.data(), M, one.data(), prec, nullptr).ok());
-            ASSERT_TRUE(matmul_with(*config, w.packed, x.data(), M, many.data(), prec, &pool).ok());
-            expect_same_bits(one, many,
-                             std::string(config->name) + " " + w.name + (prec == Precision::kW4A8 ? " w4a8 " : " w4a32 ") +
-                                 shape_str(M, N, K));
-            if (HasFailure()) return;
-          }
-        }
-      }
+      expect_threaded_equals_single(weights, random_activations(rng, M * K), M, K, {&pool});
+      if (HasFailure()) return;
     }
   }
 }
