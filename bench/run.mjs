@@ -1,14 +1,15 @@
 // npm run bench: every benchmark section, one run, medians and ratios.
 //
-//   node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes] [--models qwen2.5-0.5b-q4_k_m,...]
+//   node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes] [--models qwen2.5-0.5b-q4_k_m,...] [--rounds N]
 //
+// --rounds: rounds of the model and threads sections (default 5; --quick: 1).
 // --models: the model section's models by id (bench/model/bench_models.mjs; default all).
 // nibble's binaries come from $NIBBLE_BUILD_DIR (default build/wasm-simd).
 // A section is a module in bench/sections/ exporting
 //   name, title, async run(ctx) -> data (plain JSON), format(data) -> text
 // and is listed in SECTIONS below (in run order); new ones (a model
 // benchmark, thread scaling) plug in the same way. ctx = { quick, buildDir,
-// repoRoot, results (earlier sections' data by name), log, models }.
+// repoRoot, results (earlier sections' data by name), log, models, rounds }.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,15 +28,16 @@ const SECTIONS = [threads, matmul, sizes, model];
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const options = { json: null, quick: false, only: null, models: null };
+  const options = { json: null, quick: false, only: null, models: null, rounds: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
     else if (arg === '--json' && i + 1 < argv.length) options.json = argv[++i];
     else if (arg === '--only' && i + 1 < argv.length) options.only = argv[++i].split(',');
     else if (arg === '--models' && i + 1 < argv.length) options.models = argv[++i].split(',');
+    else if (arg === '--rounds' && i + 1 < argv.length && Number(argv[i + 1]) >= 1) options.rounds = Math.floor(Number(argv[++i]));
     else if (arg === '--help' || arg === '-h') {
-      console.log(`usage: node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes] [--models ${BENCH_MODELS.map((m) => m.id).join(',')}]`);
+      console.log(`usage: node bench/run.mjs [--json out.json] [--quick] [--only matmul,sizes] [--models ${BENCH_MODELS.map((m) => m.id).join(',')}] [--rounds N]`);
       process.exit(0);
     } else {
       console.error(`unknown option ${arg} (try --help)`);
@@ -95,6 +97,7 @@ async function main() {
   // results: the data of the sections run so far (e.g. results.matmul.stream_read.gbps).
   const ctx = {
     quick: options.quick, buildDir, repoRoot, results: report.sections, log: (s) => console.error(`  ${s}`), models: options.models,
+    rounds: options.rounds ?? undefined,
   };
   let failed = false;
   for (const section of SECTIONS) {

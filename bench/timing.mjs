@@ -12,6 +12,15 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+// Ratios measured in pairs, one per round (nulls dropped) -> { median, min,
+// max, rounds, clock } or null. Pairing each round's two sides (measured
+// minutes apart at most) keeps a change in the machine's speed between
+// rounds out of the ratio; clock says what was timed ('cpu' or 'wall').
+export function pairedSummary(values, clock) {
+  const v = values.filter((x) => Number.isFinite(x));
+  return v.length ? { median: median(v), min: Math.min(...v), max: Math.max(...v), rounds: v.length, clock } : null;
+}
+
 // Runs `fn` (sync or async) under the budget; returns per-run milliseconds.
 export async function timeRuns(fn, budget = DEFAULT_BUDGET) {
   for (let i = 0; i < budget.warmup; i++) await fn();

@@ -4,19 +4,27 @@
 // nibble_run.mjs (token ids, one batch) and greedy decoding.
 //
 //   runLlamaCppBench({ modelPath, promptTokens: [64, 512], decodeTokens, runs, threads: 1 })
-//     -> { version, build, loadMs, results: [{ promptTokens, prefillTokPerS, decodeTokPerS, ttftMs, runs }] }
+//     -> { version, build, loadMs, results: [{ promptTokens, prefillTokPerS, decodeTokPerS, prefillCpuTokPerS, decodeCpuTokPerS, ttftMs, runs }] }
 //   node bench/model/llamacpp_bench.mjs <model.gguf> [--runs N]   (prints JSON)
 //
 // Per run, on the one context with its history cleared: ttft = from the
 // call until the first generated token (the prompt's batch, then sampling);
 // prefill tokens/s = prompt tokens / ttft (as nibble's promptMs, sampling
 // included); decode tokens/s = the next decodeTokens − 1 tokens over their
-// time. End-of-sequence is not a stop: evaluate() yields whatever comes.
+// time; the same over the process's CPU time (prefillCpuTokPerS,
+// decodeCpuTokPerS). End-of-sequence is not a stop: evaluate() yields whatever comes.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { benchPrompt, median } from './nibble_run.mjs';
+
+// The process's CPU ms: llama.cpp's threads and this process's own (idle
+// while it waits): the CPU-time rates beside the wall-time ones.
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 export async function runLlamaCppBench({ modelPath, promptTokens = [64, 512], decodeTokens = 64, runs = 3, threads = 1 }) {
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
@@ -37,23 +45,28 @@ export async function runLlamaCppBench({ modelPath, promptTokens = [64, 512], de
       const measured = [];
       for (let r = 0; r < runs; r++) {
         await sequence.clearHistory();
-        const start = performance.now();
-        let first = 0;
+        const start = performance.now(), startCpu = cpuMs();
+        let first = 0, firstCpu = 0;
         let count = 0;
         for await (const token of sequence.evaluate(benchPrompt(n), { temperature: 0 })) {
           void token;
-          if (count++ === 0) first = performance.now();
+          if (count++ === 0) [first, firstCpu] = [performance.now(), cpuMs()];
           if (count === decodeTokens) break;
         }
-        const end = performance.now();
+        const end = performance.now(), endCpu = cpuMs();
         const ttftMs = first - start;
-        measured.push({ ttftMs, prefillTokPerS: (1000 * n) / ttftMs, decodeTokPerS: (1000 * (decodeTokens - 1)) / (end - first) });
+        measured.push({
+          ttftMs, prefillTokPerS: (1000 * n) / ttftMs, decodeTokPerS: (1000 * (decodeTokens - 1)) / (end - first),
+          prefillCpuTokPerS: (1000 * n) / (firstCpu - startCpu), decodeCpuTokPerS: (1000 * (decodeTokens - 1)) / (endCpu - firstCpu),
+        });
       }
       results.push({
         promptTokens: n,
         ttftMs: median(measured.map((m) => m.ttftMs)),
         prefillTokPerS: median(measured.map((m) => m.prefillTokPerS)),
         decodeTokPerS: median(measured.map((m) => m.decodeTokPerS)),
+        prefillCpuTokPerS: median(measured.map((m) => m.prefillCpuTokPerS)),
+        decodeCpuTokPerS: median(measured.map((m) => m.decodeCpuTokPerS)),
         runs: measured,
       });
     }

@@ -5,6 +5,7 @@
 //     [--prompts 64,512] [--weights q4_0] [--compare-precision w4a4] [--dist DIR]
 //   (prints JSON; DIR: the package's folder, default dist/; without --weights the file's types stay)
 // Node 20 runs relaxed SIMD only with --experimental-wasm-relaxed-simd.
+// CPU-time rates: the process's (process.cpuUsage()).
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -24,5 +25,10 @@ const result = await runNibbleModel(nibble, path.resolve(args[0]), {
   runs: option('--runs', 3), threads: option('--threads', undefined), simd, promptTokens,
   weights: option('--weights', undefined, String),
   comparePrecision: option('--compare-precision', undefined, String),
+  // The process's CPU time (every thread: with one, the model's own work).
+  cpuClock: async () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
 });
 console.log(JSON.stringify(result));

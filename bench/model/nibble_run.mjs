@@ -8,15 +8,21 @@
 // tests/js/model_load.test.cjs measures it) over the heap the loaded model
 // holds (issue #12's bound: ≤ 1.25×).
 //
-//   runNibbleModel(nibble, source, { runs, promptTokens: [64, 512], decodeTokens, threads, simd, weights, comparePrecision }) ->
+//   runNibbleModel(nibble, source, { runs, promptTokens: [64, 512], decodeTokens, threads, simd, weights, comparePrecision, cpuClock }) ->
 //     { flavour, build, loadMs, weightBytes, loadHeapBytes, loadPeakHeapBytes,
-//       results: [{ promptTokens, prefillTokPerS, decodeTokPerS, ttftMs, runs }], compared }
+//       results: [{ promptTokens, prefillTokPerS, decodeTokPerS, prefillCpuTokPerS, decodeCpuTokPerS, ttftMs, runs }], compared }
 // simd: init()'s option (the first nibble call of the realm picks the build).
 // weights: loadModel()'s (undefined keeps the file's tensor types).
 // comparePrecision ('w4a4'): each run's first prompt is generated again at
 // that precision right after the default one (w4a8), same model, so that
 // compared.decodeRatio (the median of the runs' paired ratios) is measured
 // under the same load; compared: null without it.
+// cpuClock: an async () => ms of CPU time of the thread (or process) that
+// runs the model (Node: process.cpuUsage(); a page: the renderer's main
+// thread through CDP). With it each generation also gets rates over CPU time
+// (prefillCpuTokPerS, decodeCpuTokPerS; else null): on a shared machine they
+// move far less than wall time when other work takes the core, so the
+// bench's ratios between builds and engines pair those.
 
 export const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
@@ -32,7 +38,36 @@ export function benchPrompt(n) {
   return [1, ...Array.from({ length: n - 1 }, (_, i) => 300 + ((i * 37 + n) % 4000))];
 }
 
-export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = [64], decodeTokens = 64, threads, simd, weights, comparePrecision } = {}) {
+// One generation with CPU marks at its call, at its first piece of text and
+// at its end -> { stats, prefillCpuTokPerS, decodeCpuTokPerS }. A piece
+// can hold several tokens (the bytes of one character): the decode steps
+// before the first piece are taken out of the prompt's CPU at the decode
+// rate measured after it.
+async function timedGeneration(model, ids, options, cpuClock) {
+  let tokens = 0;
+  const run = model.generate(ids, { ...options, onToken: () => { tokens++; } });
+  const c0 = cpuClock ? await cpuClock() : null;
+  let c1 = null, firstTokens = 0;
+  for await (const piece of run) {
+    void piece;
+    if (cpuClock && c1 === null) {
+      c1 = await cpuClock();
+      firstTokens = tokens;
+    }
+  }
+  const stats = await run.stats;
+  if (!cpuClock || c1 === null || tokens <= firstTokens) return { stats, prefillCpuTokPerS: null, decodeCpuTokPerS: null };
+  const c2 = await cpuClock();
+  const decodeMsPerToken = (c2 - c1) / (tokens - firstTokens);
+  const promptCpuMs = c1 - c0 - (firstTokens - 1) * decodeMsPerToken;
+  return {
+    stats,
+    prefillCpuTokPerS: (1000 * (stats.promptTokens - stats.cachedTokens)) / promptCpuMs,
+    decodeCpuTokPerS: 1000 / decodeMsPerToken,
+  };
+}
+
+export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = [64], decodeTokens = 64, threads, simd, weights, comparePrecision, cpuClock } = {}) {
   const { flavour } = await nibble.init({ ...(simd === undefined ? {} : { simd }), ...(threads ? { threads } : {}) });
   const measured = promptTokens.map(() => []);
   const pairs = [];  // comparePrecision: [{ decodeTokPerS, prefillTokPerS, decodeRatio }] per run
@@ -58,16 +93,13 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
       // Warm-up: the engine compiles the kernels on first use (baseline
       // tier, then optimized in the background); timed runs should not.
       for await (const piece of model.generate(benchPrompt(8), { maxTokens: 4, temperature: 0, addBos: false })) void piece;
-      const generated = async (n, options = {}) => {
-        const run = model.generate(benchPrompt(n), { maxTokens: decodeTokens, temperature: 0, addBos: false, ...options });
-        for await (const piece of run) void piece;
-        return run.stats;
-      };
+      const generated = (n, options = {}) =>
+        timedGeneration(model, benchPrompt(n), { maxTokens: decodeTokens, temperature: 0, addBos: false, ...options }, cpuClock);
       for (const [i, n] of promptTokens.entries()) {
-        const stats = await generated(n);
+        const { stats, prefillCpuTokPerS, decodeCpuTokPerS } = await generated(n);
         if (comparePrecision && i === 0) {
           // Another precision: not the cached prefix of the run before.
-          const other = await generated(n, { precision: comparePrecision });
+          const { stats: other } = await generated(n, { precision: comparePrecision });
           pairs.push({ decodeTokPerS: other.tokensPerSecond, prefillTokPerS: other.promptTokensPerSecond,
             decodeRatio: other.tokensPerSecond / stats.tokensPerSecond });
         }
@@ -79,6 +111,8 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
           generatedTokens: stats.generatedTokens,
           prefillTokPerS: stats.promptTokensPerSecond,
           decodeTokPerS: stats.tokensPerSecond,
+          prefillCpuTokPerS,
+          decodeCpuTokPerS,
           stopReason: stats.stopReason,
         });
       }
@@ -97,6 +131,8 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
       promptTokens: n,
       prefillTokPerS: median(measured[i].map((x) => x.prefillTokPerS)),
       decodeTokPerS: median(measured[i].map((x) => x.decodeTokPerS)),
+      prefillCpuTokPerS: cpuClock ? median(measured[i].map((x) => x.prefillCpuTokPerS)) : null,
+      decodeCpuTokPerS: cpuClock ? median(measured[i].map((x) => x.decodeCpuTokPerS)) : null,
       ttftMs: median(measured[i].map((x) => x.ttftMs)),
       runs: measured[i],
     })),

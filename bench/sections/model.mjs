@@ -14,8 +14,11 @@
 // W4A4 (issue #15 item 7): on the main model nibble in Node also decodes at
 // precision 'w4a4' right after each w4a8 generation, same process and model;
 // the ratio is the median of those pairs over the rounds (target ≥ 0.9×).
-// Rounds: every model through every engine once per round, medians over
-// the rounds. ctx.models (run.mjs --models) picks models by id. The data's
+// Rounds (ctx.rounds, default 5): every model through every engine once per
+// round; the table shows medians over the rounds, and every ratio is paired:
+// the median of each round's own ratio (its range beside it), over CPU time
+// where both sides have it (nibble, llama.cpp), else wall time (wllama,
+// loads). ctx.models (run.mjs --models) picks models by id. The data's
 // `runs` holds one row per model, engine, runtime, build and prompt length.
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { RELAXED_SIMD_NODE_FLAGS } from '../bench_program.mjs';
 import { benchModelFile, selectBenchModels } from '../model/bench_models.mjs';
 import { runLlamaCppBench } from '../model/llamacpp_bench.mjs';
 import { median } from '../model/nibble_run.mjs';
+import { pairedSummary } from '../timing.mjs';
 import { runWllamaBench } from '../model/wllama_bench.mjs';
 
 export const name = 'model';
@@ -37,8 +41,15 @@ async function nibbleInChromium(browser, modelFile, ctx, options) {
     root: ctx.repoRoot, mounts: { '/__bench_model__/': path.dirname(modelFile) }, crossOriginIsolated: true,
   });
   const modelUrl = `/__bench_model__/${path.basename(modelFile)}`;
-  const page = await (await browser.newContext()).newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   try {
+    // The page's CPU clock: its main thread's CPU time (CDP ThreadTime), where
+    // one-thread nibble runs (nibble.html hands it to runNibbleModel).
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    await page.exposeFunction('benchCpuMs', async () =>
+      1000 * (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value);
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(new URL('bench/model/nibble.html', server.url).href);
@@ -47,7 +58,7 @@ async function nibbleInChromium(browser, modelFile, ctx, options) {
     });
     return await page.evaluate(([url, o]) => window.runNibble(url, o), [modelUrl, options]);
   } finally {
-    await page.context().close();
+    await context.close();
     await server.close();
   }
 }
@@ -97,86 +108,127 @@ function mergeRounds(rounds) {
   return merged;
 }
 
-// One model's rounds -> { rows (the `runs` format), loadMs, loadMemory, ratios }.
-function summarizeModel(modelFile, rounds, streamGbps) {
-  const merged = (key) => mergeRounds(rounds.map((r) => r[key]));
-  const [node, nodeSimd, native, chromium, chromiumSimd, wllama] =
-    ['node', 'nodeSimd', 'native', 'chromium', 'chromiumSimd', 'wllama'].map(merged);
-  const modelName = path.basename(modelFile);
+// One round's (or the merged) engine results -> rows of the `runs` format.
+// The *_cpu_tps rates are over CPU time (nibble: the process in Node, the
+// renderer's main thread in Chromium; llama.cpp: its process); wllama has
+// wall time only (it runs in workers of its own).
+function rowsOf(modelName, r) {
   const rows = [];
   const addRows = (engine, runtime, build, results, weightBytes = null) => {
-    for (const r of results) {
-      const gbps = weightBytes ? (r.decodeTokPerS * weightBytes) / 1e9 : null;
+    for (const x of results) {
+      const gbps = weightBytes ? (x.decodeTokPerS * weightBytes) / 1e9 : null;
       rows.push({
-        engine, runtime, build, model: modelName, threads: 1, prompt_tokens: r.promptTokens,
-        prefill_tps: r.prefillTokPerS, decode_tps: r.decodeTokPerS, ttft_ms: r.ttftMs ?? null,
-        decode_weight_gbps: gbps, fraction_of_stream_read: gbps && streamGbps ? gbps / streamGbps : null,
+        engine, runtime, build, model: modelName, threads: 1, prompt_tokens: x.promptTokens,
+        prefill_tps: x.prefillTokPerS, decode_tps: x.decodeTokPerS, ttft_ms: x.ttftMs ?? null,
+        prefill_cpu_tps: x.prefillCpuTokPerS ?? null, decode_cpu_tps: x.decodeCpuTokPerS ?? null,
+        decode_weight_gbps: gbps,
       });
     }
   };
-  for (const [runtime, r] of [['node', node], ['node', nodeSimd], ['chromium', chromium], ['chromium', chromiumSimd]]) {
-    if (r) addRows('nibble', runtime, r.flavour, r.results, r.weightBytes);
+  for (const [runtime, x] of [['node', r.node], ['node', r.nodeSimd], ['chromium', r.chromium], ['chromium', r.chromiumSimd]]) {
+    if (x) addRows('nibble', runtime, x.flavour, x.results, x.weightBytes);
   }
+  addRows('wllama', 'chromium', `wllama ${r.wllama.version}`,
+    [{ promptTokens: r.wllama.promptTokens, prefillTokPerS: r.wllama.prefillTokPerS, decodeTokPerS: r.wllama.decodeTokPerS }]);
+  addRows('llama.cpp', 'native', r.native.build, r.native.results);
+  return rows;
+}
+
+// The rows of one side of a ratio: which engine and runtime (nibble's
+// default build unless `simd`), at which prompt length.
+const SIDES = {
+  node: { engine: 'nibble', runtime: 'node' },
+  nodeSimd: { engine: 'nibble', runtime: 'node', simd: true },
+  chromium: { engine: 'nibble', runtime: 'chromium' },
+  chromiumSimd: { engine: 'nibble', runtime: 'chromium', simd: true },
+  native: { engine: 'llama.cpp', runtime: 'native' },
+  wllama: { engine: 'wllama', runtime: 'chromium' },
+};
+function findSide(rows, round, side, promptTokens) {
+  const s = SIDES[side];
+  const build = s.engine === 'nibble' ? (s.simd ? round[`${s.runtime}Simd`] : round[s.runtime])?.flavour : null;
+  if (s.engine === 'nibble' && build == null) return null;
+  return rows.find((x) => x.engine === s.engine && x.runtime === s.runtime && (build == null || x.build === build) &&
+    x.prompt_tokens === promptTokens) ?? null;
+}
+
+// The ratios the issues set targets on: [name, side a, its prompt length,
+// side b, its prompt length, rate]. Each is the median over rounds of the
+// round's own a ÷ b (both measured in the same round, minutes apart at
+// most), over CPU time where both sides have it, else wall time.
+const RATIOS = [
+  ['decodeVsWllama', 'chromium', 64, 'wllama', 64, 'decode'],
+  ['prefillVsWllama', 'chromium', 64, 'wllama', 64, 'prefill'],
+  ['decodeVsSimdNode', 'node', 64, 'nodeSimd', 64, 'decode'],
+  ['decodeVsSimdChromium', 'chromium', 64, 'chromiumSimd', 64, 'decode'],
+  ['prefillVsSimdNode', 'node', 64, 'nodeSimd', 64, 'prefill'],
+  ['prefillVsSimdChromium', 'chromium', 64, 'chromiumSimd', 64, 'prefill'],
+  ['prefillVsNativeNode', 'node', 64, 'native', 64, 'prefill'],
+  ['prefillVsNativeChromium', 'chromium', 64, 'native', 64, 'prefill'],
+  ['decodeVsNativeNode', 'node', 64, 'native', 64, 'decode'],
+  ['prefill512Vs64Node', 'node', 512, 'node', 64, 'prefill'],
+  ['prefill512Vs64Chromium', 'chromium', 512, 'chromium', 64, 'prefill'],
+  ['prefill512VsNativeNode', 'node', 512, 'native', 512, 'prefill'],
+];
+
+// a ÷ b of a rate in every round: CPU time where every round has it on both sides.
+function pairedRate(pairs, rate) {
+  const cpu = `${rate}_cpu_tps`, wall = `${rate}_tps`;
+  const clock = pairs.every(([a, b]) => a?.[cpu] && b?.[cpu]) ? 'cpu' : 'wall';
+  const key = clock === 'cpu' ? cpu : wall;
+  return pairedSummary(pairs.map(([a, b]) => (a && b ? a[key] / b[key] : null)), clock);
+}
+
+// One model's rounds -> { rows (medians over rounds, the `runs` format),
+// roundRows (each round's rows), loadMs, loadMemory, ratios }.
+function summarizeModel(modelFile, rounds, streamGbps) {
+  const merged = (key) => mergeRounds(rounds.map((r) => r[key]));
+  const mergedRound = Object.fromEntries(['node', 'nodeSimd', 'native', 'chromium', 'chromiumSimd', 'wllama'].map((k) => [k, merged(k)]));
+  const { node, nodeSimd, native, chromium, chromiumSimd, wllama } = mergedRound;
+  const modelName = path.basename(modelFile);
+  const rows = rowsOf(modelName, mergedRound);
+  for (const row of rows) row.fraction_of_stream_read = row.decode_weight_gbps && streamGbps ? row.decode_weight_gbps / streamGbps : null;
   const w4a4Pairs = rounds.flatMap((r) => r.node?.compared?.runs ?? []);
   if (w4a4Pairs.length) {
-    addRows('nibble', 'node', `${node.flavour} w4a4`, [{ promptTokens: node.compared.promptTokens,
-      prefillTokPerS: median(w4a4Pairs.map((x) => x.prefillTokPerS)), decodeTokPerS: median(w4a4Pairs.map((x) => x.decodeTokPerS)) }],
-    node.weightBytes);
+    const gbps = (median(w4a4Pairs.map((x) => x.decodeTokPerS)) * node.weightBytes) / 1e9;
+    rows.push({
+      engine: 'nibble', runtime: 'node', build: `${node.flavour} w4a4`, model: modelName, threads: 1,
+      prompt_tokens: node.compared.promptTokens, prefill_tps: median(w4a4Pairs.map((x) => x.prefillTokPerS)),
+      decode_tps: median(w4a4Pairs.map((x) => x.decodeTokPerS)), ttft_ms: null, prefill_cpu_tps: null, decode_cpu_tps: null,
+      decode_weight_gbps: gbps, fraction_of_stream_read: streamGbps ? gbps / streamGbps : null,
+    });
   }
-  addRows('wllama', 'chromium', `wllama ${wllama.version}`,
-    [{ promptTokens: wllama.promptTokens, prefillTokPerS: wllama.prefillTokPerS, decodeTokPerS: wllama.decodeTokPerS }]);
-  addRows('llama.cpp', 'native', native.build, native.results);
-
-  const find = (engine, runtime, build, n) => rows.find((r) => r.engine === engine && r.runtime === runtime &&
-    (build == null || r.build === build) && r.prompt_tokens === n);
-  const ratio = (a, b, key) => (a && b && a[key] && b[key] ? a[key] / b[key] : null);
-  const at = (n) => ({
-    nodeRelaxed: find('nibble', 'node', node.flavour, n),
-    nodeSimd: nodeSimd && find('nibble', 'node', nodeSimd.flavour, n),
-    chromium: find('nibble', 'chromium', chromium.flavour, n),
-    chromiumSimd: chromiumSimd && find('nibble', 'chromium', chromiumSimd.flavour, n),
-    native: find('llama.cpp', 'native', null, n),
-    wllama: find('wllama', 'chromium', null, n),
-  });
-  const r64 = at(64), r512 = at(512);
+  const roundRows = rounds.map((r) => rowsOf(modelName, r));
+  const ratios = {};
+  for (const [name, a, na, b, nb, rate] of RATIOS) {
+    const pairs = rounds.map((r, i) => [findSide(roundRows[i], r, a, na), findSide(roundRows[i], r, b, nb)]);
+    ratios[name] = pairs.some(([x, y]) => x && y) ? pairedRate(pairs, rate) : null;
+  }
+  ratios.loadVsWllama = pairedSummary(rounds.map((r) => r.wllama.loadMs / r.chromium.loadMs), 'wall');
+  ratios.w4a4DecodeVsW4a8Node = w4a4Pairs.length ? pairedSummary(w4a4Pairs.map((x) => x.decodeRatio), 'wall') : null;
   return {
     rows,
+    roundRows,
     loadMs: { node: node.loadMs, nodeSimd: nodeSimd?.loadMs ?? null, chromium: chromium.loadMs,
       chromiumSimd: chromiumSimd?.loadMs ?? null, wllama: wllama.loadMs, native: native.loadMs },
     loadMemory: { node: loadMemory(node), chromium: loadMemory(chromium) },
-    ratios: {
-      decodeVsWllama: ratio(r64.chromium, r64.wllama, 'decode_tps'),
-      prefillVsWllama: ratio(r64.chromium, r64.wllama, 'prefill_tps'),
-      loadVsWllama: wllama.loadMs / chromium.loadMs,
-      decodeVsSimdNode: ratio(r64.nodeRelaxed, r64.nodeSimd, 'decode_tps'),
-      decodeVsSimdChromium: ratio(r64.chromium, r64.chromiumSimd, 'decode_tps'),
-      prefillVsSimdNode: ratio(r64.nodeRelaxed, r64.nodeSimd, 'prefill_tps'),
-      prefillVsSimdChromium: ratio(r64.chromium, r64.chromiumSimd, 'prefill_tps'),
-      prefillVsNativeNode: ratio(r64.nodeRelaxed, r64.native, 'prefill_tps'),
-      prefillVsNativeChromium: ratio(r64.chromium, r64.native, 'prefill_tps'),
-      decodeVsNativeNode: ratio(r64.nodeRelaxed, r64.native, 'decode_tps'),
-      prefill512Vs64Node: ratio(r512.nodeRelaxed, r64.nodeRelaxed, 'prefill_tps'),
-      prefill512Vs64Chromium: ratio(r512.chromium, r64.chromium, 'prefill_tps'),
-      prefill512VsNativeNode: ratio(r512.nodeRelaxed, r512.native, 'prefill_tps'),
-      w4a4DecodeVsW4a8Node: w4a4Pairs.length ? median(w4a4Pairs.map((x) => x.decodeRatio)) : null,
-    },
+    ratios,
   };
 }
 
 // Issue #11 item 5: the Q4_K_M file's decode moves ≥ 90 % of the Q4_0 file's
-// effective GB/s (file bytes × decode tokens/s), per runtime, same run.
-function q4kmBandwidthVsQ4_0(models, runs) {
-  const q40 = models.find((m) => m.id === 'smollm2-q4_0'), q4km = models.find((m) => m.id === 'smollm2-q4_k_m');
-  if (!q40 || !q4km) return null;
-  const gbps = (m, runtime) => {
-    const r = runs.find((x) => x.engine === 'nibble' && x.runtime === runtime && x.model === path.basename(m.file) &&
-      x.build === m.defaultBuild[runtime] && x.prompt_tokens === 64);
-    return r ? (m.bytes * r.decode_tps) / 1e9 : null;
-  };
+// effective GB/s (file bytes × decode tokens/s), per runtime: the median
+// over rounds of each round's ratio, over CPU time.
+function q4kmBandwidthVsQ4_0(models, summaries, measured) {
+  const i40 = models.findIndex((m) => m.id === 'smollm2-q4_0'), ikm = models.findIndex((m) => m.id === 'smollm2-q4_k_m');
+  if (i40 < 0 || ikm < 0) return null;
   const out = {};
   for (const runtime of ['node', 'chromium']) {
-    const a = gbps(q4km, runtime), b = gbps(q40, runtime);
-    out[runtime] = { q4_k_m_gbps: a, q4_0_gbps: b, ratio: a && b ? a / b : null };
+    const pairs = measured[ikm].map((round, r) => [ikm, i40].map((i) => {
+      const row = findSide(summaries[i].roundRows[r], measured[i][r], runtime, 64);
+      return row && { decode_cpu_tps: row.decode_cpu_tps * models[i].bytes, decode_tps: row.decode_tps * models[i].bytes };
+    }));
+    out[runtime] = pairedRate(pairs, 'decode');
   }
   return out;
 }
@@ -186,7 +238,7 @@ export async function run(ctx) {
   const files = selected.map((m) => benchModelFile(m, ctx.repoRoot, ctx.log));
   // Rounds of every model and engine in turn, medians over the rounds: on
   // a shared machine a change in load then hits every engine and model alike.
-  const rounds = ctx.quick ? 1 : 3;
+  const rounds = ctx.rounds ?? (ctx.quick ? 1 : 5);
   const streamGbps = ctx.results?.matmul?.stream_read?.gbps ?? null;
   const measured = selected.map(() => []);
   const browser = await launchChromium();
@@ -200,8 +252,9 @@ export async function run(ctx) {
   }
   const models = [];
   const rows = [];
+  const summaries = selected.map((model, i) => summarizeModel(files[i], measured[i], streamGbps));
   for (const [i, model] of selected.entries()) {
-    const m = summarizeModel(files[i], measured[i], streamGbps);
+    const m = summaries[i];
     rows.push(...m.rows);
     const nibbleBuild = (runtime) => m.rows.find((r) => r.engine === 'nibble' && r.runtime === runtime)?.build ?? null;
     models.push({
@@ -210,16 +263,20 @@ export async function run(ctx) {
       loadMs: m.loadMs, loadMemory: m.loadMemory, ratios: m.ratios,
     });
   }
-  return { streamReadGbps: streamGbps, models, runs: rows, q4kmBandwidthVsQ4_0: q4kmBandwidthVsQ4_0(models, rows) };
+  return { streamReadGbps: streamGbps, models, runs: rows, q4kmBandwidthVsQ4_0: q4kmBandwidthVsQ4_0(models, summaries, measured) };
 }
 
 const f = (v, d = 1) => (v == null ? '-' : v.toFixed(d));
+// A paired ratio: its median over rounds, the range and the clock.
+const fr = (x, scale = 1, unit = '×') => (x == null ? '-'
+  : `${f(scale * x.median, 2)}${unit} [${f(scale * x.min, 2)}–${f(scale * x.max, 2)}, ${x.clock}]`);
 
 function formatModel(m, rows) {
-  const table = [['', 'prompt', 'prefill tok/s', 'ttft ms', 'decode tok/s', 'decode GB/s', 'of stream read']];
+  const table = [['', 'prompt', 'prefill tok/s', '(CPU)', 'ttft ms', 'decode tok/s', '(CPU)', 'decode GB/s', 'of stream read']];
   for (const r of rows.filter((x) => x.model === path.basename(m.file))) {
-    table.push([`${r.engine} ${r.build}, ${r.runtime}`, String(r.prompt_tokens), f(r.prefill_tps), f(r.ttft_ms),
-      f(r.decode_tps), f(r.decode_weight_gbps, 2), r.fraction_of_stream_read == null ? '-' : `${f(100 * r.fraction_of_stream_read)}%`]);
+    table.push([`${r.engine} ${r.build}, ${r.runtime}`, String(r.prompt_tokens), f(r.prefill_tps), f(r.prefill_cpu_tps), f(r.ttft_ms),
+      f(r.decode_tps), f(r.decode_cpu_tps), f(r.decode_weight_gbps, 2),
+      r.fraction_of_stream_read == null ? '-' : `${f(100 * r.fraction_of_stream_read)}%`]);
   }
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
   const lines = [`-- ${m.title}: ${m.file} (${(m.bytes / 2 ** 20).toFixed(1)} MiB), medians of ${m.rounds} rounds`];
@@ -229,10 +286,11 @@ function formatModel(m, rows) {
   const mem = (x) => `${(x.peakHeapBytes / 2 ** 20).toFixed(1)} MiB peak / ${(x.heapBytes / 2 ** 20).toFixed(1)} MiB loaded = ${f(x.peakRatio, 3)}×`;
   lines.push(`load ms: nibble Node ${f(l.node, 0)}, Chromium ${f(l.chromium, 0)}; wllama ${f(l.wllama, 0)}; llama.cpp native ${f(l.native, 0)}`);
   lines.push(`nibble heap during the load (target peak ≤ 1.25×): Node ${mem(m.loadMemory.node)}; Chromium ${mem(m.loadMemory.chromium)}`);
-  lines.push(`nibble ÷ wllama in Chromium: decode ${f(r.decodeVsWllama, 2)}×, prefill ${f(r.prefillVsWllama, 2)}×, load ${f(r.loadVsWllama, 2)}× faster`);
-  lines.push(`nibble ÷ llama.cpp native, 64-token prompt: prefill Node ${f(r.prefillVsNativeNode, 2)}×, Chromium ${f(r.prefillVsNativeChromium, 2)}×; decode Node ${f(r.decodeVsNativeNode, 2)}×`);
+  lines.push('ratios: medians over rounds of each round\'s own ratio [its range over the rounds, the clock: CPU or wall time]');
+  lines.push(`nibble ÷ wllama in Chromium: decode ${fr(r.decodeVsWllama)}, prefill ${fr(r.prefillVsWllama)}, load ${fr(r.loadVsWllama)} faster`);
+  lines.push(`nibble ÷ llama.cpp native, 64-token prompt: prefill Node ${fr(r.prefillVsNativeNode)}, Chromium ${fr(r.prefillVsNativeChromium)}; decode Node ${fr(r.decodeVsNativeNode)}`);
   if (r.prefill512Vs64Node != null) {
-    lines.push(`512-token prefill ÷ native, Node ${f(r.prefill512VsNativeNode, 2)}× (target ≥ 0.6×); 512-token ÷ 64-token rate: Node ${f(r.prefill512Vs64Node, 2)}×, Chromium ${f(r.prefill512Vs64Chromium, 2)}× (target ≥ 0.8×)`);
+    lines.push(`512-token prefill ÷ native, Node ${fr(r.prefill512VsNativeNode)} (target ≥ 0.6×); 512-token ÷ 64-token rate: Node ${fr(r.prefill512Vs64Node)}, Chromium ${fr(r.prefill512Vs64Chromium)} (target ≥ 0.8×)`);
   }
   const pct = (runtime) => {
     const x = rows.find((y) => y.model === path.basename(m.file) && y.engine === 'nibble' && y.runtime === runtime);
@@ -240,10 +298,10 @@ function formatModel(m, rows) {
   };
   lines.push(`decode weight bandwidth ${pct('chromium')} of streaming read in Chromium, ${pct('node')} in Node (target ≥ 50 %)`);
   if (r.w4a4DecodeVsW4a8Node != null) {
-    lines.push(`W4A4 ÷ W4A8 decode, same Node process, paired generations: ${f(r.w4a4DecodeVsW4a8Node, 3)}× (target ≥ 0.9×)`);
+    lines.push(`W4A4 ÷ W4A8 decode, same Node process, paired generations: ${fr(r.w4a4DecodeVsW4a8Node)} (target ≥ 0.9×)`);
   }
   if (r.decodeVsSimdNode != null) {
-    lines.push(`default build ÷ plain SIMD build: decode Node ${f(r.decodeVsSimdNode, 2)}×, Chromium ${f(r.decodeVsSimdChromium, 2)}×; prefill Node ${f(r.prefillVsSimdNode, 2)}×, Chromium ${f(r.prefillVsSimdChromium, 2)}×`);
+    lines.push(`default build ÷ plain SIMD build (target ≤ 1.5×): decode Node ${fr(r.decodeVsSimdNode)}, Chromium ${fr(r.decodeVsSimdChromium)}; prefill Node ${fr(r.prefillVsSimdNode)}, Chromium ${fr(r.prefillVsSimdChromium)}`);
   }
   return lines;
 }
@@ -262,8 +320,7 @@ export function format(data) {
   }
   const b = data.q4kmBandwidthVsQ4_0;
   if (b) {
-    const side = (x) => `${f(x.q4_k_m_gbps, 3)} ÷ ${f(x.q4_0_gbps, 3)} GB/s = ${x.ratio == null ? '-' : `${f(100 * x.ratio)}%`}`;
-    lines.push('', `SmolLM2 shape, decode's file bytes × tok/s, Q4_K_M ÷ Q4_0 (target ≥ 90 %): Node ${side(b.node)}; Chromium ${side(b.chromium)}`);
+    lines.push('', `SmolLM2 shape, decode's file bytes × tok/s, Q4_K_M ÷ Q4_0 (target ≥ 90 %): Node ${fr(b.node, 100, ' %')}; Chromium ${fr(b.chromium, 100, ' %')}`);
   }
   return lines.join('\n');
 }

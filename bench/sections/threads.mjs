@@ -9,7 +9,8 @@
 //   model   the bench model in Node (bench/model/nibble_node.mjs), threads
 //           1 and 2, in the plain and the relaxed threads builds: prefill of
 //           a 64-token prompt and greedy decode, tokens/s, processes
-//           alternating over rounds; medians. Beside them native llama.cpp
+//           alternating over rounds; medians, and each speed-up the median
+//           of the rounds' own 2 ÷ 1 ratios (wall time: threads share it). Beside them native llama.cpp
 //           (node-llama-cpp's prebuilt binary, when bench/node_modules has it)
 //           on the same file, 1 and 2 threads: what 2 cores give natively.
 // Targets: ≥ 1.7× on 2 cores for the 4096×4096 GEMV and for decode (issue
@@ -25,7 +26,7 @@ import { pathToFileURL } from 'node:url';
 
 import { RELAXED_SIMD_NODE_FLAGS, runBenchProgram } from '../bench_program.mjs';
 import { runLlamaCppBench } from '../model/llamacpp_bench.mjs';
-import { median } from '../timing.mjs';
+import { median, pairedSummary } from '../timing.mjs';
 
 export const name = 'threads';
 export const title = 'Threads: 2 threads vs 1 (wasm SIMD + pthreads, Node)';
@@ -86,7 +87,7 @@ async function benchModel(ctx) {
   const modelFile = path.resolve(ctx.repoRoot, process.env.NIBBLE_BENCH_MODEL ?? 'build/bench/bench_model.gguf');
   if (!existsSync(modelFile)) return { skipped: `${modelFile} not found (see bench/model/README.md)` };
   const script = path.join(ctx.repoRoot, 'bench/model/nibble_node.mjs');
-  const rounds = ctx.quick ? 1 : 3;
+  const rounds = ctx.rounds ?? (ctx.quick ? 1 : 5);
   const cases = [];
   for (const b of THREAD_BUILDS) {
     ctx.log(`model: ${b.flavour}, 1 vs 2 threads, ${rounds} rounds ...`);
@@ -98,12 +99,8 @@ async function benchModel(ctx) {
         seen[threads].push(out);
       }
     }
-    const rate = (threads, key) => median(seen[threads].map((o) => o.results[0][key]));
-    const row = { flavour: b.flavour, ran: { 1: seen[1][0].flavour, 2: seen[2][0].flavour } };
-    for (const key of ['prefillTokPerS', 'decodeTokPerS']) {
-      row[key] = { 1: rate(1, key), 2: rate(2, key), speedup: rate(2, key) / rate(1, key) };
-    }
-    cases.push(row);
+    cases.push(threadRow(b.flavour, { 1: seen[1][0].flavour, 2: seen[2][0].flavour },
+      { 1: seen[1].map((o) => o.results[0]), 2: seen[2].map((o) => o.results[0]) }));
   }
   const native = await benchNative(ctx, modelFile, rounds);
   if (native) cases.push(native);
@@ -127,10 +124,18 @@ async function benchNative(ctx, modelFile, rounds) {
       seen[threads].push(out.results[0]);
     }
   }
-  const rate = (threads, key) => median(seen[threads].map((r) => r[key]));
-  const row = { flavour: 'llama.cpp native', ran: { 1: '1 thread', 2: '2 threads' } };
+  return threadRow('llama.cpp native', { 1: '1 thread', 2: '2 threads' }, seen);
+}
+
+// Per round results of 1 and 2 threads -> a case: per rate the medians of
+// each and the paired speed-up ({ median, min, max, rounds, clock }).
+function threadRow(flavour, ran, seen) {
+  const row = { flavour, ran };
   for (const key of ['prefillTokPerS', 'decodeTokPerS']) {
-    row[key] = { 1: rate(1, key), 2: rate(2, key), speedup: rate(2, key) / rate(1, key) };
+    row[key] = {
+      1: median(seen[1].map((r) => r[key])), 2: median(seen[2].map((r) => r[key])),
+      speedup: pairedSummary(seen[2].map((r, i) => r[key] / seen[1][i][key]), 'wall'),
+    };
   }
   return row;
 }
@@ -156,12 +161,14 @@ export function format(data) {
   if (data.model.skipped) {
     lines.push(`model: skipped (${data.model.skipped})`);
   } else {
-    lines.push(`bench model in Node, 64-token prompt, tokens/s (targets: prefill ≥ ${PREFILL_TARGET}×, decode ≥ ${TARGET}×):`);
+    lines.push(`bench model in Node, 64-token prompt, tokens/s, medians; speed-up: the median of the rounds' own ratios [their range] (targets: prefill ≥ ${PREFILL_TARGET}×, decode ≥ ${TARGET}×):`);
     for (const c of data.model.cases) {
       for (const [key, what, target] of [['prefillTokPerS', 'prefill', PREFILL_TARGET], ['decodeTokPerS', 'decode', TARGET]]) {
         const r = c[key];
+        const x = r.speedup;
         lines.push(`  ${c.flavour.padEnd(21)} ${what.padEnd(8)} ${r[1].toFixed(1).padStart(7)} (${c.ran[1]}) → ` +
-          `${r[2].toFixed(1).padStart(7)} (${c.ran[2]}), ${r.speedup.toFixed(2)}× (${r.speedup >= target ? 'meets' : 'below'} the target)`);
+          `${r[2].toFixed(1).padStart(7)} (${c.ran[2]}), ${x.median.toFixed(2)}× [${x.min.toFixed(2)}–${x.max.toFixed(2)}, ` +
+          `${x.rounds} rounds] (${x.median >= target ? 'meets' : 'below'} the target)`);
       }
     }
   }
