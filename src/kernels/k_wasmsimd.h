@@ -248,6 +248,16 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts,
   return wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
 }
 
+// Where the relaxed GEMV reads a super-block of P groups (k_paired
+// layout, k_panel.h): group p's header at header + p·header_apart, its
+// part s at parts + s·(part bytes + part_skip) + p·part_apart.
+struct KPanels {
+  const uint8_t* header;
+  size_t header_apart;
+  const uint8_t* parts;
+  size_t part_apart, part_skip;
+};
+
 // The relaxed tier's Q6_K k_superblock() (its GEMV, and its GEMM row by
 // row), for P groups whose panels lie `apart` bytes apart (each activation
 // load serves all), added to y, reading the panels as it goes. Per
@@ -266,9 +276,18 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts,
 // too and was no faster (4096x4096), so the GEMV runs P = 1. (Unpacked
 // once per group, as the plain tier's GEMM does, it cost 1.2 KB of
 // download for no faster prompt.)
+// Keeps the loads after this point after the code before it: qs then
+// depends on the sums so far (clang otherwise loads a whole step first).
 template <int P>
-__attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
-                                                                         const int32_t* terms, v128_t (&y)[P]) {
+inline void phase_barrier(const uint8_t*& qs, v128_t (&sum)[P]) {
+  if constexpr (P == 1) __asm__("" : "+r"(qs) : "r"(sum[0]));
+  else __asm__("" : "+r"(qs) : "r"(sum[0]), "r"(sum[1]));
+}
+template <int P>
+__attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const KPanels& at, const int8_t* xq, const int32_t* terms,
+                                                                         v128_t (&y)[P]) {
+  const uint8_t* panel = at.header;
+  const size_t apart = at.header_apart, part_apart = at.part_apart;
   constexpr TensorType kType = TensorType::Q6_K;
   const v128_t six = wasm_i8x16_splat(0x3F);
   v128_t acc[P], neg[P];
@@ -277,21 +296,42 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
     acc[p] = wasm_f32x4_splat(0.0f);
     neg[p] = wasm_i32x4_splat(0);
   }
-  const uint8_t* qs = panel + k_header_bytes(kType);
+  const uint8_t* qs = at.parts;
   const uint8_t* sc = panel + k_scales_offset(kType);
 #pragma clang loop unroll(disable)
   for (int j = 0; j < 2 * kKParts; ++j) {
-    const v128_t a0 = wasm_v128_load32_splat(xq), a1 = wasm_v128_load32_splat(xq + 4);
-    const v128_t a2 = wasm_v128_load32_splat(xq + 8), a3 = wasm_v128_load32_splat(xq + 12);
-    const v128_t start = wasm_v128_load32_splat(terms);
+    // Code vector major, the P groups' in turn: per group only its int16
+    // sum and its code vector 3 as it gathers stay live (P = 2 fits x64's
+    // 16 vector registers).
+    v128_t sum[P], c3[P];
+    const v128_t a0 = wasm_v128_load32_splat(xq);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
-      const uint8_t* x = qs + p * apart;
-      const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32);
-      const v128_t c3 = wasm_v128_and(wasm_v128_xor(wasm_v128_xor(wasm_u16x8_shr(x0, 6), wasm_u16x8_shr(x1, 4)), wasm_u16x8_shr(x2, 2)), six);
-      v128_t dots = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six)), relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
-      dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
-      dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a3, c3));
+      const v128_t x0 = wasm_v128_load(qs + p * part_apart);
+      c3[p] = wasm_u16x8_shr(x0, 6);
+      sum[p] = relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six));
+    }
+    phase_barrier(qs, sum);
+    const v128_t a1 = wasm_v128_load32_splat(xq + 4);
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) {
+      const v128_t x1 = wasm_v128_load(qs + p * part_apart + 16);
+      c3[p] = wasm_v128_xor(c3[p], wasm_u16x8_shr(x1, 4));
+      sum[p] = wasm_i16x8_add(sum[p], relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
+    }
+    phase_barrier(qs, sum);
+    const v128_t a2 = wasm_v128_load32_splat(xq + 8);
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) {
+      const v128_t x2 = wasm_v128_load(qs + p * part_apart + 32);
+      c3[p] = wasm_v128_xor(c3[p], wasm_u16x8_shr(x2, 2));
+      sum[p] = wasm_i16x8_add(sum[p], relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
+    }
+    phase_barrier(qs, sum);
+    const v128_t a3 = wasm_v128_load32_splat(xq + 12), start = wasm_v128_load32_splat(terms);
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; ++p) {
+      const v128_t dots = wasm_i16x8_add(sum[p], relaxed_dot_i8x16_i7x16(a3, wasm_v128_and(c3[p], six)));
       const v128_t scales = wasm_i16x8_load8x8(sc + p * apart);  // sub-blocks j, j + 1
       neg[p] = wasm_i32x4_add(neg[p], wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), wasm_i16x8_shuffle(scales, scales, 0, 0, 1, 1, 2, 2, 3, 3)));
     }
@@ -302,6 +342,7 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
         acc[p] = wasm_f32x4_sub(acc[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(neg[p]), dx));
         neg[p] = wasm_i32x4_splat(0);
       }
+      qs += at.part_skip;
     }
     qs += 48;
     xq += 16;
@@ -339,29 +380,31 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
 // part's formula every fourth (V8 added a test per step), two vectors a
 // step or four groups a pass (V8 spilled).
 template <TensorType kType, int P>
-__attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
-                                                                      const int32_t* terms, v128_t (&y)[P]) {
+__attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const KPanels& at, const int8_t* xq, const int32_t* terms,
+                                                                      v128_t (&y)[P]) {
+  const uint8_t* panel = at.header;
+  const size_t apart = at.header_apart, part_apart = at.part_apart;
   constexpr bool kQ5 = kType == TensorType::Q5_K;
   static_assert(!kQ5 || kQ5Split, "the relaxed tier's Q5_K parts are in the xor form");
   const v128_t mask = wasm_i8x16_splat(kQ5 ? 0x1F : 0x0F);
   v128_t acc_d[P], acc_m[P];
 #pragma clang loop unroll(full)
   for (int p = 0; p < P; ++p) acc_d[p] = acc_m[p] = wasm_f32x4_splat(0.0f);
-  const uint8_t* qs = panel + k_header_bytes(kType);
+  const uint8_t* qs = at.parts;
   const uint8_t* sc = panel + k_scales_offset(kType);
   const int32_t* t = terms;
 #pragma clang loop unroll(disable)
   for (int s = 0; s < kKParts; ++s) {
     v128_t plane[P], sum_lo[P], sum_hi[P];
 #pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) plane[p] = kQ5 ? wasm_v128_load(qs + p * apart + 64) : v128_t{};
+    for (int p = 0; p < P; ++p) plane[p] = kQ5 ? wasm_v128_load(qs + p * part_apart + 64) : v128_t{};
     // One vector of each group; the part's first starts the sums (no zeros
     // to keep in a register).
     const auto step = [&](auto first) {
       const v128_t a_lo = wasm_v128_load32_splat(xq), a_hi = wasm_v128_load32_splat(xq + 4);
 #pragma clang loop unroll(full)
       for (int p = 0; p < P; ++p) {
-        const v128_t q = wasm_v128_load(qs + p * apart);
+        const v128_t q = wasm_v128_load(qs + p * part_apart);
         const v128_t lo = relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, mask));
         v128_t hi;
         if constexpr (kQ5) {
@@ -387,7 +430,7 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
     step(std::true_type{});
 #pragma clang loop unroll(disable)
     for (int v = 1; v < 4; ++v) step(std::false_type{});
-    if constexpr (kQ5) qs += 16;  // the plane
+    qs += at.part_skip + (kQ5 ? 16 : 0);  // the partner's part; Q5_K's plane
     const v128_t dx = wasm_v128_load32_splat(t), dsum = wasm_v128_load32_splat(t + 1);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
@@ -424,14 +467,8 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
 template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
-  if constexpr (kRelaxed) {
-    // The relaxed tier's Q6_K GEMV (and GEMM), reading the panel as it
-    // goes (parts unused).
-    static_assert(kType == TensorType::Q6_K, "the relaxed tier's Q4_K / Q5_K run k_q8_gemv_relaxed");
-    v128_t y[1] = {wasm_f32x4_splat(0.0f)};
-    k_superblocks_q6_relaxed_gemv<1>(panel, 0, xq, terms, y);
-    return y[0];
-  } else if constexpr (kType == TensorType::Q6_K) {
+  static_assert(!kRelaxed, "the relaxed tier's K-quants run k_q8_gemv_relaxed");
+  if constexpr (kType == TensorType::Q6_K) {
     return k_superblock_q6(parts, panel, xq, xw, terms);
   }
   using Dots = UnitDots;
@@ -557,33 +594,40 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   }
 }
 
-// The relaxed tier's Q4_K and Q5_K GEMV: each pair of full groups (k_paired layout,
-// k_panel.h) in one pass, each activation load serving both
-// (k_superblocks_relaxed_gemv with P = 2); another group (an odd last one,
-// a partial one, one whose partner is outside the call's range) runs as
-// both groups of a pair (twice the work for a rare group; a P = 1 copy
+// The relaxed tier's K-quant GEMV: each pair of full groups (k_paired
+// layout, k_panel.h: a pair's panels interleaved part by part) in one
+// pass, each activation load serving both (k_superblocks_relaxed_gemv,
+// k_superblocks_q6_relaxed_gemv with P = 2); another group (an odd last
+// one, a partial one, one whose partner is outside the call's range) runs
+// as both groups of a pair (twice the work for a rare group; a P = 1 copy
 // cost download). Activation rows in turn per pair, its panels in cache:
-// the tier's Q4_K and Q5_K GEMM too.
+// the tier's K-quant GEMMs too.
 template <TensorType kType>
 void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
   static_assert(k_paired(kType), "pairs need the paired layout");
   const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK;
   const KRows prepared = prepare_k_rows<kType, true>(x, out);
-  constexpr size_t kPanel = k_panel_bytes(kType);
+  constexpr size_t kPanel = k_panel_bytes(kType), kHeader = k_header_bytes(kType), kPart = k_part_bytes(kType);
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end;) {
     const int64_t n0 = g * kPackRows;
     // A pair, or group g alone read as both groups of one (its second
-    // result dropped).
+    // result dropped): in its pair's region (slot g % 2) or a panel alone.
     const bool pair = g % 2 == 0 && n0 + 2 * kPackRows <= std::min(out.n_end, w.N);
-    const size_t apart = pair ? kPanel : 0, step = size_t(k_panel_step<kType>(w, g)) * kPanel;
+    const bool paired = k_panel_step<kType>(w, g) == 2;
+    const size_t slot = paired ? size_t(g & 1) : 0, step = (paired ? 2 : 1) * kPanel;
     const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
     for (int64_t i = 0; i < out.m_end - out.m_begin; ++i) {
-      const uint8_t* panel = k_panel<kType>(w, g, 0);  // then group g + 1's, then g's next, ...
+      const uint8_t* panel = k_panel<kType>(w, g, 0);  // its region (or panel), then the next super-block's, ...
       const int8_t* xq = x.qs + (out.m_begin + i) * K;
       const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
       v128_t y[2] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
-      for (int64_t b = 0; b < nb; ++b, panel += step, xq += kQK_K, t += kKParts * kKTermInts)
-        k_superblocks_relaxed_gemv<kType, 2>(panel, apart, xq, t, y);
+      for (int64_t b = 0; b < nb; ++b, panel += step, xq += kQK_K, t += kKParts * kKTermInts) {
+        const KPanels at = paired ? KPanels{panel + slot * kHeader, pair ? kHeader : 0, panel + 2 * kHeader + slot * kPart,
+                                            pair ? kPart : 0, kPart}
+                                  : KPanels{panel, 0, panel + kHeader, 0, 0};
+        if constexpr (kType == TensorType::Q6_K) k_superblocks_q6_relaxed_gemv<2>(at, xq, t, y);
+        else k_superblocks_relaxed_gemv<kType, 2>(at, xq, t, y);
+      }
       float* out_row = out.y + (out.m_begin + i) * out.ldy + n0;
       store_k_outputs(out_row, cols, y[0]);
       if (pair) wasm_v128_store(out_row + kPackRows, y[1]);
