@@ -56,7 +56,7 @@ constexpr uint16_t q6_xor_bits(int u, uint16_t c0, uint16_t c1, uint16_t c2, uin
 constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(type) + size_t(p) * k_part_bytes(type); }
 
 // Where the panels go: groups one after another, each its K/256 panels in
-// order; but relaxed-SIMD builds pair the K-quants' groups as they pair
+// order; but relaxed-SIMD builds pair Q4_K's and Q5_K's groups as they pair
 // the Q4 panels' (kPairedGroups, q4_panel.h), because their relaxed GEMVs
 // run a pair at once: groups 2p and 2p + 1 share, super-block by
 // super-block, a region of two panels' bytes, in which the two panels
@@ -65,9 +65,11 @@ constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(t
 // at once, reads one sequential stream. (Whole panels alternating, the two
 // streams 608-848 bytes apart ran at 1.5-3.5 GB/s from memory against
 // 5-7 for Q4_0 and the unpaired Q6_K: 4096x4096, Node.) An odd last group
-// stays on its own, a whole panel per super-block.
+// stays on its own, a whole panel per super-block. (Q6_K's GEMV runs one
+// group a pass: paired, 1024x1024 took 0.92x the time but 4096x4096
+// 1.08x, k_wasmsimd.h.)
 constexpr bool k_paired(TensorType type) {
-  return kPairedGroups && (type == TensorType::Q4_K || type == TensorType::Q5_K || type == TensorType::Q6_K);
+  return kPairedGroups && (type == TensorType::Q4_K || type == TensorType::Q5_K);
 }
 // Panels from one super-block of group g to its next (2 inside a pair,
 // else 1), and the index of panel b of group g among a matrix's (inside a

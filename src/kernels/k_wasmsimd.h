@@ -258,26 +258,31 @@ struct KPanels {
   size_t part_apart, part_skip;
 };
 
-// The relaxed tier's Q6_K k_superblock() (its GEMV, and its GEMM row by
-// row), for P groups whose panels lie `apart` bytes apart (each activation
-// load serves all), added to y, reading the panels as it goes. Per
-// sub-block (a triple, 16 elements) one int16 sum per lane starts at the
-// prepared 32·Σa over the lane's elements and takes away the four code
-// vectors' dots, ending at Σ (32 − q)·a over 8 elements: within
-// [32·−128·8, 32·127·8] = [−32768, 32512] (q ≤ 63, so 32 − q ≥ −31 and
-// (−31)·(−128)·8 < 32512; int16 adds wrap, so only the final value must
-// fit). One i32x4 dot with the sub-block scale (sc_r in both halves of
-// lane r: load8x8_s and an unpack) then gives −sc·(Σ q·a − 32·Σa) per row:
-// the definition's term negated, so the part's float update subtracts it
-// (bitwise the same as adding the negation; acc is never −0). A triple per
-// step of a rolled loop whose pointers all advance by constants (terms: 2
-// ints a triple). A part per step (two triples) had clang load both
-// triples first and V8 spill; P = 2 on paired panels (as Q4_K's) spilled
-// too and was no faster (4096x4096), so the GEMV runs P = 1. (Unpacked
-// once per group, as the plain tier's GEMM does, it cost 1.2 KB of
-// download for no faster prompt.)
+// The relaxed tier's Q6_K super-block for P groups (`at`), added to y,
+// reading the panels as it goes: its GEMV, and its GEMM row by row, with
+// P = 1 on its whole panels. Per sub-block (a triple, 16 elements) one
+// int16 sum per lane starts at the prepared 32·Σa over the lane's
+// elements and takes away the four code vectors' dots, ending at
+// Σ (32 − q)·a over 8 elements: within [32·−128·8, 32·127·8] =
+// [−32768, 32512] (q ≤ 63, so 32 − q ≥ −31 and (−31)·(−128)·8 < 32512;
+// int16 adds wrap, so only the final value must fit). One i32x4 dot with
+// the sub-block scale (sc_r in both halves of lane r: load8x8_s and an
+// unpack) then gives −sc·(Σ q·a − 32·Σa) per row: the definition's term
+// negated, so the part's float update subtracts it (bitwise the same as
+// adding the negation; acc is never −0). A triple per step of a rolled
+// loop, code vector major (for P = 2 each activation load serves both
+// groups and per group only its sum and its code vector 3 as it gathers
+// stay live), with phase_barrier() between code vectors (P = 2 without
+// it: V8's code kept 4 more vectors on the stack per step). P = 2 on
+// paired panels (interleaved part by part, as Q4_K's), ratio to Q4_0's
+// GEMV, alternating runs, load 5-7: 1024x1024 1.58 -> 1.45 (3 runs), but
+// 4096x4096 1.38 -> 1.50 (4 runs; from memory the unpaired GEMV already
+// moves Q4_0's GB/s), 2048-5632 shapes alike: the GEMV stays at P = 1.
+// A part per step (two triples) had V8 load both triples first and spill.
+// (Unpacked once per group, as the plain tier's GEMM does, it cost 1.2 KB
+// of download for no faster prompt.)
 // Keeps the loads after this point after the code before it: qs then
-// depends on the sums so far (clang otherwise loads a whole step first).
+// depends on the sums so far.
 template <int P>
 inline void phase_barrier(const uint8_t*& qs, v128_t (&sum)[P]) {
   if constexpr (P == 1) __asm__("" : "+r"(qs) : "r"(sum[0]));
@@ -353,8 +358,8 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const K
   for (int p = 0; p < P; ++p) y[p] = wasm_f32x4_add(y[p], wasm_f32x4_mul(wasm_v128_load(panel + p * apart), acc[p]));
 }
 
-// The relaxed GEMV's Q4_K / Q5_K super-block for P groups whose panels
-// lie `apart` bytes apart (a pair of the k_paired layout, or P = 1), added
+// The relaxed GEMV's Q4_K / Q5_K super-block for P groups (a pair of the
+// k_paired layout, or one group read twice; `at`), added
 // to y, reading the panels as they go. A part's four nibble vectors run in
 // a rolled loop of one vector a step, whose pointers advance through
 // opaque_pointers(), as the Q4 GEMV tiles do (q4_q8_wasmrelaxedsimd.h):
@@ -467,8 +472,14 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const KPan
 template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
-  static_assert(!kRelaxed, "the relaxed tier's K-quants run k_q8_gemv_relaxed");
-  if constexpr (kType == TensorType::Q6_K) {
+  if constexpr (kRelaxed) {
+    // The relaxed tier's Q6_K GEMV (and GEMM): one group a pass, on its
+    // whole panels (parts unused).
+    static_assert(kType == TensorType::Q6_K && !k_paired(kType), "the relaxed tier's Q4_K / Q5_K run k_q8_gemv_relaxed");
+    v128_t y[1] = {wasm_f32x4_splat(0.0f)};
+    k_superblocks_q6_relaxed_gemv<1>(KPanels{panel, 0, panel + k_header_bytes(kType), 0, 0}, xq, terms, y);
+    return y[0];
+  } else if constexpr (kType == TensorType::Q6_K) {
     return k_superblock_q6(parts, panel, xq, xw, terms);
   }
   using Dots = UnitDots;
@@ -594,14 +605,14 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   }
 }
 
-// The relaxed tier's K-quant GEMV: each pair of full groups (k_paired
-// layout, k_panel.h: a pair's panels interleaved part by part) in one
-// pass, each activation load serving both (k_superblocks_relaxed_gemv,
-// k_superblocks_q6_relaxed_gemv with P = 2); another group (an odd last
+// The relaxed tier's Q4_K and Q5_K GEMV: each pair of full groups
+// (k_paired layout, k_panel.h: a pair's panels interleaved part by part)
+// in one pass, each activation load serving both
+// (k_superblocks_relaxed_gemv with P = 2); another group (an odd last
 // one, a partial one, one whose partner is outside the call's range) runs
 // as both groups of a pair (twice the work for a rare group; a P = 1 copy
 // cost download). Activation rows in turn per pair, its panels in cache:
-// the tier's K-quant GEMMs too.
+// the tier's Q4_K and Q5_K GEMMs too.
 template <TensorType kType>
 void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
   static_assert(k_paired(kType), "pairs need the paired layout");
@@ -625,8 +636,7 @@ void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const Output
         const KPanels at = paired ? KPanels{panel + slot * kHeader, pair ? kHeader : 0, panel + 2 * kHeader + slot * kPart,
                                             pair ? kPart : 0, kPart}
                                   : KPanels{panel, 0, panel + kHeader, 0, 0};
-        if constexpr (kType == TensorType::Q6_K) k_superblocks_q6_relaxed_gemv<2>(at, xq, t, y);
-        else k_superblocks_relaxed_gemv<kType, 2>(at, xq, t, y);
+        k_superblocks_relaxed_gemv<kType, 2>(at, xq, t, y);
       }
       float* out_row = out.y + (out.m_begin + i) * out.ldy + n0;
       store_k_outputs(out_row, cols, y[0]);

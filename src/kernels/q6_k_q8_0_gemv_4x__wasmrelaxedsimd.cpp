@@ -7,7 +7,7 @@
 namespace nibble {
 
 void q6_k_q8_0_gemv_4x__wasmrelaxedsimd(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  wasmsimd::k_q8_gemv_relaxed<TensorType::Q6_K>(w, x, out);
+  wasmsimd::k_q8_gemv<TensorType::Q6_K, /*kRelaxed=*/true>(w, x, out);
 }
 
 }  // namespace nibble
