@@ -270,24 +270,16 @@ struct KPanels {
 // unpack) then gives −sc·(Σ q·a − 32·Σa) per row: the definition's term
 // negated, so the part's float update subtracts it (bitwise the same as
 // adding the negation; acc is never −0). A triple per step of a rolled
-// loop, code vector major (for P = 2 each activation load serves both
-// groups and per group only its sum and its code vector 3 as it gathers
-// stay live), with phase_barrier() between code vectors (P = 2 without
-// it: V8's code kept 4 more vectors on the stack per step). P = 2 on
-// paired panels (interleaved part by part, as Q4_K's), ratio to Q4_0's
-// GEMV, alternating runs, load 5-7: 1024x1024 1.58 -> 1.45 (3 runs), but
-// 4096x4096 1.38 -> 1.50 (4 runs; from memory the unpaired GEMV already
-// moves Q4_0's GB/s), 2048-5632 shapes alike: the GEMV stays at P = 1.
+// loop. P = 2 on paired panels (interleaved part by part, as Q4_K's; the
+// triple's code vectors taken in turn for both groups, with an empty asm
+// on the pointer after each so that V8 kept no vector on the stack in
+// the step), ratio to Q4_0's GEMV, alternating runs, load 5-7: 1024x1024
+// 1.58 -> 1.45 (3 runs), but 4096x4096 1.38 -> 1.50 (4 runs; from memory
+// the unpaired GEMV moves Q4_0's GB/s already), 2048-5632 shapes alike:
+// the GEMV stays at P = 1.
 // A part per step (two triples) had V8 load both triples first and spill.
 // (Unpacked once per group, as the plain tier's GEMM does, it cost 1.2 KB
 // of download for no faster prompt.)
-// Keeps the loads after this point after the code before it: qs then
-// depends on the sums so far.
-template <int P>
-inline void phase_barrier(const uint8_t*& qs, v128_t (&sum)[P]) {
-  if constexpr (P == 1) __asm__("" : "+r"(qs) : "r"(sum[0]));
-  else __asm__("" : "+r"(qs) : "r"(sum[0]), "r"(sum[1]));
-}
 template <int P>
 __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const KPanels& at, const int8_t* xq, const int32_t* terms,
                                                                          v128_t (&y)[P]) {
@@ -305,38 +297,17 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const K
   const uint8_t* sc = panel + k_scales_offset(kType);
 #pragma clang loop unroll(disable)
   for (int j = 0; j < 2 * kKParts; ++j) {
-    // Code vector major, the P groups' in turn: per group only its int16
-    // sum and its code vector 3 as it gathers stay live (P = 2 fits x64's
-    // 16 vector registers).
-    v128_t sum[P], c3[P];
-    const v128_t a0 = wasm_v128_load32_splat(xq);
+    const v128_t a0 = wasm_v128_load32_splat(xq), a1 = wasm_v128_load32_splat(xq + 4);
+    const v128_t a2 = wasm_v128_load32_splat(xq + 8), a3 = wasm_v128_load32_splat(xq + 12);
+    const v128_t start = wasm_v128_load32_splat(terms);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
-      const v128_t x0 = wasm_v128_load(qs + p * part_apart);
-      c3[p] = wasm_u16x8_shr(x0, 6);
-      sum[p] = relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six));
-    }
-    phase_barrier(qs, sum);
-    const v128_t a1 = wasm_v128_load32_splat(xq + 4);
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) {
-      const v128_t x1 = wasm_v128_load(qs + p * part_apart + 16);
-      c3[p] = wasm_v128_xor(c3[p], wasm_u16x8_shr(x1, 4));
-      sum[p] = wasm_i16x8_add(sum[p], relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
-    }
-    phase_barrier(qs, sum);
-    const v128_t a2 = wasm_v128_load32_splat(xq + 8);
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) {
-      const v128_t x2 = wasm_v128_load(qs + p * part_apart + 32);
-      c3[p] = wasm_v128_xor(c3[p], wasm_u16x8_shr(x2, 2));
-      sum[p] = wasm_i16x8_add(sum[p], relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
-    }
-    phase_barrier(qs, sum);
-    const v128_t a3 = wasm_v128_load32_splat(xq + 12), start = wasm_v128_load32_splat(terms);
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) {
-      const v128_t dots = wasm_i16x8_add(sum[p], relaxed_dot_i8x16_i7x16(a3, wasm_v128_and(c3[p], six)));
+      const uint8_t* x = qs + p * part_apart;
+      const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32);
+      const v128_t c3 = wasm_v128_and(wasm_v128_xor(wasm_v128_xor(wasm_u16x8_shr(x0, 6), wasm_u16x8_shr(x1, 4)), wasm_u16x8_shr(x2, 2)), six);
+      v128_t dots = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six)), relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
+      dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
+      dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a3, c3));
       const v128_t scales = wasm_i16x8_load8x8(sc + p * apart);  // sub-blocks j, j + 1
       neg[p] = wasm_i32x4_add(neg[p], wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), wasm_i16x8_shuffle(scales, scales, 0, 0, 1, 1, 2, 2, 3, 3)));
     }
