@@ -42,10 +42,10 @@ void dequantize_row(const PackedWeights& w, int64_t row, float* out) {
     case TensorType::Q6_K: {
       // Through the GGUF block and the type's row dequantizer: the file's values exactly.
       const int64_t K = w.cols();
-      const size_t panel_bytes = k_panel_bytes(w.type());
       const int64_t groups = (w.rows() + kPackRows - 1) / kPackRows;
+      alignas(16) uint8_t buf[kKMaxPanelBytes];
       for (int64_t b = 0; b < K / kQK_K; ++b)
-        dequantize_k_row(w.type(), w.data() + size_t(k_panel_index(w.type(), groups, K / kQK_K, row / kPackRows, b)) * panel_bytes,
+        dequantize_k_row(w.type(), k_whole_panel(w.type(), w.data(), groups, K / kQK_K, row / kPackRows, b, buf),
                          int(row % kPackRows), out + b * kQK_K);
       return;
     }

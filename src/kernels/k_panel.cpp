@@ -268,19 +268,48 @@ float k_superblock_q8(TensorType type, const KCodes& w, const int8_t* xq, const 
   return w.d * acc_d - w.dmin * acc_m;
 }
 
+const uint8_t* k_whole_panel(TensorType type, const uint8_t* data, int64_t groups, int64_t nb, int64_t g, int64_t b,
+                             uint8_t* buf) {
+  const size_t bytes = k_panel_bytes(type);
+  if (k_panel_step(type, groups, g) != 2) return data + size_t(k_panel_index(type, groups, nb, g, b)) * bytes;
+  const uint8_t* region = data + size_t(k_panel_index(type, groups, nb, g & ~int64_t(1), b)) * bytes;
+  const size_t H = k_header_bytes(type), S = k_part_bytes(type);
+  const int p = int(g & 1);
+  std::memcpy(buf, region + k_pair_byte(type, 0, p), H);
+  for (int s = 0; s < kKParts; ++s) std::memcpy(buf + H + s * S, region + k_pair_byte(type, H + s * S, p), S);
+  return buf;
+}
+
+void k_store_panel(TensorType type, const uint8_t* panel, uint8_t* data, int64_t groups, int64_t nb, int64_t g, int64_t b) {
+  const size_t bytes = k_panel_bytes(type);
+  if (k_panel_step(type, groups, g) != 2) {
+    std::memcpy(data + size_t(k_panel_index(type, groups, nb, g, b)) * bytes, panel, bytes);
+    return;
+  }
+  uint8_t* region = data + size_t(k_panel_index(type, groups, nb, g & ~int64_t(1), b)) * bytes;
+  const size_t H = k_header_bytes(type), S = k_part_bytes(type);
+  const int p = int(g & 1);
+  std::memcpy(region + k_pair_byte(type, 0, p), panel, H);
+  for (int s = 0; s < kKParts; ++s) std::memcpy(region + k_pair_byte(type, H + s * S, p), panel + H + s * S, S);
+}
+
 void convert_k_matrix(TensorType type, uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_packed) {
   const int64_t nb = K / kQK_K;
   const int64_t groups = (N + kPackRows - 1) / kPackRows;
-  const size_t block_bytes = tensor_type_info(type)->block_bytes, panel_bytes = k_panel_bytes(type);
+  const size_t block_bytes = tensor_type_info(type)->block_bytes;
   KCodes codes;
+  alignas(16) uint8_t buf[kKMaxPanelBytes], whole[kKMaxPanelBytes];
   for (int64_t n = 0; n < N; ++n) {
     const int r = int(n % kPackRows);
+    const int64_t g = n / kPackRows;
     for (int64_t b = 0; b < nb; ++b) {
       uint8_t* block = gguf + size_t(n * nb + b) * block_bytes;
-      uint8_t* panel = packed + size_t(k_panel_index(type, groups, nb, n / kPackRows, b)) * panel_bytes;
-      if (to_packed) {
+      const uint8_t* panel = k_whole_panel(type, packed, groups, nb, g, b, buf);
+      if (to_packed) {  // row r's bytes or'ed into the panel (zeroed before its first row)
+        std::memcpy(whole, panel, k_panel_bytes(type));
         decode_k_block(type, block, &codes);
-        write_k_row(type, codes, r, panel);
+        write_k_row(type, codes, r, whole);
+        k_store_panel(type, whole, packed, groups, nb, g, b);
       } else {
         read_k_row(type, panel, r, &codes);
         encode_k_block(type, codes, block);

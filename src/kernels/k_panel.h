@@ -56,31 +56,59 @@ constexpr uint16_t q6_xor_bits(int u, uint16_t c0, uint16_t c1, uint16_t c2, uin
 constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(type) + size_t(p) * k_part_bytes(type); }
 
 // Where the panels go: groups one after another, each its K/256 panels in
-// order; but relaxed-SIMD builds pair Q4_K's and Q5_K's groups as they
-// pair the Q4 panels' (kPairedGroups, q4_panel.h): the panels of groups 2p
-// and 2p + 1 alternate super-block by super-block, so that the relaxed
-// GEMV, which runs a pair at once, reads one stream (two streams a group
-// apart: 1.5x Q4_0's time from memory for 1536x576 against 1.06x). (Q6_K's
-// relaxed GEMV is as fast on one group a pass: its pair version spilled.)
+// order; but relaxed-SIMD builds pair Q4_K's and Q5_K's groups as they pair
+// the Q4 panels' (kPairedGroups, q4_panel.h), because their relaxed GEMVs
+// run a pair at once: groups 2p and 2p + 1 share, super-block by
+// super-block, a region of two panels' bytes, in which the two panels
+// interleave part by part (k_pair_byte): both headers, then part 0 of
+// each, part 1 of each, ... so that the GEMV, reading both groups' part s
+// at once, reads one sequential stream. (Whole panels alternating, the two
+// streams 608-848 bytes apart ran at 1.5-3.5 GB/s from memory against
+// 5-7 for Q4_0 and the unpaired Q6_K: 4096x4096, Node.) An odd last group
+// stays on its own, a whole panel per super-block. (Q6_K's GEMV runs one
+// group a pass: paired, 1024x1024 took 0.92x the time but 4096x4096
+// 1.08x, k_wasmsimd.h.)
 constexpr bool k_paired(TensorType type) {
   return kPairedGroups && (type == TensorType::Q4_K || type == TensorType::Q5_K);
 }
 // Panels from one super-block of group g to its next (2 inside a pair,
-// else 1), and the index of panel b of group g among a matrix's.
+// else 1), and the index of panel b of group g among a matrix's (inside a
+// pair: the index of its region's first panel, plus g's slot g % 2).
 inline int64_t k_panel_step(TensorType type, int64_t groups, int64_t g) {
   return k_paired(type) ? q4_panel_step(groups, g) : 1;
 }
 inline int64_t k_panel_index(TensorType type, int64_t groups, int64_t nb, int64_t g, int64_t b) {
   return k_paired(type) ? q4_panel_index(groups, nb, g, b) : g * nb + b;
 }
-// Panel b of group g of a matrix, and the panel step of g.
+// Inside a pair's region: where byte o of the panel in slot p (0, 1) lies.
+constexpr size_t k_pair_byte(TensorType type, size_t o, int p) {
+  const size_t H = k_header_bytes(type), S = k_part_bytes(type);
+  return o < H ? size_t(p) * H + o : 2 * H + (o - H) / S * 2 * S + size_t(p) * S + (o - H) % S;
+}
+constexpr size_t kKMaxPanelBytes = 848;  // Q6_K's
+static_assert(k_panel_bytes(TensorType::Q6_K) == kKMaxPanelBytes && k_panel_bytes(TensorType::Q5_K) < kKMaxPanelBytes, "");
+// Panel b of group g whole (in place, or gathered from its pair's region
+// into buf, kKMaxPanelBytes), and the way back (scattered into its
+// region when paired; else copied).
+const uint8_t* k_whole_panel(TensorType type, const uint8_t* data, int64_t groups, int64_t nb, int64_t g, int64_t b,
+                             uint8_t* buf);
+void k_store_panel(TensorType type, const uint8_t* panel, uint8_t* data, int64_t groups, int64_t nb, int64_t g, int64_t b);
+// The start of panel b of group g (of its pair's region when paired:
+// the relaxed GEMV's), and the panel step of g.
 template <TensorType kType>
 const uint8_t* k_panel(const PackedView& w, int64_t g, int64_t b) {
-  return w.data + size_t(k_panel_index(kType, (w.N + kPackRows - 1) / kPackRows, w.K / kQK_K, g, b)) * k_panel_bytes(kType);
+  const int64_t groups = (w.N + kPackRows - 1) / kPackRows;
+  const int64_t first = k_panel_step(kType, groups, g) == 2 ? (g & ~int64_t(1)) : g;
+  return w.data + size_t(k_panel_index(kType, groups, w.K / kQK_K, first, b)) * k_panel_bytes(kType);
 }
 template <TensorType kType>
 int64_t k_panel_step(const PackedView& w, int64_t g) {
   return k_panel_step(kType, (w.N + kPackRows - 1) / kPackRows, g);
+}
+// Panel b of group g whole (k_whole_panel).
+template <TensorType kType>
+const uint8_t* k_whole_panel(const PackedView& w, int64_t g, int64_t b, uint8_t* buf) {
+  return k_whole_panel(kType, w.data, (w.N + kPackRows - 1) / kPackRows, w.K / kQK_K, g, b, buf);
 }
 
 // Between a row's super-block and its place in a panel (row r of the group).

@@ -66,8 +66,9 @@ void k_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTile& o
   for_each_group_tile(out, max_rows, [&](int64_t g, int64_t m0, int mr) {
     float acc[4][kPackRows] = {};
     KCodes codes;
+    alignas(16) uint8_t buf[kKMaxPanelBytes];
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* panel = k_panel<kType>(w, g, b);
+      const uint8_t* panel = k_whole_panel<kType>(w, g, b, buf);
       for (int i = 0; i < kPackRows; ++i) {
         read_k_row(kType, panel, i, &codes);
         for (int mi = 0; mi < mr; ++mi) {
@@ -91,7 +92,9 @@ void k_f32_tiles(const PackedView& w, const F32Activations& x, const OutputTile&
     float acc[4][kPackRows] = {};
     float wf[kPackRows][kQK_K];
     for (int64_t b = 0; b < nb; ++b) {
-      for (int i = 0; i < kPackRows; ++i) dequantize_k_row(kType, k_panel<kType>(w, g, b), i, wf[i]);
+      alignas(16) uint8_t buf[kKMaxPanelBytes];
+      const uint8_t* panel = k_whole_panel<kType>(w, g, b, buf);
+      for (int i = 0; i < kPackRows; ++i) dequantize_k_row(kType, panel, i, wf[i]);
       for (int mi = 0; mi < mr; ++mi) {
         const float* xb = x.x + (m0 + mi) * w.K + b * kQK_K;
         for (int i = 0; i < kPackRows; ++i) {

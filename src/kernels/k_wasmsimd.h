@@ -248,27 +248,43 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts,
   return wasm_f32x4_mul(wasm_v128_load(panel), acc_d);
 }
 
-// The relaxed tier's Q6_K k_superblock() (its GEMV, and its GEMM row by
-// row), for P groups whose panels lie `apart` bytes apart (each activation
-// load serves all), added to y, reading the panels as it goes. Per
-// sub-block (a triple, 16 elements) one int16 sum per lane starts at the
-// prepared 32·Σa over the lane's elements and takes away the four code
-// vectors' dots, ending at Σ (32 − q)·a over 8 elements: within
-// [32·−128·8, 32·127·8] = [−32768, 32512] (q ≤ 63, so 32 − q ≥ −31 and
-// (−31)·(−128)·8 < 32512; int16 adds wrap, so only the final value must
-// fit). One i32x4 dot with the sub-block scale (sc_r in both halves of
-// lane r: load8x8_s and an unpack) then gives −sc·(Σ q·a − 32·Σa) per row:
-// the definition's term negated, so the part's float update subtracts it
-// (bitwise the same as adding the negation; acc is never −0). A triple per
-// step of a rolled loop whose pointers all advance by constants (terms: 2
-// ints a triple). A part per step (two triples) had clang load both
-// triples first and V8 spill; P = 2 on paired panels (as Q4_K's) spilled
-// too and was no faster (4096x4096), so the GEMV runs P = 1. (Unpacked
-// once per group, as the plain tier's GEMM does, it cost 1.2 KB of
-// download for no faster prompt.)
+// Where the relaxed GEMV reads a super-block of P groups (k_paired
+// layout, k_panel.h): group p's header at header + p·header_apart, its
+// part s at parts + s·(part bytes + part_skip) + p·part_apart.
+struct KPanels {
+  const uint8_t* header;
+  size_t header_apart;
+  const uint8_t* parts;
+  size_t part_apart, part_skip;
+};
+
+// The relaxed tier's Q6_K super-block for P groups (`at`), added to y,
+// reading the panels as it goes: its GEMV, and its GEMM row by row, with
+// P = 1 on its whole panels. Per sub-block (a triple, 16 elements) one
+// int16 sum per lane starts at the prepared 32·Σa over the lane's
+// elements and takes away the four code vectors' dots, ending at
+// Σ (32 − q)·a over 8 elements: within [32·−128·8, 32·127·8] =
+// [−32768, 32512] (q ≤ 63, so 32 − q ≥ −31 and (−31)·(−128)·8 < 32512;
+// int16 adds wrap, so only the final value must fit). One i32x4 dot with
+// the sub-block scale (sc_r in both halves of lane r: load8x8_s and an
+// unpack) then gives −sc·(Σ q·a − 32·Σa) per row: the definition's term
+// negated, so the part's float update subtracts it (bitwise the same as
+// adding the negation; acc is never −0). A triple per step of a rolled
+// loop. P = 2 on paired panels (interleaved part by part, as Q4_K's; the
+// triple's code vectors taken in turn for both groups, with an empty asm
+// on the pointer after each so that V8 kept no vector on the stack in
+// the step), ratio to Q4_0's GEMV, alternating runs, load 5-7: 1024x1024
+// 1.58 -> 1.45 (3 runs), but 4096x4096 1.38 -> 1.50 (4 runs; from memory
+// the unpaired GEMV moves Q4_0's GB/s already), 2048-5632 shapes alike:
+// the GEMV stays at P = 1.
+// A part per step (two triples) had V8 load both triples first and spill.
+// (Unpacked once per group, as the plain tier's GEMM does, it cost 1.2 KB
+// of download for no faster prompt.)
 template <int P>
-__attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
-                                                                         const int32_t* terms, v128_t (&y)[P]) {
+__attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const KPanels& at, const int8_t* xq, const int32_t* terms,
+                                                                         v128_t (&y)[P]) {
+  const uint8_t* panel = at.header;
+  const size_t apart = at.header_apart, part_apart = at.part_apart;
   constexpr TensorType kType = TensorType::Q6_K;
   const v128_t six = wasm_i8x16_splat(0x3F);
   v128_t acc[P], neg[P];
@@ -277,7 +293,7 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
     acc[p] = wasm_f32x4_splat(0.0f);
     neg[p] = wasm_i32x4_splat(0);
   }
-  const uint8_t* qs = panel + k_header_bytes(kType);
+  const uint8_t* qs = at.parts;
   const uint8_t* sc = panel + k_scales_offset(kType);
 #pragma clang loop unroll(disable)
   for (int j = 0; j < 2 * kKParts; ++j) {
@@ -286,7 +302,7 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
     const v128_t start = wasm_v128_load32_splat(terms);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
-      const uint8_t* x = qs + p * apart;
+      const uint8_t* x = qs + p * part_apart;
       const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32);
       const v128_t c3 = wasm_v128_and(wasm_v128_xor(wasm_v128_xor(wasm_u16x8_shr(x0, 6), wasm_u16x8_shr(x1, 4)), wasm_u16x8_shr(x2, 2)), six);
       v128_t dots = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six)), relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
@@ -302,6 +318,7 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
         acc[p] = wasm_f32x4_sub(acc[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(neg[p]), dx));
         neg[p] = wasm_i32x4_splat(0);
       }
+      qs += at.part_skip;
     }
     qs += 48;
     xq += 16;
@@ -312,8 +329,8 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
   for (int p = 0; p < P; ++p) y[p] = wasm_f32x4_add(y[p], wasm_f32x4_mul(wasm_v128_load(panel + p * apart), acc[p]));
 }
 
-// The relaxed GEMV's Q4_K / Q5_K super-block for P groups whose panels
-// lie `apart` bytes apart (a pair of the k_paired layout, or P = 1), added
+// The relaxed GEMV's Q4_K / Q5_K super-block for P groups (a pair of the
+// k_paired layout, or one group read twice; `at`), added
 // to y, reading the panels as they go. A part's four nibble vectors run in
 // a rolled loop of one vector a step, whose pointers advance through
 // opaque_pointers(), as the Q4 GEMV tiles do (q4_q8_wasmrelaxedsimd.h):
@@ -339,29 +356,31 @@ __attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const u
 // part's formula every fourth (V8 added a test per step), two vectors a
 // step or four groups a pass (V8 spilled).
 template <TensorType kType, int P>
-__attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint8_t* panel, size_t apart, const int8_t* xq,
-                                                                      const int32_t* terms, v128_t (&y)[P]) {
+__attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const KPanels& at, const int8_t* xq, const int32_t* terms,
+                                                                      v128_t (&y)[P]) {
+  const uint8_t* panel = at.header;
+  const size_t apart = at.header_apart, part_apart = at.part_apart;
   constexpr bool kQ5 = kType == TensorType::Q5_K;
   static_assert(!kQ5 || kQ5Split, "the relaxed tier's Q5_K parts are in the xor form");
   const v128_t mask = wasm_i8x16_splat(kQ5 ? 0x1F : 0x0F);
   v128_t acc_d[P], acc_m[P];
 #pragma clang loop unroll(full)
   for (int p = 0; p < P; ++p) acc_d[p] = acc_m[p] = wasm_f32x4_splat(0.0f);
-  const uint8_t* qs = panel + k_header_bytes(kType);
+  const uint8_t* qs = at.parts;
   const uint8_t* sc = panel + k_scales_offset(kType);
   const int32_t* t = terms;
 #pragma clang loop unroll(disable)
   for (int s = 0; s < kKParts; ++s) {
     v128_t plane[P], sum_lo[P], sum_hi[P];
 #pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) plane[p] = kQ5 ? wasm_v128_load(qs + p * apart + 64) : v128_t{};
+    for (int p = 0; p < P; ++p) plane[p] = kQ5 ? wasm_v128_load(qs + p * part_apart + 64) : v128_t{};
     // One vector of each group; the part's first starts the sums (no zeros
     // to keep in a register).
     const auto step = [&](auto first) {
       const v128_t a_lo = wasm_v128_load32_splat(xq), a_hi = wasm_v128_load32_splat(xq + 4);
 #pragma clang loop unroll(full)
       for (int p = 0; p < P; ++p) {
-        const v128_t q = wasm_v128_load(qs + p * apart);
+        const v128_t q = wasm_v128_load(qs + p * part_apart);
         const v128_t lo = relaxed_dot_i8x16_i7x16(a_lo, wasm_v128_and(q, mask));
         v128_t hi;
         if constexpr (kQ5) {
@@ -387,7 +406,7 @@ __attribute__((always_inline)) inline void k_superblocks_relaxed_gemv(const uint
     step(std::true_type{});
 #pragma clang loop unroll(disable)
     for (int v = 1; v < 4; ++v) step(std::false_type{});
-    if constexpr (kQ5) qs += 16;  // the plane
+    qs += at.part_skip + (kQ5 ? 16 : 0);  // the partner's part; Q5_K's plane
     const v128_t dx = wasm_v128_load32_splat(t), dsum = wasm_v128_load32_splat(t + 1);
 #pragma clang loop unroll(full)
     for (int p = 0; p < P; ++p) {
@@ -425,11 +444,11 @@ template <TensorType kType, bool kRelaxed, typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                           const int16_t* xw, const int32_t* terms) {
   if constexpr (kRelaxed) {
-    // The relaxed tier's Q6_K GEMV (and GEMM), reading the panel as it
-    // goes (parts unused).
-    static_assert(kType == TensorType::Q6_K, "the relaxed tier's Q4_K / Q5_K run k_q8_gemv_relaxed");
+    // The relaxed tier's Q6_K GEMV (and GEMM): one group a pass, on its
+    // whole panels (parts unused).
+    static_assert(kType == TensorType::Q6_K && !k_paired(kType), "the relaxed tier's Q4_K / Q5_K run k_q8_gemv_relaxed");
     v128_t y[1] = {wasm_f32x4_splat(0.0f)};
-    k_superblocks_q6_relaxed_gemv<1>(panel, 0, xq, terms, y);
+    k_superblocks_q6_relaxed_gemv<1>(KPanels{panel, 0, panel + k_header_bytes(kType), 0, 0}, xq, terms, y);
     return y[0];
   } else if constexpr (kType == TensorType::Q6_K) {
     return k_superblock_q6(parts, panel, xq, xw, terms);
@@ -557,33 +576,39 @@ void k_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   }
 }
 
-// The relaxed tier's Q4_K and Q5_K GEMV: each pair of full groups (k_paired layout,
-// k_panel.h) in one pass, each activation load serving both
-// (k_superblocks_relaxed_gemv with P = 2); another group (an odd last one,
-// a partial one, one whose partner is outside the call's range) runs as
-// both groups of a pair (twice the work for a rare group; a P = 1 copy
+// The relaxed tier's Q4_K and Q5_K GEMV: each pair of full groups
+// (k_paired layout, k_panel.h: a pair's panels interleaved part by part)
+// in one pass, each activation load serving both
+// (k_superblocks_relaxed_gemv with P = 2); another group (an odd last
+// one, a partial one, one whose partner is outside the call's range) runs
+// as both groups of a pair (twice the work for a rare group; a P = 1 copy
 // cost download). Activation rows in turn per pair, its panels in cache:
-// the tier's Q4_K and Q5_K GEMM too.
+// the tier's Q4_K and Q5_K GEMMs too.
 template <TensorType kType>
 void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
   static_assert(k_paired(kType), "pairs need the paired layout");
   const int64_t K = w.K, nb = K / kQK_K, nb32 = K / kQK;
   const KRows prepared = prepare_k_rows<kType, true>(x, out);
-  constexpr size_t kPanel = k_panel_bytes(kType);
+  constexpr size_t kPanel = k_panel_bytes(kType), kHeader = k_header_bytes(kType), kPart = k_part_bytes(kType);
   for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end;) {
     const int64_t n0 = g * kPackRows;
     // A pair, or group g alone read as both groups of one (its second
-    // result dropped).
+    // result dropped): in its pair's region (slot g % 2) or a panel alone.
     const bool pair = g % 2 == 0 && n0 + 2 * kPackRows <= std::min(out.n_end, w.N);
-    const size_t apart = pair ? kPanel : 0, step = size_t(k_panel_step<kType>(w, g)) * kPanel;
+    const bool paired = k_panel_step<kType>(w, g) == 2;
+    const size_t slot = paired ? size_t(g & 1) : 0, step = (paired ? 2 : 1) * kPanel;
     const int cols = int(std::min<int64_t>(kPackRows, out.n_end - n0));
     for (int64_t i = 0; i < out.m_end - out.m_begin; ++i) {
-      const uint8_t* panel = k_panel<kType>(w, g, 0);  // then group g + 1's, then g's next, ...
+      const uint8_t* panel = k_panel<kType>(w, g, 0);  // its region (or panel), then the next super-block's, ...
       const int8_t* xq = x.qs + (out.m_begin + i) * K;
       const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
       v128_t y[2] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
-      for (int64_t b = 0; b < nb; ++b, panel += step, xq += kQK_K, t += kKParts * kKTermInts)
-        k_superblocks_relaxed_gemv<kType, 2>(panel, apart, xq, t, y);
+      for (int64_t b = 0; b < nb; ++b, panel += step, xq += kQK_K, t += kKParts * kKTermInts) {
+        const KPanels at = paired ? KPanels{panel + slot * kHeader, pair ? kHeader : 0, panel + 2 * kHeader + slot * kPart,
+                                            pair ? kPart : 0, kPart}
+                                  : KPanels{panel, 0, panel + kHeader, 0, 0};
+        k_superblocks_relaxed_gemv<kType, 2>(at, xq, t, y);
+      }
       float* out_row = out.y + (out.m_begin + i) * out.ldy + n0;
       store_k_outputs(out_row, cols, y[0]);
       if (pair) wasm_v128_store(out_row + kPackRows, y[1]);

@@ -93,9 +93,9 @@
 // ---------------------------------------------------------------------------
 // The same 4-row groups (zero padding rows), one panel per group and
 // 256-weight super-block b, groups one after another (relaxed-SIMD builds
-// pair Q4_K's and Q5_K's groups as the Q4 panels': k_panel_index in
-// k_panel.h), rows in 32-bit lanes in every build (both SIMD tiers read
-// it). A panel:
+// pair Q4_K's and Q5_K's groups as the Q4 panels', a pair's two panels of a super-block
+// interleaved part by part: k_pair_byte in k_panel.h), rows in 32-bit
+// lanes in every build (both SIMD tiers read it). A panel:
 //
 //   float d[4]            the rows' fp16 super-block scales as f32
 //   Q4_K, Q5_K:  float dmin[4];  uint8 sc[8][4], m[8][4]  the 6-bit scales

@@ -333,8 +333,14 @@ struct GroupPanels {
   size_t step;
 };
 using Rows = const uint8_t* const*;
-template <void (*Pack)(Rows, uint8_t*), typename Panels>
-void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, Panels panels) {
+struct NoStore {
+  void operator()(int64_t, int64_t) const {}
+};
+// stored(g, b) after each panel is packed (pairs of K panels: a scratch
+// panel to its place).
+template <void (*Pack)(Rows, uint8_t*), typename Panels, typename Stored = NoStore>
+void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, Panels panels,
+                 Stored stored = {}) {
   for (int64_t g = groups.first; g < groups.end; ++g) {
     const uint8_t* rows[kPackRows];
     size_t step[kPackRows];
@@ -348,6 +354,7 @@ void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes,
     uint8_t* panel = at.first;
     for (int64_t b = 0; b < nb; ++b, panel += at.step) {
       Pack(rows, panel);
+      stored(g, b);
       NIBBLE_UNROLL
       for (int r = 0; r < kPackRows; ++r) rows[r] += step[r];
     }
@@ -364,16 +371,27 @@ void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, 
 }
 
 // kI8Panels and kKPanels: groups one after another, each its nb panels
-// (Q4_K's and Q5_K's in pairs in relaxed-SIMD builds: k_panel_index, k_panel.h).
-template <void (*Pack)(Rows, uint8_t*)>
+// (Q4_K's and Q5_K's in interleaved pairs in relaxed-SIMD builds: k_panel.h).
+template <void (*Pack)(Rows, uint8_t*), bool kPaired = false>
 void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range,
                      size_t panel_bytes) {
   const TensorTypeInfo* info = tensor_type_info(type);
   const int64_t nb = K / info->block_size, groups = (N + kPackRows - 1) / kPackRows;
-  pack_groups<Pack>(gguf, N, nb, info->block_bytes, range, [&](int64_t g) {
-    return GroupPanels{packed + size_t(k_panel_index(type, groups, nb, g, 0)) * panel_bytes,
-                       size_t(k_panel_step(type, groups, g)) * panel_bytes};
-  });
+  if constexpr (kPaired) {  // k_paired(type): one instantiation only where a type pairs
+    // Each panel packed whole into a scratch panel, then interleaved into
+    // its pair's region (k_store_panel, k_panel.h).
+    alignas(16) uint8_t whole[kKMaxPanelBytes] = {};
+    pack_groups<Pack>(
+        gguf, N, nb, info->block_bytes, range, [&](int64_t) { return GroupPanels{whole, 0}; },
+        [&](int64_t g, int64_t b) {
+          k_store_panel(type, whole, packed, groups, nb, g, b);
+          std::memset(whole, 0, sizeof whole);  // as a zeroed destination would be
+        });
+  } else {
+    pack_groups<Pack>(gguf, N, nb, info->block_bytes, range, [&](int64_t g) {
+      return GroupPanels{packed + size_t(g * nb) * panel_bytes, panel_bytes};
+    });
+  }
 }
 
 }  // namespace
@@ -398,7 +416,7 @@ void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int
     case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false>(gguf, packed, N, K, range);
     case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, true>(gguf, packed, N, K, range);
     case TensorType::Q8_0: return pack_sequential<pack_q8_0_block>(type, gguf, packed, N, K, range, q4_panel_bytes(type));
-    case TensorType::Q4_K: return pack_sequential<pack_q4_k_block>(type, gguf, packed, N, K, range, k_panel_bytes(type));
+    case TensorType::Q4_K: return pack_sequential<pack_q4_k_block, k_paired(TensorType::Q4_K)>(type, gguf, packed, N, K, range, k_panel_bytes(type));
     case TensorType::Q6_K: return pack_sequential<pack_q6_k_block>(type, gguf, packed, N, K, range, k_panel_bytes(type));
     default:
       return;
