@@ -26,8 +26,8 @@ struct KCodes {
 // a header, then eight parts of 32 weights per row.
 constexpr int kKParts = kQK_K / kQK;
 constexpr size_t k_header_bytes(TensorType type) { return type == TensorType::Q6_K ? 80 : 96; }
-constexpr size_t k_part_bytes(TensorType type) {
-  return type == TensorType::Q4_K ? 64 : type == TensorType::Q5_K ? 80 : 96;
+constexpr size_t k_part_bytes(TensorType type) {  // (0: not a K-quant)
+  return type == TensorType::Q4_K ? 64 : type == TensorType::Q5_K ? 80 : type == TensorType::Q6_K ? 96 : 0;
 }
 constexpr size_t k_panel_bytes(TensorType type) { return k_header_bytes(type) + kKParts * k_part_bytes(type); }
 // Header offsets: f32 d[4] at 0; Q4_K / Q5_K f32 dmin[4], u8 sc[8][4] and
