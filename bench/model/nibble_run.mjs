@@ -18,8 +18,8 @@
 // compared.decodeRatio (the median of the runs' paired ratios) is measured
 // under the same load; compared: null without it.
 // cpuClock: an async () => ms of CPU time of the thread (or process) that
-// runs the model (Node: process.cpuUsage(); a page: the renderer's main
-// thread through CDP). With it each generation also gets rates over CPU time
+// runs the model (Node: the main thread's schedstat; a page: the renderer's
+// main thread through CDP). With it each generation also gets rates over CPU time
 // (prefillCpuTokPerS, decodeCpuTokPerS; else null): on a shared machine they
 // move far less than wall time when other work takes the core, so the
 // bench's ratios between builds and engines pair those.

@@ -109,7 +109,7 @@ function mergeRounds(rounds) {
 }
 
 // One round's (or the merged) engine results -> rows of the `runs` format.
-// The *_cpu_tps rates are over CPU time (nibble: the process in Node, the
+// The *_cpu_tps rates are over CPU time (nibble: its main thread in Node, the
 // renderer's main thread in Chromium; llama.cpp: its process); wllama has
 // wall time only (it runs in workers of its own).
 function rowsOf(modelName, r) {
