@@ -1,5 +1,6 @@
 #include "kernels/k_panel.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -296,23 +297,28 @@ void k_store_panel(TensorType type, const uint8_t* panel, uint8_t* data, int64_t
 void convert_k_matrix(TensorType type, uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, bool to_packed) {
   const int64_t nb = K / kQK_K;
   const int64_t groups = (N + kPackRows - 1) / kPackRows;
-  const size_t block_bytes = tensor_type_info(type)->block_bytes;
+  const size_t block_bytes = tensor_type_info(type)->block_bytes, row_bytes = size_t(nb) * block_bytes;
   KCodes codes;
-  alignas(16) uint8_t buf[kKMaxPanelBytes], whole[kKMaxPanelBytes];
-  for (int64_t n = 0; n < N; ++n) {
-    const int r = int(n % kPackRows);
-    const int64_t g = n / kPackRows;
+  alignas(16) uint8_t panel[kKMaxPanelBytes];
+  // A panel at a time (gathered from, or scattered to, its pair's region
+  // once for its group's rows: k_whole_panel / k_store_panel).
+  for (int64_t g = 0; g < groups; ++g) {
+    const int rows = int(std::min<int64_t>(kPackRows, N - g * kPackRows));
     for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* block = gguf + size_t(n * nb + b) * block_bytes;
-      const uint8_t* panel = k_whole_panel(type, packed, groups, nb, g, b, buf);
-      if (to_packed) {  // row r's bytes or'ed into the panel (zeroed before its first row)
-        std::memcpy(whole, panel, k_panel_bytes(type));
-        decode_k_block(type, block, &codes);
-        write_k_row(type, codes, r, whole);
-        k_store_panel(type, whole, packed, groups, nb, g, b);
+      uint8_t* first = gguf + size_t(g * kPackRows) * row_bytes + size_t(b) * block_bytes;  // row 4g's block b
+      if (to_packed) {  // the rows or'ed into a zeroed panel (padding rows stay 0)
+        std::memset(panel, 0, sizeof panel);
+        for (int r = 0; r < rows; ++r) {
+          decode_k_block(type, first + r * row_bytes, &codes);
+          write_k_row(type, codes, r, panel);
+        }
+        k_store_panel(type, panel, packed, groups, nb, g, b);
       } else {
-        read_k_row(type, panel, r, &codes);
-        encode_k_block(type, codes, block);
+        const uint8_t* from = k_whole_panel(type, packed, groups, nb, g, b, panel);
+        for (int r = 0; r < rows; ++r) {
+          read_k_row(type, from, r, &codes);
+          encode_k_block(type, codes, first + r * row_bytes);
+        }
       }
     }
   }

@@ -20,7 +20,7 @@
 // group are computed and not stored. The plain tier's parts, unit dots and
 // super-block loop (KPanelParts, UnitDots, k_superblock) are that tier's
 // only; the relaxed tier has loops of its own (k_superblocks_relaxed_gemv,
-// k_superblocks_q6_relaxed_gemv).
+// k_superblock_q6_relaxed).
 #pragma once
 
 #ifdef __wasm_simd128__
@@ -112,7 +112,7 @@ constexpr int8_t kZeroByte = -128;
 
 // The plain tier's unit of sub-block dots: `vectors` nibble vectors summed
 // before the scale multiplies them (a whole sub-block). (The relaxed tier's
-// kernels, k_superblocks_relaxed_gemv and k_superblocks_q6_relaxed_gemv
+// kernels, k_superblocks_relaxed_gemv and k_superblock_q6_relaxed
 // below, have loops of their own.)
 template <TensorType kType>
 constexpr int k_unit_vectors() {
@@ -218,7 +218,7 @@ struct KUnpackedParts {
 // 32-block formula after its second triple. Rolled per part (two triples
 // a step), clang loaded a whole part first and V8 spilled a third of the
 // loop's ops. Plain tier only: the relaxed tier's is
-// k_superblocks_q6_relaxed_gemv below.
+// k_superblock_q6_relaxed below.
 template <typename Parts>
 __attribute__((always_inline)) inline v128_t k_superblock_q6(const Parts& parts, const uint8_t* panel, const int8_t* xq,
                                                              const int16_t* xw, const int32_t* terms) {
@@ -258,10 +258,9 @@ struct KPanels {
   size_t part_apart, part_skip;
 };
 
-// The relaxed tier's Q6_K super-block for P groups (`at`), added to y,
-// reading the panels as it goes: its GEMV, and its GEMM row by row, with
-// P = 1 on its whole panels. Per sub-block (a triple, 16 elements) one
-// int16 sum per lane starts at the prepared 32·Σa over the lane's
+// The relaxed tier's Q6_K super-block of one group, reading its whole
+// panel as it goes: its GEMV, and its GEMM row by row. Per sub-block (a
+// triple, 16 elements) one int16 sum per lane starts at the prepared 32·Σa over the lane's
 // elements and takes away the four code vectors' dots, ending at
 // Σ (32 − q)·a over 8 elements: within [32·−128·8, 32·127·8] =
 // [−32768, 32512] (q ≤ 63, so 32 − q ≥ −31 and (−31)·(−128)·8 < 32512;
@@ -270,63 +269,46 @@ struct KPanels {
 // unpack) then gives −sc·(Σ q·a − 32·Σa) per row: the definition's term
 // negated, so the part's float update subtracts it (bitwise the same as
 // adding the negation; acc is never −0). A triple per step of a rolled
-// loop. P = 2 on paired panels (interleaved part by part, as Q4_K's; the
-// triple's code vectors taken in turn for both groups, with an empty asm
-// on the pointer after each so that V8 kept no vector on the stack in
-// the step), ratio to Q4_0's GEMV, alternating runs, load 5-7: 1024x1024
-// 1.58 -> 1.45 (3 runs), but 4096x4096 1.38 -> 1.50 (4 runs; from memory
-// the unpaired GEMV moves Q4_0's GB/s already), 2048-5632 shapes alike:
-// the GEMV stays at P = 1.
+// loop. Two groups a pass on paired panels (interleaved part by part, as
+// Q4_K's; the triple's code vectors taken in turn for both groups, with an
+// empty asm on the pointer after each so that V8 kept no vector on the
+// stack in the step), ratio to Q4_0's GEMV, alternating runs, load 5-7:
+// 1024x1024 1.58 -> 1.45 (3 runs), but 4096x4096 1.38 -> 1.50 (4 runs;
+// from memory the unpaired GEMV moves Q4_0's GB/s already), 2048-5632
+// shapes alike: so it runs one group.
 // A part per step (two triples) had V8 load both triples first and spill.
 // (Unpacked once per group, as the plain tier's GEMM does, it cost 1.2 KB
 // of download for no faster prompt.)
-template <int P>
-__attribute__((always_inline)) inline void k_superblocks_q6_relaxed_gemv(const KPanels& at, const int8_t* xq, const int32_t* terms,
-                                                                         v128_t (&y)[P]) {
-  const uint8_t* panel = at.header;
-  const size_t apart = at.header_apart, part_apart = at.part_apart;
+__attribute__((always_inline)) inline v128_t k_superblock_q6_relaxed(const uint8_t* panel, const int8_t* xq, const int32_t* terms) {
   constexpr TensorType kType = TensorType::Q6_K;
   const v128_t six = wasm_i8x16_splat(0x3F);
-  v128_t acc[P], neg[P];
-#pragma clang loop unroll(full)
-  for (int p = 0; p < P; ++p) {
-    acc[p] = wasm_f32x4_splat(0.0f);
-    neg[p] = wasm_i32x4_splat(0);
-  }
-  const uint8_t* qs = at.parts;
+  v128_t acc = wasm_f32x4_splat(0.0f), neg = wasm_i32x4_splat(0);
+  const uint8_t* qs = panel + k_header_bytes(kType);
   const uint8_t* sc = panel + k_scales_offset(kType);
 #pragma clang loop unroll(disable)
   for (int j = 0; j < 2 * kKParts; ++j) {
     const v128_t a0 = wasm_v128_load32_splat(xq), a1 = wasm_v128_load32_splat(xq + 4);
     const v128_t a2 = wasm_v128_load32_splat(xq + 8), a3 = wasm_v128_load32_splat(xq + 12);
     const v128_t start = wasm_v128_load32_splat(terms);
-#pragma clang loop unroll(full)
-    for (int p = 0; p < P; ++p) {
-      const uint8_t* x = qs + p * part_apart;
-      const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32);
-      const v128_t c3 = wasm_v128_and(wasm_v128_xor(wasm_v128_xor(wasm_u16x8_shr(x0, 6), wasm_u16x8_shr(x1, 4)), wasm_u16x8_shr(x2, 2)), six);
-      v128_t dots = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six)), relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
-      dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
-      dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a3, c3));
-      const v128_t scales = wasm_i16x8_load8x8(sc + p * apart);  // sub-blocks j, j + 1
-      neg[p] = wasm_i32x4_add(neg[p], wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), wasm_i16x8_shuffle(scales, scales, 0, 0, 1, 1, 2, 2, 3, 3)));
-    }
+    const v128_t x0 = wasm_v128_load(qs), x1 = wasm_v128_load(qs + 16), x2 = wasm_v128_load(qs + 32);
+    const v128_t c3 = wasm_v128_and(wasm_v128_xor(wasm_v128_xor(wasm_u16x8_shr(x0, 6), wasm_u16x8_shr(x1, 4)), wasm_u16x8_shr(x2, 2)), six);
+    v128_t dots = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six)), relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
+    dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
+    dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a3, c3));
+    const v128_t scales = wasm_i16x8_load8x8(sc);  // sub-blocks j, j + 1
+    neg = wasm_i32x4_add(neg, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), wasm_i16x8_shuffle(scales, scales, 0, 0, 1, 1, 2, 2, 3, 3)));
     if (j & 1) {
       const v128_t dx = wasm_v128_load32_splat(terms + 1);
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p) {
-        acc[p] = wasm_f32x4_sub(acc[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(neg[p]), dx));
-        neg[p] = wasm_i32x4_splat(0);
-      }
-      qs += at.part_skip;
+      acc = wasm_f32x4_sub(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(neg), dx));
+      neg = wasm_i32x4_splat(0);
     }
     qs += 48;
     xq += 16;
     sc += 4;
     terms += 2;
   }
-#pragma clang loop unroll(full)
-  for (int p = 0; p < P; ++p) y[p] = wasm_f32x4_add(y[p], wasm_f32x4_mul(wasm_v128_load(panel + p * apart), acc[p]));
+  // (0 + d·acc, as the sum it used to be added to: −0 becomes +0, bitwise as before)
+  return wasm_f32x4_add(wasm_f32x4_splat(0.0f), wasm_f32x4_mul(wasm_v128_load(panel), acc));
 }
 
 // The relaxed GEMV's Q4_K / Q5_K super-block for P groups (a pair of the
@@ -447,9 +429,7 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
     // The relaxed tier's Q6_K GEMV (and GEMM): one group a pass, on its
     // whole panels (parts unused).
     static_assert(kType == TensorType::Q6_K && !k_paired(kType), "the relaxed tier's Q4_K / Q5_K run k_q8_gemv_relaxed");
-    v128_t y[1] = {wasm_f32x4_splat(0.0f)};
-    k_superblocks_q6_relaxed_gemv<1>(KPanels{panel, 0, panel + k_header_bytes(kType), 0, 0}, xq, terms, y);
-    return y[0];
+    return k_superblock_q6_relaxed(panel, xq, terms);
   } else if constexpr (kType == TensorType::Q6_K) {
     return k_superblock_q6(parts, panel, xq, xw, terms);
   }
