@@ -336,14 +336,47 @@ __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activatio
   }
 }
 
-// Its GEMM: 4-row tiles (the last one padded), up to two rows through the GEMV.
-// The relaxed tier's Q8_0 runs its GEMV tiles instead, row by row over each
-// run of groups (M = 64, 896² and 4096²: within 3% of the 4×4 tile; and
-// 0.7 KB less to download).
+// The plain tier's pair-major copy of group g (pair_major_gemm,
+// q4_wasmsimd.h; the Q4_0 copy's layout, q4_q8_wasmsimd.h): per block the
+// panel's d[4], then weight vector u (lane r: row r's elements 4u ..
+// 4u+3) widened to int16 and split into pair vectors 2u and 2u + 1 (lane
+// pair r: row r's elements 2p, 2p + 1).
+template <TensorType kType>
+void copy_i8_group_pair_major(const PackedView& w, int64_t g, int slot, uint8_t* out) {
+  constexpr size_t kPanel = q4_panel_bytes(kType);
+  constexpr int kPair = 16 * kPairMajorGroups;  // bytes from one pair vector of the slot to the next
+  const uint8_t* panel = i8_panel<kType>(w, g, 0);
+  for (int64_t b = 0; b < w.K / kQK; ++b, panel += kPanel, out += pair_major_block_bytes()) {
+    wasm_v128_store(out + pair_major_head(slot), wasm_v128_load(panel));  // d[4]
+    uint8_t* pairs = out + pair_major_pair(slot, 0);
+#pragma clang loop unroll(disable)
+    for (int u = 0; u < 8; ++u, pairs += 2 * kPair) {
+      const v128_t w8 = i8_weight_vector<kType>(panel + kI8QsOffset, u);
+      const v128_t w01 = wasm_i16x8_extend_low_i8x16(w8), w23 = wasm_i16x8_extend_high_i8x16(w8);
+      wasm_v128_store(pairs, wasm_i32x4_shuffle(w01, w23, 0, 2, 4, 6));
+      wasm_v128_store(pairs + kPair, wasm_i32x4_shuffle(w01, w23, 1, 3, 5, 7));
+    }
+  }
+}
+
+// Its GEMM. Plain tier: the pair-major GEMM (pair_major_gemm: 8 weight
+// rows × 4 activation rows per tile on a copy widened once per call), up
+// to four rows through the GEMV, and of a longer tile's leftover rows one
+// or two (three run a padded tile). Relaxed tier: 4-row tiles (the last
+// one padded), up to two rows through the GEMV; its Q8_0 runs its GEMV
+// tiles instead, row by row over each run of groups (M = 64, 896² and
+// 4096²: within 3% of the 4×4 tile; and 0.7 KB less to download).
 template <TensorType kType, bool kRelaxed>
 void i8_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
   if constexpr (kRelaxed && kType == TensorType::Q8_0) {
     i8_q8_gemv<kType, kRelaxed>(w, x, out, tail);
+  } else if constexpr (!kRelaxed) {
+    if (out.m_end - out.m_begin <= 4) return i8_q8_gemv<kType, kRelaxed>(w, x, out, tail);
+    if (gemv_for_leftover_rows(out, 2, [&](const OutputTile& o) { i8_q8_gemm<kType, kRelaxed>(w, x, o, tail); },
+                               [&](const OutputTile& o) { i8_q8_gemv<kType, kRelaxed>(w, x, o, tail); }))
+      return;
+    pair_major_gemm(w, x, out, tail, copy_i8_group_pair_major<kType>, q4_q8_gemm_tile,
+                    size_t(w.K / kQK) * pair_major_block_bytes());
   } else {
     if (out.m_end - out.m_begin <= 2) return i8_q8_gemv<kType, kRelaxed>(w, x, out, tail);
     const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(4);

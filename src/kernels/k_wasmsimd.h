@@ -15,8 +15,8 @@
 // formula (k_panel.h) lane by lane in the same order, so outputs are
 // bitwise the reference's. The GEMV takes a group's activation rows in
 // turn (its panels stay in cache between them), unpacking as it goes; the
-// plain tier's GEMM unpacks a group's super-blocks once for all its rows
-// (the relaxed tier's GEMMs run its GEMVs). Padding rows of a partial
+// plain tier's GEMM runs on pair-major copies (k_q8_gemm_wasmsimd.h; the
+// relaxed tier's GEMMs run its GEMVs). Padding rows of a partial
 // group are computed and not stored. The plain tier's parts, unit dots and
 // super-block loop (KPanelParts, UnitDots, k_superblock) are that tier's
 // only; the relaxed tier has loops of its own (k_superblocks_relaxed_gemv,
@@ -119,8 +119,7 @@ constexpr int k_unit_vectors() {
   return kType == TensorType::Q6_K ? 2 : 4;
 }
 
-// Codes: a code vector as the dots take it (prepare(), once per vector:
-// the GEMM shares it across activation rows).
+// Codes: a code vector as the dots take it (prepare(), once per vector).
 struct UnitDots {
   struct Codes {
     v128_t rows01, rows23;  // the codes of rows 0, 1 and 2, 3 as int16
@@ -160,9 +159,7 @@ constexpr int kKTermInts = 4;
 // or s (h ignored) as UnitDots::scale gives it, and the part's term: Q4_K / Q5_K
 // the four rows' minimums as f32, Q6_K the scales of sub-blocks 2s, 2s + 1
 // in the high bytes of int16 lanes (·256), for its −32·Σ term.
-// KPanelParts unpacks them from the panel as it goes (the GEMV);
-// KUnpackedParts holds a super-block unpacked once for several activation
-// rows (the GEMM).
+// KPanelParts unpacks them from the panel as it goes (the GEMV).
 template <TensorType kType>
 struct KPanelParts {
   using Codes = UnitDots::Codes;
@@ -190,27 +187,6 @@ struct KPanelParts {
     return wasm_f32x4_convert_i32x4(
         pick_bytes(wasm_v128_load32_splat(panel + kKMinsOffset + 4 * s), 0, kZeroByte, kZeroByte, kZeroByte));
   }
-};
-
-template <TensorType kType>
-struct KUnpackedParts {
-  using Codes = UnitDots::Codes;
-  Codes codes[kKParts][8];
-  v128_t scales[kKParts][2], terms[kKParts];
-  void unpack(const uint8_t* panel) {
-    const KPanelParts<kType> from{panel};
-#pragma clang loop unroll(disable)
-    for (int s = 0; s < kKParts; ++s) {
-#pragma clang loop unroll(full)
-      for (int c = 0; c < 8; ++c) codes[s][c] = from.code(s, c);
-      scales[s][0] = from.scale(s, 0);
-      scales[s][1] = from.scale(s, 1);
-      terms[s] = from.term(s);
-    }
-  }
-  Codes code(int s, int c) const { return codes[s][c]; }
-  v128_t scale(int s, int h) const { return scales[s][h]; }
-  v128_t term(int s) const { return terms[s]; }
 };
 
 // Q6_K's k_superblock(): the super-block's 16 triples (a
@@ -277,7 +253,7 @@ struct KPanels {
 // from memory the unpaired GEMV moves Q4_0's GB/s already), 2048-5632
 // shapes alike: so it runs one group.
 // A part per step (two triples) had V8 load both triples first and spill.
-// (Unpacked once per group, as the plain tier's GEMM does, it cost 1.2 KB
+// (Unpacked once per group, as the plain tier's GEMM once was, it cost 1.2 KB
 // of download for no faster prompt.)
 __attribute__((always_inline)) inline v128_t k_superblock_q6_relaxed(const uint8_t* panel, const int8_t* xq, const int32_t* terms) {
   constexpr TensorType kType = TensorType::Q6_K;
@@ -594,28 +570,6 @@ void k_q8_gemv_relaxed(const PackedView& w, const Q8Activations& x, const Output
       if (pair) wasm_v128_store(out_row + kPackRows, y[1]);
     }
     g += pair ? 2 : 1;
-  }
-}
-
-// The plain tier's W4A8 GEMM (the relaxed tier's run their GEMVs): per
-// group, its super-blocks unpacked once (KUnpackedParts, K/256 of them in a
-// buffer of the calling thread) for every activation row of the call,
-// which then run through them as in the GEMV, so outputs are bitwise the
-// GEMV's.
-template <TensorType kType>
-void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out) {
-  constexpr bool kRelaxed = false;
-  static_assert(!k_paired(kType), "a group's panels one after another");
-  const int64_t nb = w.K / kQK_K;
-  const KRows prepared = prepare_k_rows<kType, kRelaxed>(x, out);
-  thread_local std::vector<KUnpackedParts<kType>> unpacked;  // [nb]: the current group's
-  unpacked.resize(size_t(nb));
-  for (int64_t g = out.n_begin / kPackRows; g * kPackRows < out.n_end; ++g) {
-    const uint8_t* panels = k_panel<kType>(w, g, 0);
-    for (int64_t b = 0; b < nb; ++b) unpacked[size_t(b)].unpack(panels + b * k_panel_bytes(kType));
-    k_group_rows<kType, kRelaxed>(
-        w, x, out, prepared, g,
-        [&](int64_t b, const uint8_t*) -> const KUnpackedParts<kType>& { return unpacked[size_t(b)]; });
   }
 }
 

@@ -1,7 +1,7 @@
-// Y[M,N] = X[M,K] · W[N,K]ᵀ, each weight group unpacked once for all activation rows; W packed Q4_K, X Q8_0 (wasm SIMD128 tier).
+// Y[M,N] = X[M,K] · W[N,K]ᵀ, 8×4 tiles on pair-major copies of each group (scales multiplied in); W packed Q4_K, X Q8_0 (wasm SIMD128 tier).
 #if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 
-#include "kernels/k_wasmsimd.h"
+#include "kernels/k_q8_gemm_wasmsimd.h"
 #include "kernels/microkernels.h"
 
 namespace nibble {

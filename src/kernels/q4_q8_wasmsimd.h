@@ -234,6 +234,39 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
   }
 }
 
+// The integer dots of one 32-block of a pair-major copy with a 4-row
+// activation tile (both as q4_q8_gemm_tile below reads them): lane i of
+// sum[r][s] = Σ over the block of group s's row i × activation row r. The
+// K-quant GEMM (k_q8_gemm_wasmsimd.h) runs the same loop on its parts.
+__attribute__((always_inline)) inline void pair_major_block_dots(const uint8_t* pairs, const int32_t* words,
+                                                                 v128_t (&sum)[4][kPairMajorGroups]) {
+  constexpr int R = 4, P = kPairMajorGroups;
+  const int32_t* const words_end = words + kQK / 2 * R;
+  const auto step = [&](bool first) {
+    const v128_t a[R] = {wasm_v128_load32_splat(words), wasm_v128_load32_splat(words + 1), wasm_v128_load32_splat(words + 2),
+                         wasm_v128_load32_splat(words + 3)};
+    v128_t c[P];
+#pragma clang loop unroll(full)
+    for (int s = 0; s < P; ++s) c[s] = wasm_v128_load(pairs + 16 * s);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; ++r)
+#pragma clang loop unroll(full)
+      for (int s = 0; s < P; ++s) {
+        const v128_t d = wasm_i32x4_dot_i16x8(c[s], a[r]);
+        sum[r][s] = first ? d : wasm_i32x4_add(sum[r][s], d);
+      }
+    pairs += 16 * P;
+    words += R;
+    opaque_pointers(pairs, words);
+  };
+  step(true);
+#pragma clang loop unroll(disable)
+  do {
+    step(false);
+  } while (words != words_end);
+}
+
+
 // W4A8 GEMM tile: 8 weight rows (groups g and g + 1 of the copy; only the
 // first `groups` stored) × 4 activation rows (rows ≥ `rows` are zero padding
 // and not stored), `act` = the tile's blocks from interleave_q8<false> with
@@ -256,9 +289,10 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
 // a tile of their own (the m·(d_a·Σa) term) cost 0.3 KB of the gzipped
 // download, and a run-time flag for it measured slower (the same loop, a
 // branch per block: 1.1× the prompt's time in one run under load).
-inline void q4_q8_gemm_tile(int64_t nb, const uint8_t* copy, const int32_t* act, int64_t g, int groups, float* y,
+inline void q4_q8_gemm_tile(int64_t K, const uint8_t* copy, const int32_t* act, int64_t g, int groups, float* y,
                             int64_t ldy, int rows) {
   constexpr int R = 4, P = kPairMajorGroups;
+  const int64_t nb = K / kQK;
   constexpr size_t block_bytes = pair_major_block_bytes(), head_bytes = pair_major_head(1);
   v128_t acc[R][P];
 #pragma clang loop unroll(full)
@@ -267,31 +301,7 @@ inline void q4_q8_gemm_tile(int64_t nb, const uint8_t* copy, const int32_t* act,
     for (int s = 0; s < P; ++s) acc[r][s] = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, copy += block_bytes, act += q8_block_stride<false>(R)) {
     v128_t sum[R][P];
-    const uint8_t* pairs = copy + P * head_bytes;
-    const int32_t* words = act;
-    const int32_t* const words_end = act + kQK / 2 * R;
-    const auto step = [&](bool first) {
-      const v128_t a[R] = {wasm_v128_load32_splat(words), wasm_v128_load32_splat(words + 1), wasm_v128_load32_splat(words + 2),
-                           wasm_v128_load32_splat(words + 3)};
-      v128_t c[P];
-#pragma clang loop unroll(full)
-      for (int s = 0; s < P; ++s) c[s] = wasm_v128_load(pairs + 16 * s);
-#pragma clang loop unroll(full)
-      for (int r = 0; r < R; ++r)
-#pragma clang loop unroll(full)
-        for (int s = 0; s < P; ++s) {
-          const v128_t d = wasm_i32x4_dot_i16x8(c[s], a[r]);
-          sum[r][s] = first ? d : wasm_i32x4_add(sum[r][s], d);
-        }
-      pairs += 16 * P;
-      words += R;
-      opaque_pointers(pairs, words);
-    };
-    step(true);
-#pragma clang loop unroll(disable)
-    do {
-      step(false);
-    } while (words != words_end);
+    pair_major_block_dots(copy + P * head_bytes, act, sum);
     // The _ref block update: acc += float(dot)·(d_w·d_a).
     const v128_t da4 = wasm_v128_load(act + q8_field<false>(R, kQ8D));
     const v128_t da[R] = {broadcast_lane<0>(da4), broadcast_lane<1>(da4), broadcast_lane<2>(da4), broadcast_lane<3>(da4)};
