@@ -375,8 +375,8 @@ void i8_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& o
     if (gemv_for_leftover_rows(out, 2, [&](const OutputTile& o) { i8_q8_gemm<kType, kRelaxed>(w, x, o, tail); },
                                [&](const OutputTile& o) { i8_q8_gemv<kType, kRelaxed>(w, x, o, tail); }))
       return;
-    pair_major_gemm(w, x, out, tail, copy_i8_group_pair_major<kType>, q4_q8_gemm_tile,
-                    size_t(w.K / kQK) * pair_major_block_bytes());
+    pair_major_gemm<q4_q8_gemm_tile>(w, x, out, tail, copy_i8_group_pair_major<kType>,
+                                     size_t(w.K / kQK) * pair_major_block_bytes());
   } else {
     if (out.m_end - out.m_begin <= 2) return i8_q8_gemv<kType, kRelaxed>(w, x, out, tail);
     const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(4);

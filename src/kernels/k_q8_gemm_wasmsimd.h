@@ -185,8 +185,8 @@ void k_q8_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& ou
   if (gemv_for_leftover_rows(out, 2, [&](const OutputTile& o) { k_q8_gemm<kType>(w, x, o); },
                              [&](const OutputTile& o) { gemv(w, x, o); }))
     return;
-  pair_major_gemm(w, x, out, gemv, copy_k_group_pair_major<kType>, k_pair_major_tile<kType>,
-                  size_t(w.K / kQK_K) * k_pair_major_superblock_bytes());
+  pair_major_gemm<k_pair_major_tile<kType>>(w, x, out, gemv, copy_k_group_pair_major<kType>,
+                                              size_t(w.K / kQK_K) * k_pair_major_superblock_bytes());
 }
 
 }  // namespace wasmsimd

@@ -81,16 +81,17 @@ bool gemv_for_leftover_rows(const OutputTile& out, int64_t max_rest, Gemm gemm, 
 // partner alone), each copied once by `copy` into its slot of the pair's
 // copy (copy_bytes long: copy_group_pair_major, copy_i8_group_pair_major,
 // copy_k_group_pair_major), then every 4-row activation tile over the copy
-// (`tile`: q4_q8_gemm_tile, k_pair_major_tile); a partial last group (N %
+// (kTile: q4_q8_gemm_tile, k_pair_major_tile); a partial last group (N %
 // 4 rows) to `tail`. A lone group runs the same tile on the other slot's
-// stale values, which it does not store. Out of line: inlined into each
-// type's kernel it cost 1.3 KB of the gzipped download.
+// stale values, which it does not store. Out of line, one instance per
+// tile (the tile inlined: called through a pointer, Q4_0's prompt took
+// 1.03× the time): inlined into each type's kernel it cost 1.3 KB of the
+// gzipped download.
 using PairMajorCopy = void (*)(const PackedView& w, int64_t g, int slot, uint8_t* out);
-using PairMajorTile = void (*)(int64_t K, const uint8_t* copy, const int32_t* act, int64_t g, int groups, float* y,
-                               int64_t ldy, int rows);
-inline __attribute__((noinline)) void pair_major_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out,
-                                                      PackedQ8Fn tail, PairMajorCopy copy, PairMajorTile tile,
-                                                      size_t copy_bytes) {
+template <void (*kTile)(int64_t K, const uint8_t* copy, const int32_t* act, int64_t g, int groups, float* y, int64_t ldy,
+                        int rows)>
+__attribute__((noinline)) void pair_major_gemm(const PackedView& w, const Q8Activations& x, const OutputTile& out,
+                                               PackedQ8Fn tail, PairMajorCopy copy, size_t copy_bytes) {
   const int64_t stride = (w.K / kQK) * q8_block_stride<false>(4);
   const int32_t* act = interleave_q8<false>(x, out.m_begin, out.m_end, 4);
   thread_local std::vector<uint8_t> copied;  // the current pair's copy (grown, never shrunk: see grow() in matmul.cpp)
@@ -100,7 +101,7 @@ inline __attribute__((noinline)) void pair_major_gemm(const PackedView& w, const
     const int groups = int(std::min<int64_t>(kPairMajorGroups, full_end - g));
     for (int s = 0; s < groups; ++s) copy(w, g + s, s, copied.data());
     for (int64_t m = out.m_begin, t = 0; m < out.m_end; m += 4, ++t)
-      tile(w.K, copied.data(), act + t * stride, g, groups, out.y + m * out.ldy, out.ldy, int(std::min<int64_t>(4, out.m_end - m)));
+      kTile(w.K, copied.data(), act + t * stride, g, groups, out.y + m * out.ldy, out.ldy, int(std::min<int64_t>(4, out.m_end - m)));
   }
   if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));
 }
@@ -151,7 +152,7 @@ struct Q4Kernels {
       if (gemv_for_leftover_rows(out, 2, [&](const OutputTile& o) { q8_gemm(w, x, o, tail); },
                                  [&](const OutputTile& o) { q8_gemv(w, x, o, tail); }))
         return;
-      pair_major_gemm(w, x, out, tail, copy_group_pair_major<kHigh>, q4_q8_gemm_tile,
+      pair_major_gemm<q4_q8_gemm_tile>(w, x, out, tail, copy_group_pair_major<kHigh>,
                       size_t(w.K / kQK) * pair_major_block_bytes());
     }
   }
