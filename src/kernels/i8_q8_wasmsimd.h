@@ -10,7 +10,9 @@
 // nibbles and looked up in kIQ4NLValues with i8x16.swizzle, gives those
 // vectors 2v and 2v + 1.
 //
-// The GEMM tile widens each weight vector once for four activation rows.
+// GEMMs: the plain tier's run the Q4_0 GEMM's pair-major tile on a copy
+// widened once per call (pair_major_gemm); the relaxed tier's IQ4_NL tile
+// widens each weight vector once for four activation rows.
 #pragma once
 
 #ifdef __wasm_simd128__

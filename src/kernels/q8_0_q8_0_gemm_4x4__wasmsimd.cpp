@@ -1,4 +1,4 @@
-// Y[M,N] = X[M,K] · W[N,K]ᵀ (4×4 tiles sharing each widened weight vector); W packed Q8_0, x Q8_0 (wasm SIMD128 tier).
+// Y[M,N] = X[M,K] · W[N,K]ᵀ (8×4 tiles on a pair-major copy of each group, widened once); W packed Q8_0, x Q8_0 (wasm SIMD128 tier).
 #if defined(__wasm_simd128__) && !defined(NIBBLE_RELAXED_SIMD)
 
 #include "kernels/i8_q8_wasmsimd.h"
