@@ -172,13 +172,7 @@ void k_pair_major_tile(int64_t K, const uint8_t* copy, const int32_t* act, int64
         out[r][p] = wasm_f32x4_add(out[r][p], result);
       }
   }
-  // Unrolled with a test per row (as q4_q8_gemm_tile).
-#pragma clang loop unroll(full)
-  for (int r = 0; r < R; ++r)
-    if (r < rows)
-#pragma clang loop unroll(full)
-      for (int p = 0; p < P; ++p)
-        if (p < groups) wasm_v128_store(y + r * ldy + (g + p) * kPackRows, out[r][p]);
+  store_pair_major_tile(out, g, groups, y, ldy, rows);
 }
 
 // The kernel: up to four activation rows through the GEMV, and of a longer

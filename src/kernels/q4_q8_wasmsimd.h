@@ -266,6 +266,18 @@ __attribute__((always_inline)) inline void pair_major_block_dots(const uint8_t* 
   } while (words != words_end);
 }
 
+// Stores a pair-major tile's outputs: activation rows r < `rows` of groups
+// g + s, s < `groups`. Unrolled with a test per row: a loop to `rows`
+// indexes acc, which then lives on the stack instead of in registers.
+__attribute__((always_inline)) inline void store_pair_major_tile(const v128_t (&acc)[4][kPairMajorGroups], int64_t g, int groups,
+                                                                 float* y, int64_t ldy, int rows) {
+#pragma clang loop unroll(full)
+  for (int r = 0; r < 4; ++r)
+    if (r < rows)
+#pragma clang loop unroll(full)
+      for (int s = 0; s < kPairMajorGroups; ++s)
+        if (s < groups) wasm_v128_store(y + r * ldy + (g + s) * kPackRows, acc[r][s]);
+}
 
 // W4A8 GEMM tile: 8 weight rows (groups g and g + 1 of the copy; only the
 // first `groups` stored) × 4 activation rows (rows ≥ `rows` are zero padding
@@ -310,14 +322,7 @@ inline void q4_q8_gemm_tile(int64_t K, const uint8_t* copy, const int32_t* act, 
 #pragma clang loop unroll(full)
       for (int s = 0; s < P; ++s) acc[r][s] = q8_block_update_with_term(acc[r][s], sum[r][s], copy + s * head_bytes, da[r]);
   }
-  // Unrolled with a test per row: a loop to `rows` indexes acc, which then
-  // lives on the stack instead of in registers.
-#pragma clang loop unroll(full)
-  for (int r = 0; r < R; ++r)
-    if (r < rows)
-#pragma clang loop unroll(full)
-      for (int s = 0; s < P; ++s)
-        if (s < groups) wasm_v128_store(y + r * ldy + (g + s) * kPackRows, acc[r][s]);
+  store_pair_major_tile(acc, g, groups, y, ldy, rows);
 }
 
 }  // namespace wasmsimd
