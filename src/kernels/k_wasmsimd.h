@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/k_panel.h"
@@ -257,6 +258,7 @@ struct KPanels {
 // of download for no faster prompt.)
 __attribute__((always_inline)) inline v128_t k_superblock_q6_relaxed(const uint8_t* panel, const int8_t* xq, const int32_t* terms) {
   constexpr TensorType kType = TensorType::Q6_K;
+  static_assert(kQ6Pairs, "the relaxed tier's Q6_K triples hold the part's two sub-blocks per row");
   const v128_t six = wasm_i8x16_splat(0x3F);
   v128_t acc = wasm_f32x4_splat(0.0f), neg = wasm_i32x4_splat(0);
   const uint8_t* qs = panel + k_header_bytes(kType);
@@ -271,16 +273,16 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6_relaxed(const uint8
     v128_t dots = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six)), relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
     dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
     dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a3, c3));
-    const v128_t scales = wasm_i16x8_load8x8(sc);  // sub-blocks j, j + 1
-    neg = wasm_i32x4_add(neg, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), wasm_i16x8_shuffle(scales, scales, 0, 0, 1, 1, 2, 2, 3, 3)));
+    const v128_t scales = wasm_i16x8_load8x8(sc);  // the part's two sub-blocks', lanes 2r and 2r + 1 (kQ6Pairs)
+    neg = wasm_i32x4_add(neg, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), scales));
     if (j & 1) {
       const v128_t dx = wasm_v128_load32_splat(terms + 1);
       acc = wasm_f32x4_sub(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(neg), dx));
       neg = wasm_i32x4_splat(0);
+      sc += 8;
     }
     qs += 48;
     xq += 16;
-    sc += 4;
     terms += 2;
   }
   // (0 + d·acc, as the sum it used to be added to: −0 becomes +0, bitwise as before)
@@ -435,17 +437,32 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
 struct KRows {
   const int32_t* terms;  // [rows][K/32][kKTermInts]
   const int16_t* wide;   // [rows][K], null in the relaxed tier
+  const int8_t* paired;  // [rows][K]: relaxed Q6_K, the values in its triples' order (kQ6Pairs); else null
 };
+// Relaxed Q6_K: triple T's activation words (q6_part_element) from a
+// block's 32 values (lo: 0..15, hi: 16..31).
+template <int T, size_t... I>
+inline v128_t q6_triple_values(v128_t lo, v128_t hi, std::index_sequence<I...>) {
+  typedef int8_t I8x16 __attribute__((vector_size(16)));
+  return v128_t(__builtin_shufflevector(I8x16(lo), I8x16(hi), q6_part_element(T, int(I / 4), int(I % 4))...));
+}
+template <int T>
+inline v128_t q6_triple_values(v128_t lo, v128_t hi) {
+  return q6_triple_values<T>(lo, hi, std::make_index_sequence<16>());
+}
 // (One instantiation for Q4_K and Q5_K, whose terms are alike: kType is
 // Q6_K or not.)
 template <TensorType kType, bool kRelaxed>
 KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
   const int64_t K = x.K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  constexpr bool kQ6Relaxed = kType == TensorType::Q6_K && kRelaxed;
   thread_local std::vector<int32_t> terms;
   thread_local std::vector<int16_t> wide;
+  thread_local std::vector<int8_t> paired;
   // Grown, never shrunk (see grow() in matmul.cpp).
   if (terms.size() < size_t(rows * nb32 * kKTermInts)) terms.resize(size_t(rows * nb32 * kKTermInts));
   if (!kRelaxed && wide.size() < size_t(rows * K)) wide.resize(size_t(rows * K));
+  if (kQ6Relaxed && paired.size() < size_t(rows * K)) paired.resize(size_t(rows * K));
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t m = out.m_begin + i;
     for (int64_t j = 0; j < nb32; ++j) {
@@ -453,11 +470,17 @@ KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
       const float dx = x.d[m * nb32 + j];
       const int8_t* a = x.qs + m * K + j * kQK;
       t[0] = int32_t(f32_bits(dx));
-      if (kType == TensorType::Q6_K && kRelaxed) {
-        for (int h = 0; h < 2; ++h) {
-          int32_t even = 0, odd = 0;  // elements 4c, 4c + 1 and 4c + 2, 4c + 3 of the half
-          for (int l = 0; l < kQK / 2; ++l) (l % 4 < 2 ? even : odd) += a[16 * h + l];
-          t[2 * h] = int32_t(uint32_t(uint16_t(32 * even)) | (uint32_t(uint16_t(32 * odd)) << 16));
+      if (kQ6Relaxed) {
+        const v128_t v0 = wasm_v128_load(a), v1 = wasm_v128_load(a + 16);
+        for (int h = 0; h < 2; ++h) {  // triple h
+          const v128_t words = h == 0 ? q6_triple_values<0>(v0, v1) : q6_triple_values<1>(v0, v1);
+          wasm_v128_store(paired.data() + i * K + j * kQK + 16 * h, words);
+          // Σ over bytes 0, 1 and over bytes 2, 3 of its four words (int16:
+          // ≤ 8·128), then ·32 wrapped to 16 bits, in the low and high halves.
+          const v128_t pairs = wasm_i16x8_extadd_pairwise_i8x16(words);
+          v128_t sums = wasm_i16x8_add(pairs, wasm_i32x4_shuffle(pairs, pairs, 2, 3, 0, 1));
+          sums = wasm_i16x8_add(sums, wasm_i32x4_shuffle(sums, sums, 1, 0, 3, 2));
+          t[2 * h] = wasm_i32x4_extract_lane(wasm_i16x8_shl(sums, 5), 0);
           t[2 * h + 1] = int32_t(f32_bits(dx));
         }
       } else if (kType == TensorType::Q6_K) {
@@ -478,7 +501,7 @@ KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
       }
     }
   }
-  return {terms.data(), kRelaxed ? nullptr : wide.data()};
+  return {terms.data(), kRelaxed ? nullptr : wide.data(), kQ6Relaxed ? paired.data() : nullptr};
 }
 template <TensorType kType, bool kRelaxed>
 KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
@@ -509,7 +532,7 @@ __attribute__((always_inline)) inline void k_group_rows(const PackedView& w, con
   const size_t step = size_t(k_panel_step<kType>(w, g)) * k_panel_bytes(kType);
   for (int64_t i = 0; i < rows; ++i) {
     const uint8_t* panel = k_panel<kType>(w, g, 0);
-    const int8_t* xq = x.qs + (out.m_begin + i) * K;
+    const int8_t* xq = prepared.paired ? prepared.paired + i * K : x.qs + (out.m_begin + i) * K;
     const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
     const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
     v128_t acc = wasm_f32x4_splat(0.0f);
