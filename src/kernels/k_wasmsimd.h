@@ -274,12 +274,13 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6_relaxed(const uint8
     dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
     dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a3, c3));
     const v128_t scales = wasm_i16x8_load8x8(sc);  // the part's two sub-blocks', lanes 2r and 2r + 1 (kQ6Pairs)
-    neg = wasm_i32x4_add(neg, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), scales));
+    const v128_t scaled = wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), scales);
     if (j & 1) {
       const v128_t dx = wasm_v128_load32_splat(terms + 1);
-      acc = wasm_f32x4_sub(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(neg), dx));
-      neg = wasm_i32x4_splat(0);
+      acc = wasm_f32x4_sub(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(neg, scaled)), dx));
       sc += 8;
+    } else {
+      neg = scaled;
     }
     qs += 48;
     xq += 16;
