@@ -31,7 +31,8 @@ constexpr size_t k_part_bytes(TensorType type) {  // (0: not a K-quant)
 }
 constexpr size_t k_panel_bytes(TensorType type) { return k_header_bytes(type) + kKParts * k_part_bytes(type); }
 // Header offsets: f32 d[4] at 0; Q4_K / Q5_K f32 dmin[4], u8 sc[8][4] and
-// u8 m[8][4]; Q6_K i8 sc[16][4] (sub-block major, row minor).
+// u8 m[8][4]; Q6_K i8 sc[16][4] (sub-block major, row minor; relaxed-SIMD
+// builds: q6_scale_byte).
 constexpr size_t kKDminOffset = 16;
 constexpr size_t k_scales_offset(TensorType type) { return type == TensorType::Q6_K ? 16 : 32; }
 constexpr size_t kKMinsOffset = 64;

@@ -148,10 +148,12 @@ struct UnitDots {
 // Per activation row and 32-block, what the tiles read beside the int8
 // values: dx (f32 bits); Q4_K / Q5_K dx·float(Σq) (f32 bits); Q6_K, plain
 // tier, the negated sums of the two 16-halves as two int16 (low half in the
-// low 16 bits). Q6_K, relaxed tier, instead per 16-half h, at int 2h, 32·Σq
-// over its elements 4c, 4c + 1 (low int16) and 4c + 2, 4c + 3 (high), the
-// int16 lanes a relaxed dot sums them into (wrapped to 16 bits), and dx at
-// 2h + 1 (so that a triple's two ints follow the previous triple's).
+// low 16 bits). Q6_K, relaxed tier, instead per triple t, at int 2t, 32·Σq
+// over the elements its words hold in bytes 0, 1 (low int16: the first
+// sub-block's) and 2, 3 (high: the second's), the int16 lanes a relaxed
+// dot sums them into (wrapped to 16 bits), and dx at 2t + 1 (so that a
+// triple's two ints follow the previous triple's); its int8 values are
+// read in the triples' order (KRows::paired, q6_part_element).
 constexpr int kKTermInts = 4;
 
 // Where the plain tier's k_superblock() takes a super-block's parts from:
@@ -236,17 +238,22 @@ struct KPanels {
 };
 
 // The relaxed tier's Q6_K super-block of one group, reading its whole
-// panel as it goes: its GEMV, and its GEMM row by row. Per sub-block (a
-// triple, 16 elements) one int16 sum per lane starts at the prepared 32·Σa over the lane's
-// elements and takes away the four code vectors' dots, ending at
-// Σ (32 − q)·a over 8 elements: within [32·−128·8, 32·127·8] =
-// [−32768, 32512] (q ≤ 63, so 32 − q ≥ −31 and (−31)·(−128)·8 < 32512;
-// int16 adds wrap, so only the final value must fit). One i32x4 dot with
-// the sub-block scale (sc_r in both halves of lane r: load8x8_s and an
-// unpack) then gives −sc·(Σ q·a − 32·Σa) per row: the definition's term
-// negated, so the part's float update subtracts it (bitwise the same as
-// adding the negation; acc is never −0). A triple per step of a rolled
-// loop. Two groups a pass on paired panels (interleaved part by part, as
+// panel as it goes: its GEMV, and its GEMM row by row. Per triple (8
+// elements of each of the part's two sub-blocks per row, kQ6Pairs) one
+// int16 sum per lane starts at the prepared 32·Σa over the lane's elements
+// and takes away the four code vectors' dots, ending at Σ (32 − q)·a over
+// 8 elements: within [32·−128·8, 32·127·8] = [−32768, 32512] (q ≤ 63, so
+// 32 − q ≥ −31 and (−31)·(−128)·8 < 32512; int16 adds wrap, so only the
+// final value must fit). Row r's two lanes are the two sub-blocks, so one
+// i32x4 dot with the part's scales as stored (load8x8_s: lanes 2r, 2r + 1
+// = sc of sub-blocks 2s, 2s + 1 of row r, q6_scale_byte) gives
+// −Σ_h sc_h·(Σ q·a − 32·Σa) over the triple's elements per row: the
+// definition's term negated, so the part's float update subtracts it
+// (bitwise the same as adding the negation; acc is never −0). A triple per
+// step of a rolled loop; the part's first triple's dot starts its int32
+// sum. Against one sub-block per triple (scales unpacked per triple, a
+// zeroed sum per part), nibble_bench 1024x1024, alternating: 1.60 -> 1.51x
+// Q4_0's time (the activations' reorder per call included). Two groups a pass on paired panels (interleaved part by part, as
 // Q4_K's; the triple's code vectors taken in turn for both groups, with an
 // empty asm on the pointer after each so that V8 kept no vector on the
 // stack in the step), ratio to Q4_0's GEMV, alternating runs, load 5-7:
@@ -258,7 +265,6 @@ struct KPanels {
 // of download for no faster prompt.)
 __attribute__((always_inline)) inline v128_t k_superblock_q6_relaxed(const uint8_t* panel, const int8_t* xq, const int32_t* terms) {
   constexpr TensorType kType = TensorType::Q6_K;
-  static_assert(kQ6Pairs, "the relaxed tier's Q6_K triples hold the part's two sub-blocks per row");
   const v128_t six = wasm_i8x16_splat(0x3F);
   v128_t acc = wasm_f32x4_splat(0.0f), neg = wasm_i32x4_splat(0);
   const uint8_t* qs = panel + k_header_bytes(kType);
@@ -408,6 +414,7 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
     // The relaxed tier's Q6_K GEMV (and GEMM): one group a pass, on its
     // whole panels (parts unused).
     static_assert(kType == TensorType::Q6_K && !k_paired(kType), "the relaxed tier's Q4_K / Q5_K run k_q8_gemv_relaxed");
+    static_assert(kType != TensorType::Q6_K || kQ6Pairs, "its triples hold two sub-blocks per row (relaxed-SIMD builds' layout)");
     return k_superblock_q6_relaxed(panel, xq, terms);
   } else if constexpr (kType == TensorType::Q6_K) {
     return k_superblock_q6(parts, panel, xq, xw, terms);
