@@ -22,7 +22,7 @@ struct Q6Place {
   int t, u, j;  // triple, code vector, byte of the row's word
 };
 constexpr Q6Place q6_place(int k) {  // the inverse of q6_part_element (k_panel.h)
-  if (!kQ6Pairs) return {k / 16, (k % 16) / 4, k % 4};
+  if (!kQ6SubBlockPairs) return {k / 16, (k % 16) / 4, k % 4};
   return {(k % 16) / 8, (k % 8) / 2, 2 * (k / 16) + k % 2};
 }
 static_assert([] {
