@@ -11,21 +11,34 @@ namespace {
 
 // Where element k (0..31) of row r sits in a part (packed_weights.h).
 // Q4_K / Q5_K: its low 4 bits at byte `low` (shift low_shift), Q5_K's fifth
-// bit at bit q5_bit of byte `high`. Q6_K: code vector i = k / 4 of triple
-// t = i / 4 is u = i % 4 in it; u < 3: the whole code in bits 0..5 of byte
+// bit at bit q5_bit of byte `high`. Q6_K: code vector u of triple t holds
+// it at byte j of row r's word (q6_place); u < 3: the whole code in bits 0..5 of byte
 // `low`; u = 3: its bits 2c, 2c + 1 in bits 6, 7 of byte low + 16c, c = 0..2.
+// (Q6_K's (t, u, j) of element k: q6_place.)
 struct KSlot {
   int low, low_shift, high, q5_bit;
 };
+struct Q6Place {
+  int t, u, j;  // triple, code vector, byte of the row's word
+};
+constexpr Q6Place q6_place(int k) {  // the inverse of q6_part_element (k_panel.h)
+  if (!kQ6SubBlockPairs) return {k / 16, (k % 16) / 4, k % 4};
+  return {(k % 16) / 8, (k % 8) / 2, 2 * (k / 16) + k % 2};
+}
+static_assert([] {
+  for (int k = 0; k < kQK; ++k)
+    if (q6_part_element(q6_place(k).t, q6_place(k).u, q6_place(k).j) != k) return false;
+  return true;
+}(), "q6_place inverts q6_part_element");
 constexpr KSlot k_slot(TensorType type, int r, int k) {
   const int v = k / 8, e = (k % 8) / 4, j = k % 4;
   if (type == TensorType::Q6_K) {
-    const int i = k / 4, t = i / 4, u = i % 4;
-    return {48 * t + 16 * (u < 3 ? u : 0) + 4 * r + j, 0, 0, 0};
+    const Q6Place at = q6_place(k);
+    return {48 * at.t + 16 * (at.u < 3 ? at.u : 0) + 4 * r + at.j, 0, 0, 0};
   }
   return {16 * v + 4 * r + j, 4 * e, 64 + 4 * r + j, 2 * v + e};
 }
-constexpr bool q6_split_code(int k) { return (k / 4) % 4 == 3; }  // Q6_K's code vectors 3 and 7
+constexpr bool q6_split_code(int k) { return q6_place(k).u == 3; }  // Q6_K's code vectors 3 and 7
 
 inline float load_f32_at(const uint8_t* p, int i) {
   float f;
@@ -63,7 +76,7 @@ void read_k_row(TensorType type, const uint8_t* panel, int r, KCodes* out) {
   const uint8_t* scales = panel + k_scales_offset(type);
   if (type == TensorType::Q6_K) {
     out->dmin = 0.0f;
-    for (int s = 0; s < 16; ++s) out->sc[s] = scales[4 * s + r];
+    for (int s = 0; s < 16; ++s) out->sc[s] = scales[q6_scale_byte(s, r)];
   } else {
     out->dmin = load_f32_at(panel + kKDminOffset, r);
     for (int s = 0; s < kKParts; ++s) {
@@ -78,8 +91,8 @@ void read_k_row(TensorType type, const uint8_t* panel, int r, KCodes* out) {
       int q;
       if (type == TensorType::Q6_K) {
         if (q6_split_code(k) && kQ6Xor) {
-          const uint8_t* triple = part + 48 * (k / 16);
-          const int B = s.low - 48 * (k / 16);
+          const uint8_t* triple = part + 48 * q6_place(k).t;
+          const int B = s.low - 48 * q6_place(k).t;
           q = (q6_xor_fixed(lane16(triple, B), lane16(triple + 16, B), lane16(triple + 32, B)) >> (8 * (B % 2))) & 63;
         } else if (q6_split_code(k)) {
           q = 0;
@@ -102,7 +115,7 @@ void write_k_row(TensorType type, const KCodes& in, int r, uint8_t* panel) {
   store_f32_at(panel, r, in.d);
   uint8_t* scales = panel + k_scales_offset(type);
   if (type == TensorType::Q6_K) {
-    for (int s = 0; s < 16; ++s) scales[4 * s + r] = in.sc[s];
+    for (int s = 0; s < 16; ++s) scales[q6_scale_byte(s, r)] = in.sc[s];
   } else {
     store_f32_at(panel + kKDminOffset, r, in.dmin);
     for (int s = 0; s < kKParts; ++s) {
@@ -148,10 +161,12 @@ void write_k_row(TensorType type, const KCodes& in, int r, uint8_t* panel) {
     for (int t = 0; t < 2; ++t) {
       uint8_t* triple = part + 48 * t;
       for (int B = 4 * r; B < 4 * r + 4; B += 2) {
-        const uint8_t* c3 = in.q + kQK * p + 16 * t + 12 + (B - 4 * r);
+        const uint8_t* codes = in.q + kQK * p;
+        const int j = B - 4 * r;
+        const uint16_t c3 = uint16_t(codes[q6_part_element(t, 3, j)] | (codes[q6_part_element(t, 3, j + 1)] << 8));
         const uint16_t c0 = lane16(triple, B), c1 = lane16(triple + 16, B), c2 = lane16(triple + 32, B);
         for (int u = 0; u < 3; ++u) {
-          const uint16_t bits = q6_xor_bits(u, c0, c1, c2, uint16_t(c3[0] | (c3[1] << 8)));
+          const uint16_t bits = q6_xor_bits(u, c0, c1, c2, c3);
           triple[16 * u + B] = uint8_t(triple[16 * u + B] | (bits & 0xFF));
           triple[16 * u + B + 1] = uint8_t(triple[16 * u + B + 1] | (bits >> 8));
         }

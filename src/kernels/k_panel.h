@@ -31,7 +31,8 @@ constexpr size_t k_part_bytes(TensorType type) {  // (0: not a K-quant)
 }
 constexpr size_t k_panel_bytes(TensorType type) { return k_header_bytes(type) + kKParts * k_part_bytes(type); }
 // Header offsets: f32 d[4] at 0; Q4_K / Q5_K f32 dmin[4], u8 sc[8][4] and
-// u8 m[8][4]; Q6_K i8 sc[16][4] (sub-block major, row minor).
+// u8 m[8][4]; Q6_K i8 sc[16][4] (sub-block major, row minor; relaxed-SIMD
+// builds: q6_scale_byte).
 constexpr size_t kKDminOffset = 16;
 constexpr size_t k_scales_offset(TensorType type) { return type == TensorType::Q6_K ? 16 : 32; }
 constexpr size_t kKMinsOffset = 64;
@@ -52,6 +53,22 @@ constexpr uint16_t q6_xor_bits(int u, uint16_t c0, uint16_t c1, uint16_t c2, uin
   const uint16_t want = uint16_t((c3 ^ q6_xor_fixed(c0, c1, c2)) & 0x3F3F);
   return uint16_t((want & (0x0303 << (2 * u))) << (6 - 2 * u));
 }
+// Q6_K's element order in a triple. Plain builds: lane r of code vector u
+// of triple t holds row r's elements 16t + 4u .. +3 of the part (sub-block
+// t of the part's two). Relaxed-SIMD builds (kQ6SubBlockPairs): its bytes 0, 1
+// hold elements 8t + 2u, +1 of the part's first sub-block and bytes 2, 3
+// the same of its second, so that a relaxed dot's two int16 lanes of row r
+// are the two sub-blocks: one i32x4.dot_i16x8_s with the header's scales,
+// stored as such pairs (q6_scale_byte), scales a triple's sums (no unpack;
+// the GEMV reads its activations in this order, prepared per call).
+constexpr bool kQ6SubBlockPairs = kRowsInLanes;
+constexpr int q6_part_element(int t, int u, int j) {
+  return kQ6SubBlockPairs ? 16 * (j / 2) + 8 * t + 2 * u + j % 2 : 16 * t + 4 * u + j;
+}
+// The header byte (from the scales' offset) of sub-block s's scale of row
+// r: sub-block major, row minor; relaxed-SIMD builds per part, row major
+// and the part's two sub-blocks minor.
+constexpr int q6_scale_byte(int s, int r) { return kQ6SubBlockPairs ? 8 * (s / 2) + 2 * r + s % 2 : 4 * s + r; }
 // Part p of a panel.
 constexpr size_t k_part_offset(TensorType type, int p) { return k_header_bytes(type) + size_t(p) * k_part_bytes(type); }
 

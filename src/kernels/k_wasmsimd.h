@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/k_panel.h"
@@ -147,10 +148,12 @@ struct UnitDots {
 // Per activation row and 32-block, what the tiles read beside the int8
 // values: dx (f32 bits); Q4_K / Q5_K dx·float(Σq) (f32 bits); Q6_K, plain
 // tier, the negated sums of the two 16-halves as two int16 (low half in the
-// low 16 bits). Q6_K, relaxed tier, instead per 16-half h, at int 2h, 32·Σq
-// over its elements 4c, 4c + 1 (low int16) and 4c + 2, 4c + 3 (high), the
-// int16 lanes a relaxed dot sums them into (wrapped to 16 bits), and dx at
-// 2h + 1 (so that a triple's two ints follow the previous triple's).
+// low 16 bits). Q6_K, relaxed tier, instead per triple t, at int 2t, 32·Σq
+// over the elements its words hold in bytes 0, 1 (low int16: the first
+// sub-block's) and 2, 3 (high: the second's), the int16 lanes a relaxed
+// dot sums them into (wrapped to 16 bits), and dx at 2t + 1 (so that a
+// triple's two ints follow the previous triple's); its int8 values are
+// read in the triples' order (KRows::q6_values, q6_part_element).
 constexpr int kKTermInts = 4;
 
 // Where the plain tier's k_superblock() takes a super-block's parts from:
@@ -235,20 +238,27 @@ struct KPanels {
 };
 
 // The relaxed tier's Q6_K super-block of one group, reading its whole
-// panel as it goes: its GEMV, and its GEMM row by row. Per sub-block (a
-// triple, 16 elements) one int16 sum per lane starts at the prepared 32·Σa over the lane's
-// elements and takes away the four code vectors' dots, ending at
-// Σ (32 − q)·a over 8 elements: within [32·−128·8, 32·127·8] =
-// [−32768, 32512] (q ≤ 63, so 32 − q ≥ −31 and (−31)·(−128)·8 < 32512;
-// int16 adds wrap, so only the final value must fit). One i32x4 dot with
-// the sub-block scale (sc_r in both halves of lane r: load8x8_s and an
-// unpack) then gives −sc·(Σ q·a − 32·Σa) per row: the definition's term
-// negated, so the part's float update subtracts it (bitwise the same as
-// adding the negation; acc is never −0). A triple per step of a rolled
-// loop. Two groups a pass on paired panels (interleaved part by part, as
-// Q4_K's; the triple's code vectors taken in turn for both groups, with an
-// empty asm on the pointer after each so that V8 kept no vector on the
-// stack in the step), ratio to Q4_0's GEMV, alternating runs, load 5-7:
+// panel as it goes: its GEMV, and its GEMM row by row. Per triple (8
+// elements of each of the part's two sub-blocks per row,
+// kQ6SubBlockPairs) one int16 sum per lane starts at the prepared 32·Σa
+// over the lane's elements and takes away the four code vectors' dots, ending at Σ (32 − q)·a over
+// 8 elements: within [32·−128·8, 32·127·8] = [−32768, 32512] (q ≤ 63, so
+// 32 − q ≥ −31 and (−31)·(−128)·8 < 32512; int16 adds wrap, so only the
+// final value must fit). Row r's two lanes are the two sub-blocks, so one
+// i32x4 dot with the part's scales as stored (load8x8_s: lanes 2r, 2r + 1
+// = sc of sub-blocks 2s, 2s + 1 of row r, q6_scale_byte) gives
+// −Σ_h sc_h·(Σ q·a − 32·Σa) over the triple's elements per row: the
+// definition's term negated, so the part's float update subtracts it
+// (bitwise the same as adding the negation; acc is never −0). A triple per
+// step of a rolled loop; the part's first triple's dot starts its int32
+// sum. Against one sub-block per triple (scales unpacked per triple, a
+// zeroed sum per part), nibble_bench's ratio to Q4_0's time, alternating
+// runs (the activations' reorder per call included), load 6-11: 1024x1024
+// 1.61 -> 1.52 (3 runs), 4096x4096 1.60 -> 1.54 (6 runs).
+// Two groups a pass on paired panels (interleaved part by part, as Q4_K's;
+// the triple's code vectors taken in turn for both groups, with an empty
+// asm on the pointer after each so that V8 kept no vector on the stack in
+// the step; before the sub-block pairs), ratio to Q4_0's GEMV, alternating runs, load 5-7:
 // 1024x1024 1.58 -> 1.45 (3 runs), but 4096x4096 1.38 -> 1.50 (4 runs;
 // from memory the unpaired GEMV moves Q4_0's GB/s already), 2048-5632
 // shapes alike: so it runs one group.
@@ -271,16 +281,17 @@ __attribute__((always_inline)) inline v128_t k_superblock_q6_relaxed(const uint8
     v128_t dots = wasm_i16x8_add(relaxed_dot_i8x16_i7x16(a0, wasm_v128_and(x0, six)), relaxed_dot_i8x16_i7x16(a1, wasm_v128_and(x1, six)));
     dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a2, wasm_v128_and(x2, six)));
     dots = wasm_i16x8_add(dots, relaxed_dot_i8x16_i7x16(a3, c3));
-    const v128_t scales = wasm_i16x8_load8x8(sc);  // sub-blocks j, j + 1
-    neg = wasm_i32x4_add(neg, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), wasm_i16x8_shuffle(scales, scales, 0, 0, 1, 1, 2, 2, 3, 3)));
+    const v128_t scales = wasm_i16x8_load8x8(sc);  // the part's two sub-blocks', lanes 2r, 2r + 1
+    const v128_t scaled = wasm_i32x4_dot_i16x8(wasm_i16x8_sub(start, dots), scales);
     if (j & 1) {
       const v128_t dx = wasm_v128_load32_splat(terms + 1);
-      acc = wasm_f32x4_sub(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(neg), dx));
-      neg = wasm_i32x4_splat(0);
+      acc = wasm_f32x4_sub(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(neg, scaled)), dx));
+      sc += 8;
+    } else {
+      neg = scaled;
     }
     qs += 48;
     xq += 16;
-    sc += 4;
     terms += 2;
   }
   // (0 + d·acc, as the sum it used to be added to: −0 becomes +0, bitwise as before)
@@ -405,6 +416,7 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
     // The relaxed tier's Q6_K GEMV (and GEMM): one group a pass, on its
     // whole panels (parts unused).
     static_assert(kType == TensorType::Q6_K && !k_paired(kType), "the relaxed tier's Q4_K / Q5_K run k_q8_gemv_relaxed");
+    static_assert(kType != TensorType::Q6_K || kQ6SubBlockPairs, "its triples hold two sub-blocks per row (relaxed-SIMD builds' layout)");
     return k_superblock_q6_relaxed(panel, xq, terms);
   } else if constexpr (kType == TensorType::Q6_K) {
     return k_superblock_q6(parts, panel, xq, xw, terms);
@@ -435,17 +447,32 @@ __attribute__((always_inline)) inline v128_t k_superblock(const Parts& parts, co
 struct KRows {
   const int32_t* terms;  // [rows][K/32][kKTermInts]
   const int16_t* wide;   // [rows][K], null in the relaxed tier
+  const int8_t* q6_values;  // [rows][K]: relaxed Q6_K, the int8 values in its triples' order; else null
 };
+// Relaxed Q6_K: triple T's activation words (q6_part_element) from a
+// block's 32 values (lo: 0..15, hi: 16..31).
+template <int T, size_t... I>
+inline v128_t q6_triple_values(v128_t lo, v128_t hi, std::index_sequence<I...>) {
+  typedef int8_t I8x16 __attribute__((vector_size(16)));
+  return v128_t(__builtin_shufflevector(I8x16(lo), I8x16(hi), q6_part_element(T, int(I / 4), int(I % 4))...));
+}
+template <int T>
+inline v128_t q6_triple_values(v128_t lo, v128_t hi) {
+  return q6_triple_values<T>(lo, hi, std::make_index_sequence<16>());
+}
 // (One instantiation for Q4_K and Q5_K, whose terms are alike: kType is
 // Q6_K or not.)
 template <TensorType kType, bool kRelaxed>
 KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
   const int64_t K = x.K, nb32 = K / kQK, rows = out.m_end - out.m_begin;
+  constexpr bool kQ6Relaxed = kType == TensorType::Q6_K && kRelaxed;
   thread_local std::vector<int32_t> terms;
   thread_local std::vector<int16_t> wide;
+  thread_local std::vector<int8_t> q6_values;
   // Grown, never shrunk (see grow() in matmul.cpp).
   if (terms.size() < size_t(rows * nb32 * kKTermInts)) terms.resize(size_t(rows * nb32 * kKTermInts));
   if (!kRelaxed && wide.size() < size_t(rows * K)) wide.resize(size_t(rows * K));
+  if (kQ6Relaxed && q6_values.size() < size_t(rows * K)) q6_values.resize(size_t(rows * K));
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t m = out.m_begin + i;
     for (int64_t j = 0; j < nb32; ++j) {
@@ -453,11 +480,17 @@ KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
       const float dx = x.d[m * nb32 + j];
       const int8_t* a = x.qs + m * K + j * kQK;
       t[0] = int32_t(f32_bits(dx));
-      if (kType == TensorType::Q6_K && kRelaxed) {
-        for (int h = 0; h < 2; ++h) {
-          int32_t even = 0, odd = 0;  // elements 4c, 4c + 1 and 4c + 2, 4c + 3 of the half
-          for (int l = 0; l < kQK / 2; ++l) (l % 4 < 2 ? even : odd) += a[16 * h + l];
-          t[2 * h] = int32_t(uint32_t(uint16_t(32 * even)) | (uint32_t(uint16_t(32 * odd)) << 16));
+      if (kQ6Relaxed) {
+        const v128_t v0 = wasm_v128_load(a), v1 = wasm_v128_load(a + 16);
+        for (int h = 0; h < 2; ++h) {  // triple h
+          const v128_t words = h == 0 ? q6_triple_values<0>(v0, v1) : q6_triple_values<1>(v0, v1);
+          wasm_v128_store(q6_values.data() + i * K + j * kQK + 16 * h, words);
+          // Σ over bytes 0, 1 and over bytes 2, 3 of its four words (int16:
+          // ≤ 8·128), then ·32 wrapped to 16 bits, in the low and high halves.
+          const v128_t pairs = wasm_i16x8_extadd_pairwise_i8x16(words);
+          v128_t sums = wasm_i16x8_add(pairs, wasm_i32x4_shuffle(pairs, pairs, 2, 3, 0, 1));
+          sums = wasm_i16x8_add(sums, wasm_i32x4_shuffle(sums, sums, 1, 0, 3, 2));
+          t[2 * h] = wasm_i32x4_extract_lane(wasm_i16x8_shl(sums, 5), 0);
           t[2 * h + 1] = int32_t(f32_bits(dx));
         }
       } else if (kType == TensorType::Q6_K) {
@@ -478,7 +511,7 @@ KRows prepare_k_rows_of(const Q8Activations& x, const OutputTile& out) {
       }
     }
   }
-  return {terms.data(), kRelaxed ? nullptr : wide.data()};
+  return {terms.data(), kRelaxed ? nullptr : wide.data(), kQ6Relaxed ? q6_values.data() : nullptr};
 }
 template <TensorType kType, bool kRelaxed>
 KRows prepare_k_rows(const Q8Activations& x, const OutputTile& out) {
@@ -509,7 +542,7 @@ __attribute__((always_inline)) inline void k_group_rows(const PackedView& w, con
   const size_t step = size_t(k_panel_step<kType>(w, g)) * k_panel_bytes(kType);
   for (int64_t i = 0; i < rows; ++i) {
     const uint8_t* panel = k_panel<kType>(w, g, 0);
-    const int8_t* xq = x.qs + (out.m_begin + i) * K;
+    const int8_t* xq = prepared.q6_values ? prepared.q6_values + i * K : x.qs + (out.m_begin + i) * K;
     const int16_t* xw = kRelaxed ? nullptr : prepared.wide + i * K;
     const int32_t* t = prepared.terms + i * nb32 * kKTermInts;
     v128_t acc = wasm_f32x4_splat(0.0f);

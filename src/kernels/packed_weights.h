@@ -120,7 +120,11 @@
 //     mask gives three code vectors; three shifts, masks and two ors the
 //     fourth (q6_code_vectors in k_wasmsimd.h). Relaxed-SIMD builds
 //     instead set bits 6, 7 so that code vector 3 is, in 16-bit lanes,
-//     ((x0 >> 6) ^ (x1 >> 4) ^ (x2 >> 2)) & 0x3F3F (kQ6Xor, k_panel.h).
+//     ((x0 >> 6) ^ (x1 >> 4) ^ (x2 >> 2)) & 0x3F3F (kQ6Xor, k_panel.h),
+//     and order each triple's elements so that bytes 0, 1 of a row's word
+//     are of the part's first sub-block and bytes 2, 3 of its second
+//     (elements 8t + 2u, +1 of each: q6_part_element), and its header's
+//     scales per part, row major (q6_scale_byte).
 //
 // 608, 736 and 848 bytes per 1024 weights: 4.75, 5.75 and 6.625 bits per
 // weight (files: 4.5, 5.5, 6.5625). Codes keep their file values (Q6_K's

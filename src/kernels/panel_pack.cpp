@@ -275,8 +275,15 @@ void pack_q4_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   }
 }
 
+// Triple t's elements in the order its code vectors' words take them
+// (q6_part_element), from a row's codes of a part's two halves.
+template <int T>
+struct Q6TripleMap {
+  static constexpr int at(size_t i) { return q6_part_element(T, int(i / 4), int(i % 4)); }
+};
 // Q6_K: header (d, the int8 scales), then per part p two triples t, each
-// the code vectors u = 0..3 (lane r: row r's elements 32p + 16t + 4u ..+3):
+// the code vectors u = 0..3 (lane r: row r's elements of the part
+// q6_part_element(t, u, 0..3)):
 // vectors 0..2 whole in bits 0..5, vector 3's bits 2c, 2c + 1 in bits 6, 7
 // of vector c (relaxed-SIMD builds: the xor form, kQ6Xor in k_panel.h).
 void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
@@ -284,21 +291,28 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   constexpr size_t kScales = k_scales_offset(kType), kParts = k_part_offset(kType, 0), kPart = k_part_bytes(kType);
   store_scales(rows, offsetof(BlockQ6_K, d), panel);
   for (int r = 0; r < kPackRows; ++r)
-    for (int s = 0; s < 16; ++s) panel[kScales + 4 * s + r] = rows[r][offsetof(BlockQ6_K, scales) + s];
+    for (int s = 0; s < 16; ++s) panel[kScales + q6_scale_byte(s, r)] = rows[r][offsetof(BlockQ6_K, scales) + s];
   for (int p = 0; p < kKParts; ++p) {
     // Element 32p + l (l = 16t + i) of a block: low 4 bits at ql byte
     // 64(p / 4) + 32(p % 2) + l, shift 4((p % 4) / 2); top 2 bits at qh byte
     // 32(p / 4) + l, shift 2(p % 4) (q6_bits in k_panel.cpp).
     const int ql_at = 64 * (p / 4) + 32 * (p % 2), ql_shift = 4 * ((p % 4) / 2);
     const int qh_at = offsetof(BlockQ6_K, qh) + 32 * (p / 4), qh_shift = 2 * (p % 4);
+    U8x16 part_codes[kPackRows][2];  // row r's codes of elements 16h .. 16h + 15 of the part
+    NIBBLE_UNROLL
+    for (int r = 0; r < kPackRows; ++r)
+      NIBBLE_UNROLL
+      for (int h = 0; h < 2; ++h) {
+        const U8x16 low = shift_right(load16(rows[r] + ql_at + 16 * h), ql_shift) & 15;
+        const U8x16 top = shift_right(load16(rows[r] + qh_at + 16 * h), qh_shift) & 3;
+        part_codes[r][h] = low | U8x16(top << 4);
+      }
     for (int t = 0; t < 2; ++t) {
       U8x16 codes[kPackRows], c[kPackRows];
       NIBBLE_UNROLL
-      for (int r = 0; r < kPackRows; ++r) {
-        const U8x16 low = shift_right(load16(rows[r] + ql_at + 16 * t), ql_shift) & 15;
-        const U8x16 top = shift_right(load16(rows[r] + qh_at + 16 * t), qh_shift) & 3;
-        codes[r] = low | U8x16(top << 4);
-      }
+      for (int r = 0; r < kPackRows; ++r)
+        codes[r] = t == 0 ? shuffle_bytes<Q6TripleMap<0>>(part_codes[r][0], part_codes[r][1])
+                          : shuffle_bytes<Q6TripleMap<1>>(part_codes[r][0], part_codes[r][1]);
       transpose_words(codes, c);
       uint8_t* triple = panel + kParts + p * kPart + 48 * t;
       if constexpr (kQ6Xor) {  // q6_xor_bits, a vector at a time
