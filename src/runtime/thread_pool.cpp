@@ -16,7 +16,7 @@ namespace nibble {
 // the generation before it sleeps on a condition variable: a transformer
 // calls parallel_for hundreds of times per token, microseconds apart, and
 // waking a sleeping thread costs tens of microseconds (more in wasm). The
-// spin is short (2^14 loads, about 50 µs in wasm) so that a busy machine
+// spin is short (2^14 loads, 18–30 µs in Node's wasm as measured) so that a busy machine
 // loses little to it: with more runnable threads than cores, a spinning
 // worker can hold the very core its caller waits for (a 0.5 ms spin halved
 // decoding on this 2-core machine at load 3).
