@@ -16,8 +16,8 @@ namespace nibble {
 // the generation before it sleeps on a condition variable: a transformer
 // calls parallel_for hundreds of times per token, microseconds apart, and
 // waking a sleeping thread costs tens of microseconds (more in wasm). The
-// spin is short (2^14 loads, 18–30 µs in Node's wasm as measured) so that a busy machine
-// loses little to it: with more runnable threads than cores, a spinning
+// spin is short (2^14 loads, 18–30 µs as measured in Node's wasm) so that
+// a busy machine loses little to it: with more runnable threads than cores, a spinning
 // worker can hold the very core its caller waits for (a 0.5 ms spin halved
 // decoding on this 2-core machine at load 3).
 constexpr int kSpinIterations = 1 << 14;
