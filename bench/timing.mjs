@@ -13,12 +13,20 @@ export function median(values) {
 }
 
 // Ratios measured in pairs, one per round (nulls dropped) -> { median, min,
-// max, rounds, clock } or null. Pairing each round's two sides (measured
-// minutes apart at most) keeps a change in the machine's speed between
-// rounds out of the ratio; clock says what was timed ('cpu' or 'wall').
+// max, rounds, asked, clock } or null. Pairing each round's two sides
+// (measured minutes apart at most) keeps a change in the machine's speed
+// between rounds out of the ratio; clock says what was timed ('cpu' or
+// 'wall'); rounds < asked when some rounds had no ratio (a side missing).
 export function pairedSummary(values, clock) {
   const v = values.filter((x) => Number.isFinite(x));
-  return v.length ? { median: median(v), min: Math.min(...v), max: Math.max(...v), rounds: v.length, clock } : null;
+  return v.length
+    ? { median: median(v), min: Math.min(...v), max: Math.max(...v), rounds: v.length, asked: values.length, clock }
+    : null;
+}
+
+// " (3 of 5 rounds)" when rounds were dropped, else "".
+export function droppedRounds(x) {
+  return x.rounds < x.asked ? ` (${x.rounds} of ${x.asked} rounds)` : '';
 }
 
 // Runs `fn` (sync or async) under the budget; returns per-run milliseconds.

@@ -30,7 +30,7 @@ import { RELAXED_SIMD_NODE_FLAGS } from '../bench_program.mjs';
 import { benchModelFile, selectBenchModels } from '../model/bench_models.mjs';
 import { runLlamaCppBench } from '../model/llamacpp_bench.mjs';
 import { median } from '../model/nibble_run.mjs';
-import { pairedSummary } from '../timing.mjs';
+import { droppedRounds, pairedSummary } from '../timing.mjs';
 import { runWllamaBench } from '../model/wllama_bench.mjs';
 
 export const name = 'model';
@@ -269,7 +269,7 @@ export async function run(ctx) {
 const f = (v, d = 1) => (v == null ? '-' : v.toFixed(d));
 // A paired ratio: its median over rounds, the range and the clock.
 const fr = (x, scale = 1, unit = '×') => (x == null ? '-'
-  : `${f(scale * x.median, 2)}${unit} [${f(scale * x.min, 2)}–${f(scale * x.max, 2)}, ${x.clock}]`);
+  : `${f(scale * x.median, 2)}${unit} [${f(scale * x.min, 2)}–${f(scale * x.max, 2)}, ${x.clock}]${droppedRounds(x)}`);
 
 function formatModel(m, rows) {
   const table = [['', 'prompt', 'prefill tok/s', '(CPU)', 'ttft ms', 'decode tok/s', '(CPU)', 'decode GB/s', 'of stream read']];

@@ -168,7 +168,7 @@ export function format(data) {
         const x = r.speedup;
         lines.push(`  ${c.flavour.padEnd(21)} ${what.padEnd(8)} ${r[1].toFixed(1).padStart(7)} (${c.ran[1]}) → ` +
           `${r[2].toFixed(1).padStart(7)} (${c.ran[2]}), ${x.median.toFixed(2)}× [${x.min.toFixed(2)}–${x.max.toFixed(2)}, ` +
-          `${x.rounds} rounds] (${x.median >= target ? 'meets' : 'below'} the target)`);
+          `${x.rounds} of ${x.asked} rounds] (${x.median >= target ? 'meets' : 'below'} the target)`);
       }
     }
   }
