@@ -514,11 +514,8 @@ async function loadModelWith(wasmOf, source, options) {
     let loaded = 0, sinceYield = 0;
     const touchAhead = () => withHeapBuffers(wasm, [], where, () => loader.touchAhead(TOUCH_STEP_BYTES));
     for (;;) {
-      // Pages are touched only while the download's next bytes are awaited,
-      // not when a chunk read ahead is at hand.
-      const waiting = !(opened.buffered?.() > 0);
       const next = chunks.next();
-      if (waiting && await whileWaiting(next, touchAhead)) sinceYield = 0;
+      if (await whileWaiting(next, touchAhead)) sinceYield = 0;
       const { value: chunk, done } = await next;
       if (done) break;
       for (let at = 0; at < chunk.byteLength; at += slice) {

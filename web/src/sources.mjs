@@ -48,7 +48,7 @@ function readStream(stream, freshChunks = false) {
       // not a byte stream, or no BYOB readers in this engine
     }
   }
-  const ahead = reader ? readAhead(reader) : null;
+  const byob = reader !== null;
   reader ??= stream.getReader();
   let done = false;
   async function* fresh() {
@@ -59,7 +59,7 @@ function readStream(stream, freshChunks = false) {
     }
   }
   const chunks = async function* () {
-    yield* ahead ? ahead.chunks : fresh();
+    yield* byob ? readAhead(reader) : fresh();
     done = true;
   };
   const close = async () => {
@@ -67,13 +67,12 @@ function readStream(stream, freshChunks = false) {
     done = true;
     await reader.cancel().catch(() => {});
   };
-  return { chunks: chunks(), close, buffered: ahead?.buffered };
+  return { chunks: chunks(), close };
 }
 
-// { chunks, buffered } of a BYOB reader, read ahead into a pool of buffers:
-// a chunk's buffer is read into again once the next chunk is asked for;
-// buffered() is how many chunks are read and not yet taken.
-function readAhead(reader) {
+// The chunks of a BYOB reader, read ahead into a pool of buffers: a chunk's
+// buffer is read into again once the next chunk is asked for.
+async function* readAhead(reader) {
   const free = Array.from({ length: READ_AHEAD }, () => new ArrayBuffer(FILE_SLICE));
   const filled = [];
   let ended = false, failed = null, reading = false, wake = null;
@@ -98,20 +97,17 @@ function readAhead(reader) {
     }
     reading = false;
   };
-  async function* chunks() {
-    for (let previous = null; ; ) {
-      if (previous) free.push(previous.buffer); // the caller is done with it
-      if (!reading) readWhileFree();
-      while (!filled.length && !ended) await new Promise((resolve) => { wake = resolve; });
-      if (!filled.length) {
-        if (failed) throw failed;
-        return;
-      }
-      previous = filled.shift();
-      yield previous;
+  for (let previous = null; ; ) {
+    if (previous) free.push(previous.buffer); // the caller is done with it
+    if (!reading) readWhileFree();
+    while (!filled.length && !ended) await new Promise((resolve) => { wake = resolve; });
+    if (!filled.length) {
+      if (failed) throw failed;
+      return;
     }
+    previous = filled.shift();
+    yield previous;
   }
-  return { chunks: chunks(), buffered: () => filled.length };
 }
 
 async function openFile(node, path, name, where) {
@@ -174,14 +170,12 @@ async function openUrl(url, name, where, signal, freshChunks) {
       throw plainError(where, `the download of the ${name} from ${url} failed (${e.message})`);
     }
   }
-  return { size, status: 'download', chunks: chunks(), close: body.close, buffered: body.buffered, label: url };
+  return { size, status: 'download', chunks: chunks(), close: body.close, label: url };
 }
 
 // -> { size (bytes, or null when unknown until the end), status ('download'
 // or 'load'), chunks (async iterator of Uint8Array, each valid until the
-// next is asked for), close() (call when done, also after an error), label,
-// and for a stream read ahead buffered() (chunks at hand: the next one will
-// not wait) }.
+// next is asked for), close() (call when done, also after an error), label }.
 // freshChunks (URLs only): each chunk a buffer of its own, never reused, so
 // that it may be kept.
 export async function openSource(source, { name, where, platform, signal, freshChunks = false }) {
