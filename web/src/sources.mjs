@@ -8,6 +8,8 @@ import { checkSource, tagOf } from './validate.mjs';
 // Bytes read per slice from a file on disk, and at most per read of a byte
 // stream (a fetch body, Blob.stream()) read into a buffer of our own.
 const FILE_SLICE = 1 << 20;
+// Buffers a byte stream is read ahead into (readStream).
+const READ_AHEAD = 8;
 
 // The error an aborted signal stands for: its reason (what fetch() throws
 // too), or a DOMException named AbortError.
@@ -27,41 +29,85 @@ function hasScheme(text) {
 }
 
 // { chunks, close } over a ReadableStream: close() (safe to repeat) cancels
-// the stream if it was not read to the end. A byte stream is read into one
-// buffer, handed back and forth ("BYOB"), not a new buffer per chunk: each
-// new buffer is fresh memory the engine zeroes and the OS maps in, page by
-// page, which for a large model costs about as much as the download.
+// the stream if it was not read to the end. A byte stream is read into
+// buffers of our own, handed back and forth ("BYOB"), not a new buffer per
+// chunk: each new buffer is fresh memory the engine zeroes and the OS maps
+// in, page by page, which for a large model costs about as much as the
+// download. It is read ahead into up to READ_AHEAD of them, whenever the
+// thread is between tasks: a download is not held up while the loader packs
+// the chunk before (the body's pipe fills, and the browser's network service
+// then stops reading until the page reads again).
 // freshChunks: a new buffer per chunk after all, for a reader that keeps the
 // chunks (the model cache): what it would otherwise copy each chunk into.
 function readStream(stream, freshChunks = false) {
-  let reader = null, buffer = null;
+  let reader = null;
   if (!freshChunks) {
     try {
       reader = stream.getReader({ mode: 'byob' });
-      buffer = new ArrayBuffer(FILE_SLICE);
     } catch {
       // not a byte stream, or no BYOB readers in this engine
     }
   }
+  const byob = reader !== null;
   reader ??= stream.getReader();
   let done = false;
-  async function* chunks() {
+  async function* fresh() {
     for (;;) {
-      const next = buffer ? await reader.read(new Uint8Array(buffer)) : await reader.read();
-      if (next.done) {
-        done = true;
-        return;
-      }
-      if (buffer) buffer = next.value.buffer; // the same memory, back from the stream
+      const next = await reader.read();
+      if (next.done) return;
       yield next.value;
     }
   }
+  const chunks = async function* () {
+    yield* byob ? readAhead(reader) : fresh();
+    done = true;
+  };
   const close = async () => {
     if (done) return;
     done = true;
     await reader.cancel().catch(() => {});
   };
   return { chunks: chunks(), close };
+}
+
+// The chunks of a BYOB reader, read ahead into a pool of buffers: a chunk's
+// buffer is read into again once the next chunk is asked for.
+async function* readAhead(reader) {
+  const free = Array.from({ length: READ_AHEAD }, () => new ArrayBuffer(FILE_SLICE));
+  const filled = [];
+  let ended = false, failed = null, reading = false, wake = null;
+  const woken = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const readWhileFree = async () => {
+    reading = true;
+    try {
+      while (free.length && !ended) {
+        const next = await reader.read(new Uint8Array(free.pop()));
+        if (next.done) ended = true;
+        else filled.push(next.value);
+        woken();
+      }
+    } catch (e) {
+      failed = e;
+      ended = true;
+      woken();
+    }
+    reading = false;
+  };
+  for (let previous = null; ; ) {
+    if (previous) free.push(previous.buffer); // the caller is done with it
+    if (!reading) readWhileFree();
+    while (!filled.length && !ended) await new Promise((resolve) => { wake = resolve; });
+    if (!filled.length) {
+      if (failed) throw failed;
+      return;
+    }
+    previous = filled.shift();
+    yield previous;
+  }
 }
 
 async function openFile(node, path, name, where) {
