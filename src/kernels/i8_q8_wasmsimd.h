@@ -64,8 +64,9 @@ void i8_q8_gemv_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
   const uint8_t* panel = i8_panel<kType>(w, g, 0);
+  const size_t step = size_t(i8_panel_step<kType>(w, g)) * kPanel;
   v128_t acc = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(1)) {
+  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<kRelaxed>(1)) {
     v128_t lo = wasm_i32x4_splat(0), hi = lo;
     const uint8_t* qs = panel + kI8QsOffset;
 #pragma clang loop unroll(disable)
@@ -188,18 +189,20 @@ inline v128_t q8_i16_block_terms(const int8_t* a, int32_t* out) {
   out[16] = -128 * wasm_i32x4_extract_lane(even_sum, 0);
   return has_min;
 }
-// Groups g .. g + G - 1 (G = 1 or 2) in one pass: each activation word is
-// loaded once for all of them; each group's panels are a stream of its own.
+// Groups g .. g + G - 1 in one pass (G = 4: a run of four, whose panels
+// alternate block by block, i8_span(); G = 1: any group): each activation
+// word is loaded once for all of them, and the groups' panels are one stream.
 template <int G>
 inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(TensorType::Q8_0);
-  const size_t group_bytes = size_t(nb) * kPanel;
+  constexpr size_t group_bytes = kPanel;  // from one group's panel to the next group's
   const uint8_t* panel = i8_panel<TensorType::Q8_0>(w, g, 0);
+  const size_t step = size_t(i8_panel_step<TensorType::Q8_0>(w, g)) * kPanel;
   v128_t acc[G];
 #pragma clang loop unroll(full)
   for (int p = 0; p < G; ++p) acc[p] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += kQ8I16BlockInts) {
+  for (int64_t b = 0; b < nb; ++b, panel += step, act += kQ8I16BlockInts) {
     const uint8_t* qs = panel + kI8QsOffset;
     const int32_t* words = act;
     v128_t dot_a[G], dot_b[G];
@@ -255,9 +258,10 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
   const uint8_t* panel = i8_panel<kType>(w, g, 0);
+  const size_t step = size_t(i8_panel_step<kType>(w, g)) * kPanel;
   v128_t acc[R];
   for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(R)) {
+  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<kRelaxed>(R)) {
     v128_t lo[R], hi[R];
     for (int r = 0; r < R; ++r) lo[r] = hi[r] = wasm_i32x4_splat(0);
     const uint8_t* qs = panel + kI8QsOffset;
@@ -287,12 +291,14 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
 // the scalar kernel of the same name. Not inlined: the GEMM's few-row case
 // calls the same copy (half a KB of download each). The relaxed tier's
 // tiles take four groups at a time (G = 4: each activation word loaded once
-// for four panel streams; 4096×4096, Node, 8 alternating runs: Q8_0 2.2×
-// → 1.6× Q4_0's time, 1.8× → 1.3× from memory; IQ4_NL's tile, a loop of
-// one vector per group and step, which V8 unrolls without spilling: G = 2
-// and 4 alike, G = 1 slower); groups past the last run of four go to `tail`
-// too (none when N is a multiple of 16, matmul()'s work items are four
-// groups).
+// for four groups; 4096×4096, Node, 8 alternating runs: Q8_0 2.2× → 1.6×
+// Q4_0's time, 1.8× → 1.3× from memory; IQ4_NL's tile, a loop of one
+// vector per group and step, which V8 unrolls without spilling: G = 2 and
+// 4 alike, G = 1 slower). Q8_0's four are a run of its layout (i8_span),
+// one stream: as four streams a group apart, the 896×151936 output of
+// Qwen2.5-0.5B streamed at 5.4 GB/s from memory where Q4_0 took 12. IQ4_NL's
+// groups past the last run of four go to `tail` (none when N is a multiple
+// of 16, matmul()'s work items are four groups).
 template <TensorType kType, bool kRelaxed>
 __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
   if constexpr (kRelaxed) {
@@ -319,15 +325,28 @@ __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activatio
     }
     const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
     constexpr int kGroups = 4;
-    for (int64_t g = first; g + kGroups <= full_end; g += kGroups)
-      for (int64_t i = 0; i < rows; ++i) {  // the groups' panels stay in cache for the next row
-        float* y = out.y + (out.m_begin + i) * out.ldy;
-        if constexpr (kType == TensorType::Q8_0) q8_0_q8_gemv_tile_i16<kGroups>(w, act + i * stride, g, y);
-        else iq4_nl_q8_gemv_tile_relaxed<kGroups>(w, act + i * stride, g, y);
+    if constexpr (kType == TensorType::Q8_0) {
+      // Whole runs of four (i8_span: then g is a multiple of 4) four at a
+      // time, other groups (a run the call's range splits, groups past the
+      // last run) one at a time.
+      for (int64_t g = first; g < full_end;) {
+        const int G = g % kGroups == 0 && g + kGroups <= full_end ? kGroups : 1;
+        for (int64_t i = 0; i < rows; ++i) {  // the groups' panels stay in cache for the next row
+          float* y = out.y + (out.m_begin + i) * out.ldy;
+          if (G == kGroups) q8_0_q8_gemv_tile_i16<kGroups>(w, act + i * stride, g, y);
+          else q8_0_q8_gemv_tile_i16<1>(w, act + i * stride, g, y);
+        }
+        g += G;
       }
-    // Groups past the last whole run of kGroups, and a partial last group.
-    const int64_t done = first + (full_end - first) / kGroups * kGroups;
-    if (done * kPackRows < out.n_end) tail(w, x, {out.y, out.ldy, out.m_begin, out.m_end, done * kPackRows, out.n_end});
+      if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));  // a partial last group
+    } else {
+      for (int64_t g = first; g + kGroups <= full_end; g += kGroups)
+        for (int64_t i = 0; i < rows; ++i)
+          iq4_nl_q8_gemv_tile_relaxed<kGroups>(w, act + i * stride, g, out.y + (out.m_begin + i) * out.ldy);
+      // Groups past the last whole run of kGroups, and a partial last group.
+      const int64_t done = first + (full_end - first) / kGroups * kGroups;
+      if (done * kPackRows < out.n_end) tail(w, x, {out.y, out.ldy, out.m_begin, out.m_end, done * kPackRows, out.n_end});
+    }
   } else {
     const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(1);
     q4_tiles(w, x, out, 1, interleave_q8<kRelaxed>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t, int) {

@@ -69,16 +69,17 @@ void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
 // with its panel slot; shared by Pack and unpack so the two stay exact
 // inverses. Packing expects a zeroed buffer (bits are or'ed in). Q4 and Q5
 // panels follow q4_panel_index() (paired groups in relaxed-SIMD builds),
-// kI8Panels go group after group.
+// kI8Panels i8_span() (Q8_0's in runs of four there).
 template <typename Block, bool kHasMin, bool kHigh, bool kI8>
 void convert_panels(TensorType type, void* gguf_bytes, uint8_t* packed, int64_t N, int64_t K, bool to_panel) {
   Block* gguf = static_cast<Block*>(gguf_bytes);
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
   const size_t panel_bytes = q4_panel_bytes(type);
+  const int span = kI8 ? i8_span(type) : kQ4Span;
   for (int64_t n = 0; n < N; ++n) {
     const int64_t g = n / kPackRows;
-    const int64_t first = kI8 ? g * nb : q4_panel_index(groups, nb, g, 0);
-    const size_t step = size_t(kI8 ? 1 : q4_panel_step(groups, g)) * panel_bytes;
+    const int64_t first = interleaved_panel_index(span, groups, nb, g, 0);
+    const size_t step = size_t(interleaved_panel_step(span, groups, g)) * panel_bytes;
     uint8_t* panel = packed + size_t(first) * panel_bytes;
     for (int64_t b = 0; b < nb; ++b, panel += step)
       move_block<Block, kHasMin, kHigh, kI8>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
@@ -262,7 +263,8 @@ void PackedWeights::PackRows(int64_t first, const void* data, int64_t rows) {
 uint8_t* PackedWeights::unpacked_part(int64_t rows, size_t* size) {
   const int64_t groups = (N_ + kPackRows - 1) / kPackRows;
   const int64_t packed = (std::min(rows, N_) + kPackRows - 1) / kPackRows;
-  const int64_t reached = std::min(groups, (packed + 1) / 2 * 2);
+  // (Rounded up to a whole run of the widest interleaving, Q8_0's four.)
+  const int64_t reached = std::min(groups, (packed + 3) / 4 * 4);
   const size_t written = size_t(packed_bytes_unaligned(type_, reached * kPackRows, K_));
   *size = bytes_ - written;
   return data_ + written;

@@ -70,8 +70,9 @@
 // (Q5_1) bytes: 24 and 28 bytes per 32 weights against the file's 22, 24.
 //
 // KernelFamily::kI8Panels (Q8_0, IQ4_NL), the same in every build (but for
-// Q8_0's bias below): groups
-// of 4 rows, group after group (never paired), one panel per K-block b:
+// Q8_0's bias and run of four below): groups of 4 rows, group after group
+// (relaxed-SIMD builds interleave Q8_0's groups 4q .. 4q+3 block by block,
+// as the Q4 panels' pairs: i8_span() in q4_panel.h), one panel per K-block b:
 //
 //   float d[4]        the rows' scales
 //   Q8_0:   int8 qs[128]   vector u (16 bytes, u = 0..7) holds in 32-bit
@@ -202,7 +203,7 @@ class PackedWeights {
   // While packing in pieces: the buffer's part [*size bytes at the result)
   // that PackRows() has not yet written to once rows [0, rows) are in: a
   // loader may write there (runtime/fresh_pages.h) before the next rows
-  // arrive. A pair of groups sharing panels (q4_panel_index) counts whole.
+  // arrive. A run of groups sharing panels (q4_panel_index, i8_panel) counts whole.
   uint8_t* unpacked_part(int64_t rows, size_t* size);
 
   bool empty() const { return data_ == nullptr; }

@@ -371,7 +371,8 @@ void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, 
 }
 
 // kI8Panels and kKPanels: groups one after another, each its nb panels
-// (Q4_K's and Q5_K's in interleaved pairs in relaxed-SIMD builds: k_panel.h).
+// (Q8_0's in runs of four and Q4_K's and Q5_K's in interleaved pairs in
+// relaxed-SIMD builds: q4_panel.h, k_panel.h).
 template <void (*Pack)(Rows, uint8_t*), bool kPaired = false>
 void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range,
                      size_t panel_bytes) {
@@ -388,8 +389,10 @@ void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int6
           std::memset(whole, 0, sizeof whole);  // as a zeroed destination would be
         });
   } else {
+    const int span = info->kernels == KernelFamily::kI8Panels ? i8_span(type) : 1;  // Q8_0's runs of four
     pack_groups<Pack>(gguf, N, nb, info->block_bytes, range, [&](int64_t g) {
-      return GroupPanels{packed + size_t(g * nb) * panel_bytes, panel_bytes};
+      return GroupPanels{packed + size_t(interleaved_panel_index(span, groups, nb, g, 0)) * panel_bytes,
+                         size_t(interleaved_panel_step(span, groups, g)) * panel_bytes};
     });
   }
 }

@@ -126,11 +126,23 @@ inline int q4_group_rows(const Q4Weights& w, int64_t g) {
 // streams a group apart defeat the hardware prefetcher: 5.7 against 19.4
 // GB/s for 576×1536 from memory, Node). An odd last group stays on its own.
 constexpr bool kPairedGroups = kRowsInLanes;
-// Panels from one block of group g to its next: 2 inside a pair, else 1.
-inline int64_t q4_panel_step(int64_t groups, int64_t g) { return kPairedGroups && (g | 1) < groups ? 2 : 1; }
-// Index of panel b of group g among a matrix's panels (nb per group).
+// Groups interleaved in runs of `span` (a power of 2; 1: none): the span
+// groups span·q .. span·q + span − 1 share a region whose panels alternate
+// block by block; groups past the last whole run stay on their own. Panels
+// from one block of group g to its next (span inside a run, else 1), and
+// the index of panel b of group g among a matrix's panels (nb per group).
+inline int64_t interleaved_panel_step(int span, int64_t groups, int64_t g) {
+  return span > 1 && (g | (span - 1)) < groups ? span : 1;
+}
+inline int64_t interleaved_panel_index(int span, int64_t groups, int64_t nb, int64_t g, int64_t b) {
+  const int64_t step = interleaved_panel_step(span, groups, g);
+  return step > 1 ? (g & ~int64_t(span - 1)) * nb + step * b + (g & (span - 1)) : g * nb + b;
+}
+// The Q4 panels' span: pairs in relaxed-SIMD builds.
+constexpr int kQ4Span = kPairedGroups ? 2 : 1;
+inline int64_t q4_panel_step(int64_t groups, int64_t g) { return interleaved_panel_step(kQ4Span, groups, g); }
 inline int64_t q4_panel_index(int64_t groups, int64_t nb, int64_t g, int64_t b) {
-  return q4_panel_step(groups, g) == 2 ? (g & ~int64_t(1)) * nb + 2 * b + (g & 1) : g * nb + b;
+  return interleaved_panel_index(kQ4Span, groups, nb, g, b);
 }
 // Panel b of group g, and the panel step of g.
 template <bool kHasMin, bool kHigh = false>
@@ -140,13 +152,23 @@ const uint8_t* q4_panel(const Q4Weights& w, int64_t g, int64_t b) {
 }
 inline int64_t q4_panel_step(const Q4Weights& w, int64_t g) { return q4_panel_step(q4_groups(w), g); }
 
-// kI8Panels (packed_weights.h): panel b of group g of a Q8_0 or IQ4_NL
-// matrix, and where the int8 value of (row r, element k) sits among the 128
-// of a Q8_0 panel (IQ4_NL's looked-up nibbles land in the same places).
+// kI8Panels (packed_weights.h): relaxed-SIMD builds interleave Q8_0's
+// groups in runs of four, because their relaxed GEMV runs four groups at
+// once: so it reads one sequential stream (four streams a group apart,
+// 896×151936 from memory: 5.4 GB/s against 12 for Q4_0, Node). IQ4_NL's
+// groups follow each other.
+constexpr int i8_span(TensorType type) { return kRowsInLanes && type == TensorType::Q8_0 ? 4 : 1; }
+// Panel b of group g of a Q8_0 or IQ4_NL matrix, the panel step of g, and
+// where the int8 value of (row r, element k) sits among the 128 of a Q8_0
+// panel (IQ4_NL's looked-up nibbles land in the same places).
 template <TensorType kType>
 const uint8_t* i8_panel(const PackedView& w, int64_t g, int64_t b) {
   constexpr size_t kPanel = q4_panel_bytes(kType);
-  return w.data + size_t(g * (w.K / kQK) + b) * kPanel;
+  return w.data + size_t(interleaved_panel_index(i8_span(kType), (w.N + kPackRows - 1) / kPackRows, w.K / kQK, g, b)) * kPanel;
+}
+template <TensorType kType>
+int64_t i8_panel_step(const PackedView& w, int64_t g) {
+  return interleaved_panel_step(i8_span(kType), (w.N + kPackRows - 1) / kPackRows, g);
 }
 constexpr int i8_slot(int r, int k) { return 16 * (k / 4) + 4 * r + k % 4; }
 // Relaxed-SIMD builds store Q8_0's values of even elements biased by 128
