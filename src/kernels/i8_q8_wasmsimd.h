@@ -63,10 +63,10 @@ template <TensorType kType, bool kRelaxed>
 void i8_q8_gemv_tile(const PackedView& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
-  const uint8_t* panel = i8_panel<kType>(w, g, 0);
-  const size_t step = size_t(i8_panel_step<kType>(w, g)) * kPanel;
+  static_assert(!i8_runs(kType), "whole panels group after group (Q8_0's runs: q8_0_q8_gemv_tile_i16)");
+  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
   v128_t acc = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<kRelaxed>(1)) {
+  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(1)) {
     v128_t lo = wasm_i32x4_splat(0), hi = lo;
     const uint8_t* qs = panel + kI8QsOffset;
 #pragma clang loop unroll(disable)
@@ -117,7 +117,7 @@ inline void iq4_nl_q8_gemv_tile_relaxed(const PackedView& w, const int32_t* act,
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(TensorType::IQ4_NL);
   const size_t group_bytes = size_t(nb) * kPanel;
-  const uint8_t* panel = i8_panel<TensorType::IQ4_NL>(w, g, 0);
+  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
   const v128_t residues = wasm_v128_load(kIQ4NLResidues.r), low_nibbles = wasm_i8x16_splat(0x0F);
   v128_t acc[G];
 #pragma clang loop unroll(full)
@@ -189,21 +189,23 @@ inline v128_t q8_i16_block_terms(const int8_t* a, int32_t* out) {
   out[16] = -128 * wasm_i32x4_extract_lane(even_sum, 0);
   return has_min;
 }
-// Groups g .. g + G - 1 in one pass (G = 4: a run of four, whose panels
-// alternate block by block, i8_span(); G = 1: any group): each activation
-// word is loaded once for all of them, and the groups' panels are one stream.
+// Groups g .. g + G - 1 in one pass (G = 4: a run of four, i8_run; G = 1:
+// any group, slot p of its run): each activation word is loaded once for
+// all of them, and a run's region of a block (the scales, then part s of
+// each group for s = 0..3) is read in order, one stream.
 template <int G>
 inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64_t g, float* y) {
+  constexpr TensorType kType = TensorType::Q8_0;
   const int64_t nb = w.K / kQK;
-  constexpr size_t kPanel = q4_panel_bytes(TensorType::Q8_0);
-  constexpr size_t group_bytes = kPanel;  // from one group's panel to the next group's
-  const uint8_t* panel = i8_panel<TensorType::Q8_0>(w, g, 0);
-  const size_t step = size_t(i8_panel_step<TensorType::Q8_0>(w, g)) * kPanel;
+  const I8Run run = i8_run(kType, (w.N + kPackRows - 1) / kPackRows, g);
+  const int size = G == kI8RunGroups ? G : run.size, slot = int(g - run.first);  // (constants for a whole run)
+  const size_t region_bytes = size_t(size) * q4_panel_bytes(kType), part_bytes = size_t(size) * kI8PartBytes;
+  const uint8_t* region = w.data + i8_region_offset(kType, run, nb, 0);
   v128_t acc[G];
 #pragma clang loop unroll(full)
   for (int p = 0; p < G; ++p) acc[p] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += step, act += kQ8I16BlockInts) {
-    const uint8_t* qs = panel + kI8QsOffset;
+  for (int64_t b = 0; b < nb; ++b, region += region_bytes, act += kQ8I16BlockInts) {
+    const uint8_t* qs = region + size * (kPackRows * 4) + slot * kI8PartBytes;
     const int32_t* words = act;
     v128_t dot_a[G], dot_b[G];
 #pragma clang loop unroll(full)
@@ -212,13 +214,13 @@ inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64
       dot_b[p] = wasm_i32x4_splat(0);
     }
 #pragma clang loop unroll(disable)
-    for (int step = 0; step < 4; ++step, qs += 32, words += 2) {
+    for (int step = 0; step < 4; ++step, qs += part_bytes, words += 2) {
 #pragma clang loop unroll(full)
       for (int u = 0; u < 2; ++u) {
         const v128_t c1 = wasm_v128_load32_splat(words + u), c2 = wasm_v128_load32_splat(words + 8 + u);
 #pragma clang loop unroll(full)
         for (int p = 0; p < G; ++p) {
-          const v128_t raw = wasm_v128_load(qs + p * group_bytes + 16 * u);
+          const v128_t raw = wasm_v128_load(qs + p * kI8PartBytes + 16 * u);
           const v128_t v = kQ8Biased ? raw : wasm_v128_xor(raw, wasm_i16x8_splat(0x80));
           dot_a[p] = wasm_i32x4_add(dot_a[p], wasm_i32x4_dot_i16x8(v, c1));
           dot_b[p] = wasm_i32x4_add(dot_b[p], wasm_i32x4_dot_i16x8(wasm_i16x8_shr(v, 8), c2));
@@ -226,9 +228,10 @@ inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64
       }
     }
     const v128_t da = wasm_v128_load32_splat(act + 17);
+    const uint8_t* scales = region + slot * (kPackRows * 4);
 #pragma clang loop unroll(full)
     for (int p = 0; p < G; ++p) {
-      const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel + p * group_bytes), da);
+      const v128_t scale = wasm_f32x4_mul(wasm_v128_load(scales + p * (kPackRows * 4)), da);
       acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(dot_a[p], dot_b[p])), scale));
     }
   }
@@ -257,11 +260,11 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
   constexpr int R = 4;
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
-  const uint8_t* panel = i8_panel<kType>(w, g, 0);
-  const size_t step = size_t(i8_panel_step<kType>(w, g)) * kPanel;
+  static_assert(!i8_runs(kType), "whole panels group after group (Q8_0's runs: q8_0_q8_gemv_tile_i16)");
+  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
   v128_t acc[R];
   for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += step, act += q8_block_stride<kRelaxed>(R)) {
+  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(R)) {
     v128_t lo[R], hi[R];
     for (int r = 0; r < R; ++r) lo[r] = hi[r] = wasm_i32x4_splat(0);
     const uint8_t* qs = panel + kI8QsOffset;
@@ -294,11 +297,10 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
 // for four groups; 4096×4096, Node, 8 alternating runs: Q8_0 2.2× → 1.6×
 // Q4_0's time, 1.8× → 1.3× from memory; IQ4_NL's tile, a loop of one
 // vector per group and step, which V8 unrolls without spilling: G = 2 and
-// 4 alike, G = 1 slower). Q8_0's four are a run of its layout (i8_span),
-// one stream: as four streams a group apart, the 896×151936 output of
-// Qwen2.5-0.5B streamed at 5.4 GB/s from memory where Q4_0 took 12. IQ4_NL's
-// groups past the last run of four go to `tail` (none when N is a multiple
-// of 16, matmul()'s work items are four groups).
+// 4 alike, G = 1 slower). Q8_0's four are a run of its layout (i8_run in
+// q4_panel.h), one stream. IQ4_NL's groups past the last run of four go to
+// `tail` (none when N is a multiple of 16, matmul()'s work items are four
+// groups).
 template <TensorType kType, bool kRelaxed>
 __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
   if constexpr (kRelaxed) {
@@ -326,9 +328,9 @@ __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activatio
     const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
     constexpr int kGroups = 4;
     if constexpr (kType == TensorType::Q8_0) {
-      // Whole runs of four (i8_span: then g is a multiple of 4) four at a
-      // time, other groups (a run the call's range splits, groups past the
-      // last run) one at a time.
+      // Whole runs of four (i8_run: then g is a multiple of 4) four at a
+      // time, other groups (of a run the call's range splits, or of a
+      // shorter last run) one at a time.
       for (int64_t g = first; g < full_end;) {
         const int G = g % kGroups == 0 && g + kGroups <= full_end ? kGroups : 1;
         for (int64_t i = 0; i < rows; ++i) {  // the groups' panels stay in cache for the next row

@@ -70,9 +70,10 @@
 // (Q5_1) bytes: 24 and 28 bytes per 32 weights against the file's 22, 24.
 //
 // KernelFamily::kI8Panels (Q8_0, IQ4_NL), the same in every build (but for
-// Q8_0's bias and run of four below): groups of 4 rows, group after group
-// (relaxed-SIMD builds interleave Q8_0's groups 4q .. 4q+3 block by block,
-// as the Q4 panels' pairs: i8_span() in q4_panel.h), one panel per K-block b:
+// Q8_0's bias and runs below): groups of 4 rows, group after group, one
+// panel per K-block b (relaxed-SIMD builds keep Q8_0's groups in runs of
+// four whose panels of a block interleave in 32-byte parts: i8_run() in
+// q4_panel.h):
 //
 //   float d[4]        the rows' scales
 //   Q8_0:   int8 qs[128]   vector u (16 bytes, u = 0..7) holds in 32-bit

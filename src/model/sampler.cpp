@@ -6,9 +6,16 @@
 namespace nibble {
 
 int32_t argmax(const float* x, int n) {
+  // The maximum in a local: compared with x[best], each step waited for a
+  // load whose address the step before had chosen (152 K logits, wasm:
+  // 0.58 ms a token).
   int32_t best = 0;
+  float max = x[0];
   for (int i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = i;
+    if (x[i] > max) {
+      max = x[i];
+      best = i;
+    }
   return best;
 }
 

@@ -20,14 +20,14 @@ namespace {
 // The definition, drawing its uniform number from `draw`.
 int32_t sample_by_sorting(const std::vector<float>& logits, const SamplerOptions& o, Sampler& draw) {
   const int n = int(logits.size());
-  std::vector<int32_t> order(size_t(n));
+  std::vector<int32_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
     return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
   });
   if (!(o.temperature > 0.0f)) return order[0];
   int keep = o.top_k > 0 && o.top_k < n ? o.top_k : n;
-  std::vector<float> w(size_t(keep));
+  std::vector<float> w(static_cast<size_t>(keep));
   double sum = 0.0;
   for (int i = 0; i < keep; ++i) {
     w[i] = std::exp((logits[order[i]] - logits[order[0]]) / o.temperature);
@@ -67,7 +67,7 @@ TEST(ModelSampler, MatchesSortingEveryCandidate) {
             Sampler sampler(o), reference(o);
             for (int step = 0; step < 4; ++step) {
               // Distinct values, few distinct values (many ties), all equal.
-              std::vector<float> logits(size_t(n));
+              std::vector<float> logits(static_cast<size_t>(n));
               std::normal_distribution<float> normal(0.0f, 3.0f);
               for (float& x : logits) x = pattern == 0 ? normal(rng) : pattern == 1 ? float(rng() % 5) : 1.25f;
               const std::vector<float> before = logits;
