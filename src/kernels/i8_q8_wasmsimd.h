@@ -189,23 +189,21 @@ inline v128_t q8_i16_block_terms(const int8_t* a, int32_t* out) {
   out[16] = -128 * wasm_i32x4_extract_lane(even_sum, 0);
   return has_min;
 }
-// Groups g .. g + G - 1 in one pass (G = 4: a run of four, i8_run; G = 1:
-// any group, slot p of its run): each activation word is loaded once for
-// all of them, and a run's region of a block (the scales, then part s of
-// each group for s = 0..3) is read in order, one stream.
+// Groups g .. g + 3, a whole run of four (i8_run in q4_panel.h), in one
+// pass: each activation word is loaded once for all of them, and the run's
+// region of a block (the scales, then part s of each group for s = 0..3)
+// is read in order, one stream.
 template <int G>
 inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64_t g, float* y) {
-  constexpr TensorType kType = TensorType::Q8_0;
+  static_assert(G == kI8RunGroups, "a whole run");
+  constexpr size_t kRegion = G * q4_panel_bytes(TensorType::Q8_0), kPart = G * kI8PartBytes, kScales = kPackRows * 4;
   const int64_t nb = w.K / kQK;
-  const I8Run run = i8_run(kType, (w.N + kPackRows - 1) / kPackRows, g);
-  const int size = G == kI8RunGroups ? G : run.size, slot = int(g - run.first);  // (constants for a whole run)
-  const size_t region_bytes = size_t(size) * q4_panel_bytes(kType), part_bytes = size_t(size) * kI8PartBytes;
-  const uint8_t* region = w.data + i8_region_offset(kType, run, nb, 0);
+  const uint8_t* region = w.data + size_t(g * nb) * q4_panel_bytes(TensorType::Q8_0);
   v128_t acc[G];
 #pragma clang loop unroll(full)
   for (int p = 0; p < G; ++p) acc[p] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, region += region_bytes, act += kQ8I16BlockInts) {
-    const uint8_t* qs = region + size * (kPackRows * 4) + slot * kI8PartBytes;
+  for (int64_t b = 0; b < nb; ++b, region += kRegion, act += kQ8I16BlockInts) {
+    const uint8_t* qs = region + G * kScales;
     const int32_t* words = act;
     v128_t dot_a[G], dot_b[G];
 #pragma clang loop unroll(full)
@@ -214,7 +212,7 @@ inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64
       dot_b[p] = wasm_i32x4_splat(0);
     }
 #pragma clang loop unroll(disable)
-    for (int step = 0; step < 4; ++step, qs += part_bytes, words += 2) {
+    for (int step = 0; step < 4; ++step, qs += kPart, words += 2) {
 #pragma clang loop unroll(full)
       for (int u = 0; u < 2; ++u) {
         const v128_t c1 = wasm_v128_load32_splat(words + u), c2 = wasm_v128_load32_splat(words + 8 + u);
@@ -228,10 +226,9 @@ inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64
       }
     }
     const v128_t da = wasm_v128_load32_splat(act + 17);
-    const uint8_t* scales = region + slot * (kPackRows * 4);
 #pragma clang loop unroll(full)
     for (int p = 0; p < G; ++p) {
-      const v128_t scale = wasm_f32x4_mul(wasm_v128_load(scales + p * (kPackRows * 4)), da);
+      const v128_t scale = wasm_f32x4_mul(wasm_v128_load(region + p * kScales), da);
       acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(dot_a[p], dot_b[p])), scale));
     }
   }
@@ -327,28 +324,21 @@ __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activatio
     }
     const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
     constexpr int kGroups = 4;
-    if constexpr (kType == TensorType::Q8_0) {
-      // Whole runs of four (i8_run: then g is a multiple of 4) four at a
-      // time, other groups (of a run the call's range splits, or of a
-      // shorter last run) one at a time.
-      for (int64_t g = first; g < full_end;) {
-        const int G = g % kGroups == 0 && g + kGroups <= full_end ? kGroups : 1;
-        for (int64_t i = 0; i < rows; ++i) {  // the groups' panels stay in cache for the next row
-          float* y = out.y + (out.m_begin + i) * out.ldy;
-          if (G == kGroups) q8_0_q8_gemv_tile_i16<kGroups>(w, act + i * stride, g, y);
-          else q8_0_q8_gemv_tile_i16<1>(w, act + i * stride, g, y);
-        }
-        g += G;
+    // Q8_0: its whole runs (i8_run), from the first the call's range holds
+    // whole; the groups before it, of a run the range splits (none when the
+    // call's groups start at a multiple of 4, as matmul()'s work items do
+    // where the matrix's groups are a multiple of 4), go to `tail`.
+    const int64_t start = kType == TensorType::Q8_0 ? std::min(full_end, (first + kGroups - 1) / kGroups * kGroups) : first;
+    if (start > first) tail(w, x, {out.y, out.ldy, out.m_begin, out.m_end, first * kPackRows, start * kPackRows});
+    for (int64_t g = start; g + kGroups <= full_end; g += kGroups)
+      for (int64_t i = 0; i < rows; ++i) {  // the groups' panels stay in cache for the next row
+        float* y = out.y + (out.m_begin + i) * out.ldy;
+        if constexpr (kType == TensorType::Q8_0) q8_0_q8_gemv_tile_i16<kGroups>(w, act + i * stride, g, y);
+        else iq4_nl_q8_gemv_tile_relaxed<kGroups>(w, act + i * stride, g, y);
       }
-      if (full_end * kPackRows < out.n_end) tail(w, x, group_tile(out, full_end));  // a partial last group
-    } else {
-      for (int64_t g = first; g + kGroups <= full_end; g += kGroups)
-        for (int64_t i = 0; i < rows; ++i)
-          iq4_nl_q8_gemv_tile_relaxed<kGroups>(w, act + i * stride, g, out.y + (out.m_begin + i) * out.ldy);
-      // Groups past the last whole run of kGroups, and a partial last group.
-      const int64_t done = first + (full_end - first) / kGroups * kGroups;
-      if (done * kPackRows < out.n_end) tail(w, x, {out.y, out.ldy, out.m_begin, out.m_end, done * kPackRows, out.n_end});
-    }
+    // Groups past the last whole run of kGroups, and a partial last group.
+    const int64_t done = start + (full_end - start) / kGroups * kGroups;
+    if (done * kPackRows < out.n_end) tail(w, x, {out.y, out.ldy, out.m_begin, out.m_end, done * kPackRows, out.n_end});
   } else {
     const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(1);
     q4_tiles(w, x, out, 1, interleave_q8<kRelaxed>, [&](const int32_t* act, int64_t t, int64_t g, float* y, int64_t, int) {

@@ -177,6 +177,7 @@ inline size_t i8_region_offset(TensorType type, const I8Run& run, int64_t nb, in
 // buf (q4_panel_bytes(type) bytes).
 template <TensorType kType>
 const uint8_t* i8_panel(const PackedView& w, int64_t g, int64_t b, uint8_t* buf) {
+  if constexpr (!i8_runs(kType)) return w.data + size_t(g * (w.K / kQK) + b) * q4_panel_bytes(kType);
   const I8Run run = i8_run(kType, (w.N + kPackRows - 1) / kPackRows, g);
   const uint8_t* region = w.data + i8_region_offset(kType, run, w.K / kQK, b);
   if (run.size == 1) return region;
