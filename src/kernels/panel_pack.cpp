@@ -354,15 +354,8 @@ template <typename Block, bool kHigh>
 void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr size_t kPanel = q4_panel_bytes(q4_type(false, kHigh));
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
-  uint8_t* panel = nullptr;
-  size_t step = 0;
   pack_groups(gguf, N, nb, sizeof(Block), range, [&](Rows rows, int64_t g, int64_t b) {
-    if (b == 0) {  // a new group: where its panels go
-      panel = packed + size_t(q4_panel_index(groups, nb, g, 0)) * kPanel;
-      step = size_t(q4_panel_step(groups, g)) * kPanel;
-    }
-    pack_q4_block<Block, kHigh>(rows, panel);
-    panel += step;
+    pack_q4_block<Block, kHigh>(rows, packed + size_t(q4_panel_index(groups, nb, g, b)) * kPanel);
   });
 }
 
@@ -371,21 +364,12 @@ void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, 
 void pack_q8_0_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr TensorType kType = TensorType::Q8_0;
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
-  uint8_t *scales = nullptr, *qs = nullptr;
-  size_t region_bytes = 0, part_stride = 0;
   pack_groups(gguf, N, nb, sizeof(BlockQ8_0), range, [&](Rows rows, int64_t g, int64_t b) {
-    if (b == 0) {  // a new group: where its run's regions and its slot in them are
-      const I8Run run = i8_run(kType, groups, g);
-      uint8_t* region = packed + i8_region_offset(kType, run, nb, 0);
-      const int p = int(g - run.first);
-      scales = region + i8_run_byte(run.size, 0, p);
-      qs = region + i8_run_byte(run.size, kI8QsOffset, p);
-      region_bytes = size_t(run.size) * q4_panel_bytes(kType);
-      part_stride = size_t(run.size) * kI8PartBytes;
-    }
-    pack_q8_0_block(rows, scales, qs, part_stride);
-    scales += region_bytes;
-    qs += region_bytes;
+    const I8Run run = i8_run(kType, groups, g);
+    uint8_t* region = packed + i8_region_offset(kType, run, nb, b);
+    const int p = int(g - run.first);
+    pack_q8_0_block(rows, region + i8_run_byte(run.size, 0, p), region + i8_run_byte(run.size, kI8QsOffset, p),
+                    size_t(run.size) * kI8PartBytes);
   });
 }
 
