@@ -1,5 +1,6 @@
 #include "kernels/panel_pack.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <utility>
@@ -364,12 +365,13 @@ void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, 
 void pack_q8_0_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr TensorType kType = TensorType::Q8_0;
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
+  constexpr int kRun = i8_runs(kType) ? kI8RunGroups : 1;
   pack_groups(gguf, N, nb, sizeof(BlockQ8_0), range, [&](Rows rows, int64_t g, int64_t b) {
-    const I8Run run = i8_run(kType, groups, g);
-    uint8_t* region = packed + i8_region_offset(kType, run, nb, b);
-    const int p = int(g - run.first);
-    pack_q8_0_block(rows, region + i8_run_byte(run.size, 0, p), region + i8_run_byte(run.size, kI8QsOffset, p),
-                    size_t(run.size) * kI8PartBytes);
+    // (i8_run and i8_run_byte, in line)
+    const int64_t first = g & ~int64_t(kRun - 1);
+    const int size = int(std::min<int64_t>(kRun, groups - first)), p = int(g - first);
+    uint8_t* region = packed + size_t(first * nb + b * size) * q4_panel_bytes(kType);
+    pack_q8_0_block(rows, region + kI8QsOffset * p, region + kI8QsOffset * size + kI8PartBytes * p, size_t(size) * kI8PartBytes);
   });
 }
 
