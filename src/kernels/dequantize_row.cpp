@@ -16,8 +16,9 @@ void dequantize_panel_row(const PackedWeights& w, int64_t row, float* out) {
   const PackedView view{w.data(), w.rows(), w.cols()};
   const int64_t g = row / kPackRows;
   const int i = int(row % kPackRows);
+  alignas(16) uint8_t buf[kMaxPanelBytes];
   for (int64_t b = 0; b < w.cols() / kQK; ++b) {
-    const uint8_t* panel = Format::panel(view, g, b);
+    const uint8_t* panel = Format::panel(view, g, b, buf);
     const float d = load_f32(panel + 4 * i), m = Format::kHasMin ? load_f32(panel + 4 * (kPackRows + i)) : 0.0f;
     for (int k = 0; k < kQK; ++k) {
       const int q = Format::code(panel, i, k);  // row i's codes only

@@ -65,7 +65,8 @@ template <TensorType kType, bool kRelaxed>
 void i8_q8_gemv_tile(const PackedView& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
-  const uint8_t* panel = i8_panel<kType>(w, g, 0);
+  static_assert(!i8_runs(kType), "whole panels group after group (Q8_0's runs: q8_0_q8_gemv_tile_i16)");
+  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(1)) {
     v128_t lo = wasm_i32x4_splat(0), hi = lo;
@@ -118,7 +119,7 @@ inline void iq4_nl_q8_gemv_tile_relaxed(const PackedView& w, const int32_t* act,
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(TensorType::IQ4_NL);
   const size_t group_bytes = size_t(nb) * kPanel;
-  const uint8_t* panel = i8_panel<TensorType::IQ4_NL>(w, g, 0);
+  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
   const v128_t residues = wasm_v128_load(kIQ4NLResidues.r), low_nibbles = wasm_i8x16_splat(0x0F);
   v128_t acc[G];
 #pragma clang loop unroll(full)
@@ -190,19 +191,21 @@ inline v128_t q8_i16_block_terms(const int8_t* a, int32_t* out) {
   out[16] = -128 * wasm_i32x4_extract_lane(even_sum, 0);
   return has_min;
 }
-// Groups g .. g + G - 1 (G = 1 or 2) in one pass: each activation word is
-// loaded once for all of them; each group's panels are a stream of its own.
+// Groups g .. g + 3, a whole run of four (i8_run in q4_panel.h), in one
+// pass: each activation word is loaded once for all of them, and the run's
+// region of a block (the scales, then part s of each group for s = 0..3)
+// is read in order, one stream.
 template <int G>
 inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64_t g, float* y) {
+  static_assert(G == kI8RunGroups, "a whole run");
+  constexpr size_t kRegion = G * q4_panel_bytes(TensorType::Q8_0), kPart = G * kI8PartBytes, kScales = kPackRows * 4;
   const int64_t nb = w.K / kQK;
-  constexpr size_t kPanel = q4_panel_bytes(TensorType::Q8_0);
-  const size_t group_bytes = size_t(nb) * kPanel;
-  const uint8_t* panel = i8_panel<TensorType::Q8_0>(w, g, 0);
+  const uint8_t* region = w.data + size_t(g * nb) * q4_panel_bytes(TensorType::Q8_0);
   v128_t acc[G];
 #pragma clang loop unroll(full)
   for (int p = 0; p < G; ++p) acc[p] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += kQ8I16BlockInts) {
-    const uint8_t* qs = panel + kI8QsOffset;
+  for (int64_t b = 0; b < nb; ++b, region += kRegion, act += kQ8I16BlockInts) {
+    const uint8_t* qs = region + G * kScales;
     const int32_t* words = act;
     v128_t dot_a[G], dot_b[G];
 #pragma clang loop unroll(full)
@@ -211,13 +214,13 @@ inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64
       dot_b[p] = wasm_i32x4_splat(0);
     }
 #pragma clang loop unroll(disable)
-    for (int step = 0; step < 4; ++step, qs += 32, words += 2) {
+    for (int step = 0; step < 4; ++step, qs += kPart, words += 2) {
 #pragma clang loop unroll(full)
       for (int u = 0; u < 2; ++u) {
         const v128_t c1 = wasm_v128_load32_splat(words + u), c2 = wasm_v128_load32_splat(words + 8 + u);
 #pragma clang loop unroll(full)
         for (int p = 0; p < G; ++p) {
-          const v128_t raw = wasm_v128_load(qs + p * group_bytes + 16 * u);
+          const v128_t raw = wasm_v128_load(qs + p * kI8PartBytes + 16 * u);
           const v128_t v = kQ8Biased ? raw : wasm_v128_xor(raw, wasm_i16x8_splat(0x80));
           dot_a[p] = wasm_i32x4_add(dot_a[p], wasm_i32x4_dot_i16x8(v, c1));
           dot_b[p] = wasm_i32x4_add(dot_b[p], wasm_i32x4_dot_i16x8(wasm_i16x8_shr(v, 8), c2));
@@ -227,7 +230,7 @@ inline void q8_0_q8_gemv_tile_i16(const PackedView& w, const int32_t* act, int64
     const v128_t da = wasm_v128_load32_splat(act + 17);
 #pragma clang loop unroll(full)
     for (int p = 0; p < G; ++p) {
-      const v128_t scale = wasm_f32x4_mul(wasm_v128_load(panel + p * group_bytes), da);
+      const v128_t scale = wasm_f32x4_mul(wasm_v128_load(region + p * kScales), da);
       acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(dot_a[p], dot_b[p])), scale));
     }
   }
@@ -256,7 +259,8 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
   constexpr int R = 4;
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
-  const uint8_t* panel = i8_panel<kType>(w, g, 0);
+  static_assert(!i8_runs(kType), "whole panels group after group (Q8_0's runs: q8_0_q8_gemv_tile_i16)");
+  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
   v128_t acc[R];
   for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(R)) {
@@ -289,11 +293,12 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
 // the scalar kernel of the same name. Not inlined: the GEMM's few-row case
 // calls the same copy (half a KB of download each). The relaxed tier's
 // tiles take four groups at a time (G = 4: each activation word loaded once
-// for four panel streams; 4096×4096, Node, 8 alternating runs: Q8_0 2.2×
-// → 1.6× Q4_0's time, 1.8× → 1.3× from memory; IQ4_NL's tile, a loop of
-// one vector per group and step, which V8 unrolls without spilling: G = 2
-// and 4 alike, G = 1 slower); groups past the last run of four go to `tail`
-// too (none when N is a multiple of 16, matmul()'s work items are four
+// for four groups; 4096×4096, Node, 8 alternating runs: Q8_0 2.2× → 1.6×
+// Q4_0's time, 1.8× → 1.3× from memory; IQ4_NL's tile, a loop of one
+// vector per group and step, which V8 unrolls without spilling: G = 2 and
+// 4 alike, G = 1 slower). Q8_0's four are a run of its layout (i8_run in
+// q4_panel.h), one stream. IQ4_NL's groups past the last run of four go to
+// `tail` (none when N is a multiple of 16, matmul()'s work items are four
 // groups).
 template <TensorType kType, bool kRelaxed>
 __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activations& x, const OutputTile& out, PackedQ8Fn tail) {
@@ -321,14 +326,20 @@ __attribute__((noinline)) void i8_q8_gemv(const PackedView& w, const Q8Activatio
     }
     const int64_t first = out.n_begin / kPackRows, full_end = std::min(out.n_end, w.N) / kPackRows;
     constexpr int kGroups = 4;
-    for (int64_t g = first; g + kGroups <= full_end; g += kGroups)
+    // Q8_0: its whole runs (i8_run), from the first the call's range holds
+    // whole; the groups before it, of a run the range splits (none when the
+    // call's groups start at a multiple of 4, as matmul()'s work items do
+    // where the matrix's groups are a multiple of 4), go to `tail`.
+    const int64_t start = kType == TensorType::Q8_0 ? std::min(full_end, (first + kGroups - 1) / kGroups * kGroups) : first;
+    if (start > first) tail(w, x, {out.y, out.ldy, out.m_begin, out.m_end, first * kPackRows, start * kPackRows});
+    for (int64_t g = start; g + kGroups <= full_end; g += kGroups)
       for (int64_t i = 0; i < rows; ++i) {  // the groups' panels stay in cache for the next row
         float* y = out.y + (out.m_begin + i) * out.ldy;
         if constexpr (kType == TensorType::Q8_0) q8_0_q8_gemv_tile_i16<kGroups>(w, act + i * stride, g, y);
         else iq4_nl_q8_gemv_tile_relaxed<kGroups>(w, act + i * stride, g, y);
       }
     // Groups past the last whole run of kGroups, and a partial last group.
-    const int64_t done = first + (full_end - first) / kGroups * kGroups;
+    const int64_t done = start + (full_end - start) / kGroups * kGroups;
     if (done * kPackRows < out.n_end) tail(w, x, {out.y, out.ldy, out.m_begin, out.m_end, done * kPackRows, out.n_end});
   } else {
     const int64_t stride = (w.K / kQK) * q8_block_stride<kRelaxed>(1);

@@ -9,6 +9,7 @@
 
 #include "kernels/k_panel.h"
 #include "kernels/matmul.h"
+#include "kernels/panel_formats.h"
 #include "kernels/panel_pack.h"
 #include "kernels/q4_panel.h"
 #include "quant/fp16.h"
@@ -65,24 +66,42 @@ void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
   }
 }
 
+// Panel b of group g, gathered by i8_panel() from a run's region, back there.
+void i8_store_panel(TensorType type, const uint8_t* panel, uint8_t* data, int64_t groups, int64_t nb, int64_t g, int64_t b) {
+  const I8Run run = i8_run(type, groups, g);
+  uint8_t* region = data + i8_region_offset(type, run, nb, b);
+  const int p = int(g - run.first);
+  std::memcpy(region + i8_run_byte(run.size, 0, p), panel, kPackRows * 4);
+  for (size_t o = kPackRows * 4; o < q4_panel_bytes(type); o += kI8PartBytes)
+    std::memcpy(region + i8_run_byte(run.size, o, p), panel + o, kI8PartBytes);
+}
+
 // Walks every (row, block) of a panel-type matrix, pairing its GGUF block
 // with its panel slot; shared by Pack and unpack so the two stay exact
 // inverses. Packing expects a zeroed buffer (bits are or'ed in). Q4 and Q5
 // panels follow q4_panel_index() (paired groups in relaxed-SIMD builds),
-// kI8Panels go group after group.
+// kI8Panels i8_panel() (Q8_0's runs there: each panel gathered whole,
+// and scattered back when packing).
 template <typename Block, bool kHasMin, bool kHigh, bool kI8>
 void convert_panels(TensorType type, void* gguf_bytes, uint8_t* packed, int64_t N, int64_t K, bool to_panel) {
   Block* gguf = static_cast<Block*>(gguf_bytes);
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
   const size_t panel_bytes = q4_panel_bytes(type);
-  for (int64_t n = 0; n < N; ++n) {
-    const int64_t g = n / kPackRows;
-    const int64_t first = kI8 ? g * nb : q4_panel_index(groups, nb, g, 0);
-    const size_t step = size_t(kI8 ? 1 : q4_panel_step(groups, g)) * panel_bytes;
-    uint8_t* panel = packed + size_t(first) * panel_bytes;
-    for (int64_t b = 0; b < nb; ++b, panel += step)
-      move_block<Block, kHasMin, kHigh, kI8>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
-  }
+  const PackedView view{packed, N, K};
+  alignas(16) uint8_t buf[kMaxPanelBytes];
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* panel;
+      if constexpr (kI8) {
+        panel = const_cast<uint8_t*>(type == TensorType::Q8_0 ? i8_panel<TensorType::Q8_0>(view, g, b, buf)
+                                                               : i8_panel<TensorType::IQ4_NL>(view, g, b, buf));
+      } else {
+        panel = packed + size_t(q4_panel_index(groups, nb, g, b)) * panel_bytes;
+      }
+      for (int64_t n = g * kPackRows; n < std::min(N, (g + 1) * kPackRows); ++n)
+        move_block<Block, kHasMin, kHigh, kI8>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
+      if (kI8 && to_panel && panel == buf) i8_store_panel(type, buf, packed, groups, nb, g, b);
+    }
   if (kHigh && kQ5Split && to_panel)  // every panel whole now (q4_panel.h)
     for (int64_t i = 0; i < groups * nb; ++i) {
       uint8_t* panel = packed + size_t(i) * panel_bytes;
@@ -262,7 +281,8 @@ void PackedWeights::PackRows(int64_t first, const void* data, int64_t rows) {
 uint8_t* PackedWeights::unpacked_part(int64_t rows, size_t* size) {
   const int64_t groups = (N_ + kPackRows - 1) / kPackRows;
   const int64_t packed = (std::min(rows, N_) + kPackRows - 1) / kPackRows;
-  const int64_t reached = std::min(groups, (packed + 1) / 2 * 2);
+  // (Rounded up to a whole run of the widest interleaving, Q8_0's four.)
+  const int64_t reached = std::min(groups, (packed + 3) / 4 * 4);
   const size_t written = size_t(packed_bytes_unaligned(type_, reached * kPackRows, K_));
   *size = bytes_ - written;
   return data_ + written;

@@ -70,8 +70,10 @@
 // (Q5_1) bytes: 24 and 28 bytes per 32 weights against the file's 22, 24.
 //
 // KernelFamily::kI8Panels (Q8_0, IQ4_NL), the same in every build (but for
-// Q8_0's bias below): groups
-// of 4 rows, group after group (never paired), one panel per K-block b:
+// Q8_0's bias and runs below): groups of 4 rows, group after group, one
+// panel per K-block b (relaxed-SIMD builds keep Q8_0's groups in runs of
+// four whose panels of a block interleave in 32-byte parts: i8_run() in
+// q4_panel.h):
 //
 //   float d[4]        the rows' scales
 //   Q8_0:   int8 qs[128]   vector u (16 bytes, u = 0..7) holds in 32-bit
@@ -206,7 +208,7 @@ class PackedWeights {
   // While packing in pieces: the buffer's part [*size bytes at the result)
   // that PackRows() has not yet written to once rows [0, rows) are in: a
   // loader may write there (runtime/fresh_pages.h) before the next rows
-  // arrive. A pair of groups sharing panels (q4_panel_index) counts whole.
+  // arrive. A run of groups sharing panels (q4_panel_index, i8_panel) counts whole.
   uint8_t* unpacked_part(int64_t rows, size_t* size);
 
   bool empty() const { return data_ == nullptr; }

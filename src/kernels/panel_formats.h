@@ -6,6 +6,8 @@
 //   w = d·q + m           (kHasMin true: Q4_1, Q5_1)
 // with d (and m) the row's f32 scales at the start of the panel; code()
 // reads one row's code alone (dequantize_row: a prompt's embedding rows).
+// panel(w, g, b, buf) gives panel b of group g whole: in place, or (Q8_0's
+// runs in relaxed-SIMD builds, q4_panel.h) gathered into buf, kMaxPanelBytes.
 #pragma once
 
 #include <cstdint>
@@ -15,13 +17,15 @@
 namespace nibble {
 
 using PanelCodes = int[kPackRows][kQK];
+constexpr size_t kMaxPanelBytes = 144;  // Q8_0's
+static_assert(q4_panel_bytes(TensorType::Q8_0) == kMaxPanelBytes && q4_panel_bytes(TensorType::Q5_1) < kMaxPanelBytes, "");
 
 // kQ4Panels (kHigh false) and kQ5Panels (kHigh true).
 template <bool kHasMinT, bool kHigh>
 struct Q4PanelFormat {
   static constexpr bool kHasMin = kHasMinT;
   static constexpr int kOffset = kHasMin ? 0 : (kHigh ? -16 : -8);
-  static const uint8_t* panel(const PackedView& w, int64_t g, int64_t b) { return q4_panel<kHasMin, kHigh>(w, g, b); }
+  static const uint8_t* panel(const PackedView& w, int64_t g, int64_t b, uint8_t*) { return q4_panel<kHasMin, kHigh>(w, g, b); }
   static int code(const uint8_t* panel, int r, int k) {
     const uint8_t* qs = panel + q4_qs_offset(kHasMin);
     const NibbleSlot slot = q4_nibble_slot(r, k);
@@ -38,7 +42,7 @@ template <TensorType kType>
 struct I8PanelFormat {
   static constexpr bool kHasMin = false;
   static constexpr int kOffset = 0;
-  static const uint8_t* panel(const PackedView& w, int64_t g, int64_t b) { return i8_panel<kType>(w, g, b); }
+  static const uint8_t* panel(const PackedView& w, int64_t g, int64_t b, uint8_t* buf) { return i8_panel<kType>(w, g, b, buf); }
   static int code(const uint8_t* panel, int r, int k) {
     const uint8_t* qs = panel + kI8QsOffset;
     if (kType == TensorType::Q8_0) return int8_t(qs[i8_slot(r, k)] ^ q8_byte_bias(k));

@@ -1,5 +1,6 @@
 #include "kernels/panel_pack.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <utility>
@@ -229,13 +230,16 @@ NIBBLE_PACK_INLINE void pack_q4_block(const uint8_t* const rows[kPackRows], uint
 alignas(16) constexpr uint8_t kZeroBlock[256] = {};
 static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ4_K) <= sizeof(kZeroBlock), "");
 
-// Q8_0: vector u of the panel holds in lane r row r's elements 4u .. 4u + 3
-// (even elements xor q8_byte_bias).
-NIBBLE_PACK_INLINE void pack_q8_0_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+// Q8_0: the four scales at `scales`; vector u of the panel (in 32-byte
+// parts: qs + part_stride · (u / 2) + 16 · (u % 2), part_stride 32 for a
+// whole panel) holds in lane r row r's elements 4u .. 4u + 3 (even
+// elements xor q8_byte_bias).
+NIBBLE_PACK_INLINE void pack_q8_0_block(const uint8_t* const rows[kPackRows], uint8_t* scales, uint8_t* qs,
+                                        size_t part_stride) {
   constexpr uint8_t kB = q8_byte_bias(0);
   constexpr U8x16 kBias = {kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0};
   U8x16 x[2][kPackRows];
-  store_scales(rows, offsetof(BlockQ8_0, d), panel);
+  store_scales(rows, offsetof(BlockQ8_0, d), scales);
   NIBBLE_UNROLL
   for (int r = 0; r < kPackRows; ++r) {
     const U8x16 bias = rows[r] == kZeroBlock ? U8x16{} : kBias;  // padding rows stay zero, as packed per weight
@@ -247,7 +251,7 @@ NIBBLE_PACK_INLINE void pack_q8_0_block(const uint8_t* const rows[kPackRows], ui
     U8x16 out[kPackRows];
     transpose_words(x[h], out);
     NIBBLE_UNROLL
-    for (int u = 0; u < kPackRows; ++u) store16(panel + kI8QsOffset + 16 * (4 * h + u), out[u]);
+    for (int u = 0; u < kPackRows; ++u) store16(qs + part_stride * (2 * h + u / 2) + 16 * (u % 2), out[u]);
   }
 }
 
@@ -337,24 +341,13 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
 // ---------------------------------------------------------------------------
 
 // Groups [first, end) (GGUF rows from row kPackRows · first on at gguf);
-// panels(g) -> {where panel 0 of group g goes, bytes from one of its panels
-// to the next}, asked once per group; Pack(rows, panel) packs one block.
+// pack(rows, g, b) packs block b of group g from its four rows' blocks.
 struct GroupRange {
   int64_t first, end;
 };
-struct GroupPanels {
-  uint8_t* first;
-  size_t step;
-};
 using Rows = const uint8_t* const*;
-struct NoStore {
-  void operator()(int64_t, int64_t) const {}
-};
-// stored(g, b) after each panel is packed (pairs of K panels: a scratch
-// panel to its place).
-template <void (*Pack)(Rows, uint8_t*), typename Panels, typename Stored = NoStore>
-void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, Panels panels,
-                 Stored stored = {}) {
+template <typename Pack>
+void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, const Pack& pack) {
   for (int64_t g = groups.first; g < groups.end; ++g) {
     const uint8_t* rows[kPackRows];
     size_t step[kPackRows];
@@ -364,11 +357,8 @@ void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes,
       rows[r] = n < N ? gguf + size_t((n - groups.first * kPackRows) * nb) * block_bytes : kZeroBlock;
       step[r] = n < N ? block_bytes : 0;
     }
-    const GroupPanels at = panels(g);
-    uint8_t* panel = at.first;
-    for (int64_t b = 0; b < nb; ++b, panel += at.step) {
-      Pack(rows, panel);
-      stored(g, b);
+    for (int64_t b = 0; b < nb; ++b) {
+      pack(rows, g, b);
       NIBBLE_UNROLL
       for (int r = 0; r < kPackRows; ++r) rows[r] += step[r];
     }
@@ -379,31 +369,45 @@ template <typename Block, bool kHigh>
 void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr size_t kPanel = q4_panel_bytes(q4_type(false, kHigh));
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
-  pack_groups<pack_q4_block<Block, kHigh>>(gguf, N, nb, sizeof(Block), range, [&](int64_t g) {
-    return GroupPanels{packed + size_t(q4_panel_index(groups, nb, g, 0)) * kPanel, size_t(q4_panel_step(groups, g)) * kPanel};
+  pack_groups(gguf, N, nb, sizeof(Block), range, [&](Rows rows, int64_t g, int64_t b) {
+    pack_q4_block<Block, kHigh>(rows, packed + size_t(q4_panel_index(groups, nb, g, b)) * kPanel);
   });
 }
 
-// kI8Panels and kKPanels: groups one after another, each its nb panels
-// (Q4_K's and Q5_K's in interleaved pairs in relaxed-SIMD builds: k_panel.h).
+// Q8_0: each panel into its run's region (q4_panel.h; runs of one group:
+// whole panels group after group).
+void pack_q8_0_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
+  constexpr TensorType kType = TensorType::Q8_0;
+  const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
+  constexpr int kRun = i8_runs(kType) ? kI8RunGroups : 1;
+  pack_groups(gguf, N, nb, sizeof(BlockQ8_0), range, [&](Rows rows, int64_t g, int64_t b) {
+    // (i8_run and i8_run_byte, in line)
+    const int64_t first = g & ~int64_t(kRun - 1);
+    const int size = int(std::min<int64_t>(kRun, groups - first)), p = int(g - first);
+    uint8_t* region = packed + size_t(first * nb + b * size) * q4_panel_bytes(kType);
+    pack_q8_0_block(rows, region + kI8QsOffset * p, region + kI8QsOffset * size + kI8PartBytes * p, size_t(size) * kI8PartBytes);
+  });
+}
+
+// kKPanels: groups one after another, each its nb panels (Q4_K's and
+// Q5_K's in interleaved pairs in relaxed-SIMD builds: k_panel.h).
 template <void (*Pack)(Rows, uint8_t*), bool kPaired = false>
-void pack_sequential(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range,
-                     size_t panel_bytes) {
+void pack_k_matrix(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   const TensorTypeInfo* info = tensor_type_info(type);
   const int64_t nb = K / info->block_size, groups = (N + kPackRows - 1) / kPackRows;
+  const size_t panel_bytes = k_panel_bytes(type);
   if constexpr (kPaired) {  // k_paired(type): one instantiation only where a type pairs
     // Each panel packed whole into a scratch panel, then interleaved into
     // its pair's region (k_store_panel, k_panel.h).
     alignas(16) uint8_t whole[kKMaxPanelBytes] = {};
-    pack_groups<Pack>(
-        gguf, N, nb, info->block_bytes, range, [&](int64_t) { return GroupPanels{whole, 0}; },
-        [&](int64_t g, int64_t b) {
-          k_store_panel(type, whole, packed, groups, nb, g, b);
-          std::memset(whole, 0, sizeof whole);  // as a zeroed destination would be
-        });
+    pack_groups(gguf, N, nb, info->block_bytes, range, [&](Rows rows, int64_t g, int64_t b) {
+      Pack(rows, whole);
+      k_store_panel(type, whole, packed, groups, nb, g, b);
+      std::memset(whole, 0, sizeof whole);  // as a zeroed destination would be
+    });
   } else {
-    pack_groups<Pack>(gguf, N, nb, info->block_bytes, range, [&](int64_t g) {
-      return GroupPanels{packed + size_t(g * nb) * panel_bytes, panel_bytes};
+    pack_groups(gguf, N, nb, info->block_bytes, range, [&](Rows rows, int64_t g, int64_t b) {
+      Pack(rows, packed + size_t(g * nb + b) * panel_bytes);
     });
   }
 }
@@ -429,9 +433,9 @@ void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int
   switch (type) {
     case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false>(gguf, packed, N, K, range);
     case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, true>(gguf, packed, N, K, range);
-    case TensorType::Q8_0: return pack_sequential<pack_q8_0_block>(type, gguf, packed, N, K, range, q4_panel_bytes(type));
-    case TensorType::Q4_K: return pack_sequential<pack_q4_k_block, k_paired(TensorType::Q4_K)>(type, gguf, packed, N, K, range, k_panel_bytes(type));
-    case TensorType::Q6_K: return pack_sequential<pack_q6_k_block>(type, gguf, packed, N, K, range, k_panel_bytes(type));
+    case TensorType::Q8_0: return pack_q8_0_matrix(gguf, packed, N, K, range);
+    case TensorType::Q4_K: return pack_k_matrix<pack_q4_k_block, k_paired(TensorType::Q4_K)>(type, gguf, packed, N, K, range);
+    case TensorType::Q6_K: return pack_k_matrix<pack_q6_k_block>(type, gguf, packed, N, K, range);
     default:
       return;
   }

@@ -37,8 +37,9 @@ void panel_q8_tiles(const PackedView& w, const Q8Activations& x, const OutputTil
   const int64_t nb = w.K / kQK;
   for_each_group_tile(out, max_rows, [&](int64_t g, int64_t m0, int mr) {
     float acc[4][kPackRows] = {};
+    alignas(16) uint8_t buf[kMaxPanelBytes];
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* panel = Format::panel(w, g, b);
+      const uint8_t* panel = Format::panel(w, g, b, buf);
       PanelCodes q;
       Format::codes(panel, q);
       for (int mi = 0; mi < mr; ++mi) {
@@ -70,8 +71,9 @@ void panel_f32_tiles(const PackedView& w, const F32Activations& x, const OutputT
   const int64_t nb = w.K / kQK;
   for_each_group_tile(out, max_rows, [&](int64_t g, int64_t m0, int mr) {
     float acc[4][kPackRows] = {};
+    alignas(16) uint8_t buf[kMaxPanelBytes];
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* panel = Format::panel(w, g, b);
+      const uint8_t* panel = Format::panel(w, g, b, buf);
       PanelCodes q;
       Format::codes(panel, q);
       float wq[kPackRows][kQK];  // q + offset as f32

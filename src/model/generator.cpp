@@ -18,8 +18,7 @@ Generator::Generator(const Model& model, int context, int max_batch, ThreadPool*
     : model_(model),
       pool_(pool),
       state_(*model.llama, std::max(1, std::min(context, model.config.context_length)), max_batch),
-      logits_(size_t(model.config.vocab_size)),
-      scratch_(size_t(model.config.vocab_size)) {}
+      logits_(size_t(model.config.vocab_size)) {}
 
 // After a failed forward pass the cache holds an unknown part of the batch.
 void Generator::forget_cache() {
@@ -81,8 +80,7 @@ Status Generator::next(int32_t* token, StopReason* stop) {
     cached_.push_back(pending_);
     pending_ = -1;
   }
-  scratch_ = logits_;
-  const int32_t t = sampler_->sample(scratch_.data(), int(scratch_.size()));
+  const int32_t t = sampler_->sample(logits_.data(), int(logits_.size()));
   // Every end-of-generation token the vocabulary has (EOS, a chat model's
   // end of turn ...) stops; so does BOS mid-text, which starts a new
   // document: llama2.c's run.c stops there, and its models (stories260K)

@@ -61,7 +61,6 @@ class Generator {
   GenerationOptions options_;
   std::unique_ptr<Sampler> sampler_;
   std::vector<float> logits_;   // [vocab]
-  std::vector<float> scratch_;  // [vocab], the sampler may overwrite it
   int32_t pending_ = -1;        // token sampled but not yet fed
   // The tokens whose keys and values the cache holds, by position, and the
   // precision they were computed with.

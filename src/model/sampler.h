@@ -19,15 +19,20 @@ struct SamplerOptions {
 class Sampler {
  public:
   explicit Sampler(const SamplerOptions& options);
-  // logits[n] may be overwritten.
-  int32_t sample(float* logits, int n);
+  // logits[n] are read only (a decoded token's vocabulary, 152 K for
+  // Qwen2.5, is not copied).
+  int32_t sample(const float* logits, int n);
   // A uniform float in [0, 1) from the generator (exposed for tests).
   float next_uniform();
 
  private:
+  // order_ = the `keep` most likely ids, most likely first (ties: lower id).
+  void select_candidates(const float* logits, int n, int keep);
+
   SamplerOptions options_;
   uint64_t state_;
   std::vector<int32_t> order_;  // scratch: candidate token ids
+  std::vector<float> weights_;  // scratch: their exp((logit − max) / temperature)
 };
 
 // The index of the largest value, the lowest index on ties.
