@@ -358,7 +358,8 @@ template <TensorType kType>
 void copy_i8_group_pair_major(const PackedView& w, int64_t g, int slot, uint8_t* out) {
   constexpr size_t kPanel = q4_panel_bytes(kType);
   constexpr int kPair = 16 * kPairMajorGroups;  // bytes from one pair vector of the slot to the next
-  const uint8_t* panel = i8_panel<kType>(w, g, 0);
+  static_assert(!i8_runs(kType), "the plain tier's panels lie group after group");
+  const uint8_t* panel = w.data + size_t(g * (w.K / kQK)) * kPanel;
   for (int64_t b = 0; b < w.K / kQK; ++b, panel += kPanel, out += pair_major_block_bytes()) {
     wasm_v128_store(out + pair_major_head(slot), wasm_v128_load(panel));  // d[4]
     uint8_t* pairs = out + pair_major_pair(slot, 0);
