@@ -102,7 +102,7 @@ void convert_panels(TensorType type, void* gguf_bytes, uint8_t* packed, int64_t 
         move_block<Block, kHasMin, kHigh, kI8>(gguf + n * nb + b, panel, int(n % kPackRows), to_panel);
       if (kI8 && to_panel && panel == buf) i8_store_panel(type, buf, packed, groups, nb, g, b);
     }
-  if (kHigh && kQ5Split && to_panel)  // every panel whole now (q4_panel.h)
+  if (kHigh && to_panel)  // every panel whole now (q4_panel.h)
     for (int64_t i = 0; i < groups * nb; ++i) {
       uint8_t* panel = packed + size_t(i) * panel_bytes;
       q5_xor_panel(panel + q4_qs_offset(kHasMin), panel + q5_high_offset(kHasMin));

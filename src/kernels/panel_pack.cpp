@@ -118,10 +118,10 @@ struct LanesSlot {  // the K-quants' parts (k_slot in k_panel.cpp)
 // value's code in bits 0..4, the high one's top 3 bits in 5..7 and its low 2
 // at plane bits 2v, 2v + 1; then q5_xor_panel).
 struct Q5PanelBit {
-  static constexpr bool kSplit = kQ5Split;
+  static constexpr bool kSplit = true;
   static constexpr int at(int v, int h) { return q5_high_slot(NibbleSlot{16 * v, 4 * h}).shift; }
 };
-static_assert(!kQ5Split || (q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.byte == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.shift == 6 &&
+static_assert((q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.byte == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.shift == 6 &&
                             q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.shift == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 0}).low_bits == 5),
               "the split Q5 packing below follows q5_slot");
 

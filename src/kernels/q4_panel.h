@@ -76,7 +76,6 @@ struct Q5Slot {
 };
 // (Split builds: the plain split, before q5_xor_panel.)
 constexpr Q5Slot q5_slot(NibbleSlot nibble) {
-  if (!kQ5Split) return {nibble, 4, q5_high_slot(nibble), 1};
   if (nibble.shift == 0) return {nibble, 5, {0, 0}, 0};
   return {{nibble.byte % 16, 2 * (nibble.byte / 16)}, 2, {nibble.byte, 5}, 3};
 }
@@ -89,15 +88,15 @@ inline int q5_plane_window(const uint8_t* plane, int B) {
 // The code of that value, from a finished panel's qs bytes and plane; and
 // writing it (or'ed into zeroed bytes; split builds then q5_xor_panel).
 inline int read_q5_code(const uint8_t* qs, const uint8_t* plane, NibbleSlot nibble) {
-  if (kQ5Split && nibble.shift != 0) return ((qs[nibble.byte] >> 3) ^ q5_plane_window(plane, nibble.byte)) & 31;
+  if (nibble.shift != 0) return ((qs[nibble.byte] >> 3) ^ q5_plane_window(plane, nibble.byte)) & 31;
   const Q5Slot s = q5_slot(nibble);
   const int low = (qs[s.low.byte] >> s.low.shift) & ((1 << s.low_bits) - 1);
   return low | (((plane[s.top.byte] >> s.top.shift) & ((1 << s.top_bits) - 1)) << s.low_bits);
 }
 inline void write_q5_code(uint8_t* qs, uint8_t* plane, NibbleSlot nibble, int code) {
   const Q5Slot s = q5_slot(nibble);
-  uint8_t* low = kQ5Split && nibble.shift != 0 ? plane : qs;
-  uint8_t* top = kQ5Split && nibble.shift != 0 ? qs : plane;
+  uint8_t* low = nibble.shift != 0 ? plane : qs;
+  uint8_t* top = nibble.shift != 0 ? qs : plane;
   low[s.low.byte] = uint8_t(low[s.low.byte] | ((code & ((1 << s.low_bits) - 1)) << s.low.shift));
   top[s.top.byte] = uint8_t(top[s.top.byte] | ((code >> s.low_bits) << s.top.shift));
 }
@@ -107,7 +106,6 @@ inline void write_q5_code(uint8_t* qs, uint8_t* plane, NibbleSlot nibble, int co
 // brings there); then bits 5..7 of each qs byte take the plane window's
 // bits 2..4 (other bytes' bits, now final) xor'ed in.
 inline void q5_xor_panel(uint8_t* qs, uint8_t* plane) {
-  if (!kQ5Split) return;
   for (int B = 0; B < 64; ++B) plane[B % 16] = uint8_t(plane[B % 16] ^ (((qs[B] >> 3) & 3) << (2 * (B / 16))));
   for (int B = 0; B < 64; ++B) qs[B] = uint8_t(qs[B] ^ ((q5_plane_window(plane, B) << 3) & 0xE0));
 }

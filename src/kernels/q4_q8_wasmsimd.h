@@ -38,7 +38,7 @@ template <bool kHigh>
 inline PanelMasks panel_masks() {
   alignas(16) static const uint16_t kTable[3][8] = {
 #define NIBBLE_MASK8(x) {x, x, x, x, x, x, x, x}
-      NIBBLE_MASK8(kHigh ? 0x0F0F : 0x000F), NIBBLE_MASK8(kHigh ? 0x1010 : 0x00F0), NIBBLE_MASK8(kHigh ? 0x001F : 0x0F00)};
+      NIBBLE_MASK8(kHigh ? 0x001F : 0x000F), NIBBLE_MASK8(kHigh ? 0x1F00 : 0x00F0), NIBBLE_MASK8(kHigh ? 0 : 0x0F00)};
 #undef NIBBLE_MASK8
   const uint16_t* table = kTable[0];
   opaque_pointers(table);
@@ -54,21 +54,20 @@ template <int S>
 inline v128_t scaled_nibbles(v128_t q, const PanelMasks& masks) {
   return S == 3 ? wasm_u16x8_shr(q, 12) : wasm_v128_and(q, masks.m[S]);
 }
-// Q5 panels: the four 5-bit values of panel vector q as i16x8, unscaled
-// (0..31): w[s] = nibble s with its fifth bit, from q and `plane` = the
-// panel's fifth bits >> v (nibble s's at bit 4s of each 16-bit lane,
-// packed_weights.h). Nibbles 0 and 2 with their fifth bits fit one vector
-// (bits 0-4 and 8-12), 1 and 3 another: 12 instructions and three masks
-// (panel_masks<true>()), where merging each nibble with its bit in place
-// took 14 and six.
+// Q5 panels (the split xor form, q4_panel.h): the four 5-bit values of
+// panel vector q as i16x8, w[0], w[1] unscaled (0..31), w[2], w[3] ×256
+// (their dot sums go through unscale_q5_sum): `plane` = the panel's plane
+// >> 2v. Bytes hold the low value's code in bits 0..4; the high value's
+// is ((q >> 3) ^ plane) & 31 in the same byte of each 16-bit lane. Six
+// instructions and two masks (panel_masks<true>()), where the nibbles with
+// a plane of fifth bits took 12 and three.
 inline void values5(v128_t q, v128_t plane, const PanelMasks& masks, v128_t (&w)[4]) {
-  const v128_t nibbles = masks.m[0], fifth = masks.m[1], low = masks.m[2];
-  const v128_t even = wasm_v128_or(wasm_v128_and(q, nibbles), wasm_v128_and(wasm_i16x8_shl(plane, 4), fifth));
-  const v128_t odd = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), nibbles), wasm_v128_and(plane, fifth));
-  w[0] = wasm_v128_and(even, low);
+  const v128_t low = masks.m[0], high = masks.m[1];
+  const v128_t odd = wasm_v128_xor(wasm_u16x8_shr(q, 3), plane);
+  w[0] = wasm_v128_and(q, low);
   w[1] = wasm_v128_and(odd, low);
-  w[2] = wasm_u16x8_shr(even, 8);
-  w[3] = wasm_u16x8_shr(odd, 8);
+  w[2] = wasm_v128_and(q, high);
+  w[3] = wasm_v128_and(odd, high);
 }
 // Exact: every term of the sum is a multiple of 16^S (|sum| < 2^26).
 template <int S>
@@ -154,17 +153,17 @@ void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y
     v128_t plane = kHigh ? wasm_v128_load(panel + q5_high_offset(kHasMin)) : v128_t{};
     v128_t d[4];
     add_nibble_dots<true, kHigh>(qs, pairs, masks, d, plane);
-    if (kHigh) plane = wasm_u16x8_shr(plane, 1);
+    if (kHigh) plane = wasm_u16x8_shr(plane, 2);
     add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, masks, d, plane);
 #pragma clang loop unroll(disable)
     for (int v = 2; v < 4; ++v) {  // pointer steps: V8 keeps them in registers
-      if (kHigh) plane = wasm_u16x8_shr(plane, 1);
+      if (kHigh) plane = wasm_u16x8_shr(plane, 2);
       add_nibble_dots<false, kHigh>(qs += 16, pairs += 4, masks, d, plane);
     }
-    // (Q5: values5 gives the values unscaled.)
+    // (Q5: values5 gives w[1] unscaled, w[2] and w[3] ×256, one shift for both sums: exact.)
     const v128_t d1 = kHigh ? d[1] : unscale_nibble_sum<1>(d[1]), d2 = kHigh ? d[2] : unscale_nibble_sum<2>(d[2]);
-    const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(d1)),
-                                      wasm_i32x4_add(rows_in_lanes<2>(d2), rows_in_lanes<3>(d[3])));
+    const v128_t d23 = wasm_i32x4_add(rows_in_lanes<2>(d2), rows_in_lanes<3>(d[3]));
+    const v128_t dot = wasm_i32x4_add(wasm_i32x4_add(d[0], rows_in_lanes<1>(d1)), kHigh ? wasm_i32x4_shr(d23, 8) : d23);
     acc = q8_block_update<kHasMin, kHigh>(acc, dot, panel, wasm_v128_load32_splat(act + q8_field<false>(1, kQ8D)),
                                           wasm_v128_load32_splat(act + q8_field<false>(1, q8_term_field<kHasMin>())));
   }
@@ -215,7 +214,9 @@ void copy_group_pair_major(const Q4Weights& w, int64_t g, int slot, uint8_t* out
       v128_t t[4];
       if (kHigh) {
         values5(q, plane, masks, t);
-        plane = wasm_u16x8_shr(plane, 1);
+        t[2] = wasm_u16x8_shr(t[2], 8);
+        t[3] = wasm_u16x8_shr(t[3], 8);
+        plane = wasm_u16x8_shr(plane, 2);
       } else {
         t[0] = scaled_nibbles<0>(q, masks);
         t[1] = wasm_u16x8_shr(scaled_nibbles<1>(q, masks), 4);
