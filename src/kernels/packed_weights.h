@@ -49,25 +49,18 @@
 // are quantized. Panels are 80 (Q4_0) or 96 (Q4_1) bytes, so every panel
 // starts 16-byte aligned.
 //
-// KernelFamily::kQ5Panels (Q5_0, Q5_1): the Q4 panel (d, [m], qs holding
-// the low 4 bits of each value exactly as above) followed by
-//
-//   uint8 qh[16]      the fifth bits: the value whose nibble sits at qs byte
-//                     B, bit 4h, has its fifth bit in qh byte B % 16, bit
-//                     B / 16 + 4h (q5_high_slot() in q4_panel.h)
-//
-// so (qh >> v) & 0x11 is a vector of the fifth bits in the place of the
-// nibbles of qs vector v. Relaxed-SIMD builds split the codes another way
-// (kQ5Split, q5_slot() and q5_xor_panel() in q4_panel.h), for their relaxed
-// dots: the value whose nibble would sit at qs byte B, bits 0..3 has its
-// whole 5-bit code in bits 0..4 of B; the one at bits 4..7 has code
+// KernelFamily::kQ5Panels (Q5_0, Q5_1): the Q4 panel (d, [m], qs) followed
+// by a plane, uint8[16], with the codes split another way (q5_slot() and
+// q5_xor_panel() in q4_panel.h), for cheap dots in both SIMD tiers: the
+// value whose nibble would sit at qs byte B, bits 0..3 has its whole 5-bit
+// code in bits 0..4 of B; the one at bits 4..7 has code
 // ((qs16 >> 3) ^ (plane16 >> 2(B / 16))) & 31, read in the 16-bit lane of
 // B % 16 (its bits 5..7 and the plane's bits xor'ed to make it so).
 // So qs vector v & 0x1F is a code vector, and the other takes a shift of
-// qs, an xor and a mask, and the plane a shift (q5_code_vectors). Codes stay
-// 0..31; Q5_0's "- 16" is folded into the
-// activation block sums as Q4_0's "- 8" is. Panels are 96 (Q5_0) or 112
-// (Q5_1) bytes: 24 and 28 bytes per 32 weights against the file's 22, 24.
+// qs, an xor and a mask, and the plane a shift (q5_code_vectors, values5).
+// Codes stay 0..31; Q5_0's "- 16" is folded into the activation block
+// sums as Q4_0's "- 8" is. Panels are 96 (Q5_0) or 112 (Q5_1) bytes: 24
+// and 28 bytes per 32 weights against the file's 22, 24.
 //
 // KernelFamily::kI8Panels (Q8_0, IQ4_NL), the same in every build (but for
 // Q8_0's bias and runs below): groups of 4 rows, group after group, one

@@ -112,17 +112,11 @@ struct BuildSlot {  // Q4 / Q5 panels: this build's layout
 struct LanesSlot {  // the K-quants' parts (k_slot in k_panel.cpp)
   static constexpr NibbleSlot at(int r, int k) { return lanes_nibble_slot(r, k); }
 };
-// The bit of a plane byte that holds the fifth bit of the value whose nibble
-// sits in qs vector v, nibble h (0 low, 1 high), at the same byte in the
-// vector; kSplit: the Q5 panels of relaxed builds instead (q5_slot: the low
-// value's code in bits 0..4, the high one's top 3 bits in 5..7 and its low 2
-// at plane bits 2v, 2v + 1; then q5_xor_panel).
-struct Q5PanelBit {
-  static constexpr bool kSplit = true;
-  static constexpr int at(int v, int h) { return q5_high_slot(NibbleSlot{16 * v, 4 * h}).shift; }
-};
-static_assert((q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.byte == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.shift == 6 &&
-                            q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.shift == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 0}).low_bits == 5),
+// The Q5 panels (q5_slot in q4_panel.h: the low value's code in bits 0..4,
+// the high one's top 3 bits in 5..7 and its low 2 at plane bits 2v, 2v + 1;
+// then q5_xor_panel).
+static_assert(q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.byte == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 4}).low.shift == 6 &&
+                  q5_slot(NibbleSlot{16 * 3 + 5, 4}).top.shift == 5 && q5_slot(NibbleSlot{16 * 3 + 5, 0}).low_bits == 5,
               "the split Q5 packing below follows q5_slot");
 
 template <typename Slot>
@@ -134,7 +128,6 @@ constexpr bool vectors_hold_windows() {
 }
 static_assert(vectors_hold_windows<BuildSlot>() && vectors_hold_windows<LanesSlot>(),
               "the gathers below assume qs vector v holds elements 8v .. 8v + 7");
-static_assert(q5_high_slot(NibbleSlot{16 * 3 + 5, 4}).byte == 5, "a plane byte lines up with its qs byte");
 
 // Window V: elements 8V .. 8V + 7 of two rows, from their halves V / 2:
 // the first row's in bytes 0..7, the second's in 8..15.
@@ -156,30 +149,29 @@ struct GatherMap {
   }
 };
 
-template <typename Slot, typename HighBit, bool kHigh, int V>
+template <typename Slot, bool kHigh, int V>
 NIBBLE_PACK_INLINE void pack_nibble_vector(const GroupCodes& g, uint8_t* qs, U8x16* plane) {
   constexpr int h = V / 2;
   const U8x16 a = shuffle_bytes<WindowMap<V>>(g.c[0][h], g.c[1][h]);
   const U8x16 b = shuffle_bytes<WindowMap<V>>(g.c[2][h], g.c[3][h]);
   const U8x16 lo = shuffle_bytes<GatherMap<Slot, V, 0>>(a, b);
   const U8x16 hi = shuffle_bytes<GatherMap<Slot, V, 4>>(a, b);
-  if constexpr (kHigh && HighBit::kSplit) {
+  if constexpr (kHigh) {
     store16(qs + 16 * V, lo | U8x16((hi >> 2) << 5));
     *plane |= U8x16((hi & 3) << (2 * V));
     return;
   }
   store16(qs + 16 * V, (lo & 15) | U8x16(hi << 4));
-  if constexpr (kHigh) *plane |= U8x16((lo >> 4) << HighBit::at(V, 0)) | U8x16((hi >> 4) << HighBit::at(V, 1));
 }
 
-template <typename Slot, typename HighBit, bool kHigh>
+template <typename Slot, bool kHigh>
 NIBBLE_PACK_INLINE void pack_nibbles(const GroupCodes& g, uint8_t* qs, uint8_t* plane) {
   U8x16 bits = {};
-  pack_nibble_vector<Slot, HighBit, kHigh, 0>(g, qs, &bits);
-  pack_nibble_vector<Slot, HighBit, kHigh, 1>(g, qs, &bits);
-  pack_nibble_vector<Slot, HighBit, kHigh, 2>(g, qs, &bits);
-  pack_nibble_vector<Slot, HighBit, kHigh, 3>(g, qs, &bits);
-  if constexpr (kHigh && HighBit::kSplit) {  // q5_xor_panel, a vector at a time
+  pack_nibble_vector<Slot, kHigh, 0>(g, qs, &bits);
+  pack_nibble_vector<Slot, kHigh, 1>(g, qs, &bits);
+  pack_nibble_vector<Slot, kHigh, 2>(g, qs, &bits);
+  pack_nibble_vector<Slot, kHigh, 3>(g, qs, &bits);
+  if constexpr (kHigh) {  // q5_xor_panel, a vector at a time
     typedef uint16_t U16x8 __attribute__((vector_size(16)));
     U8x16 q[4];
     NIBBLE_UNROLL
@@ -223,7 +215,7 @@ NIBBLE_PACK_INLINE void pack_q4_block(const uint8_t* const rows[kPackRows], uint
       g.c[r][1] |= U8x16((shuffle_bytes<BroadcastQh<1>>(qh, qh) & kBit) != 0) & 16;
     }
   }
-  pack_nibbles<BuildSlot, Q5PanelBit, kHigh>(g, panel + kQs, panel + kPlane);
+  pack_nibbles<BuildSlot, kHigh>(g, panel + kQs, panel + kPlane);
 }
 
 // What a padding row (past N) reads: a zero block.
@@ -275,7 +267,7 @@ void pack_q4_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
       for (int h = 0; h < 2; ++h) g.c[r][h] = shift_right(load16(qs + 16 * h), 4 * (p % 2)) & 15;
     }
     uint8_t* part = panel + kParts + p * kPart;
-    pack_nibbles<LanesSlot, Q5PanelBit, false>(g, part, nullptr);
+    pack_nibbles<LanesSlot, false>(g, part, nullptr);
   }
 }
 

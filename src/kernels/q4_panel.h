@@ -47,26 +47,24 @@ constexpr TensorType q4_type(bool has_min, bool high = false) {
   return high ? (has_min ? TensorType::Q5_1 : TensorType::Q5_0) : (has_min ? TensorType::Q4_1 : TensorType::Q4_0);
 }
 constexpr int q4_qs_offset(bool has_min) { return kPackRows * (has_min ? 8 : 4); }
-// Q5 panels: where the plane of fifth bits starts, and the bit of the value
-// whose nibble sits at `nibble` (packed_weights.h).
+// Q5 panels: where the plane (of the codes' other bits) starts.
 constexpr int q5_high_offset(bool has_min) { return q4_qs_offset(has_min) + kPackRows * kQK / 2; }
-constexpr NibbleSlot q5_high_slot(NibbleSlot nibble) { return {nibble.byte % 16, nibble.byte / 16 + nibble.shift}; }
 
 // Where a Q5 panel keeps the 5-bit code of the value whose Q4 nibble slot
-// (q4_nibble_slot) is `nibble`: its low `low_bits` bits at qs bit
-// low.shift of byte low.byte, the rest (`top_bits`) at plane bit
-// top.shift of byte top.byte. Plain builds: the nibble, and the fifth bit
-// at q5_high_slot().
-//
-// Relaxed-SIMD builds (kQ5Split, packed_weights.h) instead: a qs byte B of
-// vector v = B / 16 holds its low-nibble value's whole code in bits 0..4
+// (q4_nibble_slot) is `nibble` (every build, packed_weights.h): a qs byte B
+// of vector v = B / 16 holds its low-nibble value's whole code in bits 0..4
 // (one mask gives a vector of codes), and its high-nibble value's code c is
 //   c = ((qs16 >> 3) ^ (plane16 >> 2v)) & 31   (16-bit lanes, byte B % 16)
 // so the other vector takes a shift, an xor and a mask, and the plane one
-// shift per vector (q5_code_vectors). Written in two steps: the values one
-// at a time in a plain split (c's low 2 bits at plane byte B % 16, bits 2v
-// and 2v + 1; its top 3 bits at qs bits 5..7: q5_slot, write_q5_code),
-// then the whole panel turned into the xor form (q5_xor_panel).
+// shift per vector (q5_code_vectors, values5). Written in two steps: the
+// values one at a time in a plain split (c's low 2 bits at plane byte
+// B % 16, bits 2v and 2v + 1; its top 3 bits at qs bits 5..7: q5_slot,
+// write_q5_code), then the whole panel turned into the xor form
+// (q5_xor_panel): its low `low_bits` bits at qs bit low.shift of byte
+// low.byte, the rest (`top_bits`) at plane bit top.shift of byte top.byte.
+// (Plain builds had the nibble and a plane of fifth bits: their GEMV took
+// 1.27× this form's time.) Relaxed-SIMD builds keep Q5_K's parts in this
+// form too (kQ5Split, k_panel.cpp).
 constexpr bool kQ5Split = kRowsInLanes;
 struct Q5Slot {
   NibbleSlot low;
@@ -74,19 +72,19 @@ struct Q5Slot {
   NibbleSlot top;
   int top_bits;
 };
-// (Split builds: the plain split, before q5_xor_panel.)
+// (The plain split, before q5_xor_panel.)
 constexpr Q5Slot q5_slot(NibbleSlot nibble) {
   if (nibble.shift == 0) return {nibble, 5, {0, 0}, 0};
   return {{nibble.byte % 16, 2 * (nibble.byte / 16)}, 2, {nibble.byte, 5}, 3};
 }
-// Split builds: the byte of plane16 >> 2v that meets qs byte B = 16v + j.
+// The byte of plane16 >> 2v that meets qs byte B = 16v + j.
 inline int q5_plane_window(const uint8_t* plane, int B) {
   const int j = B % 16, v = B / 16;
   const int lane = plane[j & ~1] | (plane[j | 1] << 8);
   return (lane >> (2 * v + 8 * (j % 2))) & 0xFF;
 }
 // The code of that value, from a finished panel's qs bytes and plane; and
-// writing it (or'ed into zeroed bytes; split builds then q5_xor_panel).
+// writing it (or'ed into zeroed bytes; then q5_xor_panel).
 inline int read_q5_code(const uint8_t* qs, const uint8_t* plane, NibbleSlot nibble) {
   if (nibble.shift != 0) return ((qs[nibble.byte] >> 3) ^ q5_plane_window(plane, nibble.byte)) & 31;
   const Q5Slot s = q5_slot(nibble);
@@ -100,7 +98,7 @@ inline void write_q5_code(uint8_t* qs, uint8_t* plane, NibbleSlot nibble, int co
   low[s.low.byte] = uint8_t(low[s.low.byte] | ((code & ((1 << s.low_bits) - 1)) << s.low.shift));
   top[s.top.byte] = uint8_t(top[s.top.byte] | ((code >> s.low_bits) << s.top.shift));
 }
-// Split builds: a panel written value by value (write_q5_code) into the
+// A panel written value by value (write_q5_code) into the
 // xor form. The plane's bit for code bit i (0, 1) of byte B becomes that bit
 // xor qs bit 3 + i of B (the low value's code bits 3, 4, which the shift
 // brings there); then bits 5..7 of each qs byte take the plane window's

@@ -25,7 +25,7 @@ namespace nibble {
 namespace wasmsimd {
 
 // The plain tier's panel masks (Q4: nibbles 0, 1, 2 in place; Q5:
-// values5's) for the GEMV tile and the GEMM's pair-major copy, loaded from
+// values5's two) for the GEMV tile and the GEMM's pair-major copy, loaded from
 // a table behind an opaque pointer once per tile or copy instead of
 // written as constants: Chromium's V8 (unlike Node 20's) builds
 // each v128 constant again inside the loop that uses it, three
@@ -56,8 +56,8 @@ inline v128_t scaled_nibbles(v128_t q, const PanelMasks& masks) {
 }
 // Q5 panels (the split xor form, q4_panel.h): the four 5-bit values of
 // panel vector q as i16x8, w[0], w[1] unscaled (0..31), w[2], w[3] ×256
-// (their dot sums go through unscale_q5_sum): `plane` = the panel's plane
-// >> 2v. Bytes hold the low value's code in bits 0..4; the high value's
+// (their dot sums shift right by 8): `plane` = the panel's plane >> 2v
+// (q4_panel.h). Bytes hold the low value's code in bits 0..4; the high value's
 // is ((q >> 3) ^ plane) & 31 in the same byte of each 16-bit lane. Six
 // instructions and two masks (panel_masks<true>()), where the nibbles with
 // a plane of fifth bits took 12 and three.
@@ -102,8 +102,7 @@ constexpr Q8Field q8_term_field() { return kHasMin ? kQ8DSum : kQ8Minus8Sum; }
 // d[s] (+)= the dot of nibble s of panel vector `qs` with activation vector
 // `pairs` (pairs 4v .. 4v+3 for panel vector v); the first vector of a block
 // sets d instead of adding to zeros.
-// kHigh (Q5 panels): `plane` is the panel's fifth bits shifted right by v
-// (the vector's bits at bits 0, 4, 8, 12 of each 16-bit lane).
+// kHigh (Q5 panels): `plane` is the panel's plane shifted right by 2v (values5).
 template <bool kFirst, bool kHigh = false>
 inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, const PanelMasks& masks, v128_t (&d)[4],
                             v128_t plane = v128_t{}) {
@@ -138,7 +137,7 @@ inline void add_nibble_dots(const uint8_t* qs, const int32_t* pairs, const Panel
 // as one tree over all eight loaded vectors, and V8 spills them); two groups
 // per tile sharing the loads (~5% faster from cache, ~40% slower streaming
 // from DRAM); pairs stored pre-broadcast (4× the activation bytes).
-// kHigh: Q5 panels (Q4 panels plus fifth bits; values5, unscaled).
+// kHigh: Q5 panels (values5).
 template <bool kHasMin, bool kHigh = false>
 void q4_q8_gemv_tile(const Q4Weights& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
@@ -190,7 +189,7 @@ constexpr size_t pair_major_pair(int slot, int p) {
 
 // Copies group g's panels (Q4_0; kHigh: Q5_0) to slot `slot` of every block
 // of `out`: the head as it is, then the codes of nibble s of each panel
-// vector v (kHigh: with their fifth bits, values5), centred, in the
+// vector v (kHigh: the 5-bit codes, values5 unscaled), centred, in the
 // GEMV's order (32-bit lane i: row (i + s) % 4's pair 4v + i); a 4×4 lane
 // transpose with a rotation gives pair 4v + i's vector (lane r: row r).
 // (Was: the nibbles moved to pair-major order by four swizzles, then
