@@ -69,11 +69,7 @@ void move_block(Block* block, uint8_t* panel, int i, bool to_panel) {
 // Panel b of group g, gathered by i8_panel() from a run's region, back there.
 void i8_store_panel(TensorType type, const uint8_t* panel, uint8_t* data, int64_t groups, int64_t nb, int64_t g, int64_t b) {
   const I8Run run = i8_run(type, groups, g);
-  uint8_t* region = data + i8_region_offset(type, run, nb, b);
-  const int p = int(g - run.first);
-  std::memcpy(region + i8_run_byte(run.size, 0, p), panel, kPackRows * 4);
-  for (size_t o = kPackRows * 4; o < q4_panel_bytes(type); o += kI8PartBytes)
-    std::memcpy(region + i8_run_byte(run.size, o, p), panel + o, kI8PartBytes);
+  i8_copy_panel<false>(q4_panel_bytes(type), data + i8_region_offset(type, run, nb, b), run.size, int(g - run.first), panel);
 }
 
 // Walks every (row, block) of a panel-type matrix, pairing its GGUF block

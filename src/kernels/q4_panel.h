@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/microkernels.h"
 #include "kernels/packed_weights.h"
@@ -169,6 +170,17 @@ constexpr size_t i8_run_byte(int size, size_t o, int p) {
 inline size_t i8_region_offset(TensorType type, const I8Run& run, int64_t nb, int64_t b) {
   return size_t(run.first * nb + b * run.size) * q4_panel_bytes(type);
 }
+// Slot p's panel (panel_bytes) between its run's region of a block and a
+// whole panel, piece by piece (the scales, then the 32-byte parts):
+// kGather into `panel`, else back into the region.
+template <bool kGather>
+inline void i8_copy_panel(size_t panel_bytes, std::conditional_t<kGather, const uint8_t*, uint8_t*> region, int size,
+                          int p, std::conditional_t<kGather, uint8_t*, const uint8_t*> panel) {
+  for (size_t o = 0, n = kPackRows * 4; o < panel_bytes; o += n, n = kI8PartBytes) {
+    if constexpr (kGather) std::memcpy(panel + o, region + i8_run_byte(size, o, p), n);
+    else std::memcpy(region + i8_run_byte(size, o, p), panel + o, n);
+  }
+}
 // Panel b of group g whole: in place, or gathered from its run's region into
 // buf (q4_panel_bytes(type) bytes).
 template <TensorType kType>
@@ -177,10 +189,7 @@ const uint8_t* i8_panel(const PackedView& w, int64_t g, int64_t b, uint8_t* buf)
   const I8Run run = i8_run(kType, (w.N + kPackRows - 1) / kPackRows, g);
   const uint8_t* region = w.data + i8_region_offset(kType, run, w.K / kQK, b);
   if (run.size == 1) return region;
-  const int p = int(g - run.first);
-  std::memcpy(buf, region + i8_run_byte(run.size, 0, p), kPackRows * 4);
-  for (size_t o = kPackRows * 4; o < q4_panel_bytes(kType); o += kI8PartBytes)
-    std::memcpy(buf + o, region + i8_run_byte(run.size, o, p), kI8PartBytes);
+  i8_copy_panel<true>(q4_panel_bytes(kType), region, run.size, int(g - run.first), buf);
   return buf;
 }
 constexpr int i8_slot(int r, int k) { return 16 * (k / 4) + 4 * r + k % 4; }
