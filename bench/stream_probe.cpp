@@ -68,6 +68,10 @@ struct Variant {
 
 }  // namespace
 
+uint32_t stream_read(const void* p, size_t bytes) {
+  return read_xor8(static_cast<const v128_t*>(p), bytes / sizeof(v128_t));
+}
+
 StreamProbeResult stream_read_probe(size_t bytes, int passes) {
   StreamProbeResult result;
   bytes &= ~size_t{255};  // every variant steps in whole 256-byte groups

@@ -30,4 +30,8 @@ struct StreamProbeResult {
 // bytes == 0 if the buffer could not be allocated.
 StreamProbeResult stream_read_probe(size_t bytes, int passes);
 
+// Reads [p, p + bytes) once with the "xor8" loop (bytes a multiple of 128,
+// p 16-byte aligned); returns a fold of what it read.
+uint32_t stream_read(const void* p, size_t bytes);
+
 }  // namespace nibble::bench

@@ -3,6 +3,7 @@
 //
 //   nibble_threads_bench [--quick] [--threads 1,2] [--shapes 4096x4096] [--m 1,64]
 //                        [--type q4_0] [--precision w4a8] [--rounds 7] [--cold-mib 0]
+//   nibble_threads_bench [--quick] [--threads 1,2] [--rounds 7] --probe-mib 256
 //
 // Y[M,N] = X[M,K] · W[N,K]ᵀ with W random, quantized by quantize_matrix and
 // packed once. The thread counts are measured in alternating rounds (1, 2,
@@ -11,7 +12,12 @@
 // of all calls of all rounds. --cold-mib N: each call reads the next of
 // enough identical weight copies to fill N MiB (more than the last-level
 // cache), so weights come from memory as in a model's forward pass.
+// --probe-mib N: instead, read bandwidth from memory: passes over an N MiB
+// buffer, each thread count reading it in contiguous shares through the
+// pool (as a GEMV splits its rows), the ceiling of a memory-bound decode's
+// speed-up from threads.
 // Output: one JSON object on stdout.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -25,6 +31,7 @@
 #include "quant/quantize.h"
 #include "runtime/json_writer.h"
 #include "runtime/thread_pool.h"
+#include "stream_probe.h"
 
 namespace nibble::bench {
 namespace {
@@ -37,6 +44,7 @@ struct Options {
   Precision precision = Precision::kW4A8;
   int rounds = 7;
   int64_t cold_mib = 0;
+  int64_t probe_mib = 0;
   bool quick = false;
 };
 
@@ -100,6 +108,9 @@ bool parse(int argc, char** argv, Options* o) {
     } else if (arg == "--cold-mib" && has_value) {
       if (!positive(argv[++i], &v)) return false;
       o->cold_mib = v;
+    } else if (arg == "--probe-mib" && has_value) {
+      if (!positive(argv[++i], &v) || v > 2048) return false;
+      o->probe_mib = v;
     } else if (arg == "--rounds" && has_value) {
       if (!positive(argv[++i], &v)) return false;
       o->rounds = int(v);
@@ -120,18 +131,61 @@ Status random_quantized(TensorType type, int64_t N, int64_t K, std::vector<uint8
   return quantize_matrix(type, w.data(), N, K, QuantizeOptions{}, out->data(), out->size());
 }
 
+// Read bandwidth per thread count: {"probe_mib", "probe": [{threads, median_ms, gbps}]}.
+int run_probe(const Options& o, const std::vector<std::unique_ptr<ThreadPool>>& pools, const Budget& round_budget,
+              JsonWriter* json) {
+  constexpr int64_t kChunk = 64 << 10;  // bytes per work item
+  const int64_t bytes = o.probe_mib << 20;
+  auto* buffer = static_cast<uint32_t*>(std::aligned_alloc(64, size_t(bytes)));
+  if (buffer == nullptr) {
+    std::fprintf(stderr, "no memory for a %lld MiB probe buffer\n", (long long)o.probe_mib);
+    return 1;
+  }
+  for (int64_t i = 0; i < bytes / 4; ++i) buffer[i] = uint32_t(i) * 2654435761u;  // every page written
+  std::vector<uint32_t> sinks(size_t(bytes / kChunk));
+  std::vector<std::vector<double>> times(o.threads.size());
+  for (int round = 0; round < o.rounds; ++round) {
+    for (size_t t = 0; t < o.threads.size(); ++t) {
+      const std::vector<double> part = time_runs(
+          [&] {
+            parallel_for_if(pools[t].get(), true, bytes / kChunk, 1, [&](int64_t c0, int64_t c1) {
+              for (int64_t c = c0; c < c1; ++c)
+                sinks[size_t(c)] += stream_read(reinterpret_cast<const uint8_t*>(buffer) + c * kChunk, kChunk);
+            });
+          },
+          round_budget);
+      times[t].insert(times[t].end(), part.begin(), part.end());
+    }
+  }
+  std::free(buffer);
+  json->key("probe_mib").number(double(o.probe_mib)).key("probe").begin_array();
+  for (size_t t = 0; t < o.threads.size(); ++t) {
+    const double ms = median(times[t]);
+    json->begin_object().key("threads").number(o.threads[t]).key("median_ms").number(ms);
+    json->key("gbps").number(double(bytes) / (ms * 1e6)).key("passes").number(double(times[t].size())).end_object();
+  }
+  json->end_array().end_object();
+  std::printf("%s\n", json->str().c_str());
+  return 0;
+}
+
 int run(int argc, char** argv) {
   Options o;
   if (!parse(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: nibble_threads_bench [--quick] [--threads 1,2] [--shapes 4096x4096] [--m 1,64] "
-                 "[--type q4_0|q4_1] [--precision w4a8|w4a32] [--rounds 7] [--cold-mib 0]\n");
+                 "[--type q4_0|q4_1] [--precision w4a8|w4a32] [--rounds 7] [--cold-mib 0] [--probe-mib N]\n");
     return 2;
   }
   // One pool per thread count, made once (threads start once, as in a model).
   std::vector<std::unique_ptr<ThreadPool>> pools;
   for (int t : o.threads) pools.emplace_back(t > 1 ? new ThreadPool(t) : nullptr);
   Budget round_budget = o.quick ? Budget{1, 3, 0.05, 0.3} : Budget{1, 5, 0.25, 1.0};
+  if (o.probe_mib > 0) {
+    JsonWriter json;
+    json.begin_object().key("rounds").number(o.rounds);
+    return run_probe(o, pools, round_budget, &json);
+  }
 
   JsonWriter json;
   json.begin_object().key("type").string(tensor_type_info(o.type)->name);

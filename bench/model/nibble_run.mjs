@@ -2,7 +2,7 @@
 // load the benchmark GGUF, then per run and prompt length prefill a prompt
 // (token ids, one batch through the GEMM kernels) and decode 64 tokens
 // greedily (GEMV). Medians over `runs`; load is timed once per run from the
-// source, then a short warm-up generation. ttft: the generation's own
+// source, then a warm-up generation per prompt length. ttft: the generation's own
 // stats.ttftMs (from its start to its first token). Memory during the first
 // load: malloc's high-water mark (nibble._debug, as
 // tests/js/model_load.test.cjs measures it) over the heap the loaded model
@@ -34,9 +34,11 @@ export const median = (values) => {
 // Prompts of different lengths differ from their second token on: generate()
 // reuses the KV cache of a common prefix, which would leave the prompts after
 // the warm-up (and the 512-token one after the 64-token one) partly computed.
-export function benchPrompt(n) {
-  return [1, ...Array.from({ length: n - 1 }, (_, i) => 300 + ((i * 37 + n) % 4000))];
+// `salt` gives another prompt of the same length (the warm-up's).
+export function benchPrompt(n, salt = 0) {
+  return [1, ...Array.from({ length: n - 1 }, (_, i) => 300 + ((i * 37 + n + salt) % 4000))];
 }
+const WARM_UP_SALT = 2000;
 
 // One generation with CPU marks at its call, at its first piece of text and
 // at its end -> { stats, prefillCpuTokPerS, decodeCpuTokPerS }. A piece
@@ -91,8 +93,13 @@ export async function runNibbleModel(nibble, source, { runs = 3, promptTokens = 
     build = model.info.build ?? build;
     try {
       // Warm-up: the engine compiles the kernels on first use (baseline
-      // tier, then optimized in the background); timed runs should not.
-      for await (const piece of model.generate(benchPrompt(8), { maxTokens: 4, temperature: 0, addBos: false })) void piece;
+      // tier, then optimized in the background); timed runs should not. A
+      // prompt of each timed length, so that the code paths of that size
+      // run before: after an 8-token warm-up, the first 64-token prefill
+      // ran at ~0.75x the later ones' rate with 2 threads (~0.95x with one).
+      for (const n of promptTokens) {
+        for await (const piece of model.generate(benchPrompt(n, WARM_UP_SALT), { maxTokens: 8, temperature: 0, addBos: false })) void piece;
+      }
       const generated = (n, options = {}) =>
         timedGeneration(model, benchPrompt(n), { maxTokens: decodeTokens, temperature: 0, addBos: false, ...options }, cpuClock);
       for (const [i, n] of promptTokens.entries()) {

@@ -6,6 +6,10 @@
 //           next of 96 MiB of copies each call, as in a model), plus the GEMV
 //           shapes of the model benchmark's SmolLM2-135M-shaped file (what
 //           one decoded token runs). Thread counts alternate in rounds; medians.
+//   memory  the same program's read probe: passes over a 256 MiB buffer
+//           split in contiguous shares, GB/s with 1 and 2 threads: what a
+//           second core adds to memory bandwidth, the ceiling of a decode
+//           that streams its weights from memory.
 //   model   the bench model in Node (bench/model/nibble_node.mjs), threads
 //           1 and 2, in the plain and the relaxed threads builds: prefill of
 //           a 64-token prompt and greedy decode, tokens/s, processes
@@ -67,10 +71,14 @@ async function benchMatmul(ctx) {
   const cold = runBenchProgram(file, [...quick, '--threads', '1,2', '--shapes', `${HEADLINE.K}x${HEADLINE.N}`, '--m', '1', '--cold-mib', '96']);
   ctx.log('nibble_threads_bench: decode-sized GEMVs ...');
   const decode = runBenchProgram(file, [...quick, '--threads', '1,2', '--shapes', DECODE_SHAPES.join(','), '--m', '1']);
+  ctx.log('nibble_threads_bench: memory read bandwidth, 256 MiB ...');
+  const probe = runBenchProgram(file, [...quick, '--threads', '1,2', '--probe-mib', '256']).probe;
+  const gbps = Object.fromEntries(probe.map((r) => [r.threads, r.gbps]));
   return {
     type: headline.type,
     precision: headline.precision,
     cases: [...pairUp(headline.rows), ...pairUp(cold.rows, true), ...pairUp(decode.rows)],
+    memory: { gbps, speedup: gbps[2] / gbps[1] },
   };
 }
 
@@ -157,6 +165,11 @@ export function format(data) {
     lines.push(`  ${shape.padEnd(16)} ${String(c.M).padStart(3)} ${c.ms[1].toFixed(4).padStart(11)} ` +
       `${c.ms[2].toFixed(4).padStart(11)} ${`${c.speedup.toFixed(2)}×`.padStart(10)}` +
       (headline ? `   ${verdict(c.speedup)} the target` : ''));
+  }
+  const mem = data.matmul.memory;
+  if (mem) {
+    lines.push(`memory read bandwidth (wasm SIMD, 256 MiB): ${mem.gbps[1].toFixed(1)} GB/s with 1 thread, ` +
+      `${mem.gbps[2].toFixed(1)} with 2: ${mem.speedup.toFixed(2)}×, the most a decode streaming its weights from memory can gain`);
   }
   if (data.model.skipped) {
     lines.push(`model: skipped (${data.model.skipped})`);
