@@ -301,6 +301,16 @@ __attribute__((always_inline)) inline void store_pair_major_tile(const v128_t (&
 // a tile of their own (the m·(d_a·Σa) term) cost 0.3 KB of the gzipped
 // download, and a run-time flag for it measured slower (the same loop, a
 // branch per block: 1.1× the prompt's time in one run under load).
+// Its floor (Node 20, M = 64, CPU-time A/B, session 14): a step is 4
+// vbroadcastss, 2 loads, 8 vpmaddwd, 8 vpaddd and 3 scalar instructions
+// for 64 multiply-adds, the relaxed tile's count for 128; plain SIMD128 has
+// no denser integer multiply-add (two rows packed in one int16 lane cannot
+// keep their sums apart), and the tile holds 15 of V8's 15 xmm registers.
+// Parts taken out of the GEMM, time vs whole: the block update's float work
+// 0.90×, the copy 0.94–0.96×, the four broadcasts 0.95×, half the dots made
+// adds (Winograd's pairwise trick has that mix: half the multiplies, as
+// many instructions) 0.94–0.98×; a 5×2 tile spilled (1.45×: clang hoists
+// its five broadcasts). Plain ÷ relaxed GEMM at M = 64: 1.55–1.59.
 inline void q4_q8_gemm_tile(int64_t K, const uint8_t* copy, const int32_t* act, int64_t g, int groups, float* y,
                             int64_t ldy, int rows) {
   constexpr int R = 4, P = kPairMajorGroups;
