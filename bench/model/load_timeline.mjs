@@ -10,8 +10,9 @@
 // Per load (ms from the loadModel() call): first and last byte fed (onProgress),
 // ready (loadModel resolved), first token (a 1-token generation after it), and
 // the page's main thread over the load: busy (CDP Performance.getMetrics
-// TaskDuration, cpuMs) and its CPU time (ThreadTime, threadMs). --fetch adds a download-only row per round; --wllama one wllama load
-// per round (its fetch + init, as bench/model/wllama.html times it); --cache
+// TaskDuration, cpuMs) and its CPU time (ThreadTime, threadMs). --fetch adds
+// a download-only row per round; --wllama one wllama load per round (its
+// fetch + init, as bench/model/wllama.html times it); --cache
 // loads with { cache: true } twice per page (the second from Cache Storage).
 // Medians over rounds.
 import path from 'node:path';
