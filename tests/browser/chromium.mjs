@@ -5,8 +5,8 @@ import { chromium } from 'playwright-core';
 // The omnibox popup's WebUI pages: without them off, every new browser
 // context (a window) starts two chrome://omnibox-popup.top-chrome renderers
 // that take ~0.8 s of CPU in their first ~0.75 s (Chromium 156 here), which a
-// page's work then shares the machine's cores with (the model bench's loads:
-// 1.62 s → 1.14 s, medians of 8 alternating rounds).
+// page's work then shares the machine's cores with (the model bench's
+// Qwen2.5-0.5B-shaped load: 0.87× the time, 12 alternating rounds).
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
