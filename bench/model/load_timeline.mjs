@@ -9,9 +9,10 @@
 //
 // Per load (ms from the loadModel() call): first and last byte fed (onProgress),
 // ready (loadModel resolved), first token (a 1-token generation after it), and
-// the page's main-thread CPU (CDP Performance.getMetrics TaskDuration) over the
-// load. --fetch adds a download-only row per round; --wllama one wllama load
-// per round (its fetch + init, as bench/model/wllama.html times it); --cache
+// the page's main thread over the load: busy (CDP Performance.getMetrics
+// TaskDuration, cpuMs) and its CPU time (ThreadTime, threadMs). --fetch adds
+// a download-only row per round; --wllama one wllama load per round (its
+// fetch + init, as bench/model/wllama.html times it); --cache
 // loads with { cache: true } twice per page (the second from Cache Storage).
 // Medians over rounds.
 import path from 'node:path';
@@ -104,16 +105,20 @@ async function inFreshPage(browser, dist, work, arg) {
     await page.waitForFunction(() => window.nibblePageReady === true, null, { timeout: 30000 });
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
-    const task = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+    // TaskDuration: the main thread's busy time (its tasks' wall time, time
+    // the OS gave to other threads included); ThreadTime: its CPU time.
+    const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     if (profile) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
     }
-    const before = await task();
+    const before = await metrics();
     const cpu0 = await processCpu(browser);
     const result = await page.evaluate(work, arg);
-    const cpuMs = (await task() - before) * 1000;
+    const after = await metrics();
+    const cpuMs = (after.TaskDuration - before.TaskDuration) * 1000;
+    const threadMs = (after.ThreadTime - before.ThreadTime) * 1000;
     const cpu1 = await processCpu(browser);
     // CPU seconds of the browser's processes by type over the load (the
     // page's renderer, the network service, the browser process).
@@ -121,7 +126,7 @@ async function inFreshPage(browser, dist, work, arg) {
     for (const [id, { type, cpu }] of cpu1) processCpuMs[type] = Math.round((processCpuMs[type] ?? 0) + (cpu - (cpu0.get(id)?.cpu ?? 0)) * 1000);
     result.processCpuMs = processCpuMs;
     const selfMs = profile ? selfTimes((await cdp.send('Profiler.stop')).profile) : undefined;
-    return { ...result, cpuMs, selfMs };
+    return { ...result, cpuMs, threadMs, selfMs };
   } finally {
     await context.close();
     await server.close();
@@ -171,7 +176,7 @@ try {
 }
 
 const medianByKey = (objects) => Object.fromEntries(Object.keys(objects[0]).map((k) => [k, median(objects.map((o) => o[k] ?? 0))]));
-const fields = ['first', 'last', 'ready', 'firstToken', 'cpuMs', 'heapMiB', 'loadedMiB'];
+const fields = ['first', 'last', 'ready', 'firstToken', 'cpuMs', 'threadMs', 'heapMiB', 'loadedMiB'];
 const summary = {};
 for (const dist of dists) {
   const rs = runs[dist];
@@ -182,7 +187,7 @@ for (const dist of dists) {
   if (profile) summary[dist].selfMs = rs.map((x) => x.selfMs);
 }
 if (withFetch) {
-  summary.fetch = Object.fromEntries(['first', 'last', 'cpuMs'].map((f) => [f, median(runs.fetch.map((x) => x[f]))]));
+  summary.fetch = Object.fromEntries(['first', 'last', 'cpuMs', 'threadMs'].map((f) => [f, median(runs.fetch.map((x) => x[f]))]));
   summary.fetch.processCpuMs = medianByKey(runs.fetch.map((x) => x.processCpuMs));
   if (profile) summary.fetch.selfMs = runs.fetch.map((x) => x.selfMs);
 }
