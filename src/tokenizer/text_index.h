@@ -41,9 +41,7 @@ class TextIndex {
   // stretch their probe starts in (a counting sort, stable, so equal texts
   // keep their order). One at a time, each add was a cache miss in a 4 MB
   // table (a 150k-token vocabulary and its merges: ~80 ms of a load in wasm).
-  // Flattened: the hash and the string accessors inline, which this
-  // size-optimized code (-Oz) would call per text.
-  __attribute__((flatten)) void add_all(const int32_t* ids, size_t n, bool replace_equal) {
+  void add_all(const int32_t* ids, size_t n, bool replace_equal) {
     std::unique_ptr<uint32_t[]> hashes(new uint32_t[n]);
     std::hash<std::string_view> hash;
     for (size_t k = 0; k < n; ++k) hashes[k] = uint32_t(hash(texts_[ids ? ids[k] : int32_t(k)]));
