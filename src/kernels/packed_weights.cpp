@@ -269,8 +269,8 @@ Status PackedWeights::StartPacking(TensorType type, int64_t N, int64_t K, Packed
   return Status::Ok();
 }
 
-void PackedWeights::PackRows(int64_t first, const void* data, int64_t rows) {
-  pack_panels_fast(type_, static_cast<const uint8_t*>(data), data_, N_, K_, first / kPackRows,
+bool PackedWeights::PackRows(int64_t first, const void* data, int64_t rows) {
+  return pack_panels_fast(type_, static_cast<const uint8_t*>(data), data_, N_, K_, first / kPackRows,
                    (first + rows + kPackRows - 1) / kPackRows);
 }
 

@@ -195,9 +195,12 @@ class PackedWeights {
   // first a multiple of kPackRows and rows too unless they end the matrix;
   // once every row was given the result is Pack()'s, byte for byte. Only
   // for the types packs_in_pieces() accepts (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K: has_fast_pack).
+  // PackRows() returns whether every block scale of those rows is finite
+  // (checked as they are packed: first_non_finite_scale() then finds the
+  // block to name).
   static bool packs_in_pieces(TensorType type);
   static Status StartPacking(TensorType type, int64_t N, int64_t K, PackedWeights* out);
-  void PackRows(int64_t first, const void* data, int64_t rows);
+  bool PackRows(int64_t first, const void* data, int64_t rows);
   // While packing in pieces: the buffer's part [*size bytes at the result)
   // that PackRows() has not yet written to once rows [0, rows) are in: a
   // loader may write there (runtime/fresh_pages.h) before the next rows

@@ -58,18 +58,22 @@ NIBBLE_PACK_INLINE U8x16 shift_right(U8x16 x, int s) {
 
 // The fp16 scales at byte `at` of the four rows' blocks -> four f32 at out,
 // fp16_to_fp32()'s bits in one vector (kernels_pack_test: every fp16 code).
-NIBBLE_PACK_INLINE void store_scales(const uint8_t* const rows[kPackRows], size_t at, uint8_t* out) {
+// Returns the lanes whose scale is infinite or NaN (all ones), which the
+// packers pass up: the loader's check of the scales rides on the packing.
+NIBBLE_PACK_INLINE U32x4 store_scales(const uint8_t* const rows[kPackRows], size_t at, uint8_t* out) {
   typedef float F32x4 __attribute__((vector_size(16)));
   const U32x4 h = {load_u16(rows[0] + at), load_u16(rows[1] + at), load_u16(rows[2] + at), load_u16(rows[3] + at)};
   const U32x4 e = h & 0x7c00, magnitude = (h & 0x7fff) << 13;
   // Normal numbers: the exponent rebiased (+112); infinities and NaN (e = 31)
   // to 255 (+224 in all).
-  const U32x4 normal = magnitude + (112u << 23) + (U32x4(e == 0x7c00) & (112u << 23));
+  const U32x4 non_finite = U32x4(e == 0x7c00);
+  const U32x4 normal = magnitude + (112u << 23) + (non_finite & (112u << 23));
   // Zero and subnormals, m·2^-24: 2^-14·(1 + m/1024) − 2^-14, exact.
   const U32x4 tiny = U32x4(F32x4(magnitude | (113u << 23)) - F32x4(U32x4{} + (113u << 23)));
   const U32x4 is_tiny = U32x4(e == 0);
   const U32x4 bits = (is_tiny & tiny) | (~is_tiny & normal) | ((h & 0x8000) << 16);
   std::memcpy(out, &bits, 16);
+  return non_finite;
 }
 
 // Byte i of the result is byte Map::at(i) of a:b (32 bytes), Map a
@@ -97,8 +101,9 @@ NIBBLE_PACK_INLINE void transpose_words(const U8x16 x[kPackRows], U8x16 out[kPac
 
 // ---------------------------------------------------------------------------
 // 32 codes of each of a group's four rows -> 64 nibble bytes (+ a plane of
-// fifth bits), by any slot map that keeps elements 8v .. 8v + 7 in qs vector
-// v (both Q4 layouts, lanes_nibble_slot, the K-quants' parts).
+// fifth bits), by a slot map that keeps elements 8v .. 8v + 7 in qs vector
+// v: the rotated Q4 layout of plain builds (rows in lanes take plain word
+// transposes instead: pack_q4_block_lanes, pack_q4_k_block).
 // ---------------------------------------------------------------------------
 
 // c[r][h]: row r's elements 16h .. 16h + 15, one code (4 or 5 bits) a byte.
@@ -106,11 +111,8 @@ struct GroupCodes {
   U8x16 c[kPackRows][2];
 };
 
-struct BuildSlot {  // Q4 / Q5 panels: this build's layout
-  static constexpr NibbleSlot at(int r, int k) { return q4_nibble_slot(r, k); }
-};
-struct LanesSlot {  // the K-quants' parts (k_slot in k_panel.cpp)
-  static constexpr NibbleSlot at(int r, int k) { return lanes_nibble_slot(r, k); }
+struct RotatedSlot {  // Q4 / Q5 panels of plain builds
+  static constexpr NibbleSlot at(int r, int k) { return rotated_nibble_slot(r, k); }
 };
 // The Q5 panels (q5_slot in q4_panel.h: the low value's code in bits 0..4,
 // the high one's top 3 bits in 5..7 and its low 2 at plane bits 2v, 2v + 1;
@@ -126,7 +128,7 @@ constexpr bool vectors_hold_windows() {
       if (Slot::at(r, k).byte / 16 != k / 8) return false;
   return true;
 }
-static_assert(vectors_hold_windows<BuildSlot>() && vectors_hold_windows<LanesSlot>(),
+static_assert(vectors_hold_windows<RotatedSlot>(),
               "the gathers below assume qs vector v holds elements 8v .. 8v + 7");
 
 // Window V: elements 8V .. 8V + 7 of two rows, from their halves V / 2:
@@ -196,13 +198,65 @@ struct BroadcastQh {
 };
 
 // Q4_0, Q5_0 (kQ4Panels, kQ5Panels; Q4_1 and Q5_1 are packed per weight
-// instead: has_fast_pack).
+// instead: has_fast_pack). Rows-in-lanes builds (lanes_nibble_slot): in
+// 32-bit lanes throughout, lane r of qs vector V takes row r's qs word
+// 2(V % 2) (its codes' low nibbles) and word 2(V % 2) + 1 (the high ones),
+// from nibble V / 2 of each byte; the fifth bits, qh bits 8V .. 8V + 7, are
+// spread one to a byte by a multiply. One word transpose per block and no
+// byte shuffles: Q4_0 and Q5_0 packed in 0.64x and 0.66x the time of the
+// gathers of the rotated layout below (relaxed build, Node).
 template <typename Block, bool kHigh>
-NIBBLE_PACK_INLINE void pack_q4_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+NIBBLE_PACK_INLINE U32x4 pack_q4_block_lanes(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+  constexpr int kQs = q4_qs_offset(false), kPlane = q5_high_offset(false);
+  constexpr uint32_t kLow = 0x0F0F0F0Fu, kSpread = 0x00204081u;  // x · kSpread: bit j of x to bit 8j (x < 16)
+  const U32x4 non_finite = store_scales(rows, offsetof(Block, d), panel);
+  U8x16 words[kPackRows], w[kPackRows];
+  U32x4 qh = {};
+  NIBBLE_UNROLL
+  for (int r = 0; r < kPackRows; ++r) {
+    words[r] = load16(rows[r] + offsetof(Block, qs));
+    if constexpr (kHigh) {
+      uint32_t h;
+      std::memcpy(&h, rows[r] + offsetof(Block, qh), 4);
+      qh[r] = h;
+    }
+  }
+  transpose_words(words, w);
+  U32x4 q[4], plane = {};
+  NIBBLE_UNROLL
+  for (int v = 0; v < 4; ++v) {
+    const U32x4 lo = (U32x4(w[2 * (v % 2)]) >> (4 * (v / 2))) & kLow, hi = (U32x4(w[2 * (v % 2) + 1]) >> (4 * (v / 2))) & kLow;
+    if constexpr (!kHigh) {
+      q[v] = lo | (hi << 4);
+      continue;
+    }
+    // The split of pack_nibble_vector: low code whole in bits 0..4, the
+    // high one's bits 2..4 in 5..7 and bits 0, 1 at plane bits 2v, 2v + 1.
+    const U32x4 lo5 = (((qh >> (8 * v)) & 15) * (kSpread << 4)) & 0x10101010u;
+    const U32x4 hi5 = (((qh >> (8 * v + 4)) & 15) * (kSpread << 7)) & 0x80808080u;
+    q[v] = lo | lo5 | ((hi << 3) & 0x60606060u) | hi5;
+    plane |= (hi & 0x03030303u) << (2 * v);
+  }
+  if constexpr (kHigh) {  // q5_xor_panel, as in pack_nibbles
+    NIBBLE_UNROLL
+    for (int v = 0; v < 4; ++v) plane ^= ((q[v] >> 3) & 0x03030303u) << (2 * v);
+    typedef uint16_t U16x8 __attribute__((vector_size(16)));
+    NIBBLE_UNROLL
+    for (int v = 0; v < 4; ++v) q[v] ^= U32x4((U16x8(plane) >> (2 * v)) << 3) & 0xE0E0E0E0u;
+    store16(panel + kPlane, U8x16(plane));
+  }
+  NIBBLE_UNROLL
+  for (int v = 0; v < 4; ++v) store16(panel + kQs + 16 * v, U8x16(q[v]));
+  return non_finite;
+}
+
+// The rotated layout (plain builds): codes gathered to their slots.
+template <typename Block, bool kHigh>
+NIBBLE_PACK_INLINE U32x4 pack_q4_block_rotated(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   constexpr U8x16 kBit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
   constexpr int kQs = q4_qs_offset(false), kPlane = q5_high_offset(false);  // folded: -Oz would call them
   GroupCodes g;
-  store_scales(rows, offsetof(Block, d), panel);
+  const U32x4 non_finite = store_scales(rows, offsetof(Block, d), panel);
   NIBBLE_UNROLL
   for (int r = 0; r < kPackRows; ++r) {
     const uint8_t* block = rows[r];
@@ -215,7 +269,8 @@ NIBBLE_PACK_INLINE void pack_q4_block(const uint8_t* const rows[kPackRows], uint
       g.c[r][1] |= U8x16((shuffle_bytes<BroadcastQh<1>>(qh, qh) & kBit) != 0) & 16;
     }
   }
-  pack_nibbles<BuildSlot, kHigh>(g, panel + kQs, panel + kPlane);
+  pack_nibbles<RotatedSlot, kHigh>(g, panel + kQs, panel + kPlane);
+  return non_finite;
 }
 
 // What a padding row (past N) reads: a zero block.
@@ -226,12 +281,12 @@ static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ4_K) <= si
 // parts: qs + part_stride · (u / 2) + 16 · (u % 2), part_stride 32 for a
 // whole panel) holds in lane r row r's elements 4u .. 4u + 3 (even
 // elements xor q8_byte_bias).
-NIBBLE_PACK_INLINE void pack_q8_0_block(const uint8_t* const rows[kPackRows], uint8_t* scales, uint8_t* qs,
-                                        size_t part_stride) {
+NIBBLE_PACK_INLINE U32x4 pack_q8_0_block(const uint8_t* const rows[kPackRows], uint8_t* scales, uint8_t* qs,
+                                         size_t part_stride) {
   constexpr uint8_t kB = q8_byte_bias(0);
   constexpr U8x16 kBias = {kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0, kB, 0};
   U8x16 x[2][kPackRows];
-  store_scales(rows, offsetof(BlockQ8_0, d), scales);
+  const U32x4 non_finite = store_scales(rows, offsetof(BlockQ8_0, d), scales);
   NIBBLE_UNROLL
   for (int r = 0; r < kPackRows; ++r) {
     const U8x16 bias = rows[r] == kZeroBlock ? U8x16{} : kBias;  // padding rows stay zero, as packed per weight
@@ -245,30 +300,41 @@ NIBBLE_PACK_INLINE void pack_q8_0_block(const uint8_t* const rows[kPackRows], ui
     NIBBLE_UNROLL
     for (int u = 0; u < kPackRows; ++u) store16(qs + part_stride * (2 * h + u / 2) + 16 * (u % 2), out[u]);
   }
+  return non_finite;
 }
 
-// Q4_K: header (d, dmin, the 6-bit scales and minimums), then per part p
-// (sub-block p) the nibbles in lanes.
-void pack_q4_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+// Q4_K: the header (d, dmin, the 6-bit scales and minimums), then per part
+// p (sub-block p) the nibbles in lanes (lanes_nibble_slot): lane r of the
+// part's vector V is row r's words 2V, 2V + 1 of qs chunk p / 2, nibble
+// p % 2, so one word transpose per half chunk gives both parts of a chunk
+// (0.17x the time of byte gathers part by part into a scratch panel copied
+// to its pair's region, relaxed build, Node). Part p at parts +
+// part_stride · p (k_part_bytes apart, or interleaved with the other panel
+// of a pair: k_pair_byte).
+U32x4 pack_q4_k_block(const uint8_t* const rows[kPackRows], uint8_t* header, uint8_t* parts, size_t part_stride) {
   using Block = BlockQ4_K;
-  constexpr TensorType kType = TensorType::Q4_K;
-  constexpr size_t kScales = k_scales_offset(kType), kParts = k_part_offset(kType, 0), kPart = k_part_bytes(kType);
-  store_scales(rows, offsetof(Block, d), panel);
-  store_scales(rows, offsetof(Block, dmin), panel + kKDminOffset);
+  constexpr size_t kScales = k_scales_offset(TensorType::Q4_K);
+  constexpr uint32_t kLow = 0x0F0F0F0Fu;
+  const U32x4 non_finite =
+      store_scales(rows, offsetof(Block, d), header) | store_scales(rows, offsetof(Block, dmin), header + kKDminOffset);
   for (int r = 0; r < kPackRows; ++r)
     for (int s = 0; s < kKParts; ++s)
-      k_quant_scale_min(rows[r] + offsetof(Block, scales), s, &panel[kScales + 4 * s + r], &panel[kKMinsOffset + 4 * s + r]);
-  for (int p = 0; p < kKParts; ++p) {
-    GroupCodes g;
+      k_quant_scale_min(rows[r] + offsetof(Block, scales), s, &header[kScales + 4 * s + r], &header[kKMinsOffset + 4 * s + r]);
+  for (int c = 0; c < kKParts / 2; ++c)
     NIBBLE_UNROLL
-    for (int r = 0; r < kPackRows; ++r) {
-      const uint8_t* qs = rows[r] + offsetof(Block, qs) + kQK * (p / 2);  // sub-block p: nibbles p % 2
+    for (int h = 0; h < 2; ++h) {
+      U8x16 x[kPackRows], w[kPackRows];
       NIBBLE_UNROLL
-      for (int h = 0; h < 2; ++h) g.c[r][h] = shift_right(load16(qs + 16 * h), 4 * (p % 2)) & 15;
+      for (int r = 0; r < kPackRows; ++r) x[r] = load16(rows[r] + offsetof(Block, qs) + kQK * c + 16 * h);
+      transpose_words(x, w);
+      NIBBLE_UNROLL
+      for (int i = 0; i < 2; ++i) {  // vector 2h + i of parts 2c and 2c + 1
+        const U32x4 lo = U32x4(w[2 * i]), hi = U32x4(w[2 * i + 1]);
+        store16(parts + part_stride * (2 * c) + 16 * (2 * h + i), U8x16((lo & kLow) | ((hi & kLow) << 4)));
+        store16(parts + part_stride * (2 * c + 1) + 16 * (2 * h + i), U8x16(((lo >> 4) & kLow) | (hi & ~kLow)));
+      }
     }
-    uint8_t* part = panel + kParts + p * kPart;
-    pack_nibbles<LanesSlot, false>(g, part, nullptr);
-  }
+  return non_finite;
 }
 
 // Triple t's elements in the order its code vectors' words take them
@@ -282,10 +348,10 @@ struct Q6TripleMap {
 // q6_part_element(t, u, 0..3)):
 // vectors 0..2 whole in bits 0..5, vector 3's bits 2c, 2c + 1 in bits 6, 7
 // of vector c (relaxed-SIMD builds: the xor form, kQ6Xor in k_panel.h).
-void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+U32x4 pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
   constexpr TensorType kType = TensorType::Q6_K;
   constexpr size_t kScales = k_scales_offset(kType), kParts = k_part_offset(kType, 0), kPart = k_part_bytes(kType);
-  store_scales(rows, offsetof(BlockQ6_K, d), panel);
+  const U32x4 non_finite = store_scales(rows, offsetof(BlockQ6_K, d), panel);
   for (int r = 0; r < kPackRows; ++r)
     for (int s = 0; s < 16; ++s) panel[kScales + q6_scale_byte(s, r)] = rows[r][offsetof(BlockQ6_K, scales) + s];
   for (int p = 0; p < kKParts; ++p) {
@@ -326,6 +392,7 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
       for (int u = 0; u < 3; ++u) store16(triple + 16 * u, c[u] | U8x16((shift_right(c[3], 2 * u) & 3) << 6));
     }
   }
+  return non_finite;
 }
 
 // ---------------------------------------------------------------------------
@@ -333,13 +400,15 @@ void pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
 // ---------------------------------------------------------------------------
 
 // Groups [first, end) (GGUF rows from row kPackRows · first on at gguf);
-// pack(rows, g, b) packs block b of group g from its four rows' blocks.
+// pack(rows, g, b) packs block b of group g from its four rows' blocks and
+// returns store_scales()' non-finite lanes, or'ed into the result.
 struct GroupRange {
   int64_t first, end;
 };
 using Rows = const uint8_t* const*;
 template <typename Pack>
-void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, const Pack& pack) {
+U32x4 pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, const Pack& pack) {
+  U32x4 non_finite = {};
   for (int64_t g = groups.first; g < groups.end; ++g) {
     const uint8_t* rows[kPackRows];
     size_t step[kPackRows];
@@ -350,58 +419,67 @@ void pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes,
       step[r] = n < N ? block_bytes : 0;
     }
     for (int64_t b = 0; b < nb; ++b) {
-      pack(rows, g, b);
+      non_finite |= pack(rows, g, b);
       NIBBLE_UNROLL
       for (int r = 0; r < kPackRows; ++r) rows[r] += step[r];
     }
   }
+  return non_finite;
 }
 
 template <typename Block, bool kHigh>
-void pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
+U32x4 pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr size_t kPanel = q4_panel_bytes(q4_type(false, kHigh));
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
-  pack_groups(gguf, N, nb, sizeof(Block), range, [&](Rows rows, int64_t g, int64_t b) {
-    pack_q4_block<Block, kHigh>(rows, packed + size_t(q4_panel_index(groups, nb, g, b)) * kPanel);
+  return pack_groups(gguf, N, nb, sizeof(Block), range, [&](Rows rows, int64_t g, int64_t b) {
+    uint8_t* panel = packed + size_t(q4_panel_index(groups, nb, g, b)) * kPanel;
+    if constexpr (kRowsInLanes) return pack_q4_block_lanes<Block, kHigh>(rows, panel);
+    else return pack_q4_block_rotated<Block, kHigh>(rows, panel);
   });
 }
 
 // Q8_0: each panel into its run's region (q4_panel.h; runs of one group:
 // whole panels group after group).
-void pack_q8_0_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
+U32x4 pack_q8_0_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr TensorType kType = TensorType::Q8_0;
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
   constexpr int kRun = i8_runs(kType) ? kI8RunGroups : 1;
-  pack_groups(gguf, N, nb, sizeof(BlockQ8_0), range, [&](Rows rows, int64_t g, int64_t b) {
+  constexpr size_t kPanel = q4_panel_bytes(kType);  // folded: -Oz would call it per block
+  return pack_groups(gguf, N, nb, sizeof(BlockQ8_0), range, [&](Rows rows, int64_t g, int64_t b) {
     // (i8_run and i8_run_byte, in line)
     const int64_t first = g & ~int64_t(kRun - 1);
     const int size = int(std::min<int64_t>(kRun, groups - first)), p = int(g - first);
-    uint8_t* region = packed + size_t(first * nb + b * size) * q4_panel_bytes(kType);
-    pack_q8_0_block(rows, region + kI8QsOffset * p, region + kI8QsOffset * size + kI8PartBytes * p, size_t(size) * kI8PartBytes);
+    uint8_t* region = packed + size_t(first * nb + b * size) * kPanel;
+    return pack_q8_0_block(rows, region + kI8QsOffset * p, region + kI8QsOffset * size + kI8PartBytes * p, size_t(size) * kI8PartBytes);
   });
 }
 
-// kKPanels: groups one after another, each its nb panels (Q4_K's and
-// Q5_K's in interleaved pairs in relaxed-SIMD builds: k_panel.h).
-template <void (*Pack)(Rows, uint8_t*), bool kPaired = false>
-void pack_k_matrix(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
+// kKPanels: groups one after another, each its nb panels.
+template <U32x4 (*Pack)(Rows, uint8_t*)>
+U32x4 pack_k_matrix(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   const TensorTypeInfo* info = tensor_type_info(type);
-  const int64_t nb = K / info->block_size, groups = (N + kPackRows - 1) / kPackRows;
+  const int64_t nb = K / info->block_size;
   const size_t panel_bytes = k_panel_bytes(type);
-  if constexpr (kPaired) {  // k_paired(type): one instantiation only where a type pairs
-    // Each panel packed whole into a scratch panel, then interleaved into
-    // its pair's region (k_store_panel, k_panel.h).
-    alignas(16) uint8_t whole[kKMaxPanelBytes] = {};
-    pack_groups(gguf, N, nb, info->block_bytes, range, [&](Rows rows, int64_t g, int64_t b) {
-      Pack(rows, whole);
-      k_store_panel(type, whole, packed, groups, nb, g, b);
-      std::memset(whole, 0, sizeof whole);  // as a zeroed destination would be
-    });
-  } else {
-    pack_groups(gguf, N, nb, info->block_bytes, range, [&](Rows rows, int64_t g, int64_t b) {
-      Pack(rows, packed + size_t(g * nb + b) * panel_bytes);
-    });
-  }
+  return pack_groups(gguf, N, nb, info->block_bytes, range, [&](Rows rows, int64_t g, int64_t b) {
+    return Pack(rows, packed + size_t(g * nb + b) * panel_bytes);
+  });
+}
+
+// Q4_K's, in interleaved pairs in relaxed-SIMD builds (k_paired: each
+// panel straight into its pair's region, k_pair_byte).
+U32x4 pack_q4_k_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
+  constexpr TensorType kType = TensorType::Q4_K;
+  constexpr size_t kHeader = k_header_bytes(kType), kPart = k_part_bytes(kType), kPanel = k_panel_bytes(kType);
+  const int64_t nb = K / kQK_K, groups = (N + kPackRows - 1) / kPackRows;
+  return pack_groups(gguf, N, nb, sizeof(BlockQ4_K), range, [&](Rows rows, int64_t g, int64_t b) {
+    if (k_panel_step(kType, groups, g) == 2) {
+      uint8_t* region = packed + size_t(k_panel_index(kType, groups, nb, g & ~int64_t(1), b)) * kPanel;
+      const int p = int(g & 1);
+      return pack_q4_k_block(rows, region + p * kHeader, region + 2 * kHeader + p * kPart, 2 * kPart);
+    }
+    uint8_t* panel = packed + size_t(k_panel_index(kType, groups, nb, g, b)) * kPanel;
+    return pack_q4_k_block(rows, panel, panel + kHeader, kPart);
+  });
 }
 
 }  // namespace
@@ -419,18 +497,19 @@ bool has_fast_pack(TensorType type) {
   }
 }
 
-void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K,
+bool pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K,
                       int64_t first_group, int64_t end_group) {
   const GroupRange range{first_group, end_group};
+  U32x4 non_finite = {};
   switch (type) {
-    case TensorType::Q4_0: return pack_q4_matrix<BlockQ4_0, false>(gguf, packed, N, K, range);
-    case TensorType::Q5_0: return pack_q4_matrix<BlockQ5_0, true>(gguf, packed, N, K, range);
-    case TensorType::Q8_0: return pack_q8_0_matrix(gguf, packed, N, K, range);
-    case TensorType::Q4_K: return pack_k_matrix<pack_q4_k_block, k_paired(TensorType::Q4_K)>(type, gguf, packed, N, K, range);
-    case TensorType::Q6_K: return pack_k_matrix<pack_q6_k_block>(type, gguf, packed, N, K, range);
-    default:
-      return;
+    case TensorType::Q4_0: non_finite = pack_q4_matrix<BlockQ4_0, false>(gguf, packed, N, K, range); break;
+    case TensorType::Q5_0: non_finite = pack_q4_matrix<BlockQ5_0, true>(gguf, packed, N, K, range); break;
+    case TensorType::Q8_0: non_finite = pack_q8_0_matrix(gguf, packed, N, K, range); break;
+    case TensorType::Q4_K: non_finite = pack_q4_k_matrix(gguf, packed, N, K, range); break;
+    case TensorType::Q6_K: non_finite = pack_k_matrix<pack_q6_k_block>(type, gguf, packed, N, K, range); break;
+    default: break;
   }
+  return (non_finite[0] | non_finite[1] | non_finite[2] | non_finite[3]) == 0;
 }
 
 }  // namespace nibble

@@ -21,8 +21,9 @@ bool has_fast_pack(TensorType type);
 // Row groups [first_group, end_group) of W[N,K] of `type` -> their panels
 // in the buffer at packed (every byte of them written; the alignment tail
 // past the last panel is the caller's). gguf: the GGUF rows from row
-// kPackRows · first_group on.
-void pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K,
+// kPackRows · first_group on. Returns whether every block scale packed (a
+// block's first and last fp16 scale: first_non_finite_scale's) is finite.
+bool pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K,
                       int64_t first_group, int64_t end_group);
 
 }  // namespace nibble

@@ -433,11 +433,12 @@ Status ModelLoader::stream_bytes(const PlannedTensor& t, const uint8_t* data, si
   return Status::Ok();
 }
 
-// Whole row groups of the streamed matrix (the last may be short).
+// Whole row groups of the streamed matrix (the last may be short). Their
+// scales are checked as they are packed; check_scales() names a bad one.
 Status ModelLoader::pack_streamed(const PlannedTensor& t, const uint8_t* data, size_t size) {
   const uint64_t row_bytes = row_size(t.type, t.shape[0]), block_bytes = tensor_type_info(t.type)->block_bytes;
-  NIBBLE_RETURN_IF_ERROR(check_scales(t, data, streamed_bytes_ / block_bytes, size / block_bytes));
-  streamed_->PackRows(int64_t(streamed_bytes_ / row_bytes), data, int64_t(size / row_bytes));
+  if (!streamed_->PackRows(int64_t(streamed_bytes_ / row_bytes), data, int64_t(size / row_bytes)))
+    NIBBLE_RETURN_IF_ERROR(check_scales(t, data, streamed_bytes_ / block_bytes, size / block_bytes));
   streamed_bytes_ += size;
   return Status::Ok();
 }

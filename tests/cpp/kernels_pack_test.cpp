@@ -60,6 +60,19 @@ TEST(KernelsPack, FastPackingMatchesPerWeightPacking) {
       const int64_t N = 1 + int64_t(rng() % (trial < 6 ? 9 : 41)), K = block * (1 + int64_t(rng() % 7));
       std::vector<uint8_t> gguf(size_t(N) * row_size(type, K));
       for (auto& b : gguf) b = uint8_t(rng());
+      // Odd trials keep the random scales (nearly every piece has an
+      // infinite or NaN one); even ones make every scale finite, and every
+      // other of those plants one non-finite scale in a random block.
+      const TensorTypeInfo& info = *tensor_type_info(type);
+      const size_t blocks = gguf.size() / info.block_bytes, last = 2 * size_t(info.fp16_scales - 1);
+      if (trial % 2 == 0) {
+        for (size_t b = 0; b < blocks; ++b)
+          for (size_t at : {size_t(0), last}) gguf[b * info.block_bytes + info.fp16_scales_offset + at + 1] &= 0xBF;
+        if (trial % 4 == 0) {
+          const size_t at = size_t(rng() % blocks) * info.block_bytes + info.fp16_scales_offset + (rng() % 2 ? last : 0);
+          gguf[at + 1] |= 0x7C;
+        }
+      }
       PackedWeights fast, per_weight;
       ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &fast).ok());
       ASSERT_TRUE(PackedWeights::Pack(type, gguf.data(), gguf.size(), N, K, &per_weight,
@@ -75,7 +88,12 @@ TEST(KernelsPack, FastPackingMatchesPerWeightPacking) {
         uint8_t* unpacked = pieces.unpacked_part(first + rows, &rest);
         ASSERT_EQ(unpacked + rest, pieces.data() + pieces.bytes());
         std::memset(unpacked, 0x5A, rest);
-        pieces.PackRows(first, gguf.data() + size_t(first) * row_size(type, K), rows);
+        const uint8_t* piece = gguf.data() + size_t(first) * row_size(type, K);
+        // PackRows() says whether the piece's scales are finite, as
+        // first_non_finite_scale() finds them.
+        const bool finite = first_non_finite_scale(info, piece, int64_t(size_t(rows) * row_size(type, K) / info.block_bytes)) < 0;
+        ASSERT_EQ(pieces.PackRows(first, piece, rows), finite)
+            << tensor_type_info(type)->name << " N=" << N << " K=" << K << ": rows " << first << ".." << first + rows;
         ASSERT_TRUE(std::all_of(unpacked, unpacked + rest, [](uint8_t b) { return b == 0x5A; }))
             << tensor_type_info(type)->name << " N=" << N << " K=" << K << ": rows " << first << ".." << first + rows
             << " were packed past byte " << pieces.bytes() - rest;
