@@ -131,9 +131,8 @@ Status random_quantized(TensorType type, int64_t N, int64_t K, std::vector<uint8
   return quantize_matrix(type, w.data(), N, K, QuantizeOptions{}, out->data(), out->size());
 }
 
-// Read bandwidth per thread count: {"probe_mib", "probe": [{threads, median_ms, gbps}]}.
-int run_probe(const Options& o, const std::vector<std::unique_ptr<ThreadPool>>& pools, const Budget& round_budget,
-              JsonWriter* json) {
+// Read bandwidth per thread count: {rounds, probe_mib, probe: [{threads, median_ms, gbps, passes}]}.
+int run_probe(const Options& o, const std::vector<std::unique_ptr<ThreadPool>>& pools, const Budget& round_budget) {
   constexpr int64_t kChunk = 64 << 10;  // bytes per work item
   const int64_t bytes = o.probe_mib << 20;
   auto* buffer = static_cast<uint32_t*>(std::aligned_alloc(64, size_t(bytes)));
@@ -158,14 +157,15 @@ int run_probe(const Options& o, const std::vector<std::unique_ptr<ThreadPool>>& 
     }
   }
   std::free(buffer);
-  json->key("probe_mib").number(double(o.probe_mib)).key("probe").begin_array();
+  JsonWriter json;
+  json.begin_object().key("rounds").number(o.rounds).key("probe_mib").number(double(o.probe_mib)).key("probe").begin_array();
   for (size_t t = 0; t < o.threads.size(); ++t) {
     const double ms = median(times[t]);
-    json->begin_object().key("threads").number(o.threads[t]).key("median_ms").number(ms);
-    json->key("gbps").number(double(bytes) / (ms * 1e6)).key("passes").number(double(times[t].size())).end_object();
+    json.begin_object().key("threads").number(o.threads[t]).key("median_ms").number(ms);
+    json.key("gbps").number(double(bytes) / (ms * 1e6)).key("passes").number(double(times[t].size())).end_object();
   }
-  json->end_array().end_object();
-  std::printf("%s\n", json->str().c_str());
+  json.end_array().end_object();
+  std::printf("%s\n", json.str().c_str());
   return 0;
 }
 
@@ -181,11 +181,7 @@ int run(int argc, char** argv) {
   std::vector<std::unique_ptr<ThreadPool>> pools;
   for (int t : o.threads) pools.emplace_back(t > 1 ? new ThreadPool(t) : nullptr);
   Budget round_budget = o.quick ? Budget{1, 3, 0.05, 0.3} : Budget{1, 5, 0.25, 1.0};
-  if (o.probe_mib > 0) {
-    JsonWriter json;
-    json.begin_object().key("rounds").number(o.rounds);
-    return run_probe(o, pools, round_budget, &json);
-  }
+  if (o.probe_mib > 0) return run_probe(o, pools, round_budget);
 
   JsonWriter json;
   json.begin_object().key("type").string(tensor_type_info(o.type)->name);

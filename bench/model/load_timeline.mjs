@@ -75,8 +75,8 @@ async function loadInPage([modelUrl, cache]) {
   return cache ? { ...first, again: await one() } : first;
 }
 
-// In the page: the download alone, read as loadModel() reads it (into one
-// reused 1 MiB buffer, web/src/sources.mjs) and dropped. (The default reader's
+// In the page: the download alone, read into a reused 1 MiB buffer (as
+// loadModel() reads, web/src/sources.mjs, without its read-ahead) and dropped. (The default reader's
 // fresh chunk per read cost 2x the wall time of this: not a floor.)
 async function fetchInPage(modelUrl) {
   const t0 = performance.now();

@@ -65,8 +65,7 @@ template <TensorType kType, bool kRelaxed>
 void i8_q8_gemv_tile(const PackedView& w, const int32_t* act, int64_t g, float* y) {
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
-  static_assert(!i8_runs(kType), "whole panels group after group (Q8_0's runs: q8_0_q8_gemv_tile_i16)");
-  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
+  const uint8_t* panel = i8_group_panels<kType>(w, g);  // (Q8_0's runs: q8_0_q8_gemv_tile_i16)
   v128_t acc = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(1)) {
     v128_t lo = wasm_i32x4_splat(0), hi = lo;
@@ -119,7 +118,7 @@ inline void iq4_nl_q8_gemv_tile_relaxed(const PackedView& w, const int32_t* act,
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(TensorType::IQ4_NL);
   const size_t group_bytes = size_t(nb) * kPanel;
-  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
+  const uint8_t* panel = i8_group_panels<TensorType::IQ4_NL>(w, g);
   const v128_t residues = wasm_v128_load(kIQ4NLResidues.r), low_nibbles = wasm_i8x16_splat(0x0F);
   v128_t acc[G];
 #pragma clang loop unroll(full)
@@ -259,8 +258,7 @@ void i8_q8_gemm_tile(const PackedView& w, const int32_t* act, int64_t g, float* 
   constexpr int R = 4;
   const int64_t nb = w.K / kQK;
   constexpr size_t kPanel = q4_panel_bytes(kType);
-  static_assert(!i8_runs(kType), "whole panels group after group (Q8_0's runs: q8_0_q8_gemv_tile_i16)");
-  const uint8_t* panel = w.data + size_t(g * nb) * kPanel;
+  const uint8_t* panel = i8_group_panels<kType>(w, g);  // (Q8_0's runs: q8_0_q8_gemv_tile_i16)
   v128_t acc[R];
   for (int r = 0; r < R; ++r) acc[r] = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kPanel, act += q8_block_stride<kRelaxed>(R)) {
@@ -358,8 +356,7 @@ template <TensorType kType>
 void copy_i8_group_pair_major(const PackedView& w, int64_t g, int slot, uint8_t* out) {
   constexpr size_t kPanel = q4_panel_bytes(kType);
   constexpr int kPair = 16 * kPairMajorGroups;  // bytes from one pair vector of the slot to the next
-  static_assert(!i8_runs(kType), "the plain tier's panels lie group after group");
-  const uint8_t* panel = w.data + size_t(g * (w.K / kQK)) * kPanel;
+  const uint8_t* panel = i8_group_panels<kType>(w, g);  // the plain tier: no runs
   for (int64_t b = 0; b < w.K / kQK; ++b, panel += kPanel, out += pair_major_block_bytes()) {
     wasm_v128_store(out + pair_major_head(slot), wasm_v128_load(panel));  // d[4]
     uint8_t* pairs = out + pair_major_pair(slot, 0);

@@ -446,7 +446,8 @@ U32x4 pack_q8_0_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t 
   constexpr int kRun = i8_runs(kType) ? kI8RunGroups : 1;
   constexpr size_t kPanel = q4_panel_bytes(kType);  // folded: -Oz would call it per block
   return pack_groups(gguf, N, nb, sizeof(BlockQ8_0), range, [&](Rows rows, int64_t g, int64_t b) {
-    // (i8_run and i8_run_byte, in line)
+    // i8_run(), i8_region_offset() and i8_run_byte(), written out: at -Oz
+    // clang calls each of them (and i8_runs, q4_panel_bytes) per block.
     const int64_t first = g & ~int64_t(kRun - 1);
     const int size = int(std::min<int64_t>(kRun, groups - first)), p = int(g - first);
     uint8_t* region = packed + size_t(first * nb + b * size) * kPanel;

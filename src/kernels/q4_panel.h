@@ -181,11 +181,18 @@ inline void i8_copy_panel(size_t panel_bytes, std::conditional_t<kGather, const 
     else std::memcpy(region + i8_run_byte(size, o, p), panel + o, n);
   }
 }
+// Group g's panels where groups are not kept in runs: whole, block after
+// block (panel b at + b · q4_panel_bytes(kType)).
+template <TensorType kType>
+const uint8_t* i8_group_panels(const PackedView& w, int64_t g) {
+  static_assert(!i8_runs(kType), "a layout of runs: i8_panel() gathers a run's panels");
+  return w.data + size_t(g * (w.K / kQK)) * q4_panel_bytes(kType);
+}
 // Panel b of group g whole: in place, or gathered from its run's region into
 // buf (q4_panel_bytes(type) bytes).
 template <TensorType kType>
 const uint8_t* i8_panel(const PackedView& w, int64_t g, int64_t b, uint8_t* buf) {
-  if constexpr (!i8_runs(kType)) return w.data + size_t(g * (w.K / kQK) + b) * q4_panel_bytes(kType);
+  if constexpr (!i8_runs(kType)) return i8_group_panels<kType>(w, g) + size_t(b) * q4_panel_bytes(kType);
   const I8Run run = i8_run(kType, (w.N + kPackRows - 1) / kPackRows, g);
   const uint8_t* region = w.data + i8_region_offset(kType, run, w.K / kQK, b);
   if (run.size == 1) return region;
