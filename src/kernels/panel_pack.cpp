@@ -273,9 +273,18 @@ NIBBLE_PACK_INLINE U32x4 pack_q4_block_rotated(const uint8_t* const rows[kPackRo
   return non_finite;
 }
 
-// What a padding row (past N) reads: a zero block.
+// What a padding row (past N) reads: a zero block; for Q8_0 one whose
+// values are the bias, which pack_q8_0_block's xor turns into the zeros of
+// a padding row packed per weight (no check per row and block).
 alignas(16) constexpr uint8_t kZeroBlock[256] = {};
 static_assert(sizeof(BlockQ6_K) <= sizeof(kZeroBlock) && sizeof(BlockQ4_K) <= sizeof(kZeroBlock), "");
+struct Q8_0Padding {
+  alignas(16) uint8_t bytes[sizeof(BlockQ8_0)] = {};
+  constexpr Q8_0Padding() {
+    for (int k = 0; k < kQK; ++k) bytes[offsetof(BlockQ8_0, qs) + k] = q8_byte_bias(k);
+  }
+};
+constexpr Q8_0Padding kQ8_0Padding;
 
 // Q8_0: the four scales at `scales`; vector u of the panel (in 32-byte
 // parts: qs + part_stride · (u / 2) + 16 · (u % 2), part_stride 32 for a
@@ -289,9 +298,8 @@ NIBBLE_PACK_INLINE U32x4 pack_q8_0_block(const uint8_t* const rows[kPackRows], u
   const U32x4 non_finite = store_scales(rows, offsetof(BlockQ8_0, d), scales);
   NIBBLE_UNROLL
   for (int r = 0; r < kPackRows; ++r) {
-    const U8x16 bias = rows[r] == kZeroBlock ? U8x16{} : kBias;  // padding rows stay zero, as packed per weight
-    x[0][r] = load16(rows[r] + offsetof(BlockQ8_0, qs)) ^ bias;
-    x[1][r] = load16(rows[r] + offsetof(BlockQ8_0, qs) + 16) ^ bias;
+    x[0][r] = load16(rows[r] + offsetof(BlockQ8_0, qs)) ^ kBias;
+    x[1][r] = load16(rows[r] + offsetof(BlockQ8_0, qs) + 16) ^ kBias;
   }
   NIBBLE_UNROLL
   for (int h = 0; h < 2; ++h) {
@@ -343,17 +351,47 @@ template <int T>
 struct Q6TripleMap {
   static constexpr int at(size_t i) { return q6_part_element(T, int(i / 4), int(i % 4)); }
 };
+// Q6_K's scales: output vector v of the header's scales holds scales
+// 4v .. 4v + 3 of every row (q6_scale_byte, both layouts). Halves<H>: rows
+// r, r + 1's scales 8H .. 8H + 7; Gather<W>: vector v (v % 2 = W) from the
+// halves v / 2 of rows 0, 1 (a) and 2, 3 (b).
+template <int H>
+struct Q6ScaleHalves {
+  static constexpr int at(size_t i) { return (i < 8 ? 0 : 16) + 8 * H + int(i % 8); }
+};
+template <int W>
+struct Q6ScaleGather {
+  static constexpr int at(size_t x) {
+    for (int r = 0; r < kPackRows; ++r)
+      for (int j = 4 * W; j < 4 * W + 4; ++j)
+        if (q6_scale_byte(j, r) - 16 * W == int(x)) return 8 * r + j;
+    return 0;  // not reached: every byte is one row's scale
+  }
+};
+static_assert(q6_scale_byte(8, 3) - 32 == q6_scale_byte(0, 3) && q6_scale_byte(13, 2) - 48 == q6_scale_byte(5, 2) - 16,
+              "Q6ScaleGather serves vectors 2, 3 as 0, 1");
+
 // Q6_K: header (d, the int8 scales), then per part p two triples t, each
 // the code vectors u = 0..3 (lane r: row r's elements of the part
 // q6_part_element(t, u, 0..3)):
 // vectors 0..2 whole in bits 0..5, vector 3's bits 2c, 2c + 1 in bits 6, 7
 // of vector c (relaxed-SIMD builds: the xor form, kQ6Xor in k_panel.h).
-U32x4 pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
+// Part p at parts + part_stride · p, as pack_q4_k_block's.
+U32x4 pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* header, uint8_t* parts, size_t part_stride) {
   constexpr TensorType kType = TensorType::Q6_K;
-  constexpr size_t kScales = k_scales_offset(kType), kParts = k_part_offset(kType, 0), kPart = k_part_bytes(kType);
-  const U32x4 non_finite = store_scales(rows, offsetof(BlockQ6_K, d), panel);
-  for (int r = 0; r < kPackRows; ++r)
-    for (int s = 0; s < 16; ++s) panel[kScales + q6_scale_byte(s, r)] = rows[r][offsetof(BlockQ6_K, scales) + s];
+  constexpr size_t kScales = k_scales_offset(kType);
+  const U32x4 non_finite = store_scales(rows, offsetof(BlockQ6_K, d), header);
+  // The scales by byte shuffles (a store per byte at q6_scale_byte's
+  // place took a fifth of Q6_K's packing).
+  U8x16 scales[kPackRows];
+  NIBBLE_UNROLL
+  for (int r = 0; r < kPackRows; ++r) scales[r] = load16(rows[r] + offsetof(BlockQ6_K, scales));
+  NIBBLE_UNROLL
+  for (int v = 0; v < 4; ++v) {
+    const U8x16 a = v < 2 ? shuffle_bytes<Q6ScaleHalves<0>>(scales[0], scales[1]) : shuffle_bytes<Q6ScaleHalves<1>>(scales[0], scales[1]);
+    const U8x16 b = v < 2 ? shuffle_bytes<Q6ScaleHalves<0>>(scales[2], scales[3]) : shuffle_bytes<Q6ScaleHalves<1>>(scales[2], scales[3]);
+    store16(header + kScales + 16 * v, v % 2 ? shuffle_bytes<Q6ScaleGather<1>>(a, b) : shuffle_bytes<Q6ScaleGather<0>>(a, b));
+  }
   for (int p = 0; p < kKParts; ++p) {
     // Element 32p + l (l = 16t + i) of a block: low 4 bits at ql byte
     // 64(p / 4) + 32(p % 2) + l, shift 4((p % 4) / 2); top 2 bits at qh byte
@@ -376,7 +414,7 @@ U32x4 pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
         codes[r] = t == 0 ? shuffle_bytes<Q6TripleMap<0>>(part_codes[r][0], part_codes[r][1])
                           : shuffle_bytes<Q6TripleMap<1>>(part_codes[r][0], part_codes[r][1]);
       transpose_words(codes, c);
-      uint8_t* triple = panel + kParts + p * kPart + 48 * t;
+      uint8_t* triple = parts + p * part_stride + 48 * t;
       if constexpr (kQ6Xor) {  // q6_xor_bits, a vector at a time
         typedef uint16_t U16x8 __attribute__((vector_size(16)));
         const U16x8 want = (U16x8(c[3]) ^ (U16x8(c[0]) >> 6) ^ (U16x8(c[1]) >> 4) ^ (U16x8(c[2]) >> 2)) & uint16_t(0x3F3F);
@@ -400,14 +438,26 @@ U32x4 pack_q6_k_block(const uint8_t* const rows[kPackRows], uint8_t* panel) {
 // ---------------------------------------------------------------------------
 
 // Groups [first, end) (GGUF rows from row kPackRows · first on at gguf);
-// pack(rows, g, b) packs block b of group g from its four rows' blocks and
-// returns store_scales()' non-finite lanes, or'ed into the result.
+// place(g) says where group g's panel of block 0 lies and how far on each
+// next block's lies (worked out once per group: the index functions of
+// q4_panel.h and k_panel.h are calls at -Oz); pack(rows, place, panel)
+// packs a block of the group from its four rows' blocks into its panel or
+// region and returns store_scales()' non-finite lanes, or'ed into the
+// result. Padding rows read `padding`.
 struct GroupRange {
   int64_t first, end;
 };
+// Within a block's region of `size` groups (1, or the groups kept together:
+// Q8_0's runs, Q4_K's pairs), group g is in slot `slot`.
+struct GroupPlace {
+  uint8_t* panel;  // block 0's panel or region
+  size_t step;     // bytes to block 1's
+  int slot, size;
+};
 using Rows = const uint8_t* const*;
-template <typename Pack>
-U32x4 pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups, const Pack& pack) {
+template <typename Place, typename Pack>
+U32x4 pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes, GroupRange groups,
+                  const uint8_t* padding, const Place& place, const Pack& pack) {
   U32x4 non_finite = {};
   for (int64_t g = groups.first; g < groups.end; ++g) {
     const uint8_t* rows[kPackRows];
@@ -415,11 +465,13 @@ U32x4 pack_groups(const uint8_t* gguf, int64_t N, int64_t nb, size_t block_bytes
     NIBBLE_UNROLL
     for (int r = 0; r < kPackRows; ++r) {
       const int64_t n = g * kPackRows + r;
-      rows[r] = n < N ? gguf + size_t((n - groups.first * kPackRows) * nb) * block_bytes : kZeroBlock;
+      rows[r] = n < N ? gguf + size_t((n - groups.first * kPackRows) * nb) * block_bytes : padding;
       step[r] = n < N ? block_bytes : 0;
     }
-    for (int64_t b = 0; b < nb; ++b) {
-      non_finite |= pack(rows, g, b);
+    const GroupPlace at = place(g);
+    uint8_t* panel = at.panel;
+    for (int64_t b = 0; b < nb; ++b, panel += at.step) {
+      non_finite |= pack(rows, at, panel);
       NIBBLE_UNROLL
       for (int r = 0; r < kPackRows; ++r) rows[r] += step[r];
     }
@@ -431,8 +483,11 @@ template <typename Block, bool kHigh>
 U32x4 pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr size_t kPanel = q4_panel_bytes(q4_type(false, kHigh));
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
-  return pack_groups(gguf, N, nb, sizeof(Block), range, [&](Rows rows, int64_t g, int64_t b) {
-    uint8_t* panel = packed + size_t(q4_panel_index(groups, nb, g, b)) * kPanel;
+  const auto place = [&](int64_t g) {
+    return GroupPlace{packed + size_t(q4_panel_index(groups, nb, g, 0)) * kPanel, size_t(q4_panel_step(groups, g)) * kPanel,
+                      0, 1};
+  };
+  return pack_groups(gguf, N, nb, sizeof(Block), range, kZeroBlock, place, [](Rows rows, const GroupPlace&, uint8_t* panel) {
     if constexpr (kRowsInLanes) return pack_q4_block_lanes<Block, kHigh>(rows, panel);
     else return pack_q4_block_rotated<Block, kHigh>(rows, panel);
   });
@@ -443,44 +498,37 @@ U32x4 pack_q4_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K,
 U32x4 pack_q8_0_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr TensorType kType = TensorType::Q8_0;
   const int64_t nb = K / kQK, groups = (N + kPackRows - 1) / kPackRows;
-  constexpr int kRun = i8_runs(kType) ? kI8RunGroups : 1;
-  constexpr size_t kPanel = q4_panel_bytes(kType);  // folded: -Oz would call it per block
-  return pack_groups(gguf, N, nb, sizeof(BlockQ8_0), range, [&](Rows rows, int64_t g, int64_t b) {
-    // i8_run(), i8_region_offset() and i8_run_byte(), written out: at -Oz
-    // clang calls each of them (and i8_runs, q4_panel_bytes) per block.
-    const int64_t first = g & ~int64_t(kRun - 1);
-    const int size = int(std::min<int64_t>(kRun, groups - first)), p = int(g - first);
-    uint8_t* region = packed + size_t(first * nb + b * size) * kPanel;
-    return pack_q8_0_block(rows, region + kI8QsOffset * p, region + kI8QsOffset * size + kI8PartBytes * p, size_t(size) * kI8PartBytes);
-  });
+  const auto place = [&](int64_t g) {
+    const I8Run run = i8_run(kType, groups, g);
+    return GroupPlace{packed + i8_region_offset(kType, run, nb, 0), size_t(run.size) * q4_panel_bytes(kType),
+                      int(g - run.first), run.size};
+  };
+  return pack_groups(gguf, N, nb, sizeof(BlockQ8_0), range, kQ8_0Padding.bytes, place,
+                     [](Rows rows, const GroupPlace& at, uint8_t* region) {
+                       return pack_q8_0_block(rows, region + kI8QsOffset * at.slot,
+                                              region + kI8QsOffset * at.size + kI8PartBytes * at.slot,
+                                              size_t(at.size) * kI8PartBytes);
+                     });
 }
 
-// kKPanels: groups one after another, each its nb panels.
-template <U32x4 (*Pack)(Rows, uint8_t*)>
-U32x4 pack_k_matrix(TensorType type, const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
-  const TensorTypeInfo* info = tensor_type_info(type);
-  const int64_t nb = K / info->block_size;
-  const size_t panel_bytes = k_panel_bytes(type);
-  return pack_groups(gguf, N, nb, info->block_bytes, range, [&](Rows rows, int64_t g, int64_t b) {
-    return Pack(rows, packed + size_t(g * nb + b) * panel_bytes);
-  });
-}
-
-// Q4_K's, in interleaved pairs in relaxed-SIMD builds (k_paired: each
-// panel straight into its pair's region, k_pair_byte).
-U32x4 pack_q4_k_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
-  constexpr TensorType kType = TensorType::Q4_K;
+// kKPanels: groups one after another, each its nb panels; Q4_K's in
+// interleaved pairs in relaxed-SIMD builds (k_paired: each panel straight
+// into its pair's region, k_pair_byte).
+template <TensorType kType, U32x4 (*Pack)(Rows, uint8_t*, uint8_t*, size_t)>
+U32x4 pack_k_matrix(const uint8_t* gguf, uint8_t* packed, int64_t N, int64_t K, GroupRange range) {
   constexpr size_t kHeader = k_header_bytes(kType), kPart = k_part_bytes(kType), kPanel = k_panel_bytes(kType);
   const int64_t nb = K / kQK_K, groups = (N + kPackRows - 1) / kPackRows;
-  return pack_groups(gguf, N, nb, sizeof(BlockQ4_K), range, [&](Rows rows, int64_t g, int64_t b) {
-    if (k_panel_step(kType, groups, g) == 2) {
-      uint8_t* region = packed + size_t(k_panel_index(kType, groups, nb, g & ~int64_t(1), b)) * kPanel;
-      const int p = int(g & 1);
-      return pack_q4_k_block(rows, region + p * kHeader, region + 2 * kHeader + p * kPart, 2 * kPart);
-    }
-    uint8_t* panel = packed + size_t(k_panel_index(kType, groups, nb, g, b)) * kPanel;
-    return pack_q4_k_block(rows, panel, panel + kHeader, kPart);
-  });
+  const auto place = [&](int64_t g) {
+    const int size = int(k_panel_step(kType, groups, g));
+    const int64_t first = size == 2 ? g & ~int64_t(1) : g;
+    return GroupPlace{packed + size_t(k_panel_index(kType, groups, nb, first, 0)) * kPanel, size * kPanel,
+                      int(g - first), size};
+  };
+  return pack_groups(gguf, N, nb, tensor_type_info(kType)->block_bytes, range, kZeroBlock, place,
+                     [](Rows rows, const GroupPlace& at, uint8_t* region) {
+                       return Pack(rows, region + at.slot * kHeader, region + at.size * kHeader + at.slot * kPart,
+                                   at.size * kPart);
+                     });
 }
 
 }  // namespace
@@ -506,8 +554,8 @@ bool pack_panels_fast(TensorType type, const uint8_t* gguf, uint8_t* packed, int
     case TensorType::Q4_0: non_finite = pack_q4_matrix<BlockQ4_0, false>(gguf, packed, N, K, range); break;
     case TensorType::Q5_0: non_finite = pack_q4_matrix<BlockQ5_0, true>(gguf, packed, N, K, range); break;
     case TensorType::Q8_0: non_finite = pack_q8_0_matrix(gguf, packed, N, K, range); break;
-    case TensorType::Q4_K: non_finite = pack_q4_k_matrix(gguf, packed, N, K, range); break;
-    case TensorType::Q6_K: non_finite = pack_k_matrix<pack_q6_k_block>(type, gguf, packed, N, K, range); break;
+    case TensorType::Q4_K: non_finite = pack_k_matrix<TensorType::Q4_K, pack_q4_k_block>(gguf, packed, N, K, range); break;
+    case TensorType::Q6_K: non_finite = pack_k_matrix<TensorType::Q6_K, pack_q6_k_block>(gguf, packed, N, K, range); break;
     default: break;
   }
   return (non_finite[0] | non_finite[1] | non_finite[2] | non_finite[3]) == 0;
