@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,17 +40,17 @@ class TextIndex {
   // stretch their probe starts in (a counting sort, stable, so equal texts
   // keep their order). One at a time, each add was a cache miss in a 4 MB
   // table (a 150k-token vocabulary and its merges: ~80 ms of a load in wasm).
+  // (Raw arrays in the loops: unique_ptr's operator[] is a call at -Oz.)
   void add_all(const int32_t* ids, size_t n, bool replace_equal) {
-    std::unique_ptr<uint32_t[]> hashes(new uint32_t[n]);
-    std::hash<std::string_view> hash;
-    for (size_t k = 0; k < n; ++k) hashes[k] = uint32_t(hash(texts_[ids ? ids[k] : int32_t(k)]));
+    std::unique_ptr<uint32_t[]> hash_buffer(new uint32_t[n]), order_buffer(new uint32_t[n]);
+    uint32_t *hashes = hash_buffer.get(), *order = order_buffer.get();
+    for (size_t k = 0; k < n; ++k) hashes[k] = hash_text(texts_[ids ? ids[k] : int32_t(k)]);
     const int shift = 9;  // a stretch: 512 slots
     const size_t stretches = (mask_ >> shift) + 1;
     std::unique_ptr<uint32_t[]> start(new uint32_t[stretches + 1]());
     uint32_t* first = start.get();
     for (size_t k = 0; k < n; ++k) ++first[((hashes[k] & mask_) >> shift) + 1];
     for (size_t b = 0; b < stretches; ++b) first[b + 1] += first[b];
-    std::unique_ptr<uint32_t[]> order(new uint32_t[n]);
     for (size_t k = 0; k < n; ++k) order[first[(hashes[k] & mask_) >> shift]++] = uint32_t(k);
     // (The text is read only when a slot holds the same hash: in this order
     // the texts are visited at random, each a cache miss.)
@@ -76,7 +75,7 @@ class TextIndex {
 
   // The position of `text`, or -1.
   int32_t find(std::string_view text) const {
-    return !slots_ ? -1 : slots_.get()[lookup(text, uint32_t(std::hash<std::string_view>()(text)))].position;
+    return !slots_ ? -1 : slots_.get()[lookup(text, hash_text(text))].position;
   }
 
   // Every position held, in no particular order.
@@ -89,9 +88,21 @@ class TextIndex {
   }
 
  private:
+  // FNV-1a, then murmur3's finalizer (the table's slot and stretch come
+  // from the low bits): inline, where std::hash was three calls per text
+  // at -Oz.
+  static uint32_t hash_text(std::string_view text) {
+    uint32_t h = 2166136261u;
+    for (const char c : text) h = (h ^ uint8_t(c)) * 16777619u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    return h ^ (h >> 16);
+  }
+
   // The slot holding `text`, or the empty slot where it would go (the
   // table is never full: reset() sizes it to at most half).
-  // (The hash's low 32 bits: the table has fewer slots.)
   size_t lookup(std::string_view text, uint32_t hash) const {
     const Slot* slots = slots_.get();  // (not unique_ptr's operator[]: a call at -Oz)
     for (size_t at = hash & mask_;; at = (at + 1) & mask_) {

@@ -79,7 +79,8 @@ Status Tokenizer::CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out) 
   // (Raw arrays in the per-token loops: this code is built for size, -Oz,
   // where each vector accessor is a call.)
   const int32_t* types = v.token_types.data();
-  std::unique_ptr<int32_t[]> mergeable(new int32_t[size_t(n)]);
+  std::unique_ptr<int32_t[]> mergeable_ids(new int32_t[size_t(n)]);
+  int32_t* mergeable = mergeable_ids.get();
   size_t n_mergeable = 0;
   for (int32_t id = 0; id < n; ++id) {
     if (is_mergeable(types[id])) mergeable[n_mergeable++] = id;
@@ -88,8 +89,8 @@ Status Tokenizer::CreateValidated(Vocab vocab, std::unique_ptr<Tokenizer>* out) 
     }
   }
   t->text_to_id_.reset(&v.tokens, n_mergeable);
-  t->text_to_id_.add_all(mergeable.get(), n_mergeable, /*replace_equal=*/true);
-  mergeable.reset();
+  t->text_to_id_.add_all(mergeable, n_mergeable, /*replace_equal=*/true);
+  mergeable_ids.reset();
   sort_longest_first(&t->literal_tokens_, v.tokens);
   // With parse_special, control tokens are cut out too, longest text first
   // among all of them (as llama.cpp partitions the text).

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 #include "tokenizer/pretokenizer.h"
 
@@ -219,7 +220,7 @@ Status validate_vocab(const Vocab& vocab) {
   const float* scores = vocab.scores.data();
   const int32_t* types = vocab.token_types.data();
   for (int32_t i = 0; i < n; ++i) {
-    if (std::isnan(scores[i])) {
+    if (scores[i] != scores[i]) {  // NaN (std::isnan is a call at -Oz)
       return FormatError("the score of token " + std::to_string(i) + " is NaN");
     }
     const int32_t t = types[i];
@@ -239,12 +240,13 @@ Status validate_vocab(const Vocab& vocab) {
   if (vocab.kind == Vocab::Kind::kBytePairGpt2) {
     const Pretokenizer* pre = nullptr;
     NIBBLE_RETURN_IF_ERROR(find_pretokenizer(vocab.pre, &pre));
-    for (size_t i = 0; i < vocab.merges.size(); ++i) {
+    const std::string* merges = vocab.merges.data();
+    for (size_t i = 0, count = vocab.merges.size(); i < count; ++i) {
       // llama.cpp splits at the first space after the first byte.
-      const std::string& m = vocab.merges[i];
-      const size_t space = m.size() > 1 ? m.find(' ', 1) : std::string::npos;
-      if (space == std::string::npos || space + 1 >= m.size()) {
-        return FormatError("BPE merge " + std::to_string(i) + " \"" + m +
+      const std::string_view m = merges[i];
+      const char* space = m.size() > 1 ? static_cast<const char*>(std::memchr(m.data() + 1, ' ', m.size() - 1)) : nullptr;
+      if (space == nullptr || space + 1 == m.data() + m.size()) {
+        return FormatError("BPE merge " + std::to_string(i) + " \"" + std::string(m) +
                            "\" is not two pieces separated by a space");
       }
     }

@@ -402,6 +402,10 @@ TEST(TokenizerVocab, GgufRejectsHostileMetadata) {
   g = gpt2_metadata();
   g["tokenizer.ggml.merges"] = strings({"a b", "abc"});
   expect_error(from_md(g), F, "BPE merge 1 \"abc\" is not two pieces");
+  g["tokenizer.ggml.merges"] = strings({"a b", "ab "});  // no second piece
+  expect_error(from_md(g), F, "BPE merge 1 \"ab \" is not two pieces");
+  g["tokenizer.ggml.merges"] = strings({" ab", "a b"});  // the space is the first piece
+  expect_error(from_md(g), F, "BPE merge 0 \" ab\" is not two pieces");
   g = gpt2_metadata();
   g["tokenizer.ggml.pre"] = str("no-such-split");
   expect_error(from_md(g), F, "\"no-such-split\" needs a pre-tokenizer");
