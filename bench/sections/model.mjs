@@ -3,11 +3,13 @@
 // writer (bench/model/bench_models.mjs: SmolLM2-135M's shape in Q4_0 and in
 // the Q4_K_M mix, Qwen2.5-0.5B's in Q4_K_M). One thread. nibble in Node and
 // in Chromium, in the same Chromium @wllama/wllama (llama.cpp compiled to
-// wasm), and native llama.cpp (node-llama-cpp's prebuilt binary) on the same
-// file: load ms and nibble's peak heap during the load, prefill tokens/s and
-// time to first token (64-token prompts; the main model also 512), decode
-// tokens/s (64 tokens), decode's effective weight bandwidth as a fraction of
-// the streaming-read probe (from the matmul section of the same run). On the
+// wasm; both engines' pages driven over raw CDP, ../model/cdp_page.mjs, as
+// Playwright's DevTools Network domain slowed their downloads), and native
+// llama.cpp (node-llama-cpp's prebuilt binary) on the same file: load ms
+// and nibble's peak heap during the load, prefill tokens/s and time to first
+// token (64-token prompts; the main model also 512), decode tokens/s (64
+// tokens), decode's effective weight bandwidth as a fraction of the
+// streaming-read probe (from the matmul section of the same run). On the
 // main model nibble runs twice in each: the build init() picks by default
 // (relaxed SIMD where the engine has it; Node 20 gets
 // --experimental-wasm-relaxed-simd) and the plain SIMD build as the baseline.
