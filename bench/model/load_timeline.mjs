@@ -19,8 +19,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { statSync } from 'node:fs';
 
-import { launchChromium } from '../../tests/browser/chromium.mjs';
 import { startServer } from '../../tests/browser/server.mjs';
+import { launchCdpChromium } from './cdp_page.mjs';
 import { median } from './nibble_run.mjs';
 import { runWllamaBench } from './wllama_bench.mjs';
 import { BENCH_MODELS } from './bench_models.mjs';
@@ -98,49 +98,35 @@ async function inFreshPage(browser, dist, work, arg) {
   const server = await startServer({
     root: repoRoot, mounts: { '/dist/': dist, '/__bench_model__/': path.dirname(modelFile) }, crossOriginIsolated: true,
   });
-  const context = await browser.newContext();
+  const page = await browser.newPage();
   try {
-    const page = await context.newPage();
-    await page.goto(new URL('bench/model/nibble.html', server.url).href);
-    await page.waitForFunction(() => window.nibblePageReady === true, null, { timeout: 30000 });
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Performance.enable');
+    await page.goto(new URL('bench/model/nibble.html', server.url).href, 'window.nibblePageReady === true');
+    await page.send('Performance.enable');
     // TaskDuration: the main thread's busy time (its tasks' wall time, time
     // the OS gave to other threads included); ThreadTime: its CPU time.
-    const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+    const metrics = async () => Object.fromEntries((await page.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     if (profile) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-      await cdp.send('Profiler.start');
+      await page.send('Profiler.enable');
+      await page.send('Profiler.setSamplingInterval', { interval: 200 });
+      await page.send('Profiler.start');
     }
     const before = await metrics();
-    const cpu0 = await processCpu(browser);
-    const result = await page.evaluate(work, arg);
+    const cpu0 = await browser.processCpu();
+    const result = await page.evaluate(work, arg, { timeoutMs: 600000 });
     const after = await metrics();
     const cpuMs = (after.TaskDuration - before.TaskDuration) * 1000;
     const threadMs = (after.ThreadTime - before.ThreadTime) * 1000;
-    const cpu1 = await processCpu(browser);
+    const cpu1 = await browser.processCpu();
     // CPU seconds of the browser's processes by type over the load (the
     // page's renderer, the network service, the browser process).
     const processCpuMs = {};
     for (const [id, { type, cpu }] of cpu1) processCpuMs[type] = Math.round((processCpuMs[type] ?? 0) + (cpu - (cpu0.get(id)?.cpu ?? 0)) * 1000);
     result.processCpuMs = processCpuMs;
-    const selfMs = profile ? selfTimes((await cdp.send('Profiler.stop')).profile) : undefined;
+    const selfMs = profile ? selfTimes((await page.send('Profiler.stop')).profile) : undefined;
     return { ...result, cpuMs, threadMs, selfMs };
   } finally {
-    await context.close();
+    await page.close();
     await server.close();
-  }
-}
-
-// id -> { type, cpu (s) } of every process of the browser (CDP SystemInfo).
-async function processCpu(browser) {
-  const session = await browser.newBrowserCDPSession();
-  try {
-    const { processInfo } = await session.send('SystemInfo.getProcessInfo');
-    return new Map(processInfo.map((p) => [p.id, { type: p.type, cpu: p.cpuTime }]));
-  } finally {
-    await session.detach();
   }
 }
 
@@ -160,7 +146,7 @@ function selfTimes(p) {
 // for its files (by name), else yes.
 const bos = BENCH_MODELS.find((m) => m.file === path.basename(modelFile))?.bos ?? true;
 const modelUrl = `/__bench_model__/${path.basename(modelFile)}`;
-const browser = await launchChromium();
+const browser = await launchCdpChromium();
 const runs = { fetch: [], wllama: [], ...Object.fromEntries(dists.map((d) => [d, []])) };
 try {
   for (let r = 0; r < rounds; r++) {

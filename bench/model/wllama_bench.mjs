@@ -1,6 +1,7 @@
 // The baseline of the model benchmark (issue #4 item 8): the benchmark GGUF
 // through @wllama/wllama (llama.cpp compiled to wasm), one thread, in Debian's
-// Chromium driven by playwright-core. Measures load ms (fetch from localhost
+// Chromium driven over the DevTools protocol (cdp_page.mjs), as nibble's
+// Chromium runs are. Measures load ms (fetch from localhost
 // + wllama init), prefill tokens/s for a 64-token prompt and decode tokens/s
 // for 64 greedy tokens; medians over `runs` fresh loads.
 //
@@ -14,8 +15,8 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { launchChromium } from '../../tests/browser/chromium.mjs';
 import { startServer } from '../../tests/browser/server.mjs';
+import { launchCdpChromium } from './cdp_page.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -28,8 +29,9 @@ export function wllamaVersion() {
 // fetchMs, initMs, promptTokens, decodeTokens, runs: [per-run details] }.
 // bos: whether the file's tokenizer adds BOS (the page builds the prompt text
 // for its vocabulary: see wllama.html).
-// `browser` (a playwright Browser) may be passed to share one Chromium with
-// other benchmarks; otherwise one is launched and closed here.
+// `browser` (from cdp_page.mjs's launchCdpChromium) may be passed to share
+// one Chromium with other benchmarks; otherwise one is launched and closed
+// here. Each call loads in a fresh browser context.
 export async function runWllamaBench({ modelPath, runs = 3, browser = null, timeoutMs = 600000, bos = true } = {}) {
   if (!modelPath) throw new TypeError('runWllamaBench: modelPath is required');
   const absModel = path.resolve(modelPath);
@@ -41,26 +43,17 @@ export async function runWllamaBench({ modelPath, runs = 3, browser = null, time
   });
   const modelUrl = `/__bench_model__/${path.basename(absModel)}`;
   const ownBrowser = browser === null;
-  const b = ownBrowser ? await launchChromium() : browser;
-  const context = await b.newContext();
+  const b = ownBrowser ? await launchCdpChromium() : browser;
   try {
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(new URL('bench/model/wllama.html', server.url).href);
+    const page = await b.newPage();
     try {
-      await page.waitForFunction(() => window.wllamaPageReady === true, null, { timeout: 30000 });
-    } catch (e) {
-      throw new Error(`wllama page did not start: ${pageErrors.join('; ') || e.message}`);
+      await page.goto(new URL('bench/model/wllama.html', server.url).href, 'window.wllamaPageReady === true');
+      const result = await page.evaluate((options) => window.runWllama(options), { modelUrl, runs, bos }, { timeoutMs });
+      return { version: wllamaVersion(), ...result };
+    } finally {
+      await page.close();
     }
-    page.setDefaultTimeout(timeoutMs);
-    const result = await page.evaluate(
-      (options) => window.runWllama(options),
-      { modelUrl, runs, bos },
-    );
-    return { version: wllamaVersion(), ...result };
   } finally {
-    await context.close();
     if (ownBrowser) await b.close();
     await server.close();
   }

@@ -3,11 +3,13 @@
 // writer (bench/model/bench_models.mjs: SmolLM2-135M's shape in Q4_0 and in
 // the Q4_K_M mix, Qwen2.5-0.5B's in Q4_K_M). One thread. nibble in Node and
 // in Chromium, in the same Chromium @wllama/wllama (llama.cpp compiled to
-// wasm), and native llama.cpp (node-llama-cpp's prebuilt binary) on the same
-// file: load ms and nibble's peak heap during the load, prefill tokens/s and
-// time to first token (64-token prompts; the main model also 512), decode
-// tokens/s (64 tokens), decode's effective weight bandwidth as a fraction of
-// the streaming-read probe (from the matmul section of the same run). On the
+// wasm; both engines' pages driven over raw CDP, ../model/cdp_page.mjs, as
+// Playwright's DevTools Network domain slowed their downloads), and native
+// llama.cpp (node-llama-cpp's prebuilt binary) on the same file: load ms
+// and nibble's peak heap during the load, prefill tokens/s and time to first
+// token (64-token prompts; the main model also 512), decode tokens/s (64
+// tokens), decode's effective weight bandwidth as a fraction of the
+// streaming-read probe (from the matmul section of the same run). On the
 // main model nibble runs twice in each: the build init() picks by default
 // (relaxed SIMD where the engine has it; Node 20 gets
 // --experimental-wasm-relaxed-simd) and the plain SIMD build as the baseline.
@@ -24,10 +26,10 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 
-import { launchChromium } from '../../tests/browser/chromium.mjs';
 import { startServer } from '../../tests/browser/server.mjs';
 import { RELAXED_SIMD_NODE_FLAGS } from '../bench_program.mjs';
 import { benchModelFile, selectBenchModels } from '../model/bench_models.mjs';
+import { launchCdpChromium } from '../model/cdp_page.mjs';
 import { runLlamaCppBench } from '../model/llamacpp_bench.mjs';
 import { median } from '../model/nibble_run.mjs';
 import { droppedRounds, pairedSummary } from '../timing.mjs';
@@ -36,29 +38,26 @@ import { runWllamaBench } from '../model/wllama_bench.mjs';
 export const name = 'model';
 export const title = 'Model: SmolLM2-135M-shaped Q4_0 and Q4_K_M, Qwen2.5-0.5B-shaped Q4_K_M GGUFs, one thread: nibble (Node, Chromium) vs wllama (Chromium) and llama.cpp (native)';
 
+// A timed page gets up to this long (a Qwen-shaped load and generation take
+// ~10-30 s on a busy machine).
+const PAGE_TIMEOUT_MS = 600000;
+
 async function nibbleInChromium(browser, modelFile, ctx, options) {
   const server = await startServer({
     root: ctx.repoRoot, mounts: { '/__bench_model__/': path.dirname(modelFile) }, crossOriginIsolated: true,
   });
   const modelUrl = `/__bench_model__/${path.basename(modelFile)}`;
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const page = await browser.newPage();
   try {
     // The page's CPU clock: its main thread's CPU time (CDP ThreadTime), where
     // one-thread nibble runs (nibble.html hands it to runNibbleModel).
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Performance.enable');
+    await page.send('Performance.enable');
     await page.exposeFunction('benchCpuMs', async () =>
-      1000 * (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value);
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(new URL('bench/model/nibble.html', server.url).href);
-    await page.waitForFunction(() => window.nibblePageReady === true, null, { timeout: 30000 }).catch(() => {
-      throw new Error(`nibble bench page did not start: ${errors.join('; ')}`);
-    });
-    return await page.evaluate(([url, o]) => window.runNibble(url, o), [modelUrl, options]);
+      1000 * (await page.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value);
+    await page.goto(new URL('bench/model/nibble.html', server.url).href, 'window.nibblePageReady === true');
+    return await page.evaluate(([url, o]) => window.runNibble(url, o), [modelUrl, options], { timeoutMs: PAGE_TIMEOUT_MS });
   } finally {
-    await context.close();
+    await page.close();
     await server.close();
   }
 }
@@ -241,7 +240,7 @@ export async function run(ctx) {
   const rounds = ctx.rounds ?? (ctx.quick ? 1 : 5);
   const streamGbps = ctx.results?.matmul?.stream_read?.gbps ?? null;
   const measured = selected.map(() => []);
-  const browser = await launchChromium();
+  const browser = await launchCdpChromium();
   try {
     for (let round = 0; round < rounds; round++) {
       ctx.log(`round ${round + 1} of ${rounds}`);
