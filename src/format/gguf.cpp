@@ -92,9 +92,9 @@ class Parser {
  public:
   // Reads the header from the first kGgufMaxHeaderBytes of the file only, so
   // a count or length that would run past them is refused before allocating.
-  Parser(const uint8_t* data, size_t size, uint64_t file_size, bool* need_more)
+  Parser(const uint8_t* data, size_t size, uint64_t file_size, bool* need_more, bool texts)
       : r_(data, size_t(std::min<uint64_t>(size, kGgufMaxHeaderBytes)), std::min(file_size, kGgufMaxHeaderBytes)),
-        header_limited_(file_size > kGgufMaxHeaderBytes), need_more_(need_more) {}
+        header_limited_(file_size > kGgufMaxHeaderBytes), texts_(texts), need_more_(need_more) {}
 
   ByteReader& reader() { return r_; }
 
@@ -163,16 +163,17 @@ class Parser {
     const uint8_t* const end = p + r_.remaining();
     uint64_t n = std::min(count, r_.max_items_in_buffer(min_bytes));
     if (v->array_type == GgufType::STRING) {
-      v->strings.resize(size_t(n));  // (at most the bytes at hand / 8)
+      if (texts_) v->strings.resize(size_t(n));  // (at most the bytes at hand / 8)
       std::string* out = v->strings.data();
       uint64_t text_bytes = 0;
       for (uint64_t k = 0; k < n; ++k) {
         uint64_t length = 0;
         if (end - p < 8 || (std::memcpy(&length, p, 8), length > uint64_t(end - p) - 8)) {
-          v->strings.resize(size_t(n = k));
+          n = k;
+          if (texts_) v->strings.resize(size_t(n));
           break;
         }
-        out[k].assign(reinterpret_cast<const char*>(p + 8), size_t(length));
+        if (texts_) out[k].assign(reinterpret_cast<const char*>(p + 8), size_t(length));
         p += 8 + length;
         text_bytes += length;
       }
@@ -216,6 +217,7 @@ class Parser {
 
   ByteReader r_;
   bool header_limited_;  // the file is longer than the header may be
+  bool texts_;           // string arrays' elements are kept (else stepped over)
   bool* need_more_;
   uint64_t spent_ = 0;
 };
@@ -251,15 +253,20 @@ int64_t GgufTensorInfo::elements() const {
   return n;
 }
 
-Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, GgufFile* out,
-                       bool* need_more) {
+Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, GgufFile* out, bool* need_more) {
+  if (need_more != nullptr) NIBBLE_RETURN_IF_ERROR(ParseWith(data, size, file_size, out, need_more, false));
+  return ParseWith(data, size, file_size, out, need_more, true);
+}
+
+Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size, GgufFile* out, bool* need_more,
+                           bool texts) {
   if (need_more) *need_more = false;
   if (data == nullptr && size != 0) return InvalidArgument("GgufFile::Parse: data is null");
   if (size > file_size) {
     return InvalidArgument("GgufFile::Parse: " + std::to_string(size) + " bytes given for a file of " +
                            std::to_string(file_size) + " bytes");
   }
-  Parser parser(data, size, file_size, need_more);
+  Parser parser(data, size, file_size, need_more, texts);
   ByteReader& r = parser.reader();
   GgufFile file;
 

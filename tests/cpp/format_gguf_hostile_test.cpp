@@ -49,6 +49,20 @@ void ExpectError(const std::vector<uint8_t>& bytes, const std::string& substring
       << "message: " << s.message() << "\nexpected substring: " << substring;
 }
 
+// A streaming parse (need_more given: a first pass steps over string
+// arrays' texts) ends as a parse of the same bytes without need_more: same
+// success and message; need_more set only if the header is incomplete.
+void ExpectSameStreaming(const std::vector<uint8_t>& bytes, uint64_t file_size, const std::string& what) {
+  GgufFile whole, streamed;
+  bool need_more = true;
+  const Status want = GgufFile::Parse(bytes.data(), bytes.size(), file_size, &whole);
+  const Status s = GgufFile::Parse(bytes.data(), bytes.size(), file_size, &streamed, &need_more);
+  EXPECT_EQ(s.ok(), want.ok()) << what << ": " << s.message() << " / " << want.message();
+  EXPECT_EQ(s.message(), want.message()) << what;
+  if (need_more) EXPECT_NE(s.message().find("incomplete"), std::string::npos) << what << ": " << s.message();
+  if (s.ok()) EXPECT_EQ(streamed.metadata().size(), whole.metadata().size()) << what;
+}
+
 // A small valid file with a few metadata types and one tensor of each type.
 std::vector<uint8_t> SmallValidFile() {
   GgufWriter w;
@@ -86,6 +100,7 @@ TEST(GgufHostile, EveryTruncatedPrefix) {
     EXPECT_FALSE(need_more) << n;
     // As a prefix of the full file: need_more until the tensor table is in.
     s = GgufFile::Parse(prefix.data(), prefix.size(), full.size(), &file, &need_more);
+    ExpectSameStreaming(prefix, full.size(), "prefix of " + std::to_string(n) + " bytes");
     // (the padding after the table is not needed, so success may come a little
     // before data_offset; from there on it must.)
     if (n >= parsed.data_offset()) {
@@ -121,6 +136,8 @@ TEST(GgufHostile, SeededRandomMutations) {
     }
     GgufFile file;
     Status s = Parse(bytes, &file);
+    ExpectSameStreaming(bytes, bytes.size(), "iteration " + std::to_string(iter));
+    if (iter % 4 == 0) ExpectSameStreaming(bytes, bytes.size() + 4096, "iteration " + std::to_string(iter) + " as a prefix");
     if (!s.ok()) {
       EXPECT_FALSE(s.message().empty()) << "iteration " << iter;
       continue;
