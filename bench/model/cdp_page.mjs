@@ -23,6 +23,9 @@ import path from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../tests/browser/chromium.mjs';
 
 const DEFAULT_TIMEOUT_MS = 30000;
+// What a timed page's work (a model load and its generations) gets: a
+// Qwen-shaped load and generation take ~10-30 s on a busy machine.
+export const PAGE_WORK_TIMEOUT_MS = 600000;
 
 // An Error for a failed or timed-out protocol command, naming the command.
 const commandError = (method, message) => new Error(`CDP ${method}: ${message}`);
@@ -191,6 +194,18 @@ class CdpPage {
     } catch (e) {
       throw new Error(`${url} did not get ready (${readyExpression}): ${[...this.errors, e.message].join('; ')}`);
     }
+  }
+
+  // { name: value } of the named Performance.getMetrics values (after
+  // send('Performance.enable')), an Error if one is missing: TaskDuration,
+  // the main thread's busy time (time the OS gave to other threads
+  // included), and ThreadTime, its CPU time, in seconds.
+  async metrics(...names) {
+    const all = new Map((await this.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+    return Object.fromEntries(names.map((name) => {
+      if (!all.has(name)) throw new Error(`the page ${this.url} reports no ${name} metric`);
+      return [name, all.get(name)];
+    }));
   }
 
   // Calls `fn(arg)` in the page (arg and result as JSON), awaiting its promise.

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { statSync } from 'node:fs';
 
 import { startServer } from '../../tests/browser/server.mjs';
-import { launchCdpChromium } from './cdp_page.mjs';
+import { launchCdpChromium, PAGE_WORK_TIMEOUT_MS } from './cdp_page.mjs';
 import { median } from './nibble_run.mjs';
 import { runWllamaBench } from './wllama_bench.mjs';
 import { BENCH_MODELS } from './bench_models.mjs';
@@ -102,18 +102,15 @@ async function inFreshPage(browser, dist, work, arg) {
   try {
     await page.goto(new URL('bench/model/nibble.html', server.url).href, 'window.nibblePageReady === true');
     await page.send('Performance.enable');
-    // TaskDuration: the main thread's busy time (its tasks' wall time, time
-    // the OS gave to other threads included); ThreadTime: its CPU time.
-    const metrics = async () => Object.fromEntries((await page.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     if (profile) {
       await page.send('Profiler.enable');
       await page.send('Profiler.setSamplingInterval', { interval: 200 });
       await page.send('Profiler.start');
     }
-    const before = await metrics();
+    const before = await page.metrics('TaskDuration', 'ThreadTime');
     const cpu0 = await browser.processCpu();
-    const result = await page.evaluate(work, arg, { timeoutMs: 600000 });
-    const after = await metrics();
+    const result = await page.evaluate(work, arg, { timeoutMs: PAGE_WORK_TIMEOUT_MS });
+    const after = await page.metrics('TaskDuration', 'ThreadTime');
     const cpuMs = (after.TaskDuration - before.TaskDuration) * 1000;
     const threadMs = (after.ThreadTime - before.ThreadTime) * 1000;
     const cpu1 = await browser.processCpu();

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { startServer } from '../../tests/browser/server.mjs';
-import { launchCdpChromium } from './cdp_page.mjs';
+import { launchCdpChromium, PAGE_WORK_TIMEOUT_MS } from './cdp_page.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -32,7 +32,7 @@ export function wllamaVersion() {
 // `browser` (from cdp_page.mjs's launchCdpChromium) may be passed to share
 // one Chromium with other benchmarks; otherwise one is launched and closed
 // here. Each call loads in a fresh browser context.
-export async function runWllamaBench({ modelPath, runs = 3, browser = null, timeoutMs = 600000, bos = true } = {}) {
+export async function runWllamaBench({ modelPath, runs = 3, browser = null, timeoutMs = PAGE_WORK_TIMEOUT_MS, bos = true } = {}) {
   if (!modelPath) throw new TypeError('runWllamaBench: modelPath is required');
   const absModel = path.resolve(modelPath);
   if (!statSync(absModel, { throwIfNoEntry: false })?.isFile()) {

@@ -29,7 +29,7 @@ import path from 'node:path';
 import { startServer } from '../../tests/browser/server.mjs';
 import { RELAXED_SIMD_NODE_FLAGS } from '../bench_program.mjs';
 import { benchModelFile, selectBenchModels } from '../model/bench_models.mjs';
-import { launchCdpChromium } from '../model/cdp_page.mjs';
+import { launchCdpChromium, PAGE_WORK_TIMEOUT_MS } from '../model/cdp_page.mjs';
 import { runLlamaCppBench } from '../model/llamacpp_bench.mjs';
 import { median } from '../model/nibble_run.mjs';
 import { droppedRounds, pairedSummary } from '../timing.mjs';
@@ -37,10 +37,6 @@ import { runWllamaBench } from '../model/wllama_bench.mjs';
 
 export const name = 'model';
 export const title = 'Model: SmolLM2-135M-shaped Q4_0 and Q4_K_M, Qwen2.5-0.5B-shaped Q4_K_M GGUFs, one thread: nibble (Node, Chromium) vs wllama (Chromium) and llama.cpp (native)';
-
-// A timed page gets up to this long (a Qwen-shaped load and generation take
-// ~10-30 s on a busy machine).
-const PAGE_TIMEOUT_MS = 600000;
 
 async function nibbleInChromium(browser, modelFile, ctx, options) {
   const server = await startServer({
@@ -53,9 +49,9 @@ async function nibbleInChromium(browser, modelFile, ctx, options) {
     // one-thread nibble runs (nibble.html hands it to runNibbleModel).
     await page.send('Performance.enable');
     await page.exposeFunction('benchCpuMs', async () =>
-      1000 * (await page.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value);
+      1000 * (await page.metrics('ThreadTime')).ThreadTime);
     await page.goto(new URL('bench/model/nibble.html', server.url).href, 'window.nibblePageReady === true');
-    return await page.evaluate(([url, o]) => window.runNibble(url, o), [modelUrl, options], { timeoutMs: PAGE_TIMEOUT_MS });
+    return await page.evaluate(([url, o]) => window.runNibble(url, o), [modelUrl, options], { timeoutMs: PAGE_WORK_TIMEOUT_MS });
   } finally {
     await page.close();
     await server.close();
