@@ -59,8 +59,12 @@ void ExpectSameStreaming(const std::vector<uint8_t>& bytes, uint64_t file_size, 
   const Status s = GgufFile::Parse(bytes.data(), bytes.size(), file_size, &streamed, &need_more);
   EXPECT_EQ(s.ok(), want.ok()) << what << ": " << s.message() << " / " << want.message();
   EXPECT_EQ(s.message(), want.message()) << what;
-  if (need_more) EXPECT_NE(s.message().find("incomplete"), std::string::npos) << what << ": " << s.message();
-  if (s.ok()) EXPECT_EQ(streamed.metadata().size(), whole.metadata().size()) << what;
+  if (need_more) {
+    EXPECT_NE(s.message().find("incomplete"), std::string::npos) << what << ": " << s.message();
+  }
+  if (s.ok()) {
+    EXPECT_EQ(streamed.metadata().size(), whole.metadata().size()) << what;
+  }
 }
 
 // A small valid file with a few metadata types and one tensor of each type.

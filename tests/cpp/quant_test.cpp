@@ -153,7 +153,9 @@ TEST(TensorTypeTable, FirstNonFiniteScaleFindsTheFirstBlock) {
           std::memcpy(&blocks[size_t(bad) * info.block_bytes + info.fp16_scales_offset + 2 * which], &h, 2);
         }
         EXPECT_EQ(first_non_finite_scale(info, blocks.data(), count), bad) << info.name << " block " << bad;
-        if (bad > 0) EXPECT_EQ(first_non_finite_scale(info, blocks.data(), bad), -1);  // the blocks before it
+        if (bad > 0) {
+          EXPECT_EQ(first_non_finite_scale(info, blocks.data(), bad), -1);  // the blocks before it
+        }
       }
     }
   }
