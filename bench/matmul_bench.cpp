@@ -4,7 +4,7 @@
 //   node --no-experimental-fetch <build>/bench/nibble_bench.js [--json] [--quick]
 //        [--shapes 2048x2048,4096x4096] [--m 1,64] [--variants q4_0:w4a8,q4_1:w4a32,q4_0:w4a4]
 //        [--probe-mib 512] [--cold-mib 128] [--ratio-rounds 21] [--ratio-clock cpu|wall]
-//        [--no-probe] [--no-matmul] [--check K,N,M]
+//        [--no-probe] [--no-matmul] [--dot-step] [--check K,N,M]
 //
 // Shapes are K×N: W is N×K, Y[M,N] = X[M,K] · Wᵀ. Weights are random INT4
 // blocks (codes uniform in 0..15, fp16 scales), repacked once (PackedWeights)
@@ -16,7 +16,9 @@
 // its spread, a same-run figure that a noisy machine moves less than the
 // ratio of two medians timed seconds apart. --check prints one small case (Q4_0
 // blocks, x and nibble's outputs) so the JS side can run the same weights
-// through ONNX Runtime and compare.
+// through ONNX Runtime and compare. --dot-step times the GEMM tiles' inner
+// step alone (dot_step_probe.h).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "bench_timing.h"
+#include "dot_step_probe.h"
 #include "matmul_cases.h"
 #include "runtime/json_writer.h"
 #include "stream_probe.h"
@@ -37,6 +40,7 @@ struct Options {
   bool quick = false;
   bool probe = true;
   bool matmul = true;
+  bool dot_step = false;
   size_t probe_mib = 512;
   size_t cold_mib = 128;  // > 2× a 32 MiB L3
   int64_t ratio_rounds = -1;  // -1: 21, --quick 7
@@ -90,6 +94,8 @@ bool parse_options(int argc, char** argv, Options* o) {
       o->probe = false;
     } else if (arg == "--no-matmul") {
       o->matmul = false;
+    } else if (arg == "--dot-step") {
+      o->dot_step = true;
     } else if (arg == "--probe-mib" && has_value) {
       int64_t mib = 0;
       if (!parse_int(argv[++i], &mib)) return std::fprintf(stderr, "bad --probe-mib\n"), false;
@@ -158,6 +164,31 @@ void write_probe(JsonWriter& json, const StreamProbeResult& probe) {
   json.end_object();
 }
 
+void write_dot_step(JsonWriter& json, const DotStepProbe& probe) {
+  json.key("dot_step").begin_object();
+  json.key("steps").begin_array();
+  for (const DotStepResult& d : probe.steps) {
+    json.begin_object();
+    json.key("name").string(d.name);
+    json.key("macs_per_step").number(d.macs_per_step);
+    json.key("median_ms").number(d.median_ms);
+    json.key("gmacs").number(d.gmacs);
+    json.key("rounds").number(d.rounds);
+    json.end_object();
+  }
+  json.end_array();
+  if (!probe.relaxed_over_plain.empty()) {
+    std::vector<double> r = probe.relaxed_over_plain;
+    std::sort(r.begin(), r.end());
+    json.key("relaxed_over_plain").begin_object();
+    json.key("median").number(median(r));
+    json.key("q1").number(r[r.size() / 4]);
+    json.key("q3").number(r[(3 * r.size()) / 4]);
+    json.end_object();
+  }
+  json.end_object();
+}
+
 void write_matmul(JsonWriter& json, const std::vector<MatmulResult>& rows) {
   json.key("matmul").begin_array();
   for (const MatmulResult& r : rows) {
@@ -193,10 +224,11 @@ void write_matmul(JsonWriter& json, const std::vector<MatmulResult>& rows) {
   json.end_array();
 }
 
-void print_table(const StreamProbeResult* probe, const std::vector<MatmulResult>& rows) {
+void print_table(const StreamProbeResult* probe, const DotStepProbe& steps, const std::vector<MatmulResult>& rows) {
   if (probe != nullptr) {
     std::printf("stream read %zu MiB: %.2f GB/s (best loop %s)\n", probe->bytes >> 20, probe->gbps, probe->best.c_str());
   }
+  for (const DotStepResult& d : steps.steps) std::printf("GEMM tile step, %s: %.2f GMAC/s\n", d.name.c_str(), d.gmacs);
   std::printf("%-6s %-6s %6s %6s %4s %10s %8s %8s %5s %10s %8s  %s\n", "type", "prec", "K", "N", "M", "ms", "GMAC/s", "GB/s",
               "reps", "cold ms", "cold GB/s", "×q4_0 (median [IQR], rounds)");
   for (const MatmulResult& r : rows) {
@@ -227,6 +259,8 @@ int run(int argc, char** argv) {
     probe = stream_read_probe(o.probe_mib << 20, o.quick ? 3 : 7);
     if (probe.bytes == 0) return std::fprintf(stderr, "could not allocate %zu MiB for the probe\n", o.probe_mib), 1;
   }
+  DotStepProbe steps;
+  if (o.dot_step) steps = dot_step_probe(o.quick ? 7 : 21);
   std::vector<MatmulResult> rows;
   if (o.matmul) {
     const int ratio_rounds = int(o.ratio_rounds >= 0 ? o.ratio_rounds : o.quick ? 7 : 21);
@@ -245,11 +279,12 @@ int run(int argc, char** argv) {
     json.key("simd").boolean(true);
     json.key("quick").boolean(o.quick);
     if (o.probe) write_probe(json, probe);
+    if (o.dot_step) write_dot_step(json, steps);
     if (o.matmul) write_matmul(json, rows);
     json.end_object();
     std::printf("%s\n", json.str().c_str());
   } else {
-    print_table(o.probe ? &probe : nullptr, rows);
+    print_table(o.probe ? &probe : nullptr, steps, rows);
   }
   return 0;
 }

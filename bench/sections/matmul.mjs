@@ -36,10 +36,11 @@ export async function run(ctx) {
   const mValues = M_VALUES;
 
   ctx.log('nibble: streaming-read probe and matmul timings ...');
-  const nibble = runBenchProgram(file, ['--json', ...(ctx.quick ? ['--quick'] : []),
+  const nibble = runBenchProgram(file, ['--json', '--dot-step', ...(ctx.quick ? ['--quick'] : []),
     '--shapes', shapesArg(shapes), '--m', mValues.join(',')]);
 
   const relaxed = relaxedGemv(ctx, shapes);
+  const relaxedGemm = relaxedGemmAndSteps(ctx);
 
   ctx.log('onnxruntime-web: checking the MatMulNBits model against a JS reference ...');
   const checks = [await verifyOrt()];
@@ -79,8 +80,19 @@ export async function run(ctx) {
   rows.sort((a, b) => shapeOrder(a) - shapeOrder(b) || a.M - b.M || variantOrder(a) - variantOrder(b) || a.order - b.order);
   for (const r of rows) delete r.order;
   const simdMs = new Map(rows.filter((r) => r.M === 1).map((r) => [`${r.K}x${r.N}/${r.type}/${r.precision}`, r.ms]));
+  const gemm64 = (matmul) => matmul?.find((r) => r.K === GEMM_SHAPE.K && r.N === GEMM_SHAPE.N && r.M === 64 &&
+    r.type === HEADLINE.type && r.precision === HEADLINE.precision);
+  const step = (program, stepName) => program?.dot_step?.steps.find((d) => d.name === stepName)?.gmacs ?? null;
   return {
     stream_read: nibble.stream_read,
+    gemm_steps: {
+      plain_step_gmacs: step(nibble, 'plain'),
+      plain_gemm_gmacs: gemm64(nibble.matmul)?.gmacs ?? null,
+      relaxed_step_gmacs: step(relaxedGemm, 'relaxed'),
+      relaxed_plain_step_gmacs: step(relaxedGemm, 'plain'),
+      relaxed_gemm_gmacs: gemm64(relaxedGemm?.matmul)?.gmacs ?? null,
+      relaxed_over_plain_step: relaxedGemm?.dot_step?.relaxed_over_plain ?? null,
+    },
     ort: { version: ort.version, threads: ort.threads, rows: ort.rows },
     checks,
     rows,
@@ -102,6 +114,39 @@ function relaxedGemv(ctx, shapes) {
   ctx.log('nibble, relaxed-SIMD build: GEMV timings ...');
   return runBenchProgram(file, ['--json', '--no-probe', ...(ctx.quick ? ['--quick'] : []), '--shapes', shapesArg(shapes),
     '--m', '1', '--variants', RELAXED_VARIANTS.join(',')], RELAXED_SIMD_NODE_FLAGS);
+}
+
+// The M = 64 GEMM against its tile's inner step: the relaxed-SIMD build's
+// Q4_0 W4A8 GEMM on 4096×4096 and both steps (dot_step_probe.h) in one
+// process; null when that build is missing.
+const GEMM_SHAPE = { K: 4096, N: 4096 };
+function relaxedGemmAndSteps(ctx) {
+  const file = path.join(path.dirname(ctx.buildDir), 'wasm-simd-relaxed', 'bench', 'nibble_bench.js');
+  if (!existsSync(file)) return null;
+  ctx.log('nibble, relaxed-SIMD build: M = 64 GEMM and its tile step ...');
+  return runBenchProgram(file, ['--json', '--no-probe', '--dot-step', ...(ctx.quick ? ['--quick'] : []),
+    '--shapes', `${GEMM_SHAPE.K}x${GEMM_SHAPE.N}`, '--m', '64', '--variants', `${HEADLINE.type}:${HEADLINE.precision}`,
+    '--ratio-rounds', '0'], RELAXED_SIMD_NODE_FLAGS);
+}
+
+const stepRatio = (q) => (q ? `${fmt(q.median, 2)}× [${fmt(q.q1, 2)}–${fmt(q.q3, 2)}], median of rounds [IQR]` : '-');
+
+// How near each build's M = 64 GEMM runs to its tile's inner step alone,
+// and the two steps' ratio: what bounds plain SIMD ÷ relaxed SIMD.
+function gemmStepLines(g) {
+  if (g?.plain_step_gmacs == null) return [];
+  const of = (gemm, stepGmacs) => (gemm == null ? '-' : `${fmt(gemm, 1)} GMAC/s = ${pct(gemm / stepGmacs)} of its step`);
+  const lines = [`GEMM tile step alone (4 activation rows × 8 weight rows, 8 dots a step, L1-resident, no block updates), ` +
+    `SIMD build: plain ${fmt(g.plain_step_gmacs, 1)} GMAC/s; Q4_0 W4A8 GEMM ${GEMM_SHAPE.K}×${GEMM_SHAPE.N} M = 64: ` +
+    of(g.plain_gemm_gmacs, g.plain_step_gmacs)];
+  if (g.relaxed_step_gmacs != null) {
+    lines.push(`relaxed-SIMD build: relaxed step ${fmt(g.relaxed_step_gmacs, 1)} GMAC/s, plain step ` +
+      `${fmt(g.relaxed_plain_step_gmacs, 1)} in turn with it (relaxed ÷ plain per multiply-add: ${stepRatio(g.relaxed_over_plain_step)}); ` +
+      `the GEMM ${of(g.relaxed_gemm_gmacs, g.relaxed_step_gmacs)}` +
+      (g.plain_gemm_gmacs != null && g.relaxed_gemm_gmacs != null
+        ? `; plain ÷ relaxed GEMM time ${fmt(g.relaxed_gemm_gmacs / g.plain_gemm_gmacs, 2)}×` : ''));
+  }
+  return lines;
 }
 
 const fmt = (v, digits) => (v == null ? '-' : v.toFixed(digits));
@@ -169,6 +214,7 @@ export function format(data) {
   lines.push(...renderTable(table));
   lines.push('');
   lines.push(...summary(data));
+  lines.push(...gemmStepLines(data.gemm_steps));
   if (data.relaxed_gemv) {
     lines.push('');
     lines.push('relaxed-SIMD build (nibble-simd-relaxed), M=1 W4A8 (×SIMD = the SIMD build\'s ms above ÷ these):');
