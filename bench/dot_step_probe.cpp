@@ -86,10 +86,13 @@ DotStepProbe dot_step_probe(int rounds) {
   steps.push_back({"relaxed", 128, run_steps<true>, {}});
 #endif
   steps.push_back({"plain", 64, run_steps<false>, {}});
-  // Warm-up calls (V8 tiers each up after its first), then the steps in
-  // turn each round, so that a change in the machine's speed meets both.
+  // Warm-up: V8 runs a function in its baseline tier until its TurboFan
+  // code, compiled in the background after the first calls, is ready (three
+  // calls of each were not always enough: a step timed at half speed);
+  // ~0.3 s of calls each. Then the steps in turn each round, so that a
+  // change in the machine's speed meets both.
   for (Step& st : steps)
-    for (int i = 0; i < 3; ++i) time_call(st.run);
+    for (double spent = 0; spent < 300;) spent += time_call(st.run);
   DotStepProbe probe;
   for (int round = 0; round < rounds; ++round) {
     for (Step& st : steps) st.times.push_back(time_call(st.run));
