@@ -31,6 +31,13 @@ inline double median(std::vector<double> values) {
   return values.size() % 2 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
 }
 
+// The value at fraction f (0..1) of sorted values, interpolated.
+inline double quantile(const std::vector<double>& sorted, double f) {
+  const double at = f * double(sorted.size() - 1);
+  const size_t i = size_t(at);
+  return i + 1 < sorted.size() ? sorted[i] + (at - double(i)) * (sorted[i + 1] - sorted[i]) : sorted[i];
+}
+
 // Runs fn() under the budget; returns per-run milliseconds.
 template <typename Fn>
 std::vector<double> time_runs(Fn&& fn, const Budget& budget) {

@@ -2,6 +2,7 @@
 
 #include <wasm_simd128.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/wasmsimd_util.h"
@@ -93,12 +94,20 @@ DotStepProbe dot_step_probe(int rounds) {
   // change in the machine's speed meets both.
   for (Step& st : steps)
     for (double spent = 0; spent < 300;) spent += time_call(st.run);
-  DotStepProbe probe;
+  std::vector<double> ratios;
   for (int round = 0; round < rounds; ++round) {
     for (Step& st : steps) st.times.push_back(time_call(st.run));
     if (steps.size() == 2) {  // GMAC/s ÷ GMAC/s: the same steps, 128 and 64 multiply-adds each
-      probe.relaxed_over_plain.push_back(steps[0].macs * steps[1].times.back() / (steps[1].macs * steps[0].times.back()));
+      ratios.push_back(steps[0].macs * steps[1].times.back() / (steps[1].macs * steps[0].times.back()));
     }
+  }
+  DotStepProbe probe;
+  if (!ratios.empty()) {
+    std::sort(ratios.begin(), ratios.end());
+    probe.ratio_rounds = int(ratios.size());
+    probe.ratio_median = quantile(ratios, 0.5);
+    probe.ratio_q1 = quantile(ratios, 0.25);
+    probe.ratio_q3 = quantile(ratios, 0.75);
   }
   for (const Step& st : steps) {
     DotStepResult r;

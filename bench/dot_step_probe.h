@@ -23,8 +23,10 @@ struct DotStepResult {
 };
 
 struct DotStepProbe {
-  std::vector<DotStepResult> steps;        // relaxed (relaxed-SIMD builds), then plain
-  std::vector<double> relaxed_over_plain;  // per round: relaxed GMAC/s ÷ plain GMAC/s (relaxed builds)
+  std::vector<DotStepResult> steps;  // relaxed (relaxed-SIMD builds), then plain
+  // Relaxed GMAC/s ÷ plain GMAC/s over the rounds (relaxed builds; else 0 rounds).
+  int ratio_rounds = 0;
+  double ratio_median = 0, ratio_q1 = 0, ratio_q3 = 0;
 };
 
 // Both steps in a relaxed-SIMD build, the plain step in a SIMD build; one

@@ -180,13 +180,6 @@ Status time_burst(const PackedWeights& w, const float* x, float* y, bool cpu_clo
   return Status::Ok();
 }
 
-// The value at fraction f (0..1) of sorted values, interpolated.
-double quantile(const std::vector<double>& sorted, double f) {
-  const double at = f * double(sorted.size() - 1);
-  const size_t i = size_t(at);
-  return i + 1 < sorted.size() ? sorted[i] + (at - double(i)) * (sorted[i + 1] - sorted[i]) : sorted[i];
-}
-
 // The ratio rounds (bench_shape): weights[0] is Q4_0's, rows[i] the row of
 // weights[i] (i ≥ 1).
 Status ratio_rounds(const std::vector<const PackedWeights*>& weights, const std::vector<MatmulResult*>& rows, int rounds,

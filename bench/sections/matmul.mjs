@@ -105,12 +105,18 @@ export async function run(ctx) {
   };
 }
 
+// The relaxed-SIMD build's nibble_bench beside the SIMD build's, or null.
+function relaxedBinary(ctx) {
+  const file = path.join(path.dirname(ctx.buildDir), 'wasm-simd-relaxed', 'bench', 'nibble_bench.js');
+  return existsSync(file) ? file : null;
+}
+
 // The relaxed-SIMD build's W4A8 GEMVs (M = 1) on the same shapes, run after
 // the SIMD build's so that each has a baseline from this run; null when that
 // build is missing.
 function relaxedGemv(ctx, shapes) {
-  const file = path.join(path.dirname(ctx.buildDir), 'wasm-simd-relaxed', 'bench', 'nibble_bench.js');
-  if (!existsSync(file)) return null;
+  const file = relaxedBinary(ctx);
+  if (!file) return null;
   ctx.log('nibble, relaxed-SIMD build: GEMV timings ...');
   return runBenchProgram(file, ['--json', '--no-probe', ...(ctx.quick ? ['--quick'] : []), '--shapes', shapesArg(shapes),
     '--m', '1', '--variants', RELAXED_VARIANTS.join(',')], RELAXED_SIMD_NODE_FLAGS);
@@ -121,8 +127,8 @@ function relaxedGemv(ctx, shapes) {
 // process; null when that build is missing.
 const GEMM_SHAPE = { K: 4096, N: 4096 };
 function relaxedGemmAndSteps(ctx) {
-  const file = path.join(path.dirname(ctx.buildDir), 'wasm-simd-relaxed', 'bench', 'nibble_bench.js');
-  if (!existsSync(file)) return null;
+  const file = relaxedBinary(ctx);
+  if (!file) return null;
   ctx.log('nibble, relaxed-SIMD build: M = 64 GEMM and its tile step ...');
   return runBenchProgram(file, ['--json', '--no-probe', '--dot-step', ...(ctx.quick ? ['--quick'] : []),
     '--shapes', `${GEMM_SHAPE.K}x${GEMM_SHAPE.N}`, '--m', '64', '--variants', `${HEADLINE.type}:${HEADLINE.precision}`,
