@@ -62,9 +62,35 @@ void ExpectSameStreaming(const std::vector<uint8_t>& bytes, uint64_t file_size, 
   if (need_more) {
     EXPECT_NE(s.message().find("incomplete"), std::string::npos) << what << ": " << s.message();
   }
-  if (s.ok()) {
-    EXPECT_EQ(streamed.metadata().size(), whole.metadata().size()) << what;
+  if (!s.ok() || !want.ok()) return;
+  // The streamed parse must keep what the whole one keeps: every value,
+  // string arrays' texts included (its first pass steps over them), and the
+  // tensor table.
+  EXPECT_EQ(streamed.metadata_keys(), whole.metadata_keys()) << what;
+  for (const auto& [key, value] : whole.metadata()) {
+    const GgufValue* got = streamed.find(key);
+    ASSERT_NE(got, nullptr) << what << ": " << key;
+    EXPECT_EQ(got->type, value.type) << what << ": " << key;
+    EXPECT_EQ(got->i, value.i) << what << ": " << key;
+    EXPECT_EQ(got->s, value.s) << what << ": " << key;
+    EXPECT_EQ(got->ints, value.ints) << what << ": " << key;
+    EXPECT_EQ(got->strings, value.strings) << what << ": " << key;
+    ASSERT_EQ(got->floats.size(), value.floats.size()) << what << ": " << key;
+    for (size_t k = 0; k < value.floats.size(); ++k) {  // bitwise: NaN payloads too
+      EXPECT_EQ(std::memcmp(&got->floats[k], &value.floats[k], sizeof(double)), 0) << what << ": " << key << "[" << k << "]";
+    }
+    EXPECT_EQ(std::memcmp(&got->f, &value.f, sizeof(double)), 0) << what << ": " << key;
   }
+  ASSERT_EQ(streamed.tensors().size(), whole.tensors().size()) << what;
+  for (size_t t = 0; t < whole.tensors().size(); ++t) {
+    const GgufTensorInfo &a = streamed.tensors()[t], &b = whole.tensors()[t];
+    EXPECT_EQ(a.name, b.name) << what;
+    EXPECT_EQ(a.shape, b.shape) << what << ": " << b.name;
+    EXPECT_EQ(a.type, b.type) << what << ": " << b.name;
+    EXPECT_EQ(a.offset, b.offset) << what << ": " << b.name;
+    EXPECT_EQ(a.bytes, b.bytes) << what << ": " << b.name;
+  }
+  EXPECT_EQ(streamed.data_offset(), whole.data_offset()) << what;
 }
 
 // A small valid file with a few metadata types and one tensor of each type.
