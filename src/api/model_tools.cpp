@@ -7,6 +7,7 @@
 
 #include "format/imatrix_gguf.h"
 #include "model/model_writer.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 
@@ -21,7 +22,7 @@ ApiStatus loader_set_remedy(TextModelLoader& loader, int32_t code) { return load
 Status ModelTools::observe_window(uintptr_t ids, uint32_t n, ActivationObserver* observer) {
   NIBBLE_RETURN_IF_ERROR(text_.check_loaded());
   if (n == 0 || int64_t(n) > model()->config.context_length)
-    return OutOfRange("a window needs 1.." + std::to_string(model()->config.context_length) + " tokens");
+    return OutOfRange("a window needs 1.." + integer_text(model()->config.context_length) + " tokens");
   LlamaState state(*model()->llama, int(n), std::min(int(n), kPromptBatch));
   state.set_observer(observer);
   // Every position's logits, so that the classifier sees every position too.

@@ -11,6 +11,7 @@
 
 #include "kernels/matmul.h"
 #include "quant/quantize.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 namespace {
@@ -27,7 +28,7 @@ Status resolve_type(const std::string& name, const BlockTraits** type) {
 }
 
 std::string shape_string(int64_t rows, int64_t cols) {
-  return "[" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
+  return "[" + integer_text(rows) + ", " + integer_text(cols) + "]";
 }
 
 // Shape checks shared by quantize and load_blocks.
@@ -37,9 +38,9 @@ Status check_shape(const BlockTraits& traits, int64_t rows, int64_t cols) {
   }
   if (cols % traits.block_size != 0) {
     const int64_t padded = (cols / traits.block_size + 1) * traits.block_size;
-    return OutOfRange("cols = " + std::to_string(cols) + " is not a multiple of " +
-                      std::to_string(traits.block_size) + ", the " + traits.name +
-                      " block size; pad each row with zeros to " + std::to_string(padded) + " columns");
+    return OutOfRange("cols = " + integer_text(cols) + " is not a multiple of " +
+                      integer_text(traits.block_size) + ", the " + traits.name +
+                      " block size; pad each row with zeros to " + integer_text(padded) + " columns");
   }
   return Status::Ok();
 }
@@ -57,7 +58,7 @@ std::unique_ptr<uint8_t[]> try_alloc(size_t bytes) {
 }
 
 Status out_of_memory(size_t bytes) {
-  return ResourceError("out of memory allocating " + std::to_string(bytes) + " bytes");
+  return ResourceError("out of memory allocating " + integer_text(bytes) + " bytes");
 }
 
 }  // namespace
@@ -76,7 +77,7 @@ ApiStatus QuantizedMatrix::quantize(uintptr_t weights, uint32_t rows, uint32_t c
   if (!status.ok()) return ApiStatus::From(status);
   const BlockTraits& traits = *type;
   if (clip != 0 && clip != 1) {
-    return ApiStatus::From(OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)"));
+    return ApiStatus::From(OutOfRange("clip mode " + integer_text(clip) + " is not 0 (none) or 1 (mse)"));
   }
   QuantizeOptions options;
   options.clip = clip == 1 ? ClipMode::kMse : ClipMode::kNone;
@@ -107,8 +108,8 @@ ApiStatus QuantizedMatrix::load_blocks(uintptr_t bytes, uint32_t byte_length, ui
   if (expected != byte_length) {
     return ApiStatus::From(OutOfRange(
         std::string("a ") + traits.name + " matrix of shape " + shape_string(rows, cols) + " takes " +
-        std::to_string(expected) + " bytes (" + std::to_string(traits.block_bytes) + " per " +
-        std::to_string(traits.block_size) + " weights), but " + std::to_string(byte_length) +
+        integer_text(expected) + " bytes (" + integer_text(traits.block_bytes) + " per " +
+        integer_text(traits.block_size) + " weights), but " + integer_text(byte_length) +
         " bytes were given; check the shape and the type"));
   }
   return ApiStatus::From(adopt_blocks(type->type, reinterpret_cast<const void*>(bytes), byte_length,
@@ -122,8 +123,8 @@ Status QuantizedMatrix::adopt_blocks(TensorType type, const void* blocks, size_t
   const int64_t bad = first_non_finite_scale(traits, static_cast<const uint8_t*>(blocks), rows * blocks_per_row);
   if (bad >= 0) {
     const int64_t row = bad / blocks_per_row, col = (bad % blocks_per_row) * traits.block_size;
-    const std::string where = "row " + std::to_string(row) + ", columns " + std::to_string(col) + ".." +
-                              std::to_string(col + traits.block_size - 1);
+    const std::string where = "row " + integer_text(row) + ", columns " + integer_text(col) + ".." +
+                              integer_text(col + traits.block_size - 1);
     if (source == Source::kCaller) {
       return FormatError(std::string("the ") + traits.name + " block at " + where +
                          " has an infinite or NaN scale; the bytes are corrupt or not " + traits.name);
@@ -166,8 +167,8 @@ ApiStatus QuantizedMatrix::matmul(uintptr_t x, uint32_t m, uintptr_t y, int prec
   for (int64_t i = 0; i < count; ++i) {
     if (!std::isfinite(xs[i])) {
       return ApiStatus::From(InvalidArgument(
-          "x[" + std::to_string(i) + "] (row " + std::to_string(i / weights_.cols()) + ", column " +
-          std::to_string(i % weights_.cols()) + ") is " + (std::isnan(xs[i]) ? "NaN" : "infinite") +
+          "x[" + integer_text(i) + "] (row " + integer_text(i / weights_.cols()) + ", column " +
+          integer_text(i % weights_.cols()) + ") is " + (std::isnan(xs[i]) ? "NaN" : "infinite") +
           "; matmul needs finite inputs"));
     }
   }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "model/model_writer.h"
+#include "runtime/decimal_text.h"
 #include "runtime/json_writer.h"
 
 namespace nibble {
@@ -60,7 +61,7 @@ TextModelLoader::TextModelLoader(const std::string& weights, const std::string& 
   if (options_status_.ok() && pure && options.mix == nullptr) options_status_ = OutOfRange("pure needs a mix");
   options.pure = pure;
   if (options_status_.ok() && clip != 0 && clip != 1)
-    options_status_ = OutOfRange("clip mode " + std::to_string(clip) + " is not 0 (none) or 1 (mse)");
+    options_status_ = OutOfRange("clip mode " + integer_text(clip) + " is not 0 (none) or 1 (mse)");
   if (options_status_.ok() && !(file_size >= 1 && file_size <= kMaxSafeInteger && std::floor(file_size) == file_size))
     options_status_ = OutOfRange("the file size must be a positive whole number of bytes");
   if (!options_status_.ok()) return;
@@ -98,7 +99,7 @@ ApiStatus TextModelLoader::set_remedy(int32_t code) {
   if (!options_status_.ok()) return ApiStatus::From(options_status_);
   if (finished_) return ApiStatus::From(StateError("the loader already finished"));
   if (code < 0 || code > 3)
-    return ApiStatus::From(OutOfRange("remedy " + std::to_string(code) + " is not 0 (none), 1 (rotate), 2 (smooth) or 3 (smooth+rotate)"));
+    return ApiStatus::From(OutOfRange("remedy " + integer_text(code) + " is not 0 (none), 1 (rotate), 2 (smooth) or 3 (smooth+rotate)"));
   ActivationRemedy remedy;
   remedy.rotate = (code & 1) != 0;
   remedy.smooth = (code & 2) != 0;
@@ -249,8 +250,8 @@ ApiStatus TextModel::start(uintptr_t ids, uint32_t n, int32_t max_tokens, float 
   if (max_tokens < 0) return ApiStatus::From(OutOfRange("max_tokens must be ≥ 0"));
   const LlamaConfig& c = model_->config;
   if (context < 0 || context > c.context_length)
-    return ApiStatus::From(OutOfRange("context " + std::to_string(context) + " is outside 1.." +
-                                      std::to_string(c.context_length) + ", the model's context length"));
+    return ApiStatus::From(OutOfRange("context " + integer_text(context) + " is outside 1.." +
+                                      integer_text(c.context_length) + ", the model's context length"));
   if (context == 0) context = c.context_length;
   options.max_tokens = max_tokens;
   options.sampling.temperature = temperature;
@@ -261,8 +262,8 @@ ApiStatus TextModel::start(uintptr_t ids, uint32_t n, int32_t max_tokens, float 
     generator_.reset();  // free the old cache first
     const double cache_bytes = 2.0 * 4 * c.n_layers * double(context) * c.kv_dim();
     if (cache_bytes > kMaxKvCacheBytes)
-      return ApiStatus::From(ResourceError("a KV cache of " + std::to_string(context) + " positions needs " +
-                                           std::to_string(int64_t(cache_bytes / 1048576)) +
+      return ApiStatus::From(ResourceError("a KV cache of " + integer_text(context) + " positions needs " +
+                                           integer_text(int64_t(cache_bytes / 1048576)) +
                                            " MiB; ask for a smaller context"));
     generator_.reset(new Generator(*model_, context, kPromptBatch, pool_.get()));
   }
@@ -284,14 +285,14 @@ ApiStatus TextModel::logits(uintptr_t ids, uint32_t n, int32_t precision, int32_
   s = precision_from_code(precision, &p);
   if (!s.ok()) return ApiStatus::From(s);
   if (n == 0 || int64_t(n) > model_->config.context_length)
-    return ApiStatus::From(OutOfRange("logits needs 1.." + std::to_string(model_->config.context_length) + " tokens"));
+    return ApiStatus::From(OutOfRange("logits needs 1.." + integer_text(model_->config.context_length) + " tokens"));
   if (batch < 0) return ApiStatus::From(OutOfRange("batch must be ≥ 1 token (0: the default)"));
   if (batch == 0) batch = kPromptBatch;
   const size_t vocab = size_t(model_->config.vocab_size);
   const double bytes = double(n) * double(vocab) * sizeof(float);
   if (bytes > kMaxLogitsBytes)
-    return ApiStatus::From(ResourceError("the logits of " + std::to_string(n) + " tokens × " + std::to_string(vocab) +
-                                         " vocabulary entries need " + std::to_string(int64_t(bytes / 1048576)) +
+    return ApiStatus::From(ResourceError("the logits of " + integer_text(n) + " tokens × " + integer_text(vocab) +
+                                         " vocabulary entries need " + integer_text(int64_t(bytes / 1048576)) +
                                          " MiB; ask for fewer tokens at a time"));
   LlamaState state(*model_->llama, int(n), std::min(int(n), batch));
   clear_result();

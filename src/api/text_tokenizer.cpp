@@ -7,6 +7,7 @@
 
 #include "api/text_model.h"
 #include "format/gguf.h"
+#include "runtime/decimal_text.h"
 #include "runtime/json_writer.h"
 #include "tokenizer/vocab.h"
 
@@ -109,8 +110,8 @@ ApiStatus TextTokenizer::token_to_piece(int32_t token) {
   Status s = check_loaded();
   if (!s.ok()) return ApiStatus::From(s);
   if (token < 0 || token >= tokenizer_->size())
-    return ApiStatus::From(OutOfRange("token " + std::to_string(token) + " is outside the vocabulary (0.." +
-                                      std::to_string(tokenizer_->size() - 1) + ")"));
+    return ApiStatus::From(OutOfRange("token " + integer_text(token) + " is outside the vocabulary (0.." +
+                                      integer_text(tokenizer_->size() - 1) + ")"));
   const std::string bytes = tokenizer_->token_to_piece(token);
   result_.assign(bytes.begin(), bytes.end());
   return ApiStatus();

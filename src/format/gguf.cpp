@@ -8,6 +8,7 @@
 
 #include "format/byte_reader.h"
 #include "format/tensor_layout.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 namespace {
@@ -100,33 +101,33 @@ class Parser {
 
   // Turns the reader's failure into a message about `what` was being read.
   Status ReadError(const std::string& what) {
-    const std::string at = " at byte " + std::to_string(r_.failure_offset());
+    const std::string at = " at byte " + integer_text(r_.failure_offset());
     if (header_limited_ && (r_.failure() == ByteReader::Failure::kTooLarge || !r_.is_prefix())) {
       const std::string limit = " the first " + Mib(kGgufMaxHeaderBytes) + " of the file (nibble reads headers, " +
                                 "the metadata and tensor table, up to " + Mib(kGgufMaxHeaderBytes) + ")";
       if (r_.failure() == ByteReader::Failure::kTruncated) return FormatError("GGUF " + what + at + " lies past" + limit);
-      return FormatError("GGUF " + what + at + " is " + std::to_string(r_.failure_value()) +
+      return FormatError("GGUF " + what + at + " is " + integer_text(r_.failure_value()) +
                          ", more than the rest of" + limit + " can hold");
     }
     if (r_.failure() == ByteReader::Failure::kTooLarge) {
-      return FormatError("GGUF " + what + at + " is " + std::to_string(r_.failure_value()) +
-                         ", more than the rest of the file (" + std::to_string(r_.file_size() - r_.pos()) +
+      return FormatError("GGUF " + what + at + " is " + integer_text(r_.failure_value()) +
+                         ", more than the rest of the file (" + integer_text(r_.file_size() - r_.pos()) +
                          " bytes) can hold: the file is truncated or corrupt");
     }
     if (r_.is_prefix()) {
       if (need_more_) *need_more_ = true;
       return FormatError("GGUF header incomplete: reading " + what + at + " needs more than the " +
-                         std::to_string(r_.size()) + " bytes loaded so far");
+                         integer_text(r_.size()) + " bytes loaded so far");
     }
     return FormatError("GGUF file is truncated: " + what + at + " runs past the end of the file (" +
-                       std::to_string(r_.file_size()) + " bytes)");
+                       integer_text(r_.file_size()) + " bytes)");
   }
 
   Status ReadValue(const std::string& key, GgufValue* v) {
     uint32_t type = 0;
     if (!r_.read_u32(&type)) return ReadError("the value type of metadata key '" + key + "'");
     if (!IsKnownType(type)) {
-      return FormatError("GGUF metadata key '" + key + "' has unknown value type " + std::to_string(type));
+      return FormatError("GGUF metadata key '" + key + "' has unknown value type " + integer_text(type));
     }
     v->type = GgufType(type);
     if (v->type != GgufType::ARRAY) {
@@ -142,7 +143,7 @@ class Parser {
       return ReadError("the array header of metadata key '" + key + "'");
     }
     if (!IsKnownType(element_type)) {
-      return FormatError("GGUF metadata key '" + key + "' is an array of unknown type " + std::to_string(element_type));
+      return FormatError("GGUF metadata key '" + key + "' is an array of unknown type " + integer_text(element_type));
     }
     v->array_type = GgufType(element_type);
     if (v->array_type == GgufType::ARRAY) {
@@ -198,7 +199,7 @@ class Parser {
       int64_t i = 0;
       double f = 0;
       ReadScalar(r_, v->array_type, &i, &f, &s);
-      return ReadError("element " + std::to_string(n) + " of array '" + key + "'");
+      return ReadError("element " + integer_text(n) + " of array '" + key + "'");
     }
     return Status::Ok();
   }
@@ -213,7 +214,7 @@ class Parser {
   }
 
  private:
-  static std::string Mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+  static std::string Mib(uint64_t bytes) { return integer_text(bytes >> 20) + " MiB"; }
 
   ByteReader r_;
   bool header_limited_;  // the file is longer than the header may be
@@ -263,8 +264,8 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
   if (need_more) *need_more = false;
   if (data == nullptr && size != 0) return InvalidArgument("GgufFile::Parse: data is null");
   if (size > file_size) {
-    return InvalidArgument("GgufFile::Parse: " + std::to_string(size) + " bytes given for a file of " +
-                           std::to_string(file_size) + " bytes");
+    return InvalidArgument("GgufFile::Parse: " + integer_text(size) + " bytes given for a file of " +
+                           integer_text(file_size) + " bytes");
   }
   Parser parser(data, size, file_size, need_more, texts);
   ByteReader& r = parser.reader();
@@ -272,7 +273,7 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
 
   // Header: magic, version, counts.
   if (file_size < 4) {
-    return FormatError("not a GGUF file (it has only " + std::to_string(file_size) + " bytes)");
+    return FormatError("not a GGUF file (it has only " + integer_text(file_size) + " bytes)");
   }
   if (size < 4) return parser.ReadError("the magic");
   if (data[0] != 'G' || data[1] != 'G' || data[2] != 'U' || data[3] != 'F') {
@@ -282,10 +283,10 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
   if (!r.read_u32(&file.version_)) return parser.ReadError("the version");
   if (file.version_ != 2 && file.version_ != 3) {
     if ((file.version_ & 0xffff) == 0 && (file.version_ >> 16) != 0) {
-      return FormatError("GGUF file is big-endian (version field " + std::to_string(file.version_) +
+      return FormatError("GGUF file is big-endian (version field " + integer_text(file.version_) +
                          "); nibble reads little-endian GGUF only");
     }
-    return FormatError("GGUF version " + std::to_string(file.version_) + " is not supported (nibble reads 2 and 3)");
+    return FormatError("GGUF version " + integer_text(file.version_) + " is not supported (nibble reads 2 and 3)");
   }
   uint64_t n_tensors = 0, n_kv = 0;
   if (!r.read_u64(&n_tensors)) return parser.ReadError("the tensor count");
@@ -298,7 +299,7 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
   // Metadata, in file order.
   for (uint64_t n = 0; n < n_kv; ++n) {
     std::string key;
-    if (!r.read_string(&key)) return parser.ReadError("the key of metadata entry " + std::to_string(n));
+    if (!r.read_string(&key)) return parser.ReadError("the key of metadata entry " + integer_text(n));
     GgufValue value;
     NIBBLE_RETURN_IF_ERROR(parser.Spend("metadata key '" + key + "'", KeyMemory(key.size())));
     NIBBLE_RETURN_IF_ERROR(parser.ReadValue(key, &value));
@@ -316,7 +317,7 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
     const uint64_t v = uint64_t(a->i);
     if (a->i <= 0 || !IsPowerOfTwo(v) || v > (uint64_t(1) << 30)) {
       return FormatError("GGUF general.alignment must be a power of two up to 2^30, found " +
-                         std::to_string(a->i));
+                         integer_text(a->i));
     }
     file.alignment_ = uint32_t(v);
   }
@@ -327,20 +328,20 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
   file.tensors_.reserve(size_t(std::min(n_tensors, r.max_items_in_buffer(24))));
   for (uint64_t n = 0; n < n_tensors; ++n) {
     GgufTensorInfo info;
-    if (!r.read_string(&info.name)) return parser.ReadError("the name of tensor " + std::to_string(n));
+    if (!r.read_string(&info.name)) return parser.ReadError("the name of tensor " + integer_text(n));
     const std::string what = "tensor " + info.name;
     uint32_t n_dims = 0;
     if (!r.read_u32(&n_dims)) return parser.ReadError("the dimension count of " + what);
     if (n_dims == 0 || n_dims > kMaxDims) {
-      return FormatError("GGUF " + what + " has " + std::to_string(n_dims) + " dimensions (1 to " +
-                         std::to_string(kMaxDims) + " allowed)");
+      return FormatError("GGUF " + what + " has " + integer_text(n_dims) + " dimensions (1 to " +
+                         integer_text(kMaxDims) + " allowed)");
     }
     info.shape.resize(n_dims);
     for (uint32_t d = 0; d < n_dims; ++d) {
       uint64_t dim = 0;
       if (!r.read_u64(&dim)) return parser.ReadError("the shape of " + what);
       if (dim == 0 || dim > uint64_t(std::numeric_limits<int64_t>::max())) {
-        return FormatError("GGUF " + what + " has dimension " + std::to_string(d) + " = " + std::to_string(dim) +
+        return FormatError("GGUF " + what + " has dimension " + integer_text(d) + " = " + integer_text(dim) +
                            " (must be positive)");
       }
       info.shape[d] = int64_t(dim);
@@ -353,23 +354,23 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
     TensorLayout layout;
     if (!tensor_layout(type, &layout)) {
       const char* name = ggml_type_name(type);
-      return FormatError("GGUF " + what + " has type " + (name ? std::string(name) : "id " + std::to_string(type)) +
+      return FormatError("GGUF " + what + " has type " + (name ? std::string(name) : "id " + integer_text(type)) +
                          " which nibble does not support (supported: " +
                          tensor_type_names(nullptr, false) + ")");
     }
     info.type = TensorType(type);
     if (info.shape[0] % layout.block_size != 0) {
-      return FormatError("GGUF " + what + " has rows of " + std::to_string(info.shape[0]) + " elements, not a multiple of " +
-                         ggml_type_name(type) + "'s block size " + std::to_string(layout.block_size));
+      return FormatError("GGUF " + what + " has rows of " + integer_text(info.shape[0]) + " elements, not a multiple of " +
+                         ggml_type_name(type) + "'s block size " + integer_text(layout.block_size));
     }
     if (!tensor_bytes(layout, info.shape.data(), int(n_dims), &info.bytes)) {
       std::string dims;
-      for (int64_t dim : info.shape) dims += (dims.empty() ? "" : " x ") + std::to_string(dim);
+      for (int64_t dim : info.shape) dims += (dims.empty() ? "" : " x ") + integer_text(dim);
       return FormatError("GGUF " + what + " has shape " + dims + " whose size overflows");
     }
     if (offset % file.alignment_ != 0) {
-      return FormatError("GGUF " + what + " has data offset " + std::to_string(offset) + ", not a multiple of the alignment " +
-                         std::to_string(file.alignment_));
+      return FormatError("GGUF " + what + " has data offset " + integer_text(offset) + ", not a multiple of the alignment " +
+                         integer_text(file.alignment_));
     }
     if (!file.tensor_index_.emplace(info.name, file.tensors_.size()).second) {
       return FormatError("GGUF tensor name '" + info.name + "' appears twice");
@@ -392,11 +393,11 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
       // Spell the range as sums when the numbers would overflow.
       const uint64_t start = file.data_offset_ + rel;
       const bool exact = start_ok && t.bytes <= ~uint64_t(0) - start;
-      const std::string range = exact ? "[" + std::to_string(start) + ", " + std::to_string(start + t.bytes) + ")"
-                                      : "[" + std::to_string(file.data_offset_) + " + " + std::to_string(rel) + ", ... + " +
-                                            std::to_string(t.bytes) + ")";
+      const std::string range = exact ? "[" + integer_text(start) + ", " + integer_text(start + t.bytes) + ")"
+                                      : "[" + integer_text(file.data_offset_) + " + " + integer_text(rel) + ", ... + " +
+                                            integer_text(t.bytes) + ")";
       return FormatError("tensor " + t.name + " is truncated: needs bytes " + range + " but the file has " +
-                         std::to_string(file_size));
+                         integer_text(file_size));
     }
     t.offset = file.data_offset_ + rel;
   }
@@ -410,8 +411,8 @@ Status GgufFile::ParseWith(const uint8_t* data, size_t size, uint64_t file_size,
     const GgufTensorInfo& b = *by_offset[n];
     if (a.offset + a.bytes > b.offset) {
       return FormatError("GGUF tensors " + a.name + " and " + b.name + " overlap: " + a.name + " is [" +
-                         std::to_string(a.offset) + ", " + std::to_string(a.offset + a.bytes) + ") and " + b.name + " starts at " +
-                         std::to_string(b.offset));
+                         integer_text(a.offset) + ", " + integer_text(a.offset + a.bytes) + ") and " + b.name + " starts at " +
+                         integer_text(b.offset));
     }
   }
   *out = std::move(file);
@@ -453,7 +454,7 @@ Status GgufFile::get_int(const std::string& key, int64_t* out) const {
   NIBBLE_RETURN_IF_ERROR(Lookup(*this, key, &v));
   if (!IsIntegerType(v->type)) return WrongType(key, *v, "an integer");
   if (v->type == GgufType::UINT64 && v->i < 0) {
-    return OutOfRange("GGUF metadata key '" + key + "' = " + std::to_string(uint64_t(v->i)) + " does not fit in int64");
+    return OutOfRange("GGUF metadata key '" + key + "' = " + integer_text(uint64_t(v->i)) + " does not fit in int64");
   }
   *out = v->i;
   return Status::Ok();

@@ -9,6 +9,7 @@
 
 #include "format/gguf.h"
 #include "format/tensor_layout.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 namespace {
@@ -160,28 +161,28 @@ Status GgufWriter::add_tensor(const std::string& name, TensorType type, const st
                               const void* data, size_t bytes) {
   if (name.empty() || name.size() > kMaxTensorNameBytes) {
     return InvalidArgument("GGUF tensor name '" + name + "' must have 1 to " +
-                           std::to_string(kMaxTensorNameBytes) + " bytes");
+                           integer_text(kMaxTensorNameBytes) + " bytes");
   }
   for (const Tensor& t : tensors_) {
     if (t.name == name) return InvalidArgument("GGUF tensor " + name + " was already added");
   }
   TensorLayout layout;
   if (!tensor_layout(uint32_t(type), &layout)) {
-    return InvalidArgument("GGUF tensor " + name + ": unsupported type id " + std::to_string(uint32_t(type)));
+    return InvalidArgument("GGUF tensor " + name + ": unsupported type id " + integer_text(uint32_t(type)));
   }
   if (shape.empty() || shape.size() > 4) {
-    return InvalidArgument("GGUF tensor " + name + " has " + std::to_string(shape.size()) +
+    return InvalidArgument("GGUF tensor " + name + " has " + integer_text(shape.size()) +
                            " dimensions (1 to 4 allowed)");
   }
   uint64_t expected = 0;
   if (!tensor_bytes(layout, shape.data(), int(shape.size()), &expected)) {
     return InvalidArgument("GGUF tensor " + name + ": shape must be positive with a row length (" +
-                           std::to_string(shape[0]) + ") that is a multiple of the block size " +
-                           std::to_string(layout.block_size));
+                           integer_text(shape[0]) + ") that is a multiple of the block size " +
+                           integer_text(layout.block_size));
   }
   if (expected != bytes) {
-    return InvalidArgument("GGUF tensor " + name + ": expected " + std::to_string(expected) +
-                           " bytes of data for its shape and type, got " + std::to_string(bytes));
+    return InvalidArgument("GGUF tensor " + name + ": expected " + integer_text(expected) +
+                           " bytes of data for its shape and type, got " + integer_text(bytes));
   }
   if (data == nullptr && bytes != 0) return InvalidArgument("GGUF tensor " + name + ": data is null");
   Tensor t;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "format/gguf.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 namespace {
@@ -59,7 +60,7 @@ Status read_imatrix_gguf(const uint8_t* data, size_t size, ImportanceMatrix* out
     if (t.type != TensorType::F32 || counts->type != TensorType::F32)
       return FormatError("imatrix tensors of " + name + " must be F32");
     if (t.shape.size() != 1 || counts->elements() != 1)
-      return FormatError("imatrix data of " + name + " is per expert (" + std::to_string(counts->elements()) +
+      return FormatError("imatrix data of " + name + " is per expert (" + integer_text(counts->elements()) +
                          " counts); nibble reads one set of sums per matrix");
     ImportanceMatrix::Entry e;
     e.sums = floats_of(data, t);

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "format/byte_reader.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 namespace {
@@ -34,7 +35,7 @@ class TableBuilder {
       if (!MulChecked(bytes, uint64_t(d), &bytes)) return false;
     }
     Llama2cTensor t;
-    t.name = layer < 0 ? name : name + "[" + std::to_string(layer) + "]";
+    t.name = layer < 0 ? name : name + "[" + integer_text(layer) + "]";
     t.weight = weight;
     t.layer = layer;
     t.shape = std::move(shape);
@@ -63,7 +64,7 @@ class TableBuilder {
 };
 
 Status CheckPositive(const char* field, int32_t v) {
-  if (v <= 0) return FormatError("llama2.c checkpoint: " + std::string(field) + " is " + std::to_string(v) +
+  if (v <= 0) return FormatError("llama2.c checkpoint: " + std::string(field) + " is " + integer_text(v) +
                                  " (must be positive)");
   return Status::Ok();
 }
@@ -80,15 +81,15 @@ const Llama2cTensor* Llama2cCheckpoint::find_tensor(const std::string& name) con
 Status ParseLlama2cCheckpoint(const uint8_t* data, size_t size, uint64_t file_size, Llama2cCheckpoint* out) {
   if (data == nullptr && size != 0) return InvalidArgument("ParseLlama2cCheckpoint: data is null");
   if (size > file_size) {
-    return InvalidArgument("ParseLlama2cCheckpoint: " + std::to_string(size) + " bytes given for a file of " +
-                           std::to_string(file_size) + " bytes");
+    return InvalidArgument("ParseLlama2cCheckpoint: " + integer_text(size) + " bytes given for a file of " +
+                           integer_text(file_size) + " bytes");
   }
   if (file_size < kHeaderBytes) {
     return FormatError("llama2.c checkpoint is truncated: the header needs 28 bytes but the file has " +
-                       std::to_string(file_size));
+                       integer_text(file_size));
   }
   if (size < kHeaderBytes) {
-    return InvalidArgument("ParseLlama2cCheckpoint: give at least the 28 header bytes (got " + std::to_string(size) + ")");
+    return InvalidArgument("ParseLlama2cCheckpoint: give at least the 28 header bytes (got " + integer_text(size) + ")");
   }
   ByteReader r(data, size, file_size);
   Llama2cCheckpoint c;
@@ -105,26 +106,26 @@ Status ParseLlama2cCheckpoint(const uint8_t* data, size_t size, uint64_t file_si
   NIBBLE_RETURN_IF_ERROR(CheckPositive("n_kv_heads", c.n_kv_heads));
   NIBBLE_RETURN_IF_ERROR(CheckPositive("seq_len", c.seq_len));
   if (c.vocab_size == 0 || c.vocab_size == std::numeric_limits<int32_t>::min()) {
-    return FormatError("llama2.c checkpoint: vocab_size is " + std::to_string(c.vocab_size));
+    return FormatError("llama2.c checkpoint: vocab_size is " + integer_text(c.vocab_size));
   }
   // A negative vocab_size is how llama2.c marks a separate classifier.
   c.shared_classifier = c.vocab_size > 0;
   if (c.vocab_size < 0) c.vocab_size = -c.vocab_size;
   // Bounds the tensor table (9 entries per layer); real models have < 200.
   if (c.n_layers > kMaxLayers) {
-    return FormatError("llama2.c checkpoint: n_layers " + std::to_string(c.n_layers) + " is more than " +
-                       std::to_string(kMaxLayers) + " (corrupt header?)");
+    return FormatError("llama2.c checkpoint: n_layers " + integer_text(c.n_layers) + " is more than " +
+                       integer_text(kMaxLayers) + " (corrupt header?)");
   }
   if (c.dim % c.n_heads != 0) {
-    return FormatError("llama2.c checkpoint: dim " + std::to_string(c.dim) + " is not a multiple of n_heads " +
-                       std::to_string(c.n_heads));
+    return FormatError("llama2.c checkpoint: dim " + integer_text(c.dim) + " is not a multiple of n_heads " +
+                       integer_text(c.n_heads));
   }
   if (c.n_kv_heads > c.n_heads || c.n_heads % c.n_kv_heads != 0) {
-    return FormatError("llama2.c checkpoint: n_heads " + std::to_string(c.n_heads) +
-                       " is not a multiple of n_kv_heads " + std::to_string(c.n_kv_heads));
+    return FormatError("llama2.c checkpoint: n_heads " + integer_text(c.n_heads) +
+                       " is not a multiple of n_kv_heads " + integer_text(c.n_kv_heads));
   }
   if (c.head_size() % 2 != 0) {
-    return FormatError("llama2.c checkpoint: head size " + std::to_string(c.head_size()) +
+    return FormatError("llama2.c checkpoint: head size " + integer_text(c.head_size()) +
                        " is odd (RoPE rotates pairs)");
   }
 
@@ -150,9 +151,9 @@ Status ParseLlama2cCheckpoint(const uint8_t* data, size_t size, uint64_t file_si
          table.skip(freq_bytes);
   if (fits && !c.shared_classifier) fits = table.add("wcls", W::kWcls, -1, {dim, vocab});
   if (!fits) {
-    return FormatError("llama2.c checkpoint: the header (dim " + std::to_string(c.dim) + ", hidden_dim " +
-                       std::to_string(c.hidden_dim) + ", n_layers " + std::to_string(c.n_layers) +
-                       ", vocab_size " + std::to_string(c.vocab_size) + ", seq_len " + std::to_string(c.seq_len) +
+    return FormatError("llama2.c checkpoint: the header (dim " + integer_text(c.dim) + ", hidden_dim " +
+                       integer_text(c.hidden_dim) + ", n_layers " + integer_text(c.n_layers) +
+                       ", vocab_size " + integer_text(c.vocab_size) + ", seq_len " + integer_text(c.seq_len) +
                        ") describes more than 2^62 bytes of weights");
   }
 
@@ -162,15 +163,15 @@ Status ParseLlama2cCheckpoint(const uint8_t* data, size_t size, uint64_t file_si
     for (const Llama2cTensor& t : c.tensors) {
       if (t.offset + t.bytes > file_size) {
         return FormatError("llama2.c checkpoint is truncated: tensor " + t.name + " needs bytes [" +
-                           std::to_string(t.offset) + ", " + std::to_string(t.offset + t.bytes) + ") but the file has " + std::to_string(file_size));
+                           integer_text(t.offset) + ", " + integer_text(t.offset + t.bytes) + ") but the file has " + integer_text(file_size));
       }
     }
-    return FormatError("llama2.c checkpoint is truncated: the header implies " + std::to_string(expected) + " bytes (" +
-                       classifier + ", RoPE tables included) but the file has " + std::to_string(file_size));
+    return FormatError("llama2.c checkpoint is truncated: the header implies " + integer_text(expected) + " bytes (" +
+                       classifier + ", RoPE tables included) but the file has " + integer_text(file_size));
   }
   if (file_size > expected) {
-    return FormatError("llama2.c checkpoint has " + std::to_string(file_size - expected) + " bytes more than the " +
-                       std::to_string(expected) + " its header implies (" + classifier +
+    return FormatError("llama2.c checkpoint has " + integer_text(file_size - expected) + " bytes more than the " +
+                       integer_text(expected) + " its header implies (" + classifier +
                        "); is it a different format or a mismatched vocab_size sign?");
   }
   *out = std::move(c);

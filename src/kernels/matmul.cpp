@@ -14,6 +14,7 @@
 #include "kernels/config.h"
 #include "kernels/packed_weights.h"
 #include "quant/hadamard.h"
+#include "runtime/decimal_text.h"
 #include "runtime/thread_pool.h"
 
 namespace nibble {
@@ -148,14 +149,14 @@ namespace {
 Status validate(const MatmulTarget* targets, int count, const float* x, int64_t M) {
   if (targets == nullptr || count <= 0) return InvalidArgument("matmul: no weight matrices given");
   if (x == nullptr) return InvalidArgument("matmul: input x must not be null");
-  if (M <= 0) return OutOfRange("matmul: the number of activation rows M = " + std::to_string(M) + " must be > 0");
+  if (M <= 0) return OutOfRange("matmul: the number of activation rows M = " + integer_text(M) + " must be > 0");
   for (int i = 0; i < count; ++i) {
     const PackedWeights* w = targets[i].w;
     if (w == nullptr || w->empty()) return StateError("matmul: the weights are empty; pack them with PackedWeights::Pack first");
     if (targets[i].y == nullptr) return InvalidArgument("matmul: output y must not be null");
     if (w->cols() != targets[0].w->cols())
       return InvalidArgument("matmul: matrices sharing one input need the same row length; got " +
-                             std::to_string(targets[0].w->cols()) + " and " + std::to_string(w->cols()));
+                             integer_text(targets[0].w->cols()) + " and " + integer_text(w->cols()));
     if (w->rotated_input() != targets[0].w->rotated_input())
       return InvalidArgument("matmul: matrices sharing one input must all take it rotated, or none");
     if (w->input_shift() != targets[0].w->input_shift())  // (one shared vector: a pointer compare)
@@ -164,9 +165,9 @@ Status validate(const MatmulTarget* targets, int count, const float* x, int64_t 
       return InvalidArgument("matmul: matrices sharing one input must all hold its one low-rank basis, or none");
     if (w->rotated_input() && w->cols() % kRotationBlock != 0)
       return InvalidArgument("matmul: a rotated matrix needs rows of a multiple of " +
-                             std::to_string(kRotationBlock) + " values; got " + std::to_string(w->cols()));
+                             integer_text(kRotationBlock) + " values; got " + integer_text(w->cols()));
     if (uint64_t(M) > uint64_t(SIZE_MAX) / 4 / uint64_t(std::max(w->cols(), w->rows())))
-      return ResourceError("matmul: M = " + std::to_string(M) + " rows of activations do not fit in memory");
+      return ResourceError("matmul: M = " + integer_text(M) + " rows of activations do not fit in memory");
   }
   return Status::Ok();
 }
@@ -176,7 +177,7 @@ Status validate(const MatmulTarget* targets, int count, const float* x, int64_t 
 Status precision_from_code(int32_t code, Precision* out) {
   static constexpr Precision kByCode[] = {Precision::kW4A8, Precision::kW4A32, Precision::kW4A4};
   if (code < 0 || code > 2)
-    return OutOfRange("precision " + std::to_string(code) + " is not 0 (w4a8), 1 (w4a32) or 2 (w4a4)");
+    return OutOfRange("precision " + integer_text(code) + " is not 0 (w4a8), 1 (w4a32) or 2 (w4a4)");
   *out = kByCode[code];
   return Status::Ok();
 }
@@ -279,8 +280,8 @@ Status matmul_shared_input_with(const KernelConfig& config, const MatmulTarget* 
 
 Status set_input_shift(InputShift shift, PackedWeights* w) {
   if (shift == nullptr || int64_t(shift->size()) != w->cols())
-    return InvalidArgument("an input shift needs " + std::to_string(w->cols()) + " values; got " +
-                           std::to_string(shift ? shift->size() : 0));
+    return InvalidArgument("an input shift needs " + integer_text(w->cols()) + " values; got " +
+                           integer_text(shift ? shift->size() : 0));
   std::vector<float> correction(static_cast<size_t>(w->rows()));  // [N] W·shift, from the weights as packed
   w->set_input_shift(nullptr, {});
   NIBBLE_RETURN_IF_ERROR(matmul(*w, shift->data(), 1, correction.data(), Precision::kW4A32));

@@ -14,6 +14,7 @@
 #include "kernels/q4_panel.h"
 #include "quant/fp16.h"
 #include "quant/hadamard.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 namespace {
@@ -196,16 +197,16 @@ Status PackedWeights::CheckShape(TensorType type, int64_t N, int64_t K, uint64_t
   if (info == nullptr) return InvalidArgument("PackedWeights::Pack: unknown weight type");
   const char* type_name = info->name;
   if (N <= 0 || K <= 0)
-    return OutOfRange("PackedWeights::Pack: matrix shape N = " + std::to_string(N) +
-                      ", K = " + std::to_string(K) + " must have N > 0 and K > 0");
+    return OutOfRange("PackedWeights::Pack: matrix shape N = " + integer_text(N) +
+                      ", K = " + integer_text(K) + " must have N > 0 and K > 0");
   if (K % info->block_size != 0)
-    return InvalidArgument("PackedWeights::Pack: row length K = " + std::to_string(K) + " is not a multiple of " +
-                           std::to_string(info->block_size) + ", which " + type_name +
+    return InvalidArgument("PackedWeights::Pack: row length K = " + integer_text(K) + " is not a multiple of " +
+                           integer_text(info->block_size) + ", which " + type_name +
                            " needs; pad K or keep this matrix in f32");
   // Sizes in 64-bit first: size_t is 32 bits in wasm32.
   const uint64_t row_bytes = uint64_t(K / info->block_size) * info->block_bytes;
   if (uint64_t(K) > kMaxBytes || uint64_t(N) > kMaxBytes / row_bytes)
-    return ResourceError("PackedWeights::Pack: a " + std::to_string(N) + " x " + std::to_string(K) +
+    return ResourceError("PackedWeights::Pack: a " + integer_text(N) + " x " + integer_text(K) +
                          " " + type_name + " matrix does not fit in this address space");
   *gguf_bytes = uint64_t(N) * row_bytes;
   return Status::Ok();
@@ -214,13 +215,13 @@ Status PackedWeights::CheckShape(TensorType type, int64_t N, int64_t K, uint64_t
 Status PackedWeights::Allocate(TensorType type, int64_t N, int64_t K, PackedWeights* result) {
   const uint64_t packed = packed_bytes(type, N, K);
   if (packed > kMaxBytes)
-    return ResourceError("PackedWeights::Pack: the packed matrix needs " + std::to_string(packed) +
+    return ResourceError("PackedWeights::Pack: the packed matrix needs " + integer_text(packed) +
                          " bytes, more than this address space allows");
   const size_t alloc = size_t(packed);
   void* memory = std::aligned_alloc(kAlignment, alloc);
   if (memory == nullptr)
-    return ResourceError("PackedWeights::Pack: out of memory allocating " + std::to_string(alloc) +
-                         " bytes for a " + std::to_string(N) + " x " + std::to_string(K) + " " +
+    return ResourceError("PackedWeights::Pack: out of memory allocating " + integer_text(alloc) +
+                         " bytes for a " + integer_text(N) + " x " + integer_text(K) + " " +
                          tensor_type_info(type)->name + " matrix");
   result->type_ = type;
   result->N_ = N;
@@ -237,9 +238,9 @@ Status PackedWeights::Pack(TensorType type, const void* data, size_t bytes, int6
   NIBBLE_RETURN_IF_ERROR(CheckShape(type, N, K, &expected));
   if (data == nullptr) return InvalidArgument("PackedWeights::Pack: data is null");
   if (uint64_t(bytes) != expected)
-    return InvalidArgument(std::string("PackedWeights::Pack: a ") + std::to_string(N) + " x " +
-                           std::to_string(K) + " " + tensor_type_info(type)->name + " matrix takes " +
-                           std::to_string(expected) + " bytes, but " + std::to_string(bytes) +
+    return InvalidArgument(std::string("PackedWeights::Pack: a ") + integer_text(N) + " x " +
+                           integer_text(K) + " " + tensor_type_info(type)->name + " matrix takes " +
+                           integer_text(expected) + " bytes, but " + integer_text(bytes) +
                            " were given");
   PackedWeights result;
   NIBBLE_RETURN_IF_ERROR(Allocate(type, N, K, &result));
@@ -304,7 +305,7 @@ Status set_input_basis(InputBasis basis, PackedWeights* w) {
   const int64_t K = w->cols(), N = w->rows();
   // (Finite values: the loader checks the file's; the collector makes its own.)
   if (basis == nullptr || basis->empty() || basis->size() % size_t(K) != 0)
-    return InvalidArgument("a low-rank input basis needs r rows of " + std::to_string(K) + " values");
+    return InvalidArgument("a low-rank input basis needs r rows of " + integer_text(K) + " values");
   const int64_t r = int64_t(basis->size()) / K;
   // W·uₖ with the kernels' f32 path, which rotates inputs for a rotated
   // matrix: give it H·uₖ, since H·H = I (orthonormal and symmetric).

@@ -1,6 +1,7 @@
 #include "model/architecture.h"
 
 #include "format/gguf.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 namespace {
@@ -192,7 +193,7 @@ Status check_row(const Architecture& arch) {
     const TensorSpec* spec = spec_of(arch, n.slot);
     if (n.needed && (spec == nullptr || !spec->required))
       return FormatError("architecture '" + arch.name + "' has no required tensor for slot " +
-                         std::to_string(int(n.slot)) + ", which its forward pass reads");
+                         integer_text(int(n.slot)) + ", which its forward pass reads");
   }
   return Status::Ok();
 }
@@ -200,7 +201,7 @@ Status check_row(const Architecture& arch) {
 std::string tensor_name(const TensorSpec& spec, int layer) {
   const size_t at = spec.pattern.find("%d");
   if (at == std::string::npos) return spec.pattern;
-  return spec.pattern.substr(0, at) + std::to_string(layer) + spec.pattern.substr(at + 2);
+  return spec.pattern.substr(0, at) + integer_text(layer) + spec.pattern.substr(at + 2);
 }
 
 const TensorSpec* match_tensor(const Architecture& arch, const std::string& name, int* layer) {

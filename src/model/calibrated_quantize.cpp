@@ -12,6 +12,7 @@
 #include "model/model_writer.h"
 #include "quant/gptq.h"
 #include "quant/quantize.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 
@@ -150,7 +151,7 @@ int CalibratedQuantizer::stages() const { return model_->config.n_layers + 1; }
 
 Status CalibratedQuantizer::add_window(const int32_t* ids, int n) {
   if (n < 1 || n > model_->config.context_length)
-    return OutOfRange("a calibration window needs 1.." + std::to_string(model_->config.context_length) + " tokens");
+    return OutOfRange("a calibration window needs 1.." + integer_text(model_->config.context_length) + " tokens");
   if (stage_ > 0 || in_stage_) return StateError("calibration windows must all come before the first stage");
   windows_.emplace_back(ids, ids + n);
   return Status::Ok();

@@ -1,4 +1,5 @@
 #include "model/generator.h"
+#include "runtime/decimal_text.h"
 
 #include <algorithm>
 
@@ -32,8 +33,8 @@ Status Generator::start(const std::vector<int32_t>& prompt, const GenerationOpti
   if (prompt.empty()) return InvalidArgument("the prompt has no tokens; start it with the BOS token");
   if (options.max_tokens < 0) return InvalidArgument("max_tokens must be ≥ 0");
   if (int(prompt.size()) > state_.context())
-    return OutOfRange("the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " +
-                      std::to_string(state_.context()));
+    return OutOfRange("the prompt has " + integer_text(prompt.size()) + " tokens but the context holds " +
+                      integer_text(state_.context()));
   options_ = options;
   sampler_.reset(new Sampler(options.sampling));
   size_t keep = 0;

@@ -7,6 +7,7 @@
 #include "kernels/config.h"
 #include "kernels/matmul.h"
 #include "model/activation_remedy.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 
@@ -215,8 +216,8 @@ void LowRankCollector::matmul_input(TensorSlot slot, int layer, const float* x, 
 
 Status LowRankCollector::apply(int rank, Model* model) const {
   if (rank < 1 || rank > kMaxBasisRank)
-    return OutOfRange("the low-rank remedy's rank " + std::to_string(rank) + " is not in 1.." +
-                      std::to_string(kMaxBasisRank));
+    return OutOfRange("the low-rank remedy's rank " + integer_text(rank) + " is not in 1.." +
+                      integer_text(kMaxBasisRank));
   if (seen_.empty()) return StateError("no calibration windows seen yet: nothing to take the directions from");
   LlamaWeights* weights = model->llama->mutable_weights();
   if (!weights->input_bases.empty()) return InvalidArgument("the model's matrices already hold low-rank bases");

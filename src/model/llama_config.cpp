@@ -11,8 +11,8 @@ namespace nibble {
 Status LlamaConfig::validate() const {
   auto positive = [](const char* name, int v, int limit) -> Status {
     if (v <= 0 || v > limit)
-      return FormatError(std::string("model hyperparameter ") + name + " = " + std::to_string(v) +
-                         " is out of range (1.." + std::to_string(limit) + ")");
+      return FormatError(std::string("model hyperparameter ") + name + " = " + integer_text(v) +
+                         " is out of range (1.." + integer_text(limit) + ")");
     return Status::Ok();
   };
   NIBBLE_RETURN_IF_ERROR(positive("dim", dim, 1 << 16));
@@ -24,21 +24,21 @@ Status LlamaConfig::validate() const {
   NIBBLE_RETURN_IF_ERROR(positive("context_length", context_length, 1 << 24));
   NIBBLE_RETURN_IF_ERROR(positive("head_dim", head_dim, 1 << 12));
   if (n_heads % n_kv_heads != 0)
-    return FormatError("n_heads = " + std::to_string(n_heads) + " is not a multiple of n_kv_heads = " +
-                       std::to_string(n_kv_heads));
+    return FormatError("n_heads = " + integer_text(n_heads) + " is not a multiple of n_kv_heads = " +
+                       integer_text(n_kv_heads));
   if (rope_dim <= 0 || rope_dim > head_dim || rope_dim % 2 != 0)
-    return FormatError("RoPE dimension " + std::to_string(rope_dim) + " must be even and at most head_dim = " +
-                       std::to_string(head_dim));
+    return FormatError("RoPE dimension " + integer_text(rope_dim) + " must be even and at most head_dim = " +
+                       integer_text(head_dim));
   if (!(rope_theta > 0.0f) || !std::isfinite(rope_theta))
     return FormatError("RoPE base must be a positive number, got " + decimal_text(rope_theta, 6));
   if (!(rms_eps > 0.0f) || !(rms_eps < 1.0f))
     return FormatError("RMSNorm epsilon must be in (0, 1), got " + decimal_text(rms_eps, 6));
   if (value_dim != 0 && value_dim != head_dim)
-    return FormatError("attention value length " + std::to_string(value_dim) + " differs from the key length " +
-                       std::to_string(head_dim) + "; nibble needs them equal");
+    return FormatError("attention value length " + integer_text(value_dim) + " differs from the key length " +
+                       integer_text(head_dim) + "; nibble needs them equal");
   if (sliding_window < 0 || (sliding_window > 0 && window_pattern <= 0))
-    return FormatError("sliding window " + std::to_string(sliding_window) + " with layer pattern " +
-                       std::to_string(window_pattern) + " is not valid");
+    return FormatError("sliding window " + integer_text(sliding_window) + " with layer pattern " +
+                       integer_text(window_pattern) + " is not valid");
   for (const auto& [name, v] : {std::pair<const char*, float>{"local RoPE base", rope_theta_local},
                                 {"attention soft-cap", attn_softcap}, {"final logit soft-cap", final_softcap}})
     if (!(v >= 0.0f) || !std::isfinite(v))
@@ -60,7 +60,7 @@ Status config_from_gguf(const GgufFile& file, const Architecture& arch, LlamaCon
     if (k.int_field) {
       int64_t v = 0;
       NIBBLE_RETURN_IF_ERROR(file.get_int(key, &v));
-      if (v <= 0 || v > (int64_t(1) << 30)) return FormatError(key + " = " + std::to_string(v) + " is out of range (1..2^30)");
+      if (v <= 0 || v > (int64_t(1) << 30)) return FormatError(key + " = " + integer_text(v) + " is out of range (1..2^30)");
       c.*k.int_field = int(v);
     } else {
       double v = 0;
@@ -72,8 +72,8 @@ Status config_from_gguf(const GgufFile& file, const Architecture& arch, LlamaCon
   if (c.head_dim == 0) {
     // No attention.key_length: heads split the embedding evenly.
     if (c.dim % c.n_heads != 0)
-      return FormatError("embedding length " + std::to_string(c.dim) + " is not a multiple of the head count " +
-                         std::to_string(c.n_heads));
+      return FormatError("embedding length " + integer_text(c.dim) + " is not a multiple of the head count " +
+                         integer_text(c.n_heads));
     c.head_dim = c.dim / c.n_heads;
   }
   if (c.value_dim == 0) c.value_dim = c.head_dim;

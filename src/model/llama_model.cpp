@@ -6,6 +6,7 @@
 
 #include "kernels/dequantize_row.h"
 #include "ops/ops.h"
+#include "runtime/decimal_text.h"
 #include "runtime/thread_pool.h"
 
 namespace nibble {
@@ -146,13 +147,13 @@ Status LlamaState::forward(const int32_t* tokens, int n, float* logits, bool all
                            Precision precision, ThreadPool* pool) {
   if (n <= 0) return InvalidArgument("forward needs at least one token");
   if (pos_ + n > context_)
-    return OutOfRange("the context holds " + std::to_string(context_) + " positions; " +
-                      std::to_string(pos_) + " are used and " + std::to_string(n) + " more do not fit");
+    return OutOfRange("the context holds " + integer_text(context_) + " positions; " +
+                      integer_text(pos_) + " are used and " + integer_text(n) + " more do not fit");
   const int vocab = model_.config().vocab_size;
   for (int i = 0; i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= vocab)
-      return OutOfRange("token id " + std::to_string(tokens[i]) + " is outside the vocabulary (0.." +
-                        std::to_string(vocab - 1) + ")");
+      return OutOfRange("token id " + integer_text(tokens[i]) + " is outside the vocabulary (0.." +
+                        integer_text(vocab - 1) + ")");
   // Long prompts go through in batches of max_batch tokens.
   for (int done = 0; done < n;) {
     const int count = std::min(max_batch_, n - done);

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "format/llama2c.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_weights.h"
-#include "format/llama2c.h"
 #include "model/architecture.h"
 #include "model/llama_config.h"
 #include "runtime/decimal_text.h"
@@ -24,7 +24,7 @@ std::string gib(uint64_t bytes) { return decimal_text(double(bytes) / double(1ul
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + integer_text(shape[i]);
   return s + "]";
 }
 
@@ -44,7 +44,7 @@ ModelLoader::~ModelLoader() = default;
 Status ModelLoader::feed(const uint8_t* data, size_t size) {
   if (!failed_.ok()) return failed_;
   if (fed_ + size > file_size_) {
-    failed_ = OutOfRange("more bytes were fed than the file size given (" + std::to_string(file_size_) + ")");
+    failed_ = OutOfRange("more bytes were fed than the file size given (" + integer_text(file_size_) + ")");
     return failed_;
   }
   const uint64_t offset = fed_;
@@ -106,8 +106,8 @@ Status ModelLoader::plan_gguf(GgufFile& file) {
     int64_t block = 0;
     NIBBLE_RETURN_IF_ERROR(file.get_int(kRotationKey, &block));
     if (block != kRotationBlock)
-      return FormatError(std::string(kRotationKey) + " is " + std::to_string(block) + "; nibble rotates by blocks of " +
-                         std::to_string(kRotationBlock));
+      return FormatError(std::string(kRotationKey) + " is " + integer_text(block) + "; nibble rotates by blocks of " +
+                         integer_text(kRotationBlock));
     file_rotated_ = true;
   }
   if (file.find(kSmoothingKey)) {
@@ -145,8 +145,8 @@ Status ModelLoader::plan_gguf(GgufFile& file) {
 Status ModelLoader::make_tokenizer() {
   const int64_t vocab_size = model_->config.vocab_size;
   if (int64_t(vocab_->tokens.size()) != vocab_size)
-    return FormatError("the tokenizer has " + std::to_string(vocab_->tokens.size()) + " tokens but the model's vocabulary is " +
-                       std::to_string(vocab_size));
+    return FormatError("the tokenizer has " + integer_text(vocab_->tokens.size()) + " tokens but the model's vocabulary is " +
+                       integer_text(vocab_size));
   model_->info.tokenizer = tokenizer_model_name(vocab_->kind);
   // (vocab_ is a reader's, validated: take_vocab_from_gguf, vocab_from_llama2c.)
   NIBBLE_RETURN_IF_ERROR(Tokenizer::CreateValidated(std::move(*vocab_), &model_->tokenizer));
@@ -159,8 +159,8 @@ Status ModelLoader::finish_plan() {
   // Every tensor checked against the hyperparameters, then in file order.
   for (const PlannedTensor& t : plan_) {
     if (t.layer >= c.n_layers)
-      return FormatError("tensor " + t.name + " names layer " + std::to_string(t.layer) + " but the model has " +
-                         std::to_string(c.n_layers));
+      return FormatError("tensor " + t.name + " names layer " + integer_text(t.layer) + " but the model has " +
+                         integer_text(c.n_layers));
     const std::vector<int64_t> want = expected_shape(*t.spec, c);
     if (t.shape != want)
       return FormatError("tensor " + t.name + " has shape " + shape_text(t.shape) + " but the hyperparameters say " +
@@ -332,8 +332,8 @@ Status ModelLoader::convert_matrix_values(const PlannedTensor& t, const uint8_t*
   if (target->type != chosen) {
     // As llama.cpp does, a row length the blocks cannot tile falls back to a
     // wider type; the rest of the model keeps its types.
-    info.fallbacks.push_back({t.name, target->name, "row length " + std::to_string(K) + " is not a multiple of " +
-                                                        std::to_string(block_traits(chosen)->block_size) +
+    info.fallbacks.push_back({t.name, target->name, "row length " + integer_text(K) + " is not a multiple of " +
+                                                        integer_text(block_traits(chosen)->block_size) +
                                                         ", the block size of " + block_traits(chosen)->name});
   }
   if (target->type == TensorType::F32)
@@ -363,7 +363,7 @@ Status ModelLoader::check_scales(const PlannedTensor& t, const uint8_t* data, ui
   if (found < 0) return Status::Ok();
   const int64_t bad = int64_t(first_block) + found;
   return FormatError("tensor " + t.name + " (" + type->name + ") has a NaN or infinite scale in block " +
-                     std::to_string(bad % per_row) + " of row " + std::to_string(bad / per_row) +
+                     integer_text(bad % per_row) + " of row " + integer_text(bad / per_row) +
                      "; the file is corrupt");
 }
 
@@ -482,8 +482,8 @@ Status ModelLoader::set_tokenizer_file(const uint8_t* data, size_t size) {
 Status ModelLoader::finish(std::unique_ptr<Model>* out) {
   if (!failed_.ok()) return failed_;
   if (!planned_ || fed_ < file_size_)
-    return FormatError("the model file ended early: " + std::to_string(fed_) + " of " +
-                       std::to_string(file_size_) + " bytes arrived");
+    return FormatError("the model file ended early: " + integer_text(fed_) + " of " +
+                       integer_text(file_size_) + " bytes arrived");
   for (size_t i = 0; i < plan_.size(); ++i)
     if (!placed_[i]) return FormatError("tensor " + plan_[i].name + " is truncated");
 
@@ -598,8 +598,8 @@ Status ModelLoader::set_input_shifts() {
     const std::vector<float>& shift = remedy_ ? remedy_->input_shift(t.spec->slot, t.layer) : t.input_shift;
     if (!shift.empty()) {
       if (shift.size() != K)
-        return FormatError(kShiftKeyPrefix + t.name + " holds " + std::to_string(shift.size()) +
-                           " values; the matrix's rows hold " + std::to_string(K));
+        return FormatError(kShiftKeyPrefix + t.name + " holds " + integer_text(shift.size()) +
+                           " values; the matrix's rows hold " + integer_text(K));
       NIBBLE_RETURN_IF_ERROR(share_input_shift(shift, &weights_, slot.matrix));
       model_->info.shifted_inputs = true;
     }
@@ -608,8 +608,8 @@ Status ModelLoader::set_input_shifts() {
     const size_t values = t.input_basis.size();
     if (values == 0) continue;
     if (values % K != 0 || values > kMaxBasisRank * K)
-      return FormatError(kBasisKeyPrefix + t.name + " holds " + std::to_string(values) + " values, not r rows of " +
-                         std::to_string(K) + " (r up to " + std::to_string(kMaxBasisRank) + ")");
+      return FormatError(kBasisKeyPrefix + t.name + " holds " + integer_text(values) + " values, not r rows of " +
+                         integer_text(K) + " (r up to " + integer_text(kMaxBasisRank) + ")");
     NIBBLE_RETURN_IF_ERROR(share_input_basis(t.input_basis, &weights_, slot.matrix));
     model_->info.low_rank = std::max(model_->info.low_rank, int(values / K));
   }

@@ -8,6 +8,7 @@
 
 #include "quant/fp16.h"
 #include "quant/nibbles.h"
+#include "runtime/decimal_text.h"
 #include "runtime/thread_pool.h"
 
 namespace nibble {
@@ -227,12 +228,12 @@ Status quantize_matrix_gptq(TensorType type, const float* w, int64_t rows, int64
     return InvalidArgument(std::string("output-aware quantization writes q4_0 or iq4_nl, not ") +
                            (info ? info->name : "this type"));
   if (rows < 0 || cols <= 0 || cols % kQK != 0)
-    return InvalidArgument("row length " + std::to_string(cols) + " is not a positive multiple of " + std::to_string(kQK));
+    return InvalidArgument("row length " + integer_text(cols) + " is not a positive multiple of " + integer_text(kQK));
   if (u.size() != size_t(cols) * size_t(cols)) return InvalidArgument("the Hessian factor does not match the row length");
   const size_t row_bytes = row_size(type, cols);
   if (out_size < size_t(rows) * row_bytes) return OutOfRange("the output is too small for the matrix");
   for (int64_t i = 0; i < rows * cols; ++i)
-    if (!std::isfinite(w[i])) return InvalidArgument("weight " + std::to_string(i) + " is NaN or infinite");
+    if (!std::isfinite(w[i])) return InvalidArgument("weight " + integer_text(i) + " is NaN or infinite");
   static_assert(sizeof(BlockQ4_0) == sizeof(BlockIQ4_NL), "Q4_0 and IQ4_NL blocks share a layout");
   uint8_t* bytes = static_cast<uint8_t*>(out);
   parallel_for_if(pool, rows * cols * cols > (1 << 20), rows, 1, [&](int64_t begin, int64_t end) {

@@ -21,7 +21,7 @@ int64_t first_non_finite(const float* v, int64_t n) {
 }
 
 std::string shape_string(int64_t rows, int64_t cols) {
-  return "[" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
+  return "[" + integer_text(rows) + ", " + integer_text(cols) + "]";
 }
 
 // Checks shared by quantize_matrix and dequantize_matrix; sets *traits,
@@ -30,15 +30,15 @@ Status check_shape(TensorType type, int64_t rows, int64_t cols, const BlockTrait
                    size_t* bytes) {
   *traits = block_traits(type);
   if (*traits == nullptr) {
-    return InvalidArgument("unknown tensor type " + std::to_string(uint32_t(type)));
+    return InvalidArgument("unknown tensor type " + integer_text(uint32_t(type)));
   }
   const BlockTraits& t = **traits;
   if (rows < 0 || cols < 0) {
     return OutOfRange("negative matrix shape " + shape_string(rows, cols));
   }
   if (cols % t.block_size != 0) {
-    return InvalidArgument("row length K = " + std::to_string(cols) + " is not a multiple of " +
-                           std::to_string(t.block_size) + ", the block size of " + t.name);
+    return InvalidArgument("row length K = " + integer_text(cols) + " is not a multiple of " +
+                           integer_text(t.block_size) + ", the block size of " + t.name);
   }
   *row_bytes = row_size(type, cols);
   if (rows > 0 && *row_bytes > 0 && size_t(rows) > std::numeric_limits<size_t>::max() / *row_bytes) {
@@ -58,21 +58,21 @@ Status quantize_matrix(TensorType type, const float* x, int64_t rows, int64_t co
   NIBBLE_RETURN_IF_ERROR(check_shape(type, rows, cols, &traits, &row_bytes, &need));
   if (out_size < need) {
     return OutOfRange(std::string(traits->name) + " matrix " + shape_string(rows, cols) + " needs " +
-                      std::to_string(need) + " bytes, the output has " + std::to_string(out_size));
+                      integer_text(need) + " bytes, the output has " + integer_text(out_size));
   }
   if (need == 0) return Status::Ok();
   if (x == nullptr || out == nullptr) return InvalidArgument("null input or output buffer");
   const int64_t bad = first_non_finite(x, rows * cols);
   if (bad >= 0) {
-    return InvalidArgument("input value " + std::to_string(bad) + " (row " + std::to_string(bad / cols) +
-                           ", column " + std::to_string(bad % cols) + ") is " +
+    return InvalidArgument("input value " + integer_text(bad) + " (row " + integer_text(bad / cols) +
+                           ", column " + integer_text(bad % cols) + ") is " +
                            (std::isnan(x[bad]) ? "NaN" : "infinite") + "; only finite values can be quantized");
   }
   if (options.importance != nullptr) {
     for (int64_t j = 0; j < cols; ++j) {
       const float v = options.importance[j];
       if (!std::isfinite(v) || v < 0.0f) {
-        return InvalidArgument("importance[" + std::to_string(j) + "] = " + decimal_text(v, 6) +
+        return InvalidArgument("importance[" + integer_text(j) + "] = " + decimal_text(v, 6) +
                                "; importance values must be finite and >= 0");
       }
     }
@@ -96,7 +96,7 @@ Status dequantize_matrix(TensorType type, const void* data, size_t data_size, in
   NIBBLE_RETURN_IF_ERROR(check_shape(type, rows, cols, &traits, &row_bytes, &need));
   if (data_size != need) {
     return OutOfRange(std::string(traits->name) + " matrix " + shape_string(rows, cols) + " has " +
-                      std::to_string(need) + " bytes, got " + std::to_string(data_size));
+                      integer_text(need) + " bytes, got " + integer_text(data_size));
   }
   if (need == 0) return Status::Ok();
   if (data == nullptr || y == nullptr) return InvalidArgument("null input or output buffer");

@@ -4,6 +4,23 @@
 
 namespace nibble {
 
+std::string unsigned_integer_text(uint64_t value) {
+  char digits[20];  // 2^64 − 1 has 20
+  int n = 0;
+  do {
+    digits[n++] = char('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  std::string text;
+  while (n > 0) text += digits[--n];
+  return text;
+}
+
+std::string signed_integer_text(int64_t value) {
+  // The magnitude as unsigned: −INT64_MIN does not fit an int64_t.
+  return value < 0 ? "-" + unsigned_integer_text(0 - uint64_t(value)) : unsigned_integer_text(uint64_t(value));
+}
+
 // No libm either: pow and log10 bring kilobytes of tables with them.
 std::string decimal_text(double value, int decimals) {
   if (value != value) return "nan";
@@ -16,11 +33,11 @@ std::string decimal_text(double value, int decimals) {
   if (magnitude * double(whole) >= 9.2e18) {
     int exponent = 0;
     for (; magnitude >= 10; magnitude /= 10) ++exponent;
-    return sign + "1e+" + std::to_string(exponent);
+    return sign + "1e+" + integer_text(exponent);
   }
   const uint64_t units = uint64_t(magnitude * double(whole) + 0.5);  // in 10^-decimals
-  std::string text = sign + std::to_string(units / whole);
-  if (decimals > 0) text += "." + std::to_string(whole + units % whole).substr(1);  // leading zeros kept
+  std::string text = sign + integer_text(units / whole);
+  if (decimals > 0) text += "." + integer_text(whole + units % whole).substr(1);  // leading zeros kept
   return text;
 }
 

@@ -1,4 +1,5 @@
 #include "runtime/json_writer.h"
+#include "runtime/decimal_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -26,7 +27,7 @@ JsonWriter& JsonWriter::number(double value) {
 
 JsonWriter& JsonWriter::integer(int64_t value) {
   separate();
-  out_ += std::to_string(value);
+  out_ += integer_text(value);
   return *this;
 }
 

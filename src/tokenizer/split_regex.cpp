@@ -1,4 +1,5 @@
 #include "tokenizer/split_regex.h"
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 namespace {
@@ -45,7 +46,7 @@ class RegexParser {
  private:
   Status error(const std::string& what) const {
     return InvalidArgument("pre-tokenizer regex \"" + pattern_ + "\": " + what + " at character " +
-                           std::to_string(pos_));
+                           integer_text(pos_));
   }
   bool at(uint32_t c) const { return pos_ < cps_.size() && cps_[pos_] == c; }
   bool take(uint32_t c) {

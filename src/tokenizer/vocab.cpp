@@ -5,6 +5,7 @@
 #include <limits>
 #include <string_view>
 
+#include "runtime/decimal_text.h"
 #include "tokenizer/pretokenizer.h"
 
 namespace nibble {
@@ -64,8 +65,8 @@ class MetadataReader {
       return Status::Ok();
     }
     if (v->i < 0 || v->i >= n_tokens) {
-      return FormatError("GGUF metadata " + key + " = " + std::to_string(v->i) +
-                         " is not a token id: the vocabulary has " + std::to_string(n_tokens) +
+      return FormatError("GGUF metadata " + key + " = " + integer_text(v->i) +
+                         " is not a token id: the vocabulary has " + integer_text(n_tokens) +
                          " tokens");
     }
     *out = static_cast<int32_t>(v->i);
@@ -111,8 +112,8 @@ class MetadataReader {
     for (size_t i = 0; i < n; ++i) {
       const int64_t x = in[i];
       if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
-        return FormatError("GGUF metadata " + key + "[" + std::to_string(i) + "] = " +
-                           std::to_string(x) + " does not fit in 32 bits");
+        return FormatError("GGUF metadata " + key + "[" + integer_text(i) + "] = " +
+                           integer_text(x) + " does not fit in 32 bits");
       }
       to[i] = static_cast<int32_t>(x);
     }
@@ -164,8 +165,8 @@ const VocabKindRow* vocab_kind_row(const std::string& model) {
 
 Status check_special_id(const char* name, int32_t id, int32_t size) {
   if (id < -1 || id >= size) {
-    return OutOfRange(std::string("vocabulary ") + name + " id " + std::to_string(id) +
-                      " is not a token id: the vocabulary has " + std::to_string(size) + " tokens");
+    return OutOfRange(std::string("vocabulary ") + name + " id " + integer_text(id) +
+                      " is not a token id: the vocabulary has " + integer_text(size) + " tokens");
   }
   return Status::Ok();
 }
@@ -208,12 +209,12 @@ Status validate_vocab(const Vocab& vocab) {
   }
   const int32_t n = vocab.size();
   if (vocab.scores.size() != vocab.tokens.size()) {
-    return FormatError("the vocabulary has " + std::to_string(n) + " tokens but " +
-                       std::to_string(vocab.scores.size()) + " scores");
+    return FormatError("the vocabulary has " + integer_text(n) + " tokens but " +
+                       integer_text(vocab.scores.size()) + " scores");
   }
   if (vocab.token_types.size() != vocab.tokens.size()) {
-    return FormatError("the vocabulary has " + std::to_string(n) + " tokens but " +
-                       std::to_string(vocab.token_types.size()) + " token types");
+    return FormatError("the vocabulary has " + integer_text(n) + " tokens but " +
+                       integer_text(vocab.token_types.size()) + " token types");
   }
   // (Per-token loops over raw arrays: this code is built for size, -Oz,
   // where each vector or string accessor in a loop is a call.)
@@ -221,11 +222,11 @@ Status validate_vocab(const Vocab& vocab) {
   const int32_t* types = vocab.token_types.data();
   for (int32_t i = 0; i < n; ++i) {
     if (scores[i] != scores[i]) {  // NaN (std::isnan is a call at -Oz)
-      return FormatError("the score of token " + std::to_string(i) + " is NaN");
+      return FormatError("the score of token " + integer_text(i) + " is NaN");
     }
     const int32_t t = types[i];
     if (t < kTokenUndefined || t > kTokenByte) {
-      return FormatError("token " + std::to_string(i) + " has type " + std::to_string(t) +
+      return FormatError("token " + integer_text(i) + " has type " + integer_text(t) +
                          ", not one of 0..6");
     }
   }
@@ -246,7 +247,7 @@ Status validate_vocab(const Vocab& vocab) {
       const std::string_view m = merges[i];
       const char* space = m.size() > 1 ? static_cast<const char*>(std::memchr(m.data() + 1, ' ', m.size() - 1)) : nullptr;
       if (space == nullptr || space + 1 == m.data() + m.size()) {
-        return FormatError("BPE merge " + std::to_string(i) + " \"" + std::string(m) +
+        return FormatError("BPE merge " + integer_text(i) + " \"" + std::string(m) +
                            "\" is not two pieces separated by a space");
       }
     }
@@ -307,8 +308,8 @@ Status read_vocab(const std::map<std::string, GgufValue>& metadata, std::map<std
   const size_t n = v.tokens.size();
   auto check_length = [n](const char* key, size_t got) {
     if (got == n) return Status::Ok();
-    return FormatError(std::string("GGUF metadata ") + key + " has " + std::to_string(got) +
-                       " entries but tokenizer.ggml.tokens has " + std::to_string(n));
+    return FormatError(std::string("GGUF metadata ") + key + " has " + integer_text(got) +
+                       " entries but tokenizer.ggml.tokens has " + integer_text(n));
   };
   if (md.find("tokenizer.ggml.scores")) {
     NIBBLE_RETURN_IF_ERROR(md.float_array("tokenizer.ggml.scores", &v.scores));
@@ -365,7 +366,7 @@ Status read_vocab(const std::map<std::string, GgufValue>& metadata, std::map<std
 
 Status vocab_from_llama2c(const uint8_t* data, size_t size, int32_t vocab_size, Vocab* out) {
   if (vocab_size < 3) {
-    return InvalidArgument("llama2.c vocab_size " + std::to_string(vocab_size) +
+    return InvalidArgument("llama2.c vocab_size " + integer_text(vocab_size) +
                            " is too small: it needs at least <unk>, BOS and EOS");
   }
   if (data == nullptr && size != 0) return InvalidArgument("tokenizer.bin data is null");
@@ -379,18 +380,18 @@ Status vocab_from_llama2c(const uint8_t* data, size_t size, int32_t vocab_size, 
   };
   int32_t max_token_length = 0;
   if (!read4(&max_token_length)) {
-    return FormatError("tokenizer.bin is " + std::to_string(size) +
+    return FormatError("tokenizer.bin is " + integer_text(size) +
                        " bytes, too short for its 4-byte header");
   }
   if (max_token_length < 0) {
     return FormatError("tokenizer.bin max_token_length is negative (" +
-                       std::to_string(max_token_length) + ")");
+                       integer_text(max_token_length) + ")");
   }
   // Each record takes at least 8 bytes: refuse before allocating for a
   // vocab_size the file cannot hold.
   if (static_cast<uint64_t>(vocab_size) * 8 > size - pos) {
-    return FormatError("tokenizer.bin is " + std::to_string(size) + " bytes, too short for " +
-                       std::to_string(vocab_size) + " tokens");
+    return FormatError("tokenizer.bin is " + integer_text(size) + " bytes, too short for " +
+                       integer_text(vocab_size) + " tokens");
   }
   Vocab v;
   v.kind = Vocab::Kind::kSentencePiece;
@@ -401,25 +402,25 @@ Status vocab_from_llama2c(const uint8_t* data, size_t size, int32_t vocab_size, 
     float score = 0;
     int32_t length = 0;
     if (!read4(&score) || !read4(&length)) {
-      return FormatError("tokenizer.bin ends inside the header of token " + std::to_string(i) +
-                         " of " + std::to_string(vocab_size));
+      return FormatError("tokenizer.bin ends inside the header of token " + integer_text(i) +
+                         " of " + integer_text(vocab_size));
     }
     if (length < 0) {
-      return FormatError("tokenizer.bin token " + std::to_string(i) + " has negative length " +
-                         std::to_string(length));
+      return FormatError("tokenizer.bin token " + integer_text(i) + " has negative length " +
+                         integer_text(length));
     }
     if (length > max_token_length) {
-      return FormatError("tokenizer.bin token " + std::to_string(i) + " is " +
-                         std::to_string(length) + " bytes, longer than max_token_length " +
-                         std::to_string(max_token_length));
+      return FormatError("tokenizer.bin token " + integer_text(i) + " is " +
+                         integer_text(length) + " bytes, longer than max_token_length " +
+                         integer_text(max_token_length));
     }
     if (static_cast<size_t>(length) > size - pos) {
-      return FormatError("tokenizer.bin token " + std::to_string(i) + " claims " +
-                         std::to_string(length) + " bytes but only " + std::to_string(size - pos) +
+      return FormatError("tokenizer.bin token " + integer_text(i) + " claims " +
+                         integer_text(length) + " bytes but only " + integer_text(size - pos) +
                          " remain in the file");
     }
     if (std::isnan(score)) {
-      return FormatError("tokenizer.bin token " + std::to_string(i) + " has a NaN score");
+      return FormatError("tokenizer.bin token " + integer_text(i) + " has a NaN score");
     }
     const std::string text(reinterpret_cast<const char*>(data + pos), length);
     pos += length;

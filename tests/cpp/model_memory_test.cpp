@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <regex>
 #include <string>
@@ -84,6 +85,22 @@ TEST(ModelMemory, DecimalTextWritesWhatPrintfWould) {
   EXPECT_EQ(decimal_text(std::nan(""), 6), "nan");
   EXPECT_EQ(decimal_text(-INFINITY, 6), "-inf");
   EXPECT_EQ(decimal_text(3e30, 6), "1e+30");
+}
+
+// Integers in messages (sizes, counts, token ids) as std::to_string writes
+// them, also without printf.
+TEST(ModelMemory, IntegerTextWritesWhatToStringWould) {
+  EXPECT_EQ(integer_text(0), "0");
+  EXPECT_EQ(integer_text(7), "7");
+  EXPECT_EQ(integer_text(-42), "-42");
+  EXPECT_EQ(integer_text(size_t(4096)), "4096");
+  EXPECT_EQ(integer_text(INT64_MIN), "-9223372036854775808");
+  EXPECT_EQ(integer_text(INT64_MAX), "9223372036854775807");
+  EXPECT_EQ(integer_text(UINT64_MAX), "18446744073709551615");
+  EXPECT_EQ(integer_text(uint8_t(200)), "200");
+  EXPECT_EQ(integer_text(int8_t(-128)), "-128");
+  for (int64_t v : {int64_t(1), int64_t(-1), int64_t(10), int64_t(-99), int64_t(123456789012), int64_t(1) << 40})
+    EXPECT_EQ(integer_text(v), std::to_string(v));
 }
 
 }  // namespace
