@@ -1,7 +1,8 @@
 #include "model/generator.h"
-#include "runtime/decimal_text.h"
 
 #include <algorithm>
+
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 

@@ -1,8 +1,9 @@
 #include "runtime/json_writer.h"
-#include "runtime/decimal_text.h"
 
 #include <cmath>
 #include <cstdio>
+
+#include "runtime/decimal_text.h"
 
 namespace nibble {
 

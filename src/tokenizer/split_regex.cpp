@@ -1,4 +1,5 @@
 #include "tokenizer/split_regex.h"
+
 #include "runtime/decimal_text.h"
 
 namespace nibble {
