@@ -176,51 +176,66 @@ void group_scores(const float* q, const float* k, int n_pos, int head_dim, int k
   }
 }
 
-// out[h·head_dim ..] = Σ_p scores[h·n_pos + p]·v_p for G heads, in slices of
-// up to 16 values (8 for three heads: 3 × 16 values are 12 sums, which V8
-// spilled) whose G sums stay in registers over all positions; each value
-// vector is loaded once for the G heads.
+// out[h·head_dim ..] += Σ_p scores[h·n_pos + p]·v_p over positions p in
+// [p0, p1) for G heads, in slices of up to 16 values (8 for three heads:
+// 3 × 16 values are 12 sums, which V8 spilled) whose G sums stay in
+// registers over the positions; each value vector is loaded once for the G
+// heads. A last, narrower slice (head_dim % 16 != 0, or % 8 for three
+// heads) adds up in `out` itself.
 template <int G>
-void group_values(const float* scores, const float* v, int n_pos, int head_dim, int kv_stride, float* out) {
+void group_values(const float* scores, const float* v, int n_pos, int p0, int p1, int head_dim, int kv_stride, float* out) {
   constexpr int kSlice = G == 3 ? 8 : 16;
   for (int i0 = 0; i0 < head_dim; i0 += kSlice) {
-    const int vectors = (head_dim - i0 < kSlice ? head_dim - i0 : kSlice) / 4;
+    const float* vp = v + int64_t(p0) * kv_stride + i0;
+    if (head_dim - i0 < kSlice) {
+      for (int pos = p0; pos < p1; ++pos, vp += kv_stride)
+        for (int h = 0; h < G; ++h)
+          for (int i = 0; i < head_dim - i0; i += 4) {
+            float* o = out + h * head_dim + i0 + i;
+            wasm_v128_store(o, wasm_f32x4_add(wasm_v128_load(o), wasm_f32x4_mul(wasm_f32x4_splat(scores[h * n_pos + pos]),
+                                                                                 wasm_v128_load(vp + i))));
+          }
+      break;
+    }
     v128_t acc[G][kSlice / 4];
 #pragma clang loop unroll(full)
     for (int h = 0; h < G; ++h)
 #pragma clang loop unroll(full)
-      for (int j = 0; j < kSlice / 4; ++j) acc[h][j] = wasm_f32x4_splat(0.0f);
-    const float* vp = v + i0;
-    if (vectors == kSlice / 4) {
-      for (int pos = 0; pos < n_pos; ++pos, vp += kv_stride) {
-        v128_t a[G];
+      for (int j = 0; j < kSlice / 4; ++j) acc[h][j] = wasm_v128_load(out + h * head_dim + i0 + 4 * j);
+    for (int pos = p0; pos < p1; ++pos, vp += kv_stride) {
+      v128_t a[G];
 #pragma clang loop unroll(full)
-        for (int h = 0; h < G; ++h) a[h] = wasm_f32x4_splat(scores[h * n_pos + pos]);
+      for (int h = 0; h < G; ++h) a[h] = wasm_f32x4_splat(scores[h * n_pos + pos]);
 #pragma clang loop unroll(full)
-        for (int j = 0; j < kSlice / 4; ++j) {
-          const v128_t vj = wasm_v128_load(vp + 4 * j);
+      for (int j = 0; j < kSlice / 4; ++j) {
+        const v128_t vj = wasm_v128_load(vp + 4 * j);
 #pragma clang loop unroll(full)
-          for (int h = 0; h < G; ++h) acc[h][j] = wasm_f32x4_add(acc[h][j], wasm_f32x4_mul(a[h], vj));
-        }
+        for (int h = 0; h < G; ++h) acc[h][j] = wasm_f32x4_add(acc[h][j], wasm_f32x4_mul(a[h], vj));
       }
-    } else {  // the last, narrower slice (head_dim % 16 != 0)
-      for (int pos = 0; pos < n_pos; ++pos, vp += kv_stride)
-        for (int h = 0; h < G; ++h) {
-          const v128_t a = wasm_f32x4_splat(scores[h * n_pos + pos]);
-          for (int j = 0; j < vectors; ++j) acc[h][j] = wasm_f32x4_add(acc[h][j], wasm_f32x4_mul(a, wasm_v128_load(vp + 4 * j)));
-        }
     }
+#pragma clang loop unroll(full)
     for (int h = 0; h < G; ++h)
-      for (int j = 0; j < vectors; ++j) wasm_v128_store(out + h * head_dim + i0 + 4 * j, acc[h][j]);
+#pragma clang loop unroll(full)
+      for (int j = 0; j < kSlice / 4; ++j) wasm_v128_store(out + h * head_dim + i0 + 4 * j, acc[h][j]);
   }
 }
 
+// The values go through group_values kValueBlock positions at a time: a
+// block's rows (16 KB at head_dim 64) come from memory for its first slice
+// and from L1 for the others, where one pass over all the positions per
+// slice read every row from memory again for every slice. The sums carry
+// over in `out` (zeros first), so each output adds its products in
+// position order, as before.
+constexpr int kValueBlock = 64;
 template <int G>
 void attend(float* out, const float* q, const float* k, const float* v, int n_pos, int head_dim, int kv_stride,
             float* scores) {
   group_scores<G>(q, k, n_pos, head_dim, kv_stride, scores);
   for (int h = 0; h < G; ++h) softmax__wasmsimd(scores + h * n_pos, n_pos);
-  group_values<G>(scores, v, n_pos, head_dim, kv_stride, out);
+  std::fill(out, out + G * head_dim, 0.0f);
+#pragma clang loop unroll(disable)
+  for (int p0 = 0; p0 < n_pos; p0 += kValueBlock)
+    group_values<G>(scores, v, n_pos, p0, std::min(n_pos, p0 + kValueBlock), head_dim, kv_stride, out);
 }
 
 }  // namespace
