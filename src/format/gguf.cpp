@@ -255,7 +255,10 @@ int64_t GgufTensorInfo::elements() const {
 }
 
 Status GgufFile::Parse(const uint8_t* data, size_t size, uint64_t file_size, GgufFile* out, bool* need_more) {
-  if (need_more != nullptr) NIBBLE_RETURN_IF_ERROR(ParseWith(data, size, file_size, out, need_more, false));
+  if (need_more != nullptr) {
+    GgufFile probe;  // text-less: *out is written once, by the pass that keeps the texts
+    NIBBLE_RETURN_IF_ERROR(ParseWith(data, size, file_size, &probe, need_more, false));
+  }
   return ParseWith(data, size, file_size, out, need_more, true);
 }
 

@@ -5,15 +5,13 @@
 namespace nibble {
 
 std::string unsigned_integer_text(uint64_t value) {
-  char digits[20];  // 2^64 − 1 has 20
-  int n = 0;
+  char digits[20];  // 2^64 − 1 has 20; written from the end
+  char* first = digits + sizeof digits;
   do {
-    digits[n++] = char('0' + value % 10);
+    *--first = char('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  std::string text;
-  while (n > 0) text += digits[--n];
-  return text;
+  return std::string(first, digits + sizeof digits);
 }
 
 std::string signed_integer_text(int64_t value) {
