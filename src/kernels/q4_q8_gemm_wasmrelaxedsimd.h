@@ -178,7 +178,7 @@ void q4_q8_gemm_unpacked_tile_relaxed(int64_t nb, const uint8_t* unpacked, const
 
 // The kernel call: full groups two by two (a group without its partner
 // alone); a partial last group (N % 4 rows) to `tail`.
-// Where its time goes (bench model, 63-row prompts, Node 20 on Zen 3,
+// Where its time goes (bench model, 63-row prompts, Node 20 on this VM's EPYC,
 // perf cpu-clock samples mapped onto --print-wasm-code): the tile's inner
 // steps 57 %, its block updates 22 %, each block's first step 7.5 %, the
 // accumulators V8 spills at each block's end 5.7 %, unpacking 4.4 % (mostly
