@@ -102,9 +102,9 @@ DotStepProbe dot_step_probe(int rounds) {
     }
   }
   DotStepProbe probe;
+  probe.rounds = rounds;
   if (!ratios.empty()) {
     std::sort(ratios.begin(), ratios.end());
-    probe.ratio_rounds = int(ratios.size());
     probe.ratio_median = quantile(ratios, 0.5);
     probe.ratio_q1 = quantile(ratios, 0.25);
     probe.ratio_q3 = quantile(ratios, 0.75);
@@ -115,7 +115,6 @@ DotStepProbe dot_step_probe(int rounds) {
     r.macs_per_step = st.macs;
     r.median_ms = median(st.times);
     r.gmacs = double(st.macs) * kSteps * kDotStepPasses / (r.median_ms * 1e6);
-    r.rounds = rounds;
     probe.steps.push_back(r);
   }
   return probe;

@@ -19,13 +19,13 @@ struct DotStepResult {
   int macs_per_step = 0;  // 128: 8 relaxed i8 dots; 64: 8 i32x4.dot_i16x8_s
   double median_ms = 0;   // one call: a fixed number of passes over the block
   double gmacs = 0;
-  int rounds = 0;
 };
 
 struct DotStepProbe {
+  int rounds = 0;                    // timed calls of each step, in turn
   std::vector<DotStepResult> steps;  // relaxed (relaxed-SIMD builds), then plain
-  // Relaxed GMAC/s ÷ plain GMAC/s over the rounds (relaxed builds; else 0 rounds).
-  int ratio_rounds = 0;
+  // Relaxed GMAC/s ÷ plain GMAC/s per round (relaxed builds, both steps).
+  bool has_ratio() const { return steps.size() == 2; }
   double ratio_median = 0, ratio_q1 = 0, ratio_q3 = 0;
 };
 

@@ -165,6 +165,7 @@ void write_probe(JsonWriter& json, const StreamProbeResult& probe) {
 
 void write_dot_step(JsonWriter& json, const DotStepProbe& probe) {
   json.key("dot_step").begin_object();
+  json.key("rounds").number(probe.rounds);
   json.key("steps").begin_array();
   for (const DotStepResult& d : probe.steps) {
     json.begin_object();
@@ -172,16 +173,14 @@ void write_dot_step(JsonWriter& json, const DotStepProbe& probe) {
     json.key("macs_per_step").number(d.macs_per_step);
     json.key("median_ms").number(d.median_ms);
     json.key("gmacs").number(d.gmacs);
-    json.key("rounds").number(d.rounds);
     json.end_object();
   }
   json.end_array();
-  if (probe.ratio_rounds > 0) {
+  if (probe.has_ratio()) {
     json.key("relaxed_over_plain").begin_object();
     json.key("median").number(probe.ratio_median);
     json.key("q1").number(probe.ratio_q1);
     json.key("q3").number(probe.ratio_q3);
-    json.key("rounds").number(probe.ratio_rounds);
     json.end_object();
   }
   json.end_object();

@@ -21,8 +21,8 @@ std::string unsigned_integer_text(uint64_t value);
 template <typename T>
 std::string integer_text(T value) {
   static_assert(std::is_integral<T>::value && !std::is_same<T, bool>::value, "integer_text takes an integer");
-  if (std::is_signed<T>::value) return signed_integer_text(int64_t(value));
-  return unsigned_integer_text(uint64_t(value));
+  if constexpr (std::is_signed<T>::value) return signed_integer_text(int64_t(value));
+  else return unsigned_integer_text(uint64_t(value));
 }
 
 std::string decimal_text(double value, int decimals);
